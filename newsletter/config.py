@@ -1,0 +1,325 @@
+"""Load config.toml once into typed, frozen settings.
+
+Every scalar setting is one row of :data:`SETTINGS` (dotted key, default, help);
+that table drives validation, ``newsletter config show`` and the docs test.
+Arrays of tables (``[[sources]]``, ``[[topics]]``) are validated by their own
+parsers.  All problems are collected and reported together, each naming the
+file and the dotted key, so an operator fixes a config in one pass.
+
+Where a config comes from, first match wins: ``--config PATH``, the
+``NEWSLETTER_CONFIG`` environment variable, ``./config.toml``, the default
+bundled with the package.  Relative paths resolve against the folder of the
+config file (for the bundled default: the current folder).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsletter import resources
+from newsletter.errors import ConfigError
+from newsletter.topics import Taxonomy, parse_taxonomy
+
+SOURCE_KINDS = ("text",)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One scalar setting: its dotted key, default, type and help text."""
+
+    key: str
+    default: Any
+    help: str
+    type: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("newsletter.name", "Daily Papers Digest", "Name shown in the email header and feeds."),
+    Setting("newsletter.language", "en", "Language of the edition (HTML lang, feed language)."),
+    Setting("newsletter.timezone", "UTC", "IANA timezone that decides what 'today' is."),
+    Setting(
+        "newsletter.base_url",
+        "http://localhost:8000/",
+        "Public URL of the web archive; links in emails and feeds start with it.",
+    ),
+    Setting(
+        "newsletter.postal_address",
+        "Newsletter Operator, 1 Example Street, 00000 Example City",
+        "Sender's postal address, printed in every email footer (CAN-SPAM).",
+    ),
+    Setting(
+        "newsletter.editor_note",
+        "",
+        "Markdown file whose text opens the next edition; empty for none.",
+    ),
+    Setting(
+        "database.url",
+        "",
+        "SQLAlchemy URL of the store; empty means the SQLite file "
+        "subscribers/newsletter.db. NEWSLETTER_DATABASE_URL overrides it.",
+    ),
+    Setting("output.site_dir", "site", "Folder the web archive, feeds and edition.json go to."),
+    Setting(
+        "output.templates_dir",
+        "",
+        "Folder of your own templates; a file there overrides the stock one of that name.",
+    ),
+    Setting("email.budget_kb", 100, "Largest HTML email in KB (Gmail clips past ~102 KB).", int),
+    Setting("email.teaser_chars", 280, "Longest abstract teaser in an email card.", int),
+    Setting("feeds.max_items", 200, "How many of the newest papers the feeds keep.", int),
+    Setting(
+        "novelty.same_abstract",
+        0.55,
+        "Abstract similarity (0-1, estimated Jaccard of word pairs) above which a "
+        "paper with another title is the same paper (a retitled version).",
+        float,
+    ),
+    Setting(
+        "novelty.different_abstract",
+        0.15,
+        "Abstract similarity below which two papers with the same title are "
+        "different papers.",
+        float,
+    ),
+)
+
+SETTING_BY_KEY = {s.key: s for s in SETTINGS}
+SECTIONS = sorted({s.key.split(".")[0] for s in SETTINGS})
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One ``[[sources]]`` entry."""
+
+    name: str
+    kind: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one run."""
+
+    config_path: Path | None
+    base_dir: Path
+    values: Mapping[str, Any]
+    sources: tuple[SourceSettings, ...]
+    taxonomy: Taxonomy
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def name(self) -> str:
+        return str(self.values["newsletter.name"])
+
+    @property
+    def timezone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.values["newsletter.timezone"])
+
+    @property
+    def database_url(self) -> str:
+        env = os.environ.get("NEWSLETTER_DATABASE_URL")
+        if env:
+            return env
+        url = str(self.values["database.url"])
+        if url:
+            return url
+        return f"sqlite:///{self.base_dir / 'subscribers' / 'newsletter.db'}"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.resolve(self.values["output.site_dir"])
+
+    @property
+    def templates_dir(self) -> Path | None:
+        value = self.values["output.templates_dir"]
+        return self.resolve(value) if value else None
+
+    @property
+    def editor_note(self) -> Path | None:
+        value = self.values["newsletter.editor_note"]
+        return self.resolve(value) if value else None
+
+    def resolve(self, value: str | Path) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def find_config(explicit: str | Path | None) -> Path | None:
+    """The config file to use, or None for the bundled default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("NEWSLETTER_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.exists() else None
+
+
+def load(explicit: str | Path | None = None) -> Settings:
+    """Find, read and validate the configuration; raise ConfigError listing every problem."""
+    path = find_config(explicit)
+    if path is None:
+        text = resources.bundled_config().read_text(encoding="utf-8")
+        return parse(text, where="config.toml (bundled default)", base_dir=Path.cwd())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{path}: no such file"], hint="newsletter init DIR writes a fresh config.toml"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    return parse(text, where=str(path), base_dir=path.resolve().parent, config_path=path)
+
+
+def parse(
+    text: str, *, where: str, base_dir: Path, config_path: Path | None = None
+) -> Settings:
+    """Validate config text completely; every problem is named ``where: dotted.key: why``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{where}: not valid TOML: {exc}"]) from None
+
+    problems: list[str] = []
+    values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+    for section, body in data.items():
+        if section in ("sources", "topics"):
+            continue
+        if section not in SECTIONS:
+            problems.append(f"{where}: {section}: unknown section (expected: {_choices(SECTIONS)})")
+            continue
+        if not isinstance(body, dict):
+            problems.append(f"{where}: {section}: must be a table ([{section}])")
+            continue
+        for name, value in body.items():
+            key = f"{section}.{name}"
+            setting = SETTING_BY_KEY.get(key)
+            if setting is None:
+                known = [s.key.split(".", 1)[1] for s in SETTINGS if s.key.startswith(section + ".")]
+                problems.append(f"{where}: {key}: unknown key (expected one of: {_choices(known)})")
+                continue
+            checked = _check_value(setting, value)
+            if isinstance(checked, str) and checked.startswith("\0"):
+                problems.append(f"{where}: {key}: {checked[1:]}")
+            else:
+                values[key] = checked
+    problems += [f"{where}: {p}" for p in _check_semantics(values)]
+
+    sources, source_problems = _parse_sources(data.get("sources", []))
+    problems += [f"{where}: {p}" for p in source_problems]
+
+    raw_topics = data.get("topics")
+    if raw_topics is None:
+        raw_topics = tomllib.loads(resources.bundled_config().read_text("utf-8")).get("topics", [])
+    taxonomy, topic_problems = parse_taxonomy(raw_topics)
+    problems += [f"{where}: {p}" for p in topic_problems]
+
+    if problems:
+        raise ConfigError(problems, hint="fix the keys named above; newsletter config show prints the effective settings")
+    return Settings(
+        config_path=config_path,
+        base_dir=base_dir,
+        values=values,
+        sources=tuple(sources),
+        taxonomy=taxonomy,
+    )
+
+
+def _choices(names: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(names)
+
+
+def _check_value(setting: Setting, value: Any) -> Any:
+    """The value converted to the setting's type, or an error string starting with NUL."""
+    if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, setting.type) or isinstance(value, bool):
+        return f"\0expected {setting.type.__name__}, got {type(value).__name__} {value!r}"
+    return value
+
+
+def _check_semantics(values: dict[str, Any]) -> list[str]:
+    problems = []
+    tz = values["newsletter.timezone"]
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(f"newsletter.timezone: unknown timezone {tz!r} (e.g. 'Europe/Berlin', 'UTC')")
+    base = values["newsletter.base_url"]
+    if not base.startswith(("http://", "https://")):
+        problems.append(f"newsletter.base_url: must start with http:// or https://, got {base!r}")
+    if values["email.budget_kb"] < 20:
+        problems.append("email.budget_kb: must be at least 20")
+    if values["email.teaser_chars"] < 40:
+        problems.append("email.teaser_chars: must be at least 40")
+    if values["feeds.max_items"] < 1:
+        problems.append("feeds.max_items: must be at least 1")
+    for key in ("novelty.same_abstract", "novelty.different_abstract"):
+        if not 0.0 <= values[key] <= 1.0:
+            problems.append(f"{key}: must be between 0 and 1, got {values[key]}")
+    return problems
+
+
+def _parse_sources(raw: Any) -> tuple[list[SourceSettings], list[str]]:
+    if not isinstance(raw, list):
+        return [], ["sources: must be an array of tables ([[sources]])"]
+    sources: list[SourceSettings] = []
+    problems: list[str] = []
+    names: set[str] = set()
+    for i, item in enumerate(raw):
+        at = f"sources[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{at}: must be a table")
+            continue
+        unknown = sorted(set(item) - {"name", "kind", "path"})
+        for key in unknown:
+            problems.append(f"{at}.{key}: unknown key (expected one of: name, kind, path)")
+        kind = item.get("kind", "text")
+        if kind not in SOURCE_KINDS:
+            problems.append(f"{at}.kind: unknown kind {kind!r} (expected: {_choices(SOURCE_KINDS)})")
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"{at}.name: required, a non-empty string")
+            name = f"source-{i}"
+        elif name in names:
+            problems.append(f"{at}.name: {name!r} is used by another source")
+        names.add(name)
+        path = item.get("path")
+        if not isinstance(path, str) or not path:
+            problems.append(f"{at}.path: required for a text source (a file, folder or glob)")
+            path = ""
+        sources.append(SourceSettings(name=name, kind=str(kind), path=path))
+    return sources, problems
+
+
+def effective(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, for ``config show``."""
+    return {
+        "config": str(settings.config_path) if settings.config_path else "(bundled default)",
+        "database": _redact(settings.database_url),
+        "settings": {s.key: settings.values[s.key] for s in SETTINGS},
+        "sources": [
+            {"name": s.name, "kind": s.kind, "path": str(settings.resolve(s.path))}
+            for s in settings.sources
+        ],
+        "topics": [t.id for t in settings.taxonomy.topics],
+    }
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL (secrets are never printed)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"

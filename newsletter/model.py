@@ -1,0 +1,119 @@
+"""The values that cross stage boundaries.
+
+They are frozen so a stage can never change what an earlier stage produced;
+a later stage makes a new value with :func:`dataclasses.replace`.
+
+``RawEntry`` (what a source read) → ``Paper`` (with its identity key, repaired
+text and topics) → ``Section`` / ``Edition`` (what one run publishes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One paper as a source saw it, text already repaired for display.
+
+    ``source`` names where it came from (a digest file name, a feed name) and
+    ``line`` the line of its title in a text digest, for error messages.
+    """
+
+    title: str
+    abstract: str
+    source: str
+    digest_date: date | None = None
+    url: str | None = None
+    arxiv_id: str | None = None
+    arxiv_version: int | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    upvotes: int | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One input digest (a text file, one fetch of a feed) and its entries."""
+
+    name: str
+    entries: tuple[RawEntry, ...]
+    digest_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper with its identity.
+
+    ``key`` is ``arxiv:<id>`` when an arXiv id is known, else ``title:<normalized
+    title>``; it is the feed guid and never changes once the paper is published.
+    ``topic`` is the primary topic (its section), ``topics`` every matching topic
+    with the primary first.
+    """
+
+    key: str
+    title: str
+    abstract: str
+    url: str
+    source: str
+    digest_date: date | None = None
+    arxiv_id: str | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    upvotes: int | None = None
+    topic: str = "other"
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    """The papers of one topic in an edition, in a stable order."""
+
+    topic: str
+    title: str
+    papers: tuple[Paper, ...]
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What one run publishes: the novel papers of that run, by topic.
+
+    ``number`` counts editions for the same ``date`` (1 unless ``run --force``).
+    """
+
+    date: date
+    sections: tuple[Section, ...]
+    number: int = 1
+
+    @property
+    def papers(self) -> tuple[Paper, ...]:
+        return tuple(p for s in self.sections for p in s.papers)
+
+    @property
+    def paper_count(self) -> int:
+        return sum(len(s.papers) for s in self.sections)
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    """Per input: how many entries it had, how many were new, how many seen."""
+
+    name: str
+    entries: int = 0
+    new: int = 0
+    seen: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a preview or run did, for the CLI summary and (later) ``status``."""
+
+    edition: Edition
+    digests: tuple[DigestReport, ...]
+    recorded: bool = False
+    skipped_reason: str | None = None
+    outputs: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
