@@ -75,16 +75,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feeds.max_items", 200, "How many of the newest papers the feeds keep.", int),
     Setting(
         "novelty.same_abstract",
-        0.55,
+        0.5,
         "Abstract similarity (0-1, estimated Jaccard of word pairs) above which a "
         "paper with another title is the same paper (a retitled version).",
         float,
     ),
     Setting(
         "novelty.different_abstract",
-        0.15,
-        "Abstract similarity below which two papers with the same title are "
-        "different papers.",
+        0.25,
+        "Abstract similarity below which two papers with the same title are different papers.",
         float,
     ),
 )
@@ -180,9 +179,7 @@ def load(explicit: str | Path | None = None) -> Settings:
     return parse(text, where=str(path), base_dir=path.resolve().parent, config_path=path)
 
 
-def parse(
-    text: str, *, where: str, base_dir: Path, config_path: Path | None = None
-) -> Settings:
+def parse(text: str, *, where: str, base_dir: Path, config_path: Path | None = None) -> Settings:
     """Validate config text completely; every problem is named ``where: dotted.key: why``."""
     try:
         data = tomllib.loads(text)
@@ -204,7 +201,9 @@ def parse(
             key = f"{section}.{name}"
             setting = SETTING_BY_KEY.get(key)
             if setting is None:
-                known = [s.key.split(".", 1)[1] for s in SETTINGS if s.key.startswith(section + ".")]
+                known = [
+                    s.key.split(".", 1)[1] for s in SETTINGS if s.key.startswith(section + ".")
+                ]
                 problems.append(f"{where}: {key}: unknown key (expected one of: {_choices(known)})")
                 continue
             checked = _check_value(setting, value)
@@ -224,7 +223,10 @@ def parse(
     problems += [f"{where}: {p}" for p in topic_problems]
 
     if problems:
-        raise ConfigError(problems, hint="fix the keys named above; newsletter config show prints the effective settings")
+        raise ConfigError(
+            problems,
+            hint="fix the keys named above; newsletter config show prints the effective settings",
+        )
     return Settings(
         config_path=config_path,
         base_dir=base_dir,
@@ -253,7 +255,9 @@ def _check_semantics(values: dict[str, Any]) -> list[str]:
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(f"newsletter.timezone: unknown timezone {tz!r} (e.g. 'Europe/Berlin', 'UTC')")
+        problems.append(
+            f"newsletter.timezone: unknown timezone {tz!r} (e.g. 'Europe/Berlin', 'UTC')"
+        )
     base = values["newsletter.base_url"]
     if not base.startswith(("http://", "https://")):
         problems.append(f"newsletter.base_url: must start with http:// or https://, got {base!r}")
@@ -285,7 +289,9 @@ def _parse_sources(raw: Any) -> tuple[list[SourceSettings], list[str]]:
             problems.append(f"{at}.{key}: unknown key (expected one of: name, kind, path)")
         kind = item.get("kind", "text")
         if kind not in SOURCE_KINDS:
-            problems.append(f"{at}.kind: unknown kind {kind!r} (expected: {_choices(SOURCE_KINDS)})")
+            problems.append(
+                f"{at}.kind: unknown kind {kind!r} (expected: {_choices(SOURCE_KINDS)})"
+            )
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             problems.append(f"{at}.name: required, a non-empty string")

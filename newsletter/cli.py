@@ -1,0 +1,304 @@
+"""The command line: each command parses options, calls one library function, prints its report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import webbrowser
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from newsletter import __version__, config, pipeline, resources, topics
+from newsletter.errors import ConfigError, NewsletterError
+from newsletter.model import RunReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class Context:
+    def __init__(self, config_path: str | None, debug: bool) -> None:
+        self.config_path = config_path
+        self.debug = debug
+        self._settings: config.Settings | None = None
+
+    @property
+    def settings(self) -> config.Settings:
+        if self._settings is None:
+            self._settings = config.load(self.config_path)
+        return self._settings
+
+
+def handle_errors(func: F) -> F:
+    """One line per error, no traceback unless --debug; ConfigError lists every problem."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context().find_object(Context)
+        debug = bool(ctx and ctx.debug)
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            if debug:
+                raise
+            for problem in exc.problems:
+                err.print(f"error: {problem}", markup=False)
+            if exc.hint:
+                err.print(f"hint: {exc.hint}", markup=False)
+            sys.exit(exc.exit_code)
+        except NewsletterError as exc:
+            if debug:
+                raise
+            err.print(f"error: {exc.message}", markup=False)
+            if exc.hint:
+                err.print(f"hint: {exc.hint}", markup=False)
+            sys.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            err.print(
+                f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                markup=False,
+            )
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-20") from None
+
+
+def _edition_date(settings: config.Settings, value: date | None) -> date:
+    return value or datetime.now(settings.timezone).date()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsletter")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="config.toml to use (default: $NEWSLETTER_CONFIG, ./config.toml, the bundled default).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool) -> None:
+    """A calm daily digest of new research papers: only what you have not seen, by topic."""
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    ctx.obj = Context(config_path, debug)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@handle_errors
+def init(directory: str) -> None:
+    """Write a fresh, working config.toml (and its folders) into DIRECTORY."""
+    target = Path(directory)
+    cfg = target / "config.toml"
+    if cfg.exists():
+        raise NewsletterError(f"{cfg} exists already", hint="nothing was changed; edit it instead")
+    for folder in ("digests", "subscribers", "site"):
+        (target / folder).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(resources.bundled_config(), cfg)
+    shutil.copyfile(resources.sample_digest(), target / "digests" / "sample-digest.txt")
+    out.print(f"Wrote {cfg} and the folders digests/, subscribers/, site/.")
+    out.print(f"Next: cd {target} && newsletter preview --out preview")
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect the configuration."""
+
+
+@config_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+@handle_errors
+def config_show(obj: Context, as_json: bool) -> None:
+    """Print the effective settings (defaults filled in, secrets hidden)."""
+    data = config.effective(obj.settings)
+    if as_json:
+        out.print_json(json.dumps(data, default=str))
+        return
+    out.print(f"config: {data['config']}", markup=False)
+    out.print(f"database: {data['database']}", markup=False)
+    table = Table("key", "value", "help")
+    for setting in config.SETTINGS:
+        table.add_row(setting.key, repr(data["settings"][setting.key]), setting.help)
+    out.print(table)
+    for source in data["sources"]:
+        out.print(f"source {source['name']}: {source['kind']} {source['path']}", markup=False)
+    out.print("topics: " + ", ".join(data["topics"]), markup=False)
+
+
+DIGESTS = click.argument("digests", nargs=-1, type=click.Path())
+DATE = click.option(
+    "--date",
+    "edition_date",
+    callback=_parse_date,
+    help="Edition date YYYY-MM-DD (default: today in newsletter.timezone).",
+)
+
+
+def _progress() -> Callable[[str], None] | None:
+    if not err.is_terminal:
+        return None
+    return lambda name: err.print(f"[dim]reading {name}[/dim]")
+
+
+@main.command()
+@DIGESTS
+@click.option(
+    "--out", "out_dir", default="preview", show_default=True, type=click.Path(file_okay=False)
+)
+@DATE
+@click.option("--open", "open_browser", is_flag=True, help="Open the email in a web browser.")
+@click.pass_obj
+@handle_errors
+def preview(
+    obj: Context,
+    digests: tuple[str, ...],
+    out_dir: str,
+    edition_date: date | None,
+    open_browser: bool,
+) -> None:
+    """Show what the next run would publish, without changing any state.
+
+    DIGESTS are digest files, folders or globs; without them the sources in
+    config.toml are read.
+    """
+    settings = obj.settings
+    report = pipeline.preview(
+        settings, digests, _edition_date(settings, edition_date), Path(out_dir), _progress()
+    )
+    _print_report(report, "Preview")
+    email = Path(out_dir) / "email.html"
+    if open_browser and email.exists():
+        webbrowser.open(email.resolve().as_uri())
+    _exit_for(report)
+
+
+@main.command()
+@DIGESTS
+@DATE
+@click.option("--force", is_flag=True, help="Publish another edition even if the date has one.")
+@click.pass_obj
+@handle_errors
+def run(obj: Context, digests: tuple[str, ...], edition_date: date | None, force: bool) -> None:
+    """Publish the next edition and mark its papers seen.
+
+    DIGESTS are digest files, folders or globs; without them the sources in
+    config.toml are read.
+    """
+    settings = obj.settings
+    report = pipeline.run(
+        settings, digests, _edition_date(settings, edition_date), force=force, progress=_progress()
+    )
+    _print_report(report, "Run")
+    _exit_for(report)
+
+
+@main.command()
+@click.argument("query")
+@DIGESTS
+@DATE
+@click.pass_obj
+@handle_errors
+def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: date | None) -> None:
+    """Show why papers whose title contains QUERY are new or seen, and their topic.
+
+    Prints the novelty verdict and every topic rule that fired.
+    """
+    settings = obj.settings
+    found = pipeline.explain(settings, query, digests, _edition_date(settings, edition_date))
+    if not found:
+        raise NewsletterError(
+            f"no paper whose title contains {query!r}", hint="check the digests given"
+        )
+    for verdict, classification in found:
+        out.print(f"[bold]{verdict.entry.title}[/bold]  ({verdict.entry.source})")
+        out.print(f"  key: {verdict.paper.key}", markup=False)
+        out.print(
+            f"  novelty: {'NEW' if verdict.new else 'SEEN'}: {verdict.reason}"
+            + (
+                f" (as {verdict.same_as})"
+                if verdict.same_as and verdict.same_as != verdict.paper.key
+                else ""
+            ),
+            markup=False,
+        )
+        out.print(
+            f"  topic: {classification.primary}  (all: {', '.join(classification.topics)})",
+            markup=False,
+        )
+        for line in topics.explain_lines(classification):
+            out.print(f"    {line}", markup=False)
+
+
+@main.command()
+@click.pass_obj
+@handle_errors
+def migrate(obj: Context) -> None:
+    """Create or upgrade the database schema."""
+    applied = pipeline.migrate(obj.settings)
+    out.print(f"applied migrations: {applied}" if applied else "database schema is up to date")
+
+
+def _print_report(report: RunReport, verb: str) -> None:
+    table = Table("digest", "entries", "new", "seen", "problem", title=f"{verb}: inputs")
+    for d in report.digests:
+        table.add_row(d.name, str(d.entries), str(d.new), str(d.seen), d.error or "")
+    if report.digests:
+        out.print(table)
+    edition = report.edition
+    if edition.paper_count:
+        topic_table = Table(
+            "section",
+            "papers",
+            title=f"Edition {edition.date.isoformat()}"
+            + (f" #{edition.number}" if edition.number > 1 else ""),
+        )
+        for section in edition.sections:
+            topic_table.add_row(section.title, str(len(section.papers)))
+        out.print(topic_table)
+    if report.skipped_reason:
+        out.print(f"Nothing recorded: {report.skipped_reason}.", markup=False)
+    elif verb == "Run":
+        out.print(
+            f"Recorded edition {edition.date.isoformat()} with {edition.paper_count} new papers."
+        )
+    else:
+        out.print(f"{edition.paper_count} new papers; nothing was recorded.")
+    for path in report.outputs:
+        out.print(f"  wrote {path}", markup=False)
+    for d in report.digests:
+        if d.error:
+            err.print(f"error: {d.error}", markup=False)
+
+
+def _exit_for(report: RunReport) -> None:
+    if any(d.error for d in report.digests):
+        sys.exit(1)

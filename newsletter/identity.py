@@ -1,0 +1,188 @@
+"""Paper identity: keys, normalized titles and abstract signatures.
+
+Precedence (first that applies decides the key):
+
+1. an arXiv id without version (from an id field or an ``arxiv.org/abs|pdf`` URL)
+   → ``arxiv:2403.01234``;
+2. otherwise the normalized title → ``title:<normalized title>``.
+
+A key alone cannot recognise a retitled version or tell apart two papers with
+the same title, so :mod:`newsletter.novelty` also compares abstracts through a
+MinHash signature of their word pairs.  The signature's bands are stored in an
+indexed table; a lookup is a handful of B-tree probes whatever the number of
+papers seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from newsletter.repair import repair_text
+
+# ---------------------------------------------------------------- arXiv ids
+
+_ARXIV_NEW = r"(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?"
+_ARXIV_OLD = r"(?P<old>[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<vold>\d+))?"
+_ARXIV_URL = re.compile(
+    r"arxiv\.org/(?:abs|pdf|html)/(?:" + _ARXIV_NEW + "|" + _ARXIV_OLD + r")", re.IGNORECASE
+)
+_ARXIV_BARE = re.compile(r"^(?:arxiv:)?(?:" + _ARXIV_NEW + "|" + _ARXIV_OLD + r")$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ArxivId:
+    id: str
+    version: int | None
+
+
+def parse_arxiv_id(text: str) -> ArxivId | None:
+    """An arXiv id from a bare id (``2403.01234v2``, ``arXiv:…``) or an arxiv.org URL."""
+    text = text.strip()
+    match = _ARXIV_BARE.match(text) or _ARXIV_URL.search(text)
+    if not match:
+        return None
+    ident = match.group("id") or match.group("old")
+    version = match.group("v") or match.group("vold")
+    return ArxivId(ident, int(version) if version else None)
+
+
+# ---------------------------------------------------------------- titles
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00ad": "",
+    }
+)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalize_text(text: str) -> str:
+    """Fold a title or abstract to the form identity compares.
+
+    Repairs digest artefacts (``x2013``, ``&amp;``), then NFKC (full-width and
+    ligature forms), strips accents, casefolds, and folds every run of
+    punctuation and whitespace to one space.  Idempotent.
+    """
+    text = repair_text(html.unescape(text))
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def title_key(title: str) -> str:
+    return normalize_text(title)
+
+
+def paper_key(normalized_title: str, arxiv_id: str | None) -> str:
+    """The stable identity key (feed guid, store key) from a title_key() and an arXiv id."""
+    if arxiv_id:
+        return f"arxiv:{arxiv_id}"
+    return f"title:{normalized_title}"
+
+
+def arxiv_search_url(title: str) -> str:
+    """A link for a paper that has none: an arXiv title search."""
+    from urllib.parse import quote_plus
+
+    return f"https://arxiv.org/search/?searchtype=title&query={quote_plus(title)}"
+
+
+# ---------------------------------------------------------------- abstracts
+
+NUM_HASHES = 60
+ROWS_PER_BAND = 3
+NUM_BANDS = NUM_HASHES // ROWS_PER_BAND
+_PRIME = np.uint64((1 << 61) - 1)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_rng = np.random.Generator(np.random.PCG64(20260311))
+_A = _rng.integers(1, 1 << 31, size=NUM_HASHES, dtype=np.uint64)
+_B = _rng.integers(0, 1 << 31, size=NUM_HASHES, dtype=np.uint64)
+
+# Words that carry no identity: common to almost every abstract.
+_STOP = frozenset(
+    "a an and are as at be been by can for from has have in into is it its of on or our "
+    "that the their these this to we which with while was were also than then such both "
+    "over via not more most new show shows".split()
+)
+# Signatures of abstracts shorter than this many word pairs are too noisy to trust.
+MIN_SHINGLES = 8
+
+
+@dataclass(frozen=True)
+class Signature:
+    """MinHash of an abstract's word pairs; ``bands`` index it, ``values`` compare it."""
+
+    values: bytes  # NUM_HASHES little-endian uint32
+
+    def bands(self) -> tuple[int, ...]:
+        """One signed 63-bit key per band: (band number, its rows) hashed together."""
+        out = []
+        for b in range(NUM_BANDS):
+            chunk = self.values[b * ROWS_PER_BAND * 4 : (b + 1) * ROWS_PER_BAND * 4]
+            digest = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
+            out.append(int.from_bytes(digest, "little", signed=True) >> 1)
+        return tuple(out)
+
+    def similarity(self, other: Signature) -> float:
+        """Estimated Jaccard index of the two abstracts' word-pair sets."""
+        mine = np.frombuffer(self.values, dtype="<u4")
+        theirs = np.frombuffer(other.values, dtype="<u4")
+        return float(np.count_nonzero(mine == theirs)) / NUM_HASHES
+
+
+def shingles(abstract: str) -> set[str]:
+    """Word pairs of the normalized abstract, stop words left out."""
+    words = [w for w in normalize_text(abstract).split() if w not in _STOP]
+    return {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+
+
+def signature(abstract: str) -> Signature | None:
+    """The abstract's MinHash, or None when it is missing or too short to compare."""
+    pairs = shingles(abstract)
+    if len(pairs) < MIN_SHINGLES:
+        return None
+    hashes = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(p.encode(), digest_size=4).digest(), "little")
+            for p in pairs
+        ),
+        dtype=np.uint64,
+        count=len(pairs),
+    )
+    permuted: npt.NDArray[np.uint64] = (_A[:, None] * hashes[None, :] + _B[:, None]) % _PRIME
+    mins = (permuted & _MASK32).min(axis=1).astype("<u4")
+    return Signature(mins.tobytes())
+
+
+def title_similarity(a: str, b: str) -> float:
+    """Jaccard index of two normalized titles' word sets (cheap, for tie-breaks)."""
+    wa, wb = set(a.split()), set(b.split())
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / len(wa | wb)

@@ -1,0 +1,81 @@
+"""Schema migrations: numbered steps, each applied with its record in one transaction.
+
+Why not Alembic: the schema is small, the steps are plain SQLAlchemy Core DDL
+that runs the same on SQLite and PostgreSQL, and a step and its row in
+``schema_migrations`` commit together (as sqlite-utils does), so a crash
+mid-upgrade leaves the previous version intact.  Steps are only ever appended;
+a released step is never edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+papers = sa.Table(
+    "papers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(300), nullable=False, unique=True),
+    sa.Column("arxiv_id", sa.String(40), nullable=True, index=True),
+    sa.Column("title_hash", sa.BigInteger, nullable=False, index=True),
+    sa.Column("title_key", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("abstract", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("digest_date", sa.Date, nullable=True),
+    sa.Column("signature", sa.LargeBinary, nullable=True),
+    sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# One row per (MinHash band, paper): the index that finds near-duplicate
+# abstracts with a few B-tree probes, however many papers have been seen.
+paper_bands = sa.Table(
+    "paper_bands",
+    metadata,
+    sa.Column("band", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("paper_id", sa.Integer, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
+editions = sa.Table(
+    "editions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("paper_count", sa.Integer, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("date", "number", name="uq_editions_date_number"),
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[sa.Connection], None]
+
+
+def _initial(conn: sa.Connection) -> None:
+    for table in (editions, papers, paper_bands):
+        table.create(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "papers, bands and editions", _initial),)
+LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,363 @@
+"""The documented context every edition template receives.
+
+Templates are a contract with operators who write their own: they see exactly
+one object, :class:`EditionContext`, under the name ``edition`` (plus ``site``
+on site pages), made of the frozen dataclasses below.  All text in it is
+already cleaned (:mod:`newsletter.render.untrusted`) but *not* escaped:
+templates rely on autoescaping.  ``docs/templates.md`` describes every field
+and a test checks it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from markupsafe import Markup
+
+from newsletter.model import Edition, Paper, Section
+from newsletter.render import urls
+from newsletter.render.recipients import RecipientLinks
+from newsletter.render.teaser import teaser
+from newsletter.render.untrusted import clean_text, safe_url
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+"""Month names, fixed so output never depends on the process locale."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each section an email shows (the size budget's dial).
+
+    ``teaser_chars``: longest teaser; ``cards``: papers per section shown as a
+    card with a teaser (None = all), the next ones as title-only links;
+    ``titles``: title-only links per section (None = all), the rest are
+    counted in "N more in <topic>" linking to the edition page.
+    """
+
+    teaser_chars: int
+    cards: int | None = None
+    titles: int | None = None
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A topic a paper carries.
+
+    Attributes:
+        id: the topic id from the taxonomy (``llm``).
+        title: its section title (``Language Models``).
+        feed_url: absolute URL of the topic's RSS feed.
+    """
+
+    id: str
+    title: str
+    feed_url: str
+
+
+@dataclass(frozen=True)
+class PaperView:
+    """One paper as templates show it.
+
+    Attributes:
+        key: identity key (``arxiv:2403.01234``), also the feed guid.
+        title: cleaned title.
+        url: the paper's own link (absolute http(s); its edition-page anchor if
+            the source gave none or an unsafe one).
+        archive_url: absolute URL of the paper on its edition page.
+        anchor: the paper's element id on the edition page (``paper-<hash>``).
+        abstract: the cleaned, full abstract.
+        teaser: the abstract cut at a sentence or word to the plan's length
+            (equal to ``abstract`` on the edition page).
+        truncated: whether ``teaser`` is shorter than ``abstract``.
+        authors: author names, possibly empty.
+        tags: every topic of the paper, primary first.
+    """
+
+    key: str
+    title: str
+    url: str
+    archive_url: str
+    anchor: str
+    abstract: str
+    teaser: str
+    truncated: bool
+    authors: tuple[str, ...]
+    tags: tuple[Tag, ...]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """The papers of one topic.
+
+    Attributes:
+        topic: the topic id.
+        title: the section title.
+        anchor: element id of the section (``topic-<id>``), in the email and on
+            the edition page.
+        count: how many papers the section has in this edition.
+        cards: papers shown as cards with a teaser.
+        titles: papers shown as title-only links (when the email is large).
+        more: how many papers are left out of the email (0 on the edition page).
+        more_url: absolute URL of the section on the edition page.
+        feed_url: absolute URL of the topic's RSS feed.
+    """
+
+    topic: str
+    title: str
+    anchor: str
+    count: int
+    cards: tuple[PaperView, ...]
+    titles: tuple[PaperView, ...]
+    more: int
+    more_url: str
+    feed_url: str
+
+
+@dataclass(frozen=True)
+class Links:
+    """Absolute URLs templates link to.
+
+    Attributes:
+        edition: this edition's page ("view in browser").
+        archive: the index of all editions.
+        feed: the RSS 2.0 feed of all papers.
+        atom: the Atom feed of all papers.
+        unsubscribe: the recipient's unsubscribe URL, or a token (see
+            :mod:`newsletter.render.recipients`).
+        preferences: the recipient's topic preferences URL, or a token.
+    """
+
+    edition: str
+    archive: str
+    feed: str
+    atom: str
+    unsubscribe: str
+    preferences: str
+
+
+@dataclass(frozen=True)
+class EditionContext:
+    """Everything an edition template (email, text part, edition page) may use.
+
+    Attributes:
+        name: the newsletter's name (``newsletter.name``).
+        language: BCP 47 language tag (``newsletter.language``), for ``lang``.
+        date: the edition date (a :class:`datetime.date`).
+        date_label: the date spelled out, locale-independent (``Friday 20 November 2026``).
+        number: 1, or 2+ for a further edition of the same date.
+        subject: the email subject line.
+        preheader: the one-line summary mail clients show after the subject.
+        paper_count: papers in this rendering (after any topic filter).
+        sections: the sections, in taxonomy order.
+        note_html: the editor's note rendered from Markdown (``Markup``), or None.
+        note_text: the editor's note as written (Markdown source), or None.
+        postal_address: the sender's postal address (``newsletter.postal_address``).
+        base_url: the site's base URL, ending in ``/``.
+        links: the :class:`Links` of this edition.
+        complete: False when the size budget moved some papers out of the email.
+    """
+
+    name: str
+    language: str
+    date: date
+    date_label: str
+    number: int
+    subject: str
+    preheader: str
+    paper_count: int
+    sections: tuple[SectionView, ...]
+    note_html: Markup | None
+    note_text: str | None
+    postal_address: str
+    base_url: str
+    links: Links
+    complete: bool
+
+
+@dataclass(frozen=True)
+class EditionSummary:
+    """One line of the archive index.
+
+    Attributes:
+        date: the edition date.
+        date_label: the date spelled out.
+        number: 1, or 2+ for a further edition of the same date.
+        url: absolute URL of the edition page.
+        paper_count: how many papers it had.
+        topics: its section titles, in order.
+    """
+
+    date: date
+    date_label: str
+    number: int
+    url: str
+    paper_count: int
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndexContext:
+    """What the archive index template (``index.html.j2``) receives as ``archive``.
+
+    Attributes:
+        name: the newsletter's name.
+        language: BCP 47 language tag.
+        editions: every edition, newest first.
+        links: the :class:`Links` of the newest edition.
+    """
+
+    name: str
+    language: str
+    editions: tuple[EditionSummary, ...]
+    links: Links
+
+
+def date_label(day: date) -> str:
+    weekday = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    return f"{weekday[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class Meta:
+    """The per-edition values that do not depend on the plan (computed once)."""
+
+    name: str
+    language: str
+    postal_address: str
+    site: urls.Site
+    titles: dict[str, str]
+    note_html: Markup | None
+    note_text: str | None
+
+
+class ContextBuilder:
+    """Builds contexts of one edition for several plans, cleaning each paper only once."""
+
+    def __init__(
+        self, edition: Edition, meta: Meta, links: RecipientLinks, topics: frozenset[str] | None
+    ) -> None:
+        self.edition = edition
+        self.meta = meta
+        site = meta.site
+        self.edition_url = site.edition_url(edition)
+        self.links = Links(
+            edition=self.edition_url,
+            archive=site.url(urls.INDEX),
+            feed=site.url(urls.FEED_RSS),
+            atom=site.url(urls.FEED_ATOM),
+            unsubscribe=links.unsubscribe_url,
+            preferences=links.preferences_url,
+        )
+        self.sections: tuple[Section, ...] = tuple(
+            s for s in edition.sections if s.papers and (topics is None or s.topic in topics)
+        )
+        self._papers = {p.key: self._paper(p) for s in self.sections for p in s.papers}
+        self._teasers: dict[tuple[str, int], PaperView] = {}
+
+    def _tag(self, topic: str) -> Tag:
+        title = clean_text(self.meta.titles.get(topic, topic))
+        return Tag(id=topic, title=title, feed_url=self.meta.site.url(urls.topic_feed(topic)))
+
+    def _paper(self, paper: Paper) -> PaperView:
+        anchor = urls.paper_anchor(paper.key)
+        archive_url = f"{self.edition_url}#{anchor}"
+        abstract = clean_text(paper.abstract)
+        topics = paper.topics or (paper.topic,)
+        return PaperView(
+            key=paper.key,
+            title=clean_text(paper.title) or "(untitled)",
+            url=safe_url(paper.url, archive_url),
+            archive_url=archive_url,
+            anchor=anchor,
+            abstract=abstract,
+            teaser=abstract,
+            truncated=False,
+            authors=tuple(a for a in (clean_text(a) for a in paper.authors) if a),
+            tags=tuple(self._tag(t) for t in dict.fromkeys(topics)),
+        )
+
+    def _with_teaser(self, view: PaperView, limit: int) -> PaperView:
+        cached = self._teasers.get((view.key, limit))
+        if cached is None:
+            short = teaser(view.abstract, limit)
+            cached = PaperView(
+                **{**vars(view), "teaser": short, "truncated": short != view.abstract}
+            )
+            self._teasers[(view.key, limit)] = cached
+        return cached
+
+    def build(self, plan: Plan | None) -> EditionContext:
+        """The context for ``plan``; ``None`` means everything, full abstracts (edition page)."""
+        views = []
+        for section in self.sections:
+            papers = [self._papers[p.key] for p in section.papers]
+            if plan is None:
+                cards, titles, rest = papers, [], []
+            else:
+                n_cards = len(papers) if plan.cards is None else plan.cards
+                cards = [self._with_teaser(p, plan.teaser_chars) for p in papers[:n_cards]]
+                after = papers[n_cards:]
+                n_titles = len(after) if plan.titles is None else plan.titles
+                titles, rest = after[:n_titles], after[n_titles:]
+            anchor = urls.topic_anchor(section.topic)
+            views.append(
+                SectionView(
+                    topic=section.topic,
+                    title=clean_text(section.title) or section.topic,
+                    anchor=anchor,
+                    count=len(papers),
+                    cards=tuple(cards),
+                    titles=tuple(titles),
+                    more=len(rest),
+                    more_url=f"{self.edition_url}#{anchor}",
+                    feed_url=self.meta.site.url(urls.topic_feed(section.topic)),
+                )
+            )
+        return self._context(tuple(views))
+
+    def _context(self, sections: tuple[SectionView, ...]) -> EditionContext:
+        edition, meta = self.edition, self.meta
+        count = sum(s.count for s in sections)
+        label = date_label(edition.date)
+        noun = "paper" if count == 1 else "papers"
+        subject = f"{meta.name}: {count} new {noun}, {label}"
+        if edition.number > 1:
+            subject += f" (edition {edition.number})"
+        preheader = ", ".join(f"{s.title} ({s.count})" for s in sections) or "No new papers today."
+        return EditionContext(
+            name=meta.name,
+            language=meta.language,
+            date=edition.date,
+            date_label=label,
+            number=edition.number,
+            subject=subject,
+            preheader=preheader,
+            paper_count=count,
+            sections=sections,
+            note_html=meta.note_html,
+            note_text=meta.note_text,
+            postal_address=meta.postal_address,
+            base_url=meta.site.base_url,
+            links=self.links,
+            complete=all(s.more == 0 for s in sections),
+        )
+
+
+def summarize(editions: Sequence[Edition], site: urls.Site) -> tuple[EditionSummary, ...]:
+    """Index lines of ``editions`` (kept in the order given: newest first)."""
+    return tuple(
+        EditionSummary(
+            date=e.date,
+            date_label=date_label(e.date),
+            number=e.number,
+            url=site.edition_url(e),
+            paper_count=e.paper_count,
+            topics=tuple(clean_text(s.title) for s in e.sections if s.papers),
+        )
+        for e in editions
+    )

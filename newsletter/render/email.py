@@ -1,0 +1,199 @@
+"""The HTML email: Jinja → MJML → HTML (mjml-python, in-process), within a byte budget.
+
+Gmail clips an HTML body past about 102 KB and hides what follows, the footer
+with its unsubscribe link first.  So every email is fitted to
+``email.budget_kb`` (1 KB = 1000 bytes here, to stay on the safe side) by
+trying ever more compact :class:`~newsletter.render.context.Plan` s:
+
+1. cards with teasers of ``email.teaser_chars``, then shorter teasers;
+2. the first few papers of each section as cards, the rest as title-only links;
+3. a capped number of title links per section, the rest behind a
+   "N more in <topic> →" link to the edition page.
+
+Compiling MJML is the expensive step, so plans are not all compiled: a paper
+card is plain HTML inside one ``<mj-text>`` per section, which MJML copies
+through, so the compiled size is the MJML size plus an overhead that depends on
+the layout only.  The first compile measures that overhead; the next plan
+compiled is the first whose predicted size fits (and is checked again).
+
+``<mj-style inline="inline">`` rules, which mjml-python leaves in a ``<style>``
+block, are inlined with css-inline and their block dropped.  The stock
+templates write their few styles inline and need no such pass (it would cost
+more than the MJML compile itself); it runs only for templates that use it.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import css_inline
+import jinja2
+import markdown
+from markupsafe import Markup
+from mjml import mjml2html
+
+from newsletter.config import Settings
+from newsletter.errors import NewsletterError
+from newsletter.model import Edition
+from newsletter.render import templates
+from newsletter.render.context import ContextBuilder, EditionContext, Meta, Plan
+from newsletter.render.recipients import (
+    PREFERENCES_TOKEN,
+    UNSUBSCRIBE_TOKEN,
+    URL_HEADROOM,
+    RecipientLinks,
+)
+from newsletter.render.urls import Site
+
+log = logging.getLogger(__name__)
+
+_INLINE_STYLE = re.compile(r"<mj-style\s+inline=\"inline\"\s*>(.*?)</mj-style>", re.DOTALL)
+SHORT_TEASER = 100
+"""Teaser length once the email no longer fits with full teasers."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """One rendered email: subject, HTML body and its plain-text alternative."""
+
+    subject: str
+    html: str
+    text: str
+
+    def for_recipient(self, links: RecipientLinks) -> RenderedEmail:
+        """This email with the placeholder tokens replaced by one recipient's links.
+
+        URLs are HTML-escaped for the HTML part and left as they are in the text.
+        """
+        pairs = ((UNSUBSCRIBE_TOKEN, links.unsubscribe_url), (PREFERENCES_TOKEN, links.preferences_url))
+        body, text = self.html, self.text
+        for token, url in pairs:
+            body = body.replace(token, html_lib.escape(url, quote=True))
+            text = text.replace(token, url)
+        return RenderedEmail(subject=self.subject, html=body, text=text)
+
+
+def plans(teaser_chars: int) -> Iterator[Plan]:
+    """Plans from the most generous to the most compact (the last one always fits a title list)."""
+    yield Plan(teaser_chars)
+    for chars in (teaser_chars * 2 // 3, teaser_chars // 2):
+        if chars > SHORT_TEASER:
+            yield Plan(chars)
+    short = min(SHORT_TEASER, teaser_chars)
+    yield Plan(short)
+    for cards in (8, 5, 3, 2, 1, 0):
+        yield Plan(short, cards=cards)
+    for titles in (40, 25, 15, 10, 5, 3, 1, 0):
+        yield Plan(short, cards=0, titles=titles)
+
+
+def read_note(path: Path | None) -> tuple[Markup | None, str | None]:
+    """The editor's note as (HTML, Markdown text); (None, None) when unset, missing or empty.
+
+    The note is written by the operator, so its Markdown may contain HTML.
+    """
+    if path is None:
+        return None, None
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        log.info("editor's note %s does not exist; the edition has none", path)
+        return None, None
+    if not text:
+        return None, None
+    return Markup(markdown.markdown(text, output_format="html")), text
+
+
+def meta_for(settings: Settings) -> Meta:
+    note_html, note_text = read_note(settings.editor_note)
+    return Meta(
+        name=str(settings["newsletter.name"]),
+        language=str(settings["newsletter.language"]),
+        postal_address=str(settings["newsletter.postal_address"]),
+        site=Site.from_base(str(settings["newsletter.base_url"])),
+        titles={t.id: t.title for t in settings.taxonomy.topics},
+        note_html=note_html,
+        note_text=note_text,
+    )
+
+
+def compile_mjml(source: str) -> str:
+    """MJML → HTML, with ``<mj-style inline="inline">`` rules inlined into the elements."""
+    inline_css = _INLINE_STYLE.findall(source)
+    if inline_css:
+        source = _INLINE_STYLE.sub("", source)
+    try:
+        html = mjml2html(source, disable_comments=True)
+    except ValueError as exc:
+        raise NewsletterError(
+            f"the email template produced invalid MJML: {exc}",
+            hint=f"check your overrides of {templates.EMAIL_MJML} and its partials",
+        ) from None
+    if inline_css:
+        inliner = css_inline.CSSInliner(
+            inline_style_tags=False,
+            keep_style_tags=True,
+            load_remote_stylesheets=False,
+            extra_css="\n".join(inline_css),
+        )
+        html = inliner.inline(html)
+    return html
+
+
+def _cost(html: str) -> int:
+    """Bytes the HTML will weigh once every placeholder is replaced by a real URL."""
+    tokens = html.count(UNSUBSCRIBE_TOKEN) + html.count(PREFERENCES_TOKEN)
+    return len(html.encode("utf-8")) + tokens * URL_HEADROOM
+
+
+def fit(
+    builder: ContextBuilder, env: jinja2.Environment, budget: int, teaser_chars: int
+) -> tuple[str, EditionContext]:
+    """The HTML of the most generous plan that fits in ``budget`` bytes, and its context."""
+    template = env.get_template(templates.EMAIL_MJML)
+    overhead: int | None = None
+    compiled: tuple[Plan, str, EditionContext] | None = None
+    plan = Plan(teaser_chars)
+    for plan in plans(teaser_chars):
+        context = builder.build(plan)
+        source = template.render(edition=context)
+        size = len(source.encode("utf-8"))
+        if overhead is not None and size + overhead > budget:
+            continue  # predicted too big: do not spend a compile on it
+        html = compile_mjml(source)
+        cost = _cost(html)
+        overhead = cost - size
+        compiled = (plan, html, context)
+        if cost <= budget:
+            return html, context
+    if compiled is None or compiled[0] != plan:  # the most compact plan was only predicted
+        context = builder.build(plan)
+        compiled = (plan, compile_mjml(template.render(edition=context)), context)
+    _, html, context = compiled
+    log.warning("email is %d bytes even as a title list, over its budget of %d", _cost(html), budget)
+    return html, context
+
+
+def render_email(
+    edition: Edition,
+    settings: Settings,
+    *,
+    topics: frozenset[str] | None = None,
+    links: RecipientLinks | None = None,
+) -> RenderedEmail:
+    """Render the email of ``edition`` (only the sections in ``topics``, if given).
+
+    Without ``links`` the unsubscribe and preferences URLs are placeholder
+    tokens to splice per recipient with :meth:`RenderedEmail.for_recipient`.
+    """
+    env = templates.environment(settings.templates_dir)
+    builder = ContextBuilder(edition, meta_for(settings), links or RecipientLinks.placeholders(), topics)
+    budget = int(settings["email.budget_kb"]) * 1000
+    html, context = fit(builder, env, budget, int(settings["email.teaser_chars"]))
+    text = env.get_template(templates.EMAIL_TEXT).render(edition=context)
+    return RenderedEmail(subject=context.subject, html=html, text=text)

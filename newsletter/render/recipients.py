@@ -1,0 +1,52 @@
+"""Per-recipient links, and the tokens that stand for them until delivery.
+
+An edition is rendered once per distinct topic set; what differs between two
+recipients of the same topic set is only their unsubscribe and preferences
+URLs.  :func:`newsletter.render.render_email` called without ``links`` puts a
+token in their place:
+
+=====================  =================================================
+token                  replaced by
+=====================  =================================================
+``%%UNSUBSCRIBE_URL%%``  the recipient's one-click unsubscribe page URL
+``%%PREFERENCES_URL%%``  the recipient's topic preferences page URL
+=====================  =================================================
+
+The tokens contain no character that HTML escaping, MJML or a mail encoder
+changes, so delivery can splice each recipient's URLs into the rendered text
+with ``str.replace`` (:meth:`RenderedEmail.for_recipient
+<newsletter.render.email.RenderedEmail.for_recipient>`), about a thousand
+times cheaper than rendering again.  The size budget keeps
+:data:`URL_HEADROOM` bytes free per token occurrence for the longer real URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newsletter.render.urls import Site
+
+UNSUBSCRIBE_TOKEN = "%%UNSUBSCRIBE_URL%%"
+PREFERENCES_TOKEN = "%%PREFERENCES_URL%%"
+URL_HEADROOM = 300
+"""Bytes reserved per token occurrence for the real URL that replaces it."""
+
+
+@dataclass(frozen=True)
+class RecipientLinks:
+    """The links that differ per recipient (absolute URLs)."""
+
+    unsubscribe_url: str
+    preferences_url: str
+
+    @classmethod
+    def placeholders(cls) -> RecipientLinks:
+        """Tokens to splice later (what ``render_email(links=None)`` uses)."""
+        return cls(unsubscribe_url=UNSUBSCRIBE_TOKEN, preferences_url=PREFERENCES_TOKEN)
+
+    @classmethod
+    def public(cls, site: Site) -> RecipientLinks:
+        """Generic pages of the site, for copies nobody receives (archive, preview)."""
+        return cls(
+            unsubscribe_url=site.url("unsubscribe/"), preferences_url=site.url("preferences/")
+        )

@@ -1,0 +1,48 @@
+"""Titles, abstracts and URLs come from the outside world: make them inert data.
+
+Escaping for HTML and XML is done where the text is written (Jinja autoescape,
+lxml inside feedgen).  What escaping cannot fix is done here, once, before any
+template sees the text:
+
+* C0/C1 control characters (other than whitespace) are removed: XML 1.0 forbids
+  most of them, and in a terminal or a mail client they are at best noise;
+* bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+  U+2066-U+2069) are removed: one U+202E in a title would mirror the rest of
+  the line, and of the page around it (a "Trojan Source" style spoof).  Plain
+  marks (U+200E, U+200F) stay: they only affect the text next to them;
+* any run of whitespace, newlines included, becomes one space, so a title can
+  never forge a line of its own in the plain-text part;
+* URLs that are not absolute ``http(s)`` (``javascript:``, ``data:``, relative
+  paths) are replaced by a fallback the caller chooses.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+)
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str) -> str:
+    """The text without control/bidi-override characters, whitespace folded to single spaces."""
+    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def safe_url(url: str | None, fallback: str) -> str:
+    """``url`` if it is an absolute http(s) URL without whitespace or controls, else ``fallback``."""
+    if not url:
+        return fallback
+    url = url.strip()
+    if _INVISIBLE.search(url) or _SPACE.search(url):
+        return fallback
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return fallback
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return fallback
+    return url

@@ -1,0 +1,10 @@
+"""Sources: one module per kind of input, each turning raw bytes into a ``Digest``.
+
+A source only reads and parses; it never decides what is new.  Each returns a
+:class:`newsletter.model.Digest` of :class:`newsletter.model.RawEntry` values
+with display text already repaired (:mod:`newsletter.repair`), or raises an
+:class:`newsletter.errors.InputError` subclass naming the input, so that the
+run can report that one input and go on with the others.
+
+- :mod:`newsletter.sources.text`: the saved "Daily Papers" text digests.
+"""

@@ -1,0 +1,126 @@
+"""Shared fixtures: paths to the shared seeds, and real databases (SQLite file, PostgreSQL server).
+
+PostgreSQL: ``NEWSLETTER_TEST_POSTGRES_URL`` names a server to use (a fresh
+database is created per test); otherwise a throw-away cluster is started with
+the machine's ``initdb``/``pg_ctl`` (as the ``postgres`` user when run as root)
+on a Unix socket in a temporary folder.  Without PostgreSQL binaries the
+PostgreSQL variants are skipped, unless ``NEWSLETTER_REQUIRE_POSTGRES=1``
+(CI sets it), which makes that an error.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    assert SEEDS.is_dir(), f"the shared seeds are expected at {SEEDS}"
+    return SEEDS
+
+
+def _pg_bin() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).parent
+    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of a PostgreSQL server (admin database), started for the session if needed."""
+    url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    bindir = _pg_bin()
+    if bindir is None:
+        if os.environ.get("NEWSLETTER_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required (NEWSLETTER_REQUIRE_POSTGRES=1) but initdb was not found")
+        pytest.skip("PostgreSQL binaries not found (install postgresql to run these tests)")
+    base = Path(tempfile.mkdtemp(prefix="newsletter-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = "postgres"
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            entry = pwd.getpwnam("nobody")
+            user = "nobody"
+        os.chown(base, entry.pw_uid, entry.pw_gid)
+        os.chown(sock, entry.pw_uid, entry.pw_gid)
+        prefix = ["runuser", "-u", user, "--"]
+    port = _free_port()
+    subprocess.run(
+        [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *prefix, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"),
+            "-o", f"-p {port} -k {sock} -c listen_addresses='' -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={sock}&port={port}"
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on a real SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'newsletter.db'}"
+    return str(request.getfixturevalue("postgres_url"))

@@ -1,0 +1,202 @@
+"""Novelty: disguised repeats are recognised, look-alike new papers are not."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsletter.identity import normalize_text, parse_arxiv_id, title_key
+from newsletter.model import RawEntry
+from newsletter.novelty import split
+from newsletter.store import NewPaper, Store
+
+ABSTRACT_A = (
+    "We present a method for aligning large language models with human preferences "
+    "using a small set of pairwise comparisons. Our approach trains a reward model on "
+    "annotated dialogues and then optimises the policy with a clipped objective. "
+    "Experiments on three benchmarks show consistent gains over supervised fine-tuning, "
+    "and an ablation study isolates the effect of the comparison budget."
+)
+ABSTRACT_B = (
+    "Remote sensing images of coastal regions change with tides, seasons and storms. "
+    "We collect a dataset of forty thousand annotated satellite tiles and propose a "
+    "segmentation network that fuses optical and radar channels. The network improves "
+    "shoreline detection accuracy by seven points and transfers to unseen continents "
+    "without retraining."
+)
+
+
+def entry(title: str, abstract: str = ABSTRACT_A, **kw: object) -> RawEntry:
+    return RawEntry(title=title, abstract=abstract, source="test.txt", **kw)  # type: ignore[arg-type]
+
+
+def seen_store(tmp_path: Path, *entries: RawEntry) -> Store:
+    store = Store.open(f"sqlite:///{tmp_path / 'seen.db'}")
+    assert store is not None
+    verdicts = split(list(entries), store)
+    store.bulk_seed([NewPaper(v.paper, v.title_key, v.signature) for v in verdicts if v.new])
+    return store
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "ALIGNING LANGUAGE MODELS WITH PAIRWISE FEEDBACK",
+        "Aligning  Language Models   with Pairwise Feedback ",
+        "Aligning Language Models with Pairwise Feedback.",
+        "Aligning Language Models with Pairwise-Feedback",
+        "Ａｌｉｇｎｉｎｇ Language Models with Pairwise Feedback",  # full-width
+        "Aligning Language Models with Pairwise Feedback\u200b",
+    ],
+)
+def test_disguised_title_is_recognised_as_seen(tmp_path: Path, disguised: str) -> None:
+    store = seen_store(tmp_path, entry("Aligning Language Models with Pairwise Feedback"))
+    [verdict] = split([entry(disguised)], store)
+    assert not verdict.new, verdict.reason
+
+
+def test_entity_artefact_and_curly_quotes_are_the_same_paper(tmp_path: Path) -> None:
+    store = seen_store(tmp_path, entry("Chain-of-Thought x2013 it's \"all\" you need"))
+    [verdict] = split([entry("Chain-of-Thought – it’s “all” you need")], store)
+    assert not verdict.new
+
+
+def test_retitled_version_with_same_abstract_is_seen(tmp_path: Path) -> None:
+    store = seen_store(tmp_path, entry("Pairwise Feedback for Alignment"))
+    [verdict] = split([entry("PrefAlign: Cheap Human Preference Alignment of LLMs")], store)
+    assert not verdict.new
+    assert "abstract" in verdict.reason
+
+
+def test_revised_abstract_with_same_title_is_seen(tmp_path: Path) -> None:
+    store = seen_store(tmp_path, entry("Pairwise Feedback for Alignment"))
+    revised = ABSTRACT_A.replace("three benchmarks", "five benchmarks") + " Code is released."
+    [verdict] = split([entry("Pairwise Feedback for Alignment", revised)], store)
+    assert not verdict.new
+
+
+def test_same_title_with_unrelated_abstract_is_a_different_paper(tmp_path: Path) -> None:
+    store = seen_store(tmp_path, entry("A Survey of Foundation Models"))
+    [verdict] = split([entry("A Survey of Foundation Models", ABSTRACT_B)], store)
+    assert verdict.new
+    assert verdict.paper.key != "title:a survey of foundation models"
+
+
+def test_near_identical_title_of_a_different_paper_is_new(tmp_path: Path) -> None:
+    store = seen_store(tmp_path, entry("A Survey of Foundation Models"))
+    [verdict] = split([entry("A Survey on Foundation Models", ABSTRACT_B)], store)
+    assert verdict.new
+
+
+def test_same_arxiv_id_is_seen_whatever_the_title(tmp_path: Path) -> None:
+    store = seen_store(tmp_path, entry("Old title", arxiv_id="2403.01234"))
+    [verdict] = split([entry("Completely new title", ABSTRACT_B, arxiv_id="2403.01234")], store)
+    assert not verdict.new
+    assert verdict.reason.startswith("same arXiv id")
+
+
+def test_different_arxiv_ids_are_different_papers_even_with_one_title(tmp_path: Path) -> None:
+    store = seen_store(tmp_path, entry("Same title", arxiv_id="2403.01234"))
+    [verdict] = split([entry("Same title", arxiv_id="2403.09999")], store)
+    assert verdict.new
+
+
+def test_paper_listed_twice_in_one_run_appears_once() -> None:
+    verdicts = split(
+        [entry("Pairwise Feedback for Alignment"), entry("PAIRWISE FEEDBACK FOR ALIGNMENT")], None
+    )
+    assert [v.new for v in verdicts] == [True, False]
+    assert "earlier in this run" in verdicts[1].reason
+
+
+def test_paper_without_url_links_to_an_arxiv_title_search() -> None:
+    [verdict] = split([entry("Pairwise Feedback & Alignment")], None)
+    assert verdict.paper.url.startswith("https://arxiv.org/search/?")
+    assert "Pairwise+Feedback+%26+Alignment" in verdict.paper.url
+
+
+def test_arxiv_ids_are_read_from_urls_and_bare_ids() -> None:
+    assert parse_arxiv_id("https://arxiv.org/abs/2403.01234v3") is not None
+    parsed = parse_arxiv_id("https://arxiv.org/pdf/2403.01234v3")
+    assert parsed is not None and (parsed.id, parsed.version) == ("2403.01234", 3)
+    assert parse_arxiv_id("arXiv:2401.00001").id == "2401.00001"  # type: ignore[union-attr]
+    assert parse_arxiv_id("hep-th/9901001v2").id == "hep-th/9901001"  # type: ignore[union-attr]
+    assert parse_arxiv_id("not an id") is None
+
+
+# ----------------------------------------------------------- against the real seeds
+
+
+def _seed_papers(seeds_dir: Path) -> list[RawEntry]:
+    from newsletter.sources.text import read_digest
+
+    entries: list[RawEntry] = []
+    for path in sorted(seeds_dir.glob("*.txt")):
+        entries.extend(read_digest(path, date(2026, 11, 20)).entries)
+    return entries
+
+
+def test_seeds_split_into_the_known_counts(seeds_dir: Path) -> None:
+    verdicts = split(_seed_papers(seeds_dir), None)
+    assert sum(v.new for v in verdicts) == 363
+
+
+def test_disguised_seed_papers_are_all_recognised(tmp_path: Path, seeds_dir: Path) -> None:
+    """Every seed paper, disguised four ways, is recognised; look-alikes stay new."""
+    originals = list({title_key(e.title): e for e in _seed_papers(seeds_dir)}.values())
+    store = seen_store(tmp_path, *originals)
+    disguised = []
+    for i, e in enumerate(originals):
+        sentences = re.split(r"(?<=\.) ", e.abstract)
+        revised = " ".join(s for k, s in enumerate(sentences) if k != 1 or len(sentences) < 3)
+        variants = [
+            RawEntry(e.title.upper(), e.abstract, "x"),
+            RawEntry("  " + e.title.replace(" ", "  ").replace(":", " :") + " ", e.abstract, "x"),
+            RawEntry(f"Version {i}: a retitled paper", e.abstract, "x"),
+            RawEntry(e.title, revised + " We release our code.", "x"),
+        ]
+        disguised.extend(variants)
+    verdicts = split(disguised, store)
+    missed = [v.entry.title for v in verdicts if v.new]
+    assert missed == []
+
+
+def test_lookalike_titles_with_other_abstracts_stay_new(tmp_path: Path, seeds_dir: Path) -> None:
+    """Seen: half the seed papers.  New: their titles, slightly changed, on unseen abstracts."""
+    originals = list({title_key(e.title): e for e in _seed_papers(seeds_dir)}.values())
+    half = len(originals) // 2
+    store = seen_store(tmp_path, *originals[:half])
+    lookalikes = []
+    for seen, unseen in zip(originals[:half], originals[half:], strict=False):
+        title = re.sub(r"\b(of|for|with|on|in)\b", "towards", seen.title, count=1)
+        if title == seen.title:
+            title = seen.title + " 2"
+        lookalikes.append(RawEntry(title, unseen.abstract, "x"))
+    wrongly_seen = [v.entry.title for v in split(lookalikes, store) if not v.new]
+    assert wrongly_seen == []
+
+
+# ----------------------------------------------------------- properties
+
+
+@settings(max_examples=200)
+@given(st.text())
+def test_normalizing_is_idempotent(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Alpha", "Beta", "ALPHA", "Gamma!"]), st.booleans()), max_size=12))
+def test_new_and_repeated_partition_the_input(items: list[tuple[str, bool]]) -> None:
+    entries = [entry(t, ABSTRACT_A if flag else ABSTRACT_B) for t, flag in items]
+    verdicts = split(entries, None)
+    assert [v.entry for v in verdicts] == entries
+    new_keys = [v.paper.key for v in verdicts if v.new]
+    assert len(new_keys) == len(set(new_keys))
+    assert all(v.same_as in new_keys for v in verdicts if not v.new)
