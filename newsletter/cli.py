@@ -70,7 +70,8 @@ def handle_errors(func: F) -> F:
             if debug:
                 raise
             err.print(
-                f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                f"error: unexpected {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback)",
                 markup=False,
             )
             sys.exit(1)

@@ -15,8 +15,9 @@ papers seen.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import html
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -81,18 +82,23 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def normalize_text(text: str) -> str:
-    """Fold a title or abstract to the form identity compares.
+    """Fold a title to the form identity compares.
 
-    Repairs digest artefacts (``x2013``, ``&amp;``), then NFKC (full-width and
-    ligature forms), strips accents, casefolds, and folds every run of
-    punctuation and whitespace to one space.  Idempotent.
+    Repairs digest artefacts (``x2013``, ``&amp;``), then folds as
+    :func:`fold_text` does.  Idempotent.
     """
-    text = repair_text(html.unescape(text))
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    decomposed = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _NON_WORD.sub(" ", text).strip()
+    return fold_text(repair_text(text))
+
+
+def fold_text(text: str) -> str:
+    """NFKC (full-width and ligature forms), accents stripped, casefolded, and every
+    run of punctuation and whitespace folded to one space.  Idempotent."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        text = unicodedata.normalize("NFKC", text)
+    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def title_key(title: str) -> str:
@@ -115,6 +121,8 @@ def arxiv_search_url(title: str) -> str:
 
 # ---------------------------------------------------------------- abstracts
 
+# Bump when the signature changes: stored signatures must then be recomputed.
+SIGNATURE_VERSION = 1
 NUM_HASHES = 60
 ROWS_PER_BAND = 3
 NUM_BANDS = NUM_HASHES // ROWS_PER_BAND
@@ -123,6 +131,7 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 _rng = np.random.Generator(np.random.PCG64(20260311))
 _A = _rng.integers(1, 1 << 31, size=NUM_HASHES, dtype=np.uint64)
 _B = _rng.integers(0, 1 << 31, size=NUM_HASHES, dtype=np.uint64)
+_M1, _M2 = (np.uint64(v) for v in _rng.integers(1, 1 << 28, size=2, dtype=np.uint64))
 
 # Words that carry no identity: common to almost every abstract.
 _STOP = frozenset(
@@ -156,26 +165,41 @@ class Signature:
         return float(np.count_nonzero(mine == theirs)) / NUM_HASHES
 
 
+def _words(abstract: str) -> list[str]:
+    """Content words of the folded abstract.
+
+    Sources repair abstracts when they read them; the remaining artefacts
+    touch a word pair or two, which the similarity thresholds absorb, so the
+    (costly) repair is not run again here.
+    """
+    return [w for w in fold_text(abstract).split() if w not in _STOP]
+
+
 def shingles(abstract: str) -> set[str]:
-    """Word pairs of the normalized abstract, stop words left out."""
-    words = [w for w in normalize_text(abstract).split() if w not in _STOP]
-    return {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    """Word pairs of the folded abstract, stop words left out."""
+    words = _words(abstract)
+    return {f"{a} {b}" for a, b in itertools.pairwise(words)}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
 
 
 def signature(abstract: str) -> Signature | None:
-    """The abstract's MinHash, or None when it is missing or too short to compare."""
-    pairs = shingles(abstract)
+    """The abstract's MinHash over its word pairs, or None when too short to compare.
+
+    A pair's hash mixes its two (cached, random) word hashes, so the work per
+    abstract is a few vectorised passes instead of one hash call per pair.
+    """
+    words = _words(abstract)
+    if len(words) < 2:
+        return None
+    word_hashes = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    pairs = np.unique(((word_hashes[:-1] * _M1 + word_hashes[1:] * _M2) % _PRIME) & _MASK32)
     if len(pairs) < MIN_SHINGLES:
         return None
-    hashes = np.fromiter(
-        (
-            int.from_bytes(hashlib.blake2b(p.encode(), digest_size=4).digest(), "little")
-            for p in pairs
-        ),
-        dtype=np.uint64,
-        count=len(pairs),
-    )
-    permuted: npt.NDArray[np.uint64] = (_A[:, None] * hashes[None, :] + _B[:, None]) % _PRIME
+    permuted: npt.NDArray[np.uint64] = (_A[:, None] * pairs[None, :] + _B[:, None]) % _PRIME
     mins = (permuted & _MASK32).min(axis=1).astype("<u4")
     return Signature(mins.tobytes())
 

@@ -330,7 +330,7 @@ class Store:
                     hint="nothing was changed; use --force to publish another one for that date",
                 )
             edition = replace(edition, number=int(existing or 0) + 1)
-            edition_id = conn.execute(
+            inserted = conn.execute(
                 editions.insert().values(
                     date=edition.date,
                     number=edition.number,
@@ -338,7 +338,9 @@ class Store:
                     payload=edition_json.to_json(edition),
                     created_at=now,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None
+            edition_id = int(inserted[0])
             for chunk in _chunks(list(new), 500):
                 rows = [_paper_row(item, edition_id, now) for item in chunk]
                 conn.execute(papers.insert(), rows)
@@ -371,8 +373,8 @@ class Store:
             start = int(
                 conn.execute(sa.select(sa.func.coalesce(sa.func.max(papers.c.id), 0))).scalar() or 0
             )
-            rows = []
-            band_rows = []
+            rows: list[dict[str, Any]] = []
+            band_rows: list[dict[str, int]] = []
             for offset, item in enumerate(new, start=1):
                 rows.append({"id": start + offset, **_paper_row(item, None, now)})
                 if item.signature is not None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -324,7 +324,7 @@ def _parts(phrase: str) -> tuple[_Part, ...]:
     words = [w for w in re.split(r"[\s\-]+", phrase.strip()) if w]
     return tuple(
         _Part(
-            text=w.rstrip("*") if w == w.lower() else w.rstrip("*"),
+            text=w.rstrip("*"),
             wildcard=w.endswith("*"),
             exact_case=w != w.lower(),
         )
@@ -562,7 +562,7 @@ def _parse_points(
     at: str,
     name: str,
     raw: Any,
-    check: Any,
+    check: Callable[[str], str | None],
     problems: list[str],
 ) -> tuple[tuple[str, float], ...] | None:
     if not isinstance(raw, dict):

@@ -61,7 +61,9 @@ def postgres_server() -> Iterator[str]:
     bindir = _pg_bin()
     if bindir is None:
         if os.environ.get("NEWSLETTER_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (NEWSLETTER_REQUIRE_POSTGRES=1) but initdb was not found")
+            pytest.fail(
+                "PostgreSQL is required (NEWSLETTER_REQUIRE_POSTGRES=1) but initdb was not found"
+            )
         pytest.skip("PostgreSQL binaries not found (install postgresql to run these tests)")
     base = Path(tempfile.mkdtemp(prefix="newsletter-pg-"))
     data, sock = base / "data", base / "sock"
@@ -79,14 +81,31 @@ def postgres_server() -> Iterator[str]:
         prefix = ["runuser", "-u", user, "--"]
     port = _free_port()
     subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
+        [
+            *prefix,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+        ],
         check=True,
         capture_output=True,
     )
     subprocess.run(
         [
-            *prefix, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"),
-            "-o", f"-p {port} -k {sock} -c listen_addresses='' -c fsync=off",
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(base / "log"),
+            "-o",
+            f"-p {port} -k {sock} -c listen_addresses='' -c fsync=off",
             "start",
         ],
         check=True,

@@ -61,7 +61,7 @@ def test_disguised_title_is_recognised_as_seen(tmp_path: Path, disguised: str) -
 
 
 def test_entity_artefact_and_curly_quotes_are_the_same_paper(tmp_path: Path) -> None:
-    store = seen_store(tmp_path, entry("Chain-of-Thought x2013 it's \"all\" you need"))
+    store = seen_store(tmp_path, entry('Chain-of-Thought x2013 it\'s "all" you need'))
     [verdict] = split([entry("Chain-of-Thought – it’s “all” you need")], store)
     assert not verdict.new
 
@@ -192,7 +192,11 @@ def test_normalizing_is_idempotent(text: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["Alpha", "Beta", "ALPHA", "Gamma!"]), st.booleans()), max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["Alpha", "Beta", "ALPHA", "Gamma!"]), st.booleans()), max_size=12
+    )
+)
 def test_new_and_repeated_partition_the_input(items: list[tuple[str, bool]]) -> None:
     entries = [entry(t, ABSTRACT_A if flag else ABSTRACT_B) for t, flag in items]
     verdicts = split(entries, None)

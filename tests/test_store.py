@@ -59,7 +59,9 @@ def test_second_edition_for_a_date_is_refused_and_writes_nothing(db_url: str) ->
     store = Store.open(db_url)
     assert store is not None
     first = _new(store, "First Paper")
-    store.record_edition(build_edition([n.paper for n in first], TAXONOMY, date(2026, 3, 11)), first)
+    store.record_edition(
+        build_edition([n.paper for n in first], TAXONOMY, date(2026, 3, 11)), first
+    )
     second = _new(store, "Second Paper")
     with pytest.raises(EditionExists):
         store.record_edition(
@@ -94,7 +96,9 @@ def test_recent_editions_come_back_newest_first(db_url: str) -> None:
     assert store is not None
     for day, title in ((11, "One"), (12, "Two"), (13, "Three")):
         new = _new(store, f"Paper {title}")
-        store.record_edition(build_edition([n.paper for n in new], TAXONOMY, date(2026, 3, day)), new)
+        store.record_edition(
+            build_edition([n.paper for n in new], TAXONOMY, date(2026, 3, day)), new
+        )
     recent = store.recent_editions(max_papers=2)
     assert [e.date.day for e in recent] == [13, 12]
     before = store.recent_editions(max_papers=10, before=(date(2026, 3, 13), 1))

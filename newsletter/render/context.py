@@ -247,7 +247,7 @@ class ContextBuilder:
         self.edition_url = site.edition_url(edition)
         self.links = Links(
             edition=self.edition_url,
-            archive=site.url(urls.INDEX),
+            archive=site.url(""),
             feed=site.url(urls.FEED_RSS),
             atom=site.url(urls.FEED_ATOM),
             unsubscribe=links.unsubscribe_url,

@@ -128,7 +128,7 @@ def compile_mjml(source: str) -> str:
     if inline_css:
         source = _INLINE_STYLE.sub("", source)
     try:
-        html = mjml2html(source, disable_comments=True)
+        html = mjml2html(source, disable_comments=True, fonts={})  # no web-font <link>
     except ValueError as exc:
         raise NewsletterError(
             f"the email template produced invalid MJML: {exc}",

@@ -29,7 +29,9 @@ _SPACE = re.compile(r"\s+")
 
 def clean_text(text: str) -> str:
     """The text without control/bidi-override characters, whitespace folded to single spaces."""
-    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+    if not text.isprintable():  # rare: only then pay for the regex
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def safe_url(url: str | None, fallback: str) -> str:

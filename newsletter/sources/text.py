@@ -331,7 +331,7 @@ def _blocks(lines: list[str], start: int) -> list[_Block]:
     current: _Block | None = None
     for index in range(start, len(lines)):
         line = lines[index].strip()
-        if not line or not repair_text(line):
+        if not line or (not _has_alnum(line) and not repair_text(line)):
             current = None
             continue
         if current is None:
@@ -339,6 +339,11 @@ def _blocks(lines: list[str], start: int) -> list[_Block]:
             blocks.append(current)
         current.lines.append(line)
     return blocks
+
+
+def _has_alnum(line: str) -> bool:
+    """Cheap test that a line is not blank after repair (repairing every line is slower)."""
+    return any(ch.isalnum() for ch in line)
 
 
 def _looks_like_abstract(text: str) -> bool:

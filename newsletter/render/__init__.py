@@ -1,0 +1,42 @@
+"""Publishing an edition: the email (HTML + text), the feeds, the web archive.
+
+Public API (what the pipeline and the CLI call)::
+
+    render_email(edition, settings, *, topics=None, links=None) -> RenderedEmail
+    build_feeds(editions, settings) -> {relative path: bytes}
+    write_preview(edition, history, settings, out_dir) -> [Path]
+    publish_site(edition, history, settings, site_dir) -> [Path]
+
+Modules, one idea each:
+
+=================  ==========================================================
+``context``        the documented dataclasses templates receive
+``templates``      the Jinja environment: operator folder first, then stock
+``email``          MJML → HTML within the size budget; the RenderedEmail
+``recipients``     per-recipient links and the placeholder tokens for them
+``feeds``          RSS 2.0 / Atom with feedgen
+``site``           edition pages, the index, preview and publish
+``urls``           the site layout and its URLs
+``teaser``         cutting abstracts at a sentence or word
+``untrusted``      making titles, abstracts and URLs inert
+``files``          atomic writes
+=================  ==========================================================
+"""
+
+from newsletter.render.context import EditionContext
+from newsletter.render.email import RenderedEmail, render_email
+from newsletter.render.feeds import build_feeds
+from newsletter.render.recipients import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN, RecipientLinks
+from newsletter.render.site import publish_site, write_preview
+
+__all__ = [
+    "PREFERENCES_TOKEN",
+    "UNSUBSCRIBE_TOKEN",
+    "EditionContext",
+    "RecipientLinks",
+    "RenderedEmail",
+    "build_feeds",
+    "publish_site",
+    "render_email",
+    "write_preview",
+]

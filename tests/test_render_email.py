@@ -1,0 +1,207 @@
+"""The HTML email and its text part: content, escaping, size budget, recipient links."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from test_render_fixtures import large_edition, settings, small_edition
+
+from newsletter.model import Edition
+from newsletter.render import (
+    PREFERENCES_TOKEN,
+    UNSUBSCRIBE_TOKEN,
+    RecipientLinks,
+    render_email,
+)
+from newsletter.render.teaser import teaser
+from newsletter.render.untrusted import clean_text, safe_url
+
+
+class _Collect(HTMLParser):
+    """Visible text, start tags and attributes of an HTML document."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("style", "title"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "title"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+
+def parse(html: str) -> _Collect:
+    collector = _Collect()
+    collector.feed(html)
+    return collector
+
+
+def visible(html: str) -> str:
+    return " ".join(" ".join(parse(html).text).split())
+
+
+def test_every_title_is_in_both_parts() -> None:
+    edition = small_edition()
+    email = render_email(edition, settings())
+    text_html = visible(email.html)
+    text_plain = " ".join(email.text.split())
+    for p in edition.papers:
+        assert clean_text(p.title) in text_html
+        assert clean_text(p.title) in text_plain
+
+
+def test_hostile_title_is_plain_text_everywhere() -> None:
+    email = render_email(small_edition(), settings())
+    tags = [tag for tag, _ in parse(email.html).tags]
+    assert "script" not in tags and "img" not in tags and "b" not in tags
+    assert '<script>alert("x")</script>' in visible(email.html)
+    for part in (email.html, email.text, email.subject):
+        assert "\u202e" not in part and "\x07" not in part and "\x1b" not in part
+    assert 'Attention <script>alert("x")</script> & Tables ]]> evil bell' in email.text
+
+
+def test_unsafe_paper_url_falls_back_to_the_edition_page() -> None:
+    email = render_email(small_edition(), settings())
+    hrefs = [a.get("href") or "" for tag, a in parse(email.html).tags if tag == "a"]
+    assert not any(h.lower().startswith("javascript:") for h in hrefs)
+    assert all(h.startswith(("https://", "#", "%%")) for h in hrefs)
+
+
+def test_email_has_lang_headings_and_no_images() -> None:
+    email = render_email(small_edition(), settings(newsletter__language="de"))
+    tags = parse(email.html).tags
+    html_attrs = next(a for t, a in tags if t == "html")
+    assert html_attrs.get("lang") == "de"
+    names = [t for t, _ in tags]
+    assert names.count("h1") == 1 and "h2" in names and "h3" in names
+    assert "img" not in names
+    assert 'name="color-scheme"' in email.html and "prefers-color-scheme: dark" in email.html
+
+
+def test_header_toc_and_footer() -> None:
+    s = settings(newsletter__postal_address="Example Ltd, 5 Road, Town")
+    email = render_email(small_edition(), s)
+    page = visible(email.html)
+    assert "Test Papers" in page and "Friday 20 November 2026" in page and "5 new papers" in page
+    anchors = {a.get("id") for _, a in parse(email.html).tags if a.get("id")}
+    for href in re.findall(r'href="#([^"]+)"', email.html):
+        assert href in anchors
+    assert "Example Ltd, 5 Road, Town" in page and "Example Ltd, 5 Road, Town" in email.text
+    assert "https://papers.example.org/editions/2026-11-20/" in email.html
+    assert "https://papers.example.org/feed.xml" in email.html
+    assert email.subject == "Test Papers: 5 new papers, Friday 20 November 2026"
+
+
+def test_placeholders_are_spliced_per_recipient() -> None:
+    email = render_email(small_edition(), settings())
+    assert UNSUBSCRIBE_TOKEN in email.html and UNSUBSCRIBE_TOKEN in email.text
+    assert PREFERENCES_TOKEN in email.html and PREFERENCES_TOKEN in email.text
+    links = RecipientLinks("https://x.example/u?a=1&b=2", "https://x.example/p?a=1&b=2")
+    mine = email.for_recipient(links)
+    assert "%%" not in mine.html and "%%" not in mine.text
+    assert 'href="https://x.example/u?a=1&amp;b=2"' in mine.html
+    assert "https://x.example/u?a=1&b=2" in mine.text
+    assert mine == render_email(small_edition(), settings(), links=links)
+
+
+def test_topics_filter_keeps_only_those_sections() -> None:
+    email = render_email(small_edition(), settings(), topics=frozenset({"vision"}))
+    assert "Paper number 3" in email.html and "Paper number 1:" not in email.html
+    assert "1 new paper" in visible(email.html)
+
+
+def test_editor_note_is_rendered_from_markdown(tmp_path: Path) -> None:
+    note = tmp_path / "note.md"
+    note.write_text("Welcome to **issue one**.\n\n- a list item\n", encoding="utf-8")
+    email = render_email(small_edition(), settings(tmp_path, newsletter__editor_note=str(note)))
+    assert "<strong>issue one</strong>" in email.html and "<li>a list item</li>" in email.html
+    assert "Welcome to **issue one**." in email.text
+
+
+def test_missing_editor_note_means_no_note(tmp_path: Path) -> None:
+    s = settings(tmp_path, newsletter__editor_note="absent.md")
+    assert "Welcome" not in render_email(small_edition(), s).html
+
+
+def test_a_large_edition_fits_the_budget_with_every_title() -> None:
+    edition = large_edition(102)
+    email = render_email(edition, settings())
+    assert len(email.html.encode("utf-8")) <= 100_000 - 2 * 300
+    page = visible(email.html)
+    assert all(p.title in page for p in edition.papers)
+    assert all(p.title in email.text for p in edition.papers)
+
+
+def test_a_huge_edition_overflows_to_the_archive() -> None:
+    edition = large_edition(1500)
+    email = render_email(edition, settings())
+    assert len(email.html.encode("utf-8")) <= 100_000
+    assert re.search(r"\d+ more in Language Models →", visible(email.html))
+    assert "https://papers.example.org/editions/2026-11-20/#topic-llm" in email.html
+    assert "Unsubscribe" in visible(email.html)  # the footer survives
+
+
+@pytest.mark.parametrize("budget", [20, 40, 60])
+def test_budget_is_configurable(budget: int) -> None:
+    email = render_email(large_edition(200), settings(email__budget_kb=budget))
+    assert len(email.html.encode("utf-8")) <= budget * 1000
+
+
+def test_budget_degrades_teasers_before_titles() -> None:
+    edition = large_edition(60)
+    roomy = render_email(edition, settings(email__budget_kb=500))
+    tight = render_email(edition, settings(email__budget_kb=60))
+    assert len(tight.html) < len(roomy.html)
+    assert all(p.title in visible(tight.html) for p in edition.papers)
+
+
+def test_empty_edition_renders() -> None:
+    email = render_email(Edition(date=date(2026, 1, 2), sections=()), settings())
+    assert "No new papers today." in visible(email.html) and "0 new papers" in email.subject
+
+
+def test_second_edition_of_a_day_says_so() -> None:
+    edition = Edition(date=date(2026, 1, 2), sections=small_edition().sections, number=2)
+    email = render_email(edition, settings())
+    assert "(edition 2)" in email.subject
+    assert "https://papers.example.org/editions/2026-01-02-2/" in email.html
+
+
+def test_rendering_is_deterministic() -> None:
+    assert render_email(small_edition(), settings()) == render_email(small_edition(), settings())
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("Short.", 50, "Short."),
+        ("First sentence here. Second sentence is longer than the limit.", 40, "First sentence here."),
+        ("One two three four five six seven eight nine ten", 20, "One two three four…"),
+        ("A. Then a very long second sentence without any end in sight", 40, "A. Then a very long second sentence…"),
+    ],
+)
+def test_teaser_cuts_at_sentence_or_word(text: str, limit: int, expected: str) -> None:
+    assert teaser(text, limit) == expected
+    assert len(teaser(text, limit)) <= limit + 1
+
+
+def test_clean_text_and_safe_url() -> None:
+    assert clean_text("a\u202eb\u2066c\x00d \n\t e") == "abcd e"
+    assert clean_text("mot\u200fs") == "mot\u200fs"  # a plain RTL mark is kept
+    assert safe_url("https://e.org/x", "F") == "https://e.org/x"
+    for bad in ("javascript:alert(1)", "data:text/html,x", "/relative", "https://e.org/a b", None):
+        assert safe_url(bad, "F") == "F"

@@ -1,0 +1,145 @@
+"""Editions and settings for the render tests (no tests here; imported by test_render_*.py).
+
+Everything is built from the model dataclasses, so the render tests depend
+neither on the sources nor on the classifier, and the golden files only change
+when rendering does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from newsletter import config
+from newsletter.model import Edition, Paper, Section
+from newsletter.topics import Taxonomy, Topic
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+TOPICS = (
+    Topic("llm", "Language Models"),
+    Topic("vision", "Computer Vision"),
+    Topic("generative", "Generative Models"),
+    Topic("other", "Other", fallback=True),
+)
+
+HOSTILE_TITLE = 'Attention <script>alert("x")</script> & Tables ]]> \u202eevil\u202c \x07bell'
+HOSTILE_ABSTRACT = (
+    "We study <b>bold</b> claims & ]]> CDATA ends. The \u202eoverride\u202c and "
+    "\x1b[31mANSI\x1b[0m codes must stay text. <img src=x onerror=alert(1)>"
+)
+
+
+def settings(tmp: Path | None = None, **overrides: Any) -> config.Settings:
+    """Default settings with a fixed base URL, taxonomy and the given ``dotted_key=value``s.
+
+    Keyword names use ``__`` for the dot: ``email__budget_kb=40``.
+    """
+    values = {s.key: s.default for s in config.SETTINGS}
+    values["newsletter.base_url"] = "https://papers.example.org/"
+    values["newsletter.name"] = "Test Papers"
+    for key, value in overrides.items():
+        values[key.replace("__", ".")] = value
+    return config.Settings(
+        config_path=None,
+        base_dir=tmp or Path("."),
+        values=values,
+        sources=(),
+        taxonomy=Taxonomy(TOPICS),
+    )
+
+
+def paper(n: int, topic: str = "llm", *, extra: tuple[str, ...] = (), **fields: Any) -> Paper:
+    """A plausible paper with a deterministic text."""
+    base = Paper(
+        key=f"arxiv:2403.{n:05d}",
+        title=f"Paper number {n}: a study of things in {topic}",
+        abstract=(
+            f"We present method {n}. It improves results on several benchmarks by a "
+            "wide margin. Experiments on five datasets confirm the gains, and ablations "
+            "show which parts matter. Code and models are released for everyone to use, "
+            "together with the evaluation scripts and the raw numbers of every table."
+        ),
+        url=f"https://arxiv.org/abs/2403.{n:05d}",
+        source="fixture.txt",
+        arxiv_id=f"2403.{n:05d}",
+        topic=topic,
+        topics=(topic, *extra),
+    )
+    return replace(base, **fields)
+
+
+def edition_of(papers: Iterable[Paper], day: date = date(2026, 11, 20), number: int = 1) -> Edition:
+    """Group papers by primary topic in taxonomy order."""
+    by_topic: dict[str, list[Paper]] = {}
+    for p in papers:
+        by_topic.setdefault(p.topic, []).append(p)
+    titles = {t.id: t.title for t in TOPICS}
+    sections = tuple(
+        Section(topic=t, title=titles.get(t, t), papers=tuple(by_topic[t]))
+        for t in [*titles, *sorted(set(by_topic) - set(titles))]
+        if t in by_topic
+    )
+    return Edition(date=day, sections=sections, number=number)
+
+
+def small_edition() -> Edition:
+    """Five papers over three topics, one with hostile text: the golden-file edition."""
+    return edition_of(
+        [
+            paper(1, "llm", extra=("generative",)),
+            paper(2, "llm", title=HOSTILE_TITLE, abstract=HOSTILE_ABSTRACT),
+            paper(3, "vision", url="javascript:alert(1)"),
+            paper(4, "generative", authors=("Ada Lovelace", "Alan Turing")),
+            replace(paper(5, "other"), key="title:a paper without an arxiv id", arxiv_id=None),
+        ]
+    )
+
+
+def large_edition(count: int, topics: tuple[str, ...] = ("llm", "vision", "generative", "other")) -> Edition:
+    """``count`` papers spread over ``topics`` with long abstracts."""
+    long_abstract = " ".join(
+        f"Sentence {i} of a long abstract explains one more detail of the method." for i in range(20)
+    )
+    return edition_of(
+        paper(n, topics[n % len(topics)], abstract=long_abstract) for n in range(count)
+    )
+
+
+def _parse_seed(path: Path) -> list[tuple[str, str]]:
+    """(title, abstract) pairs of a seed digest: a tiny parser, used if the source module is absent."""
+    text = path.read_text(encoding="utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
+    start = next(i for i, b in enumerate(blocks) if re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}", b))
+    body = blocks[start + 1 :]
+    return [(body[i], body[i + 1] if i + 1 < len(body) else "") for i in range(0, len(body), 2)]
+
+
+def seed_entries(path: Path) -> list[tuple[str, str]]:
+    try:
+        from newsletter.sources.text import read_digest
+    except ImportError:  # pragma: no cover - before the text source existed
+        return _parse_seed(path)
+    digest = read_digest(path, date(2026, 3, 11))
+    return [(e.title, e.abstract) for e in digest.entries]
+
+
+def seed_edition(path: Path) -> Edition:
+    """A seed digest as a fresh-state edition: every distinct title is new; topics spread by hand."""
+    seen: set[str] = set()
+    papers = []
+    for title, abstract in seed_entries(path):
+        key = "title:" + " ".join(re.sub(r"\W+", " ", title.casefold()).split())
+        if key in seen:
+            continue
+        seen.add(key)
+        topic = TOPICS[len(papers) % len(TOPICS)].id
+        papers.append(
+            Paper(key=key, title=title, abstract=abstract, url="https://huggingface.co/papers",
+                  source=path.name, topic=topic, topics=(topic,))
+        )
+    return edition_of(papers)

@@ -1,0 +1,95 @@
+"""Templates: the stock set is found, an operator's folder overrides and extends it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+from test_render_fixtures import settings, small_edition
+
+from newsletter import resources
+from newsletter.errors import NewsletterError
+from newsletter.render import render_email, templates
+
+
+def test_a_stock_install_finds_its_templates() -> None:
+    folder = resources.stock_templates()
+    env = templates.environment(None)
+    for name in (
+        templates.EMAIL_MJML,
+        templates.EMAIL_TEXT,
+        templates.EDITION_PAGE,
+        templates.INDEX_PAGE,
+        "_paper.mjml.j2",
+        "_section.mjml.j2",
+        "_footer.mjml.j2",
+        "_palette.j2",
+        "_page.html.j2",
+    ):
+        assert (folder / name).is_file()
+        env.get_template(name)
+        env.get_template(f"stock/{name}")
+
+
+def test_an_operator_file_overrides_the_stock_one(tmp_path: Path) -> None:
+    (tmp_path / "_footer.mjml.j2").write_text(
+        "<p>Sent by {{ edition.name }} &amp; friends. {{ edition.postal_address }}</p>",
+        encoding="utf-8",
+    )
+    email = render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+    assert "Sent by Test Papers &amp; friends." in email.html
+    assert "Manage topics" not in email.html
+    assert "Manage topics" in email.text  # the text template was not overridden
+
+
+def test_an_operator_template_extends_the_stock_one(tmp_path: Path) -> None:
+    (tmp_path / "email.mjml.j2").write_text(
+        '{% extends "stock/email.mjml.j2" %}\n'
+        "{% block note %}<mj-section><mj-column><mj-text>"
+        "<p>Hello {{ edition.name }}</p></mj-text></mj-column></mj-section>{% endblock %}",
+        encoding="utf-8",
+    )
+    email = render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+    assert "<p>Hello Test Papers</p>" in email.html
+    assert "In this edition" in email.html  # the rest of the stock template is kept
+
+
+def test_operator_templates_are_autoescaped(tmp_path: Path) -> None:
+    (tmp_path / "_paper.mjml.j2").write_text("<p>{{ paper.title }}</p>", encoding="utf-8")
+    email = render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+    assert "&lt;script&gt;" in email.html and "<script>" not in email.html
+
+
+def test_mj_style_inline_rules_are_inlined(tmp_path: Path) -> None:
+    (tmp_path / "email.mjml.j2").write_text(
+        '{% extends "stock/email.mjml.j2" %}\n'
+        '{% block styles %}{{ super() }}<mj-style inline="inline">h3 { letter-spacing: 1px; }'
+        "</mj-style>{% endblock %}",
+        encoding="utf-8",
+    )
+    email = render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+    assert "letter-spacing: 1px" in email.html.split("<body", 1)[1]  # on the elements
+    assert "h3 { letter-spacing" not in email.html  # and its dead <style> rule is gone
+
+
+def test_a_typo_in_a_template_fails_loudly(tmp_path: Path) -> None:
+    (tmp_path / "_footer.mjml.j2").write_text("{{ edition.postal_adress }}", encoding="utf-8")
+    with pytest.raises(jinja2.UndefinedError):
+        render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+
+
+def test_invalid_mjml_names_the_template(tmp_path: Path) -> None:
+    (tmp_path / "email.mjml.j2").write_text("<mjml><mj-body><mj-text>x</mj-body>", encoding="utf-8")
+    with pytest.raises(NewsletterError, match="invalid MJML"):
+        render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+
+
+def test_plain_text_template_is_not_html_escaped() -> None:
+    email = render_email(small_edition(), settings())
+    assert "& Tables" in email.text and "&amp;" not in email.text
+
+
+def test_wrap_filter() -> None:
+    text = "alpha beta gamma delta epsilon " + "x" * 30
+    assert templates.wrap(text, width=20, indent=2) == "  alpha beta gamma\n  delta epsilon\n  " + "x" * 30
