@@ -87,7 +87,13 @@ def normalize_text(text: str) -> str:
     Repairs digest artefacts (``x2013``, ``&amp;``), then folds as
     :func:`fold_text` does.  Idempotent.
     """
-    return fold_text(repair_text(text))
+    folded = fold_text(repair_text(text))
+    for _ in range(3):  # folding can expose a repairable form ("RIGHTARROW" → "rightarrow")
+        again = fold_text(repair_text(folded))
+        if again == folded:
+            break
+        folded = again
+    return folded
 
 
 def fold_text(text: str) -> str:

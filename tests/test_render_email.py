@@ -189,9 +189,17 @@ def test_rendering_is_deterministic() -> None:
     ("text", "limit", "expected"),
     [
         ("Short.", 50, "Short."),
-        ("First sentence here. Second sentence is longer than the limit.", 40, "First sentence here."),
+        (
+            "First sentence here. Second sentence is longer than the limit.",
+            40,
+            "First sentence here.",
+        ),
         ("One two three four five six seven eight nine ten", 20, "One two three four…"),
-        ("A. Then a very long second sentence without any end in sight", 40, "A. Then a very long second sentence…"),
+        (
+            "A. Then a very long second sentence without any end in sight",
+            40,
+            "A. Then a very long second sentence…",
+        ),
     ],
 )
 def test_teaser_cuts_at_sentence_or_word(text: str, limit: int, expected: str) -> None:

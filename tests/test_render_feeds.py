@@ -80,7 +80,10 @@ def test_topic_feeds_hold_every_paper_carrying_the_topic() -> None:
     assert "arxiv:2403.00011" in keys  # primary vision, also llm
     assert "arxiv:2403.00020" not in keys
     assert llm.feed.title == "Test Papers: Language Models"
-    assert feedparser.parse(files["topics/other.xml"]).entries[0].id == "title:a paper without an arxiv id"
+    assert (
+        feedparser.parse(files["topics/other.xml"]).entries[0].id
+        == "title:a paper without an arxiv id"
+    )
 
 
 def test_hostile_text_is_plain_text_in_both_feeds() -> None:
@@ -89,7 +92,9 @@ def test_hostile_text_is_plain_text_in_both_feeds() -> None:
     for name in ("feed.xml", "atom.xml"):
         assert b"\xe2\x80\xae" not in files[name]  # U+202E
         parsed = feedparser.parse(files[name])
-        entry = next(e for e in parsed.entries if e.id in ("arxiv:2403.00002", atom_id("arxiv:2403.00002")))
+        entry = next(
+            e for e in parsed.entries if e.id in ("arxiv:2403.00002", atom_id("arxiv:2403.00002"))
+        )
         assert entry.title == clean
         if name == "atom.xml":  # plain text: the markup is the text itself
             assert entry.summary_detail.type == "text/plain"
@@ -107,7 +112,9 @@ def test_hostile_text_is_plain_text_in_both_feeds() -> None:
 def test_unsafe_link_points_to_the_edition_page() -> None:
     rss = etree.fromstring(build_feeds([small_edition()], settings())["feed.xml"])
     item = next(i for i in rss.iter("item") if i.findtext("guid") == "arxiv:2403.00003")
-    assert item.findtext("link", "").startswith("https://papers.example.org/editions/2026-11-20/#paper-")
+    assert item.findtext("link", "").startswith(
+        "https://papers.example.org/editions/2026-11-20/#paper-"
+    )
 
 
 def test_no_editions_gives_valid_empty_feeds() -> None:

@@ -100,10 +100,13 @@ def small_edition() -> Edition:
     )
 
 
-def large_edition(count: int, topics: tuple[str, ...] = ("llm", "vision", "generative", "other")) -> Edition:
+def large_edition(
+    count: int, topics: tuple[str, ...] = ("llm", "vision", "generative", "other")
+) -> Edition:
     """``count`` papers spread over ``topics`` with long abstracts."""
     long_abstract = " ".join(
-        f"Sentence {i} of a long abstract explains one more detail of the method." for i in range(20)
+        f"Sentence {i} of a long abstract explains one more detail of the method."
+        for i in range(20)
     )
     return edition_of(
         paper(n, topics[n % len(topics)], abstract=long_abstract) for n in range(count)
@@ -111,7 +114,7 @@ def large_edition(count: int, topics: tuple[str, ...] = ("llm", "vision", "gener
 
 
 def _parse_seed(path: Path) -> list[tuple[str, str]]:
-    """(title, abstract) pairs of a seed digest: a tiny parser, used if the source module is absent."""
+    """(title, abstract) pairs of a seed digest; a tiny parser for when the source is absent."""
     text = path.read_text(encoding="utf-8").replace("\r\n", "\n").replace("\r", "\n")
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
     start = next(i for i, b in enumerate(blocks) if re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}", b))
@@ -129,7 +132,7 @@ def seed_entries(path: Path) -> list[tuple[str, str]]:
 
 
 def seed_edition(path: Path) -> Edition:
-    """A seed digest as a fresh-state edition: every distinct title is new; topics spread by hand."""
+    """A seed digest as a fresh-state edition: each distinct title is new; topics by hand."""
     seen: set[str] = set()
     papers = []
     for title, abstract in seed_entries(path):
@@ -139,7 +142,14 @@ def seed_edition(path: Path) -> Edition:
         seen.add(key)
         topic = TOPICS[len(papers) % len(TOPICS)].id
         papers.append(
-            Paper(key=key, title=title, abstract=abstract, url="https://huggingface.co/papers",
-                  source=path.name, topic=topic, topics=(topic,))
+            Paper(
+                key=key,
+                title=title,
+                abstract=abstract,
+                url="https://huggingface.co/papers",
+                source=path.name,
+                topic=topic,
+                topics=(topic,),
+            )
         )
     return edition_of(papers)

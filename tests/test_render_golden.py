@@ -52,4 +52,6 @@ def test_output_matches_golden_file(name: str) -> None:
         path.write_text(actual, encoding="utf-8", newline="")
     assert path.exists(), f"{path} missing: run UPDATE_GOLDEN=1 pytest {__file__}"
     expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"{name} differs from {path}; if intended, regenerate (see module doc)"
+    assert actual == expected, (
+        f"{name} differs from {path}; if intended, regenerate (see module doc)"
+    )

@@ -11,8 +11,8 @@ import pytest
 from test_render_fixtures import HOSTILE_TITLE, edition_of, paper, settings, small_edition
 
 from newsletter.edition import from_json
-from newsletter.render import publish_site, write_preview
 from newsletter.render import files as files_module
+from newsletter.render import publish_site, write_preview
 from newsletter.render.files import write_atomic
 from newsletter.render.untrusted import clean_text
 
@@ -92,7 +92,9 @@ def test_second_edition_of_a_day_has_its_own_folder(tmp_path: Path) -> None:
     assert (tmp_path / "editions/2026-11-20-2/index.html").exists()
 
 
-def test_a_crash_mid_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_mid_write_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "feed.xml"
     write_atomic(target, b"old complete feed")
 

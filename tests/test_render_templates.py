@@ -92,4 +92,7 @@ def test_plain_text_template_is_not_html_escaped() -> None:
 
 def test_wrap_filter() -> None:
     text = "alpha beta gamma delta epsilon " + "x" * 30
-    assert templates.wrap(text, width=20, indent=2) == "  alpha beta gamma\n  delta epsilon\n  " + "x" * 30
+    assert (
+        templates.wrap(text, width=20, indent=2)
+        == "  alpha beta gamma\n  delta epsilon\n  " + "x" * 30
+    )

@@ -11,7 +11,7 @@ and a test checks it does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup
@@ -256,12 +256,17 @@ class ContextBuilder:
         self.sections: tuple[Section, ...] = tuple(
             s for s in edition.sections if s.papers and (topics is None or s.topic in topics)
         )
+        self._tags: dict[str, Tag] = {}
         self._papers = {p.key: self._paper(p) for s in self.sections for p in s.papers}
         self._teasers: dict[tuple[str, int], PaperView] = {}
 
     def _tag(self, topic: str) -> Tag:
-        title = clean_text(self.meta.titles.get(topic, topic))
-        return Tag(id=topic, title=title, feed_url=self.meta.site.url(urls.topic_feed(topic)))
+        tag = self._tags.get(topic)
+        if tag is None:
+            title = clean_text(self.meta.titles.get(topic, topic))
+            tag = Tag(id=topic, title=title, feed_url=self.meta.site.url(urls.topic_feed(topic)))
+            self._tags[topic] = tag
+        return tag
 
     def _paper(self, paper: Paper) -> PaperView:
         anchor = urls.paper_anchor(paper.key)

@@ -70,7 +70,10 @@ class RenderedEmail:
 
         URLs are HTML-escaped for the HTML part and left as they are in the text.
         """
-        pairs = ((UNSUBSCRIBE_TOKEN, links.unsubscribe_url), (PREFERENCES_TOKEN, links.preferences_url))
+        pairs = (
+            (UNSUBSCRIBE_TOKEN, links.unsubscribe_url),
+            (PREFERENCES_TOKEN, links.preferences_url),
+        )
         body, text = self.html, self.text
         for token, url in pairs:
             body = body.replace(token, html_lib.escape(url, quote=True))
@@ -175,7 +178,9 @@ def fit(
         context = builder.build(plan)
         compiled = (plan, compile_mjml(template.render(edition=context)), context)
     _, html, context = compiled
-    log.warning("email is %d bytes even as a title list, over its budget of %d", _cost(html), budget)
+    log.warning(
+        "email is %d bytes even as a title list, over its budget of %d", _cost(html), budget
+    )
     return html, context
 
 
@@ -192,7 +197,9 @@ def render_email(
     tokens to splice per recipient with :meth:`RenderedEmail.for_recipient`.
     """
     env = templates.environment(settings.templates_dir)
-    builder = ContextBuilder(edition, meta_for(settings), links or RecipientLinks.placeholders(), topics)
+    builder = ContextBuilder(
+        edition, meta_for(settings), links or RecipientLinks.placeholders(), topics
+    )
     budget = int(settings["email.budget_kb"]) * 1000
     html, context = fit(builder, env, budget, int(settings["email.teaser_chars"]))
     text = env.get_template(templates.EMAIL_TEXT).render(edition=context)

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from newsletter.config import Settings
@@ -63,7 +64,7 @@ def atom_id(key: str) -> str:
 
 
 def items(editions: Iterable[Edition], limit: int, topic: str | None = None) -> list[Item]:
-    """The newest ``limit`` distinct papers of ``editions`` (newest first), optionally of one topic."""
+    """The newest ``limit`` distinct papers of ``editions`` (newest first), maybe of one topic."""
     seen: set[str] = set()
     found: list[Item] = []
     for edition in editions:
@@ -80,7 +81,7 @@ def items(editions: Iterable[Edition], limit: int, topic: str | None = None) -> 
 
 
 def published(edition: Edition, zone: tzinfo) -> datetime:
-    """When an edition counts as published: midnight of its date, a minute later per extra edition."""
+    """When an edition counts as published: midnight, plus a minute per extra edition that day."""
     return datetime.combine(edition.date, time(0, 0), tzinfo=zone) + timedelta(
         minutes=max(edition.number, 1) - 1
     )
@@ -102,6 +103,7 @@ class _Builder:
             if editions
             else datetime(1970, 1, 1, tzinfo=self.zone)
         )
+        self._rss_entries: dict[tuple[str, str], FeedEntry] = {}
 
     def topics(self) -> Iterator[str]:
         """Every taxonomy topic, then any other topic a paper carries (sorted)."""
@@ -124,11 +126,13 @@ class _Builder:
         fg.generator(GENERATOR)
         return fg
 
-    def rss(self, channel: Channel, chosen: list[Item]) -> bytes:
-        fg = self.generator(channel)
-        for item in chosen:
+    def _rss_entry(self, item: Item) -> FeedEntry:
+        """The RSS entry of an item, built once and shared by every feed that lists it."""
+        cache_key = (item.paper.key, urls.edition_slug(item.edition))
+        entry = self._rss_entries.get(cache_key)
+        if entry is None:
             paper = item.paper
-            entry = fg.add_entry(order="append")
+            entry = FeedEntry()
             entry.title(clean_text(paper.title) or "(untitled)")
             entry.link(href=self.link(item))
             entry.guid(paper.key, permalink=False)
@@ -136,6 +140,13 @@ class _Builder:
             for topic in dict.fromkeys(paper.topics or (paper.topic,)):
                 entry.category(term=self.titles.get(topic, clean_text(topic)))
             entry.pubDate(published(item.edition, self.zone))
+            self._rss_entries[cache_key] = entry
+        return entry
+
+    def rss(self, channel: Channel, chosen: list[Item]) -> bytes:
+        fg = self.generator(channel)
+        for item in chosen:
+            fg.add_entry(self._rss_entry(item), order="append")
         return bytes(fg.rss_str(pretty=True))
 
     def atom(self, channel: Channel, chosen: list[Item]) -> bytes:

@@ -60,7 +60,7 @@ def index_page(editions: Sequence[Edition], settings: Settings) -> str:
 def write_preview(
     edition: Edition, history: Sequence[Edition], settings: Settings, out_dir: Path
 ) -> list[Path]:
-    """Write ``email.html``, ``email.txt``, ``feed.xml``, ``atom.xml``, ``edition.json`` to ``out_dir``.
+    """Write email.html, email.txt, feed.xml, atom.xml and edition.json into ``out_dir``.
 
     The feeds cover ``[edition, *history]`` as they would after publishing.
     """

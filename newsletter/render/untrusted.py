@@ -35,7 +35,7 @@ def clean_text(text: str) -> str:
 
 
 def safe_url(url: str | None, fallback: str) -> str:
-    """``url`` if it is an absolute http(s) URL without whitespace or controls, else ``fallback``."""
+    """``url`` if it is an absolute http(s) URL without spaces or controls, else ``fallback``."""
     if not url:
         return fallback
     url = url.strip()

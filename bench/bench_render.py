@@ -1,0 +1,220 @@
+"""Benchmark: rendering one 100-paper edition, beside bare mjml-python and the official MJML.
+
+Run from the project folder::
+
+    .venv/bin/python bench/bench_render.py            # everything
+    .venv/bin/python bench/bench_render.py --no-official   # skip Node (no npm needed)
+
+What is timed, in the same run and on the same MJML (median of ``--runs``):
+
+* ``render_email``: our email, HTML and plain text, size budget included;
+* ``build_feeds``: feed.xml, atom.xml and one RSS feed per topic;
+* all of it together, what ``newsletter run`` spends rendering an edition;
+* bare mjml-python compiling the exact MJML our templates produced;
+* the official MJML (``mjml`` from npm, installed on first use into
+  ``bench/.cache``): its command line, one process per email as a Node
+  toolchain would run it, and, for reference, its ``mjml2html`` called in a
+  warm Node process.
+
+The edition is the seed digest ``003`` (102 papers) when ``../shared/seeds`` is
+beside the project, else 100 synthetic papers; topics come from the configured
+classifier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from mjml import mjml2html
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newsletter import config  # noqa: E402
+from newsletter.edition import build_edition  # noqa: E402
+from newsletter.model import Edition, Paper  # noqa: E402
+from newsletter.render import build_feeds, render_email, templates  # noqa: E402
+from newsletter.render.email import meta_for  # noqa: E402
+from newsletter.render.recipients import RecipientLinks  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+SEED = ROOT.parent / "shared" / "seeds" / "003_bf041023cdecb2cb.txt"
+MJML_VERSION = "4"
+DAY = date(2026, 3, 12)
+
+
+def papers() -> tuple[list[Paper], str]:
+    """The papers of the benchmark edition and where they come from."""
+    if SEED.exists():
+        from newsletter.sources.text import read_digest
+
+        entries = read_digest(SEED, DAY).entries
+        found = [
+            Paper(
+                key=f"title:{i}:{e.title.casefold()}",
+                title=e.title,
+                abstract=e.abstract,
+                url=e.url or "https://huggingface.co/papers",
+                source=SEED.name,
+            )
+            for i, e in enumerate(entries)
+        ]
+        return found, f"seed {SEED.name} ({len(found)} entries)"
+    sentence = "We propose a method that improves a strong baseline on several benchmarks. "
+    found = [
+        Paper(
+            key=f"arxiv:2403.{n:05d}",
+            title=f"Synthetic paper {n}: scaling laws for efficient multimodal language models",
+            abstract=sentence * 12,
+            url=f"https://arxiv.org/abs/2403.{n:05d}",
+            source="synthetic",
+        )
+        for n in range(100)
+    ]
+    return found, "100 synthetic papers"
+
+
+def edition(settings: config.Settings) -> tuple[Edition, str]:
+    found, origin = papers()
+    from newsletter.topics import assign
+
+    classified = [assign(p, settings.taxonomy) for p in found]
+    return build_edition(classified, settings.taxonomy, DAY), origin
+
+
+def median_ms(fn: Callable[[], object], runs: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def our_mjml(ed: Edition, settings: config.Settings) -> str:
+    """The MJML source our templates produce for the plan the budget settled on."""
+    from newsletter.render.context import ContextBuilder
+    from newsletter.render.email import fit
+
+    env = templates.environment(settings.templates_dir)
+    builder = ContextBuilder(ed, meta_for(settings), RecipientLinks.placeholders(), None)
+    _, context = fit(
+        builder, env, int(settings["email.budget_kb"]) * 1000, int(settings["email.teaser_chars"])
+    )
+    return env.get_template(templates.EMAIL_MJML).render(edition=context)
+
+
+def ensure_official() -> Path | None:
+    """The mjml CLI in bench/.cache, installed from npm on first use; None without npm."""
+    cli = CACHE / "node_modules" / ".bin" / "mjml"
+    if cli.exists():
+        return cli
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    CACHE.mkdir(parents=True, exist_ok=True)
+    print(f"installing mjml@{MJML_VERSION} from npm into {CACHE} ...", file=sys.stderr)
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), f"mjml@{MJML_VERSION}"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return cli if cli.exists() else None
+
+
+def official_cli_ms(cli: Path, source: str, runs: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "email.mjml"
+        path.write_text(source, encoding="utf-8")
+        return median_ms(
+            lambda: subprocess.run(
+                [str(cli), str(path), "-s"], check=True, capture_output=True, cwd=CACHE
+            ),
+            runs,
+            warmup=1,
+        )
+
+
+def official_in_process_ms(source: str, runs: int) -> float:
+    script = (
+        "const mjml = require('mjml'); const fs = require('fs');"
+        "const src = fs.readFileSync(process.argv[1], 'utf8'); const n = +process.argv[2];"
+        "for (let i = 0; i < 3; i++) mjml(src);"
+        "const t = []; for (let i = 0; i < n; i++) {"
+        " const s = process.hrtime.bigint(); mjml(src);"
+        " t.push(Number(process.hrtime.bigint() - s) / 1e6); }"
+        "t.sort((a, b) => a - b); console.log(JSON.stringify(t[Math.floor(n / 2)]));"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "email.mjml"
+        path.write_text(source, encoding="utf-8")
+        out = subprocess.run(
+            ["node", "-e", script, str(path), str(runs)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=CACHE,
+        )
+    return float(json.loads(out.stdout))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=200, help="timed runs per Python figure")
+    parser.add_argument("--cli-runs", type=int, default=10, help="timed runs of the MJML CLI")
+    parser.add_argument("--no-official", action="store_true", help="skip the official MJML")
+    args = parser.parse_args()
+
+    settings = config.load(None)
+    settings = replace(settings, base_dir=ROOT)
+    ed, origin = edition(settings)
+    source = our_mjml(ed, settings)
+    email = render_email(ed, settings)
+    feeds = build_feeds([ed], settings)
+
+    def everything() -> None:
+        render_email(ed, settings)
+        build_feeds([ed], settings)
+
+    rows: list[tuple[str, float]] = [
+        ("bare mjml-python, same MJML", median_ms(lambda: mjml2html(source, fonts={}), args.runs)),
+        ("render_email (HTML + text)", median_ms(lambda: render_email(ed, settings), args.runs)),
+        (f"build_feeds ({len(feeds)} files)", median_ms(lambda: build_feeds([ed], settings), args.runs)),
+        ("all: HTML, text, feeds", median_ms(everything, args.runs)),
+    ]
+    if not args.no_official:
+        cli = ensure_official()
+        if cli is None:
+            print("npm not found: skipping the official MJML", file=sys.stderr)
+        else:
+            rows.append(("official MJML CLI (node, per email)", official_cli_ms(cli, source, args.cli_runs)))
+            rows.append(("official MJML in warm node (mjml2html)", official_in_process_ms(source, args.runs)))
+
+    bare = rows[0][1]
+    ours = rows[3][1]
+    print(f"Rendering: {ed.paper_count} papers in {len(ed.sections)} sections, from {origin}")
+    print(f"MJML {len(source.encode()):,} bytes -> HTML {len(email.html.encode()):,} bytes; "
+          f"text {len(email.text.encode()):,} bytes; median of {args.runs} runs "
+          f"({args.cli_runs} for the CLI); Python {sys.version.split()[0]}")
+    print()
+    print(f"| {'what':40} | {'ms':>9} | {'x bare mjml-python':>18} | {'x ours (all)':>12} |")
+    print(f"| {'-' * 40} | {'-' * 9}:| {'-' * 18}:| {'-' * 12}:|")
+    for name, ms in rows:
+        print(f"| {name:40} | {ms:9.2f} | {ms / bare:18.2f} | {ms / ours:12.2f} |")
+
+
+if __name__ == "__main__":
+    main()

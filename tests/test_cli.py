@@ -1,0 +1,263 @@
+"""End-to-end: the `newsletter` command on the real seeds, as an operator runs it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SEED_COUNTS = [94, 70, 50, 84, 65]
+
+
+def newsletter(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    full_env.pop("NEWSLETTER_CONFIG", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "newsletter", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    newsletter("init", str(tmp_path / "nl"), cwd=tmp_path, check=True)
+    return tmp_path / "nl"
+
+
+def editions(site: Path) -> dict[str, dict[str, object]]:
+    return {
+        p.parent.name: json.loads(p.read_text())
+        for p in sorted((site / "editions").glob("*/edition.json"))
+    }
+
+
+def _state_digest(workdir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted((workdir / "subscribers").glob("newsletter.db*")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_seeds_run_one_by_one_give_the_known_new_counts(workdir: Path, seeds_dir: Path) -> None:
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    for day, seed in enumerate(seeds, start=1):
+        newsletter("run", str(seed), "--date", f"2026-03-{10 + day:02d}", cwd=workdir, check=True)
+    counts = [e["paper_count"] for e in editions(workdir / "site").values()]
+    assert counts == SEED_COUNTS
+
+
+def test_one_run_over_all_seeds_reports_counts_per_digest(workdir: Path, seeds_dir: Path) -> None:
+    result = newsletter("run", str(seeds_dir), "--date", "2026-03-20", cwd=workdir, check=True)
+    for seed, new in zip(sorted(seeds_dir.glob("*.txt")), SEED_COUNTS, strict=True):
+        line = next(line for line in result.stdout.splitlines() if seed.name in line)
+        assert f" {new} " in line, line
+    [edition] = editions(workdir / "site").values()
+    assert edition["paper_count"] == sum(SEED_COUNTS)
+    topics = [s["topic"] for s in edition["sections"]]  # type: ignore[union-attr]
+    assert len(topics) >= 8  # papers are grouped, not dumped into one section
+
+
+def test_preview_changes_nothing_and_is_repeatable(workdir: Path, seeds_dir: Path) -> None:
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir, check=True)
+    before = _state_digest(workdir)
+    args = ("preview", str(seeds[1]), "--date", "2026-03-12")
+    newsletter(*args, "--out", "p1", cwd=workdir, check=True)
+    newsletter(*args, "--out", "p2", cwd=workdir, check=True)
+    assert _state_digest(workdir) == before
+    one = json.loads((workdir / "p1" / "edition.json").read_text())
+    assert one["paper_count"] == 70
+    for path in sorted((workdir / "p1").rglob("*")):
+        if path.is_file():
+            twin = workdir / "p2" / path.relative_to(workdir / "p1")
+            assert twin.read_bytes() == path.read_bytes(), path.name
+    # and the run that follows publishes exactly what the preview showed
+    newsletter("run", str(seeds[1]), "--date", "2026-03-12", cwd=workdir, check=True)
+    run = editions(workdir / "site")["2026-03-12"]
+    assert run == one
+
+
+def test_preview_on_a_fresh_state_creates_no_database(workdir: Path, seeds_dir: Path) -> None:
+    newsletter("preview", str(seeds_dir / "000_ee84cab0f0a28b6e.txt"), cwd=workdir, check=True)
+    assert not list((workdir / "subscribers").glob("newsletter.db*"))
+
+
+def test_second_run_for_a_date_says_so_and_force_makes_another(
+    workdir: Path, seeds_dir: Path
+) -> None:
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir, check=True)
+    again = newsletter("run", str(seeds[1]), "--date", "2026-03-11", cwd=workdir)
+    assert again.returncode == 0
+    assert "exists already" in again.stdout
+    assert list(editions(workdir / "site")) == ["2026-03-11"]
+    forced = newsletter("run", str(seeds[1]), "--date", "2026-03-11", "--force", cwd=workdir)
+    assert forced.returncode == 0, forced.stderr
+    assert editions(workdir / "site")["2026-03-11-2"]["paper_count"] == 70
+
+
+def test_bad_digest_is_reported_in_one_line_and_the_rest_goes_on(
+    workdir: Path, seeds_dir: Path
+) -> None:
+    bad = workdir / "aaa-broken.txt"
+    bad.write_bytes(b"\x00\x01\x02binary")
+    good = seeds_dir / "000_ee84cab0f0a28b6e.txt"
+    result = newsletter("run", str(bad), str(good), "--date", "2026-03-11", cwd=workdir)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "aaa-broken.txt" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert editions(workdir / "site")["2026-03-11"]["paper_count"] == 94
+
+
+def test_nothing_of_a_truncated_digest_is_marked_seen(workdir: Path, seeds_dir: Path) -> None:
+    text = (seeds_dir / "001_845f977e5bd6782d.txt").read_text(encoding="utf-8")
+    blocks = text.rstrip().split("\n\n")
+    truncated = workdir / "truncated.txt"
+    truncated.write_text("\n\n".join(blocks[:-1]) + "\n", encoding="utf-8")  # ends on a title
+    result = newsletter("run", str(truncated), "--date", "2026-03-12", cwd=workdir)
+    assert result.returncode == 1
+    assert "truncated" in result.stderr
+    assert not (workdir / "site" / "editions").exists()
+    newsletter(
+        "run",
+        str(seeds_dir / "001_845f977e5bd6782d.txt"),
+        "--date",
+        "2026-03-12",
+        cwd=workdir,
+        check=True,
+    )
+    assert editions(workdir / "site")["2026-03-12"]["paper_count"] == 91  # nothing of it was seen
+
+
+def test_config_errors_are_listed_together_with_their_keys(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[newsletter]\ntimezone = "Mars/Olympus"\nnmae = "x"\n'
+        '[email]\nbudget_kb = "big"\n'
+        '[[sources]]\nname = "a"\nkind = "atomm"\npath = "d"\n',
+        encoding="utf-8",
+    )
+    result = newsletter("--config", str(cfg), "config", "show", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    for key in ("newsletter.timezone", "newsletter.nmae", "email.budget_kb", "sources[0].kind"):
+        assert any(key in line and str(cfg) in line for line in lines), key
+    assert "Traceback" not in result.stderr
+    debug = newsletter("--debug", "--config", str(cfg), "config", "show", cwd=tmp_path)
+    assert "Traceback" in debug.stderr
+
+
+def test_config_from_environment_and_relative_paths(tmp_path: Path, seeds_dir: Path) -> None:
+    newsletter("init", str(tmp_path / "site-a"), cwd=tmp_path, check=True)
+    shutil.copy(seeds_dir / "002_eb4d9ffe322ceb65.txt", tmp_path / "site-a" / "digests")
+    env = {"NEWSLETTER_CONFIG": str(tmp_path / "site-a" / "config.toml")}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    full_env = {**os.environ, **env}
+    result = subprocess.run(
+        [sys.executable, "-m", "newsletter", "run", "--date", "2026-03-14"],
+        cwd=elsewhere,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    edition = editions(tmp_path / "site-a" / "site")["2026-03-14"]
+    assert edition["paper_count"] == 67 + 23  # the seed and the bundled sample digest
+    assert (tmp_path / "site-a" / "subscribers" / "newsletter.db").exists()
+    shown = subprocess.run(
+        [sys.executable, "-m", "newsletter", "config", "show", "--json"],
+        cwd=elsewhere,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    data = json.loads(shown.stdout)
+    assert data["sources"][0]["path"] == str(tmp_path / "site-a" / "digests")
+
+
+def test_explain_shows_verdict_and_fired_rules(workdir: Path, seeds_dir: Path) -> None:
+    seed = seeds_dir / "000_ee84cab0f0a28b6e.txt"
+    newsletter("run", str(seed), "--date", "2026-03-11", cwd=workdir, check=True)
+    result = newsletter("explain", "Visual Dialog", str(seed), cwd=workdir, check=True)
+    assert "SEEN" in result.stdout and "same" in result.stdout
+    assert "multimodal" in result.stdout
+
+
+@pytest.mark.slow
+def test_killed_run_leaves_state_as_before_or_after(workdir: Path, seeds_dir: Path) -> None:
+    """SIGKILL at spread-out moments: never a half-written state."""
+    seeds = [str(p) for p in sorted(seeds_dir.glob("*.txt"))]
+    outcomes = set()
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.6, 2.2):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "run", *seeds, "--date", "2026-03-20"],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        check = newsletter("preview", *seeds, "--date", "2026-03-20", "--out", "check", cwd=workdir)
+        edition = json.loads((workdir / "check" / "edition.json").read_text())
+        # preview computes against the state: all 363 still new, or none (recorded)
+        assert edition["paper_count"] in (363, 0), check.stdout
+        outcomes.add(edition["paper_count"])
+        if edition["paper_count"] == 0:
+            break
+    final = newsletter("run", *seeds, "--date", "2026-03-20", cwd=workdir)
+    assert final.returncode == 0
+    assert editions(workdir / "site")["2026-03-20"]["paper_count"] == 363
+
+
+def test_two_runs_at_once_make_one_edition(workdir: Path, seeds_dir: Path) -> None:
+    seeds = [str(p) for p in sorted(seeds_dir.glob("*.txt"))]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "run", *seeds, "--date", "2026-03-20"],
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    recorded = [o for o, _ in outputs if "Recorded edition" in o]
+    assert len(recorded) == 1
+    assert list(editions(workdir / "site")) == ["2026-03-20"]
+
+
+@pytest.mark.postgres
+def test_seed_counts_on_postgresql(workdir: Path, seeds_dir: Path, postgres_url: str) -> None:
+    env = {"NEWSLETTER_DATABASE_URL": postgres_url}
+    for day, seed in enumerate(sorted(seeds_dir.glob("*.txt")), start=1):
+        newsletter(
+            "run", str(seed), "--date", f"2026-03-{10 + day:02d}", cwd=workdir, env=env, check=True
+        )
+    counts = [e["paper_count"] for e in editions(workdir / "site").values()]
+    assert counts == SEED_COUNTS
+    assert not list((workdir / "subscribers").glob("newsletter.db*"))
