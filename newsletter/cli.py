@@ -7,7 +7,7 @@ import logging
 import shutil
 import sys
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
@@ -293,11 +293,19 @@ def _print_report(report: RunReport, verb: str) -> None:
         )
     else:
         out.print(f"{edition.paper_count} new papers; nothing was recorded.")
-    for path in report.outputs:
-        out.print(f"  wrote {path}", markup=False)
+    _print_outputs(report.outputs)
     for d in report.digests:
         if d.error:
             err.print(f"error: {d.error}", markup=False)
+
+
+def _print_outputs(outputs: Sequence[str]) -> None:
+    """Where to look: the email and the edition page by name, the rest as a count."""
+    shown = [p for p in outputs if Path(p).name in ("email.html", "index.html", "edition.json")]
+    for path in shown:
+        out.print(f"  wrote {path}", markup=False)
+    if len(outputs) > len(shown):
+        out.print(f"  and {len(outputs) - len(shown)} more files (feeds, text part)", markup=False)
 
 
 def _exit_for(report: RunReport) -> None:
