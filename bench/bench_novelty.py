@@ -117,7 +117,7 @@ def digest_entries() -> list[RawEntry]:
 
 def measure(db: Path, mode: str) -> dict[str, float]:
     entries = digest_entries()
-    store = Store.open(f"sqlite:///{db}", create=False)
+    store = Store.open(f"sqlite:///{db}")  # migrates a cache built by an older version
     assert store is not None
     started = time.perf_counter()
     if mode == "novelty":

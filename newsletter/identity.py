@@ -157,12 +157,7 @@ class Signature:
 
     def bands(self) -> tuple[int, ...]:
         """One signed 63-bit key per band: (band number, its rows) hashed together."""
-        out = []
-        for b in range(NUM_BANDS):
-            chunk = self.values[b * ROWS_PER_BAND * 4 : (b + 1) * ROWS_PER_BAND * 4]
-            digest = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
-            out.append(int.from_bytes(digest, "little", signed=True) >> 1)
-        return tuple(out)
+        return _bands(self.values)
 
     def similarity(self, other: Signature) -> float:
         """Estimated Jaccard index of the two abstracts' word-pair sets."""
@@ -179,6 +174,16 @@ def _words(abstract: str) -> list[str]:
     (costly) repair is not run again here.
     """
     return [w for w in fold_text(abstract).split() if w not in _STOP]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _bands(values: bytes) -> tuple[int, ...]:
+    out = []
+    for b in range(NUM_BANDS):
+        chunk = values[b * ROWS_PER_BAND * 4 : (b + 1) * ROWS_PER_BAND * 4]
+        digest = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
+        out.append(int.from_bytes(digest, "little", signed=True) >> 1)
+    return tuple(out)
 
 
 def shingles(abstract: str) -> set[str]:

@@ -19,6 +19,7 @@ way against the papers accepted earlier in the run.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -62,9 +63,20 @@ class Verdict:
 class SeenIndex(Protocol):
     """What novelty needs of the store (the store implements it)."""
 
+    def band_hits(self, bands: Sequence[int]) -> dict[int, list[int]]: ...
+
     def candidates(
-        self, arxiv_ids: Sequence[str], title_hashes: Sequence[int], bands: Sequence[int]
+        self, arxiv_ids: Sequence[str], title_hashes: Sequence[int], ids: Sequence[int]
     ) -> list[SeenPaper]: ...
+
+
+# A seen paper found only through the abstract index is a candidate when it
+# shares this many bands with the entry.  One shared band happens by chance
+# between unrelated abstracts (about 1 pair in 70,000), so with millions of
+# papers seen every entry would drag in dozens of candidates; two shared
+# bands almost never happen by chance, and still catch 95% of pairs with a
+# similarity of 0.6 and all from 0.7 up (a retitled version is near 1).
+MIN_BAND_HITS = 2
 
 
 @dataclass
@@ -153,7 +165,7 @@ def split(
         for paper in seen.candidates(
             sorted({e.arxiv_id for e, _, _ in probes if e.arxiv_id}),
             sorted({title_hash(t) for _, t, _ in probes}),
-            sorted({b for _, _, s in probes if s is not None for b in s.bands()}),
+            _band_candidates(seen, [s for _, _, s in probes]),
         ):
             stored.add(paper)
     taken = {p.key for ps in stored.by_title.values() for p in ps}
@@ -196,6 +208,17 @@ def split(
             )
         verdicts.append(verdict)
     return verdicts
+
+
+def _band_candidates(seen: SeenIndex, signatures: Sequence[Signature | None]) -> list[int]:
+    """Ids of seen papers sharing at least MIN_BAND_HITS bands with some entry."""
+    per_entry = [sig.bands() if sig else () for sig in signatures]
+    hits = seen.band_hits(sorted({b for bands in per_entry for b in bands}))
+    wanted: set[int] = set()
+    for bands in per_entry:
+        counts = Counter(paper_id for band in bands for paper_id in hits.get(band, ()))
+        wanted.update(pid for pid, n in counts.items() if n >= MIN_BAND_HITS)
+    return sorted(wanted)
 
 
 def _unique_key(key: str, entry: RawEntry, taken: set[str]) -> str:
