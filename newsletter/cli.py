@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import __version__, config, pipeline, resources, topics
+from newsletter import __version__, config, logs, pipeline, resources, status, topics
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.model import RunReport
 
@@ -102,13 +102,14 @@ def _edition_date(settings: config.Settings, value: date | None) -> date:
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
+@click.option("--log-json", is_flag=True, help="Log one JSON object per line (for serve/schedule).")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool) -> None:
+def main(
+    ctx: click.Context, config_path: str | None, debug: bool, verbose: bool, log_json: bool
+) -> None:
     """A calm daily digest of new research papers: only what you have not seen, by topic."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logs.configure(level, log_json)
     ctx.obj = Context(config_path, debug)
 
 
@@ -151,7 +152,8 @@ def config_show(obj: Context, as_json: bool) -> None:
         table.add_row(setting.key, repr(data["settings"][setting.key]), setting.help)
     out.print(table)
     for source in data["sources"]:
-        out.print(f"source {source['name']}: {source['kind']} {source['path']}", markup=False)
+        where = source.get("path") or source.get("url")
+        out.print(f"source {source['name']}: {source['kind']} {where}", markup=False)
     out.print("topics: " + ", ".join(data["topics"]), markup=False)
 
 
@@ -271,7 +273,7 @@ def migrate(obj: Context) -> None:
 def _print_report(report: RunReport, verb: str) -> None:
     table = Table("digest", "entries", "new", "seen", "problem", title=f"{verb}: inputs")
     for d in report.digests:
-        table.add_row(d.name, str(d.entries), str(d.new), str(d.seen), d.error or "")
+        table.add_row(d.name, str(d.entries), str(d.new), str(d.seen), d.error or d.note or "")
     if report.digests:
         out.print(table)
     edition = report.edition
@@ -297,6 +299,10 @@ def _print_report(report: RunReport, verb: str) -> None:
     for d in report.digests:
         if d.error:
             err.print(f"error: {d.error}", markup=False)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    if not report.ok:
+        err.print(f"{report.status}: {report.skipped_reason}", markup=False)
 
 
 def _print_outputs(outputs: Sequence[str]) -> None:
@@ -309,5 +315,72 @@ def _print_outputs(outputs: Sequence[str]) -> None:
 
 
 def _exit_for(report: RunReport) -> None:
-    if any(d.error for d in report.digests):
+    if any(d.error for d in report.digests) or not report.ok:
         sys.exit(1)
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_obj
+@handle_errors
+def status_command(obj: Context, as_json: bool) -> None:
+    """Show the last runs, the next scheduled run and what each source gave.
+
+    Exit status 1 when the last run published nothing.
+    """
+    view = status.gather(obj.settings)
+    if as_json:
+        out.print_json(json.dumps(view, default=str))
+    else:
+        for line in status.lines(view):
+            out.print(line, markup=False)
+    last = view["last_run"]
+    if isinstance(last, dict) and last["sources"] and not as_json:
+        table = Table("input", "source", "kind", "entries", "new", "seen", "problem / note")
+        for d in last["sources"]:
+            table.add_row(
+                d["name"],
+                d["source"],
+                d["kind"],
+                str(d["entries"]),
+                str(d["new"]),
+                str(d["seen"]),
+                d["error"] or d["note"] or "",
+            )
+        out.print(table)
+    if isinstance(last, dict) and last["status"] not in ("published", "exists"):
+        sys.exit(1)
+
+
+@main.command()
+@click.pass_obj
+@handle_errors
+def schedule(obj: Context) -> None:
+    """Run the daily job at schedule.cron (in newsletter.timezone), without the web server.
+
+    One edition per scheduled date: a second scheduler on the same database
+    says so and sends nothing; after downtime the latest missed date is made once.
+    """
+    from newsletter import serve as serving
+
+    serving.run_scheduler(obj.settings)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: serve.host).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: serve.port).")
+@click.pass_obj
+@handle_errors
+def serve(obj: Context, host: str | None, port: int | None) -> None:
+    """Run the daily job (as 'newsletter schedule') and the web server in one process.
+
+    The web server serves output.site_dir and /healthz.
+    """
+    from newsletter import serve as serving
+
+    settings = obj.settings
+    serving.run_server(
+        settings,
+        host or str(settings["serve.host"]),
+        port if port is not None else int(settings["serve.port"]),
+    )

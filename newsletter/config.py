@@ -26,7 +26,8 @@ from newsletter import resources
 from newsletter.errors import ConfigError
 from newsletter.topics import Taxonomy, parse_taxonomy
 
-SOURCE_KINDS = ("text",)
+SOURCE_KINDS = ("text", "feed", "hf")
+SOURCE_KEYS = ("name", "kind", "path", "url", "allow_private")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,36 @@ SETTINGS: tuple[Setting, ...] = (
         "Abstract similarity below which two papers with the same title are different papers.",
         float,
     ),
+    Setting(
+        "fetch.timeout_seconds",
+        20,
+        "Longest time one feed or JSON fetch may take in all (connect, redirects, "
+        "download); a slower source is skipped and reported.",
+        int,
+    ),
+    Setting("fetch.max_mb", 10, "Largest feed or JSON document accepted, in MB.", int),
+    Setting("fetch.max_redirects", 5, "Most HTTP redirects followed for one fetch.", int),
+    Setting(
+        "fetch.user_agent",
+        "",
+        "User-Agent header sent with every fetch; empty means "
+        "'newsletter/<version> (+<newsletter.base_url>)'.",
+    ),
+    Setting(
+        "schedule.cron",
+        "0 7 * * *",
+        "When 'newsletter serve' and 'newsletter schedule' make the daily edition: "
+        "crontab syntax (minute hour day month weekday) in newsletter.timezone.",
+    ),
+    Setting(
+        "schedule.misfire_grace_minutes",
+        360,
+        "How late a scheduled run may still start (after a suspend or a busy moment); "
+        "a later one is logged as missed and the next check catches up.",
+        int,
+    ),
+    Setting("serve.host", "127.0.0.1", "Address 'newsletter serve' listens on."),
+    Setting("serve.port", 8000, "Port 'newsletter serve' listens on.", int),
 )
 
 SETTING_BY_KEY = {s.key: s for s in SETTINGS}
@@ -94,11 +125,18 @@ SECTIONS = sorted({s.key.split(".")[0] for s in SETTINGS})
 
 @dataclass(frozen=True)
 class SourceSettings:
-    """One ``[[sources]]`` entry."""
+    """One ``[[sources]]`` entry.
+
+    ``text`` sources read ``path``; ``feed`` and ``hf`` sources fetch ``url``.
+    ``allow_private`` lets a source fetch from a loopback, private or
+    link-local address (its own host only, never a redirect target elsewhere).
+    """
 
     name: str
     kind: str
-    path: str
+    path: str = ""
+    url: str = ""
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +183,13 @@ class Settings:
     def editor_note(self) -> Path | None:
         value = self.values["newsletter.editor_note"]
         return self.resolve(value) if value else None
+
+    @property
+    def user_agent(self) -> str:
+        from newsletter import __version__
+
+        value = str(self.values["fetch.user_agent"])
+        return value or f"newsletter/{__version__} (+{self.values['newsletter.base_url']})"
 
     def resolve(self, value: str | Path) -> Path:
         path = Path(value).expanduser()
@@ -270,7 +315,34 @@ def _check_semantics(values: dict[str, Any]) -> list[str]:
     for key in ("novelty.same_abstract", "novelty.different_abstract"):
         if not 0.0 <= values[key] <= 1.0:
             problems.append(f"{key}: must be between 0 and 1, got {values[key]}")
+    for key, low in (
+        ("fetch.timeout_seconds", 1),
+        ("fetch.max_mb", 1),
+        ("fetch.max_redirects", 0),
+        ("schedule.misfire_grace_minutes", 1),
+        ("serve.port", 0),
+    ):
+        if values[key] < low:
+            problems.append(f"{key}: must be at least {low}, got {values[key]}")
+    if values["serve.port"] > 65535:
+        problems.append(f"serve.port: must be at most 65535, got {values['serve.port']}")
+    cron_problem = check_cron(values["schedule.cron"])
+    if cron_problem:
+        problems.append(f"schedule.cron: {cron_problem}")
     return problems
+
+
+def check_cron(expression: str) -> str | None:
+    """Why a crontab expression is unusable, or None (five fields, as cron has them)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    if len(expression.split()) != 5:
+        return f"expected five fields (minute hour day month weekday), got {expression!r}"
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        return f"{exc} in {expression!r}"
+    return None
 
 
 def _parse_sources(raw: Any) -> tuple[list[SourceSettings], list[str]]:
@@ -284,9 +356,9 @@ def _parse_sources(raw: Any) -> tuple[list[SourceSettings], list[str]]:
         if not isinstance(item, dict):
             problems.append(f"{at}: must be a table")
             continue
-        unknown = sorted(set(item) - {"name", "kind", "path"})
+        unknown = sorted(set(item) - set(SOURCE_KEYS))
         for key in unknown:
-            problems.append(f"{at}.{key}: unknown key (expected one of: name, kind, path)")
+            problems.append(f"{at}.{key}: unknown key (expected one of: {_choices(SOURCE_KEYS)})")
         kind = item.get("kind", "text")
         if kind not in SOURCE_KINDS:
             problems.append(
@@ -299,11 +371,35 @@ def _parse_sources(raw: Any) -> tuple[list[SourceSettings], list[str]]:
         elif name in names:
             problems.append(f"{at}.name: {name!r} is used by another source")
         names.add(name)
-        path = item.get("path")
-        if not isinstance(path, str) or not path:
-            problems.append(f"{at}.path: required for a text source (a file, folder or glob)")
-            path = ""
-        sources.append(SourceSettings(name=name, kind=str(kind), path=path))
+        path, url = item.get("path", ""), item.get("url", "")
+        allow_private = item.get("allow_private", False)
+        if not isinstance(allow_private, bool):
+            problems.append(f"{at}.allow_private: expected true or false, got {allow_private!r}")
+            allow_private = False
+        if kind == "text":
+            if not isinstance(path, str) or not path:
+                problems.append(f"{at}.path: required for a text source (a file, folder or glob)")
+                path = ""
+            if url:
+                problems.append(f"{at}.url: a text source reads path, not url")
+        elif kind in SOURCE_KINDS:
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                problems.append(
+                    f"{at}.url: required for a {kind} source, an http:// or https:// URL"
+                    + (f", got {url!r}" if url else "")
+                )
+                url = ""
+            if path:
+                problems.append(f"{at}.path: a {kind} source fetches url, not path")
+        sources.append(
+            SourceSettings(
+                name=name,
+                kind=str(kind),
+                path=path if isinstance(path, str) else "",
+                url=url if isinstance(url, str) else "",
+                allow_private=allow_private,
+            )
+        )
     return sources, problems
 
 
@@ -315,6 +411,8 @@ def effective(settings: Settings) -> dict[str, Any]:
         "settings": {s.key: settings.values[s.key] for s in SETTINGS},
         "sources": [
             {"name": s.name, "kind": s.kind, "path": str(settings.resolve(s.path))}
+            if s.kind == "text"
+            else {"name": s.name, "kind": s.kind, "url": s.url, "allow_private": s.allow_private}
             for s in settings.sources
         ],
         "topics": [t.id for t in settings.taxonomy.topics],

@@ -64,6 +64,52 @@ editions = sa.Table(
     sa.UniqueConstraint("date", "number", name="uq_editions_date_number"),
 )
 
+# What each fetched source returned last (conditional requests, "unchanged" detection).
+source_state = sa.Table(
+    "source_state",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("etag", sa.Text, nullable=True),
+    sa.Column("last_modified", sa.Text, nullable=True),
+    sa.Column("content_hash", sa.String(64), nullable=True),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Text digests ingested, by content: a file dropped again under another name is skipped.
+ingested_files = sa.Table(
+    "ingested_files",
+    metadata,
+    sa.Column("content_hash", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# "One edition per scheduled date": the process that inserts the row makes it.
+run_claims = sa.Table(
+    "run_claims",
+    metadata,
+    sa.Column("edition_date", sa.Date, primary_key=True),
+    sa.Column("owner", sa.String(300), nullable=False),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("status", sa.String(40), nullable=True),
+)
+
+# One report per run (CLI or scheduler), shown by `newsletter status`.
+run_reports = sa.Table(
+    "run_reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("edition_date", sa.Date, nullable=False),
+    sa.Column("trigger", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(40), nullable=False),
+    sa.Column("paper_count", sa.Integer, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -77,5 +123,13 @@ def _initial(conn: sa.Connection) -> None:
         table.create(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "papers, bands and editions", _initial),)
+def _sources_and_runs(conn: sa.Connection) -> None:
+    for table in (source_state, ingested_files, run_claims, run_reports):
+        table.create(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "papers, bands and editions", _initial),
+    Migration(2, "source state, ingested files, run claims and run reports", _sources_and_runs),
+)
 LATEST = MIGRATIONS[-1].version

@@ -19,6 +19,7 @@ class RawEntry:
 
     ``source`` names where it came from (a digest file name, a feed name) and
     ``line`` the line of its title in a text digest, for error messages.
+    ``announce`` is an arXiv feed's announce type (new, cross, replace, ...).
     """
 
     title: str
@@ -32,6 +33,7 @@ class RawEntry:
     categories: tuple[str, ...] = ()
     upvotes: int | None = None
     line: int | None = None
+    announce: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,18 +100,33 @@ class Edition:
 
 @dataclass(frozen=True)
 class DigestReport:
-    """Per input: how many entries it had, how many were new, how many seen."""
+    """Per input: how many entries it had, how many were new, how many seen.
+
+    ``source`` is the configured source it came from, ``kind`` its kind;
+    ``note`` says why an input gave nothing without failing (already ingested,
+    not modified) and ``unchanged`` marks exactly that case.
+    """
 
     name: str
     entries: int = 0
     new: int = 0
     seen: int = 0
     error: str | None = None
+    source: str = ""
+    kind: str = ""
+    note: str | None = None
+    unchanged: bool = False
 
 
 @dataclass(frozen=True)
 class RunReport:
-    """What a preview or run did, for the CLI summary and (later) ``status``."""
+    """What a preview or run did, for the CLI summary and ``status``.
+
+    ``status`` is one of ``published``, ``exists`` (the date has its edition),
+    ``empty`` (no new papers), ``stale`` (every source returned what it
+    returned last time) or ``failed`` (no source could be read); only
+    ``published`` and ``exists`` are successes.
+    """
 
     edition: Edition
     digests: tuple[DigestReport, ...]
@@ -117,3 +134,8 @@ class RunReport:
     skipped_reason: str | None = None
     outputs: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    status: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("published", "exists", "")

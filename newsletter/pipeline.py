@@ -1,4 +1,4 @@
-"""The pipeline the CLI (and later the scheduler) calls: collect → novelty → topics → edition.
+"""The pipeline the CLI and the scheduler call: collect → novelty → topics → edition.
 
 ``preview`` runs every stage against the current state and writes files only
 into its output folder; ``run`` does the same and then records the edition and
@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from newsletter import topics
+import httpx
+
+from newsletter import runlog, topics
 from newsletter.config import Settings
 from newsletter.edition import build_edition
 from newsletter.errors import InputError, NewsletterError
+from newsletter.ingest import Collected, collect_sources
 from newsletter.model import Digest, DigestReport, Edition, RunReport
 from newsletter.novelty import Thresholds, Verdict, split
 from newsletter.publish import publish_preview, publish_run
@@ -26,6 +29,10 @@ from newsletter.store import Alias, EditionExists, NewPaper, Store
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -42,21 +49,20 @@ def collect(
     inputs: Sequence[str],
     edition_date: date,
     progress: Progress | None = None,
-) -> tuple[list[Digest], list[DigestReport]]:
-    """Read every input digest; a bad one becomes a report with an error, the rest go on.
+    *,
+    store: Store | None = None,
+    client: httpx.Client | None = None,
+) -> Collected:
+    """Read every input; a bad one becomes a report with an error, the rest go on.
 
     Without ``inputs`` the ``[[sources]]`` of the config are read (paths
-    relative to the config file); given inputs are relative to the current folder.
+    relative to the config file; text files ingested before, as known to
+    ``store``, are skipped).  Given inputs are relative to the current folder
+    and always read.
     """
-    if inputs:
-        files, problems = expand_inputs(list(inputs), Path.cwd())
-    else:
-        files, problems = [], []
-        for source in settings.sources:
-            found, missing = expand_inputs([source.path], settings.base_dir)
-            files += found
-            problems += [f"source {source.name}: {m}" for m in missing]
-        files = sorted(dict.fromkeys(files), key=lambda p: (p.name, str(p)))
+    if not inputs:
+        return collect_sources(settings, store, edition_date, client=client, progress=progress)
+    files, problems = expand_inputs(list(inputs), Path.cwd())
     failed = [DigestReport(name=p.split(":", 1)[0], error=p) for p in problems]
     digests: list[Digest] = []
     for path in files:
@@ -67,36 +73,116 @@ def collect(
         except InputError as exc:
             log.warning("%s", exc)
             failed.append(DigestReport(name=path.name, error=str(exc)))
-    return digests, failed
+    return Collected(
+        digests=tuple(digests),
+        reports=tuple(failed),
+        kinds=tuple((d.name, "", "text") for d in digests),
+    )
 
 
 def plan(
     settings: Settings,
     store: Store | None,
-    digests: Sequence[Digest],
-    failed: Sequence[DigestReport],
+    collected: Collected,
     edition_date: date,
 ) -> Plan:
     """Decide what is new and group it into an edition; writes nothing."""
+    digests = collected.digests
     entries = [entry for digest in digests for entry in digest.entries]
     thresholds = Thresholds(
         same_abstract=settings["novelty.same_abstract"],
         different_abstract=settings["novelty.different_abstract"],
     )
-    verdicts = split(entries, store, thresholds)
+    verdicts = _enrich(split(entries, store, thresholds))
     verdicts = [
         replace(v, paper=topics.assign(v.paper, settings.taxonomy)) if v.new else v
         for v in verdicts
     ]
+    origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
     for digest in digests:
         mine = verdicts[position : position + len(digest.entries)]
         position += len(digest.entries)
         new = sum(1 for v in mine if v.new)
-        reports.append(DigestReport(digest.name, entries=len(mine), new=new, seen=len(mine) - new))
+        source, kind = origin.get(digest.name, ("", ""))
+        replaced = sum(1 for v in mine if v.entry.announce in ("replace", "replace-cross"))
+        reports.append(
+            DigestReport(
+                digest.name,
+                entries=len(mine),
+                new=new,
+                seen=len(mine) - new,
+                source=source,
+                kind=kind,
+                note=f"{replaced} replacements" if replaced else None,
+            )
+        )
     edition = build_edition([v.paper for v in verdicts if v.new], settings.taxonomy, edition_date)
-    return Plan(edition=edition, verdicts=tuple(verdicts), digests=tuple(reports + list(failed)))
+    return Plan(
+        edition=edition,
+        verdicts=tuple(verdicts),
+        digests=tuple(reports + list(collected.reports)),
+    )
+
+
+def _enrich(verdicts: list[Verdict]) -> list[Verdict]:
+    """A paper listed by several sources in one run appears once, with what each knew.
+
+    The first listing makes the paper; a later one (the same paper "earlier in
+    this run") fills in what the first lacked: an arXiv id, upvotes, authors,
+    categories.
+    """
+    first = {v.paper.key: i for i, v in enumerate(verdicts) if v.new}
+    result = list(verdicts)
+    for v in verdicts:
+        if v.new or v.same_as not in first:
+            continue
+        index = first[v.same_as]
+        paper, entry = result[index].paper, v.entry
+        result[index] = replace(
+            result[index],
+            paper=replace(
+                paper,
+                arxiv_id=paper.arxiv_id or entry.arxiv_id,
+                upvotes=paper.upvotes if paper.upvotes is not None else entry.upvotes,
+                authors=paper.authors or entry.authors,
+                categories=paper.categories or entry.categories,
+            ),
+        )
+    return result
+
+
+def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[str, ...]]:
+    """The status of a run that found ``result``, why it publishes nothing, and warnings.
+
+    Nothing new is never silent: every source failing, every source returning
+    what it returned last time and every entry seen before each have their
+    status and a reason, and each make the run fail (exit status 1).
+    """
+    warnings = list(collected.warnings)
+    for report in result.digests:
+        if report.kind in ("feed", "hf") and report.entries and not report.new:
+            warnings.append(
+                f"source {report.source}: all {report.entries} entries were seen before "
+                "(is it serving an old batch?)"
+            )
+    if result.edition.paper_count:
+        return "published", None, tuple(warnings)
+    if collected.digests:
+        return "empty", "no new papers: every entry was seen before", tuple(warnings)
+    unchanged = [r for r in result.digests if r.unchanged]
+    errors = [r for r in result.digests if r.error]
+    if unchanged and not errors:
+        names = ", ".join(r.name for r in unchanged)
+        return (
+            "stale",
+            f"nothing new: every source returned what it returned last time ({names})",
+            tuple(warnings),
+        )
+    if not result.digests:
+        return "failed", "no sources configured and no digest given", tuple(warnings)
+    return "failed", "no source could be read", tuple(warnings)
 
 
 def preview(
@@ -105,23 +191,29 @@ def preview(
     edition_date: date,
     out_dir: Path,
     progress: Progress | None = None,
+    *,
+    client: httpx.Client | None = None,
 ) -> RunReport:
     """Exactly what the next run would publish, written to ``out_dir``; the state is untouched."""
     store = Store.open(settings.database_url, create=False)
     try:
-        digests, failed = collect(settings, inputs, edition_date, progress)
-        result = plan(settings, store, digests, failed, edition_date)
+        collected = collect(settings, inputs, edition_date, progress, store=store, client=client)
+        result = plan(settings, store, collected, edition_date)
         number = (store.editions_on(edition_date) + 1) if store else 1
         edition = replace(result.edition, number=number)
         history = store.recent_editions(settings["feeds.max_items"]) if store else []
     finally:
         if store:
             store.close()
+    status, reason, warnings = assess(collected, result)
     outputs = publish_preview(edition, history, settings, out_dir)
     return RunReport(
         edition=edition,
         digests=result.digests,
         outputs=tuple(str(p) for p in outputs),
+        status=status,
+        skipped_reason=reason,
+        warnings=warnings,
     )
 
 
@@ -132,44 +224,80 @@ def run(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    client: httpx.Client | None = None,
+    trigger: str = "cli",
+    clock: Callable[[], datetime] = _utcnow,
 ) -> RunReport:
     """Publish the next edition: record it and mark its papers seen in one transaction.
 
     If the date has an edition already (and not ``force``), nothing is recorded;
     the stored edition is published again, so a run that crashed after its
-    commit still gets its files written.
+    commit still gets its files written.  Every run leaves a run report in the
+    database (``newsletter status``).
     """
+    started = clock()
     store = Store.open(settings.database_url, create=True)
     assert store is not None
     try:
-        if not force and store.editions_on(edition_date):
-            return _republish(settings, store, edition_date)
-        digests, failed = collect(settings, inputs, edition_date, progress)
-        result = plan(settings, store, digests, failed, edition_date)
-        if result.edition.paper_count == 0:
-            reason = "no new papers" if digests else "no digest could be read"
-            return RunReport(edition=result.edition, digests=result.digests, skipped_reason=reason)
-        new = [NewPaper(v.paper, v.title_key, v.signature) for v in result.verdicts if v.new]
-        aliases = [
-            Alias(v.same_as, v.entry.arxiv_id)
-            for v in result.verdicts
-            if not v.new and v.same_as and v.entry.arxiv_id
-        ]
-        try:
-            edition = store.record_edition(result.edition, new, aliases, force=force)
-        except EditionExists:
-            return _republish(settings, store, edition_date)
-        history = store.recent_editions(
-            settings["feeds.max_items"], before=(edition.date, edition.number)
-        )
+        report = _run(settings, store, inputs, edition_date, force, progress, client)
+        runlog.record_report(store, report, started=started, finished=clock(), trigger=trigger)
     finally:
         store.close()
+    return report
+
+
+def _run(
+    settings: Settings,
+    store: Store,
+    inputs: Sequence[str],
+    edition_date: date,
+    force: bool,
+    progress: Progress | None,
+    client: httpx.Client | None,
+) -> RunReport:
+    if not force and store.editions_on(edition_date):
+        return _republish(settings, store, edition_date)
+    collected = collect(settings, inputs, edition_date, progress, store=store, client=client)
+    result = plan(settings, store, collected, edition_date)
+    status, reason, warnings = assess(collected, result)
+    for warning in warnings:
+        log.warning("%s", warning)
+    if result.edition.paper_count == 0:
+        if not force and store.editions_on(edition_date):  # a concurrent run made it meanwhile
+            return _republish(settings, store, edition_date)
+        store.record_ingested(collected.ingested)  # nothing new in it: nothing to lose
+        log.error("no edition for %s: %s", edition_date.isoformat(), reason)
+        return RunReport(
+            edition=result.edition,
+            digests=result.digests,
+            skipped_reason=reason,
+            status=status,
+            warnings=warnings,
+        )
+    new = [NewPaper(v.paper, v.title_key, v.signature) for v in result.verdicts if v.new]
+    aliases = [
+        Alias(v.same_as, v.entry.arxiv_id)
+        for v in result.verdicts
+        if not v.new and v.same_as and v.entry.arxiv_id
+    ]
+    try:
+        edition = store.record_edition(
+            result.edition, new, aliases, force=force, ingested=collected.ingested
+        )
+    except EditionExists:
+        return _republish(settings, store, edition_date)
+    history = store.recent_editions(
+        settings["feeds.max_items"], before=(edition.date, edition.number)
+    )
     outputs = publish_run(edition, history, settings)
+    log.info("recorded edition %s with %d papers", edition.date, edition.paper_count)
     return RunReport(
         edition=edition,
         digests=result.digests,
         recorded=True,
         outputs=tuple(str(p) for p in outputs),
+        status="published",
+        warnings=warnings,
     )
 
 
@@ -188,6 +316,7 @@ def _republish(settings: Settings, store: Store, edition_date: date) -> RunRepor
         f"({edition.paper_count} papers); published its files again, recorded nothing "
         "(use --force for another edition that day)",
         outputs=tuple(str(p) for p in outputs),
+        status="exists",
     )
 
 
@@ -197,8 +326,8 @@ def explain(
     """Novelty verdict and topic classification of every entry whose title contains ``query``."""
     store = Store.open(settings.database_url, create=False)
     try:
-        digests, _failed = collect(settings, inputs, edition_date)
-        entries = [e for d in digests for e in d.entries]
+        collected = collect(settings, inputs, edition_date)
+        entries = [e for d in collected.digests for e in d.entries]
         thresholds = Thresholds(
             same_abstract=settings["novelty.same_abstract"],
             different_abstract=settings["novelty.different_abstract"],

@@ -31,9 +31,11 @@ from newsletter.migrations import (
     LATEST,
     MIGRATIONS,
     editions,
+    ingested_files,
     paper_bands,
     papers,
     schema_migrations,
+    source_state,
 )
 from newsletter.model import Edition, Paper
 
@@ -75,6 +77,36 @@ class Alias:
 
     paper_key: str
     arxiv_id: str
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What a fetched source returned last: validators and a hash of its content."""
+
+    name: str
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IngestedFile:
+    """A text digest ingested, by the SHA-256 of its bytes."""
+
+    content_hash: str
+    name: str
+    source: str
+    ingested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What a run read: recorded with its edition, so an input counts as ingested
+    only once its papers are recorded."""
+
+    sources: tuple[SourceState, ...] = ()
+    files: tuple[IngestedFile, ...] = ()
 
 
 class EditionExists(StoreError):
@@ -189,7 +221,9 @@ class Store:
 
     def migrate(self) -> list[int]:
         """Apply the missing migrations, each with its record in one transaction."""
-        with self.engine.connect() as conn, conn.begin():
+        # IMMEDIATE: a deferred read-then-create would fail at once ("database is locked")
+        # when two processes open a fresh database together, instead of waiting.
+        with self.write() as conn:
             schema_migrations.create(conn, checkfirst=True)
         applied: list[int] = []
         for step in MIGRATIONS:
@@ -311,6 +345,7 @@ class Store:
         aliases: Sequence[Alias] = (),
         *,
         force: bool = False,
+        ingested: Ingested = Ingested(),
     ) -> Edition:
         """Record the edition and mark its papers seen, all in one transaction.
 
@@ -364,7 +399,37 @@ class Store:
                     .where(papers.c.key == alias.paper_key, papers.c.arxiv_id.is_(None))
                     .values(arxiv_id=alias.arxiv_id)
                 )
+            _write_ingested(conn, ingested, now)
         return edition
+
+    # ------------------------------------------------------------ sources
+
+    def record_ingested(self, ingested: Ingested) -> None:
+        """Record what a run read when it had no edition to record it with."""
+        if ingested.sources or ingested.files:
+            with self.write() as conn:
+                _write_ingested(conn, ingested, datetime.now(UTC))
+
+    def source_states(self) -> dict[str, SourceState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(source_state)).all()
+        return {
+            r.name: SourceState(r.name, r.etag, r.last_modified, r.content_hash, r.changed_at)
+            for r in rows
+        }
+
+    def ingested_files(self, hashes: Iterable[str]) -> dict[str, IngestedFile]:
+        """The files among ``hashes`` ingested before, by hash."""
+        found: dict[str, IngestedFile] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(hashes))):
+                for r in conn.execute(
+                    sa.select(ingested_files).where(ingested_files.c.content_hash.in_(chunk))
+                ):
+                    found[r.content_hash] = IngestedFile(
+                        r.content_hash, r.name, r.source, r.ingested_at
+                    )
+        return found
 
     def bulk_seed(self, new: Sequence[NewPaper]) -> None:
         """Mark papers seen without an edition (benchmarks and imports)."""
@@ -385,6 +450,35 @@ class Store:
             conn.execute(papers.insert(), rows)
             if band_rows:
                 conn.execute(paper_bands.insert(), band_rows)
+
+
+def _write_ingested(conn: sa.Connection, ingested: Ingested, now: datetime) -> None:
+    for state in ingested.sources:
+        conn.execute(source_state.delete().where(source_state.c.name == state.name))
+        conn.execute(
+            source_state.insert().values(
+                name=state.name,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                content_hash=state.content_hash,
+                changed_at=now,
+            )
+        )
+    for file in ingested.files:
+        exists = conn.execute(
+            sa.select(ingested_files.c.content_hash).where(
+                ingested_files.c.content_hash == file.content_hash
+            )
+        ).first()
+        if not exists:
+            conn.execute(
+                ingested_files.insert().values(
+                    content_hash=file.content_hash,
+                    name=file.name,
+                    source=file.source,
+                    ingested_at=now,
+                )
+            )
 
 
 def _paper_row(item: NewPaper, edition_id: int | None, now: datetime) -> dict[str, Any]:

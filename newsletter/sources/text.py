@@ -66,6 +66,7 @@ __all__ = [
     "MAX_DIGEST_BYTES",
     "expand_inputs",
     "parse_digest",
+    "read_bytes",
     "read_digest",
 ]
 
@@ -154,6 +155,11 @@ class _Entry:
 
 def read_digest(path: Path, edition_date: date) -> Digest:
     """Read one digest file; the whole file is refused with a ``DigestError`` if unusable."""
+    return parse_digest(read_bytes(path), name=path.name, edition_date=edition_date)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a digest file (size-checked), so a caller can hash what it parses."""
     name = path.name
     try:
         size = path.stat().st_size
@@ -163,10 +169,9 @@ def read_digest(path: Path, edition_date: date) -> Digest:
                 f"file is {size / 1e6:.1f} MB, more than the {MAX_DIGEST_BYTES // 2**20} MB limit",
                 hint="a text digest is a few hundred KB; is this the right file?",
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise DigestError(name, f"cannot read: {exc.strerror or exc}", hint=str(path)) from exc
-    return parse_digest(data, name=name, edition_date=edition_date)
 
 
 def parse_digest(data: bytes, *, name: str, edition_date: date) -> Digest:

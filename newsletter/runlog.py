@@ -1,0 +1,196 @@
+"""Run reports and run claims: what each run did, and who makes a date's edition.
+
+A *run report* is written after every ``run`` (CLI or scheduler): status,
+per-source counts, warnings.  ``newsletter status`` reads them back.
+
+A *run claim* makes "one edition per scheduled date" a fact in the database:
+the scheduler inserts the date's row before it runs, in a write transaction
+(SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock), so of two
+processes only one wins; the other says so and sends nothing.  A claim whose
+owner died (same host, its process is gone) or that is older than the lease
+without finishing is taken over, so a crash never leaves a date unmade.  A
+finished claim that published nothing (stale, empty, failed) may be retried
+after ``retry_after``; one that published is final.  The editions table's
+unique ``(date, number)`` stays the last line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from newsletter.migrations import run_claims, run_reports
+from newsletter.model import RunReport
+from newsletter.store import Store
+
+_TOKEN = uuid.uuid4().hex[:8]
+
+SUCCESS = ("published", "exists")
+
+
+def process_owner() -> str:
+    """This process, as a claim owner: ``host:pid:token`` (the token survives pid reuse)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_TOKEN}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` is a process on this host that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return owner != process_owner()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+# ---------------------------------------------------------------- reports
+
+
+def report_dict(report: RunReport) -> dict[str, Any]:
+    return {
+        "status": report.status,
+        "reason": report.skipped_reason,
+        "edition_date": report.edition.date.isoformat(),
+        "edition_number": report.edition.number if report.recorded else None,
+        "paper_count": report.edition.paper_count if report.recorded else 0,
+        "sources": [asdict(d) for d in report.digests],
+        "warnings": list(report.warnings),
+        "sent": None,  # delivery does not exist yet
+        "send_failed": None,
+        "outputs": list(report.outputs),
+    }
+
+
+def record_report(
+    store: Store, report: RunReport, *, started: datetime, finished: datetime, trigger: str
+) -> None:
+    data = report_dict(report)
+    with store.write() as conn:
+        conn.execute(
+            run_reports.insert().values(
+                started_at=started,
+                finished_at=finished,
+                edition_date=report.edition.date,
+                trigger=trigger,
+                status=report.status or "unknown",
+                paper_count=data["paper_count"],
+                report=json.dumps(data, sort_keys=True, default=str),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    started_at: datetime
+    finished_at: datetime
+    edition_date: date
+    trigger: str
+    status: str
+    paper_count: int
+    data: dict[str, Any]
+
+
+def recent_reports(store: Store, limit: int = 10) -> list[StoredReport]:
+    """The newest run reports first."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(run_reports).order_by(run_reports.c.id.desc()).limit(limit)
+        ).all()
+    return [
+        StoredReport(
+            r.started_at,
+            r.finished_at,
+            r.edition_date,
+            r.trigger,
+            r.status,
+            r.paper_count,
+            json.loads(r.report),
+        )
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- claims
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of claiming a date: ``won`` or who holds it and in what state."""
+
+    edition_date: date
+    won: bool
+    owner: str
+    claimed_at: datetime
+    finished_at: datetime | None = None
+    status: str | None = None
+
+
+def claim(
+    store: Store,
+    day: date,
+    owner: str,
+    now: datetime,
+    *,
+    lease: timedelta,
+    retry_after: timedelta,
+    is_dead: Callable[[str], bool] = owner_is_dead,
+) -> Claim:
+    """Claim ``day`` for ``owner`` unless another live process holds it or it is done."""
+    with store.write() as conn:
+        row = conn.execute(sa.select(run_claims).where(run_claims.c.edition_date == day)).first()
+        if row is None:
+            conn.execute(run_claims.insert().values(edition_date=day, owner=owner, claimed_at=now))
+            return Claim(day, True, owner, now)
+        claimed_at, finished_at = _aware(row.claimed_at, now), row.finished_at
+        finished_at = _aware(finished_at, now) if finished_at else None
+        if finished_at is not None:
+            retry = row.status not in SUCCESS and now - finished_at >= retry_after
+            if not retry:
+                return Claim(day, False, row.owner, claimed_at, finished_at, row.status)
+        elif row.owner != owner and not is_dead(row.owner) and now - claimed_at < lease:
+            return Claim(day, False, row.owner, claimed_at)
+        conn.execute(
+            run_claims.update()
+            .where(run_claims.c.edition_date == day)
+            .values(owner=owner, claimed_at=now, finished_at=None, status=None)
+        )
+        return Claim(day, True, owner, now)
+
+
+def finish(store: Store, day: date, owner: str, status: str, now: datetime) -> None:
+    with store.write() as conn:
+        conn.execute(
+            run_claims.update()
+            .where(run_claims.c.edition_date == day, run_claims.c.owner == owner)
+            .values(finished_at=now, status=status)
+        )
+
+
+def claims(store: Store) -> list[Claim]:
+    """Every claim, oldest date first (tests and ``status``)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(run_claims).order_by(run_claims.c.edition_date)).all()
+    return [
+        Claim(r.edition_date, False, r.owner, r.claimed_at, r.finished_at, r.status) for r in rows
+    ]
+
+
+def _aware(value: datetime, like: datetime) -> datetime:
+    """SQLite returns naive datetimes; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)

@@ -1,0 +1,247 @@
+"""The daily job: one edition per scheduled date, whatever happens.
+
+The rule is simple and is the whole of it: at any moment, the date that
+*should* have an edition is the date of the latest scheduled time (cron, in
+``newsletter.timezone``) at or before now.  :meth:`DailyJob.tick` makes that
+date's edition unless it exists or another process is making it.  Everything
+else only decides *when* to tick:
+
+- at the scheduled time (APScheduler, cron trigger);
+- at start-up (the catch-up check): after downtime the latest missed date is
+  made once, with everything new since — never a burst of old dates;
+- every ``WATCHDOG_MINUTES`` (a clock set forward, a suspended laptop, a
+  missed firing: the next check notices);
+- when APScheduler reports a missed run (logged, never dropped silently).
+
+Because a tick is idempotent, firing twice (a daylight-saving fall-back
+repeating 02:30, two processes started by mistake, a restart mid-run) cannot
+make a second edition: the date is claimed in the database first
+(:mod:`newsletter.runlog`), and the editions table's unique date remains the
+last line of defence.
+
+APScheduler 3.x runs in this one process only, as its maintainer advises: job
+store in memory, ``coalesce=True``, ``max_instances=1``, one worker thread,
+and a generous ``misfire_grace_time`` (its default of 1 s silently drops a
+late run).  Time is passed in (``clock``) so the rule is tested across DST
+transitions without waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from newsletter import pipeline, runlog
+from newsletter.config import Settings
+from newsletter.model import RunReport
+from newsletter.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+WATCHDOG_MINUTES = 10
+LEASE = timedelta(hours=2)
+"""A claim not finished after this long is taken over (its owner hung or died elsewhere)."""
+RETRY_AFTER = timedelta(hours=1)
+"""A date whose run published nothing (stale, empty, failed) is tried again after this."""
+
+_WINDOWS = (timedelta(hours=2), timedelta(days=2), timedelta(days=8), timedelta(days=32))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Runner(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        inputs: tuple[str, ...],
+        edition_date: date,
+        *,
+        trigger: str,
+        clock: Clock,
+    ) -> RunReport: ...
+
+
+def _pipeline_run(
+    settings: Settings, inputs: tuple[str, ...], edition_date: date, *, trigger: str, clock: Clock
+) -> RunReport:
+    return pipeline.run(settings, inputs, edition_date, trigger=trigger, clock=clock)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A crontab expression in a timezone; computes due and next times."""
+
+    cron: str
+    timezone: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Schedule:
+        return cls(str(settings["schedule.cron"]), settings.timezone)
+
+    def trigger(self) -> CronTrigger:
+        return CronTrigger.from_crontab(self.cron, timezone=self.timezone)
+
+    def next_after(self, now: datetime) -> datetime | None:
+        found: datetime | None = self.trigger().get_next_fire_time(None, now)
+        return found.astimezone(self.timezone) if found else None
+
+    def latest_due(self, now: datetime) -> datetime | None:
+        """The latest scheduled time at or before ``now`` (within the last month)."""
+        trigger = self.trigger()
+        for window in _WINDOWS:
+            latest: datetime | None = None
+            cursor = now - window
+            for _ in range(100_000):  # bounded: a trigger bug must not hang the scheduler
+                fire: datetime | None = trigger.get_next_fire_time(None, cursor)
+                if fire is None or fire > now:
+                    break
+                if latest is not None and fire <= latest:  # DST repeats: move past it
+                    cursor += timedelta(minutes=1)
+                    continue
+                latest = fire
+                cursor = fire + timedelta(seconds=1)
+            if latest is not None:
+                return latest.astimezone(self.timezone)
+        return None
+
+    def due_date(self, now: datetime) -> date | None:
+        """The edition date that should exist at ``now``."""
+        due = self.latest_due(now)
+        return due.date() if due else None
+
+
+@dataclass(frozen=True)
+class TickResult:
+    """What one tick did: ``ran`` (with the run's report), or why not."""
+
+    edition_date: date | None
+    outcome: str  # ran | exists | claimed-elsewhere | done | nothing-due
+    detail: str = ""
+    report: RunReport | None = None
+
+
+class DailyJob:
+    """Makes the due date's edition once; safe to call from several processes at once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        runner: Runner = _pipeline_run,
+        owner: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.schedule = Schedule.from_settings(settings)
+        self.clock = clock
+        self.runner = runner
+        self.owner = owner or runlog.process_owner()
+        self._lock = threading.Lock()
+
+    def tick(self, trigger: str = "schedule") -> TickResult:
+        with self._lock:
+            return self._tick(trigger)
+
+    def _tick(self, trigger: str) -> TickResult:
+        now = self.clock()
+        day = self.schedule.due_date(now)
+        if day is None:
+            return TickResult(None, "nothing-due")
+        store = Store.open(self.settings.database_url, create=True)
+        assert store is not None
+        try:
+            if store.editions_on(day):
+                return TickResult(day, "exists")
+            claim = runlog.claim(store, day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
+        finally:
+            store.close()
+        if not claim.won:
+            if claim.finished_at is None:
+                detail = (
+                    f"another process ({claim.owner}) is making the edition for {day} since "
+                    f"{claim.claimed_at:%Y-%m-%d %H:%M:%S}; this one sends nothing"
+                )
+                log.warning("%s", detail)
+                return TickResult(day, "claimed-elsewhere", detail)
+            detail = f"the run for {day} finished as {claim.status}; next try after a pause"
+            log.debug("%s", detail)
+            return TickResult(day, "done", detail)
+        log.info("making the edition for %s (%s)", day, trigger)
+        status = "failed"
+        try:
+            report = self.runner(self.settings, (), day, trigger=trigger, clock=self.clock)
+            status = report.status or "failed"
+        finally:
+            store = Store.open(self.settings.database_url, create=True)
+            assert store is not None
+            try:
+                runlog.finish(store, day, self.owner, status, self.clock())
+            finally:
+                store.close()
+        if report.ok:
+            log.info("edition for %s: %s", day, report.status)
+        else:
+            log.error(
+                "edition for %s not published: %s: %s", day, report.status, report.skipped_reason
+            )
+        return TickResult(day, "ran", report.status, report)
+
+
+def build_scheduler(job: DailyJob) -> BackgroundScheduler:
+    """APScheduler set up as DESIGN.md says: memory store, coalesce, one instance, grace."""
+    grace = int(job.settings["schedule.misfire_grace_minutes"]) * 60
+    scheduler = BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
+        timezone=job.schedule.timezone,
+    )
+    scheduler.add_job(
+        job.tick, job.schedule.trigger(), id="daily", name="daily edition", args=("schedule",)
+    )
+    scheduler.add_job(
+        job.tick,
+        IntervalTrigger(minutes=WATCHDOG_MINUTES, timezone=job.schedule.timezone),
+        id="watchdog",
+        name="catch-up check",
+        args=("check",),
+    )
+    scheduler.add_job(job.tick, id="startup", name="start-up catch-up", args=("catch-up",))
+
+    def on_event(event: Any) -> None:
+        if not isinstance(event, JobExecutionEvent):
+            return
+        if event.code == EVENT_JOB_MISSED:
+            log.warning(
+                "scheduled run %s of %s was missed (more than %d s late); checking now",
+                event.job_id,
+                event.scheduled_run_time,
+                grace,
+            )
+            scheduler.add_job(job.tick, name="missed-run check", args=("missed",))
+        elif event.code == EVENT_JOB_ERROR:
+            log.error(
+                "scheduled run %s failed: %s",
+                event.job_id,
+                event.exception,
+                exc_info=event.exception,
+            )
+
+    scheduler.add_listener(on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+    return scheduler

@@ -1,0 +1,194 @@
+"""RSS and Atom feeds, arXiv's included, parsed by feedparser from fetched bytes.
+
+feedparser is only ever given bytes (:mod:`newsletter.fetch` fetched them):
+given a URL it has no timeout, and given a string it may open a local file.
+Its ``bozo`` flag does not mean the parse failed: a feed with entries and a
+bozo flag (a wrong encoding declaration, a stray character) is used and the
+problem is reported as a warning; a document with no entries and a bozo flag
+is refused as malformed.
+
+Every field is untrusted text: HTML in titles and summaries is reduced to its
+text (feedparser keeps ``<form>``/``<input>`` and does not clean plain-text
+fields), then repaired like digest text.
+
+arXiv feeds (``rss.arxiv.org`` and the ``export.arxiv.org`` Atom API) carry
+more than the title and abstract, and all of it is read:
+
+- the arXiv id and version, from the guid (``oai:arXiv.org:2403.01234v2``),
+  the id or the link;
+- the categories (``cs.CL``), primary first: topic hints for the classifier;
+- the announce type (``new``, ``cross``, ``replace``, ``replace-cross``).  A
+  replacement keeps its arXiv id, so novelty sees a replaced paper already
+  sent as seen; a replacement of a paper never sent is new to the reader;
+- the authors (``dc:creator`` as one comma-separated string, or Atom authors);
+- the ``Announce Type: ... Abstract:`` preamble of the description is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from html.parser import HTMLParser
+from typing import Any
+
+import feedparser
+
+from newsletter.errors import InputError
+from newsletter.identity import parse_arxiv_id
+from newsletter.model import Digest, RawEntry
+from newsletter.repair import repair_text
+
+log = logging.getLogger(__name__)
+
+_OAI_PREFIX = re.compile(r"^oai:arxiv\.org:", re.IGNORECASE)
+_ARXIV_PREAMBLE = re.compile(
+    r"^\s*arXiv:\S+\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?",
+    re.IGNORECASE,
+)
+_CATEGORY = re.compile(r"^[a-z-]+(?:\.[A-Za-z-]+)?$")
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed's entries as a digest, and what was odd about it."""
+
+    digest: Digest
+    warnings: tuple[str, ...] = ()
+
+
+class FeedError(InputError):
+    """The document is not a usable feed."""
+
+
+def parse_feed(content: bytes, *, name: str, content_type: str = "") -> ParsedFeed:
+    """Parse fetched feed bytes into a digest named after the source."""
+    headers = {"content-type": content_type} if content_type else {}
+    parsed: Any = feedparser.parse(content, response_headers=headers, sanitize_html=True)
+    warnings: list[str] = []
+    feed_date = _date_of(parsed.feed)
+    entries: list[RawEntry] = []
+    skipped = 0
+    for item in parsed.entries:
+        entry = _entry(item, name, feed_date)
+        if entry is None:
+            skipped += 1
+        else:
+            entries.append(entry)
+    if parsed.get("bozo"):
+        problem = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
+        if not entries:
+            raise FeedError(
+                f"{name}: not a usable RSS/Atom feed ({problem})",
+                hint="open the url in a browser; is it a feed?",
+            )
+        warnings.append(f"{name}: feed is not well-formed, read anyway ({problem})")
+    if skipped:
+        warnings.append(f"{name}: {skipped} entries without a title were skipped")
+    if not entries and parsed.get("version", "") == "":
+        raise FeedError(f"{name}: not an RSS or Atom feed", hint="is the url right?")
+    return ParsedFeed(
+        digest=Digest(name=name, entries=tuple(entries), digest_date=feed_date),
+        warnings=tuple(warnings),
+    )
+
+
+def _entry(item: Any, name: str, feed_date: date | None) -> RawEntry | None:
+    title = repair_text(html_to_text(str(item.get("title", ""))))
+    if not title:
+        return None
+    summary = html_to_text(str(item.get("summary", "") or item.get("description", "")))
+    announce = str(item.get("arxiv_announce_type", "") or "").strip().lower() or None
+    preamble = _ARXIV_PREAMBLE.match(summary)
+    if preamble:
+        announce = announce or preamble["type"].lower()
+        summary = summary[preamble.end() :]
+    arxiv = None
+    for candidate in (str(item.get("id", "")), str(item.get("link", ""))):
+        arxiv = parse_arxiv_id(_OAI_PREFIX.sub("", candidate.strip()))
+        if arxiv:
+            break
+    link = str(item.get("link", "") or "")
+    url = link if link.startswith(("http://", "https://")) else None
+    if arxiv is not None:
+        url = f"https://arxiv.org/abs/{arxiv.id}"
+    return RawEntry(
+        title=title,
+        abstract=repair_text(summary),
+        source=name,
+        digest_date=_date_of(item) or feed_date,
+        url=url,
+        arxiv_id=arxiv.id if arxiv else None,
+        arxiv_version=arxiv.version if arxiv else None,
+        authors=_authors(item),
+        categories=_categories(item),
+        announce=announce,
+    )
+
+
+def _authors(item: Any) -> tuple[str, ...]:
+    names: list[str] = []
+    for author in item.get("authors", []) or []:
+        text = repair_text(html_to_text(str(author.get("name", "") or "")))
+        names += [part.strip() for part in text.split(",")] if "," in text else [text]
+    if not names and item.get("author"):
+        names = [p.strip() for p in repair_text(html_to_text(str(item["author"]))).split(",")]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def _categories(item: Any) -> tuple[str, ...]:
+    """arXiv categories, primary first (the Atom API names it; RSS lists it first)."""
+    found: list[str] = []
+    primary = item.get("arxiv_primary_category")
+    if isinstance(primary, dict) and primary.get("term"):
+        found.append(str(primary["term"]))
+    for tag in item.get("tags", []) or []:
+        term = str(tag.get("term", "") or "").strip()
+        if term and _CATEGORY.match(term):
+            found.append(term)
+    return tuple(dict.fromkeys(found))
+
+
+def _date_of(item: Any) -> date | None:
+    for key in ("published_parsed", "updated_parsed"):
+        value = item.get(key)
+        if value:
+            try:
+                return date(value[0], value[1], value[2])
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+class _TextOnly(HTMLParser):
+    """Collects the text of an HTML fragment; tags, scripts and styles are dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("p", "br", "div", "li"):
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """The text of an HTML fragment (plain text passes through, entities decoded)."""
+    if "<" not in fragment and "&" not in fragment:
+        return fragment
+    parser = _TextOnly()
+    parser.feed(fragment)
+    parser.close()
+    return " ".join("".join(parser.parts).split())

@@ -1,0 +1,266 @@
+"""The scheduler: one edition per scheduled date, with an injected clock and real databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import anyio
+import httpx
+import pytest
+
+from newsletter import config, runlog
+from newsletter.model import Edition, RunReport
+from newsletter.scheduler import DailyJob, Schedule
+from newsletter.store import Store
+from newsletter.web import build_app
+
+
+def settings_for(tmp: Path, db_url: str, cron: str, tz: str, drop: bool = False) -> config.Settings:
+    text = (
+        f'[newsletter]\ntimezone = "{tz}"\n[database]\nurl = "{db_url}"\n'
+        f'[schedule]\ncron = "{cron}"\n'
+        + ('[[sources]]\nname = "drop"\nkind = "text"\npath = "drop"\n' if drop else "")
+    )
+    return config.parse(text, where="config.toml", base_dir=tmp)
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def recording_runner(calls: list[date]) -> Callable[..., RunReport]:
+    def runner(
+        settings: config.Settings,
+        inputs: tuple[str, ...],
+        edition_date: date,
+        *,
+        trigger: str,
+        clock: Callable[[], datetime],
+    ) -> RunReport:
+        calls.append(edition_date)
+        return RunReport(Edition(edition_date, ()), (), status="published")
+
+    return runner
+
+
+DST_CASES = [
+    ("Europe/Berlin", date(2026, 3, 29)),  # spring forward: 02:00 → 03:00
+    ("Europe/Berlin", date(2026, 10, 25)),  # fall back: 03:00 → 02:00, 02:30 happens twice
+    ("America/New_York", date(2026, 3, 8)),
+    ("America/New_York", date(2026, 11, 1)),
+]
+
+
+@pytest.mark.parametrize(("tz", "transition"), DST_CASES)
+@pytest.mark.parametrize("cron", ["30 2 * * *", "0 7 * * *", "*/20 * * * *"])
+def test_one_run_per_date_across_dst_transitions(
+    tmp_path: Path, tz: str, transition: date, cron: str
+) -> None:
+    """Ticks every 7 minutes for four days around the transition: each date runs once."""
+    settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", cron, tz)
+    zone = ZoneInfo(tz)
+    start = datetime(transition.year, transition.month, transition.day, tzinfo=zone) - timedelta(
+        days=2
+    )
+    clock = Clock(start.astimezone(UTC))
+    calls: list[date] = []
+    job = DailyJob(settings, clock=clock, runner=recording_runner(calls), owner="test:1:a")
+    end = clock.now + timedelta(days=4)
+    while clock.now < end:
+        job.tick("check")
+        clock.now += timedelta(minutes=7)
+    assert len(calls) == len(set(calls)), calls  # never twice for a date
+    assert calls == [calls[0] + timedelta(days=i) for i in range(len(calls))]  # none skipped
+    assert transition in calls and len(calls) >= 4
+
+
+def test_due_date_at_the_missing_and_the_repeated_hour() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    schedule = Schedule("30 2 * * *", berlin)
+    # 2026-03-29 02:30 does not exist in Berlin: the run happens once that day anyway
+    assert schedule.due_date(datetime(2026, 3, 29, 4, 0, tzinfo=berlin)) == date(2026, 3, 29)
+    assert schedule.due_date(datetime(2026, 3, 29, 1, 0, tzinfo=berlin)) == date(2026, 3, 28)
+    # 2026-10-25 02:30 happens twice: both are the same date
+    first = datetime(2026, 10, 25, 0, 45, tzinfo=UTC)  # 02:45 CEST
+    second = datetime(2026, 10, 25, 1, 45, tzinfo=UTC)  # 02:45 CET
+    assert schedule.due_date(first) == schedule.due_date(second) == date(2026, 10, 25)
+
+
+def test_after_downtime_only_the_latest_missed_date_is_made(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
+    clock = Clock(datetime(2026, 3, 10, 8, 0, tzinfo=UTC))
+    calls: list[date] = []
+    job = DailyJob(settings, clock=clock, runner=recording_runner(calls), owner="test:1:a")
+    job.tick("catch-up")
+    clock.now = datetime(2026, 3, 14, 6, 0, tzinfo=UTC)  # down for four days, back before 07:00
+    for _ in range(3):  # restarts
+        job.tick("catch-up")
+    assert calls == [date(2026, 3, 10), date(2026, 3, 13)]
+
+
+def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'nl.db'}"
+    settings = settings_for(tmp_path, url, "0 7 * * *", "UTC")
+    now = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+    store = Store.open(url)
+    assert store is not None
+    alive = runlog.process_owner().rsplit(":", 1)[0] + ":other"  # this pid, another token
+    live = runlog.claim(
+        store,
+        date(2026, 3, 10),
+        f"elsewhere:{os.getpid()}:x",
+        now,
+        lease=timedelta(hours=2),
+        retry_after=timedelta(hours=1),
+    )
+    assert live.won
+    calls: list[date] = []
+    job = DailyJob(settings, clock=Clock(now), runner=recording_runner(calls), owner=alive)
+    held = job.tick()
+    assert held.outcome == "claimed-elsewhere" and "sends nothing" in held.detail
+    assert calls == []
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    import socket
+
+    dead_owner = f"{socket.gethostname()}:{dead.stdout.strip()}:y"
+    runlog.claim(
+        store,
+        date(2026, 3, 11),
+        dead_owner,
+        now + timedelta(days=1),
+        lease=timedelta(hours=2),
+        retry_after=timedelta(hours=1),
+    )
+    store.close()
+    job.clock = Clock(now + timedelta(days=1, minutes=5))
+    assert job.tick().outcome == "ran"
+    assert calls == [date(2026, 3, 11)]
+
+
+def test_two_jobs_at_once_on_one_database_make_one_edition(
+    tmp_path: Path, db_url: str, seeds_dir: Path
+) -> None:
+    (tmp_path / "drop").mkdir()
+    shutil.copy(seeds_dir / "002_eb4d9ffe322ceb65.txt", tmp_path / "drop")
+    settings = settings_for(tmp_path, db_url, "0 7 * * *", "Europe/Berlin", drop=True)
+    clock = Clock(datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
+    jobs = [DailyJob(settings, clock=clock, owner=f"test:{i}:t") for i in range(2)]
+    results = []
+    barrier = threading.Barrier(2)
+
+    def go(job: DailyJob) -> None:
+        barrier.wait()
+        results.append(job.tick("catch-up"))
+
+    threads = [threading.Thread(target=go, args=(j,)) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    outcomes = sorted(r.outcome for r in results)
+    assert outcomes in (["claimed-elsewhere", "ran"], ["exists", "ran"])
+    store = Store.open(db_url)
+    assert store is not None
+    try:
+        assert store.editions_on(date(2026, 3, 14)) == 1
+        assert [c.status for c in runlog.claims(store)] == ["published"]
+        reports = runlog.recent_reports(store)
+        assert [r.trigger for r in reports] == ["catch-up"]
+    finally:
+        store.close()
+
+
+def test_health_endpoint_and_site_are_served(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<h1>archive</h1>", encoding="utf-8")
+    app = build_app(settings)
+
+    async def get(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path)
+
+    health = anyio.run(get, "/healthz")
+    assert health.status_code == 200
+    assert health.json()["last_run"] is None and health.json()["next_run"]
+    assert "archive" in anyio.run(get, "/").text
+
+
+def _serve(workdir: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ}
+    env.pop("NEWSLETTER_CONFIG", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "serve", "--port", "0"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+def test_two_serve_processes_restarted_repeatedly_make_one_edition(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    workdir = tmp_path / "nl"
+    (workdir / "drop").mkdir(parents=True)
+    shutil.copy(seeds_dir / "003_bf041023cdecb2cb.txt", workdir / "drop")
+    (workdir / "config.toml").write_text(
+        '[schedule]\ncron = "* * * * *"\n'
+        '[[sources]]\nname = "drop"\nkind = "text"\npath = "drop"\n',
+        encoding="utf-8",
+    )
+    db = workdir / "subscribers" / "newsletter.db"
+    procs = [_serve(workdir), _serve(workdir)]
+    stderr: list[bytes] = []
+    try:
+        for round_ in range(4):
+            time.sleep(1.5)
+            victim = procs[round_ % 2]
+            victim.send_signal(signal.SIGKILL if round_ % 2 else signal.SIGTERM)
+            stderr.append(victim.communicate(timeout=30)[1])
+            procs[round_ % 2] = _serve(workdir)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            store = Store.open(f"sqlite:///{db}", create=False)
+            if store is not None:
+                try:
+                    if store.editions_on(datetime.now(UTC).date()):
+                        break
+                finally:
+                    store.close()
+            time.sleep(0.5)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+            stderr.append(proc.communicate(timeout=30)[1])
+    store = Store.open(f"sqlite:///{db}", create=False)
+    assert store is not None
+    try:
+        today = datetime.now(UTC).date()
+        assert store.editions_on(today) == 1, b"\n".join(stderr).decode()
+        assert store.editions_on(today - timedelta(days=1)) == 0
+        assert [c.status for c in runlog.claims(store)] == ["published"]
+    finally:
+        store.close()
+    editions = sorted(p.parent.name for p in (workdir / "site").rglob("edition.json"))
+    assert editions == [today.isoformat()]
