@@ -29,7 +29,10 @@ _SPACE = re.compile(r"\s+")
 
 def clean_text(text: str) -> str:
     """The text without control/bidi-override characters, whitespace folded to single spaces."""
-    if not text.isprintable():  # rare: only then pay for the regex
+    if text.isprintable():  # the usual case: no controls, no whitespace but " "
+        if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+            return text
+    else:
         text = _INVISIBLE.sub("", text)
     return " ".join(text.split())
 
