@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -92,6 +93,14 @@ def make_client(user_agent: str, timeout: float) -> httpx.Client:
     )
 
 
+_PASSWORD = re.compile(r"(://[^/?#@\s:]*):[^/?#@\s]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` URL hidden."""
+    return _PASSWORD.sub(r"\1:***@", text)
+
+
 def fetch(
     client: httpx.Client,
     url: str,
@@ -99,9 +108,26 @@ def fetch(
     previous: Validators | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Fetched:
-    """GET ``url`` within ``policy``; raise FetchError with a clear reason otherwise."""
+    """GET ``url`` within ``policy``; raise FetchError with a clear reason otherwise.
+
+    Error messages name the URL with any password in it hidden: they end up in
+    the run report, ``newsletter status`` and the logs.
+    """
+    try:
+        return _fetch(client, url, policy, previous, clock)
+    except FetchError as exc:
+        raise FetchError(redact(exc.message), hint=exc.hint) from None
+
+
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    policy: FetchPolicy,
+    previous: Validators | None,
+    clock: Callable[[], float],
+) -> Fetched:
     deadline = clock() + policy.timeout
-    origin_host = (urlsplit(url).hostname or "").lower()
+    origin_host = _check_url(url, url)
     seen: set[str] = set()
     current = url
     for _hop in range(policy.max_redirects + 1):
@@ -132,8 +158,13 @@ def fetch(
                     location = response.headers.get("location", "")
                     if not location:
                         raise FetchError(f"{url}: redirect without a Location header")
-                    current = urljoin(current, location)
-                    log.debug("%s: redirected to %s", url, current)
+                    try:
+                        current = urljoin(current, location)
+                    except ValueError:
+                        raise FetchError(
+                            f"{url}: redirect to an invalid URL {location[:200]!r}"
+                        ) from None
+                    log.debug("%s: redirected to %s", redact(url), redact(current))
                     continue
                 if response.status_code >= 400:
                     raise FetchError(
@@ -156,7 +187,18 @@ def fetch(
 
 
 def _check_url(current: str, url: str) -> str:
-    parts = urlsplit(current)
+    """The host of ``current``, or FetchError if it is not a well-formed http(s) URL.
+
+    ``urlsplit`` raises ValueError on a malformed IPv6 literal (``http://[::1``)
+    and ``.port`` on a port out of range: those come from config.toml or a
+    server's Location header and must refuse this source, not end the run.
+    """
+    try:
+        parts = urlsplit(current)
+        parts.port  # noqa: B018 - validated here, read again in _check_address
+    except ValueError as exc:
+        via = f" (redirected to {current})" if current != url else ""
+        raise FetchError(f"{url}{via}: not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise FetchError(
             f"{url}: only http and https are fetched, not {parts.scheme or 'a relative URL'!r}"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsletter.config import Settings
+from newsletter.errors import NewsletterError
 from newsletter.model import Edition
 from newsletter.render import publish_site, write_preview
 
@@ -22,5 +23,18 @@ def publish_preview(
 
 
 def publish_run(edition: Edition, history: Sequence[Edition], settings: Settings) -> list[Path]:
-    """The edition's page, email and edition.json, the feeds and the index, into the site."""
-    return publish_site(edition, history, settings, settings.site_dir)
+    """The edition's page, email and edition.json, the feeds and the index, into the site.
+
+    A write that fails (a full disk, a read-only folder) is an error with a
+    hint, not a crash: the edition is recorded by then, and running again
+    publishes its files again (every file is written atomically, so what
+    the failed attempt left is either the old file or the new one).
+    """
+    try:
+        return publish_site(edition, history, settings, settings.site_dir)
+    except OSError as exc:
+        raise NewsletterError(
+            f"cannot write the site into {settings.site_dir}: {exc.strerror or exc}",
+            hint=f"the edition for {edition.date.isoformat()} is recorded; free some space "
+            "or fix the folder, then run again to publish its files",
+        ) from exc

@@ -143,3 +143,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state' / 'newsletter.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the hardening figures (fuzz examples, kills, duplicates, losses) after the run."""
+    import figures
+
+    figures.report(terminalreporter)

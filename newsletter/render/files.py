@@ -13,6 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from newsletter import faults
+
 
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, creating parent folders; return ``path``."""
@@ -23,6 +25,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        faults.hit("mid-feed-write")  # inert unless NEWSLETTER_FAULT names it
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

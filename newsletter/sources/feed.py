@@ -65,7 +65,16 @@ class FeedError(InputError):
 def parse_feed(content: bytes, *, name: str, content_type: str = "") -> ParsedFeed:
     """Parse fetched feed bytes into a digest named after the source."""
     headers = {"content-type": content_type} if content_type else {}
-    parsed: Any = feedparser.parse(content, response_headers=headers, sanitize_html=True)
+    try:
+        parsed: Any = feedparser.parse(content, response_headers=headers, sanitize_html=True)
+    except (ValueError, LookupError, TypeError) as exc:
+        # feedparser reports problems through ``bozo`` but lets a few escape on
+        # hostile bytes: an encoding name with a NUL (in the XML declaration or
+        # the server's Content-Type) raises ValueError.  Found by fuzzing.
+        raise FeedError(
+            f"{name}: not a usable RSS/Atom feed ({type(exc).__name__}: {exc})",
+            hint="open the url in a browser; is it a feed?",
+        ) from None
     warnings: list[str] = []
     feed_date = _date_of(parsed.feed)
     entries: list[RawEntry] = []
@@ -152,7 +161,9 @@ def _categories(item: Any) -> tuple[str, ...]:
 
 def _date_of(item: Any) -> date | None:
     for key in ("published_parsed", "updated_parsed"):
-        value = item.get(key)
+        # dict.get: feedparser's own get() maps a missing "updated" to "published"
+        # with a DeprecationWarning (found by fuzzing: an unparseable pubDate).
+        value = dict.get(item, key) if isinstance(item, dict) else item.get(key)
         if value:
             try:
                 return date(value[0], value[1], value[2])
