@@ -8,7 +8,7 @@ import shutil
 import sys
 import webbrowser
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +17,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import __version__, config, logs, pipeline, resources, status, topics
+from newsletter import __version__, config, imports, logs, pipeline, resources, status, topics
+from newsletter import subscriptions as subs_mod
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.model import RunReport
 
@@ -296,6 +297,7 @@ def _print_report(report: RunReport, verb: str) -> None:
     else:
         out.print(f"{edition.paper_count} new papers; nothing was recorded.")
     _print_outputs(report.outputs)
+    _print_delivery(report)
     for d in report.digests:
         if d.error:
             err.print(f"error: {d.error}", markup=False)
@@ -314,8 +316,37 @@ def _print_outputs(outputs: Sequence[str]) -> None:
         out.print(f"  and {len(outputs) - len(shown)} more files (feeds, text part)", markup=False)
 
 
+def _print_delivery(report: RunReport) -> None:
+    d = report.delivery
+    if d is None:
+        return
+    if d.recipients == 0:
+        out.print("Delivery: no confirmed subscribers for this edition.")
+    else:
+        out.print(
+            f"Delivery: {d.sent} sent, {d.skipped} skipped, {d.failed} failed, "
+            f"{d.deferred} deferred (of {d.recipients}; {d.sent_now} sent by this run"
+            + (
+                f", {d.resent_uncertain} in flight at an interruption sent again"
+                if d.resent_uncertain
+                else ""
+            )
+            + ")",
+            markup=False,
+        )
+    if d.stopped:
+        err.print(f"error: sending stopped: {d.stopped}", markup=False)
+        err.print(
+            "hint: fix the cause and run 'newsletter run' for this date again: "
+            "it sends only what is unsent",
+            markup=False,
+        )
+
+
 def _exit_for(report: RunReport) -> None:
     if any(d.error for d in report.digests) or not report.ok:
+        sys.exit(1)
+    if report.delivery is not None and report.delivery.stopped:
         sys.exit(1)
 
 
@@ -384,3 +415,162 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
         host or str(settings["serve.host"]),
         port if port is not None else int(settings["serve.port"]),
     )
+
+
+# ---------------------------------------------------------------- subscribers
+
+
+def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
+    from newsletter.store import Store
+
+    store = Store.open(obj.settings.database_url, create=True)
+    assert store is not None
+    return subs_mod.Subscriptions(store)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@main.group("subscribers")
+def subscribers_group() -> None:
+    """Manage subscribers: add, remove, list, import, export."""
+
+
+@subscribers_group.command("add")
+@click.argument("email")
+@click.option("--topics", default=None, help="Comma-separated topic ids (default: every topic).")
+@click.option(
+    "--confirmed",
+    is_flag=True,
+    help="They already agreed (no confirmation email needed); otherwise pending.",
+)
+@click.pass_obj
+@handle_errors
+def subscribers_add(obj: Context, email: str, topics: str | None, confirmed: bool) -> None:
+    """Add EMAIL (pending, or confirmed with --confirmed)."""
+    chosen = subs_mod.parse_topics(topics, obj.settings.taxonomy)
+    subs = _subscriptions(obj)
+    try:
+        change = subs.add(email, chosen, confirmed=confirmed, method="cli", now=_now())
+    finally:
+        subs.store.close()
+    s = change.subscriber
+    if change.created:
+        out.print(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})", markup=False)
+    else:
+        out.print(f"{s.email} is on the list already ({s.status}); nothing changed", markup=False)
+
+
+@subscribers_group.command("remove")
+@click.argument("email")
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Delete the address and its consent record instead of unsubscribing.",
+)
+@click.pass_obj
+@handle_errors
+def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
+    """Unsubscribe EMAIL (kept on record as unsubscribed), or delete it with --purge."""
+    subs = _subscriptions(obj)
+    try:
+        change = subs.remove(email, method="cli", now=_now(), purge=purge)
+    finally:
+        subs.store.close()
+    if change is None:
+        raise NewsletterError(f"{email} is not on the list", hint="newsletter subscribers list")
+    if purge:
+        out.print(f"deleted {change.subscriber.email} and its records", markup=False)
+    elif change.changed:
+        out.print(f"unsubscribed {change.subscriber.email}", markup=False)
+    else:
+        out.print(f"{change.subscriber.email} was unsubscribed already", markup=False)
+
+
+@subscribers_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--status", type=click.Choice(subs_mod.STATUSES), default=None, help="Only these.")
+@click.pass_obj
+@handle_errors
+def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
+    """List subscribers with their status and topics."""
+    subs = _subscriptions(obj)
+    try:
+        everyone = subs.all(status)
+    finally:
+        subs.store.close()
+    if as_json:
+        data = [
+            {
+                "email": s.email,
+                "status": s.status,
+                "topics": sorted(s.topics) if s.topics is not None else None,
+                "created_at": s.created_at.isoformat(),
+                "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
+                "unsubscribed_at": s.unsubscribed_at.isoformat() if s.unsubscribed_at else None,
+            }
+            for s in everyone
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    table = Table("email", "status", "topics", "since", title=f"{len(everyone)} subscribers")
+    for s in everyone:
+        table.add_row(s.email, s.status, _topics_label(s.topics), f"{s.created_at:%Y-%m-%d}")
+    out.print(table)
+
+
+@subscribers_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--confirmed",
+    is_flag=True,
+    help="You have their consent: rows without a status column become confirmed.",
+)
+@click.pass_obj
+@handle_errors
+def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
+    """Import subscribers from FILE.csv (columns: email[,topics][,status]).
+
+    Bad rows are reported by line and skipped; nobody is added twice and no
+    existing subscriber is changed.  Exit status 1 when a row was bad.
+    """
+    subs = _subscriptions(obj)
+    try:
+        report = imports.import_csv(
+            subs, Path(file), obj.settings.taxonomy, confirmed=confirmed, now=_now()
+        )
+    finally:
+        subs.store.close()
+    for problem in report.problems:
+        err.print(f"error: {Path(file).name}:{problem}", markup=False)
+    out.print(
+        f"{report.rows} rows: {report.added} added, {report.existing} already on the list, "
+        f"{len(report.problems)} refused",
+        markup=False,
+    )
+    if report.problems:
+        sys.exit(1)
+
+
+@subscribers_group.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--status", type=click.Choice(subs_mod.STATUSES), default=None, help="Only these.")
+@click.pass_obj
+@handle_errors
+def subscribers_export(obj: Context, file: str | None, status: str | None) -> None:
+    """Write subscribers as CSV to FILE (default: standard output)."""
+    subs = _subscriptions(obj)
+    try:
+        if file is None:
+            imports.export_csv(subs, sys.stdout, status)
+            return
+        with open(file, "w", encoding="utf-8", newline="") as handle:
+            count = imports.export_csv(subs, handle, status)
+    finally:
+        subs.store.close()
+    err.print(f"wrote {count} subscribers to {file}", markup=False)
+
+
+def _topics_label(topics: frozenset[str] | None) -> str:
+    return "all" if topics is None else ",".join(sorted(topics))

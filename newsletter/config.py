@@ -15,6 +15,7 @@ config file (for the bundled default: the current folder).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
@@ -117,6 +118,104 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("serve.host", "127.0.0.1", "Address 'newsletter serve' listens on."),
     Setting("serve.port", 8000, "Port 'newsletter serve' listens on.", int),
+    Setting(
+        "subscribers.secret_env",
+        "NEWSLETTER_SECRET_KEY",
+        "Environment variable holding the key that signs confirmation, preferences and "
+        "unsubscribe links (never logged).",
+    ),
+    Setting(
+        "subscribers.secret_file",
+        "subscribers/secret.key",
+        "Key file used when that variable is unset: generated on first use with mode 0600.",
+    ),
+    Setting(
+        "subscribers.confirm_hours",
+        48,
+        "How long a confirmation link stays valid, in hours.",
+        int,
+    ),
+    Setting(
+        "subscribers.per_address_per_day",
+        3,
+        "Most confirmation emails sent to one address in 24 hours (the sign-up form "
+        "cannot be used to mail-bomb someone).",
+        int,
+    ),
+    Setting(
+        "subscribers.per_client_per_hour",
+        20,
+        "Most sign-up and link posts accepted from one client address in an hour.",
+        int,
+    ),
+    Setting(
+        "subscribers.overall_per_hour",
+        500,
+        "Most confirmation emails the sign-up form sends in an hour, all addresses together.",
+        int,
+    ),
+    Setting(
+        "delivery.method",
+        "maildir",
+        "How editions are delivered: 'maildir' (an outbox folder; nothing leaves the "
+        "machine) or 'smtp'.",
+    ),
+    Setting(
+        "delivery.maildir",
+        "subscribers/outbox",
+        "The Maildir outbox delivery.method = 'maildir' writes to (read it with mutt -f).",
+    ),
+    Setting(
+        "delivery.from_address",
+        "digest@example.com",
+        "Sender address of every email; its display name is newsletter.name.",
+    ),
+    Setting(
+        "delivery.list_id",
+        "",
+        "List-Id identifier (a dot-atom like 'papers.example.com'); empty means the "
+        "newsletter name as a label under the sender's domain.",
+    ),
+    Setting(
+        "delivery.unsubscribe_mailto",
+        "",
+        "Address in the mailto: of List-Unsubscribe; empty means unsubscribe@<sender domain>.",
+    ),
+    Setting(
+        "delivery.retries",
+        4,
+        "How often a temporary failure (SMTP 4xx, dropped connection) is retried, with "
+        "back-off, before the recipient is deferred to the next run.",
+        int,
+    ),
+    Setting(
+        "delivery.backoff_seconds",
+        2.0,
+        "First back-off pause after a temporary failure; it doubles with each retry.",
+        float,
+    ),
+    Setting("smtp.host", "localhost", "SMTP server for delivery.method = 'smtp'."),
+    Setting("smtp.port", 587, "SMTP server port (587 STARTTLS, 465 SSL, 25 plain).", int),
+    Setting(
+        "smtp.security",
+        "starttls",
+        "Connection security: 'starttls', 'ssl' or 'none' (loopback test servers only).",
+    ),
+    Setting("smtp.username", "", "SMTP login name; empty for no authentication."),
+    Setting(
+        "smtp.password_env",
+        "NEWSLETTER_SMTP_PASSWORD",
+        "Environment variable holding the SMTP password (never stored in config or logged).",
+    ),
+    Setting("smtp.timeout_seconds", 30, "Timeout of each SMTP network operation.", int),
+    Setting(
+        "dkim.key_file",
+        "",
+        "PEM private key to DKIM-sign every email with (covering the list headers); "
+        "empty for no signing.",
+    ),
+    Setting("dkim.selector", "", "DKIM selector (the DNS record <selector>._domainkey.<domain>)."),
+    Setting("dkim.domain", "", "DKIM signing domain; empty means the sender's domain."),
 )
 
 SETTING_BY_KEY = {s.key: s for s in SETTINGS}
@@ -183,6 +282,29 @@ class Settings:
     def editor_note(self) -> Path | None:
         value = self.values["newsletter.editor_note"]
         return self.resolve(value) if value else None
+
+    @property
+    def from_address(self) -> str:
+        return str(self.values["delivery.from_address"])
+
+    @property
+    def sender_domain(self) -> str:
+        return self.from_address.rsplit("@", 1)[1].lower()
+
+    @property
+    def list_id(self) -> str:
+        """The List-Id identifier: configured, or the name as a label under the sender domain."""
+        configured = str(self.values["delivery.list_id"])
+        if configured:
+            return configured
+        label = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "newsletter"
+        return f"{label}.{self.sender_domain}"
+
+    @property
+    def unsubscribe_mailto(self) -> str:
+        return (
+            str(self.values["delivery.unsubscribe_mailto"]) or f"unsubscribe@{self.sender_domain}"
+        )
 
     @property
     def user_agent(self) -> str:
@@ -326,9 +448,64 @@ def _check_semantics(values: dict[str, Any]) -> list[str]:
             problems.append(f"{key}: must be at least {low}, got {values[key]}")
     if values["serve.port"] > 65535:
         problems.append(f"serve.port: must be at most 65535, got {values['serve.port']}")
+    problems += _check_delivery(values)
     cron_problem = check_cron(values["schedule.cron"])
     if cron_problem:
         problems.append(f"schedule.cron: {cron_problem}")
+    return problems
+
+
+DELIVERY_METHODS = ("maildir", "smtp")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+_DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+$")
+
+
+def _check_delivery(values: dict[str, Any]) -> list[str]:
+    from email_validator import EmailNotValidError, validate_email
+
+    problems = []
+    if values["delivery.method"] not in DELIVERY_METHODS:
+        problems.append(
+            f"delivery.method: unknown method {values['delivery.method']!r} "
+            f"(expected: {_choices(DELIVERY_METHODS)})"
+        )
+    if values["smtp.security"] not in SMTP_SECURITY:
+        problems.append(
+            f"smtp.security: unknown value {values['smtp.security']!r} "
+            f"(expected: {_choices(SMTP_SECURITY)})"
+        )
+    for key in ("delivery.from_address", "delivery.unsubscribe_mailto"):
+        if key == "delivery.unsubscribe_mailto" and not values[key]:
+            continue
+        try:
+            validate_email(
+                values[key], check_deliverability=False, allow_smtputf8=False, test_environment=True
+            )
+        except EmailNotValidError as exc:
+            problems.append(f"{key}: not a usable address {values[key]!r}: {exc}")
+    list_id = values["delivery.list_id"]
+    if list_id and not _DOT_ATOM.match(list_id):
+        problems.append(
+            f"delivery.list_id: expected a dot-atom like 'papers.example.com', got {list_id!r}"
+        )
+    for key, low in (
+        ("subscribers.confirm_hours", 1),
+        ("subscribers.per_address_per_day", 1),
+        ("subscribers.per_client_per_hour", 1),
+        ("subscribers.overall_per_hour", 1),
+        ("delivery.retries", 0),
+        ("smtp.port", 1),
+        ("smtp.timeout_seconds", 1),
+    ):
+        if values[key] < low:
+            problems.append(f"{key}: must be at least {low}, got {values[key]}")
+    if values["delivery.backoff_seconds"] < 0:
+        problems.append("delivery.backoff_seconds: must not be negative")
+    for key in ("subscribers.secret_env", "smtp.password_env"):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", values[key]):
+            problems.append(f"{key}: must name an environment variable, got {values[key]!r}")
+    if bool(values["dkim.key_file"]) != bool(values["dkim.selector"]):
+        problems.append("dkim.key_file and dkim.selector: set both to sign, or neither")
     return problems
 
 

@@ -111,6 +111,69 @@ run_reports = sa.Table(
 )
 
 
+# One row per address: case preserved in ``email``, unique case-insensitively by
+# ``email_key``.  ``public_id`` is what signed links carry (never the address).
+# ``topics`` is a comma-separated list of topic ids, NULL for "every topic".
+subscribers = sa.Table(
+    "subscribers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("topics", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("unsubscribed_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# The consent record: every sign-up, confirmation, change of topics,
+# unsubscription and bounce, with how it happened and what was agreed to.
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("method", sa.String(40), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+# The send ledger: one row per (edition, subscriber), written in the transaction
+# that records the edition; delivery claims a row, sends, and records the reply.
+send_ledger = sa.Table(
+    "send_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=False),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("message_id", sa.String(300), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("uncertain", sa.Integer, nullable=False, default=0),
+    sa.Column("owner", sa.String(300), nullable=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reply", sa.Text, nullable=True),
+    sa.UniqueConstraint("edition_id", "subscriber_id", name="uq_send_ledger_edition_subscriber"),
+    sa.Index("ix_send_ledger_edition_state", "edition_id", "state"),
+)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -128,8 +191,14 @@ def _sources_and_runs(conn: sa.Connection) -> None:
         table.create(conn)
 
 
+def _subscribers_and_ledger(conn: sa.Connection) -> None:
+    for table in (subscribers, consents, send_ledger):
+        table.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _initial),
     Migration(2, "source state, ingested files, run claims and run reports", _sources_and_runs),
+    Migration(3, "subscribers, consent records and the send ledger", _subscribers_and_ledger),
 )
 LATEST = MIGRATIONS[-1].version

@@ -119,6 +119,27 @@ class DigestReport:
 
 
 @dataclass(frozen=True)
+class DeliveryReport:
+    """What sending an edition came to, over its whole send ledger.
+
+    ``sent``, ``skipped`` (unsubscribed since, or nothing in their topics),
+    ``failed`` (5xx, or given up) and ``deferred`` (left for the next run:
+    4xx after the retries, or not reached because the run stopped) count the
+    edition's recipients; ``sent_now`` and ``resent_uncertain`` are what this
+    run did.  ``stopped`` says why sending stopped early (authentication, ...).
+    """
+
+    recipients: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    deferred: int = 0
+    sent_now: int = 0
+    resent_uncertain: int = 0
+    stopped: str | None = None
+
+
+@dataclass(frozen=True)
 class RunReport:
     """What a preview or run did, for the CLI summary and ``status``.
 
@@ -135,6 +156,7 @@ class RunReport:
     outputs: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
     status: str = ""
+    delivery: DeliveryReport | None = None
 
     @property
     def ok(self) -> bool:

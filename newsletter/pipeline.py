@@ -15,12 +15,14 @@ from pathlib import Path
 
 import httpx
 
-from newsletter import runlog, topics
+from newsletter import delivery, runlog, topics
 from newsletter.config import Settings
 from newsletter.edition import build_edition
 from newsletter.errors import InputError, NewsletterError
 from newsletter.ingest import Collected, collect_sources
-from newsletter.model import Digest, DigestReport, Edition, RunReport
+from newsletter.mailer import Mailer
+from newsletter.mailer import from_settings as mailer_from_settings
+from newsletter.model import DeliveryReport, Digest, DigestReport, Edition, RunReport
 from newsletter.novelty import Thresholds, Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.sources.text import expand_inputs, read_digest
@@ -227,23 +229,69 @@ def run(
     client: httpx.Client | None = None,
     trigger: str = "cli",
     clock: Callable[[], datetime] = _utcnow,
+    mailer: Mailer | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> RunReport:
-    """Publish the next edition: record it and mark its papers seen in one transaction.
+    """Publish the next edition: record it, mark its papers seen and write its send
+    ledger in one transaction; then send it to the subscribers.
 
     If the date has an edition already (and not ``force``), nothing is recorded;
-    the stored edition is published again, so a run that crashed after its
-    commit still gets its files written.  Every run leaves a run report in the
-    database (``newsletter status``).
+    the stored edition is published again and its unsent ledger rows are sent,
+    so a run killed before, during or after sending is finished by running it
+    again.  ``mailer`` defaults to ``delivery.method``.  Every run leaves a run
+    report in the database (``newsletter status``).
     """
     started = clock()
     store = Store.open(settings.database_url, create=True)
     assert store is not None
     try:
         report = _run(settings, store, inputs, edition_date, force, progress, client)
+        if report.status in ("published", "exists"):
+            report = replace(
+                report,
+                delivery=_deliver(settings, store, report.edition, mailer, clock, sleep),
+            )
         runlog.record_report(store, report, started=started, finished=clock(), trigger=trigger)
     finally:
         store.close()
     return report
+
+
+def _deliver(
+    settings: Settings,
+    store: Store,
+    edition: Edition,
+    mailer: Mailer | None,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None] | None,
+) -> DeliveryReport:
+    chosen = mailer or mailer_from_settings(settings)
+    kwargs = {"sleep": sleep} if sleep is not None else {}
+    report = delivery.deliver(settings, store, edition, chosen, clock=clock, **kwargs)
+    if report.recipients:
+        log.info(
+            "delivery: %d sent, %d skipped, %d failed, %d deferred",
+            report.sent,
+            report.skipped,
+            report.failed,
+            report.deferred,
+        )
+    return report
+
+
+def resume_delivery(
+    settings: Settings, *, mailer: Mailer | None = None, clock: Callable[[], datetime] = _utcnow
+) -> list[DeliveryReport]:
+    """Send what interrupted runs left unsent, for every edition with unsent ledger rows."""
+    store = Store.open(settings.database_url, create=True)
+    assert store is not None
+    try:
+        return [
+            _deliver(settings, store, edition, mailer, clock, None)
+            for edition in delivery.unfinished_editions(store)
+        ]
+    finally:
+        store.close()
 
 
 def _run(
@@ -282,7 +330,12 @@ def _run(
     ]
     try:
         edition = store.record_edition(
-            result.edition, new, aliases, force=force, ingested=collected.ingested
+            result.edition,
+            new,
+            aliases,
+            force=force,
+            ingested=collected.ingested,
+            ledger_domain=settings.sender_domain,
         )
     except EditionExists:
         return _republish(settings, store, edition_date)

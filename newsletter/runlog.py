@@ -71,8 +71,11 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "paper_count": report.edition.paper_count if report.recorded else 0,
         "sources": [asdict(d) for d in report.digests],
         "warnings": list(report.warnings),
-        "sent": None,  # delivery does not exist yet
-        "send_failed": None,
+        "sent": report.delivery.sent if report.delivery else None,
+        "send_failed": report.delivery.failed if report.delivery else None,
+        "send_skipped": report.delivery.skipped if report.delivery else None,
+        "send_deferred": report.delivery.deferred if report.delivery else None,
+        "send_stopped": report.delivery.stopped if report.delivery else None,
         "outputs": list(report.outputs),
     }
 

@@ -5,6 +5,11 @@ Both run the same :class:`~newsletter.scheduler.DailyJob` in an APScheduler
 SIGTERM/SIGINT the web server stops, then the scheduler waits for a running
 edition to finish, so a stop never cuts a run in half (a SIGKILL cannot be
 helped, and the database transaction makes it harmless).
+
+At start-up both resume the sending of any edition whose send ledger still
+has unsent rows (a previous process was killed mid-send), in a background
+thread; ``serve`` also mounts the subscriber pages (sign-up, confirm,
+preferences, one-click unsubscribe) in front of the site.
 """
 
 from __future__ import annotations
@@ -18,6 +23,22 @@ from newsletter.config import Settings
 from newsletter.scheduler import DailyJob, build_scheduler
 
 log = logging.getLogger(__name__)
+
+
+def resume_sending(settings: Settings) -> threading.Thread:
+    """Finish, in the background, what an interrupted process left unsent."""
+    from newsletter import pipeline
+
+    def work() -> None:
+        try:
+            for report in pipeline.resume_delivery(settings):
+                log.info("resumed sending: %s", report)
+        except Exception:
+            log.exception("resuming unsent messages failed")
+
+    thread = threading.Thread(target=work, name="resume-sending", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> None:
@@ -34,6 +55,7 @@ def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> No
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
+    resume_sending(settings)
     log.info(
         "scheduler started as %s: %s in %s, next run %s",
         job.owner,
@@ -51,11 +73,16 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     """The scheduler and the web app in one process."""
     import uvicorn
 
+    from newsletter.store import Store
     from newsletter.web import build_app
+    from newsletter.web_subscribe import subscriber_routes
 
+    store = Store.open(settings.database_url, create=True)
+    assert store is not None
     job = DailyJob(settings)
     scheduler = build_scheduler(job)
     scheduler.start()
+    resume_sending(settings)
     log.info(
         "serve: scheduler started as %s (%s in %s), web on http://%s:%d/",
         job.owner,
@@ -65,6 +92,8 @@ def run_server(settings: Settings, host: str, port: int) -> None:
         port,
     )
     try:
-        uvicorn.run(build_app(settings), host=host, port=port, log_config=None, access_log=False)
+        app = build_app(settings, extra_routes=subscriber_routes(settings, store))
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         scheduler.shutdown(wait=True)
+        store.close()

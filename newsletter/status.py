@@ -83,9 +83,15 @@ def lines(view: dict[str, Any]) -> list[str]:
         f"{last['status']}" + (f" — {last['reason']}" if last.get("reason") else "")
     )
     out.append(f"new papers: {last['paper_count']}")
-    sent = "—" if last.get("sent") is None else str(last["sent"])
-    failed = "—" if last.get("send_failed") is None else str(last["send_failed"])
-    out.append(f"sent / failed: {sent} / {failed} (sending is not built yet)")
+    if last.get("sent") is None:
+        out.append("sent / failed: — (nothing was sent by this run)")
+    else:
+        out.append(
+            f"sent / failed: {last['sent']} / {last['send_failed']} "
+            f"(skipped {last.get('send_skipped') or 0}, deferred {last.get('send_deferred') or 0})"
+        )
+    if last.get("send_stopped"):
+        out.append(f"sending stopped: {last['send_stopped']}")
     for warning in last.get("warnings", []):
         out.append(f"warning: {warning}")
     for name, state in view["sources"].items():

@@ -1,4 +1,4 @@
-"""The database: seen papers, their near-duplicate index, and editions.
+"""The database: seen papers, their near-duplicate index, editions (and their send ledger).
 
 SQLAlchemy 2 Core over SQLite (default, one file) or PostgreSQL (by URL).
 SQLite runs in WAL mode with a busy timeout of seconds and ``synchronous=FULL``
@@ -7,7 +7,9 @@ SQLite runs in WAL mode with a busy timeout of seconds and ``synchronous=FULL``
 
 Only :meth:`Store.record_edition` writes papers: the edition row, the papers it
 marks seen and their index rows commit in one transaction, so a run killed at
-any point leaves the state as if it never ran or as if it completed.
+any point leaves the state as if it never ran or as if it completed.  The
+edition's send ledger is written in that transaction too.  Subscribers live in
+the same database (:mod:`newsletter.subscriptions`).
 """
 
 from __future__ import annotations
@@ -358,13 +360,19 @@ class Store:
         *,
         force: bool = False,
         ingested: Ingested = Ingested(),
+        ledger_domain: str | None = None,
     ) -> Edition:
         """Record the edition and mark its papers seen, all in one transaction.
 
         Raises EditionExists when the date has an edition and ``force`` is off.
-        With ``force`` the edition gets the next number for its date.
+        With ``force`` the edition gets the next number for its date.  With
+        ``ledger_domain`` (the Message-ID domain) the same transaction writes
+        the edition's send ledger: a row per confirmed subscriber
+        (:mod:`newsletter.ledger`), so no edition exists without its recipients.
         """
         from dataclasses import replace
+
+        from newsletter import ledger
 
         now = datetime.now(UTC)
         with self.write() as conn:
@@ -412,6 +420,8 @@ class Store:
                     .values(arxiv_id=alias.arxiv_id)
                 )
             _write_ingested(conn, ingested, now)
+            if ledger_domain is not None:
+                ledger.create_rows(conn, edition, edition_id, ledger_domain, now)
         return edition
 
     # ------------------------------------------------------------ sources

@@ -1,10 +1,11 @@
 """The web side of ``newsletter serve``: the published site and a health endpoint.
 
 One Starlette app, served by uvicorn in the same process as the scheduler.
-It is built from a list of routes so the subscribers web app (sign-up,
-confirmation, preferences, one-click unsubscribe) can be mounted later by
-passing its routes to :func:`build_app` — they come before the catch-all
-static mount of the site folder.
+It is built from a list of routes so the subscriber pages (sign-up,
+confirmation, preferences, one-click unsubscribe:
+:mod:`newsletter.web_subscribe`) are mounted by passing their routes to
+:func:`build_app` — they come before the catch-all static mount of the site
+folder.
 
 ``GET /healthz`` answers JSON: ``ok`` is false when the last run failed, so a
 monitor can alert on a run that published nothing.
@@ -59,7 +60,7 @@ def health(settings: Settings, clock: Clock = utcnow) -> dict[str, object]:
 def build_app(
     settings: Settings, extra_routes: Sequence[BaseRoute] = (), clock: Clock = utcnow
 ) -> Starlette:
-    """The app: ``extra_routes`` (the subscribers app, later), ``/healthz``, then the site."""
+    """The app: ``extra_routes`` (the subscriber pages), ``/healthz``, then the site."""
     site = settings.site_dir
     site.mkdir(parents=True, exist_ok=True)
 

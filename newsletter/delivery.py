@@ -1,0 +1,286 @@
+"""Sending an edition to its subscribers, through the send ledger.
+
+:func:`deliver` works down the edition's ledger (:mod:`newsletter.ledger`):
+claim a row, render (once per distinct topic set, cached), splice the
+recipient in (:mod:`newsletter.messages`), hand it to the
+:class:`~newsletter.mailer.Mailer`, record the reply at once.  Killed at any
+moment, the next ``newsletter run`` for that date calls it again and it goes
+on where it stopped.
+
+Failures, per recipient, never abort the others:
+
+- temporary (SMTP 4xx, a dropped connection): retried ``delivery.retries``
+  times with doubling back-off from ``delivery.backoff_seconds``, then
+  ``deferred`` to the next run;
+- reply lost after the whole message went out: sent once more with the same
+  Message-ID; lost again, it is given up as failed rather than risk a third copy;
+- permanent (5xx): ``failed``; a refused mailbox (5xx to RCPT) is a hard
+  bounce and the subscriber becomes ``bounced``.
+
+What stops the run instead (:class:`~newsletter.mailer.MailerStopped`):
+authentication failure, the sender refused, the server unreachable after the
+retries.  The report says so; the unsent rows stay for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from newsletter import ledger, runlog
+from newsletter.config import Settings
+from newsletter.mailer import Mailer, MailerStopped, PermanentFailure, ReplyLost, TemporaryFailure
+from newsletter.messages import CompiledMessage, Dkim, Recipient, Sender, compile_digest
+from newsletter.model import DeliveryReport, Edition
+from newsletter.render import render_email
+from newsletter.store import Store
+from newsletter.subscriber_links import SubscriberLinks
+from newsletter.tokens import Tokens
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], None]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sender_for(settings: Settings) -> Sender:
+    """The sender identity, with the DKIM key when one is configured."""
+    dkim = None
+    key_file = str(settings["dkim.key_file"])
+    if key_file:
+        domain = str(settings["dkim.domain"]) or settings.sender_domain
+        dkim = Dkim.from_file(domain, str(settings["dkim.selector"]), settings.resolve(key_file))
+    return Sender(
+        name=settings.name,
+        address=settings.from_address,
+        list_id=settings.list_id,
+        unsubscribe_mailto=settings.unsubscribe_mailto,
+        dkim=dkim,
+    )
+
+
+@dataclass
+class _Run:
+    """The mutable state of one delivery loop (counts and the render cache)."""
+
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    resent_uncertain: int = 0
+
+
+class Delivery:
+    """Delivers one edition; holds the render cache (one compile per topic set)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        mailer: Mailer,
+        *,
+        clock: Clock = _utcnow,
+        sleep: Sleep = time.sleep,
+        owner: str | None = None,
+        is_dead: Callable[[str], bool] = runlog.owner_is_dead,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.mailer = mailer
+        self.clock = clock
+        self.sleep = sleep
+        self.owner = owner or runlog.process_owner()
+        self.is_dead = is_dead
+        self.retries = int(settings["delivery.retries"])
+        self.backoff = float(settings["delivery.backoff_seconds"])
+        self._cache: dict[frozenset[str], CompiledMessage] = {}
+        self._sender: Sender | None = None
+        self._links: SubscriberLinks | None = None
+
+    def _compiled(self, edition: Edition, topics: frozenset[str]) -> CompiledMessage:
+        compiled = self._cache.get(topics)
+        if compiled is None:
+            if self._sender is None:
+                self._sender = sender_for(self.settings)
+            rendered = render_email(edition, self.settings, topics=topics)
+            compiled = compile_digest(rendered, self._sender, self.clock())
+            self._cache[topics] = compiled
+            log.debug("compiled the edition for topics %s", ",".join(sorted(topics)))
+        return compiled
+
+    @property
+    def topic_sets_rendered(self) -> int:
+        """How many distinct topic sets were rendered (each once)."""
+        return len(self._cache)
+
+    def links(self) -> SubscriberLinks:
+        if self._links is None:
+            self._links = SubscriberLinks.from_settings(
+                self.settings, Tokens.from_settings(self.settings)
+            )
+        return self._links
+
+    def deliver(self, edition: Edition) -> DeliveryReport:
+        edition_id = ledger.edition_id(self.store, edition)
+        if edition_id is None:
+            return DeliveryReport()
+        if not str(self.settings["newsletter.base_url"]).startswith("https://"):
+            log.warning(
+                "newsletter.base_url is not https: mailbox providers ignore a List-Unsubscribe "
+                "one-click URL that is not https"
+            )
+        uncertain, _requeued = ledger.recover(self.store, edition_id, self.owner, self.is_dead)
+        if uncertain:
+            log.warning(
+                "%d message(s) were in flight when an earlier run stopped; "
+                "sending them again with the same Message-ID",
+                uncertain,
+            )
+        topics = frozenset(s.topic for s in edition.sections if s.papers)
+        run = _Run()
+        stopped: str | None = None
+        outcome: ledger.Outcome | None = None
+        try:
+            while True:
+                claimed = ledger.step(
+                    self.store, edition_id, self.owner, self.clock(), topics, outcome
+                )
+                outcome = None  # recorded by that step
+                if claimed is None:
+                    break
+                try:
+                    outcome = self._send(edition, claimed, run)
+                except MailerStopped as exc:
+                    ledger.record(
+                        self.store,
+                        ledger.Outcome(claimed.row_id, ledger.PENDING, "", claimed.subscriber.id),
+                        self.clock(),
+                    )
+                    stopped = str(exc)
+                    log.error("delivery stopped: %s", exc)
+                    break
+        finally:
+            if outcome is not None:  # an exception between send and record: record it now
+                ledger.record(self.store, outcome, self.clock())
+            self.mailer.close()
+        counts = ledger.summary(self.store, edition_id)
+        return DeliveryReport(
+            recipients=sum(counts.values()),
+            sent=counts[ledger.SENT],
+            skipped=counts[ledger.SKIPPED],
+            failed=counts[ledger.FAILED],
+            deferred=counts[ledger.DEFERRED]
+            + counts[ledger.PENDING]
+            + counts[ledger.UNCERTAIN]
+            + counts[ledger.SENDING],
+            sent_now=run.sent,
+            resent_uncertain=run.resent_uncertain,
+            stopped=stopped,
+        )
+
+    def _send(self, edition: Edition, claimed: ledger.Claimed, run: _Run) -> ledger.Outcome:
+        subscriber = claimed.subscriber
+        compiled = self._compiled(edition, claimed.topics)
+        links = self.links().for_subscriber(subscriber.public_id)
+        recipient = Recipient(
+            address=subscriber.email,
+            message_id=claimed.message_id,
+            unsubscribe_url=links.unsubscribe,
+            one_click_url=links.unsubscribe,
+            preferences_url=links.preferences,
+            mailto_subject=f"unsubscribe {links.unsubscribe_token}",
+        )
+        message = compiled.for_recipient(recipient)
+        if claimed.retry_of_uncertain:
+            run.resent_uncertain += 1
+        lost = 0
+        attempt = 0
+        while True:
+            try:
+                reply = self.mailer.send(
+                    self.settings.from_address, subscriber.email, message, claimed.message_id
+                )
+            except ReplyLost as exc:
+                lost += 1
+                if lost > 1:
+                    run.failed += 1
+                    return ledger.Outcome(
+                        claimed.row_id,
+                        ledger.FAILED,
+                        f"reply lost twice, not sent again (it may have arrived): {exc.reply}",
+                        subscriber.id,
+                        uncertain=lost,
+                    )
+                log.warning("%s: %s; sending once more", subscriber.email, exc.reply)
+                continue
+            except TemporaryFailure as exc:
+                if attempt >= self.retries:
+                    if exc.code is None:  # the server itself is unreachable: stop the run
+                        raise MailerStopped(
+                            f"giving up after {attempt + 1} attempts: {exc.reply}",
+                            hint="the unsent messages go out on the next 'newsletter run' "
+                            "for this date",
+                        ) from None
+                    run.deferred += 1
+                    return ledger.Outcome(
+                        claimed.row_id, ledger.DEFERRED, exc.reply, subscriber.id, uncertain=lost
+                    )
+                pause = self.backoff * (2**attempt)
+                attempt += 1
+                log.info("%s: %s; retry %d in %.1fs", subscriber.email, exc.reply, attempt, pause)
+                self.sleep(pause)
+                continue
+            except PermanentFailure as exc:
+                run.failed += 1
+                log.warning("%s: %s", subscriber.email, exc.reply)
+                return ledger.Outcome(
+                    claimed.row_id,
+                    ledger.FAILED,
+                    exc.reply,
+                    subscriber.id,
+                    bounce=exc.bounce,
+                    uncertain=lost,
+                )
+            run.sent += 1
+            return ledger.Outcome(claimed.row_id, ledger.SENT, reply, subscriber.id, uncertain=lost)
+
+
+def unfinished_editions(store: Store) -> list[Edition]:
+    """Editions whose send ledger has rows not yet sent (pending, in flight, uncertain)."""
+    import sqlalchemy as sa
+
+    from newsletter import edition as edition_json
+    from newsletter.migrations import editions, send_ledger
+
+    with store.engine.connect() as conn:
+        payloads = conn.execute(
+            sa.select(editions.c.payload)
+            .where(
+                editions.c.id.in_(
+                    sa.select(send_ledger.c.edition_id).where(
+                        send_ledger.c.state.in_((ledger.PENDING, ledger.SENDING, ledger.UNCERTAIN))
+                    )
+                )
+            )
+            .order_by(editions.c.date, editions.c.number)
+        ).scalars()
+        return [edition_json.from_json(p) for p in payloads]
+
+
+def deliver(
+    settings: Settings,
+    store: Store,
+    edition: Edition,
+    mailer: Mailer,
+    *,
+    clock: Clock = _utcnow,
+    sleep: Sleep = time.sleep,
+) -> DeliveryReport:
+    """Send ``edition`` to every unsent row of its ledger; see the module docstring."""
+    return Delivery(settings, store, mailer, clock=clock, sleep=sleep).deliver(edition)

@@ -1,0 +1,58 @@
+"""The URLs of a subscriber's pages: confirm, preferences, unsubscribe (signed, absolute).
+
+They live under ``newsletter.base_url``, where ``newsletter serve`` mounts the
+subscriber pages (:mod:`newsletter.web_subscribe`) next to the archive.  The
+unsubscribe URL is both the footer link (a GET shows a page with a button)
+and the RFC 8058 one-click target of ``List-Unsubscribe`` (a POST
+unsubscribes), so the header's URL also appears in the body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from newsletter.config import Settings
+from newsletter.render.urls import Site
+from newsletter.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
+
+CONFIRM_PATH = "confirm"
+PREFERENCES_PATH = "preferences"
+UNSUBSCRIBE_PATH = "unsubscribe"
+SUBSCRIBE_PATH = "subscribe"
+
+
+@dataclass(frozen=True)
+class Links:
+    """One subscriber's signed URLs."""
+
+    unsubscribe: str
+    preferences: str
+    unsubscribe_token: str
+
+
+@dataclass(frozen=True)
+class SubscriberLinks:
+    site: Site
+    tokens: Tokens
+
+    @classmethod
+    def from_settings(cls, settings: Settings, tokens: Tokens) -> SubscriberLinks:
+        return cls(Site.from_base(str(settings["newsletter.base_url"])), tokens)
+
+    def _url(self, path: str, token: str) -> str:
+        return self.site.url(f"{path}?t={quote(token, safe='')}")
+
+    def for_subscriber(self, public_id: str) -> Links:
+        unsubscribe = self.tokens.make(UNSUBSCRIBE, public_id)
+        return Links(
+            unsubscribe=self._url(UNSUBSCRIBE_PATH, unsubscribe),
+            preferences=self._url(PREFERENCES_PATH, self.tokens.make(PREFERENCES, public_id)),
+            unsubscribe_token=unsubscribe,
+        )
+
+    def confirm(self, public_id: str) -> str:
+        return self._url(CONFIRM_PATH, self.tokens.make(CONFIRM, public_id))
+
+    def subscribe(self) -> str:
+        return self.site.url(SUBSCRIBE_PATH)

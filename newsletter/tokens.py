@@ -1,0 +1,138 @@
+"""Signed links: confirm, preferences, unsubscribe, and the forms' anti-forgery field.
+
+A token is ``itsdangerous`` URL-safe, timestamped and signed with the secret
+key; what it carries is a subscriber's random ``public_id``, never the
+address.  Each purpose signs with its own salt, so a token made for one
+purpose (a confirmation link) is refused for another (unsubscribe), and a
+tampered, expired or wrong-purpose token is refused with a reason.
+
+The key: the environment variable named by ``subscribers.secret_env``; when it
+is unset, the file ``subscribers.secret_file``, generated on first use with
+mode 0600 (created exclusively, so two processes starting at once agree on
+one key).  The key is never logged or printed.
+
+Time is passed in (``clock``), so expiry is tested without waiting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from newsletter.config import Settings
+from newsletter.errors import NewsletterError
+
+Clock = Callable[[], datetime]
+
+CONFIRM = "confirm"
+PREFERENCES = "preferences"
+UNSUBSCRIBE = "unsubscribe"
+FORM = "form"
+PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, FORM)
+FORM_SECONDS = 24 * 3600
+"""How long a page's form may be submitted after it was shown."""
+
+
+class TokenError(NewsletterError):
+    """A link or form token that is tampered with, expired or meant for something else."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, hint="use the newest link you received, or sign up again")
+        self.reason = reason
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_secret(settings: Settings) -> bytes:
+    """The signing key: from the environment variable, else the (generated) key file."""
+    env_name = str(settings["subscribers.secret_env"])
+    value = os.environ.get(env_name)
+    if value:
+        if len(value) < 16:
+            raise NewsletterError(
+                f"the secret key in ${env_name} is too short (under 16 characters)",
+                hint="use a long random value, e.g. from: python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(32))'",
+            )
+        return value.encode("utf-8")
+    path = settings.resolve(str(settings["subscribers.secret_file"]))
+    return _key_file(path)
+
+
+def _key_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48).encode("ascii")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Makes and checks the tokens of every purpose with one key."""
+
+    secret: bytes
+    confirm_seconds: int
+    clock: Clock = _utcnow
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock = _utcnow) -> Tokens:
+        return cls(load_secret(settings), int(settings["subscribers.confirm_hours"]) * 3600, clock)
+
+    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown token purpose {purpose!r}")
+        clock = self.clock
+
+        class Signer(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock().timestamp())
+
+        return URLSafeTimedSerializer(self.secret, salt=f"newsletter/{purpose}/v1", signer=Signer)
+
+    def make(self, purpose: str, public_id: str) -> str:
+        return str(self._serializer(purpose).dumps(public_id))
+
+    def check(self, purpose: str, token: str, max_age: int | None = None) -> str:
+        """The ``public_id`` in ``token``, or TokenError (why: expired or invalid)."""
+        if max_age is None:
+            max_age = {CONFIRM: self.confirm_seconds, FORM: FORM_SECONDS}.get(purpose)
+        if not token or len(token) > 400:
+            raise TokenError("this link is incomplete or not valid", "invalid")
+        try:
+            value = self._serializer(purpose).loads(token, max_age=max_age)
+        except SignatureExpired:
+            raise TokenError("this link has expired", "expired") from None
+        except BadSignature:
+            raise TokenError(
+                "this link is not valid here (altered, or made for another page)", "invalid"
+            ) from None
+        if not isinstance(value, str) or not value:
+            raise TokenError("this link is not valid here", "invalid")
+        return value
+
+    def form_token(self, page: str, public_id: str) -> str:
+        """An anti-forgery token for a form on ``page`` about ``public_id``."""
+        return self.make(FORM, f"{page}:{public_id}")
+
+    def check_form(self, page: str, public_id: str, token: str) -> None:
+        if self.check(FORM, token) != f"{page}:{public_id}":
+            raise TokenError("this form was not issued for this page", "invalid")

@@ -1,0 +1,78 @@
+"""Shared set-up of the subscriber and delivery tests: settings, subscribers, mailbox reading."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from newsletter import config
+from newsletter.store import Store
+from newsletter.subscriptions import Subscriptions
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "digests" / "sample-digest.txt"
+BASE_URL = "https://papers.example.org/"
+NOW = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+def make_settings(
+    tmp: Path, db_url: str | None = None, **sections: dict[str, Any]
+) -> config.Settings:
+    """Settings for a test: its own folder, database, https base URL and no back-off pauses."""
+    values: dict[str, dict[str, Any]] = {
+        "newsletter": {"base_url": BASE_URL},
+        "database": {"url": db_url or f"sqlite:///{tmp / 'subscribers' / 'newsletter.db'}"},
+        "delivery": {"backoff_seconds": 0.0, "from_address": "digest@papers.example.org"},
+    }
+    for section, body in sections.items():
+        values.setdefault(section, {}).update(body)
+    text = "\n".join(
+        f"[{section}]\n" + "\n".join(f"{k} = {_toml(v)}" for k, v in body.items())
+        for section, body in values.items()
+    )
+    return config.parse(text, where="config.toml", base_dir=tmp)
+
+
+def add_subscribers(
+    settings: config.Settings,
+    specs: list[tuple[str, frozenset[str] | None]],
+    confirmed: bool = True,
+) -> None:
+    store = Store.open(settings.database_url)
+    assert store is not None
+    try:
+        subs = Subscriptions(store)
+        for address, topics in specs:
+            subs.add(address, topics, confirmed=confirmed, method="test", now=NOW)
+    finally:
+        store.close()
+
+
+def parse(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def bodies(message: EmailMessage) -> tuple[str, str]:
+    """The (text, html) parts of a digest, decoded."""
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    return str(text.get_content()), str(html.get_content())
+
+
+def maildir_messages(path: Path) -> list[EmailMessage]:
+    return [parse(p.read_bytes()) for p in sorted((path / "new").iterdir())]

@@ -1,0 +1,422 @@
+"""Delivery through the send ledger: personalised editions, Maildir and a real SMTP server."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from delivery_kit import (
+    NOW,
+    SAMPLE,
+    add_subscribers,
+    bodies,
+    maildir_messages,
+    make_settings,
+    parse,
+)
+from smtp_loopback import smtp_server
+
+from newsletter import config, ledger, pipeline
+from newsletter.delivery import Delivery
+from newsletter.mailer import MaildirMailer, MailerStopped
+from newsletter.migrations import send_ledger
+from newsletter.store import Store
+from newsletter.subscriptions import BOUNCED, Subscriptions
+
+DAY = date(2026, 11, 20)
+
+
+def run(settings: config.Settings, day: date = DAY, **kwargs: object) -> pipeline.RunReport:
+    return pipeline.run(settings, [str(SAMPLE)], day, **kwargs)  # type: ignore[arg-type]
+
+
+def ledger_rows(settings: config.Settings) -> list[dict[str, object]]:
+    store = Store.open(settings.database_url)
+    assert store is not None
+    try:
+        with store.engine.connect() as conn:
+            ids = [r.id for r in conn.execute(sa.text("SELECT id FROM editions ORDER BY id"))]
+        return [row for eid in ids for row in ledger.rows(store, eid)]
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------- personalised editions
+
+
+def test_each_subscriber_gets_only_their_topics_and_nothing_when_empty(
+    tmp_path: Path, db_url: str
+) -> None:
+    settings = make_settings(tmp_path, db_url)
+    add_subscribers(
+        settings,
+        [
+            ("Everything@Example.org", None),
+            ("llm@example.org", frozenset({"llm"})),
+            ("nothing@example.org", frozenset({"other"})),  # no "other" papers in the sample
+        ],
+    )
+    report = run(settings)
+    assert report.delivery is not None
+    assert (report.delivery.sent, report.delivery.skipped, report.delivery.failed) == (2, 1, 0)
+    messages = {m["To"]: m for m in maildir_messages(tmp_path / "subscribers" / "outbox")}
+    assert set(messages) == {"Everything@example.org", "llm@example.org"}
+    llm_text, _ = bodies(messages["llm@example.org"])
+    all_text, _ = bodies(messages["Everything@example.org"])
+    assert "Language Models" in llm_text and "Computer Vision" not in llm_text
+    assert "Computer Vision" in all_text and "Language Models" in all_text
+    assert "2 new papers" in messages["llm@example.org"]["Subject"]
+    skipped = [r for r in ledger_rows(settings) if r["state"] == ledger.SKIPPED]
+    assert [r["email"] for r in skipped] == ["nothing@example.org"]
+    assert "nothing in this edition" in str(skipped[0]["reply"])
+
+
+def test_digest_carries_list_headers_unsubscribe_link_and_postal_address(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [("reader@example.org", None)])
+    run(settings)
+    [message] = maildir_messages(tmp_path / "subscribers" / "outbox")
+    for header in ("From", "To", "Subject", "Date", "Message-ID", "List-Id"):
+        assert message[header], header
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Id"] == "Daily Papers Digest <daily-papers-digest.papers.example.org>"
+    uris = re.findall(r"<([^>]+)>", str(message["List-Unsubscribe"]))
+    assert uris[0].startswith("https://papers.example.org/unsubscribe?t=")
+    assert uris[1].startswith("mailto:unsubscribe@papers.example.org?subject=unsubscribe")
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = bodies(message)
+    postal = str(settings["newsletter.postal_address"])
+    assert postal in text and postal in html
+    assert uris[0] in text and uris[0].replace("&", "&amp;") in html  # the header's URL, visible
+    assert "https://papers.example.org/preferences?t=" in text
+    assert "%%" not in text + html
+
+
+def test_spliced_message_equals_rendering_for_the_recipient(tmp_path: Path) -> None:
+    """Splicing into the compiled message gives exactly what rendering with the links gives."""
+    from newsletter.render import RecipientLinks, render_email
+
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [("reader@example.org", frozenset({"vision", "audio"}))])
+    report = run(settings)
+    [message] = maildir_messages(tmp_path / "subscribers" / "outbox")
+    text, html = bodies(message)
+    unsubscribe = re.findall(r"<([^>]+)>", str(message["List-Unsubscribe"]))[0]
+    preferences = re.search(r"https://papers\.example\.org/preferences\?t=\S+", text)
+    assert preferences is not None
+    expected = render_email(
+        report.edition, settings, topics=frozenset({"vision", "audio"})
+    ).for_recipient(RecipientLinks(unsubscribe, preferences.group(0)))
+    assert text == expected.text
+    assert html == expected.html
+
+
+def test_one_render_per_distinct_topic_set(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    specs: list[tuple[str, frozenset[str] | None]] = [
+        (f"r{i}@example.org", [None, frozenset({"llm"}), frozenset({"llm", "vision"})][i % 3])
+        for i in range(30)
+    ]
+    add_subscribers(settings, specs)
+    pipeline.run(settings, [str(SAMPLE)], DAY, mailer=_NeverMailer())  # records, sends nothing
+    store = Store.open(settings.database_url)
+    assert store is not None
+    try:
+        edition = store.latest_edition_on(DAY)
+        assert edition is not None
+        # reset the ledger to pending and send again with a counting delivery
+        with store.write() as conn:
+            conn.execute(send_ledger.update().values(state="pending", attempts=0))
+        delivery = Delivery(settings, store, MaildirMailer(tmp_path / "box"))
+        result = delivery.deliver(edition)
+    finally:
+        store.close()
+    assert result.sent == 30
+    assert delivery.topic_sets_rendered == 3
+
+
+class _NeverMailer:
+    """A mailer whose server refuses everyone at once (nothing is sent)."""
+
+    def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
+        raise MailerStopped("not sending in this test")
+
+    def close(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------- resuming
+
+
+class _StopAfter:
+    """A real Maildir mailer whose server "goes away" after ``n`` messages."""
+
+    def __init__(self, path: Path, n: int) -> None:
+        self.inner = MaildirMailer(path)
+        self.left = n
+
+    def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
+        if self.left == 0:
+            raise MailerStopped("the server went away")
+        self.left -= 1
+        return self.inner.send(sender, recipient, message, message_id)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_rerun_for_the_date_sends_exactly_the_unsent_rows(tmp_path: Path, db_url: str) -> None:
+    settings = make_settings(tmp_path, db_url)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(12)])
+    box = tmp_path / "subscribers" / "outbox"
+    first = run(settings, mailer=_StopAfter(box, 5))
+    assert first.delivery is not None and first.delivery.stopped
+    assert (first.delivery.sent, first.delivery.deferred) == (5, 7)
+    second = run(settings)  # the edition exists: its unsent rows go out
+    assert second.status == "exists"
+    assert second.delivery is not None
+    assert (second.delivery.sent, second.delivery.sent_now, second.delivery.deferred) == (12, 7, 0)
+    recipients = sorted(m["To"] for m in maildir_messages(box))
+    assert recipients == sorted(f"r{i}@example.org" for i in range(12))
+
+
+def test_message_in_flight_at_a_kill_goes_again_once_with_its_message_id(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [("a@example.org", None), ("b@example.org", None)])
+    run(settings, mailer=_NeverMailer())
+    store = Store.open(settings.database_url)
+    assert store is not None
+    try:
+        edition = store.latest_edition_on(DAY)
+        assert edition is not None
+        edition_id = ledger.edition_id(store, edition)
+        assert edition_id is not None
+        topics = frozenset(s.topic for s in edition.sections)
+        # a process on another host claimed a row and died before recording the reply
+        claimed = ledger.step(store, edition_id, "gone-host:1:x", NOW, topics, None)
+        assert claimed is not None
+        delivery = Delivery(
+            settings, store, MaildirMailer(tmp_path / "box"), is_dead=lambda owner: True
+        )
+        report = delivery.deliver(edition)
+        rows = ledger.rows(store, edition_id)
+    finally:
+        store.close()
+    assert report.resent_uncertain == 1 and report.sent == 2
+    again = next(r for r in rows if r["id"] == claimed.row_id)
+    assert (again["state"], again["attempts"], again["uncertain"]) == ("sent", 2, 1)
+    ids = {m["Message-ID"] for m in maildir_messages(tmp_path / "box")}
+    assert claimed.message_id in ids
+
+
+def test_maildir_never_writes_the_same_message_twice(tmp_path: Path) -> None:
+    mailer = MaildirMailer(tmp_path / "box")
+    data = b"From: a@b.c\r\nTo: d@e.f\r\nMessage-ID: <1@b.c>\r\n\r\nhi\r\n"
+    mailer.send("a@b.c", "d@e.f", data, "<1@b.c>")
+    assert "not written twice" in mailer.send("a@b.c", "d@e.f", data, "<1@b.c>")
+    assert len(list((tmp_path / "box" / "new").iterdir())) == 1
+
+
+class _UnsubscribeOnFirstSend:
+    """Someone unsubscribes on the web while the run is sending."""
+
+    def __init__(self, path: Path, settings: config.Settings, who: str) -> None:
+        self.inner = MaildirMailer(path)
+        self.settings, self.who, self.done = settings, who, False
+
+    def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
+        if not self.done:
+            self.done = True
+            store = Store.open(self.settings.database_url)
+            assert store is not None
+            subs = Subscriptions(store)
+            found = subs.by_email(self.who)
+            assert found is not None
+            subs.unsubscribe(found.public_id, method="web", now=NOW)
+            store.close()
+        return self.inner.send(sender, recipient, message, message_id)
+
+    def close(self) -> None:
+        pass
+
+
+def test_who_unsubscribes_while_sending_is_not_sent_to(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(4)])
+    box = tmp_path / "box"
+    report = run(settings, mailer=_UnsubscribeOnFirstSend(box, settings, "r3@example.org"))
+    assert report.delivery is not None
+    assert (report.delivery.sent, report.delivery.skipped) == (3, 1)
+    assert "r3@example.org" not in {m["To"] for m in maildir_messages(box)}
+
+
+def test_preview_never_sends(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [("reader@example.org", None)])
+    pipeline.preview(settings, [str(SAMPLE)], DAY, tmp_path / "preview")
+    assert not (tmp_path / "subscribers" / "outbox").exists()
+
+
+# ---------------------------------------------------------------- SMTP
+
+
+def smtp_settings(
+    tmp: Path, port: int, db_url: str | None = None, **smtp: object
+) -> config.Settings:
+    return make_settings(
+        tmp,
+        db_url,
+        delivery={"method": "smtp", "retries": 3},
+        smtp={"host": "127.0.0.1", "port": port, "security": "none", **smtp},
+    )
+
+
+def test_smtp_retries_4xx_and_dropped_connections_with_backoff(tmp_path: Path) -> None:
+    script = {
+        "greylisted@example.org": ["451 4.7.1 greylisted", "451 4.7.1 greylisted"],
+        "closing@example.org": ["421 4.3.2 shutting down"],
+        "dropped@example.org": ["drop"],
+    }
+    with smtp_server(script) as server:
+        settings = smtp_settings(tmp_path, server.port)
+        settings = make_settings(
+            tmp_path,
+            delivery={"method": "smtp", "retries": 3, "backoff_seconds": 0.5},
+            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
+        )
+        add_subscribers(settings, [(a, None) for a in [*script, "fine@example.org"]])
+        pauses: list[float] = []
+        report = run(settings, sleep=pauses.append)
+        assert report.delivery is not None
+        assert (report.delivery.sent, report.delivery.failed, report.delivery.deferred) == (4, 0, 0)
+        for address in [*script, "fine@example.org"]:
+            assert len(server.handler.received_by(address)) == 1, address
+    assert pauses == [0.5, 1.0, 0.5, 0.5]  # doubling per recipient, starting again for the next
+
+
+def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    with smtp_server({"gone@example.org": ["550 5.1.1 no such user"]}) as server:
+        settings = smtp_settings(tmp_path, server.port)
+        add_subscribers(settings, [("gone@example.org", None), ("here@example.org", None)])
+        report = run(settings)
+        assert report.delivery is not None
+        assert (report.delivery.sent, report.delivery.failed) == (1, 1)
+        assert server.handler.received_by("here@example.org")
+        # the next edition is not sent to the bounced address
+        seed = sorted(seeds_dir.glob("*.txt"))[0]
+        later = pipeline.run(settings, [str(seed)], date(2026, 11, 21))
+        assert later.delivery is not None
+        assert (later.delivery.recipients, later.delivery.sent) == (1, 1)
+        assert len(server.handler.received_by("gone@example.org")) == 0
+    store = Store.open(settings.database_url)
+    assert store is not None
+    gone = Subscriptions(store).by_email("gone@example.org")
+    store.close()
+    assert gone is not None and gone.status == BOUNCED
+    [row] = [r for r in ledger_rows(settings) if r["email"] == "gone@example.org"]
+    assert row["state"] == "failed" and "550" in str(row["reply"])
+
+
+def test_smtp_lost_reply_is_sent_once_more_with_the_same_message_id(tmp_path: Path) -> None:
+    script = {
+        "once@example.org": ["drop-after-data"],
+        "twice@example.org": ["drop-after-data", "drop-after-data"],
+    }
+    with smtp_server(script) as server:
+        settings = smtp_settings(tmp_path, server.port)
+        add_subscribers(settings, [(a, None) for a in script])
+        report = run(settings)
+        once = server.handler.received_by("once@example.org")
+        twice = server.handler.received_by("twice@example.org")
+    assert report.delivery is not None
+    assert len(once) == 2 and len({parse(m)["Message-ID"] for m in once}) == 1
+    assert len(twice) == 2  # never a third copy
+    states = {r["email"]: (r["state"], r["uncertain"]) for r in ledger_rows(settings)}
+    assert states["once@example.org"] == ("sent", 1)
+    assert states["twice@example.org"][0] == "failed"
+    assert (report.delivery.sent, report.delivery.failed) == (1, 1)
+
+
+def test_smtp_4xx_past_the_retries_is_deferred_to_the_next_run(tmp_path: Path) -> None:
+    with smtp_server({"busy@example.org": ["452 4.2.2 mailbox full"] * 4}) as server:
+        settings = smtp_settings(tmp_path, server.port)
+        add_subscribers(settings, [("busy@example.org", None)])
+        first = run(settings)
+        assert first.delivery is not None and first.delivery.deferred == 1
+        second = run(settings)
+        assert second.delivery is not None and second.delivery.sent == 1
+        assert len(server.handler.received_by("busy@example.org")) == 1
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_smtp_authentication_failure_stops_the_run_with_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
+    with smtp_server(auth=("mailer", "right")) as server:
+        settings = smtp_settings(
+            tmp_path, server.port, username="mailer", password_env="TEST_SMTP_PASSWORD"
+        )
+        add_subscribers(settings, [("a@example.org", None), ("b@example.org", None)])
+        report = run(settings)
+        assert report.delivery is not None
+        assert report.delivery.stopped is not None
+        assert "authentication failed" in report.delivery.stopped
+        assert "wrong" not in report.delivery.stopped  # the password is never shown
+        assert (report.delivery.sent, report.delivery.deferred) == (0, 2)
+        assert server.handler.messages == []
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "right")
+        again = run(settings)
+        assert again.delivery is not None and again.delivery.sent == 2
+
+
+def test_unreachable_smtp_server_stops_the_run_and_keeps_the_rows(tmp_path: Path) -> None:
+    with smtp_server() as server:
+        port = server.port
+    settings = smtp_settings(tmp_path, port)
+    add_subscribers(settings, [("a@example.org", None)])
+    report = run(settings)
+    assert report.delivery is not None and report.delivery.stopped
+    assert "cannot connect" in report.delivery.stopped
+    assert report.delivery.deferred == 1
+
+
+# ---------------------------------------------------------------- DKIM
+
+
+def test_dkim_signature_covers_the_list_headers_and_verifies(tmp_path: Path) -> None:
+    import dkim
+
+    key = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    public = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    import base64
+
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    settings = make_settings(
+        tmp_path, dkim={"key_file": str(key), "selector": "news", "domain": "papers.example.org"}
+    )
+    add_subscribers(settings, [("reader@example.org", None)])
+    run(settings)
+    [path] = list((tmp_path / "subscribers" / "outbox" / "new").iterdir())
+    data = path.read_bytes()
+    message = parse(data)
+    signed = str(message["DKIM-Signature"])
+    for header in ("list-unsubscribe", "list-unsubscribe-post", "list-id", "from", "subject"):
+        assert header in signed.lower()
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"news._domainkey.papers.example.org."
+        return record
+
+    assert dkim.verify(data, dnsfunc=dns)

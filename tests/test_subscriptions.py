@@ -1,0 +1,193 @@
+"""The subscriber store and the operator CLI: validation, consent records, CSV import/export."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from delivery_kit import NOW, make_settings
+
+from newsletter import config
+from newsletter.store import Store
+from newsletter.subscriptions import (
+    AddressError,
+    Subscriptions,
+    TopicError,
+    normalize_address,
+    parse_topics,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def subs(tmp_path: Path, db_url: str) -> Iterator[Subscriptions]:
+    store = Store.open(db_url)
+    assert store is not None
+    yield Subscriptions(store)
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "victim@example.org\r\nBcc: everyone@example.org",
+        "victim@example.org\nSubject: spam",
+        "a@b.org\x00",
+        "Name <a@example.org>",
+        '"quoted"@example.org',
+        "no-at-sign",
+        "a@[127.0.0.1]",
+        "",
+    ],
+)
+def test_unusable_and_header_injection_addresses_are_refused(address: str) -> None:
+    with pytest.raises(AddressError):
+        normalize_address(address)
+
+
+def test_address_case_is_kept_and_unique_case_insensitively(subs: Subscriptions) -> None:
+    first = subs.add("Ada.Lovelace@Example.ORG", None, confirmed=True, method="cli", now=NOW)
+    again = subs.add("ada.lovelace@example.org", None, confirmed=True, method="cli", now=NOW)
+    assert first.created and not again.created
+    assert first.subscriber.email == "Ada.Lovelace@example.org"
+    assert [s.email for s in subs.all()] == ["Ada.Lovelace@example.org"]
+
+
+def test_unknown_topics_are_refused_and_all_topics_means_every_topic() -> None:
+    taxonomy = config.load(None).taxonomy
+    with pytest.raises(TopicError, match="unknown topic nope"):
+        parse_topics("llm,nope", taxonomy)
+    assert parse_topics("llm, vision", taxonomy) == frozenset({"llm", "vision"})
+    assert parse_topics("", taxonomy) is None
+    assert parse_topics([t.id for t in taxonomy.topics], taxonomy) is None
+
+
+def test_consent_record_tells_when_and_how(subs: Subscriptions) -> None:
+    change = subs.request(
+        "reader@example.org", frozenset({"llm"}), method="web", now=NOW, detail={"ip": "192.0.2.1"}
+    )
+    public_id = change.subscriber.public_id
+    assert change.subscriber.status == "pending"
+    subs.confirm(public_id, method="web", now=NOW)
+    subs.set_topics(public_id, frozenset({"llm", "audio"}), method="web", now=NOW)
+    subs.unsubscribe(public_id, method="one-click", now=NOW)
+    assert subs.unsubscribe(public_id, method="one-click", now=NOW).changed is False  # type: ignore[union-attr]
+    record = subs.consents(change.subscriber.id)
+    assert [(c.action, c.method) for c in record] == [
+        ("subscribed", "web"),
+        ("confirmed", "web"),
+        ("topics", "web"),
+        ("unsubscribed", "one-click"),
+    ]
+    assert record[0].detail["ip"] == "192.0.2.1" and "agreed" in record[0].detail
+    assert record[0].detail["topics"] == "llm"
+
+
+def test_a_sign_up_request_never_changes_a_confirmed_subscriber(subs: Subscriptions) -> None:
+    subs.add("reader@example.org", frozenset({"llm"}), confirmed=True, method="cli", now=NOW)
+    change = subs.request("READER@example.org", None, method="web", now=NOW)
+    assert not change.changed
+    assert change.subscriber.status == "confirmed" and change.subscriber.topics == {"llm"}
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def newsletter(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("NEWSLETTER_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    make_settings(tmp_path)
+    (tmp_path / "config.toml").write_text(
+        '[newsletter]\nbase_url = "https://papers.example.org/"\n'
+    )
+    return tmp_path
+
+
+def test_cli_add_list_remove(workdir: Path) -> None:
+    added = newsletter(
+        "subscribers",
+        "add",
+        "Ada@Example.org",
+        "--topics",
+        "llm,vision",
+        "--confirmed",
+        cwd=workdir,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "added Ada@example.org (confirmed; topics: llm,vision)" in added.stdout
+    again = newsletter("subscribers", "add", "ada@example.org", cwd=workdir)
+    assert "on the list already" in again.stdout
+    bad = newsletter("subscribers", "add", "x@example.org", "--topics", "llm,nope", cwd=workdir)
+    assert bad.returncode == 1 and "unknown topic nope" in bad.stderr
+    listed = json.loads(newsletter("subscribers", "list", "--json", cwd=workdir).stdout)
+    assert [(s["email"], s["status"], s["topics"]) for s in listed] == [
+        ("Ada@example.org", "confirmed", ["llm", "vision"])
+    ]
+    table = newsletter("subscribers", "list", cwd=workdir).stdout
+    assert "Ada@example.org" in table and "1 subscribers" in table
+    removed = newsletter("subscribers", "remove", "ADA@example.org", cwd=workdir)
+    assert "unsubscribed Ada@example.org" in removed.stdout
+    missing = newsletter("subscribers", "remove", "nobody@example.org", cwd=workdir)
+    assert missing.returncode == 1 and "not on the list" in missing.stderr
+
+
+def test_cli_import_reports_bad_rows_by_line_and_never_duplicates(workdir: Path) -> None:
+    csv_file = workdir / "subscribers" / "list.csv"
+    csv_file.parent.mkdir(exist_ok=True)
+    csv_file.write_text(
+        "email,topics\n"
+        "one@example.org,llm\n"
+        "not-an-address,\n"
+        "two@example.org,llm;nope\n"
+        "ONE@example.org,\n"
+        '"evil@example.org\nBcc: x@example.org",\n'
+        "three@example.org,vision audio\n",
+        encoding="utf-8",
+    )
+    first = newsletter("subscribers", "import", str(csv_file), "--confirmed", cwd=workdir)
+    assert first.returncode == 1
+    assert "list.csv:line 3:" in first.stderr and "not-an-address" in first.stderr
+    assert "line 4: unknown topic nope" in first.stderr
+    assert "line 5: ONE@example.org is a duplicate of line 2" in first.stderr
+    assert "line 7:" in first.stderr and "control characters" in first.stderr
+    assert "6 rows: 2 added, 0 already on the list, 4 refused" in first.stdout
+    second = newsletter("subscribers", "import", str(csv_file), "--confirmed", cwd=workdir)
+    assert "2 already on the list" in second.stdout
+    exported = newsletter("subscribers", "export", cwd=workdir).stdout.splitlines()
+    assert exported[0] == "email,status,topics,created_at,confirmed_at,unsubscribed_at"
+    assert [line.split(",")[:3] for line in exported[1:]] == [
+        ["one@example.org", "confirmed", "llm"],
+        ["three@example.org", "confirmed", "audio;vision"],
+    ]
+
+
+def test_importing_an_export_never_resubscribes_anyone(workdir: Path, tmp_path: Path) -> None:
+    newsletter("subscribers", "add", "left@example.org", "--confirmed", cwd=workdir)
+    newsletter("subscribers", "remove", "left@example.org", cwd=workdir)
+    out = workdir / "export.csv"
+    assert newsletter("subscribers", "export", str(out), cwd=workdir).returncode == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.toml").write_text("")
+    result = newsletter("subscribers", "import", str(out), "--confirmed", cwd=other)
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(newsletter("subscribers", "list", "--json", cwd=other).stdout)
+    assert [(s["email"], s["status"]) for s in listed] == [("left@example.org", "unsubscribed")]

@@ -1,0 +1,110 @@
+"""Signed link tokens: per-purpose, expiring, tamper-evident, and no address inside."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from delivery_kit import make_settings
+
+from newsletter.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens, load_secret
+
+T0 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def tokens(clock: Clock | None = None) -> Tokens:
+    return Tokens(b"s" * 32, confirm_seconds=48 * 3600, clock=clock or Clock())
+
+
+def test_a_token_gives_back_its_public_id_and_holds_no_address() -> None:
+    t = tokens().make(CONFIRM, "abc123")
+    assert tokens().check(CONFIRM, t) == "abc123"
+    payload = t.split(".")[0]
+    assert "@" not in base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+
+
+def test_a_token_for_one_purpose_is_refused_for_another() -> None:
+    t = tokens().make(CONFIRM, "abc123")
+    for purpose in (UNSUBSCRIBE, PREFERENCES):
+        with pytest.raises(TokenError, match="another page") as info:
+            tokens().check(purpose, t)
+        assert info.value.reason == "invalid"
+
+
+@pytest.mark.parametrize("change", ["flip", "truncate", "empty", "garbage", "huge"])
+def test_a_tampered_token_is_refused(change: str) -> None:
+    t = tokens().make(UNSUBSCRIBE, "abc123")
+    bad = {
+        "flip": t[:-3] + ("A" if t[-3] != "A" else "B") + t[-2:],
+        "truncate": t[:-5],
+        "empty": "",
+        "garbage": "not.a.token",
+        "huge": "x" * 5000,
+    }[change]
+    with pytest.raises(TokenError):
+        tokens().check(UNSUBSCRIBE, bad)
+
+
+def test_a_confirmation_link_expires_after_confirm_hours() -> None:
+    clock = Clock()
+    t = tokens(clock).make(CONFIRM, "abc123")
+    clock.now = T0 + timedelta(hours=47)
+    assert tokens(clock).check(CONFIRM, t) == "abc123"
+    clock.now = T0 + timedelta(hours=49)
+    with pytest.raises(TokenError, match="expired") as info:
+        tokens(clock).check(CONFIRM, t)
+    assert info.value.reason == "expired"
+
+
+def test_unsubscribe_links_in_old_emails_keep_working() -> None:
+    clock = Clock()
+    t = tokens(clock).make(UNSUBSCRIBE, "abc123")
+    clock.now = T0 + timedelta(days=3 * 365)
+    assert tokens(clock).check(UNSUBSCRIBE, t) == "abc123"
+
+
+def test_a_token_signed_with_another_key_is_refused() -> None:
+    t = Tokens(b"o" * 32, 3600).make(UNSUBSCRIBE, "abc123")
+    with pytest.raises(TokenError):
+        tokens().check(UNSUBSCRIBE, t)
+
+
+def test_form_tokens_are_bound_to_their_page_and_subscriber() -> None:
+    ft = tokens().form_token(PREFERENCES, "abc123")
+    tokens().check_form(PREFERENCES, "abc123", ft)
+    with pytest.raises(TokenError):
+        tokens().check_form(PREFERENCES, "other", ft)
+    with pytest.raises(TokenError):
+        tokens().check_form(CONFIRM, "abc123", ft)
+
+
+def test_without_the_env_var_a_0600_key_file_is_generated_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
+    settings = make_settings(tmp_path)
+    key = load_secret(settings)
+    path = tmp_path / "subscribers" / "secret.key"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert len(key) >= 32 and load_secret(settings) == key
+
+
+def test_the_env_var_named_in_config_wins_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path, subscribers={"secret_env": "MY_NEWSLETTER_KEY"})
+    monkeypatch.setenv("MY_NEWSLETTER_KEY", "a-long-enough-secret-value")
+    assert load_secret(settings) == b"a-long-enough-secret-value"
+    assert not (tmp_path / "subscribers" / "secret.key").exists()
