@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newsletter import ledger, runlog
+from newsletter import faults, ledger, runlog
 from newsletter.config import Settings
 from newsletter.mailer import Mailer, MailerStopped, PermanentFailure, ReplyLost, TemporaryFailure
 from newsletter.messages import CompiledMessage, Dkim, Recipient, Sender, compile_digest
@@ -247,12 +247,14 @@ class Delivery:
                     bounce=exc.bounce,
                     uncertain=lost,
                 )
+            faults.hit("mid-send")  # accepted, not yet recorded (docs/hardening.md)
             run.sent += 1
             return ledger.Outcome(claimed.row_id, ledger.SENT, reply, subscriber.id, uncertain=lost)
 
 
 def unfinished_editions(store: Store) -> list[Edition]:
-    """Editions whose send ledger has rows not yet sent (pending, in flight, uncertain)."""
+    """Editions whose send ledger has rows not yet sent (pending, in flight, uncertain,
+    deferred after a temporary failure)."""
     import sqlalchemy as sa
 
     from newsletter import edition as edition_json
@@ -264,7 +266,9 @@ def unfinished_editions(store: Store) -> list[Edition]:
             .where(
                 editions.c.id.in_(
                     sa.select(send_ledger.c.edition_id).where(
-                        send_ledger.c.state.in_((ledger.PENDING, ledger.SENDING, ledger.UNCERTAIN))
+                        send_ledger.c.state.in_(
+                            (ledger.PENDING, ledger.SENDING, ledger.UNCERTAIN, ledger.DEFERRED)
+                        )
                     )
                 )
             )

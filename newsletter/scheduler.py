@@ -145,12 +145,14 @@ class DailyJob:
         *,
         clock: Clock = utcnow,
         runner: Runner = _pipeline_run,
+        resumer: Callable[[Settings], object] = pipeline.resume_delivery,
         owner: str | None = None,
     ) -> None:
         self.settings = settings
         self.schedule = Schedule.from_settings(settings)
         self.clock = clock
         self.runner = runner
+        self.resumer = resumer
         self.owner = owner or runlog.process_owner()
         self._lock = threading.Lock()
 
@@ -166,11 +168,16 @@ class DailyJob:
         store = Store.open(self.settings.database_url, create=True)
         assert store is not None
         try:
-            if store.editions_on(day):
-                return TickResult(day, "exists")
-            claim = runlog.claim(store, day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
+            exists = bool(store.editions_on(day))
+            if not exists:
+                claim = runlog.claim(
+                    store, day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER
+                )
         finally:
             store.close()
+        if exists:
+            self._resume_sending()
+            return TickResult(day, "exists")
         if not claim.won:
             if claim.finished_at is None:
                 detail = (
@@ -201,6 +208,19 @@ class DailyJob:
                 "edition for %s not published: %s: %s", day, report.status, report.skipped_reason
             )
         return TickResult(day, "ran", report.status, report)
+
+    def _resume_sending(self) -> None:
+        """Send what is left in the ledgers: deferred (4xx) rows and interrupted sends.
+
+        Runs at every tick once the edition exists, so a long-running ``serve``
+        retries temporary failures on the watchdog's rhythm instead of only at
+        its next start; the ledger's claims keep two processes from sending one
+        row twice.
+        """
+        try:
+            self.resumer(self.settings)
+        except Exception:
+            log.exception("resuming unsent messages failed")
 
 
 def build_scheduler(job: DailyJob) -> BackgroundScheduler:

@@ -264,3 +264,32 @@ def test_two_serve_processes_restarted_repeatedly_make_one_edition(
         store.close()
     editions = sorted(p.parent.name for p in (workdir / "site").rglob("edition.json"))
     assert editions == [today.isoformat()]
+
+
+def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> None:
+    """A long-running scheduler retries deferred and interrupted sends on every tick."""
+    from newsletter.edition import build_edition
+    from newsletter.model import RawEntry
+    from newsletter.novelty import split
+    from newsletter.store import NewPaper
+
+    settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
+    store = Store.open(settings.database_url)
+    assert store is not None
+    verdicts = split([RawEntry("A paper", "An abstract of the paper.", "t.txt")], store)
+    new = [NewPaper(v.paper, v.title_key, v.signature) for v in verdicts]
+    store.record_edition(
+        build_edition([n.paper for n in new], settings.taxonomy, date(2026, 3, 2)), new
+    )
+    store.close()
+    resumed: list[str] = []
+    job = DailyJob(
+        settings,
+        clock=Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)),
+        runner=recording_runner([]),
+        resumer=lambda s: resumed.append(s.database_url),
+        owner="test:1:a",
+    )
+    assert job.tick("check").outcome == "exists"
+    assert job.tick("check").outcome == "exists"
+    assert resumed == [settings.database_url] * 2
