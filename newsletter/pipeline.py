@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from newsletter import delivery, runlog, topics
+from newsletter import delivery, faults, runlog, topics
 from newsletter.config import Settings
 from newsletter.edition import build_edition
 from newsletter.errors import InputError, NewsletterError
@@ -306,6 +306,7 @@ def _run(
     if not force and store.editions_on(edition_date):
         return _republish(settings, store, edition_date)
     collected = collect(settings, inputs, edition_date, progress, store=store, client=client)
+    faults.hit("after-ingest")  # inert unless NEWSLETTER_FAULT names it (docs/hardening.md)
     result = plan(settings, store, collected, edition_date)
     status, reason, warnings = assess(collected, result)
     for warning in warnings:
@@ -339,6 +340,7 @@ def _run(
         )
     except EditionExists:
         return _republish(settings, store, edition_date)
+    faults.hit("after-commit")
     history = store.recent_editions(
         settings["feeds.max_items"], before=(edition.date, edition.number)
     )

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from newsletter import edition as edition_json
+from newsletter import faults
 from newsletter.errors import StoreError
 from newsletter.identity import Signature
 from newsletter.migrations import (
@@ -422,6 +423,7 @@ class Store:
             _write_ingested(conn, ingested, now)
             if ledger_domain is not None:
                 ledger.create_rows(conn, edition, edition_id, ledger_domain, now)
+            faults.hit("before-commit")  # inert unless NEWSLETTER_FAULT names it
         return edition
 
     # ------------------------------------------------------------ sources

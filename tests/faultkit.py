@@ -19,18 +19,25 @@ real ``SIGKILL`` of a real process, with nothing flushed or cleaned up.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import figures
 
@@ -111,7 +118,7 @@ def run(
     figures.count("faults", "runs")
     if result.returncode == -signal.SIGKILL:
         figures.count("faults", "kills")
-    assert "unexpected" not in result.stderr, result.stderr
+    assert "error: unexpected" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -209,3 +216,159 @@ def compare(state: State, reference: State) -> tuple[int, int]:
     if state.temp_files:
         figures.count("faults", "stray temp files (harmless)", state.temp_files)
     return lost, duplicates
+
+
+# ---------------------------------------------------------------- a faulty SMTP server
+
+_MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass
+class FaultySmtp:
+    """An aiosmtpd handler that misbehaves on request, and counts what it accepted.
+
+    ``rcpt[address]`` and ``data[address]`` are lists of what to do on
+    successive attempts for that recipient, at RCPT and at the end of DATA:
+    an SMTP reply (``"451 4.3.0 try later"``, ``"550 5.1.1 no such user"``),
+    ``"drop"`` (close the connection without a reply) or, at DATA only,
+    ``"timeout"`` (keep the message but answer only after the client gave up).
+    ``drop_every`` closes the connection after every Nth accepted message,
+    before its reply (``drop_before_reply``, the reply is lost) or after it.
+
+    A message counts as received as soon as its data arrived, whatever the
+    reply: a server that took the message and then lost the connection may
+    well deliver it, which is the worst case for duplicates.
+    """
+
+    rcpt: dict[str, list[str]] = field(default_factory=dict)
+    data: dict[str, list[str]] = field(default_factory=dict)
+    drop_every: int = 0
+    drop_before_reply: bool = True
+    reply_delay: float = 2.5
+    received: list[tuple[str, str]] = field(default_factory=list)  # (recipient, Message-ID)
+    reply_losses: int = 0  # messages kept whose reply the client never got
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _next(self, script: dict[str, list[str]], address: str) -> str:
+        with self.lock:
+            steps = script.get(address.lower())
+            return steps.pop(0) if steps else "ok"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        step = self._next(self.rcpt, address)
+        if step == "drop":
+            server.transport.close()
+            return "421 4.4.2 closing"
+        if step[:1] in ("4", "5"):
+            return step
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        found = _MESSAGE_ID.search(bytes(envelope.content))
+        message_id = found[1].decode() if found else "?"
+        [address] = envelope.rcpt_tos
+        step = self._next(self.data, address)
+        if step[:1] in ("4", "5"):
+            return step  # refused: not received
+        with self.lock:
+            self.received.append((address.lower(), message_id))
+            count = len(self.received)
+        if step == "timeout":
+            with self.lock:
+                self.reply_losses += 1
+            await asyncio.sleep(self.reply_delay)
+            return "250 2.0.0 late"
+        if step == "drop" or (
+            self.drop_every and count % self.drop_every == 0 and self.drop_before_reply
+        ):
+            with self.lock:
+                self.reply_losses += 1
+            server.transport.close()
+            return "421 4.4.2 closing"
+        if self.drop_every and count % self.drop_every == 0:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return "250 2.0.0 queued"
+
+    def copies(self) -> Counter[str]:
+        """How many copies each recipient received (of any Message-ID)."""
+        with self.lock:
+            return Counter(address for address, _ in self.received)
+
+    def message_ids(self) -> dict[str, set[str]]:
+        with self.lock:
+            ids: dict[str, set[str]] = {}
+            for address, message_id in self.received:
+                ids.setdefault(address, set()).add(message_id)
+            return ids
+
+
+@contextmanager
+def smtp(handler: FaultySmtp) -> Iterator[int]:
+    """Serve ``handler`` on a free loopback port; yields the port."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def use_smtp(project: Project, port: int, timeout: int = 1) -> None:
+    """Point the project's delivery at the SMTP server on ``port``."""
+    text = project.config.read_text(encoding="utf-8")
+    text = re.sub(r"(?ms)^\[delivery\].*?(?=^\[|\Z)", "", text)
+    text = re.sub(r"(?ms)^\[smtp\].*?(?=^\[|\Z)", "", text)
+    text += (
+        '\n[delivery]\nmethod = "smtp"\nfrom_address = "digest@news.example.org"\n'
+        "retries = 3\nbackoff_seconds = 0.0\n"
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        f"timeout_seconds = {timeout}\n"
+    )
+    project.config.write_text(text, encoding="utf-8")
+
+
+def ledger_states(project: Project, day: str) -> Counter[str]:
+    """The states of the send-ledger rows of the editions of ``day``."""
+    with sqlite3.connect(project.db) as conn:
+        rows = conn.execute(
+            "SELECT l.state FROM send_ledger l JOIN editions e ON e.id = l.edition_id "
+            "WHERE e.date = ?",
+            (day,),
+        ).fetchall()
+    return Counter(state for (state,) in rows)
+
+
+def compare_sends(
+    server: FaultySmtp,
+    expected: set[str],
+    refused: set[str],
+    kills_while_sending: int,
+) -> tuple[int, int, int]:
+    """(lost, explained duplicates, unexplained duplicates) of what ``server`` received.
+
+    Every address of ``expected`` not in ``refused`` (given a permanent 5xx on
+    purpose) must have received the edition.  Each extra copy must carry the
+    same Message-ID and be covered by the documented budget: one per kill
+    while sending (the message in flight) and one per reply the server lost.
+    """
+    copies = server.copies()
+    ids = server.message_ids()
+    lost = len({a for a in expected - refused if copies[a] == 0})
+    extra = sum(n - 1 for n in copies.values() if n > 1)
+    distinct = sum(len(v) - 1 for v in ids.values())  # a second Message-ID: a real duplicate
+    budget = kills_while_sending + server.reply_losses
+    explained = min(extra, budget) if distinct == 0 else 0
+    unexplained = extra - explained
+    figures.count("faults", "messages received", sum(copies.values()))
+    figures.count("faults", "lost", lost)
+    figures.count("faults", "duplicates (in flight, explained)", explained)
+    figures.count("faults", "duplicates", unexplained)
+    return lost, explained, unexplained

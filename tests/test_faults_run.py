@@ -69,6 +69,9 @@ def assert_converged(project: Project, reference: faultkit.State) -> None:
 
 
 NAMED_POINTS = [
+    "after-ingest",  # everything read, nothing written
+    "before-commit",  # edition and seen-marks written inside the open transaction
+    "after-commit",  # committed, nothing published
     "mid-feed-write:1",  # the edition's edition.json: committed, nothing on the site yet
     "mid-feed-write:4",  # its page: email written, page not
     "mid-feed-write:6",  # the feeds
@@ -261,3 +264,45 @@ def test_database_disk_full_says_so_in_one_clear_line(project: Project) -> None:
     )
     assert result.returncode == 1
     assert "unexpected" not in result.stderr, result.stderr
+
+
+@pytest.mark.postgres
+def test_a_postgres_advisory_lock_held_elsewhere_makes_the_run_wait_not_fail(
+    postgres_url: str, tmp_path: Path, seeds_dir: Path
+) -> None:
+    """PostgreSQL: another session holds the store's advisory lock for 3 s; the run waits."""
+    import sqlalchemy as sa
+
+    project = faultkit.make_project(tmp_path / "pg")
+    shutil.copy(sorted(seeds_dir.glob("000_*.txt"))[0], project.digests)
+    env = {"NEWSLETTER_DATABASE_URL": postgres_url}
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(4711)"))
+            started = time.monotonic()
+            process = subprocess.Popen(
+                faultkit.command(project, DAY1),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=project.root,
+                env={**os.environ, **env},
+            )
+            time.sleep(3)
+            assert process.poll() is None  # still waiting for the lock
+            conn.execute(sa.text("SELECT pg_advisory_unlock(4711)"))
+            conn.commit()
+            out, err = process.communicate(timeout=120)
+        figures.count("faults", "runs")
+        figures.count("faults", "database busy")
+        assert process.returncode == 0, out + err
+        assert time.monotonic() - started >= 3
+        again = faultkit.run(project, DAY1, env=env)
+        assert again.returncode == 0 and "exists already" in again.stdout + again.stderr
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM editions")).scalar() == 1
+            keys = conn.execute(sa.text("SELECT count(*), count(DISTINCT key) FROM papers")).one()
+            assert keys[0] == keys[1] > 0
+    finally:
+        engine.dispose()
