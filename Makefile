@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test lint golden bench bench-novelty bench-render clean
+.PHONY: quickstart test lint golden bench bench-quick bench-novelty bench-render bench-send clean
 
 quickstart:  ## install and run the main job on the embedded default
 	$(PY) -m venv $(VENV) && $(BIN)/pip install -q . && $(BIN)/newsletter run
@@ -17,13 +17,20 @@ lint:
 golden:  ## regenerate the golden files of rendered output
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_render_golden.py
 
-bench: bench-novelty bench-render
+bench:  ## every benchmark, each beside its same-run reference; writes docs/benchmarks.md
+	$(BIN)/python bench/run_all.py
+
+bench-quick:  ## the same, CI-sized (100k-paper store instead of 1M, fewer runs)
+	$(BIN)/python bench/run_all.py --quick --out bench/.cache/benchmarks-quick.md
 
 bench-novelty:
-	$(BIN)/python bench/bench_novelty.py --markdown docs/bench-novelty.md
+	$(BIN)/python bench/bench_novelty.py
 
 bench-render:
 	$(BIN)/python bench/bench_render.py
+
+bench-send:
+	$(BIN)/python bench/bench_send.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache preview site

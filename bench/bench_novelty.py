@@ -166,11 +166,17 @@ def main() -> None:
     parser.add_argument("--mode", default="novelty")
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--markdown", help="write the results table to this file")
+    parser.add_argument("--json", help="write the figures as JSON to this file (bench/run_all.py)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="stores of 10,000 and 100,000 papers (minutes to build, not 15), for CI-sized runs",
+    )
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(Path(args.measure), args.mode)))
         return
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in ("10000,100000" if args.quick else args.sizes).split(",")]
     rows = []
     for size in sizes:
         db = build_store(size)
@@ -199,6 +205,24 @@ def main() -> None:
         )
     text = "\n".join(lines)
     print(text)
+    if args.json:
+        figures = {
+            "digest": DIGEST,
+            "repeats": int(DIGEST * REPEAT_SHARE),
+            "rows": [
+                {
+                    "seen": size,
+                    "novelty_seconds": n["seconds"],
+                    "novelty_new": int(n["new"]),
+                    "novelty_peak_mb": n["peak_mb"],
+                    "reference_seconds": ref["seconds"],
+                    "reference_peak_mb": ref["peak_mb"],
+                    "store_mb": mb,
+                }
+                for size, n, ref, mb in rows
+            ],
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     if args.markdown:
         Path(args.markdown).write_text(text + "\n", encoding="utf-8")
 

@@ -198,6 +198,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200, help="timed runs per Python figure")
     parser.add_argument("--cli-runs", type=int, default=10, help="timed runs of the MJML CLI")
     parser.add_argument("--no-official", action="store_true", help="skip the official MJML")
+    parser.add_argument("--json", help="write the figures as JSON to this file (bench/run_all.py)")
     args = parser.parse_args()
 
     settings = config.load(None)
@@ -255,6 +256,27 @@ def main() -> None:
     print(f"| {'-' * 46} | {'-' * 9}:| {'-' * 18}:| {'-' * 12}:|")
     for name, ms in rows:
         print(f"| {name:46} | {ms:9.2f} | {ms / bare:18.2f} | {ms / ours:12.2f} |")
+    if args.json:
+        from importlib.metadata import version
+
+        fitting = replace(settings, values={**settings.values, "email.budget_kb": 150})
+        figures = {
+            "papers": ed.paper_count,
+            "sections": len(ed.sections),
+            "origin": origin,
+            "mjml_bytes": len(source.encode()),
+            "html_bytes": len(email.html.encode()),
+            "text_bytes": len(email.text.encode()),
+            "conventional_mjml_bytes": len(conventional.encode()),
+            "feed_files": len(feeds),
+            "feed_items": sum(data.count(b"<item>") for data in feeds.values()),
+            "runs": args.runs,
+            "cli_runs": args.cli_runs,
+            "mjml_python": version("mjml-python"),
+            "rows": dict(rows),
+            "email_fitting_budget_ms": median_ms(lambda: render_email(ed, fitting), args.runs),
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
