@@ -421,7 +421,7 @@ def _check_semantics(values: dict[str, Any]) -> list[str]:
     tz = values["newsletter.timezone"]
     try:
         zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: name too long
         problems.append(
             f"newsletter.timezone: unknown timezone {tz!r} (e.g. 'Europe/Berlin', 'UTC')"
         )
@@ -585,7 +585,12 @@ def effective(settings: Settings) -> dict[str, Any]:
     return {
         "config": str(settings.config_path) if settings.config_path else "(bundled default)",
         "database": _redact(settings.database_url),
-        "settings": {s.key: settings.values[s.key] for s in SETTINGS},
+        "settings": {
+            s.key: _redact(settings.values[s.key])
+            if s.key == "database.url" and settings.values[s.key]
+            else settings.values[s.key]
+            for s in SETTINGS
+        },
         "sources": [
             {"name": s.name, "kind": s.kind, "path": str(settings.resolve(s.path))}
             if s.kind == "text"

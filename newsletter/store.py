@@ -213,11 +213,23 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """A write transaction; on SQLite it takes the write lock up front."""
-        with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
-            if not self.is_sqlite:
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(4711)"))
-            yield conn
+        """A write transaction; on SQLite it takes the write lock up front.
+
+        A database that cannot write (disk full, file too large, read-only,
+        locked past the busy timeout) is a StoreError with a hint: the
+        transaction rolled back, so nothing of it was recorded.
+        """
+        try:
+            with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(4711)"))
+                yield conn
+        except sa.exc.OperationalError as exc:
+            raise StoreError(
+                f"the database could not write: {exc.orig}",
+                hint="nothing of this step was recorded; free disk space or fix the "
+                "database, then run again",
+            ) from None
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:

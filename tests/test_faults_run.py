@@ -246,12 +246,6 @@ def test_a_database_locked_by_another_writer_makes_the_run_wait_not_fail(
     assert_converged(project, reference)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.py does not turn sqlite3.OperationalError (disk I/O error, disk full) into "
-    "StoreError: the run ends with 'error: unexpected OperationalError' (state intact). "
-    "Reported to the lead: store.py is being edited by the delivery work.",
-)
 def test_database_disk_full_says_so_in_one_clear_line(project: Project) -> None:
     limit = 64 * 1024
     result = subprocess.run(

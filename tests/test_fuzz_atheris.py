@@ -14,7 +14,6 @@ Run one target by hand for longer::
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import subprocess
@@ -89,13 +88,6 @@ def _fuzz(target: str, argv: list[str]) -> None:  # pragma: no cover - runs in a
                 config.parse(data.decode("utf-8", "replace"), where="c.toml", base_dir=Path("/"))
         except NewsletterError:
             pass
-        except OSError as exc:
-            # KNOWN, reported: a timezone name too long for a file name makes zoneinfo
-            # raise OSError(ENAMETOOLONG) in config.py, which only catches
-            # ZoneInfoNotFoundError/ValueError.  Pinned by
-            # test_fuzz_parsers.py::test_overlong_timezone_is_refused (xfail, strict).
-            if target != "config" or exc.errno != errno.ENAMETOOLONG:
-                raise
 
     atheris.Setup([sys.argv[0], *argv], one)
     atheris.Fuzz()

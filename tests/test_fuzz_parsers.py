@@ -14,7 +14,6 @@ scales every test (default 150 examples each; CI runs the default).
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import json
 import os
@@ -101,13 +100,6 @@ def accepted_or_refused(fn: Any, *args: Any, **kwargs: Any) -> Any:
         assert str(exc).strip(), "a refusal must say why"
         assert "\n" not in exc.message or isinstance(exc, ConfigError)
         figures.count("fuzz", "refused")
-        return None
-    except OSError as exc:
-        # KNOWN, reported to the lead, pinned by test_overlong_timezone_is_refused:
-        # config.py lets zoneinfo's OSError(ENAMETOOLONG) through.  Remove once fixed.
-        if fn is not config.parse or exc.errno != errno.ENAMETOOLONG:
-            raise
-        figures.count("fuzz", "known crash hits (overlong timezone, reported)")
         return None
 
 
@@ -390,13 +382,6 @@ def test_config_of_any_shape_is_accepted_or_refused_all_at_once(
     topics.classify(sample, sample, (), settings_.taxonomy)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="found by atheris: zoneinfo raises OSError(ENAMETOOLONG) for a timezone name "
-    "longer than a file name; config.py catches only ZoneInfoNotFoundError and ValueError "
-    "(reported to the lead: config.py is being edited by the delivery work)",
-)
 def test_overlong_timezone_is_refused() -> None:
     text = '[newsletter]\ntimezone = "Europe/' + "x" * 300 + '"\n'
     with pytest.raises(ConfigError, match=r"newsletter\.timezone"):

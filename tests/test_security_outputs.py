@@ -219,12 +219,6 @@ def test_database_password_is_never_printed_or_logged_by_a_run(
     assert "127.0.0.1:1" in everything  # the errors did name the server
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.py effective() redacts 'database' but also lists settings['database.url'] "
-    "unredacted: 'config show' and 'config show --json' print the password. Reported to the "
-    "lead (config.py is being edited by the delivery work).",
-)
 def test_config_show_hides_the_database_password(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
