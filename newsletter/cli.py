@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import shutil
@@ -11,16 +12,37 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import __version__, config, imports, logs, pipeline, resources, status, topics
-from newsletter import subscriptions as subs_mod
+from newsletter import __version__, config, logs, resources, topics
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.model import RunReport
+from newsletter.model import SUBSCRIBER_STATUSES, RunReport
+
+
+class _LazyModule:
+    """A module imported on first attribute access."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+if TYPE_CHECKING:
+    from newsletter import imports, pipeline, status
+    from newsletter import subscriptions as subs_mod
+else:
+    # The pipeline pulls in SQLAlchemy, NumPy and the delivery stack; imported on
+    # first use so `newsletter --help` and `config show` start fast.
+    imports = _LazyModule("newsletter.imports")
+    pipeline = _LazyModule("newsletter.pipeline")
+    status = _LazyModule("newsletter.status")
+    subs_mod = _LazyModule("newsletter.subscriptions")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -490,7 +512,7 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
 
 @subscribers_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--status", type=click.Choice(subs_mod.STATUSES), default=None, help="Only these.")
+@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), default=None, help="Only these.")
 @click.pass_obj
 @handle_errors
 def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
@@ -555,7 +577,7 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
 
 @subscribers_group.command("export")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--status", type=click.Choice(subs_mod.STATUSES), default=None, help="Only these.")
+@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), default=None, help="Only these.")
 @click.pass_obj
 @handle_errors
 def subscribers_export(obj: Context, file: str | None, status: str | None) -> None:

@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+# A subscriber's status (see newsletter.subscriptions).
+PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
+SUBSCRIBER_STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
+
 
 @dataclass(frozen=True)
 class RawEntry:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from newsletter.migrations import (
 from newsletter.model import Edition, Paper
 
 log = logging.getLogger(__name__)
+
+_BEGIN_ATTEMPTS = 6
 
 # Parameters per IN (...) list: below SQLite's 32766 and PostgreSQL's 65535 limits.
 _CHUNK = 900
@@ -220,9 +223,7 @@ class Store:
         transaction rolled back, so nothing of it was recorded.
         """
         try:
-            with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
-                if not self.is_sqlite:
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(4711)"))
+            with self._begin_write() as conn:
                 yield conn
         except sa.exc.OperationalError as exc:
             raise StoreError(
@@ -230,6 +231,31 @@ class Store:
                 hint="nothing of this step was recorded; free disk space or fix the "
                 "database, then run again",
             ) from None
+
+    @contextmanager
+    def _begin_write(self) -> Iterator[sa.Connection]:
+        """Connection and transaction for :meth:`write`.
+
+        SQLite answers BEGIN IMMEDIATE with SQLITE_BUSY at once, bypassing the
+        busy timeout, in a few cases (another connection switching a new file
+        to WAL, recovering the WAL); the BEGIN, which has done nothing yet, is
+        retried a few times before giving up.
+        """
+        for attempt in range(_BEGIN_ATTEMPTS):
+            conn = self.engine.connect().execution_options(immediate=True)
+            try:
+                transaction = conn.begin()
+                if not self.is_sqlite:
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(4711)"))
+                break
+            except sa.exc.OperationalError as exc:
+                conn.close()
+                locked = self.is_sqlite and "locked" in str(exc.orig)
+                if not locked or attempt == _BEGIN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        with conn, transaction:
+            yield conn
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:

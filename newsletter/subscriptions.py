@@ -33,11 +33,15 @@ from email_validator import EmailNotValidError, validate_email
 
 from newsletter.errors import InputError
 from newsletter.migrations import consents, subscribers
+from newsletter.model import BOUNCED as BOUNCED
+from newsletter.model import CONFIRMED as CONFIRMED
+from newsletter.model import PENDING as PENDING
+from newsletter.model import SUBSCRIBER_STATUSES
+from newsletter.model import UNSUBSCRIBED as UNSUBSCRIBED
 from newsletter.store import Store
 from newsletter.topics import Taxonomy
 
-PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
-STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
+STATUSES = SUBSCRIBER_STATUSES
 CONSENT_TEXT = "daily research-paper digest by email, topics as chosen; unsubscribe any time"
 """What a subscriber agrees to; stored with every sign-up and confirmation."""
 
