@@ -202,6 +202,11 @@ def _progress() -> Callable[[str], None] | None:
 )
 @DATE
 @click.option("--open", "open_browser", is_flag=True, help="Open the email in a web browser.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Preview another edition even if the date has one (as run --force).",
+)
 @click.pass_obj
 @handle_errors
 def preview(
@@ -210,6 +215,7 @@ def preview(
     out_dir: str,
     edition_date: date | None,
     open_browser: bool,
+    force: bool,
 ) -> None:
     """Show what the next run would publish, without changing any state.
 
@@ -218,7 +224,12 @@ def preview(
     """
     settings = obj.settings
     report = pipeline.preview(
-        settings, digests, _edition_date(settings, edition_date), Path(out_dir), _progress()
+        settings,
+        digests,
+        _edition_date(settings, edition_date),
+        Path(out_dir),
+        _progress(),
+        force=force,
     )
     _print_report(report, "Preview")
     email = Path(out_dir) / "email.html"

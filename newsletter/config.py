@@ -14,6 +14,7 @@ config file (for the bundled default: the current folder).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -265,9 +266,13 @@ class Settings:
         if env:
             return env
         url = str(self.values["database.url"])
-        if url:
-            return url
-        return f"sqlite:///{self.base_dir / 'subscribers' / 'newsletter.db'}"
+        if not url:
+            return f"sqlite:///{self.base_dir / 'subscribers' / 'newsletter.db'}"
+        relative = re.match(r"sqlite(\+\w+)?:///(?!/)(?!:memory:)(.+)$", url)
+        if relative:  # like every path in config.toml: relative to its folder, not the cwd
+            driver, path = relative.group(1) or "", relative.group(2)
+            return f"sqlite{driver}:///{self.resolve(path)}"
+        return url
 
     @property
     def site_dir(self) -> Path:
@@ -333,6 +338,11 @@ def load(explicit: str | Path | None = None) -> Settings:
     """Find, read and validate the configuration; raise ConfigError listing every problem."""
     path = find_config(explicit)
     if path is None:
+        logging.getLogger(__name__).warning(
+            "no config.toml here: using the bundled default with paths relative to %s "
+            "(run 'newsletter init DIR' to write a config and a sample digest)",
+            Path.cwd(),
+        )
         text = resources.bundled_config().read_text(encoding="utf-8")
         return parse(text, where="config.toml (bundled default)", base_dir=Path.cwd())
     try:

@@ -78,6 +78,12 @@ _QUOTES = str.maketrans(
         "\u00ad": "",
     }
 )
+# Cyrillic and Greek letters that look like Latin ones: folded for identity only,
+# so "Transfоrmers" with a Cyrillic о is the same title as with a Latin o.
+_CONFUSABLES = str.maketrans(
+    "АВЕКМНОРСТХаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧοѵ",
+    "ABEKMHOPCTXaeopcyxijsdqwABEZHIKMNOPTYXov",
+)
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -101,6 +107,9 @@ def fold_text(text: str) -> str:
     run of punctuation and whitespace folded to one space.  Idempotent."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+        # format characters (zero-width joiners, word joiner, bidi marks) are invisible
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+        text = text.translate(_CONFUSABLES)
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
         text = unicodedata.normalize("NFKC", text)

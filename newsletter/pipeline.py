@@ -8,6 +8,7 @@ its papers in one transaction before publishing.  Both return a RunReport.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -22,7 +23,14 @@ from newsletter.errors import InputError, NewsletterError
 from newsletter.ingest import Collected, collect_sources
 from newsletter.mailer import Mailer
 from newsletter.mailer import from_settings as mailer_from_settings
-from newsletter.model import DeliveryReport, Digest, DigestReport, Edition, RunReport
+from newsletter.model import (
+    DeliveryReport,
+    Digest,
+    DigestReport,
+    Edition,
+    RawEntry,
+    RunReport,
+)
 from newsletter.novelty import Thresholds, Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.sources.text import expand_inputs, read_digest
@@ -147,12 +155,29 @@ def _enrich(verdicts: list[Verdict]) -> list[Verdict]:
             paper=replace(
                 paper,
                 arxiv_id=paper.arxiv_id or entry.arxiv_id,
+                url=_better_url(entry)
+                if entry.arxiv_id and paper.url.startswith(ARXIV_SEARCH)
+                else paper.url,
                 upvotes=paper.upvotes if paper.upvotes is not None else entry.upvotes,
                 authors=paper.authors or entry.authors,
                 categories=paper.categories or entry.categories,
             ),
         )
     return result
+
+
+ARXIV_SEARCH = "https://arxiv.org/search/"
+
+
+def _history(store: Store, edition: Edition) -> list[Edition]:
+    """Every edition before ``edition``, newest first: the archive index lists them
+    all, and each topic feed keeps its own newest ``feeds.max_items`` papers."""
+    return store.recent_editions(sys.maxsize, before=(edition.date, edition.number))
+
+
+def _better_url(entry: RawEntry) -> str:
+    """The link of a listing that knows the arXiv id, for a paper first seen without one."""
+    return entry.url or f"https://arxiv.org/abs/{entry.arxiv_id}"
 
 
 def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[str, ...]]:
@@ -195,9 +220,31 @@ def preview(
     progress: Progress | None = None,
     *,
     client: httpx.Client | None = None,
+    force: bool = False,
 ) -> RunReport:
-    """Exactly what the next run would publish, written to ``out_dir``; the state is untouched."""
+    """Exactly what the next run would publish, written to ``out_dir``; the state is untouched.
+
+    When the date has an edition already, the next ``run`` (without ``--force``)
+    publishes that edition again, so that is what the preview shows.
+    """
     store = Store.open(settings.database_url, create=False)
+    if store is not None and not force and store.editions_on(edition_date):
+        try:
+            stored = store.latest_edition_on(edition_date)
+            assert stored is not None
+            history = _history(store, stored)
+        finally:
+            store.close()
+        outputs = publish_preview(stored, history, settings, out_dir)
+        return RunReport(
+            edition=stored,
+            digests=(),
+            outputs=tuple(str(p) for p in outputs),
+            status="exists",
+            skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
+            f"({stored.paper_count} papers); the next run publishes it again "
+            "(preview --force shows another edition that day)",
+        )
     try:
         collected = collect(settings, inputs, edition_date, progress, store=store, client=client)
         result = plan(settings, store, collected, edition_date)
@@ -341,9 +388,7 @@ def _run(
     except EditionExists:
         return _republish(settings, store, edition_date)
     faults.hit("after-commit")
-    history = store.recent_editions(
-        settings["feeds.max_items"], before=(edition.date, edition.number)
-    )
+    history = _history(store, edition)
     outputs = publish_run(edition, history, settings)
     log.info("recorded edition %s with %d papers", edition.date, edition.paper_count)
     return RunReport(
@@ -360,9 +405,7 @@ def _republish(settings: Settings, store: Store, edition_date: date) -> RunRepor
     edition = store.latest_edition_on(edition_date)
     if edition is None:  # pragma: no cover - raced with a deletion
         raise NewsletterError(f"the edition for {edition_date} vanished from the database")
-    history = store.recent_editions(
-        settings["feeds.max_items"], before=(edition.date, edition.number)
-    )
+    history = _history(store, edition)
     outputs = publish_run(edition, history, settings)
     return RunReport(
         edition=edition,

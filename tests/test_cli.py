@@ -220,9 +220,11 @@ def test_killed_run_leaves_state_as_before_or_after(workdir: Path, seeds_dir: Pa
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        check = newsletter("preview", *seeds, "--date", "2026-03-20", "--out", "check", cwd=workdir)
+        check = newsletter(
+            "preview", *seeds, "--date", "2026-03-20", "--force", "--out", "check", cwd=workdir
+        )
         edition = json.loads((workdir / "check" / "edition.json").read_text())
-        # preview computes against the state: all 363 still new, or none (recorded)
+        # preview --force computes against the state: all 363 still new, or none (recorded)
         assert edition["paper_count"] in (363, 0), check.stdout
         outcomes.add(edition["paper_count"])
         if edition["paper_count"] == 0:
@@ -261,3 +263,33 @@ def test_seed_counts_on_postgresql(workdir: Path, seeds_dir: Path, postgres_url:
     counts = [e["paper_count"] for e in editions(workdir / "site").values()]
     assert counts == SEED_COUNTS
     assert not list((workdir / "subscribers").glob("newsletter.db*"))
+
+
+def test_archive_index_lists_every_edition_however_many_papers(
+    workdir: Path, seeds_dir: Path
+) -> None:
+    config = workdir / "config.toml"
+    config.write_text(
+        config.read_text().replace("max_items = 200", "max_items = 20"), encoding="utf-8"
+    )
+    seeds = sorted(seeds_dir.glob("*.txt"))[:3]
+    for day, seed in enumerate(seeds, start=1):
+        newsletter("run", str(seed), "--date", f"2026-03-{10 + day:02d}", cwd=workdir, check=True)
+    index = (workdir / "site" / "index.html").read_text(encoding="utf-8")
+    for day in ("2026-03-11", "2026-03-12", "2026-03-13"):
+        assert f"editions/{day}/" in index
+
+
+def test_preview_of_a_date_with_an_edition_shows_what_run_publishes_again(
+    workdir: Path, seeds_dir: Path
+) -> None:
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir, check=True)
+    shown = newsletter("preview", str(seeds[1]), "--date", "2026-03-11", cwd=workdir, check=True)
+    assert "exists already" in shown.stdout
+    assert json.loads((workdir / "preview" / "edition.json").read_text())["paper_count"] == 94
+    forced = newsletter(
+        "preview", str(seeds[1]), "--date", "2026-03-11", "--force", cwd=workdir, check=True
+    )
+    assert "exists already" not in forced.stdout
+    assert json.loads((workdir / "preview" / "edition.json").read_text())["paper_count"] == 70

@@ -204,3 +204,20 @@ def test_new_and_repeated_partition_the_input(items: list[tuple[str, bool]]) -> 
     new_keys = [v.paper.key for v in verdicts if v.new]
     assert len(new_keys) == len(set(new_keys))
     assert all(v.same_as in new_keys for v in verdicts if not v.new)
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "Aligning Language Mo\u200ddels with Pairwise Feedback",  # zero-width joiner
+        "Aligning Language Models w\u2060ith Pairwise Feedback",  # word joiner
+        "Aligning Language M\u043edels with Pairwise Feedback",  # Cyrillic o
+        "\u0410ligning Language Models with Pairwise Feedback",  # Cyrillic A
+    ],
+)
+def test_invisible_characters_and_homoglyphs_do_not_hide_a_seen_title(
+    tmp_path: Path, disguised: str
+) -> None:
+    store = seen_store(tmp_path, entry("Aligning Language Models with Pairwise Feedback", ""))
+    [verdict] = split([entry(disguised, "")], store)
+    assert not verdict.new, verdict.reason

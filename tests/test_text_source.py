@@ -444,3 +444,20 @@ def test_the_bundled_sample_digest_parses_with_its_artefacts_repaired() -> None:
     abstracts = " ".join(e.abstract for e in digest.entries)
     assert "rate-distortion–yet" in abstracts and "2.1× faster" in abstracts
     assert all(e.title and e.abstract for e in digest.entries)
+
+
+def test_an_arxiv_link_cited_in_an_abstract_is_not_the_papers_id() -> None:
+    cites = (
+        "We extend the method of https://arxiv.org/abs/2301.00001 to graphs and show "
+        "large gains on six benchmarks while halving the memory needed for training."
+    )
+    text = f"Nov 19\n\nPaper One About Graphs\n\n{cites}\n\nPaper Two\n\n{cites} Also speech.\n"
+    digest = parse_digest(text.encode(), name="t.txt", edition_date=date(2026, 11, 20))
+    assert [e.arxiv_id for e in digest.entries] == [None, None]
+
+
+def test_a_labelled_link_gives_the_papers_id() -> None:
+    abstract = "We study things carefully and report results on many benchmarks. " * 5
+    text = f"Nov 19\n\nOwn Link Paper\n\n{abstract} arXiv: https://arxiv.org/abs/2403.01234v2\n"
+    digest = parse_digest(text.encode(), name="t.txt", edition_date=date(2026, 11, 20))
+    assert [(e.arxiv_id, e.arxiv_version) for e in digest.entries] == [("2403.01234", 2)]

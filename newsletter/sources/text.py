@@ -397,9 +397,16 @@ def _start_entry(block: _Block) -> _Entry:
     return _Entry(title=block.text, line=block.line)
 
 
+_OWN_LINK = re.compile(r"(?:paper|arxiv|link|pdf)\s*:\s*(https?://\S*arxiv\.org/\S+)", re.I)
+
+
 def _raw_entry(entry: _Entry, name: str, digest_date: date | None) -> RawEntry:
     abstract = " ".join(entry.abstract)
-    url, arxiv_id, version = _arxiv_link(f"{entry.title} {abstract}")
+    # The paper's own link is in its title block or labelled ("Paper: <url>",
+    # "arXiv: <url>"); a link inside the prose is a citation of another paper,
+    # never this paper's identity.
+    own = [entry.title, *_OWN_LINK.findall(abstract)]
+    url, arxiv_id, version = _arxiv_link(" ".join(own))
     return RawEntry(
         title=repair_text(entry.title),
         abstract=repair_text(abstract),
