@@ -461,3 +461,14 @@ def test_a_labelled_link_gives_the_papers_id() -> None:
     text = f"Nov 19\n\nOwn Link Paper\n\n{abstract} arXiv: https://arxiv.org/abs/2403.01234v2\n"
     digest = parse_digest(text.encode(), name="t.txt", edition_date=date(2026, 11, 20))
     assert [(e.arxiv_id, e.arxiv_version) for e in digest.entries] == [("2403.01234", 2)]
+
+
+def test_a_short_abstract_of_two_sentences_is_not_taken_for_a_title() -> None:
+    text = (
+        "Nov 19\n\nPaper A Title\n\nCan LLMs count? We find they cannot!\n\nPaper B\n\nShort one.\n"
+    )
+    digest = parse_digest(text.encode(), name="t.txt", edition_date=date(2026, 11, 20))
+    assert [(e.title, e.abstract) for e in digest.entries] == [
+        ("Paper A Title", "Can LLMs count? We find they cannot!"),
+        ("Paper B", "Short one."),
+    ]

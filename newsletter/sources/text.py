@@ -352,10 +352,11 @@ def _has_alnum(line: str) -> bool:
 
 
 def _looks_like_abstract(text: str) -> bool:
-    """Prose, not a title: long, or ending in a full stop, or holding a URL."""
+    """Prose, not a title: long, ending in a full stop, two sentences, or holding a URL."""
     return (
         len(text) >= ABSTRACT_MIN_CHARS
         or _ENDS_WITH_FULL_STOP.search(text) is not None
+        or _SENTENCE_BREAK.search(text) is not None
         or "://" in text
     )
 
