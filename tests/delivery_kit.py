@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import email
 import email.policy
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+import uvicorn
+from smtp_loopback import Server, smtp_server
 
 from newsletter import config
 from newsletter.store import Store
@@ -76,3 +84,56 @@ def bodies(message: EmailMessage) -> tuple[str, str]:
 
 def maildir_messages(path: Path) -> list[EmailMessage]:
     return [parse(p.read_bytes()) for p in sorted((path / "new").iterdir())]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Served:
+    """An ASGI app under uvicorn on 127.0.0.1, in a thread."""
+
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.port}/"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@contextmanager
+def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Store, Server]]:
+    """The subscriber web app over real HTTP, mailing through a loopback SMTP server."""
+    from newsletter.web import build_app
+    from newsletter.web_subscribe import subscriber_routes
+
+    with smtp_server() as smtp:
+        port = free_port()
+        settings = make_settings(
+            tmp_path,
+            newsletter={"base_url": f"http://127.0.0.1:{port}/"},
+            delivery={"method": "smtp"},
+            smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
+        )
+        store = Store.open(settings.database_url)
+        assert store is not None
+        app = build_app(settings, extra_routes=subscriber_routes(settings, store))
+        try:
+            with Served(app, port) as base:
+                yield base, settings, store, smtp
+        finally:
+            store.close()

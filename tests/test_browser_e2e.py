@@ -17,15 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from delivery_kit import SAMPLE, bodies, make_settings, parse
-from smtp_loopback import smtp_server
-from test_web_subscribe import Served, _free_port
+from delivery_kit import SAMPLE, bodies, parse, served_subscribers
 
 from newsletter import pipeline
 from newsletter.store import Store
 from newsletter.subscriptions import Subscriptions
-from newsletter.web import build_app
-from newsletter.web_subscribe import subscriber_routes
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -66,70 +62,54 @@ def browser() -> Iterator[Any]:
 def test_subscribe_confirm_choose_topics_receive_and_unsubscribe(
     browser: Any, tmp_path: Path
 ) -> None:
-    with smtp_server() as smtp:
-        port = _free_port()
-        settings = make_settings(
-            tmp_path,
-            newsletter={"base_url": f"http://127.0.0.1:{port}/"},
-            delivery={"method": "smtp"},
-            smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
-        )
-        store = Store.open(settings.database_url)
-        assert store is not None
-        app = build_app(settings, extra_routes=subscriber_routes(settings, store))
-        try:
-            with Served(app, port) as base:
-                page = browser.new_page()
-                # subscribe: only Language Models and Speech & Audio
-                page.goto(base + "subscribe")
-                page.fill("#email", "Reader@Example.org")
-                for box in page.query_selector_all("input[name=topics]"):
-                    if box.get_attribute("value") not in ("llm", "audio"):
-                        box.uncheck()
-                page.click("#subscribe")
-                assert "Check your inbox" in page.inner_text("h1")
+    with served_subscribers(tmp_path) as (base, settings, store, smtp):
+        page = browser.new_page()
+        # subscribe: only Language Models and Speech & Audio
+        page.goto(base + "subscribe")
+        page.fill("#email", "Reader@Example.org")
+        for box in page.query_selector_all("input[name=topics]"):
+            if box.get_attribute("value") not in ("llm", "audio"):
+                box.uncheck()
+        page.click("#subscribe")
+        assert "Check your inbox" in page.inner_text("h1")
 
-                # the confirmation email, from the SMTP server
-                [mail] = smtp.handler.received_by("reader@example.org")
-                message = parse(mail)
-                assert message["List-Unsubscribe"] is None
-                text, _ = bodies(message)
-                link = re.search(r"http://127\.0\.0\.1:\d+/confirm\?t=\S+", text)
-                assert link
-                page.goto(link.group(0))
-                assert _status(store) == "pending"  # opening the link confirms nothing
-                page.click("#confirm")
-                assert "You are subscribed" in page.inner_text("h1")
-                assert _status(store) == "confirmed"
+        # the confirmation email, from the SMTP server
+        [mail] = smtp.handler.received_by("reader@example.org")
+        message = parse(mail)
+        assert message["List-Unsubscribe"] is None
+        text, _ = bodies(message)
+        link = re.search(r"http://127\.0\.0\.1:\d+/confirm\?t=\S+", text)
+        assert link
+        page.goto(link.group(0))
+        assert _status(store) == "pending"  # opening the link confirms nothing
+        page.click("#confirm")
+        assert "You are subscribed" in page.inner_text("h1")
+        assert _status(store) == "confirmed"
 
-                # change topics: Computer Vision only
-                page.click("#preferences")
-                for box in page.query_selector_all("input[name=topics]"):
-                    box.set_checked(box.get_attribute("value") == "vision")
-                page.click("#save")
-                assert "Your topics are saved." in page.inner_text("[role=status]")
+        # change topics: Computer Vision only
+        page.click("#preferences")
+        for box in page.query_selector_all("input[name=topics]"):
+            box.set_checked(box.get_attribute("value") == "vision")
+        page.click("#save")
+        assert "Your topics are saved." in page.inner_text("[role=status]")
 
-                # the edition arrives with the chosen section only
-                report = pipeline.run(
-                    settings, [str(SAMPLE)], datetime(2026, 11, 20, tzinfo=UTC).date()
-                )
-                assert report.delivery is not None and report.delivery.sent == 1
-                digest = parse(smtp.handler.received_by("reader@example.org")[-1])
-                text, html = bodies(digest)
-                assert "Computer Vision" in text and "Language Models" not in text
-                assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # the edition arrives with the chosen section only
+        report = pipeline.run(settings, [str(SAMPLE)], datetime(2026, 11, 20, tzinfo=UTC).date())
+        assert report.delivery is not None and report.delivery.sent == 1
+        digest = parse(smtp.handler.received_by("reader@example.org")[-1])
+        text, html = bodies(digest)
+        assert "Computer Vision" in text and "Language Models" not in text
+        assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
-                # open the email and unsubscribe from its footer
-                page.set_content(html)
-                page.click("text=Unsubscribe")
-                page.wait_for_selector("#unsubscribe")
-                assert _status(store) == "confirmed"  # the link alone changes nothing
-                page.click("#unsubscribe")
-                assert "Unsubscribed" in page.inner_text("h1")
-                assert _status(store) == "unsubscribed"
-                page.close()
-        finally:
-            store.close()
+        # open the email and unsubscribe from its footer
+        page.set_content(html)
+        page.click("text=Unsubscribe")
+        page.wait_for_selector("#unsubscribe")
+        assert _status(store) == "confirmed"  # the link alone changes nothing
+        page.click("#unsubscribe")
+        assert "Unsubscribed" in page.inner_text("h1")
+        assert _status(store) == "unsubscribed"
+        page.close()
 
 
 def _status(store: Store) -> str:

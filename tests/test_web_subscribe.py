@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from delivery_kit import BASE_URL, SAMPLE, bodies, make_settings, parse
-from smtp_loopback import smtp_server
+from delivery_kit import BASE_URL, SAMPLE, Served, bodies, make_settings, parse, served_subscribers
 
 from newsletter import config, pipeline
 from newsletter.mailer import MaildirMailer
 from newsletter.store import Store
 from newsletter.subscriptions import Subscriptions
 from newsletter.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
-from newsletter.web import build_app
-from newsletter.web_subscribe import RateLimiter, build_subscriber_app, subscriber_routes
+from newsletter.web_subscribe import RateLimiter, build_subscriber_app
 
 T0 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
 
@@ -287,51 +280,10 @@ def test_overall_limit_stops_sign_up_mail(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- over real HTTP
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Served:
-    """An ASGI app under uvicorn on 127.0.0.1, in a thread."""
-
-    def __init__(self, app: Any, port: int | None = None) -> None:
-        self.port = port or _free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{self.port}/"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Store, object]]:
-    with smtp_server() as smtp:
-        port = _free_port()
-        settings = make_settings(
-            tmp_path,
-            newsletter={"base_url": f"http://127.0.0.1:{port}/"},
-            delivery={"method": "smtp"},
-            smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
-        )
-        store = Store.open(settings.database_url)
-        assert store is not None
-        app = build_app(settings, extra_routes=subscriber_routes(settings, store))
-        with Served(app, port) as base:
-            yield base, settings, store, smtp
-        store.close()
+    with served_subscribers(tmp_path) as running:
+        yield running
 
 
 def test_end_to_end_over_http_subscribe_confirm_receive_and_one_click(
