@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from newsletter.identity import SIGNATURE_VERSION, paper_key, signature, title_key  # noqa: E402
 from newsletter.model import Paper, RawEntry  # noqa: E402
 from newsletter.novelty import split  # noqa: E402
-from newsletter.store import NewPaper, Store  # noqa: E402
+from newsletter.store.database import NewPaper, Store  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 VOCAB = 30_000
@@ -126,7 +126,7 @@ def measure(db: Path, mode: str) -> dict[str, float]:
     else:  # reference: exact keys only, one batched indexed lookup
         import sqlalchemy as sa
 
-        from newsletter.migrations import papers
+        from newsletter.store.migrations import papers
 
         keys = [paper_key(title_key(e.title), None) for e in entries]
         found = set()

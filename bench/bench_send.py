@@ -115,7 +115,7 @@ def bare_smtplib(port: int, data: bytes) -> Callable[[int], None]:
 
 
 def our_mailer(port: int, data: bytes) -> Callable[[int], None]:
-    from newsletter.mailer import SmtpMailer, SmtpSettings
+    from newsletter.delivery.mailer import SmtpMailer, SmtpSettings
 
     settings = SmtpSettings(
         host="127.0.0.1", port=port, security="none", username="", password_env="", timeout=30
@@ -140,7 +140,7 @@ def whole_delivery(port: int, count: int) -> float | None:
     None when this version has no subscriber store.
     """
     try:
-        from newsletter.delivery import deliver  # noqa: F401
+        from newsletter.delivery.sending import deliver  # noqa: F401
     except ImportError:
         return None
     seconds = {}

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import httpx
 
-from newsletter import delivery, faults, runlog, topics
+from newsletter import faults, topics
 from newsletter.config import Settings
+from newsletter.delivery import sending as delivery
+from newsletter.delivery.mailer import Mailer
+from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
 from newsletter.errors import InputError, NewsletterError
-from newsletter.ingest import Collected, collect_sources
-from newsletter.mailer import Mailer
-from newsletter.mailer import from_settings as mailer_from_settings
 from newsletter.model import (
     DeliveryReport,
     Digest,
@@ -33,8 +33,10 @@ from newsletter.model import (
 )
 from newsletter.novelty import Thresholds, Verdict, split
 from newsletter.publish import publish_preview, publish_run
+from newsletter.sources.collect import Collected, collect_sources
 from newsletter.sources.text import expand_inputs, read_digest
-from newsletter.store import Alias, EditionExists, NewPaper, Store
+from newsletter.store import runs as runlog
+from newsletter.store.database import Alias, EditionExists, NewPaper, Store
 
 log = logging.getLogger(__name__)
 

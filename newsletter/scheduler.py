@@ -16,7 +16,7 @@ else only decides *when* to tick:
 Because a tick is idempotent, firing twice (a daylight-saving fall-back
 repeating 02:30, two processes started by mistake, a restart mid-run) cannot
 make a second edition: the date is claimed in the database first
-(:mod:`newsletter.runlog`), and the editions table's unique date remains the
+(:mod:`newsletter.store.runs`), and the editions table's unique date remains the
 last line of defence.
 
 APScheduler 3.x runs in this one process only, as its maintainer advises: job
@@ -43,10 +43,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter import pipeline, runlog
+from newsletter import pipeline
 from newsletter.config import Settings
 from newsletter.model import RunReport
-from newsletter.store import Store
+from newsletter.store import runs as runlog
+from newsletter.store.database import Store
 
 log = logging.getLogger(__name__)
 

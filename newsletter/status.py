@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsletter import runlog
 from newsletter.config import Settings
 from newsletter.scheduler import Clock, Schedule, utcnow
-from newsletter.store import Store
+from newsletter.store import runs as runlog
+from newsletter.store.database import Store
 
 
 def gather(settings: Settings, clock: Clock = utcnow) -> dict[str, Any]:

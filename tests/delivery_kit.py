@@ -18,8 +18,8 @@ import uvicorn
 from smtp_loopback import Server, smtp_server
 
 from newsletter import config
-from newsletter.store import Store
-from newsletter.subscriptions import Subscriptions
+from newsletter.store.database import Store
+from newsletter.subscribers.subscriptions import Subscriptions
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "digests" / "sample-digest.txt"
@@ -118,8 +118,8 @@ class Served:
 @contextmanager
 def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Store, Server]]:
     """The subscriber web app over real HTTP, mailing through a loopback SMTP server."""
-    from newsletter.web import build_app
-    from newsletter.web_subscribe import subscriber_routes
+    from newsletter.web.app import build_app
+    from newsletter.web.subscribe import subscriber_routes
 
     with smtp_server() as smtp:
         port = free_port()

@@ -20,8 +20,8 @@ import pytest
 from delivery_kit import SAMPLE, bodies, parse, served_subscribers
 
 from newsletter import pipeline
-from newsletter.store import Store
-from newsletter.subscriptions import Subscriptions
+from newsletter.store.database import Store
+from newsletter.subscribers.subscriptions import Subscriptions
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

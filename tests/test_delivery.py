@@ -20,12 +20,13 @@ from delivery_kit import (
 )
 from smtp_loopback import smtp_server
 
-from newsletter import config, ledger, pipeline
-from newsletter.delivery import Delivery
-from newsletter.mailer import MaildirMailer, MailerStopped
-from newsletter.migrations import send_ledger
-from newsletter.store import Store
-from newsletter.subscriptions import BOUNCED, Subscriptions
+from newsletter import config, pipeline
+from newsletter.delivery import ledger
+from newsletter.delivery.mailer import MaildirMailer, MailerStopped
+from newsletter.delivery.sending import Delivery
+from newsletter.store.database import Store
+from newsletter.store.migrations import send_ledger
+from newsletter.subscribers.subscriptions import BOUNCED, Subscriptions
 
 DAY = date(2026, 11, 20)
 

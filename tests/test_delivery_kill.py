@@ -23,9 +23,9 @@ import pytest
 from delivery_kit import SAMPLE, make_settings, parse
 from smtp_loopback import smtp_server
 
-from newsletter import ledger
-from newsletter.migrations import subscribers
-from newsletter.store import Store
+from newsletter.delivery import ledger
+from newsletter.store.database import Store
+from newsletter.store.migrations import subscribers
 
 RECIPIENTS = 1000
 KILLS = 8

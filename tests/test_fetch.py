@@ -9,8 +9,8 @@ import pytest
 from loopback import body, huge, redirect, serving
 
 from newsletter.errors import InputError
-from newsletter.fetch import FetchError, FetchPolicy, Validators, fetch, make_client
 from newsletter.sources.feed import parse_feed
+from newsletter.sources.fetch import FetchError, FetchPolicy, Validators, fetch, make_client
 from newsletter.sources.hf import parse_hf
 
 ALLOW = FetchPolicy(timeout=3, max_bytes=2**20, max_redirects=3, allow_private=True)

@@ -30,12 +30,12 @@ from hypothesis import strategies as st
 
 from newsletter import config, topics
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.fetch import FetchError, FetchPolicy, fetch
 from newsletter.identity import fold_text, parse_arxiv_id, signature, title_key
 from newsletter.model import Digest
 from newsletter.render.untrusted import clean_text, safe_url
 from newsletter.repair import repair_text
 from newsletter.sources.feed import ParsedFeed, html_to_text, parse_feed
+from newsletter.sources.fetch import FetchError, FetchPolicy, fetch
 from newsletter.sources.hf import parse_hf
 from newsletter.sources.text import parse_digest
 

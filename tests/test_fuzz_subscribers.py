@@ -24,20 +24,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsletter import config
-from newsletter.errors import NewsletterError
-from newsletter.imports import import_csv
-from newsletter.messages import (
+from newsletter.delivery.message import (
     HeaderInjection,
     Recipient,
     Sender,
     compile_digest,
     confirmation_message,
 )
+from newsletter.errors import NewsletterError
 from newsletter.render.email import RenderedEmail
 from newsletter.render.recipients import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN
-from newsletter.store import Store
-from newsletter.subscriptions import Subscriptions, normalize_address, parse_topics
-from newsletter.tokens import CONFIRM, FORM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens
+from newsletter.store.database import Store
+from newsletter.subscribers.csvio import import_csv
+from newsletter.subscribers.subscriptions import Subscriptions, normalize_address, parse_topics
+from newsletter.subscribers.tokens import (
+    CONFIRM,
+    FORM,
+    PREFERENCES,
+    UNSUBSCRIBE,
+    TokenError,
+    Tokens,
+)
 
 pytestmark = pytest.mark.fuzz
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from newsletter.identity import normalize_text, parse_arxiv_id, title_key
 from newsletter.model import RawEntry
 from newsletter.novelty import split
-from newsletter.store import NewPaper, Store
+from newsletter.store.database import NewPaper, Store
 
 ABSTRACT_A = (
     "We present a method for aligning large language models with human preferences "

@@ -18,11 +18,12 @@ import anyio
 import httpx
 import pytest
 
-from newsletter import config, runlog
+from newsletter import config
 from newsletter.model import Edition, RunReport
 from newsletter.scheduler import DailyJob, Schedule
-from newsletter.store import Store
-from newsletter.web import build_app
+from newsletter.store import runs as runlog
+from newsletter.store.database import Store
+from newsletter.web.app import build_app
 
 
 def settings_for(tmp: Path, db_url: str, cron: str, tz: str, drop: bool = False) -> config.Settings:
@@ -271,7 +272,7 @@ def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> No
     from newsletter.edition import build_edition
     from newsletter.model import RawEntry
     from newsletter.novelty import split
-    from newsletter.store import NewPaper
+    from newsletter.store.database import NewPaper
 
     settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
     store = Store.open(settings.database_url)

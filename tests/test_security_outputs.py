@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from loopback import body, redirect, serving
 
 from newsletter import cli
-from newsletter.fetch import FetchError, FetchPolicy, fetch, make_client
+from newsletter.sources.fetch import FetchError, FetchPolicy, fetch, make_client
 
 pytestmark = pytest.mark.security
 

@@ -26,7 +26,7 @@ from smtp_loopback import smtp_server
 from test_web_subscribe import T0, Site, confirm_link
 
 from newsletter import cli
-from newsletter.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE
+from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE
 
 pytestmark = pytest.mark.security
 

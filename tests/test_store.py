@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from newsletter.edition import build_edition
-from newsletter.migrations import LATEST
 from newsletter.model import RawEntry
 from newsletter.novelty import split
-from newsletter.store import EditionExists, NewPaper, Store
+from newsletter.store.database import EditionExists, NewPaper, Store
+from newsletter.store.migrations import LATEST
 from newsletter.topics import Taxonomy, Topic
 
 TAXONOMY = Taxonomy((Topic("other", "Other"),))

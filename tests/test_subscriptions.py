@@ -13,8 +13,8 @@ import pytest
 from delivery_kit import NOW, make_settings
 
 from newsletter import config
-from newsletter.store import Store
-from newsletter.subscriptions import (
+from newsletter.store.database import Store
+from newsletter.subscribers.subscriptions import (
     AddressError,
     Subscriptions,
     TopicError,

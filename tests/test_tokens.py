@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from delivery_kit import make_settings
 
-from newsletter.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens, load_secret
+from newsletter.subscribers.tokens import (
+    CONFIRM,
+    PREFERENCES,
+    UNSUBSCRIBE,
+    TokenError,
+    Tokens,
+    load_secret,
+)
 
 T0 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
 

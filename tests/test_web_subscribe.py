@@ -12,11 +12,11 @@ import pytest
 from delivery_kit import BASE_URL, SAMPLE, Served, bodies, make_settings, parse, served_subscribers
 
 from newsletter import config, pipeline
-from newsletter.mailer import MaildirMailer
-from newsletter.store import Store
-from newsletter.subscriptions import Subscriptions
-from newsletter.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
-from newsletter.web_subscribe import RateLimiter, build_subscriber_app
+from newsletter.delivery.mailer import MaildirMailer
+from newsletter.store.database import Store
+from newsletter.subscribers.subscriptions import Subscriptions
+from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
+from newsletter.web.subscribe import RateLimiter, build_subscriber_app
 
 T0 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
 

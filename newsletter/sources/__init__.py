@@ -8,8 +8,8 @@ run can report that one input and go on with the others.
 
 - :mod:`newsletter.sources.text`: the saved "Daily Papers" text digests.
 - :mod:`newsletter.sources.feed`: RSS/Atom feeds, arXiv's included (bytes from
-  :mod:`newsletter.fetch`, parsed by feedparser).
+  :mod:`newsletter.sources.fetch`, parsed by feedparser).
 - :mod:`newsletter.sources.hf`: the Hugging Face daily-papers JSON.
 
-:mod:`newsletter.ingest` reads the configured sources of each kind.
+:mod:`newsletter.sources.collect` reads the configured sources of each kind.
 """

@@ -1,6 +1,6 @@
 """RSS and Atom feeds, arXiv's included, parsed by feedparser from fetched bytes.
 
-feedparser is only ever given bytes (:mod:`newsletter.fetch` fetched them):
+feedparser is only ever given bytes (:mod:`newsletter.sources.fetch` fetched them):
 given a URL it has no timeout, and given a string it may open a local file.
 Its ``bozo`` flag does not mean the parse failed: a feed with entries and a
 bozo flag (a wrong encoding declaration, a stray character) is used and the

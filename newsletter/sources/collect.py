@@ -25,12 +25,12 @@ import httpx
 
 from newsletter.config import Settings, SourceSettings
 from newsletter.errors import InputError
-from newsletter.fetch import FetchPolicy, Validators, fetch, make_client
 from newsletter.model import Digest, DigestReport
 from newsletter.sources.feed import ParsedFeed, parse_feed
+from newsletter.sources.fetch import FetchPolicy, Validators, fetch, make_client
 from newsletter.sources.hf import parse_hf
 from newsletter.sources.text import expand_inputs, parse_digest, read_bytes
-from newsletter.store import Ingested, IngestedFile, SourceState, Store
+from newsletter.store.database import Ingested, IngestedFile, SourceState, Store
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """Sending an edition to its subscribers, through the send ledger.
 
-:func:`deliver` works down the edition's ledger (:mod:`newsletter.ledger`):
+:func:`deliver` works down the edition's ledger (:mod:`newsletter.delivery.ledger`):
 claim a row, render (once per distinct topic set, cached), splice the
-recipient in (:mod:`newsletter.messages`), hand it to the
-:class:`~newsletter.mailer.Mailer`, record the reply at once.  Killed at any
+recipient in (:mod:`newsletter.delivery.message`), hand it to the
+:class:`~newsletter.delivery.mailer.Mailer`, record the reply at once.  Killed at any
 moment, the next ``newsletter run`` for that date calls it again and it goes
 on where it stopped.
 
@@ -17,7 +17,7 @@ Failures, per recipient, never abort the others:
 - permanent (5xx): ``failed``; a refused mailbox (5xx to RCPT) is a hard
   bounce and the subscriber becomes ``bounced``.
 
-What stops the run instead (:class:`~newsletter.mailer.MailerStopped`):
+What stops the run instead (:class:`~newsletter.delivery.mailer.MailerStopped`):
 authentication failure, the sender refused, the server unreachable after the
 retries.  The report says so; the unsent rows stay for the next run.
 """
@@ -30,15 +30,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newsletter import faults, ledger, runlog
+from newsletter import faults
 from newsletter.config import Settings
-from newsletter.mailer import Mailer, MailerStopped, PermanentFailure, ReplyLost, TemporaryFailure
-from newsletter.messages import CompiledMessage, Dkim, Recipient, Sender, compile_digest
+from newsletter.delivery import ledger
+from newsletter.delivery.mailer import (
+    Mailer,
+    MailerStopped,
+    PermanentFailure,
+    ReplyLost,
+    TemporaryFailure,
+)
+from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender, compile_digest
 from newsletter.model import DeliveryReport, Edition
 from newsletter.render import render_email
-from newsletter.store import Store
-from newsletter.subscriber_links import SubscriberLinks
-from newsletter.tokens import Tokens
+from newsletter.store import runs as runlog
+from newsletter.store.database import Store
+from newsletter.subscribers.links import SubscriberLinks
+from newsletter.subscribers.tokens import Tokens
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +266,7 @@ def unfinished_editions(store: Store) -> list[Edition]:
     import sqlalchemy as sa
 
     from newsletter import edition as edition_json
-    from newsletter.migrations import editions, send_ledger
+    from newsletter.store.migrations import editions, send_ledger
 
     with store.engine.connect() as conn:
         payloads = conn.execute(

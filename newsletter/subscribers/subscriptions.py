@@ -32,13 +32,13 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter.errors import InputError
-from newsletter.migrations import consents, subscribers
 from newsletter.model import BOUNCED as BOUNCED
 from newsletter.model import CONFIRMED as CONFIRMED
 from newsletter.model import PENDING as PENDING
 from newsletter.model import SUBSCRIBER_STATUSES
 from newsletter.model import UNSUBSCRIBED as UNSUBSCRIBED
-from newsletter.store import Store
+from newsletter.store.database import Store
+from newsletter.store.migrations import consents, subscribers
 from newsletter.topics import Taxonomy
 
 STATUSES = SUBSCRIBER_STATUSES
@@ -313,7 +313,7 @@ class Subscriptions:
             if row is None:
                 return None
             if purge:
-                from newsletter.migrations import send_ledger
+                from newsletter.store.migrations import send_ledger
 
                 conn.execute(send_ledger.delete().where(send_ledger.c.subscriber_id == row.id))
                 conn.execute(consents.delete().where(consents.c.subscriber_id == row.id))

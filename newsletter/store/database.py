@@ -9,7 +9,7 @@ Only :meth:`Store.record_edition` writes papers: the edition row, the papers it
 marks seen and their index rows commit in one transaction, so a run killed at
 any point leaves the state as if it never ran or as if it completed.  The
 edition's send ledger is written in that transaction too.  Subscribers live in
-the same database (:mod:`newsletter.subscriptions`).
+the same database (:mod:`newsletter.subscribers.subscriptions`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from newsletter import edition as edition_json
 from newsletter import faults
 from newsletter.errors import StoreError
 from newsletter.identity import Signature
-from newsletter.migrations import (
+from newsletter.model import Edition, Paper
+from newsletter.store.migrations import (
     LATEST,
     MIGRATIONS,
     editions,
@@ -41,7 +42,6 @@ from newsletter.migrations import (
     schema_migrations,
     source_state,
 )
-from newsletter.model import Edition, Paper
 
 log = logging.getLogger(__name__)
 
@@ -407,11 +407,11 @@ class Store:
         With ``force`` the edition gets the next number for its date.  With
         ``ledger_domain`` (the Message-ID domain) the same transaction writes
         the edition's send ledger: a row per confirmed subscriber
-        (:mod:`newsletter.ledger`), so no edition exists without its recipients.
+        (:mod:`newsletter.delivery.ledger`), so no edition exists without its recipients.
         """
         from dataclasses import replace
 
-        from newsletter import ledger
+        from newsletter.delivery import ledger
 
         now = datetime.now(UTC)
         with self.write() as conn:

@@ -1,6 +1,6 @@
 """The send ledger: one row per (edition, subscriber), the only truth about who got what.
 
-Rows are written by :meth:`Store.record_edition <newsletter.store.Store.record_edition>`
+Rows are written by :meth:`Store.record_edition <newsletter.store.database.Store.record_edition>`
 in the transaction that records the edition, one per confirmed subscriber,
 each with its Message-ID.  So the edition exists if and only if its
 recipient list does, and a run killed at any moment finds both.
@@ -35,13 +35,18 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from newsletter.messages import make_message_id
-from newsletter.migrations import editions, send_ledger, subscribers
+from newsletter.delivery.message import make_message_id
 from newsletter.model import Edition
-from newsletter.subscriptions import CONFIRMED, Subscriber, mark_bounced, subscriber_from_row
+from newsletter.store.migrations import editions, send_ledger, subscribers
+from newsletter.subscribers.subscriptions import (
+    CONFIRMED,
+    Subscriber,
+    mark_bounced,
+    subscriber_from_row,
+)
 
 if TYPE_CHECKING:
-    from newsletter.store import Store
+    from newsletter.store.database import Store
 
 PENDING, SENDING, UNCERTAIN = "pending", "sending", "uncertain"
 SENT, FAILED, SKIPPED, DEFERRED = "sent", "failed", "skipped", "deferred"

@@ -18,7 +18,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import __version__, config, logs, resources, topics
+from newsletter import __version__, config, resources, topics
+from newsletter.cli import logs
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.model import SUBSCRIBER_STATUSES, RunReport
 
@@ -34,15 +35,16 @@ class _LazyModule:
 
 
 if TYPE_CHECKING:
-    from newsletter import imports, pipeline, status
-    from newsletter import subscriptions as subs_mod
+    from newsletter import pipeline, status
+    from newsletter.subscribers import csvio as imports
+    from newsletter.subscribers import subscriptions as subs_mod
 else:
     # The pipeline pulls in SQLAlchemy, NumPy and the delivery stack; imported on
     # first use so `newsletter --help` and `config show` start fast.
-    imports = _LazyModule("newsletter.imports")
+    imports = _LazyModule("newsletter.subscribers.csvio")
     pipeline = _LazyModule("newsletter.pipeline")
     status = _LazyModule("newsletter.status")
-    subs_mod = _LazyModule("newsletter.subscriptions")
+    subs_mod = _LazyModule("newsletter.subscribers.subscriptions")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -425,7 +427,7 @@ def schedule(obj: Context) -> None:
     One edition per scheduled date: a second scheduler on the same database
     says so and sends nothing; after downtime the latest missed date is made once.
     """
-    from newsletter import serve as serving
+    from newsletter.web import serve as serving
 
     serving.run_scheduler(obj.settings)
 
@@ -440,7 +442,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
     The web server serves output.site_dir and /healthz.
     """
-    from newsletter import serve as serving
+    from newsletter.web import serve as serving
 
     settings = obj.settings
     serving.run_server(
@@ -454,7 +456,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
 
 def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
-    from newsletter.store import Store
+    from newsletter.store.database import Store
 
     store = Store.open(obj.settings.database_url, create=True)
     assert store is not None

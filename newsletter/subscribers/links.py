@@ -1,7 +1,7 @@
 """The URLs of a subscriber's pages: confirm, preferences, unsubscribe (signed, absolute).
 
 They live under ``newsletter.base_url``, where ``newsletter serve`` mounts the
-subscriber pages (:mod:`newsletter.web_subscribe`) next to the archive.  The
+subscriber pages (:mod:`newsletter.web.subscribe`) next to the archive.  The
 unsubscribe URL is both the footer link (a GET shows a page with a button)
 and the RFC 8058 one-click target of ``List-Unsubscribe`` (a POST
 unsubscribes), so the header's URL also appears in the body.
@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from newsletter.config import Settings
 from newsletter.render.urls import Site
-from newsletter.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
+from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
 
 CONFIRM_PATH = "confirm"
 PREFERENCES_PATH = "preferences"

@@ -73,9 +73,9 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     """The scheduler and the web app in one process."""
     import uvicorn
 
-    from newsletter.store import Store
-    from newsletter.web import build_app
-    from newsletter.web_subscribe import subscriber_routes
+    from newsletter.store.database import Store
+    from newsletter.web.app import build_app
+    from newsletter.web.subscribe import subscriber_routes
 
     store = Store.open(settings.database_url, create=True)
     assert store is not None

@@ -1,7 +1,7 @@
 """The subscriber pages: sign up, confirm, choose topics, unsubscribe (and RFC 8058 one-click).
 
 Mounted by ``newsletter serve`` in front of the static site
-(:func:`newsletter.web.build_app` ``extra_routes``), under ``newsletter.base_url``:
+(:func:`newsletter.web.app.build_app` ``extra_routes``), under ``newsletter.base_url``:
 
 ==========================  =========================================================
 ``GET  /subscribe``         the form (address, topics)
@@ -45,22 +45,22 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 
 from newsletter.config import Settings
+from newsletter.delivery.mailer import Mailer, MailerStopped, SendFailure
+from newsletter.delivery.mailer import from_settings as mailer_from_settings
+from newsletter.delivery.message import confirmation_message, make_message_id
 from newsletter.errors import InputError, NewsletterError
-from newsletter.mailer import Mailer, MailerStopped, SendFailure
-from newsletter.mailer import from_settings as mailer_from_settings
-from newsletter.messages import confirmation_message, make_message_id
-from newsletter.migrations import consents, subscribers
 from newsletter.render import templates
 from newsletter.render.urls import FEED_ATOM, FEED_RSS, Site
-from newsletter.store import Store
-from newsletter.subscriber_links import (
+from newsletter.store.database import Store
+from newsletter.store.migrations import consents, subscribers
+from newsletter.subscribers.links import (
     CONFIRM_PATH,
     PREFERENCES_PATH,
     SUBSCRIBE_PATH,
     UNSUBSCRIBE_PATH,
     SubscriberLinks,
 )
-from newsletter.subscriptions import (
+from newsletter.subscribers.subscriptions import (
     BOUNCED,
     UNSUBSCRIBED,
     Subscriber,
@@ -69,7 +69,7 @@ from newsletter.subscriptions import (
     normalize_address,
     parse_topics,
 )
-from newsletter.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens
+from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +378,7 @@ class SubscriberPages:
             return int(conn.execute(query).scalar() or 0)
 
     def _send_confirmation(self, subscriber: Subscriber, now: datetime) -> None:
-        from newsletter.delivery import sender_for
+        from newsletter.delivery.sending import sender_for
 
         context = ConfirmationContext(
             name=self.settings.name,
@@ -661,7 +661,7 @@ def subscriber_routes(
     clock: Clock = _utcnow,
     limiter: RateLimiter | None = None,
 ) -> Sequence[BaseRoute]:
-    """The routes to pass to :func:`newsletter.web.build_app` as ``extra_routes``."""
+    """The routes to pass to :func:`newsletter.web.app.build_app` as ``extra_routes``."""
     pages = SubscriberPages(
         settings, store, mailer_factory=mailer_factory, clock=clock, limiter=limiter
     )

@@ -3,7 +3,7 @@
 One Starlette app, served by uvicorn in the same process as the scheduler.
 It is built from a list of routes so the subscriber pages (sign-up,
 confirmation, preferences, one-click unsubscribe:
-:mod:`newsletter.web_subscribe`) are mounted by passing their routes to
+:mod:`newsletter.web.subscribe`) are mounted by passing their routes to
 :func:`build_app` — they come before the catch-all static mount of the site
 folder.
 
@@ -22,10 +22,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from newsletter import runlog
 from newsletter.config import Settings
 from newsletter.scheduler import Clock, Schedule, utcnow
-from newsletter.store import Store
+from newsletter.store import runs as runlog
+from newsletter.store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from newsletter.errors import InputError
-from newsletter.subscriptions import (
+from newsletter.subscribers.subscriptions import (
     STATUSES,
     Subscriptions,
     address_key,

@@ -27,9 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from newsletter.migrations import run_claims, run_reports
 from newsletter.model import RunReport
-from newsletter.store import Store
+from newsletter.store.database import Store
+from newsletter.store.migrations import run_claims, run_reports
 
 _TOKEN = uuid.uuid4().hex[:8]
 
