@@ -7,10 +7,18 @@ Precedence (first that applies decides the key):
 2. otherwise the normalized title → ``title:<normalized title>``.
 
 A key alone cannot recognise a retitled version or tell apart two papers with
-the same title, so :mod:`newsletter.novelty` also compares abstracts through a
-MinHash signature of their word pairs.  The signature's bands are stored in an
-indexed table; a lookup is a handful of B-tree probes whatever the number of
-papers seen.
+the same title, so :mod:`newsletter.novelty` also finds *candidates* through
+two indexes and then weighs the evidence (:mod:`newsletter.evidence`):
+
+* a MinHash signature of the abstract's word pairs, whose bands are stored in an
+  indexed table (near-identical abstracts);
+* the pairs of the paper's rarest *terms* (content words of title and abstract,
+  ranked by how few seen papers hold them): a version both retitled and heavily
+  revised still shares two of its rarest words (its method, its dataset) with
+  the paper it revises, where it may share no band at all.
+
+Both lookups are a handful of B-tree probes whatever the number of papers seen.
+The document frequencies that rank terms are kept in the database too.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -127,6 +137,35 @@ def paper_key(normalized_title: str, arxiv_id: str | None) -> str:
     return f"title:{normalized_title}"
 
 
+@dataclass(frozen=True)
+class Decision:
+    """An operator's word on two papers, each named as :func:`names_of` names them:
+    ``same`` (one paper) or ``distinct`` (two)."""
+
+    id: int
+    first: str
+    second: str
+    verdict: str  # "same" | "distinct"
+    first_title: str = ""
+    second_title: str = ""
+    decided_at: str = ""
+    revoked_at: str | None = None
+
+    def about(self, one: Iterable[str], other: Iterable[str]) -> bool:
+        a, b = set(one), set(other)
+        return (self.first in a and self.second in b) or (self.second in a and self.first in b)
+
+
+def names_of(key: str | None, arxiv_id: str | None, tkey: str) -> frozenset[str]:
+    """Every name a decision may use for a paper: its key, ``arxiv:<id>``, ``title:<key>``."""
+    names = {f"title:{tkey}"}
+    if key:
+        names.add(key)
+    if arxiv_id:
+        names.add(f"arxiv:{arxiv_id}")
+    return frozenset(names)
+
+
 def arxiv_search_url(title: str) -> str:
     """A link for a paper that has none: an arXiv title search."""
     from urllib.parse import quote_plus
@@ -230,3 +269,82 @@ def title_similarity(a: str, b: str) -> float:
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / len(wa | wb)
+
+
+# ---------------------------------------------------------------- terms and their rarity
+
+# Bump when terms or the rare-pair selection change: stored pairs must then be recomputed.
+TERMS_VERSION = 1
+# A paper is indexed under every pair of its RARE_INDEXED rarest terms (6 rows);
+# an entry probes every pair of its RARE_PROBED rarest (21 keys).  Probing more
+# than is indexed absorbs the words a revision adds (new to the store, so they
+# rank rarest) and the ones it drops.
+RARE_INDEXED = 4
+RARE_PROBED = 7
+# The reserved term hash under which the store keeps the number of documents counted.
+DOCUMENTS_TERM = 0
+
+
+def content_words(text: str) -> list[str]:
+    """The folded words of ``text`` that can carry identity: stop words and bare
+    numbers left out (a revision changes numbers; a series member changes them too)."""
+    return [w for w in fold_text(text).split() if w not in _STOP and not w.isdigit()]
+
+
+def terms(title_key: str, abstract: str) -> frozenset[str]:
+    """A paper's distinct content words (normalized title and abstract): what
+    document frequencies count and rare pairs are chosen from."""
+    return frozenset(w for w in (*content_words(title_key), *content_words(abstract)) if len(w) > 1)
+
+
+@functools.lru_cache(maxsize=400_000)
+def term_hash(term: str) -> int:
+    """A signed 63-bit hash of a term, never :data:`DOCUMENTS_TERM`."""
+    digest = hashlib.blake2b(term.encode(), digest_size=8, person=b"term").digest()
+    value = int.from_bytes(digest, "little", signed=True) >> 1
+    return value or 1
+
+
+@dataclass(frozen=True)
+class Rarity:
+    """How many papers hold each term (by :func:`term_hash`), out of ``documents``.
+
+    Built from the store's counts plus the entries of the run being split, so a
+    boilerplate sentence that a whole series repeats weighs little as soon as
+    the series is in view, even on a fresh database.
+    """
+
+    documents: int = 0
+    counts: Mapping[int, int] = field(default_factory=dict)
+
+    def frequency(self, term: str) -> int:
+        return self.counts.get(term_hash(term), 0)
+
+    def weight(self, term: str) -> float:
+        """Inverse document frequency, smoothed: 0 < weight ≤ log(1 + documents)."""
+        return math.log1p(self.documents / (1 + self.frequency(term)))
+
+    def is_common(self, term: str) -> bool:
+        """Held by more than half the papers (and by more than five): a word like
+        "model" or "training", which says nothing of what a paper is about."""
+        return self.frequency(term) > max(5, self.documents // 2)
+
+
+def rarest(term_hashes: Iterable[int], counts: Mapping[int, int], k: int) -> list[int]:
+    """The ``k`` rarest terms, ties broken by hash (the same order in every run)."""
+    return sorted(set(term_hashes), key=lambda h: (counts.get(h, 0), h))[:k]
+
+
+def rare_pairs(term_hashes: Iterable[int], counts: Mapping[int, int], k: int) -> tuple[int, ...]:
+    """Keys of every pair of the ``k`` rarest terms: the rare-term index's rows or probes."""
+    chosen = sorted(rarest(term_hashes, counts, k))
+    return tuple(sorted({_pair_key(a, b) for a, b in itertools.combinations(chosen, 2)}))
+
+
+def _pair_key(a: int, b: int) -> int:
+    digest = hashlib.blake2b(
+        a.to_bytes(8, "little", signed=True) + b.to_bytes(8, "little", signed=True),
+        digest_size=8,
+        person=b"pair",
+    ).digest()
+    return int.from_bytes(digest, "little", signed=True) >> 1

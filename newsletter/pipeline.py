@@ -372,7 +372,11 @@ def _run(
             status=status,
             warnings=warnings,
         )
-    new = [NewPaper(v.paper, v.title_key, v.signature) for v in result.verdicts if v.new]
+    new = [
+        NewPaper(v.paper, v.title_key, v.signature, v.terms, v.rare_pairs)
+        for v in result.verdicts
+        if v.new
+    ]
     aliases = [
         Alias(v.same_as, v.entry.arxiv_id)
         for v in result.verdicts
