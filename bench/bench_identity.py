@@ -112,7 +112,9 @@ def new_rule_one_run(listings: Sequence[Listing]) -> list[str | None]:
     return out
 
 
-def new_rule_across_runs(first: Sequence[Listing], later: Sequence[Sequence[Listing]]) -> list[list[str | None]]:
+def new_rule_across_runs(
+    first: Sequence[Listing], later: Sequence[Sequence[Listing]]
+) -> list[list[str | None]]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'identity.db'}")
         assert store is not None
@@ -130,7 +132,9 @@ def new_rule_across_runs(first: Sequence[Listing], later: Sequence[Sequence[List
             for group in later:
                 out: list[str | None] = []
                 batch_labels: dict[str, str] = {}
-                for listing, v in zip(group, split(corpus_mod.as_digest(group), store), strict=True):
+                for listing, v in zip(
+                    group, split(corpus_mod.as_digest(group), store), strict=True
+                ):
                     if v.new:
                         batch_labels[v.paper.key] = listing.label
                         out.append(None)
@@ -150,7 +154,9 @@ def legacy_one_run(listings: Sequence[Listing]) -> list[str | None]:
     return [label_of[m] if m else None for m in matched]
 
 
-def legacy_across_runs(first: Sequence[Listing], later: Sequence[Sequence[Listing]]) -> list[list[str | None]]:
+def legacy_across_runs(
+    first: Sequence[Listing], later: Sequence[Sequence[Listing]]
+) -> list[list[str | None]]:
     stored = legacy_identity.LegacyIndex()
     keys = [f"a{i}" for i in range(len(first))]
     label_of = {k: x.label for k, x in zip(keys, first, strict=True)}
@@ -187,7 +193,9 @@ def scenarios(corpus: Corpus) -> tuple[list[Listing], list[Listing], list[list[L
     return one_run, first, later
 
 
-def score(sequence: Sequence[Listing], matched: Sequence[str | None], tally: Tally, before: set[str]) -> None:
+def score(
+    sequence: Sequence[Listing], matched: Sequence[str | None], tally: Tally, before: set[str]
+) -> None:
     listed = set(before)
     for listing, label in zip(sequence, matched, strict=True):
         tally.add(listing, listing.label in listed, label)
@@ -235,14 +243,18 @@ def markdown(f: dict[str, Any]) -> str:
         for scenario, label in (("one_run", "one run"), ("across_runs", "across runs")):
             s = f[f"{rule}.{scenario}"]
             kinds = s["by_kind"]
-            reused = sum(kinds.get(k, {}).get("false_merges", 0) for k in ("reused-title", "lookalike"))
+            reused = sum(
+                kinds.get(k, {}).get("false_merges", 0) for k in ("reused-title", "lookalike")
+            )
             lines.append(
                 f"| {name} | {label} | {s['all']['precision']:.3f} | {s['all']['recall']:.3f} | "
                 f"{s['v2']['recall']:.3f} | {s['series_false_merges']} | {reused} | "
                 f"{s['all']['repeats'] - s['all']['right']} |"
             )
     lines += ["", "Recall by kind (right / repeats), today's rule vs before:", ""]
-    lines += ["| kind | listings | one run | across runs | one run (before) | across runs (before) |"]
+    lines += [
+        "| kind | listings | one run | across runs | one run (before) | across runs (before) |"
+    ]
     lines += ["|---|---:|---:|---:|---:|---:|"]
     for kind in KINDS:
         cells = []

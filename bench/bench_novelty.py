@@ -17,6 +17,7 @@ run is a plain batched exact-key lookup (``WHERE key IN (...)``) of the same
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -31,8 +32,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsletter.identity import SIGNATURE_VERSION, paper_key, signature, title_key  # noqa: E402
-from newsletter.model import Paper, RawEntry  # noqa: E402
+from newsletter.identity import (  # noqa: E402
+    SIGNATURE_VERSION,
+    TERMS_VERSION,
+    paper_key,
+    title_key,
+)
+from newsletter.model import RawEntry  # noqa: E402
 from newsletter.novelty import split  # noqa: E402
 from newsletter.store.database import NewPaper, Store  # noqa: E402
 
@@ -42,6 +48,7 @@ DIGEST = 10_000
 REPEAT_SHARE = 0.2
 
 
+@functools.cache
 def _vocabulary(seed: int = 7) -> list[str]:
     rng = np.random.default_rng(seed)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
@@ -56,10 +63,18 @@ def _papers(start: int, count: int, seed: int) -> list[RawEntry]:
     ranks = np.arange(1, VOCAB + 1)
     weights = 1.0 / ranks
     weights /= weights.sum()
+    # What ``rng.choice(VOCAB, size, p=weights)`` does, with the cumulative weights
+    # computed once instead of per call: the same words, many times faster.
+    cdf = weights.cumsum()
+    cdf /= cdf[-1]
+
+    def draw(size: int) -> np.ndarray:
+        return cdf.searchsorted(rng.random(size), side="right")
+
     entries = []
     for i in range(start, start + count):
-        words = rng.choice(VOCAB, size=int(rng.integers(110, 180)), p=weights)
-        title_words = rng.choice(VOCAB, size=int(rng.integers(6, 12)), p=weights)
+        words = draw(int(rng.integers(110, 180)))
+        title_words = draw(int(rng.integers(6, 12)))
         title = " ".join(vocab[w] for w in title_words).capitalize() + f" {i}"
         abstract = " ".join(vocab[w] for w in words) + "."
         entries.append(RawEntry(title=title, abstract=abstract, source="bench"))
@@ -67,7 +82,7 @@ def _papers(start: int, count: int, seed: int) -> list[RawEntry]:
 
 
 def build_store(size: int) -> Path:
-    path = CACHE / f"seen-{size}-v{SIGNATURE_VERSION}.db"
+    path = CACHE / f"seen-{size}-v{SIGNATURE_VERSION}.{TERMS_VERSION}.db"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -79,17 +94,14 @@ def build_store(size: int) -> Path:
     chunk = 20_000
     started = time.perf_counter()
     for start in range(0, size, chunk):
-        rows = []
-        for e in _papers(start, min(chunk, size - start), seed=1):
-            tkey = title_key(e.title)
-            paper = Paper(
-                key=paper_key(tkey, None),
-                title=e.title,
-                abstract=e.abstract,
-                url="https://example.org/",
-                source=e.source,
-            )
-            rows.append(NewPaper(paper, tkey, signature(e.abstract)))
+        # Through novelty, as a run would: each paper's rare pairs are chosen by the
+        # term frequencies of the papers seen before it.
+        verdicts = split(_papers(start, min(chunk, size - start), seed=1), store)
+        rows = [
+            NewPaper(v.paper, v.title_key, v.signature, v.terms, v.rare_pairs)
+            for v in verdicts
+            if v.new
+        ]
         store.bulk_seed(rows)
         print(
             f"  building {size:,}-paper store: {start + len(rows):,} "

@@ -50,7 +50,9 @@ class LegacyIndex:
             for band in known.signature.bands():
                 self.by_band.setdefault(band, []).append(known)
 
-    def lookup(self, arxiv_id: str | None, tkey: str, bands: Sequence[int], min_hits: int) -> list[Known]:
+    def lookup(
+        self, arxiv_id: str | None, tkey: str, bands: Sequence[int], min_hits: int
+    ) -> list[Known]:
         found: dict[str, Known] = {}
         for k in self.by_arxiv.get(arxiv_id or "", []) + self.by_title.get(tkey, []):
             found.setdefault(k.key, k)
@@ -72,7 +74,9 @@ def same_paper(arxiv_id: str | None, tkey: str, sig: Signature | None, other: Kn
         return False
     if similarity >= SAME_ABSTRACT:
         return True
-    return similarity >= REVISED_ABSTRACT and title_similarity(tkey, other.title_key) >= REVISED_TITLE
+    return (
+        similarity >= REVISED_ABSTRACT and title_similarity(tkey, other.title_key) >= REVISED_TITLE
+    )
 
 
 def split(

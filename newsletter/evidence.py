@@ -25,15 +25,17 @@ Every function here is pure.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsletter.identity import (
     MIN_SHINGLES,
     Rarity,
-    content_words,
+    abstract_words,
     fold_text,
     normalize_text,
-    shingles,
+    word_pairs,
 )
 
 # A revision rarely keeps fewer of its abstract's word pairs than this…
@@ -66,7 +68,6 @@ class Profile:
     head: str  # the normalized title before its first colon ("" without one): a name
     title_words: frozenset[str]  # content words of the normalized title, numbers included
     words: frozenset[str]  # content words of the abstract, bare numbers left out
-    stems: frozenset[str]  # the same, plural endings folded (anchors compare these)
     pairs: frozenset[str]  # the abstract's word pairs
     numbers: frozenset[str]  # the abstract's tokens holding a digit ("2024", "qwen2")
 
@@ -76,20 +77,32 @@ class Profile:
         return len(self.pairs) >= MIN_SHINGLES
 
 
-def profile(title: str, abstract: str) -> Profile:
-    """``title`` as listed (its colon marks a name), ``abstract`` as repaired."""
-    words = frozenset(content_words(abstract))
-    title_key = normalize_text(title)
+def profile(
+    title: str,
+    abstract: str,
+    *,
+    title_key: str | None = None,
+    words: Sequence[str] | None = None,
+) -> Profile:
+    """``title`` as listed (its colon marks a name), ``abstract`` as repaired;
+    ``title_key`` and the abstract's ``words`` when the caller has them already."""
+    if title_key is None:
+        title_key = normalize_text(title)
+    if words is None:
+        words = abstract_words(abstract)
     head, colon, _ = title.partition(":")
+    content = frozenset(w for w in words if not w.isdigit())
     return Profile(
         title_key=title_key,
-        head=normalize_text(head) if colon else "",
+        head=fold_text(head) if colon else "",
         title_words=frozenset(w for w in title_key.split() if w not in _TITLE_STOP),
-        words=words,
-        stems=frozenset(_stem(w) for w in words),
-        pairs=frozenset(shingles(abstract)),
-        numbers=frozenset(w for w in fold_text(abstract).split() if _has_digit(w)),
+        words=content,
+        pairs=frozenset(word_pairs(words)),
+        numbers=frozenset(_DIGITS.findall(" ".join(words))),
     )
+
+
+_DIGITS = re.compile(r"\S*\d\S*")
 
 
 @dataclass(frozen=True)
@@ -159,7 +172,10 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
             _sorted(n for n in _numbers(only_here) if n in here.numbers - there.numbers),
             _sorted(n for n in _numbers(only_there) if n in there.numbers - here.numbers),
         ),
-        anchors=(_anchors(only_here, here, there, rarity), _anchors(only_there, there, here, rarity)),
+        anchors=(
+            _anchors(only_here, here, there, rarity),
+            _anchors(only_there, there, here, rarity),
+        ),
         differing=(
             _rarest(here.words - there.words, rarity),
             _rarest(there.words - here.words, rarity),
@@ -234,15 +250,19 @@ _TITLE_STOP = frozenset(
 )
 
 
-def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("es") and not word.endswith("ses"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+def _holds(p: Profile, word: str) -> bool:
+    """The abstract holds ``word``, or its plural or singular ("transformer(s)")."""
+    words = p.words
+    if word in words or word + "s" in words or word + "es" in words:
+        return True
+    if len(word) > 3 and word.endswith("s") and word[:-1] in words:
+        return True
+    return len(word) > 4 and word.endswith("es") and word[:-2] in words
 
 
-def _anchors(only: frozenset[str], mine: Profile, theirs: Profile, rarity: Rarity) -> tuple[str, ...]:
+def _anchors(
+    only: frozenset[str], mine: Profile, theirs: Profile, rarity: Rarity
+) -> tuple[str, ...]:
     """The title-only words this abstract holds and the other does not — when they
     are at least half of the title-only words this abstract holds.
 
@@ -252,12 +272,8 @@ def _anchors(only: frozenset[str], mine: Profile, theirs: Profile, rarity: Rarit
     not make the old title "about something else".  Words most papers hold
     ("model") are left out.
     """
-    held = [
-        w
-        for w in only
-        if not w.isdigit() and _stem(w) in mine.stems and not rarity.is_common(w)
-    ]
-    anchors = [w for w in held if _stem(w) not in theirs.stems]
+    held = [w for w in only if not w.isdigit() and _holds(mine, w) and not rarity.is_common(w)]
+    anchors = [w for w in held if not _holds(theirs, w)]
     return _sorted(anchors) if anchors and 2 * len(anchors) >= len(held) else ()
 
 

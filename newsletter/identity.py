@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -214,8 +215,8 @@ class Signature:
         return float(np.count_nonzero(mine == theirs)) / NUM_HASHES
 
 
-def _words(abstract: str) -> list[str]:
-    """Content words of the folded abstract.
+def abstract_words(abstract: str) -> list[str]:
+    """Words of the folded abstract, stop words left out (numbers kept), in order.
 
     Sources repair abstracts when they read them; the remaining artefacts
     touch a word pair or two, which the similarity thresholds absorb, so the
@@ -236,7 +237,11 @@ def _bands(values: bytes) -> tuple[int, ...]:
 
 def shingles(abstract: str) -> set[str]:
     """Word pairs of the folded abstract, stop words left out."""
-    words = _words(abstract)
+    return word_pairs(abstract_words(abstract))
+
+
+def word_pairs(words: Sequence[str]) -> set[str]:
+    """The pairs of neighbouring words of :func:`abstract_words`."""
     return {f"{a} {b}" for a, b in itertools.pairwise(words)}
 
 
@@ -246,12 +251,16 @@ def _word_hash(word: str) -> int:
 
 
 def signature(abstract: str) -> Signature | None:
-    """The abstract's MinHash over its word pairs, or None when too short to compare.
+    """The abstract's MinHash over its word pairs, or None when too short to compare."""
+    return signature_of_words(abstract_words(abstract))
+
+
+def signature_of_words(words: Sequence[str]) -> Signature | None:
+    """:func:`signature` from the abstract's :func:`abstract_words`.
 
     A pair's hash mixes its two (cached, random) word hashes, so the work per
     abstract is a few vectorised passes instead of one hash call per pair.
     """
-    words = _words(abstract)
     if len(words) < 2:
         return None
     word_hashes = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
@@ -292,9 +301,16 @@ def content_words(text: str) -> list[str]:
 
 
 def terms(title_key: str, abstract: str) -> frozenset[str]:
-    """A paper's distinct content words (normalized title and abstract): what
-    document frequencies count and rare pairs are chosen from."""
-    return frozenset(w for w in (*content_words(title_key), *content_words(abstract)) if len(w) > 1)
+    """A paper's distinct content words (normalized title and abstract, bare
+    numbers left out): what document frequencies count and rare pairs are chosen from."""
+    return terms_of_words(title_key, abstract_words(abstract))
+
+
+def terms_of_words(title_key: str, words: Sequence[str]) -> frozenset[str]:
+    """:func:`terms` from the abstract's :func:`abstract_words`."""
+    found = {w for w in words if len(w) > 1 and not w.isdigit()}
+    found.update(w for w in title_key.split() if len(w) > 1 and w not in _STOP and not w.isdigit())
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=400_000)
@@ -316,13 +332,17 @@ class Rarity:
 
     documents: int = 0
     counts: Mapping[int, int] = field(default_factory=dict)
+    _weights: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def frequency(self, term: str) -> int:
         return self.counts.get(term_hash(term), 0)
 
     def weight(self, term: str) -> float:
         """Inverse document frequency, smoothed: 0 < weight ≤ log(1 + documents)."""
-        return math.log1p(self.documents / (1 + self.frequency(term)))
+        found = self._weights.get(term)
+        if found is None:
+            found = self._weights[term] = math.log1p(self.documents / (1 + self.frequency(term)))
+        return found
 
     def is_common(self, term: str) -> bool:
         """Held by more than half the papers (and by more than five): a word like
@@ -331,14 +351,19 @@ class Rarity:
 
 
 def rarest(term_hashes: Iterable[int], counts: Mapping[int, int], k: int) -> list[int]:
-    """The ``k`` rarest terms, ties broken by hash (the same order in every run)."""
-    return sorted(set(term_hashes), key=lambda h: (counts.get(h, 0), h))[:k]
+    """The ``k`` rarest terms, rarest first, ties broken by hash (the same order in every run)."""
+    return [h for _, h in heapq.nsmallest(k, ((counts.get(h, 0), h) for h in set(term_hashes)))]
 
 
 def rare_pairs(term_hashes: Iterable[int], counts: Mapping[int, int], k: int) -> tuple[int, ...]:
     """Keys of every pair of the ``k`` rarest terms: the rare-term index's rows or probes."""
-    chosen = sorted(rarest(term_hashes, counts, k))
-    return tuple(sorted({_pair_key(a, b) for a, b in itertools.combinations(chosen, 2)}))
+    return pairs_of_rarest(rarest(term_hashes, counts, k))
+
+
+def pairs_of_rarest(chosen: Sequence[int]) -> tuple[int, ...]:
+    """Keys of every pair of ``chosen`` terms (a prefix of :func:`rarest`)."""
+    ordered = sorted(chosen)
+    return tuple(sorted({_pair_key(a, b) for a, b in itertools.combinations(ordered, 2)}))
 
 
 def _pair_key(a: int, b: int) -> int:

@@ -30,19 +30,21 @@ from typing import Protocol
 from newsletter.evidence import Evidence, Judgement, Profile, Thresholds, judge, profile, weigh
 from newsletter.identity import (
     DOCUMENTS_TERM,
-    Decision,
-    names_of,
     RARE_INDEXED,
     RARE_PROBED,
+    Decision,
     Rarity,
     Signature,
+    abstract_words,
     arxiv_search_url,
+    names_of,
     normalize_text,
+    pairs_of_rarest,
     paper_key,
-    rare_pairs,
-    signature,
+    rarest,
+    signature_of_words,
     term_hash,
-    terms,
+    terms_of_words,
     title_key,
 )
 from newsletter.model import Paper, RawEntry
@@ -94,6 +96,8 @@ class SeenIndex(Protocol):
     ) -> list[SeenPaper]: ...
 
 
+DEFAULTS = Thresholds()
+
 # A seen paper found only through the abstract index is a candidate when it
 # shares this many bands with the entry.  One shared band happens by chance
 # between unrelated abstracts (about 1 pair in 70,000), so with millions of
@@ -109,8 +113,19 @@ class _Known:
     """A paper that can be repeated: seen before, or accepted earlier in the run."""
 
     paper: SeenPaper
-    profile: Profile
     names: frozenset[str]
+    _profile: Profile | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """Computed on first comparison: most papers are never compared."""
+        if self._profile is None:
+            self._profile = profile(
+                self.paper.title or self.paper.title_key,
+                self.paper.abstract,
+                title_key=self.paper.title_key,
+            )
+        return self._profile
 
 
 @dataclass
@@ -157,8 +172,8 @@ class _Probe:
 
     entry: RawEntry
     title_key: str
+    words: list[str]
     signature: Signature | None
-    profile: Profile
     terms: tuple[int, ...]
     names: frozenset[str]
     bands: tuple[int, ...] = ()
@@ -166,17 +181,28 @@ class _Probe:
     index_pairs: tuple[int, ...] = ()
     decisions: tuple[Decision, ...] = ()
     decided_names: tuple[str, ...] = ()
+    _profile: Profile | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """Computed on first comparison: most new papers meet no candidate."""
+        if self._profile is None:
+            self._profile = profile(
+                self.entry.title, self.entry.abstract, title_key=self.title_key, words=self.words
+            )
+        return self._profile
 
 
 def _probe(entry: RawEntry) -> _Probe:
     tkey = title_key(entry.title)
-    sig = signature(entry.abstract)
+    words = abstract_words(entry.abstract)
+    sig = signature_of_words(words)
     return _Probe(
         entry=entry,
         title_key=tkey,
+        words=words,
         signature=sig,
-        profile=profile(entry.title, entry.abstract),
-        terms=tuple(sorted({term_hash(t) for t in terms(tkey, entry.abstract)})),
+        terms=tuple(sorted({term_hash(t) for t in terms_of_words(tkey, words)})),
         names=names_of(paper_key(tkey, entry.arxiv_id), entry.arxiv_id, tkey),
         bands=sig.bands() if sig else (),
     )
@@ -203,14 +229,15 @@ def make_paper(entry: RawEntry, key: str) -> Paper:
 
 
 def split(
-    entries: Sequence[RawEntry], seen: SeenIndex | None, thresholds: Thresholds = Thresholds()
+    entries: Sequence[RawEntry], seen: SeenIndex | None, thresholds: Thresholds = DEFAULTS
 ) -> list[Verdict]:
     """One verdict per entry, in input order; new ∪ repeated = entries."""
     probes = [_probe(entry) for entry in entries]
     rarity = _rarity(seen, probes)
     for p in probes:
-        p.probe_pairs = rare_pairs(p.terms, rarity.counts, RARE_PROBED)
-        p.index_pairs = rare_pairs(p.terms, rarity.counts, RARE_INDEXED)
+        ranked = rarest(p.terms, rarity.counts, RARE_PROBED)
+        p.probe_pairs = pairs_of_rarest(ranked)
+        p.index_pairs = pairs_of_rarest(ranked[:RARE_INDEXED])
     _attach_decisions(seen, probes)
     stored = _Index()
     if seen is not None and probes:
@@ -233,11 +260,7 @@ def split(
             sorted(decided),
         ):
             stored.add(
-                _Known(
-                    paper,
-                    profile(paper.title or paper.title_key, paper.abstract),
-                    names_of(paper.key, paper.arxiv_id, paper.title_key),
-                ),
+                _Known(paper, names_of(paper.key, paper.arxiv_id, paper.title_key)),
                 pairs_of.get(paper.id, ()),
             )
     taken = {k.paper.key for ks in stored.by_title.values() for k in ks}
@@ -257,10 +280,7 @@ def split(
                 abstract=p.entry.abstract,
                 title=p.entry.title,
             )
-            batch.add(
-                _Known(known, p.profile, p.names | {key}),
-                p.index_pairs,
-            )
+            batch.add(_Known(known, p.names | {key}, p._profile), p.index_pairs)
             verdict = Verdict(
                 entry=p.entry,
                 paper=make_paper(p.entry, key),
@@ -343,7 +363,9 @@ def _compare(
 ) -> _Comparison:
     decision = _decision_for(p, other)
     arxiv_id, other_arxiv = p.entry.arxiv_id, other.paper.arxiv_id
-    evidence = None if arxiv_id and arxiv_id == other_arxiv else weigh(p.profile, other.profile, rarity)
+    evidence = (
+        None if arxiv_id and arxiv_id == other_arxiv else weigh(p.profile, other.profile, rarity)
+    )
     if decision is not None:
         same = decision.verdict == "same"
         reason = f"operator decision #{decision.id}: {'same paper' if same else 'distinct papers'}"

@@ -493,7 +493,9 @@ def build(seeds_dir: Path, seed: int = 12) -> Corpus:
     papers = seed_papers(seeds_dir)
     cut = len(papers) * 2 // 3
     listed, lenders = papers[:cut], papers[cut:]
-    originals = [Listing(p.title, p.abstract, f"seed:{i}", "original") for i, p in enumerate(listed)]
+    originals = [
+        Listing(p.title, p.abstract, f"seed:{i}", "original") for i, p in enumerate(listed)
+    ]
     positives: list[Listing] = []
     for o in originals:
         for strength in ("light", "medium", "heavy", "consistent"):

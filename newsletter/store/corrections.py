@@ -153,11 +153,20 @@ class Corrections:
             self.conn.execute(paper_sightings.insert(), list(chunk))
 
     def sightings(
-        self, *, names: Iterable[str] = (), same_as: Iterable[str] = ()
+        self,
+        *,
+        names: Iterable[str] = (),
+        same_as: Iterable[str] = (),
+        title_hashes: Iterable[int] = (),
     ) -> list[Sighting]:
-        """Sightings of entries named ``names`` or taken for papers ``same_as``."""
+        """Sightings of entries named ``names`` (or with these title hashes), or
+        taken for papers ``same_as``; oldest first."""
         found: dict[int, Sighting] = {}
-        for column, values in ((paper_sightings.c.name, names), (paper_sightings.c.same_as, same_as)):
+        for column, values in (
+            (paper_sightings.c.name, names),
+            (paper_sightings.c.same_as, same_as),
+            (paper_sightings.c.title_hash, title_hashes),
+        ):
             for chunk in _chunks(sorted(set(values))):
                 query = (
                     sa.select(paper_sightings, editions.c.date.label("edition_date"))
@@ -193,7 +202,7 @@ class Corrections:
             (papers.c.title_hash, title_hashes),
             (papers.c.arxiv_id, arxiv_ids),
         ):
-            for chunk in _chunks(sorted(set(values))):  # type: ignore[type-var]
+            for chunk in _chunks(sorted(set(values))):
                 for row in self.conn.execute(_paper_query().where(column.in_(chunk))):
                     found[row.id] = _stored(row)
         return [found[i] for i in sorted(found)]

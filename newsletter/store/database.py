@@ -319,7 +319,7 @@ class Store:
             return IdentityIndex(conn).rare_pair_hits(pairs)
 
     def term_counts(self, hashes: Iterable[int]) -> dict[int, int]:
-        """How many seen papers hold each term (and, under DOCUMENTS_TERM, how many were counted)."""
+        """How many seen papers hold each term (under DOCUMENTS_TERM: how many were counted)."""
         with self.engine.connect() as conn:
             return IdentityIndex(conn).term_counts(hashes)
 
