@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +34,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from newsletter.identity import (  # noqa: E402
+    RARE_INDEXED,
     SIGNATURE_VERSION,
     TERMS_VERSION,
+    abstract_words,
     paper_key,
+    rare_pairs,
+    signature_of_words,
+    term_hash,
+    terms_of_words,
     title_key,
 )
 from newsletter.model import RawEntry  # noqa: E402
-from newsletter.novelty import split  # noqa: E402
+from newsletter.novelty import make_paper, split  # noqa: E402
 from newsletter.store.database import NewPaper, Store  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
@@ -94,14 +101,7 @@ def build_store(size: int) -> Path:
     chunk = 20_000
     started = time.perf_counter()
     for start in range(0, size, chunk):
-        # Through novelty, as a run would: each paper's rare pairs are chosen by the
-        # term frequencies of the papers seen before it.
-        verdicts = split(_papers(start, min(chunk, size - start), seed=1), store)
-        rows = [
-            NewPaper(v.paper, v.title_key, v.signature, v.terms, v.rare_pairs)
-            for v in verdicts
-            if v.new
-        ]
+        rows = _seen_rows(store, _papers(start, min(chunk, size - start), seed=1))
         store.bulk_seed(rows)
         print(
             f"  building {size:,}-paper store: {start + len(rows):,} "
@@ -113,6 +113,31 @@ def build_store(size: int) -> Path:
         Path(str(tmp) + suffix).unlink(missing_ok=True)
     tmp.rename(path)
     return path
+
+
+def _seen_rows(store: Store, entries: list[RawEntry]) -> list[NewPaper]:
+    """The rows a run would record for ``entries`` (all new): signature, terms, and
+    the rare pairs chosen by the term frequencies of the store plus this chunk —
+    what ``novelty.split`` computes, without matching papers known to be new."""
+    probes = []
+    for e in entries:
+        tkey = title_key(e.title)
+        words = abstract_words(e.abstract)
+        hashes = sorted({term_hash(t) for t in terms_of_words(tkey, words)})
+        probes.append((e, tkey, signature_of_words(words), hashes))
+    chunk_counts = Counter(h for *_, hashes in probes for h in hashes)
+    stored = store.term_counts(list(chunk_counts))
+    counts = {h: stored.get(h, 0) + n for h, n in chunk_counts.items()}
+    return [
+        NewPaper(
+            make_paper(e, paper_key(tkey, None)),
+            tkey,
+            sig,
+            tuple(hashes),
+            rare_pairs(hashes, counts, RARE_INDEXED),
+        )
+        for e, tkey, sig, hashes in probes
+    ]
 
 
 def digest_entries() -> list[RawEntry]:
