@@ -38,7 +38,7 @@ from markupsafe import Markup
 from mjml import mjml2html
 
 from newsletter.config import Settings
-from newsletter.errors import NewsletterError
+from newsletter.errors import TemplateError
 from newsletter.model import Edition
 from newsletter.render import templates
 from newsletter.render.context import ContextBuilder, EditionContext, Meta, Plan
@@ -133,10 +133,12 @@ def compile_mjml(source: str) -> str:
     try:
         html = mjml2html(source, disable_comments=True, fonts={})  # no web-font <link>
     except ValueError as exc:
-        raise NewsletterError(
+        raise TemplateError(
+            templates.EMAIL_MJML,
+            None,
             f"the email template produced invalid MJML: {exc}",
             hint=f"check your overrides of {templates.EMAIL_MJML} and its partials",
-        ) from None
+        ) from exc
     if inline_css:
         inliner = css_inline.CSSInliner(
             inline_style_tags=False,
@@ -158,13 +160,12 @@ def fit(
     builder: ContextBuilder, env: jinja2.Environment, budget: int, teaser_chars: int
 ) -> tuple[str, EditionContext]:
     """The HTML of the most generous plan that fits in ``budget`` bytes, and its context."""
-    template = env.get_template(templates.EMAIL_MJML)
     overhead: int | None = None
     compiled: tuple[Plan, str, EditionContext] | None = None
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
         context = builder.build(plan)
-        source = template.render(edition=context)
+        source = templates.render(env, templates.EMAIL_MJML, edition=context)
         size = len(source.encode("utf-8"))
         if overhead is not None and size + overhead > budget:
             continue  # predicted too big: do not spend a compile on it
@@ -176,7 +177,8 @@ def fit(
             return html, context
     if compiled is None or compiled[0] != plan:  # the most compact plan was only predicted
         context = builder.build(plan)
-        compiled = (plan, compile_mjml(template.render(edition=context)), context)
+        source = templates.render(env, templates.EMAIL_MJML, edition=context)
+        compiled = (plan, compile_mjml(source), context)
     _, html, context = compiled
     log.warning(
         "email is %d bytes even as a title list, over its budget of %d", _cost(html), budget
@@ -202,5 +204,5 @@ def render_email(
     )
     budget = int(settings["email.budget_kb"]) * 1000
     html, context = fit(builder, env, budget, int(settings["email.teaser_chars"]))
-    text = env.get_template(templates.EMAIL_TEXT).render(edition=context)
+    text = templates.render(env, templates.EMAIL_TEXT, edition=context)
     return RenderedEmail(subject=context.subject, html=html, text=text)
