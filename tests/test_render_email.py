@@ -77,16 +77,22 @@ def test_header_toc_and_footer() -> None:
     assert email.subject == "Test Papers: 5 new papers, Friday 20 November 2026"
 
 
-def test_placeholders_are_spliced_per_recipient() -> None:
+def test_placeholders_stand_for_the_recipient_links_until_delivery() -> None:
+    """Without links both parts carry the tokens; with links, the escaped URLs instead."""
     email = render_email(small_edition(), settings())
     assert UNSUBSCRIBE_TOKEN in email.html and UNSUBSCRIBE_TOKEN in email.text
     assert PREFERENCES_TOKEN in email.html and PREFERENCES_TOKEN in email.text
     links = RecipientLinks("https://x.example/u?a=1&b=2", "https://x.example/p?a=1&b=2")
-    mine = email.for_recipient(links)
+    mine = render_email(small_edition(), settings(), links=links)
     assert "%%" not in mine.html and "%%" not in mine.text
     assert 'href="https://x.example/u?a=1&amp;b=2"' in mine.html
     assert "https://x.example/u?a=1&b=2" in mine.text
-    assert mine == render_email(small_edition(), settings(), links=links)
+    # the tokens are the only difference: the layout does not depend on the links
+    assert email.html.replace(UNSUBSCRIBE_TOKEN, "U").replace(PREFERENCES_TOKEN, "P") == (
+        mine.html.replace("https://x.example/u?a=1&amp;b=2", "U").replace(
+            "https://x.example/p?a=1&amp;b=2", "P"
+        )
+    )
 
 
 def test_topics_filter_keeps_only_those_sections() -> None:

@@ -24,7 +24,6 @@ more than the MJML compile itself); it runs only for templates that use it.
 
 from __future__ import annotations
 
-import html as html_lib
 import logging
 import re
 from collections.abc import Iterator
@@ -64,21 +63,6 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
-
-    def for_recipient(self, links: RecipientLinks) -> RenderedEmail:
-        """This email with the placeholder tokens replaced by one recipient's links.
-
-        URLs are HTML-escaped for the HTML part and left as they are in the text.
-        """
-        pairs = (
-            (UNSUBSCRIBE_TOKEN, links.unsubscribe_url),
-            (PREFERENCES_TOKEN, links.preferences_url),
-        )
-        body, text = self.html, self.text
-        for token, url in pairs:
-            body = body.replace(token, html_lib.escape(url, quote=True))
-            text = text.replace(token, url)
-        return RenderedEmail(subject=self.subject, html=body, text=text)
 
 
 def plans(teaser_chars: int) -> Iterator[Plan]:
@@ -196,7 +180,10 @@ def render_email(
     """Render the email of ``edition`` (only the sections in ``topics``, if given).
 
     Without ``links`` the unsubscribe and preferences URLs are placeholder
-    tokens to splice per recipient with :meth:`RenderedEmail.for_recipient`.
+    tokens (:mod:`newsletter.render.recipients`); delivery compiles that email
+    once into wire bytes and splices each recipient's URLs into the bytes
+    (:func:`newsletter.delivery.message.compile_digest`).  With ``links`` the
+    URLs are written in directly: the archived and previewed copies.
     """
     env = templates.environment(settings.templates_dir)
     builder = ContextBuilder(
