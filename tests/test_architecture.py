@@ -132,3 +132,52 @@ def test_a_caller_tells_template_disk_and_config_errors_apart(tmp_path: Path) ->
     assert "c.toml: newsletter.nam" in bad.value.problems[0]
     for caught in (template.value, disk.value, bad.value):
         assert caught.hint and str(caught).endswith(f"(hint: {caught.hint})")
+
+
+# ---------------------------------------------------------------- layout
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+PACKAGE = ROOT / "newsletter"
+
+
+def _named_paths(text: str) -> set[str]:
+    """Every `backticked` token that is a path: a folder (``x/``) or a module (``x.py``)."""
+    return {
+        token
+        for token in re.findall(r"`([^`\s]+)`", text)
+        if token.endswith(("/", ".py")) or token.startswith(("newsletter/", "tests/"))
+    }
+
+
+def test_architecture_names_only_paths_that_exist() -> None:
+    named = _named_paths(ARCHITECTURE.read_text(encoding="utf-8"))
+    assert len(named) > 20
+    for token in sorted(named):
+        base = ROOT if token.startswith(("newsletter/", "tests/", "templates/")) else PACKAGE
+        assert (base / token).exists(), f"docs/architecture.md names {token}, which does not exist"
+
+
+def test_architecture_table_has_every_package_and_module() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    first_cells = {t for row in rows for t in _named_paths(row.split(" | ")[0])}
+    packages = {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    modules = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
+    assert packages | modules <= first_cells, "add to the table: " + ", ".join(
+        sorted(packages | modules - first_cells)
+    )
+
+
+# The store engineer writes store/__init__.py's docstring (issue 9, item 1).
+_DOCSTRING_PENDING = {"store"}
+
+
+def test_every_subpackage_says_what_it_owns_and_may_import() -> None:
+    for folder in sorted(p for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()):
+        if folder.name in _DOCSTRING_PENDING:
+            continue
+        doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text("utf-8"))) or ""
+        assert re.search(r"^Owns\b", doc, re.M), f"{folder.name}/__init__.py: say what it owns"
+        assert re.search(r"^May import\b", doc, re.M), (
+            f"{folder.name}/__init__.py: say what it may import"
+        )
