@@ -66,6 +66,8 @@ class ParsedFeed:
 class FeedError(InputError):
     """The document is not a usable feed."""
 
+    default_hint = "check the source's url: it should serve RSS or Atom"
+
 
 # A numeric character reference; those naming no character are replaced (below).
 _CHARREF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")

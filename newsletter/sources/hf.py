@@ -53,6 +53,8 @@ def _integer(literal: str) -> int | _Unreadable:
 class HfError(InputError):
     """The document is not the daily-papers JSON."""
 
+    default_hint = "check the source's url: it should serve the daily-papers JSON"
+
 
 def parse_hf(content: bytes, *, name: str) -> ParsedFeed:
     """Parse the daily-papers JSON into a digest named after the source."""
