@@ -30,9 +30,13 @@ _GZIP = frozenset({"gzip", "x-gzip"})
 class CodingError(InputError):
     """The body's content coding is refused or its compressed stream is broken."""
 
+    default_hint = "the server sent a body this newsletter does not decode; tell its operator"
+
 
 class TooLarge(InputError):
     """The (decompressed) body passed the size limit; ``produced`` bytes were decoded."""
+
+    default_hint = "raise fetch.max_mb if this feed is really that big"
 
     def __init__(self, produced: int, limit: int) -> None:
         self.produced = produced

@@ -52,7 +52,12 @@ Clock = Callable[[], float]
 
 
 class Unreachable(InputError):
-    """The host may not or cannot be connected to; the message says which and why."""
+    """The host may not or cannot be connected to; the message says which and why.
+
+    :func:`~newsletter.sources.fetch.fetch` turns it into a FetchError naming the URL.
+    """
+
+    default_hint = "check the source's url; set allow_private = true if a private host is meant"
 
 
 @dataclass
