@@ -47,11 +47,14 @@ import identity_kit as corpus_mod  # noqa: E402
 import legacy_identity  # noqa: E402
 from identity_kit import NEGATIVE, POSITIVE, SERIES, Corpus, Listing  # noqa: E402
 
+from newsletter.listings import new_papers  # noqa: E402
 from newsletter.novelty import split  # noqa: E402
 from newsletter.store.database import NewPaper, Store  # noqa: E402
+from newsletter.topics import Taxonomy, Topic  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 GOAL_V2_RECALL = 0.99
+TAXONOMY = Taxonomy((Topic("other", "Other"),))
 KINDS = ("original", *POSITIVE, *NEGATIVE)
 
 
@@ -105,7 +108,7 @@ def new_rule_one_run(listings: Sequence[Listing]) -> list[str | None]:
     out: list[str | None] = []
     for listing, v in zip(listings, verdicts, strict=True):
         if v.new:
-            label_of[v.paper.key] = listing.label
+            label_of[v.key] = listing.label
             out.append(None)
         else:
             out.append(label_of[v.same_as or ""])
@@ -120,10 +123,11 @@ def new_rule_across_runs(
         assert store is not None
         try:
             verdicts = split(corpus_mod.as_digest(first, "run1.txt"), store)
-            label_of = {v.paper.key: x.label for x, v in zip(first, verdicts, strict=True) if v.new}
+            label_of = {v.key: x.label for x, v in zip(first, verdicts, strict=True) if v.new}
+            papers = {p.key: p for p in new_papers(verdicts, TAXONOMY)}
             store.bulk_seed(
                 [
-                    NewPaper(v.paper, v.title_key, v.signature, v.terms, v.rare_pairs)
+                    NewPaper(papers[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
                     for v in verdicts
                     if v.new
                 ]
@@ -136,7 +140,7 @@ def new_rule_across_runs(
                     group, split(corpus_mod.as_digest(group), store), strict=True
                 ):
                     if v.new:
-                        batch_labels[v.paper.key] = listing.label
+                        batch_labels[v.key] = listing.label
                         out.append(None)
                     else:
                         out.append(label_of.get(v.same_as or "") or batch_labels[v.same_as or ""])

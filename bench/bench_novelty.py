@@ -45,8 +45,8 @@ from newsletter.identity import (  # noqa: E402
     terms_of_words,
     title_key,
 )
-from newsletter.model import RawEntry  # noqa: E402
-from newsletter.novelty import make_paper, split  # noqa: E402
+from newsletter.model import Paper, RawEntry  # noqa: E402
+from newsletter.novelty import split  # noqa: E402
 from newsletter.store.database import NewPaper, Store  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
@@ -130,7 +130,14 @@ def _seen_rows(store: Store, entries: list[RawEntry]) -> list[NewPaper]:
     counts = {h: stored.get(h, 0) + n for h, n in chunk_counts.items()}
     return [
         NewPaper(
-            make_paper(e, paper_key(tkey, None)),
+            Paper(
+                key=paper_key(tkey, None),
+                title=e.title,
+                abstract=e.abstract,
+                url="https://example.org/",
+                source=e.source,
+                topics=("other",),
+            ),
             tkey,
             sig,
             tuple(hashes),

@@ -36,7 +36,6 @@ from newsletter.identity import (
     Rarity,
     Signature,
     abstract_words,
-    arxiv_search_url,
     names_of,
     normalize_text,
     pairs_of_rarest,
@@ -47,7 +46,7 @@ from newsletter.identity import (
     terms_of_words,
     title_key,
 )
-from newsletter.model import Paper, RawEntry
+from newsletter.model import RawEntry
 from newsletter.store.database import SeenPaper, title_hash
 
 __all__ = ["Decision", "SeenIndex", "Thresholds", "Verdict", "names_of", "split"]
@@ -57,13 +56,15 @@ __all__ = ["Decision", "SeenIndex", "Thresholds", "Verdict", "names_of", "split"
 class Verdict:
     """What novelty decided for one entry, and why (for summaries and ``explain``).
 
-    ``compared_with`` is the paper ``evidence`` is about: the one it repeats,
-    or for a new paper the closest seen one that was ruled out (None when no
-    candidate came up at all).
+    ``key`` is the paper's identity key: a new one, or the key of the paper the
+    entry repeats.  The :class:`~newsletter.model.Paper` itself is made once,
+    from all of its listings, by :mod:`newsletter.listings`.  ``compared_with``
+    is the paper ``evidence`` is about: the one it repeats, or for a new paper
+    the closest seen one that was ruled out (None when no candidate came up).
     """
 
     entry: RawEntry
-    paper: Paper
+    key: str
     new: bool
     reason: str
     same_as: str | None
@@ -208,26 +209,6 @@ def _probe(entry: RawEntry) -> _Probe:
     )
 
 
-def make_paper(entry: RawEntry, key: str) -> Paper:
-    url = entry.url or (
-        f"https://arxiv.org/abs/{entry.arxiv_id}"
-        if entry.arxiv_id
-        else arxiv_search_url(entry.title)
-    )
-    return Paper(
-        key=key,
-        title=entry.title,
-        abstract=entry.abstract,
-        url=url,
-        source=entry.source,
-        digest_date=entry.digest_date,
-        arxiv_id=entry.arxiv_id,
-        authors=entry.authors,
-        categories=entry.categories,
-        upvotes=entry.upvotes,
-    )
-
-
 def split(
     entries: Sequence[RawEntry], seen: SeenIndex | None, thresholds: Thresholds = DEFAULTS
 ) -> list[Verdict]:
@@ -283,7 +264,7 @@ def split(
             batch.add(_Known(known, p.names | {key}, p._profile), p.index_pairs)
             verdict = Verdict(
                 entry=p.entry,
-                paper=make_paper(p.entry, key),
+                key=key,
                 new=True,
                 reason=verdict.reason,
                 same_as=None,
@@ -334,7 +315,7 @@ def _match(
         best = max(matches, key=lambda c: c.rank)
         return Verdict(
             entry=p.entry,
-            paper=make_paper(p.entry, best.other.paper.key),
+            key=best.other.paper.key,
             new=False,
             reason=f"{best.reason}, {best.where}",
             same_as=best.other.paper.key,
@@ -392,7 +373,7 @@ def _new(p: _Probe, reason: str, nearest: _Comparison | None) -> Verdict:
     """A provisional verdict for a new paper (``split`` gives it its key)."""
     return Verdict(
         entry=p.entry,
-        paper=make_paper(p.entry, ""),
+        key="",
         new=True,
         reason=reason,
         same_as=None,

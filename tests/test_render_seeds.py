@@ -9,8 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_render_email import visible
-from test_render_fixtures import SEEDS, edition_of, seed_edition, settings
+from render_kit import SEEDS, edition_of, seed_edition, settings, visible
 
 from newsletter.render import render_email
 from newsletter.render.untrusted import clean_text
@@ -35,9 +34,7 @@ def test_seed_email_fits_and_shows_every_title(path: Path) -> None:
 @pytest.mark.parametrize("path", SEED_FILES[-2:], ids=lambda p: p.name[:3])
 def test_seed_email_in_one_section_still_shows_every_title(path: Path) -> None:
     """The worst case for the budget: a single section (e.g. before topics are configured)."""
-    edition = edition_of(
-        replace(p, topic="other", topics=("other",)) for p in seed_edition(path).papers
-    )
+    edition = edition_of(replace(p, topics=("other",)) for p in seed_edition(path).papers)
     email = render_email(edition, settings())
     assert len(email.html.encode("utf-8")) < 100_000
     page = visible(email.html)

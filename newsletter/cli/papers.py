@@ -143,10 +143,10 @@ def explain_lines(report: ExplainReport) -> list[str]:
     for x in report.entries:
         v = x.verdict
         lines.append(f"{v.entry.title}  ({v.entry.source})")
-        lines.append(f"  key: {v.paper.key}")
+        lines.append(f"  key: {v.key}")
         lines.append(
             f"  novelty: {'NEW' if v.new else 'SEEN'}: {v.reason}"
-            + (f" (as {v.same_as})" if v.same_as and v.same_as != v.paper.key else "")
+            + (f" (as {v.same_as})" if v.same_as and v.same_as != v.key else "")
         )
         if v.compared_with:
             role = "same paper as" if not v.new else "closest candidate"
