@@ -31,10 +31,10 @@ def publish_run(edition: Edition, history: Sequence[Edition], settings: Settings
     the failed attempt left is either the old file or the new one).
     """
     try:
-        return publish_site(edition, history, settings, settings.site_dir)
+        return publish_site(edition, history, settings, settings.output.site_dir)
     except OSError as exc:
         raise NewsletterError(
-            f"cannot write the site into {settings.site_dir}: {exc.strerror or exc}",
+            f"cannot write the site into {settings.output.site_dir}: {exc.strerror or exc}",
             hint=f"the edition for {edition.date.isoformat()} is recorded; free some space "
             "or fix the folder, then run again to publish its files",
         ) from exc

@@ -16,11 +16,14 @@ Modules, one idea each:
 ``recipients``     per-recipient links and the placeholder tokens for them
 ``feeds``          RSS 2.0 / Atom with feedgen
 ``site``           edition pages, the index, preview and publish
-``urls``           the site layout and its URLs
 ``teaser``         cutting abstracts at a sentence or word
 ``untrusted``      making titles, abstracts and URLs inert
 ``files``          atomic writes
 =================  ==========================================================
+
+The site layout and its URLs (:class:`newsletter.urls.Site`) live one level up,
+in :mod:`newsletter.urls`, so that :mod:`newsletter.config` can hand out a
+``Site`` without importing the renderer.
 """
 
 from newsletter.render.context import EditionContext
