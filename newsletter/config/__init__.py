@@ -3,8 +3,9 @@
 Owns: the settings table, its validation, and the typed sections every other
 package reads (``settings.smtp.port``, ``settings.site.base``, ...).  No other
 package looks a setting up by its dotted key (a test enforces it).
-May import: :mod:`newsletter.errors`, :mod:`newsletter.resources`,
-:mod:`newsletter.topics` (the taxonomy), :mod:`newsletter.urls` (the ``Site``).
+May import: ``errors``, ``resources``, ``topics`` (the taxonomy is part of the
+config) and ``urls`` (``settings.site.base`` is a ``Site``); no subpackage.
+See ``docs/architecture.md``.
 
 Modules, one idea each:
 
@@ -28,6 +29,11 @@ row's ``rules``; a :class:`~newsletter.config.rules.CrossRule` in a section's
 ``CHECKS``; a function in ``sources.RULES``/``sources.LIST_RULES``; or the
 structural checks of :mod:`~newsletter.config.load` (TOML, unknown section or
 key, a value's type).  Every problem is reported as ``file: dotted.key: why``.
+
+Where a config comes from, first match wins: ``--config PATH``, the
+``NEWSLETTER_CONFIG`` environment variable, ``./config.toml``, the default
+bundled with the package.  Relative paths resolve against the folder of the
+config file (for the bundled default: the current folder).
 """
 
 from newsletter.config.database import DatabaseSettings

@@ -21,6 +21,16 @@ Modules, one idea each:
 ``files``          atomic writes
 =================  ==========================================================
 
+Owns: everything a reader sees of an edition: templates and their contexts,
+the email within its byte budget (with placeholder tokens for the
+per-recipient links, which delivery splices), feeds, site pages.
+
+May import: the core values (``model``, ``errors``, ``edition``, ``faults``,
+``resources``, ``urls``) and ``config``.  Never ``store``, ``delivery``, ``web``,
+``pipeline`` or ``cli``: rendering takes values and returns values (and
+writes files atomically).  See ``docs/architecture.md`` and
+``docs/templates.md``.
+
 The site layout and its URLs (:class:`newsletter.urls.Site`) live one level up,
 in :mod:`newsletter.urls`, so that :mod:`newsletter.config` can hand out a
 ``Site`` without importing the renderer.
