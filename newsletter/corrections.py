@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import InputError, NewsletterError
 from newsletter.identity import Decision, names_of, paper_key, parse_arxiv_id, title_key
 from newsletter.model import RawEntry
 from newsletter.store.corrections import Corrections, Sighting, StoredPaper
@@ -33,8 +33,10 @@ VERDICTS = ("same", "distinct")
 CORRECTIONS_DIGEST = "operator corrections"
 
 
-class UnknownPaper(NewsletterError):
+class UnknownPaper(InputError):
     """A KEY_OR_TITLE that names no paper, or several."""
+
+    default_hint = "name a paper by its key (arxiv:… or title:…, as explain prints it) or title"
 
 
 @dataclass(frozen=True)

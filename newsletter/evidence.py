@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from newsletter.identity import (
     MIN_SHINGLES,
@@ -52,12 +53,14 @@ MATCHING_TITLE = 0.5
 SHOWN = 6
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """The operator's knobs (``[novelty]`` in config.toml)."""
+class Thresholds(Protocol):
+    """The operator's knobs (``[novelty]`` in config.toml: ``config.NoveltySettings``)."""
 
-    same_abstract: float = 0.5
-    different_abstract: float = 0.25
+    @property
+    def same_abstract(self) -> float: ...
+
+    @property
+    def different_abstract(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from newsletter.evidence import Evidence, Judgement, Profile, Thresholds, judge, profile, weigh
+from newsletter.config import NoveltySettings
+from newsletter.evidence import Evidence, Judgement, Profile, judge, profile, weigh
 from newsletter.identity import (
     DOCUMENTS_TERM,
     RARE_INDEXED,
@@ -49,7 +50,7 @@ from newsletter.identity import (
 from newsletter.model import RawEntry
 from newsletter.store.database import SeenPaper, title_hash
 
-__all__ = ["Decision", "SeenIndex", "Thresholds", "Verdict", "names_of", "split"]
+__all__ = ["DEFAULT_THRESHOLDS", "Decision", "SeenIndex", "Verdict", "names_of", "split"]
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,6 @@ class SeenIndex(Protocol):
         keys: Sequence[str] = (),
     ) -> list[SeenPaper]: ...
 
-
-DEFAULTS = Thresholds()
 
 # A seen paper found only through the abstract index is a candidate when it
 # shares this many bands with the entry.  One shared band happens by chance
@@ -209,8 +208,14 @@ def _probe(entry: RawEntry) -> _Probe:
     )
 
 
+DEFAULT_THRESHOLDS = NoveltySettings()
+"""``[novelty]`` as its defaults, for callers without a config."""
+
+
 def split(
-    entries: Sequence[RawEntry], seen: SeenIndex | None, thresholds: Thresholds = DEFAULTS
+    entries: Sequence[RawEntry],
+    seen: SeenIndex | None,
+    thresholds: NoveltySettings = DEFAULT_THRESHOLDS,
 ) -> list[Verdict]:
     """One verdict per entry, in input order; new ∪ repeated = entries."""
     probes = [_probe(entry) for entry in entries]
@@ -298,7 +303,7 @@ def _match(
     stored: _Index,
     batch: _Index,
     rarity: Rarity,
-    thresholds: Thresholds,
+    thresholds: NoveltySettings,
 ) -> Verdict:
     """The verdict for one entry: the closest candidate judged the same paper, if any.
 
@@ -340,7 +345,7 @@ def _closeness(c: _Comparison) -> tuple[int, float]:
 
 
 def _compare(
-    p: _Probe, other: _Known, where: str, rarity: Rarity, thresholds: Thresholds
+    p: _Probe, other: _Known, where: str, rarity: Rarity, thresholds: NoveltySettings
 ) -> _Comparison:
     decision = _decision_for(p, other)
     arxiv_id, other_arxiv = p.entry.arxiv_id, other.paper.arxiv_id

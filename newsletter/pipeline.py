@@ -32,7 +32,7 @@ from newsletter.model import (
     Edition,
     RunReport,
 )
-from newsletter.novelty import Thresholds, Verdict, split
+from newsletter.novelty import Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.sources.collect import Collected, collect_sources, read_text
 from newsletter.store import runs as runlog
@@ -94,11 +94,7 @@ def plan(
     if reinstated:
         digests = (Digest(corrections.CORRECTIONS_DIGEST, tuple(reinstated)), *digests)
     entries = [entry for digest in digests for entry in digest.entries]
-    thresholds = Thresholds(
-        same_abstract=settings["novelty.same_abstract"],
-        different_abstract=settings["novelty.different_abstract"],
-    )
-    verdicts = split(entries, store, thresholds)
+    verdicts = split(entries, store, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -182,7 +178,7 @@ def preview(
     When the date has an edition already, the next ``run`` (without ``--force``)
     publishes that edition again, so that is what the preview shows.
     """
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     if store is not None and not force and store.editions_on(edition_date):
         try:
             stored = store.latest_edition_on(edition_date)
@@ -205,7 +201,7 @@ def preview(
         result = plan(settings, store, collected, edition_date)
         number = (store.editions_on(edition_date) + 1) if store else 1
         edition = replace(result.edition, number=number)
-        history = store.recent_editions(settings["feeds.max_items"]) if store else []
+        history = store.recent_editions(settings.feeds.max_items) if store else []
     finally:
         if store:
             store.close()
@@ -244,7 +240,7 @@ def run(
     report in the database (``newsletter status``).
     """
     started = clock()
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     try:
         report = _run(settings, store, inputs, edition_date, force, progress, client)
@@ -285,7 +281,7 @@ def resume_delivery(
     settings: Settings, *, mailer: Mailer | None = None, clock: Callable[[], datetime] = _utcnow
 ) -> list[DeliveryReport]:
     """Send what interrupted runs left unsent, for every edition with unsent ledger rows."""
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     try:
         return [
@@ -344,7 +340,7 @@ def _run(
             aliases,
             force=force,
             ingested=collected.ingested,
-            ledger_domain=settings.sender_domain,
+            ledger_domain=settings.delivery.sender_domain,
             sightings=_sightings(result.verdicts),
         )
     except EditionExists:
@@ -430,7 +426,7 @@ def explain(
     which paper, in which edition, on what evidence), their topics; and what the
     store holds under that title: seen papers, the entries later taken for
     them, the operator's decisions."""
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     try:
         collected = collect(settings, inputs, edition_date)
         found = plan(settings, store, collected, edition_date).verdicts
@@ -469,7 +465,7 @@ def explain(
 
 def migrate(settings: Settings) -> list[int]:
     """Create or upgrade the schema; returns the versions applied."""
-    store = Store.connect(settings.database_url)
+    store = Store.connect(settings.database.url)
     try:
         return store.migrate()
     finally:

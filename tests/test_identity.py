@@ -25,8 +25,9 @@ from identity_kit import (
     template_series,
 )
 
+from newsletter.config import NoveltySettings
 from newsletter.edition import build_edition
-from newsletter.evidence import Thresholds, judge, profile, weigh
+from newsletter.evidence import judge, profile, weigh
 from newsletter.identity import DOCUMENTS_TERM, Rarity, signature
 from newsletter.listings import new_papers
 from newsletter.model import RawEntry
@@ -56,7 +57,7 @@ def record(store: Store, entries: Sequence[RawEntry], day: date) -> list[Verdict
 
 
 def judged(a: tuple[str, str], b: tuple[str, str], documents: int = 400) -> tuple[bool, str]:
-    j = judge(weigh(profile(*a), profile(*b), Rarity(documents, {})), Thresholds())
+    j = judge(weigh(profile(*a), profile(*b), Rarity(documents, {})), NoveltySettings())
     return j.same, j.reason
 
 

@@ -39,7 +39,7 @@ def register(
         """Correct paper identity: same, distinct, decisions, undo."""
 
     def _url(obj: Any) -> str:
-        return str(obj.settings.database_url)
+        return str(obj.settings.database.url)
 
     @papers_group.command("same")
     @click.argument("paper")
