@@ -74,7 +74,7 @@ def test_subscribe_confirm_choose_topics_receive_and_unsubscribe(
         assert "Check your inbox" in page.inner_text("h1")
 
         # the confirmation email, from the SMTP server
-        [mail] = smtp.handler.received_by("reader@example.org")
+        [mail] = smtp.handler.wait_for("reader@example.org")
         message = parse(mail)
         assert message["List-Unsubscribe"] is None
         text, _ = bodies(message)

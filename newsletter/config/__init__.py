@@ -120,6 +120,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("serve.host", "127.0.0.1", "Address 'newsletter serve' listens on."),
     Setting("serve.port", 8000, "Port 'newsletter serve' listens on.", int),
     Setting(
+        "serve.forwarded_allow_ips",
+        "",
+        "Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated "
+        "addresses or networks, '*' for any); empty trusts nobody: the TCP peer is the client.",
+    ),
+    Setting(
+        "serve.header_timeout_seconds",
+        10,
+        "A connection that has not sent its request headers this long after it opened "
+        "(or after its last response) is closed.",
+        int,
+    ),
+    Setting(
+        "serve.keepalive_seconds",
+        5,
+        "How long an idle keep-alive connection is kept open.",
+        int,
+    ),
+    Setting(
+        "serve.max_connections",
+        1000,
+        "Most connections and requests at once; past it new ones get 503.",
+        int,
+    ),
+    Setting(
         "subscribers.secret_env",
         "NEWSLETTER_SECRET_KEY",
         "Environment variable holding the key that signs confirmation, preferences and "
@@ -453,6 +478,9 @@ def _check_semantics(values: dict[str, Any]) -> list[str]:
         ("fetch.max_redirects", 0),
         ("schedule.misfire_grace_minutes", 1),
         ("serve.port", 0),
+        ("serve.header_timeout_seconds", 1),
+        ("serve.keepalive_seconds", 1),
+        ("serve.max_connections", 1),
     ):
         if values[key] < low:
             problems.append(f"{key}: must be at least {low}, got {values[key]}")

@@ -1,0 +1,363 @@
+"""Sign-up requests and their emails, handled off the request path.
+
+The sign-up form answers every address the same way, and must also take the
+same *time* for every address: whether the address was new (a row and a
+consent written, an email sent) or already confirmed (nothing to do) must not
+show in how long the answer takes.  So the web handler only validates the
+form and hands a :class:`SignupRequest` to the :class:`Desk`, which records
+it and sends the email in its own worker thread, one request at a time.
+
+Recording a request is one write transaction
+(:meth:`~newsletter.subscribers.subscriptions.Subscriptions.request`): the
+per-address count (``subscribers.per_address_per_day`` sign-ups in the
+consent record) and the insert are done under the store's write lock, so 60
+sign-ups for one address at once, from any number of processes, send at most
+that many confirmation emails.
+
+The same desk sends the "your links" email (a new preferences and
+unsubscribe link, for someone whose link is lost or broken) — limited per
+address per day in memory — and, for an address that has not confirmed yet,
+a new confirmation email instead.  The operator's ``newsletter subscribers
+invite`` sends the confirmation email through :class:`Mailroom` directly.
+
+A request accepted but not yet handled when the process stops is handled
+before it exits (``serve`` drains the desk on SIGTERM); one lost to a
+``kill -9`` costs the person a second try, nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from newsletter.config import Settings
+from newsletter.delivery.mailer import Mailer, MailerStopped, SendFailure
+from newsletter.delivery.mailer import from_settings as mailer_from_settings
+from newsletter.delivery.message import confirmation_message, make_message_id
+from newsletter.errors import NewsletterError
+from newsletter.render import templates
+from newsletter.render.urls import Site
+from newsletter.store.database import Store
+from newsletter.subscribers.links import SubscriberLinks
+from newsletter.subscribers.subscriptions import (
+    CONFIRMED,
+    PENDING,
+    SignupLimited,
+    Subscriber,
+    Subscriptions,
+)
+from newsletter.subscribers.tokens import Tokens
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+QUEUE_SIZE = 1000
+"""Requests waiting at most; past it the form answers 503 (the same for every address)."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ConfirmationContext:
+    """What the confirmation email templates receive as ``mail``."""
+
+    name: str
+    language: str
+    confirm_url: str
+    valid_hours: int
+    archive_url: str
+    postal_address: str
+
+
+@dataclass(frozen=True)
+class LinksContext:
+    """What the "your links" email templates receive as ``mail``."""
+
+    name: str
+    language: str
+    preferences_url: str
+    unsubscribe_url: str
+    archive_url: str
+    postal_address: str
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    """A sign-up as the form received it: a valid address, the topics, who asked."""
+
+    address: str
+    topics: frozenset[str] | None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """Someone asks for new links to their subscription (or a new confirmation)."""
+
+    address: str
+
+
+class Mailroom:
+    """Builds and sends the one-off emails: confirmation, "your links"."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        mailer_factory: Callable[[], Mailer] | None = None,
+        tokens: Tokens | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tokens = tokens or Tokens.from_settings(settings)
+        self.links = SubscriberLinks.from_settings(settings, self.tokens)
+        self.site = Site.from_base(str(settings["newsletter.base_url"]))
+        self.env = templates.environment(settings.templates_dir)
+        self.mailer_factory = mailer_factory or (lambda: mailer_from_settings(settings))
+
+    def confirmation(self, subscriber: Subscriber, now: datetime) -> None:
+        """Send the confirmation email; SendFailure or MailerStopped when it could not go."""
+        context = ConfirmationContext(
+            name=self.settings.name,
+            language=str(self.settings["newsletter.language"]),
+            confirm_url=self.links.confirm(subscriber.public_id),
+            valid_hours=int(self.settings["subscribers.confirm_hours"]),
+            archive_url=self.site.url(""),
+            postal_address=str(self.settings["newsletter.postal_address"]),
+        )
+        self._send(
+            subscriber,
+            f"Confirm your subscription to {self.settings.name}",
+            "confirmation.txt.j2",
+            "confirmation.html.j2",
+            context,
+            "confirm",
+            now,
+        )
+
+    def new_links(self, subscriber: Subscriber, now: datetime) -> None:
+        """Send fresh preferences and unsubscribe links to a confirmed subscriber."""
+        links = self.links.for_subscriber(subscriber.public_id)
+        context = LinksContext(
+            name=self.settings.name,
+            language=str(self.settings["newsletter.language"]),
+            preferences_url=links.preferences,
+            unsubscribe_url=links.unsubscribe,
+            archive_url=self.site.url(""),
+            postal_address=str(self.settings["newsletter.postal_address"]),
+        )
+        self._send(
+            subscriber,
+            f"Your links to {self.settings.name}",
+            "links_email.txt.j2",
+            "links_email.html.j2",
+            context,
+            "links",
+            now,
+        )
+
+    def _send(
+        self,
+        subscriber: Subscriber,
+        subject: str,
+        text_template: str,
+        html_template: str,
+        context: ConfirmationContext | LinksContext,
+        kind: str,
+        now: datetime,
+    ) -> None:
+        from newsletter.delivery.sending import sender_for
+
+        message_id = make_message_id(kind, self.settings.sender_domain)
+        message = confirmation_message(
+            sender_for(self.settings),
+            subscriber.email,
+            subject,
+            self.env.get_template(text_template).render(mail=context),
+            self.env.get_template(html_template).render(mail=context),
+            now,
+            message_id,
+        )
+        mailer = self.mailer_factory()
+        try:
+            mailer.send(self.settings.from_address, subscriber.email, message, message_id)
+        finally:
+            mailer.close()
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What the desk did with one request (for logs and tests)."""
+
+    outcome: str  # sent | limited | nothing-to-send | failed
+    detail: str = ""
+
+
+class Desk:
+    """Handles sign-up and link requests in one worker thread (see the module doc)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        mailroom: Mailroom,
+        *,
+        clock: Clock = _utcnow,
+        link_allowed: Callable[[str], bool] = lambda _address: True,
+    ) -> None:
+        self.settings = settings
+        self.subs = Subscriptions(store)
+        self.mailroom = mailroom
+        self.clock = clock
+        self.link_allowed = link_allowed
+        self._queue: queue.Queue[SignupRequest | LinkRequest | None] = queue.Queue(QUEUE_SIZE)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._unfinished = 0
+        self._idle = threading.Condition(self._lock)
+
+    # ------------------------------------------------------------ the web side
+
+    def submit(self, request: SignupRequest | LinkRequest) -> bool:
+        """Queue a request; False when the queue is full (answer 503)."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="signup-desk", daemon=True)
+                self._thread.start()
+            try:
+                self._queue.put_nowait(request)
+            except queue.Full:
+                return False
+            self._unfinished += 1
+            return True
+
+    def in_flight(self) -> int:
+        """Requests accepted and not yet handled (counted in the overall hourly limit)."""
+        with self._lock:
+            return self._unfinished
+
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until every accepted request is handled; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._unfinished == 0, timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Handle what is queued (up to ``timeout``), then stop the worker."""
+        if not self.join(timeout):
+            log.warning("sign-up desk: %d requests left unhandled at exit", self.in_flight())
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    # ------------------------------------------------------------ the worker
+
+    def _work(self) -> None:
+        while True:
+            request = self._queue.get()
+            if request is None:
+                return
+            try:
+                self.handle(request)
+            except Exception:
+                log.exception("sign-up desk: a request failed")
+            finally:
+                with self._idle:
+                    self._unfinished -= 1
+                    self._idle.notify_all()
+
+    def handle(self, request: SignupRequest | LinkRequest) -> Handled:
+        """Record one request and send its email (the worker calls this; so may tests)."""
+        if isinstance(request, LinkRequest):
+            return self._links(request)
+        now = self.clock()
+        try:
+            change = self.subs.request(
+                request.address,
+                request.topics,
+                method="web",
+                now=now,
+                detail=dict(request.detail),
+                per_day=int(self.settings["subscribers.per_address_per_day"]),
+                overall_per_hour=int(self.settings["subscribers.overall_per_hour"]),
+            )
+        except SignupLimited as exc:
+            log.info("%s; no email sent", exc.message)
+            return Handled("limited", exc.which)
+        if not change.changed:  # confirmed or bounced: nothing to send, same answer
+            return Handled("nothing-to-send")
+        return self._mail(self.mailroom.confirmation, change.subscriber, now)
+
+    def _links(self, request: LinkRequest) -> Handled:
+        subscriber = self.subs.by_email(request.address)
+        if subscriber is None or subscriber.status not in (PENDING, CONFIRMED):
+            return Handled("nothing-to-send")
+        if not self.link_allowed(request.address):
+            log.info("new-link limit reached for one address; no email sent")
+            return Handled("limited")
+        now = self.clock()
+        if subscriber.status == PENDING:
+            return self._mail(self.mailroom.confirmation, subscriber, now)
+        return self._mail(self.mailroom.new_links, subscriber, now)
+
+    def _mail(
+        self, send: Callable[[Subscriber, datetime], None], subscriber: Subscriber, now: datetime
+    ) -> Handled:
+        try:
+            send(subscriber, now)
+        except (SendFailure, MailerStopped) as exc:
+            log.error("sign-up desk: email not sent: %s", exc)
+            return Handled("failed", str(exc))
+        return Handled("sent")
+
+
+def invite(
+    settings: Settings,
+    subs: Subscriptions,
+    addresses: list[str],
+    *,
+    now: datetime,
+    mailroom: Mailroom | None = None,
+) -> list[tuple[str, str]]:
+    """The operator sends the confirmation email to pending addresses.
+
+    Returns ``(address, problem)`` per address, ``problem`` empty when the
+    email went out.  Only a pending address is invited: a confirmed one needs
+    nothing, and one that unsubscribed or bounced can only come back by
+    signing up again itself.
+    """
+    from newsletter.subscribers.subscriptions import BOUNCED, UNSUBSCRIBED, normalize_address
+
+    mailroom = mailroom or Mailroom(settings)
+    results: list[tuple[str, str]] = []
+    for text in addresses:
+        try:
+            address = normalize_address(text)
+        except NewsletterError as exc:
+            results.append((text, exc.message))
+            continue
+        subscriber = subs.by_email(address)
+        if subscriber is None:
+            problem = f"not on the list (add it first: newsletter subscribers add {address})"
+        elif subscriber.status == CONFIRMED:
+            problem = "confirmed already; nothing sent"
+        elif subscriber.status in (UNSUBSCRIBED, BOUNCED):
+            problem = (
+                f"{subscriber.status}: nothing sent (they can sign up again on the web form; "
+                "an operator cannot re-subscribe them)"
+            )
+        else:
+            try:
+                mailroom.confirmation(subscriber, now)
+                problem = ""
+            except (SendFailure, MailerStopped) as exc:
+                problem = f"the confirmation email was not sent: {exc}"
+        results.append((subscriber.email if subscriber else address, problem))
+    return results
