@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,8 +74,11 @@ def redacted_target(scope: Scope) -> str:
     query = scope.get("query_string", b"").decode("latin-1")
     if not query:
         return path
-    pairs = [(k, "…" if k in SECRET_PARAMS else v) for k, v in parse_qsl(query, True)]
-    return f"{path}?{urlencode(pairs, safe='…')}"
+    pairs = [
+        f"{quote(k)}=…" if k in SECRET_PARAMS else urlencode({k: v})
+        for k, v in parse_qsl(query, True)
+    ]
+    return f"{path}?{'&'.join(pairs)}"
 
 
 class AccessLog:
