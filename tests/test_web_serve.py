@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -172,3 +173,63 @@ def test_proxy_headers_are_trusted_only_when_configured(tmp_path: Path) -> None:
         while "203.0.113.25 " not in served.logs() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "203.0.113.25 " in served.logs()  # the access log names the real client
+
+
+FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>Sparse Attention for Long Documents</title>
+<link>https://arxiv.org/abs/2603.00001</link>
+<description>We propose a sparse attention scheme for language models that reads long
+documents.</description></item>
+<item><title>Diffusion Models for Tiny Images</title>
+<link>https://arxiv.org/abs/2603.00002</link>
+<description>We introduce a diffusion model that generates small images
+quickly.</description></item>
+</channel></rss>"""
+
+
+def test_sigterm_mid_edition_finishes_the_edition_and_records_its_report(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from loopback import serving as http_serving
+
+    from newsletter.store import runs as runlog
+    from newsletter.store.database import Store
+
+    asked = threading.Event()
+
+    def slow_feed(req: BaseHTTPRequestHandler) -> None:
+        asked.set()
+        time.sleep(4)  # the edition is being made while serve gets SIGTERM
+        req.send_response(200)
+        req.send_header("Content-Type", "application/rss+xml")
+        req.send_header("Content-Length", str(len(FEED)))
+        req.end_headers()
+        req.wfile.write(FEED)
+
+    with http_serving() as feed_server:
+        feed_server.route("/feed.xml", slow_feed)
+        write_config(
+            tmp_path,
+            '[schedule]\ncron = "* * * * *"\n[fetch]\ntimeout_seconds = 30\n'
+            f'[[sources]]\nname = "slow"\nkind = "feed"\nurl = "{feed_server.url("/feed.xml")}"\n'
+            "allow_private = true\n",
+        )
+        with serving(tmp_path) as served:
+            assert asked.wait(60), served.logs()
+            stopped = time.monotonic()
+            code = served.stop()
+            took = time.monotonic() - stopped
+    assert code == 0, served.logs()
+    assert took > 2, "serve exited without waiting for the edition"
+    store = Store.open(f"sqlite:///{tmp_path / 'subscribers' / 'newsletter.db'}", create=False)
+    assert store is not None
+    try:
+        today = datetime.now(UTC).date()
+        assert store.editions_on(today) == 1, served.logs()
+        [claim] = runlog.claims(store)
+        assert claim.status == "published"
+        [report] = runlog.recent_reports(store)
+        assert report.status == "published" and report.paper_count == 2
+    finally:
+        store.close()
+    print(f"SIGTERM mid-edition: serve finished it and exited {took:.1f} s later")

@@ -224,8 +224,16 @@ class Desk:
 
     # ------------------------------------------------------------ the web side
 
-    def submit(self, request: SignupRequest | LinkRequest) -> bool:
-        """Queue a request; False when the queue is full (answer 503)."""
+    def expect(self) -> None:
+        """A request will be submitted shortly (once the answer is sent): count it already."""
+        with self._lock:
+            self._unfinished += 1
+
+    def submit(self, request: SignupRequest | LinkRequest, *, expected: bool = False) -> bool:
+        """Queue a request; False when the queue is full (answer 503).
+
+        ``expected``: :meth:`expect` counted it already.
+        """
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="signup-desk", daemon=True)
@@ -233,9 +241,18 @@ class Desk:
             try:
                 self._queue.put_nowait(request)
             except queue.Full:
+                log.warning("sign-up desk: the queue is full; a request was dropped")
+                if expected:
+                    self._unfinished -= 1
+                    self._idle.notify_all()
                 return False
-            self._unfinished += 1
+            if not expected:
+                self._unfinished += 1
             return True
+
+    def has_room(self) -> bool:
+        """Whether a request submitted now would be accepted."""
+        return not self._queue.full()
 
     def in_flight(self) -> int:
         """Requests accepted and not yet handled (counted in the overall hourly limit)."""

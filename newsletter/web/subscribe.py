@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -323,7 +324,7 @@ class SubscriberPages:
                 "ip": self._client(request),
                 "user_agent": request.headers.get("user-agent", "")[:200],
             }
-            if not self.desk.submit(SignupRequest(address, chosen, detail)):
+            if not self.desk.has_room():
                 raise Refusal(503, _BUSY)
         except (Refusal, TokenError) as exc:
             return self._subscribe_page(
@@ -333,7 +334,7 @@ class SubscriberPages:
                 status=_status(exc),
                 retry_after=exc.retry_after if isinstance(exc, Refusal) else None,
             )
-        return self._render(
+        response = self._render(
             "subscribe.html.j2",
             self._page(
                 "Check your inbox",
@@ -344,6 +345,12 @@ class SubscriberPages:
                 next_run=self._next_run(),
             ),
         )
+        # Handed to the desk once the answer is sent: its work (a row, an email — or
+        # nothing, for a known address) cannot slow down, and so reveal, the answer.
+        self.desk.expect()
+        signup = SignupRequest(address, chosen, detail)
+        response.background = BackgroundTask(self.desk.submit, signup, expected=True)
+        return response
 
     def _overall_limit(self) -> None:
         """Sign-ups of every address in the last hour, recorded or still queued."""
@@ -376,14 +383,14 @@ class SubscriberPages:
                 address = normalize_address(email)
             except InputError as exc:
                 raise Refusal(400, _sentence(exc.message)) from None
-            if not self.desk.submit(LinkRequest(address)):
+            if not self.desk.has_room():
                 raise Refusal(503, "We cannot send links right now. Please try again later.")
         except (Refusal, TokenError) as exc:
             response = self._links_page(email, _message(exc), _status(exc))
             if isinstance(exc, Refusal) and exc.retry_after is not None:
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response
-        return self._render(
+        response = self._render(
             "links.html.j2",
             self._page(
                 "Check your inbox",
@@ -392,6 +399,9 @@ class SubscriberPages:
                 message=f"If {address} is on our list, new links are on their way to it.",
             ),
         )
+        self.desk.expect()
+        response.background = BackgroundTask(self.desk.submit, LinkRequest(address), expected=True)
+        return response
 
     def _missing_link(self, title: str, what: str) -> HTMLResponse:
         """A page reached without its token: how to get a working link."""
