@@ -179,8 +179,8 @@ class Mailroom:
             sender_for(self.settings),
             subscriber.email,
             subject,
-            self.env.get_template(text_template).render(mail=context),
-            self.env.get_template(html_template).render(mail=context),
+            templates.render(self.env, text_template, mail=context),
+            templates.render(self.env, html_template, mail=context),
             now,
             message_id,
         )

@@ -49,13 +49,19 @@ CONSENT_TEXT = "daily research-paper digest by email, topics as chosen; unsubscr
 class AddressError(InputError):
     """An email address that cannot be used."""
 
+    default_hint = "give a plain address such as reader@example.org"
+
 
 class TopicError(InputError):
     """A topic id that is not in the taxonomy."""
 
+    default_hint = "the [[topics]] of config.toml list the topic ids"
+
 
 class SignupLimited(NewsletterError):
     """A sign-up past a limit (per address per day, or overall per hour): nothing recorded."""
+
+    default_hint = "the form answers the same; the address gets no more email today"
 
     def __init__(self, which: str) -> None:
         super().__init__(f"sign-up limit reached ({which})")

@@ -154,7 +154,7 @@ class Pages:
         status: int = 200,
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
-        body = self.env.get_template(template).render(page=replace(page, status=status))
+        body = templates.render(self.env, template, page=replace(page, status=status))
         return HTMLResponse(body, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})
 
     def error(

@@ -103,13 +103,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Refusal(Exception):
+class Refusal(NewsletterError):
     """A request refused with a status code and a message for the page."""
+
+    default_hint = "the page tells the visitor why; nothing was changed"
 
     def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
         self.retry_after = retry_after
 
 
