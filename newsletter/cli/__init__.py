@@ -538,7 +538,7 @@ def subscribers_invite(obj: Context, emails: tuple[str, ...], all_pending: bool)
     form's; they are subscribed once they open it and press the button.
     Exit status 1 when an address could not be invited.
     """
-    from newsletter.subscribers.signup import invite
+    from newsletter.delivery.confirmations import invite
 
     if not emails and not all_pending:
         raise click.UsageError("name at least one EMAIL, or use --all-pending")

@@ -7,7 +7,7 @@ Mounted by ``newsletter serve`` in front of the static site
 ``GET  /subscribe``         the form (address, topics)
 ``POST /subscribe``         same answer, in the same time, whether or not the address
                             is known: the request is handed to the sign-up desk
-                            (:mod:`newsletter.subscribers.signup`), which records it
+                            (:mod:`newsletter.web.signup`), which records it
                             and sends the confirmation email off the request path
 ``GET  /confirm?t=``        a page with a button — link scanners GET, and change nothing
 ``POST /confirm``           confirms
@@ -56,6 +56,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from newsletter.config import Settings
+from newsletter.delivery.confirmations import Mailroom
 from newsletter.delivery.mailer import Mailer
 from newsletter.errors import InputError, NewsletterError
 from newsletter.scheduler import Schedule
@@ -67,7 +68,6 @@ from newsletter.subscribers.links import (
     UNSUBSCRIBE_PATH,
     SubscriberLinks,
 )
-from newsletter.subscribers.signup import Desk, LinkRequest, Mailroom, SignupRequest
 from newsletter.subscribers.subscriptions import (
     BOUNCED,
     UNSUBSCRIBED,
@@ -80,6 +80,7 @@ from newsletter.subscribers.subscriptions import (
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens
 from newsletter.web.limits import MAX_BODY_BYTES, RateLimiter
 from newsletter.web.pages import SCRIPT_PATH, PageContext, Pages, TopicChoice
+from newsletter.web.signup import Desk, LinkRequest, SignupRequest
 
 __all__ = [
     "ONE_CLICK_BODY",

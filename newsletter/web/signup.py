@@ -17,8 +17,8 @@ that many confirmation emails.
 The same desk sends the "your links" email (a new preferences and
 unsubscribe link, for someone whose link is lost or broken) — limited per
 address per day in memory — and, for an address that has not confirmed yet,
-a new confirmation email instead.  The operator's ``newsletter subscribers
-invite`` sends the confirmation email through :class:`Mailroom` directly.
+a new confirmation email instead.  The emails themselves are
+:mod:`newsletter.delivery.confirmations`.
 
 A request accepted but not yet handled when the process stops is handled
 before it exits (``serve`` drains the desk on SIGTERM); one lost to a
@@ -36,14 +36,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.delivery.mailer import Mailer, MailerStopped, SendFailure
-from newsletter.delivery.mailer import from_settings as mailer_from_settings
-from newsletter.delivery.message import confirmation_message, make_message_id
-from newsletter.errors import NewsletterError
-from newsletter.render import templates
-from newsletter.render.urls import Site
+from newsletter.delivery.confirmations import Mailroom
+from newsletter.delivery.mailer import MailerStopped, SendFailure
 from newsletter.store.database import Store
-from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.subscriptions import (
     CONFIRMED,
     PENDING,
@@ -51,7 +46,6 @@ from newsletter.subscribers.subscriptions import (
     Subscriber,
     Subscriptions,
 )
-from newsletter.subscribers.tokens import Tokens
 
 log = logging.getLogger(__name__)
 
@@ -62,30 +56,6 @@ QUEUE_SIZE = 1000
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class ConfirmationContext:
-    """What the confirmation email templates receive as ``mail``."""
-
-    name: str
-    language: str
-    confirm_url: str
-    valid_hours: int
-    archive_url: str
-    postal_address: str
-
-
-@dataclass(frozen=True)
-class LinksContext:
-    """What the "your links" email templates receive as ``mail``."""
-
-    name: str
-    language: str
-    preferences_url: str
-    unsubscribe_url: str
-    archive_url: str
-    postal_address: str
 
 
 @dataclass(frozen=True)
@@ -102,93 +72,6 @@ class LinkRequest:
     """Someone asks for new links to their subscription (or a new confirmation)."""
 
     address: str
-
-
-class Mailroom:
-    """Builds and sends the one-off emails: confirmation, "your links"."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        mailer_factory: Callable[[], Mailer] | None = None,
-        tokens: Tokens | None = None,
-    ) -> None:
-        self.settings = settings
-        self.tokens = tokens or Tokens.from_settings(settings)
-        self.links = SubscriberLinks.from_settings(settings, self.tokens)
-        self.site = Site.from_base(str(settings["newsletter.base_url"]))
-        self.env = templates.environment(settings.templates_dir)
-        self.mailer_factory = mailer_factory or (lambda: mailer_from_settings(settings))
-
-    def confirmation(self, subscriber: Subscriber, now: datetime) -> None:
-        """Send the confirmation email; SendFailure or MailerStopped when it could not go."""
-        context = ConfirmationContext(
-            name=self.settings.name,
-            language=str(self.settings["newsletter.language"]),
-            confirm_url=self.links.confirm(subscriber.public_id),
-            valid_hours=int(self.settings["subscribers.confirm_hours"]),
-            archive_url=self.site.url(""),
-            postal_address=str(self.settings["newsletter.postal_address"]),
-        )
-        self._send(
-            subscriber,
-            f"Confirm your subscription to {self.settings.name}",
-            "confirmation.txt.j2",
-            "confirmation.html.j2",
-            context,
-            "confirm",
-            now,
-        )
-
-    def new_links(self, subscriber: Subscriber, now: datetime) -> None:
-        """Send fresh preferences and unsubscribe links to a confirmed subscriber."""
-        links = self.links.for_subscriber(subscriber.public_id)
-        context = LinksContext(
-            name=self.settings.name,
-            language=str(self.settings["newsletter.language"]),
-            preferences_url=links.preferences,
-            unsubscribe_url=links.unsubscribe,
-            archive_url=self.site.url(""),
-            postal_address=str(self.settings["newsletter.postal_address"]),
-        )
-        self._send(
-            subscriber,
-            f"Your links to {self.settings.name}",
-            "links_email.txt.j2",
-            "links_email.html.j2",
-            context,
-            "links",
-            now,
-        )
-
-    def _send(
-        self,
-        subscriber: Subscriber,
-        subject: str,
-        text_template: str,
-        html_template: str,
-        context: ConfirmationContext | LinksContext,
-        kind: str,
-        now: datetime,
-    ) -> None:
-        from newsletter.delivery.sending import sender_for
-
-        message_id = make_message_id(kind, self.settings.sender_domain)
-        message = confirmation_message(
-            sender_for(self.settings),
-            subscriber.email,
-            subject,
-            templates.render(self.env, text_template, mail=context),
-            templates.render(self.env, html_template, mail=context),
-            now,
-            message_id,
-        )
-        mailer = self.mailer_factory()
-        try:
-            mailer.send(self.settings.from_address, subscriber.email, message, message_id)
-        finally:
-            mailer.close()
 
 
 @dataclass(frozen=True)
@@ -333,48 +216,3 @@ class Desk:
             log.error("sign-up desk: email not sent: %s", exc)
             return Handled("failed", str(exc))
         return Handled("sent")
-
-
-def invite(
-    settings: Settings,
-    subs: Subscriptions,
-    addresses: list[str],
-    *,
-    now: datetime,
-    mailroom: Mailroom | None = None,
-) -> list[tuple[str, str]]:
-    """The operator sends the confirmation email to pending addresses.
-
-    Returns ``(address, problem)`` per address, ``problem`` empty when the
-    email went out.  Only a pending address is invited: a confirmed one needs
-    nothing, and one that unsubscribed or bounced can only come back by
-    signing up again itself.
-    """
-    from newsletter.subscribers.subscriptions import BOUNCED, UNSUBSCRIBED, normalize_address
-
-    mailroom = mailroom or Mailroom(settings)
-    results: list[tuple[str, str]] = []
-    for text in addresses:
-        try:
-            address = normalize_address(text)
-        except NewsletterError as exc:
-            results.append((text, exc.message))
-            continue
-        subscriber = subs.by_email(address)
-        if subscriber is None:
-            problem = f"not on the list (add it first: newsletter subscribers add {address})"
-        elif subscriber.status == CONFIRMED:
-            problem = "confirmed already; nothing sent"
-        elif subscriber.status in (UNSUBSCRIBED, BOUNCED):
-            problem = (
-                f"{subscriber.status}: nothing sent (they can sign up again on the web form; "
-                "an operator cannot re-subscribe them)"
-            )
-        else:
-            try:
-                mailroom.confirmation(subscriber, now)
-                problem = ""
-            except (SendFailure, MailerStopped) as exc:
-                problem = f"the confirmation email was not sent: {exc}"
-        results.append((subscriber.email if subscriber else address, problem))
-    return results
