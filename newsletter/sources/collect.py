@@ -190,7 +190,7 @@ def read_text(
             reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
             continue
         except Exception as exc:  # see the module docstring
-            reports.append(_crashed(path.name, source.name, "text", exc))
+            reports.append(_crashed(path.name, name, "text", exc))
             continue
         digests.append(digest)
         if remember:
