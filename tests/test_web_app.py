@@ -18,13 +18,13 @@ BASE = "https://papers.example.org/"
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[httpx.Client]:
     settings = make_settings(tmp_path)
-    site = settings.site_dir
+    site = settings.output.site_dir
     (site / "editions" / "2026-03-12").mkdir(parents=True)
     (site / "index.html").write_text("<h1>archive</h1>", encoding="utf-8")
     (site / "editions" / "2026-03-12" / "index.html").write_text("<h1>e</h1>", encoding="utf-8")
     (site / "feed.xml").write_text("<rss version='2.0'><channel/></rss>", encoding="utf-8")
     (site / "editions" / "2026-03-12" / "edition.json").write_text("{}", encoding="utf-8")
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database.url)
     assert store is not None
     pages = SubscriberPages(settings, store)
     with Served(build_subscriber_app(pages)) as base, httpx.Client(base_url=base) as http:

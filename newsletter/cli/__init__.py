@@ -121,7 +121,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 
 def _edition_date(settings: config.Settings, value: date | None) -> date:
-    return value or datetime.now(settings.timezone).date()
+    return value or datetime.now(settings.newsletter.timezone).date()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -459,7 +459,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
     def ready(url: str) -> None:
         out.print(
-            f"serving {url} (public address {settings['newsletter.base_url']}); "
+            f"serving {url} (public address {settings.site.base.base_url}); "
             "Ctrl-C or SIGTERM stops after the running edition",
             markup=False,
             soft_wrap=True,
@@ -468,8 +468,8 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
     serving.run_server(
         settings,
-        host or str(settings["serve.host"]),
-        port if port is not None else int(settings["serve.port"]),
+        host or settings.serve.host,
+        port if port is not None else settings.serve.port,
         on_ready=ready,
     )
 
@@ -480,7 +480,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
     from newsletter.store.database import Store
 
-    store = Store.open(obj.settings.database_url, create=True)
+    store = Store.open(obj.settings.database.url, create=True)
     assert store is not None
     return subs_mod.Subscriptions(store)
 

@@ -20,7 +20,6 @@ from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.delivery.message import confirmation_message, make_message_id
 from newsletter.errors import NewsletterError
 from newsletter.render import templates
-from newsletter.render.urls import Site
 from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.subscriptions import (
     BOUNCED,
@@ -70,23 +69,23 @@ class Mailroom:
         self.settings = settings
         self.tokens = tokens or Tokens.from_settings(settings)
         self.links = SubscriberLinks.from_settings(settings, self.tokens)
-        self.site = Site.from_base(str(settings["newsletter.base_url"]))
-        self.env = templates.environment(settings.templates_dir)
+        self.site = settings.site.base
+        self.env = templates.environment(settings.output.templates_dir)
         self.mailer_factory = mailer_factory or (lambda: mailer_from_settings(settings))
 
     def confirmation(self, subscriber: Subscriber, now: datetime) -> None:
         """Send the confirmation email; SendFailure or MailerStopped when it could not go."""
         context = ConfirmationContext(
-            name=self.settings.name,
-            language=str(self.settings["newsletter.language"]),
+            name=self.settings.newsletter.name,
+            language=self.settings.newsletter.language,
             confirm_url=self.links.confirm(subscriber.public_id),
-            valid_hours=int(self.settings["subscribers.confirm_hours"]),
+            valid_hours=self.settings.subscribers.confirm_hours,
             archive_url=self.site.url(""),
-            postal_address=str(self.settings["newsletter.postal_address"]),
+            postal_address=self.settings.newsletter.postal_address,
         )
         self._send(
             subscriber,
-            f"Confirm your subscription to {self.settings.name}",
+            f"Confirm your subscription to {self.settings.newsletter.name}",
             "confirmation.txt.j2",
             "confirmation.html.j2",
             context,
@@ -98,16 +97,16 @@ class Mailroom:
         """Send fresh preferences and unsubscribe links to a confirmed subscriber."""
         links = self.links.for_subscriber(subscriber.public_id)
         context = LinksContext(
-            name=self.settings.name,
-            language=str(self.settings["newsletter.language"]),
+            name=self.settings.newsletter.name,
+            language=self.settings.newsletter.language,
             preferences_url=links.preferences,
             unsubscribe_url=links.unsubscribe,
             archive_url=self.site.url(""),
-            postal_address=str(self.settings["newsletter.postal_address"]),
+            postal_address=self.settings.newsletter.postal_address,
         )
         self._send(
             subscriber,
-            f"Your links to {self.settings.name}",
+            f"Your links to {self.settings.newsletter.name}",
             "links_email.txt.j2",
             "links_email.html.j2",
             context,
@@ -127,7 +126,7 @@ class Mailroom:
     ) -> None:
         from newsletter.delivery.sending import sender_for
 
-        message_id = make_message_id(kind, self.settings.sender_domain)
+        message_id = make_message_id(kind, self.settings.delivery.sender_domain)
         message = confirmation_message(
             sender_for(self.settings),
             subscriber.email,
@@ -139,7 +138,7 @@ class Mailroom:
         )
         mailer = self.mailer_factory()
         try:
-            mailer.send(self.settings.from_address, subscriber.email, message, message_id)
+            mailer.send(self.settings.delivery.from_address, subscriber.email, message, message_id)
         finally:
             mailer.close()
 

@@ -19,8 +19,8 @@ from starlette.responses import HTMLResponse
 
 from newsletter.config import Settings
 from newsletter.render import templates
-from newsletter.render.urls import FEED_ATOM, FEED_RSS, Site
 from newsletter.subscribers.links import SUBSCRIBE_PATH
+from newsletter.urls import FEED_ATOM, FEED_RSS
 
 SCRIPT_PATH = "subscriber.js"
 PAGE_CSP = (
@@ -127,11 +127,11 @@ class Pages:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.site = Site.from_base(str(settings["newsletter.base_url"]))
-        self.env = templates.environment(settings.templates_dir)
+        self.site = settings.site.base
+        self.env = templates.environment(settings.output.templates_dir)
         self.frame = PageContext(
-            name=settings.name,
-            language=str(settings["newsletter.language"]),
+            name=settings.newsletter.name,
+            language=settings.newsletter.language,
             title="",
             links=PageLinks(
                 archive=self.site.url(""),
@@ -141,7 +141,7 @@ class Pages:
             subscribe_url=self.site.url(SUBSCRIBE_PATH),
             links_url=self.site.url("links"),
             script_url=self.site.url(SCRIPT_PATH),
-            confirm_hours=int(settings["subscribers.confirm_hours"]),
+            confirm_hours=settings.subscribers.confirm_hours,
         )
 
     def page(self, title: str, **kwargs: Any) -> PageContext:

@@ -169,16 +169,16 @@ def uvicorn_config(settings: Settings, app: Any) -> Any:
     """The uvicorn settings of ``serve`` (see the module doc)."""
     import uvicorn
 
-    trusted = str(settings["serve.forwarded_allow_ips"]).strip()
+    trusted = settings.serve.forwarded_allow_ips
     return uvicorn.Config(
         app,
         log_config=None,
         access_log=False,  # our own access log redacts the link tokens
         lifespan="off",
         ws="none",
-        http=guarded_protocol(float(settings["serve.header_timeout_seconds"])),
-        timeout_keep_alive=int(settings["serve.keepalive_seconds"]),
-        limit_concurrency=int(settings["serve.max_connections"]),
+        http=guarded_protocol(float(settings.serve.header_timeout_seconds)),
+        timeout_keep_alive=settings.serve.keepalive_seconds,
+        limit_concurrency=settings.serve.max_connections,
         timeout_graceful_shutdown=SHUTDOWN_SECONDS,
         h11_max_incomplete_event_size=16_384,
         proxy_headers=bool(trusted),
@@ -223,7 +223,7 @@ def run_server(
     from newsletter.web.app import build_app
     from newsletter.web.subscribe import SubscriberPages
 
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     sock = listen(host, port)
     url = server_url(sock)

@@ -185,8 +185,8 @@ class Desk:
                 method="web",
                 now=now,
                 detail=dict(request.detail),
-                per_day=int(self.settings["subscribers.per_address_per_day"]),
-                overall_per_hour=int(self.settings["subscribers.overall_per_hour"]),
+                per_day=self.settings.subscribers.per_address_per_day,
+                overall_per_hour=self.settings.subscribers.overall_per_hour,
             )
         except SignupLimited as exc:
             log.info("%s; no email sent", exc.message)

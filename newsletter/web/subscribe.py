@@ -59,7 +59,6 @@ from newsletter.config import Settings
 from newsletter.delivery.confirmations import Mailroom
 from newsletter.delivery.mailer import Mailer
 from newsletter.errors import InputError, NewsletterError
-from newsletter.scheduler import Schedule
 from newsletter.store.database import Store
 from newsletter.subscribers.links import (
     CONFIRM_PATH,
@@ -151,7 +150,7 @@ class SubscriberPages:
         self.desk = Desk(
             settings, store, self.mailroom, clock=clock, link_allowed=self._link_allowed
         )
-        self.schedule = Schedule.from_settings(settings)
+        self.schedule = settings.schedule
 
     def close(self, timeout: float = 30.0) -> None:
         """Handle the sign-ups still queued, then stop the desk's worker."""
@@ -200,7 +199,7 @@ class SubscriberPages:
         return request.client.host if request.client else "unknown"
 
     def _limit_client(self, request: Request) -> None:
-        limit = int(self.settings["subscribers.per_client_per_hour"])
+        limit = self.settings.subscribers.per_client_per_hour
         key = f"client:{self._client(request)}"
         if not self.limiter.allow(key, limit, 3600):
             wait = self.limiter.retry_after(key, 3600)
@@ -213,7 +212,7 @@ class SubscriberPages:
             )
 
     def _link_allowed(self, address: str) -> bool:
-        limit = int(self.settings["subscribers.per_address_per_day"])
+        limit = self.settings.subscribers.per_address_per_day
         return self.limiter.allow(f"links:{address.lower()}", limit, 86400)
 
     def _same_origin(self, request: Request) -> None:
@@ -284,7 +283,7 @@ class SubscriberPages:
         retry_after: int | None = None,
     ) -> HTMLResponse:
         page = self._page(
-            f"Subscribe to {self.settings.name}",
+            f"Subscribe to {self.settings.newsletter.name}",
             error=error,
             show_form=True,
             step="form",
@@ -342,8 +341,8 @@ class SubscriberPages:
                 "Check your inbox",
                 step="sent",
                 email=address,
-                message=f"If {address} can receive {self.settings.name}, a confirmation link "
-                "is on its way. Open it to start your subscription.",
+                message=f"If {address} can receive {self.settings.newsletter.name}, a "
+                "confirmation link is on its way. Open it to start your subscription.",
                 next_run=self._next_run(),
             ),
         )
@@ -358,7 +357,7 @@ class SubscriberPages:
         """Sign-ups of every address in the last hour, recorded or still queued."""
         since = self.clock() - timedelta(hours=1)
         recent = recent_signups(self.store, "web", since) + self.desk.in_flight()
-        if recent >= int(self.settings["subscribers.overall_per_hour"]):
+        if recent >= self.settings.subscribers.overall_per_hour:
             log.warning("sign-up limit reached for all addresses this hour; no email sent")
             raise Refusal(503, _BUSY)
 
