@@ -121,6 +121,7 @@ class Evidence:
     title_numbers: tuple[tuple[str, ...], tuple[str, ...]]
     number_anchors: tuple[tuple[str, ...], tuple[str, ...]]  # title numbers only one abstract has
     anchors: tuple[tuple[str, ...], tuple[str, ...]]
+    bound: tuple[tuple[str, ...], tuple[str, ...]]  # anchors that name a variant of a shared name
     differing: tuple[tuple[str, ...], tuple[str, ...]]  # rarest words only in each abstract
 
     def describe(self) -> str:
@@ -157,6 +158,9 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
         relation = "nested"
     else:
         relation = "reworded"
+    anchors_here = _anchors(only_here, here, there, rarity)
+    anchors_there = _anchors(only_there, there, here, rarity)
+    shared = here.title_words & there.title_words
     union = here.title_words | there.title_words
     title_similarity = len(here.title_words & there.title_words) / len(union) if union else 1.0
     pair_similarity = word_similarity = None
@@ -175,10 +179,8 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
             _sorted(n for n in _numbers(only_here) if n in here.numbers - there.numbers),
             _sorted(n for n in _numbers(only_there) if n in there.numbers - here.numbers),
         ),
-        anchors=(
-            _anchors(only_here, here, there, rarity),
-            _anchors(only_there, there, here, rarity),
-        ),
+        anchors=(anchors_here, anchors_there),
+        bound=(_bound(anchors_here, here, shared), _bound(anchors_there, there, shared)),
         differing=(
             _rarest(here.words - there.words, rarity),
             _rarest(there.words - here.words, rarity),
@@ -194,7 +196,9 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
        "Qwen3") that their own abstracts repeat, or differing only in numbers on
        both sides: two editions;
     3. each title is about what only its own abstract holds (*anchors*, below):
-       two subjects;
+       two subjects; or one title holds the other's words plus an anchor its
+       abstract writes next to a word both titles share — a variant of one name
+       ("Qwen2.5-Coder" beside "Qwen2.5"): two papers;
     4. retitled: the same paper when the abstracts are near-identical, or fairly
        close while the titles still match (one holds the other's words, both open
        with one name before a colon, or most words shared).
@@ -229,6 +233,13 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
             "each title names what only its own abstract holds "
             f"({_words(anchors_here + numbers_anchored_here)} vs "
             f"{_words(anchors_there + numbers_anchored_there)})",
+        )
+    bound_here, bound_there = e.bound
+    if e.title_relation == "nested" and (bound_here or bound_there):
+        return Judgement(
+            False,
+            "a title names a variant of what both titles share "
+            f'({_words(bound_here or bound_there)}, as "Qwen2.5-Coder" of "Qwen2.5")',
         )
     if pairs is None or words is None:
         return Judgement(False, "other title, abstracts too short to compare")
@@ -282,6 +293,17 @@ def _anchors(
 
 def _has_digit(word: str) -> bool:
     return any(ch.isdigit() for ch in word)
+
+
+def _bound(anchors: tuple[str, ...], mine: Profile, shared: frozenset[str]) -> tuple[str, ...]:
+    """Anchors that the abstract writes next to a word both titles share: the name
+    of a variant ("qwen2.5 coder", "stereo image super-resolution"), not a word a
+    revision's subtitle happens to repeat."""
+    return tuple(
+        a
+        for a in anchors
+        if any(f"{w} {a}" in mine.pairs or f"{a} {w}" in mine.pairs for w in shared)
+    )
 
 
 def _numbers(words: frozenset[str]) -> tuple[str, ...]:

@@ -134,6 +134,31 @@ def test_boilerplate_weighs_little_once_the_series_is_in_view() -> None:
     assert informed.word_similarity < fresh.word_similarity - 0.1
 
 
+FAMILY_TEMPLATE = (
+    "We introduce {name}, a series of large language models specialised in {domain}. "
+    "Built on Corvid2.5, {name} is further pretrained on a large corpus of {domain} data and "
+    "aligned with supervised fine-tuning and reinforcement learning. {name} achieves the best "
+    "results among open models on {domain} benchmarks. We release the models in several sizes."
+)
+
+
+def test_a_family_base_report_and_its_variants_on_one_template_stay_apart() -> None:
+    """ "Corvid2.5 Technical Report" holds every word of "Corvid2.5-Coder Technical
+    Report" but one, and their abstracts share one template: still two papers."""
+    variants = [("Corvid2.5-Coder", "code"), ("Corvid2.5-Math", "mathematics")]
+    entries = [
+        RawEntry(f"{n} Technical Report", FAMILY_TEMPLATE.format(name=n, domain=d), "t.txt")
+        for n, d in variants
+    ]
+    base = FAMILY_TEMPLATE.format(name="Corvid2.5", domain="general language")
+    entries.append(
+        RawEntry("Corvid2.5 Technical Report", base.replace("Built on Corvid2.5, ", ""), "t.txt")
+    )
+    verdicts = split(entries, None)
+    assert [v.new for v in verdicts] == [True, True, True], [v.reason for v in verdicts]
+    assert "variant" in verdicts[2].reason
+
+
 # ---------------------------------------------------------------- series, one run and across runs
 
 SERIES = {
