@@ -120,7 +120,7 @@ class SectionView:
 
 @dataclass(frozen=True)
 class Links:
-    """Absolute URLs templates link to.
+    """URLs templates link to: absolute in the email, relative between site pages.
 
     Attributes:
         edition: this edition's page ("view in browser").
@@ -130,6 +130,8 @@ class Links:
         unsubscribe: the recipient's unsubscribe URL, or a token (see
             :mod:`newsletter.render.recipients`).
         preferences: the recipient's topic preferences URL, or a token.
+        subscribe: absolute URL of the sign-up page (answered by ``newsletter serve``).
+        canonical: absolute URL of the page being rendered (its ``rel=canonical``).
     """
 
     edition: str
@@ -138,6 +140,8 @@ class Links:
     atom: str
     unsubscribe: str
     preferences: str
+    subscribe: str = ""
+    canonical: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,8 @@ class ContextBuilder:
             atom=site.url(urls.FEED_ATOM),
             unsubscribe=links.unsubscribe_url,
             preferences=links.preferences_url,
+            subscribe=site.absolute(urls.SUBSCRIBE_PAGE),
+            canonical=site.absolute(urls.edition_dir(edition)),
         )
         self.sections: tuple[Section, ...] = tuple(
             s for s in edition.sections if s.papers and (topics is None or s.topic in topics)
