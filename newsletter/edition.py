@@ -6,6 +6,7 @@
       "schema": 1,
       "date": "2026-11-20",            # the edition date
       "number": 1,                     # 1, or 2+ for extra editions of a date (run --force)
+      "note": "Markdown..." | null,    # the editor's note this edition opened with
       "paper_count": 42,
       "sections": [                    # taxonomy order; empty sections are left out
         {"topic": "llm", "title": "Language Models", "papers": [
@@ -92,6 +93,7 @@ def to_dict(edition: Edition) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "date": edition.date.isoformat(),
         "number": edition.number,
+        "note": edition.note,
         "paper_count": edition.paper_count,
         "sections": [
             {
@@ -114,6 +116,7 @@ def from_json(text: str) -> Edition:
     return Edition(
         date=date.fromisoformat(data["date"]),
         number=int(data.get("number", 1)),
+        note=data.get("note"),
         sections=tuple(
             Section(
                 topic=s["topic"],

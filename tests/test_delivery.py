@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from corpora import OWN_CORPUS
 from delivery_kit import (
     NOW,
     SAMPLE,
@@ -300,7 +301,7 @@ def test_smtp_retries_4xx_and_dropped_connections_with_backoff(tmp_path: Path) -
 
 
 def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(
-    tmp_path: Path, seeds_dir: Path
+    tmp_path: Path,
 ) -> None:
     with smtp_server({"gone@example.org": ["550 5.1.1 no such user"]}) as server:
         settings = smtp_settings(tmp_path, server.port)
@@ -310,7 +311,7 @@ def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(
         assert (report.delivery.sent, report.delivery.failed) == (1, 1)
         assert server.handler.received_by("here@example.org")
         # the next edition is not sent to the bounced address
-        seed = sorted(seeds_dir.glob("*.txt"))[0]
+        seed = OWN_CORPUS.file(0)
         later = pipeline.run(settings, [str(seed)], date(2026, 11, 21))
         assert later.delivery is not None
         assert (later.delivery.recipients, later.delivery.sent) == (1, 1)

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.fuzz
 
 HERE = Path(__file__).resolve().parent
 SEEDS = HERE.parent.parent / "shared" / "seeds"
+OWN = HERE / "digests"
 TARGETS = ("digest", "feed", "hf", "config")
 SECONDS = int(os.environ.get("NEWSLETTER_ATHERIS_SECONDS", "6"))
 
@@ -56,7 +57,7 @@ def _corpus(target: str, folder: Path) -> None:
     """Real inputs to start from (libFuzzer mutates them)."""
     folder.mkdir(parents=True, exist_ok=True)
     if target == "digest":
-        for seed in sorted(SEEDS.glob("*.txt"))[:3]:
+        for seed in [*sorted(OWN.glob("*.txt"))[:3], *sorted(SEEDS.glob("*.txt"))[:3]]:
             (folder / seed.name).write_bytes(seed.read_bytes()[:6000])
     samples = {"feed": _FEED, "hf": _HF, "config": _CONFIG, "digest": b"Mar 11\n\nT\n\nA.\n"}
     (folder / "sample").write_bytes(samples[target])

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import markdown
 from markupsafe import Markup
 
 from newsletter.model import Edition, Paper, Section
@@ -235,8 +236,6 @@ class Meta:
     postal_address: str
     site: urls.Site
     titles: dict[str, str]
-    note_html: Markup | None
-    note_text: str | None
 
 
 class ContextBuilder:
@@ -265,6 +264,7 @@ class ContextBuilder:
         self._tags: dict[str, Tag] = {}
         self._papers = {p.key: self._paper(p) for s in self.sections for p in s.papers}
         self._teasers: dict[tuple[str, int], PaperView] = {}
+        self._note_html = _note_html(edition.note)
 
     def _tag(self, topic: str) -> Tag:
         tag = self._tags.get(topic)
@@ -350,13 +350,20 @@ class ContextBuilder:
             preheader=preheader,
             paper_count=count,
             sections=sections,
-            note_html=meta.note_html,
-            note_text=meta.note_text,
+            note_html=self._note_html,
+            note_text=edition.note or None,
             postal_address=meta.postal_address,
             base_url=meta.site.base_url,
             links=self.links,
             complete=all(s.more == 0 for s in sections),
         )
+
+
+def _note_html(text: str | None) -> Markup | None:
+    """The editor's note (Markdown, written by the operator: may hold HTML) as HTML."""
+    if not text:
+        return None
+    return Markup(markdown.markdown(text, output_format="html"))
 
 
 def summarize(editions: Sequence[Edition], site: urls.Site) -> tuple[EditionSummary, ...]:

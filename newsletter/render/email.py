@@ -29,12 +29,9 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import css_inline
 import jinja2
-import markdown
-from markupsafe import Markup
 from mjml import mjml2html
 
 from newsletter.config import Settings
@@ -95,33 +92,13 @@ def plans(teaser_chars: int) -> Iterator[Plan]:
         yield Plan(short, cards=0, titles=titles)
 
 
-def read_note(path: Path | None) -> tuple[Markup | None, str | None]:
-    """The editor's note as (HTML, Markdown text); (None, None) when unset, missing or empty.
-
-    The note is written by the operator, so its Markdown may contain HTML.
-    """
-    if path is None:
-        return None, None
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        log.info("editor's note %s does not exist; the edition has none", path)
-        return None, None
-    if not text:
-        return None, None
-    return Markup(markdown.markdown(text, output_format="html")), text
-
-
 def meta_for(settings: Settings) -> Meta:
-    note_html, note_text = read_note(settings.editor_note)
     return Meta(
         name=str(settings["newsletter.name"]),
         language=str(settings["newsletter.language"]),
         postal_address=str(settings["newsletter.postal_address"]),
         site=Site.from_base(str(settings["newsletter.base_url"])),
         titles={t.id: t.title for t in settings.taxonomy.topics},
-        note_html=note_html,
-        note_text=note_text,
     )
 
 

@@ -3,7 +3,7 @@
 :func:`publish_site` writes, for one new edition, its page and its email beside
 it, then the feeds, then the index (last, so it never links to a page that is
 not there yet); every file atomically.  Pages link to each other with relative
-links, so the folder works opened from disk (see :mod:`newsletter.render.urls`).  The layout is described in
+links, so the folder works opened from disk.  The layout is described in
 :mod:`newsletter.render.urls`.  Older edition pages are not rewritten: they are
 written once, when their edition is published.
 """
