@@ -17,6 +17,7 @@ from datetime import date
 import markdown
 from markupsafe import Markup
 
+from newsletter.edition import for_topics
 from newsletter.model import Edition, Paper, Section
 from newsletter.render import urls
 from newsletter.render.recipients import RecipientLinks
@@ -104,7 +105,9 @@ class SectionView:
         cards: papers shown as cards with a teaser.
         titles: papers shown as title-only links (when the email is large).
         more: how many papers are left out of the email (0 on the edition page).
-        more_url: absolute URL of the section on the edition page.
+        more_url: URL of the section on the edition page (the page itself when
+            the edition files no paper under that topic: a subscriber's section
+            may hold only papers tagged with it).
         feed_url: absolute URL of the topic's RSS feed.
     """
 
@@ -158,7 +161,9 @@ class EditionContext:
         subject: the email subject line.
         preheader: the one-line summary mail clients show after the subject.
         paper_count: papers in this rendering (after any topic filter).
-        sections: the sections, in taxonomy order.
+        sections: the sections, in taxonomy order.  For a subscriber's topics,
+            one per picked topic with every paper tagged with it, each paper
+            once (:func:`newsletter.edition.for_topics`).
         note_html: the editor's note rendered from Markdown (``Markup``), or None.
         note_text: the editor's note as written (Markdown source), or None.
         postal_address: the sender's postal address (``newsletter.postal_address``).
@@ -258,9 +263,9 @@ class ContextBuilder:
             subscribe=site.absolute(urls.SUBSCRIBE_PAGE),
             canonical=site.absolute(urls.edition_dir(edition)),
         )
-        self.sections: tuple[Section, ...] = tuple(
-            s for s in edition.sections if s.papers and (topics is None or s.topic in topics)
-        )
+        shown = edition if topics is None else for_topics(edition, topics, meta.titles)
+        self.sections: tuple[Section, ...] = tuple(s for s in shown.sections if s.papers)
+        self._page_sections = frozenset(s.topic for s in edition.sections if s.papers)
         self._tags: dict[str, Tag] = {}
         self._papers = {p.key: self._paper(p) for s in self.sections for p in s.papers}
         self._teasers: dict[tuple[str, int], PaperView] = {}
@@ -325,7 +330,9 @@ class ContextBuilder:
                     cards=tuple(cards),
                     titles=tuple(titles),
                     more=len(rest),
-                    more_url=f"{self.edition_url}#{anchor}",
+                    more_url=f"{self.edition_url}#{anchor}"
+                    if section.topic in self._page_sections
+                    else self.edition_url,  # its papers are in other sections of the page
                     feed_url=self.meta.site.url(urls.topic_feed(section.topic)),
                 )
             )

@@ -168,7 +168,8 @@ def render_email(
     topics: frozenset[str] | None = None,
     links: RecipientLinks | None = None,
 ) -> RenderedEmail:
-    """Render the email of ``edition`` (only the sections in ``topics``, if given).
+    """Render the email of ``edition``; with ``topics``, as a subscriber on them reads it
+    (every paper tagged with one, once: :func:`newsletter.edition.for_topics`).
 
     Without ``links`` the unsubscribe and preferences URLs are placeholder
     tokens to splice per recipient with :meth:`RenderedEmail.for_recipient`.
