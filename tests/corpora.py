@@ -78,9 +78,8 @@ SEED_CORPUS = Corpus(
 )
 SEEDS_REQUIRED = os.environ.get("NEWSLETTER_REQUIRE_SEEDS") == "1"
 SEEDS_MISSING = (
-    f"the real seed digests are not at {SEEDS} (optional: the same behaviour is pinned "
-    "on tests/digests; put ../shared/seeds beside the checkout, or set "
-    "NEWSLETTER_REQUIRE_SEEDS=1 to make their absence an error)"
+    f"no real seed digests at {SEEDS} (optional: the same checks run on tests/digests; "
+    "NEWSLETTER_REQUIRE_SEEDS=1 makes their absence an error)"
 )
 
 
