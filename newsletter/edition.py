@@ -83,7 +83,10 @@ def for_topics(edition: Edition, picked: frozenset[str], titles: Mapping[str, st
         Section(
             topic=topic,
             title=named.get(topic, topic),
-            papers=tuple(sorted(chosen[topic], key=lambda p, t=topic: p.topic != t)),
+            papers=tuple(  # its own papers first (a stable sort keeps edition order)
+                [p for p in chosen[topic] if p.topic == topic]
+                + [p for p in chosen[topic] if p.topic != topic]
+            ),
         )
         for topic in [*order, *sorted(set(chosen) - set(order))]
         if chosen.get(topic)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from corpora import OWN_CORPUS, SEED_CORPUS, Corpus, require_seeds
+from corpus_kit import OWN_CORPUS, SEED_CORPUS, Corpus, require_seeds
 
 
 @pytest.fixture(scope="session")

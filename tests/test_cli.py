@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from corpora import Corpus
+from corpus_kit import Corpus
 
 
 def newsletter(

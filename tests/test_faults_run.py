@@ -26,7 +26,7 @@ from pathlib import Path
 import faultkit
 import figures
 import pytest
-from corpora import OWN_CORPUS
+from corpus_kit import OWN_CORPUS
 from faultkit import DAY1, DAY2, Project
 
 pytestmark = pytest.mark.fault

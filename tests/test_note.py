@@ -7,7 +7,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from corpora import OWN_CORPUS
+from corpus_kit import OWN_CORPUS
 
 from newsletter import config, pipeline
 

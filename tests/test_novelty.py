@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from corpora import Corpus
+from corpus_kit import Corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -227,7 +227,7 @@ def test_invisible_characters_and_homoglyphs_do_not_hide_a_seen_title(
 
 def test_two_surveys_with_nearly_the_same_title_are_both_new_and_retitles_are_not() -> None:
     """The own digests' documented cases (tests/digests/README.md), by name."""
-    from corpora import OWN_CORPUS
+    from corpus_kit import OWN_CORPUS
 
     verdicts = split(_seed_papers(OWN_CORPUS), None)
     by_title = {v.entry.title: v for v in verdicts}

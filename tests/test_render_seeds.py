@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from corpora import Corpus
-from test_render_email import visible
-from test_render_fixtures import edition_of, seed_edition, settings
+from corpus_kit import Corpus
+from render_kit import edition_of, seed_edition, settings, visible
 
 from newsletter.render import render_email
 from newsletter.render.untrusted import clean_text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from corpora import Corpus
+from corpus_kit import Corpus
 from hypothesis import given
 from hypothesis import strategies as st
 

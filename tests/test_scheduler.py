@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import anyio
 import httpx
 import pytest
-from corpora import OWN_CORPUS
+from corpus_kit import OWN_CORPUS
 
 from newsletter import config
 from newsletter.model import Edition, RunReport

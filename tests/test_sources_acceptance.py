@@ -11,7 +11,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
-from corpora import Corpus
+from corpus_kit import Corpus
 from loopback import Loopback, body, huge, redirect, serving, trickle
 
 from newsletter import config, pipeline

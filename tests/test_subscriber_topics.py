@@ -13,9 +13,9 @@ from datetime import date
 from pathlib import Path
 
 import feedparser
-from corpora import OWN_CORPUS
+from corpus_kit import OWN_CORPUS
 from delivery_kit import add_subscribers, bodies, maildir_messages, make_settings
-from test_render_fixtures import edition_of, paper, settings
+from render_kit import edition_of, paper, settings
 
 from newsletter import pipeline
 from newsletter.edition import for_topics

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from corpora import Corpus
+from corpus_kit import Corpus
 from hypothesis import given
 from hypothesis import strategies as st
 

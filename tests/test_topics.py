@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from corpora import Corpus
+from corpus_kit import Corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
