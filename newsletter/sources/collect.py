@@ -1,9 +1,11 @@
 """Read every configured source into digests, reports and what to record as ingested.
 
 One source failing never stops the others: its error becomes a
-:class:`DigestReport`.  A source that gave nothing new without failing (a
-feed answering ``304 Not Modified`` or the same bytes as last time, a drop
-folder holding only files ingested before) is reported as ``unchanged``, so
+:class:`DigestReport`, and so does any exception a parser did not mean to
+raise (a bug met by hostile input must cost one source, never the edition).
+A source that gave nothing new without failing (a feed answering
+``304 Not Modified`` or the same bytes as last time, a drop folder holding
+only files ingested before) is reported as ``unchanged``, so
 the run can say loudly that it has nothing new instead of publishing an
 empty or repeated edition.
 
@@ -91,6 +93,9 @@ def collect_sources(
                     )
                 )
                 continue
+            except Exception as exc:  # see the module docstring
+                reports.append(_crashed(source.name, source.name, source.kind, exc))
+                continue
             if isinstance(result, DigestReport):
                 reports.append(result)
                 continue
@@ -159,6 +164,9 @@ def _read_text_source(
             log.warning("%s", exc)
             reports.append(DigestReport(path.name, error=str(exc), source=source.name, kind="text"))
             continue
+        except Exception as exc:  # see the module docstring
+            reports.append(_crashed(path.name, source.name, "text", exc))
+            continue
         digests.append(digest)
         files.append(IngestedFile(content_hash, path.name, source.name))
     if not digests and not missing:
@@ -210,6 +218,18 @@ def _read_fetched_source(
     return parsed, SourceState(
         source.name, fetched.etag, fetched.last_modified, fetched.content_hash
     )
+
+
+def _crashed(name: str, source: str, kind: str, exc: Exception) -> DigestReport:
+    """The report of an input whose reading raised what no reader means to raise."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    error = (
+        f"{name}: could not be read (unexpected {reason}); "
+        "the other sources went on (hint: a bug in newsletter: please report it with this input)"
+    )
+    log.warning("%s", error)
+    log.debug("%s: traceback", name, exc_info=exc)
+    return DigestReport(name=name, error=error, source=source, kind=kind)
 
 
 def _unchanged(source: SourceSettings, note: str) -> DigestReport:

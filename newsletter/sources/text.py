@@ -123,7 +123,7 @@ _ENDS_WITH_FULL_STOP = re.compile(r"(?<!\.)\.[\"')\]]?$")
 _SENTENCE_BREAK = re.compile(r"[a-z0-9)\]][.!?]\s+[A-Z]")
 _ARXIV_URL = re.compile(
     r"arxiv\.org/(?:abs|pdf)/(?P<id>[0-9]{4}\.[0-9]{4,5}|[a-z-]+(?:\.[A-Z]{2})?/[0-9]{7})"
-    r"(?:v(?P<version>[0-9]+))?",
+    r"(?:v(?P<version>[0-9]{1,4})(?![0-9]))?",  # a longer "version" is not one (identity.py)
     re.IGNORECASE,
 )
 
