@@ -57,7 +57,7 @@ def build_edition(
 def topics_of(edition: Edition) -> frozenset[str]:
     """Every topic a paper of the edition carries (primary or not): what it holds for
     subscribers, and what its topic feeds list."""
-    return frozenset(t for p in edition.papers for t in (p.topics or (p.topic,)))
+    return frozenset(t for p in edition.papers for t in p.topics)
 
 
 def for_topics(edition: Edition, picked: frozenset[str], titles: Mapping[str, str]) -> Edition:
@@ -76,7 +76,7 @@ def for_topics(edition: Edition, picked: frozenset[str], titles: Mapping[str, st
     named = {**{s.topic: s.title for s in edition.sections}, **titles}
     chosen: dict[str, list[Paper]] = {}
     for paper in edition.papers:
-        best = next((t for t in (paper.topics or (paper.topic,)) if t in picked), None)
+        best = next((t for t in paper.topics if t in picked), None)
         if best is not None:
             chosen.setdefault(best, []).append(paper)
     sections = tuple(
@@ -124,9 +124,13 @@ def paper_from_dict(data: dict[str, Any]) -> Paper:
         authors=tuple(data.get("authors", ())),
         categories=tuple(data.get("categories", ())),
         upvotes=data.get("upvotes"),
-        topic=data["topic"],
-        topics=tuple(data.get("topics", (data["topic"],))),
+        topics=_topics(data["topic"], data.get("topics") or ()),
     )
+
+
+def _topics(primary: str, topics: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """``topics`` with ``primary`` first, as a Paper holds them."""
+    return (primary, *(t for t in topics if t != primary))
 
 
 def to_dict(edition: Edition) -> dict[str, Any]:

@@ -27,9 +27,7 @@ def test_digest_email_fits_and_shows_every_title(corpus: Corpus) -> None:
 def test_digest_email_in_one_section_still_shows_every_title(corpus: Corpus) -> None:
     """The worst case for the budget: a single section (e.g. before topics are configured)."""
     for path in corpus.files[-2:]:
-        edition = edition_of(
-            replace(p, topic="other", topics=("other",)) for p in seed_edition(path).papers
-        )
+        edition = edition_of(replace(p, topics=("other",)) for p in seed_edition(path).papers)
         email = render_email(edition, settings())
         assert len(email.html.encode("utf-8")) < 100_000, path.name
         page = visible(email.html)

@@ -268,6 +268,7 @@ def test_two_serve_processes_restarted_repeatedly_make_one_edition(tmp_path: Pat
 def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> None:
     """A long-running scheduler retries deferred and interrupted sends on every tick."""
     from newsletter.edition import build_edition
+    from newsletter.listings import new_papers
     from newsletter.model import RawEntry
     from newsletter.novelty import split
     from newsletter.store.database import NewPaper
@@ -276,7 +277,8 @@ def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> No
     store = Store.open(settings.database_url)
     assert store is not None
     verdicts = split([RawEntry("A paper", "An abstract of the paper.", "t.txt")], store)
-    new = [NewPaper(v.paper, v.title_key, v.signature) for v in verdicts]
+    papers = new_papers(verdicts, settings.taxonomy)
+    new = [NewPaper(p, v.title_key, v.signature) for v, p in zip(verdicts, papers, strict=True)]
     store.record_edition(
         build_edition([n.paper for n in new], settings.taxonomy, date(2026, 3, 2)), new
     )
