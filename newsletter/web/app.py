@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from newsletter.config import Settings
-from newsletter.scheduler import Clock, Schedule, utcnow
+from newsletter.scheduler import Clock, utcnow
 from newsletter.store import runs as runlog
 from newsletter.store.database import Store
 
@@ -32,10 +32,10 @@ log = logging.getLogger(__name__)
 
 def health(settings: Settings, clock: Clock = utcnow) -> dict[str, object]:
     """Last run and next scheduled run, for ``/healthz``."""
-    schedule = Schedule.from_settings(settings)
+    schedule = settings.schedule
     next_run = schedule.next_after(clock())
     last: dict[str, object] | None = None
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     if store is not None:
         try:
             reports = runlog.recent_reports(store, 1)
@@ -61,7 +61,7 @@ def build_app(
     settings: Settings, extra_routes: Sequence[BaseRoute] = (), clock: Clock = utcnow
 ) -> Starlette:
     """The app: ``extra_routes`` (the subscriber pages), ``/healthz``, then the site."""
-    site = settings.site_dir
+    site = settings.output.site_dir
     site.mkdir(parents=True, exist_ok=True)
 
     def healthz(_request: Request) -> JSONResponse:

@@ -77,7 +77,7 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     from newsletter.web.app import build_app
     from newsletter.web.subscribe import subscriber_routes
 
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     job = DailyJob(settings)
     scheduler = build_scheduler(job)
