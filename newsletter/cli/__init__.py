@@ -189,6 +189,25 @@ def config_show(obj: Context, as_json: bool) -> None:
     out.print("topics: " + ", ".join(data["topics"]), markup=False)
 
 
+@config_group.command("check")
+@click.pass_obj
+@handle_errors
+def config_check(obj: Context) -> None:
+    """Check the config and what a run needs (templates, secrets, keys); change nothing.
+
+    Exit 0 when every check passes, 2 (like any config problem) when one fails.
+    """
+    from newsletter import preflight
+
+    findings = preflight.check(obj.settings)
+    for finding in findings:
+        stream = out if finding.ok else err
+        label = "ok" if finding.ok else "error"
+        stream.print(f"{label}: {finding.what}: {finding.detail}", markup=False, soft_wrap=True)
+    if not all(f.ok for f in findings):
+        sys.exit(2)
+
+
 DIGESTS = click.argument("digests", nargs=-1, type=click.Path())
 DATE = click.option(
     "--date",
