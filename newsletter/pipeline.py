@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from newsletter import corrections, faults, topics
+from newsletter import note as editor_note
 from newsletter.config import Settings
 from newsletter.delivery import sending as delivery
 from newsletter.delivery.mailer import Mailer
@@ -115,8 +116,9 @@ def plan(
                 note=f"{replaced} replacements" if replaced else None,
             )
         )
-    edition = build_edition(
-        new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date
+    edition = replace(
+        build_edition(new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date),
+        note=editor_note.pending(settings.newsletter.editor_note, store),
     )
     return Plan(
         edition=edition,
@@ -333,13 +335,17 @@ def _run(
         for v in result.verdicts
         if not v.new and v.same_as and v.entry.arxiv_id
     ]
+    ingested = collected.ingested
+    if result.edition.note:  # the note goes into this edition and no later one
+        record = editor_note.record(result.edition.note, settings.newsletter.editor_note)
+        ingested = replace(ingested, files=(*ingested.files, record))
     try:
         edition = store.record_edition(
             result.edition,
             new,
             aliases,
             force=force,
-            ingested=collected.ingested,
+            ingested=ingested,
             ledger_domain=settings.delivery.sender_domain,
             sightings=_sightings(result.verdicts),
         )
