@@ -12,10 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-# A subscriber's status (see newsletter.subscribers.subscriptions).
-PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
-SUBSCRIBER_STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
-
 
 @dataclass(frozen=True)
 class RawEntry:

@@ -34,7 +34,7 @@ from newsletter.identity import (
     title_similarity,
 )
 from newsletter.model import Paper, RawEntry
-from newsletter.store.database import SeenPaper, title_hash
+from newsletter.store.papers import SeenPaper, title_hash
 
 # Retitled *and* revised: abstracts at least this close and titles sharing most words.
 _REVISED_ABSTRACT = 0.3

@@ -46,8 +46,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from newsletter import pipeline
 from newsletter.config import Settings
 from newsletter.model import RunReport
+from newsletter.states import RunStatus
+from newsletter.store import Database
 from newsletter.store import runs as runlog
-from newsletter.store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -166,16 +167,10 @@ class DailyJob:
         day = self.schedule.due_date(now)
         if day is None:
             return TickResult(None, "nothing-due")
-        store = Store.open(self.settings.database_url, create=True)
-        assert store is not None
-        try:
-            exists = bool(store.editions_on(day))
+        with Database.open(self.settings.database_url) as db, db.write() as tx:
+            exists = bool(tx.editions.count_on(day))
             if not exists:
-                claim = runlog.claim(
-                    store, day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER
-                )
-        finally:
-            store.close()
+                claim = tx.claims.claim(day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
         if exists:
             self._resume_sending()
             return TickResult(day, "exists")
@@ -191,17 +186,13 @@ class DailyJob:
             log.debug("%s", detail)
             return TickResult(day, "done", detail)
         log.info("making the edition for %s (%s)", day, trigger)
-        status = "failed"
+        status = RunStatus.FAILED
         try:
             report = self.runner(self.settings, (), day, trigger=trigger, clock=self.clock)
-            status = report.status or "failed"
+            status = RunStatus(report.status or RunStatus.FAILED)
         finally:
-            store = Store.open(self.settings.database_url, create=True)
-            assert store is not None
-            try:
-                runlog.finish(store, day, self.owner, status, self.clock())
-            finally:
-                store.close()
+            with Database.open(self.settings.database_url) as db, db.write() as tx:
+                tx.claims.finish(day, self.owner, status, self.clock())
         if report.ok:
             log.info("edition for %s: %s", day, report.status)
         else:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ from hypothesis import strategies as st
 from newsletter.identity import normalize_text, parse_arxiv_id, title_key
 from newsletter.model import RawEntry
 from newsletter.novelty import split
-from newsletter.store.database import NewPaper, Store
+from newsletter.store import Database
+from newsletter.store.papers import NewPaper, SeenPaper
 
+NOW = datetime(2026, 3, 11, tzinfo=UTC)
 ABSTRACT_A = (
     "We present a method for aligning large language models with human preferences "
     "using a small set of pairwise comparisons. Our approach trains a reward model on "
@@ -35,12 +38,31 @@ def entry(title: str, abstract: str = ABSTRACT_A, **kw: object) -> RawEntry:
     return RawEntry(title=title, abstract=abstract, source="test.txt", **kw)  # type: ignore[arg-type]
 
 
-def seen_store(tmp_path: Path, *entries: RawEntry) -> Store:
-    store = Store.open(f"sqlite:///{tmp_path / 'seen.db'}")
-    assert store is not None
-    verdicts = split(list(entries), store)
-    store.bulk_seed([NewPaper(v.paper, v.title_key, v.signature) for v in verdicts if v.new])
-    return store
+class SeenIn:
+    """The seen index of a database file, read as the pipeline reads it (a read per call)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def band_hits(self, bands: Sequence[int]) -> dict[int, list[int]]:
+        with self.db.read() as tx:
+            return tx.papers.band_hits(bands)
+
+    def candidates(
+        self, arxiv_ids: Sequence[str], title_hashes: Sequence[int], ids: Sequence[int]
+    ) -> list[SeenPaper]:
+        with self.db.read() as tx:
+            return tx.papers.candidates(arxiv_ids, title_hashes, ids)
+
+
+def seen_store(tmp_path: Path, *entries: RawEntry) -> SeenIn:
+    db = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
+    verdicts = split(list(entries), None)
+    with db.write() as tx:
+        tx.papers.bulk_seed(
+            [NewPaper(v.paper, v.title_key, v.signature) for v in verdicts if v.new], NOW
+        )
+    return SeenIn(db)
 
 
 @pytest.mark.parametrize(

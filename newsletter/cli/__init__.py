@@ -21,7 +21,8 @@ from rich.table import Table
 from newsletter import __version__, config, resources, topics
 from newsletter.cli import logs
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.model import SUBSCRIBER_STATUSES, RunReport
+from newsletter.model import RunReport
+from newsletter.states import SubscriberStatus
 
 
 class _LazyModule:
@@ -396,14 +397,14 @@ def status_command(obj: Context, as_json: bool) -> None:
     """
     view = status.gather(obj.settings)
     if as_json:
-        out.print_json(json.dumps(view, default=str))
+        out.print_json(json.dumps(view.to_json(), default=str))
     else:
         for line in status.lines(view):
             out.print(line, markup=False)
-    last = view["last_run"]
-    if isinstance(last, dict) and last["sources"] and not as_json:
+    last = view.last_run
+    if last is not None and last.sources and not as_json:
         table = Table("input", "source", "kind", "entries", "new", "seen", "problem / note")
-        for d in last["sources"]:
+        for d in last.sources:
             table.add_row(
                 d["name"],
                 d["source"],
@@ -414,7 +415,7 @@ def status_command(obj: Context, as_json: bool) -> None:
                 d["error"] or d["note"] or "",
             )
         out.print(table)
-    if isinstance(last, dict) and last["status"] not in ("published", "exists"):
+    if last is not None and not last.status.ok:
         sys.exit(1)
 
 
@@ -456,11 +457,16 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
 
 def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
-    from newsletter.store.database import Store
+    from newsletter.store import Database
 
-    store = Store.open(obj.settings.database_url, create=True)
-    assert store is not None
-    return subs_mod.Subscriptions(store)
+    return subs_mod.Subscriptions(Database.open(obj.settings.database_url))
+
+
+def _status_filter(status: str | None) -> SubscriberStatus | None:
+    return SubscriberStatus(status) if status else None
+
+
+_STATUS_CHOICE = click.Choice([s.value for s in SubscriberStatus])
 
 
 def _now() -> datetime:
@@ -489,7 +495,7 @@ def subscribers_add(obj: Context, email: str, topics: str | None, confirmed: boo
     try:
         change = subs.add(email, chosen, confirmed=confirmed, method="cli", now=_now())
     finally:
-        subs.store.close()
+        subs.db.close()
     s = change.subscriber
     if change.created:
         out.print(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})", markup=False)
@@ -512,7 +518,7 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
     try:
         change = subs.remove(email, method="cli", now=_now(), purge=purge)
     finally:
-        subs.store.close()
+        subs.db.close()
     if change is None:
         raise NewsletterError(f"{email} is not on the list", hint="newsletter subscribers list")
     if purge:
@@ -525,16 +531,16 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
 
 @subscribers_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), default=None, help="Only these.")
+@click.option("--status", type=_STATUS_CHOICE, default=None, help="Only these.")
 @click.pass_obj
 @handle_errors
 def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
     """List subscribers with their status and topics."""
     subs = _subscriptions(obj)
     try:
-        everyone = subs.all(status)
+        everyone = subs.all(_status_filter(status))
     finally:
-        subs.store.close()
+        subs.db.close()
     if as_json:
         data = [
             {
@@ -576,7 +582,7 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
             subs, Path(file), obj.settings.taxonomy, confirmed=confirmed, now=_now()
         )
     finally:
-        subs.store.close()
+        subs.db.close()
     for problem in report.problems:
         err.print(f"error: {Path(file).name}:{problem}", markup=False)
     out.print(
@@ -590,7 +596,7 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
 
 @subscribers_group.command("export")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), default=None, help="Only these.")
+@click.option("--status", type=_STATUS_CHOICE, default=None, help="Only these.")
 @click.pass_obj
 @handle_errors
 def subscribers_export(obj: Context, file: str | None, status: str | None) -> None:
@@ -598,12 +604,12 @@ def subscribers_export(obj: Context, file: str | None, status: str | None) -> No
     subs = _subscriptions(obj)
     try:
         if file is None:
-            imports.export_csv(subs, sys.stdout, status)
+            imports.export_csv(subs, sys.stdout, _status_filter(status))
             return
         with open(file, "w", encoding="utf-8", newline="") as handle:
-            count = imports.export_csv(subs, handle, status)
+            count = imports.export_csv(subs, handle, _status_filter(status))
     finally:
-        subs.store.close()
+        subs.db.close()
     err.print(f"wrote {count} subscribers to {file}", markup=False)
 
 

@@ -613,9 +613,9 @@ def effective(settings: Settings) -> dict[str, Any]:
 
 def _redact(url: str) -> str:
     """Hide a password in a database URL (secrets are never printed)."""
-    from sqlalchemy.engine import make_url
+    from newsletter.store.urls import display_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return display_url(url)
     except Exception:
         return "(unparseable URL)"

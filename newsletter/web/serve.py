@@ -73,12 +73,11 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     """The scheduler and the web app in one process."""
     import uvicorn
 
-    from newsletter.store.database import Store
+    from newsletter.store import Database
     from newsletter.web.app import build_app
     from newsletter.web.subscribe import subscriber_routes
 
-    store = Store.open(settings.database_url, create=True)
-    assert store is not None
+    db = Database.open(settings.database_url)
     job = DailyJob(settings)
     scheduler = build_scheduler(job)
     scheduler.start()
@@ -92,8 +91,8 @@ def run_server(settings: Settings, host: str, port: int) -> None:
         port,
     )
     try:
-        app = build_app(settings, extra_routes=subscriber_routes(settings, store))
+        app = build_app(settings, extra_routes=subscriber_routes(settings, db))
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         scheduler.shutdown(wait=True)
-        store.close()
+        db.close()
