@@ -13,6 +13,11 @@ Two implementations:
 
 What can go wrong, as exceptions the delivery loop acts on::
 
+(All of them are :class:`~newsletter.errors.NewsletterError` s, drawn in the
+one tree of :mod:`newsletter.errors`.)
+
+::
+
     SendFailure               one recipient's message was not accepted
     ├── TemporaryFailure      4xx or a dropped connection before the message was
     │   │                     fully sent: retry with back-off, later defer
@@ -42,8 +47,10 @@ from newsletter.config import Settings
 from newsletter.errors import NewsletterError
 
 
-class SendFailure(Exception):
+class SendFailure(NewsletterError):
     """A message one recipient did not get; ``reply`` is what the server said."""
+
+    default_hint = "the send ledger keeps the reply; newsletter status shows what is left to send"
 
     def __init__(self, reply: str, code: int | None = None) -> None:
         super().__init__(reply)
@@ -54,13 +61,19 @@ class SendFailure(Exception):
 class TemporaryFailure(SendFailure):
     """Try again later: SMTP 4xx, or the connection dropped before the end of the message."""
 
+    default_hint = "deferred: the next run (or the resend job) tries this recipient again"
+
 
 class ReplyLost(TemporaryFailure):
     """The message was sent in full but its reply never came: it may have been accepted."""
 
+    default_hint = "sent again at most once, with the same Message-ID, so a copy is recognisable"
+
 
 class PermanentFailure(SendFailure):
     """SMTP 5xx: this recipient will not get this message.  ``bounce``: the mailbox is refused."""
+
+    default_hint = "not retried; a refused mailbox is marked bounced and gets no more editions"
 
     def __init__(self, reply: str, code: int | None = None, *, bounce: bool = False) -> None:
         super().__init__(reply, code)
@@ -69,6 +82,8 @@ class PermanentFailure(SendFailure):
 
 class MailerStopped(NewsletterError):
     """Nothing can be sent at all (authentication, sender refused, server unreachable)."""
+
+    default_hint = "check the [smtp] settings and the server; the next run sends what is left"
 
 
 class Mailer(Protocol):

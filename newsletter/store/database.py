@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 _BEGIN_ATTEMPTS = 6
 _ADVISORY_LOCK = 4711  # PostgreSQL: the one lock every write transaction takes
 
-
 def _engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -21,6 +21,8 @@ from newsletter.store.schema import editions
 class EditionExists(StoreError):
     """An edition for this date is recorded already."""
 
+    default_hint = "run --force makes another edition for the same date"
+
 
 @dataclass(frozen=True)
 class StoredEdition:
