@@ -465,5 +465,4 @@ def explain(
 
 def migrate(settings: Settings) -> list[int]:
     """Create or upgrade the schema; returns the versions applied."""
-    with Database.connect(settings.database_url) as db:
-        return db.migrate()
+    return Database.upgrade(settings.database_url)

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 _BEGIN_ATTEMPTS = 6
 _ADVISORY_LOCK = 4711  # PostgreSQL: the one lock every write transaction takes
 
+
 def _engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -134,6 +135,12 @@ class Database:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         return cls(_engine(url))
+
+    @classmethod
+    def upgrade(cls, url: str) -> list[int]:
+        """Create or upgrade the schema of the database at ``url``; the versions applied."""
+        with cls.connect(url) as db:
+            return db.migrate()
 
     @classmethod
     def open(cls, url: str) -> Database:
