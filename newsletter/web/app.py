@@ -26,8 +26,8 @@ from starlette.staticfiles import StaticFiles
 
 from newsletter.config import Settings
 from newsletter.scheduler import Clock, Schedule, utcnow
-from newsletter.status import RunLine
 from newsletter.store import Database
+from newsletter.store.runs import StoredReport
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Health:
     """What ``/healthz`` answers: ``ok`` is false when the last run published nothing."""
 
     ok: bool
-    last_run: RunLine | None
+    last_run: StoredReport | None
     next_run: datetime | None
 
     def to_json(self) -> dict[str, object]:
@@ -49,7 +49,7 @@ class Health:
                 "finished_at": self.last_run.finished_at.isoformat(),
                 "edition_date": self.last_run.edition_date.isoformat(),
                 "status": self.last_run.status.value,
-                "papers": self.last_run.papers,
+                "papers": self.last_run.paper_count,
             },
             "next_run": self.next_run.isoformat() if self.next_run else None,
         }
@@ -61,10 +61,7 @@ def health(settings: Settings, clock: Clock = utcnow) -> Health:
     next_run = schedule.next_after(clock())
     with Database.open_read_only(settings.database_url) as db, db.read() as tx:
         reports = tx.runs.recent(1)
-    last = None
-    if reports:
-        r = reports[0]
-        last = RunLine(r.finished_at, r.edition_date, r.trigger, r.status, r.paper_count)
+    last = reports[0] if reports else None
     return Health(ok=last is None or last.status.ok, last_run=last, next_run=next_run)
 
 
