@@ -34,6 +34,7 @@ from newsletter.model import (
 )
 from newsletter.novelty import Thresholds, Verdict, split
 from newsletter.publish import publish_preview, publish_run
+from newsletter.scheduler import DailyJob
 from newsletter.sources.collect import Collected, collect_sources
 from newsletter.sources.text import expand_inputs, read_digest
 from newsletter.states import RunStatus
@@ -461,6 +462,25 @@ def explain(
         for v in verdicts
         if needle in v.entry.title.casefold()
     ]
+
+
+def daily_job(
+    settings: Settings, *, clock: Callable[[], datetime] = _utcnow, owner: str | None = None
+) -> DailyJob:
+    """The scheduler's daily job, making editions with :func:`run` and resuming unsent
+    mail with :func:`resume_delivery`."""
+
+    def runner(
+        settings: Settings,
+        inputs: tuple[str, ...],
+        edition_date: date,
+        *,
+        trigger: str,
+        clock: Callable[[], datetime],
+    ) -> RunReport:
+        return run(settings, inputs, edition_date, trigger=trigger, clock=clock)
+
+    return DailyJob(settings, runner=runner, resumer=resume_delivery, clock=clock, owner=owner)
 
 
 def migrate(settings: Settings) -> list[int]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -43,7 +43,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter import pipeline
 from newsletter.config import Settings
 from newsletter.model import RunReport
 from newsletter.states import RunStatus
@@ -77,12 +76,6 @@ class Runner(Protocol):
         trigger: str,
         clock: Clock,
     ) -> RunReport: ...
-
-
-def _pipeline_run(
-    settings: Settings, inputs: tuple[str, ...], edition_date: date, *, trigger: str, clock: Clock
-) -> RunReport:
-    return pipeline.run(settings, inputs, edition_date, trigger=trigger, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -138,16 +131,25 @@ class TickResult:
     report: RunReport | None = None
 
 
+Resumer = Callable[[Settings], Iterable[object] | None]
+"""Sends what earlier runs left unsent (:func:`newsletter.pipeline.resume_delivery`)."""
+
+
 class DailyJob:
-    """Makes the due date's edition once; safe to call from several processes at once."""
+    """Makes the due date's edition once; safe to call from several processes at once.
+
+    ``runner`` makes an edition and ``resumer`` sends what is left unsent: the
+    pipeline's, as :func:`newsletter.pipeline.daily_job` wires them (this module
+    does not import the pipeline, so the scheduling rules sit below it).
+    """
 
     def __init__(
         self,
         settings: Settings,
         *,
+        runner: Runner,
+        resumer: Resumer,
         clock: Clock = utcnow,
-        runner: Runner = _pipeline_run,
-        resumer: Callable[[Settings], object] = pipeline.resume_delivery,
         owner: str | None = None,
     ) -> None:
         self.settings = settings

@@ -18,7 +18,7 @@ import anyio
 import httpx
 import pytest
 
-from newsletter import config
+from newsletter import config, pipeline
 from newsletter.model import Edition, RunReport
 from newsletter.scheduler import DailyJob, Schedule
 from newsletter.store import Database
@@ -41,6 +41,10 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def no_resume(settings: config.Settings) -> None:
+    """A job whose edition exists tries to resume sending: nothing to send in these tests."""
 
 
 def recording_runner(calls: list[date]) -> Callable[..., RunReport]:
@@ -79,7 +83,9 @@ def test_one_run_per_date_across_dst_transitions(
     )
     clock = Clock(start.astimezone(UTC))
     calls: list[date] = []
-    job = DailyJob(settings, clock=clock, runner=recording_runner(calls), owner="test:1:a")
+    job = DailyJob(
+        settings, clock=clock, runner=recording_runner(calls), resumer=no_resume, owner="test:1:a"
+    )
     end = clock.now + timedelta(days=4)
     while clock.now < end:
         job.tick("check")
@@ -105,7 +111,9 @@ def test_after_downtime_only_the_latest_missed_date_is_made(tmp_path: Path) -> N
     settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
     clock = Clock(datetime(2026, 3, 10, 8, 0, tzinfo=UTC))
     calls: list[date] = []
-    job = DailyJob(settings, clock=clock, runner=recording_runner(calls), owner="test:1:a")
+    job = DailyJob(
+        settings, clock=clock, runner=recording_runner(calls), resumer=no_resume, owner="test:1:a"
+    )
     job.tick("catch-up")
     clock.now = datetime(2026, 3, 14, 6, 0, tzinfo=UTC)  # down for four days, back before 07:00
     for _ in range(3):  # restarts
@@ -131,7 +139,9 @@ def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
         )
     assert live.won
     calls: list[date] = []
-    job = DailyJob(settings, clock=Clock(now), runner=recording_runner(calls), owner=alive)
+    job = DailyJob(
+        settings, clock=Clock(now), runner=recording_runner(calls), resumer=no_resume, owner=alive
+    )
     held = job.tick()
     assert held.outcome == "claimed-elsewhere" and "sends nothing" in held.detail
     assert calls == []
@@ -162,7 +172,7 @@ def test_two_jobs_at_once_on_one_database_make_one_edition(
     shutil.copy(seeds_dir / "002_eb4d9ffe322ceb65.txt", tmp_path / "drop")
     settings = settings_for(tmp_path, db_url, "0 7 * * *", "Europe/Berlin", drop=True)
     clock = Clock(datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
-    jobs = [DailyJob(settings, clock=clock, owner=f"test:{i}:t") for i in range(2)]
+    jobs = [pipeline.daily_job(settings, clock=clock, owner=f"test:{i}:t") for i in range(2)]
     results = []
     barrier = threading.Barrier(2)
 

@@ -437,7 +437,7 @@ def schedule(obj: Context) -> None:
     """
     from newsletter.web import serve as serving
 
-    serving.run_scheduler(obj.settings)
+    serving.run_scheduler(pipeline.daily_job(obj.settings))
 
 
 @main.command()
@@ -454,7 +454,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
     settings = obj.settings
     serving.run_server(
-        settings,
+        pipeline.daily_job(settings),
         host or str(settings["serve.host"]),
         port if port is not None else int(settings["serve.port"]),
     )

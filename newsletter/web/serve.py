@@ -1,6 +1,7 @@
 """Long-running processes: ``newsletter schedule`` (the daily job) and ``serve`` (job + web).
 
-Both run the same :class:`~newsletter.scheduler.DailyJob` in an APScheduler
+Both run the :class:`~newsletter.scheduler.DailyJob` they are given (the CLI
+passes :func:`newsletter.pipeline.daily_job`) in an APScheduler
 ``BackgroundScheduler``; ``serve`` also runs uvicorn in the main thread.  On
 SIGTERM/SIGINT the web server stops, then the scheduler waits for a running
 edition to finish, so a stop never cuts a run in half (a SIGKILL cannot be
@@ -19,19 +20,17 @@ import signal
 import threading
 from types import FrameType
 
-from newsletter.config import Settings
 from newsletter.scheduler import DailyJob, build_scheduler
 
 log = logging.getLogger(__name__)
 
 
-def resume_sending(settings: Settings) -> threading.Thread:
+def resume_sending(job: DailyJob) -> threading.Thread:
     """Finish, in the background, what an interrupted process left unsent."""
-    from newsletter import pipeline
 
     def work() -> None:
         try:
-            for report in pipeline.resume_delivery(settings):
+            for report in job.resumer(job.settings) or ():
                 log.info("resumed sending: %s", report)
         except Exception:
             log.exception("resuming unsent messages failed")
@@ -41,10 +40,9 @@ def resume_sending(settings: Settings) -> threading.Thread:
     return thread
 
 
-def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> None:
+def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
     """Tick at the scheduled times until SIGTERM/SIGINT (or ``stop`` is set)."""
     stop = stop or threading.Event()
-    job = DailyJob(settings)
     scheduler = build_scheduler(job)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -55,7 +53,7 @@ def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> No
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
-    resume_sending(settings)
+    resume_sending(job)
     log.info(
         "scheduler started as %s: %s in %s, next run %s",
         job.owner,
@@ -69,19 +67,19 @@ def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> No
         scheduler.shutdown(wait=True)
 
 
-def run_server(settings: Settings, host: str, port: int) -> None:
-    """The scheduler and the web app in one process."""
+def run_server(job: DailyJob, host: str, port: int) -> None:
+    """The scheduler (running ``job``) and the web app in one process."""
     import uvicorn
 
     from newsletter.store import Database
     from newsletter.web.app import build_app
     from newsletter.web.subscribe import subscriber_routes
 
+    settings = job.settings
     db = Database.open(settings.database_url)
-    job = DailyJob(settings)
     scheduler = build_scheduler(job)
     scheduler.start()
-    resume_sending(settings)
+    resume_sending(job)
     log.info(
         "serve: scheduler started as %s (%s in %s), web on http://%s:%d/",
         job.owner,
