@@ -1,4 +1,4 @@
-"""The pipeline the CLI and the scheduler call: collect → novelty → topics → edition.
+"""The pipeline the CLI and the scheduler call: collect → novelty → papers → edition.
 
 ``preview`` runs every stage against the current state and writes files only
 into its output folder; ``run`` does the same and then records the edition and
@@ -23,20 +23,18 @@ from newsletter.delivery import sending as delivery
 from newsletter.delivery.mailer import Mailer
 from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
-from newsletter.errors import InputError, NewsletterError
+from newsletter.errors import NewsletterError
+from newsletter.listings import new_papers
 from newsletter.model import (
     DeliveryReport,
-    Digest,
     DigestReport,
     Edition,
-    RawEntry,
     RunReport,
 )
 from newsletter.novelty import Thresholds, Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.scheduler import DailyJob
-from newsletter.sources.collect import Collected, collect_sources
-from newsletter.sources.text import expand_inputs, read_digest
+from newsletter.sources.collect import Collected, collect_sources, read_text
 from newsletter.states import RunStatus
 from newsletter.store import Database, EditionExists, StoredEdition, Transaction
 from newsletter.store.papers import Alias, NewPaper
@@ -77,22 +75,7 @@ def collect(
     """
     if not inputs:
         return collect_sources(settings, db, edition_date, client=client, progress=progress)
-    files, problems = expand_inputs(list(inputs), Path.cwd())
-    failed = [DigestReport(name=p.split(":", 1)[0], error=p) for p in problems]
-    digests: list[Digest] = []
-    for path in files:
-        if progress:
-            progress(path.name)
-        try:
-            digests.append(read_digest(path, edition_date))
-        except InputError as exc:
-            log.warning("%s", exc)
-            failed.append(DigestReport(name=path.name, error=str(exc)))
-    return Collected(
-        digests=tuple(digests),
-        reports=tuple(failed),
-        kinds=tuple((d.name, "", "text") for d in digests),
-    )
+    return read_text(inputs, Path.cwd(), edition_date, progress=progress)
 
 
 def plan(
@@ -110,11 +93,7 @@ def plan(
         different_abstract=settings["novelty.different_abstract"],
     )
     with db.read() as tx:
-        verdicts = _enrich(split(entries, tx.papers, thresholds))
-    verdicts = [
-        replace(v, paper=topics.assign(v.paper, settings.taxonomy)) if v.new else v
-        for v in verdicts
-    ]
+        verdicts = split(entries, tx.papers, thresholds)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -135,7 +114,9 @@ def plan(
                 note=f"{replaced} replacements" if replaced else None,
             )
         )
-    edition = build_edition([v.paper for v in verdicts if v.new], settings.taxonomy, edition_date)
+    edition = build_edition(
+        new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date
+    )
     return Plan(
         edition=edition,
         verdicts=tuple(verdicts),
@@ -143,48 +124,10 @@ def plan(
     )
 
 
-def _enrich(verdicts: list[Verdict]) -> list[Verdict]:
-    """A paper listed by several sources in one run appears once, with what each knew.
-
-    The first listing makes the paper; a later one (the same paper "earlier in
-    this run") fills in what the first lacked: an arXiv id, upvotes, authors,
-    categories.
-    """
-    first = {v.paper.key: i for i, v in enumerate(verdicts) if v.new}
-    result = list(verdicts)
-    for v in verdicts:
-        if v.new or v.same_as not in first:
-            continue
-        index = first[v.same_as]
-        paper, entry = result[index].paper, v.entry
-        result[index] = replace(
-            result[index],
-            paper=replace(
-                paper,
-                arxiv_id=paper.arxiv_id or entry.arxiv_id,
-                url=_better_url(entry)
-                if entry.arxiv_id and paper.url.startswith(ARXIV_SEARCH)
-                else paper.url,
-                upvotes=paper.upvotes if paper.upvotes is not None else entry.upvotes,
-                authors=paper.authors or entry.authors,
-                categories=paper.categories or entry.categories,
-            ),
-        )
-    return result
-
-
-ARXIV_SEARCH = "https://arxiv.org/search/"
-
-
 def _history(tx: Transaction, edition: Edition) -> list[Edition]:
     """Every edition before ``edition``, newest first: the archive index lists them
     all, and each topic feed keeps its own newest ``feeds.max_items`` papers."""
     return tx.editions.recent(sys.maxsize, before=(edition.date, edition.number))
-
-
-def _better_url(entry: RawEntry) -> str:
-    """The link of a listing that knows the arXiv id, for a paper first seen without one."""
-    return entry.url or f"https://arxiv.org/abs/{entry.arxiv_id}"
 
 
 def assess(collected: Collected, result: Plan) -> tuple[RunStatus, str | None, tuple[str, ...]]:
@@ -399,7 +342,8 @@ def record(
 
     Raises EditionExists when the date has an edition and ``force`` is off.
     """
-    new = [NewPaper(v.paper, v.title_key, v.signature) for v in result.verdicts if v.new]
+    papers = {paper.key: paper for paper in result.edition.papers}
+    new = [NewPaper(papers[v.key], v.title_key, v.signature) for v in result.verdicts if v.new]
     aliases = [
         Alias(v.same_as, v.entry.arxiv_id)
         for v in result.verdicts

@@ -6,6 +6,13 @@ the machine's ``initdb``/``pg_ctl`` (as the ``postgres`` user when run as root)
 on a Unix socket in a temporary folder.  Without PostgreSQL binaries the
 PostgreSQL variants are skipped, unless ``NEWSLETTER_REQUIRE_POSTGRES=1``
 (CI sets it), which makes that an error.
+
+Hypothesis is deterministic here (profile ``deterministic``, the default): a
+seed derived from each test, no example database, no deadline, so a run on a
+loaded machine tries the same examples as one on an idle machine and CI
+never flakes.  ``--hypothesis-profile=explore`` (or
+``NEWSLETTER_HYPOTHESIS_PROFILE=explore``) explores with random seeds
+instead; a crash it finds goes into ``tests/corpus/`` or a pinned example.
 """
 
 from __future__ import annotations
@@ -23,6 +30,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
+
+settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", derandomize=False, deadline=None)
+settings.load_profile(os.environ.get("NEWSLETTER_HYPOTHESIS_PROFILE", "deterministic"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -164,7 +164,7 @@ def test_architecture_table_has_every_package_and_module() -> None:
     packages = {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     modules = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
     assert packages | modules <= first_cells, "add to the table: " + ", ".join(
-        sorted(packages | modules - first_cells)
+        sorted((packages | modules) - first_cells)
     )
 
 

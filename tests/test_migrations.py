@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from newsletter import config, pipeline
 from newsletter.edition import build_edition
+from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
 from newsletter.states import LedgerState, RunStatus, SubscriberStatus
@@ -105,10 +106,11 @@ def test_steps_applied_one_by_one_give_the_live_schema(new_db_url: Callable[[], 
 def test_data_written_at_step_one_survives_the_upgrades(new_db_url: Callable[[], str]) -> None:
     url = new_db_url()
     entries = [RawEntry("Kept Across Upgrades", "An abstract about routing experts.", "t.txt")]
-    new = [NewPaper(v.paper, v.title_key, v.signature) for v in split(entries, None)]
-    edition = build_edition(
-        [n.paper for n in new], Taxonomy((Topic("other", "Other"),)), NOW.date()
-    )
+    taxonomy = Taxonomy((Topic("other", "Other", fallback=True),))
+    verdicts = split(entries, None)
+    papers = new_papers(verdicts, taxonomy)
+    new = [NewPaper(p, v.title_key, v.signature) for v, p in zip(verdicts, papers, strict=True)]
+    edition = build_edition(papers, taxonomy, NOW.date())
     with Database.connect(url) as db:
         db.migrate(to=1)
         with db.write() as tx:  # step 1 has the papers, bands and editions tables

@@ -267,13 +267,15 @@ def test_two_serve_processes_restarted_repeatedly_make_one_edition(
 def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> None:
     """A long-running scheduler retries deferred and interrupted sends on every tick."""
     from newsletter.edition import build_edition
+    from newsletter.listings import new_papers
     from newsletter.model import RawEntry
     from newsletter.novelty import split
     from newsletter.store.papers import NewPaper
 
     settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
     verdicts = split([RawEntry("A paper", "An abstract of the paper.", "t.txt")], None)
-    new = [NewPaper(v.paper, v.title_key, v.signature) for v in verdicts]
+    papers = new_papers(verdicts, settings.taxonomy)
+    new = [NewPaper(p, v.title_key, v.signature) for v, p in zip(verdicts, papers, strict=True)]
     now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
     with Database.open(settings.database_url) as db, db.write() as tx:
         stored = tx.editions.record(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from newsletter.edition import build_edition
 from newsletter.errors import StoreError
+from newsletter.listings import new_papers
 from newsletter.model import Edition, RawEntry
 from newsletter.novelty import split
 from newsletter.store import Database, EditionExists, StoredEdition
@@ -36,7 +37,9 @@ def _new(db: Database, *titles: str) -> list[NewPaper]:
     entries = [RawEntry(t, _abstract(t), "t.txt") for t in titles]
     with db.read() as tx:
         verdicts = split(entries, tx.papers)
-    return [NewPaper(v.paper, v.title_key, v.signature) for v in verdicts if v.new]
+    news = [v for v in verdicts if v.new]
+    papers = new_papers(verdicts, TAXONOMY)
+    return [NewPaper(p, v.title_key, v.signature) for v, p in zip(news, papers, strict=True)]
 
 
 def _record(

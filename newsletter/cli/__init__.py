@@ -287,12 +287,12 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
         )
     for verdict, classification in found:
         out.print(f"[bold]{verdict.entry.title}[/bold]  ({verdict.entry.source})")
-        out.print(f"  key: {verdict.paper.key}", markup=False)
+        out.print(f"  key: {verdict.key}", markup=False)
         out.print(
             f"  novelty: {'NEW' if verdict.new else 'SEEN'}: {verdict.reason}"
             + (
                 f" (as {verdict.same_as})"
-                if verdict.same_as and verdict.same_as != verdict.paper.key
+                if verdict.same_as and verdict.same_as != verdict.key
                 else ""
             ),
             markup=False,

@@ -1,9 +1,11 @@
 """Read every configured source into digests, reports and what to record as ingested.
 
 One source failing never stops the others: its error becomes a
-:class:`DigestReport`.  A source that gave nothing new without failing (a
-feed answering ``304 Not Modified`` or the same bytes as last time, a drop
-folder holding only files ingested before) is reported as ``unchanged``, so
+:class:`DigestReport`, and so does any exception a parser did not mean to
+raise (a bug met by hostile input must cost one source, never the edition).
+A source that gave nothing new without failing (a feed answering
+``304 Not Modified`` or the same bytes as last time, a drop folder holding
+only files ingested before) is reported as ``unchanged``, so
 the run can say loudly that it has nothing new instead of publishing an
 empty or repeated edition.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -73,7 +75,15 @@ def collect_sources(
     try:
         for source in settings.sources:
             if source.kind == "text":
-                got = _read_text_source(source, settings, store, edition_date, seen_paths, progress)
+                got = read_text(
+                    [source.path],
+                    settings.base_dir,
+                    edition_date,
+                    source=source,
+                    store=store,
+                    seen_paths=seen_paths,
+                    progress=progress,
+                )
                 digests += got.digests
                 reports += got.reports
                 files += got.ingested.files
@@ -91,6 +101,9 @@ def collect_sources(
                         name=source.name, error=str(exc), source=source.name, kind=source.kind
                     )
                 )
+                continue
+            except Exception as exc:  # see the module docstring
+                reports.append(_crashed(source.name, source.name, source.kind, exc))
                 continue
             if isinstance(result, DigestReport):
                 reports.append(result)
@@ -112,20 +125,36 @@ def collect_sources(
     )
 
 
-def _read_text_source(
-    source: SourceSettings,
-    settings: Settings,
-    store: Database | None,
+def read_text(
+    specs: Sequence[str | Path],
+    base_dir: Path,
     edition_date: date,
-    seen_paths: set[Path],
-    progress: Progress | None,
+    *,
+    source: SourceSettings | None = None,
+    store: Database | None = None,
+    seen_paths: set[Path] | None = None,
+    progress: Progress | None = None,
 ) -> Collected:
-    """The files of a text source not ingested before (by content, whatever their name)."""
-    found, missing = expand_inputs([source.path], settings.base_dir)
+    """The one read path for text digests, named on the command line or in ``[[sources]]``.
+
+    ``specs`` are files, folders or globs relative to ``base_dir``.  Digests
+    given on the command line (no ``source``) are always read and nothing is
+    recorded of them.  The files of a configured text ``source`` are read
+    unless their content was ingested before (as ``store`` knows) or earlier
+    in this run, whatever their name; what is read is returned, to be
+    recorded with the edition; a source that gave no new file is reported
+    ``unchanged``.
+    """
+    name = source.name if source else ""
+    remember = source is not None
+    found, missing = expand_inputs(list(specs), base_dir)
     reports = [
-        DigestReport(name=source.name, error=f"source {source.name}: {m}", source=source.name)
+        DigestReport(name=name, error=f"source {name}: {m}", source=name)
+        if remember
+        else DigestReport(name=m.split(":", 1)[0], error=m)
         for m in missing
     ]
+    seen_paths = set() if seen_paths is None else seen_paths
     paths = [p for p in found if p.resolve() not in seen_paths]
     seen_paths.update(p.resolve() for p in paths)
     blobs: list[tuple[Path, bytes, str]] = []
@@ -133,16 +162,17 @@ def _read_text_source(
         try:
             data = read_bytes(path)
         except InputError as exc:
-            reports.append(DigestReport(path.name, error=str(exc), source=source.name, kind="text"))
+            log.warning("%s", exc)
+            reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
             continue
         blobs.append((path, data, hashlib.sha256(data).hexdigest()))
-    known = _ingested_files(store, [h for _, _, h in blobs])
+    known = _ingested_files(store, [h for _, _, h in blobs]) if remember else {}
     digests: list[Digest] = []
     files: list[IngestedFile] = []
     skipped: list[str] = []
     hashes_this_run: set[str] = set()
     for path, data, content_hash in blobs:
-        if content_hash in known or content_hash in hashes_this_run:
+        if remember and (content_hash in known or content_hash in hashes_this_run):
             before = known.get(content_hash)
             skipped.append(path.name)
             log.info(
@@ -158,20 +188,22 @@ def _read_text_source(
             digest = parse_digest(data, name=path.name, edition_date=edition_date)
         except InputError as exc:
             log.warning("%s", exc)
-            reports.append(DigestReport(path.name, error=str(exc), source=source.name, kind="text"))
+            reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
+            continue
+        except Exception as exc:  # see the module docstring
+            reports.append(_crashed(path.name, name, "text", exc))
             continue
         digests.append(digest)
-        files.append(IngestedFile(content_hash, path.name, source.name))
-    if not digests and not missing:
+        if remember:
+            files.append(IngestedFile(content_hash, path.name, name))
+    if remember and not digests and not missing:
         note = f"no new file: {len(skipped)} already ingested" if skipped else "no file in it"
-        reports.append(
-            DigestReport(source.name, source=source.name, kind="text", note=note, unchanged=True)
-        )
+        reports.append(DigestReport(name, source=name, kind="text", note=note, unchanged=True))
     return Collected(
         digests=tuple(digests),
         reports=tuple(reports),
         ingested=Ingested(files=tuple(files)),
-        kinds=tuple((d.name, source.name, "text") for d in digests),
+        kinds=tuple((d.name, name, "text") for d in digests),
     )
 
 
@@ -211,6 +243,18 @@ def _read_fetched_source(
     return parsed, SourceState(
         source.name, fetched.etag, fetched.last_modified, fetched.content_hash
     )
+
+
+def _crashed(name: str, source: str, kind: str, exc: Exception) -> DigestReport:
+    """The report of an input whose reading raised what no reader means to raise."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    error = (
+        f"{name}: could not be read (unexpected {reason}); "
+        "the other sources went on (hint: a bug in newsletter: please report it with this input)"
+    )
+    log.warning("%s", error)
+    log.debug("%s: traceback", name, exc_info=exc)
+    return DigestReport(name=name, error=error, source=source, kind=kind)
 
 
 def _unchanged(source: SourceSettings, note: str) -> DigestReport:
