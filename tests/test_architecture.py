@@ -388,3 +388,34 @@ def test_no_import_cycles_not_even_through_imports_inside_functions() -> None:
 def test_the_cycle_check_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def _state_literals_compared(tree: ast.AST, values: set[str]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        for side in (node.left, *node.comparators):
+            items = list(side.elts) if isinstance(side, ast.Tuple | ast.List | ast.Set) else [side]
+            found += [
+                (node.lineno, item.value)
+                for item in items
+                if isinstance(item, ast.Constant) and item.value in values
+            ]
+    return found
+
+
+def test_stored_states_are_compared_by_name_not_by_bare_string() -> None:
+    """``status == "pending"`` could mean a subscriber or a ledger row; the package
+    compares with ``SubscriberStatus.PENDING`` or ``LedgerState.PENDING``."""
+    from newsletter.states import LedgerState, RunStatus, SubscriberStatus
+
+    values = {s.value for enum in (RunStatus, SubscriberStatus, LedgerState) for s in enum}
+    assert _state_literals_compared(ast.parse('x.status in ("pending", "sent")'), values)
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {value!r}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "states.py"
+        for line, value in _state_literals_compared(ast.parse(path.read_text("utf-8")), values)
+    ]
+    assert not offenders, "compare with newsletter.states: " + "; ".join(offenders)
