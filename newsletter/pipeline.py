@@ -31,7 +31,7 @@ from newsletter.model import (
     Edition,
     RunReport,
 )
-from newsletter.novelty import Thresholds, Verdict, split
+from newsletter.novelty import Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.scheduler import DailyJob
 from newsletter.sources.collect import Collected, collect_sources, read_text
@@ -88,12 +88,8 @@ def plan(
     edition; writes nothing."""
     digests = collected.digests
     entries = [entry for digest in digests for entry in digest.entries]
-    thresholds = Thresholds(
-        same_abstract=settings["novelty.same_abstract"],
-        different_abstract=settings["novelty.different_abstract"],
-    )
     with db.read() as tx:
-        verdicts = split(entries, tx.papers, thresholds)
+        verdicts = split(entries, tx.papers, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -177,7 +173,7 @@ def preview(
     When the date has an edition already, the next ``run`` (without ``--force``)
     publishes that edition again, so that is what the preview shows.
     """
-    with Database.open_read_only(settings.database_url) as db:
+    with Database.open_read_only(settings.database.url) as db:
         with db.read() as tx:
             stored = None if force else tx.editions.latest_on(edition_date)
             history = _history(tx, stored.edition) if stored else []
@@ -196,7 +192,7 @@ def preview(
         result = plan(settings, db, collected, edition_date)
         with db.read() as tx:
             edition = replace(result.edition, number=tx.editions.count_on(edition_date) + 1)
-            history = tx.editions.recent(settings["feeds.max_items"])
+            history = tx.editions.recent(settings.feeds.max_items)
     status, reason, warnings = assess(collected, result)
     outputs = publish_preview(edition, history, settings, out_dir)
     return RunReport(
@@ -232,7 +228,7 @@ def run(
     report in the database (``newsletter status``).
     """
     started = clock()
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         report, stored = _run(settings, db, inputs, edition_date, force, progress, client)
         if stored is not None:
             report = replace(report, delivery=_deliver(settings, db, stored, mailer, clock, sleep))
@@ -267,7 +263,7 @@ def resume_delivery(
     settings: Settings, *, mailer: Mailer | None = None, clock: Callable[[], datetime] = _utcnow
 ) -> list[DeliveryReport]:
     """Send what interrupted runs left unsent, for every edition with unsent ledger rows."""
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         return [
             _deliver(settings, db, stored, mailer, clock, None)
             for stored in delivery.unfinished_editions(db)
@@ -355,7 +351,7 @@ def record(
         tx.papers.mark_seen(new, stored.id, now)
         tx.papers.learn_aliases(aliases)
         tx.sources.record(collected.ingested, now)
-        ledger.create_rows(tx, stored.edition, stored.id, settings.sender_domain, now)
+        ledger.create_rows(tx, stored.edition, stored.id, settings.delivery.sender_domain, now)
         faults.hit("before-commit")  # inert unless NEWSLETTER_FAULT names it
     return stored
 
@@ -391,15 +387,11 @@ def explain(
     settings: Settings, query: str, inputs: Sequence[str], edition_date: date
 ) -> list[tuple[Verdict, topics.Classification]]:
     """Novelty verdict and topic classification of every entry whose title contains ``query``."""
-    with Database.open_read_only(settings.database_url) as db:
+    with Database.open_read_only(settings.database.url) as db:
         collected = collect(settings, inputs, edition_date)
         entries = [e for d in collected.digests for e in d.entries]
-        thresholds = Thresholds(
-            same_abstract=settings["novelty.same_abstract"],
-            different_abstract=settings["novelty.different_abstract"],
-        )
         with db.read() as tx:
-            verdicts = split(entries, tx.papers, thresholds)
+            verdicts = split(entries, tx.papers, settings.novelty)
     needle = query.casefold()
     return [
         (v, topics.classify(v.entry.title, v.entry.abstract, v.entry.categories, settings.taxonomy))
@@ -429,4 +421,4 @@ def daily_job(
 
 def migrate(settings: Settings) -> list[int]:
     """Create or upgrade the schema; returns the versions applied."""
-    return Database.upgrade(settings.database_url)
+    return Database.upgrade(settings.database.url)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.scheduler import Clock, Schedule, utcnow
+from newsletter.scheduler import Clock, utcnow
 from newsletter.states import RunStatus
 from newsletter.store import Database
 from newsletter.store.runs import Claim, StoredReport
@@ -176,8 +176,8 @@ class StatusView:
 def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
     """What ``status`` shows, read from the database as it is (nothing is created)."""
     now = clock()
-    schedule = Schedule.from_settings(settings)
-    with Database.open_read_only(settings.database_url) as db, db.read() as tx:
+    schedule = settings.schedule
+    with Database.open_read_only(settings.database.url) as db, db.read() as tx:
         reports = tx.runs.recent(10)
         states = tx.sources.states()
         claims = tx.claims.all()[-5:]
