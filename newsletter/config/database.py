@@ -28,6 +28,7 @@ ROWS = (
     ),
 )
 
+_URL = re.compile(r"^\w+(\+\w+)?://")
 _RELATIVE_SQLITE = re.compile(r"sqlite(\+\w+)?:///(?!/)(?!:memory:)(.+)$")
 
 
@@ -58,6 +59,8 @@ class DatabaseSettings:
 
 def redact(url: str) -> str:
     """Hide a password in a database URL (secrets are never printed)."""
+    if not _URL.match(url):  # what SQLAlchemy accepts: dialect[+driver]://...
+        return "(unparseable URL)"
     try:
         parts = urlsplit(url)
         if parts.password is None:
