@@ -93,6 +93,15 @@ CASES: dict[str, tuple[list[Bad], list[str]]] = {
     ),
     "serve.port: at least 0": row("serve.port", [-1], [0], "must be at least 0"),
     "serve.port: at most 65535": row("serve.port", [65536], [65535], "must be at most 65535"),
+    "serve.header_timeout_seconds: at least 1": row(
+        "serve.header_timeout_seconds", [0], [1], "must be at least 1"
+    ),
+    "serve.keepalive_seconds: at least 1": row(
+        "serve.keepalive_seconds", [0], [1], "must be at least 1"
+    ),
+    "serve.max_connections: at least 1": row(
+        "serve.max_connections", [0], [1], "must be at least 1"
+    ),
     "subscribers.secret_env: environment variable name": row(
         "subscribers.secret_env",
         ["1KEY", "MY-KEY", ""],

@@ -20,6 +20,7 @@ import pytest
 
 from newsletter import config, pipeline
 from newsletter.config import Schedule
+from newsletter.errors import StoreError
 from newsletter.model import Edition, RunReport
 from newsletter.scheduler import DailyJob
 from newsletter.store import Database
@@ -248,7 +249,12 @@ def test_two_serve_processes_restarted_repeatedly_make_one_edition(
             procs[round_ % 2] = _serve(workdir)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with Database.open_read_only(f"sqlite:///{db}") as opened, opened.read() as tx:
+            try:
+                opened = Database.open_read_only(f"sqlite:///{db}")
+            except StoreError:  # a process starting up is migrating it right now
+                time.sleep(0.5)
+                continue
+            with opened, opened.read() as tx:
                 if tx.editions.count_on(datetime.now(UTC).date()):
                     break
             time.sleep(0.5)
