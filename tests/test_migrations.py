@@ -119,7 +119,7 @@ def test_data_written_at_step_one_survives_the_upgrades(new_db_url: Callable[[],
     with Database.open(url) as db, db.read() as tx:
         assert db.schema_version() == LATEST
         assert tx.editions.latest_on(NOW.date()) == stored
-        assert split(entries, tx.papers)[0].new is False
+        assert split(entries, tx.seen)[0].new is False
 
 
 def test_a_released_step_never_uses_the_live_tables() -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.identity import normalize_text, parse_arxiv_id, title_key
+from newsletter.identity import Decision, normalize_text, parse_arxiv_id, title_key
 from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
@@ -50,13 +50,29 @@ class SeenIn:
 
     def band_hits(self, bands: Sequence[int]) -> dict[int, list[int]]:
         with self.db.read() as tx:
-            return tx.papers.band_hits(bands)
+            return tx.seen.band_hits(bands)
+
+    def rare_pair_hits(self, pairs: Sequence[int]) -> dict[int, list[int]]:
+        with self.db.read() as tx:
+            return tx.seen.rare_pair_hits(pairs)
+
+    def term_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        with self.db.read() as tx:
+            return tx.seen.term_counts(hashes)
+
+    def decisions_about(self, names: Sequence[str]) -> list[Decision]:
+        with self.db.read() as tx:
+            return tx.seen.decisions_about(names)
 
     def candidates(
-        self, arxiv_ids: Sequence[str], title_hashes: Sequence[int], ids: Sequence[int]
+        self,
+        arxiv_ids: Sequence[str],
+        title_hashes: Sequence[int],
+        ids: Sequence[int],
+        keys: Sequence[str] = (),
     ) -> list[SeenPaper]:
         with self.db.read() as tx:
-            return tx.papers.candidates(arxiv_ids, title_hashes, ids)
+            return tx.seen.candidates(arxiv_ids, title_hashes, ids, keys)
 
 
 def seen_store(tmp_path: Path, *entries: RawEntry) -> SeenIn:

@@ -15,9 +15,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from newsletter.config.rules import Setting, Values, resolve
+from newsletter.config.rules import EnvironmentRule, Rule, Setting, Values, resolve
 
 ENV = "NEWSLETTER_DATABASE_URL"
+BACKENDS = ("sqlite", "postgresql")
+
+
+_URL = re.compile(r"^(?P<dialect>\w+)(\+\w+)?://")
+"""What SQLAlchemy's ``make_url`` accepts: ``dialect[+driver]://...`` (parsed here
+without importing SQLAlchemy, which only ``newsletter/store/`` does)."""
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name the store, or None (never repeats it: it may hold a password)."""
+    found = _URL.match(url)
+    if found is None:
+        return (
+            "not a database URL (expected e.g. 'sqlite:///state/news.db' or "
+            "'postgresql+psycopg://user@host/dbname')"
+        )
+    backend = found.group("dialect")
+    if backend not in BACKENDS:
+        return f"unsupported database {backend!r} (expected: {', '.join(BACKENDS)})"
+    return None
+
+
+DATABASE_URL = Rule("database url or empty", lambda value, _: url_problem(value) if value else None)
 
 ROWS = (
     Setting(
@@ -25,10 +48,18 @@ ROWS = (
         "",
         "SQLAlchemy URL of the store; empty means the SQLite file "
         "subscribers/newsletter.db. NEWSLETTER_DATABASE_URL overrides it.",
+        rules=(DATABASE_URL,),
     ),
 )
 
-_URL = re.compile(r"^\w+(\+\w+)?://")
+
+def _environment_url(environ: Mapping[str, str]) -> str | None:
+    value = environ.get(ENV)
+    return url_problem(value) if value else None
+
+
+ENVIRONMENT = (EnvironmentRule(ENV, _environment_url),)
+
 _RELATIVE_SQLITE = re.compile(r"sqlite(\+\w+)?:///(?!/)(?!:memory:)(.+)$")
 
 
@@ -58,15 +89,13 @@ class DatabaseSettings:
 
 
 def redact(url: str) -> str:
-    """Hide a password in a database URL (secrets are never printed)."""
-    if not _URL.match(url):  # what SQLAlchemy accepts: dialect[+driver]://...
-        return "(unparseable URL)"
+    """Hide a password in a (checked) database URL: secrets are never printed."""
     try:
         parts = urlsplit(url)
         if parts.password is None:
             return url
-        userinfo, _, host = parts.netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
     except ValueError:
         return "(unparseable URL)"
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
