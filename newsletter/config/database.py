@@ -29,6 +29,10 @@ without importing SQLAlchemy, which only ``newsletter/store/`` does)."""
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot name the store, or None (never repeats it: it may hold a password)."""
     found = _URL.match(url)
+    try:
+        urlsplit(url).port  # a port that is not a number is refused here
+    except ValueError:
+        found = None
     if found is None:
         return (
             "not a database URL (expected e.g. 'sqlite:///state/news.db' or "
