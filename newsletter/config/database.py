@@ -30,7 +30,7 @@ def url_problem(url: str) -> str | None:
     """Why ``url`` cannot name the store, or None (never repeats it: it may hold a password)."""
     found = _URL.match(url)
     try:
-        urlsplit(url).port  # a port that is not a number is refused here
+        _port = urlsplit(url).port  # a port that is not a number is refused here
     except ValueError:
         found = None
     if found is None:
