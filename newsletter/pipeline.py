@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from newsletter import corrections, faults, topics
+from newsletter import note as editor_note
 from newsletter.config import Settings
 from newsletter.delivery import ledger
 from newsletter.delivery import sending as delivery
@@ -120,8 +121,9 @@ def plan(
                 note=f"{replaced} replacements" if replaced else None,
             )
         )
-    edition = build_edition(
-        new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date
+    edition = replace(
+        build_edition(new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date),
+        note=editor_note.pending(settings.newsletter.editor_note, db),
     )
     return Plan(
         edition=edition,
@@ -362,12 +364,16 @@ def record(
         for v in result.verdicts
         if not v.new and v.same_as and v.entry.arxiv_id
     ]
+    ingested = collected.ingested
+    if result.edition.note:  # the note goes into this edition and no later one
+        note = editor_note.record(result.edition.note, settings.newsletter.editor_note)
+        ingested = replace(ingested, files=(*ingested.files, note))
     now = _utcnow()
     with db.write() as tx:
         stored = tx.editions.record(result.edition, now, force=force)
         tx.papers.mark_seen(new, stored.id, now)
         tx.papers.learn_aliases(aliases)
-        tx.sources.record(collected.ingested, now)
+        tx.sources.record(ingested, now)
         tx.corrections.record_sightings(_sightings(result.verdicts), stored.id, now)
         ledger.create_rows(tx, stored.edition, stored.id, settings.delivery.sender_domain, now)
         faults.hit("before-commit")  # inert unless NEWSLETTER_FAULT names it
