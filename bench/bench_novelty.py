@@ -88,6 +88,7 @@ def build_store(size: int) -> Path:
                 abstract=e.abstract,
                 url="https://example.org/",
                 source=e.source,
+                topics=("other",),
             )
             rows.append(NewPaper(paper, tkey, signature(e.abstract)))
         store.bulk_seed(rows)

@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from newsletter.model import Edition, Paper  # noqa: E402
 from newsletter.render import build_feeds, render_email, templates  # noqa: E402
 from newsletter.render.email import meta_for  # noqa: E402
 from newsletter.render.recipients import RecipientLinks  # noqa: E402
+from newsletter.topics import Taxonomy, classify  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 SEED = ROOT.parent / "shared" / "seeds" / "003_bf041023cdecb2cb.txt"
@@ -54,8 +54,8 @@ MJML_VERSION = "4"
 DAY = date(2026, 3, 12)
 
 
-def papers() -> tuple[list[Paper], str]:
-    """The papers of the benchmark edition and where they come from."""
+def papers(taxonomy: Taxonomy) -> tuple[list[Paper], str]:
+    """The papers of the benchmark edition (classified) and where they come from."""
     if SEED.exists():
         from newsletter.sources.text import read_digest
 
@@ -67,6 +67,7 @@ def papers() -> tuple[list[Paper], str]:
                 abstract=e.abstract,
                 url=e.url or "https://huggingface.co/papers",
                 source=SEED.name,
+                topics=classify(e.title, e.abstract, e.categories, taxonomy).topics,
             )
             for i, e in enumerate(entries)
         ]
@@ -79,6 +80,12 @@ def papers() -> tuple[list[Paper], str]:
             abstract=sentence * 12,
             url=f"https://arxiv.org/abs/2403.{n:05d}",
             source="synthetic",
+            topics=classify(
+                f"Synthetic paper {n}: scaling laws for efficient multimodal language models",
+                sentence * 12,
+                (),
+                taxonomy,
+            ).topics,
         )
         for n in range(100)
     ]
@@ -86,11 +93,8 @@ def papers() -> tuple[list[Paper], str]:
 
 
 def edition(settings: config.Settings) -> tuple[Edition, str]:
-    found, origin = papers()
-    from newsletter.topics import assign
-
-    classified = [assign(p, settings.taxonomy) for p in found]
-    return build_edition(classified, settings.taxonomy, DAY), origin
+    found, origin = papers(settings.taxonomy)
+    return build_edition(found, settings.taxonomy, DAY), origin
 
 
 def median_ms(fn: Callable[[], object], runs: int, warmup: int = 3) -> float:
@@ -109,11 +113,9 @@ def our_mjml(ed: Edition, settings: config.Settings) -> str:
     from newsletter.render.context import ContextBuilder
     from newsletter.render.email import fit
 
-    env = templates.environment(settings.templates_dir)
+    env = templates.environment(settings.output.templates_dir)
     builder = ContextBuilder(ed, meta_for(settings), RecipientLinks.placeholders(), None)
-    _, context = fit(
-        builder, env, int(settings["email.budget_kb"]) * 1000, int(settings["email.teaser_chars"])
-    )
+    _, context = fit(builder, env, settings.email.budget_bytes, settings.email.teaser_chars)
     return env.get_template(templates.EMAIL_MJML).render(edition=context)
 
 
@@ -201,8 +203,7 @@ def main() -> None:
     parser.add_argument("--json", help="write the figures as JSON to this file (bench/run_all.py)")
     args = parser.parse_args()
 
-    settings = config.load(None)
-    settings = replace(settings, base_dir=ROOT)
+    settings = config.from_values(base_dir=ROOT)  # the defaults, as the bundled config.toml
     ed, origin = edition(settings)
     source = our_mjml(ed, settings)
     email = render_email(ed, settings)
@@ -259,7 +260,7 @@ def main() -> None:
     if args.json:
         from importlib.metadata import version
 
-        fitting = replace(settings, values={**settings.values, "email.budget_kb": 150})
+        fitting = config.from_values({"email.budget_kb": 150}, base_dir=ROOT)
         figures = {
             "papers": ed.paper_count,
             "sections": len(ed.sections),

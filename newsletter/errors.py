@@ -22,6 +22,7 @@ defined next to the code that raises them; the tree names their module::
     ├── TemplateError          a template failed: ``name`` and ``line`` of the template file
     ├── OutputError            a file could not be written (disk full, read-only): ``path``
     ├── TokenError             (subscribers.tokens) a link or form token tampered, expired, misused
+    ├── SignupLimited          (subscribers.subscriptions) a sign-up past a limit: nothing recorded
     ├── Refusal                (web.subscribe) a request refused: ``status`` for the page
     ├── HeaderInjection        (delivery.message) a header value with a line break
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops

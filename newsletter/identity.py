@@ -129,6 +129,12 @@ def paper_key(normalized_title: str, arxiv_id: str | None) -> str:
     return f"title:{normalized_title}"
 
 
+def arxiv_abs_url(arxiv_id: str, version: int | None = None) -> str:
+    """The arXiv abstract page of a paper (of one version, if given): the one place
+    that spells arXiv's URLs; :data:`_ARXIV_URL` reads them back."""
+    return f"https://arxiv.org/abs/{arxiv_id}" + (f"v{version}" if version is not None else "")
+
+
 def arxiv_search_url(title: str) -> str:
     """A link for a paper that has none: an arXiv title search."""
     from urllib.parse import quote_plus

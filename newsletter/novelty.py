@@ -24,16 +24,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from newsletter.config import NoveltySettings
 from newsletter.identity import (
     Signature,
-    arxiv_search_url,
     normalize_text,
     paper_key,
     signature,
     title_key,
     title_similarity,
 )
-from newsletter.model import Paper, RawEntry
+from newsletter.model import RawEntry
 from newsletter.store.database import SeenPaper, title_hash
 
 # Retitled *and* revised: abstracts at least this close and titles sharing most words.
@@ -42,17 +42,16 @@ _REVISED_TITLE = 0.5
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    same_abstract: float = 0.5
-    different_abstract: float = 0.25
-
-
-@dataclass(frozen=True)
 class Verdict:
-    """What novelty decided for one entry, and why (for summaries and ``explain``)."""
+    """What novelty decided for one entry, and why (for summaries and ``explain``).
+
+    ``key`` is the paper's identity key: a new one, or the key of the paper the
+    entry repeats.  The :class:`~newsletter.model.Paper` itself is made once,
+    from all of its listings, by :mod:`newsletter.listings`.
+    """
 
     entry: RawEntry
-    paper: Paper
+    key: str
     new: bool
     reason: str
     same_as: str | None
@@ -113,7 +112,7 @@ def same_paper(
     tkey: str,
     sig: Signature | None,
     other: SeenPaper,
-    thresholds: Thresholds,
+    thresholds: NoveltySettings,
 ) -> str | None:
     """Why the entry is ``other`` (a short reason), or None when it is a different paper."""
     if arxiv_id and other.arxiv_id:
@@ -135,28 +134,14 @@ def same_paper(
     return None
 
 
-def make_paper(entry: RawEntry, key: str) -> Paper:
-    url = entry.url or (
-        f"https://arxiv.org/abs/{entry.arxiv_id}"
-        if entry.arxiv_id
-        else arxiv_search_url(entry.title)
-    )
-    return Paper(
-        key=key,
-        title=entry.title,
-        abstract=entry.abstract,
-        url=url,
-        source=entry.source,
-        digest_date=entry.digest_date,
-        arxiv_id=entry.arxiv_id,
-        authors=entry.authors,
-        categories=entry.categories,
-        upvotes=entry.upvotes,
-    )
+DEFAULT_THRESHOLDS = NoveltySettings()
+"""``[novelty]`` as its defaults, for callers without a config."""
 
 
 def split(
-    entries: Sequence[RawEntry], seen: SeenIndex | None, thresholds: Thresholds = Thresholds()
+    entries: Sequence[RawEntry],
+    seen: SeenIndex | None,
+    thresholds: NoveltySettings = DEFAULT_THRESHOLDS,
 ) -> list[Verdict]:
     """One verdict per entry, in input order; new ∪ repeated = entries."""
     probes = [(entry, title_key(entry.title), signature(entry.abstract)) for entry in entries]
@@ -181,7 +166,7 @@ def split(
                 if reason:
                     verdict = Verdict(
                         entry=entry,
-                        paper=make_paper(entry, other.key),
+                        key=other.key,
                         new=False,
                         reason=f"{reason}, {where}",
                         same_as=other.key,
@@ -199,7 +184,7 @@ def split(
             )
             verdict = Verdict(
                 entry=entry,
-                paper=make_paper(entry, key),
+                key=key,
                 new=True,
                 reason="new",
                 same_as=None,

@@ -1,4 +1,4 @@
-"""The pipeline the CLI and the scheduler call: collect → novelty → topics → edition.
+"""The pipeline the CLI and the scheduler call: collect → novelty → papers → edition.
 
 ``preview`` runs every stage against the current state and writes files only
 into its output folder; ``run`` does the same and then records the edition and
@@ -22,19 +22,17 @@ from newsletter.delivery import sending as delivery
 from newsletter.delivery.mailer import Mailer
 from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
-from newsletter.errors import InputError, NewsletterError
+from newsletter.errors import NewsletterError
+from newsletter.listings import new_papers
 from newsletter.model import (
     DeliveryReport,
-    Digest,
     DigestReport,
     Edition,
-    RawEntry,
     RunReport,
 )
-from newsletter.novelty import Thresholds, Verdict, split
+from newsletter.novelty import Verdict, split
 from newsletter.publish import publish_preview, publish_run
-from newsletter.sources.collect import Collected, collect_sources
-from newsletter.sources.text import expand_inputs, read_digest
+from newsletter.sources.collect import Collected, collect_sources, read_text
 from newsletter.store import runs as runlog
 from newsletter.store.database import Alias, EditionExists, NewPaper, Store
 
@@ -74,22 +72,7 @@ def collect(
     """
     if not inputs:
         return collect_sources(settings, store, edition_date, client=client, progress=progress)
-    files, problems = expand_inputs(list(inputs), Path.cwd())
-    failed = [DigestReport(name=p.split(":", 1)[0], error=p) for p in problems]
-    digests: list[Digest] = []
-    for path in files:
-        if progress:
-            progress(path.name)
-        try:
-            digests.append(read_digest(path, edition_date))
-        except InputError as exc:
-            log.warning("%s", exc)
-            failed.append(DigestReport(name=path.name, error=str(exc)))
-    return Collected(
-        digests=tuple(digests),
-        reports=tuple(failed),
-        kinds=tuple((d.name, "", "text") for d in digests),
-    )
+    return read_text(inputs, Path.cwd(), edition_date, progress=progress)
 
 
 def plan(
@@ -101,15 +84,7 @@ def plan(
     """Decide what is new and group it into an edition; writes nothing."""
     digests = collected.digests
     entries = [entry for digest in digests for entry in digest.entries]
-    thresholds = Thresholds(
-        same_abstract=settings["novelty.same_abstract"],
-        different_abstract=settings["novelty.different_abstract"],
-    )
-    verdicts = _enrich(split(entries, store, thresholds))
-    verdicts = [
-        replace(v, paper=topics.assign(v.paper, settings.taxonomy)) if v.new else v
-        for v in verdicts
-    ]
+    verdicts = split(entries, store, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -130,7 +105,9 @@ def plan(
                 note=f"{replaced} replacements" if replaced else None,
             )
         )
-    edition = build_edition([v.paper for v in verdicts if v.new], settings.taxonomy, edition_date)
+    edition = build_edition(
+        new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date
+    )
     return Plan(
         edition=edition,
         verdicts=tuple(verdicts),
@@ -138,48 +115,10 @@ def plan(
     )
 
 
-def _enrich(verdicts: list[Verdict]) -> list[Verdict]:
-    """A paper listed by several sources in one run appears once, with what each knew.
-
-    The first listing makes the paper; a later one (the same paper "earlier in
-    this run") fills in what the first lacked: an arXiv id, upvotes, authors,
-    categories.
-    """
-    first = {v.paper.key: i for i, v in enumerate(verdicts) if v.new}
-    result = list(verdicts)
-    for v in verdicts:
-        if v.new or v.same_as not in first:
-            continue
-        index = first[v.same_as]
-        paper, entry = result[index].paper, v.entry
-        result[index] = replace(
-            result[index],
-            paper=replace(
-                paper,
-                arxiv_id=paper.arxiv_id or entry.arxiv_id,
-                url=_better_url(entry)
-                if entry.arxiv_id and paper.url.startswith(ARXIV_SEARCH)
-                else paper.url,
-                upvotes=paper.upvotes if paper.upvotes is not None else entry.upvotes,
-                authors=paper.authors or entry.authors,
-                categories=paper.categories or entry.categories,
-            ),
-        )
-    return result
-
-
-ARXIV_SEARCH = "https://arxiv.org/search/"
-
-
 def _history(store: Store, edition: Edition) -> list[Edition]:
     """Every edition before ``edition``, newest first: the archive index lists them
     all, and each topic feed keeps its own newest ``feeds.max_items`` papers."""
     return store.recent_editions(sys.maxsize, before=(edition.date, edition.number))
-
-
-def _better_url(entry: RawEntry) -> str:
-    """The link of a listing that knows the arXiv id, for a paper first seen without one."""
-    return entry.url or f"https://arxiv.org/abs/{entry.arxiv_id}"
 
 
 def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[str, ...]]:
@@ -229,7 +168,7 @@ def preview(
     When the date has an edition already, the next ``run`` (without ``--force``)
     publishes that edition again, so that is what the preview shows.
     """
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     if store is not None and not force and store.editions_on(edition_date):
         try:
             stored = store.latest_edition_on(edition_date)
@@ -252,7 +191,7 @@ def preview(
         result = plan(settings, store, collected, edition_date)
         number = (store.editions_on(edition_date) + 1) if store else 1
         edition = replace(result.edition, number=number)
-        history = store.recent_editions(settings["feeds.max_items"]) if store else []
+        history = store.recent_editions(settings.feeds.max_items) if store else []
     finally:
         if store:
             store.close()
@@ -291,7 +230,7 @@ def run(
     report in the database (``newsletter status``).
     """
     started = clock()
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     try:
         report = _run(settings, store, inputs, edition_date, force, progress, client)
@@ -332,7 +271,7 @@ def resume_delivery(
     settings: Settings, *, mailer: Mailer | None = None, clock: Callable[[], datetime] = _utcnow
 ) -> list[DeliveryReport]:
     """Send what interrupted runs left unsent, for every edition with unsent ledger rows."""
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     try:
         return [
@@ -372,7 +311,8 @@ def _run(
             status=status,
             warnings=warnings,
         )
-    new = [NewPaper(v.paper, v.title_key, v.signature) for v in result.verdicts if v.new]
+    papers = {paper.key: paper for paper in result.edition.papers}
+    new = [NewPaper(papers[v.key], v.title_key, v.signature) for v in result.verdicts if v.new]
     aliases = [
         Alias(v.same_as, v.entry.arxiv_id)
         for v in result.verdicts
@@ -385,7 +325,7 @@ def _run(
             aliases,
             force=force,
             ingested=collected.ingested,
-            ledger_domain=settings.sender_domain,
+            ledger_domain=settings.delivery.sender_domain,
         )
     except EditionExists:
         return _republish(settings, store, edition_date)
@@ -424,15 +364,11 @@ def explain(
     settings: Settings, query: str, inputs: Sequence[str], edition_date: date
 ) -> list[tuple[Verdict, topics.Classification]]:
     """Novelty verdict and topic classification of every entry whose title contains ``query``."""
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     try:
         collected = collect(settings, inputs, edition_date)
         entries = [e for d in collected.digests for e in d.entries]
-        thresholds = Thresholds(
-            same_abstract=settings["novelty.same_abstract"],
-            different_abstract=settings["novelty.different_abstract"],
-        )
-        verdicts = split(entries, store, thresholds)
+        verdicts = split(entries, store, settings.novelty)
     finally:
         if store:
             store.close()
@@ -446,7 +382,7 @@ def explain(
 
 def migrate(settings: Settings) -> list[int]:
     """Create or upgrade the schema; returns the versions applied."""
-    store = Store.connect(settings.database_url)
+    store = Store.connect(settings.database.url)
     try:
         return store.migrate()
     finally:

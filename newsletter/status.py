@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.scheduler import Clock, Schedule, utcnow
+from newsletter.scheduler import Clock, utcnow
 from newsletter.store import runs as runlog
 from newsletter.store.database import Store
 
@@ -16,7 +16,7 @@ from newsletter.store.database import Store
 def gather(settings: Settings, clock: Clock = utcnow) -> dict[str, Any]:
     """Plain data: schedule, next run, last runs, source states and recent claims."""
     now = clock()
-    schedule = Schedule.from_settings(settings)
+    schedule = settings.schedule
     next_run = schedule.next_after(now)
     view: dict[str, Any] = {
         "now": now.isoformat(),
@@ -27,7 +27,7 @@ def gather(settings: Settings, clock: Clock = utcnow) -> dict[str, Any]:
         "recent_runs": [],
         "sources": {},
     }
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     if store is None:
         return view
     try:

@@ -2,8 +2,10 @@
 
 - every exception the package defines hangs under one root and is drawn in
   the tree of ``newsletter/errors.py``;
-- ``docs/architecture.md`` names only packages and modules that exist, and
-  every subpackage says in its docstring what it owns and may import;
+- ``docs/architecture.md`` names only packages and modules that exist, its
+  table lists every one of them, every import in the package is one its
+  "may import" column allows, and every subpackage says in its docstring what
+  it owns and may import;
 - no test module imports another test module: shared pieces live in kit
   modules (``tests/*_kit.py``, ``loopback.py``, ``conftest.py``).
 """
@@ -164,7 +166,7 @@ def test_architecture_table_has_every_package_and_module() -> None:
     packages = {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     modules = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
     assert packages | modules <= first_cells, "add to the table: " + ", ".join(
-        sorted(packages | modules - first_cells)
+        sorted((packages | modules) - first_cells)
     )
 
 
@@ -181,3 +183,85 @@ def test_every_subpackage_says_what_it_owns_and_may_import() -> None:
         assert re.search(r"^May import\b", doc, re.M), (
             f"{folder.name}/__init__.py: say what it may import"
         )
+
+
+# ---------------------------------------------------------------- imports
+
+# store/ still imports delivery/ (the ledger rows of an edition); the store
+# engineer's repositories remove that edge (issue 9, item 1).
+_IMPORTS_PENDING = {"store/"}
+
+
+def _unit(module: str) -> str | None:
+    """``newsletter.render.email`` → ``render/``; ``newsletter.model`` → ``model``."""
+    parts = module.split(".")
+    if parts[0] != "newsletter" or len(parts) < 2:
+        return None
+    return f"{parts[1]}/" if (PACKAGE / parts[1]).is_dir() else parts[1]
+
+
+def _imports_by_unit() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(ROOT).with_suffix("")
+        module = ".".join(rel.parts).removesuffix(".__init__")
+        source = _unit(module)
+        if source is None or source == "__main__":  # the package root imports nothing
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                if node.module == "newsletter":
+                    names = [f"newsletter.{alias.name}" for alias in node.names]
+                else:
+                    names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                target = _unit(name)
+                if target not in (None, source, "__version__"):
+                    found.setdefault(source, set()).add(target)  # type: ignore[arg-type]
+    return found
+
+
+def _allowed_by_the_table() -> dict[str, set[str] | None]:
+    """unit → what docs/architecture.md lets it import (None: anything)."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    core_line = re.search(r'"Core values" means (.*?)\.', text, re.S)
+    assert core_line
+    core = {t.removesuffix(".py") for t in re.findall(r"`([^`]+)`", core_line.group(1))}
+    everything = set(_imports_by_unit()) | {
+        t for targets in _imports_by_unit().values() for t in targets
+    }
+    allowed: dict[str, set[str] | None] = {}
+    above: set[str] = set()
+    for row in (line for line in text.splitlines() if line.startswith("| `")):
+        first, _, rule = row.strip("| ").split(" | ")
+        units = {t.removesuffix(".py") for t in re.findall(r"`([^`]+)`", first)}
+        names = {t.removesuffix(".py") for t in re.findall(r"`([^`]+)`", rule)}
+        if rule.startswith("everything but"):
+            rule_set: set[str] | None = everything - names
+        elif rule.startswith("everything"):
+            rule_set = None
+        elif rule.startswith("all of the above"):
+            rule_set = set(above)
+        else:
+            rule_set = names | (core if "core values" in rule else set())
+        for unit in units:
+            allowed[unit] = rule_set
+        above |= units
+    return allowed
+
+
+def test_every_import_in_the_package_is_allowed_by_docs_architecture() -> None:
+    allowed = _allowed_by_the_table()
+    breaches = [
+        f"{source} imports {target}"
+        for source, targets in sorted(_imports_by_unit().items())
+        for target in sorted(targets)
+        if source not in _IMPORTS_PENDING
+        and (rule := allowed.get(source, set())) is not None
+        and target not in rule
+    ]
+    assert not breaches, "not allowed by docs/architecture.md: " + "; ".join(breaches)
+    assert "cli/" not in {t for ts in _imports_by_unit().values() for t in ts}

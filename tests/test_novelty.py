@@ -11,9 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsletter.identity import normalize_text, parse_arxiv_id, title_key
+from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
 from newsletter.store.database import NewPaper, Store
+from newsletter.topics import Taxonomy, Topic
+
+TAXONOMY = Taxonomy((Topic("other", "Other", fallback=True),))
 
 ABSTRACT_A = (
     "We present a method for aligning large language models with human preferences "
@@ -39,7 +43,11 @@ def seen_store(tmp_path: Path, *entries: RawEntry) -> Store:
     store = Store.open(f"sqlite:///{tmp_path / 'seen.db'}")
     assert store is not None
     verdicts = split(list(entries), store)
-    store.bulk_seed([NewPaper(v.paper, v.title_key, v.signature) for v in verdicts if v.new])
+    news = [v for v in verdicts if v.new]
+    papers = new_papers(verdicts, TAXONOMY)
+    store.bulk_seed(
+        [NewPaper(p, v.title_key, v.signature) for v, p in zip(news, papers, strict=True)]
+    )
     return store
 
 
@@ -84,7 +92,7 @@ def test_same_title_with_unrelated_abstract_is_a_different_paper(tmp_path: Path)
     store = seen_store(tmp_path, entry("A Survey of Foundation Models"))
     [verdict] = split([entry("A Survey of Foundation Models", ABSTRACT_B)], store)
     assert verdict.new
-    assert verdict.paper.key != "title:a survey of foundation models"
+    assert verdict.key != "title:a survey of foundation models"
 
 
 def test_near_identical_title_of_a_different_paper_is_new(tmp_path: Path) -> None:
@@ -115,9 +123,9 @@ def test_paper_listed_twice_in_one_run_appears_once() -> None:
 
 
 def test_paper_without_url_links_to_an_arxiv_title_search() -> None:
-    [verdict] = split([entry("Pairwise Feedback & Alignment")], None)
-    assert verdict.paper.url.startswith("https://arxiv.org/search/?")
-    assert "Pairwise+Feedback+%26+Alignment" in verdict.paper.url
+    [paper] = new_papers(split([entry("Pairwise Feedback & Alignment")], None), TAXONOMY)
+    assert paper.url.startswith("https://arxiv.org/search/?")
+    assert "Pairwise+Feedback+%26+Alignment" in paper.url
 
 
 def test_arxiv_ids_are_read_from_urls_and_bare_ids() -> None:
@@ -201,7 +209,7 @@ def test_new_and_repeated_partition_the_input(items: list[tuple[str, bool]]) -> 
     entries = [entry(t, ABSTRACT_A if flag else ABSTRACT_B) for t, flag in items]
     verdicts = split(entries, None)
     assert [v.entry for v in verdicts] == entries
-    new_keys = [v.paper.key for v in verdicts if v.new]
+    new_keys = [v.key for v in verdicts if v.new]
     assert len(new_keys) == len(set(new_keys))
     assert all(v.same_as in new_keys for v in verdicts if not v.new)
 

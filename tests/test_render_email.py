@@ -109,8 +109,13 @@ def test_editor_note_is_rendered_from_markdown(tmp_path: Path) -> None:
     assert "Welcome to **issue one**." in email.text
 
 
-def test_missing_editor_note_means_no_note(tmp_path: Path) -> None:
-    s = settings(tmp_path, newsletter__editor_note="absent.md")
+def test_an_editor_note_removed_after_start_means_no_note(tmp_path: Path) -> None:
+    """A missing note is a config error at start (tests/test_config.py); one removed
+    while `serve` runs leaves the next edition without a note."""
+    note = tmp_path / "note.md"
+    note.write_text("Welcome to **issue one**.\n", encoding="utf-8")
+    s = settings(tmp_path, newsletter__editor_note="note.md")
+    note.unlink()
     assert "Welcome" not in render_email(small_edition(), s).html
 
 

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from newsletter.edition import build_edition
+from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
 from newsletter.store.database import EditionExists, NewPaper, Store
@@ -30,7 +31,10 @@ def _abstract(title: str) -> str:
 
 def _new(store: Store | None, *titles: str) -> list[NewPaper]:
     entries = [RawEntry(t, _abstract(t), "t.txt") for t in titles]
-    return [NewPaper(v.paper, v.title_key, v.signature) for v in split(entries, store) if v.new]
+    verdicts = split(entries, store)
+    news = [v for v in verdicts if v.new]
+    papers = new_papers(verdicts, TAXONOMY)
+    return [NewPaper(p, v.title_key, v.signature) for v, p in zip(news, papers, strict=True)]
 
 
 def test_migrations_are_recorded_and_idempotent(db_url: str) -> None:

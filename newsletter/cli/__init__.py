@@ -121,7 +121,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 
 def _edition_date(settings: config.Settings, value: date | None) -> date:
-    return value or datetime.now(settings.timezone).date()
+    return value or datetime.now(settings.newsletter.timezone).date()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -187,6 +187,25 @@ def config_show(obj: Context, as_json: bool) -> None:
         where = source.get("path") or source.get("url")
         out.print(f"source {source['name']}: {source['kind']} {where}", markup=False)
     out.print("topics: " + ", ".join(data["topics"]), markup=False)
+
+
+@config_group.command("check")
+@click.pass_obj
+@handle_errors
+def config_check(obj: Context) -> None:
+    """Check the config and what a run needs (templates, secrets, keys); change nothing.
+
+    Exit 0 when every check passes, 2 (like any config problem) when one fails.
+    """
+    from newsletter import preflight
+
+    findings = preflight.check(obj.settings)
+    for finding in findings:
+        stream = out if finding.ok else err
+        label = "ok" if finding.ok else "error"
+        stream.print(f"{label}: {finding.what}: {finding.detail}", markup=False, soft_wrap=True)
+    if not all(f.ok for f in findings):
+        sys.exit(2)
 
 
 DIGESTS = click.argument("digests", nargs=-1, type=click.Path())
@@ -286,12 +305,12 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
         )
     for verdict, classification in found:
         out.print(f"[bold]{verdict.entry.title}[/bold]  ({verdict.entry.source})")
-        out.print(f"  key: {verdict.paper.key}", markup=False)
+        out.print(f"  key: {verdict.key}", markup=False)
         out.print(
             f"  novelty: {'NEW' if verdict.new else 'SEEN'}: {verdict.reason}"
             + (
                 f" (as {verdict.same_as})"
-                if verdict.same_as and verdict.same_as != verdict.paper.key
+                if verdict.same_as and verdict.same_as != verdict.key
                 else ""
             ),
             markup=False,
@@ -447,15 +466,30 @@ def schedule(obj: Context) -> None:
 def serve(obj: Context, host: str | None, port: int | None) -> None:
     """Run the daily job (as 'newsletter schedule') and the web server in one process.
 
-    The web server serves output.site_dir and /healthz.
+    The web server serves output.site_dir, the subscriber pages and /healthz,
+    and logs each request.  It prints the address it listens on once it is
+    ready (the real port with --port 0).  SIGTERM stops it after the running
+    edition is finished.
     """
     from newsletter.web import serve as serving
 
     settings = obj.settings
+    logging.getLogger("newsletter.web.access").setLevel(logging.INFO)
+
+    def ready(url: str) -> None:
+        out.print(
+            f"serving {url} (public address {settings.site.base.base_url}); "
+            "Ctrl-C or SIGTERM stops after the running edition",
+            markup=False,
+            soft_wrap=True,
+        )
+        sys.stdout.flush()
+
     serving.run_server(
         settings,
-        host or str(settings["serve.host"]),
-        port if port is not None else int(settings["serve.port"]),
+        host or settings.serve.host,
+        port if port is not None else settings.serve.port,
+        on_ready=ready,
     )
 
 
@@ -465,7 +499,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
     from newsletter.store.database import Store
 
-    store = Store.open(obj.settings.database_url, create=True)
+    store = Store.open(obj.settings.database.url, create=True)
     assert store is not None
     return subs_mod.Subscriptions(store)
 
@@ -476,7 +510,7 @@ def _now() -> datetime:
 
 @main.group("subscribers")
 def subscribers_group() -> None:
-    """Manage subscribers: add, remove, list, import, export."""
+    """Manage subscribers: add, invite, remove, list, import, export."""
 
 
 @subscribers_group.command("add")
@@ -502,6 +536,50 @@ def subscribers_add(obj: Context, email: str, topics: str | None, confirmed: boo
         out.print(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})", markup=False)
     else:
         out.print(f"{s.email} is on the list already ({s.status}); nothing changed", markup=False)
+    if s.status == subs_mod.PENDING:
+        out.print(
+            f"nothing is sent to {s.email} until they confirm; send the confirmation email "
+            f"with: newsletter subscribers invite {s.email}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@subscribers_group.command("invite")
+@click.argument("emails", nargs=-1)
+@click.option("--all-pending", is_flag=True, help="Every pending subscriber.")
+@click.pass_obj
+@handle_errors
+def subscribers_invite(obj: Context, emails: tuple[str, ...], all_pending: bool) -> None:
+    """Send the confirmation email to pending EMAILS (or --all-pending).
+
+    It goes out through delivery.method (the outbox or SMTP) like the web
+    form's; they are subscribed once they open it and press the button.
+    Exit status 1 when an address could not be invited.
+    """
+    from newsletter.delivery.confirmations import invite
+
+    if not emails and not all_pending:
+        raise click.UsageError("name at least one EMAIL, or use --all-pending")
+    subs = _subscriptions(obj)
+    try:
+        targets = list(emails) + (
+            [s.email for s in subs.all(subs_mod.PENDING)] if all_pending else []
+        )
+        results = invite(obj.settings, subs, targets, now=_now())
+    finally:
+        subs.store.close()
+    failed = 0
+    for address, problem in results:
+        if problem:
+            failed += 1
+            err.print(f"error: {address}: {problem}", markup=False, soft_wrap=True)
+        else:
+            out.print(f"sent the confirmation email to {address}", markup=False)
+    if not targets:
+        out.print("no pending subscribers", markup=False)
+    if failed:
+        sys.exit(1)
 
 
 @subscribers_group.command("remove")
@@ -556,7 +634,9 @@ def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
         ]
         click.echo(json.dumps(data, indent=2))
         return
-    table = Table("email", "status", "topics", "since", title=f"{len(everyone)} subscribers")
+    count = len(everyone)
+    title = f"{count} subscriber{'' if count == 1 else 's'}"
+    table = Table("email", "status", "topics", "since", title=title)
     for s in everyone:
         table.add_row(s.email, s.status, _topics_label(s.topics), f"{s.created_at:%Y-%m-%d}")
     out.print(table)

@@ -61,15 +61,15 @@ def _utcnow() -> datetime:
 def sender_for(settings: Settings) -> Sender:
     """The sender identity, with the DKIM key when one is configured."""
     dkim = None
-    key_file = str(settings["dkim.key_file"])
-    if key_file:
-        domain = str(settings["dkim.domain"]) or settings.sender_domain
-        dkim = Dkim.from_file(domain, str(settings["dkim.selector"]), settings.resolve(key_file))
+    key = settings.dkim
+    if key.key_file is not None:
+        dkim = Dkim.from_file(key.domain, key.selector, key.key_file)
+    delivery = settings.delivery
     return Sender(
-        name=settings.name,
-        address=settings.from_address,
-        list_id=settings.list_id,
-        unsubscribe_mailto=settings.unsubscribe_mailto,
+        name=settings.newsletter.name,
+        address=delivery.from_address,
+        list_id=delivery.list_id,
+        unsubscribe_mailto=delivery.unsubscribe_mailto,
         dkim=dkim,
     )
 
@@ -105,8 +105,8 @@ class Delivery:
         self.sleep = sleep
         self.owner = owner or runlog.process_owner()
         self.is_dead = is_dead
-        self.retries = int(settings["delivery.retries"])
-        self.backoff = float(settings["delivery.backoff_seconds"])
+        self.retries = settings.delivery.retries
+        self.backoff = settings.delivery.backoff_seconds
         self._cache: dict[frozenset[str], CompiledMessage] = {}
         self._sender: Sender | None = None
         self._links: SubscriberLinks | None = None
@@ -138,7 +138,7 @@ class Delivery:
         edition_id = ledger.edition_id(self.store, edition)
         if edition_id is None:
             return DeliveryReport()
-        if not str(self.settings["newsletter.base_url"]).startswith("https://"):
+        if not self.settings.site.https:
             log.warning(
                 "newsletter.base_url is not https: mailbox providers ignore a List-Unsubscribe "
                 "one-click URL that is not https"
@@ -212,7 +212,10 @@ class Delivery:
         while True:
             try:
                 reply = self.mailer.send(
-                    self.settings.from_address, subscriber.email, message, claimed.message_id
+                    self.settings.delivery.from_address,
+                    subscriber.email,
+                    message,
+                    claimed.message_id,
                 )
             except ReplyLost as exc:
                 lost += 1

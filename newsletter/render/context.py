@@ -16,8 +16,8 @@ from datetime import date
 
 from markupsafe import Markup
 
+from newsletter import urls
 from newsletter.model import Edition, Paper, Section
-from newsletter.render import urls
 from newsletter.render.recipients import RecipientLinks
 from newsletter.render.teaser import teaser
 from newsletter.render.untrusted import clean_text, safe_url
@@ -272,7 +272,6 @@ class ContextBuilder:
         anchor = urls.paper_anchor(paper.key)
         archive_url = f"{self.edition_url}#{anchor}"
         abstract = clean_text(paper.abstract)
-        topics = paper.topics or (paper.topic,)
         return PaperView(
             key=paper.key,
             title=clean_text(paper.title) or "(untitled)",
@@ -283,7 +282,7 @@ class ContextBuilder:
             teaser=abstract,
             truncated=False,
             authors=tuple(a for a in (clean_text(a) for a in paper.authors) if a),
-            tags=tuple(self._tag(t) for t in dict.fromkeys(topics)),
+            tags=tuple(self._tag(t) for t in dict.fromkeys(paper.topics)),
         )
 
     def _with_teaser(self, view: PaperView, limit: int) -> PaperView:

@@ -30,9 +30,9 @@ from datetime import datetime, time, timedelta, tzinfo
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
+from newsletter import urls
 from newsletter.config import Settings
 from newsletter.model import Edition, Paper
-from newsletter.render import urls
 from newsletter.render.untrusted import clean_text, safe_url
 
 PAPER_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-5b8e-9a51-2c4e0b7d9f13")
@@ -71,7 +71,7 @@ def items(editions: Iterable[Edition], limit: int, topic: str | None = None) -> 
         for paper in edition.papers:
             if paper.key in seen:
                 continue
-            if topic is not None and topic not in (paper.topics or (paper.topic,)):
+            if topic is not None and topic not in paper.topics:
                 continue
             seen.add(paper.key)
             found.append(Item(paper, edition))
@@ -92,11 +92,11 @@ class _Builder:
 
     def __init__(self, editions: Sequence[Edition], settings: Settings) -> None:
         self.editions = editions
-        self.site = urls.Site.from_base(str(settings["newsletter.base_url"]))
-        self.name = clean_text(str(settings["newsletter.name"]))
-        self.language = str(settings["newsletter.language"])
-        self.zone = settings.timezone
-        self.limit = int(settings["feeds.max_items"])
+        self.site = settings.site.base
+        self.name = clean_text(settings.newsletter.name)
+        self.language = settings.newsletter.language
+        self.zone = settings.newsletter.timezone
+        self.limit = settings.feeds.max_items
         self.titles = {t.id: clean_text(t.title) for t in settings.taxonomy.topics}
         self.updated = (
             published(editions[0], self.zone)
@@ -108,7 +108,7 @@ class _Builder:
     def topics(self) -> Iterator[str]:
         """Every taxonomy topic, then any other topic a paper carries (sorted)."""
         yield from self.titles
-        extra = {t for e in self.editions for p in e.papers for t in (p.topics or (p.topic,))}
+        extra = {t for e in self.editions for p in e.papers for t in p.topics}
         yield from sorted(extra - set(self.titles))
 
     def link(self, item: Item) -> str:
@@ -137,7 +137,7 @@ class _Builder:
             entry.link(href=self.link(item))
             entry.guid(paper.key, permalink=False)
             entry.description(html.escape(clean_text(paper.abstract)) or "(no abstract)")
-            for topic in dict.fromkeys(paper.topics or (paper.topic,)):
+            for topic in dict.fromkeys(paper.topics):
                 entry.category(term=self.titles.get(topic, clean_text(topic)))
             entry.pubDate(published(item.edition, self.zone))
             self._rss_entries[cache_key] = entry
@@ -160,7 +160,7 @@ class _Builder:
             entry.title(clean_text(paper.title) or "(untitled)")
             entry.link(href=self.link(item), rel="alternate")
             entry.summary(clean_text(paper.abstract) or "(no abstract)", type="text")
-            for topic in dict.fromkeys(paper.topics or (paper.topic,)):
+            for topic in dict.fromkeys(paper.topics):
                 entry.category(
                     term=topic,
                     label=self.titles.get(topic, clean_text(topic)),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -69,12 +69,20 @@ def collect_sources(
     seen_paths: set[Path] = set()
     own_client = None
     if client is None and any(s.kind != "text" for s in settings.sources):
-        own_client = client = make_client(settings.user_agent, settings["fetch.timeout_seconds"])
+        own_client = client = make_client(settings.fetch.user_agent, settings.fetch.timeout_seconds)
     previous = store.source_states() if store else {}
     try:
         for source in settings.sources:
             if source.kind == "text":
-                got = _read_text_source(source, settings, store, edition_date, seen_paths, progress)
+                got = read_text(
+                    [source.path],
+                    settings.base_dir,
+                    edition_date,
+                    source=source,
+                    store=store,
+                    seen_paths=seen_paths,
+                    progress=progress,
+                )
                 digests += got.digests
                 reports += got.reports
                 files += got.ingested.files
@@ -116,20 +124,36 @@ def collect_sources(
     )
 
 
-def _read_text_source(
-    source: SourceSettings,
-    settings: Settings,
-    store: Store | None,
+def read_text(
+    specs: Sequence[str | Path],
+    base_dir: Path,
     edition_date: date,
-    seen_paths: set[Path],
-    progress: Progress | None,
+    *,
+    source: SourceSettings | None = None,
+    store: Store | None = None,
+    seen_paths: set[Path] | None = None,
+    progress: Progress | None = None,
 ) -> Collected:
-    """The files of a text source not ingested before (by content, whatever their name)."""
-    found, missing = expand_inputs([source.path], settings.base_dir)
+    """The one read path for text digests, named on the command line or in ``[[sources]]``.
+
+    ``specs`` are files, folders or globs relative to ``base_dir``.  Digests
+    given on the command line (no ``source``) are always read and nothing is
+    recorded of them.  The files of a configured text ``source`` are read
+    unless their content was ingested before (as ``store`` knows) or earlier
+    in this run, whatever their name; what is read is returned, to be
+    recorded with the edition; a source that gave no new file is reported
+    ``unchanged``.
+    """
+    name = source.name if source else ""
+    remember = source is not None
+    found, missing = expand_inputs(list(specs), base_dir)
     reports = [
-        DigestReport(name=source.name, error=f"source {source.name}: {m}", source=source.name)
+        DigestReport(name=name, error=f"source {name}: {m}", source=name)
+        if remember
+        else DigestReport(name=m.split(":", 1)[0], error=m)
         for m in missing
     ]
+    seen_paths = set() if seen_paths is None else seen_paths
     paths = [p for p in found if p.resolve() not in seen_paths]
     seen_paths.update(p.resolve() for p in paths)
     blobs: list[tuple[Path, bytes, str]] = []
@@ -137,16 +161,17 @@ def _read_text_source(
         try:
             data = read_bytes(path)
         except InputError as exc:
-            reports.append(DigestReport(path.name, error=str(exc), source=source.name, kind="text"))
+            log.warning("%s", exc)
+            reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
             continue
         blobs.append((path, data, hashlib.sha256(data).hexdigest()))
-    known = store.ingested_files([h for _, _, h in blobs]) if store else {}
+    known = store.ingested_files([h for _, _, h in blobs]) if store and remember else {}
     digests: list[Digest] = []
     files: list[IngestedFile] = []
     skipped: list[str] = []
     hashes_this_run: set[str] = set()
     for path, data, content_hash in blobs:
-        if content_hash in known or content_hash in hashes_this_run:
+        if remember and (content_hash in known or content_hash in hashes_this_run):
             before = known.get(content_hash)
             skipped.append(path.name)
             log.info(
@@ -162,23 +187,22 @@ def _read_text_source(
             digest = parse_digest(data, name=path.name, edition_date=edition_date)
         except InputError as exc:
             log.warning("%s", exc)
-            reports.append(DigestReport(path.name, error=str(exc), source=source.name, kind="text"))
+            reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
             continue
         except Exception as exc:  # see the module docstring
-            reports.append(_crashed(path.name, source.name, "text", exc))
+            reports.append(_crashed(path.name, name, "text", exc))
             continue
         digests.append(digest)
-        files.append(IngestedFile(content_hash, path.name, source.name))
-    if not digests and not missing:
+        if remember:
+            files.append(IngestedFile(content_hash, path.name, name))
+    if remember and not digests and not missing:
         note = f"no new file: {len(skipped)} already ingested" if skipped else "no file in it"
-        reports.append(
-            DigestReport(source.name, source=source.name, kind="text", note=note, unchanged=True)
-        )
+        reports.append(DigestReport(name, source=name, kind="text", note=note, unchanged=True))
     return Collected(
         digests=tuple(digests),
         reports=tuple(reports),
         ingested=Ingested(files=tuple(files)),
-        kinds=tuple((d.name, source.name, "text") for d in digests),
+        kinds=tuple((d.name, name, "text") for d in digests),
     )
 
 
@@ -190,9 +214,9 @@ def _read_fetched_source(
 ) -> DigestReport | tuple[ParsedFeed, SourceState]:
     """Fetch and parse a feed or HF source; an unchanged one gives a report instead."""
     policy = FetchPolicy(
-        timeout=float(settings["fetch.timeout_seconds"]),
-        max_bytes=int(settings["fetch.max_mb"]) * 1024 * 1024,
-        max_redirects=int(settings["fetch.max_redirects"]),
+        timeout=settings.fetch.timeout_seconds,
+        max_bytes=settings.fetch.max_bytes,
+        max_redirects=settings.fetch.max_redirects,
         allow_private=source.allow_private,
     )
     validators = (

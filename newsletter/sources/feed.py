@@ -41,7 +41,7 @@ from typing import Any
 import feedparser
 
 from newsletter.errors import InputError
-from newsletter.identity import parse_arxiv_id
+from newsletter.identity import arxiv_abs_url, parse_arxiv_id
 from newsletter.model import Digest, RawEntry
 from newsletter.repair import repair_text
 
@@ -151,7 +151,7 @@ def _entry(item: Any, name: str, feed_date: date | None) -> RawEntry | None:
     link = str(item.get("link", "") or "")
     url = link if link.startswith(("http://", "https://")) else None
     if arxiv is not None:
-        url = f"https://arxiv.org/abs/{arxiv.id}"
+        url = arxiv_abs_url(arxiv.id)
     return RawEntry(
         title=title,
         abstract=repair_text(summary),

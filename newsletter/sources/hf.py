@@ -27,7 +27,7 @@ from datetime import date
 from typing import Any
 
 from newsletter.errors import InputError
-from newsletter.identity import parse_arxiv_id
+from newsletter.identity import arxiv_abs_url, parse_arxiv_id
 from newsletter.model import Digest, RawEntry
 from newsletter.repair import repair_text
 from newsletter.sources.feed import ParsedFeed, html_to_text, item_skipped
@@ -116,7 +116,7 @@ def _entry(item: dict[str, Any], name: str, number: int, warnings: list[str]) ->
         abstract=abstract,
         source=name,
         digest_date=_day(item.get("publishedAt")) or _day(paper.get("publishedAt")),
-        url=f"https://arxiv.org/abs/{arxiv.id}" if arxiv else None,
+        url=arxiv_abs_url(arxiv.id) if arxiv else None,
         arxiv_id=arxiv.id if arxiv else None,
         arxiv_version=arxiv.version if arxiv else None,
         authors=_authors(paper.get("authors")),

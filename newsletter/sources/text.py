@@ -57,6 +57,7 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.errors import DigestError
+from newsletter.identity import arxiv_abs_url
 from newsletter.model import Digest, RawEntry
 from newsletter.repair import repair_text
 
@@ -427,8 +428,7 @@ def _arxiv_link(text: str) -> tuple[str | None, str | None, int | None]:
         return None, None, None
     arxiv_id = match["id"]
     version = int(match["version"]) if match["version"] else None
-    suffix = f"v{version}" if version is not None else ""
-    return f"https://arxiv.org/abs/{arxiv_id}{suffix}", arxiv_id, version
+    return arxiv_abs_url(arxiv_id, version), arxiv_id, version
 
 
 def _shorten(text: str, limit: int = 60) -> str:
