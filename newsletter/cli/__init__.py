@@ -25,8 +25,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import __version__, config, resources, topics
-from newsletter.cli import logs
+from newsletter import __version__, config, resources
+from newsletter.cli import logs, papers
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.model import SUBSCRIBER_STATUSES, RunReport
 
@@ -295,32 +295,19 @@ def run(obj: Context, digests: tuple[str, ...], edition_date: date | None, force
 def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: date | None) -> None:
     """Show why papers whose title contains QUERY are new or seen, and their topic.
 
-    Prints the novelty verdict and every topic rule that fired.
+    Prints the novelty verdict (which seen paper, in which edition, on what
+    evidence), the operator's decisions, every topic rule that fired, and what
+    the store holds under that title.
     """
     settings = obj.settings
-    found = pipeline.explain(settings, query, digests, _edition_date(settings, edition_date))
-    if not found:
+    report = pipeline.explain(settings, query, digests, _edition_date(settings, edition_date))
+    if report.empty:
         raise NewsletterError(
-            f"no paper whose title contains {query!r}", hint="check the digests given"
+            f"no paper whose title contains {query!r}",
+            hint="check the digests given; the store has none under that title either",
         )
-    for verdict, classification in found:
-        out.print(f"[bold]{verdict.entry.title}[/bold]  ({verdict.entry.source})")
-        out.print(f"  key: {verdict.key}", markup=False)
-        out.print(
-            f"  novelty: {'NEW' if verdict.new else 'SEEN'}: {verdict.reason}"
-            + (
-                f" (as {verdict.same_as})"
-                if verdict.same_as and verdict.same_as != verdict.key
-                else ""
-            ),
-            markup=False,
-        )
-        out.print(
-            f"  topic: {classification.primary}  (all: {', '.join(classification.topics)})",
-            markup=False,
-        )
-        for line in topics.explain_lines(classification):
-            out.print(f"    {line}", markup=False)
+    for line in papers.explain_lines(report):
+        out.print(line, markup=False)
 
 
 @main.command()
@@ -696,3 +683,6 @@ def subscribers_export(obj: Context, file: str | None, status: str | None) -> No
 
 def _topics_label(topics: frozenset[str] | None) -> str:
     return "all" if topics is None else ",".join(sorted(topics))
+
+
+papers.register(main, handle_errors)

@@ -41,6 +41,7 @@ from newsletter.delivery.mailer import (
     TemporaryFailure,
 )
 from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender, compile_digest
+from newsletter.edition import topics_of
 from newsletter.model import DeliveryReport, Edition
 from newsletter.render import render_email
 from newsletter.store import runs as runlog
@@ -150,7 +151,7 @@ class Delivery:
                 "sending them again with the same Message-ID",
                 uncertain,
             )
-        topics = frozenset(s.topic for s in edition.sections if s.papers)
+        topics = topics_of(edition)  # every tag: a paper reaches whoever picked any of its topics
         run = _Run()
         stopped: str | None = None
         outcome: ledger.Outcome | None = None
