@@ -147,16 +147,20 @@ def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[s
         return "empty", "no new papers: every entry was seen before", tuple(warnings)
     unchanged = [r for r in result.digests if r.unchanged]
     errors = [r for r in result.digests if r.error]
-    if unchanged and not errors:
+    if unchanged:  # sources answered, with nothing new: stale, even if another one failed
         names = ", ".join(r.name for r in unchanged)
-        return (
-            "stale",
-            f"nothing new: every source returned what it returned last time ({names})",
-            tuple(warnings),
-        )
+        if not errors:
+            reason = f"nothing new: every source returned what it returned last time ({names})"
+        else:
+            failed = ", ".join(r.name for r in errors)
+            reason = (
+                f"nothing new: the sources that answered returned what they returned "
+                f"last time ({names}); {len(errors)} could not be read ({failed})"
+            )
+        return "stale", reason, tuple(warnings)
     if not result.digests:
         return "failed", "no sources configured and no digest given", tuple(warnings)
-    return "failed", "no source could be read", tuple(warnings)
+    return "failed", "no source could be read", tuple(warnings)  # each error says which
 
 
 def preview(
@@ -225,6 +229,7 @@ def run(
     clock: Callable[[], datetime] = _utcnow,
     mailer: Mailer | None = None,
     sleep: Callable[[float], None] | None = None,
+    send: bool = True,
 ) -> RunReport:
     """Publish the next edition: record it, mark its papers seen and write its send
     ledger in one transaction; then send it to the subscribers.
@@ -232,23 +237,54 @@ def run(
     If the date has an edition already (and not ``force``), nothing is recorded;
     the stored edition is published again and its unsent ledger rows are sent,
     so a run killed before, during or after sending is finished by running it
-    again.  ``mailer`` defaults to ``delivery.method``.  Every run leaves a run
-    report in the database (``newsletter status``).
+    again.  ``mailer`` defaults to ``delivery.method``.  ``send=False`` (``run
+    --no-send``) primes the state: the edition is recorded and published with
+    no send ledger, so nobody is ever sent it.
+
+    Every run leaves a run report in the database (``newsletter status``),
+    whatever happens: one that breaks off with an error is recorded as
+    ``failed`` with the error, then the error goes on to the caller.
     """
     started = clock()
     store = Store.open(settings.database_url, create=True)
     assert store is not None
     try:
-        report = _run(settings, store, inputs, edition_date, force, progress, client)
-        if report.status in ("published", "exists"):
-            report = replace(
-                report,
-                delivery=_deliver(settings, store, report.edition, mailer, clock, sleep),
-            )
+        try:
+            report = _run(settings, store, inputs, edition_date, force, progress, client, send)
+            if send and report.status in ("published", "exists"):
+                report = replace(
+                    report,
+                    delivery=_deliver(settings, store, report.edition, mailer, clock, sleep),
+                )
+        except Exception as exc:
+            _record_broken_run(store, exc, edition_date, started, clock(), trigger)
+            raise
         runlog.record_report(store, report, started=started, finished=clock(), trigger=trigger)
     finally:
         store.close()
     return report
+
+
+def _record_broken_run(
+    store: Store,
+    exc: Exception,
+    edition_date: date,
+    started: datetime,
+    finished: datetime,
+    trigger: str,
+) -> None:
+    """The report of a run that broke off, so ``status`` and ``/healthz`` can tell."""
+    reason = exc.message if isinstance(exc, NewsletterError) else f"{type(exc).__name__}: {exc}"
+    report = RunReport(
+        edition=Edition(date=edition_date, sections=()),
+        digests=(),
+        status="failed",
+        skipped_reason=" ".join(f"the run broke off: {reason}".split()),
+    )
+    try:
+        runlog.record_report(store, report, started=started, finished=finished, trigger=trigger)
+    except Exception:  # the store itself may be what broke: the error goes on regardless
+        log.warning("could not record the report of the broken run", exc_info=True)
 
 
 def _deliver(
@@ -296,6 +332,7 @@ def _run(
     force: bool,
     progress: Progress | None,
     client: httpx.Client | None,
+    send: bool = True,
 ) -> RunReport:
     if not force and store.editions_on(edition_date):
         return _republish(settings, store, edition_date)
@@ -304,12 +341,12 @@ def _run(
     result = plan(settings, store, collected, edition_date)
     status, reason, warnings = assess(collected, result)
     for warning in warnings:
-        log.warning("%s", warning)
+        log.info("%s", warning)  # in the report: the caller shows it
     if result.edition.paper_count == 0:
         if not force and store.editions_on(edition_date):  # a concurrent run made it meanwhile
             return _republish(settings, store, edition_date)
         store.record_ingested(collected.ingested)  # nothing new in it: nothing to lose
-        log.error("no edition for %s: %s", edition_date.isoformat(), reason)
+        log.info("no edition for %s: %s", edition_date.isoformat(), reason)
         return RunReport(
             edition=result.edition,
             digests=result.digests,
@@ -335,13 +372,23 @@ def _run(
             aliases,
             force=force,
             ingested=ingested,
-            ledger_domain=settings.sender_domain,
+            ledger_domain=settings.sender_domain if send else None,  # --no-send: no ledger
         )
     except EditionExists:
         return _republish(settings, store, edition_date)
     faults.hit("after-commit")
     history = _history(store, edition)
-    outputs = publish_run(edition, history, settings)
+    try:
+        outputs = publish_run(edition, history, settings)
+    except NewsletterError as exc:  # recorded, not published: a failed run, said so
+        return RunReport(
+            edition=edition,
+            digests=result.digests,
+            recorded=True,
+            status="failed",
+            skipped_reason=_unpublished(edition, exc),
+            warnings=warnings,
+        )
     log.info("recorded edition %s with %d papers", edition.date, edition.paper_count)
     return RunReport(
         edition=edition,
@@ -358,7 +405,12 @@ def _republish(settings: Settings, store: Store, edition_date: date) -> RunRepor
     if edition is None:  # pragma: no cover - raced with a deletion
         raise NewsletterError(f"the edition for {edition_date} vanished from the database")
     history = _history(store, edition)
-    outputs = publish_run(edition, history, settings)
+    try:
+        outputs = publish_run(edition, history, settings)
+    except NewsletterError as exc:
+        return RunReport(
+            edition=edition, digests=(), status="failed", skipped_reason=_unpublished(edition, exc)
+        )
     return RunReport(
         edition=edition,
         digests=(),
@@ -367,6 +419,16 @@ def _republish(settings: Settings, store: Store, edition_date: date) -> RunRepor
         "(use --force for another edition that day)",
         outputs=tuple(str(p) for p in outputs),
         status="exists",
+    )
+
+
+def _unpublished(edition: Edition, exc: NewsletterError) -> str:
+    """Why a recorded edition has no files (yet), and what to do."""
+    day = edition.date.isoformat()
+    return (
+        f"the edition for {day} ({edition.paper_count} papers) is recorded, but its files "
+        f"could not be published: {exc.message}; fix that and run again "
+        f"('newsletter run --date {day}'): it publishes the files and sends the edition"
     )
 
 
@@ -392,6 +454,46 @@ def explain(
         for v in verdicts
         if needle in v.entry.title.casefold()
     ]
+
+
+def send_test(
+    settings: Settings,
+    address: str,
+    edition_date: date | None = None,
+    *,
+    topics: frozenset[str] | None = None,
+    mailer: Mailer | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> tuple[Edition, str]:
+    """Send a recorded edition (of ``edition_date``, else the newest) to one address as a
+    test, through ``delivery.method``; the ledger and the subscribers are not touched
+    (see :func:`newsletter.delivery.sending.send_test`).  Returns the edition and the reply.
+    """
+    from newsletter.subscribers.subscriptions import normalize_address
+
+    to = normalize_address(address)
+    store = Store.open(settings.database_url, create=False)
+    try:
+        if store is None:
+            edition = None
+        elif edition_date is not None:
+            edition = store.latest_edition_on(edition_date)
+        else:
+            newest = store.recent_editions(1)
+            edition = newest[0] if newest else None
+    finally:
+        if store is not None:
+            store.close()
+    if edition is None:
+        which = f"for {edition_date.isoformat()}" if edition_date else "yet"
+        raise NewsletterError(
+            f"no edition recorded {which}",
+            hint="make one with 'newsletter run' ('run --no-send' records it without sending)",
+        )
+    chosen = mailer or mailer_from_settings(settings)
+    reply = delivery.send_test(settings, edition, to, chosen, topics=topics, clock=clock)
+    log.info("test of the edition %s sent to %s: %s", edition.date, to, reply)
+    return edition, reply
 
 
 def migrate(settings: Settings) -> list[int]:

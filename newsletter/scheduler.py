@@ -170,13 +170,18 @@ class DailyJob:
         assert store is not None
         try:
             exists = bool(store.editions_on(day))
-            if not exists:
+            # recorded but its files not published (the site was not writable): run again
+            # (after the pause a failed claim waits), which publishes it, then sends
+            unpublished = exists and [
+                r.status for r in runlog.recent_reports(store, 1, edition_date=day)
+            ] == ["failed"]
+            if not exists or unpublished:
                 claim = runlog.claim(
                     store, day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER
                 )
         finally:
             store.close()
-        if exists:
+        if exists and not unpublished:
             self._resume_sending()
             return TickResult(day, "exists")
         if not claim.won:
@@ -202,6 +207,8 @@ class DailyJob:
                 runlog.finish(store, day, self.owner, status, self.clock())
             finally:
                 store.close()
+        for problem in [d.error for d in report.digests if d.error] + list(report.warnings):
+            log.warning("edition for %s: %s", day, problem)  # no CLI here: the log reports it
         if report.ok:
             log.info("edition for %s: %s", day, report.status)
         else:

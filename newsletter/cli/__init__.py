@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from newsletter import __version__, config, resources, topics
 from newsletter.cli import logs
-from newsletter.errors import ConfigError, NewsletterError
+from newsletter.cli.output import output
+from newsletter.errors import ConfigError, NewsletterError, OutputError
 from newsletter.model import SUBSCRIBER_STATUSES, RunReport
 
 
@@ -55,9 +55,6 @@ else:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
 
 class Context:
     def __init__(self, config_path: str | None, debug: bool) -> None:
@@ -84,27 +81,23 @@ def handle_errors(func: F) -> F:
         except ConfigError as exc:
             if debug:
                 raise
-            for problem in exc.problems:
-                err.print(f"error: {problem}", markup=False)
-            if exc.hint:
-                err.print(f"hint: {exc.hint}", markup=False)
+            for problem in exc.problems[:-1]:
+                output.error(problem)
+            output.error(exc.problems[-1] if exc.problems else exc.message, exc.hint)
             sys.exit(exc.exit_code)
         except NewsletterError as exc:
             if debug:
                 raise
-            err.print(f"error: {exc.message}", markup=False)
-            if exc.hint:
-                err.print(f"hint: {exc.hint}", markup=False)
+            output.error(exc.message, exc.hint)
             sys.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
             raise
         except Exception as exc:
             if debug:
                 raise
-            err.print(
-                f"error: unexpected {type(exc).__name__}: {exc} "
-                "(run with --debug for the traceback)",
-                markup=False,
+            output.error(
+                f"unexpected {type(exc).__name__}: {exc}",
+                "run with --debug for the traceback",
             )
             sys.exit(1)
 
@@ -142,7 +135,11 @@ def main(
     """A calm daily digest of new research papers: only what you have not seen, by topic."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logs.configure(level, log_json)
+    output.as_json = log_json
     ctx.obj = Context(config_path, debug)
+
+
+_WRITABLE_HINT = "choose a path you can write to"
 
 
 @main.command()
@@ -154,12 +151,17 @@ def init(directory: str) -> None:
     cfg = target / "config.toml"
     if cfg.exists():
         raise NewsletterError(f"{cfg} exists already", hint="nothing was changed; edit it instead")
-    for folder in ("digests", "subscribers", "site"):
-        (target / folder).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(resources.bundled_config(), cfg)
-    shutil.copyfile(resources.sample_digest(), target / "digests" / "sample-digest.txt")
-    out.print(f"Wrote {cfg} and the folders digests/, subscribers/, site/.")
-    out.print(f"Next: cd {target} && newsletter preview --out preview")
+    try:
+        for folder in ("digests", "subscribers", "site"):
+            (target / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(resources.bundled_config(), cfg)
+        shutil.copyfile(resources.sample_digest(), target / "digests" / "sample-digest.txt")
+    except OSError as exc:
+        raise OutputError(
+            Path(exc.filename or target), exc.strerror or str(exc), hint=_WRITABLE_HINT
+        ) from exc
+    output.line(f"Wrote {cfg} and the folders digests/, subscribers/, site/.")
+    output.line(f"Next: cd {target} && newsletter preview --out preview")
 
 
 @main.group("config")
@@ -175,18 +177,18 @@ def config_show(obj: Context, as_json: bool) -> None:
     """Print the effective settings (defaults filled in, secrets hidden)."""
     data = config.effective(obj.settings)
     if as_json:
-        out.print_json(json.dumps(data, default=str))
+        output.data(data)
         return
-    out.print(f"config: {data['config']}", markup=False)
-    out.print(f"database: {data['database']}", markup=False)
+    output.line(f"config: {data['config']}")
+    output.line(f"database: {data['database']}")
     table = Table("key", "value", "help")
     for setting in config.SETTINGS:
         table.add_row(setting.key, repr(data["settings"][setting.key]), setting.help)
-    out.print(table)
+    output.table(table)
     for source in data["sources"]:
         where = source.get("path") or source.get("url")
-        out.print(f"source {source['name']}: {source['kind']} {where}", markup=False)
-    out.print("topics: " + ", ".join(data["topics"]), markup=False)
+        output.line(f"source {source['name']}: {source['kind']} {where}")
+    output.line("topics: " + ", ".join(data["topics"]))
 
 
 DIGESTS = click.argument("digests", nargs=-1, type=click.Path())
@@ -199,9 +201,9 @@ DATE = click.option(
 
 
 def _progress() -> Callable[[str], None] | None:
-    if not err.is_terminal:
+    if not output.terminal:
         return None
-    return lambda name: err.print(f"[dim]reading {name}[/dim]")
+    return lambda name: output.progress(f"reading {name}")
 
 
 @main.command()
@@ -251,20 +253,65 @@ def preview(
 @DIGESTS
 @DATE
 @click.option("--force", is_flag=True, help="Publish another edition even if the date has one.")
+@click.option(
+    "--no-send",
+    "no_send",
+    is_flag=True,
+    help="Record and publish the edition, but send it to nobody (primes the state).",
+)
 @click.pass_obj
 @handle_errors
-def run(obj: Context, digests: tuple[str, ...], edition_date: date | None, force: bool) -> None:
+def run(
+    obj: Context, digests: tuple[str, ...], edition_date: date | None, force: bool, no_send: bool
+) -> None:
     """Publish the next edition and mark its papers seen.
 
     DIGESTS are digest files, folders or globs; without them the sources in
-    config.toml are read.
+    config.toml are read.  With --no-send the edition is recorded and
+    published (its papers count as seen) and nobody is ever sent it: the way
+    to start on a feed with a backlog without mailing all of it.
     """
     settings = obj.settings
     report = pipeline.run(
-        settings, digests, _edition_date(settings, edition_date), force=force, progress=_progress()
+        settings,
+        digests,
+        _edition_date(settings, edition_date),
+        force=force,
+        progress=_progress(),
+        send=not no_send,
     )
     _print_report(report, "Run")
+    if no_send and report.recorded:
+        output.line("Delivery: none (--no-send): nobody will be sent this edition.")
+    elif no_send and report.ok:
+        output.line("Delivery: skipped by --no-send (a later run sends what is unsent).")
     _exit_for(report)
+
+
+@main.command("send-test")
+@click.argument("address")
+@click.option(
+    "--date",
+    "edition_date",
+    callback=_parse_date,
+    help="The edition of this date YYYY-MM-DD (default: the newest edition).",
+)
+@click.option(
+    "--topics", default=None, help="Comma-separated topic ids: as a subscriber on them sees it."
+)
+@click.pass_obj
+@handle_errors
+def send_test(obj: Context, address: str, edition_date: date | None, topics: str | None) -> None:
+    """Send a recorded edition to ADDRESS as a test, through delivery.method.
+
+    The subject starts with [test]; the links are the site's generic pages.
+    Nothing is recorded: the send ledger and the subscribers stay as they were.
+    """
+    settings = obj.settings
+    chosen = subs_mod.parse_topics(topics, settings.taxonomy) if topics else None
+    edition, reply = pipeline.send_test(settings, address, edition_date, topics=chosen)
+    label = edition.date.isoformat() + (f" #{edition.number}" if edition.number > 1 else "")
+    output.line(f"Sent a test of the edition {label} to {address} ({reply}); nothing recorded.")
 
 
 @main.command()
@@ -285,9 +332,9 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
             f"no paper whose title contains {query!r}", hint="check the digests given"
         )
     for verdict, classification in found:
-        out.print(f"[bold]{verdict.entry.title}[/bold]  ({verdict.entry.source})")
-        out.print(f"  key: {verdict.key}", markup=False)
-        out.print(
+        output.line(f"[bold]{verdict.entry.title}[/bold]  ({verdict.entry.source})", markup=True)
+        output.line(f"  key: {verdict.key}")
+        output.line(
             f"  novelty: {'NEW' if verdict.new else 'SEEN'}: {verdict.reason}"
             + (
                 f" (as {verdict.same_as})"
@@ -296,12 +343,12 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
             ),
             markup=False,
         )
-        out.print(
+        output.line(
             f"  topic: {classification.primary}  (all: {', '.join(classification.topics)})",
             markup=False,
         )
         for line in topics.explain_lines(classification):
-            out.print(f"    {line}", markup=False)
+            output.line(f"    {line}")
 
 
 @main.command()
@@ -310,15 +357,17 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
 def migrate(obj: Context) -> None:
     """Create or upgrade the database schema."""
     applied = pipeline.migrate(obj.settings)
-    out.print(f"applied migrations: {applied}" if applied else "database schema is up to date")
+    output.line(f"applied migrations: {applied}" if applied else "database schema is up to date")
 
 
 def _print_report(report: RunReport, verb: str) -> None:
-    table = Table("digest", "entries", "new", "seen", "problem", title=f"{verb}: inputs")
+    """The summary on standard output; each problem once, on standard error (see ``output``)."""
+    table = Table("digest", "entries", "new", "seen", "note", title=f"{verb}: inputs")
     for d in report.digests:
-        table.add_row(d.name, str(d.entries), str(d.new), str(d.seen), d.error or d.note or "")
+        note = "refused (see error below)" if d.error else d.note or ""
+        table.add_row(d.name, str(d.entries), str(d.new), str(d.seen), note)
     if report.digests:
-        out.print(table)
+        output.table(table)
     edition = report.edition
     if edition.paper_count:
         topic_table = Table(
@@ -329,33 +378,35 @@ def _print_report(report: RunReport, verb: str) -> None:
         )
         for section in edition.sections:
             topic_table.add_row(section.title, str(len(section.papers)))
-        out.print(topic_table)
-    if report.skipped_reason:
-        out.print(f"Nothing recorded: {report.skipped_reason}.", markup=False)
+        output.table(topic_table)
+    if not report.ok:
+        output.line("Nothing recorded.")  # why: the status line on standard error
+    elif report.skipped_reason:
+        output.line(f"Nothing recorded: {report.skipped_reason}.")
     elif verb == "Run":
-        out.print(
+        output.line(
             f"Recorded edition {edition.date.isoformat()} with {edition.paper_count} new papers."
         )
     else:
-        out.print(f"{edition.paper_count} new papers; nothing was recorded.")
+        output.line(f"{edition.paper_count} new papers; nothing was recorded.")
     _print_outputs(report.outputs)
     _print_delivery(report)
     for d in report.digests:
         if d.error:
-            err.print(f"error: {d.error}", markup=False)
+            output.error(d.error)
     for warning in report.warnings:
-        err.print(f"warning: {warning}", markup=False)
+        output.warning(warning)
     if not report.ok:
-        err.print(f"{report.status}: {report.skipped_reason}", markup=False)
+        output.status(report.status, report.skipped_reason or "")
 
 
 def _print_outputs(outputs: Sequence[str]) -> None:
     """Where to look: the email and the edition page by name, the rest as a count."""
     shown = [p for p in outputs if Path(p).name in ("email.html", "index.html", "edition.json")]
     for path in shown:
-        out.print(f"  wrote {path}", markup=False)
+        output.line(f"  wrote {path}")
     if len(outputs) > len(shown):
-        out.print(f"  and {len(outputs) - len(shown)} more files (feeds, text part)", markup=False)
+        output.line(f"  and {len(outputs) - len(shown)} more files (feeds, text part)")
 
 
 def _print_delivery(report: RunReport) -> None:
@@ -363,9 +414,9 @@ def _print_delivery(report: RunReport) -> None:
     if d is None:
         return
     if d.recipients == 0:
-        out.print("Delivery: no confirmed subscribers for this edition.")
+        output.line("Delivery: no confirmed subscribers for this edition.")
     else:
-        out.print(
+        output.line(
             f"Delivery: {d.sent} sent, {d.skipped} skipped, {d.failed} failed, "
             f"{d.deferred} deferred (of {d.recipients}; {d.sent_now} sent by this run"
             + (
@@ -377,11 +428,10 @@ def _print_delivery(report: RunReport) -> None:
             markup=False,
         )
     if d.stopped:
-        err.print(f"error: sending stopped: {d.stopped}", markup=False)
-        err.print(
-            "hint: fix the cause and run 'newsletter run' for this date again: "
+        output.error(
+            f"sending stopped: {d.stopped}",
+            "fix the cause and run 'newsletter run' for this date again: "
             "it sends only what is unsent",
-            markup=False,
         )
 
 
@@ -397,16 +447,17 @@ def _exit_for(report: RunReport) -> None:
 @click.pass_obj
 @handle_errors
 def status_command(obj: Context, as_json: bool) -> None:
-    """Show the last runs, the next scheduled run and what each source gave.
+    """Show the scheduled date's edition, the last runs, the next run and each source.
 
-    Exit status 1 when the last run published nothing.
+    Exit status 1 when the scheduled date's edition is not there (its run
+    published nothing or failed, or it did not run).
     """
     view = status.gather(obj.settings)
     if as_json:
-        out.print_json(json.dumps(view, default=str))
+        output.data(view)
     else:
         for line in status.lines(view):
-            out.print(line, markup=False)
+            output.line(line)
     last = view["last_run"]
     if isinstance(last, dict) and last["sources"] and not as_json:
         table = Table("input", "source", "kind", "entries", "new", "seen", "problem / note")
@@ -420,8 +471,8 @@ def status_command(obj: Context, as_json: bool) -> None:
                 str(d["seen"]),
                 d["error"] or d["note"] or "",
             )
-        out.print(table)
-    if isinstance(last, dict) and last["status"] not in ("published", "exists"):
+        output.table(table)
+    if not view["scheduled"]["ok"]:
         sys.exit(1)
 
 
@@ -499,9 +550,9 @@ def subscribers_add(obj: Context, email: str, topics: str | None, confirmed: boo
         subs.store.close()
     s = change.subscriber
     if change.created:
-        out.print(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})", markup=False)
+        output.line(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})")
     else:
-        out.print(f"{s.email} is on the list already ({s.status}); nothing changed", markup=False)
+        output.line(f"{s.email} is on the list already ({s.status}); nothing changed")
 
 
 @subscribers_group.command("remove")
@@ -523,11 +574,11 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
     if change is None:
         raise NewsletterError(f"{email} is not on the list", hint="newsletter subscribers list")
     if purge:
-        out.print(f"deleted {change.subscriber.email} and its records", markup=False)
+        output.line(f"deleted {change.subscriber.email} and its records")
     elif change.changed:
-        out.print(f"unsubscribed {change.subscriber.email}", markup=False)
+        output.line(f"unsubscribed {change.subscriber.email}")
     else:
-        out.print(f"{change.subscriber.email} was unsubscribed already", markup=False)
+        output.line(f"{change.subscriber.email} was unsubscribed already")
 
 
 @subscribers_group.command("list")
@@ -559,7 +610,7 @@ def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
     table = Table("email", "status", "topics", "since", title=f"{len(everyone)} subscribers")
     for s in everyone:
         table.add_row(s.email, s.status, _topics_label(s.topics), f"{s.created_at:%Y-%m-%d}")
-    out.print(table)
+    output.table(table)
 
 
 @subscribers_group.command("import")
@@ -585,8 +636,8 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
     finally:
         subs.store.close()
     for problem in report.problems:
-        err.print(f"error: {Path(file).name}:{problem}", markup=False)
-    out.print(
+        output.error(f"{Path(file).name}:{problem}")
+    output.line(
         f"{report.rows} rows: {report.added} added, {report.existing} already on the list, "
         f"{len(report.problems)} refused",
         markup=False,
@@ -607,11 +658,14 @@ def subscribers_export(obj: Context, file: str | None, status: str | None) -> No
         if file is None:
             imports.export_csv(subs, sys.stdout, status)
             return
-        with open(file, "w", encoding="utf-8", newline="") as handle:
-            count = imports.export_csv(subs, handle, status)
+        try:
+            with open(file, "w", encoding="utf-8", newline="") as handle:
+                count = imports.export_csv(subs, handle, status)
+        except OSError as exc:
+            raise OutputError(Path(file), exc.strerror or str(exc), hint=_WRITABLE_HINT) from exc
     finally:
         subs.store.close()
-    err.print(f"wrote {count} subscribers to {file}", markup=False)
+    output.note(f"wrote {count} subscribers to {file}")
 
 
 def _topics_label(topics: frozenset[str] | None) -> str:

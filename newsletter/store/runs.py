@@ -109,12 +109,15 @@ class StoredReport:
     data: dict[str, Any]
 
 
-def recent_reports(store: Store, limit: int = 10) -> list[StoredReport]:
-    """The newest run reports first."""
+def recent_reports(
+    store: Store, limit: int = 10, *, edition_date: date | None = None
+) -> list[StoredReport]:
+    """The newest run reports first; only those for ``edition_date`` if given."""
+    query = sa.select(run_reports).order_by(run_reports.c.id.desc()).limit(limit)
+    if edition_date is not None:
+        query = query.where(run_reports.c.edition_date == edition_date)
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(run_reports).order_by(run_reports.c.id.desc()).limit(limit)
-        ).all()
+        rows = conn.execute(query).all()
     return [
         StoredReport(
             r.started_at,

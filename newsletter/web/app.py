@@ -7,8 +7,10 @@ confirmation, preferences, one-click unsubscribe:
 :func:`build_app` — they come before the catch-all static mount of the site
 folder.
 
-``GET /healthz`` answers JSON: ``ok`` is false when the last run failed, so a
-monitor can alert on a run that published nothing.
+``GET /healthz`` answers JSON: ``ok`` is false (and the status 503) when the
+*scheduled* date's edition is not there — its run published nothing, failed,
+or never happened — so a monitor can alert on it; a manual run for another
+date changes nothing (see :mod:`newsletter.status`).
 """
 
 from __future__ import annotations
@@ -31,27 +33,32 @@ log = logging.getLogger(__name__)
 
 
 def health(settings: Settings, clock: Clock = utcnow) -> dict[str, object]:
-    """Last run and next scheduled run, for ``/healthz``."""
-    schedule = Schedule.from_settings(settings)
-    next_run = schedule.next_after(clock())
+    """The scheduled date's edition (what ``ok`` says), the last run of any kind and the
+    next scheduled run, for ``/healthz`` (see :mod:`newsletter.status`)."""
+    from newsletter import status
+
+    now = clock()
+    next_run = Schedule.from_settings(settings).next_after(now)
     last: dict[str, object] | None = None
     store = Store.open(settings.database_url, create=False)
-    if store is not None:
-        try:
-            reports = runlog.recent_reports(store, 1)
-        finally:
+    try:
+        scheduled = status.scheduled(settings, store, now)
+        reports = runlog.recent_reports(store, 1) if store is not None else []
+    finally:
+        if store is not None:
             store.close()
-        if reports:
-            r = reports[0]
-            last = {
-                "finished_at": r.finished_at.isoformat(),
-                "edition_date": r.edition_date.isoformat(),
-                "status": r.status,
-                "papers": r.paper_count,
-            }
-    ok = last is None or last["status"] in runlog.SUCCESS
+    if reports:
+        r = reports[0]
+        last = {
+            "finished_at": r.finished_at.isoformat(),
+            "edition_date": r.edition_date.isoformat(),
+            "trigger": r.trigger,
+            "status": r.status,
+            "papers": r.paper_count,
+        }
     return {
-        "ok": ok,
+        "ok": scheduled.ok,
+        "scheduled": scheduled.as_dict(),
         "last_run": last,
         "next_run": next_run.isoformat() if next_run else None,
     }

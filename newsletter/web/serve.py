@@ -16,13 +16,45 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from types import FrameType
 
 from newsletter.config import Settings
+from newsletter.errors import NewsletterError
 from newsletter.scheduler import DailyJob, build_scheduler
 
 log = logging.getLogger(__name__)
+
+
+class ListenError(NewsletterError):
+    """``serve`` cannot listen on its address (in use, not allowed); exit status 3."""
+
+    exit_code = 3
+    default_hint = "another program (another `newsletter serve`?) holds it; pick one with --port"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: any free port), or :class:`ListenError`.
+
+    Bound before anything else starts, so a port in use is one clear line and
+    exit status 3, with no scheduler left running.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            sock.listen(2048)
+        except OSError:
+            sock.close()
+            raise
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
 
 
 def resume_sending(settings: Settings) -> threading.Thread:
@@ -77,6 +109,8 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     from newsletter.web.app import build_app
     from newsletter.web.subscribe import subscriber_routes
 
+    sock = listen(host, port)
+    port = int(sock.getsockname()[1])
     store = Store.open(settings.database_url, create=True)
     assert store is not None
     job = DailyJob(settings)
@@ -93,7 +127,9 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     )
     try:
         app = build_app(settings, extra_routes=subscriber_routes(settings, store))
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        config = uvicorn.Config(app, log_config=None, access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         scheduler.shutdown(wait=True)
         store.close()
+        sock.close()
