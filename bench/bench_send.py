@@ -115,10 +115,16 @@ def bare_smtplib(port: int, data: bytes) -> Callable[[int], None]:
 
 
 def our_mailer(port: int, data: bytes) -> Callable[[int], None]:
-    from newsletter.delivery.mailer import SmtpMailer, SmtpSettings
+    from newsletter.config import SmtpSettings
+    from newsletter.delivery.mailer import SmtpMailer
 
     settings = SmtpSettings(
-        host="127.0.0.1", port=port, security="none", username="", password_env="", timeout=30
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        username="",
+        password_env="",
+        timeout_seconds=30,
     )
 
     def loop(count: int) -> None:

@@ -31,7 +31,7 @@ from newsletter.model import (
     Edition,
     RunReport,
 )
-from newsletter.novelty import Thresholds, Verdict, split
+from newsletter.novelty import Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.sources.collect import Collected, collect_sources, read_text
 from newsletter.store import runs as runlog
@@ -85,11 +85,7 @@ def plan(
     """Decide what is new and group it into an edition; writes nothing."""
     digests = collected.digests
     entries = [entry for digest in digests for entry in digest.entries]
-    thresholds = Thresholds(
-        same_abstract=settings["novelty.same_abstract"],
-        different_abstract=settings["novelty.different_abstract"],
-    )
-    verdicts = split(entries, store, thresholds)
+    verdicts = split(entries, store, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -112,7 +108,7 @@ def plan(
         )
     edition = replace(
         build_edition(new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date),
-        note=editor_note.pending(settings.editor_note, store),
+        note=editor_note.pending(settings.newsletter.editor_note, store),
     )
     return Plan(
         edition=edition,
@@ -178,7 +174,7 @@ def preview(
     When the date has an edition already, the next ``run`` (without ``--force``)
     publishes that edition again, so that is what the preview shows.
     """
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     if store is not None and not force and store.editions_on(edition_date):
         try:
             stored = store.latest_edition_on(edition_date)
@@ -201,7 +197,7 @@ def preview(
         result = plan(settings, store, collected, edition_date)
         number = (store.editions_on(edition_date) + 1) if store else 1
         edition = replace(result.edition, number=number)
-        history = store.recent_editions(settings["feeds.max_items"]) if store else []
+        history = store.recent_editions(settings.feeds.max_items) if store else []
     finally:
         if store:
             store.close()
@@ -246,7 +242,7 @@ def run(
     ``failed`` with the error, then the error goes on to the caller.
     """
     started = clock()
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     try:
         try:
@@ -313,7 +309,7 @@ def resume_delivery(
     settings: Settings, *, mailer: Mailer | None = None, clock: Callable[[], datetime] = _utcnow
 ) -> list[DeliveryReport]:
     """Send what interrupted runs left unsent, for every edition with unsent ledger rows."""
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     try:
         return [
@@ -363,7 +359,7 @@ def _run(
     ]
     ingested = collected.ingested
     if result.edition.note:  # the note goes into this edition and no later one
-        record = editor_note.record(result.edition.note, settings.editor_note)
+        record = editor_note.record(result.edition.note, settings.newsletter.editor_note)
         ingested = replace(ingested, files=(*ingested.files, record))
     try:
         edition = store.record_edition(
@@ -372,7 +368,7 @@ def _run(
             aliases,
             force=force,
             ingested=ingested,
-            ledger_domain=settings.sender_domain if send else None,  # --no-send: no ledger
+            ledger_domain=settings.delivery.sender_domain if send else None,  # --no-send: none
         )
     except EditionExists:
         return _republish(settings, store, edition_date)
@@ -436,15 +432,11 @@ def explain(
     settings: Settings, query: str, inputs: Sequence[str], edition_date: date
 ) -> list[tuple[Verdict, topics.Classification]]:
     """Novelty verdict and topic classification of every entry whose title contains ``query``."""
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     try:
         collected = collect(settings, inputs, edition_date)
         entries = [e for d in collected.digests for e in d.entries]
-        thresholds = Thresholds(
-            same_abstract=settings["novelty.same_abstract"],
-            different_abstract=settings["novelty.different_abstract"],
-        )
-        verdicts = split(entries, store, thresholds)
+        verdicts = split(entries, store, settings.novelty)
     finally:
         if store:
             store.close()
@@ -472,7 +464,7 @@ def send_test(
     from newsletter.subscribers.subscriptions import normalize_address
 
     to = normalize_address(address)
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     try:
         if store is None:
             edition = None
@@ -498,7 +490,7 @@ def send_test(
 
 def migrate(settings: Settings) -> list[int]:
     """Create or upgrade the schema; returns the versions applied."""
-    store = Store.connect(settings.database_url)
+    store = Store.connect(settings.database.url)
     try:
         return store.migrate()
     finally:

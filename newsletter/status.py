@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.scheduler import Clock, Schedule, utcnow
+from newsletter.scheduler import Clock, utcnow
 from newsletter.store import runs as runlog
 from newsletter.store.database import Store
 
@@ -64,8 +64,7 @@ class Scheduled:
 
 def scheduled(settings: Settings, store: Store | None, now: datetime) -> Scheduled:
     """The state of the edition that should exist at ``now`` (see the module docstring)."""
-    schedule = Schedule.from_settings(settings)
-    due = schedule.latest_due(now)
+    due = settings.schedule.latest_due(now)
     if due is None:
         return Scheduled(None, None, "idle", "nothing is scheduled before now")
     day = due.date()
@@ -80,7 +79,7 @@ def scheduled(settings: Settings, store: Store | None, now: datetime) -> Schedul
         return Scheduled(day, due, "exists", "the edition exists (no run report for it)")
     if store is None or not runlog.recent_reports(store, 1):
         return Scheduled(day, due, "idle", "no run recorded yet")
-    grace = timedelta(minutes=int(settings["schedule.misfire_grace_minutes"]))
+    grace = timedelta(minutes=settings.schedule.misfire_grace_minutes)
     if now - due <= grace:
         return Scheduled(day, due, "pending", f"due at {due:%Y-%m-%d %H:%M %Z}; not run yet")
     return Scheduled(
@@ -95,7 +94,7 @@ def scheduled(settings: Settings, store: Store | None, now: datetime) -> Schedul
 def gather(settings: Settings, clock: Clock = utcnow) -> dict[str, Any]:
     """Plain data: the scheduled edition, schedule, next run, last runs, source states."""
     now = clock()
-    schedule = Schedule.from_settings(settings)
+    schedule = settings.schedule
     next_run = schedule.next_after(now)
     view: dict[str, Any] = {
         "now": now.isoformat(),
@@ -107,7 +106,7 @@ def gather(settings: Settings, clock: Clock = utcnow) -> dict[str, Any]:
         "recent_runs": [],
         "sources": {},
     }
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     if store is None:
         return view
     try:

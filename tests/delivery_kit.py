@@ -58,7 +58,7 @@ def add_subscribers(
     specs: list[tuple[str, frozenset[str] | None]],
     confirmed: bool = True,
 ) -> None:
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database.url)
     assert store is not None
     try:
         subs = Subscriptions(store)
@@ -129,7 +129,7 @@ def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, S
             delivery={"method": "smtp"},
             smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
         )
-        store = Store.open(settings.database_url)
+        store = Store.open(settings.database.url)
         assert store is not None
         app = build_app(settings, extra_routes=subscriber_routes(settings, store))
         try:

@@ -37,7 +37,7 @@ def run(settings: config.Settings, day: date = DAY, **kwargs: object) -> pipelin
 
 
 def ledger_rows(settings: config.Settings) -> list[dict[str, object]]:
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database.url)
     assert store is not None
     try:
         with store.engine.connect() as conn:
@@ -94,7 +94,7 @@ def test_digest_carries_list_headers_unsubscribe_link_and_postal_address(tmp_pat
     assert uris[1].startswith("mailto:unsubscribe@papers.example.org?subject=unsubscribe")
     assert message.get_content_type() == "multipart/alternative"
     text, html = bodies(message)
-    postal = str(settings["newsletter.postal_address"])
+    postal = settings.newsletter.postal_address
     assert postal in text and postal in html
     assert uris[0] in text and uris[0].replace("&", "&amp;") in html  # the header's URL, visible
     assert "https://papers.example.org/preferences?t=" in text
@@ -131,7 +131,7 @@ def test_one_render_per_distinct_topic_set(tmp_path: Path) -> None:
     ]
     add_subscribers(settings, specs)
     pipeline.run(settings, [str(SAMPLE)], DAY, mailer=_NeverMailer())  # records, sends nothing
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database.url)
     assert store is not None
     try:
         edition = store.latest_edition_on(DAY)
@@ -196,7 +196,7 @@ def test_message_in_flight_at_a_kill_goes_again_once_with_its_message_id(tmp_pat
     settings = make_settings(tmp_path)
     add_subscribers(settings, [("a@example.org", None), ("b@example.org", None)])
     run(settings, mailer=_NeverMailer())
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database.url)
     assert store is not None
     try:
         edition = store.latest_edition_on(DAY)
@@ -239,7 +239,7 @@ class _UnsubscribeOnFirstSend:
     def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
         if not self.done:
             self.done = True
-            store = Store.open(self.settings.database_url)
+            store = Store.open(self.settings.database.url)
             assert store is not None
             subs = Subscriptions(store)
             found = subs.by_email(self.who)
@@ -322,7 +322,7 @@ def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(
         assert later.delivery is not None
         assert (later.delivery.recipients, later.delivery.sent) == (1, 1)
         assert len(server.handler.received_by("gone@example.org")) == 0
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database.url)
     assert store is not None
     gone = Subscriptions(store).by_email("gone@example.org")
     store.close()

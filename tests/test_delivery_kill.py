@@ -78,7 +78,7 @@ def test_killed_runs_resume_with_nobody_missed_and_at_most_one_duplicate_per_kil
     with smtp_server() as server:
         config_path = _config(tmp_path, method, server.port)
         settings = make_settings(tmp_path)  # same database as the config file's default
-        _seed_subscribers(settings.database_url, RECIPIENTS)
+        _seed_subscribers(settings.database.url, RECIPIENTS)
         env = {**os.environ, "NEWSLETTER_SECRET_KEY": "k" * 32}
         env.pop("NEWSLETTER_CONFIG", None)
         command = [sys.executable, "-m", "newsletter", "--config", str(config_path), "run"]
@@ -107,7 +107,7 @@ def test_killed_runs_resume_with_nobody_missed_and_at_most_one_duplicate_per_kil
         else:
             box = tmp_path / "subscribers" / "outbox" / "new"
             copies = collections.Counter(parse(p.read_bytes())["To"] for p in box.iterdir())
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database.url)
     assert store is not None
     try:
         [edition_id] = {ledger.edition_id_of_date(store, "2026-11-20")}

@@ -20,8 +20,9 @@ import pytest
 from corpus_kit import OWN_CORPUS
 
 from newsletter import config
+from newsletter.config import Schedule
 from newsletter.model import Edition, RunReport
-from newsletter.scheduler import DailyJob, Schedule
+from newsletter.scheduler import DailyJob
 from newsletter.store import runs as runlog
 from newsletter.store.database import Store
 from newsletter.web.app import build_app
@@ -274,7 +275,7 @@ def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> No
     from newsletter.store.database import NewPaper
 
     settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database.url)
     assert store is not None
     verdicts = split([RawEntry("A paper", "An abstract of the paper.", "t.txt")], store)
     papers = new_papers(verdicts, settings.taxonomy)
@@ -288,9 +289,9 @@ def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> No
         settings,
         clock=Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)),
         runner=recording_runner([]),
-        resumer=lambda s: resumed.append(s.database_url),
+        resumer=lambda s: resumed.append(s.database.url),
         owner="test:1:a",
     )
     assert job.tick("check").outcome == "exists"
     assert job.tick("check").outcome == "exists"
-    assert resumed == [settings.database_url] * 2
+    assert resumed == [settings.database.url] * 2

@@ -57,7 +57,7 @@ def test_three_readers_get_every_paper_tagged_with_their_topics_once(tmp_path: P
     add_subscribers(settings_, list(READERS.items()))
     report = pipeline.run(settings_, [str(OWN_CORPUS.folder)], DAY)
     assert report.delivery is not None and report.delivery.sent == 3
-    site = settings_.site_dir
+    site = settings_.output.site_dir
     edition = json.loads((site / "editions" / DAY.isoformat() / "edition.json").read_text())
     papers = [p for s in edition["sections"] for p in s["papers"]]
     titles = {t.id: t.title for t in settings_.taxonomy.topics}

@@ -114,7 +114,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 
 def _edition_date(settings: config.Settings, value: date | None) -> date:
-    return value or datetime.now(settings.timezone).date()
+    return value or datetime.now(settings.newsletter.timezone).date()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -505,8 +505,8 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     settings = obj.settings
     serving.run_server(
         settings,
-        host or str(settings["serve.host"]),
-        port if port is not None else int(settings["serve.port"]),
+        host or settings.serve.host,
+        port if port is not None else settings.serve.port,
     )
 
 
@@ -516,7 +516,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
     from newsletter.store.database import Store
 
-    store = Store.open(obj.settings.database_url, create=True)
+    store = Store.open(obj.settings.database.url, create=True)
     assert store is not None
     return subs_mod.Subscriptions(store)
 

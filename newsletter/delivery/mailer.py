@@ -39,11 +39,10 @@ import re
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from newsletter.config import Settings
+from newsletter.config import Settings, SmtpSettings
 from newsletter.errors import NewsletterError
 
 
@@ -150,27 +149,6 @@ class MaildirMailer:
 # ------------------------------------------------------------------ SMTP
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    security: str
-    username: str
-    password_env: str
-    timeout: float
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpSettings:
-        return cls(
-            host=str(settings["smtp.host"]),
-            port=int(settings["smtp.port"]),
-            security=str(settings["smtp.security"]),
-            username=str(settings["smtp.username"]),
-            password_env=str(settings["smtp.password_env"]),
-            timeout=float(settings["smtp.timeout_seconds"]),
-        )
-
-
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
@@ -197,9 +175,9 @@ class SmtpMailer:
         try:
             conn: smtplib.SMTP
             if c.security == "ssl":
-                conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
+                conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_seconds, context=context)
             else:
-                conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+                conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout_seconds)
             conn.ehlo()
             if c.security == "starttls":
                 conn.starttls(context=context)
@@ -299,6 +277,6 @@ def _text(reply: bytes | str) -> str:
 
 def from_settings(settings: Settings) -> Mailer:
     """The mailer ``delivery.method`` names."""
-    if settings["delivery.method"] == "smtp":
-        return SmtpMailer(SmtpSettings.from_settings(settings))
-    return MaildirMailer(settings.resolve(str(settings["delivery.maildir"])))
+    if settings.delivery.method == "smtp":
+        return SmtpMailer(settings.smtp)
+    return MaildirMailer(settings.delivery.maildir)

@@ -62,15 +62,15 @@ def _utcnow() -> datetime:
 def sender_for(settings: Settings) -> Sender:
     """The sender identity, with the DKIM key when one is configured."""
     dkim = None
-    key_file = str(settings["dkim.key_file"])
-    if key_file:
-        domain = str(settings["dkim.domain"]) or settings.sender_domain
-        dkim = Dkim.from_file(domain, str(settings["dkim.selector"]), settings.resolve(key_file))
+    key = settings.dkim
+    if key.key_file is not None:
+        dkim = Dkim.from_file(key.domain, key.selector, key.key_file)
+    delivery = settings.delivery
     return Sender(
-        name=settings.name,
-        address=settings.from_address,
-        list_id=settings.list_id,
-        unsubscribe_mailto=settings.unsubscribe_mailto,
+        name=settings.newsletter.name,
+        address=delivery.from_address,
+        list_id=delivery.list_id,
+        unsubscribe_mailto=delivery.unsubscribe_mailto,
         dkim=dkim,
     )
 
@@ -106,8 +106,8 @@ class Delivery:
         self.sleep = sleep
         self.owner = owner or runlog.process_owner()
         self.is_dead = is_dead
-        self.retries = int(settings["delivery.retries"])
-        self.backoff = float(settings["delivery.backoff_seconds"])
+        self.retries = settings.delivery.retries
+        self.backoff = settings.delivery.backoff_seconds
         self._cache: dict[frozenset[str], CompiledMessage] = {}
         self._sender: Sender | None = None
         self._links: SubscriberLinks | None = None
@@ -195,9 +195,9 @@ class Delivery:
 
         The quick start (Maildir outbox, nobody subscribed) has nothing to warn about.
         """
-        if self.settings["delivery.method"] != "smtp":
+        if self.settings.delivery.method != "smtp":
             return
-        if not str(self.settings["newsletter.base_url"]).startswith("https://"):
+        if not self.settings.site.https:
             log.warning(
                 "newsletter.base_url is not https: mailbox providers ignore a List-Unsubscribe "
                 "one-click URL that is not https"
@@ -223,7 +223,10 @@ class Delivery:
         while True:
             try:
                 reply = self.mailer.send(
-                    self.settings.from_address, subscriber.email, message, claimed.message_id
+                    self.settings.delivery.from_address,
+                    subscriber.email,
+                    message,
+                    claimed.message_id,
                 )
             except ReplyLost as exc:
                 lost += 1
@@ -295,14 +298,15 @@ def send_test(
     from dataclasses import replace
 
     from newsletter.delivery.message import make_message_id
-    from newsletter.render.urls import Site
 
     chosen = None if topics is None else topics & topics_of(edition)
     rendered = render_email(edition, settings, topics=chosen)
     rendered = replace(rendered, subject=TEST_PREFIX + rendered.subject)
     compiled = compile_digest(rendered, sender_for(settings), clock())
-    site = Site.from_base(str(settings["newsletter.base_url"]))
-    message_id = make_message_id(f"test.{edition.date.isoformat()}", settings.sender_domain)
+    site = settings.site.base
+    message_id = make_message_id(
+        f"test.{edition.date.isoformat()}", settings.delivery.sender_domain
+    )
     recipient = Recipient(
         address=address,
         message_id=message_id,
@@ -313,7 +317,7 @@ def send_test(
     )
     try:
         return mailer.send(
-            settings.from_address, address, compiled.for_recipient(recipient), message_id
+            settings.delivery.from_address, address, compiled.for_recipient(recipient), message_id
         )
     finally:
         mailer.close()

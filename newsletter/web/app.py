@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from newsletter.config import Settings
-from newsletter.scheduler import Clock, Schedule, utcnow
+from newsletter.scheduler import Clock, utcnow
 from newsletter.store import runs as runlog
 from newsletter.store.database import Store
 
@@ -38,9 +38,9 @@ def health(settings: Settings, clock: Clock = utcnow) -> dict[str, object]:
     from newsletter import status
 
     now = clock()
-    next_run = Schedule.from_settings(settings).next_after(now)
+    next_run = settings.schedule.next_after(now)
     last: dict[str, object] | None = None
-    store = Store.open(settings.database_url, create=False)
+    store = Store.open(settings.database.url, create=False)
     try:
         scheduled = status.scheduled(settings, store, now)
         reports = runlog.recent_reports(store, 1) if store is not None else []
@@ -68,7 +68,7 @@ def build_app(
     settings: Settings, extra_routes: Sequence[BaseRoute] = (), clock: Clock = utcnow
 ) -> Starlette:
     """The app: ``extra_routes`` (the subscriber pages), ``/healthz``, then the site."""
-    site = settings.site_dir
+    site = settings.output.site_dir
     site.mkdir(parents=True, exist_ok=True)
 
     def healthz(_request: Request) -> JSONResponse:

@@ -111,7 +111,7 @@ def run_server(settings: Settings, host: str, port: int) -> None:
 
     sock = listen(host, port)
     port = int(sock.getsockname()[1])
-    store = Store.open(settings.database_url, create=True)
+    store = Store.open(settings.database.url, create=True)
     assert store is not None
     job = DailyJob(settings)
     scheduler = build_scheduler(job)
