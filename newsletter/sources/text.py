@@ -329,15 +329,12 @@ def _read_header(lines: list[str], name: str, edition_date: date) -> tuple[date 
 _MARKUP = re.compile(r"#{1,6}\s|```|~~~|\|.*\|$|<[A-Za-z!/]|[-*+]\s+\[[ xX]\]")
 """A Markdown heading, code fence, table row, HTML tag or task item: never a paper title."""
 
-MIN_ABSTRACT_SHARE = 0.5
-"""An accepted digest has an abstract for at least this share of its entries."""
-
 
 def _check_shape(entries: list[_Entry], name: str) -> None:
-    """Refuse a file whose body is not title/abstract pairs (a Markdown page after a date).
+    """Refuse a file whose body is markup, not papers (a Markdown page after a date line).
 
-    Real digests miss an abstract now and then; a file where most "titles"
-    have none is headings and lists, not papers.
+    A heading, code fence, table row, HTML tag or task item is never a paper
+    title; a few of them mean the file is a page of notes or docs.
     """
     markup = [e for e in entries if _MARKUP.match(e.title)]
     if len(markup) >= max(2, len(entries) // 5):
@@ -346,15 +343,6 @@ def _check_shape(entries: list[_Entry], name: str) -> None:
             f"{name}:{first.line}",
             f"not a text digest: {len(markup)} of its {len(entries)} titles are Markdown "
             f"or HTML markup, such as {_shorten(first.title)!r}",
-            hint="a digest is a saved Daily Papers page: header, date line, "
-            "then title and abstract blocks",
-        )
-    with_abstract = sum(1 for e in entries if e.abstract)
-    if len(entries) >= 4 and with_abstract < MIN_ABSTRACT_SHARE * len(entries):
-        raise DigestError(
-            name,
-            f"not a text digest: only {with_abstract} of its {len(entries)} titles "
-            "are followed by an abstract",
             hint="a digest is a saved Daily Papers page: header, date line, "
             "then title and abstract blocks",
         )
