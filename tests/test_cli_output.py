@@ -121,6 +121,10 @@ def test_log_json_turns_every_line_on_standard_error_into_json(project: Path) ->
     )
     assert config_error.returncode == 2
     assert all(json.loads(line)["level"] for line in config_error.stderr.splitlines())
+    usage = newsletter("--log-json", "run", "--date", "yesterday", cwd=project)
+    assert usage.returncode == 2
+    [record] = [json.loads(line) for line in usage.stderr.splitlines()]
+    assert record["level"] == "error" and "yesterday" in record["message"]
 
 
 # ---------------------------------------------------------------- exit statuses

@@ -117,7 +117,30 @@ def _edition_date(settings: config.Settings, value: date | None) -> date:
     return value or datetime.now(settings.newsletter.timezone).date()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group, whose own errors (a bad option, a bad date) go through ``output``
+    too, so that under ``--log-json`` even a usage error is a JSON line."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+        output.as_json = output.as_json or "--log-json" in argv
+        try:
+            result = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.ClickException as exc:
+            if not output.as_json:
+                exc.show()
+            else:
+                output.error(exc.format_message(), "see --help")
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            output.error("aborted")
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsletter")
 @click.option(
     "--config",
@@ -127,7 +150,7 @@ def _edition_date(settings: config.Settings, value: date | None) -> date:
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
-@click.option("--log-json", is_flag=True, help="Log one JSON object per line (for serve/schedule).")
+@click.option("--log-json", is_flag=True, help="Every line on standard error as one JSON object.")
 @click.pass_context
 def main(
     ctx: click.Context, config_path: str | None, debug: bool, verbose: bool, log_json: bool
