@@ -125,11 +125,13 @@ def test_classifying_is_fast_enough_for_a_large_backlog(
     taxonomy: Taxonomy, dev_set: list[Labeled]
 ) -> None:
     papers = dev_set * 10
-    started = time.perf_counter()
+    # CPU time of this process, not the wall clock: other jobs on a loaded machine
+    # (a shared 2-core CI box) must not make the classifier look slow
+    started = time.process_time()
     for p in papers:
         classify(p.title, p.abstract, (), taxonomy)
-    rate = len(papers) / (time.perf_counter() - started)
-    assert rate > 1000, f"only {rate:.0f} papers/s"
+    rate = len(papers) / max(time.process_time() - started, 1e-9)
+    assert rate > 1000, f"only {rate:.0f} papers/s of CPU time"
 
 
 def test_title_decides_over_a_passing_mention_in_the_abstract(taxonomy: Taxonomy) -> None:
