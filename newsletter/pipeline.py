@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from newsletter import faults, topics
+from newsletter import corrections, faults, topics
 from newsletter import note as editor_note
 from newsletter.config import Settings
 from newsletter.delivery import sending as delivery
@@ -24,9 +24,11 @@ from newsletter.delivery.mailer import Mailer
 from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
 from newsletter.errors import NewsletterError
+from newsletter.identity import Decision, names_of, paper_key
 from newsletter.listings import new_papers
 from newsletter.model import (
     DeliveryReport,
+    Digest,
     DigestReport,
     Edition,
     RunReport,
@@ -35,6 +37,7 @@ from newsletter.novelty import Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.sources.collect import Collected, collect_sources, read_text
 from newsletter.store import runs as runlog
+from newsletter.store.corrections import Sighting
 from newsletter.store.database import Alias, EditionExists, NewPaper, Store
 
 log = logging.getLogger(__name__)
@@ -82,8 +85,15 @@ def plan(
     collected: Collected,
     edition_date: date,
 ) -> Plan:
-    """Decide what is new and group it into an edition; writes nothing."""
+    """Decide what is new and group it into an edition; writes nothing.
+
+    Entries an earlier run took for a seen paper that the operator has since
+    called a different paper come first, as the digest "operator corrections".
+    """
     digests = collected.digests
+    reinstated = corrections.reinstated_entries(store) if store is not None else []
+    if reinstated:
+        digests = (Digest(corrections.CORRECTIONS_DIGEST, tuple(reinstated)), *digests)
     entries = [entry for digest in digests for entry in digest.entries]
     verdicts = split(entries, store, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
@@ -341,8 +351,9 @@ def _run(
     if result.edition.paper_count == 0:
         if not force and store.editions_on(edition_date):  # a concurrent run made it meanwhile
             return _republish(settings, store, edition_date)
-        store.record_ingested(collected.ingested)  # nothing new in it: nothing to lose
-        log.info("no edition for %s: %s", edition_date.isoformat(), reason)
+        # nothing new in it: nothing to lose
+        store.record_ingested(collected.ingested, _sightings(result.verdicts))
+        log.info("no edition for %s: %s", edition_date.isoformat(), reason)  # in the report
         return RunReport(
             edition=result.edition,
             digests=result.digests,
@@ -351,7 +362,11 @@ def _run(
             warnings=warnings,
         )
     papers = {paper.key: paper for paper in result.edition.papers}
-    new = [NewPaper(papers[v.key], v.title_key, v.signature) for v in result.verdicts if v.new]
+    new = [
+        NewPaper(papers[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
+        for v in result.verdicts
+        if v.new
+    ]
     aliases = [
         Alias(v.same_as, v.entry.arxiv_id)
         for v in result.verdicts
@@ -369,6 +384,7 @@ def _run(
             force=force,
             ingested=ingested,
             ledger_domain=settings.delivery.sender_domain if send else None,  # --no-send: none
+            sightings=_sightings(result.verdicts),
         )
     except EditionExists:
         return _republish(settings, store, edition_date)
@@ -394,6 +410,27 @@ def _run(
         status="published",
         warnings=warnings,
     )
+
+
+def _sightings(verdicts: Sequence[Verdict]) -> list[Sighting]:
+    """The entries taken for another paper, kept so an operator's "distinct" can
+    bring them back (and ``explain`` can show them)."""
+    return [
+        Sighting(
+            name=paper_key(v.title_key, v.entry.arxiv_id),
+            title_key=v.title_key,
+            same_as=v.same_as,
+            reason=v.reason,
+            title=v.entry.title,
+            abstract=v.entry.abstract,
+            url=v.entry.url,
+            source=v.entry.source,
+            digest_date=v.entry.digest_date,
+            arxiv_id=v.entry.arxiv_id,
+        )
+        for v in verdicts
+        if not v.new and v.same_as
+    ]
 
 
 def _republish(settings: Settings, store: Store, edition_date: date) -> RunReport:
@@ -428,24 +465,70 @@ def _unpublished(edition: Edition, exc: NewsletterError) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Explanation:
+    """One entry's verdict for ``explain``, with the paper it was compared with."""
+
+    verdict: Verdict
+    classification: topics.Classification
+    compared_title: str | None  # the title of verdict.compared_with
+    compared_edition: date | None  # the edition that paper was first sent in (seen before)
+    decisions: tuple[Decision, ...]  # the operator's decisions about this entry
+
+
+@dataclass(frozen=True)
+class ExplainReport:
+    entries: tuple[Explanation, ...]
+    stored: tuple[corrections.StoredRecord, ...]  # seen papers whose title matches
+    sightings: tuple[Sighting, ...]  # entries taken for a seen paper whose title matches
+
+    @property
+    def empty(self) -> bool:
+        return not (self.entries or self.stored or self.sightings)
+
+
 def explain(
     settings: Settings, query: str, inputs: Sequence[str], edition_date: date
-) -> list[tuple[Verdict, topics.Classification]]:
-    """Novelty verdict and topic classification of every entry whose title contains ``query``."""
+) -> ExplainReport:
+    """Why the entries whose title contains ``query`` are new or seen (against
+    which paper, in which edition, on what evidence), their topics; and what the
+    store holds under that title: seen papers, the entries later taken for
+    them, the operator's decisions."""
     store = Store.open(settings.database.url, create=False)
     try:
         collected = collect(settings, inputs, edition_date)
-        entries = [e for d in collected.digests for e in d.entries]
-        verdicts = split(entries, store, settings.novelty)
+        found = plan(settings, store, collected, edition_date).verdicts
+        needle = query.casefold()
+        first_listing = {v.key: v.entry.title for v in found if v.new}
+        compared = sorted({v.compared_with for v in found if v.compared_with})
+        known = corrections.papers_by_key(store, compared) if store else {}
+        explained = []
+        for v in found:
+            if needle not in v.entry.title.casefold():
+                continue
+            other = known.get(v.compared_with or "")
+            names = names_of(v.key, v.entry.arxiv_id, v.title_key)
+            explained.append(
+                Explanation(
+                    verdict=v,
+                    classification=topics.classify(
+                        v.entry.title, v.entry.abstract, v.entry.categories, settings.taxonomy
+                    ),
+                    compared_title=other.title
+                    if other
+                    else first_listing.get(v.compared_with or ""),
+                    compared_edition=other.edition_date if other else None,
+                    decisions=tuple(corrections.decisions_about(store, sorted(names)))
+                    if store
+                    else (),
+                )
+            )
+        stored = corrections.stored_records(store, query) if store else []
+        sightings = corrections.sightings_matching(store, query) if store else []
     finally:
         if store:
             store.close()
-    needle = query.casefold()
-    return [
-        (v, topics.classify(v.entry.title, v.entry.abstract, v.entry.categories, settings.taxonomy))
-        for v in verdicts
-        if needle in v.entry.title.casefold()
-    ]
+    return ExplainReport(tuple(explained), tuple(stored), tuple(sightings))
 
 
 def send_test(

@@ -118,8 +118,7 @@ class Served:
 @contextmanager
 def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Store, Server]]:
     """The subscriber web app over real HTTP, mailing through a loopback SMTP server."""
-    from newsletter.web.app import build_app
-    from newsletter.web.subscribe import subscriber_routes
+    from newsletter.web.subscribe import SubscriberPages, build_subscriber_app
 
     with smtp_server() as smtp:
         port = free_port()
@@ -131,9 +130,10 @@ def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, S
         )
         store = Store.open(settings.database.url)
         assert store is not None
-        app = build_app(settings, extra_routes=subscriber_routes(settings, store))
+        pages = SubscriberPages(settings, store)
         try:
-            with Served(app, port) as base:
+            with Served(build_subscriber_app(pages), port) as base:
                 yield base, settings, store, smtp
         finally:
+            pages.close()
             store.close()

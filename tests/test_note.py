@@ -38,8 +38,8 @@ def page(tmp_path: Path, day: str) -> dict[str, object]:
 
 
 def test_the_note_goes_into_the_next_edition_only_until_it_is_rewritten(tmp_path: Path) -> None:
-    settings = project(tmp_path)
     (tmp_path / "note.md").write_text("We moved to a **new server**.\n", encoding="utf-8")
+    settings = project(tmp_path)
     drop(tmp_path, 0)
     preview = pipeline.preview(settings, (), date(2026, 11, 9), tmp_path / "preview")
     assert preview.edition.note == "We moved to a **new server**."  # what the run will carry
@@ -70,3 +70,14 @@ def test_the_note_goes_into_the_next_edition_only_until_it_is_rewritten(tmp_path
     # and the edition page shows it too
     index = (tmp_path / "site" / "editions" / "2026-11-12" / "index.html").read_text("utf-8")
     assert "Thank you for 100 subscribers!" in index
+
+
+def test_a_note_removed_while_serve_runs_means_no_note(tmp_path: Path) -> None:
+    """A missing note is a config error at start (tests/test_config.py); one removed
+    while `serve` runs leaves the next edition without a note, and the run goes on."""
+    (tmp_path / "note.md").write_text("Welcome!\n", encoding="utf-8")
+    settings = project(tmp_path)
+    (tmp_path / "note.md").unlink()
+    drop(tmp_path, 0)
+    report = pipeline.run(settings, (), date(2026, 11, 9))
+    assert report.status == "published" and report.edition.note is None

@@ -14,9 +14,30 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from newsletter.config.rules import Setting, Values, resolve
+from newsletter.config.rules import EnvironmentRule, Rule, Setting, Values, resolve
 
 ENV = "NEWSLETTER_DATABASE_URL"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name the store, or None (never repeats it: it may hold a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        return (
+            "not a database URL (expected e.g. 'sqlite:///state/news.db' or "
+            "'postgresql+psycopg://user@host/dbname')"
+        )
+    if backend not in BACKENDS:
+        return f"unsupported database {backend!r} (expected: {', '.join(BACKENDS)})"
+    return None
+
+
+DATABASE_URL = Rule("database url or empty", lambda value, _: url_problem(value) if value else None)
 
 ROWS = (
     Setting(
@@ -24,8 +45,17 @@ ROWS = (
         "",
         "SQLAlchemy URL of the store; empty means the SQLite file "
         "subscribers/newsletter.db. NEWSLETTER_DATABASE_URL overrides it.",
+        rules=(DATABASE_URL,),
     ),
 )
+
+
+def _environment_url(environ: Mapping[str, str]) -> str | None:
+    value = environ.get(ENV)
+    return url_problem(value) if value else None
+
+
+ENVIRONMENT = (EnvironmentRule(ENV, _environment_url),)
 
 _RELATIVE_SQLITE = re.compile(r"sqlite(\+\w+)?:///(?!/)(?!:memory:)(.+)$")
 
@@ -56,10 +86,7 @@ class DatabaseSettings:
 
 
 def redact(url: str) -> str:
-    """Hide a password in a database URL (secrets are never printed)."""
+    """Hide a password in a (checked) database URL: secrets are never printed."""
     from sqlalchemy.engine import make_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(unparseable URL)"
+    return make_url(url).render_as_string(hide_password=True)

@@ -30,8 +30,10 @@ from sqlalchemy.engine import make_url
 from newsletter import edition as edition_json
 from newsletter import faults
 from newsletter.errors import StoreError
-from newsletter.identity import Signature
+from newsletter.identity import Decision, Signature
 from newsletter.model import Edition, Paper
+from newsletter.store.corrections import Corrections, Sighting
+from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.migrations import (
     LATEST,
     MIGRATIONS,
@@ -66,15 +68,20 @@ class SeenPaper:
     arxiv_id: str | None
     title_key: str
     signature: Signature | None
+    abstract: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)
 class NewPaper:
-    """A paper to mark seen, with what its identity index needs."""
+    """A paper to mark seen, with what its identity index needs: its MinHash
+    signature, its terms (counted in the term frequencies) and its rare pairs."""
 
     paper: Paper
     title_key: str
     signature: Signature | None
+    terms: tuple[int, ...] = ()
+    rare_pairs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -308,13 +315,29 @@ class Store:
                     hits.setdefault(band, []).append(paper_id)
         return hits
 
+    def rare_pair_hits(self, pairs: Iterable[int]) -> dict[int, list[int]]:
+        """The ids of the seen papers indexed under each rare-term pair."""
+        with self.engine.connect() as conn:
+            return IdentityIndex(conn).rare_pair_hits(pairs)
+
+    def term_counts(self, hashes: Iterable[int]) -> dict[int, int]:
+        """How many seen papers hold each term (under DOCUMENTS_TERM: how many were counted)."""
+        with self.engine.connect() as conn:
+            return IdentityIndex(conn).term_counts(hashes)
+
+    def decisions_about(self, names: Sequence[str]) -> list[Decision]:
+        """The operator's live decisions naming any of ``names``."""
+        with self.engine.connect() as conn:
+            return Corrections(conn).decisions_about(names)
+
     def candidates(
         self,
         arxiv_ids: Iterable[str],
         title_hashes: Iterable[int],
         ids: Iterable[int] = (),
+        keys: Iterable[str] = (),
     ) -> list[SeenPaper]:
-        """Every seen paper with one of these arXiv ids, title hashes or ids.
+        """Every seen paper with one of these arXiv ids, title hashes, ids or keys.
 
         Batched: a whole digest costs a few indexed ``IN`` queries, never a scan.
         """
@@ -325,12 +348,16 @@ class Store:
             conditions.append(papers.c.title_hash.in_(chunk))
         for chunk in _chunks(sorted(set(ids))):
             conditions.append(papers.c.id.in_(chunk))
+        for chunk in _chunks(sorted(set(keys))):
+            conditions.append(papers.c.key.in_(chunk))
         columns = (
             papers.c.id,
             papers.c.key,
             papers.c.arxiv_id,
             papers.c.title_key,
             papers.c.signature,
+            papers.c.abstract,
+            papers.c.title,
         )
         found: dict[int, SeenPaper] = {}
         with self.engine.connect() as conn:
@@ -342,6 +369,8 @@ class Store:
                         arxiv_id=row.arxiv_id,
                         title_key=row.title_key,
                         signature=Signature(bytes(row.signature)) if row.signature else None,
+                        abstract=row.abstract,
+                        title=row.title,
                     )
         return [found[i] for i in sorted(found)]
 
@@ -402,6 +431,7 @@ class Store:
         force: bool = False,
         ingested: Ingested = Ingested(),
         ledger_domain: str | None = None,
+        sightings: Sequence[Sighting] = (),
     ) -> Edition:
         """Record the edition and mark its papers seen, all in one transaction.
 
@@ -410,6 +440,8 @@ class Store:
         ``ledger_domain`` (the Message-ID domain) the same transaction writes
         the edition's send ledger: a row per confirmed subscriber
         (:mod:`newsletter.delivery.ledger`), so no edition exists without its recipients.
+        The term frequencies, rare pairs and the run's ``sightings`` (entries taken
+        for papers seen before) are written in it as well.
         """
         from dataclasses import replace
 
@@ -454,6 +486,10 @@ class Store:
                 ]
                 if band_rows:
                     conn.execute(paper_bands.insert(), band_rows)
+                IdentityIndex(conn).add(
+                    [(id_by_key[i.paper.key], i.terms, i.rare_pairs) for i in chunk]
+                )
+            Corrections(conn).record_sightings(sightings, edition_id, now)
             for alias in aliases:
                 conn.execute(
                     papers.update()
@@ -468,11 +504,14 @@ class Store:
 
     # ------------------------------------------------------------ sources
 
-    def record_ingested(self, ingested: Ingested) -> None:
-        """Record what a run read when it had no edition to record it with."""
-        if ingested.sources or ingested.files:
+    def record_ingested(self, ingested: Ingested, sightings: Sequence[Sighting] = ()) -> None:
+        """Record what a run read (and the entries it took for seen papers) when it
+        had no edition to record it with."""
+        if ingested.sources or ingested.files or sightings:
             with self.write() as conn:
-                _write_ingested(conn, ingested, datetime.now(UTC))
+                now = datetime.now(UTC)
+                _write_ingested(conn, ingested, now)
+                Corrections(conn).record_sightings(sightings, None, now)
 
     def source_states(self) -> dict[str, SourceState]:
         with self.engine.connect() as conn:
@@ -514,6 +553,9 @@ class Store:
             conn.execute(papers.insert(), rows)
             if band_rows:
                 conn.execute(paper_bands.insert(), band_rows)
+            IdentityIndex(conn).add(
+                [(start + n, i.terms, i.rare_pairs) for n, i in enumerate(new, start=1)]
+            )
 
 
 def _write_ingested(conn: sa.Connection, ingested: Ingested, now: datetime) -> None:

@@ -25,13 +25,13 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from newsletter.errors import InputError
+from newsletter.errors import InputError, NewsletterError
 from newsletter.model import BOUNCED as BOUNCED
 from newsletter.model import CONFIRMED as CONFIRMED
 from newsletter.model import PENDING as PENDING
@@ -56,6 +56,16 @@ class TopicError(InputError):
     """A topic id that is not in the taxonomy."""
 
     default_hint = "the [[topics]] of config.toml list the topic ids"
+
+
+class SignupLimited(NewsletterError):
+    """A sign-up past a limit (per address per day, or overall per hour): nothing recorded."""
+
+    default_hint = "the form answers the same; the address gets no more email today"
+
+    def __init__(self, which: str) -> None:
+        super().__init__(f"sign-up limit reached ({which})")
+        self.which = which
 
 
 @dataclass(frozen=True)
@@ -253,17 +263,34 @@ class Subscriptions:
         method: str,
         now: datetime,
         detail: dict[str, Any] | None = None,
+        per_day: int | None = None,
+        overall_per_hour: int | None = None,
     ) -> Change:
         """A sign-up request: a new or former subscriber becomes pending (to be confirmed).
 
         ``changed`` is True when a confirmation email should go out; an
         already confirmed or bounced address is not changed (the caller answers
         the same either way, so the form does not reveal who subscribes).
+
+        With ``per_day`` (sign-ups of this address by this method in 24 hours)
+        or ``overall_per_hour`` (of every address), a request past the limit
+        raises SignupLimited and records nothing.  The counts and the write are
+        one transaction under the store's write lock, so parallel requests
+        cannot all pass the check before any of them is recorded.
         """
         address = normalize_address(email)
         record = {"topics": _topics_text(topics), "agreed": CONSENT_TEXT, **(detail or {})}
         with self.store.write() as conn:
             row = _find(conn, address)
+            if per_day is not None and row is not None:
+                since = now - timedelta(days=1)
+                if _signups(conn, method, since, row.id) >= per_day:
+                    raise SignupLimited("per address per day")
+            hour_ago = now - timedelta(hours=1)
+            if overall_per_hour is not None and (
+                _signups(conn, method, hour_ago, None) >= overall_per_hour
+            ):
+                raise SignupLimited("overall per hour")
             if row is None:
                 subscriber = _insert(conn, address, PENDING, topics, now)
                 _consent(conn, subscriber.id, now, "subscribed", method, record)
@@ -370,6 +397,26 @@ def _find(conn: sa.Connection, address: str) -> Any:
     return conn.execute(
         sa.select(subscribers).where(subscribers.c.email_key == address_key(address))
     ).first()
+
+
+def _signups(conn: sa.Connection, method: str, since: datetime, subscriber_id: int | None) -> int:
+    """Sign-up requests (``subscribed`` consents) by ``method`` since ``since``."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(consents)
+        .where(
+            consents.c.action == "subscribed", consents.c.method == method, consents.c.at > since
+        )
+    )
+    if subscriber_id is not None:
+        query = query.where(consents.c.subscriber_id == subscriber_id)
+    return int(conn.execute(query).scalar() or 0)
+
+
+def recent_signups(store: Store, method: str, since: datetime) -> int:
+    """Sign-up requests by ``method`` since ``since`` (the form's overall limit)."""
+    with store.engine.connect() as conn:
+        return _signups(conn, method, since, None)
 
 
 def _find_public(conn: sa.Connection, public_id: str) -> Any:
