@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ from identity_kit import NEGATIVE, POSITIVE, SERIES, Corpus, Listing  # noqa: E4
 
 from newsletter.listings import new_papers  # noqa: E402
 from newsletter.novelty import split  # noqa: E402
-from newsletter.store.database import NewPaper, Store  # noqa: E402
+from newsletter.store import Database  # noqa: E402
+from newsletter.store.papers import NewPaper  # noqa: E402
 from newsletter.topics import Taxonomy, Topic  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -119,26 +121,28 @@ def new_rule_across_runs(
     first: Sequence[Listing], later: Sequence[Sequence[Listing]]
 ) -> list[list[str | None]]:
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(f"sqlite:///{Path(tmp) / 'identity.db'}")
-        assert store is not None
+        store = Database.open(f"sqlite:///{Path(tmp) / 'identity.db'}")
         try:
-            verdicts = split(corpus_mod.as_digest(first, "run1.txt"), store)
+            with store.read() as tx:
+                verdicts = split(corpus_mod.as_digest(first, "run1.txt"), tx.seen)
             label_of = {v.key: x.label for x, v in zip(first, verdicts, strict=True) if v.new}
             papers = {p.key: p for p in new_papers(verdicts, TAXONOMY)}
-            store.bulk_seed(
-                [
-                    NewPaper(papers[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
-                    for v in verdicts
-                    if v.new
-                ]
-            )
+            with store.write() as tx:
+                tx.papers.bulk_seed(
+                    [
+                        NewPaper(papers[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
+                        for v in verdicts
+                        if v.new
+                    ],
+                    datetime.now(UTC),
+                )
             results = []
             for group in later:
                 out: list[str | None] = []
                 batch_labels: dict[str, str] = {}
-                for listing, v in zip(
-                    group, split(corpus_mod.as_digest(group), store), strict=True
-                ):
+                with store.read() as tx:
+                    found = split(corpus_mod.as_digest(group), tx.seen)
+                for listing, v in zip(group, found, strict=True):
                     if v.new:
                         batch_labels[v.key] = listing.label
                         out.append(None)

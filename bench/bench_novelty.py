@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,8 @@ from newsletter.identity import (  # noqa: E402
 )
 from newsletter.model import Paper, RawEntry  # noqa: E402
 from newsletter.novelty import split  # noqa: E402
-from newsletter.store.database import NewPaper, Store  # noqa: E402
+from newsletter.store import Database  # noqa: E402
+from newsletter.store.papers import NewPaper  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 VOCAB = 30_000
@@ -96,13 +98,13 @@ def build_store(size: int) -> Path:
     tmp = path.with_suffix(".building")
     for leftover in CACHE.glob(tmp.name + "*"):
         leftover.unlink()
-    store = Store.open(f"sqlite:///{tmp}")
-    assert store is not None
+    store = Database.open(f"sqlite:///{tmp}")
     chunk = 20_000
     started = time.perf_counter()
     for start in range(0, size, chunk):
         rows = _seen_rows(store, _papers(start, min(chunk, size - start), seed=1))
-        store.bulk_seed(rows)
+        with store.write() as tx:
+            tx.papers.bulk_seed(rows, datetime.now(UTC))
         print(
             f"  building {size:,}-paper store: {start + len(rows):,} "
             f"({time.perf_counter() - started:.0f} s)",
@@ -115,7 +117,7 @@ def build_store(size: int) -> Path:
     return path
 
 
-def _seen_rows(store: Store, entries: list[RawEntry]) -> list[NewPaper]:
+def _seen_rows(store: Database, entries: list[RawEntry]) -> list[NewPaper]:
     """The rows a run would record for ``entries`` (all new): signature, terms, and
     the rare pairs chosen by the term frequencies of the store plus this chunk —
     what ``novelty.split`` computes, without matching papers known to be new."""
@@ -126,7 +128,8 @@ def _seen_rows(store: Store, entries: list[RawEntry]) -> list[NewPaper]:
         hashes = sorted({term_hash(t) for t in terms_of_words(tkey, words)})
         probes.append((e, tkey, signature_of_words(words), hashes))
     chunk_counts = Counter(h for *_, hashes in probes for h in hashes)
-    stored = store.term_counts(list(chunk_counts))
+    with store.read() as tx:
+        stored = tx.identity.term_counts(list(chunk_counts))
     counts = {h: stored.get(h, 0) + n for h, n in chunk_counts.items()}
     return [
         NewPaper(
@@ -161,28 +164,15 @@ def digest_entries() -> list[RawEntry]:
 
 def measure(db: Path, mode: str) -> dict[str, float]:
     entries = digest_entries()
-    store = Store.open(f"sqlite:///{db}")  # migrates a cache built by an older version
-    assert store is not None
+    store = Database.open(f"sqlite:///{db}")  # migrates a cache built by an older version
     started = time.perf_counter()
-    if mode == "novelty":
-        verdicts = split(entries, store)
-        new = sum(v.new for v in verdicts)
-    else:  # reference: exact keys only, one batched indexed lookup
-        import sqlalchemy as sa
-
-        from newsletter.store.migrations import papers
-
-        keys = [paper_key(title_key(e.title), None) for e in entries]
-        found = set()
-        with store.engine.connect() as conn:
-            for i in range(0, len(keys), 900):
-                found.update(
-                    r[0]
-                    for r in conn.execute(
-                        sa.select(papers.c.key).where(papers.c.key.in_(keys[i : i + 900]))
-                    )
-                )
-        new = len(keys) - len(found)
+    with store.read() as tx:
+        if mode == "novelty":
+            verdicts = split(entries, tx.seen)
+            new = sum(v.new for v in verdicts)
+        else:  # reference: exact keys only, one batched indexed lookup
+            keys = [paper_key(title_key(e.title), None) for e in entries]
+            new = len(keys) - len(tx.papers.known_keys(keys))
     seconds = time.perf_counter() - started
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

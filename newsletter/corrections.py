@@ -26,8 +26,9 @@ from datetime import datetime
 from newsletter.errors import InputError, NewsletterError
 from newsletter.identity import Decision, names_of, paper_key, parse_arxiv_id, title_key
 from newsletter.model import RawEntry
+from newsletter.store import Database
 from newsletter.store.corrections import Corrections, Sighting, StoredPaper
-from newsletter.store.database import Store, title_hash
+from newsletter.store.papers import title_hash
 
 VERDICTS = ("same", "distinct")
 CORRECTIONS_DIGEST = "operator corrections"
@@ -78,7 +79,7 @@ class StoredRecord:
     decisions: tuple[Decision, ...]
 
 
-def resolve(store: Store, text: str) -> Named:
+def resolve(store: Database, text: str) -> Named:
     """The paper ``text`` names: a key, an arXiv id or URL, or a title in any form.
 
     A title that several seen papers carry is ambiguous: the error lists their keys.
@@ -86,8 +87,8 @@ def resolve(store: Store, text: str) -> Named:
     text = text.strip()
     if not text:
         raise UnknownPaper("an empty paper name", hint="give a key (arxiv:… or title:…) or a title")
-    with store.engine.connect() as conn:
-        repo = Corrections(conn)
+    with store.read() as tx:
+        repo = tx.corrections
         if text.startswith(("title:", "arxiv:")) and (found := repo.papers(keys=[text])):
             return _named(repo, found[0])
         arxiv = parse_arxiv_id(text)
@@ -130,8 +131,8 @@ def decide(
                 f"{first!r} and {second!r} name the same paper ({a.name})",
                 hint="name two different papers",
             )
-        with store.write() as conn:
-            decision = Corrections(conn).decide((a.name, a.title), (b.name, b.title), verdict, now)
+        with store.write() as tx:
+            decision = tx.corrections.decide((a.name, a.title), (b.name, b.title), verdict, now)
         reinstated = len(reinstated_entries(store)) if verdict == "distinct" else 0
         return DecisionReport(decision, a, b, reinstated)
     finally:
@@ -142,8 +143,8 @@ def undo(database_url: str, decision_id: int, now: datetime) -> Decision:
     """Take a decision back; the next run decides those two papers by the rules again."""
     store = _open(database_url)
     try:
-        with store.write() as conn:
-            revoked = Corrections(conn).revoke(decision_id, now)
+        with store.write() as tx:
+            revoked = tx.corrections.revoke(decision_id, now)
         if revoked is None:
             raise NewsletterError(
                 f"no decision #{decision_id} in force", hint="newsletter papers decisions"
@@ -154,22 +155,16 @@ def undo(database_url: str, decision_id: int, now: datetime) -> Decision:
 
 
 def decisions(database_url: str, *, include_revoked: bool = False) -> list[Decision]:
-    store = Store.open(database_url, create=False)
-    if store is None:
-        return []
-    try:
-        with store.engine.connect() as conn:
-            return Corrections(conn).decisions(include_revoked=include_revoked)
-    finally:
-        store.close()
+    with Database.open_read_only(database_url) as db, db.read() as tx:
+        return tx.corrections.decisions(include_revoked=include_revoked)
 
 
-def reinstated_entries(store: Store) -> list[RawEntry]:
+def reinstated_entries(store: Database) -> list[RawEntry]:
     """Entries a run took for a seen paper that the operator has since called a
     different paper, and that are not seen papers themselves yet: the next run
     lists them again (so they appear in its edition)."""
-    with store.engine.connect() as conn:
-        repo = Corrections(conn)
+    with store.read() as tx:
+        repo = tx.corrections
         distinct = [d for d in repo.decisions() if d.verdict == "distinct"]
         if not distinct:
             return []
@@ -198,11 +193,11 @@ def reinstated_entries(store: Store) -> list[RawEntry]:
     ]
 
 
-def stored_records(store: Store, query: str, limit: int = 10) -> list[StoredRecord]:
+def stored_records(store: Database, query: str, limit: int = 10) -> list[StoredRecord]:
     """Seen papers whose title contains ``query``, each with the entries later
     taken for it and the decisions naming it (for ``explain``)."""
-    with store.engine.connect() as conn:
-        repo = Corrections(conn)
+    with store.read() as tx:
+        repo = tx.corrections
         found = repo.search_papers(query, limit)
         records = []
         for paper in found:
@@ -217,27 +212,25 @@ def stored_records(store: Store, query: str, limit: int = 10) -> list[StoredReco
         return records
 
 
-def sightings_matching(store: Store, query: str, limit: int = 10) -> list[Sighting]:
+def sightings_matching(store: Database, query: str, limit: int = 10) -> list[Sighting]:
     """Entries taken for a seen paper whose own title contains ``query``."""
-    with store.engine.connect() as conn:
-        return Corrections(conn).search_sightings(query, limit)
+    with store.read() as tx:
+        return tx.corrections.search_sightings(query, limit)
 
 
-def papers_by_key(store: Store, keys: Sequence[str]) -> dict[str, StoredPaper]:
-    with store.engine.connect() as conn:
-        return {p.key: p for p in Corrections(conn).papers(keys=keys)}
+def papers_by_key(store: Database, keys: Sequence[str]) -> dict[str, StoredPaper]:
+    with store.read() as tx:
+        return {p.key: p for p in tx.corrections.papers(keys=keys)}
 
 
-def decisions_about(store: Store, names: Sequence[str]) -> list[Decision]:
-    with store.engine.connect() as conn:
-        return Corrections(conn).decisions_about(names)
+def decisions_about(store: Database, names: Sequence[str]) -> list[Decision]:
+    with store.read() as tx:
+        return tx.corrections.decisions_about(names)
 
 
 def _named(repo: Corrections, paper: StoredPaper) -> Named:
     return Named(paper.key, paper.title, paper, tuple(repo.sightings(names=[paper.key])))
 
 
-def _open(database_url: str) -> Store:
-    store = Store.open(database_url, create=True)
-    assert store is not None
-    return store
+def _open(database_url: str) -> Database:
+    return Database.open(database_url)

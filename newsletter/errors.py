@@ -19,7 +19,7 @@ defined next to the code that raises them; the tree names their module::
     │   ├── TopicError         (subscribers.subscriptions) a topic id not in the taxonomy
     │   └── UnknownPaper       (corrections) a paper name that names no paper, or several
     ├── StoreError             the database refused (locked, wrong schema version, ...)
-    │   └── EditionExists      (store.database) the date has its edition already
+    │   └── EditionExists      (store.editions) the date has its edition already
     ├── TemplateError          a template failed: ``name`` and ``line`` of the template file
     ├── OutputError            a file could not be written (disk full, read-only): ``path``
     ├── TokenError             (subscribers.tokens) a link or form token tampered, expired, misused

@@ -13,9 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-# A subscriber's status (see newsletter.subscribers.subscriptions).
-PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
-SUBSCRIBER_STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
+from newsletter.states import RunStatus
 
 
 @dataclass(frozen=True)
@@ -177,4 +175,4 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("published", "exists", "")
+        return self.status in (RunStatus.PUBLISHED, RunStatus.EXISTS, "")

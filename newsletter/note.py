@@ -18,7 +18,8 @@ import hashlib
 import logging
 from pathlib import Path
 
-from newsletter.store.database import IngestedFile, Store
+from newsletter.store import Database
+from newsletter.store.sources import IngestedFile
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,12 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(b"editor-note\0" + text.encode("utf-8")).hexdigest()
 
 
-def pending(path: Path | None, store: Store | None) -> str | None:
+def pending(path: Path | None, store: Database | None) -> str | None:
     """The note the next edition carries: the file's text unless an edition carried it."""
     text = read(path)
     if text is None:
         return None
-    if store is not None and store.ingested_files([content_hash(text)]):
+    if store is not None and _ingested(store, content_hash(text)):
         log.info("editor's note %s was in an earlier edition; not repeated", path)
         return None
     return text
@@ -57,3 +58,8 @@ def pending(path: Path | None, store: Store | None) -> str | None:
 def record(text: str, path: Path | None) -> IngestedFile:
     """The ingested-file record saying an edition carried ``text``."""
     return IngestedFile(content_hash(text), path.name if path else "editor_note", SOURCE)
+
+
+def _ingested(db: Database, key: str) -> bool:
+    with db.read() as tx:
+        return bool(tx.sources.ingested_files([key]))

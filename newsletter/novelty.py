@@ -48,7 +48,7 @@ from newsletter.identity import (
     title_key,
 )
 from newsletter.model import RawEntry
-from newsletter.store.database import SeenPaper, title_hash
+from newsletter.store.papers import SeenPaper, title_hash
 
 __all__ = ["DEFAULT_THRESHOLDS", "Decision", "SeenIndex", "Verdict", "names_of", "split"]
 

@@ -19,6 +19,7 @@ import httpx
 from newsletter import corrections, faults, topics
 from newsletter import note as editor_note
 from newsletter.config import Settings
+from newsletter.delivery import ledger
 from newsletter.delivery import sending as delivery
 from newsletter.delivery.mailer import Mailer
 from newsletter.delivery.mailer import from_settings as mailer_from_settings
@@ -35,10 +36,12 @@ from newsletter.model import (
 )
 from newsletter.novelty import Verdict, split
 from newsletter.publish import publish_preview, publish_run
+from newsletter.scheduler import DailyJob
 from newsletter.sources.collect import Collected, collect_sources, read_text
-from newsletter.store import runs as runlog
+from newsletter.states import RunStatus
+from newsletter.store import Database, EditionExists, StoredEdition, Transaction
 from newsletter.store.corrections import Sighting
-from newsletter.store.database import Alias, EditionExists, NewPaper, Store
+from newsletter.store.papers import Alias, NewPaper
 
 log = logging.getLogger(__name__)
 
@@ -64,38 +67,40 @@ def collect(
     edition_date: date,
     progress: Progress | None = None,
     *,
-    store: Store | None = None,
+    db: Database | None = None,
     client: httpx.Client | None = None,
 ) -> Collected:
     """Read every input; a bad one becomes a report with an error, the rest go on.
 
     Without ``inputs`` the ``[[sources]]`` of the config are read (paths
     relative to the config file; text files ingested before, as known to
-    ``store``, are skipped).  Given inputs are relative to the current folder
+    ``db``, are skipped).  Given inputs are relative to the current folder
     and always read.
     """
     if not inputs:
-        return collect_sources(settings, store, edition_date, client=client, progress=progress)
+        return collect_sources(settings, db, edition_date, client=client, progress=progress)
     return read_text(inputs, Path.cwd(), edition_date, progress=progress)
 
 
 def plan(
     settings: Settings,
-    store: Store | None,
+    db: Database,
     collected: Collected,
     edition_date: date,
 ) -> Plan:
-    """Decide what is new and group it into an edition; writes nothing.
+    """Decide what is new (against the papers seen in ``db``) and group it into an
+    edition; writes nothing.
 
     Entries an earlier run took for a seen paper that the operator has since
     called a different paper come first, as the digest "operator corrections".
     """
     digests = collected.digests
-    reinstated = corrections.reinstated_entries(store) if store is not None else []
+    reinstated = corrections.reinstated_entries(db)
     if reinstated:
         digests = (Digest(corrections.CORRECTIONS_DIGEST, tuple(reinstated)), *digests)
     entries = [entry for digest in digests for entry in digest.entries]
-    verdicts = split(entries, store, settings.novelty)
+    with db.read() as tx:
+        verdicts = split(entries, tx.seen, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -118,7 +123,7 @@ def plan(
         )
     edition = replace(
         build_edition(new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date),
-        note=editor_note.pending(settings.newsletter.editor_note, store),
+        note=editor_note.pending(settings.newsletter.editor_note, db),
     )
     return Plan(
         edition=edition,
@@ -127,13 +132,13 @@ def plan(
     )
 
 
-def _history(store: Store, edition: Edition) -> list[Edition]:
+def _history(tx: Transaction, edition: Edition) -> list[Edition]:
     """Every edition before ``edition``, newest first: the archive index lists them
     all, and each topic feed keeps its own newest ``feeds.max_items`` papers."""
-    return store.recent_editions(sys.maxsize, before=(edition.date, edition.number))
+    return tx.editions.recent(sys.maxsize, before=(edition.date, edition.number))
 
 
-def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[str, ...]]:
+def assess(collected: Collected, result: Plan) -> tuple[RunStatus, str | None, tuple[str, ...]]:
     """The status of a run that found ``result``, why it publishes nothing, and warnings.
 
     Nothing new is never silent: every source failing, every source returning
@@ -148,9 +153,9 @@ def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[s
                 "(is it serving an old batch?)"
             )
     if result.edition.paper_count:
-        return "published", None, tuple(warnings)
+        return RunStatus.PUBLISHED, None, tuple(warnings)
     if collected.digests:
-        return "empty", "no new papers: every entry was seen before", tuple(warnings)
+        return RunStatus.EMPTY, "no new papers: every entry was seen before", tuple(warnings)
     unchanged = [r for r in result.digests if r.unchanged]
     errors = [r for r in result.digests if r.error]
     if unchanged:  # sources answered, with nothing new: stale, even if another one failed
@@ -163,10 +168,10 @@ def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[s
                 f"nothing new: the sources that answered returned what they returned "
                 f"last time ({names}); {len(errors)} could not be read ({failed})"
             )
-        return "stale", reason, tuple(warnings)
+        return RunStatus.STALE, reason, tuple(warnings)
     if not result.digests:
-        return "failed", "no sources configured and no digest given", tuple(warnings)
-    return "failed", "no source could be read", tuple(warnings)  # each error says which
+        return RunStatus.FAILED, "no sources configured and no digest given", tuple(warnings)
+    return RunStatus.FAILED, "no source could be read", tuple(warnings)  # each error says which
 
 
 def preview(
@@ -184,33 +189,26 @@ def preview(
     When the date has an edition already, the next ``run`` (without ``--force``)
     publishes that edition again, so that is what the preview shows.
     """
-    store = Store.open(settings.database.url, create=False)
-    if store is not None and not force and store.editions_on(edition_date):
-        try:
-            stored = store.latest_edition_on(edition_date)
-            assert stored is not None
-            history = _history(store, stored)
-        finally:
-            store.close()
-        outputs = publish_preview(stored, history, settings, out_dir)
-        return RunReport(
-            edition=stored,
-            digests=(),
-            outputs=tuple(str(p) for p in outputs),
-            status="exists",
-            skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
-            f"({stored.paper_count} papers); the next run publishes it again "
-            "(preview --force shows another edition that day)",
-        )
-    try:
-        collected = collect(settings, inputs, edition_date, progress, store=store, client=client)
-        result = plan(settings, store, collected, edition_date)
-        number = (store.editions_on(edition_date) + 1) if store else 1
-        edition = replace(result.edition, number=number)
-        history = store.recent_editions(settings.feeds.max_items) if store else []
-    finally:
-        if store:
-            store.close()
+    with Database.open_read_only(settings.database.url) as db:
+        with db.read() as tx:
+            stored = None if force else tx.editions.latest_on(edition_date)
+            history = _history(tx, stored.edition) if stored else []
+        if stored is not None:
+            outputs = publish_preview(stored.edition, history, settings, out_dir)
+            return RunReport(
+                edition=stored.edition,
+                digests=(),
+                outputs=tuple(str(p) for p in outputs),
+                status=RunStatus.EXISTS,
+                skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
+                f"({stored.edition.paper_count} papers); the next run publishes it again "
+                "(preview --force shows another edition that day)",
+            )
+        collected = collect(settings, inputs, edition_date, progress, db=db, client=client)
+        result = plan(settings, db, collected, edition_date)
+        with db.read() as tx:
+            edition = replace(result.edition, number=tx.editions.count_on(edition_date) + 1)
+            history = tx.editions.recent(settings.feeds.max_items)
     status, reason, warnings = assess(collected, result)
     outputs = publish_preview(edition, history, settings, out_dir)
     return RunReport(
@@ -252,27 +250,22 @@ def run(
     ``failed`` with the error, then the error goes on to the caller.
     """
     started = clock()
-    store = Store.open(settings.database.url, create=True)
-    assert store is not None
-    try:
+    with Database.open(settings.database.url) as db:
         try:
-            report = _run(settings, store, inputs, edition_date, force, progress, client, send)
-            if send and report.status in ("published", "exists"):
-                report = replace(
-                    report,
-                    delivery=_deliver(settings, store, report.edition, mailer, clock, sleep),
-                )
+            report, stored = _run(settings, db, inputs, edition_date, force, progress, client, send)
+            if stored is not None and send:
+                delivered = _deliver(settings, db, stored, mailer, clock, sleep)
+                report = replace(report, delivery=delivered)
         except Exception as exc:
-            _record_broken_run(store, exc, edition_date, started, clock(), trigger)
+            _record_broken_run(db, exc, edition_date, started, clock(), trigger)
             raise
-        runlog.record_report(store, report, started=started, finished=clock(), trigger=trigger)
-    finally:
-        store.close()
+        with db.write() as tx:
+            tx.runs.record(report, started=started, finished=clock(), trigger=trigger)
     return report
 
 
 def _record_broken_run(
-    store: Store,
+    db: Database,
     exc: Exception,
     edition_date: date,
     started: datetime,
@@ -284,26 +277,27 @@ def _record_broken_run(
     report = RunReport(
         edition=Edition(date=edition_date, sections=()),
         digests=(),
-        status="failed",
+        status=RunStatus.FAILED,
         skipped_reason=" ".join(f"the run broke off: {reason}".split()),
     )
     try:
-        runlog.record_report(store, report, started=started, finished=finished, trigger=trigger)
-    except Exception:  # the store itself may be what broke: the error goes on regardless
+        with db.write() as tx:
+            tx.runs.record(report, started=started, finished=finished, trigger=trigger)
+    except Exception:  # the database itself may be what broke: the error goes on regardless
         log.warning("could not record the report of the broken run", exc_info=True)
 
 
 def _deliver(
     settings: Settings,
-    store: Store,
-    edition: Edition,
+    db: Database,
+    stored: StoredEdition,
     mailer: Mailer | None,
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] | None,
 ) -> DeliveryReport:
     chosen = mailer or mailer_from_settings(settings)
     kwargs = {"sleep": sleep} if sleep is not None else {}
-    report = delivery.deliver(settings, store, edition, chosen, clock=clock, **kwargs)
+    report = delivery.deliver(settings, db, stored, chosen, clock=clock, **kwargs)
     if report.recipients:
         log.info(
             "delivery: %d sent, %d skipped, %d failed, %d deferred",
@@ -319,48 +313,98 @@ def resume_delivery(
     settings: Settings, *, mailer: Mailer | None = None, clock: Callable[[], datetime] = _utcnow
 ) -> list[DeliveryReport]:
     """Send what interrupted runs left unsent, for every edition with unsent ledger rows."""
-    store = Store.open(settings.database.url, create=True)
-    assert store is not None
-    try:
+    with Database.open(settings.database.url) as db:
         return [
-            _deliver(settings, store, edition, mailer, clock, None)
-            for edition in delivery.unfinished_editions(store)
+            _deliver(settings, db, stored, mailer, clock, None)
+            for stored in delivery.unfinished_editions(db)
         ]
-    finally:
-        store.close()
 
 
 def _run(
     settings: Settings,
-    store: Store,
+    db: Database,
     inputs: Sequence[str],
     edition_date: date,
     force: bool,
     progress: Progress | None,
     client: httpx.Client | None,
     send: bool = True,
-) -> RunReport:
-    if not force and store.editions_on(edition_date):
-        return _republish(settings, store, edition_date)
-    collected = collect(settings, inputs, edition_date, progress, store=store, client=client)
+) -> tuple[RunReport, StoredEdition | None]:
+    """The run up to delivery: the report, and the edition to deliver (None: nothing)."""
+    if not force and _edition_exists(db, edition_date):
+        return _republish(settings, db, edition_date)
+    collected = collect(settings, inputs, edition_date, progress, db=db, client=client)
     faults.hit("after-ingest")  # inert unless NEWSLETTER_FAULT names it (docs/hardening.md)
-    result = plan(settings, store, collected, edition_date)
+    result = plan(settings, db, collected, edition_date)
     status, reason, warnings = assess(collected, result)
     for warning in warnings:
         log.info("%s", warning)  # in the report: the caller shows it
     if result.edition.paper_count == 0:
-        if not force and store.editions_on(edition_date):  # a concurrent run made it meanwhile
-            return _republish(settings, store, edition_date)
-        # nothing new in it: nothing to lose
-        store.record_ingested(collected.ingested, _sightings(result.verdicts))
+        if not force and _edition_exists(db, edition_date):  # a concurrent run made it meanwhile
+            return _republish(settings, db, edition_date)
+        ingested, sightings = collected.ingested, _sightings(result.verdicts)
+        if ingested.sources or ingested.files or sightings:  # nothing new: nothing to lose
+            with db.write() as tx:
+                now = _utcnow()
+                tx.sources.record(ingested, now)
+                tx.corrections.record_sightings(sightings, None, now)
         log.info("no edition for %s: %s", edition_date.isoformat(), reason)  # in the report
-        return RunReport(
+        report = RunReport(
             edition=result.edition,
             digests=result.digests,
             skipped_reason=reason,
             status=status,
             warnings=warnings,
         )
+        return report, None
+    try:
+        stored = record(settings, db, result, collected, force=force, send=send)
+    except EditionExists:
+        return _republish(settings, db, edition_date)
+    faults.hit("after-commit")
+    with db.read() as tx:
+        history = _history(tx, stored.edition)
+    try:
+        outputs = publish_run(stored.edition, history, settings)
+    except NewsletterError as exc:  # recorded, not published: a failed run, said so
+        failed = RunReport(
+            edition=stored.edition,
+            digests=result.digests,
+            recorded=True,
+            status=RunStatus.FAILED,
+            skipped_reason=_unpublished(stored.edition, exc),
+            warnings=warnings,
+        )
+        return failed, None
+    log.info("recorded edition %s with %d papers", stored.edition.date, stored.edition.paper_count)
+    report = RunReport(
+        edition=stored.edition,
+        digests=result.digests,
+        recorded=True,
+        outputs=tuple(str(p) for p in outputs),
+        status=RunStatus.PUBLISHED,
+        warnings=warnings,
+    )
+    return report, stored
+
+
+def record(
+    settings: Settings,
+    db: Database,
+    result: Plan,
+    collected: Collected,
+    *,
+    force: bool = False,
+    send: bool = True,
+) -> StoredEdition:
+    """The one transaction of a run: the edition, the papers it marks seen (their
+    bands, term counts and rare pairs; arXiv ids learnt for papers seen before),
+    what the sources returned, the entries taken for seen papers (sightings), and
+    the send ledger — a row per confirmed subscriber (none with ``send=False``:
+    ``run --no-send``, an edition nobody is sent).  All of it commits, or none.
+
+    Raises EditionExists when the date has an edition and ``force`` is off.
+    """
     papers = {paper.key: paper for paper in result.edition.papers}
     new = [
         NewPaper(papers[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
@@ -374,42 +418,24 @@ def _run(
     ]
     ingested = collected.ingested
     if result.edition.note:  # the note goes into this edition and no later one
-        record = editor_note.record(result.edition.note, settings.newsletter.editor_note)
-        ingested = replace(ingested, files=(*ingested.files, record))
-    try:
-        edition = store.record_edition(
-            result.edition,
-            new,
-            aliases,
-            force=force,
-            ingested=ingested,
-            ledger_domain=settings.delivery.sender_domain if send else None,  # --no-send: none
-            sightings=_sightings(result.verdicts),
-        )
-    except EditionExists:
-        return _republish(settings, store, edition_date)
-    faults.hit("after-commit")
-    history = _history(store, edition)
-    try:
-        outputs = publish_run(edition, history, settings)
-    except NewsletterError as exc:  # recorded, not published: a failed run, said so
-        return RunReport(
-            edition=edition,
-            digests=result.digests,
-            recorded=True,
-            status="failed",
-            skipped_reason=_unpublished(edition, exc),
-            warnings=warnings,
-        )
-    log.info("recorded edition %s with %d papers", edition.date, edition.paper_count)
-    return RunReport(
-        edition=edition,
-        digests=result.digests,
-        recorded=True,
-        outputs=tuple(str(p) for p in outputs),
-        status="published",
-        warnings=warnings,
-    )
+        note = editor_note.record(result.edition.note, settings.newsletter.editor_note)
+        ingested = replace(ingested, files=(*ingested.files, note))
+    now = _utcnow()
+    with db.write() as tx:
+        stored = tx.editions.record(result.edition, now, force=force)
+        tx.papers.mark_seen(new, stored.id, now)
+        tx.papers.learn_aliases(aliases)
+        tx.sources.record(ingested, now)
+        tx.corrections.record_sightings(_sightings(result.verdicts), stored.id, now)
+        if send:
+            ledger.create_rows(tx, stored.edition, stored.id, settings.delivery.sender_domain, now)
+        faults.hit("before-commit")  # inert unless NEWSLETTER_FAULT names it
+    return stored
+
+
+def _edition_exists(db: Database, day: date) -> bool:
+    with db.read() as tx:
+        return bool(tx.editions.count_on(day))
 
 
 def _sightings(verdicts: Sequence[Verdict]) -> list[Sighting]:
@@ -433,26 +459,35 @@ def _sightings(verdicts: Sequence[Verdict]) -> list[Sighting]:
     ]
 
 
-def _republish(settings: Settings, store: Store, edition_date: date) -> RunReport:
-    edition = store.latest_edition_on(edition_date)
-    if edition is None:  # pragma: no cover - raced with a deletion
-        raise NewsletterError(f"the edition for {edition_date} vanished from the database")
-    history = _history(store, edition)
+def _republish(
+    settings: Settings, db: Database, edition_date: date
+) -> tuple[RunReport, StoredEdition | None]:
+    with db.read() as tx:
+        stored = tx.editions.latest_on(edition_date)
+        if stored is None:  # pragma: no cover - raced with a deletion
+            raise NewsletterError(f"the edition for {edition_date} vanished from the database")
+        history = _history(tx, stored.edition)
+    edition = stored.edition
     try:
         outputs = publish_run(edition, history, settings)
     except NewsletterError as exc:
-        return RunReport(
-            edition=edition, digests=(), status="failed", skipped_reason=_unpublished(edition, exc)
+        failed = RunReport(
+            edition=edition,
+            digests=(),
+            status=RunStatus.FAILED,
+            skipped_reason=_unpublished(edition, exc),
         )
-    return RunReport(
+        return failed, None  # sent once its files are there: the mail links to them
+    report = RunReport(
         edition=edition,
         digests=(),
         skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
         f"({edition.paper_count} papers); published its files again, recorded nothing "
         "(use --force for another edition that day)",
         outputs=tuple(str(p) for p in outputs),
-        status="exists",
+        status=RunStatus.EXISTS,
     )
+    return report, stored
 
 
 def _unpublished(edition: Edition, exc: NewsletterError) -> str:
@@ -494,14 +529,13 @@ def explain(
     which paper, in which edition, on what evidence), their topics; and what the
     store holds under that title: seen papers, the entries later taken for
     them, the operator's decisions."""
-    store = Store.open(settings.database.url, create=False)
-    try:
+    with Database.open_read_only(settings.database.url) as store:
         collected = collect(settings, inputs, edition_date)
         found = plan(settings, store, collected, edition_date).verdicts
         needle = query.casefold()
         first_listing = {v.key: v.entry.title for v in found if v.new}
         compared = sorted({v.compared_with for v in found if v.compared_with})
-        known = corrections.papers_by_key(store, compared) if store else {}
+        known = corrections.papers_by_key(store, compared)
         explained = []
         for v in found:
             if needle not in v.entry.title.casefold():
@@ -518,17 +552,31 @@ def explain(
                     if other
                     else first_listing.get(v.compared_with or ""),
                     compared_edition=other.edition_date if other else None,
-                    decisions=tuple(corrections.decisions_about(store, sorted(names)))
-                    if store
-                    else (),
+                    decisions=tuple(corrections.decisions_about(store, sorted(names))),
                 )
             )
-        stored = corrections.stored_records(store, query) if store else []
-        sightings = corrections.sightings_matching(store, query) if store else []
-    finally:
-        if store:
-            store.close()
+        stored = corrections.stored_records(store, query)
+        sightings = corrections.sightings_matching(store, query)
     return ExplainReport(tuple(explained), tuple(stored), tuple(sightings))
+
+
+def daily_job(
+    settings: Settings, *, clock: Callable[[], datetime] = _utcnow, owner: str | None = None
+) -> DailyJob:
+    """The scheduler's daily job, making editions with :func:`run` and resuming unsent
+    mail with :func:`resume_delivery`."""
+
+    def runner(
+        settings: Settings,
+        inputs: tuple[str, ...],
+        edition_date: date,
+        *,
+        trigger: str,
+        clock: Callable[[], datetime],
+    ) -> RunReport:
+        return run(settings, inputs, edition_date, trigger=trigger, clock=clock)
+
+    return DailyJob(settings, runner=runner, resumer=resume_delivery, clock=clock, owner=owner)
 
 
 def send_test(
@@ -547,18 +595,13 @@ def send_test(
     from newsletter.subscribers.subscriptions import normalize_address
 
     to = normalize_address(address)
-    store = Store.open(settings.database.url, create=False)
-    try:
-        if store is None:
-            edition = None
-        elif edition_date is not None:
-            edition = store.latest_edition_on(edition_date)
+    with Database.open_read_only(settings.database.url) as db, db.read() as tx:
+        if edition_date is not None:
+            stored = tx.editions.latest_on(edition_date)
+            edition = stored.edition if stored else None
         else:
-            newest = store.recent_editions(1)
+            newest = tx.editions.recent(1)
             edition = newest[0] if newest else None
-    finally:
-        if store is not None:
-            store.close()
     if edition is None:
         which = f"for {edition_date.isoformat()}" if edition_date else "yet"
         raise NewsletterError(
@@ -573,8 +616,4 @@ def send_test(
 
 def migrate(settings: Settings) -> list[int]:
     """Create or upgrade the schema; returns the versions applied."""
-    store = Store.connect(settings.database.url)
-    try:
-        return store.migrate()
-    finally:
-        store.close()
+    return Database.upgrade(settings.database.url)

@@ -18,7 +18,7 @@ import uvicorn
 from smtp_loopback import Server, smtp_server
 
 from newsletter import config
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.subscriptions import Subscriptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,8 +58,7 @@ def add_subscribers(
     specs: list[tuple[str, frozenset[str] | None]],
     confirmed: bool = True,
 ) -> None:
-    store = Store.open(settings.database.url)
-    assert store is not None
+    store = Database.open(settings.database.url)
     try:
         subs = Subscriptions(store)
         for address, topics in specs:
@@ -116,7 +115,7 @@ class Served:
 
 
 @contextmanager
-def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Store, Server]]:
+def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Database, Server]]:
     """The subscriber web app over real HTTP, mailing through a loopback SMTP server."""
     from newsletter.web.subscribe import SubscriberPages, build_subscriber_app
 
@@ -128,8 +127,7 @@ def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, S
             delivery={"method": "smtp"},
             smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
         )
-        store = Store.open(settings.database.url)
-        assert store is not None
+        store = Database.open(settings.database.url)
         pages = SubscriberPages(settings, store)
         try:
             with Served(build_subscriber_app(pages), port) as base:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from corpus_kit import OWN_CORPUS
 from delivery_kit import (
     NOW,
@@ -25,8 +25,9 @@ from newsletter import config, pipeline
 from newsletter.delivery import ledger
 from newsletter.delivery.mailer import MaildirMailer, MailerStopped
 from newsletter.delivery.sending import Delivery
-from newsletter.store.database import Store
-from newsletter.store.migrations import send_ledger
+from newsletter.states import LedgerState
+from newsletter.store import Database
+from newsletter.store.ledger import LedgerRow
 from newsletter.subscribers.subscriptions import BOUNCED, Subscriptions
 
 DAY = date(2026, 11, 20)
@@ -36,15 +37,9 @@ def run(settings: config.Settings, day: date = DAY, **kwargs: object) -> pipelin
     return pipeline.run(settings, [str(SAMPLE)], day, **kwargs)  # type: ignore[arg-type]
 
 
-def ledger_rows(settings: config.Settings) -> list[dict[str, object]]:
-    store = Store.open(settings.database.url)
-    assert store is not None
-    try:
-        with store.engine.connect() as conn:
-            ids = [r.id for r in conn.execute(sa.text("SELECT id FROM editions ORDER BY id"))]
-        return [row for eid in ids for row in ledger.rows(store, eid)]
-    finally:
-        store.close()
+def ledger_rows(settings: config.Settings) -> list[LedgerRow]:
+    with Database.open(settings.database.url) as db, db.read() as tx:
+        return tx.ledger.rows()
 
 
 # ---------------------------------------------------------------- personalised editions
@@ -75,9 +70,9 @@ def test_each_subscriber_gets_only_their_topics_and_nothing_when_empty(
     tagged = [p for p in report.edition.papers if "llm" in p.topics]
     assert len(tagged) > len(report.edition.sections[0].papers)
     assert f"{len(tagged)} new papers" in messages["llm@example.org"]["Subject"]
-    skipped = [r for r in ledger_rows(settings) if r["state"] == ledger.SKIPPED]
-    assert [r["email"] for r in skipped] == ["nothing@example.org"]
-    assert "nothing in this edition" in str(skipped[0]["reply"])
+    skipped = [r for r in ledger_rows(settings) if r.state == LedgerState.SKIPPED]
+    assert [r.email for r in skipped] == ["nothing@example.org"]
+    assert "nothing in this edition" in str(skipped[0].reply)
 
 
 def test_digest_carries_list_headers_unsubscribe_link_and_postal_address(tmp_path: Path) -> None:
@@ -130,21 +125,21 @@ def test_one_render_per_distinct_topic_set(tmp_path: Path) -> None:
         for i in range(30)
     ]
     add_subscribers(settings, specs)
-    pipeline.run(settings, [str(SAMPLE)], DAY, mailer=_NeverMailer())  # records, sends nothing
-    store = Store.open(settings.database.url)
-    assert store is not None
-    try:
-        edition = store.latest_edition_on(DAY)
-        assert edition is not None
-        # reset the ledger to pending and send again with a counting delivery
-        with store.write() as conn:
-            conn.execute(send_ledger.update().values(state="pending", attempts=0))
-        delivery = Delivery(settings, store, MaildirMailer(tmp_path / "box"))
-        result = delivery.deliver(edition)
-    finally:
-        store.close()
-    assert result.sent == 30
-    assert delivery.topic_sets_rendered == 3
+    ticks = itertools.count()
+
+    def clock() -> datetime:  # each compile stamps the message's Date with the time it ran
+        return NOW + timedelta(seconds=next(ticks))
+
+    box = tmp_path / "box"
+    report = pipeline.run(settings, [str(SAMPLE)], DAY, mailer=MaildirMailer(box), clock=clock)
+    assert report.delivery is not None and report.delivery.sent == 30
+    wanted = dict(specs)
+    dates: dict[frozenset[str] | None, set[str]] = {}
+    for message in maildir_messages(box):
+        dates.setdefault(wanted[message["To"]], set()).add(message["Date"])
+    # one compile per topic set: every message of a set carries that compile's Date
+    assert sorted(len(d) for d in dates.values()) == [1, 1, 1]
+    assert len(set.union(*dates.values())) == 3
 
 
 class _NeverMailer:
@@ -196,27 +191,23 @@ def test_message_in_flight_at_a_kill_goes_again_once_with_its_message_id(tmp_pat
     settings = make_settings(tmp_path)
     add_subscribers(settings, [("a@example.org", None), ("b@example.org", None)])
     run(settings, mailer=_NeverMailer())
-    store = Store.open(settings.database.url)
-    assert store is not None
-    try:
-        edition = store.latest_edition_on(DAY)
-        assert edition is not None
-        edition_id = ledger.edition_id(store, edition)
-        assert edition_id is not None
-        topics = frozenset(s.topic for s in edition.sections)
+    with Database.open(settings.database.url) as db:
+        with db.read() as tx:
+            stored = tx.editions.latest_on(DAY)
+        assert stored is not None
+        topics = frozenset(s.topic for s in stored.edition.sections)
         # a process on another host claimed a row and died before recording the reply
-        claimed = ledger.step(store, edition_id, "gone-host:1:x", NOW, topics, None)
+        claimed = ledger.step(db, stored.id, "gone-host:1:x", NOW, topics, None)
         assert claimed is not None
         delivery = Delivery(
-            settings, store, MaildirMailer(tmp_path / "box"), is_dead=lambda owner: True
+            settings, db, MaildirMailer(tmp_path / "box"), is_dead=lambda owner: True
         )
-        report = delivery.deliver(edition)
-        rows = ledger.rows(store, edition_id)
-    finally:
-        store.close()
+        report = delivery.deliver(stored)
+        with db.read() as tx:
+            rows = tx.ledger.rows(stored.id)
     assert report.resent_uncertain == 1 and report.sent == 2
-    again = next(r for r in rows if r["id"] == claimed.row_id)
-    assert (again["state"], again["attempts"], again["uncertain"]) == ("sent", 2, 1)
+    again = next(r for r in rows if r.id == claimed.row_id)
+    assert (again.state, again.attempts, again.uncertain) == ("sent", 2, 1)
     ids = {m["Message-ID"] for m in maildir_messages(tmp_path / "box")}
     assert claimed.message_id in ids
 
@@ -239,8 +230,7 @@ class _UnsubscribeOnFirstSend:
     def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
         if not self.done:
             self.done = True
-            store = Store.open(self.settings.database.url)
-            assert store is not None
+            store = Database.open(self.settings.database.url)
             subs = Subscriptions(store)
             found = subs.by_email(self.who)
             assert found is not None
@@ -322,13 +312,12 @@ def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(
         assert later.delivery is not None
         assert (later.delivery.recipients, later.delivery.sent) == (1, 1)
         assert len(server.handler.received_by("gone@example.org")) == 0
-    store = Store.open(settings.database.url)
-    assert store is not None
+    store = Database.open(settings.database.url)
     gone = Subscriptions(store).by_email("gone@example.org")
     store.close()
     assert gone is not None and gone.status == BOUNCED
-    [row] = [r for r in ledger_rows(settings) if r["email"] == "gone@example.org"]
-    assert row["state"] == "failed" and "550" in str(row["reply"])
+    [row] = [r for r in ledger_rows(settings) if r.email == "gone@example.org"]
+    assert row.state == "failed" and "550" in str(row.reply)
 
 
 def test_smtp_lost_reply_is_sent_once_more_with_the_same_message_id(tmp_path: Path) -> None:
@@ -345,7 +334,7 @@ def test_smtp_lost_reply_is_sent_once_more_with_the_same_message_id(tmp_path: Pa
     assert report.delivery is not None
     assert len(once) == 2 and len({parse(m)["Message-ID"] for m in once}) == 1
     assert len(twice) == 2  # never a third copy
-    states = {r["email"]: (r["state"], r["uncertain"]) for r in ledger_rows(settings)}
+    states = {r.email: (r.state, r.uncertain) for r in ledger_rows(settings)}
     assert states["once@example.org"] == ("sent", 1)
     assert states["twice@example.org"][0] == "failed"
     assert (report.delivery.sent, report.delivery.failed) == (1, 1)

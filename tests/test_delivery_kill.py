@@ -16,16 +16,15 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from delivery_kit import SAMPLE, make_settings, parse
 from smtp_loopback import smtp_server
 
-from newsletter.delivery import ledger
-from newsletter.store.database import Store
-from newsletter.store.migrations import subscribers
+from newsletter.states import LedgerState, SubscriberStatus
+from newsletter.store import Database
 
 RECIPIENTS = 1000
 KILLS = 8
@@ -34,26 +33,12 @@ KILLS = 8
 def _seed_subscribers(url: str, n: int) -> None:
     """Many confirmed subscribers in one transaction (the operator CLI adds them one by one)."""
     now = datetime.now(UTC)
-    store = Store.open(url)
-    assert store is not None
-    with store.write() as conn:
-        conn.execute(
-            subscribers.insert(),
-            [
-                {
-                    "public_id": f"p{i:05d}",
-                    "email": f"reader{i:04d}@example.org",
-                    "email_key": f"reader{i:04d}@example.org",
-                    "status": "confirmed",
-                    "topics": None if i % 4 else "llm,vision",
-                    "created_at": now,
-                    "updated_at": now,
-                    "confirmed_at": now,
-                }
-                for i in range(n)
-            ],
-        )
-    store.close()
+    with Database.open(url) as db, db.write() as tx:
+        for i in range(n):
+            topics = None if i % 4 else frozenset({"llm", "vision"})
+            tx.subscribers.insert(
+                f"reader{i:04d}@example.org", SubscriberStatus.CONFIRMED, topics, now
+            )
 
 
 def _config(tmp: Path, method: str, port: int) -> Path:
@@ -107,14 +92,11 @@ def test_killed_runs_resume_with_nobody_missed_and_at_most_one_duplicate_per_kil
         else:
             box = tmp_path / "subscribers" / "outbox" / "new"
             copies = collections.Counter(parse(p.read_bytes())["To"] for p in box.iterdir())
-    store = Store.open(settings.database.url)
-    assert store is not None
-    try:
-        [edition_id] = {ledger.edition_id_of_date(store, "2026-11-20")}
-        counts = ledger.summary(store, edition_id)
-        in_flight = sum(1 for r in ledger.rows(store, edition_id) if r["uncertain"])
-    finally:
-        store.close()
+    with Database.open(settings.database.url) as db, db.read() as tx:
+        stored = tx.editions.latest_on(date(2026, 11, 20))
+        assert stored is not None
+        counts = tx.ledger.counts(stored.id)
+        in_flight = sum(1 for r in tx.ledger.rows(stored.id) if r.uncertain)
     wanted = {f"reader{i:04d}@example.org" for i in range(RECIPIENTS)}
     missed = wanted - set(copies)
     duplicates = sum(n - 1 for n in copies.values())
@@ -125,7 +107,7 @@ def test_killed_runs_resume_with_nobody_missed_and_at_most_one_duplicate_per_kil
             f"{len(copies)} recipients got mail, {len(missed)} missed, {duplicates} duplicates, "
             f"{elapsed:.1f} s"
         )
-    assert counts[ledger.SENT] == RECIPIENTS
+    assert counts[LedgerState.SENT] == RECIPIENTS
     assert not missed
     assert duplicates <= kills
     if method == "maildir":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -32,8 +32,9 @@ from newsletter.identity import DOCUMENTS_TERM, Rarity, signature
 from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import MIN_BAND_HITS, Verdict, split
-from newsletter.store.database import NewPaper, Store
-from newsletter.store.migrations import MIGRATIONS, paper_rare_pairs, papers, term_frequencies
+from newsletter.store import Database
+from newsletter.store.papers import NewPaper
+from newsletter.store.schema import paper_rare_pairs, papers, term_frequencies
 from newsletter.topics import Taxonomy, Topic
 
 TAXONOMY = Taxonomy((Topic("other", "Other"),))
@@ -43,17 +44,25 @@ def entries_of(listings: Sequence[object]) -> list[RawEntry]:
     return [RawEntry(x.title, x.abstract, "test.txt") for x in listings]  # type: ignore[attr-defined]
 
 
-def record(store: Store, entries: Sequence[RawEntry], day: date) -> list[Verdict]:
+def record(store: Database, entries: Sequence[RawEntry], day: date) -> list[Verdict]:
     """Split ``entries`` against the store and record the new ones, as a run does."""
-    verdicts = split(entries, store)
+    verdicts = seen_split(store, entries)
     papers_ = {p.key: p for p in new_papers(verdicts, TAXONOMY)}
     new = [
         NewPaper(papers_[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
         for v in verdicts
         if v.new
     ]
-    store.record_edition(build_edition([n.paper for n in new], TAXONOMY, day), new)
+    now = datetime.now(UTC)
+    with store.write() as tx:
+        stored = tx.editions.record(build_edition([n.paper for n in new], TAXONOMY, day), now)
+        tx.papers.mark_seen(new, stored.id, now)
     return verdicts
+
+
+def seen_split(store: Database, entries: Sequence[RawEntry]) -> list[Verdict]:
+    with store.read() as tx:
+        return split(entries, tx.seen)
 
 
 def judged(a: tuple[str, str], b: tuple[str, str], documents: int = 400) -> tuple[bool, str]:
@@ -155,11 +164,10 @@ def test_series_members_stay_distinct_within_one_run(kind: str) -> None:
 @pytest.mark.parametrize("kind", sorted(SERIES))
 def test_series_members_stay_distinct_across_runs(kind: str, tmp_path: Path) -> None:
     members = SERIES[kind](random.Random(4))
-    store = Store.open(f"sqlite:///{tmp_path / 'seen.db'}")
-    assert store is not None
+    store = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
     half = len(members) // 2
     record(store, entries_of(members[:half]), date(2026, 3, 11))
-    later = split(entries_of(members[half:]), store)
+    later = seen_split(store, entries_of(members[half:]))
     store.close()
     merged = [(v.entry.title, v.reason) for v in later if not v.new]
     assert merged == []
@@ -169,10 +177,9 @@ def test_a_challenge_series_recorded_then_listed_again_is_seen_member_by_member(
     tmp_path: Path,
 ) -> None:
     members = challenge_series(random.Random(5))
-    store = Store.open(f"sqlite:///{tmp_path / 'seen.db'}")
-    assert store is not None
+    store = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
     first = record(store, entries_of(members), date(2026, 3, 11))
-    again = split(entries_of(members), store)
+    again = seen_split(store, entries_of(members))
     store.close()
     assert [v.same_as for v in again] == [v.key for v in first]
 
@@ -185,12 +192,11 @@ def test_heavily_revised_versions_are_seen_across_runs(db_url: str, seeds_dir: P
     swapped: every one is recognised from the store, including those that share
     fewer than two MinHash bands with their first version (the old hole)."""
     papers_ = seed_papers(seeds_dir)[:120]
-    store = Store.open(db_url)
-    assert store is not None
+    store = Database.open(db_url)
     record(store, papers_, date(2026, 3, 11))
     rng = random.Random(9)
     revised = [RawEntry(*revise(p.title, p.abstract, rng, "heavy"), "v2.txt") for p in papers_]
-    verdicts = split(revised, store)
+    verdicts = seen_split(store, revised)
     store.close()
     missed = [v.entry.title for v in verdicts if v.new]
     assert missed == []
@@ -236,32 +242,24 @@ def test_identity_quality_meets_its_goals_on_the_generated_corpus(seeds_dir: Pat
 def test_term_frequencies_count_the_papers_marked_seen_in_the_same_transaction(
     db_url: str,
 ) -> None:
-    store = Store.open(db_url)
-    assert store is not None
+    store = Database.open(db_url)
     entries = entries_of(family_series(random.Random(2)))
     record(store, entries, date(2026, 3, 11))
-    counts = store.term_counts([DOCUMENTS_TERM])
-    with store.engine.connect() as conn:
+    with store.read() as tx:
+        counts = tx.identity.term_counts([DOCUMENTS_TERM])
+        seen = tx.papers.count()
+    with store.engine.connect() as conn:  # the index table itself, read independently
         pairs = conn.execute(sa.select(sa.func.count()).select_from(paper_rare_pairs)).scalar()
-    assert counts[DOCUMENTS_TERM] == store.paper_count() == len(entries)
+    assert counts[DOCUMENTS_TERM] == seen == len(entries)
     assert pairs and pairs >= len(entries)
     store.close()
 
 
 def test_upgrading_a_database_counts_the_papers_it_already_holds(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    store = Store.connect(url)
-    with store.write() as conn:
-        from newsletter.store.migrations import schema_migrations
-
-        schema_migrations.create(conn)
-        for step in MIGRATIONS[:3]:
-            step.apply(conn)
-            conn.execute(
-                schema_migrations.insert().values(
-                    version=step.version, name=step.name, applied_at=sa.func.now()
-                )
-            )
+    store = Database.connect(url)
+    assert store.migrate(to=3) == [1, 2, 3]
+    with store.engine.begin() as conn:  # papers as 0.1.0 wrote them: no identity index
         for i, x in enumerate(family_series(random.Random(6))[:5]):
             conn.execute(
                 papers.insert().values(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,17 @@ from corpus_kit import Corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.identity import normalize_text, parse_arxiv_id, title_key
+from newsletter.identity import Decision, normalize_text, parse_arxiv_id, title_key
 from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
-from newsletter.store.database import NewPaper, Store
+from newsletter.store import Database
+from newsletter.store.papers import NewPaper, SeenPaper
 from newsletter.topics import Taxonomy, Topic
 
 TAXONOMY = Taxonomy((Topic("other", "Other", fallback=True),))
 
+NOW = datetime(2026, 3, 11, tzinfo=UTC)
 ABSTRACT_A = (
     "We present a method for aligning large language models with human preferences "
     "using a small set of pairwise comparisons. Our approach trains a reward model on "
@@ -40,16 +43,50 @@ def entry(title: str, abstract: str = ABSTRACT_A, **kw: object) -> RawEntry:
     return RawEntry(title=title, abstract=abstract, source="test.txt", **kw)  # type: ignore[arg-type]
 
 
-def seen_store(tmp_path: Path, *entries: RawEntry) -> Store:
-    store = Store.open(f"sqlite:///{tmp_path / 'seen.db'}")
-    assert store is not None
-    verdicts = split(list(entries), store)
+class SeenIn:
+    """The seen index of a database file, read as the pipeline reads it (a read per call)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def band_hits(self, bands: Sequence[int]) -> dict[int, list[int]]:
+        with self.db.read() as tx:
+            return tx.seen.band_hits(bands)
+
+    def rare_pair_hits(self, pairs: Sequence[int]) -> dict[int, list[int]]:
+        with self.db.read() as tx:
+            return tx.seen.rare_pair_hits(pairs)
+
+    def term_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        with self.db.read() as tx:
+            return tx.seen.term_counts(hashes)
+
+    def decisions_about(self, names: Sequence[str]) -> list[Decision]:
+        with self.db.read() as tx:
+            return tx.seen.decisions_about(names)
+
+    def candidates(
+        self,
+        arxiv_ids: Sequence[str],
+        title_hashes: Sequence[int],
+        ids: Sequence[int],
+        keys: Sequence[str] = (),
+    ) -> list[SeenPaper]:
+        with self.db.read() as tx:
+            return tx.seen.candidates(arxiv_ids, title_hashes, ids, keys)
+
+
+def seen_store(tmp_path: Path, *entries: RawEntry) -> SeenIn:
+    db = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
+    verdicts = split(list(entries), None)
     news = [v for v in verdicts if v.new]
     papers = new_papers(verdicts, TAXONOMY)
-    store.bulk_seed(
-        [NewPaper(p, v.title_key, v.signature) for v, p in zip(news, papers, strict=True)]
-    )
-    return store
+    with db.write() as tx:
+        tx.papers.bulk_seed(
+            [NewPaper(p, v.title_key, v.signature) for v, p in zip(news, papers, strict=True)],
+            NOW,
+        )
+    return SeenIn(db)
 
 
 @pytest.mark.parametrize(

@@ -41,20 +41,11 @@ def outbox(project: Path) -> list[dict[str, str]]:
 
 def ledger(project: Path) -> list[dict[str, object]]:
     from newsletter import config
-    from newsletter.delivery import ledger as ledger_module
-    from newsletter.store.database import Store
+    from newsletter.store import Database
 
     settings = config.load(project / "config.toml")
-    store = Store.open(settings.database.url, create=False)
-    assert store is not None
-    try:
-        return [
-            {"email": r["email"], "state": r["state"]}
-            for e in store.recent_editions(10_000)
-            for r in ledger_module.rows(store, ledger_module.edition_id(store, e) or 0)
-        ]
-    finally:
-        store.close()
+    with Database.open_read_only(settings.database.url) as db, db.read() as tx:
+        return [{"email": r.email, "state": str(r.state)} for r in tx.ledger.rows()]
 
 
 def test_send_test_mails_one_address_and_records_nothing(project: Path) -> None:

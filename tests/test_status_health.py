@@ -55,9 +55,10 @@ def test_a_manual_run_for_another_date_does_not_turn_a_failed_scheduled_day_gree
     assert manual.status == "published"
 
     view = status.gather(settings, clock=lambda: AT_9)
-    assert view["last_run"]["status"] == "published"  # the last run of any kind...
-    assert view["scheduled"]["date"] == DAY.isoformat()  # ...is not what health is about
-    assert view["scheduled"]["state"] == "stale" and not view["scheduled"]["ok"]
+    data = view.to_json()  # what `status --json` prints
+    assert data["last_run"]["status"] == "published"  # the last run of any kind...
+    assert data["scheduled"]["date"] == DAY.isoformat()  # ...is not what health is about
+    assert data["scheduled"]["state"] == "stale" and not data["scheduled"]["ok"]
     assert status.lines(view)[0].startswith(f"scheduled edition: {DAY.isoformat()}")
     response = healthz(settings, AT_9)
     assert response.status_code == 503
@@ -67,21 +68,21 @@ def test_a_manual_run_for_another_date_does_not_turn_a_failed_scheduled_day_gree
     shutil.copy(OWN_CORPUS.file(1), tmp_path / "drop")
     assert pipeline.run(settings, (), DAY, clock=lambda: AT_9).status == "published"
     assert healthz(settings, AT_9).status_code == 200
-    assert status.scheduled(settings, None, AT_9).state == "idle"  # no store: nothing ran
+    assert status.gather(project(tmp_path / "other"), clock=lambda: AT_9).scheduled.state == "idle"
 
 
 def test_status_before_and_after_the_scheduled_time(tmp_path: Path) -> None:
     settings = project(tmp_path)
     shutil.copy(OWN_CORPUS.file(0), tmp_path / "drop")
-    assert health(settings, lambda: AT_9)["ok"] is True  # nothing ran yet: a fresh install
+    assert health(settings, lambda: AT_9).ok is True  # nothing ran yet: a fresh install
     pipeline.run(settings, (), date(2026, 3, 13))
     # 14 March 07:30: due half an hour ago, not run yet: pending, within the grace
     pending = health(settings, lambda: datetime(2026, 3, 14, 7, 30, tzinfo=UTC))
-    assert pending["ok"] is True and pending["scheduled"]["state"] == "pending"  # type: ignore[index]
+    assert pending.ok is True and pending.scheduled.state == "pending"
     # 14 March 20:00, still no run for the day: missed (the grace is 6 hours)
     late = health(settings, lambda: datetime(2026, 3, 14, 20, 0, tzinfo=UTC))
-    assert late["ok"] is False and late["scheduled"]["state"] == "missed"  # type: ignore[index]
-    assert "is `newsletter serve`" in late["scheduled"]["reason"]  # type: ignore[index]
+    assert late.ok is False and late.scheduled.state == "missed"
+    assert "is `newsletter serve`" in late.scheduled.reason
 
 
 def test_a_run_that_records_its_edition_but_cannot_write_the_site_leaves_a_report(
@@ -97,15 +98,15 @@ def test_a_run_that_records_its_edition_but_cannot_write_the_site_leaves_a_repor
     assert "is recorded" in line and "run again" in line and "Not a directory" in line
     assert error_lines(result.stderr) == []  # the problem once, not also as an error line
     view = status.gather(settings, clock=lambda: AT_9)
-    assert view["last_run"]["status"] == "failed"  # a report, saying why
-    assert view["last_run"]["paper_count"] == OWN_CORPUS.fresh[0]  # recorded
-    assert view["scheduled"]["state"] == "failed" and not view["scheduled"]["ok"]
+    assert view.last_run is not None and view.last_run.status == "failed"  # a report, why
+    assert view.last_run.paper_count == OWN_CORPUS.fresh[0]  # recorded
+    assert view.scheduled.state == "failed" and not view.scheduled.ok
 
     # fixed: the next run publishes the recorded edition, and the day is green
     fixed = project(tmp_path)
     again = pipeline.run(fixed, (), DAY)
     assert again.status == "exists" and (tmp_path / "site" / "index.html").is_file()
-    assert health(fixed, lambda: AT_9)["ok"] is True
+    assert health(fixed, lambda: AT_9).ok is True
 
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>

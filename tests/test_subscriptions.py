@@ -15,7 +15,7 @@ import pytest
 from delivery_kit import NOW, make_settings
 
 from newsletter import config
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.subscriptions import (
     AddressError,
     SignupLimited,
@@ -30,8 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def subs(tmp_path: Path, db_url: str) -> Iterator[Subscriptions]:
-    store = Store.open(db_url)
-    assert store is not None
+    store = Database.open(db_url)
     yield Subscriptions(store)
     store.close()
 
@@ -202,8 +201,7 @@ def test_parallel_sign_ups_for_one_address_never_pass_the_daily_limit(db_url: st
     barrier = threading.Barrier(30)
 
     def sign_up() -> None:
-        store = Store.open(db_url)
-        assert store is not None
+        store = Database.open(db_url)
         try:
             barrier.wait()
             Subscriptions(store).request(
@@ -215,15 +213,14 @@ def test_parallel_sign_ups_for_one_address_never_pass_the_daily_limit(db_url: st
         finally:
             store.close()
 
-    Store.open(db_url).close()  # type: ignore[union-attr]  # migrated before the race
+    Database.open(db_url).close()  # migrated before the race
     threads = [threading.Thread(target=sign_up) for _ in range(30)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["limited"] * 27 + ["recorded"] * 3
-    store = Store.open(db_url)
-    assert store is not None
+    store = Database.open(db_url)
     try:
         subs = Subscriptions(store)
         found = subs.by_email("victim@example.org")

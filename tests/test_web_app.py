@@ -9,7 +9,7 @@ import httpx
 import pytest
 from delivery_kit import Served, make_settings
 
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.web.subscribe import SubscriberPages, build_subscriber_app
 
 BASE = "https://papers.example.org/"
@@ -24,8 +24,7 @@ def client(tmp_path: Path) -> Iterator[httpx.Client]:
     (site / "editions" / "2026-03-12" / "index.html").write_text("<h1>e</h1>", encoding="utf-8")
     (site / "feed.xml").write_text("<rss version='2.0'><channel/></rss>", encoding="utf-8")
     (site / "editions" / "2026-03-12" / "edition.json").write_text("{}", encoding="utf-8")
-    store = Store.open(settings.database.url)
-    assert store is not None
+    store = Database.open(settings.database.url)
     pages = SubscriberPages(settings, store)
     with Served(build_subscriber_app(pages)) as base, httpx.Client(base_url=base) as http:
         yield http

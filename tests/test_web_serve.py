@@ -192,8 +192,7 @@ def test_sigterm_mid_edition_finishes_the_edition_and_records_its_report(tmp_pat
 
     from loopback import serving as http_serving
 
-    from newsletter.store import runs as runlog
-    from newsletter.store.database import Store
+    from newsletter.store import Database
 
     asked = threading.Event()
 
@@ -221,15 +220,12 @@ def test_sigterm_mid_edition_finishes_the_edition_and_records_its_report(tmp_pat
             took = time.monotonic() - stopped
     assert code == 0, served.logs()
     assert took > 2, "serve exited without waiting for the edition"
-    store = Store.open(f"sqlite:///{tmp_path / 'subscribers' / 'newsletter.db'}", create=False)
-    assert store is not None
-    try:
+    url = f"sqlite:///{tmp_path / 'subscribers' / 'newsletter.db'}"
+    with Database.open_read_only(url) as db, db.read() as tx:
         today = datetime.now(UTC).date()
-        assert store.editions_on(today) == 1, served.logs()
-        [claim] = runlog.claims(store)
+        assert tx.editions.count_on(today) == 1, served.logs()
+        [claim] = tx.claims.all()
         assert claim.status == "published"
-        [report] = runlog.recent_reports(store)
+        [report] = tx.runs.recent()
         assert report.status == "published" and report.paper_count == 2
-    finally:
-        store.close()
     print(f"SIGTERM mid-edition: serve finished it and exited {took:.1f} s later")

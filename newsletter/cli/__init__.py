@@ -28,7 +28,8 @@ from newsletter import __version__, config, resources
 from newsletter.cli import logs, papers
 from newsletter.cli.output import output
 from newsletter.errors import ConfigError, NewsletterError, OutputError
-from newsletter.model import SUBSCRIBER_STATUSES, RunReport
+from newsletter.model import RunReport
+from newsletter.states import SubscriberStatus
 
 
 class _LazyModule:
@@ -484,14 +485,14 @@ def status_command(obj: Context, as_json: bool) -> None:
     """
     view = status.gather(obj.settings)
     if as_json:
-        output.data(view)
+        output.data(view.to_json())
     else:
         for line in status.lines(view):
             output.line(line)
-    last = view["last_run"]
-    if isinstance(last, dict) and last["sources"] and not as_json:
+    last = view.last_run
+    if last is not None and last.sources and not as_json:
         table = Table("input", "source", "kind", "entries", "new", "seen", "problem / note")
-        for d in last["sources"]:
+        for d in last.sources:
             table.add_row(
                 d["name"],
                 d["source"],
@@ -502,7 +503,7 @@ def status_command(obj: Context, as_json: bool) -> None:
                 d["error"] or d["note"] or "",
             )
         output.table(table)
-    if not view["scheduled"]["ok"]:
+    if not view.scheduled.ok:
         sys.exit(1)
 
 
@@ -517,7 +518,7 @@ def schedule(obj: Context) -> None:
     """
     from newsletter.web import serve as serving
 
-    serving.run_scheduler(obj.settings)
+    serving.run_scheduler(pipeline.daily_job(obj.settings))
 
 
 @main.command()
@@ -546,7 +547,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
         sys.stdout.flush()
 
     serving.run_server(
-        settings,
+        pipeline.daily_job(settings),
         host or settings.serve.host,
         port if port is not None else settings.serve.port,
         on_ready=ready,
@@ -557,11 +558,16 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
 
 def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
-    from newsletter.store.database import Store
+    from newsletter.store import Database
 
-    store = Store.open(obj.settings.database.url, create=True)
-    assert store is not None
-    return subs_mod.Subscriptions(store)
+    return subs_mod.Subscriptions(Database.open(obj.settings.database.url))
+
+
+def _status_filter(status: str | None) -> SubscriberStatus | None:
+    return SubscriberStatus(status) if status else None
+
+
+_STATUS_CHOICE = click.Choice([s.value for s in SubscriberStatus])
 
 
 def _now() -> datetime:
@@ -590,7 +596,7 @@ def subscribers_add(obj: Context, email: str, topics: str | None, confirmed: boo
     try:
         change = subs.add(email, chosen, confirmed=confirmed, method="cli", now=_now())
     finally:
-        subs.store.close()
+        subs.db.close()
     s = change.subscriber
     if change.created:
         output.line(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})")
@@ -626,7 +632,7 @@ def subscribers_invite(obj: Context, emails: tuple[str, ...], all_pending: bool)
         )
         results = invite(obj.settings, subs, targets, now=_now())
     finally:
-        subs.store.close()
+        subs.db.close()
     failed = 0
     for address, problem in results:
         if problem:
@@ -655,7 +661,7 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
     try:
         change = subs.remove(email, method="cli", now=_now(), purge=purge)
     finally:
-        subs.store.close()
+        subs.db.close()
     if change is None:
         raise NewsletterError(f"{email} is not on the list", hint="newsletter subscribers list")
     if purge:
@@ -668,16 +674,16 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
 
 @subscribers_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), default=None, help="Only these.")
+@click.option("--status", type=_STATUS_CHOICE, default=None, help="Only these.")
 @click.pass_obj
 @handle_errors
 def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
     """List subscribers with their status and topics."""
     subs = _subscriptions(obj)
     try:
-        everyone = subs.all(status)
+        everyone = subs.all(_status_filter(status))
     finally:
-        subs.store.close()
+        subs.db.close()
     if as_json:
         data = [
             {
@@ -721,7 +727,7 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
             subs, Path(file), obj.settings.taxonomy, confirmed=confirmed, now=_now()
         )
     finally:
-        subs.store.close()
+        subs.db.close()
     for problem in report.problems:
         output.error(f"{Path(file).name}:{problem}")
     output.line(
@@ -735,7 +741,7 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
 
 @subscribers_group.command("export")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), default=None, help="Only these.")
+@click.option("--status", type=_STATUS_CHOICE, default=None, help="Only these.")
 @click.pass_obj
 @handle_errors
 def subscribers_export(obj: Context, file: str | None, status: str | None) -> None:
@@ -743,15 +749,15 @@ def subscribers_export(obj: Context, file: str | None, status: str | None) -> No
     subs = _subscriptions(obj)
     try:
         if file is None:
-            imports.export_csv(subs, sys.stdout, status)
+            imports.export_csv(subs, sys.stdout, _status_filter(status))
             return
         try:
             with open(file, "w", encoding="utf-8", newline="") as handle:
-                count = imports.export_csv(subs, handle, status)
+                count = imports.export_csv(subs, handle, _status_filter(status))
         except OSError as exc:
             raise OutputError(Path(file), exc.strerror or str(exc), hint=_WRITABLE_HINT) from exc
     finally:
-        subs.store.close()
+        subs.db.close()
     output.note(f"wrote {count} subscribers to {file}")
 
 

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from newsletter.config.rules import EnvironmentRule, Rule, Setting, Values, resolve
 
@@ -20,18 +21,24 @@ ENV = "NEWSLETTER_DATABASE_URL"
 BACKENDS = ("sqlite", "postgresql")
 
 
+_URL = re.compile(r"^(?P<dialect>\w+)(\+\w+)?://")
+"""What SQLAlchemy's ``make_url`` accepts: ``dialect[+driver]://...`` (parsed here
+without importing SQLAlchemy, which only ``newsletter/store/`` does)."""
+
+
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot name the store, or None (never repeats it: it may hold a password)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
+    found = _URL.match(url)
     try:
-        backend = make_url(url).get_backend_name()
-    except (ArgumentError, ValueError):
+        _port = urlsplit(url).port  # a port that is not a number is refused here
+    except ValueError:
+        found = None
+    if found is None:
         return (
             "not a database URL (expected e.g. 'sqlite:///state/news.db' or "
             "'postgresql+psycopg://user@host/dbname')"
         )
+    backend = found.group("dialect")
     if backend not in BACKENDS:
         return f"unsupported database {backend!r} (expected: {', '.join(BACKENDS)})"
     return None
@@ -87,6 +94,12 @@ class DatabaseSettings:
 
 def redact(url: str) -> str:
     """Hide a password in a (checked) database URL: secrets are never printed."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return "(unparseable URL)"
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

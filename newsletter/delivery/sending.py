@@ -44,8 +44,9 @@ from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender
 from newsletter.edition import topics_of
 from newsletter.model import DeliveryReport, Edition
 from newsletter.render import render_email
+from newsletter.states import LedgerState
+from newsletter.store import Database, StoredEdition
 from newsletter.store import runs as runlog
-from newsletter.store.database import Store
 from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.tokens import Tokens
 
@@ -91,7 +92,7 @@ class Delivery:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        db: Database,
         mailer: Mailer,
         *,
         clock: Clock = _utcnow,
@@ -100,7 +101,7 @@ class Delivery:
         is_dead: Callable[[str], bool] = runlog.owner_is_dead,
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.db = db
         self.mailer = mailer
         self.clock = clock
         self.sleep = sleep
@@ -123,11 +124,6 @@ class Delivery:
             log.debug("compiled the edition for topics %s", ",".join(sorted(topics)))
         return compiled
 
-    @property
-    def topic_sets_rendered(self) -> int:
-        """How many distinct topic sets were rendered (each once)."""
-        return len(self._cache)
-
     def links(self) -> SubscriberLinks:
         if self._links is None:
             self._links = SubscriberLinks.from_settings(
@@ -135,11 +131,10 @@ class Delivery:
             )
         return self._links
 
-    def deliver(self, edition: Edition) -> DeliveryReport:
-        edition_id = ledger.edition_id(self.store, edition)
-        if edition_id is None:
-            return DeliveryReport()
-        uncertain, _requeued = ledger.recover(self.store, edition_id, self.owner, self.is_dead)
+    def deliver(self, stored: StoredEdition) -> DeliveryReport:
+        """Work down the ledger of ``stored`` (the edition and its row id)."""
+        edition, edition_id = stored.edition, stored.id
+        uncertain, _requeued = ledger.recover(self.db, edition_id, self.owner, self.is_dead)
         if uncertain:
             log.warning(
                 "%d message(s) were in flight when an earlier run stopped; "
@@ -153,7 +148,7 @@ class Delivery:
         try:
             while True:
                 claimed = ledger.step(
-                    self.store, edition_id, self.owner, self.clock(), topics, outcome
+                    self.db, edition_id, self.owner, self.clock(), topics, outcome
                 )
                 outcome = None  # recorded by that step
                 if claimed is None:
@@ -164,8 +159,10 @@ class Delivery:
                     outcome = self._send(edition, claimed, run)
                 except MailerStopped as exc:
                     ledger.record(
-                        self.store,
-                        ledger.Outcome(claimed.row_id, ledger.PENDING, "", claimed.subscriber.id),
+                        self.db,
+                        ledger.Outcome(
+                            claimed.row_id, LedgerState.PENDING, "", claimed.subscriber.id
+                        ),
                         self.clock(),
                     )
                     stopped = str(exc)
@@ -173,18 +170,15 @@ class Delivery:
                     break
         finally:
             if outcome is not None:  # an exception between send and record: record it now
-                ledger.record(self.store, outcome, self.clock())
+                ledger.record(self.db, outcome, self.clock())
             self.mailer.close()
-        counts = ledger.summary(self.store, edition_id)
+        counts = ledger.summary(self.db, edition_id)
         return DeliveryReport(
             recipients=sum(counts.values()),
-            sent=counts[ledger.SENT],
-            skipped=counts[ledger.SKIPPED],
-            failed=counts[ledger.FAILED],
-            deferred=counts[ledger.DEFERRED]
-            + counts[ledger.PENDING]
-            + counts[ledger.UNCERTAIN]
-            + counts[ledger.SENDING],
+            sent=counts[LedgerState.SENT],
+            skipped=counts[LedgerState.SKIPPED],
+            failed=counts[LedgerState.FAILED],
+            deferred=sum(n for state, n in counts.items() if state.unsent),
             sent_now=run.sent,
             resent_uncertain=run.resent_uncertain,
             stopped=stopped,
@@ -234,7 +228,7 @@ class Delivery:
                     run.failed += 1
                     return ledger.Outcome(
                         claimed.row_id,
-                        ledger.FAILED,
+                        LedgerState.FAILED,
                         f"reply lost twice, not sent again (it may have arrived): {exc.reply}",
                         subscriber.id,
                         uncertain=lost,
@@ -251,7 +245,11 @@ class Delivery:
                         ) from None
                     run.deferred += 1
                     return ledger.Outcome(
-                        claimed.row_id, ledger.DEFERRED, exc.reply, subscriber.id, uncertain=lost
+                        claimed.row_id,
+                        LedgerState.DEFERRED,
+                        exc.reply,
+                        subscriber.id,
+                        uncertain=lost,
                     )
                 pause = self.backoff * (2**attempt)
                 attempt += 1
@@ -263,7 +261,7 @@ class Delivery:
                 log.warning("%s: %s", subscriber.email, exc.reply)
                 return ledger.Outcome(
                     claimed.row_id,
-                    ledger.FAILED,
+                    LedgerState.FAILED,
                     exc.reply,
                     subscriber.id,
                     bounce=exc.bounce,
@@ -271,7 +269,9 @@ class Delivery:
                 )
             faults.hit("mid-send")  # accepted, not yet recorded (docs/hardening.md)
             run.sent += 1
-            return ledger.Outcome(claimed.row_id, ledger.SENT, reply, subscriber.id, uncertain=lost)
+            return ledger.Outcome(
+                claimed.row_id, LedgerState.SENT, reply, subscriber.id, uncertain=lost
+            )
 
 
 TEST_PREFIX = "[test] "
@@ -323,39 +323,21 @@ def send_test(
         mailer.close()
 
 
-def unfinished_editions(store: Store) -> list[Edition]:
+def unfinished_editions(db: Database) -> list[StoredEdition]:
     """Editions whose send ledger has rows not yet sent (pending, in flight, uncertain,
-    deferred after a temporary failure)."""
-    import sqlalchemy as sa
-
-    from newsletter import edition as edition_json
-    from newsletter.store.migrations import editions, send_ledger
-
-    with store.engine.connect() as conn:
-        payloads = conn.execute(
-            sa.select(editions.c.payload)
-            .where(
-                editions.c.id.in_(
-                    sa.select(send_ledger.c.edition_id).where(
-                        send_ledger.c.state.in_(
-                            (ledger.PENDING, ledger.SENDING, ledger.UNCERTAIN, ledger.DEFERRED)
-                        )
-                    )
-                )
-            )
-            .order_by(editions.c.date, editions.c.number)
-        ).scalars()
-        return [edition_json.from_json(p) for p in payloads]
+    deferred after a temporary failure), oldest first."""
+    with db.read() as tx:
+        return tx.ledger.unfinished_editions()
 
 
 def deliver(
     settings: Settings,
-    store: Store,
-    edition: Edition,
+    db: Database,
+    stored: StoredEdition,
     mailer: Mailer,
     *,
     clock: Clock = _utcnow,
     sleep: Sleep = time.sleep,
 ) -> DeliveryReport:
-    """Send ``edition`` to every unsent row of its ledger; see the module docstring."""
-    return Delivery(settings, store, mailer, clock=clock, sleep=sleep).deliver(edition)
+    """Send the stored edition to every unsent row of its ledger; see the module docstring."""
+    return Delivery(settings, db, mailer, clock=clock, sleep=sleep).deliver(stored)

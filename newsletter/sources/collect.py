@@ -32,7 +32,8 @@ from newsletter.sources.feed import ParsedFeed, parse_feed
 from newsletter.sources.fetch import FetchPolicy, Validators, fetch, make_client
 from newsletter.sources.hf import parse_hf
 from newsletter.sources.text import expand_inputs, parse_digest, read_bytes
-from newsletter.store.database import Ingested, IngestedFile, SourceState, Store
+from newsletter.store import Database
+from newsletter.store.sources import Ingested, IngestedFile, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Collected:
 
 def collect_sources(
     settings: Settings,
-    store: Store | None,
+    store: Database | None,
     edition_date: date,
     *,
     client: httpx.Client | None = None,
@@ -70,7 +71,7 @@ def collect_sources(
     own_client = None
     if client is None and any(s.kind != "text" for s in settings.sources):
         own_client = client = make_client(settings.fetch.user_agent, settings.fetch.timeout_seconds)
-    previous = store.source_states() if store else {}
+    previous = _source_states(store)
     try:
         for source in settings.sources:
             if source.kind == "text":
@@ -130,7 +131,7 @@ def read_text(
     edition_date: date,
     *,
     source: SourceSettings | None = None,
-    store: Store | None = None,
+    store: Database | None = None,
     seen_paths: set[Path] | None = None,
     progress: Progress | None = None,
 ) -> Collected:
@@ -167,7 +168,7 @@ def read_text(
             reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
             continue
         blobs.append((path, data, hashlib.sha256(data).hexdigest()))
-    known = store.ingested_files([h for _, _, h in blobs]) if store and remember else {}
+    known = _ingested_files(store, [h for _, _, h in blobs]) if remember else {}
     digests: list[Digest] = []
     files: list[IngestedFile] = []
     skipped: list[str] = []
@@ -273,3 +274,17 @@ def _unchanged(source: SourceSettings, note: str) -> DigestReport:
     return DigestReport(
         source.name, source=source.name, kind=source.kind, note=note, unchanged=True
     )
+
+
+def _source_states(db: Database | None) -> dict[str, SourceState]:
+    if db is None:
+        return {}
+    with db.read() as tx:
+        return tx.sources.states()
+
+
+def _ingested_files(db: Database | None, hashes: list[str]) -> dict[str, IngestedFile]:
+    if db is None:
+        return {}
+    with db.read() as tx:
+        return tx.sources.ingested_files(hashes)

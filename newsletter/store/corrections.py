@@ -17,7 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from newsletter.identity import Decision
-from newsletter.store.migrations import (
+from newsletter.store.papers import title_hash
+from newsletter.store.schema import (
     editions,
     identity_decisions,
     paper_sightings,
@@ -130,8 +131,6 @@ class Corrections:
     def record_sightings(
         self, sightings: Sequence[Sighting], edition_id: int | None, now: datetime
     ) -> None:
-        from newsletter.store.database import title_hash
-
         rows = [
             {
                 "name": s.name,

@@ -1,8 +1,9 @@
 """The rarity side of the identity index: term frequencies and rare-term pairs.
 
 :class:`IdentityIndex` works on one connection.  Counts and pairs are written
-in the transaction that marks their papers seen (``Store.record_edition``,
-``Store.bulk_seed``), so the counts always describe exactly the papers seen.
+in the transaction that marks their papers seen (:meth:`Papers.mark_seen
+<newsletter.store.papers.Papers.mark_seen>`, ``Papers.bulk_seed``), so the
+counts always describe exactly the papers seen.
 """
 
 from __future__ import annotations
@@ -16,12 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from newsletter.identity import (
     DOCUMENTS_TERM,
-    RARE_INDEXED,
-    rare_pairs,
-    term_hash,
-    terms,
 )
-from newsletter.store.migrations import paper_rare_pairs, papers, term_frequencies
+from newsletter.store.schema import paper_rare_pairs, term_frequencies
 
 CHUNK = 900
 
@@ -88,40 +85,6 @@ class IdentityIndex:
                 set_={"papers": term_frequencies.c.papers + statement.excluded.papers},
             )
             self.conn.execute(statement, values)
-
-
-def backfill(conn: sa.Connection, batch: int = 5000) -> None:
-    """Count the terms of every paper already seen, then index its rare pairs
-    (ranked by the final counts).  Used once, by the migration that adds them."""
-    index = IdentityIndex(conn)
-    per_paper: list[tuple[int, list[int]]] = []
-    counts: Counter[int] = Counter()
-    for start in _id_ranges(conn, batch):
-        rows = conn.execute(
-            sa.select(papers.c.id, papers.c.title_key, papers.c.abstract)
-            .where(papers.c.id >= start, papers.c.id < start + batch)
-            .order_by(papers.c.id)
-        ).all()
-        for paper_id, tkey, abstract in rows:
-            hashes = sorted({term_hash(t) for t in terms(tkey, abstract)})
-            per_paper.append((int(paper_id), hashes))
-            counts.update(hashes)
-    if not per_paper:
-        return
-    counts[DOCUMENTS_TERM] = len(per_paper)
-    index._increment(counts)
-    pair_rows = [
-        {"pair": pair, "paper_id": paper_id}
-        for paper_id, hashes in per_paper
-        for pair in rare_pairs(hashes, counts, RARE_INDEXED)
-    ]
-    for chunk in _chunks(pair_rows, 5000):
-        conn.execute(paper_rare_pairs.insert(), list(chunk))
-
-
-def _id_ranges(conn: sa.Connection, batch: int) -> Iterator[int]:
-    top = conn.execute(sa.select(sa.func.max(papers.c.id))).scalar()
-    yield from range(1, int(top or 0) + 1, batch)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -38,8 +40,9 @@ from starlette.types import ASGIApp, Scope
 
 from newsletter.config import Settings
 from newsletter.scheduler import Clock, utcnow
-from newsletter.store import runs as runlog
-from newsletter.store.database import Store
+from newsletter.status import Scheduled, scheduled
+from newsletter.store import Database
+from newsletter.store.runs import StoredReport
 from newsletter.urls import Site
 from newsletter.web.headers import AccessLog, SecurityHeaders
 from newsletter.web.limits import BodyLimit
@@ -48,36 +51,44 @@ from newsletter.web.pages import Pages
 log = logging.getLogger(__name__)
 
 
-def health(settings: Settings, clock: Clock = utcnow) -> dict[str, object]:
-    """The scheduled date's edition (what ``ok`` says), the last run of any kind and the
-    next scheduled run, for ``/healthz`` (see :mod:`newsletter.status`)."""
-    from newsletter import status
+@dataclass(frozen=True)
+class Health:
+    """What ``/healthz`` answers: ``ok`` is the scheduled date's edition being there
+    (:mod:`newsletter.status`), not the last run of any kind."""
 
+    scheduled: Scheduled
+    last_run: StoredReport | None
+    next_run: datetime | None
+
+    @property
+    def ok(self) -> bool:
+        return self.scheduled.ok
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "scheduled": self.scheduled.to_json(),
+            "last_run": None
+            if self.last_run is None
+            else {
+                "finished_at": self.last_run.finished_at.isoformat(),
+                "edition_date": self.last_run.edition_date.isoformat(),
+                "trigger": self.last_run.trigger,
+                "status": self.last_run.status.value,
+                "papers": self.last_run.paper_count,
+            },
+            "next_run": self.next_run.isoformat() if self.next_run else None,
+        }
+
+
+def health(settings: Settings, clock: Clock = utcnow) -> Health:
+    """The scheduled date's edition, the last run and the next scheduled run, for ``/healthz``."""
     now = clock()
     next_run = settings.schedule.next_after(now)
-    last: dict[str, object] | None = None
-    store = Store.open(settings.database.url, create=False)
-    try:
-        scheduled = status.scheduled(settings, store, now)
-        reports = runlog.recent_reports(store, 1) if store is not None else []
-    finally:
-        if store is not None:
-            store.close()
-    if reports:
-        r = reports[0]
-        last = {
-            "finished_at": r.finished_at.isoformat(),
-            "edition_date": r.edition_date.isoformat(),
-            "trigger": r.trigger,
-            "status": r.status,
-            "papers": r.paper_count,
-        }
-    return {
-        "ok": scheduled.ok,
-        "scheduled": scheduled.as_dict(),
-        "last_run": last,
-        "next_run": next_run.isoformat() if next_run else None,
-    }
+    with Database.open_read_only(settings.database.url) as db, db.read() as tx:
+        due = scheduled(settings, tx, now)
+        reports = tx.runs.recent(1)
+    return Health(scheduled=due, last_run=reports[0] if reports else None, next_run=next_run)
 
 
 class SiteFiles(StaticFiles):
@@ -107,7 +118,7 @@ def build_app(
 
     def healthz(_request: Request) -> JSONResponse:
         data = health(settings, clock)
-        return JSONResponse(data, status_code=200 if data["ok"] else 503)
+        return JSONResponse(data.to_json(), status_code=200 if data.ok else 503)
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

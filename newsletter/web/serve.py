@@ -1,6 +1,7 @@
 """Long-running processes: ``newsletter schedule`` (the daily job) and ``serve`` (job + web).
 
-Both run the same :class:`~newsletter.scheduler.DailyJob` in an APScheduler
+Both run the :class:`~newsletter.scheduler.DailyJob` they are given (the CLI
+passes :func:`newsletter.pipeline.daily_job`) in an APScheduler
 ``BackgroundScheduler``; ``serve`` also runs uvicorn in the main thread.  On
 SIGTERM/SIGINT the web server stops, then the scheduler waits for a running
 edition to finish (it records its report), and the sign-up desk sends what
@@ -46,13 +47,12 @@ SHUTDOWN_SECONDS = 10
 """How long open connections may take to finish once the server stops."""
 
 
-def resume_sending(settings: Settings) -> threading.Thread:
+def resume_sending(job: DailyJob) -> threading.Thread:
     """Finish, in the background, what an interrupted process left unsent."""
-    from newsletter import pipeline
 
     def work() -> None:
         try:
-            for report in pipeline.resume_delivery(settings):
+            for report in job.resumer(job.settings) or ():
                 log.info("resumed sending: %s", report)
         except Exception:
             log.exception("resuming unsent messages failed")
@@ -62,10 +62,9 @@ def resume_sending(settings: Settings) -> threading.Thread:
     return thread
 
 
-def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> None:
+def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
     """Tick at the scheduled times until SIGTERM/SIGINT (or ``stop`` is set)."""
     stop = stop or threading.Event()
-    job = DailyJob(settings)
     scheduler = build_scheduler(job)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -76,7 +75,7 @@ def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> No
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
-    resume_sending(settings)
+    resume_sending(job)
     log.info(
         "scheduler started as %s: %s in %s, next run %s",
         job.owner,
@@ -220,30 +219,29 @@ def _server_class() -> type[Any]:
 
 
 def run_server(
-    settings: Settings,
+    job: DailyJob,
     host: str,
     port: int,
     *,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """The scheduler and the web app in one process, until SIGTERM/SIGINT.
+    """The scheduler (running ``job``) and the web app in one process, until SIGTERM/SIGINT.
 
     ``on_ready(url)`` is called once the server accepts connections, with the
     address it really listens on.
     """
-    from newsletter.store.database import Store
+    from newsletter.store import Database
     from newsletter.web.app import build_app
     from newsletter.web.subscribe import SubscriberPages
 
-    store = Store.open(settings.database.url, create=True)
-    assert store is not None
+    settings = job.settings
+    db = Database.open(settings.database.url)
     sock = listen(host, port)
     url = server_url(sock)
-    pages = SubscriberPages(settings, store)
+    pages = SubscriberPages(settings, db)
     app = build_app(settings, extra_routes=pages.routes())
     server = _server_class()(uvicorn_config(settings, app))
     server.on_started = lambda: on_ready(url) if on_ready else None
-    job = DailyJob(settings)
     scheduler = build_scheduler(job)
     signals: list[int] = []
 
@@ -258,7 +256,7 @@ def run_server(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         scheduler.start()
-        resume_sending(settings)
+        resume_sending(job)
         log.info(
             "serve: scheduler started as %s (%s in %s), web on %s",
             job.owner,
@@ -271,7 +269,7 @@ def run_server(
         log.info("serve: waiting for a running edition to finish")
         scheduler.shutdown(wait=True)
         pages.close()
-        store.close()
+        db.close()
         sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

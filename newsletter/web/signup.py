@@ -38,7 +38,7 @@ from typing import Any
 from newsletter.config import Settings
 from newsletter.delivery.confirmations import Mailroom
 from newsletter.delivery.mailer import MailerStopped, SendFailure
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.subscriptions import (
     CONFIRMED,
     PENDING,
@@ -88,14 +88,14 @@ class Desk:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        db: Database,
         mailroom: Mailroom,
         *,
         clock: Clock = _utcnow,
         link_allowed: Callable[[str], bool] = lambda _address: True,
     ) -> None:
         self.settings = settings
-        self.subs = Subscriptions(store)
+        self.subs = Subscriptions(db)
         self.mailroom = mailroom
         self.clock = clock
         self.link_allowed = link_allowed

@@ -59,7 +59,8 @@ from newsletter.config import Settings
 from newsletter.delivery.confirmations import Mailroom
 from newsletter.delivery.mailer import Mailer
 from newsletter.errors import InputError, NewsletterError
-from newsletter.store.database import Store
+from newsletter.states import SubscriberStatus
+from newsletter.store import Database
 from newsletter.subscribers.links import (
     CONFIRM_PATH,
     PREFERENCES_PATH,
@@ -126,20 +127,20 @@ class _Form:
 
 
 class SubscriberPages:
-    """The handlers, with their collaborators passed in (store, mailer, clock)."""
+    """The handlers, with their collaborators passed in (database, mailer, clock)."""
 
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        db: Database,
         *,
         mailer_factory: Callable[[], Mailer] | None = None,
         clock: Clock = _utcnow,
         limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store
-        self.subs = Subscriptions(store)
+        self.db = db
+        self.subs = Subscriptions(db)
         self.tokens = Tokens.from_settings(settings, clock)
         self.links = SubscriberLinks.from_settings(settings, self.tokens)
         self.clock = clock
@@ -147,9 +148,7 @@ class SubscriberPages:
         self.pages = Pages(settings)
         self.site = self.pages.site
         self.mailroom = Mailroom(settings, mailer_factory=mailer_factory, tokens=self.tokens)
-        self.desk = Desk(
-            settings, store, self.mailroom, clock=clock, link_allowed=self._link_allowed
-        )
+        self.desk = Desk(settings, db, self.mailroom, clock=clock, link_allowed=self._link_allowed)
         self.schedule = settings.schedule
 
     def close(self, timeout: float = 30.0) -> None:
@@ -356,7 +355,7 @@ class SubscriberPages:
     def _overall_limit(self) -> None:
         """Sign-ups of every address in the last hour, recorded or still queued."""
         since = self.clock() - timedelta(hours=1)
-        recent = recent_signups(self.store, "web", since) + self.desk.in_flight()
+        recent = recent_signups(self.db, "web", since) + self.desk.in_flight()
         if recent >= self.settings.subscribers.overall_per_hour:
             log.warning("sign-up limit reached for all addresses this hour; no email sent")
             raise Refusal(503, _BUSY)
@@ -427,7 +426,7 @@ class SubscriberPages:
             public_id, subscriber = await run_in_threadpool(self._subscriber, CONFIRM, token)
         except TokenError as exc:
             return self._error_page("confirm.html.j2", title, exc)
-        if subscriber.status != "pending":
+        if subscriber.status != SubscriberStatus.PENDING:
             if subscriber.status in (UNSUBSCRIBED, BOUNCED):
                 gone = Refusal(409, "This address is no longer subscribed; please sign up again.")
                 return self._error_page("confirm.html.j2", title, gone)
@@ -699,7 +698,7 @@ def _message(exc: Refusal | TokenError | NewsletterError) -> str:
 
 def subscriber_routes(
     settings: Settings,
-    store: Store,
+    db: Database,
     *,
     mailer_factory: Callable[[], Mailer] | None = None,
     clock: Clock = _utcnow,
@@ -707,7 +706,7 @@ def subscriber_routes(
 ) -> Sequence[BaseRoute]:
     """The routes to pass to :func:`newsletter.web.app.build_app` as ``extra_routes``."""
     pages = SubscriberPages(
-        settings, store, mailer_factory=mailer_factory, clock=clock, limiter=limiter
+        settings, db, mailer_factory=mailer_factory, clock=clock, limiter=limiter
     )
     return pages.routes()
 
