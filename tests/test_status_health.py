@@ -68,7 +68,9 @@ def test_a_manual_run_for_another_date_does_not_turn_a_failed_scheduled_day_gree
     shutil.copy(OWN_CORPUS.file(1), tmp_path / "drop")
     assert pipeline.run(settings, (), DAY, clock=lambda: AT_9).status == "published"
     assert healthz(settings, AT_9).status_code == 200
-    assert status.gather(project(tmp_path / "other"), clock=lambda: AT_9).scheduled.state == "idle"
+    (tmp_path / "fresh").mkdir()
+    fresh = project(tmp_path / "fresh")  # no database yet: nothing has run
+    assert status.gather(fresh, clock=lambda: AT_9).scheduled.state == "idle"
 
 
 def test_status_before_and_after_the_scheduled_time(tmp_path: Path) -> None:
