@@ -25,6 +25,7 @@ defined next to the code that raises them; the tree names their module::
     ├── TokenError             (subscribers.tokens) a link or form token tampered, expired, misused
     ├── SignupLimited          (subscribers.subscriptions) a sign-up past a limit: nothing recorded
     ├── Refusal                (web.subscribe) a request refused: ``status`` for the page
+    ├── ListenError            (web.serve) ``serve`` cannot listen on its address; exit 3
     ├── HeaderInjection        (delivery.message) a header value with a line break
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops
     └── SendFailure            (delivery.mailer) one recipient's message was not accepted

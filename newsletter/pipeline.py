@@ -158,16 +158,20 @@ def assess(collected: Collected, result: Plan) -> tuple[RunStatus, str | None, t
         return RunStatus.EMPTY, "no new papers: every entry was seen before", tuple(warnings)
     unchanged = [r for r in result.digests if r.unchanged]
     errors = [r for r in result.digests if r.error]
-    if unchanged and not errors:
+    if unchanged:  # sources answered, with nothing new: stale, even if another one failed
         names = ", ".join(r.name for r in unchanged)
-        return (
-            RunStatus.STALE,
-            f"nothing new: every source returned what it returned last time ({names})",
-            tuple(warnings),
-        )
+        if not errors:
+            reason = f"nothing new: every source returned what it returned last time ({names})"
+        else:
+            failed = ", ".join(r.name for r in errors)
+            reason = (
+                f"nothing new: the sources that answered returned what they returned "
+                f"last time ({names}); {len(errors)} could not be read ({failed})"
+            )
+        return RunStatus.STALE, reason, tuple(warnings)
     if not result.digests:
         return RunStatus.FAILED, "no sources configured and no digest given", tuple(warnings)
-    return RunStatus.FAILED, "no source could be read", tuple(warnings)
+    return RunStatus.FAILED, "no source could be read", tuple(warnings)  # each error says which
 
 
 def preview(
@@ -229,6 +233,7 @@ def run(
     clock: Callable[[], datetime] = _utcnow,
     mailer: Mailer | None = None,
     sleep: Callable[[float], None] | None = None,
+    send: bool = True,
 ) -> RunReport:
     """Publish the next edition: record it, mark its papers seen and write its send
     ledger in one transaction; then send it to the subscribers.
@@ -236,17 +241,50 @@ def run(
     If the date has an edition already (and not ``force``), nothing is recorded;
     the stored edition is published again and its unsent ledger rows are sent,
     so a run killed before, during or after sending is finished by running it
-    again.  ``mailer`` defaults to ``delivery.method``.  Every run leaves a run
-    report in the database (``newsletter status``).
+    again.  ``mailer`` defaults to ``delivery.method``.  ``send=False`` (``run
+    --no-send``) primes the state: the edition is recorded and published with
+    no send ledger, so nobody is ever sent it.
+
+    Every run leaves a run report in the database (``newsletter status``),
+    whatever happens: one that breaks off with an error is recorded as
+    ``failed`` with the error, then the error goes on to the caller.
     """
     started = clock()
     with Database.open(settings.database.url) as db:
-        report, stored = _run(settings, db, inputs, edition_date, force, progress, client)
-        if stored is not None:
-            report = replace(report, delivery=_deliver(settings, db, stored, mailer, clock, sleep))
+        try:
+            report, stored = _run(settings, db, inputs, edition_date, force, progress, client, send)
+            if stored is not None and send:
+                delivered = _deliver(settings, db, stored, mailer, clock, sleep)
+                report = replace(report, delivery=delivered)
+        except Exception as exc:
+            _record_broken_run(db, exc, edition_date, started, clock(), trigger)
+            raise
         with db.write() as tx:
             tx.runs.record(report, started=started, finished=clock(), trigger=trigger)
     return report
+
+
+def _record_broken_run(
+    db: Database,
+    exc: Exception,
+    edition_date: date,
+    started: datetime,
+    finished: datetime,
+    trigger: str,
+) -> None:
+    """The report of a run that broke off, so ``status`` and ``/healthz`` can tell."""
+    reason = exc.message if isinstance(exc, NewsletterError) else f"{type(exc).__name__}: {exc}"
+    report = RunReport(
+        edition=Edition(date=edition_date, sections=()),
+        digests=(),
+        status=RunStatus.FAILED,
+        skipped_reason=" ".join(f"the run broke off: {reason}".split()),
+    )
+    try:
+        with db.write() as tx:
+            tx.runs.record(report, started=started, finished=finished, trigger=trigger)
+    except Exception:  # the database itself may be what broke: the error goes on regardless
+        log.warning("could not record the report of the broken run", exc_info=True)
 
 
 def _deliver(
@@ -290,6 +328,7 @@ def _run(
     force: bool,
     progress: Progress | None,
     client: httpx.Client | None,
+    send: bool = True,
 ) -> tuple[RunReport, StoredEdition | None]:
     """The run up to delivery: the report, and the edition to deliver (None: nothing)."""
     if not force and _edition_exists(db, edition_date):
@@ -299,7 +338,7 @@ def _run(
     result = plan(settings, db, collected, edition_date)
     status, reason, warnings = assess(collected, result)
     for warning in warnings:
-        log.warning("%s", warning)
+        log.info("%s", warning)  # in the report: the caller shows it
     if result.edition.paper_count == 0:
         if not force and _edition_exists(db, edition_date):  # a concurrent run made it meanwhile
             return _republish(settings, db, edition_date)
@@ -309,7 +348,7 @@ def _run(
                 now = _utcnow()
                 tx.sources.record(ingested, now)
                 tx.corrections.record_sightings(sightings, None, now)
-        log.error("no edition for %s: %s", edition_date.isoformat(), reason)
+        log.info("no edition for %s: %s", edition_date.isoformat(), reason)  # in the report
         report = RunReport(
             edition=result.edition,
             digests=result.digests,
@@ -319,13 +358,24 @@ def _run(
         )
         return report, None
     try:
-        stored = record(settings, db, result, collected, force=force)
+        stored = record(settings, db, result, collected, force=force, send=send)
     except EditionExists:
         return _republish(settings, db, edition_date)
     faults.hit("after-commit")
     with db.read() as tx:
         history = _history(tx, stored.edition)
-    outputs = publish_run(stored.edition, history, settings)
+    try:
+        outputs = publish_run(stored.edition, history, settings)
+    except NewsletterError as exc:  # recorded, not published: a failed run, said so
+        failed = RunReport(
+            edition=stored.edition,
+            digests=result.digests,
+            recorded=True,
+            status=RunStatus.FAILED,
+            skipped_reason=_unpublished(stored.edition, exc),
+            warnings=warnings,
+        )
+        return failed, None
     log.info("recorded edition %s with %d papers", stored.edition.date, stored.edition.paper_count)
     report = RunReport(
         edition=stored.edition,
@@ -345,11 +395,13 @@ def record(
     collected: Collected,
     *,
     force: bool = False,
+    send: bool = True,
 ) -> StoredEdition:
     """The one transaction of a run: the edition, the papers it marks seen (their
     bands, term counts and rare pairs; arXiv ids learnt for papers seen before),
     what the sources returned, the entries taken for seen papers (sightings), and
-    the send ledger — a row per confirmed subscriber.  All of it commits, or none.
+    the send ledger — a row per confirmed subscriber (none with ``send=False``:
+    ``run --no-send``, an edition nobody is sent).  All of it commits, or none.
 
     Raises EditionExists when the date has an edition and ``force`` is off.
     """
@@ -375,7 +427,8 @@ def record(
         tx.papers.learn_aliases(aliases)
         tx.sources.record(ingested, now)
         tx.corrections.record_sightings(_sightings(result.verdicts), stored.id, now)
-        ledger.create_rows(tx, stored.edition, stored.id, settings.delivery.sender_domain, now)
+        if send:
+            ledger.create_rows(tx, stored.edition, stored.id, settings.delivery.sender_domain, now)
         faults.hit("before-commit")  # inert unless NEWSLETTER_FAULT names it
     return stored
 
@@ -408,14 +461,23 @@ def _sightings(verdicts: Sequence[Verdict]) -> list[Sighting]:
 
 def _republish(
     settings: Settings, db: Database, edition_date: date
-) -> tuple[RunReport, StoredEdition]:
+) -> tuple[RunReport, StoredEdition | None]:
     with db.read() as tx:
         stored = tx.editions.latest_on(edition_date)
         if stored is None:  # pragma: no cover - raced with a deletion
             raise NewsletterError(f"the edition for {edition_date} vanished from the database")
         history = _history(tx, stored.edition)
     edition = stored.edition
-    outputs = publish_run(edition, history, settings)
+    try:
+        outputs = publish_run(edition, history, settings)
+    except NewsletterError as exc:
+        failed = RunReport(
+            edition=edition,
+            digests=(),
+            status=RunStatus.FAILED,
+            skipped_reason=_unpublished(edition, exc),
+        )
+        return failed, None  # sent once its files are there: the mail links to them
     report = RunReport(
         edition=edition,
         digests=(),
@@ -426,6 +488,16 @@ def _republish(
         status=RunStatus.EXISTS,
     )
     return report, stored
+
+
+def _unpublished(edition: Edition, exc: NewsletterError) -> str:
+    """Why a recorded edition has no files (yet), and what to do."""
+    day = edition.date.isoformat()
+    return (
+        f"the edition for {day} ({edition.paper_count} papers) is recorded, but its files "
+        f"could not be published: {exc.message}; fix that and run again "
+        f"('newsletter run --date {day}'): it publishes the files and sends the edition"
+    )
 
 
 @dataclass(frozen=True)
@@ -505,6 +577,41 @@ def daily_job(
         return run(settings, inputs, edition_date, trigger=trigger, clock=clock)
 
     return DailyJob(settings, runner=runner, resumer=resume_delivery, clock=clock, owner=owner)
+
+
+def send_test(
+    settings: Settings,
+    address: str,
+    edition_date: date | None = None,
+    *,
+    topics: frozenset[str] | None = None,
+    mailer: Mailer | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> tuple[Edition, str]:
+    """Send a recorded edition (of ``edition_date``, else the newest) to one address as a
+    test, through ``delivery.method``; the ledger and the subscribers are not touched
+    (see :func:`newsletter.delivery.sending.send_test`).  Returns the edition and the reply.
+    """
+    from newsletter.subscribers.subscriptions import normalize_address
+
+    to = normalize_address(address)
+    with Database.open_read_only(settings.database.url) as db, db.read() as tx:
+        if edition_date is not None:
+            stored = tx.editions.latest_on(edition_date)
+            edition = stored.edition if stored else None
+        else:
+            newest = tx.editions.recent(1)
+            edition = newest[0] if newest else None
+    if edition is None:
+        which = f"for {edition_date.isoformat()}" if edition_date else "yet"
+        raise NewsletterError(
+            f"no edition recorded {which}",
+            hint="make one with 'newsletter run' ('run --no-send' records it without sending)",
+        )
+    chosen = mailer or mailer_from_settings(settings)
+    reply = delivery.send_test(settings, edition, to, chosen, topics=topics, clock=clock)
+    log.info("test of the edition %s sent to %s: %s", edition.date, to, reply)
+    return edition, reply
 
 
 def migrate(settings: Settings) -> list[int]:

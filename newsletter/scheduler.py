@@ -124,9 +124,14 @@ class DailyJob:
             return TickResult(None, "nothing-due")
         with Database.open(self.settings.database.url) as db, db.write() as tx:
             exists = bool(tx.editions.count_on(day))
-            if not exists:
+            # recorded but its files not published (the site was not writable): run again
+            # (after the pause a failed claim waits), which publishes it, then sends
+            unpublished = exists and [
+                r.status for r in tx.runs.recent(1, edition_date=day)
+            ] == [RunStatus.FAILED]
+            if not exists or unpublished:
                 claim = tx.claims.claim(day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
-        if exists:
+        if exists and not unpublished:
             self._resume_sending()
             return TickResult(day, "exists")
         if not claim.won:
@@ -148,6 +153,8 @@ class DailyJob:
         finally:
             with Database.open(self.settings.database.url) as db, db.write() as tx:
                 tx.claims.finish(day, self.owner, status, self.clock())
+        for problem in [d.error for d in report.digests if d.error] + list(report.warnings):
+            log.warning("edition for %s: %s", day, problem)  # no CLI here: the log reports it
         if report.ok:
             log.info("edition for %s: %s", day, report.status)
         else:

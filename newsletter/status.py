@@ -1,4 +1,25 @@
-"""What ``newsletter status`` shows: the last run, the next run, each source's state.
+"""What ``newsletter status`` and ``/healthz`` show: the *scheduled* date's edition first,
+then the last run of any kind, the next run and each source's state.
+
+The health of a newsletter is whether the edition that should exist by now
+exists: the date of the latest scheduled time (``schedule.cron`` in
+``newsletter.timezone``, see :mod:`newsletter.scheduler`).  So it is judged by
+the newest run report *for that date* — a manual ``run --date <another day>``
+neither hides a failed scheduled day nor breaks a good one — in these named
+states (:class:`ScheduledState`):
+
+=============  =====  ===================================================
+state          ok     meaning
+=============  =====  ===================================================
+``published``  yes    a run for the date published its edition
+``exists``     yes    the date had its edition already (a later run re-published it)
+``pending``    yes    due, not run yet, still within ``schedule.misfire_grace_minutes``
+``idle``       yes    nothing has ever run (a fresh install)
+``empty``      no     the run found no new paper
+``stale``      no     every source returned what it returned last time
+``failed``     no     no source could be read, or the run broke off (its report says why)
+``missed``     no     due longer ago than the grace, and no run for the date
+=============  =====  ===================================================
 
 Read-only; works on a database that does not exist yet (nothing has run).
 :func:`gather` returns a :class:`StatusView` (frozen dataclasses all the way
@@ -9,18 +30,102 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from newsletter.config import Settings
 from newsletter.scheduler import Clock, utcnow
 from newsletter.states import RunStatus
-from newsletter.store import Database
+from newsletter.store import Database, Transaction
 from newsletter.store.runs import Claim, StoredReport
 
 
 def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+class ScheduledState(StrEnum):
+    """The state of the scheduled date's edition (see the module docstring)."""
+
+    PUBLISHED = "published"
+    EXISTS = "exists"
+    PENDING = "pending"
+    IDLE = "idle"
+    EMPTY = "empty"
+    STALE = "stale"
+    FAILED = "failed"
+    MISSED = "missed"
+    UNKNOWN = "unknown"
+
+    @property
+    def ok(self) -> bool:
+        return self in (
+            ScheduledState.PUBLISHED,
+            ScheduledState.EXISTS,
+            ScheduledState.PENDING,
+            ScheduledState.IDLE,
+        )
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """The scheduled date's edition, as ``status`` and ``/healthz`` judge it."""
+
+    date: date | None
+    due_at: datetime | None
+    state: ScheduledState
+    reason: str
+    papers: int = 0
+    trigger: str | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state.ok
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "date": _iso(self.date),
+            "due_at": _iso(self.due_at),
+            "state": self.state.value,
+            "ok": self.ok,
+            "reason": self.reason,
+            "papers": self.papers,
+            "trigger": self.trigger,
+            "finished_at": _iso(self.finished_at),
+        }
+
+
+def scheduled(settings: Settings, tx: Transaction, now: datetime) -> Scheduled:
+    """The state of the edition that should exist at ``now`` (see the module docstring)."""
+    due = settings.schedule.latest_due(now)
+    if due is None:
+        return Scheduled(None, None, ScheduledState.IDLE, "nothing is scheduled before now")
+    day = due.date()
+    reports = tx.runs.recent(1, edition_date=day)
+    if reports:
+        r = reports[0]
+        reason = str(r.data.get("reason") or "")
+        if r.status.ok and not reason:
+            reason = f"{r.paper_count} new papers"
+        state = ScheduledState(r.status.value)
+        return Scheduled(day, due, state, reason, r.paper_count, r.trigger, r.finished_at)
+    if tx.editions.count_on(day):
+        return Scheduled(day, due, ScheduledState.EXISTS, "the edition exists (no run report)")
+    if not tx.runs.recent(1):
+        return Scheduled(day, due, ScheduledState.IDLE, "no run recorded yet")
+    grace = timedelta(minutes=settings.schedule.misfire_grace_minutes)
+    when = f"{due:%Y-%m-%d %H:%M %Z}"
+    if now - due <= grace:
+        return Scheduled(day, due, ScheduledState.PENDING, f"due at {when}; not run yet")
+    return Scheduled(
+        day,
+        due,
+        ScheduledState.MISSED,
+        f"no run for {day.isoformat()}, due at {when}: is `newsletter serve` "
+        "(or `schedule`, or the cron job) running?",
+    )
 
 
 @dataclass(frozen=True)
@@ -154,6 +259,7 @@ class StatusView:
     schedule: str
     next_run: datetime | None
     due_date: date | None
+    scheduled: Scheduled
     last_run: LastRun | None
     recent_runs: tuple[RunLine, ...]
     sources: tuple[tuple[str, SourceLine], ...]
@@ -166,6 +272,7 @@ class StatusView:
             "schedule": self.schedule,
             "next_run": _iso(self.next_run),
             "due_date": str(self.due_date),
+            "scheduled": self.scheduled.to_json(),
             "last_run": self.last_run.to_json() if self.last_run else None,
             "recent_runs": [r.to_json() for r in self.recent_runs],
             "sources": {name: s.to_json() for name, s in self.sources},
@@ -178,6 +285,7 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
     now = clock()
     schedule = settings.schedule
     with Database.open_read_only(settings.database.url) as db, db.read() as tx:
+        due = scheduled(settings, tx, now)
         reports = tx.runs.recent(10)
         states = tx.sources.states()
         claims = tx.claims.all()[-5:]
@@ -186,6 +294,7 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
         schedule=f"{schedule.cron} ({schedule.timezone.key})",
         next_run=schedule.next_after(now),
         due_date=schedule.due_date(now),
+        scheduled=due,
         last_run=LastRun.from_report(reports[0]) if reports else None,
         recent_runs=tuple(
             RunLine(r.finished_at, r.edition_date, r.trigger, r.status, r.paper_count)
@@ -201,7 +310,11 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
 
 def lines(view: StatusView) -> list[str]:
     """The human summary above the per-source table."""
+    s = view.scheduled
+    due = f" (due {s.due_at.isoformat()})" if s.due_at else ""
     out = [
+        f"scheduled edition: {_iso(s.date) or '—'}{due}: {s.state}"
+        + (f" — {s.reason}" if s.reason else ""),
         f"schedule: {view.schedule}",
         f"next run: {_iso(view.next_run) or 'never'}",
     ]

@@ -131,11 +131,26 @@ def test_a_digest_without_page_chrome_but_with_a_date_parses() -> None:
     assert digest.digest_date == date(2026, 3, 11)
 
 
-def test_a_digest_without_any_header_parses_with_no_date() -> None:
-    digest = parse(BODY)
+def test_the_page_header_without_a_date_line_parses_with_no_date() -> None:
+    header = HEADER.replace("Mar 11\n\n", "")
+    digest = parse(header + BODY)
     assert pairs(digest) == pairs(parse(HEADER + BODY))
     assert digest.digest_date is None
-    assert digest.entries[0].line == 1
+    assert digest.entries[0].line == 9
+
+
+def test_a_file_with_neither_page_header_nor_date_line_is_not_a_digest() -> None:
+    error = refusal(BODY)
+    assert error.where == "digest.txt:1"
+    assert "not a text digest" in error.reason and repr(TITLE_A) in error.reason
+    readme = refusal(Path("README.md").read_text(encoding="utf-8"))
+    assert readme.where == "digest.txt:1" and "'# newsletter'" in readme.reason
+
+
+def test_markdown_after_a_date_line_is_not_a_digest() -> None:
+    error = refusal("Mar 11\n\n" + Path("README.md").read_text(encoding="utf-8"))
+    assert "not a text digest" in error.reason and "Markdown" in error.reason
+    assert error.where == "digest.txt:3"  # the first heading
 
 
 def test_chrome_words_after_the_header_are_paper_titles() -> None:

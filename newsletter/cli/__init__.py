@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from newsletter import __version__, config, resources
 from newsletter.cli import logs, papers
-from newsletter.errors import ConfigError, NewsletterError
+from newsletter.cli.output import output
+from newsletter.errors import ConfigError, NewsletterError, OutputError
 from newsletter.model import RunReport
 from newsletter.states import SubscriberStatus
 
@@ -56,9 +56,6 @@ else:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
 
 class Context:
     def __init__(self, config_path: str | None, debug: bool) -> None:
@@ -85,27 +82,23 @@ def handle_errors(func: F) -> F:
         except ConfigError as exc:
             if debug:
                 raise
-            for problem in exc.problems:
-                err.print(f"error: {problem}", markup=False)
-            if exc.hint:
-                err.print(f"hint: {exc.hint}", markup=False)
+            for problem in exc.problems[:-1]:
+                output.error(problem)
+            output.error(exc.problems[-1] if exc.problems else exc.message, exc.hint)
             sys.exit(exc.exit_code)
         except NewsletterError as exc:
             if debug:
                 raise
-            err.print(f"error: {exc.message}", markup=False)
-            if exc.hint:
-                err.print(f"hint: {exc.hint}", markup=False)
+            output.error(exc.message, exc.hint)
             sys.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
             raise
         except Exception as exc:
             if debug:
                 raise
-            err.print(
-                f"error: unexpected {type(exc).__name__}: {exc} "
-                "(run with --debug for the traceback)",
-                markup=False,
+            output.error(
+                f"unexpected {type(exc).__name__}: {exc}",
+                "run with --debug for the traceback",
             )
             sys.exit(1)
 
@@ -125,7 +118,30 @@ def _edition_date(settings: config.Settings, value: date | None) -> date:
     return value or datetime.now(settings.newsletter.timezone).date()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group, whose own errors (a bad option, a bad date) go through ``output``
+    too, so that under ``--log-json`` even a usage error is a JSON line."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+        output.as_json = output.as_json or "--log-json" in argv
+        try:
+            result = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.ClickException as exc:
+            if not output.as_json:
+                exc.show()
+            else:
+                output.error(exc.format_message(), "see --help")
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            output.error("aborted")
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsletter")
 @click.option(
     "--config",
@@ -135,7 +151,7 @@ def _edition_date(settings: config.Settings, value: date | None) -> date:
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
-@click.option("--log-json", is_flag=True, help="Log one JSON object per line (for serve/schedule).")
+@click.option("--log-json", is_flag=True, help="Every line on standard error as one JSON object.")
 @click.pass_context
 def main(
     ctx: click.Context, config_path: str | None, debug: bool, verbose: bool, log_json: bool
@@ -143,7 +159,11 @@ def main(
     """A calm daily digest of new research papers: only what you have not seen, by topic."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logs.configure(level, log_json)
+    output.as_json = log_json
     ctx.obj = Context(config_path, debug)
+
+
+_WRITABLE_HINT = "choose a path you can write to"
 
 
 @main.command()
@@ -155,12 +175,17 @@ def init(directory: str) -> None:
     cfg = target / "config.toml"
     if cfg.exists():
         raise NewsletterError(f"{cfg} exists already", hint="nothing was changed; edit it instead")
-    for folder in ("digests", "subscribers", "site"):
-        (target / folder).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(resources.bundled_config(), cfg)
-    shutil.copyfile(resources.sample_digest(), target / "digests" / "sample-digest.txt")
-    out.print(f"Wrote {cfg} and the folders digests/, subscribers/, site/.")
-    out.print(f"Next: cd {target} && newsletter preview --out preview")
+    try:
+        for folder in ("digests", "subscribers", "site"):
+            (target / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(resources.bundled_config(), cfg)
+        shutil.copyfile(resources.sample_digest(), target / "digests" / "sample-digest.txt")
+    except OSError as exc:
+        raise OutputError(
+            Path(exc.filename or target), exc.strerror or str(exc), hint=_WRITABLE_HINT
+        ) from exc
+    output.line(f"Wrote {cfg} and the folders digests/, subscribers/, site/.")
+    output.line(f"Next: cd {target} && newsletter preview --out preview")
 
 
 @main.group("config")
@@ -176,18 +201,18 @@ def config_show(obj: Context, as_json: bool) -> None:
     """Print the effective settings (defaults filled in, secrets hidden)."""
     data = config.effective(obj.settings)
     if as_json:
-        out.print_json(json.dumps(data, default=str))
+        output.data(data)
         return
-    out.print(f"config: {data['config']}", markup=False)
-    out.print(f"database: {data['database']}", markup=False)
+    output.line(f"config: {data['config']}")
+    output.line(f"database: {data['database']}")
     table = Table("key", "value", "help")
     for setting in config.SETTINGS:
         table.add_row(setting.key, repr(data["settings"][setting.key]), setting.help)
-    out.print(table)
+    output.table(table)
     for source in data["sources"]:
         where = source.get("path") or source.get("url")
-        out.print(f"source {source['name']}: {source['kind']} {where}", markup=False)
-    out.print("topics: " + ", ".join(data["topics"]), markup=False)
+        output.line(f"source {source['name']}: {source['kind']} {where}")
+    output.line("topics: " + ", ".join(data["topics"]))
 
 
 @config_group.command("check")
@@ -202,9 +227,10 @@ def config_check(obj: Context) -> None:
 
     findings = preflight.check(obj.settings)
     for finding in findings:
-        stream = out if finding.ok else err
-        label = "ok" if finding.ok else "error"
-        stream.print(f"{label}: {finding.what}: {finding.detail}", markup=False, soft_wrap=True)
+        if finding.ok:
+            output.line(f"ok: {finding.what}: {finding.detail}")
+        else:
+            output.error(f"{finding.what}: {finding.detail}")
     if not all(f.ok for f in findings):
         sys.exit(2)
 
@@ -219,9 +245,9 @@ DATE = click.option(
 
 
 def _progress() -> Callable[[str], None] | None:
-    if not err.is_terminal:
+    if not output.terminal:
         return None
-    return lambda name: err.print(f"[dim]reading {name}[/dim]")
+    return lambda name: output.progress(f"reading {name}")
 
 
 @main.command()
@@ -271,20 +297,65 @@ def preview(
 @DIGESTS
 @DATE
 @click.option("--force", is_flag=True, help="Publish another edition even if the date has one.")
+@click.option(
+    "--no-send",
+    "no_send",
+    is_flag=True,
+    help="Record and publish the edition, but send it to nobody (primes the state).",
+)
 @click.pass_obj
 @handle_errors
-def run(obj: Context, digests: tuple[str, ...], edition_date: date | None, force: bool) -> None:
+def run(
+    obj: Context, digests: tuple[str, ...], edition_date: date | None, force: bool, no_send: bool
+) -> None:
     """Publish the next edition and mark its papers seen.
 
     DIGESTS are digest files, folders or globs; without them the sources in
-    config.toml are read.
+    config.toml are read.  With --no-send the edition is recorded and
+    published (its papers count as seen) and nobody is ever sent it: the way
+    to start on a feed with a backlog without mailing all of it.
     """
     settings = obj.settings
     report = pipeline.run(
-        settings, digests, _edition_date(settings, edition_date), force=force, progress=_progress()
+        settings,
+        digests,
+        _edition_date(settings, edition_date),
+        force=force,
+        progress=_progress(),
+        send=not no_send,
     )
     _print_report(report, "Run")
+    if no_send and report.recorded:
+        output.line("Delivery: none (--no-send): nobody will be sent this edition.")
+    elif no_send and report.ok:
+        output.line("Delivery: skipped by --no-send (a later run sends what is unsent).")
     _exit_for(report)
+
+
+@main.command("send-test")
+@click.argument("address")
+@click.option(
+    "--date",
+    "edition_date",
+    callback=_parse_date,
+    help="The edition of this date YYYY-MM-DD (default: the newest edition).",
+)
+@click.option(
+    "--topics", default=None, help="Comma-separated topic ids: as a subscriber on them sees it."
+)
+@click.pass_obj
+@handle_errors
+def send_test(obj: Context, address: str, edition_date: date | None, topics: str | None) -> None:
+    """Send a recorded edition to ADDRESS as a test, through delivery.method.
+
+    The subject starts with [test]; the links are the site's generic pages.
+    Nothing is recorded: the send ledger and the subscribers stay as they were.
+    """
+    settings = obj.settings
+    chosen = subs_mod.parse_topics(topics, settings.taxonomy) if topics else None
+    edition, reply = pipeline.send_test(settings, address, edition_date, topics=chosen)
+    label = edition.date.isoformat() + (f" #{edition.number}" if edition.number > 1 else "")
+    output.line(f"Sent a test of the edition {label} to {address} ({reply}); nothing recorded.")
 
 
 @main.command()
@@ -308,7 +379,7 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
             hint="check the digests given; the store has none under that title either",
         )
     for line in papers.explain_lines(report):
-        out.print(line, markup=False)
+        output.line(line)
 
 
 @main.command()
@@ -317,15 +388,17 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
 def migrate(obj: Context) -> None:
     """Create or upgrade the database schema."""
     applied = pipeline.migrate(obj.settings)
-    out.print(f"applied migrations: {applied}" if applied else "database schema is up to date")
+    output.line(f"applied migrations: {applied}" if applied else "database schema is up to date")
 
 
 def _print_report(report: RunReport, verb: str) -> None:
-    table = Table("digest", "entries", "new", "seen", "problem", title=f"{verb}: inputs")
+    """The summary on standard output; each problem once, on standard error (see ``output``)."""
+    table = Table("digest", "entries", "new", "seen", "note", title=f"{verb}: inputs")
     for d in report.digests:
-        table.add_row(d.name, str(d.entries), str(d.new), str(d.seen), d.error or d.note or "")
+        note = "refused (see error below)" if d.error else d.note or ""
+        table.add_row(d.name, str(d.entries), str(d.new), str(d.seen), note)
     if report.digests:
-        out.print(table)
+        output.table(table)
     edition = report.edition
     if edition.paper_count:
         topic_table = Table(
@@ -336,33 +409,35 @@ def _print_report(report: RunReport, verb: str) -> None:
         )
         for section in edition.sections:
             topic_table.add_row(section.title, str(len(section.papers)))
-        out.print(topic_table)
-    if report.skipped_reason:
-        out.print(f"Nothing recorded: {report.skipped_reason}.", markup=False)
+        output.table(topic_table)
+    if not report.ok:
+        output.line("Nothing recorded.")  # why: the status line on standard error
+    elif report.skipped_reason:
+        output.line(f"Nothing recorded: {report.skipped_reason}.")
     elif verb == "Run":
-        out.print(
+        output.line(
             f"Recorded edition {edition.date.isoformat()} with {edition.paper_count} new papers."
         )
     else:
-        out.print(f"{edition.paper_count} new papers; nothing was recorded.")
+        output.line(f"{edition.paper_count} new papers; nothing was recorded.")
     _print_outputs(report.outputs)
     _print_delivery(report)
     for d in report.digests:
         if d.error:
-            err.print(f"error: {d.error}", markup=False)
+            output.error(d.error)
     for warning in report.warnings:
-        err.print(f"warning: {warning}", markup=False)
+        output.warning(warning)
     if not report.ok:
-        err.print(f"{report.status}: {report.skipped_reason}", markup=False)
+        output.status(report.status, report.skipped_reason or "")
 
 
 def _print_outputs(outputs: Sequence[str]) -> None:
     """Where to look: the email and the edition page by name, the rest as a count."""
     shown = [p for p in outputs if Path(p).name in ("email.html", "index.html", "edition.json")]
     for path in shown:
-        out.print(f"  wrote {path}", markup=False)
+        output.line(f"  wrote {path}")
     if len(outputs) > len(shown):
-        out.print(f"  and {len(outputs) - len(shown)} more files (feeds, text part)", markup=False)
+        output.line(f"  and {len(outputs) - len(shown)} more files (feeds, text part)")
 
 
 def _print_delivery(report: RunReport) -> None:
@@ -370,9 +445,9 @@ def _print_delivery(report: RunReport) -> None:
     if d is None:
         return
     if d.recipients == 0:
-        out.print("Delivery: no confirmed subscribers for this edition.")
+        output.line("Delivery: no confirmed subscribers for this edition.")
     else:
-        out.print(
+        output.line(
             f"Delivery: {d.sent} sent, {d.skipped} skipped, {d.failed} failed, "
             f"{d.deferred} deferred (of {d.recipients}; {d.sent_now} sent by this run"
             + (
@@ -384,11 +459,10 @@ def _print_delivery(report: RunReport) -> None:
             markup=False,
         )
     if d.stopped:
-        err.print(f"error: sending stopped: {d.stopped}", markup=False)
-        err.print(
-            "hint: fix the cause and run 'newsletter run' for this date again: "
+        output.error(
+            f"sending stopped: {d.stopped}",
+            "fix the cause and run 'newsletter run' for this date again: "
             "it sends only what is unsent",
-            markup=False,
         )
 
 
@@ -404,16 +478,17 @@ def _exit_for(report: RunReport) -> None:
 @click.pass_obj
 @handle_errors
 def status_command(obj: Context, as_json: bool) -> None:
-    """Show the last runs, the next scheduled run and what each source gave.
+    """Show the scheduled date's edition, the last runs, the next run and each source.
 
-    Exit status 1 when the last run published nothing.
+    Exit status 1 when the scheduled date's edition is not there (its run
+    published nothing or failed, or it did not run).
     """
     view = status.gather(obj.settings)
     if as_json:
-        out.print_json(json.dumps(view.to_json(), default=str))
+        output.data(view.to_json())
     else:
         for line in status.lines(view):
-            out.print(line, markup=False)
+            output.line(line)
     last = view.last_run
     if last is not None and last.sources and not as_json:
         table = Table("input", "source", "kind", "entries", "new", "seen", "problem / note")
@@ -427,8 +502,8 @@ def status_command(obj: Context, as_json: bool) -> None:
                 str(d["seen"]),
                 d["error"] or d["note"] or "",
             )
-        out.print(table)
-    if last is not None and not last.status.ok:
+        output.table(table)
+    if not view.scheduled.ok:
         sys.exit(1)
 
 
@@ -465,11 +540,9 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     logging.getLogger("newsletter.web.access").setLevel(logging.INFO)
 
     def ready(url: str) -> None:
-        out.print(
+        output.line(
             f"serving {url} (public address {settings.site.base.base_url}); "
-            "Ctrl-C or SIGTERM stops after the running edition",
-            markup=False,
-            soft_wrap=True,
+            "Ctrl-C or SIGTERM stops after the running edition"
         )
         sys.stdout.flush()
 
@@ -526,15 +599,13 @@ def subscribers_add(obj: Context, email: str, topics: str | None, confirmed: boo
         subs.db.close()
     s = change.subscriber
     if change.created:
-        out.print(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})", markup=False)
+        output.line(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})")
     else:
-        out.print(f"{s.email} is on the list already ({s.status}); nothing changed", markup=False)
+        output.line(f"{s.email} is on the list already ({s.status}); nothing changed")
     if s.status == subs_mod.PENDING:
-        out.print(
+        output.line(
             f"nothing is sent to {s.email} until they confirm; send the confirmation email "
-            f"with: newsletter subscribers invite {s.email}",
-            markup=False,
-            soft_wrap=True,
+            f"with: newsletter subscribers invite {s.email}"
         )
 
 
@@ -566,11 +637,11 @@ def subscribers_invite(obj: Context, emails: tuple[str, ...], all_pending: bool)
     for address, problem in results:
         if problem:
             failed += 1
-            err.print(f"error: {address}: {problem}", markup=False, soft_wrap=True)
+            output.error(f"{address}: {problem}")
         else:
-            out.print(f"sent the confirmation email to {address}", markup=False)
+            output.line(f"sent the confirmation email to {address}")
     if not targets:
-        out.print("no pending subscribers", markup=False)
+        output.line("no pending subscribers")
     if failed:
         sys.exit(1)
 
@@ -594,11 +665,11 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
     if change is None:
         raise NewsletterError(f"{email} is not on the list", hint="newsletter subscribers list")
     if purge:
-        out.print(f"deleted {change.subscriber.email} and its records", markup=False)
+        output.line(f"deleted {change.subscriber.email} and its records")
     elif change.changed:
-        out.print(f"unsubscribed {change.subscriber.email}", markup=False)
+        output.line(f"unsubscribed {change.subscriber.email}")
     else:
-        out.print(f"{change.subscriber.email} was unsubscribed already", markup=False)
+        output.line(f"{change.subscriber.email} was unsubscribed already")
 
 
 @subscribers_group.command("list")
@@ -632,7 +703,7 @@ def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
     table = Table("email", "status", "topics", "since", title=title)
     for s in everyone:
         table.add_row(s.email, s.status, _topics_label(s.topics), f"{s.created_at:%Y-%m-%d}")
-    out.print(table)
+    output.table(table)
 
 
 @subscribers_group.command("import")
@@ -658,8 +729,8 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
     finally:
         subs.db.close()
     for problem in report.problems:
-        err.print(f"error: {Path(file).name}:{problem}", markup=False)
-    out.print(
+        output.error(f"{Path(file).name}:{problem}")
+    output.line(
         f"{report.rows} rows: {report.added} added, {report.existing} already on the list, "
         f"{len(report.problems)} refused",
         markup=False,
@@ -680,11 +751,14 @@ def subscribers_export(obj: Context, file: str | None, status: str | None) -> No
         if file is None:
             imports.export_csv(subs, sys.stdout, _status_filter(status))
             return
-        with open(file, "w", encoding="utf-8", newline="") as handle:
-            count = imports.export_csv(subs, handle, _status_filter(status))
+        try:
+            with open(file, "w", encoding="utf-8", newline="") as handle:
+                count = imports.export_csv(subs, handle, _status_filter(status))
+        except OSError as exc:
+            raise OutputError(Path(file), exc.strerror or str(exc), hint=_WRITABLE_HINT) from exc
     finally:
         subs.db.close()
-    err.print(f"wrote {count} subscribers to {file}", markup=False)
+    output.note(f"wrote {count} subscribers to {file}")
 
 
 def _topics_label(topics: frozenset[str] | None) -> str:

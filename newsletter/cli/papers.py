@@ -10,15 +10,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 from rich.table import Table
+
+from newsletter.cli.output import output
 
 if TYPE_CHECKING:
     from newsletter.corrections import DecisionReport
     from newsletter.identity import Decision
     from newsletter.pipeline import ExplainReport
-
-out = Console(highlight=False)
 
 
 def register(
@@ -83,7 +82,7 @@ def register(
                 d.decided_at,
                 d.revoked_at or "",
             )
-        out.print(table)
+        output.out.print(table)
 
     @papers_group.command("undo")
     @click.argument("decision", type=int)
@@ -93,7 +92,9 @@ def register(
         """Take back decision number DECISION (see 'papers decisions'): the next run
         decides those two papers by the rules again."""
         d = corrections().undo(_url(obj), decision, _now())
-        out.print(f"undone decision #{d.id}: {d.verdict} {d.first} / {d.second}", markup=False)
+        output.out.print(
+            f"undone decision #{d.id}: {d.verdict} {d.first} / {d.second}", markup=False
+        )
 
     _ = (same, distinct, decisions, undo)
 
@@ -119,17 +120,17 @@ def _print_decision(report: DecisionReport) -> None:
     from newsletter.corrections import CORRECTIONS_DIGEST
 
     d = report.decision
-    out.print(f"decision #{d.id}: {d.verdict}", markup=False)
-    out.print(f"  {report.first.describe()}", markup=False)
-    out.print(f"  {report.second.describe()}", markup=False)
+    output.line(f"decision #{d.id}: {d.verdict}")
+    output.line(f"  {report.first.describe()}")
+    output.line(f"  {report.second.describe()}")
     if report.reinstated:
-        out.print(
+        output.out.print(
             f"  the next run lists {report.reinstated} merged "
             f"{'entry' if report.reinstated == 1 else 'entries'} again "
             f"(digest '{CORRECTIONS_DIGEST}')",
             markup=False,
         )
-    out.print(
+    output.out.print(
         f"  it takes effect from the next run; 'newsletter papers undo {d.id}' takes it back",
         markup=False,
     )

@@ -134,11 +134,6 @@ class Delivery:
     def deliver(self, stored: StoredEdition) -> DeliveryReport:
         """Work down the ledger of ``stored`` (the edition and its row id)."""
         edition, edition_id = stored.edition, stored.id
-        if not self.settings.site.https:
-            log.warning(
-                "newsletter.base_url is not https: mailbox providers ignore a List-Unsubscribe "
-                "one-click URL that is not https"
-            )
         uncertain, _requeued = ledger.recover(self.db, edition_id, self.owner, self.is_dead)
         if uncertain:
             log.warning(
@@ -158,6 +153,8 @@ class Delivery:
                 outcome = None  # recorded by that step
                 if claimed is None:
                     break
+                if run.sent + run.failed + run.deferred == 0:
+                    self._warn_if_links_are_not_https()
                 try:
                     outcome = self._send(edition, claimed, run)
                 except MailerStopped as exc:
@@ -186,6 +183,19 @@ class Delivery:
             resent_uncertain=run.resent_uncertain,
             stopped=stopped,
         )
+
+    def _warn_if_links_are_not_https(self) -> None:
+        """Where it matters only: a real message is about to leave over SMTP.
+
+        The quick start (Maildir outbox, nobody subscribed) has nothing to warn about.
+        """
+        if self.settings.delivery.method != "smtp":
+            return
+        if not self.settings.site.https:
+            log.warning(
+                "newsletter.base_url is not https: mailbox providers ignore a List-Unsubscribe "
+                "one-click URL that is not https"
+            )
 
     def _send(self, edition: Edition, claimed: ledger.Claimed, run: _Run) -> ledger.Outcome:
         subscriber = claimed.subscriber
@@ -262,6 +272,55 @@ class Delivery:
             return ledger.Outcome(
                 claimed.row_id, LedgerState.SENT, reply, subscriber.id, uncertain=lost
             )
+
+
+TEST_PREFIX = "[test] "
+
+
+def send_test(
+    settings: Settings,
+    edition: Edition,
+    address: str,
+    mailer: Mailer,
+    *,
+    topics: frozenset[str] | None = None,
+    clock: Clock = _utcnow,
+) -> str:
+    """Send ``edition`` once to ``address`` as a test; return the server's reply.
+
+    The message is the one a subscriber on ``topics`` (every topic: None)
+    gets, with the subject prefixed ``[test]``, a fresh Message-ID and the
+    site's generic unsubscribe and preferences pages instead of personal links
+    (nobody can be unsubscribed through a test).  The send ledger, the
+    subscribers and the edition are not touched: a test can be sent any number
+    of times, before or after the real sending, and changes what nobody gets.
+    """
+    from dataclasses import replace
+
+    from newsletter.delivery.message import make_message_id
+
+    chosen = None if topics is None else topics & topics_of(edition)
+    rendered = render_email(edition, settings, topics=chosen)
+    rendered = replace(rendered, subject=TEST_PREFIX + rendered.subject)
+    compiled = compile_digest(rendered, sender_for(settings), clock())
+    site = settings.site.base
+    message_id = make_message_id(
+        f"test.{edition.date.isoformat()}", settings.delivery.sender_domain
+    )
+    recipient = Recipient(
+        address=address,
+        message_id=message_id,
+        unsubscribe_url=site.absolute("unsubscribe/"),
+        one_click_url=site.absolute("unsubscribe/"),
+        preferences_url=site.absolute("preferences/"),
+        mailto_subject="unsubscribe",
+    )
+    try:
+        return mailer.send(
+            settings.delivery.from_address, address, compiled.for_recipient(recipient), message_id
+        )
+    finally:
+        mailer.close()
 
 
 def unfinished_editions(db: Database) -> list[StoredEdition]:

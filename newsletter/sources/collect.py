@@ -95,7 +95,7 @@ def collect_sources(
             try:
                 result = _read_fetched_source(source, settings, client, previous.get(source.name))
             except InputError as exc:
-                log.warning("source %s: %s", source.name, exc)
+                log.info("source %s: %s", source.name, exc)
                 reports.append(
                     DigestReport(
                         name=source.name, error=str(exc), source=source.name, kind=source.kind
@@ -148,6 +148,8 @@ def read_text(
     name = source.name if source else ""
     remember = source is not None
     found, missing = expand_inputs(list(specs), base_dir)
+    if remember:  # an empty drop folder has nothing new today: that is no error
+        missing = [m for m in missing if m not in _empty_folders(specs, base_dir)]
     reports = [
         DigestReport(name=name, error=f"source {name}: {m}", source=name)
         if remember
@@ -162,7 +164,7 @@ def read_text(
         try:
             data = read_bytes(path)
         except InputError as exc:
-            log.warning("%s", exc)
+            log.info("%s", exc)
             reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
             continue
         blobs.append((path, data, hashlib.sha256(data).hexdigest()))
@@ -187,7 +189,7 @@ def read_text(
         try:
             digest = parse_digest(data, name=path.name, edition_date=edition_date)
         except InputError as exc:
-            log.warning("%s", exc)
+            log.info("%s", exc)
             reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
             continue
         except Exception as exc:  # see the module docstring
@@ -205,6 +207,16 @@ def read_text(
         ingested=Ingested(files=tuple(files)),
         kinds=tuple((d.name, name, "text") for d in digests),
     )
+
+
+def _empty_folders(specs: Sequence[str | Path], base_dir: Path) -> set[str]:
+    """The problems :func:`expand_inputs` reports for ``specs`` that are existing folders."""
+    folders = set()
+    for spec in specs:
+        path = Path(spec).expanduser()
+        if (path if path.is_absolute() else base_dir / path).is_dir():
+            folders.add(f"{spec}: no files match")
+    return folders
 
 
 def _read_fetched_source(
@@ -252,13 +264,13 @@ def _crashed(name: str, source: str, kind: str, exc: Exception) -> DigestReport:
         f"{name}: could not be read (unexpected {reason}); "
         "the other sources went on (hint: a bug in newsletter: please report it with this input)"
     )
-    log.warning("%s", error)
+    log.info("%s", error)
     log.debug("%s: traceback", name, exc_info=exc)
     return DigestReport(name=name, error=error, source=source, kind=kind)
 
 
 def _unchanged(source: SourceSettings, note: str) -> DigestReport:
-    log.warning("source %s: %s", source.name, note)
+    log.info("source %s: %s", source.name, note)
     return DigestReport(
         source.name, source=source.name, kind=source.kind, note=note, unchanged=True
     )

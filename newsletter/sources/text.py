@@ -190,6 +190,7 @@ def parse_digest(data: bytes, *, name: str, edition_date: date) -> Digest:
         raise DigestError(
             name, "no entries: nothing after the header", hint="is this a saved digest page?"
         )
+    _check_shape(entries, name)
     last = entries[-1]
     if not last.abstract:
         raise DigestError(
@@ -293,12 +294,18 @@ def _read_header(lines: list[str], name: str, edition_date: date) -> tuple[date 
     """Skip page chrome and read the date line; return the date and the first body line index.
 
     Chrome is only recognised before the first other line, so a paper titled
-    "Subscribe" later in the file is still a paper.  A file without a date
-    line is accepted with no date.
+    "Subscribe" later in the file is still a paper.  A file with the page
+    header but no date line is accepted with no date.  A file with neither is
+    not a digest (a README, notes, a wrong file dropped into the folder) and
+    is refused, naming its first line.
     """
+    chrome = False
     for index, raw in enumerate(lines):
         line = raw.strip()
-        if not line or line.casefold() in _CHROME:
+        if not line:
+            continue
+        if line.casefold() in _CHROME:
+            chrome = True
             continue
         match = _DATE_LINE.fullmatch(line)
         if match and match["month"].casefold() in _MONTHS:
@@ -307,8 +314,38 @@ def _read_header(lines: list[str], name: str, edition_date: date) -> tuple[date 
             if found is None:
                 raise DigestError(f"{name}:{index + 1}", f"no such date {line!r}")
             return found, index + 1
+        if not chrome:
+            raise DigestError(
+                f"{name}:{index + 1}",
+                "not a text digest: it starts with "
+                f"{_shorten(line)!r}, not with the page header or a date line like 'Mar 11'",
+                hint="a digest is a saved Daily Papers page: header, date line, "
+                "then title and abstract blocks",
+            )
         return None, index
     return None, len(lines)
+
+
+_MARKUP = re.compile(r"#{1,6}\s|```|~~~|\|.*\|$|<[A-Za-z!/]|[-*+]\s+\[[ xX]\]")
+"""A Markdown heading, code fence, table row, HTML tag or task item: never a paper title."""
+
+
+def _check_shape(entries: list[_Entry], name: str) -> None:
+    """Refuse a file whose body is markup, not papers (a Markdown page after a date line).
+
+    A heading, code fence, table row, HTML tag or task item is never a paper
+    title; a few of them mean the file is a page of notes or docs.
+    """
+    markup = [e for e in entries if _MARKUP.match(e.title)]
+    if len(markup) >= max(2, len(entries) // 5):
+        first = markup[0]
+        raise DigestError(
+            f"{name}:{first.line}",
+            f"not a text digest: {len(markup)} of its {len(entries)} titles are Markdown "
+            f"or HTML markup, such as {_shorten(first.title)!r}",
+            hint="a digest is a saved Daily Papers page: header, date line, "
+            "then title and abstract blocks",
+        )
 
 
 def _infer_date(month: int, day: int, edition_date: date) -> date | None:

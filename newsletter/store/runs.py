@@ -122,11 +122,12 @@ class Runs:
             )
         )
 
-    def recent(self, limit: int = 10) -> list[StoredReport]:
-        """The newest run reports first."""
-        rows = self.conn.execute(
-            sa.select(run_reports).order_by(run_reports.c.id.desc()).limit(limit)
-        ).all()
+    def recent(self, limit: int = 10, *, edition_date: date | None = None) -> list[StoredReport]:
+        """The newest run reports first; only those for ``edition_date`` if given."""
+        query = sa.select(run_reports).order_by(run_reports.c.id.desc()).limit(limit)
+        if edition_date is not None:
+            query = query.where(run_reports.c.edition_date == edition_date)
+        rows = self.conn.execute(query).all()
         return [
             StoredReport(
                 r.started_at,

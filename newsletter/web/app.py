@@ -16,8 +16,10 @@ from ``newsletter.base_url``, never from the request's ``Host`` header (which
 any client sets): Starlette's own slash redirects are switched off, and the
 site's directory redirect (``/editions/2026-11-20`` → ``…/``) is rebuilt.
 
-``GET /healthz`` answers JSON: ``ok`` is false when the last run failed, so a
-monitor can alert on a run that published nothing.
+``GET /healthz`` answers JSON: ``ok`` is false (and the status 503) when the
+*scheduled* date's edition is not there — its run published nothing, failed,
+or never happened — so a monitor can alert on it; a manual run for another
+date changes nothing (see :mod:`newsletter.status`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from starlette.types import ASGIApp, Scope
 
 from newsletter.config import Settings
 from newsletter.scheduler import Clock, utcnow
+from newsletter.status import Scheduled, scheduled
 from newsletter.store import Database
 from newsletter.store.runs import StoredReport
 from newsletter.urls import Site
@@ -50,20 +53,27 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Health:
-    """What ``/healthz`` answers: ``ok`` is false when the last run published nothing."""
+    """What ``/healthz`` answers: ``ok`` is the scheduled date's edition being there
+    (:mod:`newsletter.status`), not the last run of any kind."""
 
-    ok: bool
+    scheduled: Scheduled
     last_run: StoredReport | None
     next_run: datetime | None
+
+    @property
+    def ok(self) -> bool:
+        return self.scheduled.ok
 
     def to_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
+            "scheduled": self.scheduled.to_json(),
             "last_run": None
             if self.last_run is None
             else {
                 "finished_at": self.last_run.finished_at.isoformat(),
                 "edition_date": self.last_run.edition_date.isoformat(),
+                "trigger": self.last_run.trigger,
                 "status": self.last_run.status.value,
                 "papers": self.last_run.paper_count,
             },
@@ -72,13 +82,13 @@ class Health:
 
 
 def health(settings: Settings, clock: Clock = utcnow) -> Health:
-    """Last run and next scheduled run, for ``/healthz``."""
-    schedule = settings.schedule
-    next_run = schedule.next_after(clock())
+    """The scheduled date's edition, the last run and the next scheduled run, for ``/healthz``."""
+    now = clock()
+    next_run = settings.schedule.next_after(now)
     with Database.open_read_only(settings.database.url) as db, db.read() as tx:
+        due = scheduled(settings, tx, now)
         reports = tx.runs.recent(1)
-    last = reports[0] if reports else None
-    return Health(ok=last is None or last.status.ok, last_run=last, next_run=next_run)
+    return Health(scheduled=due, last_run=reports[0] if reports else None, next_run=next_run)
 
 
 class SiteFiles(StaticFiles):

@@ -89,12 +89,24 @@ def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
         scheduler.shutdown(wait=True)
 
 
+class ListenError(NewsletterError):
+    """``serve`` cannot listen on its address (in use, not allowed, not this machine's):
+    exit status 3 (README's table), so a supervisor need not restart it in a loop."""
+
+    exit_code = 3
+    default_hint = "another program holds that port: stop it, or choose another with --port"
+
+
 def listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0: any free port), or a clear error."""
+    """A listening TCP socket on ``host:port`` (port 0: any free port), or :class:`ListenError`.
+
+    Bound before anything else starts, so a port in use is one clear line and
+    exit status 3, with no scheduler left running.
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise NewsletterError(
+        raise ListenError(
             f"cannot listen on {host}:{port}: {exc.strerror}",
             hint="set serve.host (or --host) to an address of this machine, e.g. 127.0.0.1",
         ) from None
@@ -106,7 +118,7 @@ def listen(host: str, port: int) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise NewsletterError(
+        raise ListenError(
             f"cannot listen on {host}:{port}: {exc.strerror}",
             hint="another process uses that port: stop it, or choose another with "
             "serve.port (or --port; 0 picks a free one)",

@@ -1,0 +1,138 @@
+"""The one way the command line speaks: results on standard output, problems on standard error.
+
+Every command prints through one :class:`Output`, so the same rules hold for
+all of them:
+
+- **Terminal or not.**  On a terminal, rich tables and colours, fitted to the
+  window.  Anywhere else (cron, systemd, ``| tee``, a test) nothing is wrapped,
+  padded or truncated: a line is as long as what it says, a table as wide as
+  its widest cell, so ``config show`` keys and error lines arrive whole.
+- **Each problem once.**  A problem is one ``error: ...`` line (and its
+  ``hint: ...``) on standard error; tables may point at it but do not repeat it,
+  and the library logs what it reports at INFO, below the default level.
+- **``--log-json``** turns every line on standard error into one JSON object
+  (the same shape as the log lines: time, level, logger, message, plus
+  ``hint`` when there is one), so a log collector sees errors, warnings and
+  hints, not only log records.  Standard output (the command's result) is
+  unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+
+UNWRAPPED = 1_000_000
+"""Console width off a terminal: wide enough that rich never wraps or truncates."""
+
+log = logging.getLogger("newsletter.cli")
+
+
+def console(stream: IO[str]) -> Console:
+    """A rich console on ``stream``: fitted to a terminal, unwrapped anywhere else."""
+    if stream.isatty():
+        return Console(file=stream, highlight=False)
+    return Console(file=stream, highlight=False, soft_wrap=True, width=UNWRAPPED, color_system=None)
+
+
+class Output:
+    """Standard output for results, standard error for problems (plain or JSON lines)."""
+
+    def __init__(self, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+        self.as_json = False
+
+    @property
+    def out(self) -> Console:
+        return console(self._stdout or sys.stdout)
+
+    @property
+    def err(self) -> Console:
+        return console(self._stderr or sys.stderr)
+
+    @property
+    def terminal(self) -> bool:
+        """Whether standard error is a terminal (progress lines only make sense there)."""
+        return (self._stderr or sys.stderr).isatty() and not self.as_json
+
+    # ------------------------------------------------------------ results
+
+    def line(self, text: str, *, markup: bool = False) -> None:
+        """One line of the command's result."""
+        self.out.print(text, markup=markup)
+
+    def table(self, table: Table) -> None:
+        self.out.print(table)
+
+    def data(self, value: Any) -> None:
+        """JSON on standard output (``--json`` options)."""
+        self.out.print_json(json.dumps(value, default=str))
+
+    # ------------------------------------------------------------ problems
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        """A problem: ``error: message`` and ``hint: ...``, or one JSON object.
+
+        A message carrying its hint inline (``str()`` of an error kept in a
+        report: ``... (hint: ...)``) is split, so the hint gets its own line.
+        """
+        self._problem("error", *_split_hint(message, hint))
+
+    def warning(self, message: str, hint: str | None = None) -> None:
+        self._problem("warning", *_split_hint(message, hint))
+
+    def status(self, status: str, reason: str) -> None:
+        """Why a run published nothing (``stale: ...``, ``failed: ...``)."""
+        self._problem("error", f"{status}: {reason}", None, label=None)
+
+    def note(self, message: str) -> None:
+        """A remark on standard error that is not a problem (``wrote 3 subscribers to x``)."""
+        self._problem("info", message, None, label=None)
+
+    def progress(self, message: str) -> None:
+        """A transient progress line, on a terminal only."""
+        if self.terminal:
+            self.err.print(f"[dim]{message}[/dim]")
+
+    def _problem(
+        self, level: str, message: str, hint: str | None, label: str | None = "default"
+    ) -> None:
+        message = " ".join(message.split())  # one line, whatever the message held
+        if self.as_json:
+            record: dict[str, Any] = {
+                "time": datetime.now(UTC).isoformat(),
+                "level": level,
+                "logger": log.name,
+                "message": message,
+            }
+            if hint:
+                record["hint"] = hint
+            stream = self._stderr or sys.stderr
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            stream.flush()
+            return
+        prefix = f"{level}: " if label == "default" else ""
+        self.err.print(prefix + message, markup=False)
+        if hint:
+            self.err.print(f"hint: {hint}", markup=False)
+
+
+_INLINE_HINT = " (hint: "
+
+
+def _split_hint(message: str, hint: str | None) -> tuple[str, str | None]:
+    if hint is None and message.endswith(")") and _INLINE_HINT in message:
+        head, _, tail = message.rpartition(_INLINE_HINT)
+        return head, tail[:-1]
+    return message, hint
+
+
+output = Output()
+"""The process's output (the CLI's commands print through it, and only them)."""
