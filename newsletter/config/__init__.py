@@ -183,17 +183,64 @@ SETTINGS: tuple[Setting, ...] = (
         "Address in the mailto: of List-Unsubscribe; empty means unsubscribe@<sender domain>.",
     ),
     Setting(
-        "delivery.retries",
+        "delivery.connections",
         4,
-        "How often a temporary failure (SMTP 4xx, dropped connection) is retried, with "
-        "back-off, before the recipient is deferred to the next run.",
+        "How many SMTP connections send at once (Maildir: writers).",
+        int,
+    ),
+    Setting(
+        "delivery.in_flight",
+        1,
+        "Most messages handed to the server whose reply is not yet recorded: what a "
+        "crash can at worst send twice. 1 keeps that to one message per crash.",
+        int,
+    ),
+    Setting(
+        "delivery.lease_seconds",
+        30,
+        "How long a sender's claim on a ledger row lasts unless renewed; a row whose "
+        "sender died is taken back after this, whatever host it ran on.",
         int,
     ),
     Setting(
         "delivery.backoff_seconds",
-        2.0,
-        "First back-off pause after a temporary failure; it doubles with each retry.",
+        300.0,
+        "First wait before a recipient with a temporary failure (SMTP 4xx, greylisting) "
+        "is tried again; it doubles with each further failure.",
         float,
+    ),
+    Setting(
+        "delivery.backoff_max_seconds",
+        7200.0,
+        "Longest wait between two attempts to one recipient.",
+        float,
+    ),
+    Setting(
+        "delivery.max_age_days",
+        3,
+        "Every run resumes the unsent mail of editions up to this old; then a recipient "
+        "still not reached is given up, with the last reply as the reason.",
+        int,
+    ),
+    Setting(
+        "delivery.retries",
+        4,
+        "How often a relay that cannot be reached is tried again (pausing 1, 2, 4 ... s) "
+        "before the run stops; the unsent mail stays for the next run.",
+        int,
+    ),
+    Setting(
+        "delivery.rate_per_second",
+        0.0,
+        "Most messages per second to the relay, all senders together; 0 for no limit.",
+        float,
+    ),
+    Setting(
+        "delivery.rate_per_day",
+        0,
+        "Most messages per day (UTC) to the relay, all senders together; 0 for no limit. "
+        "What is over the limit goes out the next day.",
+        int,
     ),
     Setting("smtp.host", "localhost", "SMTP server for delivery.method = 'smtp'."),
     Setting("smtp.port", 587, "SMTP server port (587 STARTTLS, 465 SSL, 25 plain).", int),
@@ -504,13 +551,27 @@ def _check_delivery(values: dict[str, Any]) -> list[str]:
         ("subscribers.per_client_per_hour", 1),
         ("subscribers.overall_per_hour", 1),
         ("delivery.retries", 0),
+        ("delivery.connections", 1),
+        ("delivery.in_flight", 1),
+        ("delivery.lease_seconds", 5),
+        ("delivery.max_age_days", 1),
+        ("delivery.rate_per_day", 0),
         ("smtp.port", 1),
         ("smtp.timeout_seconds", 1),
     ):
         if values[key] < low:
             problems.append(f"{key}: must be at least {low}, got {values[key]}")
-    if values["delivery.backoff_seconds"] < 0:
-        problems.append("delivery.backoff_seconds: must not be negative")
+    for key in (
+        "delivery.backoff_seconds",
+        "delivery.backoff_max_seconds",
+        "delivery.rate_per_second",
+    ):
+        if values[key] < 0:
+            problems.append(f"{key}: must not be negative, got {values[key]}")
+    if values["delivery.connections"] > 64:
+        problems.append(
+            f"delivery.connections: must be at most 64, got {values['delivery.connections']}"
+        )
     for key in ("subscribers.secret_env", "smtp.password_env"):
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", values[key]):
             problems.append(f"{key}: must name an environment variable, got {values[key]!r}")
