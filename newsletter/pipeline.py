@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -20,7 +21,6 @@ from newsletter import faults, topics
 from newsletter.config import Settings
 from newsletter.delivery import sending as delivery
 from newsletter.delivery.mailer import Mailer
-from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
 from newsletter.errors import InputError, NewsletterError
 from newsletter.model import (
@@ -314,9 +314,21 @@ def _deliver(
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] | None,
 ) -> DeliveryReport:
-    chosen = mailer or mailer_from_settings(settings)
-    kwargs = {"sleep": sleep} if sleep is not None else {}
-    report = delivery.deliver(settings, store, edition, chosen, clock=clock, **kwargs)
+    """Resume every unfinished edition (oldest first) and report on ``edition``'s."""
+    passes = delivery.resume(settings, store, mailer, clock=clock, sleep=sleep or time.sleep)
+    report = next(
+        (r for e, r in passes if (e.date, e.number) == (edition.date, edition.number)), None
+    )
+    if report is None:  # nothing due for it (or an earlier edition's pass stopped)
+        stopped = next((r.stopped for _, r in passes if r.stopped), None)
+        report = delivery.Delivery(settings, store, mailer).summary(edition, stopped=stopped)
+    for other, result in passes:
+        if (other.date, other.number) != (edition.date, edition.number) and result.sent_now:
+            log.info(
+                "delivery of the edition of %s resumed: %d sent now",
+                other.date.isoformat(),
+                result.sent_now,
+            )
     if report.recipients:
         log.info(
             "delivery: %d sent, %d skipped, %d failed, %d deferred",
@@ -331,14 +343,12 @@ def _deliver(
 def resume_delivery(
     settings: Settings, *, mailer: Mailer | None = None, clock: Callable[[], datetime] = _utcnow
 ) -> list[DeliveryReport]:
-    """Send what interrupted runs left unsent, for every edition with unsent ledger rows."""
+    """Send what is due of every unfinished edition within ``delivery.max_age_days``:
+    interrupted sends, deferred recipients, rows another sender left behind."""
     store = Store.open(settings.database_url, create=True)
     assert store is not None
     try:
-        return [
-            _deliver(settings, store, edition, mailer, clock, None)
-            for edition in delivery.unfinished_editions(store)
-        ]
+        return [report for _, report in delivery.resume(settings, store, mailer, clock=clock)]
     finally:
         store.close()
 

@@ -1,42 +1,73 @@
-"""The send ledger: one row per (edition, subscriber), the only truth about who got what.
+"""The send ledger as a queue with leases: one row per (edition, subscriber).
 
-Rows are written by :meth:`Store.record_edition <newsletter.store.database.Store.record_edition>`
-in the transaction that records the edition, one per confirmed subscriber,
-each with its Message-ID.  So the edition exists if and only if its
-recipient list does, and a run killed at any moment finds both.
+Rows are written in the transaction that records the edition, one per
+confirmed subscriber, each with its Message-ID.  So the edition exists if and
+only if its recipient list does, and a run killed at any moment finds both.
 
 A row's life::
 
-    pending ──claim──► sending ──reply──► sent | failed | skipped | deferred
-       ▲                  │
-       │     (process killed: found by the next run)
-       │                  ▼
-       └──── deferred   uncertain ──claim──► sending ...  (same Message-ID)
+    pending ─┬─claim─► sending ──hand over──► sending, handed over ──reply──► sent
+    deferred ┤         (leased)               (in flight)                     failed
+    (due)    │            │                        │                          deferred
+    uncertain┘            │ lease expired /        │ lease expired / owner    unconfirmed
+       ▲                  │ owner dead             │ dead, or reply lost
+       │                  ▼                        ▼
+       │               pending                 uncertain ──► (sent once more, same Message-ID)
+       └────────────────────────────────────────────┘
 
-Delivery claims one row at a time and, in the same transaction, records the
-reply of the row before it (one commit per message, and a reply is never
-left unrecorded while the next message goes out).  A row still ``sending``
-when a run starts belonged to a process that died mid-send: its message may
-or may not have left, so it becomes ``uncertain`` and is sent once more with
-the same Message-ID — that is the one duplicate a kill can cause.  No row is
-claimed more than :data:`MAX_ATTEMPTS` times.
+- **Claims** take a batch of rows by an id cursor, one index range per state
+  (:class:`~newsletter.store.ledger.Ledger`), and lease them to this loop's
+  owner token (:mod:`newsletter.delivery.lease`) until ``lease_until``; the
+  loop renews the lease while it runs.  A row is claimed at most once per
+  pass, so a recipient that keeps failing is not retried in a tight loop.
+- **Hand-over**: just before a message passes its point of no return the row
+  is durably marked (:mod:`newsletter.delivery.recorder`).  A row taken back
+  from a dead or expired loop becomes ``pending`` again if it was not handed
+  over (it was certainly not sent) and ``uncertain`` if it was.  At most
+  ``delivery.in_flight`` rows are handed over without a recorded reply.
+- **Uncertain** rows are sent once more with the same Message-ID; a row whose
+  message was handed over twice without any reply ends ``unconfirmed`` (it
+  may well have arrived twice; a third copy is not risked).  Uncertain
+  claims are counted (``uncertain``) apart from temporary replies
+  (``temporary``): a greylisting server answering 451 three times is three
+  recorded replies, not three lost ones.
+- **Temporary replies** defer the row at once with ``next_attempt_at``
+  (``delivery.backoff_seconds``, doubling per temporary reply of that row, at
+  most ``delivery.backoff_max_seconds``); nothing in the loop ever sleeps for
+  a recipient.  Any later pass (a run, a tick, ``newsletter send``) picks it up
+  once due.
+- **Giving up**: every pass first ends the unsent rows of editions older than
+  ``delivery.max_age_days``, ``failed`` (or ``unconfirmed``) with the last
+  reply as the reason.
 
-The subscriber is re-read when the row is claimed: someone who unsubscribed
-(or bounced) since the edition was recorded is ``skipped``, and the topics
-are the ones chosen at that moment.
+The subscriber is re-read when the row is claimed (the topics are the ones
+chosen at that moment) and checked again in the transaction that marks the
+row handed over: someone who unsubscribed (or bounced) since the edition was
+recorded, even while the pass runs, is ``skipped``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date as date_type
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from newsletter.delivery.message import make_message_id
 from newsletter.model import Edition
+from newsletter.store.ledger import DEFERRED as DEFERRED
+from newsletter.store.ledger import FAILED as FAILED
+from newsletter.store.ledger import PENDING as PENDING
+from newsletter.store.ledger import SENDING as SENDING
+from newsletter.store.ledger import SENT as SENT
+from newsletter.store.ledger import SKIPPED as SKIPPED
+from newsletter.store.ledger import UNCERTAIN as UNCERTAIN
+from newsletter.store.ledger import UNCONFIRMED as UNCONFIRMED
+from newsletter.store.ledger import UNSENT, Ledger, Recovered
 from newsletter.store.migrations import editions, send_ledger, subscribers
 from newsletter.subscribers.subscriptions import (
     CONFIRMED,
@@ -46,36 +77,93 @@ from newsletter.subscribers.subscriptions import (
 )
 
 if TYPE_CHECKING:
+    from newsletter.config import Settings
     from newsletter.store.database import Store
 
-PENDING, SENDING, UNCERTAIN = "pending", "sending", "uncertain"
-SENT, FAILED, SKIPPED, DEFERRED = "sent", "failed", "skipped", "deferred"
-STATES = (PENDING, SENDING, UNCERTAIN, SENT, FAILED, SKIPPED, DEFERRED)
-MAX_ATTEMPTS = 3
-"""A row is claimed at most this often (a message that kills its sender is not retried forever)."""
+log = logging.getLogger(__name__)
+
+UNSENT_STATES = UNSENT
+"""States a later pass still has something to do with."""
+STATES = (PENDING, SENDING, UNCERTAIN, SENT, FAILED, SKIPPED, DEFERRED, UNCONFIRMED)
+MAX_UNCERTAIN = 2
+"""A message handed over this often without a reply is not sent again."""
+BATCH = 100
+"""Rows claimed per claim transaction."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How the queue behaves: lease, back-off, give-up age, rate limits."""
+
+    lease: timedelta = timedelta(seconds=30)
+    backoff_seconds: float = 300.0
+    backoff_max_seconds: float = 7200.0
+    max_age: timedelta = timedelta(days=3)
+    rate_per_second: float = 0.0
+    rate_per_day: int = 0
+    batch: int = BATCH
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(
+            lease=timedelta(seconds=int(settings["delivery.lease_seconds"])),
+            backoff_seconds=float(settings["delivery.backoff_seconds"]),
+            backoff_max_seconds=float(settings["delivery.backoff_max_seconds"]),
+            max_age=timedelta(days=int(settings["delivery.max_age_days"])),
+            rate_per_second=float(settings["delivery.rate_per_second"]),
+            rate_per_day=int(settings["delivery.rate_per_day"]),
+        )
+
+    def backoff(self, temporary_before: int) -> timedelta:
+        """The wait after a row's next temporary reply (it had ``temporary_before``)."""
+        seconds = self.backoff_seconds * 2 ** min(temporary_before, 30)
+        return timedelta(seconds=min(seconds, self.backoff_max_seconds))
 
 
 @dataclass(frozen=True)
 class Claimed:
-    """A row this process now sends: the subscriber as of the claim, and the topic set."""
+    """A row this loop now holds: the subscriber as of the claim, and the topic set."""
 
     row_id: int
     subscriber: Subscriber
     message_id: str
     topics: frozenset[str]
-    retry_of_uncertain: bool
+    uncertain: int = 0
+    temporary: int = 0
+
+    @property
+    def retry_of_uncertain(self) -> bool:
+        return self.uncertain > 0
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of a claimed row."""
+    """What became of a claimed row, to record.
+
+    ``state`` is where the row goes (a final state, ``deferred``, or ``pending``/
+    ``uncertain`` when released unsent); ``None`` keeps it this loop's for another
+    try at once.  ``handed_over``: the outcome ends an in-flight message.
+    """
 
     row_id: int
-    state: str
+    state: str | None
     reply: str
     subscriber_id: int
+    handed_over: bool = False
     bounce: bool = False
     uncertain: int = 0
+    temporary: int = 0
+    next_attempt_at: datetime | None = None
+
+
+@dataclass
+class Batch:
+    """One claim: the rows to send, and how long the rate limit wants us to wait."""
+
+    claimed: list[Claimed] = field(default_factory=list)
+    settled: int = 0
+    wait: float = 0.0
+    exhausted: bool = False
 
 
 def create_rows(
@@ -99,12 +187,204 @@ def create_rows(
             "state": PENDING,
             "attempts": 0,
             "uncertain": 0,
+            "temporary": 0,
         }
         for sid in ids
     ]
     for start in range(0, len(rows), 500):
         conn.execute(send_ledger.insert(), rows[start : start + 500])
     return len(rows)
+
+
+class Queue:
+    """One delivery loop's view of one edition's ledger: claims, records, leases."""
+
+    def __init__(
+        self,
+        store: Store,
+        edition_id: int,
+        owner: str,
+        policy: Policy,
+        *,
+        clock: Callable[[], datetime],
+        is_dead: Callable[[str], bool],
+        relay: str,
+        edition_topics: frozenset[str],
+    ) -> None:
+        self.store = store
+        self.edition_id = edition_id
+        self.owner = owner
+        self.policy = policy
+        self.clock = clock
+        self.is_dead = is_dead
+        self.relay = relay
+        self.edition_topics = edition_topics
+        self.cursor = 0
+        self.states: tuple[str, ...] = (PENDING, UNCERTAIN, DEFERRED)
+        self.taken_back = 0
+        """Updates refused because the row was no longer ours (another loop took it)."""
+
+    def recover(self) -> Recovered:
+        """Take back the rows of dead or expired loops."""
+        with self.store.write() as conn:
+            return Ledger(conn).recover(self.edition_id, self.clock(), self.is_dead)
+
+    def second_pass(self) -> None:
+        """Walk the ledger again from the start, for rows taken back meanwhile (never
+        the deferred ones: each is tried once per pass)."""
+        self.cursor = 0
+        self.states = (PENDING, UNCERTAIN)
+
+    def claim(self, limit: int | None = None) -> Batch:
+        """Claim the next rows: skip who should not get this edition, lease the rest
+        (as many as the relay's rate limit grants)."""
+        now = self.clock()
+        limit = min(limit or self.policy.batch, self.policy.batch)
+        batch = Batch()
+        with self.store.write() as conn:
+            ledger = Ledger(conn)
+            rows = ledger.claimable(
+                self.edition_id, after_id=self.cursor, now=now, limit=limit, states=self.states
+            )
+            if not rows:
+                batch.exhausted = True
+                return batch
+            decided: list[tuple[Any, Subscriber, frozenset[str], str | None, str]] = []
+            for row in rows:
+                subscriber = subscriber_from_row(row.subscriber)
+                wanted = (
+                    self.edition_topics
+                    if subscriber.topics is None
+                    else self.edition_topics & subscriber.topics
+                )
+                if subscriber.status != CONFIRMED:
+                    decided.append(
+                        (row, subscriber, wanted, SKIPPED, f"subscriber is {subscriber.status}")
+                    )
+                elif not wanted:
+                    decided.append(
+                        (
+                            row,
+                            subscriber,
+                            wanted,
+                            SKIPPED,
+                            "nothing in this edition for their topics",
+                        )
+                    )
+                elif row.uncertain >= MAX_UNCERTAIN:
+                    decided.append(
+                        (
+                            row,
+                            subscriber,
+                            wanted,
+                            UNCONFIRMED,
+                            f"handed over {row.uncertain} times without a reply; "
+                            "not sent a third time",
+                        )
+                    )
+                else:
+                    decided.append((row, subscriber, wanted, None, ""))
+            sendable = sum(1 for d in decided if d[3] is None)
+            granted, wait = ledger.take_tokens(
+                self.relay,
+                sendable,
+                now,
+                per_second=self.policy.rate_per_second,
+                per_day=self.policy.rate_per_day,
+            )
+            batch.wait = wait
+            leased: list[int] = []
+            for row, subscriber, wanted, state, reason in decided:
+                if state is not None:
+                    ledger.settle(row.id, state, reason, now)
+                    batch.settled += 1
+                    self.cursor = row.id
+                    continue
+                if len(leased) >= granted:
+                    break
+                leased.append(row.id)
+                self.cursor = row.id
+                batch.claimed.append(
+                    Claimed(
+                        row_id=row.id,
+                        subscriber=subscriber,
+                        message_id=row.message_id,
+                        topics=frozenset(wanted),
+                        uncertain=row.uncertain,
+                        temporary=row.temporary,
+                    )
+                )
+            ledger.lease(leased, self.owner, now, now + self.policy.lease)
+        return batch
+
+    def commit(self, outcomes: Sequence[Outcome], hand_overs: Sequence[int]) -> set[int]:
+        """One transaction: record ``outcomes``, mark ``hand_overs``; the marks that took."""
+        now = self.clock()
+        granted: set[int] = set()
+        with self.store.write() as conn:
+            ledger = Ledger(conn)
+            for o in outcomes:
+                if o.state is None:
+                    ok = ledger.keep(o.row_id, self.owner, o.reply, uncertain=o.uncertain)
+                else:
+                    ok = ledger.finish(
+                        o.row_id,
+                        self.owner,
+                        o.state,
+                        o.reply,
+                        now,
+                        uncertain=o.uncertain,
+                        temporary=o.temporary,
+                        next_attempt_at=o.next_attempt_at,
+                    )
+                if not ok:
+                    self.taken_back += 1
+                    log.warning(
+                        "ledger row %d was taken back by another sender (lease expired); "
+                        "its reply %r is not recorded",
+                        o.row_id,
+                        o.reply,
+                    )
+                    continue
+                if o.bounce:
+                    mark_bounced(conn, o.subscriber_id, o.reply, now)
+            for row_id in hand_overs:
+                refused = ledger.hand_over(row_id, self.owner, now)
+                if refused is None:
+                    granted.add(row_id)
+                elif refused == "taken":
+                    self.taken_back += 1
+                else:  # unsubscribed (or bounced) since the claim: not sent after all
+                    ledger.finish(row_id, self.owner, SKIPPED, f"subscriber is {refused}", now)
+        return granted
+
+    def renew(self) -> int:
+        with self.store.write() as conn:
+            return Ledger(conn).renew(self.owner, self.clock() + self.policy.lease)
+
+    def release(self) -> int:
+        """Give back every row this loop still holds (the loop ends)."""
+        with self.store.write() as conn:
+            return Ledger(conn).release(self.owner)
+
+    def held_elsewhere(self) -> list[tuple[int, datetime | None]]:
+        with self.store.engine.connect() as conn:
+            return Ledger(conn).held_elsewhere(self.edition_id, self.owner)
+
+    def deferral(self, claimed: Claimed) -> datetime:
+        """When a row that just got a temporary reply is due again."""
+        return self.clock() + self.policy.backoff(claimed.temporary)
+
+
+# ---------------------------------------------------------------- reading and giving up
+
+
+def give_up_old(store: Store, policy: Policy, now: datetime) -> int:
+    """End the unsent rows of editions older than the policy's age; how many."""
+    days = policy.max_age.days
+    reason = f"not delivered within {days} day{'s' if days != 1 else ''} (delivery.max_age_days)"
+    with store.write() as conn:
+        return Ledger(conn).give_up(now - policy.max_age, now, reason)
 
 
 def edition_id(store: Store, edition: Edition) -> int | None:
@@ -119,8 +399,6 @@ def edition_id(store: Store, edition: Edition) -> int | None:
 
 def edition_id_of_date(store: Store, day: str) -> int | None:
     """The id of the latest edition of an ISO date (tests and inspection)."""
-    from datetime import date as date_type
-
     with store.engine.connect() as conn:
         value = conn.execute(
             sa.select(editions.c.id)
@@ -131,123 +409,12 @@ def edition_id_of_date(store: Store, day: str) -> int | None:
     return int(value) if value is not None else None
 
 
-def recover(
-    store: Store, edition_id: int, owner: str, is_dead: Callable[[str], bool]
-) -> tuple[int, int]:
-    """Before sending: rows left ``sending`` by a dead process become ``uncertain``;
-    ``deferred`` rows become ``pending`` again.  Returns (uncertain, re-queued)."""
-    with store.write() as conn:
-        stuck = conn.execute(
-            sa.select(send_ledger.c.id, send_ledger.c.owner).where(
-                send_ledger.c.edition_id == edition_id, send_ledger.c.state == SENDING
-            )
-        ).all()
-        dead = [r.id for r in stuck if r.owner != owner and is_dead(r.owner or "")]
-        dead += [r.id for r in stuck if r.owner == owner]  # our own, from an aborted loop
-        for chunk in _chunks(dead):
-            conn.execute(
-                send_ledger.update()
-                .where(send_ledger.c.id.in_(chunk))
-                .values(state=UNCERTAIN, uncertain=send_ledger.c.uncertain + 1)
-            )
-        requeued = conn.execute(
-            send_ledger.update()
-            .where(send_ledger.c.edition_id == edition_id, send_ledger.c.state == DEFERRED)
-            .values(state=PENDING)
-        ).rowcount
-    return len(dead), int(requeued or 0)
-
-
-def step(
-    store: Store,
-    edition_id: int,
-    owner: str,
-    now: datetime,
-    edition_topics: frozenset[str],
-    outcome: Outcome | None,
-) -> Claimed | None:
-    """Record ``outcome`` and claim the next row, in one transaction; None when none is left."""
-    with store.write() as conn:
-        if outcome is not None:
-            _record(conn, outcome, now)
-        while True:
-            row = conn.execute(
-                sa.select(send_ledger, subscribers)
-                .join(subscribers, subscribers.c.id == send_ledger.c.subscriber_id)
-                .where(
-                    send_ledger.c.edition_id == edition_id,
-                    send_ledger.c.state.in_((PENDING, UNCERTAIN)),
-                )
-                .order_by(send_ledger.c.id)
-                .limit(1)
-            ).first()
-            if row is None:
-                return None
-            ledger_id = row._mapping[send_ledger.c.id]
-            subscriber = subscriber_from_row(_SubscriberRow(row._mapping))
-            wanted = (
-                edition_topics if subscriber.topics is None else edition_topics & subscriber.topics
-            )
-            attempts = row._mapping[send_ledger.c.attempts]
-            reason = None
-            state = SKIPPED
-            if subscriber.status != CONFIRMED:
-                reason = f"subscriber is {subscriber.status}"
-            elif not wanted:
-                reason = "nothing in this edition for their topics"
-            elif attempts >= MAX_ATTEMPTS:
-                state, reason = FAILED, f"claimed {attempts} times without a recorded reply"
-            if reason is not None:
-                conn.execute(
-                    send_ledger.update()
-                    .where(send_ledger.c.id == ledger_id)
-                    .values(state=state, reply=reason, finished_at=now)
-                )
-                continue
-            conn.execute(
-                send_ledger.update()
-                .where(send_ledger.c.id == ledger_id)
-                .values(state=SENDING, owner=owner, claimed_at=now, attempts=attempts + 1)
-            )
-            return Claimed(
-                row_id=ledger_id,
-                subscriber=subscriber,
-                message_id=row._mapping[send_ledger.c.message_id],
-                topics=frozenset(wanted),
-                retry_of_uncertain=row._mapping[send_ledger.c.state] == UNCERTAIN,
-            )
-
-
-def record(store: Store, outcome: Outcome, now: datetime) -> None:
-    with store.write() as conn:
-        _record(conn, outcome, now)
-
-
-def _record(conn: sa.Connection, outcome: Outcome, now: datetime) -> None:
-    values: dict[str, Any] = {
-        "state": outcome.state,
-        "reply": outcome.reply[:1000],
-        "finished_at": now,
-        "uncertain": send_ledger.c.uncertain + outcome.uncertain,
-    }
-    if outcome.state == PENDING:  # released without sending: the attempt does not count
-        values["attempts"] = send_ledger.c.attempts - 1
-        values["finished_at"] = None
-    conn.execute(send_ledger.update().where(send_ledger.c.id == outcome.row_id).values(**values))
-    if outcome.bounce:
-        mark_bounced(conn, outcome.subscriber_id, outcome.reply, now)
-
-
 def summary(store: Store, edition_id: int) -> dict[str, int]:
-    """How many rows of the edition are in each state."""
+    """How many rows of the edition are in each state (every state, zeros included)."""
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(send_ledger.c.state, sa.func.count())
-            .where(send_ledger.c.edition_id == edition_id)
-            .group_by(send_ledger.c.state)
-        ).all()
+        found = Ledger(conn).counts(edition_id)
     counts = dict.fromkeys(STATES, 0)
-    counts.update({state: int(n) for state, n in rows})
+    counts.update(found)
     return counts
 
 
@@ -261,18 +428,3 @@ def rows(store: Store, edition_id: int) -> list[dict[str, Any]]:
             .order_by(send_ledger.c.id)
         ).all()
     return [dict(r._mapping) for r in result]
-
-
-class _SubscriberRow:
-    """The subscriber columns of a joined row, by attribute (as ``_row`` reads them)."""
-
-    def __init__(self, mapping: Any) -> None:
-        self._m = mapping
-
-    def __getattr__(self, name: str) -> Any:
-        return self._m[subscribers.c[name]]
-
-
-def _chunks(items: list[int], size: int = 500) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -39,9 +39,9 @@ class Releasing(Protocol):
     def handed_over(self) -> bool: ...
 
 
-O = TypeVar("O", bound=Releasing)
+OutcomeT = TypeVar("OutcomeT", bound=Releasing)
 
-Commit = Callable[[Sequence[O], Sequence[int]], set[int]]
+Commit = Callable[[Sequence[OutcomeT], Sequence[int]], set[int]]
 """One transaction: record these outcomes, mark these rows handed over; returns the rows
 whose mark took (a row that is no longer this loop's is refused, and must not be sent)."""
 
@@ -50,20 +50,21 @@ class RecorderFailed(NewsletterError):
     """A ledger transaction of this loop failed: nothing more is sent."""
 
 
-class Recorder(Generic[O]):
+class Recorder(Generic[OutcomeT]):
     """Batches a loop's ledger writes; grants hand-overs within the in-flight budget."""
 
-    def __init__(self, commit: Commit[O], in_flight: int = 1) -> None:
+    def __init__(self, commit: Commit[OutcomeT], in_flight: int = 1) -> None:
         if in_flight < 1:
             raise ValueError("in_flight must be at least 1")
         self._commit = commit
         self._budget = in_flight
         self._cond = threading.Condition()
-        self._outcomes: list[O] = []
+        self._outcomes: list[OutcomeT] = []
         self._waiting: list[int] = []
         self._granted: dict[int, bool] = {}
         self._in_flight = 0
         self._busy = False
+        self._closed = False
         self._failure: BaseException | None = None
         self.transactions = 0
         """How many ledger transactions this recorder ran (for the figures)."""
@@ -80,7 +81,7 @@ class Recorder(Generic[O]):
         with self._cond:
             return len(self._outcomes)
 
-    def record(self, outcome: O) -> None:
+    def record(self, outcome: OutcomeT) -> None:
         """Keep ``outcome`` for the next transaction (it does not wait for it)."""
         with self._cond:
             self._outcomes.append(outcome)
@@ -90,9 +91,14 @@ class Recorder(Generic[O]):
         """Wait until ``row_id`` is durably marked handed over; False if the row is not
         this loop's any more (its lease was taken back): then it must not be sent."""
         with self._cond:
+            if self._closed:
+                return False
             self._waiting.append(row_id)
             while row_id not in self._granted:
                 self._check()
+                if self._closed and row_id in self._waiting:  # not in a running transaction
+                    self._waiting.remove(row_id)
+                    return False
                 if not self._busy and self._free() > 0:
                     self._run()
                 else:
@@ -100,6 +106,12 @@ class Recorder(Generic[O]):
             granted = self._granted.pop(row_id)
             self._check()
             return granted
+
+    def close(self) -> None:
+        """No more hand-overs (the loop stops): whoever waits for one gets False."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
 
     def flush(self) -> None:
         """Wait until every outcome recorded so far is durable."""

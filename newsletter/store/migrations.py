@@ -169,8 +169,23 @@ send_ledger = sa.Table(
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("reply", sa.Text, nullable=True),
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("handed_over_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("temporary", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.UniqueConstraint("edition_id", "subscriber_id", name="uq_send_ledger_edition_subscriber"),
-    sa.Index("ix_send_ledger_edition_state", "edition_id", "state"),
+    sa.Index("ix_send_ledger_claim", "edition_id", "state", "id"),
+)
+
+# The token bucket of each relay (per second and per day), shared by every sender.
+send_rate = sa.Table(
+    "send_rate",
+    metadata,
+    sa.Column("relay", sa.String(300), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("refilled_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("day_count", sa.Integer, nullable=False),
 )
 
 
@@ -192,13 +207,51 @@ def _sources_and_runs(conn: sa.Connection) -> None:
 
 
 def _subscribers_and_ledger(conn: sa.Connection) -> None:
-    for table in (subscribers, consents, send_ledger):
+    for table in (subscribers, consents):
         table.create(conn)
+    frozen = sa.MetaData()  # the ledger as released in step 3 (later steps change it)
+    sa.Table("editions", frozen, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table("subscribers", frozen, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "send_ledger",
+        frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("edition_id", sa.Integer, nullable=False),
+        sa.Column("subscriber_id", sa.Integer, nullable=False),
+        sa.Column("message_id", sa.String(300), nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("uncertain", sa.Integer, nullable=False, default=0),
+        sa.Column("owner", sa.String(300), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reply", sa.Text, nullable=True),
+        sa.ForeignKeyConstraint(["edition_id"], ["editions.id"]),
+        sa.ForeignKeyConstraint(["subscriber_id"], ["subscribers.id"], ondelete="CASCADE"),
+        sa.UniqueConstraint(
+            "edition_id", "subscriber_id", name="uq_send_ledger_edition_subscriber"
+        ),
+        sa.Index("ix_send_ledger_edition_state", "edition_id", "state"),
+    ).create(conn)  # only this table: the stubs above exist already
+
+
+def _ledger_leases(conn: sa.Connection) -> None:
+    """The send ledger becomes a queue with leases; relays get a token bucket."""
+    stamp = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+    for column in ("lease_until", "handed_over_at", "next_attempt_at"):
+        conn.execute(sa.text(f"ALTER TABLE send_ledger ADD COLUMN {column} {stamp}"))
+    conn.execute(sa.text("ALTER TABLE send_ledger ADD COLUMN temporary INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(sa.text("DROP INDEX ix_send_ledger_edition_state"))
+    conn.execute(
+        sa.text("CREATE INDEX ix_send_ledger_claim ON send_ledger (edition_id, state, id)")
+    )
+    send_rate.create(conn)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _initial),
     Migration(2, "source state, ingested files, run claims and run reports", _sources_and_runs),
     Migration(3, "subscribers, consent records and the send ledger", _subscribers_and_ledger),
+    Migration(4, "send ledger leases, retry times and relay rate limits", _ledger_leases),
 )
 LATEST = MIGRATIONS[-1].version

@@ -6,10 +6,13 @@ SIGTERM/SIGINT the web server stops, then the scheduler waits for a running
 edition to finish, so a stop never cuts a run in half (a SIGKILL cannot be
 helped, and the database transaction makes it harmless).
 
-At start-up both resume the sending of any edition whose send ledger still
-has unsent rows (a previous process was killed mid-send), in a background
-thread; ``serve`` also mounts the subscriber pages (sign-up, confirm,
-preferences, one-click unsubscribe) in front of the site.
+At start-up the catch-up tick resumes the sending of every edition whose
+send ledger still has unsent rows (a previous process was killed mid-send,
+recipients were deferred) — and so does every later tick; there is no
+second, separate resume (two loops would share one process's edition;
+see :mod:`newsletter.delivery.sending`).  ``serve`` also mounts the
+subscriber pages (sign-up, confirm, preferences, one-click unsubscribe) in
+front of the site.
 """
 
 from __future__ import annotations
@@ -23,22 +26,6 @@ from newsletter.config import Settings
 from newsletter.scheduler import DailyJob, build_scheduler
 
 log = logging.getLogger(__name__)
-
-
-def resume_sending(settings: Settings) -> threading.Thread:
-    """Finish, in the background, what an interrupted process left unsent."""
-    from newsletter import pipeline
-
-    def work() -> None:
-        try:
-            for report in pipeline.resume_delivery(settings):
-                log.info("resumed sending: %s", report)
-        except Exception:
-            log.exception("resuming unsent messages failed")
-
-    thread = threading.Thread(target=work, name="resume-sending", daemon=True)
-    thread.start()
-    return thread
 
 
 def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> None:
@@ -55,7 +42,6 @@ def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> No
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
-    resume_sending(settings)
     log.info(
         "scheduler started as %s: %s in %s, next run %s",
         job.owner,
@@ -82,7 +68,6 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     job = DailyJob(settings)
     scheduler = build_scheduler(job)
     scheduler.start()
-    resume_sending(settings)
     log.info(
         "serve: scheduler started as %s (%s in %s), web on http://%s:%d/",
         job.owner,

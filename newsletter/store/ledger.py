@@ -1,0 +1,441 @@
+"""The send ledger's rows as a work queue: claims by cursor, leases, fenced updates.
+
+The state machine (what a reply makes of a row, when a row is given up)
+lives in :mod:`newsletter.delivery.ledger`; this module reads and writes
+rows.  Every query a delivery loop runs per batch or per message is an
+index range or a primary-key update, so its cost does not grow with the
+ledger (``ix_send_ledger_claim`` is ``(edition_id, state, id)``: one range
+per claimable state, walked from a cursor).
+
+Updates of a claimed row are *fenced*: they name the owner, and do nothing
+if the row is no longer that owner's (its lease expired and another loop
+took it back).  On PostgreSQL claims lock with ``FOR UPDATE SKIP LOCKED``,
+so several senders on several machines never wait for each other's rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from newsletter.store.migrations import editions, send_ledger, send_rate, subscribers
+
+PENDING, SENDING, UNCERTAIN = "pending", "sending", "uncertain"
+SENT, FAILED, SKIPPED, DEFERRED = "sent", "failed", "skipped", "deferred"
+UNCONFIRMED = "unconfirmed"
+UNSENT = (PENDING, SENDING, UNCERTAIN, DEFERRED)
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Claimable:
+    """A row a loop may claim, with its subscriber's row as it is now."""
+
+    id: int
+    message_id: str
+    state: str
+    uncertain: int
+    temporary: int
+    subscriber: Any  # the subscribers row (id, public_id, email, status, topics, ...)
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What :meth:`Ledger.recover` took back: rows possibly sent, rows certainly not."""
+
+    uncertain: int = 0
+    pending: int = 0
+
+
+class Ledger:
+    """Reads and writes of send-ledger rows, on one connection."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    # ------------------------------------------------------------ taking rows back
+
+    def recover(self, edition_id: int, now: datetime, is_dead: Callable[[str], bool]) -> Recovered:
+        """Rows ``sending`` whose lease expired or whose owner is provably dead go back:
+        ``uncertain`` (counted once more) if they were handed over, else as they were."""
+        c = send_ledger.c
+        query = sa.select(c.id, c.owner, c.lease_until, c.handed_over_at, c.uncertain).where(
+            c.edition_id == edition_id, c.state == SENDING
+        )
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True)
+        handed: list[tuple[int, str | None]] = []
+        unsent: list[tuple[int, str | None, int]] = []
+        dead: dict[str, bool] = {}
+        for row in self.conn.execute(query):
+            owner = row.owner or ""
+            if owner not in dead:
+                dead[owner] = is_dead(owner)
+            expired = row.lease_until is None or _utc(row.lease_until) <= now
+            if not (expired or dead[owner]):
+                continue
+            if row.handed_over_at is not None:
+                handed.append((row.id, row.owner))
+            else:
+                unsent.append((row.id, row.owner, row.uncertain))
+        for row_id, owner in handed:
+            self.conn.execute(
+                send_ledger.update()
+                .where(c.id == row_id, c.state == SENDING, _same(c.owner, owner))
+                .values(
+                    state=UNCERTAIN,
+                    uncertain=c.uncertain + 1,
+                    owner=None,
+                    lease_until=None,
+                    handed_over_at=None,
+                )
+            )
+        for row_id, owner, uncertain in unsent:
+            self.conn.execute(
+                send_ledger.update()
+                .where(c.id == row_id, c.state == SENDING, _same(c.owner, owner))
+                .values(state=UNCERTAIN if uncertain else PENDING, owner=None, lease_until=None)
+            )
+        return Recovered(uncertain=len(handed), pending=len(unsent))
+
+    def held_elsewhere(self, edition_id: int, owner: str) -> list[tuple[int, datetime | None]]:
+        """``(row id, lease_until)`` of the edition's rows another loop is sending."""
+        c = send_ledger.c
+        rows = self.conn.execute(
+            sa.select(c.id, c.lease_until).where(
+                c.edition_id == edition_id, c.state == SENDING, _other(c.owner, owner)
+            )
+        )
+        return [(r.id, _utc(r.lease_until) if r.lease_until else None) for r in rows]
+
+    # ------------------------------------------------------------ claiming
+
+    def claimable(
+        self,
+        edition_id: int,
+        *,
+        after_id: int,
+        now: datetime,
+        limit: int,
+        states: Sequence[str] = (PENDING, UNCERTAIN, DEFERRED),
+    ) -> list[Claimable]:
+        """The next ``limit`` claimable rows after ``after_id``, in id order: pending,
+        uncertain, and deferred ones whose ``next_attempt_at`` has come.  One index
+        range per state; on PostgreSQL the rows are locked, skipping rows locked by
+        another sender's claim."""
+        c = send_ledger.c
+        found: list[Any] = []
+        for state in states:
+            query = (
+                sa.select(
+                    c.id.label("ledger_id"),
+                    c.message_id,
+                    c.state.label("ledger_state"),
+                    c.uncertain,
+                    c.temporary,
+                    subscribers,
+                )
+                .join(subscribers, subscribers.c.id == c.subscriber_id)
+                .where(c.edition_id == edition_id, c.state == state, c.id > after_id)
+                .order_by(c.id)
+                .limit(limit)
+            )
+            if state == DEFERRED:
+                query = query.where(sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
+            if self.postgres:
+                query = query.with_for_update(of=send_ledger, skip_locked=True)
+            found.extend(self.conn.execute(query))
+        found.sort(key=lambda r: r.ledger_id)
+        return [
+            Claimable(
+                id=r.ledger_id,
+                message_id=r.message_id,
+                state=r.ledger_state,
+                uncertain=r.uncertain,
+                temporary=r.temporary,
+                subscriber=r,
+            )
+            for r in found[:limit]
+        ]
+
+    def lease(self, row_ids: Sequence[int], owner: str, now: datetime, until: datetime) -> None:
+        """The rows are this owner's until ``until`` (claimed: one more attempt)."""
+        c = send_ledger.c
+        for chunk in _chunks(row_ids):
+            self.conn.execute(
+                send_ledger.update()
+                .where(c.id.in_(chunk))
+                .values(
+                    state=SENDING,
+                    owner=owner,
+                    claimed_at=now,
+                    lease_until=until,
+                    handed_over_at=None,
+                    attempts=c.attempts + 1,
+                )
+            )
+
+    def settle(self, row_id: int, state: str, reply: str, now: datetime) -> None:
+        """An unclaimed row ends without being sent (skipped, or given up)."""
+        self.conn.execute(
+            send_ledger.update()
+            .where(send_ledger.c.id == row_id)
+            .values(state=state, reply=reply[:1000], finished_at=now, next_attempt_at=None)
+        )
+
+    def renew(self, owner: str, until: datetime) -> int:
+        """Every row this owner is sending is its own until ``until``."""
+        c = send_ledger.c
+        done = self.conn.execute(
+            send_ledger.update()
+            .where(c.state == SENDING, c.owner == owner)
+            .values(lease_until=until)
+        ).rowcount
+        return int(done or 0)
+
+    # ------------------------------------------------------------ fenced updates
+
+    def hand_over(self, row_id: int, owner: str, now: datetime) -> str | None:
+        """Mark the row "handed over" (its message is about to pass the point of no
+        return) if it is still this owner's and its subscriber still confirmed; None
+        when marked, else why not: ``"taken"`` (another loop has it) or the
+        subscriber's status (unsubscribed or bounced since the claim)."""
+        c = send_ledger.c
+        confirmed = (
+            sa.select(subscribers.c.id)
+            .where(subscribers.c.id == c.subscriber_id, subscribers.c.status == "confirmed")
+            .exists()
+        )
+        done = self.conn.execute(
+            send_ledger.update()
+            .where(c.id == row_id, c.state == SENDING, c.owner == owner, confirmed)
+            .values(handed_over_at=now)
+        ).rowcount
+        if done:
+            return None
+        row = self.conn.execute(
+            sa.select(c.state, c.owner, subscribers.c.status)
+            .join(subscribers, subscribers.c.id == c.subscriber_id)
+            .where(c.id == row_id)
+        ).first()
+        if row is None or row.state != SENDING or row.owner != owner:
+            return "taken"
+        return str(row.status)
+
+    def finish(
+        self,
+        row_id: int,
+        owner: str,
+        state: str,
+        reply: str,
+        now: datetime,
+        *,
+        uncertain: int = 0,
+        temporary: int = 0,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """The row leaves this owner in ``state`` (a final state, or ``deferred`` until
+        ``next_attempt_at``); False if it was not this owner's any more."""
+        c = send_ledger.c
+        done = self.conn.execute(
+            send_ledger.update()
+            .where(c.id == row_id, c.state == SENDING, c.owner == owner)
+            .values(
+                state=state,
+                reply=reply[:1000],
+                finished_at=None if state in UNSENT else now,
+                next_attempt_at=next_attempt_at,
+                uncertain=c.uncertain + uncertain,
+                temporary=c.temporary + temporary,
+                owner=None,
+                lease_until=None,
+                handed_over_at=None,
+            )
+        ).rowcount
+        return bool(done)
+
+    def keep(self, row_id: int, owner: str, reply: str, *, uncertain: int = 0) -> bool:
+        """The row stays this owner's, no longer handed over (it goes again at once):
+        after a lost reply (``uncertain`` 1) or a drop before the end of the message."""
+        c = send_ledger.c
+        done = self.conn.execute(
+            send_ledger.update()
+            .where(c.id == row_id, c.state == SENDING, c.owner == owner)
+            .values(handed_over_at=None, reply=reply[:1000], uncertain=c.uncertain + uncertain)
+        ).rowcount
+        return bool(done)
+
+    def release(self, owner: str) -> int:
+        """Every row this owner still holds goes back unsent (``uncertain`` if it may
+        have been sent before, or if it is handed over right now)."""
+        c = send_ledger.c
+        mine = sa.and_(c.state == SENDING, c.owner == owner)
+        freed = 0
+        for where, values in (
+            (
+                sa.and_(mine, c.handed_over_at.is_not(None)),
+                {"state": UNCERTAIN, "uncertain": c.uncertain + 1},
+            ),
+            (sa.and_(mine, c.uncertain > 0), {"state": UNCERTAIN}),
+            (mine, {"state": PENDING}),
+        ):
+            done = self.conn.execute(
+                send_ledger.update()
+                .where(where)
+                .values(**values, owner=None, lease_until=None, handed_over_at=None)
+            ).rowcount
+            freed += int(done or 0)
+        return freed
+
+    # ------------------------------------------------------------ editions as a whole
+
+    def give_up(self, created_before: datetime, now: datetime, reason: str) -> int:
+        """Rows of editions recorded before ``created_before`` still unsent (and not held
+        by a live lease) end: ``failed`` with ``reason`` and the last reply, or
+        ``unconfirmed`` when they may have been sent."""
+        c = send_ledger.c
+        old = sa.select(editions.c.id).where(editions.c.created_at < created_before)
+        idle = sa.or_(
+            c.state.in_((PENDING, UNCERTAIN, DEFERRED)),
+            sa.and_(c.state == SENDING, sa.or_(c.lease_until.is_(None), c.lease_until <= now)),
+        )
+        last = sa.func.coalesce(c.reply, "never attempted")
+        total = 0
+        for where, state in (
+            (c.uncertain > 0, UNCONFIRMED),
+            (c.uncertain == 0, FAILED),
+        ):
+            done = self.conn.execute(
+                send_ledger.update()
+                .where(c.edition_id.in_(old), idle, where)
+                .values(
+                    state=state,
+                    reply=sa.func.substr(sa.literal(reason + ": last reply: ") + last, 1, 1000),
+                    finished_at=now,
+                    owner=None,
+                    lease_until=None,
+                    handed_over_at=None,
+                )
+            ).rowcount
+            total += int(done or 0)
+        return total
+
+    def unfinished_editions(self, created_since: datetime) -> list[tuple[int, str]]:
+        """``(edition id, payload)`` of editions recorded since ``created_since`` with rows
+        not yet sent, oldest first."""
+        rows = self.conn.execute(
+            sa.select(editions.c.id, editions.c.payload)
+            .where(
+                editions.c.created_at >= created_since,
+                editions.c.id.in_(
+                    sa.select(send_ledger.c.edition_id).where(send_ledger.c.state.in_(UNSENT))
+                ),
+            )
+            .order_by(editions.c.date, editions.c.number)
+        )
+        return [(r.id, r.payload) for r in rows]
+
+    def counts(self, edition_id: int) -> dict[str, int]:
+        """How many rows of the edition are in each state."""
+        rows = self.conn.execute(
+            sa.select(send_ledger.c.state, sa.func.count())
+            .where(send_ledger.c.edition_id == edition_id)
+            .group_by(send_ledger.c.state)
+        ).all()
+        return {state: int(n) for state, n in rows}
+
+    def finished_since(self, edition_id: int, since: datetime) -> int:
+        """Rows of the edition that ended since ``since`` (the sending rate)."""
+        value = self.conn.execute(
+            sa.select(sa.func.count()).where(
+                send_ledger.c.edition_id == edition_id, send_ledger.c.finished_at >= since
+            )
+        ).scalar()
+        return int(value or 0)
+
+    # ------------------------------------------------------------ the relay's rate limit
+
+    def take_tokens(
+        self,
+        relay: str,
+        want: int,
+        now: datetime,
+        *,
+        per_second: float,
+        per_day: int,
+    ) -> tuple[int, float]:
+        """Take up to ``want`` sends from the relay's buckets; ``(granted, wait)`` where
+        ``wait`` is how long until the next one is free (``math.inf``: not today)."""
+        if per_second <= 0 and per_day <= 0:
+            return want, 0.0
+        r = send_rate.c
+        query = sa.select(send_rate).where(r.relay == relay)
+        if self.postgres:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        burst = max(1.0, per_second)
+        today = now.date()
+        if row is None:
+            tokens, day, day_count = burst, today, 0
+        else:
+            elapsed = max(0.0, (now - _utc(row.refilled_at)).total_seconds())
+            tokens = min(burst, row.tokens + elapsed * per_second) if per_second > 0 else burst
+            day, day_count = _day(row.day), row.day_count
+        if day != today:
+            day, day_count = today, 0
+        granted = want
+        wait = 0.0
+        if per_second > 0:
+            granted = min(granted, int(tokens))
+            if granted < want:
+                wait = (granted + 1 - tokens) / per_second
+        if per_day > 0:
+            left = max(0, per_day - day_count)
+            if left < granted:
+                granted = left
+                wait = math.inf
+        if per_second > 0:
+            tokens -= granted
+        values = {
+            "tokens": tokens,
+            "refilled_at": now,
+            "day": day,
+            "day_count": day_count + granted,
+        }
+        if row is None:
+            self.conn.execute(send_rate.insert().values(relay=relay, **values))
+        else:
+            self.conn.execute(send_rate.update().where(r.relay == relay).values(**values))
+        return granted, wait
+
+
+def _same(column: Any, owner: str | None) -> Any:
+    return column.is_(None) if owner is None else column == owner
+
+
+def _other(column: Any, owner: str) -> Any:
+    return sa.or_(column.is_(None), column != owner)
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; they were written in UTC."""
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _chunks(items: Iterable[int]) -> Iterable[list[int]]:
+    items = list(items)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
