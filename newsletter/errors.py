@@ -1,29 +1,59 @@
 """One exception tree for everything the operator can get wrong or run into.
 
-::
+Every exception the package raises on purpose descends from
+:class:`NewsletterError` (a test walks the package to hold that, and checks
+each class is drawn here).  The classes that belong to one subsystem are
+defined next to the code that raises them; the tree names their module::
 
-    NewsletterError            message + hint; the CLI prints it on one line, exit 1
+    NewsletterError            message + hint; the CLI prints both, one line each; exit 1
     ├── ConfigError            config.toml problems, all of them at once; exit 2
-    ├── InputError             a digest, feed or other input that cannot be read
-    │   └── DigestError        a text digest: names the file and, where it helps, the line
-    └── StoreError             the database refused (locked, wrong schema version, ...)
+    ├── InputError             an input that cannot be used; the run goes on without it
+    │   ├── DigestError        a text digest: names the file and, where it helps, the line
+    │   ├── FetchError         (sources.fetch) a fetch refused or failed: URL and why
+    │   ├── FeedError          (sources.feed) the document is not a usable RSS/Atom feed
+    │   ├── HfError            (sources.hf) the document is not the daily-papers JSON
+    │   ├── AddressError       (subscribers.subscriptions) an email address that cannot be used
+    │   └── TopicError         (subscribers.subscriptions) a topic id not in the taxonomy
+    ├── StoreError             the database refused (locked, wrong schema version, ...)
+    │   └── EditionExists      (store.database) the date has its edition already
+    ├── TemplateError          a template failed: ``name`` and ``line`` of the template file
+    ├── OutputError            a file could not be written (disk full, read-only): ``path``
+    ├── TokenError             (subscribers.tokens) a link or form token tampered, expired, misused
+    ├── Refusal                (web.subscribe) a request refused: ``status`` for the page
+    ├── HeaderInjection        (delivery.message) a header value with a line break
+    ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops
+    └── SendFailure            (delivery.mailer) one recipient's message was not accepted
+        ├── TemporaryFailure   (delivery.mailer) 4xx or a dropped connection: retry, defer
+        │   └── ReplyLost      (delivery.mailer) sent in full, no reply: *uncertain*
+        └── PermanentFailure   (delivery.mailer) 5xx: this recipient failed
 
-Errors carry a ``hint``: what the operator can do about it.  Tracebacks are
-only shown with ``--debug``.
+So a caller tells a template error (:class:`TemplateError`, with the
+template's name and line) from a disk error (:class:`OutputError`, with the
+path) from a configuration error (:class:`ConfigError`, with every problem)
+by its class, not by reading messages.
+
+Every error carries a ``hint``: what the operator can do about it.  The
+raising code gives one when it knows better; otherwise the class's own
+``hint`` applies.  Tracebacks are only shown with ``--debug``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
 
 
 class NewsletterError(Exception):
     """Base of every error the newsletter raises on purpose."""
 
-    exit_code = 1
+    exit_code: ClassVar[int] = 1
+    default_hint: ClassVar[str | None] = None
+    """The hint when the raising code gives none (each subclass has one)."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = hint if hint is not None else self.default_hint
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message} (hint: {self.hint})"
@@ -33,6 +63,7 @@ class ConfigError(NewsletterError):
     """The configuration has one or more problems; ``problems`` lists them all."""
 
     exit_code = 2
+    default_hint = "fix the file named above; newsletter config show prints the effective settings"
 
     def __init__(self, problems: list[str], hint: str | None = None) -> None:
         self.problems = list(problems)
@@ -42,9 +73,13 @@ class ConfigError(NewsletterError):
 class InputError(NewsletterError):
     """An input (digest file, feed, CSV) could not be used; the rest of the run goes on."""
 
+    default_hint = "fix this input or leave it out; the other inputs are not affected"
+
 
 class DigestError(InputError):
     """A text digest is unreadable; ``where`` is ``file`` or ``file:line``."""
+
+    default_hint = "save the digest page again, or leave the file out"
 
     def __init__(self, where: str, reason: str, hint: str | None = None) -> None:
         self.where = where
@@ -54,3 +89,33 @@ class DigestError(InputError):
 
 class StoreError(NewsletterError):
     """The database could not be opened, migrated or written."""
+
+    default_hint = "check database.url; `newsletter migrate` upgrades an older database"
+
+
+class TemplateError(NewsletterError):
+    """A template could not be loaded or rendered.
+
+    ``name`` is the template file (the operator's override or the stock one)
+    and ``line`` the line in it, when Jinja or MJML says.
+    """
+
+    default_hint = "fix the template (your override in output.templates_dir, or remove it)"
+
+    def __init__(self, name: str, line: int | None, reason: str, hint: str | None = None) -> None:
+        self.name = name
+        self.line = line
+        self.reason = reason
+        where = f"template {name}" + (f", line {line}" if line is not None else "")
+        super().__init__(f"{where}: {reason}", hint)
+
+
+class OutputError(NewsletterError):
+    """A file (site page, feed, preview) could not be written; ``path`` names it."""
+
+    default_hint = "free some space or fix the folder's permissions, then run again"
+
+    def __init__(self, path: Path, reason: str, hint: str | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot write {path}: {reason}", hint)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsletter.config import Settings
-from newsletter.errors import NewsletterError
+from newsletter.errors import OutputError
 from newsletter.model import Edition
 from newsletter.render import publish_site, write_preview
 
@@ -32,9 +32,10 @@ def publish_run(edition: Edition, history: Sequence[Edition], settings: Settings
     """
     try:
         return publish_site(edition, history, settings, settings.site_dir)
-    except OSError as exc:
-        raise NewsletterError(
-            f"cannot write the site into {settings.site_dir}: {exc.strerror or exc}",
+    except OutputError as exc:
+        raise OutputError(
+            exc.path,
+            exc.reason,
             hint=f"the edition for {edition.date.isoformat()} is recorded; free some space "
             "or fix the folder, then run again to publish its files",
         ) from exc

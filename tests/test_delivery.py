@@ -111,8 +111,11 @@ def test_spliced_message_equals_rendering_for_the_recipient(tmp_path: Path) -> N
     preferences = re.search(r"https://papers\.example\.org/preferences\?t=\S+", text)
     assert preferences is not None
     expected = render_email(
-        report.edition, settings, topics=frozenset({"vision", "audio"})
-    ).for_recipient(RecipientLinks(unsubscribe, preferences.group(0)))
+        report.edition,
+        settings,
+        topics=frozenset({"vision", "audio"}),
+        links=RecipientLinks(unsubscribe, preferences.group(0)),
+    )
     assert text == expected.text
     assert html == expected.html
 

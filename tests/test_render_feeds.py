@@ -7,7 +7,7 @@ from datetime import date
 
 import feedparser
 from lxml import etree
-from test_render_fixtures import HOSTILE_TITLE, edition_of, paper, settings, small_edition
+from render_kit import HOSTILE_TITLE, edition_of, paper, settings, small_edition
 
 from newsletter.render import build_feeds
 from newsletter.render.feeds import atom_id

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from test_render_fixtures import edition_of, paper, settings, small_edition
+from render_kit import edition_of, paper, settings, small_edition
 
 from newsletter.render import build_feeds, render_email
 from newsletter.render.site import edition_page, index_page

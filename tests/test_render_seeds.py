@@ -9,8 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_render_email import visible
-from test_render_fixtures import SEEDS, edition_of, seed_edition, settings
+from render_kit import SEEDS, edition_of, seed_edition, settings, visible
 
 from newsletter.render import render_email
 from newsletter.render.untrusted import clean_text

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from test_render_fixtures import HOSTILE_TITLE, edition_of, paper, settings, small_edition
+from render_kit import HOSTILE_TITLE, edition_of, paper, settings, small_edition
 
 from newsletter.edition import from_json
+from newsletter.errors import OutputError
 from newsletter.render import files as files_module
 from newsletter.render import publish_site, write_preview
 from newsletter.render.files import write_atomic
@@ -102,7 +103,7 @@ def test_a_crash_mid_write_leaves_the_old_file(
         raise OSError("disk on fire")
 
     monkeypatch.setattr(files_module.os, "replace", crash)
-    with pytest.raises(OSError, match="disk on fire"):
+    with pytest.raises(OutputError, match="disk on fire"):
         write_atomic(target, b"new feed that never lands")
     assert target.read_bytes() == b"old complete feed"
     assert os.listdir(tmp_path) == ["feed.xml"]  # the temporary file is gone

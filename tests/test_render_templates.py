@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
 import pytest
-from test_render_fixtures import settings, small_edition
+from render_kit import settings, small_edition
 
 from newsletter import resources
-from newsletter.errors import NewsletterError
+from newsletter.errors import TemplateError
 from newsletter.render import render_email, templates
 
 
@@ -75,13 +74,20 @@ def test_mj_style_inline_rules_are_inlined(tmp_path: Path) -> None:
 
 def test_a_typo_in_a_template_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "_footer.mjml.j2").write_text("{{ edition.postal_adress }}", encoding="utf-8")
-    with pytest.raises(jinja2.UndefinedError):
+    with pytest.raises(TemplateError, match=r"_footer\.mjml\.j2, line 1: UndefinedError"):
         render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+
+
+def test_a_syntax_error_in_a_template_names_its_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "email.txt.j2").write_text("fine\n\n{% if %}\n", encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+    assert caught.value.name == str(tmp_path / "email.txt.j2") and caught.value.line == 3
 
 
 def test_invalid_mjml_names_the_template(tmp_path: Path) -> None:
     (tmp_path / "email.mjml.j2").write_text("<mjml><mj-body><mj-text>x</mj-body>", encoding="utf-8")
-    with pytest.raises(NewsletterError, match="invalid MJML"):
+    with pytest.raises(TemplateError, match=r"email\.mjml\.j2: .*invalid MJML"):
         render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
 
 

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from smtp_loopback import smtp_server
-from test_web_subscribe import T0, Site, confirm_link
+from web_kit import T0, Site, confirm_link
 
 from newsletter import cli
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE

@@ -4,79 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from delivery_kit import BASE_URL, SAMPLE, Served, bodies, make_settings, parse, served_subscribers
+from delivery_kit import BASE_URL, SAMPLE, bodies, parse, served_subscribers
+from web_kit import T0, Site, confirm_link, local
 
 from newsletter import config, pipeline
-from newsletter.delivery.mailer import MaildirMailer
 from newsletter.store.database import Store
 from newsletter.subscribers.subscriptions import Subscriptions
-from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
-from newsletter.web.subscribe import RateLimiter, build_subscriber_app
-
-T0 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Site:
-    """One app with its store, outbox and clock."""
-
-    def __init__(self, tmp: Path, **sections: dict[str, object]) -> None:
-        self.settings = make_settings(tmp, **sections)  # type: ignore[arg-type]
-        store = Store.open(self.settings.database_url)
-        assert store is not None
-        self.store = store
-        self.subs = Subscriptions(store)
-        self.outbox = tmp / "outbox"
-        self.clock = Clock()
-        self.app = build_subscriber_app(
-            self.settings,
-            store,
-            mailer_factory=lambda: MaildirMailer(self.outbox),
-            clock=self.clock,
-            limiter=RateLimiter(clock=lambda: self.clock().timestamp()),
-        )
-        self.server = Served(self.app)
-        self.client = httpx.Client(base_url=self.server.__enter__(), timeout=10)
-        self.tokens = Tokens.from_settings(self.settings, self.clock)
-
-    def close(self) -> None:
-        self.client.close()
-        self.server.__exit__()
-        self.store.close()
-
-    def mails(self) -> list[bytes]:
-        new = self.outbox / "new"
-        return [p.read_bytes() for p in sorted(new.iterdir())] if new.exists() else []
-
-    def form_token(self, html: str) -> str:
-        found = re.search(r'name="form_token" value="([^"]+)"', html)
-        assert found, html
-        return found.group(1)
-
-    def subscribe(self, email: str, topics: list[str] | None = None) -> httpx.Response:
-        page = self.client.get("/subscribe")
-        data = {
-            "email": email,
-            "topics": topics or ["llm", "vision"],
-            "form_token": self.form_token(page.text),
-        }
-        return self.client.post("/subscribe", data=data)
-
-    def status(self, email: str) -> str:
-        found = self.subs.by_email(email)
-        return found.status if found else "absent"
+from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE
 
 
 @pytest.fixture
@@ -84,18 +23,6 @@ def site(tmp_path: Path) -> Iterator[Site]:
     s = Site(tmp_path)
     yield s
     s.close()
-
-
-def confirm_link(mail: bytes) -> str:
-    text, _ = bodies(parse(mail))
-    found = re.search(r"https://papers\.example\.org/confirm\?t=\S+", text)
-    assert found, text
-    return local(found.group(0))
-
-
-def local(url: str) -> str:
-    """A link to the public site, as a path on the local test server."""
-    return url.replace("&amp;", "&").removeprefix(BASE_URL.rstrip("/"))
 
 
 def test_sign_up_sends_a_confirmation_without_list_headers(site: Site) -> None:

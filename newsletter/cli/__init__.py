@@ -1,4 +1,11 @@
-"""The command line: each command parses options, calls one library function, prints its report."""
+"""The command line: each command parses options, calls one library function, prints its report.
+
+Owns: the ``newsletter`` commands, their options, exit codes and output (tables
+with rich; ``logs`` sets up logging); printing happens here and nowhere else.
+
+May import: anything in the package (heavy modules lazily, so ``--help`` is
+fast); nothing imports ``cli``.  See ``docs/architecture.md``.
+"""
 
 from __future__ import annotations
 

@@ -10,6 +10,12 @@ Where a config comes from, first match wins: ``--config PATH``, the
 ``NEWSLETTER_CONFIG`` environment variable, ``./config.toml``, the default
 bundled with the package.  Relative paths resolve against the folder of the
 config file (for the bundled default: the current folder).
+
+Owns: the settings table, reading and validating ``config.toml`` (every check),
+and the typed settings every other package reads.
+
+May import: ``errors``, ``resources`` and ``topics`` (the taxonomy is part of
+the config); no subpackage.  See ``docs/architecture.md``.
 """
 
 from __future__ import annotations

@@ -1,1 +1,12 @@
-"""delivery."""
+"""Delivery: getting one edition to each subscriber, exactly once, from the send ledger.
+
+Owns: the send ledger (``ledger``: claims with leases, outcomes, uncertain
+sends), the MIME message compiled once per topic set and spliced per
+recipient (``message``), the seam to the mail system (``mailer``: Maildir
+outbox, SMTP) and the send loop that ties them together (``sending``).
+
+May import: the core values (``model``, ``errors``, ``edition``, ``faults``),
+``config``, ``store``, ``render`` (the rendered email and its tokens) and
+``subscribers`` (who gets what, their links).  Never ``pipeline``, ``web`` or
+``cli``.  See ``docs/architecture.md`` and ``docs/delivery.md``.
+"""

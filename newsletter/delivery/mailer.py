@@ -29,6 +29,11 @@ Two implementations:
 
 What can go wrong, as exceptions the delivery loop acts on::
 
+(All of them are :class:`~newsletter.errors.NewsletterError` s, drawn in the
+one tree of :mod:`newsletter.errors`.)
+
+::
+
     SendFailure               one recipient's message was not accepted
     ├── TemporaryFailure      4xx (and 552 at RCPT, 5.2.2): defer this recipient
     │   ├── ConnectionLost    the connection failed before the point of no
@@ -70,8 +75,10 @@ from newsletter.delivery.replies import Classified, Kind, Stage, classify
 from newsletter.errors import NewsletterError
 
 
-class SendFailure(Exception):
+class SendFailure(NewsletterError):
     """A message one recipient did not get; ``reply`` is what the server said."""
+
+    default_hint = "the send ledger keeps the reply; newsletter status shows what is left to send"
 
     def __init__(self, reply: str, code: int | None = None) -> None:
         super().__init__(reply)
@@ -93,13 +100,19 @@ class ConnectionLost(TemporaryFailure):
         super().__init__(reply)
         self.connecting = connecting
 
+    default_hint = "deferred: the next run (or the resend job) tries this recipient again"
+
 
 class ReplyLost(TemporaryFailure):
     """The message was handed over in full but its reply never came: it may have been taken."""
 
+    default_hint = "sent again at most once, with the same Message-ID, so a copy is recognisable"
+
 
 class PermanentFailure(SendFailure):
     """SMTP 5xx: this recipient will not get this message.  ``bounce``: no such mailbox."""
+
+    default_hint = "not retried; a refused mailbox is marked bounced and gets no more editions"
 
     def __init__(self, reply: str, code: int | None = None, *, bounce: bool = False) -> None:
         super().__init__(reply, code)
@@ -108,6 +121,8 @@ class PermanentFailure(SendFailure):
 
 class MailerStopped(NewsletterError):
     """Nothing can be sent at all (authentication, sender refused, outbox not writable)."""
+
+    default_hint = "check the [smtp] settings and the server; the next run sends what is left"
 
 
 class Prepared:

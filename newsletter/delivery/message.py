@@ -68,6 +68,8 @@ DKIM_HEADERS = (
 class HeaderInjection(NewsletterError):
     """A value meant for a header contains a line break or another control character."""
 
+    default_hint = "nothing was sent with it; remove the control character from that value"
+
 
 @dataclass(frozen=True)
 class Sender:

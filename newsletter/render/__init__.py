@@ -21,6 +21,16 @@ Modules, one idea each:
 ``untrusted``      making titles, abstracts and URLs inert
 ``files``          atomic writes
 =================  ==========================================================
+
+Owns: everything a reader sees of an edition: templates and their contexts,
+the email within its byte budget (with placeholder tokens for the
+per-recipient links, which delivery splices), feeds, site pages and their URLs.
+
+May import: the core values (``model``, ``errors``, ``edition``, ``faults``,
+``resources``) and ``config``.  Never ``store``, ``delivery``, ``web``,
+``pipeline`` or ``cli``: rendering takes values and returns values (and
+writes files atomically).  See ``docs/architecture.md`` and
+``docs/templates.md``.
 """
 
 from newsletter.render.context import EditionContext

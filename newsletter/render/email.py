@@ -24,7 +24,6 @@ more than the MJML compile itself); it runs only for templates that use it.
 
 from __future__ import annotations
 
-import html as html_lib
 import logging
 import re
 from collections.abc import Iterator
@@ -38,7 +37,7 @@ from markupsafe import Markup
 from mjml import mjml2html
 
 from newsletter.config import Settings
-from newsletter.errors import NewsletterError
+from newsletter.errors import TemplateError
 from newsletter.model import Edition
 from newsletter.render import templates
 from newsletter.render.context import ContextBuilder, EditionContext, Meta, Plan
@@ -64,21 +63,6 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
-
-    def for_recipient(self, links: RecipientLinks) -> RenderedEmail:
-        """This email with the placeholder tokens replaced by one recipient's links.
-
-        URLs are HTML-escaped for the HTML part and left as they are in the text.
-        """
-        pairs = (
-            (UNSUBSCRIBE_TOKEN, links.unsubscribe_url),
-            (PREFERENCES_TOKEN, links.preferences_url),
-        )
-        body, text = self.html, self.text
-        for token, url in pairs:
-            body = body.replace(token, html_lib.escape(url, quote=True))
-            text = text.replace(token, url)
-        return RenderedEmail(subject=self.subject, html=body, text=text)
 
 
 def plans(teaser_chars: int) -> Iterator[Plan]:
@@ -133,10 +117,12 @@ def compile_mjml(source: str) -> str:
     try:
         html = mjml2html(source, disable_comments=True, fonts={})  # no web-font <link>
     except ValueError as exc:
-        raise NewsletterError(
+        raise TemplateError(
+            templates.EMAIL_MJML,
+            None,
             f"the email template produced invalid MJML: {exc}",
             hint=f"check your overrides of {templates.EMAIL_MJML} and its partials",
-        ) from None
+        ) from exc
     if inline_css:
         inliner = css_inline.CSSInliner(
             inline_style_tags=False,
@@ -158,13 +144,12 @@ def fit(
     builder: ContextBuilder, env: jinja2.Environment, budget: int, teaser_chars: int
 ) -> tuple[str, EditionContext]:
     """The HTML of the most generous plan that fits in ``budget`` bytes, and its context."""
-    template = env.get_template(templates.EMAIL_MJML)
     overhead: int | None = None
     compiled: tuple[Plan, str, EditionContext] | None = None
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
         context = builder.build(plan)
-        source = template.render(edition=context)
+        source = templates.render(env, templates.EMAIL_MJML, edition=context)
         size = len(source.encode("utf-8"))
         if overhead is not None and size + overhead > budget:
             continue  # predicted too big: do not spend a compile on it
@@ -176,7 +161,8 @@ def fit(
             return html, context
     if compiled is None or compiled[0] != plan:  # the most compact plan was only predicted
         context = builder.build(plan)
-        compiled = (plan, compile_mjml(template.render(edition=context)), context)
+        source = templates.render(env, templates.EMAIL_MJML, edition=context)
+        compiled = (plan, compile_mjml(source), context)
     _, html, context = compiled
     log.warning(
         "email is %d bytes even as a title list, over its budget of %d", _cost(html), budget
@@ -194,7 +180,10 @@ def render_email(
     """Render the email of ``edition`` (only the sections in ``topics``, if given).
 
     Without ``links`` the unsubscribe and preferences URLs are placeholder
-    tokens to splice per recipient with :meth:`RenderedEmail.for_recipient`.
+    tokens (:mod:`newsletter.render.recipients`); delivery compiles that email
+    once into wire bytes and splices each recipient's URLs into the bytes
+    (:func:`newsletter.delivery.message.compile_digest`).  With ``links`` the
+    URLs are written in directly: the archived and previewed copies.
     """
     env = templates.environment(settings.templates_dir)
     builder = ContextBuilder(
@@ -202,5 +191,5 @@ def render_email(
     )
     budget = int(settings["email.budget_kb"]) * 1000
     html, context = fit(builder, env, budget, int(settings["email.teaser_chars"]))
-    text = env.get_template(templates.EMAIL_TEXT).render(edition=context)
+    text = templates.render(env, templates.EMAIL_TEXT, edition=context)
     return RenderedEmail(subject=context.subject, html=html, text=text)

@@ -3,7 +3,9 @@
 Each file is written to a temporary file in the same folder, flushed and
 fsynced, then moved over the target with :func:`os.replace` (atomic on POSIX
 and Windows); the folder is fsynced too where the platform allows it, so the
-rename itself survives a power cut.
+rename itself survives a power cut.  A write the system refuses (a full disk,
+a read-only folder) is an :class:`~newsletter.errors.OutputError` naming the
+file; the old file, if any, is left as it was.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ import tempfile
 from pathlib import Path
 
 from newsletter import faults
+from newsletter.errors import OutputError
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, creating parent folders; return ``path``."""
+    try:
+        _write_atomic(path, data)
+    except OSError as exc:
+        raise OutputError(path, exc.strerror or str(exc)) from exc
+    return path
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -33,7 +44,6 @@ def write_atomic(path: Path, data: bytes) -> Path:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
-    return path
 
 
 def write_files(root: Path, files: dict[str, bytes]) -> list[Path]:

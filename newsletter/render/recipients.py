@@ -13,11 +13,15 @@ token                  replaced by
 =====================  =================================================
 
 The tokens contain no character that HTML escaping, MJML or a mail encoder
-changes, so delivery can splice each recipient's URLs into the rendered text
-with ``str.replace`` (:meth:`RenderedEmail.for_recipient
-<newsletter.render.email.RenderedEmail.for_recipient>`), about a thousand
-times cheaper than rendering again.  The size budget keeps
-:data:`URL_HEADROOM` bytes free per token occurrence for the longer real URL.
+changes, so they survive rendering intact.  Delivery then compiles the
+rendered email once into MIME wire bytes cut at the tokens
+(:func:`newsletter.delivery.message.compile_digest`) and joins each
+recipient's URLs into those bytes
+(:meth:`~newsletter.delivery.message.CompiledMessage.for_recipient`: HTML-escaped
+in the HTML part, quoted-printable in both), thousands of times cheaper than
+rendering or building a message again.  That is the one per-recipient
+splicer; rendering never splices.  The size budget keeps :data:`URL_HEADROOM`
+bytes free per token occurrence for the longer real URL.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def edition_page(edition: Edition, settings: Settings) -> str:
     meta = meta_for(settings)
     context = ContextBuilder(edition, meta, RecipientLinks.public(meta.site), None).build(None)
     env = templates.environment(settings.templates_dir)
-    return env.get_template(templates.EDITION_PAGE).render(edition=context)
+    return templates.render(env, templates.EDITION_PAGE, edition=context)
 
 
 def index_page(editions: Sequence[Edition], settings: Settings) -> str:
@@ -54,7 +54,7 @@ def index_page(editions: Sequence[Edition], settings: Settings) -> str:
         links=newest.links,
     )
     env = templates.environment(settings.templates_dir)
-    return env.get_template(templates.INDEX_PAGE).render(archive=archive)
+    return templates.render(env, templates.INDEX_PAGE, archive=archive)
 
 
 def write_preview(

@@ -14,16 +14,23 @@ through the same chain, so they can be overridden alone.
 Autoescaping is on for every template except ``*.txt.j2`` (the plain-text
 part), and undefined names raise (``StrictUndefined``): a typo in a template
 fails the render instead of silently printing nothing.
+
+:func:`render` is how every template is rendered: whatever Jinja raises (a
+syntax error, an undefined name, a missing include) becomes a
+:class:`~newsletter.errors.TemplateError` naming the template file and line.
 """
 
 from __future__ import annotations
 
 import functools
+import traceback
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from newsletter import resources
+from newsletter.errors import TemplateError
 
 STOCK_PREFIX = "stock"
 
@@ -61,6 +68,37 @@ def environment(templates_dir: Path | None = None) -> jinja2.Environment:
     """The (cached) environment for an operator folder, or the stock templates alone."""
     user = templates_dir.resolve() if templates_dir is not None else None
     return _environment(resources.stock_templates().resolve(), user)
+
+
+def render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render template ``name`` with ``context``; a failure is a :class:`TemplateError`."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(
+            exc.filename or exc.name or name, exc.lineno, exc.message or ""
+        ) from exc
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(
+            str(exc.name),
+            None,
+            "not found",
+            hint="the stock templates ship with the package; "
+            "an override must keep the stock file names",
+        ) from exc
+    except jinja2.TemplateError as exc:
+        where, line = _template_frame(exc, name)
+        raise TemplateError(where, line, f"{type(exc).__name__}: {exc.message or exc}") from exc
+
+
+def _template_frame(exc: BaseException, name: str) -> tuple[str, int | None]:
+    """The innermost template file and line in the traceback (Jinja maps its frames)."""
+    found: tuple[str, int | None] = (name, None)
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (filename, line)
+    return found
 
 
 def wrap(text: str, width: int = 72, indent: int = 0) -> str:

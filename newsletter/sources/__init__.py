@@ -12,4 +12,13 @@ run can report that one input and go on with the others.
 - :mod:`newsletter.sources.hf`: the Hugging Face daily-papers JSON.
 
 :mod:`newsletter.sources.collect` reads the configured sources of each kind.
+
+Owns: reading and parsing every kind of input, fetching over HTTP with its
+limits (``fetch``), and what was read (validators, content hashes) for the
+caller to record.
+
+May import: the core values (``model``, ``errors``, ``repair``, ``identity``),
+``config`` and ``store`` (what was ingested before).  Never ``render``,
+``delivery``, ``web``, ``pipeline`` or ``cli``.  See ``docs/architecture.md``
+and ``docs/sources.md``.
 """

@@ -61,6 +61,8 @@ class ParsedFeed:
 class FeedError(InputError):
     """The document is not a usable feed."""
 
+    default_hint = "check the source's url: it should serve RSS or Atom"
+
 
 def parse_feed(content: bytes, *, name: str, content_type: str = "") -> ParsedFeed:
     """Parse fetched feed bytes into a digest named after the source."""

@@ -44,6 +44,8 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 class FetchError(InputError):
     """A fetch was refused or failed; the message names the URL and why."""
 
+    default_hint = "the run goes on without this source; check its url, or try again later"
+
 
 @dataclass(frozen=True)
 class FetchPolicy:

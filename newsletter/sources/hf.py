@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 class HfError(InputError):
     """The document is not the daily-papers JSON."""
 
+    default_hint = "check the source's url: it should serve the daily-papers JSON"
+
 
 def parse_hf(content: bytes, *, name: str) -> ParsedFeed:
     """Parse the daily-papers JSON into a digest named after the source."""

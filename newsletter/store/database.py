@@ -118,6 +118,8 @@ class Ingested:
 class EditionExists(StoreError):
     """An edition for this date is recorded already."""
 
+    default_hint = "run --force makes another edition for the same date"
+
 
 def _engine(url: str) -> sa.Engine:
     parsed = make_url(url)

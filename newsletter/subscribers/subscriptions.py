@@ -49,9 +49,13 @@ CONSENT_TEXT = "daily research-paper digest by email, topics as chosen; unsubscr
 class AddressError(InputError):
     """An email address that cannot be used."""
 
+    default_hint = "give a plain address such as reader@example.org"
+
 
 class TopicError(InputError):
     """A topic id that is not in the taxonomy."""
+
+    default_hint = "the [[topics]] of config.toml list the topic ids"
 
 
 @dataclass(frozen=True)

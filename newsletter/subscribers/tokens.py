@@ -42,8 +42,10 @@ FORM_SECONDS = 24 * 3600
 class TokenError(NewsletterError):
     """A link or form token that is tampered with, expired or meant for something else."""
 
+    default_hint = "use the newest link you received, or sign up again"
+
     def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message, hint="use the newest link you received, or sign up again")
+        super().__init__(message)
         self.reason = reason
 
 

@@ -180,13 +180,14 @@ class RateLimiter:
 # ---------------------------------------------------------------- the app
 
 
-class Refusal(Exception):
+class Refusal(NewsletterError):
     """A request refused with a status code and a message for the page."""
+
+    default_hint = "the page tells the visitor why; nothing was changed"
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
 
 
 class SubscriberPages:
@@ -226,7 +227,7 @@ class SubscriberPages:
     # ------------------------------------------------------------ helpers
 
     def _render(self, template: str, page: PageContext, status: int = 200) -> HTMLResponse:
-        body = self.env.get_template(template).render(page=page)
+        body = templates.render(self.env, template, page=page)
         return HTMLResponse(
             body,
             status_code=status,
@@ -393,8 +394,8 @@ class SubscriberPages:
             sender_for(self.settings),
             subscriber.email,
             f"Confirm your subscription to {self.settings.name}",
-            self.env.get_template("confirmation.txt.j2").render(mail=context),
-            self.env.get_template("confirmation.html.j2").render(mail=context),
+            templates.render(self.env, "confirmation.txt.j2", mail=context),
+            templates.render(self.env, "confirmation.html.j2", mail=context),
             now,
             message_id,
         )

@@ -1,4 +1,4 @@
-"""Editions and settings for the render tests (no tests here; imported by test_render_*.py).
+"""Editions and settings for the render tests: a kit, not a test module.
 
 Everything is built from the model dataclasses, so the render tests depend
 neither on the sources nor on the classifier, and the golden files only change
@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,36 @@ def seed_edition(path: Path) -> Edition:
             )
         )
     return edition_of(papers)
+
+
+class _Collect(HTMLParser):
+    """Visible text, start tags and attributes of an HTML document."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("style", "title"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "title"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+
+def parse_html(html: str) -> _Collect:
+    collector = _Collect()
+    collector.feed(html)
+    return collector
+
+
+def visible(html: str) -> str:
+    return " ".join(" ".join(parse_html(html).text).split())

@@ -1,0 +1,183 @@
+"""The house rules that no single feature test would notice breaking.
+
+- every exception the package defines hangs under one root and is drawn in
+  the tree of ``newsletter/errors.py``;
+- ``docs/architecture.md`` names only packages and modules that exist, and
+  every subpackage says in its docstring what it owns and may import;
+- no test module imports another test module: shared pieces live in kit
+  modules (``tests/*_kit.py``, ``loopback.py``, ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+from render_kit import settings, small_edition
+
+import newsletter
+from newsletter import config, errors
+from newsletter.render import render_email
+from newsletter.render.files import write_atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+
+
+# ---------------------------------------------------------------- tests
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    test_modules = {p.stem for p in TESTS.glob("test_*.py")}
+    offenders = {
+        f"{path.name} imports {name}"
+        for path in sorted(TESTS.glob("*.py"))
+        for name in _imported_modules(path)
+        if name.split(".")[-1] in test_modules or name.split(".")[-1] == "conftest"
+    }
+    assert not offenders, "move the shared pieces into a kit module: " + "; ".join(
+        sorted(offenders)
+    )
+
+
+# ---------------------------------------------------------------- exceptions
+
+
+def _package_modules() -> list[str]:
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(newsletter.__path__, prefix="newsletter.")
+        if info.name != "newsletter.__main__"
+    )
+
+
+def _defined_exceptions() -> dict[str, type[BaseException]]:
+    found: dict[str, type[BaseException]] = {}
+    for name in ["newsletter", *_package_modules()]:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, BaseException)
+                and value.__module__ == name
+            ):
+                found[f"{name}.{value.__qualname__}"] = value
+    return found
+
+
+def _drawn_tree() -> dict[str, tuple[str | None, str | None]]:
+    """class name → (drawn parent, drawn module) from the tree in errors.py's docstring."""
+    drawn: dict[str, tuple[str | None, str | None]] = {}
+    stack: list[tuple[int, str]] = []
+    for line in (errors.__doc__ or "").splitlines():
+        found = re.match(r"^ {4}(?:[│ ]*[├└]── )?([A-Z]\w+)(?: +\(([\w.]+)\))?", line)
+        if not found:
+            continue
+        column = found.start(1)
+        while stack and stack[-1][0] >= column:
+            stack.pop()
+        drawn[found.group(1)] = (stack[-1][1] if stack else None, found.group(2))
+        stack.append((column, found.group(1)))
+    return drawn
+
+
+def test_every_exception_of_the_package_is_in_the_one_tree() -> None:
+    """One root; each class drawn in errors.py's tree under its real parent, with its
+    module, and each carrying a hint."""
+    drawn = _drawn_tree()
+    classes = _defined_exceptions()
+    assert len(classes) >= 19 and len(drawn) == len(classes)
+    for dotted, cls in classes.items():
+        assert issubclass(cls, errors.NewsletterError), f"{dotted} is not a NewsletterError"
+        assert cls.__name__ in drawn, f"{dotted} is not drawn in the tree of newsletter/errors.py"
+        parent, module = drawn[cls.__name__]
+        if cls is errors.NewsletterError:
+            assert parent is None
+            continue
+        assert parent == cls.__mro__[1].__name__, f"the tree puts {cls.__name__} under {parent}"
+        assert (module or "errors") == cls.__module__.removeprefix("newsletter."), dotted
+        assert cls.default_hint, f"{dotted} has no default hint"
+
+
+def test_a_caller_tells_template_disk_and_config_errors_apart(tmp_path: Path) -> None:
+    (tmp_path / "_footer.mjml.j2").write_text("ok\n{{ edition.postal_adress }}\n", "utf-8")
+    with pytest.raises(errors.TemplateError) as template:
+        render_email(small_edition(), settings(tmp_path, output__templates_dir=str(tmp_path)))
+    assert template.value.name == str(tmp_path / "_footer.mjml.j2")
+    assert template.value.line == 2 and "postal_adress" in template.value.reason
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", "utf-8")
+    with pytest.raises(errors.OutputError) as disk:
+        write_atomic(blocked / "feed.xml", b"x")
+    assert disk.value.path == blocked / "feed.xml"
+
+    with pytest.raises(errors.ConfigError) as bad:
+        config.parse("[newsletter]\nnam = 1\n", where="c.toml", base_dir=tmp_path)
+    assert "c.toml: newsletter.nam" in bad.value.problems[0]
+    for caught in (template.value, disk.value, bad.value):
+        assert caught.hint and str(caught).endswith(f"(hint: {caught.hint})")
+
+
+# ---------------------------------------------------------------- layout
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+PACKAGE = ROOT / "newsletter"
+
+
+def _named_paths(text: str) -> set[str]:
+    """Every `backticked` token that is a path: a folder (``x/``) or a module (``x.py``)."""
+    return {
+        token
+        for token in re.findall(r"`([^`\s]+)`", text)
+        if token.endswith(("/", ".py")) or token.startswith(("newsletter/", "tests/"))
+    }
+
+
+def test_architecture_names_only_paths_that_exist() -> None:
+    named = _named_paths(ARCHITECTURE.read_text(encoding="utf-8"))
+    assert len(named) > 20
+    for token in sorted(named):
+        base = ROOT if token.startswith(("newsletter/", "tests/", "templates/")) else PACKAGE
+        assert (base / token).exists(), f"docs/architecture.md names {token}, which does not exist"
+
+
+def test_architecture_table_has_every_package_and_module() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    first_cells = {t for row in rows for t in _named_paths(row.split(" | ")[0])}
+    packages = {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    modules = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
+    assert packages | modules <= first_cells, "add to the table: " + ", ".join(
+        sorted(packages | modules - first_cells)
+    )
+
+
+# The store engineer writes store/__init__.py's docstring (issue 9, item 1).
+_DOCSTRING_PENDING = {"store"}
+
+
+def test_every_subpackage_says_what_it_owns_and_may_import() -> None:
+    for folder in sorted(p for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()):
+        if folder.name in _DOCSTRING_PENDING:
+            continue
+        doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text("utf-8"))) or ""
+        assert re.search(r"^Owns\b", doc, re.M), f"{folder.name}/__init__.py: say what it owns"
+        assert re.search(r"^May import\b", doc, re.M), (
+            f"{folder.name}/__init__.py: say what it may import"
+        )
