@@ -89,6 +89,8 @@ class SendFailure(NewsletterError):
 class TemporaryFailure(SendFailure):
     """Try again later: SMTP 4xx, or a reply RFC 5321 says to treat as temporary."""
 
+    default_hint = "deferred: a later run (or tick) tries this recipient again once due"
+
 
 class ConnectionLost(TemporaryFailure):
     """The connection failed before the point of no return: the message was not sent.
@@ -96,11 +98,11 @@ class ConnectionLost(TemporaryFailure):
     ``connecting``: it could not even be opened (the relay is down or unreachable).
     """
 
+    default_hint = "not sent: tried again at once on a new connection, then deferred"
+
     def __init__(self, reply: str, *, connecting: bool = False) -> None:
         super().__init__(reply)
         self.connecting = connecting
-
-    default_hint = "deferred: the next run (or the resend job) tries this recipient again"
 
 
 class ReplyLost(TemporaryFailure):

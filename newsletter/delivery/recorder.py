@@ -49,6 +49,11 @@ whose mark took (a row that is no longer this loop's is refused, and must not be
 class RecorderFailed(NewsletterError):
     """A ledger transaction of this loop failed: nothing more is sent."""
 
+    default_hint = (
+        "fix the database (disk space, permissions); the next run resends at most "
+        "the messages that were in flight"
+    )
+
 
 class Recorder(Generic[OutcomeT]):
     """Batches a loop's ledger writes; grants hand-overs within the in-flight budget."""
@@ -146,9 +151,7 @@ class Recorder(Generic[OutcomeT]):
     def _check(self) -> None:
         if self._failure is not None:
             raise RecorderFailed(
-                f"the send ledger could not be written: {self._failure}",
-                hint="nothing more is sent; the next run resends at most the messages "
-                "that were in flight",
+                f"the send ledger could not be written: {self._failure}"
             ) from self._failure
 
     def _run(self) -> None:
