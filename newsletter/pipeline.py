@@ -287,19 +287,20 @@ def run(
     If the date has an edition already (and not ``force``), nothing is recorded;
     the stored edition is published again and its unsent ledger rows are sent,
     so a run killed before, during or after sending is finished by running it
-    again.  ``mailer`` defaults to ``delivery.method``.  Every run leaves a run
-    report in the database (``newsletter status``).
+    again.  Whatever the run found, it also resumes the unsent mail of every
+    earlier edition within ``delivery.max_age_days`` (deferred recipients, a
+    killed send), oldest first.  ``mailer`` defaults to ``delivery.method``.
+    Every run leaves a run report in the database (``newsletter status``).
     """
     started = clock()
     store = Store.open(settings.database_url, create=True)
     assert store is not None
     try:
         report = _run(settings, store, inputs, edition_date, force, progress, client)
-        if report.status in ("published", "exists"):
-            report = replace(
-                report,
-                delivery=_deliver(settings, store, report.edition, mailer, clock, sleep),
-            )
+        own = report.edition if report.status in ("published", "exists") else None
+        delivered = _deliver(settings, store, own, mailer, clock, sleep)
+        if own is not None:
+            report = replace(report, delivery=delivered)
         runlog.record_report(store, report, started=started, finished=clock(), trigger=trigger)
     finally:
         store.close()
@@ -309,26 +310,31 @@ def run(
 def _deliver(
     settings: Settings,
     store: Store,
-    edition: Edition,
+    edition: Edition | None,
     mailer: Mailer | None,
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] | None,
 ) -> DeliveryReport:
     """Resume every unfinished edition (oldest first) and report on ``edition``'s."""
     passes = delivery.resume(settings, store, mailer, clock=clock, sleep=sleep or time.sleep)
-    report = next(
-        (r for e, r in passes if (e.date, e.number) == (edition.date, edition.number)), None
-    )
+
+    def same(other: Edition) -> bool:
+        return edition is not None and (other.date, other.number) == (edition.date, edition.number)
+
+    for other, result in passes:
+        if not same(other) and (result.sent_now or result.stopped):
+            log.info(
+                "delivery of the edition of %s resumed: %d sent now%s",
+                other.date.isoformat(),
+                result.sent_now,
+                f"; stopped: {result.stopped}" if result.stopped else "",
+            )
+    if edition is None:
+        return DeliveryReport()
+    report = next((r for e, r in passes if same(e)), None)
     if report is None:  # nothing due for it (or an earlier edition's pass stopped)
         stopped = next((r.stopped for _, r in passes if r.stopped), None)
         report = delivery.Delivery(settings, store, mailer).summary(edition, stopped=stopped)
-    for other, result in passes:
-        if (other.date, other.number) != (edition.date, edition.number) and result.sent_now:
-            log.info(
-                "delivery of the edition of %s resumed: %d sent now",
-                other.date.isoformat(),
-                result.sent_now,
-            )
     if report.recipients:
         log.info(
             "delivery: %d sent, %d skipped, %d failed, %d deferred",

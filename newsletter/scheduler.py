@@ -158,8 +158,13 @@ class DailyJob:
         self._lock = threading.Lock()
 
     def tick(self, trigger: str = "schedule") -> TickResult:
+        """Make the due edition if nobody has; whatever the outcome, resume the unsent
+        mail of every unfinished edition (a run that made one has done so already)."""
         with self._lock:
-            return self._tick(trigger)
+            result = self._tick(trigger)
+            if result.outcome != "ran":
+                self._resume_sending()
+            return result
 
     def _tick(self, trigger: str) -> TickResult:
         now = self.clock()
@@ -177,7 +182,6 @@ class DailyJob:
         finally:
             store.close()
         if exists:
-            self._resume_sending()
             return TickResult(day, "exists")
         if not claim.won:
             if claim.finished_at is None:
@@ -211,12 +215,12 @@ class DailyJob:
         return TickResult(day, "ran", report.status, report)
 
     def _resume_sending(self) -> None:
-        """Send what is left in the ledgers: deferred (4xx) rows and interrupted sends.
+        """Send what is due in the ledgers: deferred (4xx) rows, interrupted sends.
 
-        Runs at every tick once the edition exists, so a long-running ``serve``
-        retries temporary failures on the watchdog's rhythm instead of only at
-        its next start; the ledger's claims keep two processes from sending one
-        row twice.
+        Runs at every tick, so a long-running ``serve`` retries temporary
+        failures on the watchdog's rhythm instead of only at its next start;
+        the ledger's leases keep two processes from sending one row twice, and
+        one process never runs two loops for one edition.
         """
         try:
             self.resumer(self.settings)
