@@ -335,15 +335,17 @@ def smtp(handler: FaultySmtp) -> Iterator[int]:
         controller.stop()
 
 
-def use_smtp(project: Project, port: int, timeout: int = 1) -> None:
-    """Point the project's delivery at the SMTP server on ``port``."""
+def use_smtp(project: Project, port: int, timeout: int = 1, delivery: str = "") -> None:
+    """Point the project's delivery at the SMTP server on ``port``; ``delivery`` adds
+    lines to the ``[delivery]`` section (``"lease_seconds = 3\n"``)."""
     text = project.config.read_text(encoding="utf-8")
     text = re.sub(r"(?ms)^\[delivery\].*?(?=^\[|\Z)", "", text)
     text = re.sub(r"(?ms)^\[smtp\].*?(?=^\[|\Z)", "", text)
     text += (
         '\n[delivery]\nmethod = "smtp"\nfrom_address = "digest@news.example.org"\n'
         "retries = 3\nbackoff_seconds = 0.0\n"
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        + delivery
+        + f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
         f"timeout_seconds = {timeout}\n"
     )
     project.config.write_text(text, encoding="utf-8")

@@ -163,15 +163,18 @@ def test_kills_while_sending_lose_nothing_and_cost_at_most_one_copy_each(
     rng = random.Random(seed)
     handler, port = server
     project = day1.copy(tmp_path / "p")
-    faultkit.use_smtp(project, port, timeout=5)
-    with project.config.open("a", encoding="utf-8") as config:
-        config.write("lease_seconds = 3\n")  # into [delivery], the last section use_smtp wrote
+    faultkit.use_smtp(project, port, timeout=5, delivery="lease_seconds = 3\n")
     run = faultkit.command(project, DAY2)
+    schedule = [sys.executable, "-m", "newsletter", "--config", str(project.config), "schedule"]
     started = time.monotonic()
     kills = 0
     for _ in range(KILLS):
         target = len(handler.received) + rng.randint(1, SUBSCRIBERS // (KILLS + 1))
-        argv = _other_host(run) if resume == "other-host" and kills else run
+        argv = run
+        if resume == "other-host" and kills:
+            argv = _other_host(run)
+        elif resume == "schedule" and kills:
+            argv = schedule  # its start-up tick resumes the edition, and is killed too
         kills += _kill_when_received(argv, project, handler, target)
     if resume == "schedule":
         _schedule_until_sent(project)
@@ -192,8 +195,9 @@ def test_kills_while_sending_lose_nothing_and_cost_at_most_one_copy_each(
     with capsys.disabled():
         print(
             f"\nkill while sending, resumed by {resume} (seed {seed}): {kills} kills, "
-            f"{len(copies)} of {SUBSCRIBERS} got it, {len(missed)} missed, {extra} extra copies, "
-            f"most copies of one message {max(copies.values())}, {elapsed:.1f} s; ledger {dict(states)}"
+            f"{len(copies)} of {SUBSCRIBERS} got it, {len(missed)} missed, "
+            f"{extra} extra copies, most copies of one message {max(copies.values())}, "
+            f"{elapsed:.1f} s; ledger {dict(states)}"
         )
     figures.count("faults", "lost", len(missed))
     figures.count("faults", "duplicates (in flight, explained)", extra)

@@ -559,7 +559,7 @@ def _check_delivery(values: dict[str, Any]) -> list[str]:
         ("delivery.retries", 0),
         ("delivery.connections", 1),
         ("delivery.in_flight", 1),
-        ("delivery.lease_seconds", 5),
+        ("delivery.lease_seconds", 2),
         ("delivery.max_age_days", 1),
         ("delivery.rate_per_day", 0),
         ("smtp.port", 1),
