@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 from newsletter.identity import SIGNATURE_VERSION, paper_key, signature, title_key  # noqa: E402
 from newsletter.model import Paper, RawEntry  # noqa: E402
 from newsletter.novelty import split  # noqa: E402
-from newsletter.store.database import NewPaper, Store  # noqa: E402
+from newsletter.store import Database  # noqa: E402
+from newsletter.store.papers import NewPaper  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 VOCAB = 30_000
@@ -74,8 +76,7 @@ def build_store(size: int) -> Path:
     tmp = path.with_suffix(".building")
     for leftover in CACHE.glob(tmp.name + "*"):
         leftover.unlink()
-    store = Store.open(f"sqlite:///{tmp}")
-    assert store is not None
+    store = Database.open(f"sqlite:///{tmp}")
     chunk = 20_000
     started = time.perf_counter()
     for start in range(0, size, chunk):
@@ -88,9 +89,11 @@ def build_store(size: int) -> Path:
                 abstract=e.abstract,
                 url="https://example.org/",
                 source=e.source,
+                topics=("other",),
             )
             rows.append(NewPaper(paper, tkey, signature(e.abstract)))
-        store.bulk_seed(rows)
+        with store.write() as tx:
+            tx.papers.bulk_seed(rows, datetime.now(UTC))
         print(
             f"  building {size:,}-paper store: {start + len(rows):,} "
             f"({time.perf_counter() - started:.0f} s)",
@@ -117,28 +120,15 @@ def digest_entries() -> list[RawEntry]:
 
 def measure(db: Path, mode: str) -> dict[str, float]:
     entries = digest_entries()
-    store = Store.open(f"sqlite:///{db}")  # migrates a cache built by an older version
-    assert store is not None
+    store = Database.open(f"sqlite:///{db}")  # migrates a cache built by an older version
     started = time.perf_counter()
-    if mode == "novelty":
-        verdicts = split(entries, store)
-        new = sum(v.new for v in verdicts)
-    else:  # reference: exact keys only, one batched indexed lookup
-        import sqlalchemy as sa
-
-        from newsletter.store.migrations import papers
-
-        keys = [paper_key(title_key(e.title), None) for e in entries]
-        found = set()
-        with store.engine.connect() as conn:
-            for i in range(0, len(keys), 900):
-                found.update(
-                    r[0]
-                    for r in conn.execute(
-                        sa.select(papers.c.key).where(papers.c.key.in_(keys[i : i + 900]))
-                    )
-                )
-        new = len(keys) - len(found)
+    with store.read() as tx:
+        if mode == "novelty":
+            verdicts = split(entries, tx.papers)
+            new = sum(v.new for v in verdicts)
+        else:  # reference: exact keys only, one batched indexed lookup
+            keys = [paper_key(title_key(e.title), None) for e in entries]
+            new = len(keys) - len(tx.papers.known_keys(keys))
     seconds = time.perf_counter() - started
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -82,9 +82,13 @@ def paper_from_dict(data: dict[str, Any]) -> Paper:
         authors=tuple(data.get("authors", ())),
         categories=tuple(data.get("categories", ())),
         upvotes=data.get("upvotes"),
-        topic=data["topic"],
-        topics=tuple(data.get("topics", (data["topic"],))),
+        topics=_topics(data["topic"], data.get("topics") or ()),
     )
+
+
+def _topics(primary: str, topics: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """``topics`` with ``primary`` first, as a Paper holds them."""
+    return (primary, *(t for t in topics if t != primary))
 
 
 def to_dict(edition: Edition) -> dict[str, Any]:

@@ -10,12 +10,15 @@ defined next to the code that raises them; the tree names their module::
     ├── InputError             an input that cannot be used; the run goes on without it
     │   ├── DigestError        a text digest: names the file and, where it helps, the line
     │   ├── FetchError         (sources.fetch) a fetch refused or failed: URL and why
+    │   ├── Unreachable        (sources.network) a host that may not or cannot be connected to
+    │   ├── CodingError        (sources.coding) a content coding refused, a broken compressed body
+    │   ├── TooLarge           (sources.coding) a body past the size limit, counted decoded
     │   ├── FeedError          (sources.feed) the document is not a usable RSS/Atom feed
     │   ├── HfError            (sources.hf) the document is not the daily-papers JSON
     │   ├── AddressError       (subscribers.subscriptions) an email address that cannot be used
     │   └── TopicError         (subscribers.subscriptions) a topic id not in the taxonomy
     ├── StoreError             the database refused (locked, wrong schema version, ...)
-    │   └── EditionExists      (store.database) the date has its edition already
+    │   └── EditionExists      (store.editions) the date has its edition already
     ├── TemplateError          a template failed: ``name`` and ``line`` of the template file
     ├── OutputError            a file could not be written (disk full, read-only): ``path``
     ├── TokenError             (subscribers.tokens) a link or form token tampered, expired, misused

@@ -29,8 +29,10 @@ from newsletter.repair import repair_text
 
 # ---------------------------------------------------------------- arXiv ids
 
-_ARXIV_NEW = r"(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?"
-_ARXIV_OLD = r"(?P<old>[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<vold>\d+))?"
+# A version is 1 to 4 digits; a longer one is not read (a 5,000-digit "version"
+# would raise ValueError in int(), and no database column holds it).
+_ARXIV_NEW = r"(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d{1,4})(?!\d))?"
+_ARXIV_OLD = r"(?P<old>[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<vold>\d{1,4})(?!\d))?"
 _ARXIV_URL = re.compile(
     r"arxiv\.org/(?:abs|pdf|html)/(?:" + _ARXIV_NEW + "|" + _ARXIV_OLD + r")", re.IGNORECASE
 )
@@ -125,6 +127,12 @@ def paper_key(normalized_title: str, arxiv_id: str | None) -> str:
     if arxiv_id:
         return f"arxiv:{arxiv_id}"
     return f"title:{normalized_title}"
+
+
+def arxiv_abs_url(arxiv_id: str, version: int | None = None) -> str:
+    """The arXiv abstract page of a paper (of one version, if given): the one place
+    that spells arXiv's URLs; :data:`_ARXIV_URL` reads them back."""
+    return f"https://arxiv.org/abs/{arxiv_id}" + (f"v{version}" if version is not None else "")
 
 
 def arxiv_search_url(title: str) -> str:

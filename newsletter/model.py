@@ -4,17 +4,14 @@ They are frozen so a stage can never change what an earlier stage produced;
 a later stage makes a new value with :func:`dataclasses.replace`.
 
 ``RawEntry`` (what a source read) → ``Paper`` (with its identity key, repaired
-text and topics) → ``Section`` / ``Edition`` (what one run publishes).
+text, URL and topics; made once, complete, in :mod:`newsletter.listings`) →
+``Section`` / ``Edition`` (what one run publishes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-
-# A subscriber's status (see newsletter.subscribers.subscriptions).
-PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
-SUBSCRIBER_STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
 
 
 @dataclass(frozen=True)
@@ -49,14 +46,15 @@ class Digest:
     digest_date: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Paper:
-    """A paper with its identity.
+    """A paper with its identity, as every stage after novelty sees it.
 
     ``key`` is ``arxiv:<id>`` when an arXiv id is known, else ``title:<normalized
     title>``; it is the feed guid and never changes once the paper is published.
-    ``topic`` is the primary topic (its section), ``topics`` every matching topic
-    with the primary first.
+    ``url`` is always a real link (see :func:`newsletter.listings.link`).
+    ``topics`` holds every matching topic, the primary first, and is never
+    empty; :attr:`topic` is that primary topic (the paper's section).
     """
 
     key: str
@@ -64,13 +62,21 @@ class Paper:
     abstract: str
     url: str
     source: str
+    topics: tuple[str, ...]
     digest_date: date | None = None
     arxiv_id: str | None = None
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     upvotes: int | None = None
-    topic: str = "other"
-    topics: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.topics:
+            raise ValueError(f"paper {self.key!r} has no topic (every paper has one at least)")
+
+    @property
+    def topic(self) -> str:
+        """The primary topic: the section the paper is in."""
+        return self.topics[0]
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,14 @@ from typing import Protocol
 
 from newsletter.identity import (
     Signature,
-    arxiv_search_url,
     normalize_text,
     paper_key,
     signature,
     title_key,
     title_similarity,
 )
-from newsletter.model import Paper, RawEntry
-from newsletter.store.database import SeenPaper, title_hash
+from newsletter.model import RawEntry
+from newsletter.store.papers import SeenPaper, title_hash
 
 # Retitled *and* revised: abstracts at least this close and titles sharing most words.
 _REVISED_ABSTRACT = 0.3
@@ -49,10 +48,15 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What novelty decided for one entry, and why (for summaries and ``explain``)."""
+    """What novelty decided for one entry, and why (for summaries and ``explain``).
+
+    ``key`` is the paper's identity key: a new one, or the key of the paper the
+    entry repeats.  The :class:`~newsletter.model.Paper` itself is made once,
+    from all of its listings, by :mod:`newsletter.listings`.
+    """
 
     entry: RawEntry
-    paper: Paper
+    key: str
     new: bool
     reason: str
     same_as: str | None
@@ -135,26 +139,6 @@ def same_paper(
     return None
 
 
-def make_paper(entry: RawEntry, key: str) -> Paper:
-    url = entry.url or (
-        f"https://arxiv.org/abs/{entry.arxiv_id}"
-        if entry.arxiv_id
-        else arxiv_search_url(entry.title)
-    )
-    return Paper(
-        key=key,
-        title=entry.title,
-        abstract=entry.abstract,
-        url=url,
-        source=entry.source,
-        digest_date=entry.digest_date,
-        arxiv_id=entry.arxiv_id,
-        authors=entry.authors,
-        categories=entry.categories,
-        upvotes=entry.upvotes,
-    )
-
-
 def split(
     entries: Sequence[RawEntry], seen: SeenIndex | None, thresholds: Thresholds = Thresholds()
 ) -> list[Verdict]:
@@ -181,7 +165,7 @@ def split(
                 if reason:
                     verdict = Verdict(
                         entry=entry,
-                        paper=make_paper(entry, other.key),
+                        key=other.key,
                         new=False,
                         reason=f"{reason}, {where}",
                         same_as=other.key,
@@ -199,7 +183,7 @@ def split(
             )
             verdict = Verdict(
                 entry=entry,
-                paper=make_paper(entry, key),
+                key=key,
                 new=True,
                 reason="new",
                 same_as=None,

@@ -1,4 +1,4 @@
-"""The pipeline the CLI and the scheduler call: collect → novelty → topics → edition.
+"""The pipeline the CLI and the scheduler call: collect → novelty → papers → edition.
 
 ``preview`` runs every stage against the current state and writes files only
 into its output folder; ``run`` does the same and then records the edition and
@@ -19,24 +19,25 @@ import httpx
 
 from newsletter import faults, topics
 from newsletter.config import Settings
+from newsletter.delivery import ledger
 from newsletter.delivery import sending as delivery
-from newsletter.delivery.mailer import Mailer
+from newsletter.delivery.mailer import Mailer, MailerFactory
 from newsletter.edition import build_edition
-from newsletter.errors import InputError, NewsletterError
+from newsletter.errors import NewsletterError
+from newsletter.listings import new_papers
 from newsletter.model import (
     DeliveryReport,
-    Digest,
     DigestReport,
     Edition,
-    RawEntry,
     RunReport,
 )
 from newsletter.novelty import Thresholds, Verdict, split
 from newsletter.publish import publish_preview, publish_run
-from newsletter.sources.collect import Collected, collect_sources
-from newsletter.sources.text import expand_inputs, read_digest
-from newsletter.store import runs as runlog
-from newsletter.store.database import Alias, EditionExists, NewPaper, Store
+from newsletter.scheduler import DailyJob
+from newsletter.sources.collect import Collected, collect_sources, read_text
+from newsletter.states import RunStatus
+from newsletter.store import Database, EditionExists, StoredEdition, Transaction
+from newsletter.store.papers import Alias, NewPaper
 
 log = logging.getLogger(__name__)
 
@@ -62,54 +63,37 @@ def collect(
     edition_date: date,
     progress: Progress | None = None,
     *,
-    store: Store | None = None,
+    db: Database | None = None,
     client: httpx.Client | None = None,
 ) -> Collected:
     """Read every input; a bad one becomes a report with an error, the rest go on.
 
     Without ``inputs`` the ``[[sources]]`` of the config are read (paths
     relative to the config file; text files ingested before, as known to
-    ``store``, are skipped).  Given inputs are relative to the current folder
+    ``db``, are skipped).  Given inputs are relative to the current folder
     and always read.
     """
     if not inputs:
-        return collect_sources(settings, store, edition_date, client=client, progress=progress)
-    files, problems = expand_inputs(list(inputs), Path.cwd())
-    failed = [DigestReport(name=p.split(":", 1)[0], error=p) for p in problems]
-    digests: list[Digest] = []
-    for path in files:
-        if progress:
-            progress(path.name)
-        try:
-            digests.append(read_digest(path, edition_date))
-        except InputError as exc:
-            log.warning("%s", exc)
-            failed.append(DigestReport(name=path.name, error=str(exc)))
-    return Collected(
-        digests=tuple(digests),
-        reports=tuple(failed),
-        kinds=tuple((d.name, "", "text") for d in digests),
-    )
+        return collect_sources(settings, db, edition_date, client=client, progress=progress)
+    return read_text(inputs, Path.cwd(), edition_date, progress=progress)
 
 
 def plan(
     settings: Settings,
-    store: Store | None,
+    db: Database,
     collected: Collected,
     edition_date: date,
 ) -> Plan:
-    """Decide what is new and group it into an edition; writes nothing."""
+    """Decide what is new (against the papers seen in ``db``) and group it into an
+    edition; writes nothing."""
     digests = collected.digests
     entries = [entry for digest in digests for entry in digest.entries]
     thresholds = Thresholds(
         same_abstract=settings["novelty.same_abstract"],
         different_abstract=settings["novelty.different_abstract"],
     )
-    verdicts = _enrich(split(entries, store, thresholds))
-    verdicts = [
-        replace(v, paper=topics.assign(v.paper, settings.taxonomy)) if v.new else v
-        for v in verdicts
-    ]
+    with db.read() as tx:
+        verdicts = split(entries, tx.papers, thresholds)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -130,7 +114,9 @@ def plan(
                 note=f"{replaced} replacements" if replaced else None,
             )
         )
-    edition = build_edition([v.paper for v in verdicts if v.new], settings.taxonomy, edition_date)
+    edition = build_edition(
+        new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date
+    )
     return Plan(
         edition=edition,
         verdicts=tuple(verdicts),
@@ -138,51 +124,13 @@ def plan(
     )
 
 
-def _enrich(verdicts: list[Verdict]) -> list[Verdict]:
-    """A paper listed by several sources in one run appears once, with what each knew.
-
-    The first listing makes the paper; a later one (the same paper "earlier in
-    this run") fills in what the first lacked: an arXiv id, upvotes, authors,
-    categories.
-    """
-    first = {v.paper.key: i for i, v in enumerate(verdicts) if v.new}
-    result = list(verdicts)
-    for v in verdicts:
-        if v.new or v.same_as not in first:
-            continue
-        index = first[v.same_as]
-        paper, entry = result[index].paper, v.entry
-        result[index] = replace(
-            result[index],
-            paper=replace(
-                paper,
-                arxiv_id=paper.arxiv_id or entry.arxiv_id,
-                url=_better_url(entry)
-                if entry.arxiv_id and paper.url.startswith(ARXIV_SEARCH)
-                else paper.url,
-                upvotes=paper.upvotes if paper.upvotes is not None else entry.upvotes,
-                authors=paper.authors or entry.authors,
-                categories=paper.categories or entry.categories,
-            ),
-        )
-    return result
-
-
-ARXIV_SEARCH = "https://arxiv.org/search/"
-
-
-def _history(store: Store, edition: Edition) -> list[Edition]:
+def _history(tx: Transaction, edition: Edition) -> list[Edition]:
     """Every edition before ``edition``, newest first: the archive index lists them
     all, and each topic feed keeps its own newest ``feeds.max_items`` papers."""
-    return store.recent_editions(sys.maxsize, before=(edition.date, edition.number))
+    return tx.editions.recent(sys.maxsize, before=(edition.date, edition.number))
 
 
-def _better_url(entry: RawEntry) -> str:
-    """The link of a listing that knows the arXiv id, for a paper first seen without one."""
-    return entry.url or f"https://arxiv.org/abs/{entry.arxiv_id}"
-
-
-def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[str, ...]]:
+def assess(collected: Collected, result: Plan) -> tuple[RunStatus, str | None, tuple[str, ...]]:
     """The status of a run that found ``result``, why it publishes nothing, and warnings.
 
     Nothing new is never silent: every source failing, every source returning
@@ -197,21 +145,21 @@ def assess(collected: Collected, result: Plan) -> tuple[str, str | None, tuple[s
                 "(is it serving an old batch?)"
             )
     if result.edition.paper_count:
-        return "published", None, tuple(warnings)
+        return RunStatus.PUBLISHED, None, tuple(warnings)
     if collected.digests:
-        return "empty", "no new papers: every entry was seen before", tuple(warnings)
+        return RunStatus.EMPTY, "no new papers: every entry was seen before", tuple(warnings)
     unchanged = [r for r in result.digests if r.unchanged]
     errors = [r for r in result.digests if r.error]
     if unchanged and not errors:
         names = ", ".join(r.name for r in unchanged)
         return (
-            "stale",
+            RunStatus.STALE,
             f"nothing new: every source returned what it returned last time ({names})",
             tuple(warnings),
         )
     if not result.digests:
-        return "failed", "no sources configured and no digest given", tuple(warnings)
-    return "failed", "no source could be read", tuple(warnings)
+        return RunStatus.FAILED, "no sources configured and no digest given", tuple(warnings)
+    return RunStatus.FAILED, "no source could be read", tuple(warnings)
 
 
 def preview(
@@ -229,33 +177,26 @@ def preview(
     When the date has an edition already, the next ``run`` (without ``--force``)
     publishes that edition again, so that is what the preview shows.
     """
-    store = Store.open(settings.database_url, create=False)
-    if store is not None and not force and store.editions_on(edition_date):
-        try:
-            stored = store.latest_edition_on(edition_date)
-            assert stored is not None
-            history = _history(store, stored)
-        finally:
-            store.close()
-        outputs = publish_preview(stored, history, settings, out_dir)
-        return RunReport(
-            edition=stored,
-            digests=(),
-            outputs=tuple(str(p) for p in outputs),
-            status="exists",
-            skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
-            f"({stored.paper_count} papers); the next run publishes it again "
-            "(preview --force shows another edition that day)",
-        )
-    try:
-        collected = collect(settings, inputs, edition_date, progress, store=store, client=client)
-        result = plan(settings, store, collected, edition_date)
-        number = (store.editions_on(edition_date) + 1) if store else 1
-        edition = replace(result.edition, number=number)
-        history = store.recent_editions(settings["feeds.max_items"]) if store else []
-    finally:
-        if store:
-            store.close()
+    with Database.open_read_only(settings.database_url) as db:
+        with db.read() as tx:
+            stored = None if force else tx.editions.latest_on(edition_date)
+            history = _history(tx, stored.edition) if stored else []
+        if stored is not None:
+            outputs = publish_preview(stored.edition, history, settings, out_dir)
+            return RunReport(
+                edition=stored.edition,
+                digests=(),
+                outputs=tuple(str(p) for p in outputs),
+                status=RunStatus.EXISTS,
+                skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
+                f"({stored.edition.paper_count} papers); the next run publishes it again "
+                "(preview --force shows another edition that day)",
+            )
+        collected = collect(settings, inputs, edition_date, progress, db=db, client=client)
+        result = plan(settings, db, collected, edition_date)
+        with db.read() as tx:
+            edition = replace(result.edition, number=tx.editions.count_on(edition_date) + 1)
+            history = tx.editions.recent(settings["feeds.max_items"])
     status, reason, warnings = assess(collected, result)
     outputs = publish_preview(edition, history, settings, out_dir)
     return RunReport(
@@ -278,7 +219,7 @@ def run(
     client: httpx.Client | None = None,
     trigger: str = "cli",
     clock: Callable[[], datetime] = _utcnow,
-    mailer: Mailer | None = None,
+    mailer: Mailer | MailerFactory | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> RunReport:
     """Publish the next edition: record it, mark its papers seen and write its send
@@ -293,48 +234,40 @@ def run(
     Every run leaves a run report in the database (``newsletter status``).
     """
     started = clock()
-    store = Store.open(settings.database_url, create=True)
-    assert store is not None
-    try:
-        report = _run(settings, store, inputs, edition_date, force, progress, client)
-        own = report.edition if report.status in ("published", "exists") else None
-        delivered = _deliver(settings, store, own, mailer, clock, sleep)
-        if own is not None:
+    with Database.open(settings.database_url) as db:
+        report, stored = _run(settings, db, inputs, edition_date, force, progress, client)
+        delivered = _deliver(settings, db, stored, mailer, clock, sleep)
+        if stored is not None:
             report = replace(report, delivery=delivered)
-        runlog.record_report(store, report, started=started, finished=clock(), trigger=trigger)
-    finally:
-        store.close()
+        with db.write() as tx:
+            tx.runs.record(report, started=started, finished=clock(), trigger=trigger)
     return report
 
 
 def _deliver(
     settings: Settings,
-    store: Store,
-    edition: Edition | None,
-    mailer: Mailer | None,
+    db: Database,
+    stored: StoredEdition | None,
+    mailer: Mailer | MailerFactory | None,
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] | None,
 ) -> DeliveryReport:
-    """Resume every unfinished edition (oldest first) and report on ``edition``'s."""
-    passes = delivery.resume(settings, store, mailer, clock=clock, sleep=sleep or time.sleep)
-
-    def same(other: Edition) -> bool:
-        return edition is not None and (other.date, other.number) == (edition.date, edition.number)
-
+    """Resume every unfinished edition (oldest first); the report on ``stored``'s."""
+    passes = delivery.resume(settings, db, mailer, clock=clock, sleep=sleep or time.sleep)
     for other, result in passes:
-        if not same(other) and (result.sent_now or result.stopped):
+        if (stored is None or other.id != stored.id) and (result.sent_now or result.stopped):
             log.info(
                 "delivery of the edition of %s resumed: %d sent now%s",
-                other.date.isoformat(),
+                other.edition.date.isoformat(),
                 result.sent_now,
                 f"; stopped: {result.stopped}" if result.stopped else "",
             )
-    if edition is None:
+    if stored is None:
         return DeliveryReport()
-    report = next((r for e, r in passes if same(e)), None)
+    report = next((r for other, r in passes if other.id == stored.id), None)
     if report is None:  # nothing due for it (or an earlier edition's pass stopped)
         stopped = next((r.stopped for _, r in passes if r.stopped), None)
-        report = delivery.Delivery(settings, store, mailer).summary(edition, stopped=stopped)
+        report = delivery.Delivery(settings, db, mailer).summary(stored, stopped=stopped)
     if report.recipients:
         log.info(
             "delivery: %d sent, %d skipped, %d failed, %d deferred",
@@ -351,107 +284,136 @@ def resume_delivery(
 ) -> list[DeliveryReport]:
     """Send what is due of every unfinished edition within ``delivery.max_age_days``:
     interrupted sends, deferred recipients, rows another sender left behind."""
-    store = Store.open(settings.database_url, create=True)
-    assert store is not None
-    try:
-        return [report for _, report in delivery.resume(settings, store, mailer, clock=clock)]
-    finally:
-        store.close()
+    with Database.open(settings.database_url) as db:
+        return [report for _, report in delivery.resume(settings, db, mailer, clock=clock)]
 
 
 def _run(
     settings: Settings,
-    store: Store,
+    db: Database,
     inputs: Sequence[str],
     edition_date: date,
     force: bool,
     progress: Progress | None,
     client: httpx.Client | None,
-) -> RunReport:
-    if not force and store.editions_on(edition_date):
-        return _republish(settings, store, edition_date)
-    collected = collect(settings, inputs, edition_date, progress, store=store, client=client)
+) -> tuple[RunReport, StoredEdition | None]:
+    """The run up to delivery: the report, and the edition to deliver (None: nothing)."""
+    if not force and _edition_exists(db, edition_date):
+        return _republish(settings, db, edition_date)
+    collected = collect(settings, inputs, edition_date, progress, db=db, client=client)
     faults.hit("after-ingest")  # inert unless NEWSLETTER_FAULT names it (docs/hardening.md)
-    result = plan(settings, store, collected, edition_date)
+    result = plan(settings, db, collected, edition_date)
     status, reason, warnings = assess(collected, result)
     for warning in warnings:
         log.warning("%s", warning)
     if result.edition.paper_count == 0:
-        if not force and store.editions_on(edition_date):  # a concurrent run made it meanwhile
-            return _republish(settings, store, edition_date)
-        store.record_ingested(collected.ingested)  # nothing new in it: nothing to lose
+        if not force and _edition_exists(db, edition_date):  # a concurrent run made it meanwhile
+            return _republish(settings, db, edition_date)
+        ingested = collected.ingested
+        if ingested.sources or ingested.files:  # nothing new in it: nothing to lose
+            with db.write() as tx:
+                tx.sources.record(ingested, _utcnow())
         log.error("no edition for %s: %s", edition_date.isoformat(), reason)
-        return RunReport(
+        report = RunReport(
             edition=result.edition,
             digests=result.digests,
             skipped_reason=reason,
             status=status,
             warnings=warnings,
         )
-    new = [NewPaper(v.paper, v.title_key, v.signature) for v in result.verdicts if v.new]
+        return report, None
+    try:
+        stored = record(settings, db, result, collected, force=force)
+    except EditionExists:
+        return _republish(settings, db, edition_date)
+    faults.hit("after-commit")
+    with db.read() as tx:
+        history = _history(tx, stored.edition)
+    outputs = publish_run(stored.edition, history, settings)
+    log.info("recorded edition %s with %d papers", stored.edition.date, stored.edition.paper_count)
+    report = RunReport(
+        edition=stored.edition,
+        digests=result.digests,
+        recorded=True,
+        outputs=tuple(str(p) for p in outputs),
+        status=RunStatus.PUBLISHED,
+        warnings=warnings,
+    )
+    return report, stored
+
+
+def record(
+    settings: Settings,
+    db: Database,
+    result: Plan,
+    collected: Collected,
+    *,
+    force: bool = False,
+) -> StoredEdition:
+    """The one transaction of a run: the edition, the papers it marks seen (and arXiv
+    ids learnt for papers seen before), what the sources returned, and the send
+    ledger — a row per confirmed subscriber.  All of it commits, or none.
+
+    Raises EditionExists when the date has an edition and ``force`` is off.
+    """
+    papers = {paper.key: paper for paper in result.edition.papers}
+    new = [NewPaper(papers[v.key], v.title_key, v.signature) for v in result.verdicts if v.new]
     aliases = [
         Alias(v.same_as, v.entry.arxiv_id)
         for v in result.verdicts
         if not v.new and v.same_as and v.entry.arxiv_id
     ]
-    try:
-        edition = store.record_edition(
-            result.edition,
-            new,
-            aliases,
-            force=force,
-            ingested=collected.ingested,
-            ledger_domain=settings.sender_domain,
-        )
-    except EditionExists:
-        return _republish(settings, store, edition_date)
-    faults.hit("after-commit")
-    history = _history(store, edition)
-    outputs = publish_run(edition, history, settings)
-    log.info("recorded edition %s with %d papers", edition.date, edition.paper_count)
-    return RunReport(
-        edition=edition,
-        digests=result.digests,
-        recorded=True,
-        outputs=tuple(str(p) for p in outputs),
-        status="published",
-        warnings=warnings,
-    )
+    now = _utcnow()
+    with db.write() as tx:
+        stored = tx.editions.record(result.edition, now, force=force)
+        tx.papers.mark_seen(new, stored.id, now)
+        tx.papers.learn_aliases(aliases)
+        tx.sources.record(collected.ingested, now)
+        ledger.create_rows(tx, stored.edition, stored.id, settings.sender_domain, now)
+        faults.hit("before-commit")  # inert unless NEWSLETTER_FAULT names it
+    return stored
 
 
-def _republish(settings: Settings, store: Store, edition_date: date) -> RunReport:
-    edition = store.latest_edition_on(edition_date)
-    if edition is None:  # pragma: no cover - raced with a deletion
-        raise NewsletterError(f"the edition for {edition_date} vanished from the database")
-    history = _history(store, edition)
+def _edition_exists(db: Database, day: date) -> bool:
+    with db.read() as tx:
+        return bool(tx.editions.count_on(day))
+
+
+def _republish(
+    settings: Settings, db: Database, edition_date: date
+) -> tuple[RunReport, StoredEdition]:
+    with db.read() as tx:
+        stored = tx.editions.latest_on(edition_date)
+        if stored is None:  # pragma: no cover - raced with a deletion
+            raise NewsletterError(f"the edition for {edition_date} vanished from the database")
+        history = _history(tx, stored.edition)
+    edition = stored.edition
     outputs = publish_run(edition, history, settings)
-    return RunReport(
+    report = RunReport(
         edition=edition,
         digests=(),
         skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
         f"({edition.paper_count} papers); published its files again, recorded nothing "
         "(use --force for another edition that day)",
         outputs=tuple(str(p) for p in outputs),
-        status="exists",
+        status=RunStatus.EXISTS,
     )
+    return report, stored
 
 
 def explain(
     settings: Settings, query: str, inputs: Sequence[str], edition_date: date
 ) -> list[tuple[Verdict, topics.Classification]]:
     """Novelty verdict and topic classification of every entry whose title contains ``query``."""
-    store = Store.open(settings.database_url, create=False)
-    try:
+    with Database.open_read_only(settings.database_url) as db:
         collected = collect(settings, inputs, edition_date)
         entries = [e for d in collected.digests for e in d.entries]
         thresholds = Thresholds(
             same_abstract=settings["novelty.same_abstract"],
             different_abstract=settings["novelty.different_abstract"],
         )
-        verdicts = split(entries, store, thresholds)
-    finally:
-        if store:
-            store.close()
+        with db.read() as tx:
+            verdicts = split(entries, tx.papers, thresholds)
     needle = query.casefold()
     return [
         (v, topics.classify(v.entry.title, v.entry.abstract, v.entry.categories, settings.taxonomy))
@@ -460,10 +422,25 @@ def explain(
     ]
 
 
+def daily_job(
+    settings: Settings, *, clock: Callable[[], datetime] = _utcnow, owner: str | None = None
+) -> DailyJob:
+    """The scheduler's daily job, making editions with :func:`run` and resuming unsent
+    mail with :func:`resume_delivery`."""
+
+    def runner(
+        settings: Settings,
+        inputs: tuple[str, ...],
+        edition_date: date,
+        *,
+        trigger: str,
+        clock: Callable[[], datetime],
+    ) -> RunReport:
+        return run(settings, inputs, edition_date, trigger=trigger, clock=clock)
+
+    return DailyJob(settings, runner=runner, resumer=resume_delivery, clock=clock, owner=owner)
+
+
 def migrate(settings: Settings) -> list[int]:
     """Create or upgrade the schema; returns the versions applied."""
-    store = Store.connect(settings.database_url)
-    try:
-        return store.migrate()
-    finally:
-        store.close()
+    return Database.upgrade(settings.database_url)

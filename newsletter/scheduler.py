@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -43,11 +43,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter import pipeline
 from newsletter.config import Settings
 from newsletter.model import RunReport
+from newsletter.states import RunStatus
+from newsletter.store import Database
 from newsletter.store import runs as runlog
-from newsletter.store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,6 @@ class Runner(Protocol):
         trigger: str,
         clock: Clock,
     ) -> RunReport: ...
-
-
-def _pipeline_run(
-    settings: Settings, inputs: tuple[str, ...], edition_date: date, *, trigger: str, clock: Clock
-) -> RunReport:
-    return pipeline.run(settings, inputs, edition_date, trigger=trigger, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -137,16 +131,25 @@ class TickResult:
     report: RunReport | None = None
 
 
+Resumer = Callable[[Settings], Iterable[object] | None]
+"""Sends what earlier runs left unsent (:func:`newsletter.pipeline.resume_delivery`)."""
+
+
 class DailyJob:
-    """Makes the due date's edition once; safe to call from several processes at once."""
+    """Makes the due date's edition once; safe to call from several processes at once.
+
+    ``runner`` makes an edition and ``resumer`` sends what is left unsent: the
+    pipeline's, as :func:`newsletter.pipeline.daily_job` wires them (this module
+    does not import the pipeline, so the scheduling rules sit below it).
+    """
 
     def __init__(
         self,
         settings: Settings,
         *,
+        runner: Runner,
+        resumer: Resumer,
         clock: Clock = utcnow,
-        runner: Runner = _pipeline_run,
-        resumer: Callable[[Settings], object] = pipeline.resume_delivery,
         owner: str | None = None,
     ) -> None:
         self.settings = settings
@@ -171,16 +174,10 @@ class DailyJob:
         day = self.schedule.due_date(now)
         if day is None:
             return TickResult(None, "nothing-due")
-        store = Store.open(self.settings.database_url, create=True)
-        assert store is not None
-        try:
-            exists = bool(store.editions_on(day))
+        with Database.open(self.settings.database_url) as db, db.write() as tx:
+            exists = bool(tx.editions.count_on(day))
             if not exists:
-                claim = runlog.claim(
-                    store, day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER
-                )
-        finally:
-            store.close()
+                claim = tx.claims.claim(day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
         if exists:
             return TickResult(day, "exists")
         if not claim.won:
@@ -195,17 +192,13 @@ class DailyJob:
             log.debug("%s", detail)
             return TickResult(day, "done", detail)
         log.info("making the edition for %s (%s)", day, trigger)
-        status = "failed"
+        status = RunStatus.FAILED
         try:
             report = self.runner(self.settings, (), day, trigger=trigger, clock=self.clock)
-            status = report.status or "failed"
+            status = RunStatus(report.status or RunStatus.FAILED)
         finally:
-            store = Store.open(self.settings.database_url, create=True)
-            assert store is not None
-            try:
-                runlog.finish(store, day, self.owner, status, self.clock())
-            finally:
-                store.close()
+            with Database.open(self.settings.database_url) as db, db.write() as tx:
+                tx.claims.finish(day, self.owner, status, self.clock())
         if report.ok:
             log.info("edition for %s: %s", day, report.status)
         else:

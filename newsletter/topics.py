@@ -38,11 +38,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-
-from newsletter.model import Paper
 
 TITLE_WEIGHT = 3.0
 """How many times a phrase in the title counts more than one in the abstract."""
@@ -434,12 +432,6 @@ def explain_lines(classification: Classification) -> list[str]:
 def explain(title: str, abstract: str, categories: tuple[str, ...], taxonomy: Taxonomy) -> str:
     """:func:`explain_lines` of a paper's classification as one text block."""
     return "\n".join(explain_lines(classify(title, abstract, categories, taxonomy)))
-
-
-def assign(paper: Paper, taxonomy: Taxonomy) -> Paper:
-    """The paper with its primary topic and every matching topic set."""
-    c = classify(paper.title, paper.abstract, paper.categories, taxonomy)
-    return replace(paper, topic=c.primary, topics=c.topics)
 
 
 # ---- parsing the [[topics]] tables ----

@@ -6,6 +6,13 @@ the machine's ``initdb``/``pg_ctl`` (as the ``postgres`` user when run as root)
 on a Unix socket in a temporary folder.  Without PostgreSQL binaries the
 PostgreSQL variants are skipped, unless ``NEWSLETTER_REQUIRE_POSTGRES=1``
 (CI sets it), which makes that an error.
+
+Hypothesis is deterministic here (profile ``deterministic``, the default): a
+seed derived from each test, no example database, no deadline, so a run on a
+loaded machine tries the same examples as one on an idle machine and CI
+never flakes.  ``--hypothesis-profile=explore`` (or
+``NEWSLETTER_HYPOTHESIS_PROFILE=explore``) explores with random seeds
+instead; a crash it finds goes into ``tests/corpus/`` or a pinned example.
 """
 
 from __future__ import annotations
@@ -18,11 +25,16 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
+
+settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", derandomize=False, deadline=None)
+settings.load_profile(os.environ.get("NEWSLETTER_HYPOTHESIS_PROFILE", "deterministic"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -135,6 +147,35 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """A maker of fresh, empty databases, for a test that compares several: SQLite
+    files, or databases on one real PostgreSQL server."""
+    made: list[str] = []
+    admin = None
+    if request.param == "postgres":
+        server = str(request.getfixturevalue("postgres_server"))
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        if admin is None:
+            return f"sqlite:///{tmp_path / name}.db"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return admin.url.set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield make
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                for name in made:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

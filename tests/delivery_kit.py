@@ -18,7 +18,7 @@ import uvicorn
 from smtp_loopback import Server, smtp_server
 
 from newsletter import config
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.subscriptions import Subscriptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,8 +58,7 @@ def add_subscribers(
     specs: list[tuple[str, frozenset[str] | None]],
     confirmed: bool = True,
 ) -> None:
-    store = Store.open(settings.database_url)
-    assert store is not None
+    store = Database.open(settings.database_url)
     try:
         subs = Subscriptions(store)
         for address, topics in specs:
@@ -116,7 +115,7 @@ class Served:
 
 
 @contextmanager
-def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Store, Server]]:
+def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Database, Server]]:
     """The subscriber web app over real HTTP, mailing through a loopback SMTP server."""
     from newsletter.web.app import build_app
     from newsletter.web.subscribe import subscriber_routes
@@ -129,8 +128,7 @@ def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, S
             delivery={"method": "smtp"},
             smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
         )
-        store = Store.open(settings.database_url)
-        assert store is not None
+        store = Database.open(settings.database_url)
         app = build_app(settings, extra_routes=subscriber_routes(settings, store))
         try:
             with Served(app, port) as base:

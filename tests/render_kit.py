@@ -68,7 +68,6 @@ def paper(n: int, topic: str = "llm", *, extra: tuple[str, ...] = (), **fields: 
         url=f"https://arxiv.org/abs/2403.{n:05d}",
         source="fixture.txt",
         arxiv_id=f"2403.{n:05d}",
-        topic=topic,
         topics=(topic, *extra),
     )
     return replace(base, **fields)
@@ -149,7 +148,6 @@ def seed_edition(path: Path) -> Edition:
                 abstract=abstract,
                 url="https://huggingface.co/papers",
                 source=path.name,
-                topic=topic,
                 topics=(topic,),
             )
         )

@@ -164,20 +164,149 @@ def test_architecture_table_has_every_package_and_module() -> None:
     packages = {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     modules = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
     assert packages | modules <= first_cells, "add to the table: " + ", ".join(
-        sorted(packages | modules - first_cells)
+        sorted((packages | modules) - first_cells)
     )
-
-
-# The store engineer writes store/__init__.py's docstring (issue 9, item 1).
-_DOCSTRING_PENDING = {"store"}
 
 
 def test_every_subpackage_says_what_it_owns_and_may_import() -> None:
     for folder in sorted(p for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()):
-        if folder.name in _DOCSTRING_PENDING:
-            continue
         doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text("utf-8"))) or ""
         assert re.search(r"^Owns\b", doc, re.M), f"{folder.name}/__init__.py: say what it owns"
         assert re.search(r"^May import\b", doc, re.M), (
             f"{folder.name}/__init__.py: say what it may import"
         )
+
+
+# ---------------------------------------------------------------- persistence and imports
+
+STORE = PACKAGE / "store"
+_SQL = re.compile(
+    r"\b(SELECT\s|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|"
+    r"ALTER\s+TABLE|DROP\s+TABLE|PRAGMA\s|BEGIN\s+IMMEDIATE)"
+)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants of a module, its classes and functions."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def _outside_store() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if STORE not in p.parents)
+
+
+def test_no_sql_sqlalchemy_or_connection_outside_the_store() -> None:
+    """Every query lives in newsletter/store/: elsewhere no SQL text, no SQLAlchemy
+    import, no ``engine`` or ``.connect()`` of a database."""
+    offenders: list[str] = []
+    for path in _outside_store():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = path.relative_to(ROOT)
+        docs = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                )
+                for name in names:
+                    if name and name.split(".")[0] == "sqlalchemy":
+                        offenders.append(f"{where}:{node.lineno}: imports {name}")
+            elif isinstance(node, ast.Attribute) and node.attr in ("engine", "connect"):
+                offenders.append(f"{where}:{node.lineno}: uses .{node.attr}")
+            elif (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docs
+                and _SQL.search(node.value)
+            ):
+                offenders.append(f"{where}:{node.lineno}: SQL text {node.value[:40]!r}")
+    assert not offenders, "move these into a repository of newsletter/store/:\n" + "\n".join(
+        offenders
+    )
+
+
+def test_the_sql_check_would_see_a_query_outside_the_store() -> None:
+    """The check above is not vacuous: it finds a query planted in a module's source."""
+    planted = ast.parse('rows = conn.execute(sa.text("SELECT id FROM editions"))')
+    texts = [n.value for n in ast.walk(planted) if isinstance(n, ast.Constant)]
+    assert any(_SQL.search(t) for t in texts)
+    assert any(
+        isinstance(n, ast.Attribute) and n.attr == "connect"
+        for n in ast.walk(ast.parse("with store.engine.connect() as conn: pass"))
+    )
+
+
+def _import_graph(*, module_level_only: bool) -> dict[str, set[str]]:
+    """Module → the package modules it imports (``from a.b import c`` is ``a.b.c``
+    when that is a module).  ``module_level_only`` leaves out imports inside
+    functions and under ``if TYPE_CHECKING:``: what importing a module runs."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        nodes = tree.body if module_level_only else list(ast.walk(tree))
+        targets: set[str] = set()
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                wanted = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                wanted = [
+                    f"{node.module}.{a.name}"
+                    if f"{node.module}.{a.name}" in modules
+                    else node.module
+                    for a in node.names
+                ]
+            else:
+                continue
+            for target in wanted:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    targets.add(target)
+        graph[name] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                cycles.append([*stack[stack.index(target) :], target])
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return cycles
+
+
+def test_no_import_cycles_not_even_through_imports_inside_functions() -> None:
+    graph = _import_graph(module_level_only=False)
+    assert len(graph) > 50
+    cycles = _cycles(graph)
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []

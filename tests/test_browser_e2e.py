@@ -20,7 +20,7 @@ import pytest
 from delivery_kit import SAMPLE, bodies, parse, served_subscribers
 
 from newsletter import pipeline
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.subscriptions import Subscriptions
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -112,7 +112,7 @@ def test_subscribe_confirm_choose_topics_receive_and_unsubscribe(
         page.close()
 
 
-def _status(store: Store) -> str:
+def _status(store: Database) -> str:
     found = Subscriptions(store).by_email("reader@example.org")
     assert found is not None
     return found.status

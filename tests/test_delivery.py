@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import time
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from delivery_kit import (
     NOW,
     SAMPLE,
@@ -26,7 +26,9 @@ from newsletter import config, pipeline
 from newsletter.delivery import ledger
 from newsletter.delivery.mailer import MaildirMailer, Mailer, MailerStopped
 from newsletter.delivery.sending import Delivery
-from newsletter.store.database import Store
+from newsletter.states import LedgerState
+from newsletter.store import Database
+from newsletter.store.ledger import LedgerRow
 from newsletter.subscribers.subscriptions import BOUNCED, Subscriptions
 
 DAY = date(2026, 11, 20)
@@ -36,15 +38,9 @@ def run(settings: config.Settings, day: date = DAY, **kwargs: object) -> pipelin
     return pipeline.run(settings, [str(SAMPLE)], day, **kwargs)  # type: ignore[arg-type]
 
 
-def ledger_rows(settings: config.Settings) -> list[dict[str, object]]:
-    store = Store.open(settings.database_url)
-    assert store is not None
-    try:
-        with store.engine.connect() as conn:
-            ids = [r.id for r in conn.execute(sa.text("SELECT id FROM editions ORDER BY id"))]
-        return [row for eid in ids for row in ledger.rows(store, eid)]
-    finally:
-        store.close()
+def ledger_rows(settings: config.Settings) -> list[LedgerRow]:
+    with Database.open(settings.database_url) as db, db.read() as tx:
+        return tx.ledger.rows()
 
 
 # ---------------------------------------------------------------- personalised editions
@@ -72,9 +68,9 @@ def test_each_subscriber_gets_only_their_topics_and_nothing_when_empty(
     assert "Language Models" in llm_text and "Computer Vision" not in llm_text
     assert "Computer Vision" in all_text and "Language Models" in all_text
     assert "2 new papers" in messages["llm@example.org"]["Subject"]
-    skipped = [r for r in ledger_rows(settings) if r["state"] == ledger.SKIPPED]
-    assert [r["email"] for r in skipped] == ["nothing@example.org"]
-    assert "nothing in this edition" in str(skipped[0]["reply"])
+    skipped = [r for r in ledger_rows(settings) if r.state == LedgerState.SKIPPED]
+    assert [r.email for r in skipped] == ["nothing@example.org"]
+    assert "nothing in this edition" in str(skipped[0].reply)
 
 
 def test_digest_carries_list_headers_unsubscribe_link_and_postal_address(tmp_path: Path) -> None:
@@ -127,19 +123,23 @@ def test_one_render_per_distinct_topic_set(tmp_path: Path) -> None:
         for i in range(30)
     ]
     add_subscribers(settings, specs)
-    pipeline.run(settings, [str(SAMPLE)], DAY, mailer=_NeverMailer())  # records, sends nothing
-    store = Store.open(settings.database_url)
-    assert store is not None
-    try:
-        edition = store.latest_edition_on(DAY)
-        assert edition is not None
-        delivery = Delivery(settings, store, lambda: MaildirMailer(tmp_path / "box"))
-        assert delivery.connections == 4  # the default: four workers share one cache
-        result = delivery.deliver(edition)
-    finally:
-        store.close()
-    assert result.sent == 30
-    assert delivery.topic_sets_rendered == 3
+    ticks = itertools.count()
+
+    def clock() -> datetime:  # each compile stamps the message's Date with the time it ran
+        return NOW + timedelta(seconds=next(ticks))
+
+    box = tmp_path / "box"
+    report = pipeline.run(  # four workers (the default), one render cache
+        settings, [str(SAMPLE)], DAY, mailer=lambda: MaildirMailer(box), clock=clock
+    )
+    assert report.delivery is not None and report.delivery.sent == 30
+    wanted = dict(specs)
+    dates: dict[frozenset[str] | None, set[str]] = {}
+    for message in maildir_messages(box):
+        dates.setdefault(wanted[message["To"]], set()).add(message["Date"])
+    # one compile per topic set: every message of a set carries that compile's Date
+    assert sorted(len(d) for d in dates.values()) == [1, 1, 1]
+    assert len(set.union(*dates.values())) == 3
 
 
 class _NeverMailer(Mailer):
@@ -191,37 +191,32 @@ def test_message_in_flight_at_a_kill_goes_again_once_with_its_message_id(tmp_pat
     settings = make_settings(tmp_path)
     add_subscribers(settings, [("a@example.org", None), ("b@example.org", None)])
     run(settings, mailer=_NeverMailer())
-    store = Store.open(settings.database_url)
-    assert store is not None
-    try:
-        edition = store.latest_edition_on(DAY)
-        assert edition is not None
-        edition_id = ledger.edition_id(store, edition)
-        assert edition_id is not None
+    with Database.open(settings.database_url) as db:
+        with db.read() as tx:
+            stored = tx.editions.latest_on(DAY)
+        assert stored is not None
         # a sender on another host claimed both rows, handed one over and vanished
         # (its lease ran out long ago)
         gone = ledger.Queue(
-            store,
-            edition_id,
+            db,
+            stored.id,
             "gone-host:1:x:y:z",
             ledger.Policy(),
             clock=lambda: NOW,
             is_dead=lambda owner: False,
             relay="test",
-            edition_topics=frozenset(s.topic for s in edition.sections),
+            edition_topics=frozenset(s.topic for s in stored.edition.sections),
         )
-        first, second = gone.claim().claimed
-        assert gone.commit([], [first.row_id]) == {first.row_id}
-        delivery = Delivery(settings, store, MaildirMailer(tmp_path / "box"))
-        report = delivery.deliver(edition)
-        rows = {r["id"]: r for r in ledger.rows(store, edition_id)}
-    finally:
-        store.close()
+        claimed, other = gone.claim().claimed
+        assert gone.commit([], [claimed.row_id]) == {claimed.row_id}
+        delivery = Delivery(settings, db, MaildirMailer(tmp_path / "box"))
+        report = delivery.deliver(stored)
+        with db.read() as tx:
+            rows = {r.id: r for r in tx.ledger.rows(stored.id)}
     assert report.resent_uncertain == 1 and report.sent == 2
-    again, other = rows[first.row_id], rows[second.row_id]
-    assert (again["state"], again["uncertain"]) == ("sent", 1)
-    assert (other["state"], other["uncertain"]) == ("sent", 0)  # never handed over: not uncertain
-    claimed = first
+    again, never = rows[claimed.row_id], rows[other.row_id]
+    assert (again.state, again.uncertain) == ("sent", 1)
+    assert (never.state, never.uncertain) == ("sent", 0)  # never handed over: not uncertain
     ids = {m["Message-ID"] for m in maildir_messages(tmp_path / "box")}
     assert claimed.message_id in ids
 
@@ -236,8 +231,7 @@ class _UnsubscribeOnFirstSend(Mailer):
     def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
         if not self.done:
             self.done = True
-            store = Store.open(self.settings.database_url)
-            assert store is not None
+            store = Database.open(self.settings.database_url)
             subs = Subscriptions(store)
             found = subs.by_email(self.who)
             assert found is not None
@@ -320,12 +314,10 @@ def test_temporary_failures_are_deferred_at_once_and_sent_when_due(tmp_path: Pat
         for address in everyone:
             assert len(server.handler.received_by(address)) == 1, address
     assert pauses == []
-    rows = {r["email"]: r for r in ledger_rows(settings)}
-    assert (
-        rows["greylisted@example.org"]["temporary"],
-        rows["greylisted@example.org"]["uncertain"],
-    ) == (2, 0)
-    assert rows["middata@example.org"]["uncertain"] == 0  # dropped mid-DATA: not uncertain
+    rows = {r.email: r for r in ledger_rows(settings)}
+    grey = rows["greylisted@example.org"]
+    assert (grey.temporary, grey.uncertain) == (2, 0)  # two replies recorded, none lost
+    assert rows["middata@example.org"].uncertain == 0  # dropped mid-DATA: not uncertain
 
 
 def test_a_greylisted_few_do_not_slow_the_run_down(tmp_path: Path) -> None:
@@ -373,13 +365,12 @@ def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(
         assert later.delivery is not None
         assert (later.delivery.recipients, later.delivery.sent) == (1, 1)
         assert len(server.handler.received_by("gone@example.org")) == 0
-    store = Store.open(settings.database_url)
-    assert store is not None
+    store = Database.open(settings.database_url)
     gone = Subscriptions(store).by_email("gone@example.org")
     store.close()
     assert gone is not None and gone.status == BOUNCED
-    [row] = [r for r in ledger_rows(settings) if r["email"] == "gone@example.org"]
-    assert row["state"] == "failed" and "550" in str(row["reply"])
+    [row] = [r for r in ledger_rows(settings) if r.email == "gone@example.org"]
+    assert row.state == "failed" and "550" in str(row.reply)
 
 
 def test_smtp_lost_reply_is_sent_once_more_with_the_same_message_id(tmp_path: Path) -> None:
@@ -396,7 +387,7 @@ def test_smtp_lost_reply_is_sent_once_more_with_the_same_message_id(tmp_path: Pa
     assert report.delivery is not None
     assert len(once) == 2 and len({parse(m)["Message-ID"] for m in once}) == 1
     assert len(twice) == 2  # never a third copy
-    states = {r["email"]: (r["state"], r["uncertain"]) for r in ledger_rows(settings)}
+    states = {r.email: (r.state, r.uncertain) for r in ledger_rows(settings)}
     assert states["once@example.org"] == ("sent", 1)
     assert states["twice@example.org"] == ("unconfirmed", 2)  # not "failed": it did arrive
     assert (report.delivery.sent, report.delivery.unconfirmed, report.delivery.failed) == (1, 1, 0)

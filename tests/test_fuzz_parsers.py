@@ -23,10 +23,10 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import figures
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from loopback import ScriptedNetwork, numeric_resolver
 
 from newsletter import config, topics
 from newsletter.errors import ConfigError, NewsletterError
@@ -35,8 +35,9 @@ from newsletter.model import Digest
 from newsletter.render.untrusted import clean_text, safe_url
 from newsletter.repair import repair_text
 from newsletter.sources.feed import ParsedFeed, html_to_text, parse_feed
-from newsletter.sources.fetch import FetchError, FetchPolicy, fetch
+from newsletter.sources.fetch import FetchError, FetchPolicy, fetch, make_client
 from newsletter.sources.hf import parse_hf
+from newsletter.sources.network import GuardedNetwork
 from newsletter.sources.text import parse_digest
 
 pytestmark = pytest.mark.fuzz
@@ -477,29 +478,31 @@ def _is_public(host: str) -> bool:
 @FUZZ
 @given(url, st.lists(st.one_of(url, relative), max_size=3))
 def test_no_url_or_redirect_chain_reaches_a_private_address(start: str, chain: list[str]) -> None:
-    """SSRF: whatever the URL and the Location headers, only public hosts are contacted.
+    """SSRF: whatever the URL and the Location headers, only public addresses are connected to.
 
-    The transport answers every request with the next redirect of ``chain``
-    and records the host asked for: each must be a public (global) address.
-    Nothing leaves the process: the transport is in memory, and every host
-    generated is an IP literal or resolves from /etc/hosts.
+    The fetch goes through its real transport and address checks down to the
+    network, which is in memory (:class:`loopback.ScriptedNetwork`): it
+    answers every connection with the next redirect of ``chain`` and records
+    the address connected to; each must be a public (global) address.  Host
+    names resolve without the network (IP literals and localhost).
     """
-    contacted: list[str] = []
     hops = iter(chain)
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        contacted.append(request.url.host)
+    def answer(address: str, port: int) -> bytes:
         location = next(hops, None)
         if location is None:
-            return httpx.Response(200, content=b"<rss version='2.0'></rss>")
-        return httpx.Response(302, headers={"location": location.encode("utf-8", "replace")})
+            return b"HTTP/1.1 200 OK\r\nContent-Length: 25\r\n\r\n<rss version='2.0'></rss>"
+        target = location.encode("utf-8", "replace").replace(b"\r", b"").replace(b"\n", b"")
+        return b"HTTP/1.1 302 Found\r\nLocation: " + target + b"\r\nContent-Length: 0\r\n\r\n"
 
     _example()
-    with httpx.Client(transport=httpx.MockTransport(answer), follow_redirects=False) as client:
+    network = ScriptedNetwork(answer)
+    guarded = GuardedNetwork(resolver=numeric_resolver, inner=network)
+    with make_client("fuzz", 5, network=guarded) as client:
         try:
             fetch(client, start, FetchPolicy(timeout=5, max_redirects=3))
         except FetchError as exc:
             assert str(exc)
             figures.count("fuzz", "refused")
-    private = [host for host in contacted if not _is_public(host)]
-    assert private == [], f"a request left for a non-public host: {private}"
+    private = [address for address in network.connected if not _is_public(address)]
+    assert private == [], f"a connection was made to a non-public address: {private}"

@@ -34,7 +34,7 @@ from newsletter.delivery.message import (
 from newsletter.errors import NewsletterError
 from newsletter.render.email import RenderedEmail
 from newsletter.render.recipients import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.csvio import import_csv
 from newsletter.subscribers.subscriptions import Subscriptions, normalize_address, parse_topics
 from newsletter.subscribers.tokens import (
@@ -131,8 +131,7 @@ def test_topics_are_known_ids_or_refused(raw: str | list[str]) -> None:
 
 @pytest.fixture
 def subs(tmp_path: Path) -> Iterator[Subscriptions]:
-    store = Store.open(f"sqlite:///{tmp_path / 'subs.db'}")
-    assert store is not None
+    store = Database.open(f"sqlite:///{tmp_path / 'subs.db'}")
     yield Subscriptions(store)
     store.close()
 

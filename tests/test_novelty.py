@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsletter.identity import normalize_text, parse_arxiv_id, title_key
+from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
-from newsletter.store.database import NewPaper, Store
+from newsletter.store import Database
+from newsletter.store.papers import NewPaper, SeenPaper
+from newsletter.topics import Taxonomy, Topic
 
+TAXONOMY = Taxonomy((Topic("other", "Other", fallback=True),))
+
+NOW = datetime(2026, 3, 11, tzinfo=UTC)
 ABSTRACT_A = (
     "We present a method for aligning large language models with human preferences "
     "using a small set of pairwise comparisons. Our approach trains a reward model on "
@@ -35,12 +42,34 @@ def entry(title: str, abstract: str = ABSTRACT_A, **kw: object) -> RawEntry:
     return RawEntry(title=title, abstract=abstract, source="test.txt", **kw)  # type: ignore[arg-type]
 
 
-def seen_store(tmp_path: Path, *entries: RawEntry) -> Store:
-    store = Store.open(f"sqlite:///{tmp_path / 'seen.db'}")
-    assert store is not None
-    verdicts = split(list(entries), store)
-    store.bulk_seed([NewPaper(v.paper, v.title_key, v.signature) for v in verdicts if v.new])
-    return store
+class SeenIn:
+    """The seen index of a database file, read as the pipeline reads it (a read per call)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def band_hits(self, bands: Sequence[int]) -> dict[int, list[int]]:
+        with self.db.read() as tx:
+            return tx.papers.band_hits(bands)
+
+    def candidates(
+        self, arxiv_ids: Sequence[str], title_hashes: Sequence[int], ids: Sequence[int]
+    ) -> list[SeenPaper]:
+        with self.db.read() as tx:
+            return tx.papers.candidates(arxiv_ids, title_hashes, ids)
+
+
+def seen_store(tmp_path: Path, *entries: RawEntry) -> SeenIn:
+    db = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
+    verdicts = split(list(entries), None)
+    news = [v for v in verdicts if v.new]
+    papers = new_papers(verdicts, TAXONOMY)
+    with db.write() as tx:
+        tx.papers.bulk_seed(
+            [NewPaper(p, v.title_key, v.signature) for v, p in zip(news, papers, strict=True)],
+            NOW,
+        )
+    return SeenIn(db)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +113,7 @@ def test_same_title_with_unrelated_abstract_is_a_different_paper(tmp_path: Path)
     store = seen_store(tmp_path, entry("A Survey of Foundation Models"))
     [verdict] = split([entry("A Survey of Foundation Models", ABSTRACT_B)], store)
     assert verdict.new
-    assert verdict.paper.key != "title:a survey of foundation models"
+    assert verdict.key != "title:a survey of foundation models"
 
 
 def test_near_identical_title_of_a_different_paper_is_new(tmp_path: Path) -> None:
@@ -115,9 +144,9 @@ def test_paper_listed_twice_in_one_run_appears_once() -> None:
 
 
 def test_paper_without_url_links_to_an_arxiv_title_search() -> None:
-    [verdict] = split([entry("Pairwise Feedback & Alignment")], None)
-    assert verdict.paper.url.startswith("https://arxiv.org/search/?")
-    assert "Pairwise+Feedback+%26+Alignment" in verdict.paper.url
+    [paper] = new_papers(split([entry("Pairwise Feedback & Alignment")], None), TAXONOMY)
+    assert paper.url.startswith("https://arxiv.org/search/?")
+    assert "Pairwise+Feedback+%26+Alignment" in paper.url
 
 
 def test_arxiv_ids_are_read_from_urls_and_bare_ids() -> None:
@@ -201,7 +230,7 @@ def test_new_and_repeated_partition_the_input(items: list[tuple[str, bool]]) -> 
     entries = [entry(t, ABSTRACT_A if flag else ABSTRACT_B) for t, flag in items]
     verdicts = split(entries, None)
     assert [v.entry for v in verdicts] == entries
-    new_keys = [v.paper.key for v in verdicts if v.new]
+    new_keys = [v.key for v in verdicts if v.new]
     assert len(new_keys) == len(set(new_keys))
     assert all(v.same_as in new_keys for v in verdicts if not v.new)
 

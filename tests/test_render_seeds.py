@@ -34,9 +34,7 @@ def test_seed_email_fits_and_shows_every_title(path: Path) -> None:
 @pytest.mark.parametrize("path", SEED_FILES[-2:], ids=lambda p: p.name[:3])
 def test_seed_email_in_one_section_still_shows_every_title(path: Path) -> None:
     """The worst case for the budget: a single section (e.g. before topics are configured)."""
-    edition = edition_of(
-        replace(p, topic="other", topics=("other",)) for p in seed_edition(path).papers
-    )
+    edition = edition_of(replace(p, topics=("other",)) for p in seed_edition(path).papers)
     email = render_email(edition, settings())
     assert len(email.html.encode("utf-8")) < 100_000
     page = visible(email.html)

@@ -18,11 +18,11 @@ import anyio
 import httpx
 import pytest
 
-from newsletter import config
+from newsletter import config, pipeline
 from newsletter.model import Edition, RunReport
 from newsletter.scheduler import DailyJob, Schedule
+from newsletter.store import Database
 from newsletter.store import runs as runlog
-from newsletter.store.database import Store
 from newsletter.web.app import build_app
 
 
@@ -41,6 +41,10 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def no_resume(settings: config.Settings) -> None:
+    """A job whose edition exists tries to resume sending: nothing to send in these tests."""
 
 
 def recording_runner(calls: list[date]) -> Callable[..., RunReport]:
@@ -79,7 +83,9 @@ def test_one_run_per_date_across_dst_transitions(
     )
     clock = Clock(start.astimezone(UTC))
     calls: list[date] = []
-    job = DailyJob(settings, clock=clock, runner=recording_runner(calls), owner="test:1:a")
+    job = DailyJob(
+        settings, clock=clock, runner=recording_runner(calls), resumer=no_resume, owner="test:1:a"
+    )
     end = clock.now + timedelta(days=4)
     while clock.now < end:
         job.tick("check")
@@ -105,7 +111,9 @@ def test_after_downtime_only_the_latest_missed_date_is_made(tmp_path: Path) -> N
     settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
     clock = Clock(datetime(2026, 3, 10, 8, 0, tzinfo=UTC))
     calls: list[date] = []
-    job = DailyJob(settings, clock=clock, runner=recording_runner(calls), owner="test:1:a")
+    job = DailyJob(
+        settings, clock=clock, runner=recording_runner(calls), resumer=no_resume, owner="test:1:a"
+    )
     job.tick("catch-up")
     clock.now = datetime(2026, 3, 14, 6, 0, tzinfo=UTC)  # down for four days, back before 07:00
     for _ in range(3):  # restarts
@@ -119,20 +127,21 @@ def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
     url = f"sqlite:///{tmp_path / 'nl.db'}"
     settings = settings_for(tmp_path, url, "0 7 * * *", "UTC")
     now = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
-    store = Store.open(url)
-    assert store is not None
+    db = Database.open(url)
     alive = runlog.process_owner().rsplit(":", 1)[0] + ":other"  # this pid, another token
-    live = runlog.claim(
-        store,
-        date(2026, 3, 10),
-        f"elsewhere:{os.getpid()}:x",
-        now,
-        lease=timedelta(hours=2),
-        retry_after=timedelta(hours=1),
-    )
+    with db.write() as tx:
+        live = tx.claims.claim(
+            date(2026, 3, 10),
+            f"elsewhere:{os.getpid()}:x",
+            now,
+            lease=timedelta(hours=2),
+            retry_after=timedelta(hours=1),
+        )
     assert live.won
     calls: list[date] = []
-    job = DailyJob(settings, clock=Clock(now), runner=recording_runner(calls), owner=alive)
+    job = DailyJob(
+        settings, clock=Clock(now), runner=recording_runner(calls), resumer=no_resume, owner=alive
+    )
     held = job.tick()
     assert held.outcome == "claimed-elsewhere" and "sends nothing" in held.detail
     assert calls == []
@@ -142,15 +151,15 @@ def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
     import socket
 
     dead_owner = f"{socket.gethostname()}:{dead.stdout.strip()}:y"
-    runlog.claim(
-        store,
-        date(2026, 3, 11),
-        dead_owner,
-        now + timedelta(days=1),
-        lease=timedelta(hours=2),
-        retry_after=timedelta(hours=1),
-    )
-    store.close()
+    with db.write() as tx:
+        tx.claims.claim(
+            date(2026, 3, 11),
+            dead_owner,
+            now + timedelta(days=1),
+            lease=timedelta(hours=2),
+            retry_after=timedelta(hours=1),
+        )
+    db.close()
     job.clock = Clock(now + timedelta(days=1, minutes=5))
     assert job.tick().outcome == "ran"
     assert calls == [date(2026, 3, 11)]
@@ -163,7 +172,7 @@ def test_two_jobs_at_once_on_one_database_make_one_edition(
     shutil.copy(seeds_dir / "002_eb4d9ffe322ceb65.txt", tmp_path / "drop")
     settings = settings_for(tmp_path, db_url, "0 7 * * *", "Europe/Berlin", drop=True)
     clock = Clock(datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
-    jobs = [DailyJob(settings, clock=clock, owner=f"test:{i}:t") for i in range(2)]
+    jobs = [pipeline.daily_job(settings, clock=clock, owner=f"test:{i}:t") for i in range(2)]
     results = []
     barrier = threading.Barrier(2)
 
@@ -178,15 +187,11 @@ def test_two_jobs_at_once_on_one_database_make_one_edition(
         t.join()
     outcomes = sorted(r.outcome for r in results)
     assert outcomes in (["claimed-elsewhere", "ran"], ["exists", "ran"])
-    store = Store.open(db_url)
-    assert store is not None
-    try:
-        assert store.editions_on(date(2026, 3, 14)) == 1
-        assert [c.status for c in runlog.claims(store)] == ["published"]
-        reports = runlog.recent_reports(store)
+    with Database.open(db_url) as db, db.read() as tx:
+        assert tx.editions.count_on(date(2026, 3, 14)) == 1
+        assert [c.status for c in tx.claims.all()] == ["published"]
+        reports = tx.runs.recent()
         assert [r.trigger for r in reports] == ["catch-up"]
-    finally:
-        store.close()
 
 
 def test_health_endpoint_and_site_are_served(tmp_path: Path) -> None:
@@ -242,27 +247,19 @@ def test_two_serve_processes_restarted_repeatedly_make_one_edition(
             procs[round_ % 2] = _serve(workdir)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            store = Store.open(f"sqlite:///{db}", create=False)
-            if store is not None:
-                try:
-                    if store.editions_on(datetime.now(UTC).date()):
-                        break
-                finally:
-                    store.close()
+            with Database.open_read_only(f"sqlite:///{db}") as opened, opened.read() as tx:
+                if tx.editions.count_on(datetime.now(UTC).date()):
+                    break
             time.sleep(0.5)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
             stderr.append(proc.communicate(timeout=30)[1])
-    store = Store.open(f"sqlite:///{db}", create=False)
-    assert store is not None
-    try:
-        today = datetime.now(UTC).date()
-        assert store.editions_on(today) == 1, b"\n".join(stderr).decode()
-        assert store.editions_on(today - timedelta(days=1)) == 0
-        assert [c.status for c in runlog.claims(store)] == ["published"]
-    finally:
-        store.close()
+    today = datetime.now(UTC).date()
+    with Database.open_read_only(f"sqlite:///{db}") as opened, opened.read() as tx:
+        assert tx.editions.count_on(today) == 1, b"\n".join(stderr).decode()
+        assert tx.editions.count_on(today - timedelta(days=1)) == 0
+        assert [c.status for c in tx.claims.all()] == ["published"]
     editions = sorted(p.parent.name for p in (workdir / "site").rglob("edition.json"))
     assert editions == [today.isoformat()]
 
@@ -270,19 +267,21 @@ def test_two_serve_processes_restarted_repeatedly_make_one_edition(
 def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> None:
     """A long-running scheduler retries deferred and interrupted sends on every tick."""
     from newsletter.edition import build_edition
+    from newsletter.listings import new_papers
     from newsletter.model import RawEntry
     from newsletter.novelty import split
-    from newsletter.store.database import NewPaper
+    from newsletter.store.papers import NewPaper
 
     settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'nl.db'}", "0 7 * * *", "UTC")
-    store = Store.open(settings.database_url)
-    assert store is not None
-    verdicts = split([RawEntry("A paper", "An abstract of the paper.", "t.txt")], store)
-    new = [NewPaper(v.paper, v.title_key, v.signature) for v in verdicts]
-    store.record_edition(
-        build_edition([n.paper for n in new], settings.taxonomy, date(2026, 3, 2)), new
-    )
-    store.close()
+    verdicts = split([RawEntry("A paper", "An abstract of the paper.", "t.txt")], None)
+    papers = new_papers(verdicts, settings.taxonomy)
+    new = [NewPaper(p, v.title_key, v.signature) for v, p in zip(verdicts, papers, strict=True)]
+    now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    with Database.open(settings.database_url) as db, db.write() as tx:
+        stored = tx.editions.record(
+            build_edition([n.paper for n in new], settings.taxonomy, date(2026, 3, 2)), now
+        )
+        tx.papers.mark_seen(new, stored.id, now)
     resumed: list[str] = []
     job = DailyJob(
         settings,

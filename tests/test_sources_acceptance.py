@@ -11,7 +11,18 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
-from loopback import Loopback, body, huge, redirect, serving, trickle
+from loopback import (
+    Loopback,
+    body,
+    coded,
+    continue_flood,
+    huge,
+    redirect,
+    serving,
+    slow_body,
+    trickle,
+    trickled_headers,
+)
 
 from newsletter import config, pipeline
 from newsletter.model import RawEntry
@@ -181,3 +192,103 @@ def test_feed_hf_and_text_together_publish_each_paper_once_and_hostile_feeds_are
         assert "every source returned what it returned last time" in (third.skipped_reason or "")
         arxiv_hits = [h for h in server.hits if h[0] == "/arxiv.rss"]
         assert arxiv_hits[-1][1].get("If-None-Match") == '"v2"'  # conditional request → 304
+
+
+GOOD = RawEntry(
+    title="A good paper from a good feed",
+    abstract="Nothing hostile here. It has two sentences.",
+    source="x",
+)
+HOSTILE_FEED = (
+    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>h</title>'
+    b"<item><title>Bold &lt;![ claims about marked sections</title>"
+    b"<link>https://arxiv.org/abs/2603.50001</link><description>x &lt;![if !x]&gt; y"
+    b"</description></item>"
+    b"<item><title>A lone &#xD800; surrogate in a title</title>"
+    b"<link>https://arxiv.org/abs/2603.50002</link></item>"
+    b"<item><title>Version of five thousand digits</title><guid>oai:arXiv.org:2603.50003v"
+    + b"9"
+    * 5000
+    + b"</guid></item>"
+    b"<item><title>The good paper of the hostile feed</title>"
+    b"<link>https://arxiv.org/abs/2603.50004</link><description>Kept.</description></item>"
+    b"</channel></rss>"
+)
+HOSTILE_HF = (
+    b'[{"paper": {"id": "2603.60001", "title": "Upvotes of 5,000 digits", "upvotes": '
+    + b"9" * 5000
+    + b'}}, {"paper": {"id": "2603.60002", "title": "Negative upvotes", "upvotes": -1}},'
+    b' {"paper": {"id": "2603.60003", "title": "A <![ title", "upvotes": 2}},'
+    b' {"paper": {"id": "2603.60004", "title": "The good paper of the hostile JSON",'
+    b' "upvotes": 4}}]'
+)
+
+
+def test_hostile_sources_cost_only_themselves_and_their_bad_items(tmp_path: Path) -> None:
+    """Issue 10's hostile sources in one run, ``timeout_seconds = 3``, ``max_mb = 2``: each
+    slow or bombing source is refused at its deadline, the hostile documents' good items
+    and the good sources are published."""
+    nested = (Path(__file__).parent / "corpus" / "fetch" / "gzip-gzip-2gib.bin").read_bytes()
+    slow = {"trickled-headers", "continue-flood", "slow-body"}
+    refused = {
+        "trickled-headers": "timed out after 3 s",
+        "continue-flood": "timed out after 3 s",
+        "slow-body": "timed out after 3 s",
+        "nested-gzip": "more than one content coding",
+        "deep-json": "nested too deeply",
+    }
+    with serving() as server:
+        server.route("/good.rss", body(arxiv_rss([("2603.70001", 1, GOOD, "new", ["cs.CL"])])))
+        server.route("/hostile.rss", body(HOSTILE_FEED))
+        server.route("/hostile.json", body(HOSTILE_HF, "application/json"))
+        server.route("/trickled-headers", trickled_headers(0.5))
+        server.route("/continue-flood", continue_flood(0.01))
+        server.route("/slow-body", slow_body(2.8))
+        server.route("/nested-gzip", coded(nested, "gzip, gzip"))
+        server.route("/deep-json", body(b"[" * 100_000, "application/json"))
+        lines = [
+            "[database]",
+            f'url = "sqlite:///{tmp_path / "nl.db"}"',
+            "[fetch]",
+            "timeout_seconds = 3",
+            "max_mb = 2",
+        ]
+        for name, kind in [
+            ("good.rss", "feed"),
+            ("hostile.rss", "feed"),
+            ("hostile.json", "hf"),
+            *[(n, "hf" if n == "deep-json" else "feed") for n in refused],
+        ]:
+            lines += [
+                "[[sources]]",
+                f'name = "{name}"',
+                f'kind = "{kind}"',
+                f'url = "{server.url("/" + name)}"',
+                "allow_private = true",
+            ]
+        settings = config.parse("\n".join(lines) + "\n", where="config.toml", base_dir=tmp_path)
+        started = time.monotonic()
+        report = pipeline.run(settings, (), date(2026, 3, 11))
+        elapsed = time.monotonic() - started
+
+    assert report.status == "published", report
+    errors = {d.name: d.error or "" for d in report.digests if d.error}
+    assert set(errors) == set(refused), errors
+    for name, reason in refused.items():
+        assert reason in errors[name], (name, errors[name])
+    assert elapsed < len(slow) * (3 + 1) + 10  # each slow source ends at its own deadline
+    titles = {p.title for p in report.edition.papers}
+    assert {
+        GOOD.title,
+        "Bold <![ claims about marked sections",
+        "A lone \ufffd surrogate in a title",
+        "Version of five thousand digits",
+        "The good paper of the hostile feed",
+        "Upvotes of 5,000 digits",
+        "Negative upvotes",
+        "A <![ title",
+        "The good paper of the hostile JSON",
+    } <= titles
+    upvotes = {p.title: p.upvotes for p in report.edition.papers}
+    assert upvotes["Upvotes of 5,000 digits"] is None and upvotes["A <![ title"] == 2
+    assert any("upvotes 999999999999… (5000 digits) out of range" in w for w in report.warnings)

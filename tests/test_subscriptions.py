@@ -13,7 +13,7 @@ import pytest
 from delivery_kit import NOW, make_settings
 
 from newsletter import config
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.subscriptions import (
     AddressError,
     Subscriptions,
@@ -27,8 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def subs(tmp_path: Path, db_url: str) -> Iterator[Subscriptions]:
-    store = Store.open(db_url)
-    assert store is not None
+    store = Database.open(db_url)
     yield Subscriptions(store)
     store.close()
 

@@ -472,3 +472,40 @@ def test_a_short_abstract_of_two_sentences_is_not_taken_for_a_title() -> None:
         ("Paper A Title", "Can LLMs count? We find they cannot!"),
         ("Paper B", "Short one."),
     ]
+
+
+# ---------------------------------------------------------------------------
+# One read path, from the command line or from [[sources]]
+
+
+def test_digests_read_the_same_from_the_command_line_and_from_a_text_source(
+    tmp_path: Path,
+) -> None:
+    """Same digests, same errors; only a configured source is remembered as ingested."""
+    from newsletter import config, pipeline
+    from newsletter.sources.collect import Collected
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.txt").write_text(HEADER + BODY, encoding="utf-8")
+    (drop / "b.txt").write_text(HEADER + BODY + f"\n{TITLE_C}", encoding="utf-8")  # truncated
+    (drop / "c.txt").write_bytes((HEADER + BODY).encode("utf-8"))  # a's content again
+    settings = config.parse(
+        '[[sources]]\nname = "drop"\nkind = "text"\npath = "drop"\n',
+        where="config.toml",
+        base_dir=tmp_path,
+    )
+    given = pipeline.collect(settings, [str(drop)], EDITION)
+    configured = pipeline.collect(settings, [], EDITION)
+
+    def errors(collected: Collected) -> dict[str, str | None]:
+        return {r.name: r.error for r in collected.reports if r.error}
+
+    assert configured.digests[0] == given.digests[0]
+    assert [d.name for d in given.digests] == ["a.txt", "c.txt"]  # given: always read
+    assert [d.name for d in configured.digests] == ["a.txt"]  # the same content once
+    assert errors(given) == errors(configured) and set(errors(given)) == {"b.txt"}
+    assert "b.txt:20: truncated last entry" in (errors(given)["b.txt"] or "")
+    assert given.ingested.files == ()
+    assert [(f.name, f.source) for f in configured.ingested.files] == [("a.txt", "drop")]
+    assert {kind for _, _, kind in given.kinds + configured.kinds} == {"text"}

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.model import Paper
+from newsletter.listings import make_paper
+from newsletter.model import Paper, RawEntry
 from newsletter.topics import (
     Taxonomy,
     Topic,
-    assign,
     classify,
     explain,
     explain_lines,
@@ -213,19 +213,26 @@ def test_punctuation_breaks_a_phrase(taxonomy: Taxonomy) -> None:
     assert not any('"speech recognition"' in r for r in two.reasons)
 
 
-def test_assign_sets_primary_and_all_topics(taxonomy: Taxonomy) -> None:
-    paper = Paper(
-        key="title:x",
+def test_a_paper_is_born_with_its_primary_and_every_matching_topic(taxonomy: Taxonomy) -> None:
+    entry = RawEntry(
         title="Quantization of Large Language Models",
         abstract="We quantize large language models.",
-        url="https://example.org/x",
         source="test",
+        url="https://example.org/x",
         digest_date=date(2024, 3, 11),
     )
-    out = assign(paper, taxonomy)
-    assert out.topic == out.topics[0] == "efficiency"
-    assert "llm" in out.topics
-    assert paper.topic == "other"  # the input value is unchanged
+    paper = make_paper(entry, "title:x", taxonomy)
+    assert paper.topic == paper.topics[0] == "efficiency"
+    assert "llm" in paper.topics
+    with pytest.raises(ValueError, match="no topic"):
+        Paper(
+            key="title:x",
+            title="x",
+            abstract="",
+            url="https://example.org/x",
+            source="t",
+            topics=(),
+        )
 
 
 OPERATOR_TOPIC = """

@@ -13,7 +13,7 @@ from delivery_kit import BASE_URL, SAMPLE, bodies, parse, served_subscribers
 from web_kit import T0, Site, confirm_link, local
 
 from newsletter import config, pipeline
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE
 
@@ -208,13 +208,13 @@ def test_overall_limit_stops_sign_up_mail(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Store, object]]:
+def served(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Database, object]]:
     with served_subscribers(tmp_path) as running:
         yield running
 
 
 def test_end_to_end_over_http_subscribe_confirm_receive_and_one_click(
-    served: tuple[str, config.Settings, Store, object], tmp_path: Path
+    served: tuple[str, config.Settings, Database, object], tmp_path: Path
 ) -> None:
     base, settings, store, smtp = served
     handler = smtp.handler  # type: ignore[attr-defined]

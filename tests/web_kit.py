@@ -14,7 +14,7 @@ import httpx
 from delivery_kit import BASE_URL, Served, bodies, make_settings, parse
 
 from newsletter.delivery.mailer import MaildirMailer
-from newsletter.store.database import Store
+from newsletter.store import Database
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import Tokens
 from newsletter.web.subscribe import RateLimiter, build_subscriber_app
@@ -35,8 +35,7 @@ class Site:
 
     def __init__(self, tmp: Path, **sections: dict[str, object]) -> None:
         self.settings = make_settings(tmp, **sections)  # type: ignore[arg-type]
-        store = Store.open(self.settings.database_url)
-        assert store is not None
+        store = Database.open(self.settings.database_url)
         self.store = store
         self.subs = Subscriptions(store)
         self.outbox = tmp / "outbox"

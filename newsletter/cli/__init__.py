@@ -28,7 +28,8 @@ from rich.table import Table
 from newsletter import __version__, config, resources, topics
 from newsletter.cli import logs
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.model import SUBSCRIBER_STATUSES, RunReport
+from newsletter.model import RunReport
+from newsletter.states import SubscriberStatus
 
 
 class _LazyModule:
@@ -286,12 +287,12 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
         )
     for verdict, classification in found:
         out.print(f"[bold]{verdict.entry.title}[/bold]  ({verdict.entry.source})")
-        out.print(f"  key: {verdict.paper.key}", markup=False)
+        out.print(f"  key: {verdict.key}", markup=False)
         out.print(
             f"  novelty: {'NEW' if verdict.new else 'SEEN'}: {verdict.reason}"
             + (
                 f" (as {verdict.same_as})"
-                if verdict.same_as and verdict.same_as != verdict.paper.key
+                if verdict.same_as and verdict.same_as != verdict.key
                 else ""
             ),
             markup=False,
@@ -403,14 +404,14 @@ def status_command(obj: Context, as_json: bool) -> None:
     """
     view = status.gather(obj.settings)
     if as_json:
-        out.print_json(json.dumps(view, default=str))
+        out.print_json(json.dumps(view.to_json(), default=str))
     else:
         for line in status.lines(view):
             out.print(line, markup=False)
-    last = view["last_run"]
-    if isinstance(last, dict) and last["sources"] and not as_json:
+    last = view.last_run
+    if last is not None and last.sources and not as_json:
         table = Table("input", "source", "kind", "entries", "new", "seen", "problem / note")
-        for d in last["sources"]:
+        for d in last.sources:
             table.add_row(
                 d["name"],
                 d["source"],
@@ -421,7 +422,7 @@ def status_command(obj: Context, as_json: bool) -> None:
                 d["error"] or d["note"] or "",
             )
         out.print(table)
-    if isinstance(last, dict) and last["status"] not in ("published", "exists"):
+    if last is not None and not last.status.ok:
         sys.exit(1)
 
 
@@ -436,7 +437,7 @@ def schedule(obj: Context) -> None:
     """
     from newsletter.web import serve as serving
 
-    serving.run_scheduler(obj.settings)
+    serving.run_scheduler(pipeline.daily_job(obj.settings))
 
 
 @main.command()
@@ -453,7 +454,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
     settings = obj.settings
     serving.run_server(
-        settings,
+        pipeline.daily_job(settings),
         host or str(settings["serve.host"]),
         port if port is not None else int(settings["serve.port"]),
     )
@@ -463,11 +464,16 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
 
 def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
-    from newsletter.store.database import Store
+    from newsletter.store import Database
 
-    store = Store.open(obj.settings.database_url, create=True)
-    assert store is not None
-    return subs_mod.Subscriptions(store)
+    return subs_mod.Subscriptions(Database.open(obj.settings.database_url))
+
+
+def _status_filter(status: str | None) -> SubscriberStatus | None:
+    return SubscriberStatus(status) if status else None
+
+
+_STATUS_CHOICE = click.Choice([s.value for s in SubscriberStatus])
 
 
 def _now() -> datetime:
@@ -496,7 +502,7 @@ def subscribers_add(obj: Context, email: str, topics: str | None, confirmed: boo
     try:
         change = subs.add(email, chosen, confirmed=confirmed, method="cli", now=_now())
     finally:
-        subs.store.close()
+        subs.db.close()
     s = change.subscriber
     if change.created:
         out.print(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})", markup=False)
@@ -519,7 +525,7 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
     try:
         change = subs.remove(email, method="cli", now=_now(), purge=purge)
     finally:
-        subs.store.close()
+        subs.db.close()
     if change is None:
         raise NewsletterError(f"{email} is not on the list", hint="newsletter subscribers list")
     if purge:
@@ -532,16 +538,16 @@ def subscribers_remove(obj: Context, email: str, purge: bool) -> None:
 
 @subscribers_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), default=None, help="Only these.")
+@click.option("--status", type=_STATUS_CHOICE, default=None, help="Only these.")
 @click.pass_obj
 @handle_errors
 def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
     """List subscribers with their status and topics."""
     subs = _subscriptions(obj)
     try:
-        everyone = subs.all(status)
+        everyone = subs.all(_status_filter(status))
     finally:
-        subs.store.close()
+        subs.db.close()
     if as_json:
         data = [
             {
@@ -583,7 +589,7 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
             subs, Path(file), obj.settings.taxonomy, confirmed=confirmed, now=_now()
         )
     finally:
-        subs.store.close()
+        subs.db.close()
     for problem in report.problems:
         err.print(f"error: {Path(file).name}:{problem}", markup=False)
     out.print(
@@ -597,7 +603,7 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
 
 @subscribers_group.command("export")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), default=None, help="Only these.")
+@click.option("--status", type=_STATUS_CHOICE, default=None, help="Only these.")
 @click.pass_obj
 @handle_errors
 def subscribers_export(obj: Context, file: str | None, status: str | None) -> None:
@@ -605,12 +611,12 @@ def subscribers_export(obj: Context, file: str | None, status: str | None) -> No
     subs = _subscriptions(obj)
     try:
         if file is None:
-            imports.export_csv(subs, sys.stdout, status)
+            imports.export_csv(subs, sys.stdout, _status_filter(status))
             return
         with open(file, "w", encoding="utf-8", newline="") as handle:
-            count = imports.export_csv(subs, handle, status)
+            count = imports.export_csv(subs, handle, _status_filter(status))
     finally:
-        subs.store.close()
+        subs.db.close()
     err.print(f"wrote {count} subscribers to {file}", markup=False)
 
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from newsletter import resources
 from newsletter.errors import ConfigError
@@ -680,9 +681,12 @@ def effective(settings: Settings) -> dict[str, Any]:
 
 def _redact(url: str) -> str:
     """Hide a password in a database URL (secrets are never printed)."""
-    from sqlalchemy.engine import make_url
-
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.netloc.rpartition("@")[0].split(":", 1)[0]
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
         return "(unparseable URL)"

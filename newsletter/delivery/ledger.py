@@ -51,40 +51,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date as date_type
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from newsletter.delivery.message import make_message_id
 from newsletter.model import Edition
-from newsletter.store.ledger import DEFERRED as DEFERRED
-from newsletter.store.ledger import FAILED as FAILED
-from newsletter.store.ledger import PENDING as PENDING
-from newsletter.store.ledger import SENDING as SENDING
-from newsletter.store.ledger import SENT as SENT
-from newsletter.store.ledger import SKIPPED as SKIPPED
-from newsletter.store.ledger import UNCERTAIN as UNCERTAIN
-from newsletter.store.ledger import UNCONFIRMED as UNCONFIRMED
-from newsletter.store.ledger import UNSENT, Ledger, Recovered
-from newsletter.store.migrations import editions, send_ledger, subscribers
-from newsletter.subscribers.subscriptions import (
-    CONFIRMED,
-    Subscriber,
-    mark_bounced,
-    subscriber_from_row,
-)
+from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
+from newsletter.store import Database, Transaction
+from newsletter.store.ledger import Claimable, Recovered
+from newsletter.store.subscribers import Subscriber
+from newsletter.subscribers.subscriptions import mark_bounced
 
 if TYPE_CHECKING:
     from newsletter.config import Settings
-    from newsletter.store.database import Store
 
 log = logging.getLogger(__name__)
 
-UNSENT_STATES = UNSENT
-"""States a later pass still has something to do with."""
-STATES = (PENDING, SENDING, UNCERTAIN, SENT, FAILED, SKIPPED, DEFERRED, UNCONFIRMED)
 MAX_UNCERTAIN = 2
 """A message handed over this often without a reply is not sent again."""
 BATCH = 100
@@ -146,7 +128,7 @@ class Outcome:
     """
 
     row_id: int
-    state: str | None
+    state: LedgerState | None
     reply: str
     subscriber_id: int
     handed_over: bool = False
@@ -167,33 +149,14 @@ class Batch:
 
 
 def create_rows(
-    conn: sa.Connection, edition: Edition, edition_id: int, domain: str, now: datetime
+    tx: Transaction, edition: Edition, edition_id: int, domain: str, now: datetime
 ) -> int:
     """Within the edition's transaction: a pending row per confirmed subscriber."""
-    ids = [
-        r.id
-        for r in conn.execute(
-            sa.select(subscribers.c.id)
-            .where(subscribers.c.status == CONFIRMED)
-            .order_by(subscribers.c.id)
-        )
-    ]
     label = f"{edition.date.isoformat()}-{edition.number}"
-    rows = [
-        {
-            "edition_id": edition_id,
-            "subscriber_id": sid,
-            "message_id": make_message_id(f"{label}.{sid}", domain),
-            "state": PENDING,
-            "attempts": 0,
-            "uncertain": 0,
-            "temporary": 0,
-        }
-        for sid in ids
+    recipients = [
+        (sid, make_message_id(f"{label}.{sid}", domain)) for sid in tx.subscribers.confirmed_ids()
     ]
-    for start in range(0, len(rows), 500):
-        conn.execute(send_ledger.insert(), rows[start : start + 500])
-    return len(rows)
+    return tx.ledger.add(edition_id, recipients)
 
 
 class Queue:
@@ -201,7 +164,7 @@ class Queue:
 
     def __init__(
         self,
-        store: Store,
+        db: Database,
         edition_id: int,
         owner: str,
         policy: Policy,
@@ -211,7 +174,7 @@ class Queue:
         relay: str,
         edition_topics: frozenset[str],
     ) -> None:
-        self.store = store
+        self.db = db
         self.edition_id = edition_id
         self.owner = owner
         self.policy = policy
@@ -220,20 +183,20 @@ class Queue:
         self.relay = relay
         self.edition_topics = edition_topics
         self.cursor = 0
-        self.states: tuple[str, ...] = (PENDING, UNCERTAIN, DEFERRED)
+        self.states: tuple[LedgerState, ...] = CLAIMABLE
         self.taken_back = 0
         """Updates refused because the row was no longer ours (another loop took it)."""
 
     def recover(self) -> Recovered:
         """Take back the rows of dead or expired loops."""
-        with self.store.write() as conn:
-            return Ledger(conn).recover(self.edition_id, self.clock(), self.is_dead)
+        with self.db.write() as tx:
+            return tx.ledger.recover(self.edition_id, self.clock(), self.is_dead)
 
     def second_pass(self) -> None:
         """Walk the ledger again from the start, for rows taken back meanwhile (never
         the deferred ones: each is tried once per pass)."""
         self.cursor = 0
-        self.states = (PENDING, UNCERTAIN)
+        self.states = (LedgerState.PENDING, LedgerState.UNCERTAIN)
 
     def claim(self, limit: int | None = None) -> Batch:
         """Claim the next rows: skip who should not get this edition, lease the rest
@@ -241,93 +204,76 @@ class Queue:
         now = self.clock()
         limit = min(limit or self.policy.batch, self.policy.batch)
         batch = Batch()
-        with self.store.write() as conn:
-            ledger = Ledger(conn)
-            rows = ledger.claimable(
+        with self.db.write() as tx:
+            rows = tx.ledger.claimable(
                 self.edition_id, after_id=self.cursor, now=now, limit=limit, states=self.states
             )
             if not rows:
                 batch.exhausted = True
                 return batch
-            decided: list[tuple[Any, Subscriber, frozenset[str], str | None, str]] = []
-            for row in rows:
-                subscriber = subscriber_from_row(row.subscriber)
-                wanted = (
-                    self.edition_topics
-                    if subscriber.topics is None
-                    else self.edition_topics & subscriber.topics
-                )
-                if subscriber.status != CONFIRMED:
-                    decided.append(
-                        (row, subscriber, wanted, SKIPPED, f"subscriber is {subscriber.status}")
-                    )
-                elif not wanted:
-                    decided.append(
-                        (
-                            row,
-                            subscriber,
-                            wanted,
-                            SKIPPED,
-                            "nothing in this edition for their topics",
-                        )
-                    )
-                elif row.uncertain >= MAX_UNCERTAIN:
-                    decided.append(
-                        (
-                            row,
-                            subscriber,
-                            wanted,
-                            UNCONFIRMED,
-                            f"handed over {row.uncertain} times without a reply; "
-                            "not sent a third time",
-                        )
-                    )
-                else:
-                    decided.append((row, subscriber, wanted, None, ""))
-            sendable = sum(1 for d in decided if d[3] is None)
-            granted, wait = ledger.take_tokens(
+            decided = [(row, *self._decide(row)) for row in rows]
+            sendable = sum(1 for _, _, state, _ in decided if state is None)
+            granted, batch.wait = tx.ledger.take_tokens(
                 self.relay,
                 sendable,
                 now,
                 per_second=self.policy.rate_per_second,
                 per_day=self.policy.rate_per_day,
             )
-            batch.wait = wait
             leased: list[int] = []
-            for row, subscriber, wanted, state, reason in decided:
+            for row, wanted, state, reason in decided:
                 if state is not None:
-                    ledger.settle(row.id, state, reason, now)
+                    tx.ledger.settle(row.id, state, reason, now)
                     batch.settled += 1
-                    self.cursor = row.id
-                    continue
-                if len(leased) >= granted:
-                    break
-                leased.append(row.id)
-                self.cursor = row.id
-                batch.claimed.append(
-                    Claimed(
-                        row_id=row.id,
-                        subscriber=subscriber,
-                        message_id=row.message_id,
-                        topics=frozenset(wanted),
-                        uncertain=row.uncertain,
-                        temporary=row.temporary,
+                elif len(leased) < granted:
+                    leased.append(row.id)
+                    batch.claimed.append(
+                        Claimed(
+                            row_id=row.id,
+                            subscriber=row.subscriber,
+                            message_id=row.message_id,
+                            topics=wanted,
+                            uncertain=row.uncertain,
+                            temporary=row.temporary,
+                        )
                     )
-                )
-            ledger.lease(leased, self.owner, now, now + self.policy.lease)
+                else:
+                    break  # not granted by the rate limit: next time, from here
+                self.cursor = row.id
+            tx.ledger.lease(leased, self.owner, now, now + self.policy.lease)
         return batch
+
+    def _decide(self, row: Claimable) -> tuple[frozenset[str], LedgerState | None, str]:
+        """What to do with a claimable row: its topics, and a final state if it is not
+        to be sent (with the reason)."""
+        subscriber = row.subscriber
+        wanted = (
+            self.edition_topics
+            if subscriber.topics is None
+            else self.edition_topics & subscriber.topics
+        )
+        if subscriber.status != SubscriberStatus.CONFIRMED:
+            return wanted, LedgerState.SKIPPED, f"subscriber is {subscriber.status}"
+        if not wanted:
+            return wanted, LedgerState.SKIPPED, "nothing in this edition for their topics"
+        if row.uncertain >= MAX_UNCERTAIN:
+            return (
+                wanted,
+                LedgerState.UNCONFIRMED,
+                f"handed over {row.uncertain} times without a reply; not sent a third time",
+            )
+        return frozenset(wanted), None, ""
 
     def commit(self, outcomes: Sequence[Outcome], hand_overs: Sequence[int]) -> set[int]:
         """One transaction: record ``outcomes``, mark ``hand_overs``; the marks that took."""
         now = self.clock()
         granted: set[int] = set()
-        with self.store.write() as conn:
-            ledger = Ledger(conn)
+        with self.db.write() as tx:
             for o in outcomes:
                 if o.state is None:
-                    ok = ledger.keep(o.row_id, self.owner, o.reply, uncertain=o.uncertain)
+                    ok = tx.ledger.keep(o.row_id, self.owner, o.reply, uncertain=o.uncertain)
                 else:
-                    ok = ledger.finish(
+                    ok = tx.ledger.finish(
                         o.row_id,
                         self.owner,
                         o.state,
@@ -347,84 +293,47 @@ class Queue:
                     )
                     continue
                 if o.bounce:
-                    mark_bounced(conn, o.subscriber_id, o.reply, now)
+                    mark_bounced(tx, o.subscriber_id, o.reply, now)
             for row_id in hand_overs:
-                refused = ledger.hand_over(row_id, self.owner, now)
+                refused = tx.ledger.hand_over(row_id, self.owner, now)
                 if refused is None:
                     granted.add(row_id)
                 elif refused == "taken":
                     self.taken_back += 1
                 else:  # unsubscribed (or bounced) since the claim: not sent after all
-                    ledger.finish(row_id, self.owner, SKIPPED, f"subscriber is {refused}", now)
+                    tx.ledger.finish(
+                        row_id, self.owner, LedgerState.SKIPPED, f"subscriber is {refused}", now
+                    )
         return granted
 
     def renew(self) -> int:
-        with self.store.write() as conn:
-            return Ledger(conn).renew(self.owner, self.clock() + self.policy.lease)
+        with self.db.write() as tx:
+            return tx.ledger.renew(self.owner, self.clock() + self.policy.lease)
 
     def release(self) -> int:
         """Give back every row this loop still holds (the loop ends)."""
-        with self.store.write() as conn:
-            return Ledger(conn).release(self.owner)
+        with self.db.write() as tx:
+            return tx.ledger.release(self.owner)
 
     def held_elsewhere(self) -> list[tuple[int, datetime | None]]:
-        with self.store.engine.connect() as conn:
-            return Ledger(conn).held_elsewhere(self.edition_id, self.owner)
+        with self.db.read() as tx:
+            return tx.ledger.held_elsewhere(self.edition_id, self.owner)
+
+    def counts(self) -> dict[LedgerState, int]:
+        with self.db.read() as tx:
+            return tx.ledger.counts(self.edition_id)
 
     def deferral(self, claimed: Claimed) -> datetime:
         """When a row that just got a temporary reply is due again."""
         return self.clock() + self.policy.backoff(claimed.temporary)
 
 
-# ---------------------------------------------------------------- reading and giving up
+# ---------------------------------------------------------------- giving up
 
 
-def give_up_old(store: Store, policy: Policy, now: datetime) -> int:
+def give_up_old(db: Database, policy: Policy, now: datetime) -> int:
     """End the unsent rows of editions older than the policy's age; how many."""
     days = policy.max_age.days
     reason = f"not delivered within {days} day{'s' if days != 1 else ''} (delivery.max_age_days)"
-    with store.write() as conn:
-        return Ledger(conn).give_up(now - policy.max_age, now, reason)
-
-
-def edition_id(store: Store, edition: Edition) -> int | None:
-    with store.engine.connect() as conn:
-        value = conn.execute(
-            sa.select(editions.c.id).where(
-                editions.c.date == edition.date, editions.c.number == edition.number
-            )
-        ).scalar()
-    return int(value) if value is not None else None
-
-
-def edition_id_of_date(store: Store, day: str) -> int | None:
-    """The id of the latest edition of an ISO date (tests and inspection)."""
-    with store.engine.connect() as conn:
-        value = conn.execute(
-            sa.select(editions.c.id)
-            .where(editions.c.date == date_type.fromisoformat(day))
-            .order_by(editions.c.number.desc())
-            .limit(1)
-        ).scalar()
-    return int(value) if value is not None else None
-
-
-def summary(store: Store, edition_id: int) -> dict[str, int]:
-    """How many rows of the edition are in each state (every state, zeros included)."""
-    with store.engine.connect() as conn:
-        found = Ledger(conn).counts(edition_id)
-    counts = dict.fromkeys(STATES, 0)
-    counts.update(found)
-    return counts
-
-
-def rows(store: Store, edition_id: int) -> list[dict[str, Any]]:
-    """Every row of an edition's ledger (tests and inspection)."""
-    with store.engine.connect() as conn:
-        result = conn.execute(
-            sa.select(send_ledger, subscribers.c.email)
-            .join(subscribers, subscribers.c.id == send_ledger.c.subscriber_id)
-            .where(send_ledger.c.edition_id == edition_id)
-            .order_by(send_ledger.c.id)
-        ).all()
-    return [dict(r._mapping) for r in result]
+    with db.write() as tx:
+        return tx.ledger.give_up(now - policy.max_age, now, reason)

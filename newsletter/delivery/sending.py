@@ -65,7 +65,8 @@ from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender
 from newsletter.delivery.recorder import Recorder, RecorderFailed
 from newsletter.model import DeliveryReport, Edition
 from newsletter.render import render_email
-from newsletter.store.database import Store
+from newsletter.states import LedgerState
+from newsletter.store import Database, StoredEdition
 from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.tokens import Tokens
 
@@ -182,7 +183,7 @@ class Delivery:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        db: Database,
         mailer: Mailer | MailerFactory | None = None,
         *,
         clock: Clock = _utcnow,
@@ -192,7 +193,7 @@ class Delivery:
         connections: int | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.db = db
         if isinstance(mailer, Mailer):
             one = mailer
             self.factory: MailerFactory = lambda: one
@@ -258,11 +259,10 @@ class Delivery:
 
     # ------------------------------------------------------------ the pass
 
-    def deliver(self, edition: Edition) -> DeliveryReport:
-        """Send ``edition`` to every row of its ledger that is due; see the module docstring."""
-        edition_id = ledger_.edition_id(self.store, edition)
-        if edition_id is None:
-            return DeliveryReport()
+    def deliver(self, stored: StoredEdition) -> DeliveryReport:
+        """Send the stored edition to every row of its ledger that is due; see the module
+        docstring."""
+        edition, edition_id = stored.edition, stored.id
         with _one_loop_per_edition(self.settings.database_url, edition_id) as mine:
             if not mine:
                 log.info("edition %s is being sent by this process already", _label(edition))
@@ -278,7 +278,7 @@ class Delivery:
         self.owner = lease.loop_owner()
         mailers = [self.factory() for _ in range(self.connections)]
         queue_ = ledger_.Queue(
-            self.store,
+            self.db,
             edition_id,
             self.owner,
             self.policy,
@@ -484,7 +484,7 @@ class Delivery:
             recorder.record(
                 Outcome(
                     row,
-                    ledger_.DEFERRED,
+                    LedgerState.DEFERRED,
                     reply,
                     subscriber.id,
                     handed_over=handed_over,
@@ -498,7 +498,7 @@ class Delivery:
             recorder.record(
                 Outcome(
                     row,
-                    ledger_.FAILED,
+                    LedgerState.FAILED,
                     exc.reply,
                     subscriber.id,
                     handed_over=handed_over,
@@ -533,7 +533,7 @@ class Delivery:
                     recorder.record(
                         Outcome(
                             row,
-                            ledger_.UNCONFIRMED,
+                            LedgerState.UNCONFIRMED,
                             f"handed over twice without a reply: {exc.reply}",
                             subscriber.id,
                             handed_over=True,
@@ -564,7 +564,7 @@ class Delivery:
                 recorder.record(
                     Outcome(
                         row,
-                        ledger_.UNCERTAIN if uncertain else ledger_.PENDING,
+                        LedgerState.UNCERTAIN if uncertain else LedgerState.PENDING,
                         exc.message,
                         subscriber.id,
                         handed_over=True,
@@ -575,7 +575,7 @@ class Delivery:
                 recorder.record(
                     Outcome(
                         row,
-                        ledger_.UNCERTAIN,
+                        LedgerState.UNCERTAIN,
                         "the sender failed while handing this message over",
                         subscriber.id,
                         handed_over=True,
@@ -584,15 +584,14 @@ class Delivery:
                 )
                 raise
             faults.hit("mid-send")  # accepted, not yet recorded (docs/hardening.md)
-            recorder.record(Outcome(row, ledger_.SENT, reply, subscriber.id, handed_over=True))
+            recorder.record(Outcome(row, LedgerState.SENT, reply, subscriber.id, handed_over=True))
             state.add("sent")
             return
 
     # ------------------------------------------------------------ reporting
 
     def _done(self, queue_: ledger_.Queue) -> int:
-        counts = ledger_.summary(self.store, queue_.edition_id)
-        return sum(n for s, n in counts.items() if s not in ledger_.UNSENT_STATES)
+        return sum(n for s, n in queue_.counts().items() if not s.unsent)
 
     def _progress(
         self,
@@ -602,8 +601,8 @@ class Delivery:
         started: float,
         done_before: int,
     ) -> Progress:
-        counts = ledger_.summary(self.store, queue_.edition_id)
-        done = sum(n for s, n in counts.items() if s not in ledger_.UNSENT_STATES)
+        counts = queue_.counts()
+        done = sum(n for s, n in counts.items() if not s.unsent)
         elapsed = max(1e-6, time.monotonic() - started)
         return Progress(
             edition=_label(edition),
@@ -613,24 +612,22 @@ class Delivery:
             rate=(done - done_before) / elapsed,
         )
 
-    def summary(self, edition: Edition, stopped: str | None = None) -> DeliveryReport:
+    def summary(self, stored: StoredEdition, stopped: str | None = None) -> DeliveryReport:
         """The edition's ledger as a report, without sending anything."""
-        edition_id = ledger_.edition_id(self.store, edition)
-        if edition_id is None:
-            return DeliveryReport()
         state = _Pass()
         state.stopped = stopped
-        return self._report(edition_id, state)
+        return self._report(stored.id, state)
 
     def _report(self, edition_id: int, state: _Pass, note: str | None = None) -> DeliveryReport:
-        counts = ledger_.summary(self.store, edition_id)
+        with self.db.read() as tx:
+            counts = tx.ledger.counts(edition_id)
         return DeliveryReport(
             recipients=sum(counts.values()),
-            sent=counts[ledger_.SENT],
-            skipped=counts[ledger_.SKIPPED],
-            failed=counts[ledger_.FAILED],
-            unconfirmed=counts[ledger_.UNCONFIRMED],
-            deferred=sum(counts[s] for s in ledger_.UNSENT_STATES),
+            sent=counts[LedgerState.SENT],
+            skipped=counts[LedgerState.SKIPPED],
+            failed=counts[LedgerState.FAILED],
+            unconfirmed=counts[LedgerState.UNCONFIRMED],
+            deferred=sum(n for s, n in counts.items() if s.unsent),
             sent_now=state.sent,
             resent_uncertain=state.resent_uncertain,
             stopped=state.stopped or None,
@@ -642,42 +639,38 @@ def _label(edition: Edition) -> str:
     return f"{edition.date.isoformat()}" + (f" #{edition.number}" if edition.number > 1 else "")
 
 
-def unfinished_editions(store: Store, since: datetime | None = None) -> list[Edition]:
+def unfinished_editions(db: Database, since: datetime | None = None) -> list[StoredEdition]:
     """Editions recorded since ``since`` whose send ledger has rows not yet sent
     (pending, in flight, uncertain, deferred), oldest first."""
-    from newsletter import edition as edition_json
-    from newsletter.store.ledger import Ledger
-
-    with store.engine.connect() as conn:
-        found = Ledger(conn).unfinished_editions(since or datetime(1970, 1, 1, tzinfo=UTC))
-    return [edition_json.from_json(payload) for _, payload in found]
+    with db.read() as tx:
+        return tx.ledger.unfinished_editions(since)
 
 
 def resume(
     settings: Settings,
-    store: Store,
+    db: Database,
     mailer: Mailer | MailerFactory | None = None,
     *,
     clock: Clock = _utcnow,
     sleep: Sleep = time.sleep,
     progress: Callable[[Progress], None] | None = None,
-) -> list[tuple[Edition, DeliveryReport]]:
+) -> list[tuple[StoredEdition, DeliveryReport]]:
     """One pass over every unfinished edition within ``delivery.max_age_days``, oldest
     first, after giving up the unsent rows of older ones; stops at a stopped pass."""
     policy = Policy.from_settings(settings)
     now = clock()
-    given_up = ledger_.give_up_old(store, policy, now)
+    given_up = ledger_.give_up_old(db, policy, now)
     if given_up:
         log.warning(
             "%d message(s) of editions older than %d days were given up (delivery.max_age_days)",
             given_up,
             policy.max_age.days,
         )
-    delivery = Delivery(settings, store, mailer, clock=clock, sleep=sleep, progress=progress)
-    done: list[tuple[Edition, DeliveryReport]] = []
-    for edition in unfinished_editions(store, now - policy.max_age):
-        report = delivery.deliver(edition)
-        done.append((edition, report))
+    delivery = Delivery(settings, db, mailer, clock=clock, sleep=sleep, progress=progress)
+    done: list[tuple[StoredEdition, DeliveryReport]] = []
+    for stored in unfinished_editions(db, now - policy.max_age):
+        report = delivery.deliver(stored)
+        done.append((stored, report))
         if report.stopped:
             break
     return done
@@ -685,15 +678,15 @@ def resume(
 
 def deliver(
     settings: Settings,
-    store: Store,
-    edition: Edition,
+    db: Database,
+    stored: StoredEdition,
     mailer: Mailer | MailerFactory | None = None,
     *,
     clock: Clock = _utcnow,
     sleep: Sleep = time.sleep,
     progress: Callable[[Progress], None] | None = None,
 ) -> DeliveryReport:
-    """Send ``edition`` to every due row of its ledger; see the module docstring."""
-    return Delivery(settings, store, mailer, clock=clock, sleep=sleep, progress=progress).deliver(
-        edition
+    """Send the stored edition to every due row of its ledger; see the module docstring."""
+    return Delivery(settings, db, mailer, clock=clock, sleep=sleep, progress=progress).deliver(
+        stored
     )

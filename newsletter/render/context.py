@@ -272,7 +272,6 @@ class ContextBuilder:
         anchor = urls.paper_anchor(paper.key)
         archive_url = f"{self.edition_url}#{anchor}"
         abstract = clean_text(paper.abstract)
-        topics = paper.topics or (paper.topic,)
         return PaperView(
             key=paper.key,
             title=clean_text(paper.title) or "(untitled)",
@@ -283,7 +282,7 @@ class ContextBuilder:
             teaser=abstract,
             truncated=False,
             authors=tuple(a for a in (clean_text(a) for a in paper.authors) if a),
-            tags=tuple(self._tag(t) for t in dict.fromkeys(topics)),
+            tags=tuple(self._tag(t) for t in dict.fromkeys(paper.topics)),
         )
 
     def _with_teaser(self, view: PaperView, limit: int) -> PaperView:

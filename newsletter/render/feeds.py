@@ -71,7 +71,7 @@ def items(editions: Iterable[Edition], limit: int, topic: str | None = None) -> 
         for paper in edition.papers:
             if paper.key in seen:
                 continue
-            if topic is not None and topic not in (paper.topics or (paper.topic,)):
+            if topic is not None and topic not in paper.topics:
                 continue
             seen.add(paper.key)
             found.append(Item(paper, edition))
@@ -108,7 +108,7 @@ class _Builder:
     def topics(self) -> Iterator[str]:
         """Every taxonomy topic, then any other topic a paper carries (sorted)."""
         yield from self.titles
-        extra = {t for e in self.editions for p in e.papers for t in (p.topics or (p.topic,))}
+        extra = {t for e in self.editions for p in e.papers for t in p.topics}
         yield from sorted(extra - set(self.titles))
 
     def link(self, item: Item) -> str:
@@ -137,7 +137,7 @@ class _Builder:
             entry.link(href=self.link(item))
             entry.guid(paper.key, permalink=False)
             entry.description(html.escape(clean_text(paper.abstract)) or "(no abstract)")
-            for topic in dict.fromkeys(paper.topics or (paper.topic,)):
+            for topic in dict.fromkeys(paper.topics):
                 entry.category(term=self.titles.get(topic, clean_text(topic)))
             entry.pubDate(published(item.edition, self.zone))
             self._rss_entries[cache_key] = entry
@@ -160,7 +160,7 @@ class _Builder:
             entry.title(clean_text(paper.title) or "(untitled)")
             entry.link(href=self.link(item), rel="alternate")
             entry.summary(clean_text(paper.abstract) or "(no abstract)", type="text")
-            for topic in dict.fromkeys(paper.topics or (paper.topic,)):
+            for topic in dict.fromkeys(paper.topics):
                 entry.category(
                     term=topic,
                     label=self.titles.get(topic, clean_text(topic)),

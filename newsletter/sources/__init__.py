@@ -12,6 +12,10 @@ run can report that one input and go on with the others.
 - :mod:`newsletter.sources.hf`: the Hugging Face daily-papers JSON.
 
 :mod:`newsletter.sources.collect` reads the configured sources of each kind.
+Under :mod:`~newsletter.sources.fetch`: :mod:`~newsletter.sources.network`
+(one DNS answer, checked and connected to, every operation within the fetch's
+deadline) and :mod:`~newsletter.sources.coding` (one content coding, decoded
+with bounded output).
 
 Owns: reading and parsing every kind of input, fetching over HTTP with its
 limits (``fetch``), and what was read (validators, content hashes) for the

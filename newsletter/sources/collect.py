@@ -1,9 +1,11 @@
 """Read every configured source into digests, reports and what to record as ingested.
 
 One source failing never stops the others: its error becomes a
-:class:`DigestReport`.  A source that gave nothing new without failing (a
-feed answering ``304 Not Modified`` or the same bytes as last time, a drop
-folder holding only files ingested before) is reported as ``unchanged``, so
+:class:`DigestReport`, and so does any exception a parser did not mean to
+raise (a bug met by hostile input must cost one source, never the edition).
+A source that gave nothing new without failing (a feed answering
+``304 Not Modified`` or the same bytes as last time, a drop folder holding
+only files ingested before) is reported as ``unchanged``, so
 the run can say loudly that it has nothing new instead of publishing an
 empty or repeated edition.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,7 +32,8 @@ from newsletter.sources.feed import ParsedFeed, parse_feed
 from newsletter.sources.fetch import FetchPolicy, Validators, fetch, make_client
 from newsletter.sources.hf import parse_hf
 from newsletter.sources.text import expand_inputs, parse_digest, read_bytes
-from newsletter.store.database import Ingested, IngestedFile, SourceState, Store
+from newsletter.store import Database
+from newsletter.store.sources import Ingested, IngestedFile, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class Collected:
 
 def collect_sources(
     settings: Settings,
-    store: Store | None,
+    store: Database | None,
     edition_date: date,
     *,
     client: httpx.Client | None = None,
@@ -68,11 +71,19 @@ def collect_sources(
     own_client = None
     if client is None and any(s.kind != "text" for s in settings.sources):
         own_client = client = make_client(settings.user_agent, settings["fetch.timeout_seconds"])
-    previous = store.source_states() if store else {}
+    previous = _source_states(store)
     try:
         for source in settings.sources:
             if source.kind == "text":
-                got = _read_text_source(source, settings, store, edition_date, seen_paths, progress)
+                got = read_text(
+                    [source.path],
+                    settings.base_dir,
+                    edition_date,
+                    source=source,
+                    store=store,
+                    seen_paths=seen_paths,
+                    progress=progress,
+                )
                 digests += got.digests
                 reports += got.reports
                 files += got.ingested.files
@@ -90,6 +101,9 @@ def collect_sources(
                         name=source.name, error=str(exc), source=source.name, kind=source.kind
                     )
                 )
+                continue
+            except Exception as exc:  # see the module docstring
+                reports.append(_crashed(source.name, source.name, source.kind, exc))
                 continue
             if isinstance(result, DigestReport):
                 reports.append(result)
@@ -111,20 +125,36 @@ def collect_sources(
     )
 
 
-def _read_text_source(
-    source: SourceSettings,
-    settings: Settings,
-    store: Store | None,
+def read_text(
+    specs: Sequence[str | Path],
+    base_dir: Path,
     edition_date: date,
-    seen_paths: set[Path],
-    progress: Progress | None,
+    *,
+    source: SourceSettings | None = None,
+    store: Database | None = None,
+    seen_paths: set[Path] | None = None,
+    progress: Progress | None = None,
 ) -> Collected:
-    """The files of a text source not ingested before (by content, whatever their name)."""
-    found, missing = expand_inputs([source.path], settings.base_dir)
+    """The one read path for text digests, named on the command line or in ``[[sources]]``.
+
+    ``specs`` are files, folders or globs relative to ``base_dir``.  Digests
+    given on the command line (no ``source``) are always read and nothing is
+    recorded of them.  The files of a configured text ``source`` are read
+    unless their content was ingested before (as ``store`` knows) or earlier
+    in this run, whatever their name; what is read is returned, to be
+    recorded with the edition; a source that gave no new file is reported
+    ``unchanged``.
+    """
+    name = source.name if source else ""
+    remember = source is not None
+    found, missing = expand_inputs(list(specs), base_dir)
     reports = [
-        DigestReport(name=source.name, error=f"source {source.name}: {m}", source=source.name)
+        DigestReport(name=name, error=f"source {name}: {m}", source=name)
+        if remember
+        else DigestReport(name=m.split(":", 1)[0], error=m)
         for m in missing
     ]
+    seen_paths = set() if seen_paths is None else seen_paths
     paths = [p for p in found if p.resolve() not in seen_paths]
     seen_paths.update(p.resolve() for p in paths)
     blobs: list[tuple[Path, bytes, str]] = []
@@ -132,16 +162,17 @@ def _read_text_source(
         try:
             data = read_bytes(path)
         except InputError as exc:
-            reports.append(DigestReport(path.name, error=str(exc), source=source.name, kind="text"))
+            log.warning("%s", exc)
+            reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
             continue
         blobs.append((path, data, hashlib.sha256(data).hexdigest()))
-    known = store.ingested_files([h for _, _, h in blobs]) if store else {}
+    known = _ingested_files(store, [h for _, _, h in blobs]) if remember else {}
     digests: list[Digest] = []
     files: list[IngestedFile] = []
     skipped: list[str] = []
     hashes_this_run: set[str] = set()
     for path, data, content_hash in blobs:
-        if content_hash in known or content_hash in hashes_this_run:
+        if remember and (content_hash in known or content_hash in hashes_this_run):
             before = known.get(content_hash)
             skipped.append(path.name)
             log.info(
@@ -157,20 +188,22 @@ def _read_text_source(
             digest = parse_digest(data, name=path.name, edition_date=edition_date)
         except InputError as exc:
             log.warning("%s", exc)
-            reports.append(DigestReport(path.name, error=str(exc), source=source.name, kind="text"))
+            reports.append(DigestReport(path.name, error=str(exc), source=name, kind="text"))
+            continue
+        except Exception as exc:  # see the module docstring
+            reports.append(_crashed(path.name, name, "text", exc))
             continue
         digests.append(digest)
-        files.append(IngestedFile(content_hash, path.name, source.name))
-    if not digests and not missing:
+        if remember:
+            files.append(IngestedFile(content_hash, path.name, name))
+    if remember and not digests and not missing:
         note = f"no new file: {len(skipped)} already ingested" if skipped else "no file in it"
-        reports.append(
-            DigestReport(source.name, source=source.name, kind="text", note=note, unchanged=True)
-        )
+        reports.append(DigestReport(name, source=name, kind="text", note=note, unchanged=True))
     return Collected(
         digests=tuple(digests),
         reports=tuple(reports),
         ingested=Ingested(files=tuple(files)),
-        kinds=tuple((d.name, source.name, "text") for d in digests),
+        kinds=tuple((d.name, name, "text") for d in digests),
     )
 
 
@@ -212,8 +245,34 @@ def _read_fetched_source(
     )
 
 
+def _crashed(name: str, source: str, kind: str, exc: Exception) -> DigestReport:
+    """The report of an input whose reading raised what no reader means to raise."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    error = (
+        f"{name}: could not be read (unexpected {reason}); "
+        "the other sources went on (hint: a bug in newsletter: please report it with this input)"
+    )
+    log.warning("%s", error)
+    log.debug("%s: traceback", name, exc_info=exc)
+    return DigestReport(name=name, error=error, source=source, kind=kind)
+
+
 def _unchanged(source: SourceSettings, note: str) -> DigestReport:
     log.warning("source %s: %s", source.name, note)
     return DigestReport(
         source.name, source=source.name, kind=source.kind, note=note, unchanged=True
     )
+
+
+def _source_states(db: Database | None) -> dict[str, SourceState]:
+    if db is None:
+        return {}
+    with db.read() as tx:
+        return tx.sources.states()
+
+
+def _ingested_files(db: Database | None, hashes: list[str]) -> dict[str, IngestedFile]:
+    if db is None:
+        return {}
+    with db.read() as tx:
+        return tx.sources.ingested_files(hashes)

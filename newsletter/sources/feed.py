@@ -11,6 +11,10 @@ Every field is untrusted text: HTML in titles and summaries is reduced to its
 text (feedparser keeps ``<form>``/``<input>`` and does not clean plain-text
 fields), then repaired like digest text.
 
+Parsing is total: one item that cannot be read (whatever the exception) is
+skipped with a warning naming the feed and the item, and the feed's other
+items are used; a document that cannot be read at all is a :class:`FeedError`.
+
 arXiv feeds (``rss.arxiv.org`` and the ``export.arxiv.org`` Atom API) carry
 more than the title and abstract, and all of it is read:
 
@@ -26,6 +30,7 @@ more than the title and abstract, and all of it is read:
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
@@ -36,7 +41,7 @@ from typing import Any
 import feedparser
 
 from newsletter.errors import InputError
-from newsletter.identity import parse_arxiv_id
+from newsletter.identity import arxiv_abs_url, parse_arxiv_id
 from newsletter.model import Digest, RawEntry
 from newsletter.repair import repair_text
 
@@ -64,9 +69,28 @@ class FeedError(InputError):
     default_hint = "check the source's url: it should serve RSS or Atom"
 
 
+# A numeric character reference; those naming no character are replaced (below).
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
+
+
+def _charref(match: re.Match[bytes]) -> bytes:
+    digits = match[1] or match[2]
+    code = int(digits, 16 if match[1] else 10) if len(digits) <= 8 else -1
+    if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+        return match[0]
+    return b"&#xFFFD;"
+
+
 def parse_feed(content: bytes, *, name: str, content_type: str = "") -> ParsedFeed:
-    """Parse fetched feed bytes into a digest named after the source."""
+    """Parse fetched feed bytes into a digest named after the source.
+
+    A character reference to no character (a surrogate such as ``&#xD800;``,
+    or past U+10FFFF) would make feedparser's fallback parser fail on the
+    whole document; it becomes U+FFFD first, so it costs one title a
+    character, not the feed its items.
+    """
     headers = {"content-type": content_type} if content_type else {}
+    content = _CHARREF.sub(_charref, content)
     try:
         parsed: Any = feedparser.parse(content, response_headers=headers, sanitize_html=True)
     except (ValueError, LookupError, TypeError) as exc:
@@ -81,8 +105,12 @@ def parse_feed(content: bytes, *, name: str, content_type: str = "") -> ParsedFe
     feed_date = _date_of(parsed.feed)
     entries: list[RawEntry] = []
     skipped = 0
-    for item in parsed.entries:
-        entry = _entry(item, name, feed_date)
+    for number, item in enumerate(parsed.entries, 1):
+        try:
+            entry = _entry(item, name, feed_date)
+        except Exception as exc:  # one hostile item must not cost the feed its other items
+            warnings.append(item_skipped(name, number, _label(item), exc))
+            continue
         if entry is None:
             skipped += 1
         else:
@@ -123,7 +151,7 @@ def _entry(item: Any, name: str, feed_date: date | None) -> RawEntry | None:
     link = str(item.get("link", "") or "")
     url = link if link.startswith(("http://", "https://")) else None
     if arxiv is not None:
-        url = f"https://arxiv.org/abs/{arxiv.id}"
+        url = arxiv_abs_url(arxiv.id)
     return RawEntry(
         title=title,
         abstract=repair_text(summary),
@@ -136,6 +164,25 @@ def _entry(item: Any, name: str, feed_date: date | None) -> RawEntry | None:
         categories=_categories(item),
         announce=announce,
     )
+
+
+def item_skipped(name: str, number: int, label: str, exc: BaseException) -> str:
+    """The one line that reports an item skipped because reading it failed."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return f"{name}: item {number}{label} skipped: {reason}"
+
+
+def _label(item: Any) -> str:
+    """`` (<id or title>)`` for an error message, one short line whatever the item holds."""
+    try:
+        for key in ("id", "link", "title"):
+            value = item.get(key) if isinstance(item, dict) else None
+            if isinstance(value, str) and value.strip():
+                text = " ".join(value.split())
+                return f" ({text[:60]}{'…' if len(text) > 60 else ''})"
+    except Exception:  # a label is a courtesy; the report line must not fail
+        pass
+    return ""
 
 
 def _authors(item: Any) -> tuple[str, ...]:
@@ -197,11 +244,23 @@ class _TextOnly(HTMLParser):
             self.parts.append(data)
 
 
+# A closed tag, end tag, comment or declaration; an unclosed "<" stays as text.
+_MARKUP = re.compile(r"<[A-Za-z/!?][^<>]*>")
+
+
 def html_to_text(fragment: str) -> str:
-    """The text of an HTML fragment (plain text passes through, entities decoded)."""
+    """The text of an HTML fragment (plain text passes through, entities decoded).
+
+    Total: html.parser raises on some malformed markup (``AssertionError`` on
+    ``<![`` not followed by a known keyword, a crash fuzzing found); then the
+    markup is cut out by pattern instead, so a hostile title costs nothing.
+    """
     if "<" not in fragment and "&" not in fragment:
         return fragment
     parser = _TextOnly()
-    parser.feed(fragment)
-    parser.close()
+    try:
+        parser.feed(fragment)
+        parser.close()
+    except Exception:
+        return " ".join(html.unescape(_MARKUP.sub(" ", fragment)).split())
     return " ".join("".join(parser.parts).split())

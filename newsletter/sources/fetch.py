@@ -4,29 +4,32 @@ Every feed is someone else's server, so a fetch is bounded on all sides:
 
 - only ``http`` and ``https`` URLs; feedparser never sees a URL (it would
   open local paths and has no timeout), only the bytes fetched here;
-- a total deadline for the whole fetch (connect, redirects, download), not
-  only per read, so a server trickling one byte a second is cut off;
-- a size limit, checked against ``Content-Length`` and while downloading;
+- a wall-clock deadline for the whole exchange: DNS, connect, TLS, headers,
+  any number of ``1xx`` interim responses, every redirect and the body all
+  end by ``timeout`` seconds after the fetch began, however the server
+  trickles its bytes (enforced on every read, :mod:`newsletter.sources.network`);
+- a size limit on the *decoded* body, checked against ``Content-Length`` and
+  while decompressing; one content coding at most, decoded with bounded
+  output (:mod:`newsletter.sources.coding`), so a gzip bomb costs no memory;
 - redirects followed by hand, at most ``max_redirects``, a loop refused at once;
 - no loopback, private, link-local or otherwise non-global address unless the
   source allows it, and then only for the host it names (a redirect to
-  another host must be public).  Every hop is checked after DNS resolution.
-  (The check and the connection resolve separately; a DNS answer that changes
-  in between is not caught.  Run behind an egress firewall if that matters.)
+  another host must be public).  Every hop's host is resolved once, checked,
+  and the connection goes to the address checked (no DNS rebinding);
 - conditional requests: the ETag and Last-Modified of the previous successful
   fetch are sent back, and ``304 Not Modified`` means "nothing new".
 
-The client is passed in (one ``httpx.Client`` per run) so tests use real
-loopback servers through the same code.
+The client is passed in (one ``httpx.Client`` per run, made by
+:func:`make_client`, whose transport does the address checks and the
+deadline) so tests use real loopback servers through the same code.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import re
-import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +38,15 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from newsletter.errors import InputError
+from newsletter.sources.coding import ACCEPTED, BodyDecoder, CodingError, TooLarge
+from newsletter.sources.network import (
+    Exchange,
+    GuardedNetwork,
+    GuardedTransport,
+    Resolver,
+    Unreachable,
+    exchange,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +94,28 @@ class Fetched:
         return hashlib.sha256(self.content).hexdigest()
 
 
-def make_client(user_agent: str, timeout: float) -> httpx.Client:
+def make_client(
+    user_agent: str,
+    timeout: float,
+    *,
+    resolver: Resolver | None = None,
+    network: GuardedNetwork | None = None,
+    verify: ssl.SSLContext | None = None,
+) -> httpx.Client:
     """The client a run fetches with: honest User-Agent, no automatic redirects.
 
-    ``trust_env=False``: proxy variables would route around the address checks.
+    Its transport resolves each host once, checks the address and connects to
+    it, within the fetch's deadline.  ``resolver`` replaces the system's DNS
+    and ``network`` the whole network (tests); ``verify`` is the TLS context
+    (certifi's roots by default).  ``trust_env=False``: proxy variables would
+    route around the address checks.
     """
     return httpx.Client(
-        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+        headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPTED},
         follow_redirects=False,
         timeout=httpx.Timeout(timeout),
         trust_env=False,
+        transport=GuardedTransport(network or GuardedNetwork(resolver), verify=verify),
     )
 
 
@@ -137,16 +161,19 @@ def _fetch(
             raise FetchError(f"{url}: redirect loop (back to {current})")
         seen.add(current)
         host = _check_url(current, url)
-        allow = policy.allow_private and host == origin_host
-        _check_address(url, current, host, allow)
+        via = f" (redirected to {current})" if current != url else ""
+        hop = Exchange(deadline, policy.allow_private and host == origin_host, clock)
         headers = _conditional_headers(previous) if current == url else {}
-        remaining = deadline - clock()
+        remaining = hop.remaining()
         if remaining <= 0:
-            raise FetchError(f"{url}: timed out after {policy.timeout:g} s")
+            raise FetchError(f"{url}: timed out after {policy.timeout:g} s{via}")
         try:
-            with client.stream(
-                "GET", current, headers=headers, timeout=httpx.Timeout(remaining)
-            ) as response:
+            with (
+                exchange(hop),
+                client.stream(
+                    "GET", current, headers=headers, timeout=httpx.Timeout(remaining)
+                ) as response,
+            ):
                 if response.status_code == 304:
                     return Fetched(
                         url=current,
@@ -173,7 +200,7 @@ def _fetch(
                         f"{url}: HTTP {response.status_code} {response.reason_phrase}",
                         hint="check the source's url in config.toml",
                     )
-                content = _read_body(response, url, policy, deadline, clock)
+                content = _read_body(response, url, policy)
                 return Fetched(
                     url=current,
                     content=content,
@@ -181,15 +208,18 @@ def _fetch(
                     etag=response.headers.get("etag"),
                     last_modified=response.headers.get("last-modified"),
                 )
+        except Unreachable as exc:
+            raise FetchError(f"{url}{via}: {exc.message}", hint=exc.hint) from None
         except httpx.TimeoutException:
-            raise FetchError(f"{url}: timed out after {policy.timeout:g} s") from None
+            raise FetchError(f"{url}: timed out after {policy.timeout:g} s{via}") from None
         except httpx.HTTPError as exc:
-            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+            raise FetchError(f"{url}{via}: {type(exc).__name__}: {exc}") from None
     raise FetchError(f"{url}: more than {policy.max_redirects} redirects")
 
 
 def _check_url(current: str, url: str) -> str:
-    """The host of ``current``, or FetchError if it is not a well-formed http(s) URL.
+    """The host of ``current`` (as httpx will connect to it), or FetchError if it is not
+    a well-formed http(s) URL.
 
     ``urlsplit`` raises ValueError on a malformed IPv6 literal (``http://[::1``)
     and ``.port`` on a port out of range: those come from config.toml or a
@@ -197,8 +227,9 @@ def _check_url(current: str, url: str) -> str:
     """
     try:
         parts = urlsplit(current)
-        parts.port  # noqa: B018 - validated here, read again in _check_address
-    except ValueError as exc:
+        parts.port  # noqa: B018 - raises on a port out of range
+        host = httpx.URL(current).host  # the host the transport will be asked for
+    except (ValueError, httpx.InvalidURL) as exc:
         via = f" (redirected to {current})" if current != url else ""
         raise FetchError(f"{url}{via}: not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
@@ -206,31 +237,9 @@ def _check_url(current: str, url: str) -> str:
             f"{url}: only http and https are fetched, not {parts.scheme or 'a relative URL'!r}"
             + (f" (redirected to {current})" if current != url else "")
         )
-    if not parts.hostname:
+    if not parts.hostname or not host:
         raise FetchError(f"{url}: no host in {current}")
-    return parts.hostname.lower()
-
-
-def _check_address(url: str, current: str, host: str, allow_private: bool) -> None:
-    """Refuse hosts that resolve to a non-public address (unless allowed for this host)."""
-    if allow_private:
-        return
-    port = urlsplit(current).port or (443 if current.startswith("https") else 80)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"{url}: cannot resolve {host}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            via = f" (redirected to {current})" if current != url else ""
-            raise FetchError(
-                f"{url}{via}: {host} is a loopback, private or link-local address ({address}); "
-                "refused",
-                hint="set allow_private = true on the source if this host is meant",
-            )
+    return host.lower()
 
 
 def _conditional_headers(previous: Validators | None) -> dict[str, str]:
@@ -242,30 +251,45 @@ def _conditional_headers(previous: Validators | None) -> dict[str, str]:
     return headers
 
 
-def _read_body(
-    response: httpx.Response,
-    url: str,
-    policy: FetchPolicy,
-    deadline: float,
-    clock: Callable[[], float],
-) -> bytes:
+def _read_body(response: httpx.Response, url: str, policy: FetchPolicy) -> bytes:
+    """The decoded body, refused past ``policy.max_bytes`` decoded bytes.
+
+    Read raw and decoded here (never by httpx, whose inflating is unbounded);
+    every read is bounded by the fetch's deadline (the network stream sees to
+    that), so a slow body ends with the deadline, not a multiple of it.
+    """
     limit_mb = f"{policy.max_bytes / 2**20:g} MB"
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > policy.max_bytes:
+    hint = "raise fetch.max_mb if this feed is really that big"
+    declared = response.headers.get("content-length", "")
+    if (
+        declared.isascii()
+        and declared.isdigit()
+        and len(declared) < 20
+        and int(declared) > policy.max_bytes
+    ):
         raise FetchError(
             f"{url}: document is {int(declared) / 2**20:.1f} MB, more than the {limit_mb} limit",
-            hint="raise fetch.max_mb if this feed is really that big",
+            hint=hint,
         )
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():  # as it arrives, so the deadline is checked often
-        size += len(chunk)
-        if size > policy.max_bytes:
-            raise FetchError(
-                f"{url}: document is larger than the {limit_mb} limit; stopped reading",
-                hint="raise fetch.max_mb if this feed is really that big",
-            )
-        if clock() > deadline:
-            raise FetchError(f"{url}: timed out after {policy.timeout:g} s ({size} bytes received)")
-        chunks.append(chunk)
+    try:
+        decoder = BodyDecoder(response.headers.get_list("content-encoding", True), policy.max_bytes)
+    except CodingError as exc:
+        raise FetchError(f"{url}: {exc.message}", hint=exc.hint) from None
+    try:
+        chunks: list[bytes] = []
+        received = 0
+        for raw in response.iter_raw():
+            received += len(raw)
+            if received > policy.max_bytes:  # on the wire too, whatever the coding
+                raise TooLarge(received, policy.max_bytes)
+            chunks.append(decoder.feed(raw))
+        decoder.finish()
+    except TooLarge:
+        coded = f" ({decoder.coding}-decoded)" if decoder.coding else ""
+        raise FetchError(
+            f"{url}: document is larger than the {limit_mb} limit{coded}; stopped reading",
+            hint=hint,
+        ) from None
+    except CodingError as exc:
+        raise FetchError(f"{url}: {exc.message}", hint=exc.hint) from None
     return b"".join(chunks)

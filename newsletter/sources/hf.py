@@ -10,6 +10,13 @@ The document is a list of items, each with a ``paper`` object::
 Items with the fields at the top level (no ``paper``) are read the same way,
 and ``{"papers": [...]}`` is accepted too.  Every field is untrusted: wrong
 types are ignored rather than trusted, and text is repaired like digest text.
+
+Parsing is total.  A document nested deeper than the parser's recursion
+limit, or not JSON, is an :class:`HfError` for the source.  A number too long
+to be a count (``upvotes`` of 5,000 digits would raise ``ValueError`` in
+Python's int parsing) is read as "no number", and upvotes outside
+``0..MAX_UPVOTES`` are dropped with a warning; any other failure in one item
+skips that item with a warning naming it, and the other items are used.
 """
 
 from __future__ import annotations
@@ -20,12 +27,27 @@ from datetime import date
 from typing import Any
 
 from newsletter.errors import InputError
-from newsletter.identity import parse_arxiv_id
+from newsletter.identity import arxiv_abs_url, parse_arxiv_id
 from newsletter.model import Digest, RawEntry
 from newsletter.repair import repair_text
-from newsletter.sources.feed import ParsedFeed, html_to_text
+from newsletter.sources.feed import ParsedFeed, html_to_text, item_skipped
 
 log = logging.getLogger(__name__)
+
+MAX_UPVOTES = 10**9
+"""Upvotes above this (or below 0) are not a count: dropped, with a warning."""
+
+
+class _Unreadable:
+    """An integer literal too long to be a count; kept as its first digits for messages."""
+
+    def __init__(self, literal: str) -> None:
+        self.shown = f"{literal[:12]}… ({len(literal)} digits)"
+
+
+def _integer(literal: str) -> int | _Unreadable:
+    # 19 digits is past any count and well inside Python's int limit of 4,300 digits.
+    return int(literal) if len(literal.lstrip("-")) <= 19 else _Unreadable(literal)
 
 
 class HfError(InputError):
@@ -37,7 +59,7 @@ class HfError(InputError):
 def parse_hf(content: bytes, *, name: str) -> ParsedFeed:
     """Parse the daily-papers JSON into a digest named after the source."""
     try:
-        data = json.loads(content.decode("utf-8-sig"))
+        data = json.loads(content.decode("utf-8-sig"), parse_int=_integer)
     except UnicodeDecodeError as exc:
         raise HfError(f"{name}: not UTF-8 JSON (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
@@ -45,27 +67,39 @@ def parse_hf(content: bytes, *, name: str) -> ParsedFeed:
             f"{name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             hint="is the url the daily-papers API?",
         ) from None
+    except RecursionError:
+        raise HfError(
+            f"{name}: JSON nested too deeply to read", hint="is the url the daily-papers API?"
+        ) from None
+    except ValueError as exc:  # anything else the decoder refuses
+        raise HfError(f"{name}: not valid JSON: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("papers"), list):
         data = data["papers"]
     if not isinstance(data, list):
         raise HfError(f"{name}: expected a JSON list of papers, got {type(data).__name__}")
     entries: list[RawEntry] = []
+    warnings: list[str] = []
     skipped = 0
-    for item in data:
-        entry = _entry(item, name) if isinstance(item, dict) else None
+    for number, item in enumerate(data, 1):
+        try:
+            entry = _entry(item, name, number, warnings) if isinstance(item, dict) else None
+        except Exception as exc:  # one hostile item must not cost the source its other items
+            warnings.append(item_skipped(name, number, _label(item), exc))
+            continue
         if entry is None:
             skipped += 1
         else:
             entries.append(entry)
-    warnings = (f"{name}: {skipped} items without a title were skipped",) if skipped else ()
+    if skipped:
+        warnings.append(f"{name}: {skipped} items without a title were skipped")
     dates = sorted({e.digest_date for e in entries if e.digest_date})
     return ParsedFeed(
         digest=Digest(name=name, entries=tuple(entries), digest_date=dates[-1] if dates else None),
-        warnings=warnings,
+        warnings=tuple(warnings),
     )
 
 
-def _entry(item: dict[str, Any], name: str) -> RawEntry | None:
+def _entry(item: dict[str, Any], name: str, number: int, warnings: list[str]) -> RawEntry | None:
     paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
     assert isinstance(paper, dict)
     title = repair_text(html_to_text(_text(paper.get("title")) or _text(item.get("title"))))
@@ -73,18 +107,45 @@ def _entry(item: dict[str, Any], name: str) -> RawEntry | None:
         return None
     abstract = repair_text(html_to_text(_text(paper.get("summary")) or _text(item.get("summary"))))
     arxiv = parse_arxiv_id(_text(paper.get("id")))
-    upvotes = paper.get("upvotes")
+    upvotes = _upvotes(paper.get("upvotes"))
+    if isinstance(upvotes, str):
+        warnings.append(f"{name}: item {number}{_label(item)}: upvotes {upvotes}; ignored")
+        upvotes = None
     return RawEntry(
         title=title,
         abstract=abstract,
         source=name,
         digest_date=_day(item.get("publishedAt")) or _day(paper.get("publishedAt")),
-        url=f"https://arxiv.org/abs/{arxiv.id}" if arxiv else None,
+        url=arxiv_abs_url(arxiv.id) if arxiv else None,
         arxiv_id=arxiv.id if arxiv else None,
         arxiv_version=arxiv.version if arxiv else None,
         authors=_authors(paper.get("authors")),
-        upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
+        upvotes=upvotes,
     )
+
+
+def _upvotes(value: Any) -> int | str | None:
+    """A count, None when absent or not a number, or why it was refused (a string)."""
+    if isinstance(value, _Unreadable):
+        return f"{value.shown} out of range"
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    if not 0 <= value <= MAX_UPVOTES:
+        return f"{value} out of range (0..{MAX_UPVOTES})"
+    return value
+
+
+def _label(item: Any) -> str:
+    """`` (<arXiv id or title>)`` for an error message, one short line."""
+    try:
+        paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+        for value in (paper.get("id"), paper.get("title"), item.get("title")):
+            if isinstance(value, str) and value.strip():
+                text = " ".join(value.split())
+                return f" ({text[:60]}{'…' if len(text) > 60 else ''})"
+    except Exception:  # a label is a courtesy; the report line must not fail
+        pass
+    return ""
 
 
 def _text(value: Any) -> str:

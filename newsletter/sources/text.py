@@ -57,6 +57,7 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.errors import DigestError
+from newsletter.identity import arxiv_abs_url
 from newsletter.model import Digest, RawEntry
 from newsletter.repair import repair_text
 
@@ -123,7 +124,7 @@ _ENDS_WITH_FULL_STOP = re.compile(r"(?<!\.)\.[\"')\]]?$")
 _SENTENCE_BREAK = re.compile(r"[a-z0-9)\]][.!?]\s+[A-Z]")
 _ARXIV_URL = re.compile(
     r"arxiv\.org/(?:abs|pdf)/(?P<id>[0-9]{4}\.[0-9]{4,5}|[a-z-]+(?:\.[A-Z]{2})?/[0-9]{7})"
-    r"(?:v(?P<version>[0-9]+))?",
+    r"(?:v(?P<version>[0-9]{1,4})(?![0-9]))?",  # a longer "version" is not one (identity.py)
     re.IGNORECASE,
 )
 
@@ -427,8 +428,7 @@ def _arxiv_link(text: str) -> tuple[str | None, str | None, int | None]:
         return None, None, None
     arxiv_id = match["id"]
     version = int(match["version"]) if match["version"] else None
-    suffix = f"v{version}" if version is not None else ""
-    return f"https://arxiv.org/abs/{arxiv_id}{suffix}", arxiv_id, version
+    return arxiv_abs_url(arxiv_id, version), arxiv_id, version
 
 
 def _shorten(text: str, limit: int = 60) -> str:

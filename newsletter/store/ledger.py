@@ -5,44 +5,68 @@ lives in :mod:`newsletter.delivery.ledger`; this module reads and writes
 rows.  Every query a delivery loop runs per batch or per message is an
 index range or a primary-key update, so its cost does not grow with the
 ledger (``ix_send_ledger_claim`` is ``(edition_id, state, id)``: one range
-per claimable state, walked from a cursor).
+per claimable state, walked from a cursor — never ``state IN (...) ORDER BY
+id``, which sorts every pending row for each claim).
 
-Updates of a claimed row are *fenced*: they name the owner, and do nothing
-if the row is no longer that owner's (its lease expired and another loop
-took it back).  On PostgreSQL claims lock with ``FOR UPDATE SKIP LOCKED``,
-so several senders on several machines never wait for each other's rows.
+Updates of a claimed row are *fenced*: they name the owner, and change
+nothing if the row is no longer that owner's (its lease expired and another
+loop took it back).  On PostgreSQL claims lock with ``FOR UPDATE SKIP
+LOCKED``, so senders on several machines never wait for each other's rows.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from newsletter.store.migrations import editions, send_ledger, send_rate, subscribers
+from newsletter import edition as edition_json
+from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
+from newsletter.store.editions import StoredEdition
+from newsletter.store.papers import chunks
+from newsletter.store.schema import editions, send_ledger, send_rate, subscribers
+from newsletter.store.subscribers import Subscriber, subscriber_from_row
 
-PENDING, SENDING, UNCERTAIN = "pending", "sending", "uncertain"
-SENT, FAILED, SKIPPED, DEFERRED = "sent", "failed", "skipped", "deferred"
-UNCONFIRMED = "unconfirmed"
-UNSENT = (PENDING, SENDING, UNCERTAIN, DEFERRED)
+S = LedgerState
+UNSENT = tuple(s for s in LedgerState if s.unsent)
 
-_CHUNK = 500
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One row of an edition's ledger, with the subscriber's address (for reports)."""
+
+    id: int
+    edition_id: int
+    subscriber_id: int
+    email: str
+    message_id: str
+    state: LedgerState
+    attempts: int
+    uncertain: int
+    owner: str | None
+    claimed_at: datetime | None
+    finished_at: datetime | None
+    reply: str | None
+    temporary: int = 0
+    lease_until: datetime | None = None
+    handed_over_at: datetime | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Claimable:
-    """A row a loop may claim, with its subscriber's row as it is now."""
+    """A row a loop may claim, with its subscriber as of now."""
 
     id: int
     message_id: str
-    state: str
+    state: LedgerState
     uncertain: int
     temporary: int
-    subscriber: Any  # the subscribers row (id, public_id, email, status, topics, ...)
+    subscriber: Subscriber
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,24 @@ class Ledger:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
 
+    def add(self, edition_id: int, recipients: Sequence[tuple[int, str]]) -> int:
+        """A pending row per ``(subscriber id, Message-ID)``; returns how many."""
+        rows = [
+            {
+                "edition_id": edition_id,
+                "subscriber_id": sid,
+                "message_id": message_id,
+                "state": S.PENDING,
+                "attempts": 0,
+                "uncertain": 0,
+                "temporary": 0,
+            }
+            for sid, message_id in recipients
+        ]
+        for chunk in chunks(rows, 500):
+            self.conn.execute(send_ledger.insert(), list(chunk))
+        return len(rows)
+
     # ------------------------------------------------------------ taking rows back
 
     def recover(self, edition_id: int, now: datetime, is_dead: Callable[[str], bool]) -> Recovered:
@@ -67,7 +109,7 @@ class Ledger:
         ``uncertain`` (counted once more) if they were handed over, else as they were."""
         c = send_ledger.c
         query = sa.select(c.id, c.owner, c.lease_until, c.handed_over_at, c.uncertain).where(
-            c.edition_id == edition_id, c.state == SENDING
+            c.edition_id == edition_id, c.state == S.SENDING
         )
         if self.postgres:
             query = query.with_for_update(skip_locked=True)
@@ -88,9 +130,9 @@ class Ledger:
         for row_id, owner in handed:
             self.conn.execute(
                 send_ledger.update()
-                .where(c.id == row_id, c.state == SENDING, _same(c.owner, owner))
+                .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, owner))
                 .values(
-                    state=UNCERTAIN,
+                    state=S.UNCERTAIN,
                     uncertain=c.uncertain + 1,
                     owner=None,
                     lease_until=None,
@@ -100,8 +142,8 @@ class Ledger:
         for row_id, owner, uncertain in unsent:
             self.conn.execute(
                 send_ledger.update()
-                .where(c.id == row_id, c.state == SENDING, _same(c.owner, owner))
-                .values(state=UNCERTAIN if uncertain else PENDING, owner=None, lease_until=None)
+                .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, owner))
+                .values(state=S.UNCERTAIN if uncertain else S.PENDING, owner=None, lease_until=None)
             )
         return Recovered(uncertain=len(handed), pending=len(unsent))
 
@@ -110,7 +152,7 @@ class Ledger:
         c = send_ledger.c
         rows = self.conn.execute(
             sa.select(c.id, c.lease_until).where(
-                c.edition_id == edition_id, c.state == SENDING, _other(c.owner, owner)
+                c.edition_id == edition_id, c.state == S.SENDING, _other(c.owner, owner)
             )
         )
         return [(r.id, _utc(r.lease_until) if r.lease_until else None) for r in rows]
@@ -124,7 +166,7 @@ class Ledger:
         after_id: int,
         now: datetime,
         limit: int,
-        states: Sequence[str] = (PENDING, UNCERTAIN, DEFERRED),
+        states: Sequence[LedgerState] = CLAIMABLE,
     ) -> list[Claimable]:
         """The next ``limit`` claimable rows after ``after_id``, in id order: pending,
         uncertain, and deferred ones whose ``next_attempt_at`` has come.  One index
@@ -147,7 +189,7 @@ class Ledger:
                 .order_by(c.id)
                 .limit(limit)
             )
-            if state == DEFERRED:
+            if state == S.DEFERRED:
                 query = query.where(sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
             if self.postgres:
                 query = query.with_for_update(of=send_ledger, skip_locked=True)
@@ -157,10 +199,10 @@ class Ledger:
             Claimable(
                 id=r.ledger_id,
                 message_id=r.message_id,
-                state=r.ledger_state,
+                state=LedgerState(r.ledger_state),
                 uncertain=r.uncertain,
                 temporary=r.temporary,
-                subscriber=r,
+                subscriber=subscriber_from_row(r),
             )
             for r in found[:limit]
         ]
@@ -168,12 +210,12 @@ class Ledger:
     def lease(self, row_ids: Sequence[int], owner: str, now: datetime, until: datetime) -> None:
         """The rows are this owner's until ``until`` (claimed: one more attempt)."""
         c = send_ledger.c
-        for chunk in _chunks(row_ids):
+        for chunk in chunks(row_ids, 500):
             self.conn.execute(
                 send_ledger.update()
                 .where(c.id.in_(chunk))
                 .values(
-                    state=SENDING,
+                    state=S.SENDING,
                     owner=owner,
                     claimed_at=now,
                     lease_until=until,
@@ -182,7 +224,7 @@ class Ledger:
                 )
             )
 
-    def settle(self, row_id: int, state: str, reply: str, now: datetime) -> None:
+    def settle(self, row_id: int, state: LedgerState, reply: str, now: datetime) -> None:
         """An unclaimed row ends without being sent (skipped, or given up)."""
         self.conn.execute(
             send_ledger.update()
@@ -195,7 +237,7 @@ class Ledger:
         c = send_ledger.c
         done = self.conn.execute(
             send_ledger.update()
-            .where(c.state == SENDING, c.owner == owner)
+            .where(c.state == S.SENDING, c.owner == owner)
             .values(lease_until=until)
         ).rowcount
         return int(done or 0)
@@ -210,12 +252,15 @@ class Ledger:
         c = send_ledger.c
         confirmed = (
             sa.select(subscribers.c.id)
-            .where(subscribers.c.id == c.subscriber_id, subscribers.c.status == "confirmed")
+            .where(
+                subscribers.c.id == c.subscriber_id,
+                subscribers.c.status == SubscriberStatus.CONFIRMED,
+            )
             .exists()
         )
         done = self.conn.execute(
             send_ledger.update()
-            .where(c.id == row_id, c.state == SENDING, c.owner == owner, confirmed)
+            .where(c.id == row_id, c.state == S.SENDING, c.owner == owner, confirmed)
             .values(handed_over_at=now)
         ).rowcount
         if done:
@@ -225,7 +270,7 @@ class Ledger:
             .join(subscribers, subscribers.c.id == c.subscriber_id)
             .where(c.id == row_id)
         ).first()
-        if row is None or row.state != SENDING or row.owner != owner:
+        if row is None or row.state != S.SENDING or row.owner != owner:
             return "taken"
         return str(row.status)
 
@@ -233,7 +278,7 @@ class Ledger:
         self,
         row_id: int,
         owner: str,
-        state: str,
+        state: LedgerState,
         reply: str,
         now: datetime,
         *,
@@ -241,16 +286,16 @@ class Ledger:
         temporary: int = 0,
         next_attempt_at: datetime | None = None,
     ) -> bool:
-        """The row leaves this owner in ``state`` (a final state, or ``deferred`` until
-        ``next_attempt_at``); False if it was not this owner's any more."""
+        """The row leaves this owner in ``state`` (a final state, ``deferred`` until
+        ``next_attempt_at``, or back unsent); False if it was not this owner's any more."""
         c = send_ledger.c
         done = self.conn.execute(
             send_ledger.update()
-            .where(c.id == row_id, c.state == SENDING, c.owner == owner)
+            .where(c.id == row_id, c.state == S.SENDING, c.owner == owner)
             .values(
                 state=state,
                 reply=reply[:1000],
-                finished_at=None if state in UNSENT else now,
+                finished_at=None if state.unsent else now,
                 next_attempt_at=next_attempt_at,
                 uncertain=c.uncertain + uncertain,
                 temporary=c.temporary + temporary,
@@ -267,7 +312,7 @@ class Ledger:
         c = send_ledger.c
         done = self.conn.execute(
             send_ledger.update()
-            .where(c.id == row_id, c.state == SENDING, c.owner == owner)
+            .where(c.id == row_id, c.state == S.SENDING, c.owner == owner)
             .values(handed_over_at=None, reply=reply[:1000], uncertain=c.uncertain + uncertain)
         ).rowcount
         return bool(done)
@@ -276,16 +321,17 @@ class Ledger:
         """Every row this owner still holds goes back unsent (``uncertain`` if it may
         have been sent before, or if it is handed over right now)."""
         c = send_ledger.c
-        mine = sa.and_(c.state == SENDING, c.owner == owner)
+        mine = sa.and_(c.state == S.SENDING, c.owner == owner)
         freed = 0
-        for where, values in (
+        steps: list[tuple[Any, dict[str, Any]]] = [
             (
                 sa.and_(mine, c.handed_over_at.is_not(None)),
-                {"state": UNCERTAIN, "uncertain": c.uncertain + 1},
+                {"state": S.UNCERTAIN, "uncertain": c.uncertain + 1},
             ),
-            (sa.and_(mine, c.uncertain > 0), {"state": UNCERTAIN}),
-            (mine, {"state": PENDING}),
-        ):
+            (sa.and_(mine, c.uncertain > 0), {"state": S.UNCERTAIN}),
+            (mine, {"state": S.PENDING}),
+        ]
+        for where, values in steps:
             done = self.conn.execute(
                 send_ledger.update()
                 .where(where)
@@ -303,21 +349,18 @@ class Ledger:
         c = send_ledger.c
         old = sa.select(editions.c.id).where(editions.c.created_at < created_before)
         idle = sa.or_(
-            c.state.in_((PENDING, UNCERTAIN, DEFERRED)),
-            sa.and_(c.state == SENDING, sa.or_(c.lease_until.is_(None), c.lease_until <= now)),
+            c.state.in_((S.PENDING, S.UNCERTAIN, S.DEFERRED)),
+            sa.and_(c.state == S.SENDING, sa.or_(c.lease_until.is_(None), c.lease_until <= now)),
         )
         last = sa.func.coalesce(c.reply, "never attempted")
         total = 0
-        for where, state in (
-            (c.uncertain > 0, UNCONFIRMED),
-            (c.uncertain == 0, FAILED),
-        ):
+        for where, state in ((c.uncertain > 0, S.UNCONFIRMED), (c.uncertain == 0, S.FAILED)):
             done = self.conn.execute(
                 send_ledger.update()
                 .where(c.edition_id.in_(old), idle, where)
                 .values(
                     state=state,
-                    reply=sa.func.substr(sa.literal(reason + ": last reply: ") + last, 1, 1000),
+                    reply=sa.func.substr(sa.literal(reason + "; last reply: ") + last, 1, 1000),
                     finished_at=now,
                     owner=None,
                     lease_until=None,
@@ -327,38 +370,64 @@ class Ledger:
             total += int(done or 0)
         return total
 
-    def unfinished_editions(self, created_since: datetime) -> list[tuple[int, str]]:
-        """``(edition id, payload)`` of editions recorded since ``created_since`` with rows
-        not yet sent, oldest first."""
-        rows = self.conn.execute(
+    def unfinished_editions(self, created_since: datetime | None = None) -> list[StoredEdition]:
+        """Editions (recorded since ``created_since``) with rows not yet sent — pending,
+        in flight, uncertain, deferred — oldest first."""
+        query = (
             sa.select(editions.c.id, editions.c.payload)
             .where(
-                editions.c.created_at >= created_since,
                 editions.c.id.in_(
                     sa.select(send_ledger.c.edition_id).where(send_ledger.c.state.in_(UNSENT))
-                ),
+                )
             )
             .order_by(editions.c.date, editions.c.number)
         )
-        return [(r.id, r.payload) for r in rows]
+        if created_since is not None:
+            query = query.where(editions.c.created_at >= created_since)
+        rows = self.conn.execute(query)
+        return [StoredEdition(r.id, edition_json.from_json(r.payload)) for r in rows]
 
-    def counts(self, edition_id: int) -> dict[str, int]:
-        """How many rows of the edition are in each state."""
+    def counts(self, edition_id: int) -> dict[LedgerState, int]:
+        """How many rows of the edition are in each state (every state, zeros included)."""
         rows = self.conn.execute(
             sa.select(send_ledger.c.state, sa.func.count())
             .where(send_ledger.c.edition_id == edition_id)
             .group_by(send_ledger.c.state)
         ).all()
-        return {state: int(n) for state, n in rows}
+        counts = dict.fromkeys(LedgerState, 0)
+        counts.update({LedgerState(state): int(n) for state, n in rows})
+        return counts
 
     def finished_since(self, edition_id: int, since: datetime) -> int:
-        """Rows of the edition that ended since ``since`` (the sending rate)."""
+        """Rows of the edition that ended since ``since`` (for the sending rate)."""
         value = self.conn.execute(
             sa.select(sa.func.count()).where(
                 send_ledger.c.edition_id == edition_id, send_ledger.c.finished_at >= since
             )
         ).scalar()
         return int(value or 0)
+
+    def next_attempt(self, edition_id: int) -> datetime | None:
+        """When the edition's earliest deferred row is due."""
+        c = send_ledger.c
+        value = self.conn.execute(
+            sa.select(sa.func.min(c.next_attempt_at)).where(
+                c.edition_id == edition_id, c.state == S.DEFERRED
+            )
+        ).scalar()
+        return _utc(value) if value is not None else None
+
+    def rows(self, edition_id: int | None = None) -> list[LedgerRow]:
+        """Every row of an edition's ledger (of every edition without one), in order."""
+        query = (
+            sa.select(send_ledger, subscribers.c.email)
+            .join(subscribers, subscribers.c.id == send_ledger.c.subscriber_id)
+            .order_by(send_ledger.c.id)
+        )
+        if edition_id is not None:
+            query = query.where(send_ledger.c.edition_id == edition_id)
+        result = self.conn.execute(query).all()
+        return [_ledger_row(r._mapping) for r in result]
 
     # ------------------------------------------------------------ the relay's rate limit
 
@@ -372,8 +441,12 @@ class Ledger:
         per_day: int,
     ) -> tuple[int, float]:
         """Take up to ``want`` sends from the relay's buckets; ``(granted, wait)`` where
-        ``wait`` is how long until the next one is free (``math.inf``: not today)."""
-        if per_second <= 0 and per_day <= 0:
+        ``wait`` is how long until the next one is free (``math.inf``: not today).
+
+        Per second: a token bucket holding at most one second's worth; per day: a
+        count for the UTC day.  Both live in ``send_rate``, so every sender of every
+        process shares them and a restart resets nothing."""
+        if want <= 0 or (per_second <= 0 and per_day <= 0):
             return want, 0.0
         r = send_rate.c
         query = sa.select(send_rate).where(r.relay == relay)
@@ -381,7 +454,7 @@ class Ledger:
             query = query.with_for_update()
         row = self.conn.execute(query).first()
         burst = max(1.0, per_second)
-        today = now.date()
+        today = now.astimezone(UTC).date()
         if row is None:
             tokens, day, day_count = burst, today, 0
         else:
@@ -390,17 +463,14 @@ class Ledger:
             day, day_count = _day(row.day), row.day_count
         if day != today:
             day, day_count = today, 0
-        granted = want
-        wait = 0.0
+        granted, wait = want, 0.0
         if per_second > 0:
             granted = min(granted, int(tokens))
             if granted < want:
                 wait = (granted + 1 - tokens) / per_second
-        if per_day > 0:
-            left = max(0, per_day - day_count)
-            if left < granted:
-                granted = left
-                wait = math.inf
+        if per_day > 0 and per_day - day_count < granted:
+            granted = max(0, per_day - day_count)
+            wait = math.inf
         if per_second > 0:
             tokens -= granted
         values = {
@@ -416,6 +486,27 @@ class Ledger:
         return granted, wait
 
 
+def _ledger_row(m: Any) -> LedgerRow:
+    return LedgerRow(
+        id=m["id"],
+        edition_id=m["edition_id"],
+        subscriber_id=m["subscriber_id"],
+        email=m["email"],
+        message_id=m["message_id"],
+        state=LedgerState(m["state"]),
+        attempts=m["attempts"],
+        uncertain=m["uncertain"],
+        owner=m["owner"],
+        claimed_at=m["claimed_at"],
+        finished_at=m["finished_at"],
+        reply=m["reply"],
+        temporary=m["temporary"],
+        lease_until=m["lease_until"],
+        handed_over_at=m["handed_over_at"],
+        next_attempt_at=m["next_attempt_at"],
+    )
+
+
 def _same(column: Any, owner: str | None) -> Any:
     return column.is_(None) if owner is None else column == owner
 
@@ -426,16 +517,8 @@ def _other(column: Any, owner: str) -> Any:
 
 def _utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes; they were written in UTC."""
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _chunks(items: Iterable[int]) -> Iterable[list[int]]:
-    items = list(items)
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]

@@ -28,12 +28,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from newsletter.model import RunReport
-from newsletter.store.database import Store
-from newsletter.store.migrations import run_claims, run_reports
+from newsletter.states import RunStatus
+from newsletter.store.schema import run_claims, run_reports
 
 _TOKEN = uuid.uuid4().hex[:8]
-
-SUCCESS = ("published", "exists")
 
 
 def process_owner() -> str:
@@ -59,10 +57,19 @@ def owner_is_dead(owner: str) -> bool:
     return False
 
 
+def _status(text: str | None) -> RunStatus:
+    """A stored status; one this version does not know reads as ``unknown``."""
+    try:
+        return RunStatus(text or RunStatus.UNKNOWN)
+    except ValueError:
+        return RunStatus.UNKNOWN
+
+
 # ---------------------------------------------------------------- reports
 
 
 def report_dict(report: RunReport) -> dict[str, Any]:
+    """The JSON kept with a run report (``status`` and ``status --json`` show it)."""
     return {
         "status": report.status,
         "reason": report.skipped_reason,
@@ -80,53 +87,58 @@ def report_dict(report: RunReport) -> dict[str, Any]:
     }
 
 
-def record_report(
-    store: Store, report: RunReport, *, started: datetime, finished: datetime, trigger: str
-) -> None:
-    data = report_dict(report)
-    with store.write() as conn:
-        conn.execute(
+@dataclass(frozen=True)
+class StoredReport:
+    """A run report as recorded; ``data`` is :func:`report_dict` of the run."""
+
+    started_at: datetime
+    finished_at: datetime
+    edition_date: date
+    trigger: str
+    status: RunStatus
+    paper_count: int
+    data: dict[str, Any]
+
+
+class Runs:
+    """Run reports, on one connection."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def record(
+        self, report: RunReport, *, started: datetime, finished: datetime, trigger: str
+    ) -> None:
+        data = report_dict(report)
+        self.conn.execute(
             run_reports.insert().values(
                 started_at=started,
                 finished_at=finished,
                 edition_date=report.edition.date,
                 trigger=trigger,
-                status=report.status or "unknown",
+                status=_status(report.status),
                 paper_count=data["paper_count"],
                 report=json.dumps(data, sort_keys=True, default=str),
             )
         )
 
-
-@dataclass(frozen=True)
-class StoredReport:
-    started_at: datetime
-    finished_at: datetime
-    edition_date: date
-    trigger: str
-    status: str
-    paper_count: int
-    data: dict[str, Any]
-
-
-def recent_reports(store: Store, limit: int = 10) -> list[StoredReport]:
-    """The newest run reports first."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(
+    def recent(self, limit: int = 10) -> list[StoredReport]:
+        """The newest run reports first."""
+        rows = self.conn.execute(
             sa.select(run_reports).order_by(run_reports.c.id.desc()).limit(limit)
         ).all()
-    return [
-        StoredReport(
-            r.started_at,
-            r.finished_at,
-            r.edition_date,
-            r.trigger,
-            r.status,
-            r.paper_count,
-            json.loads(r.report),
-        )
-        for r in rows
-    ]
+        return [
+            StoredReport(
+                r.started_at,
+                r.finished_at,
+                r.edition_date,
+                r.trigger,
+                _status(r.status),
+                r.paper_count,
+                json.loads(r.report),
+            )
+            for r in rows
+        ]
 
 
 # ---------------------------------------------------------------- claims
@@ -134,38 +146,49 @@ def recent_reports(store: Store, limit: int = 10) -> list[StoredReport]:
 
 @dataclass(frozen=True)
 class Claim:
-    """The outcome of claiming a date: ``won`` or who holds it and in what state."""
+    """The outcome of claiming a date: ``won`` or who holds it and in what state.
+
+    ``status`` is how the claimed run ended, None while it runs (or if its
+    process died before saying).
+    """
 
     edition_date: date
     won: bool
     owner: str
     claimed_at: datetime
     finished_at: datetime | None = None
-    status: str | None = None
+    status: RunStatus | None = None
 
 
-def claim(
-    store: Store,
-    day: date,
-    owner: str,
-    now: datetime,
-    *,
-    lease: timedelta,
-    retry_after: timedelta,
-    is_dead: Callable[[str], bool] = owner_is_dead,
-) -> Claim:
-    """Claim ``day`` for ``owner`` unless another live process holds it or it is done."""
-    with store.write() as conn:
+class Claims:
+    """Run claims, on one connection (claim in a write transaction)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def claim(
+        self,
+        day: date,
+        owner: str,
+        now: datetime,
+        *,
+        lease: timedelta,
+        retry_after: timedelta,
+        is_dead: Callable[[str], bool] = owner_is_dead,
+    ) -> Claim:
+        """Claim ``day`` for ``owner`` unless another live process holds it or it is done."""
+        conn = self.conn
         row = conn.execute(sa.select(run_claims).where(run_claims.c.edition_date == day)).first()
         if row is None:
             conn.execute(run_claims.insert().values(edition_date=day, owner=owner, claimed_at=now))
             return Claim(day, True, owner, now)
         claimed_at, finished_at = _aware(row.claimed_at, now), row.finished_at
         finished_at = _aware(finished_at, now) if finished_at else None
+        status = _status(row.status) if row.status else None
         if finished_at is not None:
-            retry = row.status not in SUCCESS and now - finished_at >= retry_after
+            retry = not (status and status.ok) and now - finished_at >= retry_after
             if not retry:
-                return Claim(day, False, row.owner, claimed_at, finished_at, row.status)
+                return Claim(day, False, row.owner, claimed_at, finished_at, status)
         elif row.owner != owner and not is_dead(row.owner) and now - claimed_at < lease:
             return Claim(day, False, row.owner, claimed_at)
         conn.execute(
@@ -175,23 +198,27 @@ def claim(
         )
         return Claim(day, True, owner, now)
 
-
-def finish(store: Store, day: date, owner: str, status: str, now: datetime) -> None:
-    with store.write() as conn:
-        conn.execute(
+    def finish(self, day: date, owner: str, status: RunStatus, now: datetime) -> None:
+        self.conn.execute(
             run_claims.update()
             .where(run_claims.c.edition_date == day, run_claims.c.owner == owner)
             .values(finished_at=now, status=status)
         )
 
-
-def claims(store: Store) -> list[Claim]:
-    """Every claim, oldest date first (tests and ``status``)."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(run_claims).order_by(run_claims.c.edition_date)).all()
-    return [
-        Claim(r.edition_date, False, r.owner, r.claimed_at, r.finished_at, r.status) for r in rows
-    ]
+    def all(self) -> list[Claim]:
+        """Every claim, oldest date first (``status`` shows the last few)."""
+        rows = self.conn.execute(sa.select(run_claims).order_by(run_claims.c.edition_date)).all()
+        return [
+            Claim(
+                r.edition_date,
+                False,
+                r.owner,
+                r.claimed_at,
+                r.finished_at,
+                _status(r.status) if r.status else None,
+            )
+            for r in rows
+        ]
 
 
 def _aware(value: datetime, like: datetime) -> datetime:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from newsletter.errors import InputError
+from newsletter.states import SubscriberStatus
 from newsletter.subscribers.subscriptions import (
     STATUSES,
     Subscriptions,
@@ -127,7 +128,7 @@ def _cell(record: list[str], columns: dict[str, int], name: str) -> str:
     return record[index].strip() if index is not None and index < len(record) else ""
 
 
-def export_csv(subs: Subscriptions, out: TextIO, status: str | None = None) -> int:
+def export_csv(subs: Subscriptions, out: TextIO, status: SubscriberStatus | None = None) -> int:
     """Write every subscriber (or those with ``status``) as CSV; returns how many."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)

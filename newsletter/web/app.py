@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,37 +26,43 @@ from starlette.staticfiles import StaticFiles
 
 from newsletter.config import Settings
 from newsletter.scheduler import Clock, Schedule, utcnow
-from newsletter.store import runs as runlog
-from newsletter.store.database import Store
+from newsletter.store import Database
+from newsletter.store.runs import StoredReport
 
 log = logging.getLogger(__name__)
 
 
-def health(settings: Settings, clock: Clock = utcnow) -> dict[str, object]:
+@dataclass(frozen=True)
+class Health:
+    """What ``/healthz`` answers: ``ok`` is false when the last run published nothing."""
+
+    ok: bool
+    last_run: StoredReport | None
+    next_run: datetime | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "last_run": None
+            if self.last_run is None
+            else {
+                "finished_at": self.last_run.finished_at.isoformat(),
+                "edition_date": self.last_run.edition_date.isoformat(),
+                "status": self.last_run.status.value,
+                "papers": self.last_run.paper_count,
+            },
+            "next_run": self.next_run.isoformat() if self.next_run else None,
+        }
+
+
+def health(settings: Settings, clock: Clock = utcnow) -> Health:
     """Last run and next scheduled run, for ``/healthz``."""
     schedule = Schedule.from_settings(settings)
     next_run = schedule.next_after(clock())
-    last: dict[str, object] | None = None
-    store = Store.open(settings.database_url, create=False)
-    if store is not None:
-        try:
-            reports = runlog.recent_reports(store, 1)
-        finally:
-            store.close()
-        if reports:
-            r = reports[0]
-            last = {
-                "finished_at": r.finished_at.isoformat(),
-                "edition_date": r.edition_date.isoformat(),
-                "status": r.status,
-                "papers": r.paper_count,
-            }
-    ok = last is None or last["status"] in runlog.SUCCESS
-    return {
-        "ok": ok,
-        "last_run": last,
-        "next_run": next_run.isoformat() if next_run else None,
-    }
+    with Database.open_read_only(settings.database_url) as db, db.read() as tx:
+        reports = tx.runs.recent(1)
+    last = reports[0] if reports else None
+    return Health(ok=last is None or last.status.ok, last_run=last, next_run=next_run)
 
 
 def build_app(
@@ -66,7 +74,7 @@ def build_app(
 
     def healthz(_request: Request) -> JSONResponse:
         data = health(settings, clock)
-        return JSONResponse(data, status_code=200 if data["ok"] else 503)
+        return JSONResponse(data.to_json(), status_code=200 if data.ok else 503)
 
     routes: list[BaseRoute] = [
         *extra_routes,

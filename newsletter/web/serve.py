@@ -1,6 +1,7 @@
 """Long-running processes: ``newsletter schedule`` (the daily job) and ``serve`` (job + web).
 
-Both run the same :class:`~newsletter.scheduler.DailyJob` in an APScheduler
+Both run the :class:`~newsletter.scheduler.DailyJob` they are given (the CLI
+passes :func:`newsletter.pipeline.daily_job`) in an APScheduler
 ``BackgroundScheduler``; ``serve`` also runs uvicorn in the main thread.  On
 SIGTERM/SIGINT the web server stops, then the scheduler waits for a running
 edition to finish, so a stop never cuts a run in half (a SIGKILL cannot be
@@ -8,11 +9,11 @@ helped, and the database transaction makes it harmless).
 
 At start-up the catch-up tick resumes the sending of every edition whose
 send ledger still has unsent rows (a previous process was killed mid-send,
-recipients were deferred) — and so does every later tick; there is no
-second, separate resume (two loops would share one process's edition;
-see :mod:`newsletter.delivery.sending`).  ``serve`` also mounts the
-subscriber pages (sign-up, confirm, preferences, one-click unsubscribe) in
-front of the site.
+recipients were deferred), and so does every later tick.  There is no
+second, separate resume: two loops sending one edition in one process was
+how one kill became three copies (see :mod:`newsletter.delivery.sending`).
+``serve`` also mounts the subscriber pages (sign-up, confirm, preferences,
+one-click unsubscribe) in front of the site.
 """
 
 from __future__ import annotations
@@ -22,16 +23,14 @@ import signal
 import threading
 from types import FrameType
 
-from newsletter.config import Settings
 from newsletter.scheduler import DailyJob, build_scheduler
 
 log = logging.getLogger(__name__)
 
 
-def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> None:
+def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
     """Tick at the scheduled times until SIGTERM/SIGINT (or ``stop`` is set)."""
     stop = stop or threading.Event()
-    job = DailyJob(settings)
     scheduler = build_scheduler(job)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -55,17 +54,16 @@ def run_scheduler(settings: Settings, stop: threading.Event | None = None) -> No
         scheduler.shutdown(wait=True)
 
 
-def run_server(settings: Settings, host: str, port: int) -> None:
-    """The scheduler and the web app in one process."""
+def run_server(job: DailyJob, host: str, port: int) -> None:
+    """The scheduler (running ``job``) and the web app in one process."""
     import uvicorn
 
-    from newsletter.store.database import Store
+    from newsletter.store import Database
     from newsletter.web.app import build_app
     from newsletter.web.subscribe import subscriber_routes
 
-    store = Store.open(settings.database_url, create=True)
-    assert store is not None
-    job = DailyJob(settings)
+    settings = job.settings
+    db = Database.open(settings.database_url)
     scheduler = build_scheduler(job)
     scheduler.start()
     log.info(
@@ -77,8 +75,8 @@ def run_server(settings: Settings, host: str, port: int) -> None:
         port,
     )
     try:
-        app = build_app(settings, extra_routes=subscriber_routes(settings, store))
+        app = build_app(settings, extra_routes=subscriber_routes(settings, db))
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         scheduler.shutdown(wait=True)
-        store.close()
+        db.close()

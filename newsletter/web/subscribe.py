@@ -37,7 +37,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -51,8 +50,7 @@ from newsletter.delivery.message import confirmation_message, make_message_id
 from newsletter.errors import InputError, NewsletterError
 from newsletter.render import templates
 from newsletter.render.urls import FEED_ATOM, FEED_RSS, Site
-from newsletter.store.database import Store
-from newsletter.store.migrations import consents, subscribers
+from newsletter.store import Database
 from newsletter.subscribers.links import (
     CONFIRM_PATH,
     PREFERENCES_PATH,
@@ -65,7 +63,6 @@ from newsletter.subscribers.subscriptions import (
     UNSUBSCRIBED,
     Subscriber,
     Subscriptions,
-    address_key,
     normalize_address,
     parse_topics,
 )
@@ -191,20 +188,20 @@ class Refusal(NewsletterError):
 
 
 class SubscriberPages:
-    """The handlers, with their collaborators passed in (store, mailer, clock)."""
+    """The handlers, with their collaborators passed in (database, mailer, clock)."""
 
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        db: Database,
         *,
         mailer_factory: Callable[[], Mailer] | None = None,
         clock: Clock = _utcnow,
         limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store
-        self.subs = Subscriptions(store)
+        self.db = db
+        self.subs = Subscriptions(db)
         self.tokens = Tokens.from_settings(settings, clock)
         self.links = SubscriberLinks.from_settings(settings, self.tokens)
         self.mailer_factory = mailer_factory or (lambda: mailer_from_settings(settings))
@@ -364,19 +361,7 @@ class SubscriberPages:
     def _recent_requests(self, now: datetime, address: str | None) -> int:
         """Web sign-ups in the last day (one address) or hour (everyone), from the consents."""
         since = now - (timedelta(days=1) if address is not None else timedelta(hours=1))
-        query = (
-            sa.select(sa.func.count())
-            .select_from(consents)
-            .where(
-                consents.c.action == "subscribed", consents.c.method == "web", consents.c.at > since
-            )
-        )
-        if address is not None:
-            query = query.join(subscribers, subscribers.c.id == consents.c.subscriber_id).where(
-                subscribers.c.email_key == address_key(address)
-            )
-        with self.store.engine.connect() as conn:
-            return int(conn.execute(query).scalar() or 0)
+        return self.subs.recent_requests("web", since, address)
 
     def _send_confirmation(self, subscriber: Subscriber, now: datetime) -> None:
         from newsletter.delivery.sending import sender_for
@@ -656,7 +641,7 @@ def _message(exc: Refusal | TokenError | NewsletterError) -> str:
 
 def subscriber_routes(
     settings: Settings,
-    store: Store,
+    db: Database,
     *,
     mailer_factory: Callable[[], Mailer] | None = None,
     clock: Clock = _utcnow,
@@ -664,14 +649,14 @@ def subscriber_routes(
 ) -> Sequence[BaseRoute]:
     """The routes to pass to :func:`newsletter.web.app.build_app` as ``extra_routes``."""
     pages = SubscriberPages(
-        settings, store, mailer_factory=mailer_factory, clock=clock, limiter=limiter
+        settings, db, mailer_factory=mailer_factory, clock=clock, limiter=limiter
     )
     return pages.routes()
 
 
 def build_subscriber_app(
     settings: Settings,
-    store: Store,
+    db: Database,
     *,
     mailer_factory: Callable[[], Mailer] | None = None,
     clock: Clock = _utcnow,
@@ -681,7 +666,7 @@ def build_subscriber_app(
     return Starlette(
         routes=list(
             subscriber_routes(
-                settings, store, mailer_factory=mailer_factory, clock=clock, limiter=limiter
+                settings, db, mailer_factory=mailer_factory, clock=clock, limiter=limiter
             )
         )
     )

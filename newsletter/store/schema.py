@@ -1,0 +1,180 @@
+"""The live schema: the tables the repositories query, as of the latest migration.
+
+These ``Table`` objects describe what the database looks like *now*; they are
+never used to create anything.  A change here comes with a new step in
+:mod:`newsletter.store.migrations` (which carries its own frozen DDL), and
+``tests/test_migrations.py`` checks that the steps applied one after the other
+give exactly these tables, columns, types, indexes and constraints.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+papers = sa.Table(
+    "papers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(300), nullable=False, unique=True),
+    sa.Column("arxiv_id", sa.String(40), nullable=True, index=True),
+    sa.Column("title_hash", sa.BigInteger, nullable=False, index=True),
+    sa.Column("title_key", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("abstract", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("digest_date", sa.Date, nullable=True),
+    sa.Column("signature", sa.LargeBinary, nullable=True),
+    sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# One row per (MinHash band, paper): the index that finds near-duplicate
+# abstracts with a few B-tree probes, however many papers have been seen.
+paper_bands = sa.Table(
+    "paper_bands",
+    metadata,
+    sa.Column("band", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("paper_id", sa.Integer, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
+editions = sa.Table(
+    "editions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("paper_count", sa.Integer, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("date", "number", name="uq_editions_date_number"),
+)
+
+# What each fetched source returned last (conditional requests, "unchanged" detection).
+source_state = sa.Table(
+    "source_state",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("etag", sa.Text, nullable=True),
+    sa.Column("last_modified", sa.Text, nullable=True),
+    sa.Column("content_hash", sa.String(64), nullable=True),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Text digests ingested, by content: a file dropped again under another name is skipped.
+ingested_files = sa.Table(
+    "ingested_files",
+    metadata,
+    sa.Column("content_hash", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# "One edition per scheduled date": the process that inserts the row makes it.
+run_claims = sa.Table(
+    "run_claims",
+    metadata,
+    sa.Column("edition_date", sa.Date, primary_key=True),
+    sa.Column("owner", sa.String(300), nullable=False),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("status", sa.String(40), nullable=True),
+)
+
+# One report per run (CLI or scheduler), shown by `newsletter status`.
+run_reports = sa.Table(
+    "run_reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("edition_date", sa.Date, nullable=False),
+    sa.Column("trigger", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(40), nullable=False),
+    sa.Column("paper_count", sa.Integer, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+)
+
+
+# One row per address: case preserved in ``email``, unique case-insensitively by
+# ``email_key``.  ``public_id`` is what signed links carry (never the address).
+# ``topics`` is a comma-separated list of topic ids, NULL for "every topic".
+subscribers = sa.Table(
+    "subscribers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("topics", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("unsubscribed_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# The consent record: every sign-up, confirmation, change of topics,
+# unsubscription and bounce, with how it happened and what was agreed to.
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("method", sa.String(40), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+# The send ledger: one row per (edition, subscriber), written in the transaction
+# that records the edition; delivery claims a row, sends, and records the reply.
+send_ledger = sa.Table(
+    "send_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=False),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("message_id", sa.String(300), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("uncertain", sa.Integer, nullable=False, default=0),
+    sa.Column("owner", sa.String(300), nullable=True),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reply", sa.Text, nullable=True),
+    # step 4: the ledger as a queue with leases
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("handed_over_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("temporary", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.UniqueConstraint("edition_id", "subscriber_id", name="uq_send_ledger_edition_subscriber"),
+    # claims walk one state of one edition in id order: one index range, never a sort
+    sa.Index("ix_send_ledger_claim", "edition_id", "state", "id"),
+)
+
+# The token bucket of each relay (per second and per day), shared by every sender.
+send_rate = sa.Table(
+    "send_rate",
+    metadata,
+    sa.Column("relay", sa.String(300), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("refilled_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("day_count", sa.Integer, nullable=False),
+)
