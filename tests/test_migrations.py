@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from newsletter import config, pipeline
 from newsletter.edition import build_edition
+from newsletter.errors import StoreError
 from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
@@ -146,8 +147,10 @@ def old_database(tmp_path: Path) -> str:
 
 
 def test_a_database_of_the_previous_release_opens_and_reads(old_database: str) -> None:
-    with Database.open_read_only(old_database) as db, db.read() as tx:
-        assert db.schema_version() == LATEST  # nothing to upgrade: same numbering
+    with pytest.raises(StoreError, match="newsletter migrate"):  # read-only: not upgraded
+        Database.open_read_only(old_database)
+    with Database.open(old_database) as db, db.read() as tx:
+        assert db.schema_version() == LATEST  # upgraded from step 3
         stored = tx.editions.latest_on(date(2026, 11, 20))
         assert stored is not None and stored.edition.paper_count == 23
         assert tx.papers.count() == 23
