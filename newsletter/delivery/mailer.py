@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from newsletter.config import Settings
+from newsletter.delivery.message import transparent as dot_stuffed
 from newsletter.delivery.replies import Classified, Kind, Stage, classify
 from newsletter.errors import NewsletterError
 
@@ -147,8 +148,19 @@ class Mailer:
 
     relay = "mailer"
     """Names the mail system for the per-relay rate limit (``smtp://host:port``)."""
+    smtp = False
+    """True when :meth:`prepare` takes the message dot-stuffed (``transparent=True``):
+    the delivery loop then splices the stuffed form compiled once per edition."""
 
-    def prepare(self, sender: str, recipient: str, message: bytes, message_id: str) -> Prepared:
+    def prepare(
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        message_id: str,
+        *,
+        transparent: bool = False,
+    ) -> Prepared:
         if type(self).send is Mailer.send:
             raise NotImplementedError(f"{type(self).__name__} implements neither prepare nor send")
         return _SendAtOnce(self, sender, recipient, message, message_id)
@@ -199,7 +211,15 @@ class MaildirMailer(Mailer):
             "the unsent messages go out on the next run",
         )
 
-    def prepare(self, sender: str, recipient: str, message: bytes, message_id: str) -> Prepared:
+    def prepare(
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        message_id: str,
+        *,
+        transparent: bool = False,
+    ) -> Prepared:
         try:
             if not self._ready:  # created on first use: a run with nobody to send to makes none
                 for sub in ("tmp", "new", "cur"):
@@ -281,9 +301,6 @@ class SmtpSettings:
         )
 
 
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
 class SmtpMailer(Mailer):
     """One persistent SMTP connection; every transaction is MAIL, RCPT, DATA, dot."""
 
@@ -341,7 +358,18 @@ class SmtpMailer(Mailer):
                 raise MailerStopped(f"SMTP login at {where} failed: {exc}") from None
         return conn
 
-    def prepare(self, sender: str, recipient: str, message: bytes, message_id: str) -> Prepared:
+    smtp = True
+
+    def prepare(
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        message_id: str,
+        *,
+        transparent: bool = False,
+    ) -> Prepared:
+        """MAIL, RCPT, DATA and the body; ``transparent``: ``message`` is dot-stuffed."""
         if self._conn is None:
             self._conn = self._connect()
         conn = self._conn
@@ -350,7 +378,7 @@ class SmtpMailer(Mailer):
             self._expect(Stage.RCPT, *conn.rcpt(recipient))
             conn.putcmd("data")
             self._expect(Stage.DATA, *conn.getreply())
-            data = _LEADING_DOT.sub(b"..", message)
+            data = message if transparent else dot_stuffed(message)
             if not data.endswith(b"\r\n"):
                 data += b"\r\n"
             conn.send(data)

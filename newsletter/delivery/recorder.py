@@ -24,6 +24,7 @@ never waits on its own write lock.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
@@ -73,6 +74,8 @@ class Recorder(Generic[OutcomeT]):
         self._failure: BaseException | None = None
         self.transactions = 0
         """How many ledger transactions this recorder ran (for the figures)."""
+        self.last_commit = time.monotonic()
+        """When the last transaction ended (``time.monotonic``)."""
 
     @property
     def in_flight(self) -> int:
@@ -175,6 +178,7 @@ class Recorder(Generic[OutcomeT]):
             return
         self._cond.acquire()
         self.transactions += 1
+        self.last_commit = time.monotonic()
         self._busy = False
         self._in_flight += len(granted) - ending
         for row in marks:

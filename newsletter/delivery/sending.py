@@ -244,7 +244,7 @@ class Delivery:
             )
         return self._links
 
-    def _message(self, edition: Edition, claimed: Claimed) -> bytes:
+    def _message(self, edition: Edition, claimed: Claimed, smtp: bool) -> bytes:
         subscriber = claimed.subscriber
         links = self.links().for_subscriber(subscriber.public_id)
         recipient = Recipient(
@@ -255,7 +255,7 @@ class Delivery:
             preferences_url=links.preferences,
             mailto_subject=f"unsubscribe {links.unsubscribe_token}",
         )
-        return self._compiled(edition, claimed.topics).for_recipient(recipient)
+        return self._compiled(edition, claimed.topics).for_recipient(recipient, smtp=smtp)
 
     # ------------------------------------------------------------ the pass
 
@@ -345,13 +345,13 @@ class Delivery:
         not_before = 0.0
         started = time.monotonic()
         renew_every = self.policy.lease.total_seconds() / 3
-        last_renew = last_flush = last_progress = started
+        last_renew = last_progress = started
         total_done_before = self._done(queue_)
         note = None
         while state.stopped is None:
             now = time.monotonic()
             if not exhausted and work.qsize() < low and now >= not_before:
-                batch = recorder.exclusive(lambda: queue_.claim(max(4 * low, 20)))
+                batch = recorder.exclusive(queue_.claim)
                 state.add("queued", len(batch.claimed))
                 for claimed in batch.claimed:
                     work.put(claimed)
@@ -376,9 +376,8 @@ class Delivery:
             if now - last_renew >= renew_every:
                 recorder.exclusive(queue_.renew)
                 last_renew = now
-            if recorder.pending and now - last_flush >= FLUSH_SECONDS:
-                recorder.flush()
-                last_flush = now
+            if recorder.pending and now - recorder.last_commit >= FLUSH_SECONDS:
+                recorder.flush()  # replies no hand-over has carried for a while
             if self.progress and now - last_progress >= PROGRESS_SECONDS:
                 last_progress = now
                 self.progress(self._progress(edition, queue_, state, started, total_done_before))
@@ -447,7 +446,11 @@ class Delivery:
         for attempt in range(self.retries + 1):
             try:
                 return mailer.prepare(
-                    self.settings.from_address, address, message, claimed.message_id
+                    self.settings.from_address,
+                    address,
+                    message,
+                    claimed.message_id,
+                    transparent=mailer.smtp,
                 )
             except ConnectionLost as exc:
                 if not exc.connecting:
@@ -473,7 +476,7 @@ class Delivery:
     ) -> None:
         row, subscriber = claimed.row_id, claimed.subscriber
         address = subscriber.email
-        message = self._message(edition, claimed)
+        message = self._message(edition, claimed, mailer.smtp)
         if claimed.retry_of_uncertain:
             state.add("resent_uncertain")
         uncertain = claimed.uncertain

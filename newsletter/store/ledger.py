@@ -249,22 +249,10 @@ class Ledger:
         return) if it is still this owner's and its subscriber still confirmed; None
         when marked, else why not: ``"taken"`` (another loop has it) or the
         subscriber's status (unsubscribed or bounced since the claim)."""
-        c = send_ledger.c
-        confirmed = (
-            sa.select(subscribers.c.id)
-            .where(
-                subscribers.c.id == c.subscriber_id,
-                subscribers.c.status == SubscriberStatus.CONFIRMED,
-            )
-            .exists()
-        )
-        done = self.conn.execute(
-            send_ledger.update()
-            .where(c.id == row_id, c.state == S.SENDING, c.owner == owner, confirmed)
-            .values(handed_over_at=now)
-        ).rowcount
-        if done:
+        done = self.conn.execute(_HAND_OVER, {"b_id": row_id, "b_owner": owner, "b_now": now})
+        if done.rowcount:
             return None
+        c = send_ledger.c
         row = self.conn.execute(
             sa.select(c.state, c.owner, subscribers.c.status)
             .join(subscribers, subscribers.c.id == c.subscriber_id)
@@ -288,34 +276,29 @@ class Ledger:
     ) -> bool:
         """The row leaves this owner in ``state`` (a final state, ``deferred`` until
         ``next_attempt_at``, or back unsent); False if it was not this owner's any more."""
-        c = send_ledger.c
         done = self.conn.execute(
-            send_ledger.update()
-            .where(c.id == row_id, c.state == S.SENDING, c.owner == owner)
-            .values(
-                state=state,
-                reply=reply[:1000],
-                finished_at=None if state.unsent else now,
-                next_attempt_at=next_attempt_at,
-                uncertain=c.uncertain + uncertain,
-                temporary=c.temporary + temporary,
-                owner=None,
-                lease_until=None,
-                handed_over_at=None,
-            )
-        ).rowcount
-        return bool(done)
+            _FINISH,
+            {
+                "b_id": row_id,
+                "b_owner": owner,
+                "b_state": state,
+                "b_reply": reply[:1000],
+                "b_finished": None if state.unsent else now,
+                "b_next": next_attempt_at,
+                "b_uncertain": uncertain,
+                "b_temporary": temporary,
+            },
+        )
+        return bool(done.rowcount)
 
     def keep(self, row_id: int, owner: str, reply: str, *, uncertain: int = 0) -> bool:
         """The row stays this owner's, no longer handed over (it goes again at once):
         after a lost reply (``uncertain`` 1) or a drop before the end of the message."""
-        c = send_ledger.c
         done = self.conn.execute(
-            send_ledger.update()
-            .where(c.id == row_id, c.state == S.SENDING, c.owner == owner)
-            .values(handed_over_at=None, reply=reply[:1000], uncertain=c.uncertain + uncertain)
-        ).rowcount
-        return bool(done)
+            _KEEP,
+            {"b_id": row_id, "b_owner": owner, "b_reply": reply[:1000], "b_uncertain": uncertain},
+        )
+        return bool(done.rowcount)
 
     def release(self, owner: str) -> int:
         """Every row this owner still holds goes back unsent (``uncertain`` if it may
@@ -484,6 +467,49 @@ class Ledger:
         else:
             self.conn.execute(send_rate.update().where(r.relay == relay).values(**values))
         return granted, wait
+
+
+# The statements a delivery loop runs once per message, built once: building a
+# statement costs more than running it.
+_c = send_ledger.c
+_MINE = sa.and_(
+    _c.id == sa.bindparam("b_id"), _c.state == S.SENDING, _c.owner == sa.bindparam("b_owner")
+)
+_CONFIRMED = (
+    sa.select(subscribers.c.id)
+    .where(
+        subscribers.c.id == _c.subscriber_id,
+        subscribers.c.status == SubscriberStatus.CONFIRMED,
+    )
+    .exists()
+)
+_HAND_OVER = (
+    send_ledger.update().where(_MINE, _CONFIRMED).values(handed_over_at=sa.bindparam("b_now"))
+)
+_FINISH = (
+    send_ledger.update()
+    .where(_MINE)
+    .values(
+        state=sa.bindparam("b_state"),
+        reply=sa.bindparam("b_reply"),
+        finished_at=sa.bindparam("b_finished"),
+        next_attempt_at=sa.bindparam("b_next"),
+        uncertain=_c.uncertain + sa.bindparam("b_uncertain", type_=sa.Integer),
+        temporary=_c.temporary + sa.bindparam("b_temporary", type_=sa.Integer),
+        owner=None,
+        lease_until=None,
+        handed_over_at=None,
+    )
+)
+_KEEP = (
+    send_ledger.update()
+    .where(_MINE)
+    .values(
+        handed_over_at=None,
+        reply=sa.bindparam("b_reply"),
+        uncertain=_c.uncertain + sa.bindparam("b_uncertain", type_=sa.Integer),
+    )
+)
 
 
 def _ledger_row(m: Any) -> LedgerRow:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,12 +94,20 @@ class Tokens:
     secret: bytes
     confirm_seconds: int
     clock: Clock = _utcnow
+    _serializers: dict[str, URLSafeTimedSerializer] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """One serializer per purpose, made on first use (building one costs far more than
+    signing: a delivery signs two links per recipient)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = _utcnow) -> Tokens:
         return cls(load_secret(settings), int(settings["subscribers.confirm_hours"]) * 3600, clock)
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        made = self._serializers.get(purpose)
+        if made is not None:
+            return made
         if purpose not in PURPOSES:
             raise ValueError(f"unknown token purpose {purpose!r}")
         clock = self.clock
@@ -108,7 +116,9 @@ class Tokens:
             def get_timestamp(self) -> int:
                 return int(clock().timestamp())
 
-        return URLSafeTimedSerializer(self.secret, salt=f"newsletter/{purpose}/v1", signer=Signer)
+        made = URLSafeTimedSerializer(self.secret, salt=f"newsletter/{purpose}/v1", signer=Signer)
+        self._serializers[purpose] = made
+        return made
 
     def make(self, purpose: str, public_id: str) -> str:
         return str(self._serializer(purpose).dumps(public_id))
