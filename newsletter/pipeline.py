@@ -235,7 +235,7 @@ def run(
     """
     started = clock()
     with Database.open(settings.database_url) as db:
-        report, stored = _run(settings, db, inputs, edition_date, force, progress, client)
+        report, stored = _run(settings, db, inputs, edition_date, force, progress, client, clock)
         delivered = _deliver(settings, db, stored, mailer, clock, sleep)
         if stored is not None:
             report = replace(report, delivery=delivered)
@@ -296,6 +296,7 @@ def _run(
     force: bool,
     progress: Progress | None,
     client: httpx.Client | None,
+    clock: Callable[[], datetime] = _utcnow,
 ) -> tuple[RunReport, StoredEdition | None]:
     """The run up to delivery: the report, and the edition to deliver (None: nothing)."""
     if not force and _edition_exists(db, edition_date):
@@ -323,7 +324,7 @@ def _run(
         )
         return report, None
     try:
-        stored = record(settings, db, result, collected, force=force)
+        stored = record(settings, db, result, collected, force=force, now=clock())
     except EditionExists:
         return _republish(settings, db, edition_date)
     faults.hit("after-commit")
@@ -349,6 +350,7 @@ def record(
     collected: Collected,
     *,
     force: bool = False,
+    now: datetime | None = None,
 ) -> StoredEdition:
     """The one transaction of a run: the edition, the papers it marks seen (and arXiv
     ids learnt for papers seen before), what the sources returned, and the send
@@ -363,7 +365,7 @@ def record(
         for v in result.verdicts
         if not v.new and v.same_as and v.entry.arxiv_id
     ]
-    now = _utcnow()
+    now = now or _utcnow()
     with db.write() as tx:
         stored = tx.editions.record(result.edition, now, force=force)
         tx.papers.mark_seen(new, stored.id, now)

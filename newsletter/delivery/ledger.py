@@ -190,7 +190,7 @@ class Queue:
     def recover(self) -> Recovered:
         """Take back the rows of dead or expired loops."""
         with self.db.write() as tx:
-            return tx.ledger.recover(self.edition_id, self.clock(), self.is_dead)
+            return tx.ledger.recover(self.edition_id, self.clock(), self.is_dead, self.owner)
 
     def second_pass(self) -> None:
         """Walk the ledger again from the start, for rows taken back meanwhile (never

@@ -366,6 +366,7 @@ class Delivery:
                 elif batch.wait > 0:
                     not_before = now + batch.wait
             if exhausted and state.queued == 0:
+                recorder.flush()  # every reply of this pass recorded before it looks back
                 if held_checked or note:
                     break
                 held_checked = True
@@ -402,6 +403,7 @@ class Delivery:
         deadline = time.monotonic() + self.policy.lease.total_seconds() + 2
         taken = False
         while time.monotonic() < deadline and state.stopped is None:
+            recorder.exclusive(queue_.renew)
             recovered = recorder.exclusive(queue_.recover)
             if recovered.uncertain or recovered.pending:
                 taken = True

@@ -104,9 +104,12 @@ class Ledger:
 
     # ------------------------------------------------------------ taking rows back
 
-    def recover(self, edition_id: int, now: datetime, is_dead: Callable[[str], bool]) -> Recovered:
+    def recover(
+        self, edition_id: int, now: datetime, is_dead: Callable[[str], bool], owner: str = ""
+    ) -> Recovered:
         """Rows ``sending`` whose lease expired or whose owner is provably dead go back:
-        ``uncertain`` (counted once more) if they were handed over, else as they were."""
+        ``uncertain`` (counted once more) if they were handed over, else as they were.
+        Rows of ``owner`` (the loop asking) are its own business, never taken."""
         c = send_ledger.c
         query = sa.select(c.id, c.owner, c.lease_until, c.handed_over_at, c.uncertain).where(
             c.edition_id == edition_id, c.state == S.SENDING
@@ -114,23 +117,25 @@ class Ledger:
         if self.postgres:
             query = query.with_for_update(skip_locked=True)
         handed: list[tuple[int, str | None]] = []
-        unsent: list[tuple[int, str | None, int]] = []
+        unsent: list[tuple[int, str | None, int]] = []  # (row, owner it had, uncertain)
         dead: dict[str, bool] = {}
         for row in self.conn.execute(query):
-            owner = row.owner or ""
-            if owner not in dead:
-                dead[owner] = is_dead(owner)
+            held_by = row.owner or ""
+            if owner and held_by == owner:
+                continue
+            if held_by not in dead:
+                dead[held_by] = is_dead(held_by)
             expired = row.lease_until is None or _utc(row.lease_until) <= now
-            if not (expired or dead[owner]):
+            if not (expired or dead[held_by]):
                 continue
             if row.handed_over_at is not None:
                 handed.append((row.id, row.owner))
             else:
                 unsent.append((row.id, row.owner, row.uncertain))
-        for row_id, owner in handed:
+        for row_id, was in handed:
             self.conn.execute(
                 send_ledger.update()
-                .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, owner))
+                .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, was))
                 .values(
                     state=S.UNCERTAIN,
                     uncertain=c.uncertain + 1,
@@ -139,10 +144,10 @@ class Ledger:
                     handed_over_at=None,
                 )
             )
-        for row_id, owner, uncertain in unsent:
+        for row_id, was, uncertain in unsent:
             self.conn.execute(
                 send_ledger.update()
-                .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, owner))
+                .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, was))
                 .values(state=S.UNCERTAIN if uncertain else S.PENDING, owner=None, lease_until=None)
             )
         return Recovered(uncertain=len(handed), pending=len(unsent))
