@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -221,6 +222,7 @@ def run(
     clock: Callable[[], datetime] = _utcnow,
     mailer: Mailer | MailerFactory | None = None,
     sleep: Callable[[float], None] | None = None,
+    delivery_progress: Callable[[delivery.Progress], None] | None = None,
 ) -> RunReport:
     """Publish the next edition: record it, mark its papers seen and write its send
     ledger in one transaction; then send it to the subscribers.
@@ -236,7 +238,7 @@ def run(
     started = clock()
     with Database.open(settings.database_url) as db:
         report, stored = _run(settings, db, inputs, edition_date, force, progress, client, clock)
-        delivered = _deliver(settings, db, stored, mailer, clock, sleep)
+        delivered = _deliver(settings, db, stored, mailer, clock, sleep, delivery_progress)
         if stored is not None:
             report = replace(report, delivery=delivered)
         with db.write() as tx:
@@ -251,9 +253,12 @@ def _deliver(
     mailer: Mailer | MailerFactory | None,
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] | None,
+    progress: Callable[[delivery.Progress], None] | None = None,
 ) -> DeliveryReport:
     """Resume every unfinished edition (oldest first); the report on ``stored``'s."""
-    passes = delivery.resume(settings, db, mailer, clock=clock, sleep=sleep or time.sleep)
+    passes = delivery.resume(
+        settings, db, mailer, clock=clock, sleep=sleep or time.sleep, progress=progress
+    )
     for other, result in passes:
         if (stored is None or other.id != stored.id) and (result.sent_now or result.stopped):
             log.info(
@@ -277,6 +282,32 @@ def _deliver(
             report.deferred,
         )
     return report
+
+
+def send(
+    settings: Settings,
+    *,
+    watch: float | None = None,
+    stop: threading.Event | None = None,
+    mailer: Mailer | MailerFactory | None = None,
+    progress: Callable[[delivery.Progress], None] | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> list[tuple[StoredEdition, DeliveryReport]]:
+    """``newsletter send``: one pass over every unfinished edition within
+    ``delivery.max_age_days`` (what every run does after its own edition); with
+    ``watch``, another pass every ``watch`` seconds until ``stop`` is set.
+
+    Several senders may run at once, in several processes on several machines:
+    they share the work through the ledger's leases (on PostgreSQL, claims skip
+    each other's locked rows).  On SQLite they take turns at the one write lock,
+    so a second sender adds safety, not speed."""
+    stop = stop or threading.Event()
+    done: list[tuple[StoredEdition, DeliveryReport]] = []
+    with Database.open(settings.database_url) as db:
+        while True:
+            done += delivery.resume(settings, db, mailer, clock=clock, progress=progress)
+            if watch is None or stop.wait(watch):
+                return done
 
 
 def resume_delivery(

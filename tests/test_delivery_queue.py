@@ -409,3 +409,50 @@ def test_a_pass_waits_for_rows_another_sender_holds_then_takes_the_expired_ones(
     assert report.sent == 4 and report.resent_uncertain == 1
     assert 1.0 <= waited <= 8, waited
     assert len(maildir_messages(box)) == 4
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def _newsletter(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWSLETTER_SECRET_KEY": "k" * 32}
+    env.pop("NEWSLETTER_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(config_path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=config_path.parent,
+        timeout=120,
+    )
+
+
+def test_status_shows_what_is_left_to_send_and_send_sends_it(tmp_path: Path) -> None:
+    with smtp_server() as server:
+        port = server.port
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(
+        '[newsletter]\nbase_url = "https://papers.example.org/"\n'
+        '[delivery]\nmethod = "smtp"\nfrom_address = "digest@papers.example.org"\n'
+        "retries = 0\n"
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n',
+        encoding="utf-8",
+    )
+    settings = config.load(config_path)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(3)])
+    down = _newsletter(config_path, "run", str(SAMPLE), "--date", DAY.isoformat())
+    assert down.returncode == 1 and "cannot connect" in down.stderr
+    shown = _newsletter(config_path, "status")
+    assert f"sending {DAY.isoformat()}: 0 of 3 done" in shown.stdout, shown.stdout
+    with smtp_server() as server:
+        text = config_path.read_text(encoding="utf-8").replace(
+            f"port = {port}", f"port = {server.port}"
+        )
+        config_path.write_text(text, encoding="utf-8")
+        sent = _newsletter(config_path, "send")
+        assert sent.returncode == 0, sent.stderr
+        assert f"Edition {DAY.isoformat()}: 3 sent" in sent.stdout
+        assert len(server.handler.messages) == 3
+        again = _newsletter(config_path, "send")
+        assert "Nothing to send" in again.stdout
+    assert f"sending {DAY.isoformat()}:" not in _newsletter(config_path, "status").stdout

@@ -189,7 +189,7 @@ class Queue:
 
     def recover(self) -> Recovered:
         """Take back the rows of dead or expired loops."""
-        with self.db.write() as tx:
+        with self.db.write(serialized=False) as tx:
             return tx.ledger.recover(self.edition_id, self.clock(), self.is_dead, self.owner)
 
     def second_pass(self) -> None:
@@ -204,7 +204,7 @@ class Queue:
         now = self.clock()
         limit = min(limit or self.policy.batch, self.policy.batch)
         batch = Batch()
-        with self.db.write() as tx:
+        with self.db.write(serialized=False) as tx:
             rows = tx.ledger.claimable(
                 self.edition_id, after_id=self.cursor, now=now, limit=limit, states=self.states
             )
@@ -268,7 +268,7 @@ class Queue:
         """One transaction: record ``outcomes``, mark ``hand_overs``; the marks that took."""
         now = self.clock()
         granted: set[int] = set()
-        with self.db.write() as tx:
+        with self.db.write(serialized=False) as tx:
             for o in outcomes:
                 if o.state is None:
                     ok = tx.ledger.keep(o.row_id, self.owner, o.reply, uncertain=o.uncertain)
@@ -307,12 +307,12 @@ class Queue:
         return granted
 
     def renew(self) -> int:
-        with self.db.write() as tx:
+        with self.db.write(serialized=False) as tx:
             return tx.ledger.renew(self.owner, self.clock() + self.policy.lease)
 
     def release(self) -> int:
         """Give back every row this loop still holds (the loop ends)."""
-        with self.db.write() as tx:
+        with self.db.write(serialized=False) as tx:
             return tx.ledger.release(self.owner)
 
     def held_elsewhere(self) -> list[tuple[int, datetime | None]]:

@@ -210,20 +210,26 @@ class Database:
             yield Transaction(conn)
 
     @contextmanager
-    def write(self) -> Iterator[Transaction]:
+    def write(self, *, serialized: bool = True) -> Iterator[Transaction]:
         """A write transaction; on SQLite it takes the write lock up front.
+
+        On PostgreSQL every write transaction takes one advisory lock, so they
+        run one at a time as on SQLite; ``serialized=False`` skips it for work
+        that locks its own rows (the send ledger's claims, ``FOR UPDATE SKIP
+        LOCKED``, and its updates by primary key), so senders on several
+        machines do not queue behind each other.
 
         A database that cannot write (disk full, file too large, read-only,
         locked past the busy timeout) is a StoreError with a hint: the
         transaction rolled back, so nothing of it was recorded.
         """
-        with self._writing() as conn:
+        with self._writing(serialized) as conn:
             yield Transaction(conn)
 
     @contextmanager
-    def _writing(self) -> Iterator[sa.Connection]:
+    def _writing(self, serialized: bool = True) -> Iterator[sa.Connection]:
         try:
-            with self._begin_write() as conn:
+            with self._begin_write(serialized) as conn:
                 yield conn
         except sa.exc.OperationalError as exc:
             raise StoreError(
@@ -233,7 +239,7 @@ class Database:
             ) from None
 
     @contextmanager
-    def _begin_write(self) -> Iterator[sa.Connection]:
+    def _begin_write(self, serialized: bool = True) -> Iterator[sa.Connection]:
         """Connection and transaction for :meth:`write`.
 
         SQLite answers BEGIN IMMEDIATE with SQLITE_BUSY at once, bypassing the
@@ -245,7 +251,7 @@ class Database:
             conn = self.engine.connect().execution_options(immediate=True)
             try:
                 transaction = conn.begin()
-                if not self.is_sqlite:
+                if not self.is_sqlite and serialized:
                     conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})"))
                 break
             except sa.exc.OperationalError as exc:

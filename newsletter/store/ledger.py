@@ -438,9 +438,19 @@ class Ledger:
             return want, 0.0
         r = send_rate.c
         query = sa.select(send_rate).where(r.relay == relay)
-        if self.postgres:
+        if self.postgres:  # senders of other processes wait here, one bucket at a time
             query = query.with_for_update()
         row = self.conn.execute(query).first()
+        if row is None and self.postgres:
+            from sqlalchemy.dialects.postgresql import insert
+
+            fresh = {"tokens": max(1.0, per_second), "refilled_at": now, "day_count": 0}
+            self.conn.execute(
+                insert(send_rate)
+                .values(relay=relay, day=now.astimezone(UTC).date(), **fresh)
+                .on_conflict_do_nothing(index_elements=["relay"])
+            )
+            row = self.conn.execute(query).first()
         burst = max(1.0, per_second)
         today = now.astimezone(UTC).date()
         if row is None:
