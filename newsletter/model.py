@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from newsletter.states import RunStatus
+
 
 @dataclass(frozen=True)
 class RawEntry:
@@ -174,4 +176,4 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("published", "exists", "")
+        return self.status in (RunStatus.PUBLISHED, RunStatus.EXISTS, "")

@@ -1,4 +1,5 @@
-"""The named states the database stores, one enum per thing that has a state.
+"""The named states the database stores, one enum per thing that has a state:
+runs (and run claims), subscribers, consent-record entries, send-ledger rows.
 
 Each is a :class:`~enum.StrEnum` whose values are the strings written to the
 database since the first release, so an old database reads the same; a value
@@ -47,6 +48,18 @@ class SubscriberStatus(StrEnum):
     """Left; kept on record."""
     BOUNCED = "bounced"
     """The address was refused; no more mail until an operator re-adds it."""
+
+
+class ConsentAction(StrEnum):
+    """What an entry of a subscriber's consent record says happened."""
+
+    SUBSCRIBED = "subscribed"
+    """Signed up (or was added, or signed up again)."""
+    CONFIRMED = "confirmed"
+    TOPICS = "topics"
+    """Chose other topics."""
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
 
 
 class LedgerState(StrEnum):

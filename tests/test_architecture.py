@@ -2,8 +2,10 @@
 
 - every exception the package defines hangs under one root and is drawn in
   the tree of ``newsletter/errors.py``;
-- ``docs/architecture.md`` names only packages and modules that exist, and
-  every subpackage says in its docstring what it owns and may import;
+- ``docs/architecture.md`` names only packages and modules that exist, its
+  table lists every one of them, every import in the package is one its
+  "may import" column allows, and every subpackage says in its docstring what
+  it owns and may import;
 - no test module imports another test module: shared pieces live in kit
   modules (``tests/*_kit.py``, ``loopback.py``, ``conftest.py``).
 """
@@ -177,6 +179,82 @@ def test_every_subpackage_says_what_it_owns_and_may_import() -> None:
         )
 
 
+# ---------------------------------------------------------------- imports
+
+
+def _unit(module: str) -> str | None:
+    """``newsletter.render.email`` → ``render/``; ``newsletter.model`` → ``model``."""
+    parts = module.split(".")
+    if parts[0] != "newsletter" or len(parts) < 2:
+        return None
+    return f"{parts[1]}/" if (PACKAGE / parts[1]).is_dir() else parts[1]
+
+
+def _imports_by_unit() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(ROOT).with_suffix("")
+        module = ".".join(rel.parts).removesuffix(".__init__")
+        source = _unit(module)
+        if source is None or source == "__main__":  # the package root imports nothing
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                if node.module == "newsletter":
+                    names = [f"newsletter.{alias.name}" for alias in node.names]
+                else:
+                    names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                target = _unit(name)
+                if target not in (None, source, "__version__"):
+                    found.setdefault(source, set()).add(target)  # type: ignore[arg-type]
+    return found
+
+
+def _allowed_by_the_table() -> dict[str, set[str] | None]:
+    """unit → what docs/architecture.md lets it import (None: anything)."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    core_line = re.search(r'"Core values" means (.*?)\.', text, re.S)
+    assert core_line
+    core = {t.removesuffix(".py") for t in re.findall(r"`([^`]+)`", core_line.group(1))}
+    everything = set(_imports_by_unit()) | {
+        t for targets in _imports_by_unit().values() for t in targets
+    }
+    allowed: dict[str, set[str] | None] = {}
+    above: set[str] = set()
+    for row in (line for line in text.splitlines() if line.startswith("| `")):
+        first, _, rule = row.strip("| ").split(" | ")
+        units = {t.removesuffix(".py") for t in re.findall(r"`([^`]+)`", first)}
+        names = {t.removesuffix(".py") for t in re.findall(r"`([^`]+)`", rule)}
+        if rule.startswith("everything but"):
+            rule_set: set[str] | None = everything - names
+        elif rule.startswith("everything"):
+            rule_set = None
+        elif rule.startswith("all of the above"):
+            rule_set = set(above)
+        else:
+            rule_set = names | (core if "core values" in rule else set())
+        for unit in units:
+            allowed[unit] = rule_set
+        above |= units
+    return allowed
+
+
+def test_every_import_in_the_package_is_allowed_by_docs_architecture() -> None:
+    allowed = _allowed_by_the_table()
+    breaches = [
+        f"{source} imports {target}"
+        for source, targets in sorted(_imports_by_unit().items())
+        for target in sorted(targets)
+        if (rule := allowed.get(source, set())) is not None and target not in rule
+    ]
+    assert not breaches, "not allowed by docs/architecture.md: " + "; ".join(breaches)
+    assert "cli/" not in {t for ts in _imports_by_unit().values() for t in ts}
+
+
 # ---------------------------------------------------------------- persistence and imports
 
 STORE = PACKAGE / "store"
@@ -310,3 +388,34 @@ def test_no_import_cycles_not_even_through_imports_inside_functions() -> None:
 def test_the_cycle_check_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def _state_literals_compared(tree: ast.AST, values: set[str]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        for side in (node.left, *node.comparators):
+            items = list(side.elts) if isinstance(side, ast.Tuple | ast.List | ast.Set) else [side]
+            found += [
+                (node.lineno, item.value)
+                for item in items
+                if isinstance(item, ast.Constant) and item.value in values
+            ]
+    return found
+
+
+def test_stored_states_are_compared_by_name_not_by_bare_string() -> None:
+    """``status == "pending"`` could mean a subscriber or a ledger row; the package
+    compares with ``SubscriberStatus.PENDING`` or ``LedgerState.PENDING``."""
+    from newsletter.states import LedgerState, RunStatus, SubscriberStatus
+
+    values = {s.value for enum in (RunStatus, SubscriberStatus, LedgerState) for s in enum}
+    assert _state_literals_compared(ast.parse('x.status in ("pending", "sent")'), values)
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {value!r}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "states.py"
+        for line, value in _state_literals_compared(ast.parse(path.read_text("utf-8")), values)
+    ]
+    assert not offenders, "compare with newsletter.states: " + "; ".join(offenders)

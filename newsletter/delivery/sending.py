@@ -232,11 +232,6 @@ class Delivery:
                     log.debug("compiled the edition for topics %s", ",".join(sorted(topics)))
         return compiled
 
-    @property
-    def topic_sets_rendered(self) -> int:
-        """How many distinct topic sets were rendered (each once)."""
-        return len(self._cache)
-
     def links(self) -> SubscriberLinks:
         if self._links is None:
             self._links = SubscriberLinks.from_settings(

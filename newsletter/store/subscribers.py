@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from newsletter.states import SubscriberStatus
+from newsletter.states import ConsentAction, SubscriberStatus
 from newsletter.store.schema import consents, send_ledger, subscribers
 
 
@@ -42,7 +42,7 @@ class Consent:
     """One entry of a subscriber's consent record."""
 
     at: datetime
-    action: str
+    action: ConsentAction
     method: str
     detail: dict[str, Any]
 
@@ -120,10 +120,12 @@ class Subscribers:
             .where(consents.c.subscriber_id == subscriber_id)
             .order_by(consents.c.id)
         ).all()
-        return [Consent(r.at, r.action, r.method, json.loads(r.detail)) for r in rows]
+        return [
+            Consent(r.at, ConsentAction(r.action), r.method, json.loads(r.detail)) for r in rows
+        ]
 
     def count_consents(
-        self, action: str, method: str, since: datetime, address: str | None = None
+        self, action: ConsentAction, method: str, since: datetime, address: str | None = None
     ) -> int:
         """Consent entries of ``action`` by ``method`` after ``since`` (of one address)."""
         query = (
@@ -194,7 +196,7 @@ class Subscribers:
         self,
         subscriber_id: int,
         now: datetime,
-        action: str,
+        action: ConsentAction,
         method: str,
         detail: dict[str, Any],
     ) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter.errors import InputError
-from newsletter.states import SubscriberStatus
+from newsletter.states import ConsentAction, SubscriberStatus
 from newsletter.store import Database, Transaction
 from newsletter.store.subscribers import Consent as Consent
 from newsletter.store.subscribers import Subscriber as Subscriber
@@ -147,7 +147,7 @@ class Subscriptions:
     def recent_requests(self, method: str, since: datetime, address: str | None = None) -> int:
         """Sign-ups by ``method`` after ``since`` (of one address), from the consent record."""
         with self.db.read() as tx:
-            return tx.subscribers.count_consents("subscribed", method, since, address)
+            return tx.subscribers.count_consents(ConsentAction.SUBSCRIBED, method, since, address)
 
     # ------------------------------------------------------------ writes
 
@@ -177,9 +177,9 @@ class Subscriptions:
                 return Change(existing, changed=False)
             subscriber = tx.subscribers.insert(address, chosen, topics, now)
             record = {"topics": topics_text(topics), "agreed": CONSENT_TEXT, **(detail or {})}
-            tx.subscribers.add_consent(subscriber.id, now, "subscribed", method, record)
+            tx.subscribers.add_consent(subscriber.id, now, ConsentAction.SUBSCRIBED, method, record)
             if chosen != PENDING:
-                action = "confirmed" if chosen == CONFIRMED else chosen.value
+                action = ConsentAction(chosen.value)  # confirmed, unsubscribed or bounced
                 tx.subscribers.add_consent(subscriber.id, now, action, method, record)
             return Change(subscriber, changed=True, created=True)
 
@@ -204,13 +204,15 @@ class Subscriptions:
             found = tx.subscribers.by_email(address)
             if found is None:
                 subscriber = tx.subscribers.insert(address, PENDING, topics, now)
-                tx.subscribers.add_consent(subscriber.id, now, "subscribed", method, record)
+                tx.subscribers.add_consent(
+                    subscriber.id, now, ConsentAction.SUBSCRIBED, method, record
+                )
                 return Change(subscriber, changed=True, created=True)
             if found.status in (CONFIRMED, BOUNCED):
                 return Change(found, changed=False)
             tx.subscribers.set_status(found.id, PENDING, now)
             after = tx.subscribers.set_topics(found.id, topics, now)
-            tx.subscribers.add_consent(found.id, now, "subscribed", method, record)
+            tx.subscribers.add_consent(found.id, now, ConsentAction.SUBSCRIBED, method, record)
             return Change(after, changed=True)
 
     def confirm(
@@ -225,7 +227,7 @@ class Subscriptions:
                 return Change(found, changed=False)
             after = tx.subscribers.set_status(found.id, CONFIRMED, now)
             record = {"topics": topics_text(found.topics), "agreed": CONSENT_TEXT, **(detail or {})}
-            tx.subscribers.add_consent(found.id, now, "confirmed", method, record)
+            tx.subscribers.add_consent(found.id, now, ConsentAction.CONFIRMED, method, record)
             return Change(after, changed=True)
 
     def unsubscribe(
@@ -271,7 +273,7 @@ class Subscriptions:
                 return Change(found, changed=False)
             after = tx.subscribers.set_topics(found.id, topics, now)
             tx.subscribers.add_consent(
-                found.id, now, "topics", method, {"topics": text, **(detail or {})}
+                found.id, now, ConsentAction.TOPICS, method, {"topics": text, **(detail or {})}
             )
             return Change(after, changed=True)
 
@@ -284,7 +286,9 @@ class Subscriptions:
 def mark_bounced(tx: Transaction, subscriber_id: int, reply: str, now: datetime) -> None:
     """Within a transaction: set ``bounced`` and record the server's reply."""
     tx.subscribers.set_status(subscriber_id, BOUNCED, now)
-    tx.subscribers.add_consent(subscriber_id, now, "bounced", "smtp", {"reply": reply[:500]})
+    tx.subscribers.add_consent(
+        subscriber_id, now, ConsentAction.BOUNCED, "smtp", {"reply": reply[:500]}
+    )
 
 
 def _unsubscribe(
@@ -297,5 +301,7 @@ def _unsubscribe(
     if subscriber.status == UNSUBSCRIBED:
         return Change(subscriber, changed=False)
     after = tx.subscribers.set_status(subscriber.id, UNSUBSCRIBED, now)
-    tx.subscribers.add_consent(subscriber.id, now, "unsubscribed", method, dict(detail or {}))
+    tx.subscribers.add_consent(
+        subscriber.id, now, ConsentAction.UNSUBSCRIBED, method, dict(detail or {})
+    )
     return Change(after, changed=True)

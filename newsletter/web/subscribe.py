@@ -50,6 +50,7 @@ from newsletter.delivery.message import confirmation_message, make_message_id
 from newsletter.errors import InputError, NewsletterError
 from newsletter.render import templates
 from newsletter.render.urls import FEED_ATOM, FEED_RSS, Site
+from newsletter.states import SubscriberStatus
 from newsletter.store import Database
 from newsletter.subscribers.links import (
     CONFIRM_PATH,
@@ -404,7 +405,7 @@ class SubscriberPages:
             public_id, subscriber = await run_in_threadpool(self._subscriber, CONFIRM, token)
         except TokenError as exc:
             return self._error_page("confirm.html.j2", title, exc)
-        if subscriber.status not in ("pending",):
+        if subscriber.status != SubscriberStatus.PENDING:
             return self._confirmed_page(subscriber, "Your subscription is confirmed already.")
         return self._render(
             "confirm.html.j2",
