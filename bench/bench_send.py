@@ -234,12 +234,8 @@ def main() -> None:
         "scaling": rows[-1]["per_recipient_seconds"] / rows[0]["per_recipient_seconds"],
         "million_minutes": rows[-1]["per_recipient_seconds"] * 1_000_000 / 60,
     }
-    print(
-        f"{args.connections} connections, messages of {len(data):,} bytes, fast sink on loopback"
-    )
-    print(
-        f"bare smtplib: {bare.rate:,.0f} msg/s, {bare.cpu_per_message * 1000:.3f} ms CPU/message"
-    )
+    print(f"{args.connections} connections, messages of {len(data):,} bytes, fast sink on loopback")
+    print(f"bare smtplib: {bare.rate:,.0f} msg/s, {bare.cpu_per_message * 1000:.3f} ms CPU/message")
     print(f"newsletter run with no subscribers: {empty.seconds:.2f} s")
     for r in rows:
         print(
