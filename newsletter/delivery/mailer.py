@@ -320,7 +320,8 @@ class SmtpMailer(Mailer):
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
-        context = ssl.create_default_context()
+        # loading the CA store costs tens of milliseconds: only when TLS is used
+        context = ssl.create_default_context() if c.security in ("ssl", "starttls") else None
         where = f"{c.host}:{c.port}"
         try:
             conn: smtplib.SMTP

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.url_safe import URLSafeSerializerMixin
 
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
@@ -51,6 +53,19 @@ class TokenError(NewsletterError):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Serializer(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe timed serializer without the zlib attempt.
+
+    It tries to compress every payload and keeps the result only if shorter; a
+    public id never is, so the tokens are the same bytes, and a delivery signing
+    two links per recipient no longer sets up a deflate stream for each.
+    ``loads`` is unchanged (it reads compressed tokens too).
+    """
+
+    def dump_payload(self, obj: object) -> bytes:
+        return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
 
 
 def load_secret(settings: Settings) -> bytes:
@@ -116,7 +131,7 @@ class Tokens:
             def get_timestamp(self) -> int:
                 return int(clock().timestamp())
 
-        made = URLSafeTimedSerializer(self.secret, salt=f"newsletter/{purpose}/v1", signer=Signer)
+        made = _Serializer(self.secret, salt=f"newsletter/{purpose}/v1", signer=Signer)
         self._serializers[purpose] = made
         return made
 
