@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -58,6 +59,7 @@ from newsletter.delivery.message import make_message_id
 from newsletter.model import Edition
 from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
 from newsletter.store import Database, Transaction
+from newsletter.store.database import Writer
 from newsletter.store.ledger import Claimable, Recovered
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.subscriptions import mark_bounced
@@ -173,8 +175,10 @@ class Queue:
         is_dead: Callable[[str], bool],
         relay: str,
         edition_topics: frozenset[str],
+        writer: Writer | None = None,
     ) -> None:
         self.db = db
+        self.writer = writer
         self.edition_id = edition_id
         self.owner = owner
         self.policy = policy
@@ -187,9 +191,17 @@ class Queue:
         self.taken_back = 0
         """Updates refused because the row was no longer ours (another loop took it)."""
 
+    def _write(self) -> AbstractContextManager[Transaction]:
+        """A ledger transaction: on the loop's kept connection when it has one.  No
+        global lock on PostgreSQL: claims lock their own rows (SKIP LOCKED) and
+        every other update names its row and owner."""
+        if self.writer is not None:
+            return self.writer.write(serialized=False)
+        return self.db.write(serialized=False)
+
     def recover(self) -> Recovered:
         """Take back the rows of dead or expired loops."""
-        with self.db.write(serialized=False) as tx:
+        with self._write() as tx:
             return tx.ledger.recover(self.edition_id, self.clock(), self.is_dead, self.owner)
 
     def second_pass(self) -> None:
@@ -204,7 +216,7 @@ class Queue:
         now = self.clock()
         limit = min(limit or self.policy.batch, self.policy.batch)
         batch = Batch()
-        with self.db.write(serialized=False) as tx:
+        with self._write() as tx:
             rows = tx.ledger.claimable(
                 self.edition_id, after_id=self.cursor, now=now, limit=limit, states=self.states
             )
@@ -268,7 +280,7 @@ class Queue:
         """One transaction: record ``outcomes``, mark ``hand_overs``; the marks that took."""
         now = self.clock()
         granted: set[int] = set()
-        with self.db.write(serialized=False) as tx:
+        with self._write() as tx:
             for o in outcomes:
                 if o.state is None:
                     ok = tx.ledger.keep(o.row_id, self.owner, o.reply, uncertain=o.uncertain)
@@ -307,12 +319,12 @@ class Queue:
         return granted
 
     def renew(self) -> int:
-        with self.db.write(serialized=False) as tx:
+        with self._write() as tx:
             return tx.ledger.renew(self.owner, self.clock() + self.policy.lease)
 
     def release(self) -> int:
         """Give back every row this loop still holds (the loop ends)."""
-        with self.db.write(serialized=False) as tx:
+        with self._write() as tx:
             return tx.ledger.release(self.owner)
 
     def held_elsewhere(self) -> list[tuple[int, datetime | None]]:

@@ -67,6 +67,7 @@ from newsletter.model import DeliveryReport, Edition
 from newsletter.render import render_email
 from newsletter.states import LedgerState
 from newsletter.store import Database, StoredEdition
+from newsletter.store.database import Writer
 from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.tokens import Tokens
 
@@ -271,6 +272,10 @@ class Delivery:
                 "one-click URL that is not https"
             )
         self.owner = lease.loop_owner()
+        with self.db.writer() as writer:
+            return self._pass(edition, edition_id, writer)
+
+    def _pass(self, edition: Edition, edition_id: int, writer: Writer) -> DeliveryReport:
         mailers = [self.factory() for _ in range(self.connections)]
         queue_ = ledger_.Queue(
             self.db,
@@ -281,6 +286,7 @@ class Delivery:
             is_dead=self.is_dead,
             relay=mailers[0].relay,
             edition_topics=frozenset(s.topic for s in edition.sections if s.papers),
+            writer=writer,
         )
         recovered = queue_.recover()
         if recovered.uncertain:

@@ -117,6 +117,41 @@ class Transaction:
         return Ledger(self._conn)
 
 
+class Writer:
+    """A kept connection of :meth:`Database.writer`: ``write()`` is a transaction on it,
+    with the guarantees of :meth:`Database.write`."""
+
+    def __init__(self, db: Database, conn: sa.Connection) -> None:
+        self._db = db
+        self._conn = conn
+
+    @contextmanager
+    def write(self, *, serialized: bool = True) -> Iterator[Transaction]:
+        conn = self._conn
+        try:
+            for attempt in range(_BEGIN_ATTEMPTS):
+                try:
+                    transaction = conn.begin()
+                    if not self._db.is_sqlite and serialized:
+                        conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})"))
+                    break
+                except sa.exc.OperationalError as exc:
+                    if conn.in_transaction():
+                        conn.rollback()
+                    locked = self._db.is_sqlite and "locked" in str(exc.orig)
+                    if not locked or attempt == _BEGIN_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.05 * 2**attempt)
+            with transaction:
+                yield Transaction(conn)
+        except sa.exc.OperationalError as exc:
+            raise StoreError(
+                f"the database could not write: {exc.orig}",
+                hint="nothing of this step was recorded; free disk space or fix the "
+                "database, then run again",
+            ) from None
+
+
 class Database:
     """One database: its engine, its transactions, its schema version."""
 
@@ -225,6 +260,17 @@ class Database:
         """
         with self._writing(serialized) as conn:
             yield Transaction(conn)
+
+    @contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """One connection kept for many short write transactions (a delivery loop
+        records a reply per message: checking a connection out of the pool for each
+        costs more than the transaction itself).  Use it from one thread at a time."""
+        conn = self.engine.connect().execution_options(immediate=True)
+        try:
+            yield Writer(self, conn)
+        finally:
+            conn.close()
 
     @contextmanager
     def _writing(self, serialized: bool = True) -> Iterator[sa.Connection]:

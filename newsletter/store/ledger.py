@@ -254,8 +254,7 @@ class Ledger:
         return) if it is still this owner's and its subscriber still confirmed; None
         when marked, else why not: ``"taken"`` (another loop has it) or the
         subscriber's status (unsubscribed or bounced since the claim)."""
-        done = self.conn.execute(_HAND_OVER, {"b_id": row_id, "b_owner": owner, "b_now": now})
-        if done.rowcount:
+        if _HAND_OVER.run(self.conn, {"b_id": row_id, "b_owner": owner, "b_now": now}):
             return None
         c = send_ledger.c
         row = self.conn.execute(
@@ -281,12 +280,12 @@ class Ledger:
     ) -> bool:
         """The row leaves this owner in ``state`` (a final state, ``deferred`` until
         ``next_attempt_at``, or back unsent); False if it was not this owner's any more."""
-        done = self.conn.execute(
-            _FINISH,
+        done = _FINISH.run(
+            self.conn,
             {
                 "b_id": row_id,
                 "b_owner": owner,
-                "b_state": state,
+                "b_state": str(state),
                 "b_reply": reply[:1000],
                 "b_finished": None if state.unsent else now,
                 "b_next": next_attempt_at,
@@ -294,16 +293,16 @@ class Ledger:
                 "b_temporary": temporary,
             },
         )
-        return bool(done.rowcount)
+        return bool(done)
 
     def keep(self, row_id: int, owner: str, reply: str, *, uncertain: int = 0) -> bool:
         """The row stays this owner's, no longer handed over (it goes again at once):
         after a lost reply (``uncertain`` 1) or a drop before the end of the message."""
-        done = self.conn.execute(
-            _KEEP,
+        done = _KEEP.run(
+            self.conn,
             {"b_id": row_id, "b_owner": owner, "b_reply": reply[:1000], "b_uncertain": uncertain},
         )
-        return bool(done.rowcount)
+        return bool(done)
 
     def release(self, owner: str) -> int:
         """Every row this owner still holds goes back unsent (``uncertain`` if it may
@@ -484,8 +483,57 @@ class Ledger:
         return granted, wait
 
 
-# The statements a delivery loop runs once per message, built once: building a
-# statement costs more than running it.
+class _Compiled:
+    """A Core statement compiled once per dialect and run with ``exec_driver_sql``.
+
+    A delivery loop runs a few updates per message; building a statement, and
+    even computing the cache key of a prebuilt one, costs several times what
+    SQLite takes to run it.  Parameters go through the column types' bind
+    processors, as Core would (SQLite stores datetimes as text).
+    """
+
+    def __init__(self, statement: sa.UpdateBase) -> None:
+        self.statement = statement
+        self._dialects: dict[str, _Ready] = {}
+
+    def run(self, conn: sa.Connection, params: dict[str, Any]) -> int:
+        """Execute with ``params``; the number of rows it changed."""
+        dialect = conn.dialect
+        ready = self._dialects.get(dialect.name)
+        if ready is None:
+            compiled = self.statement.compile(dialect=dialect)
+            defaults = {n: b.value for n, b in compiled.binds.items() if not b.required}
+            ready = _Ready(
+                sql=compiled.string,
+                positional=compiled.positional,
+                names=tuple(compiled.positiontup or ())
+                if compiled.positional
+                else tuple(compiled.binds),
+                defaults=defaults,
+                processors={
+                    name: bind.type.bind_processor(dialect) for name, bind in compiled.binds.items()
+                },
+            )
+            self._dialects[dialect.name] = ready
+        merged = {**ready.defaults, **params}
+        values: dict[str, Any] = {}
+        for name in ready.names:
+            process = ready.processors.get(name)
+            values[name] = process(merged[name]) if process else merged[name]
+        args: Any = tuple(values[n] for n in ready.names) if ready.positional else values
+        return int(conn.exec_driver_sql(ready.sql, args).rowcount or 0)
+
+
+@dataclass(frozen=True)
+class _Ready:
+    sql: str
+    positional: bool
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    processors: dict[str, Any]
+
+
+# The statements a delivery loop runs once per message, built once.
 _c = send_ledger.c
 _MINE = sa.and_(
     _c.id == sa.bindparam("b_id"), _c.state == S.SENDING, _c.owner == sa.bindparam("b_owner")
@@ -498,10 +546,10 @@ _CONFIRMED = (
     )
     .exists()
 )
-_HAND_OVER = (
+_HAND_OVER = _Compiled(
     send_ledger.update().where(_MINE, _CONFIRMED).values(handed_over_at=sa.bindparam("b_now"))
 )
-_FINISH = (
+_FINISH = _Compiled(
     send_ledger.update()
     .where(_MINE)
     .values(
@@ -516,7 +564,7 @@ _FINISH = (
         handed_over_at=None,
     )
 )
-_KEEP = (
+_KEEP = _Compiled(
     send_ledger.update()
     .where(_MINE)
     .values(
