@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -114,11 +113,9 @@ def our_mjml(ed: Edition, settings: config.Settings) -> str:
     from newsletter.render.context import ContextBuilder
     from newsletter.render.email import fit
 
-    env = templates.environment(settings.templates_dir)
+    env = templates.environment(settings.output.templates_dir)
     builder = ContextBuilder(ed, meta_for(settings), RecipientLinks.placeholders(), None)
-    _, context = fit(
-        builder, env, int(settings["email.budget_kb"]) * 1000, int(settings["email.teaser_chars"])
-    )
+    _, context = fit(builder, env, settings.email.budget_bytes, settings.email.teaser_chars)
     return env.get_template(templates.EMAIL_MJML).render(edition=context)
 
 
@@ -206,8 +203,7 @@ def main() -> None:
     parser.add_argument("--json", help="write the figures as JSON to this file (bench/run_all.py)")
     args = parser.parse_args()
 
-    settings = config.load(None)
-    settings = replace(settings, base_dir=ROOT)
+    settings = config.from_values(base_dir=ROOT)  # the defaults, as the bundled config.toml
     ed, origin = edition(settings)
     source = our_mjml(ed, settings)
     email = render_email(ed, settings)
@@ -264,7 +260,7 @@ def main() -> None:
     if args.json:
         from importlib.metadata import version
 
-        fitting = replace(settings, values={**settings.values, "email.budget_kb": 150})
+        fitting = config.from_values({"email.budget_kb": 150}, base_dir=ROOT)
         figures = {
             "papers": ed.paper_count,
             "sections": len(ed.sections),

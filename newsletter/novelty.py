@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from newsletter.config import NoveltySettings
 from newsletter.identity import (
     Signature,
     normalize_text,
@@ -38,12 +39,6 @@ from newsletter.store.papers import SeenPaper, title_hash
 # Retitled *and* revised: abstracts at least this close and titles sharing most words.
 _REVISED_ABSTRACT = 0.3
 _REVISED_TITLE = 0.5
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    same_abstract: float = 0.5
-    different_abstract: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -117,7 +112,7 @@ def same_paper(
     tkey: str,
     sig: Signature | None,
     other: SeenPaper,
-    thresholds: Thresholds,
+    thresholds: NoveltySettings,
 ) -> str | None:
     """Why the entry is ``other`` (a short reason), or None when it is a different paper."""
     if arxiv_id and other.arxiv_id:
@@ -139,8 +134,14 @@ def same_paper(
     return None
 
 
+DEFAULT_THRESHOLDS = NoveltySettings()
+"""``[novelty]`` as its defaults, for callers without a config."""
+
+
 def split(
-    entries: Sequence[RawEntry], seen: SeenIndex | None, thresholds: Thresholds = Thresholds()
+    entries: Sequence[RawEntry],
+    seen: SeenIndex | None,
+    thresholds: NoveltySettings = DEFAULT_THRESHOLDS,
 ) -> list[Verdict]:
     """One verdict per entry, in input order; new ∪ repeated = entries."""
     probes = [(entry, title_key(entry.title), signature(entry.abstract)) for entry in entries]

@@ -32,7 +32,7 @@ from newsletter.model import (
     Edition,
     RunReport,
 )
-from newsletter.novelty import Thresholds, Verdict, split
+from newsletter.novelty import Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.scheduler import DailyJob
 from newsletter.sources.collect import Collected, collect_sources, read_text
@@ -89,12 +89,8 @@ def plan(
     edition; writes nothing."""
     digests = collected.digests
     entries = [entry for digest in digests for entry in digest.entries]
-    thresholds = Thresholds(
-        same_abstract=settings["novelty.same_abstract"],
-        different_abstract=settings["novelty.different_abstract"],
-    )
     with db.read() as tx:
-        verdicts = split(entries, tx.papers, thresholds)
+        verdicts = split(entries, tx.papers, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -178,7 +174,7 @@ def preview(
     When the date has an edition already, the next ``run`` (without ``--force``)
     publishes that edition again, so that is what the preview shows.
     """
-    with Database.open_read_only(settings.database_url) as db:
+    with Database.open_read_only(settings.database.url) as db:
         with db.read() as tx:
             stored = None if force else tx.editions.latest_on(edition_date)
             history = _history(tx, stored.edition) if stored else []
@@ -197,7 +193,7 @@ def preview(
         result = plan(settings, db, collected, edition_date)
         with db.read() as tx:
             edition = replace(result.edition, number=tx.editions.count_on(edition_date) + 1)
-            history = tx.editions.recent(settings["feeds.max_items"])
+            history = tx.editions.recent(settings.feeds.max_items)
     status, reason, warnings = assess(collected, result)
     outputs = publish_preview(edition, history, settings, out_dir)
     return RunReport(
@@ -236,7 +232,7 @@ def run(
     Every run leaves a run report in the database (``newsletter status``).
     """
     started = clock()
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         report, stored = _run(settings, db, inputs, edition_date, force, progress, client, clock)
         delivered = _deliver(settings, db, stored, mailer, clock, sleep, delivery_progress)
         if stored is not None:
@@ -303,7 +299,7 @@ def send(
     so a second sender adds safety, not speed."""
     stop = stop or threading.Event()
     done: list[tuple[StoredEdition, DeliveryReport]] = []
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         while True:
             done += delivery.resume(settings, db, mailer, clock=clock, progress=progress)
             if watch is None or stop.wait(watch):
@@ -315,7 +311,7 @@ def resume_delivery(
 ) -> list[DeliveryReport]:
     """Send what is due of every unfinished edition within ``delivery.max_age_days``:
     interrupted sends, deferred recipients, rows another sender left behind."""
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         return [report for _, report in delivery.resume(settings, db, mailer, clock=clock)]
 
 
@@ -402,7 +398,7 @@ def record(
         tx.papers.mark_seen(new, stored.id, now)
         tx.papers.learn_aliases(aliases)
         tx.sources.record(collected.ingested, now)
-        ledger.create_rows(tx, stored.edition, stored.id, settings.sender_domain, now)
+        ledger.create_rows(tx, stored.edition, stored.id, settings.delivery.sender_domain, now)
         faults.hit("before-commit")  # inert unless NEWSLETTER_FAULT names it
     return stored
 
@@ -438,15 +434,11 @@ def explain(
     settings: Settings, query: str, inputs: Sequence[str], edition_date: date
 ) -> list[tuple[Verdict, topics.Classification]]:
     """Novelty verdict and topic classification of every entry whose title contains ``query``."""
-    with Database.open_read_only(settings.database_url) as db:
+    with Database.open_read_only(settings.database.url) as db:
         collected = collect(settings, inputs, edition_date)
         entries = [e for d in collected.digests for e in d.entries]
-        thresholds = Thresholds(
-            same_abstract=settings["novelty.same_abstract"],
-            different_abstract=settings["novelty.different_abstract"],
-        )
         with db.read() as tx:
-            verdicts = split(entries, tx.papers, thresholds)
+            verdicts = split(entries, tx.papers, settings.novelty)
     needle = query.casefold()
     return [
         (v, topics.classify(v.entry.title, v.entry.abstract, v.entry.categories, settings.taxonomy))
@@ -476,4 +468,4 @@ def daily_job(
 
 def migrate(settings: Settings) -> list[int]:
     """Create or upgrade the schema; returns the versions applied."""
-    return Database.upgrade(settings.database_url)
+    return Database.upgrade(settings.database.url)

@@ -31,7 +31,7 @@ def publish_run(edition: Edition, history: Sequence[Edition], settings: Settings
     the failed attempt left is either the old file or the new one).
     """
     try:
-        return publish_site(edition, history, settings, settings.site_dir)
+        return publish_site(edition, history, settings, settings.output.site_dir)
     except OutputError as exc:
         raise OutputError(
             exc.path,

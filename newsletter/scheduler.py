@@ -34,13 +34,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from newsletter.config import Settings
@@ -59,8 +57,6 @@ LEASE = timedelta(hours=2)
 RETRY_AFTER = timedelta(hours=1)
 """A date whose run published nothing (stale, empty, failed) is tried again after this."""
 
-_WINDOWS = (timedelta(hours=2), timedelta(days=2), timedelta(days=8), timedelta(days=32))
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -76,49 +72,6 @@ class Runner(Protocol):
         trigger: str,
         clock: Clock,
     ) -> RunReport: ...
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A crontab expression in a timezone; computes due and next times."""
-
-    cron: str
-    timezone: ZoneInfo
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Schedule:
-        return cls(str(settings["schedule.cron"]), settings.timezone)
-
-    def trigger(self) -> CronTrigger:
-        return CronTrigger.from_crontab(self.cron, timezone=self.timezone)
-
-    def next_after(self, now: datetime) -> datetime | None:
-        found: datetime | None = self.trigger().get_next_fire_time(None, now)
-        return found.astimezone(self.timezone) if found else None
-
-    def latest_due(self, now: datetime) -> datetime | None:
-        """The latest scheduled time at or before ``now`` (within the last month)."""
-        trigger = self.trigger()
-        for window in _WINDOWS:
-            latest: datetime | None = None
-            cursor = now - window
-            for _ in range(100_000):  # bounded: a trigger bug must not hang the scheduler
-                fire: datetime | None = trigger.get_next_fire_time(None, cursor)
-                if fire is None or fire > now:
-                    break
-                if latest is not None and fire <= latest:  # DST repeats: move past it
-                    cursor += timedelta(minutes=1)
-                    continue
-                latest = fire
-                cursor = fire + timedelta(seconds=1)
-            if latest is not None:
-                return latest.astimezone(self.timezone)
-        return None
-
-    def due_date(self, now: datetime) -> date | None:
-        """The edition date that should exist at ``now``."""
-        due = self.latest_due(now)
-        return due.date() if due else None
 
 
 @dataclass(frozen=True)
@@ -153,7 +106,7 @@ class DailyJob:
         owner: str | None = None,
     ) -> None:
         self.settings = settings
-        self.schedule = Schedule.from_settings(settings)
+        self.schedule = settings.schedule
         self.clock = clock
         self.runner = runner
         self.resumer = resumer
@@ -174,7 +127,7 @@ class DailyJob:
         day = self.schedule.due_date(now)
         if day is None:
             return TickResult(None, "nothing-due")
-        with Database.open(self.settings.database_url) as db, db.write() as tx:
+        with Database.open(self.settings.database.url) as db, db.write() as tx:
             exists = bool(tx.editions.count_on(day))
             if not exists:
                 claim = tx.claims.claim(day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
@@ -197,7 +150,7 @@ class DailyJob:
             report = self.runner(self.settings, (), day, trigger=trigger, clock=self.clock)
             status = RunStatus(report.status or RunStatus.FAILED)
         finally:
-            with Database.open(self.settings.database_url) as db, db.write() as tx:
+            with Database.open(self.settings.database.url) as db, db.write() as tx:
                 tx.claims.finish(day, self.owner, status, self.clock())
         if report.ok:
             log.info("edition for %s: %s", day, report.status)
@@ -223,7 +176,7 @@ class DailyJob:
 
 def build_scheduler(job: DailyJob) -> BackgroundScheduler:
     """APScheduler set up as DESIGN.md says: memory store, coalesce, one instance, grace."""
-    grace = int(job.settings["schedule.misfire_grace_minutes"]) * 60
+    grace = job.schedule.misfire_grace_minutes * 60
     scheduler = BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=1)},

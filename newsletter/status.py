@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.scheduler import Clock, Schedule, utcnow
+from newsletter.scheduler import Clock, utcnow
 from newsletter.states import LedgerState, RunStatus
 from newsletter.store import Database, Transaction
 from newsletter.store.runs import Claim, StoredReport
@@ -231,12 +231,12 @@ class StatusView:
 def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
     """What ``status`` shows, read from the database as it is (nothing is created)."""
     now = clock()
-    schedule = Schedule.from_settings(settings)
-    with Database.open_read_only(settings.database_url) as db, db.read() as tx:
+    schedule = settings.schedule
+    with Database.open_read_only(settings.database.url) as db, db.read() as tx:
         reports = tx.runs.recent(10)
         states = tx.sources.states()
         claims = tx.claims.all()[-5:]
-        sending = _sending(tx, now, int(settings["delivery.max_age_days"]))
+        sending = _sending(tx, now, settings.delivery.max_age_days)
     return StatusView(
         now=now,
         schedule=f"{schedule.cron} ({schedule.timezone.key})",

@@ -58,7 +58,7 @@ def add_subscribers(
     specs: list[tuple[str, frozenset[str] | None]],
     confirmed: bool = True,
 ) -> None:
-    store = Database.open(settings.database_url)
+    store = Database.open(settings.database.url)
     try:
         subs = Subscriptions(store)
         for address, topics in specs:
@@ -128,7 +128,7 @@ def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, D
             delivery={"method": "smtp"},
             smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
         )
-        store = Database.open(settings.database_url)
+        store = Database.open(settings.database.url)
         app = build_app(settings, extra_routes=subscriber_routes(settings, store))
         try:
             with Served(app, port) as base:

@@ -40,18 +40,13 @@ def settings(tmp: Path | None = None, **overrides: Any) -> config.Settings:
 
     Keyword names use ``__`` for the dot: ``email__budget_kb=40``.
     """
-    values = {s.key: s.default for s in config.SETTINGS}
-    values["newsletter.base_url"] = "https://papers.example.org/"
-    values["newsletter.name"] = "Test Papers"
+    values: dict[str, Any] = {
+        "newsletter.base_url": "https://papers.example.org/",
+        "newsletter.name": "Test Papers",
+    }
     for key, value in overrides.items():
         values[key.replace("__", ".")] = value
-    return config.Settings(
-        config_path=None,
-        base_dir=tmp or Path("."),
-        values=values,
-        sources=(),
-        taxonomy=Taxonomy(TOPICS),
-    )
+    return config.from_values(values, base_dir=tmp or Path("."), taxonomy=Taxonomy(TOPICS))
 
 
 def paper(n: int, topic: str = "llm", *, extra: tuple[str, ...] = (), **fields: Any) -> Paper:

@@ -419,3 +419,74 @@ def test_stored_states_are_compared_by_name_not_by_bare_string() -> None:
         for line, value in _state_literals_compared(ast.parse(path.read_text("utf-8")), values)
     ]
     assert not offenders, "compare with newsletter.states: " + "; ".join(offenders)
+
+
+# The core values (docs/architecture.md names them) count as one level: the
+# pure values every stage shares, importing nothing but each other.
+def _core_values() -> set[str]:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    line = re.search(r'"Core values" means (.*?)\.', text, re.S)
+    assert line
+    return {f"newsletter.{t.removesuffix('.py')}" for t in re.findall(r"`([^`]+)`", line.group(1))}
+
+
+MAX_LEVELS = 6
+
+
+def _part(module: str) -> str:
+    """The part of the package a module belongs to: ``core``, a subpackage, or the
+    top-level module itself."""
+    if module in _core_values() or module == "newsletter":
+        return "core"
+    if module == "newsletter.__main__":
+        return "newsletter.cli"
+    parts = module.split(".")
+    return ".".join(parts[:2])
+
+
+def _levels(graph: dict[str, set[str]]) -> dict[str, int]:
+    """Each part's level: 1 for the core, else one above the highest part it imports."""
+    parts: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        mine = _part(module)
+        parts.setdefault(mine, set()).update(_part(t) for t in targets if _part(t) != mine)
+    levels: dict[str, int] = {}
+
+    def level(part: str) -> int:
+        if part not in levels:
+            levels[part] = 1 + max((level(t) for t in parts[part]), default=0)
+        return levels[part]
+
+    for part in parts:
+        level(part)
+    return levels
+
+
+def test_the_import_graph_has_at_most_six_levels() -> None:
+    """Counted over every import (inside functions too), a subpackage or top-level
+    module being one node: core 1 · config, store 2 · sources, render, subscribers,
+    novelty, scheduler 3 · delivery, publish, status 4 · pipeline, web 5 · cli 6."""
+    graph = _import_graph(module_level_only=False)
+    levels = _levels(graph)
+    by_level: dict[int, list[str]] = {}
+    for part, n in levels.items():
+        by_level.setdefault(n, []).append(part.removeprefix("newsletter."))
+    print("\nimport graph levels:")
+    for n in sorted(by_level):
+        print(f"  {n}: {', '.join(sorted(by_level[n]))}")
+    core_imports = {
+        f"{m} imports {t}"
+        for m, targets in graph.items()
+        if _part(m) == "core"
+        for t in targets
+        if _part(t) != "core"
+    }
+    assert not core_imports, "the core imports nothing else: " + "; ".join(sorted(core_imports))
+    assert max(levels.values()) <= MAX_LEVELS, by_level
+
+
+def test_the_level_count_sees_a_deeper_chain() -> None:
+    chain = {f"newsletter.p{i}.m": {f"newsletter.p{i + 1}.m"} for i in range(7)}
+    chain["newsletter.p7.m"] = {"newsletter.model"}
+    chain["newsletter.model"] = set()
+    assert max(_levels(chain).values()) == 9

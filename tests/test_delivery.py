@@ -39,7 +39,7 @@ def run(settings: config.Settings, day: date = DAY, **kwargs: object) -> pipelin
 
 
 def ledger_rows(settings: config.Settings) -> list[LedgerRow]:
-    with Database.open(settings.database_url) as db, db.read() as tx:
+    with Database.open(settings.database.url) as db, db.read() as tx:
         return tx.ledger.rows()
 
 
@@ -87,7 +87,7 @@ def test_digest_carries_list_headers_unsubscribe_link_and_postal_address(tmp_pat
     assert uris[1].startswith("mailto:unsubscribe@papers.example.org?subject=unsubscribe")
     assert message.get_content_type() == "multipart/alternative"
     text, html = bodies(message)
-    postal = str(settings["newsletter.postal_address"])
+    postal = settings.newsletter.postal_address
     assert postal in text and postal in html
     assert uris[0] in text and uris[0].replace("&", "&amp;") in html  # the header's URL, visible
     assert "https://papers.example.org/preferences?t=" in text
@@ -191,7 +191,7 @@ def test_message_in_flight_at_a_kill_goes_again_once_with_its_message_id(tmp_pat
     settings = make_settings(tmp_path)
     add_subscribers(settings, [("a@example.org", None), ("b@example.org", None)])
     run(settings, mailer=_NeverMailer())
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         with db.read() as tx:
             stored = tx.editions.latest_on(DAY)
         assert stored is not None
@@ -231,7 +231,7 @@ class _UnsubscribeOnFirstSend(Mailer):
     def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
         if not self.done:
             self.done = True
-            store = Database.open(self.settings.database_url)
+            store = Database.open(self.settings.database.url)
             subs = Subscriptions(store)
             found = subs.by_email(self.who)
             assert found is not None
@@ -365,7 +365,7 @@ def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(
         assert later.delivery is not None
         assert (later.delivery.recipients, later.delivery.sent) == (1, 1)
         assert len(server.handler.received_by("gone@example.org")) == 0
-    store = Database.open(settings.database_url)
+    store = Database.open(settings.database.url)
     gone = Subscriptions(store).by_email("gone@example.org")
     store.close()
     assert gone is not None and gone.status == BOUNCED

@@ -378,8 +378,8 @@ def test_config_of_any_shape_is_accepted_or_refused_all_at_once(
     if settings_ is None:
         return
     # What validation let through must work: dates, paths, and the rules on hostile text.
-    assert settings_.timezone is not None
-    assert settings_.site_dir.is_absolute()
+    assert settings_.newsletter.timezone is not None
+    assert settings_.output.site_dir.is_absolute()
     topics.classify(sample, sample, (), settings_.taxonomy)
 
 

@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from newsletter import config, pipeline
+from newsletter.config import Schedule
 from newsletter.model import Edition, RunReport
-from newsletter.scheduler import DailyJob, Schedule
+from newsletter.scheduler import DailyJob
 from newsletter.store import Database
 from newsletter.store import runs as runlog
 from newsletter.web.app import build_app
@@ -277,7 +278,7 @@ def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> No
     papers = new_papers(verdicts, settings.taxonomy)
     new = [NewPaper(p, v.title_key, v.signature) for v, p in zip(verdicts, papers, strict=True)]
     now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-    with Database.open(settings.database_url) as db, db.write() as tx:
+    with Database.open(settings.database.url) as db, db.write() as tx:
         stored = tx.editions.record(
             build_edition([n.paper for n in new], settings.taxonomy, date(2026, 3, 2)), now
         )
@@ -287,9 +288,9 @@ def test_tick_after_the_edition_exists_resumes_unsent_mail(tmp_path: Path) -> No
         settings,
         clock=Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)),
         runner=recording_runner([]),
-        resumer=lambda s: resumed.append(s.database_url),
+        resumer=lambda s: resumed.append(s.database.url),
         owner="test:1:a",
     )
     assert job.tick("check").outcome == "exists"
     assert job.tick("check").outcome == "exists"
-    assert resumed == [settings.database_url] * 2
+    assert resumed == [settings.database.url] * 2

@@ -35,7 +35,7 @@ class Site:
 
     def __init__(self, tmp: Path, **sections: dict[str, object]) -> None:
         self.settings = make_settings(tmp, **sections)  # type: ignore[arg-type]
-        store = Database.open(self.settings.database_url)
+        store = Database.open(self.settings.database.url)
         self.store = store
         self.subs = Subscriptions(store)
         self.outbox = tmp / "outbox"

@@ -122,7 +122,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 
 def _edition_date(settings: config.Settings, value: date | None) -> date:
-    return value or datetime.now(settings.timezone).date()
+    return value or datetime.now(settings.newsletter.timezone).date()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -523,8 +523,8 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     settings = obj.settings
     serving.run_server(
         pipeline.daily_job(settings),
-        host or str(settings["serve.host"]),
-        port if port is not None else int(settings["serve.port"]),
+        host or settings.serve.host,
+        port if port is not None else settings.serve.port,
     )
 
 
@@ -534,7 +534,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 def _subscriptions(obj: Context) -> subs_mod.Subscriptions:
     from newsletter.store import Database
 
-    return subs_mod.Subscriptions(Database.open(obj.settings.database_url))
+    return subs_mod.Subscriptions(Database.open(obj.settings.database.url))
 
 
 def _status_filter(status: str | None) -> SubscriberStatus | None:

@@ -90,12 +90,12 @@ class Policy:
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
         return cls(
-            lease=timedelta(seconds=int(settings["delivery.lease_seconds"])),
-            backoff_seconds=float(settings["delivery.backoff_seconds"]),
-            backoff_max_seconds=float(settings["delivery.backoff_max_seconds"]),
-            max_age=timedelta(days=int(settings["delivery.max_age_days"])),
-            rate_per_second=float(settings["delivery.rate_per_second"]),
-            rate_per_day=int(settings["delivery.rate_per_day"]),
+            lease=timedelta(seconds=settings.delivery.lease_seconds),
+            backoff_seconds=settings.delivery.backoff_seconds,
+            backoff_max_seconds=settings.delivery.backoff_max_seconds,
+            max_age=timedelta(days=settings.delivery.max_age_days),
+            rate_per_second=settings.delivery.rate_per_second,
+            rate_per_day=settings.delivery.rate_per_day,
         )
 
     def backoff(self, temporary_before: int) -> timedelta:

@@ -70,7 +70,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from newsletter.config import Settings
+from newsletter.config import Settings, SmtpSettings
 from newsletter.delivery.message import transparent as dot_stuffed
 from newsletter.delivery.replies import Classified, Kind, Stage, classify
 from newsletter.errors import NewsletterError
@@ -280,27 +280,6 @@ class _MaildirCopy(Prepared):
 # ------------------------------------------------------------------ SMTP
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    security: str
-    username: str
-    password_env: str
-    timeout: float
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpSettings:
-        return cls(
-            host=str(settings["smtp.host"]),
-            port=int(settings["smtp.port"]),
-            security=str(settings["smtp.security"]),
-            username=str(settings["smtp.username"]),
-            password_env=str(settings["smtp.password_env"]),
-            timeout=float(settings["smtp.timeout_seconds"]),
-        )
-
-
 class SmtpMailer(Mailer):
     """One persistent SMTP connection; every transaction is MAIL, RCPT, DATA, dot."""
 
@@ -326,9 +305,9 @@ class SmtpMailer(Mailer):
         try:
             conn: smtplib.SMTP
             if c.security == "ssl":
-                conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
+                conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_seconds, context=context)
             else:
-                conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+                conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout_seconds)
             # The final dot is a small write after a large one: without NODELAY, Nagle
             # and delayed ACKs can hold it back tens of milliseconds per message.
             if conn.sock is not None:
@@ -494,8 +473,8 @@ def from_settings(settings: Settings) -> Mailer:
 
 def factory_from_settings(settings: Settings) -> MailerFactory:
     """Makes the mailers ``delivery.method`` names, one per connection."""
-    if settings["delivery.method"] == "smtp":
-        smtp = SmtpSettings.from_settings(settings)
+    if settings.delivery.method == "smtp":
+        smtp = settings.smtp
         return lambda: SmtpMailer(smtp)
-    path = settings.resolve(str(settings["delivery.maildir"]))
+    path = settings.delivery.maildir
     return lambda: MaildirMailer(path)

@@ -88,15 +88,15 @@ def _utcnow() -> datetime:
 def sender_for(settings: Settings) -> Sender:
     """The sender identity, with the DKIM key when one is configured."""
     dkim = None
-    key_file = str(settings["dkim.key_file"])
-    if key_file:
-        domain = str(settings["dkim.domain"]) or settings.sender_domain
-        dkim = Dkim.from_file(domain, str(settings["dkim.selector"]), settings.resolve(key_file))
+    key = settings.dkim
+    if key.key_file is not None:
+        dkim = Dkim.from_file(key.domain, key.selector, key.key_file)
+    delivery = settings.delivery
     return Sender(
-        name=settings.name,
-        address=settings.from_address,
-        list_id=settings.list_id,
-        unsubscribe_mailto=settings.unsubscribe_mailto,
+        name=settings.newsletter.name,
+        address=delivery.from_address,
+        list_id=delivery.list_id,
+        unsubscribe_mailto=delivery.unsubscribe_mailto,
         dkim=dkim,
     )
 
@@ -201,15 +201,15 @@ class Delivery:
             self.connections = 1  # one instance is one connection
         else:
             self.factory = mailer or factory_from_settings(settings)
-            self.connections = connections or int(settings["delivery.connections"])
+            self.connections = connections or settings.delivery.connections
         self.clock = clock
         self.sleep = sleep
         self.is_dead = is_dead
         self.progress = progress
         self.policy = Policy.from_settings(settings)
-        self.in_flight = int(settings["delivery.in_flight"])
-        self.retries = int(settings["delivery.retries"])
-        self.reconnect_pause = min(1.0, float(settings["delivery.backoff_seconds"]))
+        self.in_flight = settings.delivery.in_flight
+        self.retries = settings.delivery.retries
+        self.reconnect_pause = min(1.0, settings.delivery.backoff_seconds)
         self._cache: dict[frozenset[str], CompiledMessage] = {}
         self._cache_lock = threading.Lock()
         self._sender: Sender | None = None
@@ -259,14 +259,14 @@ class Delivery:
         """Send the stored edition to every row of its ledger that is due; see the module
         docstring."""
         edition, edition_id = stored.edition, stored.id
-        with _one_loop_per_edition(self.settings.database_url, edition_id) as mine:
+        with _one_loop_per_edition(self.settings.database.url, edition_id) as mine:
             if not mine:
                 log.info("edition %s is being sent by this process already", _label(edition))
                 return self._report(edition_id, _Pass(), note="being sent by this process already")
             return self._deliver(edition, edition_id)
 
     def _deliver(self, edition: Edition, edition_id: int) -> DeliveryReport:
-        if not str(self.settings["newsletter.base_url"]).startswith("https://"):
+        if not self.settings.site.https:
             log.warning(
                 "newsletter.base_url is not https: mailbox providers ignore a List-Unsubscribe "
                 "one-click URL that is not https"
@@ -449,7 +449,7 @@ class Delivery:
         for attempt in range(self.retries + 1):
             try:
                 return mailer.prepare(
-                    self.settings.from_address,
+                    self.settings.delivery.from_address,
                     address,
                     message,
                     claimed.message_id,

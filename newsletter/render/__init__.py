@@ -16,7 +16,6 @@ Modules, one idea each:
 ``recipients``     per-recipient links and the placeholder tokens for them
 ``feeds``          RSS 2.0 / Atom with feedgen
 ``site``           edition pages, the index, preview and publish
-``urls``           the site layout and its URLs
 ``teaser``         cutting abstracts at a sentence or word
 ``untrusted``      making titles, abstracts and URLs inert
 ``files``          atomic writes
@@ -24,13 +23,17 @@ Modules, one idea each:
 
 Owns: everything a reader sees of an edition: templates and their contexts,
 the email within its byte budget (with placeholder tokens for the
-per-recipient links, which delivery splices), feeds, site pages and their URLs.
+per-recipient links, which delivery splices), feeds, site pages.
 
 May import: the core values (``model``, ``errors``, ``edition``, ``faults``,
-``resources``) and ``config``.  Never ``store``, ``delivery``, ``web``,
+``resources``, ``urls``) and ``config``.  Never ``store``, ``delivery``, ``web``,
 ``pipeline`` or ``cli``: rendering takes values and returns values (and
 writes files atomically).  See ``docs/architecture.md`` and
 ``docs/templates.md``.
+
+The site layout and its URLs (:class:`newsletter.urls.Site`) live one level up,
+in :mod:`newsletter.urls`, so that :mod:`newsletter.config` can hand out a
+``Site`` without importing the renderer.
 """
 
 from newsletter.render.context import EditionContext

@@ -16,8 +16,8 @@ from datetime import date
 
 from markupsafe import Markup
 
+from newsletter import urls
 from newsletter.model import Edition, Paper, Section
-from newsletter.render import urls
 from newsletter.render.recipients import RecipientLinks
 from newsletter.render.teaser import teaser
 from newsletter.render.untrusted import clean_text, safe_url

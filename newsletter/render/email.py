@@ -47,7 +47,6 @@ from newsletter.render.recipients import (
     URL_HEADROOM,
     RecipientLinks,
 )
-from newsletter.render.urls import Site
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +96,12 @@ def read_note(path: Path | None) -> tuple[Markup | None, str | None]:
 
 
 def meta_for(settings: Settings) -> Meta:
-    note_html, note_text = read_note(settings.editor_note)
+    note_html, note_text = read_note(settings.newsletter.editor_note)
     return Meta(
-        name=str(settings["newsletter.name"]),
-        language=str(settings["newsletter.language"]),
-        postal_address=str(settings["newsletter.postal_address"]),
-        site=Site.from_base(str(settings["newsletter.base_url"])),
+        name=settings.newsletter.name,
+        language=settings.newsletter.language,
+        postal_address=settings.newsletter.postal_address,
+        site=settings.site.base,
         titles={t.id: t.title for t in settings.taxonomy.topics},
         note_html=note_html,
         note_text=note_text,
@@ -185,11 +184,10 @@ def render_email(
     (:func:`newsletter.delivery.message.compile_digest`).  With ``links`` the
     URLs are written in directly: the archived and previewed copies.
     """
-    env = templates.environment(settings.templates_dir)
+    env = templates.environment(settings.output.templates_dir)
     builder = ContextBuilder(
         edition, meta_for(settings), links or RecipientLinks.placeholders(), topics
     )
-    budget = int(settings["email.budget_kb"]) * 1000
-    html, context = fit(builder, env, budget, int(settings["email.teaser_chars"]))
+    html, context = fit(builder, env, settings.email.budget_bytes, settings.email.teaser_chars)
     text = templates.render(env, templates.EMAIL_TEXT, edition=context)
     return RenderedEmail(subject=context.subject, html=html, text=text)

@@ -30,9 +30,9 @@ from datetime import datetime, time, timedelta, tzinfo
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
+from newsletter import urls
 from newsletter.config import Settings
 from newsletter.model import Edition, Paper
-from newsletter.render import urls
 from newsletter.render.untrusted import clean_text, safe_url
 
 PAPER_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-5b8e-9a51-2c4e0b7d9f13")
@@ -92,11 +92,11 @@ class _Builder:
 
     def __init__(self, editions: Sequence[Edition], settings: Settings) -> None:
         self.editions = editions
-        self.site = urls.Site.from_base(str(settings["newsletter.base_url"]))
-        self.name = clean_text(str(settings["newsletter.name"]))
-        self.language = str(settings["newsletter.language"])
-        self.zone = settings.timezone
-        self.limit = int(settings["feeds.max_items"])
+        self.site = settings.site.base
+        self.name = clean_text(settings.newsletter.name)
+        self.language = settings.newsletter.language
+        self.zone = settings.newsletter.timezone
+        self.limit = settings.feeds.max_items
         self.titles = {t.id: clean_text(t.title) for t in settings.taxonomy.topics}
         self.updated = (
             published(editions[0], self.zone)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from newsletter.render.urls import Site
+from newsletter.urls import Site
 
 UNSUBSCRIBE_TOKEN = "%%UNSUBSCRIBE_URL%%"
 PREFERENCES_TOKEN = "%%PREFERENCES_URL%%"

@@ -3,7 +3,7 @@
 :func:`publish_site` writes, for one new edition, its page and its email beside
 it, then the feeds, then the index (last, so it never links to a page that is
 not there yet); every file atomically.  The layout is described in
-:mod:`newsletter.render.urls`.  Older edition pages are not rewritten: they are
+:mod:`newsletter.urls`.  Older edition pages are not rewritten: they are
 written once, when their edition is published.
 """
 
@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from newsletter import urls
 from newsletter.config import Settings
 from newsletter.edition import to_json
 from newsletter.model import Edition
-from newsletter.render import templates, urls
+from newsletter.render import templates
 from newsletter.render.context import ContextBuilder, IndexContext, summarize
 from newsletter.render.email import RenderedEmail, meta_for, render_email
 from newsletter.render.feeds import build_feeds
@@ -31,7 +32,7 @@ def _editions(edition: Edition, history: Sequence[Edition]) -> list[Edition]:
 
 def public_email(edition: Edition, settings: Settings) -> RenderedEmail:
     """The email as archived and previewed: generic unsubscribe/preferences pages, no tokens."""
-    site = urls.Site.from_base(str(settings["newsletter.base_url"]))
+    site = settings.site.base
     return render_email(edition, settings, links=RecipientLinks.public(site))
 
 
@@ -39,7 +40,7 @@ def edition_page(edition: Edition, settings: Settings) -> str:
     """The HTML page of one edition: every paper, full abstracts, same sections as the email."""
     meta = meta_for(settings)
     context = ContextBuilder(edition, meta, RecipientLinks.public(meta.site), None).build(None)
-    env = templates.environment(settings.templates_dir)
+    env = templates.environment(settings.output.templates_dir)
     return templates.render(env, templates.EDITION_PAGE, edition=context)
 
 
@@ -53,7 +54,7 @@ def index_page(editions: Sequence[Edition], settings: Settings) -> str:
         editions=summarize(editions, meta.site),
         links=newest.links,
     )
-    env = templates.environment(settings.templates_dir)
+    env = templates.environment(settings.output.templates_dir)
     return templates.render(env, templates.INDEX_PAGE, archive=archive)
 
 

@@ -70,7 +70,7 @@ def collect_sources(
     seen_paths: set[Path] = set()
     own_client = None
     if client is None and any(s.kind != "text" for s in settings.sources):
-        own_client = client = make_client(settings.user_agent, settings["fetch.timeout_seconds"])
+        own_client = client = make_client(settings.fetch.user_agent, settings.fetch.timeout_seconds)
     previous = _source_states(store)
     try:
         for source in settings.sources:
@@ -215,9 +215,9 @@ def _read_fetched_source(
 ) -> DigestReport | tuple[ParsedFeed, SourceState]:
     """Fetch and parse a feed or HF source; an unchanged one gives a report instead."""
     policy = FetchPolicy(
-        timeout=float(settings["fetch.timeout_seconds"]),
-        max_bytes=int(settings["fetch.max_mb"]) * 1024 * 1024,
-        max_redirects=int(settings["fetch.max_redirects"]),
+        timeout=settings.fetch.timeout_seconds,
+        max_bytes=settings.fetch.max_bytes,
+        max_redirects=settings.fetch.max_redirects,
         allow_private=source.allow_private,
     )
     validators = (

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from newsletter.config import Settings
-from newsletter.render.urls import Site
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
+from newsletter.urls import Site
 
 CONFIRM_PATH = "confirm"
 PREFERENCES_PATH = "preferences"
@@ -38,7 +38,7 @@ class SubscriberLinks:
 
     @classmethod
     def from_settings(cls, settings: Settings, tokens: Tokens) -> SubscriberLinks:
-        return cls(Site.from_base(str(settings["newsletter.base_url"])), tokens)
+        return cls(settings.site.base, tokens)
 
     def _url(self, path: str, token: str) -> str:
         return self.site.url(f"{path}?t={quote(token, safe='')}")

@@ -70,7 +70,7 @@ class _Serializer(URLSafeTimedSerializer):
 
 def load_secret(settings: Settings) -> bytes:
     """The signing key: from the environment variable, else the (generated) key file."""
-    env_name = str(settings["subscribers.secret_env"])
+    env_name = settings.subscribers.secret_env
     value = os.environ.get(env_name)
     if value:
         if len(value) < 16:
@@ -80,8 +80,7 @@ def load_secret(settings: Settings) -> bytes:
                 "'import secrets; print(secrets.token_urlsafe(32))'",
             )
         return value.encode("utf-8")
-    path = settings.resolve(str(settings["subscribers.secret_file"]))
-    return _key_file(path)
+    return _key_file(settings.subscribers.secret_file)
 
 
 def _key_file(path: Path) -> bytes:
@@ -117,7 +116,7 @@ class Tokens:
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = _utcnow) -> Tokens:
-        return cls(load_secret(settings), int(settings["subscribers.confirm_hours"]) * 3600, clock)
+        return cls(load_secret(settings), settings.subscribers.confirm_seconds, clock)
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
         made = self._serializers.get(purpose)

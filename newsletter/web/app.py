@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from newsletter.config import Settings
-from newsletter.scheduler import Clock, Schedule, utcnow
+from newsletter.scheduler import Clock, utcnow
 from newsletter.store import Database
 from newsletter.store.runs import StoredReport
 
@@ -57,9 +57,9 @@ class Health:
 
 def health(settings: Settings, clock: Clock = utcnow) -> Health:
     """Last run and next scheduled run, for ``/healthz``."""
-    schedule = Schedule.from_settings(settings)
+    schedule = settings.schedule
     next_run = schedule.next_after(clock())
-    with Database.open_read_only(settings.database_url) as db, db.read() as tx:
+    with Database.open_read_only(settings.database.url) as db, db.read() as tx:
         reports = tx.runs.recent(1)
     last = reports[0] if reports else None
     return Health(ok=last is None or last.status.ok, last_run=last, next_run=next_run)
@@ -69,7 +69,7 @@ def build_app(
     settings: Settings, extra_routes: Sequence[BaseRoute] = (), clock: Clock = utcnow
 ) -> Starlette:
     """The app: ``extra_routes`` (the subscriber pages), ``/healthz``, then the site."""
-    site = settings.site_dir
+    site = settings.output.site_dir
     site.mkdir(parents=True, exist_ok=True)
 
     def healthz(_request: Request) -> JSONResponse:

@@ -63,7 +63,7 @@ def run_server(job: DailyJob, host: str, port: int) -> None:
     from newsletter.web.subscribe import subscriber_routes
 
     settings = job.settings
-    db = Database.open(settings.database_url)
+    db = Database.open(settings.database.url)
     scheduler = build_scheduler(job)
     scheduler.start()
     log.info(

@@ -49,7 +49,6 @@ from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.delivery.message import confirmation_message, make_message_id
 from newsletter.errors import InputError, NewsletterError
 from newsletter.render import templates
-from newsletter.render.urls import FEED_ATOM, FEED_RSS, Site
 from newsletter.states import SubscriberStatus
 from newsletter.store import Database
 from newsletter.subscribers.links import (
@@ -68,6 +67,7 @@ from newsletter.subscribers.subscriptions import (
     parse_topics,
 )
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens
+from newsletter.urls import FEED_ATOM, FEED_RSS
 
 log = logging.getLogger(__name__)
 
@@ -208,11 +208,11 @@ class SubscriberPages:
         self.mailer_factory = mailer_factory or (lambda: mailer_from_settings(settings))
         self.clock = clock
         self.limiter = limiter or RateLimiter()
-        self.site = Site.from_base(str(settings["newsletter.base_url"]))
-        self.env = templates.environment(settings.templates_dir)
+        self.site = settings.site.base
+        self.env = templates.environment(settings.output.templates_dir)
         self.frame = PageContext(
-            name=settings.name,
-            language=str(settings["newsletter.language"]),
+            name=settings.newsletter.name,
+            language=settings.newsletter.language,
             title="",
             links=PageLinks(
                 archive=self.site.url(""),
@@ -248,7 +248,7 @@ class SubscriberPages:
         return request.client.host if request.client else "unknown"
 
     def _limit_client(self, request: Request) -> None:
-        limit = int(self.settings["subscribers.per_client_per_hour"])
+        limit = self.settings.subscribers.per_client_per_hour
         if not self.limiter.allow(f"client:{self._client(request)}", limit, 3600):
             raise Refusal(429, "Too many requests from your network. Please try again in an hour.")
 
@@ -294,7 +294,7 @@ class SubscriberPages:
         return self._render(
             "subscribe.html.j2",
             self._page(
-                f"Subscribe to {self.settings.name}",
+                f"Subscribe to {self.settings.newsletter.name}",
                 show_form=True,
                 action=self.links.subscribe(),
                 form_token=self.tokens.form_token("subscribe", "-"),
@@ -303,7 +303,7 @@ class SubscriberPages:
         )
 
     async def subscribe(self, request: Request) -> Response:
-        title = f"Subscribe to {self.settings.name}"
+        title = f"Subscribe to {self.settings.newsletter.name}"
         email = ""
         try:
             self._same_origin(request)
@@ -338,8 +338,8 @@ class SubscriberPages:
             "subscribe.html.j2",
             self._page(
                 "Check your inbox",
-                message=f"If {address} can receive {self.settings.name}, a confirmation link "
-                "is on its way. Open it to start your subscription.",
+                message=f"If {address} can receive {self.settings.newsletter.name}, a "
+                "confirmation link is on its way. Open it to start your subscription.",
             ),
         )
 
@@ -347,11 +347,11 @@ class SubscriberPages:
         """Record the request and send the confirmation email, within the limits."""
         now = self.clock()
         if self._recent_requests(now, address) >= int(
-            self.settings["subscribers.per_address_per_day"]
+            self.settings.subscribers.per_address_per_day
         ):
             log.info("sign-up limit reached for one address; no email sent")
             return
-        if self._recent_requests(now, None) >= int(self.settings["subscribers.overall_per_hour"]):
+        if self._recent_requests(now, None) >= self.settings.subscribers.overall_per_hour:
             log.warning("sign-up limit reached for all addresses this hour; no email sent")
             raise Refusal(503, "We cannot take more sign-ups right now. Please try again later.")
         change = self.subs.request(address, chosen, method="web", now=now, detail=detail)
@@ -368,18 +368,18 @@ class SubscriberPages:
         from newsletter.delivery.sending import sender_for
 
         context = ConfirmationContext(
-            name=self.settings.name,
-            language=str(self.settings["newsletter.language"]),
+            name=self.settings.newsletter.name,
+            language=self.settings.newsletter.language,
             confirm_url=self.links.confirm(subscriber.public_id),
-            valid_hours=int(self.settings["subscribers.confirm_hours"]),
+            valid_hours=self.settings.subscribers.confirm_hours,
             archive_url=self.site.url(""),
-            postal_address=str(self.settings["newsletter.postal_address"]),
+            postal_address=self.settings.newsletter.postal_address,
         )
-        message_id = make_message_id("confirm", self.settings.sender_domain)
+        message_id = make_message_id("confirm", self.settings.delivery.sender_domain)
         message = confirmation_message(
             sender_for(self.settings),
             subscriber.email,
-            f"Confirm your subscription to {self.settings.name}",
+            f"Confirm your subscription to {self.settings.newsletter.name}",
             templates.render(self.env, "confirmation.txt.j2", mail=context),
             templates.render(self.env, "confirmation.html.j2", mail=context),
             now,
@@ -387,7 +387,7 @@ class SubscriberPages:
         )
         mailer = self.mailer_factory()
         try:
-            mailer.send(self.settings.from_address, subscriber.email, message, message_id)
+            mailer.send(self.settings.delivery.from_address, subscriber.email, message, message_id)
         except (SendFailure, MailerStopped) as exc:
             log.error("confirmation email not sent: %s", exc)
             raise Refusal(

@@ -1,0 +1,69 @@
+"""``[database]``: which database holds the store.
+
+The effective URL, first match wins: the ``NEWSLETTER_DATABASE_URL``
+environment variable, ``database.url``, the SQLite file
+``subscribers/newsletter.db`` next to config.toml.  Like every path in
+config.toml, a relative SQLite path resolves against the config's folder,
+not the current one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from newsletter.config.rules import Setting, Values, resolve
+
+ENV = "NEWSLETTER_DATABASE_URL"
+
+ROWS = (
+    Setting(
+        "database.url",
+        "",
+        "SQLAlchemy URL of the store; empty means the SQLite file "
+        "subscribers/newsletter.db. NEWSLETTER_DATABASE_URL overrides it.",
+    ),
+)
+
+_RELATIVE_SQLITE = re.compile(r"sqlite(\+\w+)?:///(?!/)(?!:memory:)(.+)$")
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """The database URL the store opens (secrets in it are never printed)."""
+
+    url: str
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.url)
+
+    @classmethod
+    def build(cls, v: Values, environ: Mapping[str, str] = os.environ) -> DatabaseSettings:
+        env = environ.get(ENV)
+        if env:
+            return cls(url=env)
+        url = v.text("database.url")
+        if not url:
+            return cls(url=f"sqlite:///{v.base_dir / 'subscribers' / 'newsletter.db'}")
+        relative = _RELATIVE_SQLITE.match(url)
+        if relative:
+            driver, path = relative.group(1) or "", relative.group(2)
+            return cls(url=f"sqlite{driver}:///{resolve(v.base_dir, path)}")
+        return cls(url=url)
+
+
+def redact(url: str) -> str:
+    """Hide a password in a database URL (secrets are never printed)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        userinfo, _, host = parts.netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return "(unparseable URL)"
