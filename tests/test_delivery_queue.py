@@ -107,7 +107,7 @@ def test_recover_never_takes_a_live_lease_and_always_takes_an_expired_one(
     settings = make_settings(tmp_path, db_url)
     add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(3)])
     _recorded(settings)
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         stored = _stored(db)
         other = _queue(db, stored, "elsewhere:1:aaaaaaaa:nnnn:loop", NOW)
         first, second, third = other.claim().claimed
@@ -133,7 +133,7 @@ def test_a_row_is_handed_over_only_while_its_subscriber_is_confirmed(tmp_path: P
     settings = make_settings(tmp_path)
     add_subscribers(settings, [("stays@example.org", None), ("leaves@example.org", None)])
     _recorded(settings)
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         stored = _stored(db)
         queue = _queue(db, stored, lease.loop_owner(), NOW)
         stays, leaves = queue.claim().claimed
@@ -153,7 +153,7 @@ def test_a_claim_walks_an_index_and_never_sorts_the_ledger(tmp_path: Path) -> No
     settings = make_settings(tmp_path)
     add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(5)])
     _recorded(settings)
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         stored = _stored(db)
         statements: list[str] = []
 
@@ -274,7 +274,7 @@ def test_unsent_mail_of_an_edition_older_than_max_age_is_given_up_with_the_last_
         assert [r.deferred for r in day3] == [1]  # still tried within the three days
         day4 = pipeline.resume_delivery(settings, clock=lambda: NOW + timedelta(days=3, hours=1))
         assert day4 == []  # given up, nothing left to resume
-    with Database.open(settings.database_url) as db, db.read() as tx:
+    with Database.open(settings.database.url) as db, db.read() as tx:
         [row] = [r for r in tx.ledger.rows() if r.email == "grey@example.org"]
     assert row.state == "failed" and row.temporary == 2
     assert row.reply is not None and row.reply.startswith("not delivered within 3 days")
@@ -299,7 +299,7 @@ def test_the_next_days_cron_run_sends_what_the_day_before_deferred(
         pipeline.run(settings, [str(seed)], DAY + timedelta(days=1), clock=lambda: tomorrow)
         grey = server.handler.received_by("grey@example.org")
     assert len(grey) == 2  # yesterday's edition, then today's
-    with Database.open(settings.database_url) as db, db.read() as tx:
+    with Database.open(settings.database.url) as db, db.read() as tx:
         assert {r.state for r in tx.ledger.rows()} == {"sent"}
 
 
@@ -312,7 +312,7 @@ def test_the_daily_limit_is_shared_by_every_sender_and_persists(
     settings = make_settings(tmp_path, db_url, delivery={"rate_per_day": 3})
     add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(5)])
     _recorded(settings)
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         stored = _stored(db)
         policy = ledger.Policy.from_settings(settings)
 
@@ -365,7 +365,7 @@ def test_one_process_never_runs_two_loops_for_one_edition(tmp_path: Path) -> Non
             release.wait(10)
             return super().prepare(*args, **kwargs)  # type: ignore[arg-type]
 
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         stored = _stored(db)
         reports = []
         first = threading.Thread(
@@ -388,7 +388,7 @@ def test_a_pass_waits_for_rows_another_sender_holds_then_takes_the_expired_ones(
     add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(4)])
     _recorded(settings)
     box = tmp_path / "box"
-    with Database.open(settings.database_url) as db:
+    with Database.open(settings.database.url) as db:
         stored = _stored(db)
         now = datetime.now(UTC)
         other = ledger.Queue(

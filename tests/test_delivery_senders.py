@@ -68,7 +68,7 @@ def _sender(config_path: Path) -> subprocess.Popen[str]:
 
 
 def _unsent(settings: config.Settings) -> int:
-    with Database.open(settings.database_url) as db, db.read() as tx:
+    with Database.open(settings.database.url) as db, db.read() as tx:
         return sum(1 for r in tx.ledger.rows() if r.state.unsent)
 
 
