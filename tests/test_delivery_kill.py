@@ -38,7 +38,7 @@ from faultkit import DAY1, DAY2, FaultySmtp, Project
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
-SUBSCRIBERS = 240
+SUBSCRIBERS = 160
 KILLS = 3
 ADDRESSES = [f"reader{i:03d}@example.org" for i in range(SUBSCRIBERS)]
 UNSENT = {"pending", "sending", "uncertain", "deferred"}
@@ -46,7 +46,7 @@ UNSENT = {"pending", "sending", "uncertain", "deferred"}
 
 @pytest.fixture(scope="module")
 def day1(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> Project:
-    """Day 1 published (to the Maildir outbox) for 240 confirmed subscribers; day 2 waiting."""
+    """Day 1 published (to the Maildir outbox) for 160 confirmed subscribers; day 2 waiting."""
     project = faultkit.make_project(tmp_path_factory.mktemp("kill-day1") / "p")
     csv = project.root / "subscribers.csv"
     csv.write_text("email\n" + "".join(f"{a}\n" for a in ADDRESSES), encoding="utf-8")

@@ -31,7 +31,7 @@ from newsletter.store import Database
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
-SUBSCRIBERS = 300
+SUBSCRIBERS = 200
 DAY = date(2026, 11, 20)
 
 
