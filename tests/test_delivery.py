@@ -470,3 +470,19 @@ def test_dkim_signature_covers_the_list_headers_and_verifies(tmp_path: Path) -> 
         return record
 
     assert dkim.verify(data, dnsfunc=dns)
+
+
+def test_an_outbox_that_cannot_be_written_stops_the_run_and_leaves_nothing_sending(
+    tmp_path: Path,
+) -> None:
+    """Not "unexpected PermissionError" with the row left ``sending``: one line, rows back."""
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    settings = make_settings(tmp_path, delivery={"maildir": str(tmp_path / "file" / "outbox")})
+    add_subscribers(settings, [("a@example.org", None), ("b@example.org", None)])
+    report = run(settings)
+    assert report.delivery is not None and report.delivery.stopped is not None
+    assert "cannot use the outbox" in report.delivery.stopped
+    assert {r.state for r in ledger_rows(settings)} == {LedgerState.PENDING}
+    fixed = make_settings(tmp_path, delivery={"maildir": str(tmp_path / "outbox")})
+    again = run(fixed)
+    assert again.delivery is not None and again.delivery.sent == 2
