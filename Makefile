@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test lint golden bench bench-quick bench-novelty bench-render bench-send clean
+.PHONY: quickstart test lint golden bench bench-quick bench-novelty bench-identity bench-render bench-send clean
 
 quickstart:  ## install and run the main job on the embedded default
 	$(PY) -m venv $(VENV) && $(BIN)/pip install -q . && $(BIN)/newsletter run
@@ -25,6 +25,9 @@ bench-quick:  ## the same, CI-sized (100k-paper store instead of 1M, fewer runs)
 
 bench-novelty:
 	$(BIN)/python bench/bench_novelty.py
+
+bench-identity:  ## precision and recall of "same paper" on a corpus generated from the seeds
+	$(BIN)/python bench/bench_identity.py
 
 bench-render:
 	$(BIN)/python bench/bench_render.py

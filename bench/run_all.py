@@ -9,6 +9,7 @@ same machine:
 ==============  ===========================================================
 rendering       bare mjml-python on the same MJML; the official MJML (npm)
 novelty         a batched exact-key lookup of the same papers, same store
+identity        the identity rule before issue 12, on the same generated corpus
 sending         a bare ``smtplib`` sender with as many connections, to the same sink
 start-up        ``python -c pass``
 peak memory     ``python -c pass``; the package imported and nothing run
@@ -47,6 +48,8 @@ NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
 GOAL_RENDER_VS_OFFICIAL = 10.0  # at least this many times faster than the official MJML CLI
 GOAL_RENDER_VS_BARE = 1.5  # the email within this factor of bare mjml-python
 GOAL_NOVELTY_FLAT = 1.5  # per-paper cost at the largest store / at 10k
+GOAL_SERIES_MERGES = 0  # series, families, templated abstracts merged into one another
+GOAL_V2_RECALL = 0.99  # arXiv-v2-style revisions recognised across runs
 GOAL_STARTUP_MS = 300.0  # `newsletter --help` (a CLI that feels instant)
 GOAL_RUN_PEAK_MB = 250.0  # `newsletter run` of the five seed digests
 
@@ -323,6 +326,49 @@ def novelty_section(n: dict[str, Any], quick: bool) -> list[str]:
     ]
 
 
+def identity_section(f: dict[str, Any]) -> list[str]:
+    sys.path.insert(0, str(BENCH))
+    import bench_identity
+
+    new = f["new.across_runs"]
+    merges = max(f["new.one_run"]["series_false_merges"], new["series_false_merges"])
+    recall = min(f["new.one_run"]["v2"]["recall"], new["v2"]["recall"])
+    corpus = f["corpus"]
+    return [
+        "## Identity quality",
+        "",
+        "```",
+        ".venv/bin/python bench/bench_identity.py          # or: make bench-identity",
+        "```",
+        "",
+        'Precision and recall of "same paper" on a labelled corpus generated at run time '
+        "from the seed digests and the project's own series templates "
+        f"(`tests/identity_kit.py`): {corpus['original']} seed papers, each revised "
+        "arXiv-v2 style at three strengths (numbers changed; a sentence dropped; a sentence "
+        "added, words swapped and the title changed), retitled, renamed (one term swapped "
+        "throughout) and disguised (case, spacing, Unicode, entities); "
+        f"{sum(corpus[k] for k in ('challenge', 'family', 'suite', 'template'))} series "
+        "members (challenge reports per track and year, model-family technical reports, "
+        "benchmark suites, a group's templated abstracts); "
+        f"{corpus['reused-title'] + corpus['lookalike']} reused or look-alike titles over "
+        "unrelated abstracts. Every listing goes through the text-digest parser. *One run*: "
+        "everything in one split; *across runs*: the originals and half of each series "
+        "recorded in a SQLite store first, then each kind split against it on its own. "
+        "Beside today's rule, the rule before issue 12 on the same corpus.",
+        "",
+        bench_identity.markdown(f),
+        "",
+        f"Series, families and templated abstracts merged: **{merges}** (goal "
+        f"{GOAL_SERIES_MERGES}: {verdict(merges <= GOAL_SERIES_MERGES)}); v2 revisions "
+        f"recognised: **{recall:.1%}** (goal ≥ {GOAL_V2_RECALL:.0%}: "
+        f"{verdict(recall >= GOAL_V2_RECALL)}). A *rename* — one term swapped for a synonym "
+        "in title and abstract alike — reads exactly as a series member does (each title "
+        "naming what only its own abstract holds), and is kept apart: "
+        f"{new['rename']['recall']:.0%} recognised; `newsletter papers same` merges one.",
+        "",
+    ]
+
+
 def send_section(s: dict[str, Any] | None) -> list[str]:
     out = ["## Sending", "", "```", ".venv/bin/python bench/bench_send.py", "```", ""]
     if s is None:
@@ -427,6 +473,7 @@ def main() -> None:
     runs = ["--runs", "50", "--cli-runs", "3"] if args.quick else ["--runs", "300"]
     render = sub_json([str(BENCH / "bench_render.py"), *runs])
     novelty = sub_json([str(BENCH / "bench_novelty.py"), *(["--quick"] if args.quick else [])])
+    identity = sub_json([str(BENCH / "bench_identity.py")])
     counts = "1000,10000" if args.quick else "10000,100000"
     send: dict[str, Any] | None = sub_json([str(BENCH / "bench_send.py"), "--subscribers", counts])
     basics = startup_and_memory(10 if args.quick else 30)
@@ -446,6 +493,7 @@ def main() -> None:
         "",
         *render_section(render),
         *novelty_section(novelty, args.quick),
+        *identity_section(identity),
         *send_section(send),
         *startup_section(basics, imports),
     ]

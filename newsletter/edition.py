@@ -6,6 +6,7 @@
       "schema": 1,
       "date": "2026-11-20",            # the edition date
       "number": 1,                     # 1, or 2+ for extra editions of a date (run --force)
+      "note": "Markdown..." | null,    # the editor's note this edition opened with
       "paper_count": 42,
       "sections": [                    # taxonomy order; empty sections are left out
         {"topic": "llm", "title": "Language Models", "papers": [
@@ -25,7 +26,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -50,6 +52,46 @@ def build_edition(
     for topic_id in sorted(by_topic):  # topics no longer in the taxonomy: keep, never drop papers
         sections.append(Section(topic=topic_id, title=topic_id, papers=tuple(by_topic[topic_id])))
     return Edition(date=edition_date, sections=tuple(sections), number=number)
+
+
+def topics_of(edition: Edition) -> frozenset[str]:
+    """Every topic a paper of the edition carries (primary or not): what it holds for
+    subscribers, and what its topic feeds list."""
+    return frozenset(t for p in edition.papers for t in p.topics)
+
+
+def for_topics(edition: Edition, picked: frozenset[str], titles: Mapping[str, str]) -> Edition:
+    """The edition as a subscriber who picked the topics ``picked`` reads it.
+
+    Every paper *tagged* with a picked topic is in it — the same papers as those
+    topics' feeds (``topics/<id>.xml``) — and each exactly once, in the section
+    of its best-matching picked topic: the first of its topics (they are ordered
+    by score, primary first) that the subscriber picked.  A paper filed under
+    ``vision`` but also tagged ``llm`` reaches an ``llm`` subscriber in their
+    Language Models section.  Sections follow ``titles`` (the taxonomy, in
+    order), then any other topic of the edition; within a section, the papers
+    whose primary topic it is come first, then the others, each in edition order.
+    """
+    order = [*titles, *(s.topic for s in edition.sections if s.topic not in titles)]
+    named = {**{s.topic: s.title for s in edition.sections}, **titles}
+    chosen: dict[str, list[Paper]] = {}
+    for paper in edition.papers:
+        best = next((t for t in paper.topics if t in picked), None)
+        if best is not None:
+            chosen.setdefault(best, []).append(paper)
+    sections = tuple(
+        Section(
+            topic=topic,
+            title=named.get(topic, topic),
+            papers=tuple(  # its own papers first (a stable sort keeps edition order)
+                [p for p in chosen[topic] if p.topic == topic]
+                + [p for p in chosen[topic] if p.topic != topic]
+            ),
+        )
+        for topic in [*order, *sorted(set(chosen) - set(order))]
+        if chosen.get(topic)
+    )
+    return replace(edition, sections=sections)
 
 
 def paper_to_dict(paper: Paper) -> dict[str, Any]:
@@ -96,6 +138,7 @@ def to_dict(edition: Edition) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "date": edition.date.isoformat(),
         "number": edition.number,
+        "note": edition.note,
         "paper_count": edition.paper_count,
         "sections": [
             {
@@ -118,6 +161,7 @@ def from_json(text: str) -> Edition:
     return Edition(
         date=date.fromisoformat(data["date"]),
         number=int(data.get("number", 1)),
+        note=data.get("note"),
         sections=tuple(
             Section(
                 topic=s["topic"],

@@ -16,12 +16,14 @@ defined next to the code that raises them; the tree names their module::
     │   ├── FeedError          (sources.feed) the document is not a usable RSS/Atom feed
     │   ├── HfError            (sources.hf) the document is not the daily-papers JSON
     │   ├── AddressError       (subscribers.subscriptions) an email address that cannot be used
-    │   └── TopicError         (subscribers.subscriptions) a topic id not in the taxonomy
+    │   ├── TopicError         (subscribers.subscriptions) a topic id not in the taxonomy
+    │   └── UnknownPaper       (corrections) a paper name that names no paper, or several
     ├── StoreError             the database refused (locked, wrong schema version, ...)
     │   └── EditionExists      (store.editions) the date has its edition already
     ├── TemplateError          a template failed: ``name`` and ``line`` of the template file
     ├── OutputError            a file could not be written (disk full, read-only): ``path``
     ├── TokenError             (subscribers.tokens) a link or form token tampered, expired, misused
+    ├── SignupLimited          (subscribers.subscriptions) a sign-up past a limit: nothing recorded
     ├── Refusal                (web.subscribe) a request refused: ``status`` for the page
     ├── HeaderInjection        (delivery.message) a header value with a line break
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops

@@ -7,20 +7,31 @@ Precedence (first that applies decides the key):
 2. otherwise the normalized title → ``title:<normalized title>``.
 
 A key alone cannot recognise a retitled version or tell apart two papers with
-the same title, so :mod:`newsletter.novelty` also compares abstracts through a
-MinHash signature of their word pairs.  The signature's bands are stored in an
-indexed table; a lookup is a handful of B-tree probes whatever the number of
-papers seen.
+the same title, so :mod:`newsletter.novelty` also finds *candidates* through
+two indexes and then weighs the evidence (:mod:`newsletter.evidence`):
+
+* a MinHash signature of the abstract's word pairs, whose bands are stored in an
+  indexed table (near-identical abstracts);
+* the pairs of the paper's rarest *terms* (content words of title and abstract,
+  ranked by how few seen papers hold them): a version both retitled and heavily
+  revised still shares two of its rarest words (its method, its dataset) with
+  the paper it revises, where it may share no band at all.
+
+Both lookups are a handful of B-tree probes whatever the number of papers seen.
+The document frequencies that rank terms are kept in the database too.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import itertools
+import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -135,6 +146,35 @@ def arxiv_abs_url(arxiv_id: str, version: int | None = None) -> str:
     return f"https://arxiv.org/abs/{arxiv_id}" + (f"v{version}" if version is not None else "")
 
 
+@dataclass(frozen=True)
+class Decision:
+    """An operator's word on two papers, each named as :func:`names_of` names them:
+    ``same`` (one paper) or ``distinct`` (two)."""
+
+    id: int
+    first: str
+    second: str
+    verdict: str  # "same" | "distinct"
+    first_title: str = ""
+    second_title: str = ""
+    decided_at: str = ""
+    revoked_at: str | None = None
+
+    def about(self, one: Iterable[str], other: Iterable[str]) -> bool:
+        a, b = set(one), set(other)
+        return (self.first in a and self.second in b) or (self.second in a and self.first in b)
+
+
+def names_of(key: str | None, arxiv_id: str | None, tkey: str) -> frozenset[str]:
+    """Every name a decision may use for a paper: its key, ``arxiv:<id>``, ``title:<key>``."""
+    names = {f"title:{tkey}"}
+    if key:
+        names.add(key)
+    if arxiv_id:
+        names.add(f"arxiv:{arxiv_id}")
+    return frozenset(names)
+
+
 def arxiv_search_url(title: str) -> str:
     """A link for a paper that has none: an arXiv title search."""
     from urllib.parse import quote_plus
@@ -183,8 +223,8 @@ class Signature:
         return float(np.count_nonzero(mine == theirs)) / NUM_HASHES
 
 
-def _words(abstract: str) -> list[str]:
-    """Content words of the folded abstract.
+def abstract_words(abstract: str) -> list[str]:
+    """Words of the folded abstract, stop words left out (numbers kept), in order.
 
     Sources repair abstracts when they read them; the remaining artefacts
     touch a word pair or two, which the similarity thresholds absorb, so the
@@ -205,7 +245,11 @@ def _bands(values: bytes) -> tuple[int, ...]:
 
 def shingles(abstract: str) -> set[str]:
     """Word pairs of the folded abstract, stop words left out."""
-    words = _words(abstract)
+    return word_pairs(abstract_words(abstract))
+
+
+def word_pairs(words: Sequence[str]) -> set[str]:
+    """The pairs of neighbouring words of :func:`abstract_words`."""
     return {f"{a} {b}" for a, b in itertools.pairwise(words)}
 
 
@@ -215,12 +259,16 @@ def _word_hash(word: str) -> int:
 
 
 def signature(abstract: str) -> Signature | None:
-    """The abstract's MinHash over its word pairs, or None when too short to compare.
+    """The abstract's MinHash over its word pairs, or None when too short to compare."""
+    return signature_of_words(abstract_words(abstract))
+
+
+def signature_of_words(words: Sequence[str]) -> Signature | None:
+    """:func:`signature` from the abstract's :func:`abstract_words`.
 
     A pair's hash mixes its two (cached, random) word hashes, so the work per
     abstract is a few vectorised passes instead of one hash call per pair.
     """
-    words = _words(abstract)
     if len(words) < 2:
         return None
     word_hashes = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
@@ -238,3 +286,98 @@ def title_similarity(a: str, b: str) -> float:
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / len(wa | wb)
+
+
+# ---------------------------------------------------------------- terms and their rarity
+
+# Bump when terms or the rare-pair selection change: stored pairs must then be recomputed.
+TERMS_VERSION = 1
+# A paper is indexed under every pair of its RARE_INDEXED rarest terms (6 rows);
+# an entry probes every pair of its RARE_PROBED rarest (21 keys).  Probing more
+# than is indexed absorbs the words a revision adds (new to the store, so they
+# rank rarest) and the ones it drops.
+RARE_INDEXED = 4
+RARE_PROBED = 7
+# The reserved term hash under which the store keeps the number of documents counted.
+DOCUMENTS_TERM = 0
+
+
+def content_words(text: str) -> list[str]:
+    """The folded words of ``text`` that can carry identity: stop words and bare
+    numbers left out (a revision changes numbers; a series member changes them too)."""
+    return [w for w in fold_text(text).split() if w not in _STOP and not w.isdigit()]
+
+
+def terms(title_key: str, abstract: str) -> frozenset[str]:
+    """A paper's distinct content words (normalized title and abstract, bare
+    numbers left out): what document frequencies count and rare pairs are chosen from."""
+    return terms_of_words(title_key, abstract_words(abstract))
+
+
+def terms_of_words(title_key: str, words: Sequence[str]) -> frozenset[str]:
+    """:func:`terms` from the abstract's :func:`abstract_words`."""
+    found = {w for w in words if len(w) > 1 and not w.isdigit()}
+    found.update(w for w in title_key.split() if len(w) > 1 and w not in _STOP and not w.isdigit())
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=400_000)
+def term_hash(term: str) -> int:
+    """A signed 63-bit hash of a term, never :data:`DOCUMENTS_TERM`."""
+    digest = hashlib.blake2b(term.encode(), digest_size=8, person=b"term").digest()
+    value = int.from_bytes(digest, "little", signed=True) >> 1
+    return value or 1
+
+
+@dataclass(frozen=True)
+class Rarity:
+    """How many papers hold each term (by :func:`term_hash`), out of ``documents``.
+
+    Built from the store's counts plus the entries of the run being split, so a
+    boilerplate sentence that a whole series repeats weighs little as soon as
+    the series is in view, even on a fresh database.
+    """
+
+    documents: int = 0
+    counts: Mapping[int, int] = field(default_factory=dict)
+    _weights: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    def frequency(self, term: str) -> int:
+        return self.counts.get(term_hash(term), 0)
+
+    def weight(self, term: str) -> float:
+        """Inverse document frequency, smoothed: 0 < weight ≤ log(1 + documents)."""
+        found = self._weights.get(term)
+        if found is None:
+            found = self._weights[term] = math.log1p(self.documents / (1 + self.frequency(term)))
+        return found
+
+    def is_common(self, term: str) -> bool:
+        """Held by more than half the papers (and by more than five): a word like
+        "model" or "training", which says nothing of what a paper is about."""
+        return self.frequency(term) > max(5, self.documents // 2)
+
+
+def rarest(term_hashes: Iterable[int], counts: Mapping[int, int], k: int) -> list[int]:
+    """The ``k`` rarest terms, rarest first, ties broken by hash (the same order in every run)."""
+    return [h for _, h in heapq.nsmallest(k, ((counts.get(h, 0), h) for h in set(term_hashes)))]
+
+
+def rare_pairs(term_hashes: Iterable[int], counts: Mapping[int, int], k: int) -> tuple[int, ...]:
+    """Keys of every pair of the ``k`` rarest terms: the rare-term index's rows or probes."""
+    return pairs_of_rarest(rarest(term_hashes, counts, k))
+
+
+def pairs_of_rarest(chosen: Sequence[int]) -> tuple[int, ...]:
+    """Keys of every pair of ``chosen`` terms (a prefix of :func:`rarest`)."""
+    ordered = sorted(chosen)
+    return tuple(sorted({_pair_key(a, b) for a, b in itertools.combinations(ordered, 2)}))
+
+
+def _pair_key(a: int, b: int) -> int:
+    digest = hashlib.blake2b(
+        a.to_bytes(8, "little", signed=True) + b.to_bytes(8, "little", signed=True),
+        digest_size=8,
+        person=b"pair",
+    ).digest()
+    return int.from_bytes(digest, "little", signed=True) >> 1

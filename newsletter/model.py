@@ -95,11 +95,14 @@ class Edition:
     """What one run publishes: the novel papers of that run, by topic.
 
     ``number`` counts editions for the same ``date`` (1 unless ``run --force``).
+    ``note`` is the editor's note (Markdown) this edition opens with, if any:
+    a note goes into one edition only (see :mod:`newsletter.note`).
     """
 
     date: date
     sections: tuple[Section, ...]
     number: int = 1
+    note: str | None = None
 
     @property
     def papers(self) -> tuple[Paper, ...]:

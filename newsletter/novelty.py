@@ -2,43 +2,55 @@
 
 An entry repeats a paper when (first rule that applies decides):
 
-1. both carry an arXiv id: the ids are equal (versions ignored);
-2. their normalized titles are equal, unless both abstracts are long enough to
-   compare and share almost nothing (``different_abstract``): two different
-   papers that happen to share a title;
-3. their abstracts are near-identical (``same_abstract``): a retitled version;
-   or the abstracts are fairly close and the titles share most words: a
-   version both retitled and revised.
+1. the operator said so: ``newsletter papers same`` / ``papers distinct``
+   record a decision about two papers, and it outranks every rule below;
+2. both carry an arXiv id: the ids are equal (versions ignored);
+3. the evidence says so (:func:`newsletter.evidence.judge`): one title over
+   related abstracts; or another title — a subtitle added or dropped, words
+   changed — over abstracts whose rare words agree, unless the titles differ in
+   numbers or each names what only its own abstract holds (series members).
 
-Candidates come from the store in a few batched, indexed queries (arXiv id,
-title hash, MinHash bands), so the cost per paper does not grow with the
-number of papers seen.  Entries repeated inside one run are caught the same
-way against the papers accepted earlier in the run.
+Candidates come from the store in a few batched, indexed queries — arXiv id,
+title hash, abstract MinHash bands (two shared), pairs of rare terms (one
+shared pair: a version both retitled and heavily revised, which may share no
+band at all) and operator decisions — so the cost per paper does not grow with
+the number of papers seen.  Entries repeated inside one run are caught the same
+way against the papers accepted earlier in the run.  When several candidates
+are the same paper, the closest one is named.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from newsletter.config import NoveltySettings
+from newsletter.evidence import Evidence, Judgement, Profile, judge, profile, weigh
 from newsletter.identity import (
+    DOCUMENTS_TERM,
+    RARE_INDEXED,
+    RARE_PROBED,
+    Decision,
+    Rarity,
     Signature,
+    abstract_words,
+    names_of,
     normalize_text,
+    pairs_of_rarest,
     paper_key,
-    signature,
+    rarest,
+    signature_of_words,
+    term_hash,
+    terms_of_words,
     title_key,
-    title_similarity,
 )
 from newsletter.model import RawEntry
 from newsletter.store.papers import SeenPaper, title_hash
 
-# Retitled *and* revised: abstracts at least this close and titles sharing most words.
-_REVISED_ABSTRACT = 0.3
-_REVISED_TITLE = 0.5
+__all__ = ["DEFAULT_THRESHOLDS", "Decision", "SeenIndex", "Verdict", "names_of", "split"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,9 @@ class Verdict:
 
     ``key`` is the paper's identity key: a new one, or the key of the paper the
     entry repeats.  The :class:`~newsletter.model.Paper` itself is made once,
-    from all of its listings, by :mod:`newsletter.listings`.
+    from all of its listings, by :mod:`newsletter.listings`.  ``compared_with``
+    is the paper ``evidence`` is about: the one it repeats, or for a new paper
+    the closest seen one that was ruled out (None when no candidate came up).
     """
 
     entry: RawEntry
@@ -57,6 +71,11 @@ class Verdict:
     same_as: str | None
     title_key: str
     signature: Signature | None
+    terms: tuple[int, ...] = ()
+    rare_pairs: tuple[int, ...] = ()
+    evidence: Evidence | None = None
+    compared_with: str | None = None
+    compared_where: str | None = None  # "seen before" | "earlier in this run"
 
 
 class SeenIndex(Protocol):
@@ -64,8 +83,18 @@ class SeenIndex(Protocol):
 
     def band_hits(self, bands: Sequence[int]) -> dict[int, list[int]]: ...
 
+    def rare_pair_hits(self, pairs: Sequence[int]) -> dict[int, list[int]]: ...
+
+    def term_counts(self, hashes: Sequence[int]) -> dict[int, int]: ...
+
+    def decisions_about(self, names: Sequence[str]) -> list[Decision]: ...
+
     def candidates(
-        self, arxiv_ids: Sequence[str], title_hashes: Sequence[int], ids: Sequence[int]
+        self,
+        arxiv_ids: Sequence[str],
+        title_hashes: Sequence[int],
+        ids: Sequence[int],
+        keys: Sequence[str] = (),
     ) -> list[SeenPaper]: ...
 
 
@@ -74,64 +103,109 @@ class SeenIndex(Protocol):
 # between unrelated abstracts (about 1 pair in 70,000), so with millions of
 # papers seen every entry would drag in dozens of candidates; two shared
 # bands almost never happen by chance, and still catch 95% of pairs with a
-# similarity of 0.6 and all from 0.7 up (a retitled version is near 1).
+# similarity of 0.6 and all from 0.7 up.  What two bands miss (a version
+# retitled and heavily revised) the rare-pair index finds.
 MIN_BAND_HITS = 2
 
 
 @dataclass
+class _Known:
+    """A paper that can be repeated: seen before, or accepted earlier in the run."""
+
+    paper: SeenPaper
+    names: frozenset[str]
+    _profile: Profile | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """Computed on first comparison: most papers are never compared."""
+        if self._profile is None:
+            self._profile = profile(
+                self.paper.title or self.paper.title_key,
+                self.paper.abstract,
+                title_key=self.paper.title_key,
+            )
+        return self._profile
+
+
+@dataclass
 class _Index:
-    """Papers by arXiv id, title hash and band, for matching in memory."""
+    """Papers by arXiv id, title hash, band and rare pair, for matching in memory."""
 
-    by_arxiv: dict[str, list[SeenPaper]] = field(default_factory=dict)
-    by_title: dict[int, list[SeenPaper]] = field(default_factory=dict)
-    by_band: dict[int, list[SeenPaper]] = field(default_factory=dict)
+    by_arxiv: dict[str, list[_Known]] = field(default_factory=dict)
+    by_title: dict[int, list[_Known]] = field(default_factory=dict)
+    by_band: dict[int, list[_Known]] = field(default_factory=dict)
+    by_pair: dict[int, list[_Known]] = field(default_factory=dict)
+    by_name: dict[str, list[_Known]] = field(default_factory=dict)
 
-    def add(self, paper: SeenPaper) -> None:
+    def add(self, known: _Known, pairs: Iterable[int] = ()) -> None:
+        paper = known.paper
         if paper.arxiv_id:
-            self.by_arxiv.setdefault(paper.arxiv_id, []).append(paper)
-        self.by_title.setdefault(title_hash(paper.title_key), []).append(paper)
+            self.by_arxiv.setdefault(paper.arxiv_id, []).append(known)
+        self.by_title.setdefault(title_hash(paper.title_key), []).append(known)
         if paper.signature is not None:
             for band in paper.signature.bands():
-                self.by_band.setdefault(band, []).append(paper)
+                self.by_band.setdefault(band, []).append(known)
+        for pair in pairs:
+            self.by_pair.setdefault(pair, []).append(known)
+        for name in known.names:
+            self.by_name.setdefault(name, []).append(known)
 
-    def lookup(self, arxiv_id: str | None, thash: int, bands: Sequence[int]) -> list[SeenPaper]:
-        found: dict[str, SeenPaper] = {}
-        if arxiv_id:
-            for p in self.by_arxiv.get(arxiv_id, ()):
-                found.setdefault(p.key, p)
-        for p in self.by_title.get(thash, ()):
-            found.setdefault(p.key, p)
-        for band in bands:
-            for p in self.by_band.get(band, ()):
-                found.setdefault(p.key, p)
+    def lookup(self, probe: _Probe) -> list[_Known]:
+        found: dict[str, _Known] = {}
+        lists: list[list[_Known]] = []
+        if probe.entry.arxiv_id:
+            lists.append(self.by_arxiv.get(probe.entry.arxiv_id, []))
+        lists.append(self.by_title.get(title_hash(probe.title_key), []))
+        lists.extend(self.by_band.get(band, []) for band in probe.bands)
+        lists.extend(self.by_pair.get(pair, []) for pair in probe.probe_pairs)
+        lists.extend(self.by_name.get(name, []) for name in probe.decided_names)
+        for known_list in lists:
+            for k in known_list:
+                found.setdefault(k.paper.key, k)
         return list(found.values())
 
 
-def same_paper(
-    arxiv_id: str | None,
-    tkey: str,
-    sig: Signature | None,
-    other: SeenPaper,
-    thresholds: NoveltySettings,
-) -> str | None:
-    """Why the entry is ``other`` (a short reason), or None when it is a different paper."""
-    if arxiv_id and other.arxiv_id:
-        return "same arXiv id" if arxiv_id == other.arxiv_id else None
-    similarity = sig.similarity(other.signature) if sig and other.signature else None
-    if tkey == other.title_key:
-        if similarity is not None and similarity < thresholds.different_abstract:
-            return None
-        return "same title"
-    if similarity is None:
-        return None
-    if similarity >= thresholds.same_abstract:
-        return f"same abstract ({similarity:.2f})"
-    if (
-        similarity >= _REVISED_ABSTRACT
-        and title_similarity(tkey, other.title_key) >= _REVISED_TITLE
-    ):
-        return f"similar title and abstract ({similarity:.2f})"
-    return None
+@dataclass
+class _Probe:
+    """One entry and everything identity computed for it."""
+
+    entry: RawEntry
+    title_key: str
+    words: list[str]
+    signature: Signature | None
+    terms: tuple[int, ...]
+    names: frozenset[str]
+    bands: tuple[int, ...] = ()
+    probe_pairs: tuple[int, ...] = ()
+    index_pairs: tuple[int, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    decided_names: tuple[str, ...] = ()
+    _profile: Profile | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """Computed on first comparison: most new papers meet no candidate."""
+        if self._profile is None:
+            self._profile = profile(
+                self.entry.title, self.entry.abstract, title_key=self.title_key, words=self.words
+            )
+        return self._profile
+
+
+def _probe(entry: RawEntry) -> _Probe:
+    tkey = title_key(entry.title)
+    words = abstract_words(entry.abstract)
+    sig = signature_of_words(words)
+    return _Probe(
+        entry=entry,
+        title_key=tkey,
+        words=words,
+        signature=sig,
+        terms=tuple(sorted({term_hash(t) for t in terms_of_words(tkey, words)})),
+        names=names_of(paper_key(tkey, entry.arxiv_id), entry.arxiv_id, tkey),
+        bands=sig.bands() if sig else (),
+    )
 
 
 DEFAULT_THRESHOLDS = NoveltySettings()
@@ -144,66 +218,219 @@ def split(
     thresholds: NoveltySettings = DEFAULT_THRESHOLDS,
 ) -> list[Verdict]:
     """One verdict per entry, in input order; new ∪ repeated = entries."""
-    probes = [(entry, title_key(entry.title), signature(entry.abstract)) for entry in entries]
+    probes = [_probe(entry) for entry in entries]
+    rarity = _rarity(seen, probes)
+    for p in probes:
+        ranked = rarest(p.terms, rarity.counts, RARE_PROBED)
+        p.probe_pairs = pairs_of_rarest(ranked)
+        p.index_pairs = pairs_of_rarest(ranked[:RARE_INDEXED])
+    _attach_decisions(seen, probes)
     stored = _Index()
     if seen is not None and probes:
+        decided = {n for p in probes for n in p.decided_names}
+        ids, pair_hits = _index_candidates(seen, probes)
+        pairs_of: dict[int, list[int]] = {}
+        for pair, hit_ids in pair_hits.items():
+            for paper_id in hit_ids:
+                pairs_of.setdefault(paper_id, []).append(pair)
         for paper in seen.candidates(
-            sorted({e.arxiv_id for e, _, _ in probes if e.arxiv_id}),
-            sorted({title_hash(t) for _, t, _ in probes}),
-            _band_candidates(seen, [s for _, _, s in probes]),
+            sorted(
+                {p.entry.arxiv_id for p in probes if p.entry.arxiv_id}
+                | {n.removeprefix("arxiv:") for n in decided if n.startswith("arxiv:")}
+            ),
+            sorted(
+                {title_hash(p.title_key) for p in probes}
+                | {title_hash(n.removeprefix("title:")) for n in decided if n.startswith("title:")}
+            ),
+            ids,
+            sorted(decided),
         ):
-            stored.add(paper)
-    taken = {p.key for ps in stored.by_title.values() for p in ps}
+            stored.add(
+                _Known(paper, names_of(paper.key, paper.arxiv_id, paper.title_key)),
+                pairs_of.get(paper.id, ()),
+            )
+    taken = {k.paper.key for ks in stored.by_title.values() for k in ks}
     batch = _Index()
     verdicts: list[Verdict] = []
-    for entry, tkey, sig in probes:
-        thash = title_hash(tkey)
-        bands = sig.bands() if sig else ()
-        verdict = None
-        for index, where in ((stored, "seen before"), (batch, "earlier in this run")):
-            for other in index.lookup(entry.arxiv_id, thash, bands):
-                reason = same_paper(entry.arxiv_id, tkey, sig, other, thresholds)
-                if reason:
-                    verdict = Verdict(
-                        entry=entry,
-                        key=other.key,
-                        new=False,
-                        reason=f"{reason}, {where}",
-                        same_as=other.key,
-                        title_key=tkey,
-                        signature=sig,
-                    )
-                    break
-            if verdict:
-                break
-        if verdict is None:
-            key = _unique_key(paper_key(tkey, entry.arxiv_id), entry, taken)
+    for p in probes:
+        verdict = _match(p, stored, batch, rarity, thresholds)
+        if verdict.new:
+            key = _unique_key(paper_key(p.title_key, p.entry.arxiv_id), p.entry, taken)
             taken.add(key)
-            batch.add(
-                SeenPaper(id=-1, key=key, arxiv_id=entry.arxiv_id, title_key=tkey, signature=sig)
+            known = SeenPaper(
+                id=-1,
+                key=key,
+                arxiv_id=p.entry.arxiv_id,
+                title_key=p.title_key,
+                signature=p.signature,
+                abstract=p.entry.abstract,
+                title=p.entry.title,
             )
+            batch.add(_Known(known, p.names | {key}, p._profile), p.index_pairs)
             verdict = Verdict(
-                entry=entry,
+                entry=p.entry,
                 key=key,
                 new=True,
-                reason="new",
+                reason=verdict.reason,
                 same_as=None,
-                title_key=tkey,
-                signature=sig,
+                title_key=p.title_key,
+                signature=p.signature,
+                terms=p.terms,
+                rare_pairs=p.index_pairs,
+                evidence=verdict.evidence,
+                compared_with=verdict.compared_with,
+                compared_where=verdict.compared_where,
             )
         verdicts.append(verdict)
     return verdicts
 
 
-def _band_candidates(seen: SeenIndex, signatures: Sequence[Signature | None]) -> list[int]:
-    """Ids of seen papers sharing at least MIN_BAND_HITS bands with some entry."""
-    per_entry = [sig.bands() if sig else () for sig in signatures]
-    hits = seen.band_hits(sorted({b for bands in per_entry for b in bands}))
+@dataclass(frozen=True)
+class _Comparison:
+    """The entry against one candidate: same paper or not, why, and how close."""
+
+    other: _Known
+    where: str
+    same: bool
+    reason: str
+    rank: float  # among matches: operator decision, then arXiv id, then closest abstract
+    evidence: Evidence | None
+    decision: Decision | None = None
+
+
+def _match(
+    p: _Probe,
+    stored: _Index,
+    batch: _Index,
+    rarity: Rarity,
+    thresholds: NoveltySettings,
+) -> Verdict:
+    """The verdict for one entry: the closest candidate judged the same paper, if any.
+
+    For a new paper the verdict keeps the evidence of the closest candidate
+    ruled out (an operator's "distinct" first), so ``explain`` can show why.
+    """
+    compared = [
+        _compare(p, other, where, rarity, thresholds)
+        for index, where in ((stored, "seen before"), (batch, "earlier in this run"))
+        for other in index.lookup(p)
+    ]
+    matches = [c for c in compared if c.same]
+    if matches:
+        best = max(matches, key=lambda c: c.rank)
+        return Verdict(
+            entry=p.entry,
+            key=best.other.paper.key,
+            new=False,
+            reason=f"{best.reason}, {best.where}",
+            same_as=best.other.paper.key,
+            title_key=p.title_key,
+            signature=p.signature,
+            terms=p.terms,
+            evidence=best.evidence,
+            compared_with=best.other.paper.key,
+            compared_where=best.where,
+        )
+    if not compared:
+        return _new(p, "new", None)
+    nearest = max(compared, key=_closeness)
+    return _new(p, f"new: {nearest.reason} (vs {nearest.other.paper.key})", nearest)
+
+
+def _closeness(c: _Comparison) -> tuple[int, float]:
+    if c.evidence is None:
+        return (1 if c.decision else 0, 0.0)
+    e = c.evidence
+    return (1 if c.decision else 0, e.word_similarity or e.title_similarity)
+
+
+def _compare(
+    p: _Probe, other: _Known, where: str, rarity: Rarity, thresholds: NoveltySettings
+) -> _Comparison:
+    decision = _decision_for(p, other)
+    arxiv_id, other_arxiv = p.entry.arxiv_id, other.paper.arxiv_id
+    evidence = (
+        None if arxiv_id and arxiv_id == other_arxiv else weigh(p.profile, other.profile, rarity)
+    )
+    if decision is not None:
+        same = decision.verdict == "same"
+        reason = f"operator decision #{decision.id}: {'same paper' if same else 'distinct papers'}"
+        return _Comparison(other, where, same, reason, 4.0, evidence, decision)
+    if arxiv_id and other_arxiv:
+        if arxiv_id == other_arxiv:
+            return _Comparison(other, where, True, "same arXiv id", 3.0, None)
+        return _Comparison(other, where, False, "another arXiv id", 0.0, evidence)
+    assert evidence is not None
+    judged: Judgement = judge(evidence, thresholds)
+    closeness = evidence.word_similarity if evidence.word_similarity is not None else 0.5
+    return _Comparison(other, where, judged.same, judged.reason, 1.0 + closeness, evidence)
+
+
+def _decision_for(p: _Probe, other: _Known) -> Decision | None:
+    """The newest operator decision about this entry and this candidate."""
+    for decision in p.decisions:
+        if decision.about(p.names, other.names):
+            return decision
+    return None
+
+
+def _new(p: _Probe, reason: str, nearest: _Comparison | None) -> Verdict:
+    """A provisional verdict for a new paper (``split`` gives it its key)."""
+    return Verdict(
+        entry=p.entry,
+        key="",
+        new=True,
+        reason=reason,
+        same_as=None,
+        title_key=p.title_key,
+        signature=p.signature,
+        evidence=nearest.evidence if nearest else None,
+        compared_with=nearest.other.paper.key if nearest else None,
+        compared_where=nearest.where if nearest else None,
+    )
+
+
+def _rarity(seen: SeenIndex | None, probes: Sequence[_Probe]) -> Rarity:
+    """Document frequencies of the probes' terms: the store's counts plus this run's."""
+    batch = Counter(h for p in probes for h in p.terms)
+    if seen is None:
+        return Rarity(len(probes), dict(batch))
+    stored = seen.term_counts(sorted({DOCUMENTS_TERM, *batch}))
+    counts = {h: stored.get(h, 0) + n for h, n in batch.items()}
+    return Rarity(stored.get(DOCUMENTS_TERM, 0) + len(probes), counts)
+
+
+def _attach_decisions(seen: SeenIndex | None, probes: Sequence[_Probe]) -> None:
+    """Give each probe the operator decisions about it (newest first), and the
+    names of the papers it was decided to be."""
+    if seen is None or not probes:
+        return
+    found = seen.decisions_about(sorted({n for p in probes for n in p.names}))
+    found.sort(key=lambda d: -d.id)
+    for p in probes:
+        mine = [d for d in found if d.first in p.names or d.second in p.names]
+        p.decisions = tuple(mine)
+        p.decided_names = tuple(
+            sorted(
+                {d.second if d.first in p.names else d.first for d in mine if d.verdict == "same"}
+            )
+        )
+
+
+def _index_candidates(
+    seen: SeenIndex, probes: Sequence[_Probe]
+) -> tuple[list[int], dict[int, list[int]]]:
+    """Ids of seen papers sharing MIN_BAND_HITS bands, or one rare pair, with some
+    entry; and the ids under each rare pair probed."""
+    hits = seen.band_hits(sorted({b for p in probes for b in p.bands}))
     wanted: set[int] = set()
-    for bands in per_entry:
-        counts = Counter(paper_id for band in bands for paper_id in hits.get(band, ()))
+    for p in probes:
+        counts = Counter(paper_id for band in p.bands for paper_id in hits.get(band, ()))
         wanted.update(pid for pid, n in counts.items() if n >= MIN_BAND_HITS)
-    return sorted(wanted)
+    pair_hits = seen.rare_pair_hits(sorted({pair for p in probes for pair in p.probe_pairs}))
+    for ids in pair_hits.values():
+        wanted.update(ids)
+    return sorted(wanted), pair_hits
 
 
 def _unique_key(key: str, entry: RawEntry, taken: set[str]) -> str:

@@ -18,16 +18,19 @@ from pathlib import Path
 
 import httpx
 
-from newsletter import faults, topics
+from newsletter import corrections, faults, topics
+from newsletter import note as editor_note
 from newsletter.config import Settings
 from newsletter.delivery import ledger
 from newsletter.delivery import sending as delivery
 from newsletter.delivery.mailer import Mailer, MailerFactory
 from newsletter.edition import build_edition
 from newsletter.errors import NewsletterError
+from newsletter.identity import Decision, names_of, paper_key
 from newsletter.listings import new_papers
 from newsletter.model import (
     DeliveryReport,
+    Digest,
     DigestReport,
     Edition,
     RunReport,
@@ -38,6 +41,7 @@ from newsletter.scheduler import DailyJob
 from newsletter.sources.collect import Collected, collect_sources, read_text
 from newsletter.states import RunStatus
 from newsletter.store import Database, EditionExists, StoredEdition, Transaction
+from newsletter.store.corrections import Sighting
 from newsletter.store.papers import Alias, NewPaper
 
 log = logging.getLogger(__name__)
@@ -86,11 +90,18 @@ def plan(
     edition_date: date,
 ) -> Plan:
     """Decide what is new (against the papers seen in ``db``) and group it into an
-    edition; writes nothing."""
+    edition; writes nothing.
+
+    Entries an earlier run took for a seen paper that the operator has since
+    called a different paper come first, as the digest "operator corrections".
+    """
     digests = collected.digests
+    reinstated = corrections.reinstated_entries(db)
+    if reinstated:
+        digests = (Digest(corrections.CORRECTIONS_DIGEST, tuple(reinstated)), *digests)
     entries = [entry for digest in digests for entry in digest.entries]
     with db.read() as tx:
-        verdicts = split(entries, tx.papers, settings.novelty)
+        verdicts = split(entries, tx.seen, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
     reports: list[DigestReport] = []
     position = 0
@@ -111,8 +122,9 @@ def plan(
                 note=f"{replaced} replacements" if replaced else None,
             )
         )
-    edition = build_edition(
-        new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date
+    edition = replace(
+        build_edition(new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date),
+        note=editor_note.pending(settings.newsletter.editor_note, db),
     )
     return Plan(
         edition=edition,
@@ -337,10 +349,12 @@ def _run(
     if result.edition.paper_count == 0:
         if not force and _edition_exists(db, edition_date):  # a concurrent run made it meanwhile
             return _republish(settings, db, edition_date)
-        ingested = collected.ingested
-        if ingested.sources or ingested.files:  # nothing new in it: nothing to lose
+        ingested, sightings = collected.ingested, _sightings(result.verdicts)
+        if ingested.sources or ingested.files or sightings:  # nothing new: nothing to lose
             with db.write() as tx:
-                tx.sources.record(ingested, _utcnow())
+                now = _utcnow()
+                tx.sources.record(ingested, now)
+                tx.corrections.record_sightings(sightings, None, now)
         log.error("no edition for %s: %s", edition_date.isoformat(), reason)
         report = RunReport(
             edition=result.edition,
@@ -379,25 +393,35 @@ def record(
     force: bool = False,
     now: datetime | None = None,
 ) -> StoredEdition:
-    """The one transaction of a run: the edition, the papers it marks seen (and arXiv
-    ids learnt for papers seen before), what the sources returned, and the send
-    ledger — a row per confirmed subscriber.  All of it commits, or none.
+    """The one transaction of a run: the edition, the papers it marks seen (their
+    bands, term counts and rare pairs; arXiv ids learnt for papers seen before),
+    what the sources returned, the entries taken for seen papers (sightings), and
+    the send ledger — a row per confirmed subscriber.  All of it commits, or none.
 
     Raises EditionExists when the date has an edition and ``force`` is off.
     """
     papers = {paper.key: paper for paper in result.edition.papers}
-    new = [NewPaper(papers[v.key], v.title_key, v.signature) for v in result.verdicts if v.new]
+    new = [
+        NewPaper(papers[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
+        for v in result.verdicts
+        if v.new
+    ]
     aliases = [
         Alias(v.same_as, v.entry.arxiv_id)
         for v in result.verdicts
         if not v.new and v.same_as and v.entry.arxiv_id
     ]
+    ingested = collected.ingested
+    if result.edition.note:  # the note goes into this edition and no later one
+        note = editor_note.record(result.edition.note, settings.newsletter.editor_note)
+        ingested = replace(ingested, files=(*ingested.files, note))
     now = now or _utcnow()
     with db.write() as tx:
         stored = tx.editions.record(result.edition, now, force=force)
         tx.papers.mark_seen(new, stored.id, now)
         tx.papers.learn_aliases(aliases)
-        tx.sources.record(collected.ingested, now)
+        tx.sources.record(ingested, now)
+        tx.corrections.record_sightings(_sightings(result.verdicts), stored.id, now)
         ledger.create_rows(tx, stored.edition, stored.id, settings.delivery.sender_domain, now)
         faults.hit("before-commit")  # inert unless NEWSLETTER_FAULT names it
     return stored
@@ -406,6 +430,27 @@ def record(
 def _edition_exists(db: Database, day: date) -> bool:
     with db.read() as tx:
         return bool(tx.editions.count_on(day))
+
+
+def _sightings(verdicts: Sequence[Verdict]) -> list[Sighting]:
+    """The entries taken for another paper, kept so an operator's "distinct" can
+    bring them back (and ``explain`` can show them)."""
+    return [
+        Sighting(
+            name=paper_key(v.title_key, v.entry.arxiv_id),
+            title_key=v.title_key,
+            same_as=v.same_as,
+            reason=v.reason,
+            title=v.entry.title,
+            abstract=v.entry.abstract,
+            url=v.entry.url,
+            source=v.entry.source,
+            digest_date=v.entry.digest_date,
+            arxiv_id=v.entry.arxiv_id,
+        )
+        for v in verdicts
+        if not v.new and v.same_as
+    ]
 
 
 def _republish(
@@ -430,21 +475,64 @@ def _republish(
     return report, stored
 
 
+@dataclass(frozen=True)
+class Explanation:
+    """One entry's verdict for ``explain``, with the paper it was compared with."""
+
+    verdict: Verdict
+    classification: topics.Classification
+    compared_title: str | None  # the title of verdict.compared_with
+    compared_edition: date | None  # the edition that paper was first sent in (seen before)
+    decisions: tuple[Decision, ...]  # the operator's decisions about this entry
+
+
+@dataclass(frozen=True)
+class ExplainReport:
+    entries: tuple[Explanation, ...]
+    stored: tuple[corrections.StoredRecord, ...]  # seen papers whose title matches
+    sightings: tuple[Sighting, ...]  # entries taken for a seen paper whose title matches
+
+    @property
+    def empty(self) -> bool:
+        return not (self.entries or self.stored or self.sightings)
+
+
 def explain(
     settings: Settings, query: str, inputs: Sequence[str], edition_date: date
-) -> list[tuple[Verdict, topics.Classification]]:
-    """Novelty verdict and topic classification of every entry whose title contains ``query``."""
-    with Database.open_read_only(settings.database.url) as db:
+) -> ExplainReport:
+    """Why the entries whose title contains ``query`` are new or seen (against
+    which paper, in which edition, on what evidence), their topics; and what the
+    store holds under that title: seen papers, the entries later taken for
+    them, the operator's decisions."""
+    with Database.open_read_only(settings.database.url) as store:
         collected = collect(settings, inputs, edition_date)
-        entries = [e for d in collected.digests for e in d.entries]
-        with db.read() as tx:
-            verdicts = split(entries, tx.papers, settings.novelty)
-    needle = query.casefold()
-    return [
-        (v, topics.classify(v.entry.title, v.entry.abstract, v.entry.categories, settings.taxonomy))
-        for v in verdicts
-        if needle in v.entry.title.casefold()
-    ]
+        found = plan(settings, store, collected, edition_date).verdicts
+        needle = query.casefold()
+        first_listing = {v.key: v.entry.title for v in found if v.new}
+        compared = sorted({v.compared_with for v in found if v.compared_with})
+        known = corrections.papers_by_key(store, compared)
+        explained = []
+        for v in found:
+            if needle not in v.entry.title.casefold():
+                continue
+            other = known.get(v.compared_with or "")
+            names = names_of(v.key, v.entry.arxiv_id, v.title_key)
+            explained.append(
+                Explanation(
+                    verdict=v,
+                    classification=topics.classify(
+                        v.entry.title, v.entry.abstract, v.entry.categories, settings.taxonomy
+                    ),
+                    compared_title=other.title
+                    if other
+                    else first_listing.get(v.compared_with or ""),
+                    compared_edition=other.edition_date if other else None,
+                    decisions=tuple(corrections.decisions_about(store, sorted(names))),
+                )
+            )
+        stored = corrections.stored_records(store, query)
+        sightings = corrections.sightings_matching(store, query)
+    return ExplainReport(tuple(explained), tuple(stored), tuple(sightings))
 
 
 def daily_job(

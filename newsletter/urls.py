@@ -16,6 +16,15 @@ The layout of the site folder (``output.site_dir``) and of its public URL
 the same date (``run --force``).  On an edition page each section has the
 anchor ``#topic-<id>`` and each paper ``#paper-<hash>``, where ``<hash>`` is the
 first 12 hex digits of the SHA-1 of its key: stable, and safe for any key.
+
+Links *between the site's own pages* are relative (``../../feed.xml``), and a
+link to a folder names its ``index.html``, so the archive works from disk
+(``file://``), from any folder it is copied to and behind any prefix.  Only
+what leaves the site is absolute, from ``newsletter.base_url``: the email and
+its text part (read in a mail client), the feeds (read in a feed reader), a
+page's ``rel=canonical`` link, and the subscriber pages (``subscribe``...),
+which only ``newsletter serve`` answers.  :class:`Site` makes both kinds:
+:meth:`Site.url` is absolute unless the Site was made :meth:`Site.for_page`.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from newsletter.model import Edition
 FEED_RSS = "feed.xml"
 FEED_ATOM = "atom.xml"
 INDEX = "index.html"
+SUBSCRIBE_PAGE = "subscribe"
+"""The sign-up page of ``newsletter serve``, relative to ``newsletter.base_url``."""
 _SLUG = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -60,17 +71,58 @@ def paper_anchor(key: str) -> str:
     return "paper-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
+def edition_page(edition: Edition) -> str:
+    """The edition page's file, relative to the site root."""
+    return edition_dir(edition) + INDEX
+
+
+def relative_link(page: str, target: str) -> str:
+    """The link from the file ``page`` to ``target`` (both relative to the site root).
+
+    A ``target`` naming a folder (``""``, ``editions/2026-11-20/``) links to its
+    ``index.html``: a browser opening files from disk shows no folder index.
+    A fragment (``#paper-...``) is kept.
+    """
+    path, hash_mark, fragment = target.partition("#")
+    if path == "" or path.endswith("/"):
+        path += INDEX
+    here = page.split("/")[:-1]
+    there = path.split("/")
+    common = 0
+    while common < min(len(here), len(there) - 1) and here[common] == there[common]:
+        common += 1
+    link = "/".join([".."] * (len(here) - common) + there[common:])
+    return link + hash_mark + fragment
+
+
 @dataclass(frozen=True)
 class Site:
-    """Absolute URLs of the published site, from ``newsletter.base_url``."""
+    """URLs of the published site: absolute from ``newsletter.base_url``, or relative
+    to one page of the site (:meth:`for_page`).
+
+    ``page`` is the file links are written from, relative to the site root
+    (``editions/2026-11-20/index.html``); ``None`` means absolute URLs.
+    """
 
     base_url: str
+    page: str | None = None
 
     @classmethod
     def from_base(cls, base_url: str) -> Site:
         return cls(base_url if base_url.endswith("/") else base_url + "/")
 
+    def for_page(self, page: str) -> Site:
+        """The same site, linking relative to the file ``page``."""
+        return Site(self.base_url, page)
+
     def url(self, relative: str) -> str:
+        """The link to ``relative``: from this page when there is one, else absolute."""
+        if self.page is None:
+            return self.base_url + relative
+        return relative_link(self.page, relative)
+
+    def absolute(self, relative: str) -> str:
+        """Always the absolute URL (canonical links, pages only ``serve`` answers)."""
         return self.base_url + relative
 
     def edition_url(self, edition: Edition) -> str:

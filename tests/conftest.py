@@ -1,4 +1,11 @@
-"""Shared fixtures: paths to the shared seeds, and real databases (SQLite file, PostgreSQL server).
+"""Shared fixtures: the digests to test on, and real databases (SQLite file, PostgreSQL server).
+
+Digests: ``corpus`` runs a test on the project's own digests (``tests/digests``,
+always there) and on the real seed digests in ``../shared/seeds`` when that
+folder sits beside the checkout.  Without it the seed variants are skipped with
+the reason, unless ``NEWSLETTER_REQUIRE_SEEDS=1`` (CI sets it), which makes a
+missing seed folder an error.  Each :class:`Corpus` carries the facts about its
+files that the tests check (entry and new-paper counts, ...).
 
 PostgreSQL: ``NEWSLETTER_TEST_POSTGRES_URL`` names a server to use (a fresh
 database is created per test); otherwise a throw-away cluster is started with
@@ -30,21 +37,27 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from corpus_kit import OWN_CORPUS, SEED_CORPUS, Corpus, require_seeds
 from hypothesis import settings
 
 settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
 settings.register_profile("explore", derandomize=False, deadline=None)
 settings.load_profile(os.environ.get("NEWSLETTER_HYPOTHESIS_PROFILE", "deterministic"))
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SEEDS = SHARED / "seeds"
-
 
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
-    assert SEEDS.is_dir(), f"the shared seeds are expected at {SEEDS}"
-    return SEEDS
+    """The real seed digests only (prefer ``corpus``, which also runs on the own digests)."""
+    return require_seeds()
+
+
+@pytest.fixture(scope="session", params=[OWN_CORPUS, SEED_CORPUS], ids=lambda c: c.name)
+def corpus(request: pytest.FixtureRequest) -> Corpus:
+    """Each digest test runs on the project's own digests and on the real seeds."""
+    chosen: Corpus = request.param
+    if chosen is SEED_CORPUS:
+        require_seeds()
+    return chosen
 
 
 def _pg_bin() -> Path | None:

@@ -117,8 +117,7 @@ class Served:
 @contextmanager
 def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, Database, Server]]:
     """The subscriber web app over real HTTP, mailing through a loopback SMTP server."""
-    from newsletter.web.app import build_app
-    from newsletter.web.subscribe import subscriber_routes
+    from newsletter.web.subscribe import SubscriberPages, build_subscriber_app
 
     with smtp_server() as smtp:
         port = free_port()
@@ -129,9 +128,10 @@ def served_subscribers(tmp_path: Path) -> Iterator[tuple[str, config.Settings, D
             smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none"},
         )
         store = Database.open(settings.database.url)
-        app = build_app(settings, extra_routes=subscriber_routes(settings, store))
+        pages = SubscriberPages(settings, store)
         try:
-            with Served(app, port) as base:
+            with Served(build_subscriber_app(pages), port) as base:
                 yield base, settings, store, smtp
         finally:
+            pages.close()
             store.close()

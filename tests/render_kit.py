@@ -19,8 +19,6 @@ from newsletter import config
 from newsletter.model import Edition, Paper, Section
 from newsletter.topics import Taxonomy, Topic
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-
 TOPICS = (
     Topic("llm", "Language Models"),
     Topic("vision", "Computer Vision"),
@@ -108,26 +106,15 @@ def large_edition(
     )
 
 
-def _parse_seed(path: Path) -> list[tuple[str, str]]:
-    """(title, abstract) pairs of a seed digest; a tiny parser for when the source is absent."""
-    text = path.read_text(encoding="utf-8").replace("\r\n", "\n").replace("\r", "\n")
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
-    start = next(i for i, b in enumerate(blocks) if re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}", b))
-    body = blocks[start + 1 :]
-    return [(body[i], body[i + 1] if i + 1 < len(body) else "") for i in range(0, len(body), 2)]
-
-
 def seed_entries(path: Path) -> list[tuple[str, str]]:
-    try:
-        from newsletter.sources.text import read_digest
-    except ImportError:  # pragma: no cover - before the text source existed
-        return _parse_seed(path)
+    from newsletter.sources.text import read_digest
+
     digest = read_digest(path, date(2026, 3, 11))
     return [(e.title, e.abstract) for e in digest.entries]
 
 
 def seed_edition(path: Path) -> Edition:
-    """A seed digest as a fresh-state edition: each distinct title is new; topics by hand."""
+    """A digest as a fresh-state edition: each distinct title is new; topics by hand."""
     seen: set[str] = set()
     papers = []
     for title, abstract in seed_entries(path):

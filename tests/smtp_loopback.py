@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -103,6 +104,14 @@ class ScriptedHandler:
     def received_by(self, address: str) -> list[bytes]:
         with self.lock:
             return [m.data for m in self.messages if address.lower() in map(str.lower, m.rcpt_tos)]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 15.0) -> list[bytes]:
+        """The messages to ``address`` once there are ``count`` (mail sent off the request path)."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.received_by(address)) < count:
+            assert time.monotonic() < deadline, f"{count} message(s) to {address} never arrived"
+            time.sleep(0.02)
+        return found
 
 
 @dataclass

@@ -74,7 +74,7 @@ def test_subscribe_confirm_choose_topics_receive_and_unsubscribe(
         assert "Check your inbox" in page.inner_text("h1")
 
         # the confirmation email, from the SMTP server
-        [mail] = smtp.handler.received_by("reader@example.org")
+        [mail] = smtp.handler.wait_for("reader@example.org")
         message = parse(mail)
         assert message["List-Unsubscribe"] is None
         text, _ = bodies(message)
@@ -116,3 +116,36 @@ def _status(store: Database) -> str:
     found = Subscriptions(store).by_email("reader@example.org")
     assert found is not None
     return found.status
+
+
+def test_the_sign_up_page_selects_all_or_none_at_once_and_fits_a_phone(
+    browser: Any, tmp_path: Path
+) -> None:
+    with served_subscribers(tmp_path) as (base, _settings, _store, smtp):
+        for width in (375, 1280):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(base + "subscribe")
+            boxes = "input[name=topics]"
+            assert page.eval_on_selector_all(boxes, "bs => bs.every(b => b.checked)")
+            page.click("text=Select none")
+            assert page.url == base + "subscribe"  # no round trip: the script did it
+            assert page.eval_on_selector_all(boxes, "bs => bs.every(b => !b.checked)")
+            page.click("text=Select all")
+            assert page.eval_on_selector_all(boxes, "bs => bs.every(b => b.checked)")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{overflow}px of horizontal overflow at {width}px"
+            button = page.query_selector("#subscribe")
+            assert button is not None
+            style = button.evaluate("b => getComputedStyle(b).backgroundColor")
+            assert style not in ("rgba(0, 0, 0, 0)", "rgb(239, 239, 239)")  # styled, not default
+            page.screenshot(path=str(tmp_path / f"subscribe-{width}.png"), full_page=True)
+            page.close()
+        page = browser.new_page()
+        page.goto(base + "unsubscribe")
+        assert "Email me a new link" in page.inner_text("main")
+        page.goto(base + "no/such/page")
+        assert "Page not found" in page.inner_text("h1")
+        page.close()
+        assert smtp.handler.messages == []

@@ -1,4 +1,4 @@
-"""End-to-end: the `newsletter` command on the real seeds, as an operator runs it."""
+"""End-to-end: the `newsletter` command on the digests (own and seeds), as an operator runs it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-SEED_COUNTS = [94, 70, 50, 84, 65]
+from corpus_kit import Corpus
 
 
 def newsletter(
@@ -56,27 +55,26 @@ def _state_digest(workdir: Path) -> str:
     return h.hexdigest()
 
 
-def test_seeds_run_one_by_one_give_the_known_new_counts(workdir: Path, seeds_dir: Path) -> None:
-    seeds = sorted(seeds_dir.glob("*.txt"))
-    for day, seed in enumerate(seeds, start=1):
+def test_digests_run_one_by_one_give_the_known_new_counts(workdir: Path, corpus: Corpus) -> None:
+    for day, seed in enumerate(corpus.files, start=1):
         newsletter("run", str(seed), "--date", f"2026-03-{10 + day:02d}", cwd=workdir, check=True)
     counts = [e["paper_count"] for e in editions(workdir / "site").values()]
-    assert counts == SEED_COUNTS
+    assert counts == list(corpus.new)
 
 
-def test_one_run_over_all_seeds_reports_counts_per_digest(workdir: Path, seeds_dir: Path) -> None:
-    result = newsletter("run", str(seeds_dir), "--date", "2026-03-20", cwd=workdir, check=True)
-    for seed, new in zip(sorted(seeds_dir.glob("*.txt")), SEED_COUNTS, strict=True):
+def test_one_run_over_all_digests_reports_counts_per_digest(workdir: Path, corpus: Corpus) -> None:
+    result = newsletter("run", str(corpus.folder), "--date", "2026-03-20", cwd=workdir, check=True)
+    for seed, new in zip(corpus.files, corpus.new, strict=True):
         line = next(line for line in result.stdout.splitlines() if seed.name in line)
         assert f" {new} " in line, line
     [edition] = editions(workdir / "site").values()
-    assert edition["paper_count"] == sum(SEED_COUNTS)
+    assert edition["paper_count"] == corpus.distinct
     topics = [s["topic"] for s in edition["sections"]]  # type: ignore[union-attr]
     assert len(topics) >= 8  # papers are grouped, not dumped into one section
 
 
-def test_preview_changes_nothing_and_is_repeatable(workdir: Path, seeds_dir: Path) -> None:
-    seeds = sorted(seeds_dir.glob("*.txt"))
+def test_preview_changes_nothing_and_is_repeatable(workdir: Path, corpus: Corpus) -> None:
+    seeds = corpus.files
     newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir, check=True)
     before = _state_digest(workdir)
     args = ("preview", str(seeds[1]), "--date", "2026-03-12")
@@ -84,7 +82,7 @@ def test_preview_changes_nothing_and_is_repeatable(workdir: Path, seeds_dir: Pat
     newsletter(*args, "--out", "p2", cwd=workdir, check=True)
     assert _state_digest(workdir) == before
     one = json.loads((workdir / "p1" / "edition.json").read_text())
-    assert one["paper_count"] == 70
+    assert one["paper_count"] == corpus.new[1]
     for path in sorted((workdir / "p1").rglob("*")):
         if path.is_file():
             twin = workdir / "p2" / path.relative_to(workdir / "p1")
@@ -95,15 +93,15 @@ def test_preview_changes_nothing_and_is_repeatable(workdir: Path, seeds_dir: Pat
     assert run == one
 
 
-def test_preview_on_a_fresh_state_creates_no_database(workdir: Path, seeds_dir: Path) -> None:
-    newsletter("preview", str(seeds_dir / "000_ee84cab0f0a28b6e.txt"), cwd=workdir, check=True)
+def test_preview_on_a_fresh_state_creates_no_database(workdir: Path, corpus: Corpus) -> None:
+    newsletter("preview", str(corpus.file(0)), cwd=workdir, check=True)
     assert not list((workdir / "subscribers").glob("newsletter.db*"))
 
 
 def test_second_run_for_a_date_says_so_and_force_makes_another(
-    workdir: Path, seeds_dir: Path
+    workdir: Path, corpus: Corpus
 ) -> None:
-    seeds = sorted(seeds_dir.glob("*.txt"))
+    seeds = corpus.files
     newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir, check=True)
     again = newsletter("run", str(seeds[1]), "--date", "2026-03-11", cwd=workdir)
     assert again.returncode == 0
@@ -111,25 +109,25 @@ def test_second_run_for_a_date_says_so_and_force_makes_another(
     assert list(editions(workdir / "site")) == ["2026-03-11"]
     forced = newsletter("run", str(seeds[1]), "--date", "2026-03-11", "--force", cwd=workdir)
     assert forced.returncode == 0, forced.stderr
-    assert editions(workdir / "site")["2026-03-11-2"]["paper_count"] == 70
+    assert editions(workdir / "site")["2026-03-11-2"]["paper_count"] == corpus.new[1]
 
 
 def test_bad_digest_is_reported_in_one_line_and_the_rest_goes_on(
-    workdir: Path, seeds_dir: Path
+    workdir: Path, corpus: Corpus
 ) -> None:
     bad = workdir / "aaa-broken.txt"
     bad.write_bytes(b"\x00\x01\x02binary")
-    good = seeds_dir / "000_ee84cab0f0a28b6e.txt"
+    good = corpus.file(0)
     result = newsletter("run", str(bad), str(good), "--date", "2026-03-11", cwd=workdir)
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "aaa-broken.txt" in errors[0]
     assert "Traceback" not in result.stderr
-    assert editions(workdir / "site")["2026-03-11"]["paper_count"] == 94
+    assert editions(workdir / "site")["2026-03-11"]["paper_count"] == corpus.fresh[0]
 
 
-def test_nothing_of_a_truncated_digest_is_marked_seen(workdir: Path, seeds_dir: Path) -> None:
-    text = (seeds_dir / "001_845f977e5bd6782d.txt").read_text(encoding="utf-8")
+def test_nothing_of_a_truncated_digest_is_marked_seen(workdir: Path, corpus: Corpus) -> None:
+    text = corpus.file(1).read_text(encoding="utf-8")
     blocks = text.rstrip().split("\n\n")
     truncated = workdir / "truncated.txt"
     truncated.write_text("\n\n".join(blocks[:-1]) + "\n", encoding="utf-8")  # ends on a title
@@ -137,15 +135,9 @@ def test_nothing_of_a_truncated_digest_is_marked_seen(workdir: Path, seeds_dir: 
     assert result.returncode == 1
     assert "truncated" in result.stderr
     assert not (workdir / "site" / "editions").exists()
-    newsletter(
-        "run",
-        str(seeds_dir / "001_845f977e5bd6782d.txt"),
-        "--date",
-        "2026-03-12",
-        cwd=workdir,
-        check=True,
-    )
-    assert editions(workdir / "site")["2026-03-12"]["paper_count"] == 91  # nothing of it was seen
+    newsletter("run", str(corpus.file(1)), "--date", "2026-03-12", cwd=workdir, check=True)
+    # nothing of it was seen
+    assert editions(workdir / "site")["2026-03-12"]["paper_count"] == corpus.fresh[1]
 
 
 def test_config_errors_are_listed_together_with_their_keys(tmp_path: Path) -> None:
@@ -166,9 +158,9 @@ def test_config_errors_are_listed_together_with_their_keys(tmp_path: Path) -> No
     assert "Traceback" in debug.stderr
 
 
-def test_config_from_environment_and_relative_paths(tmp_path: Path, seeds_dir: Path) -> None:
+def test_config_from_environment_and_relative_paths(tmp_path: Path, corpus: Corpus) -> None:
     newsletter("init", str(tmp_path / "site-a"), cwd=tmp_path, check=True)
-    shutil.copy(seeds_dir / "002_eb4d9ffe322ceb65.txt", tmp_path / "site-a" / "digests")
+    shutil.copy(corpus.file(2), tmp_path / "site-a" / "digests")
     env = {"NEWSLETTER_CONFIG": str(tmp_path / "site-a" / "config.toml")}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -183,7 +175,7 @@ def test_config_from_environment_and_relative_paths(tmp_path: Path, seeds_dir: P
     )
     assert result.returncode == 0, result.stderr
     edition = editions(tmp_path / "site-a" / "site")["2026-03-14"]
-    assert edition["paper_count"] == 67 + 23  # the seed and the bundled sample digest
+    assert edition["paper_count"] == corpus.fresh[2] + 23  # the digest and the bundled sample
     assert (tmp_path / "site-a" / "subscribers" / "newsletter.db").exists()
     shown = subprocess.run(
         [sys.executable, "-m", "newsletter", "config", "show", "--json"],
@@ -197,18 +189,19 @@ def test_config_from_environment_and_relative_paths(tmp_path: Path, seeds_dir: P
     assert data["sources"][0]["path"] == str(tmp_path / "site-a" / "digests")
 
 
-def test_explain_shows_verdict_and_fired_rules(workdir: Path, seeds_dir: Path) -> None:
-    seed = seeds_dir / "000_ee84cab0f0a28b6e.txt"
+def test_explain_shows_verdict_and_fired_rules(workdir: Path, corpus: Corpus) -> None:
+    seed = corpus.file(0)
+    query, topic = corpus.explain
     newsletter("run", str(seed), "--date", "2026-03-11", cwd=workdir, check=True)
-    result = newsletter("explain", "Visual Dialog", str(seed), cwd=workdir, check=True)
+    result = newsletter("explain", query, str(seed), cwd=workdir, check=True)
     assert "SEEN" in result.stdout and "same" in result.stdout
-    assert "multimodal" in result.stdout
+    assert topic in result.stdout
 
 
 @pytest.mark.slow
-def test_killed_run_leaves_state_as_before_or_after(workdir: Path, seeds_dir: Path) -> None:
+def test_killed_run_leaves_state_as_before_or_after(workdir: Path, corpus: Corpus) -> None:
     """SIGKILL at spread-out moments: never a half-written state."""
-    seeds = [str(p) for p in sorted(seeds_dir.glob("*.txt"))]
+    seeds = [str(p) for p in corpus.files]
     outcomes = set()
     for delay in (0.3, 0.6, 0.9, 1.2, 1.6, 2.2):
         proc = subprocess.Popen(
@@ -224,18 +217,18 @@ def test_killed_run_leaves_state_as_before_or_after(workdir: Path, seeds_dir: Pa
             "preview", *seeds, "--date", "2026-03-20", "--force", "--out", "check", cwd=workdir
         )
         edition = json.loads((workdir / "check" / "edition.json").read_text())
-        # preview --force computes against the state: all 363 still new, or none (recorded)
-        assert edition["paper_count"] in (363, 0), check.stdout
+        # preview --force computes against the state: all still new, or none (recorded)
+        assert edition["paper_count"] in (corpus.distinct, 0), check.stdout
         outcomes.add(edition["paper_count"])
         if edition["paper_count"] == 0:
             break
     final = newsletter("run", *seeds, "--date", "2026-03-20", cwd=workdir)
     assert final.returncode == 0
-    assert editions(workdir / "site")["2026-03-20"]["paper_count"] == 363
+    assert editions(workdir / "site")["2026-03-20"]["paper_count"] == corpus.distinct
 
 
-def test_two_runs_at_once_make_one_edition(workdir: Path, seeds_dir: Path) -> None:
-    seeds = [str(p) for p in sorted(seeds_dir.glob("*.txt"))]
+def test_two_runs_at_once_make_one_edition(workdir: Path, corpus: Corpus) -> None:
+    seeds = [str(p) for p in corpus.files]
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "newsletter", "run", *seeds, "--date", "2026-03-20"],
@@ -254,25 +247,25 @@ def test_two_runs_at_once_make_one_edition(workdir: Path, seeds_dir: Path) -> No
 
 
 @pytest.mark.postgres
-def test_seed_counts_on_postgresql(workdir: Path, seeds_dir: Path, postgres_url: str) -> None:
+def test_digest_counts_on_postgresql(workdir: Path, corpus: Corpus, postgres_url: str) -> None:
     env = {"NEWSLETTER_DATABASE_URL": postgres_url}
-    for day, seed in enumerate(sorted(seeds_dir.glob("*.txt")), start=1):
+    for day, seed in enumerate(corpus.files, start=1):
         newsletter(
             "run", str(seed), "--date", f"2026-03-{10 + day:02d}", cwd=workdir, env=env, check=True
         )
     counts = [e["paper_count"] for e in editions(workdir / "site").values()]
-    assert counts == SEED_COUNTS
+    assert counts == list(corpus.new)
     assert not list((workdir / "subscribers").glob("newsletter.db*"))
 
 
 def test_archive_index_lists_every_edition_however_many_papers(
-    workdir: Path, seeds_dir: Path
+    workdir: Path, corpus: Corpus
 ) -> None:
     config = workdir / "config.toml"
     config.write_text(
         config.read_text().replace("max_items = 200", "max_items = 20"), encoding="utf-8"
     )
-    seeds = sorted(seeds_dir.glob("*.txt"))[:3]
+    seeds = corpus.files[:3]
     for day, seed in enumerate(seeds, start=1):
         newsletter("run", str(seed), "--date", f"2026-03-{10 + day:02d}", cwd=workdir, check=True)
     index = (workdir / "site" / "index.html").read_text(encoding="utf-8")
@@ -281,15 +274,21 @@ def test_archive_index_lists_every_edition_however_many_papers(
 
 
 def test_preview_of_a_date_with_an_edition_shows_what_run_publishes_again(
-    workdir: Path, seeds_dir: Path
+    workdir: Path, corpus: Corpus
 ) -> None:
-    seeds = sorted(seeds_dir.glob("*.txt"))
+    seeds = corpus.files
     newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir, check=True)
     shown = newsletter("preview", str(seeds[1]), "--date", "2026-03-11", cwd=workdir, check=True)
     assert "exists already" in shown.stdout
-    assert json.loads((workdir / "preview" / "edition.json").read_text())["paper_count"] == 94
+    assert (
+        json.loads((workdir / "preview" / "edition.json").read_text())["paper_count"]
+        == (corpus.new[0])
+    )
     forced = newsletter(
         "preview", str(seeds[1]), "--date", "2026-03-11", "--force", cwd=workdir, check=True
     )
     assert "exists already" not in forced.stdout
-    assert json.loads((workdir / "preview" / "edition.json").read_text())["paper_count"] == 70
+    assert (
+        json.loads((workdir / "preview" / "edition.json").read_text())["paper_count"]
+        == (corpus.new[1])
+    )

@@ -41,24 +41,77 @@ FEED_SOURCE = '[[sources]]\nname = "arxiv"\nkind = "feed"\nurl = "https://exampl
 
 @dataclass(frozen=True)
 class Bad:
-    """A config that must be refused: its problem names ``key`` and says ``why``."""
+    """A config that must be refused: its problem names ``key`` and says ``why``.
+
+    With ``env`` the problem is in an environment variable: its line names the
+    variable, not the file.
+    """
 
     text: str
     key: str
     why: str
+    env: tuple[tuple[str, str], ...] = ()
 
 
-def row(key: str, bad: list[object], good: list[object], why: str) -> tuple[list[Bad], list[str]]:
+@dataclass(frozen=True)
+class Good:
+    """A config (and environment) that must be accepted."""
+
+    text: str
+    env: tuple[tuple[str, str], ...] = ()
+
+
+def row(
+    key: str, bad: list[object], good: list[object], why: str
+) -> tuple[list[Bad], list[str | Good]]:
     return [Bad(setting(key, b), key, why) for b in bad], [setting(key, g) for g in good]
 
 
-# rule id -> (configs refused, configs accepted)
-CASES: dict[str, tuple[list[Bad], list[str]]] = {
+DB_ENV = "NEWSLETTER_DATABASE_URL"
+
+# rule id -> (configs refused, configs accepted); each config's folder holds
+# note.md and templates/ (see _write)
+CASES: dict[str, tuple[list[Bad], list[str | Good]]] = {
     "newsletter.timezone: timezone": row(
         "newsletter.timezone",
         ["Mars/Olympus", "Europe/" + "x" * 300, ""],
         ["Europe/Berlin", "UTC"],
         "unknown timezone",
+    ),
+    "newsletter.editor_note: existing file or empty": row(
+        "newsletter.editor_note",
+        ["absent.md", "templates"],
+        ["note.md", ""],
+        "no such file",
+    ),
+    "database.url: database url or empty": (
+        [
+            Bad(setting("database.url", "garbage"), "database.url", "not a database URL"),
+            Bad(setting("database.url", "postgresql://u@h:port/db"), "database.url", "not a"),
+            Bad(
+                setting("database.url", "mysql://u@h/db"),
+                "database.url",
+                "unsupported database 'mysql' (expected: sqlite, postgresql)",
+            ),
+        ],
+        [
+            setting("database.url", ""),
+            setting("database.url", "sqlite:///state/news.db"),
+            setting("database.url", "postgresql+psycopg://u:pw@db.example.org:5433/nl"),
+        ],
+    ),
+    "output.templates_dir: existing folder or empty": row(
+        "output.templates_dir",
+        ["absent", "note.md"],
+        ["templates", "", "~"],
+        "no such folder",
+    ),
+    "environment: NEWSLETTER_DATABASE_URL": (
+        [
+            Bad("", DB_ENV + " (environment)", "not a database URL", ((DB_ENV, "garbage"),)),
+            Bad("", DB_ENV + " (environment)", "unsupported", ((DB_ENV, "oracle://h/db"),)),
+        ],
+        [Good("", ((DB_ENV, "postgresql+psycopg://u@h/db"),)), Good("", ((DB_ENV, ""),))],
     ),
     "newsletter.base_url: http url": row(
         "newsletter.base_url",
@@ -93,6 +146,15 @@ CASES: dict[str, tuple[list[Bad], list[str]]] = {
     ),
     "serve.port: at least 0": row("serve.port", [-1], [0], "must be at least 0"),
     "serve.port: at most 65535": row("serve.port", [65536], [65535], "must be at most 65535"),
+    "serve.header_timeout_seconds: at least 1": row(
+        "serve.header_timeout_seconds", [0], [1], "must be at least 1"
+    ),
+    "serve.keepalive_seconds: at least 1": row(
+        "serve.keepalive_seconds", [0], [1], "must be at least 1"
+    ),
+    "serve.max_connections: at least 1": row(
+        "serve.max_connections", [0], [1], "must be at least 1"
+    ),
     "subscribers.secret_env: environment variable name": row(
         "subscribers.secret_env",
         ["1KEY", "MY-KEY", ""],
@@ -259,18 +321,27 @@ STRUCTURE: dict[str, Bad] = {
 
 
 def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "note.md").write_text("Hello.\n", encoding="utf-8")
+    (tmp_path / "templates").mkdir(exist_ok=True)
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def _refused(tmp_path: Path, bad: Bad) -> None:
+def _refused(tmp_path: Path, bad: Bad, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path, bad.text)
+    monkeypatch.delenv(DB_ENV, raising=False)
+    for name, value in bad.env:
+        monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as caught:
         config.load(path)
     problems = caught.value.problems
     assert all("\n" not in p for p in problems)  # one line per problem
-    prefix = f"{path}: {bad.key}: " if bad.key else f"{path}: "
+    if bad.env:
+        prefix = f"{bad.key}: "
+        assert all(value not in p for p in problems for _, value in bad.env)  # may hold secrets
+    else:
+        prefix = f"{path}: {bad.key}: " if bad.key else f"{path}: "
     assert any(p.startswith(prefix) and bad.why in p for p in problems), problems
 
 
@@ -279,33 +350,46 @@ def test_every_validation_rule_has_its_own_cases() -> None:
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
-def test_a_bad_value_is_refused_naming_the_file_and_the_key(rule: str, tmp_path: Path) -> None:
+def test_a_bad_value_is_refused_naming_the_file_and_the_key(
+    rule: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     refused, _ = CASES[rule]
     for bad in refused:
-        _refused(tmp_path, bad)
+        _refused(tmp_path, bad, monkeypatch)
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
-def test_the_nearest_good_value_is_accepted(rule: str, tmp_path: Path) -> None:
+def test_the_nearest_good_value_is_accepted(
+    rule: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, accepted = CASES[rule]
-    for text in accepted:
-        config.load(_write(tmp_path, text))
+    for case in accepted:
+        good = case if isinstance(case, Good) else Good(case)
+        monkeypatch.delenv(DB_ENV, raising=False)
+        for name, value in good.env:
+            monkeypatch.setenv(name, value)
+        config.load(_write(tmp_path, good.text))
 
 
 @pytest.mark.parametrize("name", sorted(STRUCTURE))
-def test_a_config_of_the_wrong_shape_is_refused(name: str, tmp_path: Path) -> None:
-    _refused(tmp_path, STRUCTURE[name])
+def test_a_config_of_the_wrong_shape_is_refused(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _refused(tmp_path, STRUCTURE[name], monkeypatch)
 
 
-def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+def test_every_problem_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = (
         '[newsletter]\ntimezone = "Mars/Olympus"\nnmae = "x"\n'
         '[email]\nbudget_kb = 5\n[smtp]\nport = 0\n[dkim]\nselector = "s"\n'
         '[[sources]]\nname = "a"\nkind = "atomm"\n'
     )
+    monkeypatch.setenv(DB_ENV, "garbage")
     with pytest.raises(ConfigError) as caught:
         config.load(_write(tmp_path, text))
-    keys = [p.split(": ")[1] for p in caught.value.problems]
+    *in_file, in_environment = caught.value.problems
+    assert in_environment.startswith(f"{DB_ENV} (environment): not a database URL")
+    keys = [p.split(": ")[1] for p in in_file]
     assert keys == [
         "newsletter.timezone",
         "newsletter.nmae",
@@ -400,10 +484,6 @@ def test_the_database_defaults_to_a_file_beside_the_config_and_the_environment_w
     chosen = config.parse('[database]\nurl = "sqlite:///x.db"\n', where="c", base_dir=Path("/a"))
     assert chosen.database.url == "postgresql+psycopg://u:secret@db/nl"
     assert config.effective(chosen)["database"] == "postgresql+psycopg://u:***@db/nl"
-    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", "garbage")
-    assert config.effective(config.parse("", where="c", base_dir=Path("/a")))["database"] == (
-        "(unparseable URL)"
-    )
 
 
 # ---------------------------------------------------------------- no string-keyed lookups

@@ -26,6 +26,7 @@ from pathlib import Path
 import faultkit
 import figures
 import pytest
+from corpus_kit import OWN_CORPUS
 from faultkit import DAY1, DAY2, Project
 
 pytestmark = pytest.mark.fault
@@ -35,13 +36,13 @@ SEED = int(os.environ.get("NEWSLETTER_FAULT_SEED", str(int(time.time()) % 100_00
 
 
 @pytest.fixture(scope="module")
-def day1(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> Project:
-    """A project that published day 1 (seed 000) and has seed 001 waiting for day 2."""
+def day1(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A project that published day 1 (digest 000) and has digest 001 waiting for day 2."""
     project = faultkit.make_project(tmp_path_factory.mktemp("day1") / "p")
-    shutil.copy(sorted(seeds_dir.glob("000_*.txt"))[0], project.digests)
+    shutil.copy(OWN_CORPUS.file(0), project.digests)
     result = faultkit.run(project, DAY1)
     assert result.returncode == 0, result.stderr
-    shutil.copy(sorted(seeds_dir.glob("001_*.txt"))[0], project.digests)
+    shutil.copy(OWN_CORPUS.file(1), project.digests)
     return project
 
 
@@ -51,7 +52,7 @@ def reference(day1: Project, tmp_path_factory: pytest.TempPathFactory) -> faultk
     project = day1.copy(tmp_path_factory.mktemp("reference") / "p")
     faultkit.converge(project, DAY2)
     state = faultkit.read_state(project)
-    assert len(state.editions[DAY2][0]) > 20  # a real edition to lose papers from
+    assert len(state.editions[DAY2][0]) == OWN_CORPUS.new[1]  # a real edition to lose papers from
     return state
 
 
@@ -262,13 +263,13 @@ def test_database_disk_full_says_so_in_one_clear_line(project: Project) -> None:
 
 @pytest.mark.postgres
 def test_a_postgres_advisory_lock_held_elsewhere_makes_the_run_wait_not_fail(
-    postgres_url: str, tmp_path: Path, seeds_dir: Path
+    postgres_url: str, tmp_path: Path
 ) -> None:
     """PostgreSQL: another session holds the store's advisory lock for 3 s; the run waits."""
     import sqlalchemy as sa
 
     project = faultkit.make_project(tmp_path / "pg")
-    shutil.copy(sorted(seeds_dir.glob("000_*.txt"))[0], project.digests)
+    shutil.copy(OWN_CORPUS.file(0), project.digests)
     env = {"NEWSLETTER_DATABASE_URL": postgres_url}
     engine = sa.create_engine(postgres_url)
     try:

@@ -27,6 +27,7 @@ from pathlib import Path
 import faultkit
 import figures
 import pytest
+from corpus_kit import OWN_CORPUS
 from faultkit import DAY1, DAY2, FaultySmtp, Project
 
 pytestmark = pytest.mark.fault
@@ -37,8 +38,8 @@ TERMINAL = {"sent", "failed", "skipped"}
 
 
 @pytest.fixture(scope="module")
-def day1(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> Project:
-    """Published day 1 (sent to the Maildir outbox), 40 confirmed subscribers, seed 001 waiting."""
+def day1(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """Published day 1 (sent to the Maildir outbox), 40 confirmed subscribers, 001 waiting."""
     project = faultkit.make_project(tmp_path_factory.mktemp("send-day1") / "p")
     csv = project.root / "subscribers.csv"
     csv.write_text("email\n" + "".join(f"{a}\n" for a in ADDRESSES), encoding="utf-8")
@@ -52,9 +53,9 @@ def day1(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path) -> Project:
         cwd=project.root,
     )
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    shutil.copy(sorted(seeds_dir.glob("000_*.txt"))[0], project.digests)
+    shutil.copy(OWN_CORPUS.file(0), project.digests)
     assert faultkit.run(project, DAY1).returncode == 0
-    shutil.copy(sorted(seeds_dir.glob("001_*.txt"))[0], project.digests)
+    shutil.copy(OWN_CORPUS.file(1), project.digests)
     return project
 
 

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.fuzz
 
 HERE = Path(__file__).resolve().parent
 SEEDS = HERE.parent.parent / "shared" / "seeds"
+OWN = HERE / "digests"
 TARGETS = ("digest", "feed", "hf", "config")  # crashkit.TARGETS (not imported here: see _fuzz)
 SEED = int(os.environ.get("NEWSLETTER_ATHERIS_SEED", "1"))
 # A few seconds each on an idle core; the feed parser is the slowest per input.
@@ -68,7 +69,7 @@ def _corpus(target: str, folder: Path) -> None:
     """Real inputs to start from (libFuzzer mutates them), past crashes included."""
     folder.mkdir(parents=True, exist_ok=True)
     if target == "digest":
-        for seed in sorted(SEEDS.glob("*.txt"))[:3]:
+        for seed in [*sorted(OWN.glob("*.txt"))[:3], *sorted(SEEDS.glob("*.txt"))[:3]]:
             (folder / seed.name).write_bytes(seed.read_bytes()[:6000])
     samples = {"feed": _FEED, "hf": _HF, "config": _CONFIG, "digest": b"Mar 11\n\nT\n\nA.\n"}
     (folder / "sample").write_bytes(samples[target])

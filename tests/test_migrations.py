@@ -17,14 +17,15 @@ import sqlalchemy as sa
 from newsletter import config, pipeline
 from newsletter.edition import build_edition
 from newsletter.errors import StoreError
+from newsletter.identity import DOCUMENTS_TERM
 from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
 from newsletter.states import LedgerState, RunStatus, SubscriberStatus
-from newsletter.store import Database
+from newsletter.store import Database, schema
 from newsletter.store import migrations as history
 from newsletter.store.migrations import LATEST, MIGRATIONS
-from newsletter.store.papers import NewPaper
+from newsletter.store.papers import title_hash
 from newsletter.store.schema import metadata
 from newsletter.topics import Taxonomy, Topic
 
@@ -110,17 +111,33 @@ def test_data_written_at_step_one_survives_the_upgrades(new_db_url: Callable[[],
     taxonomy = Taxonomy((Topic("other", "Other", fallback=True),))
     verdicts = split(entries, None)
     papers = new_papers(verdicts, taxonomy)
-    new = [NewPaper(p, v.title_key, v.signature) for v, p in zip(verdicts, papers, strict=True)]
+    [(verdict, paper)] = zip(verdicts, papers, strict=True)
     edition = build_edition(papers, taxonomy, NOW.date())
     with Database.connect(url) as db:
         db.migrate(to=1)
-        with db.write() as tx:  # step 1 has the papers, bands and editions tables
+        with db.write() as tx:  # step 1 has the editions table
             stored = tx.editions.record(edition, NOW)
-            tx.papers.mark_seen(new, stored.id, NOW)
+        with db.engine.begin() as conn:  # a paper row as step 1 knew it (no identity index)
+            conn.execute(
+                schema.papers.insert().values(
+                    key=paper.key,
+                    title_hash=title_hash(verdict.title_key),
+                    title_key=verdict.title_key,
+                    title=paper.title,
+                    abstract=paper.abstract,
+                    url=paper.url,
+                    source=paper.source,
+                    signature=verdict.signature.values if verdict.signature else None,
+                    edition_id=stored.id,
+                    seen_at=NOW,
+                )
+            )
     with Database.open(url) as db, db.read() as tx:
         assert db.schema_version() == LATEST
         assert tx.editions.latest_on(NOW.date()) == stored
-        assert split(entries, tx.papers)[0].new is False
+        assert split(entries, tx.seen)[0].new is False
+        # step 4 counted the paper it found in its term frequencies
+        assert tx.identity.term_counts([DOCUMENTS_TERM]) == {DOCUMENTS_TERM: 1}
 
 
 def test_a_released_step_never_uses_the_live_tables() -> None:
@@ -146,11 +163,12 @@ def old_database(tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def test_a_database_of_the_previous_release_opens_and_reads(old_database: str) -> None:
-    with pytest.raises(StoreError, match="newsletter migrate"):  # read-only: not upgraded
-        Database.open_read_only(old_database)
+def test_a_database_of_the_previous_release_upgrades_and_reads(old_database: str) -> None:
+    with pytest.raises(StoreError, match="version 3"):  # read-only: never upgraded behind
+        Database.open_read_only(old_database)  # the operator's back
     with Database.open(old_database) as db, db.read() as tx:
-        assert db.schema_version() == LATEST  # upgraded from step 3
+        assert db.schema_version() == LATEST  # its steps 1-3 kept, the later ones applied
+        assert tx.identity.term_counts([DOCUMENTS_TERM]) == {DOCUMENTS_TERM: 23}
         stored = tx.editions.latest_on(date(2026, 11, 20))
         assert stored is not None and stored.edition.paper_count == 23
         assert tx.papers.count() == 23

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.delivery import confirmations
 from newsletter.render import context
+from newsletter.web import pages
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "templates.md"
 CLASSES = [
@@ -19,6 +21,11 @@ CLASSES = [
     context.Links,
     context.IndexContext,
     context.EditionSummary,
+    pages.PageContext,
+    pages.PageLinks,
+    pages.TopicChoice,
+    confirmations.ConfirmationContext,
+    confirmations.LinksContext,
 ]
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
 from render_kit import large_edition, parse_html, settings, small_edition, visible
@@ -101,17 +101,16 @@ def test_topics_filter_keeps_only_those_sections() -> None:
     assert "1 new paper" in visible(email.html)
 
 
-def test_editor_note_is_rendered_from_markdown(tmp_path: Path) -> None:
-    note = tmp_path / "note.md"
-    note.write_text("Welcome to **issue one**.\n\n- a list item\n", encoding="utf-8")
-    email = render_email(small_edition(), settings(tmp_path, newsletter__editor_note=str(note)))
+def test_editor_note_is_rendered_from_markdown() -> None:
+    note = "Welcome to **issue one**.\n\n- a list item"
+    email = render_email(replace(small_edition(), note=note), settings())
     assert "<strong>issue one</strong>" in email.html and "<li>a list item</li>" in email.html
     assert "Welcome to **issue one**." in email.text
 
 
-def test_missing_editor_note_means_no_note(tmp_path: Path) -> None:
-    s = settings(tmp_path, newsletter__editor_note="absent.md")
-    assert "Welcome" not in render_email(small_edition(), s).html
+def test_an_edition_without_a_note_shows_none() -> None:
+    email = render_email(small_edition(), settings())
+    assert "border-left:3px" not in email.html and "Welcome" not in email.text
 
 
 def test_a_large_edition_fits_the_budget_with_every_title() -> None:

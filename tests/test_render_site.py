@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import os
 from datetime import date
 from pathlib import Path
@@ -51,11 +52,61 @@ def test_edition_page_has_full_abstracts_and_anchors(tmp_path: Path) -> None:
 def test_index_lists_every_edition_newest_first(tmp_path: Path) -> None:
     publish_site(small_edition(), older(), settings(), tmp_path)
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
-    newest = index.index("https://papers.example.org/editions/2026-11-20/")
-    oldest = index.index("https://papers.example.org/editions/2026-11-19/")
+    newest = index.index('href="editions/2026-11-20/index.html"')
+    oldest = index.index('href="editions/2026-11-19/index.html"')
     assert newest < oldest
-    assert "https://papers.example.org/feed.xml" in index
-    assert "https://papers.example.org/atom.xml" in index
+    assert 'href="feed.xml"' in index and 'href="atom.xml"' in index
+    assert '<link rel="canonical" href="https://papers.example.org/">' in index
+
+
+def _links(page: Path) -> list[str]:
+    import re
+
+    html = page.read_text(encoding="utf-8")
+    return [html_lib.unescape(m) for m in re.findall(r'(?:href|src|action)="([^"]*)"', html)]
+
+
+def test_every_link_between_site_pages_resolves_from_disk(tmp_path: Path) -> None:
+    """The archive opened from disk (file://): every link of a page that stays on
+    the site names a file that exists; what leaves it (a paper's own link, the
+    canonical URL, the sign-up page only `serve` answers) is absolute."""
+    from urllib.parse import urlsplit
+
+    site = tmp_path / "site"
+    publish_site(edition_of([paper(40, "vision")], day=date(2026, 11, 19)), [], settings(), site)
+    publish_site(small_edition(), older(), settings(), site)
+    pages = [p for p in site.rglob("*.html") if p.name != "email.html"]
+    assert len(pages) == 3  # the index and two edition pages
+    checked = 0
+    for page in pages:
+        for link in _links(page):
+            parts = urlsplit(link)
+            if parts.scheme in ("http", "https", "javascript"):
+                assert not link.startswith("https://papers.example.org/") or link in (
+                    "https://papers.example.org/",
+                    "https://papers.example.org/subscribe",
+                    f"https://papers.example.org/{page.parent.relative_to(site).as_posix()}/",
+                ), f"{page}: {link} leaves the archive for a page of the site"
+                continue
+            target = (page.parent / parts.path).resolve() if parts.path else page
+            assert target.is_file(), f"{page.relative_to(site)}: {link} does not resolve"
+            if parts.fragment:
+                assert f'id="{parts.fragment}"' in target.read_text(encoding="utf-8"), link
+            checked += 1
+    assert checked > 20
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://papers.example.org/subscribe"' in index  # the sign-up page
+
+
+def test_the_email_and_feeds_keep_absolute_links(tmp_path: Path) -> None:
+    publish_site(small_edition(), older(), settings(), tmp_path)
+    email = (tmp_path / "editions/2026-11-20/email.html").read_text(encoding="utf-8")
+    hrefs = [h for h in _links(tmp_path / "editions/2026-11-20/email.html")]
+    assert hrefs and all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs), hrefs
+    assert "https://papers.example.org/editions/2026-11-20/" in email
+    feed = feedparser.parse((tmp_path / "feed.xml").read_bytes())
+    assert feed.feed.link == "https://papers.example.org/"
+    assert all(e.link.startswith("https://") for e in feed.entries)
 
 
 def test_feeds_cover_history(tmp_path: Path) -> None:

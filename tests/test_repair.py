@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from corpus_kit import Corpus
 from hypothesis import given
 from hypothesis import strategies as st
 
 from newsletter.repair import repair_text
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
 @pytest.mark.parametrize(
@@ -143,9 +140,9 @@ def test_clean_text_is_returned_unchanged() -> None:
     assert repair_text(text) == text
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared seeds not present")
-def test_stripped_dashes_in_the_seeds_all_become_dashes() -> None:
-    for seed in sorted(SEEDS.glob("*.txt")):
+def test_stripped_dashes_in_the_digests_all_become_dashes(corpus: Corpus) -> None:
+    assert any("x2013" in seed.read_text(encoding="utf-8") for seed in corpus.files)
+    for seed in corpus.files:
         raw = seed.read_text(encoding="utf-8")
         repaired = repair_text(raw)
         assert "x2013" not in repaired, seed.name

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 import anyio
 import httpx
 import pytest
+from corpus_kit import OWN_CORPUS
 
 from newsletter import config, pipeline
 from newsletter.config import Schedule
+from newsletter.errors import StoreError
 from newsletter.model import Edition, RunReport
 from newsletter.scheduler import DailyJob
 from newsletter.store import Database
@@ -166,11 +168,9 @@ def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
     assert calls == [date(2026, 3, 11)]
 
 
-def test_two_jobs_at_once_on_one_database_make_one_edition(
-    tmp_path: Path, db_url: str, seeds_dir: Path
-) -> None:
+def test_two_jobs_at_once_on_one_database_make_one_edition(tmp_path: Path, db_url: str) -> None:
     (tmp_path / "drop").mkdir()
-    shutil.copy(seeds_dir / "002_eb4d9ffe322ceb65.txt", tmp_path / "drop")
+    shutil.copy(OWN_CORPUS.file(2), tmp_path / "drop")
     settings = settings_for(tmp_path, db_url, "0 7 * * *", "Europe/Berlin", drop=True)
     clock = Clock(datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
     jobs = [pipeline.daily_job(settings, clock=clock, owner=f"test:{i}:t") for i in range(2)]
@@ -225,12 +225,11 @@ def _serve(workdir: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.slow
-def test_two_serve_processes_restarted_repeatedly_make_one_edition(
-    tmp_path: Path, seeds_dir: Path
-) -> None:
+def test_two_serve_processes_restarted_repeatedly_make_one_edition(tmp_path: Path) -> None:
     workdir = tmp_path / "nl"
     (workdir / "drop").mkdir(parents=True)
-    shutil.copy(seeds_dir / "003_bf041023cdecb2cb.txt", workdir / "drop")
+    for digest in OWN_CORPUS.files:  # one edition of them all: a run long enough to interrupt
+        shutil.copy(digest, workdir / "drop")
     (workdir / "config.toml").write_text(
         '[schedule]\ncron = "* * * * *"\n'
         '[[sources]]\nname = "drop"\nkind = "text"\npath = "drop"\n',
@@ -248,7 +247,12 @@ def test_two_serve_processes_restarted_repeatedly_make_one_edition(
             procs[round_ % 2] = _serve(workdir)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with Database.open_read_only(f"sqlite:///{db}") as opened, opened.read() as tx:
+            try:
+                opened = Database.open_read_only(f"sqlite:///{db}")
+            except StoreError:  # a process starting up is migrating it right now
+                time.sleep(0.5)
+                continue
+            with opened, opened.read() as tx:
                 if tx.editions.count_on(datetime.now(UTC).date()):
                     break
             time.sleep(0.5)

@@ -36,7 +36,7 @@ def _abstract(title: str) -> str:
 def _new(db: Database, *titles: str) -> list[NewPaper]:
     entries = [RawEntry(t, _abstract(t), "t.txt") for t in titles]
     with db.read() as tx:
-        verdicts = split(entries, tx.papers)
+        verdicts = split(entries, tx.seen)
     news = [v for v in verdicts if v.new]
     papers = new_papers(verdicts, TAXONOMY)
     return [NewPaper(p, v.title_key, v.signature) for v, p in zip(news, papers, strict=True)]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from newsletter import config
 from newsletter.store import Database
 from newsletter.subscribers.subscriptions import (
     AddressError,
+    SignupLimited,
     Subscriptions,
     TopicError,
     normalize_address,
@@ -141,7 +144,7 @@ def test_cli_add_list_remove(workdir: Path) -> None:
         ("Ada@example.org", "confirmed", ["llm", "vision"])
     ]
     table = newsletter("subscribers", "list", cwd=workdir).stdout
-    assert "Ada@example.org" in table and "1 subscribers" in table
+    assert "Ada@example.org" in table and re.search(r"\b1 subscriber\b(?!s)", table)
     removed = newsletter("subscribers", "remove", "ADA@example.org", cwd=workdir)
     assert "unsubscribed Ada@example.org" in removed.stdout
     missing = newsletter("subscribers", "remove", "nobody@example.org", cwd=workdir)
@@ -190,3 +193,64 @@ def test_importing_an_export_never_resubscribes_anyone(workdir: Path, tmp_path: 
     assert result.returncode == 0, result.stderr
     listed = json.loads(newsletter("subscribers", "list", "--json", cwd=other).stdout)
     assert [(s["email"], s["status"]) for s in listed] == [("left@example.org", "unsubscribed")]
+
+
+def test_parallel_sign_ups_for_one_address_never_pass_the_daily_limit(db_url: str) -> None:
+    """The count and the insert are one transaction: 30 connections at once record 3."""
+    outcomes: list[str] = []
+    barrier = threading.Barrier(30)
+
+    def sign_up() -> None:
+        store = Database.open(db_url)
+        try:
+            barrier.wait()
+            Subscriptions(store).request(
+                "victim@example.org", None, method="web", now=NOW, per_day=3
+            )
+            outcomes.append("recorded")
+        except SignupLimited:
+            outcomes.append("limited")
+        finally:
+            store.close()
+
+    Database.open(db_url).close()  # migrated before the race
+    threads = [threading.Thread(target=sign_up) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["limited"] * 27 + ["recorded"] * 3
+    store = Database.open(db_url)
+    try:
+        subs = Subscriptions(store)
+        found = subs.by_email("victim@example.org")
+        assert found is not None
+        actions = [c.action for c in subs.consents(found.id)]
+        assert actions == ["subscribed"] * 3
+    finally:
+        store.close()
+
+
+def test_a_pending_address_added_by_the_operator_gets_its_confirmation_by_invite(
+    workdir: Path,
+) -> None:
+    added = newsletter("subscribers", "add", "Ada@Example.org", cwd=workdir)
+    assert added.returncode == 0, added.stderr
+    hint = "newsletter subscribers invite Ada@example.org"
+    assert "added Ada@example.org (pending" in added.stdout and hint in added.stdout
+    assert not (workdir / "subscribers" / "outbox").exists()  # add alone sends nothing
+    invited = newsletter("subscribers", "invite", "ada@example.org", cwd=workdir)
+    assert invited.returncode == 0, invited.stderr
+    assert "sent the confirmation email to Ada@example.org" in invited.stdout
+    [mail] = list((workdir / "subscribers" / "outbox" / "new").iterdir())
+    text = mail.read_text()
+    assert "To: Ada@example.org" in text and "Confirm your subscription" in text
+    assert "https://papers.example.org/confirm?t=" in text
+    newsletter("subscribers", "add", "bob@example.org", "--confirmed", cwd=workdir)
+    refused = newsletter(
+        "subscribers", "invite", "bob@example.org", "nobody@example.org", cwd=workdir
+    )
+    assert refused.returncode == 1
+    assert "error: bob@example.org: confirmed already; nothing sent" in refused.stderr
+    assert "error: nobody@example.org: not on the list" in refused.stderr
+    assert len(list((workdir / "subscribers" / "outbox" / "new").iterdir())) == 1

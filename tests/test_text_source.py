@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from corpus_kit import Corpus
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +22,6 @@ from newsletter.sources.text import (
     read_digest,
 )
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 EDITION = date(2026, 3, 20)
 
 HEADER = (
@@ -56,25 +56,20 @@ def refusal(text: str | bytes) -> DigestError:
 
 
 # ---------------------------------------------------------------------------
-# The real seeds
-
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="shared seeds not present")
+# Whole digests: the project's own and the real seeds (see `corpus` in conftest.py)
 
 
-@needs_seeds
-@pytest.mark.parametrize(
-    ("prefix", "count"), [("000", 94), ("001", 91), ("002", 67), ("003", 102), ("004", 86)]
-)
-def test_each_real_seed_parses_into_its_known_number_of_entries(prefix: str, count: int) -> None:
-    (seed,) = SEEDS.glob(f"{prefix}_*.txt")
-    digest = read_digest(seed, EDITION)
-    assert len(digest.entries) == count
-    assert digest.name == seed.name
+def test_each_digest_parses_into_its_known_number_of_entries(corpus: Corpus) -> None:
+    counts = []
+    for seed in corpus.files:
+        digest = read_digest(seed, EDITION)
+        assert digest.name == seed.name
+        counts.append(len(digest.entries))
+    assert counts == list(corpus.entries)
 
 
-@needs_seeds
-def test_real_seed_entries_have_title_abstract_date_and_title_line() -> None:
-    for seed in sorted(SEEDS.glob("*.txt")):
+def test_digest_entries_have_title_abstract_date_and_title_line(corpus: Corpus) -> None:
+    for seed in corpus.files:
         digest = read_digest(seed, EDITION)
         lines = seed.read_text(encoding="utf-8").splitlines()
         assert digest.digest_date is not None
@@ -88,10 +83,11 @@ def test_real_seed_entries_have_title_abstract_date_and_title_line() -> None:
             assert len(entry.title) < len(entry.abstract)
 
 
-@needs_seeds
-def test_real_seed_with_the_daily_papers_header_has_its_date_read() -> None:
-    (seed,) = SEEDS.glob("004_*.txt")
-    assert read_digest(seed, EDITION).digest_date == date(2025, 8, 20)
+def test_digest_with_the_daily_papers_header_has_its_date_read(corpus: Corpus) -> None:
+    index, day = corpus.dated
+    seed = corpus.file(index)
+    assert "Daily Papers" in seed.read_text(encoding="utf-8")
+    assert read_digest(seed, EDITION).digest_date == day
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The topic classifier as a reader and an operator meet it.
 
-The accuracy test reads the real seed digests and hand labels from
-``../shared`` (beside the checkout); it fails, not skips, when they are missing,
-so a broken checkout cannot pass quietly.
+The accuracy test reads digests and their hand labels: the project's own
+(``tests/digests/topics.json``) and the real seeds with ``../shared/labels``
+when they sit beside the checkout (see ``corpus`` in conftest.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus_kit import Corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,6 @@ from newsletter.topics import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_IDS = (
     "llm",
     "multimodal",
@@ -74,10 +74,10 @@ def _norm(title: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", title.casefold()).strip()
 
 
-def _seed_papers() -> dict[str, tuple[str, str]]:
-    """Titles and abstracts of the seed digests (a small reader of their format)."""
+def _seed_papers(corpus: Corpus) -> dict[str, tuple[str, str]]:
+    """Titles and abstracts of the digests (a small reader of their format)."""
     papers: dict[str, tuple[str, str]] = {}
-    for path in sorted((SHARED / "seeds").glob("*.txt")):
+    for path in corpus.files:
         text = path.read_text("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
         start = next(i for i, b in enumerate(blocks) if re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}", b))
@@ -88,18 +88,16 @@ def _seed_papers() -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def dev_set() -> list[Labeled]:
-    labels_path = SHARED / "labels" / "topics_dev.json"
-    assert labels_path.is_file(), (
-        f"dev labels missing: {labels_path} (shared/ must sit beside the checkout)"
-    )
-    papers = _seed_papers()
-    assert papers, f"no seed digests in {SHARED / 'seeds'}"
+def dev_set(corpus: Corpus) -> list[Labeled]:
+    labels_path = corpus.labels
+    assert labels_path.is_file(), f"topic labels missing: {labels_path}"
+    papers = _seed_papers(corpus)
+    assert papers, f"no digests in {corpus.folder}"
     labeled = []
     for label in json.loads(labels_path.read_text("utf-8")):
         title, abstract = papers[_norm(label["title"])]
         labeled.append(Labeled(title, abstract, tuple(label["acceptable"])))
-    assert len(labeled) == 121
+    assert len(labeled) == corpus.label_count
     return labeled
 
 
@@ -127,11 +125,13 @@ def test_classifying_is_fast_enough_for_a_large_backlog(
     taxonomy: Taxonomy, dev_set: list[Labeled]
 ) -> None:
     papers = dev_set * 10
-    started = time.perf_counter()
+    # CPU time of this process, not the wall clock: other jobs on a loaded machine
+    # (a shared 2-core CI box) must not make the classifier look slow
+    started = time.process_time()
     for p in papers:
         classify(p.title, p.abstract, (), taxonomy)
-    rate = len(papers) / (time.perf_counter() - started)
-    assert rate > 1000, f"only {rate:.0f} papers/s"
+    rate = len(papers) / max(time.process_time() - started, 1e-9)
+    assert rate > 1000, f"only {rate:.0f} papers/s of CPU time"
 
 
 def test_title_decides_over_a_passing_mention_in_the_abstract(taxonomy: Taxonomy) -> None:

@@ -17,7 +17,7 @@ from newsletter.delivery.mailer import MaildirMailer
 from newsletter.store import Database
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import Tokens
-from newsletter.web.subscribe import RateLimiter, build_subscriber_app
+from newsletter.web.subscribe import RateLimiter, SubscriberPages, build_subscriber_app
 
 T0 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
 
@@ -40,13 +40,14 @@ class Site:
         self.subs = Subscriptions(store)
         self.outbox = tmp / "outbox"
         self.clock = Clock()
-        self.app = build_subscriber_app(
+        self.pages = SubscriberPages(
             self.settings,
             store,
             mailer_factory=lambda: MaildirMailer(self.outbox),
             clock=self.clock,
             limiter=RateLimiter(clock=lambda: self.clock().timestamp()),
         )
+        self.app = build_subscriber_app(self.pages)
         self.server = Served(self.app)
         self.client = httpx.Client(base_url=self.server.__enter__(), timeout=10)
         self.tokens = Tokens.from_settings(self.settings, self.clock)
@@ -54,9 +55,12 @@ class Site:
     def close(self) -> None:
         self.client.close()
         self.server.__exit__()
+        self.pages.close()
         self.store.close()
 
     def mails(self) -> list[bytes]:
+        """The outbox, once the sign-up desk has handled every request it accepted."""
+        assert self.pages.desk.join(10), "the sign-up desk did not finish"
         new = self.outbox / "new"
         return [p.read_bytes() for p in sorted(new.iterdir())] if new.exists() else []
 
@@ -72,7 +76,9 @@ class Site:
             "topics": topics or ["llm", "vision"],
             "form_token": self.form_token(page.text),
         }
-        return self.client.post("/subscribe", data=data)
+        response = self.client.post("/subscribe", data=data)
+        assert self.pages.desk.join(10), "the sign-up desk did not finish"
+        return response
 
     def status(self, email: str) -> str:
         found = self.subs.by_email(email)

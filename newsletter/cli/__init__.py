@@ -25,8 +25,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import __version__, config, resources, topics
-from newsletter.cli import logs
+from newsletter import __version__, config, resources
+from newsletter.cli import logs, papers
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.model import RunReport
 from newsletter.states import SubscriberStatus
@@ -190,6 +190,25 @@ def config_show(obj: Context, as_json: bool) -> None:
     out.print("topics: " + ", ".join(data["topics"]), markup=False)
 
 
+@config_group.command("check")
+@click.pass_obj
+@handle_errors
+def config_check(obj: Context) -> None:
+    """Check the config and what a run needs (templates, secrets, keys); change nothing.
+
+    Exit 0 when every check passes, 2 (like any config problem) when one fails.
+    """
+    from newsletter import preflight
+
+    findings = preflight.check(obj.settings)
+    for finding in findings:
+        stream = out if finding.ok else err
+        label = "ok" if finding.ok else "error"
+        stream.print(f"{label}: {finding.what}: {finding.detail}", markup=False, soft_wrap=True)
+    if not all(f.ok for f in findings):
+        sys.exit(2)
+
+
 DIGESTS = click.argument("digests", nargs=-1, type=click.Path())
 DATE = click.option(
     "--date",
@@ -342,32 +361,19 @@ def _delivery_progress(min_seconds: float = 0) -> Callable[[Any], None]:
 def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: date | None) -> None:
     """Show why papers whose title contains QUERY are new or seen, and their topic.
 
-    Prints the novelty verdict and every topic rule that fired.
+    Prints the novelty verdict (which seen paper, in which edition, on what
+    evidence), the operator's decisions, every topic rule that fired, and what
+    the store holds under that title.
     """
     settings = obj.settings
-    found = pipeline.explain(settings, query, digests, _edition_date(settings, edition_date))
-    if not found:
+    report = pipeline.explain(settings, query, digests, _edition_date(settings, edition_date))
+    if report.empty:
         raise NewsletterError(
-            f"no paper whose title contains {query!r}", hint="check the digests given"
+            f"no paper whose title contains {query!r}",
+            hint="check the digests given; the store has none under that title either",
         )
-    for verdict, classification in found:
-        out.print(f"[bold]{verdict.entry.title}[/bold]  ({verdict.entry.source})")
-        out.print(f"  key: {verdict.key}", markup=False)
-        out.print(
-            f"  novelty: {'NEW' if verdict.new else 'SEEN'}: {verdict.reason}"
-            + (
-                f" (as {verdict.same_as})"
-                if verdict.same_as and verdict.same_as != verdict.key
-                else ""
-            ),
-            markup=False,
-        )
-        out.print(
-            f"  topic: {classification.primary}  (all: {', '.join(classification.topics)})",
-            markup=False,
-        )
-        for line in topics.explain_lines(classification):
-            out.print(f"    {line}", markup=False)
+    for line in papers.explain_lines(report):
+        out.print(line, markup=False)
 
 
 @main.command()
@@ -516,15 +522,30 @@ def schedule(obj: Context) -> None:
 def serve(obj: Context, host: str | None, port: int | None) -> None:
     """Run the daily job (as 'newsletter schedule') and the web server in one process.
 
-    The web server serves output.site_dir and /healthz.
+    The web server serves output.site_dir, the subscriber pages and /healthz,
+    and logs each request.  It prints the address it listens on once it is
+    ready (the real port with --port 0).  SIGTERM stops it after the running
+    edition is finished.
     """
     from newsletter.web import serve as serving
 
     settings = obj.settings
+    logging.getLogger("newsletter.web.access").setLevel(logging.INFO)
+
+    def ready(url: str) -> None:
+        out.print(
+            f"serving {url} (public address {settings.site.base.base_url}); "
+            "Ctrl-C or SIGTERM stops after the running edition",
+            markup=False,
+            soft_wrap=True,
+        )
+        sys.stdout.flush()
+
     serving.run_server(
         pipeline.daily_job(settings),
         host or settings.serve.host,
         port if port is not None else settings.serve.port,
+        on_ready=ready,
     )
 
 
@@ -550,7 +571,7 @@ def _now() -> datetime:
 
 @main.group("subscribers")
 def subscribers_group() -> None:
-    """Manage subscribers: add, remove, list, import, export."""
+    """Manage subscribers: add, invite, remove, list, import, export."""
 
 
 @subscribers_group.command("add")
@@ -576,6 +597,50 @@ def subscribers_add(obj: Context, email: str, topics: str | None, confirmed: boo
         out.print(f"added {s.email} ({s.status}; topics: {_topics_label(s.topics)})", markup=False)
     else:
         out.print(f"{s.email} is on the list already ({s.status}); nothing changed", markup=False)
+    if s.status == subs_mod.PENDING:
+        out.print(
+            f"nothing is sent to {s.email} until they confirm; send the confirmation email "
+            f"with: newsletter subscribers invite {s.email}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@subscribers_group.command("invite")
+@click.argument("emails", nargs=-1)
+@click.option("--all-pending", is_flag=True, help="Every pending subscriber.")
+@click.pass_obj
+@handle_errors
+def subscribers_invite(obj: Context, emails: tuple[str, ...], all_pending: bool) -> None:
+    """Send the confirmation email to pending EMAILS (or --all-pending).
+
+    It goes out through delivery.method (the outbox or SMTP) like the web
+    form's; they are subscribed once they open it and press the button.
+    Exit status 1 when an address could not be invited.
+    """
+    from newsletter.delivery.confirmations import invite
+
+    if not emails and not all_pending:
+        raise click.UsageError("name at least one EMAIL, or use --all-pending")
+    subs = _subscriptions(obj)
+    try:
+        targets = list(emails) + (
+            [s.email for s in subs.all(subs_mod.PENDING)] if all_pending else []
+        )
+        results = invite(obj.settings, subs, targets, now=_now())
+    finally:
+        subs.db.close()
+    failed = 0
+    for address, problem in results:
+        if problem:
+            failed += 1
+            err.print(f"error: {address}: {problem}", markup=False, soft_wrap=True)
+        else:
+            out.print(f"sent the confirmation email to {address}", markup=False)
+    if not targets:
+        out.print("no pending subscribers", markup=False)
+    if failed:
+        sys.exit(1)
 
 
 @subscribers_group.command("remove")
@@ -630,7 +695,9 @@ def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
         ]
         click.echo(json.dumps(data, indent=2))
         return
-    table = Table("email", "status", "topics", "since", title=f"{len(everyone)} subscribers")
+    count = len(everyone)
+    title = f"{count} subscriber{'' if count == 1 else 's'}"
+    table = Table("email", "status", "topics", "since", title=title)
     for s in everyone:
         table.add_row(s.email, s.status, _topics_label(s.topics), f"{s.created_at:%Y-%m-%d}")
     out.print(table)
@@ -690,3 +757,6 @@ def subscribers_export(obj: Context, file: str | None, status: str | None) -> No
 
 def _topics_label(topics: frozenset[str] | None) -> str:
     return "all" if topics is None else ",".join(sorted(topics))
+
+
+papers.register(main, handle_errors)

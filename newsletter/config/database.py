@@ -15,9 +15,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from newsletter.config.rules import Setting, Values, resolve
+from newsletter.config.rules import EnvironmentRule, Rule, Setting, Values, resolve
 
 ENV = "NEWSLETTER_DATABASE_URL"
+BACKENDS = ("sqlite", "postgresql")
+
+
+_URL = re.compile(r"^(?P<dialect>\w+)(\+\w+)?://")
+"""What SQLAlchemy's ``make_url`` accepts: ``dialect[+driver]://...`` (parsed here
+without importing SQLAlchemy, which only ``newsletter/store/`` does)."""
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name the store, or None (never repeats it: it may hold a password)."""
+    found = _URL.match(url)
+    try:
+        _port = urlsplit(url).port  # a port that is not a number is refused here
+    except ValueError:
+        found = None
+    if found is None:
+        return (
+            "not a database URL (expected e.g. 'sqlite:///state/news.db' or "
+            "'postgresql+psycopg://user@host/dbname')"
+        )
+    backend = found.group("dialect")
+    if backend not in BACKENDS:
+        return f"unsupported database {backend!r} (expected: {', '.join(BACKENDS)})"
+    return None
+
+
+DATABASE_URL = Rule("database url or empty", lambda value, _: url_problem(value) if value else None)
 
 ROWS = (
     Setting(
@@ -25,8 +52,17 @@ ROWS = (
         "",
         "SQLAlchemy URL of the store; empty means the SQLite file "
         "subscribers/newsletter.db. NEWSLETTER_DATABASE_URL overrides it.",
+        rules=(DATABASE_URL,),
     ),
 )
+
+
+def _environment_url(environ: Mapping[str, str]) -> str | None:
+    value = environ.get(ENV)
+    return url_problem(value) if value else None
+
+
+ENVIRONMENT = (EnvironmentRule(ENV, _environment_url),)
 
 _RELATIVE_SQLITE = re.compile(r"sqlite(\+\w+)?:///(?!/)(?!:memory:)(.+)$")
 
@@ -57,13 +93,13 @@ class DatabaseSettings:
 
 
 def redact(url: str) -> str:
-    """Hide a password in a database URL (secrets are never printed)."""
+    """Hide a password in a (checked) database URL: secrets are never printed."""
     try:
         parts = urlsplit(url)
         if parts.password is None:
             return url
-        userinfo, _, host = parts.netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
     except ValueError:
         return "(unparseable URL)"
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

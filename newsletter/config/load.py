@@ -19,7 +19,13 @@ from newsletter import resources
 from newsletter.config.rules import Setting, choices
 from newsletter.config.settings import Settings, build
 from newsletter.config.sources import parse_sources
-from newsletter.config.table import CROSS_RULES, SECTIONS, SETTING_BY_KEY, SETTINGS
+from newsletter.config.table import (
+    CROSS_RULES,
+    ENVIRONMENT_RULES,
+    SECTIONS,
+    SETTING_BY_KEY,
+    SETTINGS,
+)
 from newsletter.errors import ConfigError
 from newsletter.topics import Taxonomy, parse_taxonomy
 
@@ -123,8 +129,13 @@ def _settings(
         taxonomy, topic_problems = parse_taxonomy(raw_topics)
         problems += topic_problems
 
+    problems = [f"{where}: {p}" for p in problems]
+    for env_rule in ENVIRONMENT_RULES:  # the variable is not in the file: name it alone
+        why = env_rule.check(os.environ)
+        if why is not None:
+            problems.append(f"{env_rule.name} (environment): {why}")
     if problems:
-        raise ConfigError([f"{where}: {p}" for p in problems], hint=HINT)
+        raise ConfigError(problems, hint=HINT)
     return build(
         values, base_dir=base_dir, config_path=config_path, sources=sources, taxonomy=taxonomy
     )

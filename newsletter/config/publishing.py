@@ -11,7 +11,7 @@ import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.config.rules import HTTP_URL, TIMEZONE, Setting, Values, at_least
+from newsletter.config.rules import HTTP_URL, TIMEZONE, Setting, Values, at_least, existing
 from newsletter.urls import Site
 
 NEWSLETTER_ROWS = (
@@ -37,7 +37,8 @@ NEWSLETTER_ROWS = (
     Setting(
         "newsletter.editor_note",
         "",
-        "Markdown file whose text opens the next edition; empty for none.",
+        "Markdown file whose text opens the next edition (it must exist); empty for none.",
+        rules=(existing("file"),),
     ),
 )
 
@@ -46,7 +47,9 @@ OUTPUT_ROWS = (
     Setting(
         "output.templates_dir",
         "",
-        "Folder of your own templates; a file there overrides the stock one of that name.",
+        "Folder of your own templates (it must exist); a file there overrides the stock one "
+        "of that name.",
+        rules=(existing("folder"),),
     ),
 )
 

@@ -54,6 +54,14 @@ class CrossRule:
     check: Callable[[Mapping[str, Any]], str | None]
 
 
+@dataclass(frozen=True)
+class EnvironmentRule:
+    """A rule on an environment variable that overrides a setting; ``name`` is the variable."""
+
+    name: str
+    check: Callable[[Mapping[str, str]], str | None]
+
+
 def choices(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(names)
 
@@ -111,6 +119,19 @@ def _http_url(value: Any, _: Path) -> str | None:
 
 
 HTTP_URL = Rule("http url", _http_url)
+
+
+def existing(kind: str) -> Rule:
+    """An optional path (empty for none) that must name an existing ``file`` or ``folder``."""
+
+    def check(value: Any, base_dir: Path) -> str | None:
+        if not value:
+            return None
+        path = resolve(base_dir, value)
+        found = path.is_file() if kind == "file" else path.is_dir()
+        return None if found else f"no such {kind} {str(path)!r} (empty for none)"
+
+    return Rule(f"existing {kind} or empty", check)
 
 
 def email_address(*, optional: bool = False) -> Rule:

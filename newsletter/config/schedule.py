@@ -44,6 +44,34 @@ SERVE_ROWS = (
         int,
         rules=(at_least(0), at_most(65535)),
     ),
+    Setting(
+        "serve.forwarded_allow_ips",
+        "",
+        "Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated "
+        "addresses or networks, '*' for any); empty trusts nobody: the TCP peer is the client.",
+    ),
+    Setting(
+        "serve.header_timeout_seconds",
+        10,
+        "A connection that has not sent its request headers this long after it opened "
+        "(or after its last response) is closed.",
+        int,
+        rules=(at_least(1),),
+    ),
+    Setting(
+        "serve.keepalive_seconds",
+        5,
+        "How long an idle keep-alive connection is kept open.",
+        int,
+        rules=(at_least(1),),
+    ),
+    Setting(
+        "serve.max_connections",
+        1000,
+        "Most connections and requests at once; past it new ones get 503.",
+        int,
+        rules=(at_least(1),),
+    ),
 )
 
 _WINDOWS = (timedelta(hours=2), timedelta(days=2), timedelta(days=8), timedelta(days=32))
@@ -101,11 +129,22 @@ class Schedule:
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """``[serve]``: the address ``newsletter serve`` listens on."""
+    """``[serve]``: where ``newsletter serve`` listens, whom it trusts, how long it waits."""
 
     host: str
     port: int
+    forwarded_allow_ips: str
+    header_timeout_seconds: int
+    keepalive_seconds: int
+    max_connections: int
 
     @classmethod
     def build(cls, v: Values) -> ServeSettings:
-        return cls(host=v.text("serve.host"), port=v.integer("serve.port"))
+        return cls(
+            host=v.text("serve.host"),
+            port=v.integer("serve.port"),
+            forwarded_allow_ips=v.text("serve.forwarded_allow_ips").strip(),
+            header_timeout_seconds=v.integer("serve.header_timeout_seconds"),
+            keepalive_seconds=v.integer("serve.keepalive_seconds"),
+            max_connections=v.integer("serve.max_connections"),
+        )

@@ -3,7 +3,8 @@
 Owns: the send ledger (``ledger``: claims with leases, outcomes, uncertain
 sends), the MIME message compiled once per topic set and spliced per
 recipient (``message``), the seam to the mail system (``mailer``: Maildir
-outbox, SMTP) and the send loop that ties them together (``sending``).
+outbox, SMTP), the send loop that ties them together (``sending``) and the
+one-off emails to one person: confirmation, "your links" (``confirmations``).
 
 May import: the core values (``model``, ``errors``, ``edition``, ``faults``),
 ``config``, ``store``, ``render`` (the rendered email and its tokens) and

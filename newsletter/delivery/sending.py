@@ -63,6 +63,7 @@ from newsletter.delivery.mailer import (
 )
 from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender, compile_digest
 from newsletter.delivery.recorder import Recorder, RecorderFailed
+from newsletter.edition import topics_of
 from newsletter.model import DeliveryReport, Edition
 from newsletter.render import render_email
 from newsletter.states import LedgerState
@@ -285,7 +286,8 @@ class Delivery:
             clock=self.clock,
             is_dead=self.is_dead,
             relay=mailers[0].relay,
-            edition_topics=frozenset(s.topic for s in edition.sections if s.papers),
+            # every tag: a paper reaches whoever picked any of its topics
+            edition_topics=topics_of(edition),
             writer=writer,
         )
         recovered = queue_.recover()

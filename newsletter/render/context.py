@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import markdown
 from markupsafe import Markup
 
 from newsletter import urls
+from newsletter.edition import for_topics
 from newsletter.model import Edition, Paper, Section
 from newsletter.render.recipients import RecipientLinks
 from newsletter.render.teaser import teaser
@@ -103,7 +105,9 @@ class SectionView:
         cards: papers shown as cards with a teaser.
         titles: papers shown as title-only links (when the email is large).
         more: how many papers are left out of the email (0 on the edition page).
-        more_url: absolute URL of the section on the edition page.
+        more_url: URL of the section on the edition page (the page itself when
+            the edition files no paper under that topic: a subscriber's section
+            may hold only papers tagged with it).
         feed_url: absolute URL of the topic's RSS feed.
     """
 
@@ -120,7 +124,7 @@ class SectionView:
 
 @dataclass(frozen=True)
 class Links:
-    """Absolute URLs templates link to.
+    """URLs templates link to: absolute in the email, relative between site pages.
 
     Attributes:
         edition: this edition's page ("view in browser").
@@ -130,6 +134,8 @@ class Links:
         unsubscribe: the recipient's unsubscribe URL, or a token (see
             :mod:`newsletter.render.recipients`).
         preferences: the recipient's topic preferences URL, or a token.
+        subscribe: absolute URL of the sign-up page (answered by ``newsletter serve``).
+        canonical: absolute URL of the page being rendered (its ``rel=canonical``).
     """
 
     edition: str
@@ -138,6 +144,8 @@ class Links:
     atom: str
     unsubscribe: str
     preferences: str
+    subscribe: str = ""
+    canonical: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,9 @@ class EditionContext:
         subject: the email subject line.
         preheader: the one-line summary mail clients show after the subject.
         paper_count: papers in this rendering (after any topic filter).
-        sections: the sections, in taxonomy order.
+        sections: the sections, in taxonomy order.  For a subscriber's topics,
+            one per picked topic with every paper tagged with it, each paper
+            once (:func:`newsletter.edition.for_topics`).
         note_html: the editor's note rendered from Markdown (``Markup``), or None.
         note_text: the editor's note as written (Markdown source), or None.
         postal_address: the sender's postal address (``newsletter.postal_address``).
@@ -231,8 +241,6 @@ class Meta:
     postal_address: str
     site: urls.Site
     titles: dict[str, str]
-    note_html: Markup | None
-    note_text: str | None
 
 
 class ContextBuilder:
@@ -252,13 +260,16 @@ class ContextBuilder:
             atom=site.url(urls.FEED_ATOM),
             unsubscribe=links.unsubscribe_url,
             preferences=links.preferences_url,
+            subscribe=site.absolute(urls.SUBSCRIBE_PAGE),
+            canonical=site.absolute(urls.edition_dir(edition)),
         )
-        self.sections: tuple[Section, ...] = tuple(
-            s for s in edition.sections if s.papers and (topics is None or s.topic in topics)
-        )
+        shown = edition if topics is None else for_topics(edition, topics, meta.titles)
+        self.sections: tuple[Section, ...] = tuple(s for s in shown.sections if s.papers)
+        self._page_sections = frozenset(s.topic for s in edition.sections if s.papers)
         self._tags: dict[str, Tag] = {}
         self._papers = {p.key: self._paper(p) for s in self.sections for p in s.papers}
         self._teasers: dict[tuple[str, int], PaperView] = {}
+        self._note_html = _note_html(edition.note)
 
     def _tag(self, topic: str) -> Tag:
         tag = self._tags.get(topic)
@@ -318,7 +329,9 @@ class ContextBuilder:
                     cards=tuple(cards),
                     titles=tuple(titles),
                     more=len(rest),
-                    more_url=f"{self.edition_url}#{anchor}",
+                    more_url=f"{self.edition_url}#{anchor}"
+                    if section.topic in self._page_sections
+                    else self.edition_url,  # its papers are in other sections of the page
                     feed_url=self.meta.site.url(urls.topic_feed(section.topic)),
                 )
             )
@@ -343,13 +356,20 @@ class ContextBuilder:
             preheader=preheader,
             paper_count=count,
             sections=sections,
-            note_html=meta.note_html,
-            note_text=meta.note_text,
+            note_html=self._note_html,
+            note_text=edition.note or None,
             postal_address=meta.postal_address,
             base_url=meta.site.base_url,
             links=self.links,
             complete=all(s.more == 0 for s in sections),
         )
+
+
+def _note_html(text: str | None) -> Markup | None:
+    """The editor's note (Markdown, written by the operator: may hold HTML) as HTML."""
+    if not text:
+        return None
+    return Markup(markdown.markdown(text, output_format="html"))
 
 
 def summarize(editions: Sequence[Edition], site: urls.Site) -> tuple[EditionSummary, ...]:

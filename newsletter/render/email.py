@@ -28,12 +28,9 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import css_inline
 import jinja2
-import markdown
-from markupsafe import Markup
 from mjml import mjml2html
 
 from newsletter.config import Settings
@@ -78,33 +75,13 @@ def plans(teaser_chars: int) -> Iterator[Plan]:
         yield Plan(short, cards=0, titles=titles)
 
 
-def read_note(path: Path | None) -> tuple[Markup | None, str | None]:
-    """The editor's note as (HTML, Markdown text); (None, None) when unset, missing or empty.
-
-    The note is written by the operator, so its Markdown may contain HTML.
-    """
-    if path is None:
-        return None, None
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        log.info("editor's note %s does not exist; the edition has none", path)
-        return None, None
-    if not text:
-        return None, None
-    return Markup(markdown.markdown(text, output_format="html")), text
-
-
 def meta_for(settings: Settings) -> Meta:
-    note_html, note_text = read_note(settings.newsletter.editor_note)
     return Meta(
         name=settings.newsletter.name,
         language=settings.newsletter.language,
         postal_address=settings.newsletter.postal_address,
         site=settings.site.base,
         titles={t.id: t.title for t in settings.taxonomy.topics},
-        note_html=note_html,
-        note_text=note_text,
     )
 
 
@@ -176,7 +153,8 @@ def render_email(
     topics: frozenset[str] | None = None,
     links: RecipientLinks | None = None,
 ) -> RenderedEmail:
-    """Render the email of ``edition`` (only the sections in ``topics``, if given).
+    """Render the email of ``edition``; with ``topics``, as a subscriber on them reads it
+    (every paper tagged with one, once: :func:`newsletter.edition.for_topics`).
 
     Without ``links`` the unsubscribe and preferences URLs are placeholder
     tokens (:mod:`newsletter.render.recipients`); delivery compiles that email

@@ -52,5 +52,6 @@ class RecipientLinks:
     def public(cls, site: Site) -> RecipientLinks:
         """Generic pages of the site, for copies nobody receives (archive, preview)."""
         return cls(
-            unsubscribe_url=site.url("unsubscribe/"), preferences_url=site.url("preferences/")
+            unsubscribe_url=site.absolute("unsubscribe/"),
+            preferences_url=site.absolute("preferences/"),
         )

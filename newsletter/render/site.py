@@ -2,7 +2,8 @@
 
 :func:`publish_site` writes, for one new edition, its page and its email beside
 it, then the feeds, then the index (last, so it never links to a page that is
-not there yet); every file atomically.  The layout is described in
+not there yet); every file atomically.  Pages link to each other with relative
+links, so the folder works opened from disk.  The layout is described in
 :mod:`newsletter.urls`.  Older edition pages are not rewritten: they are
 written once, when their edition is published.
 """
@@ -10,6 +11,7 @@ written once, when their edition is published.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from newsletter import urls
@@ -17,7 +19,7 @@ from newsletter.config import Settings
 from newsletter.edition import to_json
 from newsletter.model import Edition
 from newsletter.render import templates
-from newsletter.render.context import ContextBuilder, IndexContext, summarize
+from newsletter.render.context import ContextBuilder, IndexContext, Meta, summarize
 from newsletter.render.email import RenderedEmail, meta_for, render_email
 from newsletter.render.feeds import build_feeds
 from newsletter.render.files import write_atomic
@@ -36,23 +38,29 @@ def public_email(edition: Edition, settings: Settings) -> RenderedEmail:
     return render_email(edition, settings, links=RecipientLinks.public(site))
 
 
+def _page_meta(settings: Settings, page: str) -> Meta:
+    """The render values for a site page: links relative to ``page`` (works from disk)."""
+    meta = meta_for(settings)
+    return replace(meta, site=meta.site.for_page(page))
+
+
 def edition_page(edition: Edition, settings: Settings) -> str:
     """The HTML page of one edition: every paper, full abstracts, same sections as the email."""
-    meta = meta_for(settings)
+    meta = _page_meta(settings, urls.edition_page(edition))
     context = ContextBuilder(edition, meta, RecipientLinks.public(meta.site), None).build(None)
     env = templates.environment(settings.output.templates_dir)
     return templates.render(env, templates.EDITION_PAGE, edition=context)
 
 
 def index_page(editions: Sequence[Edition], settings: Settings) -> str:
-    """The archive index: every edition, newest first, and the feeds."""
-    meta = meta_for(settings)
+    """The archive index: every edition, newest first, the feeds and the sign-up page."""
+    meta = _page_meta(settings, urls.INDEX)
     newest = ContextBuilder(editions[0], meta, RecipientLinks.public(meta.site), frozenset())
     archive = IndexContext(
         name=meta.name,
         language=meta.language,
         editions=summarize(editions, meta.site),
-        links=newest.links,
+        links=replace(newest.links, canonical=meta.site.absolute("")),
     )
     env = templates.environment(settings.output.templates_dir)
     return templates.render(env, templates.INDEX_PAGE, archive=archive)

@@ -91,6 +91,22 @@ def render(env: jinja2.Environment, name: str, **context: Any) -> str:
         raise TemplateError(where, line, f"{type(exc).__name__}: {exc.message or exc}") from exc
 
 
+def check(env: jinja2.Environment) -> list[TemplateError]:
+    """Compile every template ``env`` finds (an override where there is one, else the
+    stock one): the syntax errors, each naming its file and line."""
+    found: list[TemplateError] = []
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        if name.startswith(STOCK_PREFIX + "/"):
+            continue  # the same stock files, listed once more under the prefix
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            found.append(
+                TemplateError(exc.filename or exc.name or name, exc.lineno, exc.message or "")
+            )
+    return found
+
+
 def _template_frame(exc: BaseException, name: str) -> tuple[str, int | None]:
     """The innermost template file and line in the traceback (Jinja maps its frames)."""
     found: tuple[str, int | None] = (name, None)

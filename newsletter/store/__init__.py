@@ -9,8 +9,11 @@ Owns:
 - :mod:`~newsletter.store.migrations` — the schema's history, each step frozen DDL;
 - the repositories, each over one connection (reach them through the
   :class:`~newsletter.store.database.Transaction` that ``Database.read()`` and
-  ``Database.write()`` yield): :mod:`~newsletter.store.papers` (the seen index,
-  bands, aliases), :mod:`~newsletter.store.editions`,
+  ``Database.write()`` yield): :mod:`~newsletter.store.papers` (the seen
+  papers, bands, aliases), :mod:`~newsletter.store.identity_index` (term
+  frequencies, rare pairs), :mod:`~newsletter.store.corrections` (the
+  operator's identity decisions, sightings), :mod:`~newsletter.store.seen`
+  (what novelty reads, over those three), :mod:`~newsletter.store.editions`,
   :mod:`~newsletter.store.sources` (source validators, ingested files),
   :mod:`~newsletter.store.runs` (run reports and run claims),
   :mod:`~newsletter.store.subscribers` (subscribers and consents),

@@ -8,11 +8,12 @@ and on PostgreSQL they take one advisory lock, which serializes writers the
 same way.
 
 :meth:`Database.read` and :meth:`Database.write` yield a :class:`Transaction`:
-the repositories (papers, editions, sources, runs, claims, subscribers,
-ledger) over one connection.  What commits together is the caller's choice —
-the pipeline records an edition, the papers it marks seen and its send
-ledger in one ``write()``, so a run killed at any point leaves the state as
-if it never ran or as if it completed.
+the repositories (papers, the seen index, identity index and corrections,
+editions, sources, runs, claims, subscribers, ledger) over one connection.
+What commits together is the caller's choice — the pipeline records an
+edition, the papers it marks seen and its send ledger in one ``write()``,
+so a run killed at any point leaves the state as if it never ran or as if it
+completed.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from newsletter.errors import StoreError
+from newsletter.store.corrections import Corrections
 from newsletter.store.editions import Editions
+from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.ledger import Ledger
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
 from newsletter.store.runs import Claims, Runs
 from newsletter.store.schema import metadata
+from newsletter.store.seen import Seen
 from newsletter.store.sources import Sources
 from newsletter.store.subscribers import Subscribers
 from newsletter.store.urls import display_url, sqlite_path
@@ -92,6 +96,19 @@ class Transaction:
     @cached_property
     def papers(self) -> Papers:
         return Papers(self._conn)
+
+    @cached_property
+    def seen(self) -> Seen:
+        """What novelty reads: papers, bands, rare pairs, term counts, decisions."""
+        return Seen(self._conn)
+
+    @cached_property
+    def identity(self) -> IdentityIndex:
+        return IdentityIndex(self._conn)
+
+    @cached_property
+    def corrections(self) -> Corrections:
+        return Corrections(self._conn)
 
     @cached_property
     def editions(self) -> Editions:

@@ -198,7 +198,103 @@ def _v3_subscribers_and_ledger(conn: sa.Connection) -> None:
 # ---------------------------------------------------------------- 4
 
 
-def _v4_ledger_leases(conn: sa.Connection) -> None:
+def _v4_identity(conn: sa.Connection) -> None:
+    """Term frequencies, rare pairs, decisions and sightings; the first two are
+    filled from the papers seen so far."""
+    m = sa.MetaData()
+    sa.Table("editions", m, sa.Column("id", sa.Integer, primary_key=True))  # referenced only
+    papers = sa.Table(  # read only: the columns the backfill needs
+        "papers",
+        m,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("title_key", sa.Text, nullable=False),
+        sa.Column("abstract", sa.Text, nullable=False),
+    )
+    term_frequencies = sa.Table(
+        "term_frequencies",
+        m,
+        sa.Column("term", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("papers", sa.Integer, nullable=False),
+    )
+    paper_rare_pairs = sa.Table(
+        "paper_rare_pairs",
+        m,
+        sa.Column("pair", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("paper_id", sa.Integer, primary_key=True, autoincrement=False),
+        sqlite_with_rowid=False,
+    )
+    identity_decisions = sa.Table(
+        "identity_decisions",
+        m,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("first", sa.String(300), nullable=False, index=True),
+        sa.Column("second", sa.String(300), nullable=False, index=True),
+        sa.Column("verdict", sa.String(20), nullable=False),
+        sa.Column("first_title", sa.Text, nullable=False),
+        sa.Column("second_title", sa.Text, nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    paper_sightings = sa.Table(
+        "paper_sightings",
+        m,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(300), nullable=False, index=True),
+        sa.Column("title_hash", sa.BigInteger, nullable=False, index=True),
+        sa.Column("same_as", sa.String(300), nullable=False, index=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("abstract", sa.Text, nullable=False),
+        sa.Column("url", sa.Text, nullable=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("digest_date", sa.Date, nullable=True),
+        sa.Column("arxiv_id", sa.String(40), nullable=True),
+        sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=True),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    for table in (term_frequencies, paper_rare_pairs, identity_decisions, paper_sightings):
+        table.create(conn)
+    _v4_backfill(conn, papers, term_frequencies, paper_rare_pairs)
+
+
+def _v4_backfill(
+    conn: sa.Connection, papers: sa.Table, term_frequencies: sa.Table, paper_rare_pairs: sa.Table
+) -> None:
+    """Count the terms of every paper already seen, then index its rare pairs
+    (ranked by the final counts).  The tables are new and empty: plain inserts."""
+    from collections import Counter
+
+    from newsletter.identity import DOCUMENTS_TERM, RARE_INDEXED, rare_pairs, term_hash, terms
+
+    batch = 5000
+    per_paper: list[tuple[int, list[int]]] = []
+    counts: Counter[int] = Counter()
+    top = int(conn.execute(sa.select(sa.func.max(papers.c.id))).scalar() or 0)
+    for start in range(1, top + 1, batch):
+        rows = conn.execute(
+            sa.select(papers.c.id, papers.c.title_key, papers.c.abstract)
+            .where(papers.c.id >= start, papers.c.id < start + batch)
+            .order_by(papers.c.id)
+        ).all()
+        for paper_id, tkey, abstract in rows:
+            hashes = sorted({term_hash(t) for t in terms(tkey, abstract)})
+            per_paper.append((int(paper_id), hashes))
+            counts.update(hashes)
+    if not per_paper:
+        return
+    counts[DOCUMENTS_TERM] = len(per_paper)
+    count_rows = [{"term": t, "papers": n} for t, n in sorted(counts.items())]
+    pair_rows = [
+        {"pair": pair, "paper_id": paper_id}
+        for paper_id, hashes in per_paper
+        for pair in rare_pairs(hashes, counts, RARE_INDEXED)
+    ]
+    for table, rows_ in ((term_frequencies, count_rows), (paper_rare_pairs, pair_rows)):
+        for i in range(0, len(rows_), batch):
+            conn.execute(table.insert(), rows_[i : i + batch])
+
+
+def _v5_ledger_leases(conn: sa.Connection) -> None:
     """The send ledger becomes a queue with leases; relays get a token bucket."""
     stamp = sa.DateTime(timezone=True).compile(dialect=conn.dialect)
     for name in ("lease_until", "handed_over_at", "next_attempt_at"):
@@ -223,6 +319,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _v1_papers_bands_editions),
     Migration(2, "source state, ingested files, run claims and run reports", _v2_sources_and_runs),
     Migration(3, "subscribers, consent records and the send ledger", _v3_subscribers_and_ledger),
-    Migration(4, "send ledger leases, retry times and relay rate limits", _v4_ledger_leases),
+    Migration(4, "term frequencies, rare-term pairs, identity decisions, sightings", _v4_identity),
+    Migration(5, "send ledger leases, retry times and relay rate limits", _v5_ledger_leases),
 )
 LATEST = MIGRATIONS[-1].version

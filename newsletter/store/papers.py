@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from newsletter.identity import Signature
 from newsletter.model import Paper
+from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.schema import paper_bands, papers
 
 # Parameters per IN (...) list: below SQLite's 32766 and PostgreSQL's 65535 limits.
@@ -38,15 +39,20 @@ class SeenPaper:
     arxiv_id: str | None
     title_key: str
     signature: Signature | None
+    abstract: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)
 class NewPaper:
-    """A paper to mark seen, with what its identity index needs."""
+    """A paper to mark seen, with what its identity index needs: its MinHash
+    signature, its terms (counted in the term frequencies) and its rare pairs."""
 
     paper: Paper
     title_key: str
     signature: Signature | None
+    terms: tuple[int, ...] = ()
+    rare_pairs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,9 @@ class Papers:
         arxiv_ids: Iterable[str],
         title_hashes: Iterable[int],
         ids: Iterable[int] = (),
+        keys: Iterable[str] = (),
     ) -> list[SeenPaper]:
-        """Every seen paper with one of these arXiv ids, title hashes or ids.
+        """Every seen paper with one of these arXiv ids, title hashes, ids or keys.
 
         Batched: a whole digest costs a few indexed ``IN`` queries, never a scan.
         """
@@ -93,12 +100,16 @@ class Papers:
             conditions.append(papers.c.title_hash.in_(chunk))
         for chunk in chunks(sorted(set(ids))):
             conditions.append(papers.c.id.in_(chunk))
+        for chunk in chunks(sorted(set(keys))):
+            conditions.append(papers.c.key.in_(chunk))
         columns = (
             papers.c.id,
             papers.c.key,
             papers.c.arxiv_id,
             papers.c.title_key,
             papers.c.signature,
+            papers.c.abstract,
+            papers.c.title,
         )
         found: dict[int, SeenPaper] = {}
         for condition in conditions:
@@ -109,6 +120,8 @@ class Papers:
                     arxiv_id=row.arxiv_id,
                     title_key=row.title_key,
                     signature=Signature(bytes(row.signature)) if row.signature else None,
+                    abstract=row.abstract,
+                    title=row.title,
                 )
         return [found[i] for i in sorted(found)]
 
@@ -144,6 +157,9 @@ class Papers:
             ]
             if band_rows:
                 self.conn.execute(paper_bands.insert(), band_rows)
+            IdentityIndex(self.conn).add(
+                [(id_by_key[i.paper.key], i.terms, i.rare_pairs) for i in chunk]
+            )
 
     def learn_aliases(self, aliases: Iterable[Alias]) -> None:
         """Give papers first seen without an arXiv id the one learnt since."""
@@ -174,6 +190,9 @@ class Papers:
             self.conn.execute(papers.insert(), rows)
         if band_rows:
             self.conn.execute(paper_bands.insert(), band_rows)
+        IdentityIndex(self.conn).add(
+            [(start + n, i.terms, i.rare_pairs) for n, i in enumerate(new, start=1)]
+        )
 
 
 def _paper_row(item: NewPaper, edition_id: int | None, now: datetime) -> dict[str, Any]:

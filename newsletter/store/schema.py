@@ -178,3 +178,62 @@ send_rate = sa.Table(
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("day_count", sa.Integer, nullable=False),
 )
+
+
+# Step 4: the identity index and the operator's corrections.
+
+# How many seen papers hold each term (``identity.term_hash``); the row of
+# ``identity.DOCUMENTS_TERM`` (0) holds how many papers were counted.  Updated in
+# the transaction that marks papers seen.
+term_frequencies = sa.Table(
+    "term_frequencies",
+    metadata,
+    sa.Column("term", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("papers", sa.Integer, nullable=False),
+)
+
+# One row per (pair of a paper's rarest terms, paper): finds a version both
+# retitled and heavily revised, which may share no MinHash band with its paper.
+paper_rare_pairs = sa.Table(
+    "paper_rare_pairs",
+    metadata,
+    sa.Column("pair", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("paper_id", sa.Integer, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
+# The operator's word on two papers ("same" or "distinct"), each named by a key
+# (arxiv:…, title:…, a stored key); an undone decision keeps its row, revoked.
+identity_decisions = sa.Table(
+    "identity_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("first", sa.String(300), nullable=False, index=True),
+    sa.Column("second", sa.String(300), nullable=False, index=True),
+    sa.Column("verdict", sa.String(20), nullable=False),
+    sa.Column("first_title", sa.Text, nullable=False),
+    sa.Column("second_title", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Entries a recorded run found to repeat a paper seen before: what they said
+# and which paper they were taken for.  ``explain`` shows them; a merge the
+# operator overrules ("distinct") brings the entry back in the next edition.
+paper_sightings = sa.Table(
+    "paper_sightings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False, index=True),
+    sa.Column("title_hash", sa.BigInteger, nullable=False, index=True),
+    sa.Column("same_as", sa.String(300), nullable=False, index=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("abstract", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("digest_date", sa.Date, nullable=True),
+    sa.Column("arxiv_id", sa.String(40), nullable=True),
+    sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -125,18 +125,20 @@ class Subscribers:
         ]
 
     def count_consents(
-        self, action: ConsentAction, method: str, since: datetime, address: str | None = None
+        self,
+        action: ConsentAction,
+        method: str,
+        since: datetime,
+        subscriber_id: int | None = None,
     ) -> int:
-        """Consent entries of ``action`` by ``method`` after ``since`` (of one address)."""
+        """Consent entries of ``action`` by ``method`` after ``since`` (of one subscriber)."""
         query = (
             sa.select(sa.func.count())
             .select_from(consents)
             .where(consents.c.action == action, consents.c.method == method, consents.c.at > since)
         )
-        if address is not None:
-            query = query.join(subscribers, subscribers.c.id == consents.c.subscriber_id).where(
-                subscribers.c.email_key == address_key(address)
-            )
+        if subscriber_id is not None:
+            query = query.where(consents.c.subscriber_id == subscriber_id)
         return int(self.conn.execute(query).scalar() or 0)
 
     # ------------------------------------------------------------ writes

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from newsletter.errors import InputError
+from newsletter.errors import InputError, NewsletterError
 from newsletter.states import ConsentAction, SubscriberStatus
 from newsletter.store import Database, Transaction
 from newsletter.store.subscribers import Consent as Consent
@@ -59,6 +59,16 @@ class TopicError(InputError):
     """A topic id that is not in the taxonomy."""
 
     default_hint = "the [[topics]] of config.toml list the topic ids"
+
+
+class SignupLimited(NewsletterError):
+    """A sign-up past a limit (per address per day, or overall per hour): nothing recorded."""
+
+    default_hint = "the form answers the same; the address gets no more email today"
+
+    def __init__(self, which: str) -> None:
+        super().__init__(f"sign-up limit reached ({which})")
+        self.which = which
 
 
 def normalize_address(text: str) -> str:
@@ -144,11 +154,6 @@ class Subscriptions:
         with self.db.read() as tx:
             return tx.subscribers.consents(subscriber_id)
 
-    def recent_requests(self, method: str, since: datetime, address: str | None = None) -> int:
-        """Sign-ups by ``method`` after ``since`` (of one address), from the consent record."""
-        with self.db.read() as tx:
-            return tx.subscribers.count_consents(ConsentAction.SUBSCRIBED, method, since, address)
-
     # ------------------------------------------------------------ writes
 
     def add(
@@ -191,17 +196,34 @@ class Subscriptions:
         method: str,
         now: datetime,
         detail: dict[str, Any] | None = None,
+        per_day: int | None = None,
+        overall_per_hour: int | None = None,
     ) -> Change:
         """A sign-up request: a new or former subscriber becomes pending (to be confirmed).
 
         ``changed`` is True when a confirmation email should go out; an
         already confirmed or bounced address is not changed (the caller answers
         the same either way, so the form does not reveal who subscribes).
+
+        With ``per_day`` (sign-ups of this address by this method in 24 hours)
+        or ``overall_per_hour`` (of every address), a request past the limit
+        raises SignupLimited and records nothing.  The counts and the write are
+        one transaction under the store's write lock, so parallel requests
+        cannot all pass the check before any of them is recorded.
         """
         address = normalize_address(email)
         record = {"topics": topics_text(topics), "agreed": CONSENT_TEXT, **(detail or {})}
         with self.db.write() as tx:
             found = tx.subscribers.by_email(address)
+            if per_day is not None and found is not None:
+                since = now - timedelta(days=1)
+                if _signups(tx, method, since, found.id) >= per_day:
+                    raise SignupLimited("per address per day")
+            hour_ago = now - timedelta(hours=1)
+            if overall_per_hour is not None and (
+                _signups(tx, method, hour_ago, None) >= overall_per_hour
+            ):
+                raise SignupLimited("overall per hour")
             if found is None:
                 subscriber = tx.subscribers.insert(address, PENDING, topics, now)
                 tx.subscribers.add_consent(
@@ -289,6 +311,17 @@ def mark_bounced(tx: Transaction, subscriber_id: int, reply: str, now: datetime)
     tx.subscribers.add_consent(
         subscriber_id, now, ConsentAction.BOUNCED, "smtp", {"reply": reply[:500]}
     )
+
+
+def _signups(tx: Transaction, method: str, since: datetime, subscriber_id: int | None) -> int:
+    """Sign-up requests (``subscribed`` consents) by ``method`` since ``since``."""
+    return tx.subscribers.count_consents(ConsentAction.SUBSCRIBED, method, since, subscriber_id)
+
+
+def recent_signups(db: Database, method: str, since: datetime) -> int:
+    """Sign-up requests by ``method`` since ``since`` (the form's overall limit)."""
+    with db.read() as tx:
+        return _signups(tx, method, since, None)
 
 
 def _unsubscribe(

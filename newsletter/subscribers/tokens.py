@@ -70,17 +70,22 @@ class _Serializer(URLSafeTimedSerializer):
 
 def load_secret(settings: Settings) -> bytes:
     """The signing key: from the environment variable, else the (generated) key file."""
+    return environment_secret(settings) or _key_file(settings.subscribers.secret_file)
+
+
+def environment_secret(settings: Settings) -> bytes | None:
+    """The key from ``subscribers.secret_env``, None when unset; refused when too short."""
     env_name = settings.subscribers.secret_env
     value = os.environ.get(env_name)
-    if value:
-        if len(value) < 16:
-            raise NewsletterError(
-                f"the secret key in ${env_name} is too short (under 16 characters)",
-                hint="use a long random value, e.g. from: python3 -c "
-                "'import secrets; print(secrets.token_urlsafe(32))'",
-            )
-        return value.encode("utf-8")
-    return _key_file(settings.subscribers.secret_file)
+    if not value:
+        return None
+    if len(value) < 16:
+        raise NewsletterError(
+            f"the secret key in ${env_name} is too short (under 16 characters)",
+            hint="use a long random value, e.g. from: python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+    return value.encode("utf-8")
 
 
 def _key_file(path: Path) -> bytes:

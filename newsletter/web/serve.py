@@ -4,8 +4,20 @@ Both run the :class:`~newsletter.scheduler.DailyJob` they are given (the CLI
 passes :func:`newsletter.pipeline.daily_job`) in an APScheduler
 ``BackgroundScheduler``; ``serve`` also runs uvicorn in the main thread.  On
 SIGTERM/SIGINT the web server stops, then the scheduler waits for a running
-edition to finish, so a stop never cuts a run in half (a SIGKILL cannot be
-helped, and the database transaction makes it harmless).
+edition to finish (it records its report), and the sign-up desk sends what
+it still holds, so a stop never cuts a run in half (a SIGKILL cannot be
+helped, and the database transaction makes it harmless).  uvicorn's own
+signal handling is not used: it re-raises the signal once the server is
+down, which killed the process before the edition was finished.
+
+``serve`` binds its socket itself, so it can say where it listens — the real
+port when ``--port 0`` asked for any free one — through ``on_ready``, which
+the CLI prints.  The uvicorn settings that keep a flood of connections from
+holding the process (``serve.header_timeout_seconds``: a connection must
+send its request headers within that time, from when it opens and after
+every response; ``serve.keepalive_seconds``; ``serve.max_connections``) and
+whether to trust ``X-Forwarded-For``/``-Proto`` (``serve.forwarded_allow_ips``,
+default: nobody) come from the settings.
 
 At start-up the catch-up tick resumes the sending of every edition whose
 send ledger still has unsent rows (a previous process was killed mid-send,
@@ -18,14 +30,24 @@ one-click unsubscribe) in front of the site.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import signal
+import socket
 import threading
+from collections.abc import Callable, Generator
 from types import FrameType
+from typing import Any
 
+from newsletter.config import Settings
+from newsletter.errors import NewsletterError
 from newsletter.scheduler import DailyJob, build_scheduler
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 10
+"""How long open connections may take to finish once the server stops."""
 
 
 def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
@@ -54,29 +76,175 @@ def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
         scheduler.shutdown(wait=True)
 
 
-def run_server(job: DailyJob, host: str, port: int) -> None:
-    """The scheduler (running ``job``) and the web app in one process."""
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: any free port), or a clear error."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise NewsletterError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            hint="set serve.host (or --host) to an address of this machine, e.g. 127.0.0.1",
+        ) from None
+    family, kind, proto, _name, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise NewsletterError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            hint="another process uses that port: stop it, or choose another with "
+            "serve.port (or --port; 0 picks a free one)",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def server_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def guarded_protocol(header_seconds: float) -> type[Any]:
+    """uvicorn's HTTP/1.1 protocol, closing a connection that does not send its headers in time.
+
+    uvicorn times out an idle keep-alive connection only after a response, and
+    only until its first byte of data: a connection that sends nothing, or
+    trickles its headers a byte at a time, is held for ever.  Here a timer
+    runs from when the connection opens and again after each response; when it
+    fires and no request is being answered, the connection is closed.
+    """
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            self._header_timer = self.loop.call_later(header_seconds, self._headers_late)
+
+        def _headers_late(self) -> None:
+            self._header_timer = None
+            waiting = self.cycle is None or self.cycle.response_complete
+            if waiting and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+            super().connection_lost(exc)
+
+    return GuardedH11Protocol
+
+
+def uvicorn_config(settings: Settings, app: Any) -> Any:
+    """The uvicorn settings of ``serve`` (see the module doc)."""
     import uvicorn
 
+    trusted = settings.serve.forwarded_allow_ips
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,  # our own access log redacts the link tokens
+        lifespan="off",
+        ws="none",
+        http=guarded_protocol(float(settings.serve.header_timeout_seconds)),
+        timeout_keep_alive=settings.serve.keepalive_seconds,
+        limit_concurrency=settings.serve.max_connections,
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+        h11_max_incomplete_event_size=16_384,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        server_header=False,
+    )
+
+
+def _server_class() -> type[Any]:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn without its signal handling (``run_server`` installs its own)."""
+
+        on_started: Callable[[], None] = staticmethod(lambda: None)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            yield
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                self.on_started()
+
+    return Server
+
+
+def run_server(
+    job: DailyJob,
+    host: str,
+    port: int,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """The scheduler (running ``job``) and the web app in one process, until SIGTERM/SIGINT.
+
+    ``on_ready(url)`` is called once the server accepts connections, with the
+    address it really listens on.
+    """
     from newsletter.store import Database
     from newsletter.web.app import build_app
-    from newsletter.web.subscribe import subscriber_routes
+    from newsletter.web.subscribe import SubscriberPages
 
     settings = job.settings
     db = Database.open(settings.database.url)
+    sock = listen(host, port)
+    url = server_url(sock)
+    pages = SubscriberPages(settings, db)
+    app = build_app(settings, extra_routes=pages.routes())
+    server = _server_class()(uvicorn_config(settings, app))
+    server.on_started = lambda: on_ready(url) if on_ready else None
     scheduler = build_scheduler(job)
-    scheduler.start()
-    log.info(
-        "serve: scheduler started as %s (%s in %s), web on http://%s:%d/",
-        job.owner,
-        job.schedule.cron,
-        job.schedule.timezone.key,
-        host,
-        port,
-    )
+    signals: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        signals.append(signum)
+        if len(signals) == 1:
+            log.info("signal %d: stopping the web server, then the running edition", signum)
+        else:
+            log.warning("signal %d: still finishing the running edition (SIGKILL aborts)", signum)
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        app = build_app(settings, extra_routes=subscriber_routes(settings, db))
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        scheduler.start()
+        log.info(
+            "serve: scheduler started as %s (%s in %s), web on %s",
+            job.owner,
+            job.schedule.cron,
+            job.schedule.timezone.key,
+            url,
+        )
+        server.run(sockets=[sock])
     finally:
+        log.info("serve: waiting for a running edition to finish")
         scheduler.shutdown(wait=True)
+        pages.close()
         db.close()
+        sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("serve: stopped")

@@ -5,50 +5,60 @@ Mounted by ``newsletter serve`` in front of the static site
 
 ==========================  =========================================================
 ``GET  /subscribe``         the form (address, topics)
-``POST /subscribe``         same answer whether or not the address is known; sends
-                            the confirmation email to new, pending and former subscribers
+``POST /subscribe``         same answer, in the same time, whether or not the address
+                            is known: the request is handed to the sign-up desk
+                            (:mod:`newsletter.web.signup`), which records it
+                            and sends the confirmation email off the request path
 ``GET  /confirm?t=``        a page with a button — link scanners GET, and change nothing
 ``POST /confirm``           confirms
-``GET  /preferences?t=``    the topics form
+``GET  /preferences?t=``    the topics form (without ``t``: how to get a new link)
 ``POST /preferences``       saves topics (anti-forgery token, same-origin check)
-``GET  /unsubscribe?t=``    a page with a button
+``GET  /unsubscribe?t=``    a page with a button (without ``t``: how to get a new link)
 ``POST /unsubscribe?t=``    unsubscribes; with the body ``List-Unsubscribe=One-Click``
                             it is the RFC 8058 one-click endpoint (no cookies, no
                             form token, idempotent, plain-text answer)
+``GET  /links``             "email me a new link" (address only)
+``POST /links``             sends fresh preferences and unsubscribe links to a
+                            confirmed address, a new confirmation to a pending one,
+                            nothing to others — the same answer for all
+``GET  /subscriber.js``     the pages' one script (select all / none)
 ==========================  =========================================================
 
+The topic forms have "Select all" and "Select none" buttons: without
+JavaScript they submit the form with ``select=all|none`` and the page comes
+back with the boxes set and nothing saved; with it they act at once.
+
 Abuse: confirmation emails are limited per address (``subscribers.per_address_per_day``,
-counted in the consent record, so a restart does not reset it) and overall
-(``subscribers.overall_per_hour``); posts are limited per client address
-(``subscribers.per_client_per_hour``, in memory).  A browser form post whose
-``Origin`` is another site is refused, and every form carries a signed,
-expiring token bound to its page and subscriber.  The app sets no cookies.
+counted in the consent record in the same transaction that records the
+request, so neither a restart nor parallel requests get past it) and overall
+(``subscribers.overall_per_hour``, then 503); posts are limited per client
+address (``subscribers.per_client_per_hour``, in memory, then 429 with
+``Retry-After``).  A browser form post whose ``Origin`` is another site is
+refused, and every form carries a signed, expiring token bound to its page and
+subscriber.  The app sets no cookies.  Request bodies are bounded before they
+are read (:mod:`newsletter.web.limits`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from newsletter.config import Settings
-from newsletter.delivery.mailer import Mailer, MailerStopped, SendFailure
-from newsletter.delivery.mailer import from_settings as mailer_from_settings
-from newsletter.delivery.message import confirmation_message, make_message_id
+from newsletter.delivery.confirmations import Mailroom
+from newsletter.delivery.mailer import Mailer
 from newsletter.errors import InputError, NewsletterError
-from newsletter.render import templates
 from newsletter.states import SubscriberStatus
 from newsletter.store import Database
 from newsletter.subscribers.links import (
@@ -65,117 +75,33 @@ from newsletter.subscribers.subscriptions import (
     Subscriptions,
     normalize_address,
     parse_topics,
+    recent_signups,
 )
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens
-from newsletter.urls import FEED_ATOM, FEED_RSS
+from newsletter.web.limits import MAX_BODY_BYTES, RateLimiter
+from newsletter.web.pages import SCRIPT_PATH, PageContext, Pages, TopicChoice
+from newsletter.web.signup import Desk, LinkRequest, SignupRequest
+
+__all__ = [
+    "ONE_CLICK_BODY",
+    "RateLimiter",
+    "Refusal",
+    "SubscriberPages",
+    "build_subscriber_app",
+    "subscriber_routes",
+]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
-_MAX_FORM_BYTES = 16_384
+LINKS_PATH = "links"
+_MAX_FIELDS = 64
+_BUSY = "We cannot take more sign-ups right now. Please try again later."
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-# ---------------------------------------------------------------- page context
-
-
-@dataclass(frozen=True)
-class PageLinks:
-    """Links in the page frame (the archive's base layout uses them)."""
-
-    archive: str
-    feed: str
-    atom: str
-
-
-@dataclass(frozen=True)
-class TopicChoice:
-    """One topic checkbox: id, section title, scope line, and whether it is ticked."""
-
-    id: str
-    title: str
-    scope: str
-    checked: bool
-
-
-@dataclass(frozen=True)
-class PageContext:
-    """What a subscriber page template receives as ``page``.
-
-    Attributes:
-        name, language: the newsletter's name and language.
-        title: the page heading.
-        links: the frame's links (archive, feeds).
-        message: a notice to show (what just happened), or "".
-        error: a refusal to show (what was wrong, what to do), or "".
-        show_form: whether the page's form is shown.
-        action: where the form posts.
-        token: the signed link token the form carries on, or "".
-        form_token: the anti-forgery token of the form, or "".
-        email: the address concerned (or typed so far), or "".
-        topics: the topic checkboxes.
-        preferences_url, unsubscribe_url, subscribe_url: follow-up links, or "".
-    """
-
-    name: str
-    language: str
-    title: str
-    links: PageLinks
-    message: str = ""
-    error: str = ""
-    show_form: bool = False
-    action: str = ""
-    token: str = ""
-    form_token: str = ""
-    email: str = ""
-    topics: tuple[TopicChoice, ...] = ()
-    preferences_url: str = ""
-    unsubscribe_url: str = ""
-    subscribe_url: str = ""
-
-
-@dataclass(frozen=True)
-class ConfirmationContext:
-    """What the confirmation email templates receive as ``mail``."""
-
-    name: str
-    language: str
-    confirm_url: str
-    valid_hours: int
-    archive_url: str
-    postal_address: str
-
-
-# ---------------------------------------------------------------- rate limits
-
-
-@dataclass
-class RateLimiter:
-    """Sliding-window counters in memory (per process), with the clock passed in."""
-
-    clock: Callable[[], float] = time.monotonic
-    _hits: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def allow(self, key: str, limit: int, window: float) -> bool:
-        now = self.clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 100_000:  # bounded memory under a flood of distinct keys
-                self._hits = {k: v for k, v in self._hits.items() if v}
-            return True
-
-
-# ---------------------------------------------------------------- the app
 
 
 class Refusal(NewsletterError):
@@ -183,9 +109,21 @@ class Refusal(NewsletterError):
 
     default_hint = "the page tells the visitor why; nothing was changed"
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A posted form: its single fields and its topic ids."""
+
+    fields: dict[str, str]
+    topics: list[str]
+
+    def get(self, name: str) -> str:
+        return self.fields.get(name, "")
 
 
 class SubscriberPages:
@@ -205,38 +143,25 @@ class SubscriberPages:
         self.subs = Subscriptions(db)
         self.tokens = Tokens.from_settings(settings, clock)
         self.links = SubscriberLinks.from_settings(settings, self.tokens)
-        self.mailer_factory = mailer_factory or (lambda: mailer_from_settings(settings))
         self.clock = clock
         self.limiter = limiter or RateLimiter()
-        self.site = settings.site.base
-        self.env = templates.environment(settings.output.templates_dir)
-        self.frame = PageContext(
-            name=settings.newsletter.name,
-            language=settings.newsletter.language,
-            title="",
-            links=PageLinks(
-                archive=self.site.url(""),
-                feed=self.site.url(FEED_RSS),
-                atom=self.site.url(FEED_ATOM),
-            ),
-            subscribe_url=self.links.subscribe(),
-        )
+        self.pages = Pages(settings)
+        self.site = self.pages.site
+        self.mailroom = Mailroom(settings, mailer_factory=mailer_factory, tokens=self.tokens)
+        self.desk = Desk(settings, db, self.mailroom, clock=clock, link_allowed=self._link_allowed)
+        self.schedule = settings.schedule
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Handle the sign-ups still queued, then stop the desk's worker."""
+        self.desk.close(timeout)
 
     # ------------------------------------------------------------ helpers
 
     def _render(self, template: str, page: PageContext, status: int = 200) -> HTMLResponse:
-        body = templates.render(self.env, template, page=page)
-        return HTMLResponse(
-            body,
-            status_code=status,
-            headers={
-                "Cache-Control": "no-store",
-                "Referrer-Policy": "no-referrer",  # tokens in URLs never leak to linked sites
-                "X-Frame-Options": "DENY",
-                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            },
-        )
+        return self.pages.render(template, page, status)
+
+    def _page(self, title: str, **kwargs: Any) -> PageContext:
+        return self.pages.page(title, **kwargs)
 
     def _choices(self, chosen: frozenset[str] | None) -> tuple[TopicChoice, ...]:
         return tuple(
@@ -244,13 +169,50 @@ class SubscriberPages:
             for t in self.settings.taxonomy.topics
         )
 
+    def _selected(self, form: _Form) -> tuple[TopicChoice, ...] | None:
+        """The boxes after "Select all" / "Select none" (no JavaScript), or None."""
+        which = form.get("select")
+        if which not in ("all", "none"):
+            return None
+        return tuple(
+            TopicChoice(t.id, t.title, t.scope, which == "all")
+            for t in self.settings.taxonomy.topics
+        )
+
+    def _ticked(self, form: _Form) -> tuple[TopicChoice, ...]:
+        """The boxes as they were posted (shown again with a refusal)."""
+        ticked = set(form.topics)
+        return tuple(
+            TopicChoice(t.id, t.title, t.scope, t.id in ticked)
+            for t in self.settings.taxonomy.topics
+        )
+
+    def _next_run(self) -> str:
+        """When the next edition goes out, in the newsletter's timezone."""
+        found = self.schedule.next_after(self.clock())
+        if found is None:
+            return ""
+        return f"{found:%A} {found.day} {found:%B}, {found:%H:%M} {self.schedule.timezone.key}"
+
     def _client(self, request: Request) -> str:
         return request.client.host if request.client else "unknown"
 
     def _limit_client(self, request: Request) -> None:
         limit = self.settings.subscribers.per_client_per_hour
-        if not self.limiter.allow(f"client:{self._client(request)}", limit, 3600):
-            raise Refusal(429, "Too many requests from your network. Please try again in an hour.")
+        key = f"client:{self._client(request)}"
+        if not self.limiter.allow(key, limit, 3600):
+            wait = self.limiter.retry_after(key, 3600)
+            minutes = max(1, round(wait / 60))
+            raise Refusal(
+                429,
+                "Too many requests from your network. Please try again in "
+                f"{minutes} minute{'' if minutes == 1 else 's'}.",
+                retry_after=wait,
+            )
+
+    def _link_allowed(self, address: str) -> bool:
+        limit = self.settings.subscribers.per_address_per_day
+        return self.limiter.allow(f"links:{address.lower()}", limit, 86400)
 
     def _same_origin(self, request: Request) -> None:
         """A browser's cross-site form post carries its Origin: refuse it."""
@@ -264,14 +226,29 @@ class SubscriberPages:
         if _origin(origin) not in allowed:
             raise Refusal(403, "This form was sent from another site and was refused.")
 
-    async def _form(self, request: Request) -> dict[str, Any]:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > _MAX_FORM_BYTES:
-            raise Refusal(413, "That form is too large.")
-        form = await request.form(max_files=0, max_fields=64)
-        data: dict[str, Any] = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-        data["topics"] = [v for v in form.getlist("topics") if isinstance(v, str)]
-        return data
+    async def _body(self, request: Request) -> bytes:
+        """The request body, read at most one byte past the form limit."""
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise Refusal(413, "That form is too large.")
+        return bytes(body)
+
+    async def _form(self, request: Request) -> _Form:
+        text = (await self._body(request)).decode("utf-8", "replace")
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+        except ValueError:
+            raise Refusal(400, "That form has too many fields.") from None
+        fields: dict[str, str] = {}
+        topics: list[str] = []
+        for name, value in pairs:
+            if name == "topics":
+                topics.append(value)
+            else:
+                fields.setdefault(name, value)
+        return _Form(fields, topics)
 
     def _subscriber(self, purpose: str, token: str) -> tuple[str, Subscriber]:
         public_id = self.tokens.check(purpose, token)
@@ -282,130 +259,177 @@ class SubscriberPages:
             )
         return public_id, subscriber
 
-    def _page(self, title: str, **kwargs: Any) -> PageContext:
-        return replace(self.frame, title=title, **kwargs)
-
     def _error_page(self, template: str, title: str, exc: Refusal | TokenError) -> HTMLResponse:
-        return self._render(template, self._page(title, error=_message(exc)), _status(exc))
+        """A refusal, with the "email me a new link" form under it."""
+        page = self._page(title, error=_message(exc), form_token=self._links_form_token())
+        response = self._render(template, page, _status(exc))
+        if isinstance(exc, Refusal) and exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    def _links_form_token(self) -> str:
+        return self.tokens.form_token(LINKS_PATH, "-")
 
     # ------------------------------------------------------------ sign-up
 
-    async def subscribe_form(self, request: Request) -> Response:
-        return self._render(
-            "subscribe.html.j2",
-            self._page(
-                f"Subscribe to {self.settings.newsletter.name}",
-                show_form=True,
-                action=self.links.subscribe(),
-                form_token=self.tokens.form_token("subscribe", "-"),
-                topics=self._choices(None),
-            ),
+    def _subscribe_page(
+        self,
+        *,
+        email: str = "",
+        topics: tuple[TopicChoice, ...] | None = None,
+        error: str = "",
+        status: int = 200,
+        retry_after: int | None = None,
+    ) -> HTMLResponse:
+        page = self._page(
+            f"Subscribe to {self.settings.newsletter.name}",
+            error=error,
+            show_form=True,
+            step="form",
+            action=self.links.subscribe(),
+            form_token=self.tokens.form_token("subscribe", "-"),
+            email=email,
+            topics=topics if topics is not None else self._choices(None),
+            next_run=self._next_run(),
         )
+        response = self._render("subscribe.html.j2", page, status)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    async def subscribe_form(self, request: Request) -> Response:
+        return self._subscribe_page()
 
     async def subscribe(self, request: Request) -> Response:
-        title = f"Subscribe to {self.settings.newsletter.name}"
+        email = ""
+        form = _Form({}, [])
+        try:
+            self._same_origin(request)
+            self._limit_client(request)
+            form = await self._form(request)
+            email = form.get("email")[:320]
+            self.tokens.check_form("subscribe", "-", form.get("form_token"))
+            selected = self._selected(form)
+            if selected is not None:
+                return self._subscribe_page(email=email, topics=selected)
+            try:
+                address = normalize_address(email)
+                chosen = parse_topics(form.topics, self.settings.taxonomy)
+            except InputError as exc:
+                raise Refusal(400, _sentence(exc.message)) from None
+            if not form.topics:
+                raise Refusal(400, "Choose at least one topic.")
+            await run_in_threadpool(self._overall_limit)
+            detail = {
+                "ip": self._client(request),
+                "user_agent": request.headers.get("user-agent", "")[:200],
+            }
+            if not self.desk.has_room():
+                raise Refusal(503, _BUSY)
+        except (Refusal, TokenError) as exc:
+            return self._subscribe_page(
+                email=email,
+                topics=self._ticked(form) if form.topics else None,
+                error=_message(exc),
+                status=_status(exc),
+                retry_after=exc.retry_after if isinstance(exc, Refusal) else None,
+            )
+        response = self._render(
+            "subscribe.html.j2",
+            self._page(
+                "Check your inbox",
+                step="sent",
+                email=address,
+                message=f"If {address} can receive {self.settings.newsletter.name}, a "
+                "confirmation link is on its way. Open it to start your subscription.",
+                next_run=self._next_run(),
+            ),
+        )
+        # Handed to the desk once the answer is sent: its work (a row, an email — or
+        # nothing, for a known address) cannot slow down, and so reveal, the answer.
+        self.desk.expect()
+        signup = SignupRequest(address, chosen, detail)
+        response.background = BackgroundTask(self.desk.submit, signup, expected=True)
+        return response
+
+    def _overall_limit(self) -> None:
+        """Sign-ups of every address in the last hour, recorded or still queued."""
+        since = self.clock() - timedelta(hours=1)
+        recent = recent_signups(self.db, "web", since) + self.desk.in_flight()
+        if recent >= self.settings.subscribers.overall_per_hour:
+            log.warning("sign-up limit reached for all addresses this hour; no email sent")
+            raise Refusal(503, _BUSY)
+
+    # ------------------------------------------------------------ new links
+
+    async def links_form(self, request: Request) -> Response:
+        return self._links_page()
+
+    def _links_page(self, email: str = "", error: str = "", status: int = 200) -> HTMLResponse:
+        page = self._page(
+            "Get a new link", email=email, error=error, form_token=self._links_form_token()
+        )
+        return self._render("links.html.j2", page, status)
+
+    async def send_links(self, request: Request) -> Response:
         email = ""
         try:
             self._same_origin(request)
             self._limit_client(request)
             form = await self._form(request)
-            email = str(form.get("email", ""))[:320]
-            self.tokens.check_form("subscribe", "-", str(form.get("form_token", "")))
+            email = form.get("email")[:320]
+            self.tokens.check_form(LINKS_PATH, "-", form.get("form_token"))
             try:
                 address = normalize_address(email)
-                chosen = parse_topics(form["topics"], self.settings.taxonomy)
             except InputError as exc:
-                raise Refusal(400, f"{exc.message}.") from None
-            if not form["topics"]:
-                raise Refusal(400, "Choose at least one topic.")
-            detail = {
-                "ip": self._client(request),
-                "user_agent": request.headers.get("user-agent", "")[:200],
-            }
-            await run_in_threadpool(self._request, address, chosen, detail)
+                raise Refusal(400, _sentence(exc.message)) from None
+            if not self.desk.has_room():
+                raise Refusal(503, "We cannot send links right now. Please try again later.")
         except (Refusal, TokenError) as exc:
-            page = self._page(
-                title,
-                error=_message(exc),
-                show_form=True,
-                action=self.links.subscribe(),
-                form_token=self.tokens.form_token("subscribe", "-"),
-                email=email,
-                topics=self._choices(None),
-            )
-            return self._render("subscribe.html.j2", page, _status(exc))
-        return self._render(
-            "subscribe.html.j2",
+            response = self._links_page(email, _message(exc), _status(exc))
+            if isinstance(exc, Refusal) and exc.retry_after is not None:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        response = self._render(
+            "links.html.j2",
             self._page(
                 "Check your inbox",
-                message=f"If {address} can receive {self.settings.newsletter.name}, a "
-                "confirmation link is on its way. Open it to start your subscription.",
+                step="sent",
+                email=address,
+                message=f"If {address} is on our list, new links are on their way to it.",
             ),
         )
+        self.desk.expect()
+        response.background = BackgroundTask(self.desk.submit, LinkRequest(address), expected=True)
+        return response
 
-    def _request(self, address: str, chosen: frozenset[str] | None, detail: dict[str, Any]) -> None:
-        """Record the request and send the confirmation email, within the limits."""
-        now = self.clock()
-        if self._recent_requests(now, address) >= int(
-            self.settings.subscribers.per_address_per_day
-        ):
-            log.info("sign-up limit reached for one address; no email sent")
-            return
-        if self._recent_requests(now, None) >= self.settings.subscribers.overall_per_hour:
-            log.warning("sign-up limit reached for all addresses this hour; no email sent")
-            raise Refusal(503, "We cannot take more sign-ups right now. Please try again later.")
-        change = self.subs.request(address, chosen, method="web", now=now, detail=detail)
-        if not change.changed:  # confirmed or bounced: nothing to send, same answer
-            return
-        self._send_confirmation(change.subscriber, now)
-
-    def _recent_requests(self, now: datetime, address: str | None) -> int:
-        """Web sign-ups in the last day (one address) or hour (everyone), from the consents."""
-        since = now - (timedelta(days=1) if address is not None else timedelta(hours=1))
-        return self.subs.recent_requests("web", since, address)
-
-    def _send_confirmation(self, subscriber: Subscriber, now: datetime) -> None:
-        from newsletter.delivery.sending import sender_for
-
-        context = ConfirmationContext(
-            name=self.settings.newsletter.name,
-            language=self.settings.newsletter.language,
-            confirm_url=self.links.confirm(subscriber.public_id),
-            valid_hours=self.settings.subscribers.confirm_hours,
-            archive_url=self.site.url(""),
-            postal_address=self.settings.newsletter.postal_address,
+    def _missing_link(self, title: str, what: str) -> HTMLResponse:
+        """A page reached without its token: how to get a working link."""
+        return self._render(
+            "links.html.j2",
+            self._page(
+                title,
+                message=f"To {what}, use the link at the bottom of any of our emails — "
+                "or enter your address below and we will email you a new one.",
+                form_token=self._links_form_token(),
+            ),
         )
-        message_id = make_message_id("confirm", self.settings.delivery.sender_domain)
-        message = confirmation_message(
-            sender_for(self.settings),
-            subscriber.email,
-            f"Confirm your subscription to {self.settings.newsletter.name}",
-            templates.render(self.env, "confirmation.txt.j2", mail=context),
-            templates.render(self.env, "confirmation.html.j2", mail=context),
-            now,
-            message_id,
-        )
-        mailer = self.mailer_factory()
-        try:
-            mailer.send(self.settings.delivery.from_address, subscriber.email, message, message_id)
-        except (SendFailure, MailerStopped) as exc:
-            log.error("confirmation email not sent: %s", exc)
-            raise Refusal(
-                503, "We could not send the confirmation email just now. Please try again later."
-            ) from None
-        finally:
-            mailer.close()
 
     # ------------------------------------------------------------ confirm
 
     async def confirm_page(self, request: Request) -> Response:
         title = "Confirm your subscription"
         token = request.query_params.get("t", "")
+        if not token:
+            return self._missing_link(title, "confirm your subscription")
         try:
             public_id, subscriber = await run_in_threadpool(self._subscriber, CONFIRM, token)
         except TokenError as exc:
             return self._error_page("confirm.html.j2", title, exc)
         if subscriber.status != SubscriberStatus.PENDING:
+            if subscriber.status in (UNSUBSCRIBED, BOUNCED):
+                gone = Refusal(409, "This address is no longer subscribed; please sign up again.")
+                return self._error_page("confirm.html.j2", title, gone)
             return self._confirmed_page(subscriber, "Your subscription is confirmed already.")
         return self._render(
             "confirm.html.j2",
@@ -426,9 +450,9 @@ class SubscriberPages:
             self._limit_client(request)
             form = await self._form(request)
             public_id, subscriber = await run_in_threadpool(
-                self._subscriber, CONFIRM, str(form.get("t", ""))
+                self._subscriber, CONFIRM, form.get("t")
             )
-            self.tokens.check_form(CONFIRM, public_id, str(form.get("form_token", "")))
+            self.tokens.check_form(CONFIRM, public_id, form.get("form_token"))
             if subscriber.status in (UNSUBSCRIBED, BOUNCED):
                 raise Refusal(409, "This address is no longer subscribed; please sign up again.")
             change = await run_in_threadpool(
@@ -450,9 +474,11 @@ class SubscriberPages:
             self._page(
                 "You are subscribed",
                 message=message,
+                step="done",
                 email=subscriber.email,
                 preferences_url=links.preferences,
                 unsubscribe_url=links.unsubscribe,
+                next_run=self._next_run(),
             ),
         )
 
@@ -461,6 +487,8 @@ class SubscriberPages:
     async def preferences_page(self, request: Request) -> Response:
         title = "Your topics"
         token = request.query_params.get("t", "")
+        if not token:
+            return self._missing_link(title, "change your topics")
         try:
             public_id, subscriber = await run_in_threadpool(self._subscriber, PREFERENCES, token)
         except TokenError as exc:
@@ -475,6 +503,7 @@ class SubscriberPages:
         message: str = "",
         error: str = "",
         status: int = 200,
+        topics: tuple[TopicChoice, ...] | None = None,
     ) -> HTMLResponse:
         return self._render(
             "preferences.html.j2",
@@ -487,7 +516,7 @@ class SubscriberPages:
                 token=token,
                 form_token=self.tokens.form_token(PREFERENCES, public_id),
                 email=subscriber.email,
-                topics=self._choices(subscriber.topics),
+                topics=topics if topics is not None else self._choices(subscriber.topics),
                 unsubscribe_url=self.links.for_subscriber(public_id).unsubscribe,
             ),
             status,
@@ -499,22 +528,26 @@ class SubscriberPages:
             self._same_origin(request)
             self._limit_client(request)
             form = await self._form(request)
-            token = str(form.get("t", ""))
+            token = form.get("t")
             public_id, subscriber = await run_in_threadpool(self._subscriber, PREFERENCES, token)
-            self.tokens.check_form(PREFERENCES, public_id, str(form.get("form_token", "")))
+            self.tokens.check_form(PREFERENCES, public_id, form.get("form_token"))
         except (Refusal, TokenError) as exc:
             return self._error_page("preferences.html.j2", title, exc)
+        selected = self._selected(form)
+        if selected is not None:
+            return self._preferences(subscriber, public_id, token, topics=selected)
         try:
-            chosen = parse_topics(form["topics"], self.settings.taxonomy)
-            if not form["topics"]:
+            chosen = parse_topics(form.topics, self.settings.taxonomy)
+            if not form.topics:
                 raise InputError("choose at least one topic (or unsubscribe)")
         except InputError as exc:
             return self._preferences(
                 subscriber,
                 public_id,
                 token,
-                error=f"Sorry: {exc.message}. Nothing was changed.",
+                error=_message(exc),
                 status=400,
+                topics=self._ticked(form),
             )
         change = await run_in_threadpool(
             self.subs.set_topics,
@@ -534,20 +567,14 @@ class SubscriberPages:
     async def unsubscribe_page(self, request: Request) -> Response:
         title = "Unsubscribe"
         token = request.query_params.get("t", "")
+        if not token:
+            return self._missing_link(title, "unsubscribe")
         try:
-            _public_id, subscriber = await run_in_threadpool(self._subscriber, UNSUBSCRIBE, token)
+            public_id, subscriber = await run_in_threadpool(self._subscriber, UNSUBSCRIBE, token)
         except TokenError as exc:
-            missing = TokenError(
-                "use the unsubscribe link at the bottom of any of our emails", "missing"
-            )
-            return self._error_page("unsubscribe.html.j2", title, exc if token else missing)
+            return self._error_page("unsubscribe.html.j2", title, exc)
         if subscriber.status == UNSUBSCRIBED:
-            return self._render(
-                "unsubscribe.html.j2",
-                self._page(
-                    "Unsubscribed", message="You are unsubscribed; you will get no more emails."
-                ),
-            )
+            return self._unsubscribed("You are unsubscribed; you will get no more emails.")
         return self._render(
             "unsubscribe.html.j2",
             self._page(
@@ -556,22 +583,31 @@ class SubscriberPages:
                 action=self.site.url(UNSUBSCRIBE_PATH),
                 token=token,
                 email=subscriber.email,
+                preferences_url=self.links.for_subscriber(public_id).preferences,
             ),
+        )
+
+    def _unsubscribed(self, message: str) -> HTMLResponse:
+        return self._render(
+            "unsubscribe.html.j2", self._page("Unsubscribed", message=message, step="done")
         )
 
     async def unsubscribe(self, request: Request) -> Response:
         """Both the page's button and the RFC 8058 one-click POST; idempotent."""
-        body = (await request.body())[:_MAX_FORM_BYTES]
-        one_click = body.strip() == ONE_CLICK_BODY.encode()
         title = "Unsubscribe"
+        try:
+            body = await self._body(request)
+        except Refusal as exc:
+            return self._error_page("unsubscribe.html.j2", title, exc)
+        one_click = body.strip() == ONE_CLICK_BODY.encode()
         try:
             token = request.query_params.get("t", "")
             if not one_click:
                 self._same_origin(request)
                 self._limit_client(request)
                 if not token:
-                    form = await self._form(request)
-                    token = str(form.get("t", ""))
+                    pairs = parse_qsl(body.decode("utf-8", "replace"), max_num_fields=_MAX_FIELDS)
+                    token = dict(pairs).get("t", "")
             public_id = self.tokens.check(UNSUBSCRIBE, token)
             change = await run_in_threadpool(
                 self.subs.unsubscribe,
@@ -580,6 +616,13 @@ class SubscriberPages:
                 now=self.clock(),
                 detail={"ip": self._client(request)},
             )
+            if change is None:
+                raise TokenError(
+                    "this link belongs to an address that is no longer on the list", "gone"
+                )
+        except ValueError:
+            too_many = Refusal(400, "That form has too many fields.")
+            return self._error_page("unsubscribe.html.j2", title, too_many)
         except (Refusal, TokenError) as exc:
             if one_click:
                 return PlainTextResponse(f"refused: {_message(exc)}", status_code=_status(exc))
@@ -587,12 +630,18 @@ class SubscriberPages:
         log.info("unsubscribed (%s)", "one-click" if one_click else "web")
         if one_click:
             return PlainTextResponse("unsubscribed")
-        del change
-        return self._render(
-            "unsubscribe.html.j2",
-            self._page(
-                "Unsubscribed", message="You are unsubscribed; you will get no more emails."
-            ),
+        return self._unsubscribed("You are unsubscribed; you will get no more emails.")
+
+    # ------------------------------------------------------------ the script
+
+    async def script(self, request: Request) -> Response:
+        env = self.pages.env
+        assert env.loader is not None
+        source, _name, _uptodate = env.loader.get_source(env, SCRIPT_PATH)
+        return Response(
+            source,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=3600"},
         )
 
     # ------------------------------------------------------------ routes
@@ -603,10 +652,11 @@ class SubscriberPages:
         def slash(path: str) -> Callable[[Request], Any]:
             async def redirect(request: Request) -> Response:
                 query = f"?{request.url.query}" if request.url.query else ""
-                return RedirectResponse(f"{prefix}/{path}{query}", status_code=308)
+                return RedirectResponse(self.site.url(path) + query, status_code=308)
 
             return redirect
 
+        pages = (SUBSCRIBE_PATH, CONFIRM_PATH, PREFERENCES_PATH, UNSUBSCRIBE_PATH, LINKS_PATH)
         return [
             Route(f"{prefix}/{SUBSCRIBE_PATH}", self.subscribe_form, methods=["GET"]),
             Route(f"{prefix}/{SUBSCRIBE_PATH}", self.subscribe, methods=["POST"]),
@@ -616,10 +666,10 @@ class SubscriberPages:
             Route(f"{prefix}/{PREFERENCES_PATH}", self.preferences, methods=["POST"]),
             Route(f"{prefix}/{UNSUBSCRIBE_PATH}", self.unsubscribe_page, methods=["GET"]),
             Route(f"{prefix}/{UNSUBSCRIBE_PATH}", self.unsubscribe, methods=["POST"]),
-            *[
-                Route(f"{prefix}/{p}/", slash(p), methods=["GET", "POST"])
-                for p in (SUBSCRIBE_PATH, CONFIRM_PATH, PREFERENCES_PATH, UNSUBSCRIBE_PATH)
-            ],
+            Route(f"{prefix}/{LINKS_PATH}", self.links_form, methods=["GET"]),
+            Route(f"{prefix}/{LINKS_PATH}", self.send_links, methods=["POST"]),
+            Route(f"{prefix}/{SCRIPT_PATH}", self.script, methods=["GET"]),
+            *[Route(f"{prefix}/{p}/", slash(p), methods=["GET", "POST"]) for p in pages],
         ]
 
 
@@ -634,10 +684,16 @@ def _status(exc: Refusal | TokenError) -> int:
     return 410 if exc.reason in ("expired", "gone") else 400
 
 
+def _sentence(text: str) -> str:
+    """``text`` with exactly one final stop (messages from libraries may have their own)."""
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?")) else text + "."
+
+
 def _message(exc: Refusal | TokenError | NewsletterError) -> str:
     if isinstance(exc, Refusal):
-        return exc.message + " Nothing was changed."
-    return f"Sorry: {exc.message}. Nothing was changed."
+        return f"{_sentence(exc.message)} Nothing was changed."
+    return f"Sorry: {_sentence(exc.message)} Nothing was changed."
 
 
 def subscriber_routes(
@@ -655,19 +711,8 @@ def subscriber_routes(
     return pages.routes()
 
 
-def build_subscriber_app(
-    settings: Settings,
-    db: Database,
-    *,
-    mailer_factory: Callable[[], Mailer] | None = None,
-    clock: Clock = _utcnow,
-    limiter: RateLimiter | None = None,
-) -> Starlette:
-    """The subscriber pages alone (tests)."""
-    return Starlette(
-        routes=list(
-            subscriber_routes(
-                settings, db, mailer_factory=mailer_factory, clock=clock, limiter=limiter
-            )
-        )
-    )
+def build_subscriber_app(pages: SubscriberPages) -> ASGIApp:
+    """The whole app (site, health, limits, headers) with these subscriber pages."""
+    from newsletter.web.app import build_app
+
+    return build_app(pages.settings, extra_routes=pages.routes())

@@ -1,0 +1,538 @@
+"""Test kit: a labelled corpus for measuring paper identity, made from the real seed digests.
+
+Nothing of the seeds' text is stored here: the corpus is made at test or
+benchmark time from ``shared/seeds/`` (read through the text-digest parser)
+and from boilerplate written for this project below.  Every listing carries
+the label of the paper it is, so a novelty split can be scored.
+
+Listings, by kind (``Listing.kind``):
+
+==================  =============================================================
+``original``        a seed paper as the seeds give it
+``v2-light``        arXiv-v2 style: numbers changed, two words swapped for synonyms
+``v2-medium``       numbers changed, a sentence dropped, six synonyms, a subtitle
+``v2-heavy``        numbers, a sentence dropped *and* one added, twelve synonyms,
+                    word order shuffled in places, retitled (subtitle or rephrasing)
+``rename``          one term renamed throughout title and abstract ("Robust" → "Resilient")
+``retitle``         the same abstract under a new title (subtitle added or removed,
+                    "Towards …", a new name)
+``disguise``        case, spacing, Unicode (full-width, curly quotes, zero-width,
+                    homoglyphs, accents) and HTML entities in title and abstract
+``challenge``       reports of one invented challenge, one per track and year, on one
+                    boilerplate abstract (distinct papers)
+``family``          technical reports of invented model families, one per variant and
+                    version, on one boilerplate abstract (distinct papers)
+``suite``           benchmark-suite papers on one template (distinct papers)
+``template``        papers of one group reusing an abstract template, titles sharing
+                    no word (distinct papers)
+``reused-title``    a seen paper's title over an abstract of a paper never listed
+``lookalike``       a seen title changed by one word, over an unlisted abstract
+==================  =============================================================
+
+Positive kinds repeat an ``original``; negative kinds are new papers.  The
+seed papers are split in two: the first two thirds are *listed* (originals
+and their versions), the last third only lend abstracts to the negatives,
+so a reused title never sits on an abstract that is itself listed.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from newsletter.identity import title_key
+from newsletter.model import RawEntry
+from newsletter.sources.text import parse_digest, read_digest
+
+POSITIVE = ("v2-light", "v2-medium", "v2-heavy", "rename", "retitle", "disguise")
+SERIES = ("challenge", "family", "suite", "template")
+NEGATIVE = (*SERIES, "reused-title", "lookalike")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One entry of the corpus and the paper it truly is."""
+
+    title: str
+    abstract: str
+    label: str  # entries with one label are one paper
+    kind: str
+
+
+@dataclass(frozen=True)
+class Corpus:
+    originals: tuple[Listing, ...]
+    series: tuple[Listing, ...]  # every challenge/family/suite/template paper, in order
+    positives: tuple[Listing, ...]
+    negatives: tuple[Listing, ...]  # reused titles and lookalikes
+
+
+# ---------------------------------------------------------------- seeds
+
+
+def seed_papers(seeds_dir: Path) -> list[RawEntry]:
+    """The distinct seed papers (first listing of each title), in seed order."""
+    seen: dict[str, RawEntry] = {}
+    for path in sorted(seeds_dir.glob("*.txt")):
+        for e in read_digest(path, date(2026, 3, 20)).entries:
+            if e.abstract:
+                seen.setdefault(title_key(e.title), e)
+    return list(seen.values())
+
+
+# ---------------------------------------------------------------- revisions
+
+# Our own synonym table: what a revising author swaps.
+SYNONYMS = {
+    "propose": "introduce",
+    "proposed": "introduced",
+    "method": "approach",
+    "methods": "approaches",
+    "improve": "enhance",
+    "improves": "enhances",
+    "results": "findings",
+    "novel": "new",
+    "significantly": "substantially",
+    "demonstrate": "show",
+    "framework": "pipeline",
+    "achieves": "attains",
+    "achieve": "attain",
+    "performance": "accuracy",
+    "experiments": "evaluations",
+    "existing": "prior",
+    "large": "big",
+    "efficient": "effective",
+    "model": "network",
+    "models": "networks",
+    "task": "problem",
+    "tasks": "problems",
+    "data": "samples",
+    "approach": "technique",
+    "based": "built",
+    "paper": "work",
+    "study": "investigate",
+    "learning": "training",
+    "accurate": "precise",
+    "fast": "quick",
+    "robust": "resilient",
+    "generation": "synthesis",
+    "various": "diverse",
+    "key": "central",
+    "challenging": "difficult",
+    "outperforms": "surpasses",
+    "state-of-the-art": "leading",
+    "benchmark": "testbed",
+    "benchmarks": "testbeds",
+    "simple": "straightforward",
+}
+
+ADDED_SENTENCES = (
+    "We further extend the evaluation with an ablation over every component and release "
+    "the full training configuration.",
+    "Compared with the first version, this revision adds experiments on two more settings "
+    "and a discussion of failure cases.",
+    "An extended analysis shows that the gains persist across random seeds and scales.",
+    "Code, checkpoints and evaluation scripts are publicly available.",
+)
+SUBTITLES = (
+    "An Extended Study",
+    "Revisited",
+    "Analysis and Improvements",
+    "A Unified View",
+    "Beyond the Baseline",
+)
+
+# A number standing alone ("45.3", "12%"), not one inside a name ("YOLOv10", "4M", "2D").
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def _change_numbers(text: str, rng: random.Random, share: float) -> str:
+    def bump(m: re.Match[str]) -> str:
+        if rng.random() > share:
+            return m.group(0)
+        value = m.group(0)
+        if "." in value:
+            whole, frac = value.split(".")
+            return f"{whole}.{(int(frac) + rng.randint(1, 9)) % 10 ** len(frac):0{len(frac)}d}"
+        return str(int(value) + rng.randint(1, 3))
+
+    return _NUMBER.sub(bump, text)
+
+
+def _swap_synonyms(text: str, rng: random.Random, count: int) -> tuple[str, set[str]]:
+    """Replace ``count`` occurrences of words in SYNONYMS; the words swapped."""
+    spots = [m for m in re.finditer(r"[A-Za-z-]+", text) if m.group(0).lower() in SYNONYMS]
+    rng.shuffle(spots)
+    chosen = sorted(spots[:count], key=lambda m: m.start())
+    out, last, swapped = [], 0, set()
+    for m in chosen:
+        word = m.group(0)
+        new = SYNONYMS[word.lower()]
+        out.append(text[last : m.start()] + (new.capitalize() if word[0].isupper() else new))
+        last = m.end()
+        swapped.add(word.lower())
+    return "".join(out) + text[last:], swapped
+
+
+def _swap_all(text: str, words: set[str]) -> str:
+    """Swap every occurrence of ``words`` (a consistent rename)."""
+
+    def repl(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w.lower() not in words:
+            return w
+        new = SYNONYMS[w.lower()]
+        return new.capitalize() if w[0].isupper() else new
+
+    return re.sub(r"[A-Za-z-]+", repl, text)
+
+
+def _shuffle_clauses(sentence: str, rng: random.Random) -> str:
+    """Swap two neighbouring words somewhere in the sentence (a light rewording)."""
+    words = sentence.split(" ")
+    if len(words) < 6:
+        return sentence
+    i = rng.randrange(1, len(words) - 2)
+    words[i], words[i + 1] = words[i + 1], words[i]
+    return " ".join(words)
+
+
+def _sentences(abstract: str) -> list[str]:
+    return [s for s in _SENTENCE.split(abstract) if s]
+
+
+def _drop_sentence(sentences: list[str], rng: random.Random) -> list[str]:
+    if len(sentences) < 4:
+        return sentences
+    i = rng.randrange(1, len(sentences) - 1)
+    return sentences[:i] + sentences[i + 1 :]
+
+
+def _retitle(title: str, rng: random.Random) -> str:
+    """A new version's title: subtitle added, removed or replaced, or rephrased."""
+    head, sep, tail = title.partition(": ")
+    choice = rng.randrange(4)
+    if sep and choice == 0:
+        return tail[0].upper() + tail[1:]  # the name dropped, the description kept
+    if sep and choice == 1:
+        return f"{head}: {rng.choice(SUBTITLES)}"  # the name kept, a new subtitle
+    if choice == 2 and not title.lower().startswith("towards"):
+        return "Towards " + title[0].lower() + title[1:] if not sep else f"{head}: Towards {tail}"
+    return f"{title}: {rng.choice(SUBTITLES)}"
+
+
+def revise(title: str, abstract: str, rng: random.Random, strength: str) -> tuple[str, str]:
+    """An arXiv-v2-style revision at ``strength`` (light, medium, heavy, consistent)."""
+    if strength == "light":
+        text, _ = _swap_synonyms(_change_numbers(abstract, rng, 0.5), rng, 2)
+        return title, text
+    if strength == "medium":
+        sentences = _drop_sentence(_sentences(_change_numbers(abstract, rng, 1.0)), rng)
+        text, _ = _swap_synonyms(" ".join(sentences), rng, 6)
+        head = title.partition(": ")[0]
+        return (f"{head}: {rng.choice(SUBTITLES)}" if ": " in title else title), text
+    if strength == "heavy":
+        sentences = _drop_sentence(_sentences(_change_numbers(abstract, rng, 1.0)), rng)
+        sentences.insert(rng.randrange(1, len(sentences) + 1), rng.choice(ADDED_SENTENCES))
+        sentences = [_shuffle_clauses(s, rng) if rng.random() < 0.3 else s for s in sentences]
+        text, _ = _swap_synonyms(" ".join(sentences), rng, 12)
+        return _retitle(title, rng), text
+    if strength == "consistent":
+        in_title = {w.lower() for w in re.findall(r"[A-Za-z-]+", title) if w.lower() in SYNONYMS}
+        if not in_title:
+            in_title = {w for w in ("method", "model", "learning") if w in abstract.lower()}
+        text = _swap_all(_change_numbers(abstract, rng, 0.5), in_title)
+        return _swap_all(title, in_title), text
+    raise ValueError(strength)
+
+
+# ---------------------------------------------------------------- disguises
+
+_FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
+_HOMOGLYPHS = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441"}
+
+
+def disguise(title: str, abstract: str, rng: random.Random) -> tuple[str, str]:
+    """The same listing as another page might render it."""
+    how = rng.randrange(7)
+    if how == 0:
+        return title.upper(), abstract
+    if how == 1:
+        return "  " + title.replace(" ", "  ").replace(":", " :") + " ", abstract.replace(
+            ". ", ".  "
+        )
+    if how == 2:
+        words = title.split(" ")
+        i = rng.randrange(len(words))
+        words[i] = "".join(_FULL_WIDTH.get(ch, ch) for ch in words[i])
+        return " ".join(words), abstract
+    if how == 3:
+        t = title.replace("'", "\u2019").replace("-", "\u2013", 1)
+        return t[: len(t) // 2] + "\u200b" + t[len(t) // 2 :], abstract.replace("'", "\u2019")
+    if how == 4:
+        t = "".join(_HOMOGLYPHS.get(ch, ch) if rng.random() < 0.15 else ch for ch in title)
+        return t, abstract
+    if how == 5:
+        t = title.replace("&", "&amp;").replace(" - ", " &#8211; ").replace("'", "&#39;")
+        return t, abstract.replace("&", "&amp;").replace(" - ", "x2013")
+    return title.lower().replace("e", "\u00e9", 1), abstract
+
+
+# ---------------------------------------------------------------- our own boilerplate
+
+CHALLENGE_TITLE = "{challenge} {year} Challenge on {track}: Methods and Results"
+CHALLENGE_ABSTRACT = (
+    "This paper reviews the {challenge} {year} challenge on {track_text}, held in conjunction "
+    "with the {workshop} workshop. The challenge aims to {goal}. Participants were given "
+    "{dataset} and their submissions were ranked by {metric}. In total, {n} participants "
+    "registered for the challenge and {m} teams submitted valid entries to the final testing "
+    "phase. This report describes the challenge setup, the data, the evaluation protocol and "
+    "the solutions of the top-ranked teams, which together gauge the state of the art in "
+    "{track_text}."
+)
+CHALLENGES = (("LUMEN", "Image Restoration in the Wild"), ("ORBIS", "Perception at the Edge"))
+TRACKS = (
+    ("Image Denoising", "remove real camera noise while keeping fine texture", "PSNR"),
+    ("Low-Light Image Enhancement", "brighten images captured in near darkness", "SSIM"),
+    ("Image Super-Resolution (×4)", "upscale images four times with high fidelity", "PSNR"),
+    ("Image Super-Resolution (×2)", "upscale images two times with high fidelity", "PSNR"),
+    ("Efficient Super-Resolution", "upscale images under a strict runtime budget", "runtime"),
+    ("Video Deblurring", "recover sharp frames from motion-blurred clips", "LPIPS"),
+    ("Raindrop Removal", "remove raindrops from photos taken through glass", "PSNR"),
+    ("Shadow Removal", "remove cast shadows from outdoor photographs", "RMSE"),
+    ("HDR Reconstruction", "fuse bracketed exposures into one radiance map", "PU-PSNR"),
+    ("Night Photography Rendering", "render pleasing photos from raw night captures", "MOS"),
+    ("Stereo Image Super-Resolution", "upscale stereo pairs consistently", "PSNR"),
+    ("Depth Completion", "complete sparse depth maps from a single sensor", "MAE"),
+)
+
+FAMILY_TITLE = "{name}-{variant} Technical Report"
+FAMILY_BASE_TITLE = "{name} Technical Report"
+FAMILY_ABSTRACT = (
+    "In this report, we introduce {name}-{variant}, a series of {domain} models built on the "
+    "{name} foundation models. {name}-{variant} is continually pretrained on {tokens} billion "
+    "tokens of {data}, followed by supervised fine-tuning and reinforcement learning for "
+    "{skill}. We release models with {sizes} parameters. On {benchmarks}, {name}-{variant} "
+    "achieves the best results among open models of similar size and rivals much larger "
+    "proprietary systems. We describe the data pipeline, the training recipe and the "
+    "evaluation in detail, and release the weights to support open research."
+)
+FAMILY_BASE_ABSTRACT = (
+    "In this report, we introduce {name}, a series of general-purpose foundation models. "
+    "{name} is pretrained on {tokens} billion tokens of multilingual web text, followed by "
+    "supervised fine-tuning and reinforcement learning for instruction following. We release "
+    "models with {sizes} parameters. On standard language understanding suites, {name} "
+    "achieves the best results among open models of similar size and rivals much larger "
+    "proprietary systems. We describe the data pipeline, the training recipe and the "
+    "evaluation in detail, and release the weights to support open research."
+)
+FAMILIES = (("Corvid", ("2", "2.5", "3")), ("Aster", ("1.5", "2")))
+VARIANTS = (
+    ("Coder", "code", "permissively licensed source code", "program synthesis", "HumanEval"),
+    ("Math", "mathematics", "mathematical web pages and proofs", "step-by-step solutions", "GSM8K"),
+    ("VL", "vision-language", "interleaved image-text documents", "visual grounding", "MMMU"),
+    ("Audio", "audio-language", "transcribed speech and sound clips", "audio captioning", "AIR"),
+    ("Med", "clinical", "biomedical literature and clinical notes", "diagnosis", "MedQA"),
+    ("Embed", "text embedding", "paired queries and passages", "retrieval", "MTEB"),
+)
+
+SUITE_TITLE = "{suite}-{domain}: A Benchmark for Evaluating Language Models on {task}"
+SUITE_ABSTRACT = (
+    "Large language models are increasingly deployed for {task_text}, yet their abilities in "
+    "this setting remain poorly measured. We present {suite}-{domain}, a benchmark of {n} "
+    "expert-written problems covering {topics}. Each problem comes with a reference answer and "
+    "a grading rubric, and we evaluate {k} open and proprietary models under a common protocol. "
+    "The strongest model solves only {p} percent of the problems, which leaves ample room for "
+    "progress. We release the data, the grading code and a public leaderboard."
+)
+SUITES = ("EvalForge", "Gauge")
+SUITE_DOMAINS = (
+    ("Law", "Legal Reasoning", "legal reasoning", "contracts, statutes and case law"),
+    ("Chem", "Chemistry", "chemistry questions", "reactions, spectra and synthesis planning"),
+    ("Fin", "Financial Analysis", "financial analysis", "filings, ratios and forecasts"),
+    ("Geo", "Geospatial Questions", "geospatial questions", "maps, coordinates and routes"),
+    ("Bio", "Protein Biology", "protein biology", "folding, binding and function"),
+)
+
+TEMPLATE_ABSTRACT = (
+    "We propose {method}, a simple approach to {task}. Existing methods for {task} rely on "
+    "costly supervision and transfer poorly to new domains. {method} instead learns from "
+    "unlabeled data with a lightweight objective and a single network. Experiments on "
+    "standard benchmarks show that {method} outperforms strong baselines while training "
+    "several times faster, and ablations confirm the contribution of each component."
+)
+TEMPLATE_PAPERS = (
+    ("Flint", "Self-Supervised Optical Flow Without Labels", "optical flow estimation"),
+    ("Tessel", "Learning Mesh Surfaces From Raw Point Clouds", "surface reconstruction"),
+    ("Quill", "Unsupervised Handwriting Recognition at Scale", "handwriting recognition"),
+    ("Sonar", "Label-Free Sound Event Localization", "sound event localization"),
+    ("Ledger", "Cheap Table Question Answering", "table question answering"),
+    ("Prism", "Spectral Image Unmixing Made Easy", "hyperspectral unmixing"),
+)
+
+WORKSHOPS = ("VISTA", "MERIDIAN")
+DATASETS = (
+    "a new set of 4K photographs with paired references",
+    "a curated collection of smartphone captures",
+    "a synthetic corpus with exact ground truth",
+)
+
+
+def challenge_series(rng: random.Random) -> list[Listing]:
+    out = []
+    for challenge, workshop_theme in CHALLENGES:
+        for year in ("2024", "2025"):
+            for track, goal, metric in TRACKS:
+                track_text = track[0].lower() + track[1:]
+                fields = {
+                    "challenge": challenge,
+                    "year": year,
+                    "track": track,
+                    "track_text": track_text,
+                    "workshop": f"{rng.choice(WORKSHOPS)} {year} ({workshop_theme})",
+                    "goal": goal,
+                    "dataset": rng.choice(DATASETS),
+                    "metric": metric,
+                    "n": rng.randint(80, 400),
+                    "m": rng.randint(8, 40),
+                }
+                out.append(
+                    Listing(
+                        CHALLENGE_TITLE.format(**fields),
+                        CHALLENGE_ABSTRACT.format(**fields),
+                        f"challenge:{challenge}:{year}:{track}",
+                        "challenge",
+                    )
+                )
+    return out
+
+
+def family_series(rng: random.Random) -> list[Listing]:
+    out = []
+    for family, versions in FAMILIES:
+        for version in versions:
+            name = f"{family}{version}"
+            sizes = rng.choice(("1.5B, 7B and 32B", "0.5B to 72B", "3B, 14B and 70B"))
+            base = {"name": name, "tokens": rng.randint(5, 30) * 1000, "sizes": sizes}
+            out.append(
+                Listing(
+                    FAMILY_BASE_TITLE.format(**base),
+                    FAMILY_BASE_ABSTRACT.format(**base),
+                    f"family:{name}",
+                    "family",
+                )
+            )
+            for variant, domain, data, skill, bench in VARIANTS:
+                fields = {
+                    **base,
+                    "variant": variant,
+                    "domain": domain,
+                    "data": data,
+                    "skill": skill,
+                    "benchmarks": f"{bench} and related {domain} benchmarks",
+                    "tokens": rng.randint(100, 900),
+                }
+                out.append(
+                    Listing(
+                        FAMILY_TITLE.format(**fields),
+                        FAMILY_ABSTRACT.format(**fields),
+                        f"family:{name}-{variant}",
+                        "family",
+                    )
+                )
+    return out
+
+
+def suite_series(rng: random.Random) -> list[Listing]:
+    out = []
+    for suite in SUITES:
+        for domain, task, task_text, topics in SUITE_DOMAINS:
+            fields = {
+                "suite": suite,
+                "domain": domain,
+                "task": task,
+                "task_text": task_text,
+                "topics": topics,
+                "n": rng.randint(300, 3000),
+                "k": rng.randint(8, 30),
+                "p": rng.randint(20, 60),
+            }
+            out.append(
+                Listing(
+                    SUITE_TITLE.format(**fields),
+                    SUITE_ABSTRACT.format(**fields),
+                    f"suite:{suite}-{domain}",
+                    "suite",
+                )
+            )
+    return out
+
+
+def template_series() -> list[Listing]:
+    return [
+        Listing(
+            f"{method}: {subtitle}",
+            TEMPLATE_ABSTRACT.format(method=method, task=task),
+            f"template:{method}",
+            "template",
+        )
+        for method, subtitle, task in TEMPLATE_PAPERS
+    ]
+
+
+# ---------------------------------------------------------------- the corpus
+
+
+def build(seeds_dir: Path, seed: int = 12) -> Corpus:
+    rng = random.Random(seed)
+    papers = seed_papers(seeds_dir)
+    cut = len(papers) * 2 // 3
+    listed, lenders = papers[:cut], papers[cut:]
+    originals = [
+        Listing(p.title, p.abstract, f"seed:{i}", "original") for i, p in enumerate(listed)
+    ]
+    positives: list[Listing] = []
+    for o in originals:
+        for strength in ("light", "medium", "heavy", "consistent"):
+            title, abstract = revise(o.title, o.abstract, rng, strength)
+            if (title, abstract) != (o.title, o.abstract):
+                kind = "rename" if strength == "consistent" else f"v2-{strength}"
+                positives.append(Listing(title, abstract, o.label, kind))
+        positives.append(Listing(_retitle(o.title, rng), o.abstract, o.label, "retitle"))
+        title, abstract = disguise(o.title, o.abstract, rng)
+        positives.append(Listing(title, abstract, o.label, "disguise"))
+    negatives: list[Listing] = []
+    for i, (o, lender) in enumerate(zip(originals, lenders, strict=False)):
+        if i % 2 == 0:
+            negatives.append(Listing(o.title, lender.abstract, f"reused:{i}", "reused-title"))
+        else:
+            title = re.sub(r"\b(of|for|with|on|in)\b", "towards", o.title, count=1)
+            if title == o.title:
+                title = o.title + " 2"
+            negatives.append(Listing(title, lender.abstract, f"lookalike:{i}", "lookalike"))
+    series = challenge_series(rng) + family_series(rng) + suite_series(rng) + template_series()
+    rng.shuffle(series)
+    rng.shuffle(positives)
+    return Corpus(tuple(originals), tuple(series), tuple(positives), tuple(negatives))
+
+
+def as_digest(listings: Sequence[Listing], name: str = "corpus.txt") -> list[RawEntry]:
+    """The listings written as a text digest and read back through the parser
+    (so disguises meet the same repair a real digest gets)."""
+    body = "\n\n".join(f"{x.title.strip()}\n\n{x.abstract}" for x in listings)
+    text = f"Daily Papers\n\nMar 21\n\n{body}\n"
+    entries = list(parse_digest(text.encode(), name=name, edition_date=date(2026, 3, 21)).entries)
+    if len(entries) != len(listings):
+        raise AssertionError(f"{name}: {len(listings)} listings parsed as {len(entries)} entries")
+    return entries
+
+
+def chunked(items: Sequence[Listing], parts: int) -> Iterator[Sequence[Listing]]:
+    size = -(-len(items) // parts)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,148 @@
+"""Operator corrections end to end: `newsletter papers same|distinct|decisions|undo`
+and `newsletter explain`, as an operator runs them between daily runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ALIGN = (
+    "We present a method for aligning large language models with human preferences "
+    "using a small set of pairwise comparisons. Our approach trains a reward model on "
+    "annotated dialogues and then optimises the policy with a clipped objective. "
+    "Experiments on three benchmarks show consistent gains over supervised fine-tuning, "
+    "and an ablation study isolates the effect of the comparison budget."
+)
+COAST = (
+    "Remote sensing images of coastal regions change with tides, seasons and storms. "
+    "We collect a dataset of forty thousand annotated satellite tiles and propose a "
+    "segmentation network that fuses optical and radar channels. The network improves "
+    "shoreline detection accuracy by seven points and transfers to unseen continents "
+    "without retraining."
+)
+SPEECH = (
+    "Streaming speech recognition must emit words before an utterance ends. We train a "
+    "transducer whose encoder looks ahead a fixed number of frames and distil it from a "
+    "full-context teacher. Word error rates drop by a tenth on two public corpora while "
+    "latency stays under two hundred milliseconds on a phone."
+)
+PROTEIN = (
+    "Protein language models learn structure from sequences alone. We fine-tune one on "
+    "binding assays with a contrastive objective and predict affinities for unseen "
+    "antibody targets, matching docking pipelines at a thousandth of their cost."
+)
+
+
+def newsletter(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("NEWSLETTER_CONFIG", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "newsletter", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def digest(folder: Path, name: str, *papers: tuple[str, str]) -> str:
+    body = "\n\n".join(f"{title}\n\n{abstract}" for title, abstract in papers)
+    path = folder / name
+    path.write_text(f"Daily Papers\n\nMar 11\n\n{body}\n", encoding="utf-8")
+    return str(path)
+
+
+def published(workdir: Path, day: str) -> list[str]:
+    data = json.loads((workdir / "site" / "editions" / day / "edition.json").read_text())
+    return sorted(p["title"] for s in data["sections"] for p in s["papers"])
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    newsletter("init", str(tmp_path / "nl"), cwd=tmp_path)
+    return tmp_path / "nl"
+
+
+def test_a_wrong_merge_undone_by_the_operator_appears_in_the_next_edition(workdir: Path) -> None:
+    first = digest(workdir, "d1.txt", ("Aligning Language Models with Pairwise Feedback", ALIGN))
+    newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    # a different paper that reuses the first one's abstract word for word: merged
+    reused = "PrefSet: A Benchmark of Pairwise Preferences"
+    second = digest(workdir, "d2.txt", (reused, ALIGN), ("Coastlines from Orbit", COAST))
+    newsletter("run", second, "--date", "2026-03-12", cwd=workdir)
+    assert published(workdir, "2026-03-12") == ["Coastlines from Orbit"]
+
+    shown = newsletter("explain", "PrefSet", second, cwd=workdir).stdout
+    assert "SEEN" in shown
+    assert "'Aligning Language Models with Pairwise Feedback'" in shown
+    assert "seen in edition 2026-03-11" in shown
+    assert "word pairs 1.00" in shown
+
+    said = newsletter(
+        "papers", "distinct", reused, "Aligning Language Models with Pairwise Feedback", cwd=workdir
+    ).stdout
+    assert "decision #1: distinct" in said
+    assert "lists 1 merged entry again" in said
+
+    third = digest(workdir, "d3.txt", ("Streaming Speech with Lookahead", SPEECH))
+    run = newsletter("run", third, "--date", "2026-03-13", cwd=workdir).stdout
+    assert "operator corrections" in run
+    assert published(workdir, "2026-03-13") == sorted([reused, "Streaming Speech with Lookahead"])
+
+    # once sent, it is a seen paper like any other: not brought back again
+    fourth = digest(workdir, "d4.txt", ("Binding Affinity from Sequence", PROTEIN))
+    newsletter("run", fourth, "--date", "2026-03-14", cwd=workdir)
+    assert published(workdir, "2026-03-14") == ["Binding Affinity from Sequence"]
+    shown = newsletter("explain", "PrefSet", cwd=workdir).stdout
+    assert "In the store:" in shown and "seen in edition 2026-03-13" in shown
+    assert "operator decision #1" in shown
+
+
+def test_same_makes_the_next_run_see_a_paper_and_undo_takes_it_back(workdir: Path) -> None:
+    first = digest(workdir, "d1.txt", ("Aligning Language Models with Pairwise Feedback", ALIGN))
+    newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    renamed = "Cheap Preference Learning for Chat Assistants"
+    newsletter(
+        "papers", "same", renamed, "Aligning Language Models with Pairwise Feedback", cwd=workdir
+    )
+    listed = newsletter("papers", "decisions", "--json", cwd=workdir).stdout
+    [decision] = json.loads(listed)
+    assert decision["verdict"] == "same"
+    assert decision["second"] == "title:aligning language models with pairwise feedback"
+
+    # the rules alone would call it new: another title over another abstract
+    later = digest(workdir, "d2.txt", (renamed, COAST), ("Coastlines from Orbit", SPEECH))
+    preview = newsletter("preview", later, "--date", "2026-03-12", cwd=workdir).stdout
+    assert "1 new papers" in preview
+    shown = newsletter("explain", "Cheap Preference", later, cwd=workdir).stdout
+    assert "SEEN: operator decision #1: same paper" in shown
+
+    newsletter("papers", "undo", "1", cwd=workdir)
+    assert json.loads(newsletter("papers", "decisions", "--json", cwd=workdir).stdout) == []
+    newsletter("run", later, "--date", "2026-03-12", cwd=workdir)
+    assert published(workdir, "2026-03-12") == sorted(["Coastlines from Orbit", renamed])
+
+
+def test_a_title_several_seen_papers_carry_must_be_named_by_key(workdir: Path) -> None:
+    first = digest(
+        workdir,
+        "d1.txt",
+        ("A Survey of Foundation Models", ALIGN),
+        ("A Survey of Foundation Models", COAST),
+    )
+    newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    result = newsletter(
+        "papers", "distinct", "A Survey of Foundation Models", "Other", cwd=workdir, check=False
+    )
+    assert result.returncode != 0
+    assert "2 seen papers carry the title" in result.stderr
+    assert "title:a survey of foundation models~" in result.stderr
