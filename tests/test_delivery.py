@@ -325,32 +325,35 @@ def test_temporary_failures_are_deferred_at_once_and_sent_when_due(tmp_path: Pat
 
 
 def test_a_greylisted_few_do_not_slow_the_run_down(tmp_path: Path) -> None:
-    """5% greylisted: the run takes about as long as a clean one (nothing waits for them)."""
+    """5% greylisted: the run takes about as long as a clean one (nothing waits for them).
+
+    Clean and greylisted runs alternate, three each, and the fastest of each kind
+    are compared: on a loaded machine one run can be slowed by anything, the
+    fastest of three only by what the run itself does."""
     everyone = [f"r{i:02d}@example.org" for i in range(40)]
     grey = everyone[::20]
-    with smtp_server() as server:
-        clean_settings = make_settings(
-            tmp_path / "clean",
-            delivery={"method": "smtp"},
-            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
-        )
-        add_subscribers(clean_settings, [(a, None) for a in everyone])
-        started = time.monotonic()
-        run(clean_settings)
-        clean = time.monotonic() - started
-    with smtp_server({a: ["451 4.7.1 greylisted"] for a in grey}) as server:
-        settings = make_settings(
-            tmp_path / "grey",
-            delivery={"method": "smtp", "backoff_seconds": 300.0},
-            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
-        )
-        add_subscribers(settings, [(a, None) for a in everyone])
-        started = time.monotonic()
-        report = run(settings)
-        greylisted = time.monotonic() - started
-    assert report.delivery is not None
-    assert (report.delivery.sent, report.delivery.deferred) == (38, 2)
-    assert greylisted <= 1.5 * clean + 0.5, (greylisted, clean)
+    seconds: dict[str, list[float]] = {"clean": [], "grey": []}
+    reports = []
+    for attempt in range(3):
+        for kind in ("clean", "grey"):
+            script = {a: ["451 4.7.1 greylisted"] for a in grey} if kind == "grey" else {}
+            with smtp_server(script) as server:
+                settings = make_settings(
+                    tmp_path / f"{kind}{attempt}",
+                    delivery={"method": "smtp", "backoff_seconds": 300.0},
+                    smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
+                )
+                add_subscribers(settings, [(a, None) for a in everyone])
+                started = time.monotonic()
+                report = run(settings)
+                seconds[kind].append(time.monotonic() - started)
+            if kind == "grey":
+                reports.append(report)
+    for report in reports:
+        assert report.delivery is not None
+        assert (report.delivery.sent, report.delivery.deferred) == (38, 2)
+    clean, greylisted = min(seconds["clean"]), min(seconds["grey"])
+    assert greylisted <= 1.5 * clean, seconds
 
 
 def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(
