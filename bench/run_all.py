@@ -467,8 +467,18 @@ def main() -> None:
         "--quick", action="store_true", help="CI-sized: 100k store, fewer runs and messages"
     )
     parser.add_argument("--out", default=str(DOCS), help="the page to write")
+    parser.add_argument(
+        "--send-json",
+        help="only the sending section: figures from bench_send.py --json FILE, put in place "
+        "of that section of the page (the other sections are kept as they are)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
+    if args.send_json:
+        replace_section(
+            Path(args.out), "## Sending", send_section(json.loads(Path(args.send_json).read_text()))
+        )
+        return
 
     runs = ["--runs", "50", "--cli-runs", "3"] if args.quick else ["--runs", "300"]
     render = sub_json([str(BENCH / "bench_render.py"), *runs])
@@ -506,6 +516,15 @@ def main() -> None:
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
         file=sys.stderr,
     )
+
+
+def replace_section(page: Path, heading: str, section: list[str]) -> None:
+    """Put ``section`` in place of the part of ``page`` under ``heading`` (to the next
+    ``## `` heading); the rest of the page stays as its own run wrote it."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    page.write_text("\n".join([*lines[:start], *section, *lines[end:]]).rstrip() + "\n", "utf-8")
 
 
 if __name__ == "__main__":
