@@ -10,7 +10,7 @@ same machine:
 rendering       bare mjml-python on the same MJML; the official MJML (npm)
 novelty         a batched exact-key lookup of the same papers, same store
 identity        the identity rule before issue 12, on the same generated corpus
-sending         a bare ``smtplib`` loop to the same aiosmtpd server
+sending         a bare ``smtplib`` sender with as many connections, to the same sink
 start-up        ``python -c pass``
 peak memory     ``python -c pass``; the package imported and nothing run
 ==============  ===========================================================
@@ -50,8 +50,6 @@ GOAL_RENDER_VS_BARE = 1.5  # the email within this factor of bare mjml-python
 GOAL_NOVELTY_FLAT = 1.5  # per-paper cost at the largest store / at 10k
 GOAL_SERIES_MERGES = 0  # series, families, templated abstracts merged into one another
 GOAL_V2_RECALL = 0.99  # arXiv-v2-style revisions recognised across runs
-GOAL_SEND_VS_BARE = 1.2  # our mailer within this factor of a bare smtplib loop
-GOAL_DELIVER_VS_BARE = 1.5  # the whole delivery per recipient within this factor
 GOAL_STARTUP_MS = 300.0  # `newsletter --help` (a CLI that feels instant)
 GOAL_RUN_PEAK_MB = 250.0  # `newsletter run` of the five seed digests
 
@@ -375,49 +373,53 @@ def send_section(s: dict[str, Any] | None) -> list[str]:
     out = ["## Sending", "", "```", ".venv/bin/python bench/bench_send.py", "```", ""]
     if s is None:
         return [*out, "Not measured: this version has no SMTP delivery.", ""]
-    bare, ours, whole = s["bare_seconds"], s["mailer_seconds"], s["deliver_seconds"]
+    bare = s["bare"]
+    rows = s["runs"]
     table = [
-        "| what | ms / message | messages / s | × bare smtplib |",
-        "| --- | ---: | ---: | ---: |",
-        f"| bare `smtplib` loop, one connection (reference) | {bare * 1000:.2f} | "
-        f"{1 / bare:,.0f} | 1.00 |",
-        f"| our `SmtpMailer.send`, one connection | {ours * 1000:.2f} | {1 / ours:,.0f} | "
-        f"{ours / bare:.2f} |",
+        "| what | messages / s | × bare smtplib | client CPU ms / recipient | without smtplib "
+        "| peak RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| bare `smtplib`, {s['connections']} connections (reference) | {bare['rate']:,.0f} | "
+        f"1.00 | {bare['cpu_per_message'] * 1000:.3f} | | |",
     ]
-    if whole is not None:
+    for r in rows:
         table.append(
-            f"| `newsletter run` delivering to {s['messages']:,} subscribers, per recipient "
-            f"(message spliced, ledger claimed and recorded) | {whole * 1000:.2f} | "
-            f"{1 / whole:,.0f} | {whole / bare:.2f} |"
+            f"| `newsletter run` to {r['subscribers']:,} subscribers | {r['rate']:,.0f} | "
+            f"{r['vs_bare']:.2f} | {r['cpu_per_recipient'] * 1000:.3f} | "
+            f"{r['cpu_excluding_smtplib'] * 1000:.3f} | {r['peak_mb']:.0f} |"
         )
+    first, last = rows[0], rows[-1]
+    worst_ratio = min(r["vs_bare"] for r in rows)
+    worst_cpu = max(r["cpu_excluding_smtplib"] for r in rows)
     out += [
-        f"{s['messages']:,} messages of {s['message_bytes'] / 1000:.0f} KB (the seed "
-        "edition's email, HTML and text) to one aiosmtpd server on loopback that accepts and "
-        "discards them, running in its own process; both loops send the same bytes to the "
-        f"same server in the same run; medians of {s['repeats']} rounds. The delivery row is "
-        "the time `newsletter run` takes with that many confirmed subscribers minus the same "
-        "run with none, divided by the subscribers.",
+        f"Messages of {s['message_bytes'] / 1000:.0f} KB (the digest a subscriber of the "
+        "benchmark edition gets) to one fast SMTP sink on loopback (`bench/smtp_sink.py`, its "
+        "own process; aiosmtpd parses every line in Python and would be the bottleneck), "
+        f"{s['connections']} connections on both sides, in the same run. A delivery row is "
+        "`newsletter run` with that many confirmed subscribers minus the same run with none "
+        f"({s['empty_run']['seconds']:.1f} s), per recipient: the ledger rows written with the "
+        "edition, claimed in batches, each message spliced and handed over, every reply "
+        "recorded with `synchronous=FULL`. CPU is the command's user + system time; *without "
+        "smtplib* subtracts what the bare sender spends per message.",
         "",
         *table,
         "",
-        f"- **Our mailer within {GOAL_SEND_VS_BARE:g}× of bare smtplib: "
-        f"{verdict(ours / bare <= GOAL_SEND_VS_BARE)}** ({ours / bare:.2f}×). Both are bound by "
-        "the server and the socket round trips (MAIL, RCPT, DATA, the body): the client adds "
-        "its reply checks and nothing else.",
+        f"- **Within 0.8× of bare smtplib: {verdict(worst_ratio >= 0.8)}** (worst "
+        f"{worst_ratio:.2f}×).",
+        f"- **Per-recipient cost at {last['subscribers']:,} within 1.2× of "
+        f"{first['subscribers']:,}: {verdict(s['scaling'] <= 1.2)}** ({s['scaling']:.2f}×): "
+        "claims walk an index from "
+        "a cursor and every update is by primary key, so nothing grows with the ledger.",
+        f"- **Client CPU per recipient without smtplib at most 0.5 ms: "
+        f"{verdict(worst_cpu <= 0.0005)}** (worst {worst_cpu * 1000:.3f} ms).",
+        f"- **1,000,000 recipients**, projected from the {last['subscribers']:,} run's time per "
+        f"recipient: {s['million_minutes']:.0f} min on this machine"
+        f" ({verdict(s['million_minutes'] <= 60)} against 60 min); peak memory does not grow "
+        f"with the list ({first['peak_mb']:.0f} MB at {first['subscribers']:,}, "
+        f"{last['peak_mb']:.0f} MB at {last['subscribers']:,}).",
+        "",
     ]
-    if whole is not None:
-        met = whole / bare <= GOAL_DELIVER_VS_BARE
-        limit = (
-            "The difference is the per-recipient work that makes delivery safe: the message "
-            "spliced from the edition compiled once per topic set, and two ledger writes per "
-            "recipient (claim, then the reply) committed with `synchronous=FULL`, so a kill "
-            "loses or repeats at most the one message in flight."
-        )
-        out.append(
-            f"- **A whole delivery within {GOAL_DELIVER_VS_BARE:g}× of bare smtplib per "
-            f"recipient: {verdict(met)}** ({whole / bare:.2f}×). {limit}"
-        )
-    return [*out, ""]
+    return out
 
 
 def startup_section(f: dict[str, float], imports: list[tuple[str, float]]) -> list[str]:
@@ -465,23 +467,25 @@ def main() -> None:
         "--quick", action="store_true", help="CI-sized: 100k store, fewer runs and messages"
     )
     parser.add_argument("--out", default=str(DOCS), help="the page to write")
+    parser.add_argument(
+        "--send-json",
+        help="only the sending section: figures from bench_send.py --json FILE, put in place "
+        "of that section of the page (the other sections are kept as they are)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
+    if args.send_json:
+        replace_section(
+            Path(args.out), "## Sending", send_section(json.loads(Path(args.send_json).read_text()))
+        )
+        return
 
     runs = ["--runs", "50", "--cli-runs", "3"] if args.quick else ["--runs", "300"]
     render = sub_json([str(BENCH / "bench_render.py"), *runs])
     novelty = sub_json([str(BENCH / "bench_novelty.py"), *(["--quick"] if args.quick else [])])
     identity = sub_json([str(BENCH / "bench_identity.py")])
-    try:
-        import aiosmtpd  # noqa: F401
-
-        send: dict[str, Any] | None = sub_json(
-            [str(BENCH / "bench_send.py"), "--messages", "200" if args.quick else "1000"]
-        )
-    except ImportError:
-        send = None
-    if send is not None and send.get("mailer_seconds") is None:
-        send = None
+    counts = "1000,10000" if args.quick else "10000,100000"
+    send: dict[str, Any] | None = sub_json([str(BENCH / "bench_send.py"), "--subscribers", counts])
     basics = startup_and_memory(10 if args.quick else 30)
     imports = import_breakdown()
 
@@ -512,6 +516,15 @@ def main() -> None:
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
         file=sys.stderr,
     )
+
+
+def replace_section(page: Path, heading: str, section: list[str]) -> None:
+    """Put ``section`` in place of the part of ``page`` under ``heading`` (to the next
+    ``## `` heading); the rest of the page stays as its own run wrote it."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    page.write_text("\n".join([*lines[:start], *section, *lines[end:]]).rstrip() + "\n", "utf-8")
 
 
 if __name__ == "__main__":

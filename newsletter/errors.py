@@ -28,8 +28,10 @@ defined next to the code that raises them; the tree names their module::
     ├── ListenError            (web.serve) ``serve`` cannot listen on its address; exit 3
     ├── HeaderInjection        (delivery.message) a header value with a line break
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops
+    ├── RecorderFailed         (delivery.recorder) the send ledger could not be written
     └── SendFailure            (delivery.mailer) one recipient's message was not accepted
-        ├── TemporaryFailure   (delivery.mailer) 4xx or a dropped connection: retry, defer
+        ├── TemporaryFailure   (delivery.mailer) 4xx, 552 at RCPT: deferred, tried later
+        │   ├── ConnectionLost (delivery.mailer) dropped before the end of the message: not sent
         │   └── ReplyLost      (delivery.mailer) sent in full, no reply: *uncertain*
         └── PermanentFailure   (delivery.mailer) 5xx: this recipient failed
 

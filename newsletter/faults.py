@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 
 __all__ = ["ENV", "POINTS", "hit"]
 
@@ -43,6 +44,7 @@ ENV = "NEWSLETTER_FAULT"
 POINTS = frozenset({"after-ingest", "before-commit", "after-commit", "mid-feed-write", "mid-send"})
 
 _counts: dict[str, int] = {}
+_lock = threading.Lock()  # delivery workers reach "mid-send" from several threads
 _warned: set[str] = set()
 
 
@@ -67,6 +69,7 @@ def hit(point: str) -> None:
     spec = os.environ.get(ENV)
     if not spec:
         return
-    count = _counts[point] = _counts.get(point, 0) + 1
+    with _lock:
+        count = _counts[point] = _counts.get(point, 0) + 1
     if _plan(spec).get(point) == count:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -138,9 +138,9 @@ class DeliveryReport:
     """What sending an edition came to, over its whole send ledger.
 
     ``sent``, ``skipped`` (unsubscribed since, or nothing in their topics),
-    ``failed`` (5xx, or given up) and ``deferred`` (left for the next run:
-    4xx after the retries, or not reached because the run stopped) count the
-    edition's recipients; ``sent_now`` and ``resent_uncertain`` are what this
+    ``failed`` (5xx, or given up), ``unconfirmed`` and ``deferred`` (left for a
+    later pass: a temporary failure, or not reached because the pass stopped)
+    count the edition's recipients; ``sent_now`` and ``resent_uncertain`` are what this
     run did.  ``stopped`` says why sending stopped early (authentication, ...).
     """
 
@@ -152,6 +152,10 @@ class DeliveryReport:
     sent_now: int = 0
     resent_uncertain: int = 0
     stopped: str | None = None
+    unconfirmed: int = 0
+    """Handed over twice without a reply: probably delivered, never sent a third time."""
+    note: str | None = None
+    """Why the pass ended early without an error (the daily limit, another sender)."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -21,7 +23,7 @@ from newsletter import note as editor_note
 from newsletter.config import Settings
 from newsletter.delivery import ledger
 from newsletter.delivery import sending as delivery
-from newsletter.delivery.mailer import Mailer
+from newsletter.delivery.mailer import Mailer, MailerFactory
 from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
 from newsletter.errors import NewsletterError
@@ -231,9 +233,10 @@ def run(
     client: httpx.Client | None = None,
     trigger: str = "cli",
     clock: Callable[[], datetime] = _utcnow,
-    mailer: Mailer | None = None,
+    mailer: Mailer | MailerFactory | None = None,
     sleep: Callable[[float], None] | None = None,
     send: bool = True,
+    delivery_progress: Callable[[delivery.Progress], None] | None = None,
 ) -> RunReport:
     """Publish the next edition: record it, mark its papers seen and write its send
     ledger in one transaction; then send it to the subscribers.
@@ -241,9 +244,12 @@ def run(
     If the date has an edition already (and not ``force``), nothing is recorded;
     the stored edition is published again and its unsent ledger rows are sent,
     so a run killed before, during or after sending is finished by running it
-    again.  ``mailer`` defaults to ``delivery.method``.  ``send=False`` (``run
-    --no-send``) primes the state: the edition is recorded and published with
-    no send ledger, so nobody is ever sent it.
+    again.  Whatever the run found, it also resumes the unsent mail of every
+    earlier edition within ``delivery.max_age_days`` (deferred recipients, a
+    killed send), oldest first.  ``mailer`` defaults to ``delivery.method``.
+    ``send=False`` (``run --no-send``) primes the state: the edition is recorded
+    and published with no send ledger, so nobody is ever sent it, and nothing
+    else is sent either.
 
     Every run leaves a run report in the database (``newsletter status``),
     whatever happens: one that breaks off with an error is recorded as
@@ -252,10 +258,13 @@ def run(
     started = clock()
     with Database.open(settings.database.url) as db:
         try:
-            report, stored = _run(settings, db, inputs, edition_date, force, progress, client, send)
-            if stored is not None and send:
-                delivered = _deliver(settings, db, stored, mailer, clock, sleep)
-                report = replace(report, delivery=delivered)
+            report, stored = _run(
+                settings, db, inputs, edition_date, force, progress, client, clock, send
+            )
+            if send:
+                delivered = _deliver(settings, db, stored, mailer, clock, sleep, delivery_progress)
+                if stored is not None:
+                    report = replace(report, delivery=delivered)
         except Exception as exc:
             _record_broken_run(db, exc, edition_date, started, clock(), trigger)
             raise
@@ -290,14 +299,30 @@ def _record_broken_run(
 def _deliver(
     settings: Settings,
     db: Database,
-    stored: StoredEdition,
-    mailer: Mailer | None,
+    stored: StoredEdition | None,
+    mailer: Mailer | MailerFactory | None,
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] | None,
+    progress: Callable[[delivery.Progress], None] | None = None,
 ) -> DeliveryReport:
-    chosen = mailer or mailer_from_settings(settings)
-    kwargs = {"sleep": sleep} if sleep is not None else {}
-    report = delivery.deliver(settings, db, stored, chosen, clock=clock, **kwargs)
+    """Resume every unfinished edition (oldest first); the report on ``stored``'s."""
+    passes = delivery.resume(
+        settings, db, mailer, clock=clock, sleep=sleep or time.sleep, progress=progress
+    )
+    for other, result in passes:
+        if (stored is None or other.id != stored.id) and (result.sent_now or result.stopped):
+            log.info(
+                "delivery of the edition of %s resumed: %d sent now%s",
+                other.edition.date.isoformat(),
+                result.sent_now,
+                f"; stopped: {result.stopped}" if result.stopped else "",
+            )
+    if stored is None:
+        return DeliveryReport()
+    report = next((r for other, r in passes if other.id == stored.id), None)
+    if report is None:  # nothing due for it (or an earlier edition's pass stopped)
+        stopped = next((r.stopped for _, r in passes if r.stopped), None)
+        report = delivery.Delivery(settings, db, mailer).summary(stored, stopped=stopped)
     if report.recipients:
         log.info(
             "delivery: %d sent, %d skipped, %d failed, %d deferred",
@@ -309,15 +334,39 @@ def _deliver(
     return report
 
 
+def send(
+    settings: Settings,
+    *,
+    watch: float | None = None,
+    stop: threading.Event | None = None,
+    mailer: Mailer | MailerFactory | None = None,
+    progress: Callable[[delivery.Progress], None] | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> list[tuple[StoredEdition, DeliveryReport]]:
+    """``newsletter send``: one pass over every unfinished edition within
+    ``delivery.max_age_days`` (what every run does after its own edition); with
+    ``watch``, another pass every ``watch`` seconds until ``stop`` is set.
+
+    Several senders may run at once, in several processes on several machines:
+    they share the work through the ledger's leases (on PostgreSQL, claims skip
+    each other's locked rows).  On SQLite they take turns at the one write lock,
+    so a second sender adds safety, not speed."""
+    stop = stop or threading.Event()
+    done: list[tuple[StoredEdition, DeliveryReport]] = []
+    with Database.open(settings.database.url) as db:
+        while True:
+            done += delivery.resume(settings, db, mailer, clock=clock, progress=progress)
+            if watch is None or stop.wait(watch):
+                return done
+
+
 def resume_delivery(
     settings: Settings, *, mailer: Mailer | None = None, clock: Callable[[], datetime] = _utcnow
 ) -> list[DeliveryReport]:
-    """Send what interrupted runs left unsent, for every edition with unsent ledger rows."""
+    """Send what is due of every unfinished edition within ``delivery.max_age_days``:
+    interrupted sends, deferred recipients, rows another sender left behind."""
     with Database.open(settings.database.url) as db:
-        return [
-            _deliver(settings, db, stored, mailer, clock, None)
-            for stored in delivery.unfinished_editions(db)
-        ]
+        return [report for _, report in delivery.resume(settings, db, mailer, clock=clock)]
 
 
 def _run(
@@ -328,6 +377,7 @@ def _run(
     force: bool,
     progress: Progress | None,
     client: httpx.Client | None,
+    clock: Callable[[], datetime] = _utcnow,
     send: bool = True,
 ) -> tuple[RunReport, StoredEdition | None]:
     """The run up to delivery: the report, and the edition to deliver (None: nothing)."""
@@ -358,7 +408,7 @@ def _run(
         )
         return report, None
     try:
-        stored = record(settings, db, result, collected, force=force, send=send)
+        stored = record(settings, db, result, collected, force=force, send=send, now=clock())
     except EditionExists:
         return _republish(settings, db, edition_date)
     faults.hit("after-commit")
@@ -396,6 +446,7 @@ def record(
     *,
     force: bool = False,
     send: bool = True,
+    now: datetime | None = None,
 ) -> StoredEdition:
     """The one transaction of a run: the edition, the papers it marks seen (their
     bands, term counts and rare pairs; arXiv ids learnt for papers seen before),
@@ -420,7 +471,7 @@ def record(
     if result.edition.note:  # the note goes into this edition and no later one
         note = editor_note.record(result.edition.note, settings.newsletter.editor_note)
         ingested = replace(ingested, files=(*ingested.files, note))
-    now = _utcnow()
+    now = now or _utcnow()
     with db.write() as tx:
         stored = tx.editions.record(result.edition, now, force=force)
         tx.papers.mark_seen(new, stored.id, now)

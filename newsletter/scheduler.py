@@ -114,8 +114,13 @@ class DailyJob:
         self._lock = threading.Lock()
 
     def tick(self, trigger: str = "schedule") -> TickResult:
+        """Make the due edition if nobody has; whatever the outcome, resume the unsent
+        mail of every unfinished edition (a run that made one has done so already)."""
         with self._lock:
-            return self._tick(trigger)
+            result = self._tick(trigger)
+            if result.outcome != "ran":
+                self._resume_sending()
+            return result
 
     def _tick(self, trigger: str) -> TickResult:
         now = self.clock()
@@ -126,13 +131,12 @@ class DailyJob:
             exists = bool(tx.editions.count_on(day))
             # recorded but its files not published (the site was not writable): run again
             # (after the pause a failed claim waits), which publishes it, then sends
-            unpublished = exists and [
-                r.status for r in tx.runs.recent(1, edition_date=day)
-            ] == [RunStatus.FAILED]
+            unpublished = exists and [r.status for r in tx.runs.recent(1, edition_date=day)] == [
+                RunStatus.FAILED
+            ]
             if not exists or unpublished:
                 claim = tx.claims.claim(day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
         if exists and not unpublished:
-            self._resume_sending()
             return TickResult(day, "exists")
         if not claim.won:
             if claim.finished_at is None:
@@ -164,12 +168,12 @@ class DailyJob:
         return TickResult(day, "ran", report.status, report)
 
     def _resume_sending(self) -> None:
-        """Send what is left in the ledgers: deferred (4xx) rows and interrupted sends.
+        """Send what is due in the ledgers: deferred (4xx) rows, interrupted sends.
 
-        Runs at every tick once the edition exists, so a long-running ``serve``
-        retries temporary failures on the watchdog's rhythm instead of only at
-        its next start; the ledger's claims keep two processes from sending one
-        row twice.
+        Runs at every tick, so a long-running ``serve`` retries temporary
+        failures on the watchdog's rhythm instead of only at its next start;
+        the ledger's leases keep two processes from sending one row twice, and
+        one process never runs two loops for one edition.
         """
         try:
             self.resumer(self.settings)

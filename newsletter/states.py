@@ -68,15 +68,21 @@ class LedgerState(StrEnum):
     PENDING = "pending"
     """Waiting to be claimed."""
     SENDING = "sending"
-    """Claimed by a delivery loop; its reply is not recorded yet."""
+    """Leased to one delivery loop (``owner``, ``lease_until``); ``handed_over_at`` set
+    while its message is past the point of no return and its reply not recorded."""
     UNCERTAIN = "uncertain"
-    """Its sender died mid-send: the message may have left; sent once more."""
+    """Its sender died (or lost the reply) after handing it over: it may have left;
+    sent once more, with the same Message-ID."""
     SENT = "sent"
     FAILED = "failed"
+    """Refused for good (5xx), or given up after ``delivery.max_age_days``."""
     SKIPPED = "skipped"
     """Not sent: unsubscribed since, or nothing in the edition for their topics."""
     DEFERRED = "deferred"
-    """A temporary failure; pending again at the next run."""
+    """A temporary failure; claimable again from ``next_attempt_at``."""
+    UNCONFIRMED = "unconfirmed"
+    """Handed over twice without a reply (it probably arrived, maybe twice): never
+    sent a third time."""
 
     @property
     def unsent(self) -> bool:
@@ -87,5 +93,5 @@ class LedgerState(StrEnum):
 _UNSENT = frozenset(
     (LedgerState.PENDING, LedgerState.SENDING, LedgerState.UNCERTAIN, LedgerState.DEFERRED)
 )
-CLAIMABLE = (LedgerState.PENDING, LedgerState.UNCERTAIN)
-"""The ledger states a delivery loop claims, oldest row first."""
+CLAIMABLE = (LedgerState.PENDING, LedgerState.UNCERTAIN, LedgerState.DEFERRED)
+"""The ledger states a delivery loop claims (deferred ones once due), oldest row first."""

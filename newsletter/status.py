@@ -36,7 +36,7 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.scheduler import Clock, utcnow
-from newsletter.states import RunStatus
+from newsletter.states import LedgerState, RunStatus
 from newsletter.store import Database, Transaction
 from newsletter.store.runs import Claim, StoredReport
 
@@ -252,6 +252,59 @@ class ClaimLine:
 
 
 @dataclass(frozen=True)
+class SendingLine:
+    """An edition whose mail is not all sent yet: how far, how fast, what waits."""
+
+    edition_date: date
+    number: int
+    recipients: int
+    done: int
+    in_flight: int
+    deferred: int
+    uncertain: int
+    rate: float
+    """Messages per second over the last minute."""
+    next_attempt: datetime | None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        left = self.recipients - self.done
+        return left / self.rate if self.rate > 0 else None
+
+    def line(self) -> str:
+        label = self.edition_date.isoformat() + (f" #{self.number}" if self.number > 1 else "")
+        text = f"sending {label}: {self.done:,} of {self.recipients:,} done"
+        if self.rate > 0:
+            eta = self.eta_seconds or 0
+            text += f", {self.rate:,.0f} messages/s, about {max(1, round(eta / 60))} min left"
+        parts = []
+        if self.in_flight:
+            parts.append(f"{self.in_flight} in flight")
+        if self.deferred:
+            when = (
+                f" (next try {self.next_attempt:%Y-%m-%d %H:%M} UTC)" if self.next_attempt else ""
+            )
+            parts.append(f"{self.deferred} deferred{when}")
+        if self.uncertain:
+            parts.append(f"{self.uncertain} to resend once")
+        return text + (f"; {', '.join(parts)}" if parts else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "edition_date": self.edition_date.isoformat(),
+            "number": self.number,
+            "recipients": self.recipients,
+            "done": self.done,
+            "in_flight": self.in_flight,
+            "deferred": self.deferred,
+            "uncertain": self.uncertain,
+            "rate": self.rate,
+            "eta_seconds": self.eta_seconds,
+            "next_attempt": _iso(self.next_attempt),
+        }
+
+
+@dataclass(frozen=True)
 class StatusView:
     """Schedule, next run, the last runs, source states and recent claims."""
 
@@ -264,6 +317,7 @@ class StatusView:
     recent_runs: tuple[RunLine, ...]
     sources: tuple[tuple[str, SourceLine], ...]
     claims: tuple[ClaimLine, ...]
+    sending: tuple[SendingLine, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The shape ``status --json`` prints."""
@@ -277,6 +331,7 @@ class StatusView:
             "recent_runs": [r.to_json() for r in self.recent_runs],
             "sources": {name: s.to_json() for name, s in self.sources},
             "claims": [c.to_json() for c in self.claims],
+            "sending": [x.to_json() for x in self.sending],
         }
 
 
@@ -289,6 +344,7 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
         reports = tx.runs.recent(10)
         states = tx.sources.states()
         claims = tx.claims.all()[-5:]
+        sending = _sending(tx, now, settings.delivery.max_age_days)
     return StatusView(
         now=now,
         schedule=f"{schedule.cron} ({schedule.timezone.key})",
@@ -305,7 +361,29 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
             for name, s in sorted(states.items())
         ),
         claims=tuple(ClaimLine.from_claim(c) for c in claims),
+        sending=sending,
     )
+
+
+def _sending(tx: Transaction, now: datetime, max_age_days: int) -> tuple[SendingLine, ...]:
+    """The editions (up to ``delivery.max_age_days`` old) whose mail is not all sent."""
+    found = []
+    for stored in tx.ledger.unfinished_editions(now - timedelta(days=max_age_days)):
+        counts = tx.ledger.counts(stored.id)
+        found.append(
+            SendingLine(
+                edition_date=stored.edition.date,
+                number=stored.edition.number,
+                recipients=sum(counts.values()),
+                done=sum(n for state, n in counts.items() if not state.unsent),
+                in_flight=counts[LedgerState.SENDING],
+                deferred=counts[LedgerState.DEFERRED],
+                uncertain=counts[LedgerState.UNCERTAIN],
+                rate=tx.ledger.finished_since(stored.id, now - timedelta(minutes=1)) / 60,
+                next_attempt=tx.ledger.next_attempt(stored.id),
+            )
+        )
+    return tuple(found)
 
 
 def lines(view: StatusView) -> list[str]:
@@ -317,6 +395,7 @@ def lines(view: StatusView) -> list[str]:
         + (f" — {s.reason}" if s.reason else ""),
         f"schedule: {view.schedule}",
         f"next run: {_iso(view.next_run) or 'never'}",
+        *(sending.line() for sending in view.sending),
     ]
     last = view.last_run
     if not last:

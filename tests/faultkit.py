@@ -231,7 +231,9 @@ class FaultySmtp:
     successive attempts for that recipient, at RCPT and at the end of DATA:
     an SMTP reply (``"451 4.3.0 try later"``, ``"550 5.1.1 no such user"``),
     ``"drop"`` (close the connection without a reply) or, at DATA only,
-    ``"timeout"`` (keep the message but answer only after the client gave up).
+    ``"timeout"`` (keep the message but answer only after the client gave up)
+    and ``"drop-mid-data"`` (close the connection after a few lines of the
+    message: it is not received).
     ``drop_every`` closes the connection after every Nth accepted message,
     before its reply (``drop_before_reply``, the reply is lost) or after it.
 
@@ -247,6 +249,7 @@ class FaultySmtp:
     reply_delay: float = 2.5
     received: list[tuple[str, str]] = field(default_factory=list)  # (recipient, Message-ID)
     reply_losses: int = 0  # messages kept whose reply the client never got
+    mid_data_drops: int = 0  # connections closed in the middle of a message (not received)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _next(self, script: dict[str, list[str]], address: str) -> str:
@@ -265,6 +268,17 @@ class FaultySmtp:
             return step
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
+
+    def drop_mid_data(self, envelope: Any) -> bool:
+        """Called at DATA, before the message: consumes a ``drop-mid-data`` step."""
+        [address] = envelope.rcpt_tos
+        with self.lock:
+            steps = self.data.get(address.lower())
+            if steps and steps[0] == "drop-mid-data":
+                steps.pop(0)
+                self.mid_data_drops += 1
+                return True
+        return False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         found = _MESSAGE_ID.search(bytes(envelope.content))
@@ -308,12 +322,12 @@ class FaultySmtp:
 @contextmanager
 def smtp(handler: FaultySmtp) -> Iterator[int]:
     """Serve ``handler`` on a free loopback port; yields the port."""
-    from aiosmtpd.controller import Controller
+    from smtp_loopback import DroppingController
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = DroppingController(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield port
@@ -321,15 +335,17 @@ def smtp(handler: FaultySmtp) -> Iterator[int]:
         controller.stop()
 
 
-def use_smtp(project: Project, port: int, timeout: int = 1) -> None:
-    """Point the project's delivery at the SMTP server on ``port``."""
+def use_smtp(project: Project, port: int, timeout: int = 1, delivery: str = "") -> None:
+    """Point the project's delivery at the SMTP server on ``port``; ``delivery`` adds
+    lines to the ``[delivery]`` section (``"lease_seconds = 3\n"``)."""
     text = project.config.read_text(encoding="utf-8")
     text = re.sub(r"(?ms)^\[delivery\].*?(?=^\[|\Z)", "", text)
     text = re.sub(r"(?ms)^\[smtp\].*?(?=^\[|\Z)", "", text)
     text += (
         '\n[delivery]\nmethod = "smtp"\nfrom_address = "digest@news.example.org"\n'
         "retries = 3\nbackoff_seconds = 0.0\n"
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        + delivery
+        + f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
         f"timeout_seconds = {timeout}\n"
     )
     project.config.write_text(text, encoding="utf-8")

@@ -3,9 +3,11 @@
 ``script[address]`` is a list of what to do on successive attempts to that
 recipient: an SMTP reply such as ``"451 4.7.1 try later"`` (given to RCPT),
 ``"550 ..."``, ``"drop"`` (close the connection at RCPT, before the message),
-``"drop-after-data"`` (take the message, then close without replying), or
-``"ok"``.  When the list runs out, the recipient is accepted.  Every accepted
-message is kept in ``messages`` (bytes) with its recipients.
+``"drop-after-data"`` (take the message, then close without replying),
+``"drop-mid-data"`` (answer 354, read a few lines of the message, then close
+the connection: the message never arrives), or ``"ok"``.  When the list
+runs out, the recipient is accepted.  Every accepted message is kept in
+``messages`` (bytes) with its recipients.
 """
 
 from __future__ import annotations
@@ -19,7 +21,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+class _DroppingSMTP(SMTP):
+    """aiosmtpd's session, able to drop the connection in the middle of DATA.
+
+    The handler's ``drop_mid_data(envelope)`` says when: then the server answers
+    354, reads a few lines of the message and closes the connection with the
+    rest unread (the kernel answers the client's further data with a reset),
+    as a server that crashes or times out mid-message does.
+    """
+
+    async def smtp_DATA(self, arg: str) -> None:
+        decide = getattr(self.event_handler, "drop_mid_data", None)
+        if (
+            decide is None
+            or self.envelope is None
+            or not self.envelope.rcpt_tos
+            or arg
+            or not decide(self.envelope)
+        ):
+            await super().smtp_DATA(arg)
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        for _ in range(3):
+            await self._reader.readuntil(b"\r\n")
+        assert self.transport is not None
+        self.transport.close()
+
+
+class DroppingController(Controller):
+    """A Controller whose sessions can drop mid-DATA (see :class:`_DroppingSMTP`)."""
+
+    def factory(self) -> SMTP:
+        return _DroppingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 @dataclass
@@ -52,6 +88,9 @@ class ScriptedHandler:
             return step
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    def drop_mid_data(self, envelope: Any) -> bool:
+        return getattr(envelope, "rcpt_step", "") == "drop-mid-data"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
@@ -107,7 +146,7 @@ def smtp_server(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+    controller = DroppingController(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:
         yield Server(handler, port)

@@ -195,6 +195,28 @@ CASES: dict[str, tuple[list[Bad], list[str | Good]]] = {
         "not a usable address",
     ),
     "delivery.retries: at least 0": row("delivery.retries", [-1], [0], "must be at least 0"),
+    "delivery.connections: at least 1": row(
+        "delivery.connections", [0, -2], [1, 4], "must be at least 1"
+    ),
+    "delivery.connections: at most 64": row(
+        "delivery.connections", [65, 1000], [64], "must be at most 64"
+    ),
+    "delivery.in_flight: at least 1": row("delivery.in_flight", [0], [1, 8], "must be at least 1"),
+    "delivery.lease_seconds: at least 2": row(
+        "delivery.lease_seconds", [1, 0], [2, 30], "must be at least 2"
+    ),
+    "delivery.backoff_max_seconds: at least 0": row(
+        "delivery.backoff_max_seconds", [-1.0], [0, 7200.0], "must be at least 0"
+    ),
+    "delivery.max_age_days: at least 1": row(
+        "delivery.max_age_days", [0], [1, 3], "must be at least 1"
+    ),
+    "delivery.rate_per_second: at least 0": row(
+        "delivery.rate_per_second", [-0.1], [0, 12.5], "must be at least 0"
+    ),
+    "delivery.rate_per_day: at least 0": row(
+        "delivery.rate_per_day", [-1], [0, 10000], "must be at least 0"
+    ),
     "delivery.backoff_seconds: at least 0": row(
         "delivery.backoff_seconds", [-0.5], [0, 0.0], "must be at least 0"
     ),

@@ -180,7 +180,8 @@ def test_kills_at_random_times_while_sending_converge(
 def test_smtp_temporary_and_permanent_failures_resolve_with_nothing_lost(
     project: Project, reference: faultkit.State
 ) -> None:
-    """421/451/452 and dropped connections are retried; 550/552/554 fail and are reported."""
+    """421/451/452, 552 at RCPT (RFC 5321: temporary) and dropped connections are
+    retried; 550 at RCPT bounces, 552/554 to the message fail; all are reported."""
     a = [x.lower() for x in ADDRESSES]
     handler = FaultySmtp(
         rcpt={
@@ -197,9 +198,10 @@ def test_smtp_temporary_and_permanent_failures_resolve_with_nothing_lost(
             a[9]: ["554 5.7.1 rejected as spam"],
             a[10]: ["timeout"],  # the reply comes after the client's 1 s timeout
             a[11]: ["drop"],  # message taken, connection closed without a reply
+            a[12]: ["drop-mid-data", "drop-mid-data"],  # never taken: not uncertain
         },
     )
-    refused = frozenset({a[4], a[6], a[8], a[9]})
+    refused = frozenset({a[4], a[8], a[9]})
     with faultkit.smtp(handler) as port:
         faultkit.use_smtp(project, port)
         first = faultkit.run(project, DAY2)
@@ -208,7 +210,8 @@ def test_smtp_temporary_and_permanent_failures_resolve_with_nothing_lost(
         check(project, reference, handler, kills=0, refused=refused)
         copies = handler.copies()
         assert copies[a[10]] == 2 and copies[a[11]] == 2  # reply lost: sent again once
-    figures.count("faults", "smtp faults", 11)
+        assert copies[a[6]] == 1 and copies[a[12]] == 1  # 552 at RCPT, mid-DATA drops: once
+    figures.count("faults", "smtp faults", 12)
 
 
 @pytest.mark.parametrize("before_reply", [True, False], ids=["reply-lost", "after-reply"])

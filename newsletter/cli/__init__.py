@@ -323,6 +323,7 @@ def run(
         force=force,
         progress=_progress(),
         send=not no_send,
+        delivery_progress=_delivery_progress(),
     )
     _print_report(report, "Run")
     if no_send and report.recorded:
@@ -356,6 +357,69 @@ def send_test(obj: Context, address: str, edition_date: date | None, topics: str
     edition, reply = pipeline.send_test(settings, address, edition_date, topics=chosen)
     label = edition.date.isoformat() + (f" #{edition.number}" if edition.number > 1 else "")
     output.line(f"Sent a test of the edition {label} to {address} ({reply}); nothing recorded.")
+
+
+@main.command()
+@click.option(
+    "--watch",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Keep sending: look for mail that is due every SECONDS, until SIGTERM or Ctrl-C.",
+)
+@click.pass_obj
+@handle_errors
+def send(obj: Context, watch: float | None) -> None:
+    """Send what is due of every edition up to delivery.max_age_days old.
+
+    Interrupted sends, deferred recipients, mail a killed sender left: what
+    every run sends after its own edition, without making one.  Several may
+    run at once against one PostgreSQL database, on one machine or several;
+    they share the work through the send ledger.  Exit status 1 when sending
+    stopped (the relay refused us, the outbox cannot be written).
+    """
+    import signal
+    import threading
+
+    stop = threading.Event()
+    if watch is not None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    passes = pipeline.send(
+        obj.settings, watch=watch, stop=stop, progress=_delivery_progress(min_seconds=30)
+    )
+    if not passes:
+        output.line("Nothing to send: every edition's mail is sent or given up.")
+    stopped = False
+    for stored, d in passes:
+        label = stored.edition.date.isoformat() + (
+            f" #{stored.edition.number}" if stored.edition.number > 1 else ""
+        )
+        output.line(f"Edition {label}: {_delivery_line(d)}")
+        if d.stopped:
+            stopped = True
+            output.error(f"sending stopped: {d.stopped}")
+    if stopped:
+        sys.exit(1)
+
+
+def _delivery_progress(min_seconds: float = 0) -> Callable[[Any], None]:
+    """The live progress line of a long send: on a terminal as it goes, else (logs, cron)
+    at most every ``min_seconds`` (30 s by default off a terminal)."""
+    import time
+
+    every = min_seconds if output.terminal else max(min_seconds, 30)
+    last = [0.0]
+
+    def show(progress: Any) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            if output.terminal:
+                output.progress(progress.line())
+            else:  # cron, a log file, --log-json: a line now and then
+                output.note(progress.line())
+
+    return show
 
 
 @main.command()
@@ -447,23 +511,26 @@ def _print_delivery(report: RunReport) -> None:
     if d.recipients == 0:
         output.line("Delivery: no confirmed subscribers for this edition.")
     else:
-        output.line(
-            f"Delivery: {d.sent} sent, {d.skipped} skipped, {d.failed} failed, "
-            f"{d.deferred} deferred (of {d.recipients}; {d.sent_now} sent by this run"
-            + (
-                f", {d.resent_uncertain} in flight at an interruption sent again"
-                if d.resent_uncertain
-                else ""
-            )
-            + ")",
-            markup=False,
-        )
+        output.line(f"Delivery: {_delivery_line(d)}")
+    if d.note:
+        output.note(f"note: {d.note}")
     if d.stopped:
         output.error(
             f"sending stopped: {d.stopped}",
             "fix the cause and run 'newsletter run' for this date again: "
             "it sends only what is unsent",
         )
+
+
+def _delivery_line(d: Any) -> str:
+    """``3 sent, 0 skipped, 1 failed, 2 deferred (of 6; 3 sent by this run)``."""
+    line = f"{d.sent} sent, {d.skipped} skipped, {d.failed} failed, "
+    if d.unconfirmed:
+        line += f"{d.unconfirmed} unconfirmed, "
+    line += f"{d.deferred} deferred (of {d.recipients}; {d.sent_now} sent by this run"
+    if d.resent_uncertain:
+        line += f", {d.resent_uncertain} in flight at an interruption sent again"
+    return line + ")"
 
 
 def _exit_for(report: RunReport) -> None:

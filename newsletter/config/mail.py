@@ -56,18 +56,72 @@ DELIVERY_ROWS = (
         rules=(email_address(optional=True),),
     ),
     Setting(
+        "delivery.connections",
+        4,
+        "How many SMTP connections send at once (Maildir: writers).",
+        int,
+        rules=(at_least(1), at_most(64)),
+    ),
+    Setting(
+        "delivery.in_flight",
+        1,
+        "Most messages handed to the server whose reply is not yet recorded: what a "
+        "crash can at worst send twice. 1 keeps that to one message per crash.",
+        int,
+        rules=(at_least(1),),
+    ),
+    Setting(
+        "delivery.lease_seconds",
+        30,
+        "How long a sender's claim on a ledger row lasts unless renewed; a row whose "
+        "sender died is taken back after this, whatever host it ran on.",
+        int,
+        rules=(at_least(2),),
+    ),
+    Setting(
+        "delivery.backoff_seconds",
+        300.0,
+        "First wait before a recipient with a temporary failure (SMTP 4xx, greylisting) "
+        "is tried again; it doubles with each further failure.",
+        float,
+        rules=(at_least(0),),
+    ),
+    Setting(
+        "delivery.backoff_max_seconds",
+        7200.0,
+        "Longest wait between two attempts to one recipient.",
+        float,
+        rules=(at_least(0),),
+    ),
+    Setting(
+        "delivery.max_age_days",
+        3,
+        "Every run resumes the unsent mail of editions up to this old; then a recipient "
+        "still not reached is given up, with the last reply as the reason.",
+        int,
+        rules=(at_least(1),),
+    ),
+    Setting(
         "delivery.retries",
         4,
-        "How often a temporary failure (SMTP 4xx, dropped connection) is retried, with "
-        "back-off, before the recipient is deferred to the next run.",
+        "How often a relay that cannot be reached is tried again (pausing 1, 2, 4 ... s) "
+        "before the run stops; the unsent mail stays for the next run.",
         int,
         rules=(at_least(0),),
     ),
     Setting(
-        "delivery.backoff_seconds",
-        2.0,
-        "First back-off pause after a temporary failure; it doubles with each retry.",
+        "delivery.rate_per_second",
+        0.0,
+        "Most messages per second to the relay, all senders together; 0 for no limit.",
         float,
+        rules=(at_least(0),),
+    ),
+    Setting(
+        "delivery.rate_per_day",
+        0,
+        "Most messages per day (UTC) to the relay, all senders together; 0 for no limit. "
+        "What is over the limit goes out the next day.",
+        int,
         rules=(at_least(0),),
     ),
 )
@@ -132,15 +186,22 @@ def _sender_domain(address: str) -> str:
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    """``[delivery]``: the method, the sender identity and the retry policy."""
+    """``[delivery]``: the method, the sender identity, the queue and retry policy."""
 
     method: str
     maildir: Path
     from_address: str
     list_id: str
     unsubscribe_mailto: str
-    retries: int
+    connections: int
+    in_flight: int
+    lease_seconds: int
     backoff_seconds: float
+    backoff_max_seconds: float
+    max_age_days: int
+    retries: int
+    rate_per_second: float
+    rate_per_day: int
 
     @property
     def sender_domain(self) -> str:
@@ -158,8 +219,15 @@ class DeliverySettings:
             # configured, or the newsletter's name as a label under the sender domain
             list_id=v.text("delivery.list_id") or f"{label or 'newsletter'}.{domain}",
             unsubscribe_mailto=v.text("delivery.unsubscribe_mailto") or f"unsubscribe@{domain}",
-            retries=v.integer("delivery.retries"),
+            connections=v.integer("delivery.connections"),
+            in_flight=v.integer("delivery.in_flight"),
+            lease_seconds=v.integer("delivery.lease_seconds"),
             backoff_seconds=v.number("delivery.backoff_seconds"),
+            backoff_max_seconds=v.number("delivery.backoff_max_seconds"),
+            max_age_days=v.integer("delivery.max_age_days"),
+            retries=v.integer("delivery.retries"),
+            rate_per_second=v.number("delivery.rate_per_second"),
+            rate_per_day=v.integer("delivery.rate_per_day"),
         )
 
 

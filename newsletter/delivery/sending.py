@@ -1,52 +1,74 @@
 """Sending an edition to its subscribers, through the send ledger.
 
-:func:`deliver` works down the edition's ledger (:mod:`newsletter.delivery.ledger`):
-claim a row, render (once per distinct topic set, cached), splice the
-recipient in (:mod:`newsletter.delivery.message`), hand it to the
-:class:`~newsletter.delivery.mailer.Mailer`, record the reply at once.  Killed at any
-moment, the next ``newsletter run`` for that date calls it again and it goes
-on where it stopped.
+:meth:`Delivery.deliver` works down the edition's ledger
+(:mod:`newsletter.delivery.ledger`) with ``delivery.connections`` workers,
+each with its own connection: the coordinator (the calling thread) claims
+rows in batches and keeps the workers fed; a worker renders (once per
+distinct topic set, shared), splices the recipient in
+(:mod:`newsletter.delivery.message`), hands the message to its
+:class:`~newsletter.delivery.mailer.Mailer` and reports the reply to the
+:class:`~newsletter.delivery.recorder.Recorder`, which writes replies in
+grouped transactions and never lets more than ``delivery.in_flight``
+messages be handed over without a recorded reply.  Killed at any moment,
+the next pass (a run, a tick, ``newsletter send``) goes on where it stopped.
 
-Failures, per recipient, never abort the others:
+Failures, per recipient, never abort the others and never pause the loop:
 
-- temporary (SMTP 4xx, a dropped connection): retried ``delivery.retries``
-  times with doubling back-off from ``delivery.backoff_seconds``, then
-  ``deferred`` to the next run;
-- reply lost after the whole message went out: sent once more with the same
-  Message-ID; lost again, it is given up as failed rather than risk a third copy;
-- permanent (5xx): ``failed``; a refused mailbox (5xx to RCPT) is a hard
-  bounce and the subscriber becomes ``bounced``.
+- temporary (SMTP 4xx, 552 at RCPT, mailbox full): ``deferred`` at once with
+  a next-attempt time (per-recipient back-off); any later pass retries it;
+- a dropped connection before the end of the message: not sent; the worker
+  reconnects and tries once more at once, then defers it;
+- reply lost after the whole message went out: sent once more at once, same
+  Message-ID; lost again, the row is ``unconfirmed`` (never a third copy);
+- permanent (5xx): ``failed``; "no such mailbox" also bounces the subscriber.
 
-What stops the run instead (:class:`~newsletter.delivery.mailer.MailerStopped`):
-authentication failure, the sender refused, the server unreachable after the
-retries.  The report says so; the unsent rows stay for the next run.
+What stops the pass instead (:class:`~newsletter.delivery.mailer.MailerStopped`):
+authentication failure, the sender refused, the relay unreachable after
+``delivery.retries`` attempts, an outbox that cannot be written.  The report
+says so; the unsent rows stay for the next pass.
+
+One loop per edition per process: a second :meth:`Delivery.deliver` of an
+edition this process is already sending returns at once (``serve`` starts a
+tick and could otherwise start two).  Loops of different processes share an
+edition safely through the leases.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
+import queue
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from newsletter import faults
 from newsletter.config import Settings
-from newsletter.delivery import ledger
+from newsletter.delivery import lease
+from newsletter.delivery import ledger as ledger_
+from newsletter.delivery.ledger import Claimed, Outcome, Policy
 from newsletter.delivery.mailer import (
+    ConnectionLost,
     Mailer,
+    MailerFactory,
     MailerStopped,
     PermanentFailure,
+    Prepared,
     ReplyLost,
     TemporaryFailure,
+    factory_from_settings,
 )
 from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender, compile_digest
+from newsletter.delivery.recorder import Recorder, RecorderFailed
 from newsletter.edition import topics_of
 from newsletter.model import DeliveryReport, Edition
 from newsletter.render import render_email
 from newsletter.states import LedgerState
 from newsletter.store import Database, StoredEdition
-from newsletter.store import runs as runlog
+from newsletter.store.database import Writer
 from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.tokens import Tokens
 
@@ -54,6 +76,10 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
+
+FLUSH_SECONDS = 0.2
+"""Replies that wait for no hand-over are recorded at least this often."""
+PROGRESS_SECONDS = 2.0
 
 
 def _utcnow() -> datetime:
@@ -76,52 +102,136 @@ def sender_for(settings: Settings) -> Sender:
     )
 
 
-@dataclass
-class _Run:
-    """The mutable state of one delivery loop (counts and the render cache)."""
+@dataclass(frozen=True)
+class Progress:
+    """A live view of one edition's delivery: for the progress line and ``status``."""
 
+    edition: str
+    done: int
+    total: int
+    sent_now: int
+    rate: float
+    """Messages per second since this pass started."""
+
+    @property
+    def eta_seconds(self) -> float | None:
+        left = self.total - self.done
+        return left / self.rate if self.rate > 0 else None
+
+    def line(self) -> str:
+        eta = self.eta_seconds
+        when = "" if eta is None else f", about {_duration(eta)} left"
+        return (
+            f"sending {self.edition}: {self.done:,} of {self.total:,} done, "
+            f"{self.rate:,.0f} messages/s{when}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@dataclass
+class _Pass:
+    """The shared, mutable state of one delivery pass (guarded by ``lock``)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Event = field(default_factory=threading.Event)
     sent: int = 0
-    failed: int = 0
-    deferred: int = 0
     resent_uncertain: int = 0
+    queued: int = 0
+    """Rows handed to the workers and not finished yet (queued or being sent)."""
+    stopped: str | None = None
+
+    def add(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + n)
+        self.changed.set()
+
+    def stop(self, reason: str) -> None:
+        with self.lock:
+            if self.stopped is None:
+                self.stopped = reason
+        self.changed.set()
+
+
+_ACTIVE: set[tuple[str, int]] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_loop_per_edition(database: str, edition_id: int) -> Iterator[bool]:
+    """True if this thread may deliver the edition (no other loop of this process does)."""
+    key = (database, edition_id)
+    with _ACTIVE_LOCK:
+        mine = key not in _ACTIVE
+        if mine:
+            _ACTIVE.add(key)
+    try:
+        yield mine
+    finally:
+        if mine:
+            with _ACTIVE_LOCK:
+                _ACTIVE.discard(key)
 
 
 class Delivery:
-    """Delivers one edition; holds the render cache (one compile per topic set)."""
+    """Delivers editions; holds the render cache (one compile per topic set)."""
 
     def __init__(
         self,
         settings: Settings,
         db: Database,
-        mailer: Mailer,
+        mailer: Mailer | MailerFactory | None = None,
         *,
         clock: Clock = _utcnow,
         sleep: Sleep = time.sleep,
-        owner: str | None = None,
-        is_dead: Callable[[str], bool] = runlog.owner_is_dead,
+        is_dead: Callable[[str], bool] = lease.owner_is_dead,
+        progress: Callable[[Progress], None] | None = None,
+        connections: int | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
-        self.mailer = mailer
+        if isinstance(mailer, Mailer):
+            one = mailer
+            self.factory: MailerFactory = lambda: one
+            self.connections = 1  # one instance is one connection
+        else:
+            self.factory = mailer or factory_from_settings(settings)
+            self.connections = connections or settings.delivery.connections
         self.clock = clock
         self.sleep = sleep
-        self.owner = owner or runlog.process_owner()
         self.is_dead = is_dead
+        self.progress = progress
+        self.policy = Policy.from_settings(settings)
+        self.in_flight = settings.delivery.in_flight
         self.retries = settings.delivery.retries
-        self.backoff = settings.delivery.backoff_seconds
+        self.reconnect_pause = min(1.0, settings.delivery.backoff_seconds)
         self._cache: dict[frozenset[str], CompiledMessage] = {}
+        self._cache_lock = threading.Lock()
         self._sender: Sender | None = None
         self._links: SubscriberLinks | None = None
+        self.owner = ""
+        self.transactions = 0
+
+    # ------------------------------------------------------------ messages
 
     def _compiled(self, edition: Edition, topics: frozenset[str]) -> CompiledMessage:
         compiled = self._cache.get(topics)
         if compiled is None:
-            if self._sender is None:
-                self._sender = sender_for(self.settings)
-            rendered = render_email(edition, self.settings, topics=topics)
-            compiled = compile_digest(rendered, self._sender, self.clock())
-            self._cache[topics] = compiled
-            log.debug("compiled the edition for topics %s", ",".join(sorted(topics)))
+            with self._cache_lock:  # one render per topic set, whichever worker needs it first
+                compiled = self._cache.get(topics)
+                if compiled is None:
+                    if self._sender is None:
+                        self._sender = sender_for(self.settings)
+                    rendered = render_email(edition, self.settings, topics=topics)
+                    compiled = compile_digest(rendered, self._sender, self.clock())
+                    self._cache[topics] = compiled
+                    log.debug("compiled the edition for topics %s", ",".join(sorted(topics)))
         return compiled
 
     def links(self) -> SubscriberLinks:
@@ -131,75 +241,8 @@ class Delivery:
             )
         return self._links
 
-    def deliver(self, stored: StoredEdition) -> DeliveryReport:
-        """Work down the ledger of ``stored`` (the edition and its row id)."""
-        edition, edition_id = stored.edition, stored.id
-        uncertain, _requeued = ledger.recover(self.db, edition_id, self.owner, self.is_dead)
-        if uncertain:
-            log.warning(
-                "%d message(s) were in flight when an earlier run stopped; "
-                "sending them again with the same Message-ID",
-                uncertain,
-            )
-        topics = topics_of(edition)  # every tag: a paper reaches whoever picked any of its topics
-        run = _Run()
-        stopped: str | None = None
-        outcome: ledger.Outcome | None = None
-        try:
-            while True:
-                claimed = ledger.step(
-                    self.db, edition_id, self.owner, self.clock(), topics, outcome
-                )
-                outcome = None  # recorded by that step
-                if claimed is None:
-                    break
-                if run.sent + run.failed + run.deferred == 0:
-                    self._warn_if_links_are_not_https()
-                try:
-                    outcome = self._send(edition, claimed, run)
-                except MailerStopped as exc:
-                    ledger.record(
-                        self.db,
-                        ledger.Outcome(
-                            claimed.row_id, LedgerState.PENDING, "", claimed.subscriber.id
-                        ),
-                        self.clock(),
-                    )
-                    stopped = str(exc)
-                    log.error("delivery stopped: %s", exc)
-                    break
-        finally:
-            if outcome is not None:  # an exception between send and record: record it now
-                ledger.record(self.db, outcome, self.clock())
-            self.mailer.close()
-        counts = ledger.summary(self.db, edition_id)
-        return DeliveryReport(
-            recipients=sum(counts.values()),
-            sent=counts[LedgerState.SENT],
-            skipped=counts[LedgerState.SKIPPED],
-            failed=counts[LedgerState.FAILED],
-            deferred=sum(n for state, n in counts.items() if state.unsent),
-            sent_now=run.sent,
-            resent_uncertain=run.resent_uncertain,
-            stopped=stopped,
-        )
-
-    def _warn_if_links_are_not_https(self) -> None:
-        """Where it matters only: a real message is about to leave over SMTP.
-
-        The quick start (Maildir outbox, nobody subscribed) has nothing to warn about.
-        """
-        if self.settings.delivery.method != "smtp":
-            return
-        if not self.settings.site.https:
-            log.warning(
-                "newsletter.base_url is not https: mailbox providers ignore a List-Unsubscribe "
-                "one-click URL that is not https"
-            )
-
-    def _send(self, edition: Edition, claimed: ledger.Claimed, run: _Run) -> ledger.Outcome:
+    def _message(self, edition: Edition, claimed: Claimed, smtp: bool) -> bytes:
         subscriber = claimed.subscriber
-        compiled = self._compiled(edition, claimed.topics)
         links = self.links().for_subscriber(subscriber.public_id)
         recipient = Recipient(
             address=subscriber.email,
@@ -209,69 +252,401 @@ class Delivery:
             preferences_url=links.preferences,
             mailto_subject=f"unsubscribe {links.unsubscribe_token}",
         )
-        message = compiled.for_recipient(recipient)
-        if claimed.retry_of_uncertain:
-            run.resent_uncertain += 1
-        lost = 0
-        attempt = 0
+        return self._compiled(edition, claimed.topics).for_recipient(recipient, smtp=smtp)
+
+    # ------------------------------------------------------------ the pass
+
+    def deliver(self, stored: StoredEdition) -> DeliveryReport:
+        """Send the stored edition to every row of its ledger that is due; see the module
+        docstring."""
+        edition, edition_id = stored.edition, stored.id
+        with _one_loop_per_edition(self.settings.database.url, edition_id) as mine:
+            if not mine:
+                log.info("edition %s is being sent by this process already", _label(edition))
+                return self._report(edition_id, _Pass(), note="being sent by this process already")
+            return self._deliver(edition, edition_id)
+
+    def _deliver(self, edition: Edition, edition_id: int) -> DeliveryReport:
+        if self.settings.delivery.method == "smtp" and not self.settings.site.https:
+            # Where it matters only: real mail leaves over SMTP (the quick start's
+            # Maildir outbox has nothing to warn about).
+            log.warning(
+                "newsletter.base_url is not https: mailbox providers ignore a List-Unsubscribe "
+                "one-click URL that is not https"
+            )
+        self.owner = lease.loop_owner()
+        with self.db.writer() as writer:
+            return self._pass(edition, edition_id, writer)
+
+    def _pass(self, edition: Edition, edition_id: int, writer: Writer) -> DeliveryReport:
+        mailers = [self.factory() for _ in range(self.connections)]
+        queue_ = ledger_.Queue(
+            self.db,
+            edition_id,
+            self.owner,
+            self.policy,
+            clock=self.clock,
+            is_dead=self.is_dead,
+            relay=mailers[0].relay,
+            # every tag: a paper reaches whoever picked any of its topics
+            edition_topics=topics_of(edition),
+            writer=writer,
+        )
+        recovered = queue_.recover()
+        if recovered.uncertain:
+            log.warning(
+                "%d message(s) were in flight when an earlier sender stopped; "
+                "sending them once more with the same Message-ID",
+                recovered.uncertain,
+            )
+        recorder: Recorder[Outcome] = Recorder(queue_.commit, self.in_flight)
+        state = _Pass()
+        work: queue.Queue[Claimed | None] = queue.Queue()
+        workers = [
+            threading.Thread(
+                target=self._work,
+                args=(mailer, edition, work, recorder, state, queue_),
+                name=f"send-{i}",
+                daemon=True,
+            )
+            for i, mailer in enumerate(mailers)
+        ]
+        for worker in workers:
+            worker.start()
+        note = None
+        try:
+            note = self._coordinate(edition, queue_, recorder, work, state)
+        finally:
+            state.stop(state.stopped or "")  # workers skip what is still queued
+            recorder.close()
+            for _ in workers:
+                work.put(None)
+            for worker in workers:
+                worker.join()
+            with contextlib.suppress(RecorderFailed):
+                recorder.flush()
+            with contextlib.suppress(RecorderFailed):
+                recorder.exclusive(queue_.release)  # what was claimed and not sent
+            for mailer in mailers:
+                with contextlib.suppress(Exception):
+                    mailer.close()
+            self.transactions += recorder.transactions
+        if state.stopped:
+            log.error("delivery stopped: %s", state.stopped)
+        return self._report(edition_id, state, note=note)
+
+    def _coordinate(
+        self,
+        edition: Edition,
+        queue_: ledger_.Queue,
+        recorder: Recorder[Outcome],
+        work: queue.Queue[Claimed | None],
+        state: _Pass,
+    ) -> str | None:
+        """Claim rows and feed the workers until the pass is done; a note for the report."""
+        low = 2 * self.connections
+        exhausted = False
+        held_checked = False
+        not_before = 0.0
+        started = time.monotonic()
+        renew_every = self.policy.lease.total_seconds() / 3
+        last_renew = last_progress = started
+        total_done_before = self._done(queue_)
+        note = None
+        while state.stopped is None:
+            now = time.monotonic()
+            if not exhausted and work.qsize() < low and now >= not_before:
+                batch = recorder.exclusive(queue_.claim)
+                state.add("queued", len(batch.claimed))
+                for claimed in batch.claimed:
+                    work.put(claimed)
+                if batch.exhausted:
+                    exhausted = True
+                elif math.isinf(batch.wait):
+                    exhausted = True
+                    note = (
+                        "daily limit of delivery.rate_per_day reached; the rest goes out tomorrow"
+                    )
+                    log.warning("%s", note)
+                elif batch.wait > 0:
+                    not_before = now + batch.wait
+            if exhausted and state.queued == 0:
+                recorder.flush()  # every reply of this pass recorded before it looks back
+                if held_checked or note:
+                    break
+                held_checked = True
+                if self._wait_for_others(queue_, recorder, state):
+                    queue_.second_pass()
+                    exhausted = False
+                continue
+            if now - last_renew >= renew_every:
+                recorder.exclusive(queue_.renew)
+                last_renew = now
+            if recorder.pending and now - recorder.last_commit >= FLUSH_SECONDS:
+                recorder.flush()  # replies no hand-over has carried for a while
+            if self.progress and now - last_progress >= PROGRESS_SECONDS:
+                last_progress = now
+                self.progress(self._progress(edition, queue_, state, started, total_done_before))
+            state.changed.wait(0.05)
+            state.changed.clear()
+        return note
+
+    def _wait_for_others(
+        self, queue_: ledger_.Queue, recorder: Recorder[Outcome], state: _Pass
+    ) -> bool:
+        """Rows another loop is sending: wait until they are done or their lease runs
+        out (then they are ours); True if any were taken back."""
+        held = dict(queue_.held_elsewhere())
+        if not held:
+            return False
+        log.info(
+            "%d message(s) of this edition are in flight in another sender; waiting up to "
+            "%d s for them",
+            len(held),
+            int(self.policy.lease.total_seconds()),
+        )
+        deadline = time.monotonic() + self.policy.lease.total_seconds() + 2
+        taken = False
+        while time.monotonic() < deadline and state.stopped is None:
+            recorder.exclusive(queue_.renew)
+            recovered = recorder.exclusive(queue_.recover)
+            if recovered.uncertain or recovered.pending:
+                taken = True
+            now_held = {row for row, _ in queue_.held_elsewhere()}
+            if not held.keys() & now_held:
+                break
+            self.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+        return taken
+
+    # ------------------------------------------------------------ one worker
+
+    def _work(
+        self,
+        mailer: Mailer,
+        edition: Edition,
+        work: queue.Queue[Claimed | None],
+        recorder: Recorder[Outcome],
+        state: _Pass,
+        queue_: ledger_.Queue,
+    ) -> None:
         while True:
+            claimed = work.get()
+            if claimed is None:
+                return
+            if state.stopped is not None:
+                state.add("queued", -1)
+                continue  # released when the pass ends
             try:
-                reply = self.mailer.send(
+                self._send(mailer, edition, claimed, recorder, state, queue_)
+            except (MailerStopped, RecorderFailed) as exc:
+                state.stop(str(exc))
+            except Exception as exc:  # a bug must not leave the loop hanging
+                log.exception("unexpected error while sending to %s", claimed.subscriber.email)
+                state.stop(f"unexpected error while sending to {claimed.subscriber.email}: {exc!r}")
+            finally:
+                state.add("queued", -1)
+
+    def _prepare(self, mailer: Mailer, claimed: Claimed, message: bytes) -> Prepared:
+        """Everything up to the point of no return; a relay that cannot be reached is
+        tried ``delivery.retries`` more times, pausing 1, 2, 4 ... s, then the pass stops."""
+        address = claimed.subscriber.email
+        for attempt in range(self.retries + 1):
+            try:
+                return mailer.prepare(
                     self.settings.delivery.from_address,
-                    subscriber.email,
+                    address,
                     message,
                     claimed.message_id,
+                    transparent=mailer.smtp,
                 )
-            except ReplyLost as exc:
-                lost += 1
-                if lost > 1:
-                    run.failed += 1
-                    return ledger.Outcome(
-                        claimed.row_id,
-                        LedgerState.FAILED,
-                        f"reply lost twice, not sent again (it may have arrived): {exc.reply}",
-                        subscriber.id,
-                        uncertain=lost,
-                    )
-                log.warning("%s: %s; sending once more", subscriber.email, exc.reply)
-                continue
-            except TemporaryFailure as exc:
-                if attempt >= self.retries:
-                    if exc.code is None:  # the server itself is unreachable: stop the run
-                        raise MailerStopped(
-                            f"giving up after {attempt + 1} attempts: {exc.reply}",
-                            hint="the unsent messages go out on the next 'newsletter run' "
-                            "for this date",
-                        ) from None
-                    run.deferred += 1
-                    return ledger.Outcome(
-                        claimed.row_id,
-                        LedgerState.DEFERRED,
-                        exc.reply,
-                        subscriber.id,
-                        uncertain=lost,
-                    )
-                pause = self.backoff * (2**attempt)
-                attempt += 1
-                log.info("%s: %s; retry %d in %.1fs", subscriber.email, exc.reply, attempt, pause)
+            except ConnectionLost as exc:
+                if not exc.connecting:
+                    raise
+                if attempt == self.retries:
+                    raise MailerStopped(
+                        f"giving up after {attempt + 1} attempts: {exc.reply}",
+                        hint="the unsent messages go out on the next run",
+                    ) from None
+                pause = self.reconnect_pause * 2**attempt
+                log.info("%s; trying again in %.1f s", exc.reply, pause)
                 self.sleep(pause)
-                continue
-            except PermanentFailure as exc:
-                run.failed += 1
-                log.warning("%s: %s", subscriber.email, exc.reply)
-                return ledger.Outcome(
-                    claimed.row_id,
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        mailer: Mailer,
+        edition: Edition,
+        claimed: Claimed,
+        recorder: Recorder[Outcome],
+        state: _Pass,
+        queue_: ledger_.Queue,
+    ) -> None:
+        row, subscriber = claimed.row_id, claimed.subscriber
+        address = subscriber.email
+        message = self._message(edition, claimed, mailer.smtp)
+        if claimed.retry_of_uncertain:
+            state.add("resent_uncertain")
+        uncertain = claimed.uncertain
+        drops = 0
+
+        def defer(reply: str, handed_over: bool = False) -> None:
+            log.info("%s: %s; deferred", address, reply)
+            recorder.record(
+                Outcome(
+                    row,
+                    LedgerState.DEFERRED,
+                    reply,
+                    subscriber.id,
+                    handed_over=handed_over,
+                    temporary=1,
+                    next_attempt_at=queue_.deferral(claimed),
+                )
+            )
+
+        def fail(exc: PermanentFailure, handed_over: bool = False) -> None:
+            log.warning("%s: %s", address, exc.reply)
+            recorder.record(
+                Outcome(
+                    row,
                     LedgerState.FAILED,
                     exc.reply,
                     subscriber.id,
+                    handed_over=handed_over,
                     bounce=exc.bounce,
-                    uncertain=lost,
                 )
-            faults.hit("mid-send")  # accepted, not yet recorded (docs/hardening.md)
-            run.sent += 1
-            return ledger.Outcome(
-                claimed.row_id, LedgerState.SENT, reply, subscriber.id, uncertain=lost
             )
+
+        while True:
+            try:
+                prepared = self._prepare(mailer, claimed, message)
+            except ConnectionLost as exc:
+                drops += 1
+                if drops == 1:
+                    continue  # a fresh connection, at once
+                defer(exc.reply)
+                return
+            except TemporaryFailure as exc:
+                defer(exc.reply)
+                return
+            except PermanentFailure as exc:
+                fail(exc)
+                return
+            if not recorder.hand_over(row):
+                prepared.abandon()  # taken back (lease expired), or the pass stops
+                return
+            try:
+                reply = prepared.hand_over()
+            except ReplyLost as exc:
+                uncertain += 1
+                if uncertain >= ledger_.MAX_UNCERTAIN:
+                    log.warning("%s: %s; not sent a third time", address, exc.reply)
+                    recorder.record(
+                        Outcome(
+                            row,
+                            LedgerState.UNCONFIRMED,
+                            f"handed over twice without a reply: {exc.reply}",
+                            subscriber.id,
+                            handed_over=True,
+                            uncertain=1,
+                        )
+                    )
+                    return
+                log.warning("%s: %s; sending once more", address, exc.reply)
+                recorder.record(
+                    Outcome(row, None, exc.reply, subscriber.id, handed_over=True, uncertain=1)
+                )
+                state.add("resent_uncertain")
+                continue
+            except ConnectionLost as exc:  # dropped before the server took it: not sent
+                recorder.record(Outcome(row, None, exc.reply, subscriber.id, handed_over=True))
+                drops += 1
+                if drops == 1:
+                    continue
+                defer(exc.reply)
+                return
+            except TemporaryFailure as exc:
+                defer(exc.reply, handed_over=True)
+                return
+            except PermanentFailure as exc:
+                fail(exc, handed_over=True)
+                return
+            except MailerStopped as exc:  # nothing was taken: back as it was
+                recorder.record(
+                    Outcome(
+                        row,
+                        LedgerState.UNCERTAIN if uncertain else LedgerState.PENDING,
+                        exc.message,
+                        subscriber.id,
+                        handed_over=True,
+                    )
+                )
+                raise
+            except BaseException:  # a bug while handing over: it may have left
+                recorder.record(
+                    Outcome(
+                        row,
+                        LedgerState.UNCERTAIN,
+                        "the sender failed while handing this message over",
+                        subscriber.id,
+                        handed_over=True,
+                        uncertain=1,
+                    )
+                )
+                raise
+            faults.hit("mid-send")  # accepted, not yet recorded (docs/hardening.md)
+            recorder.record(Outcome(row, LedgerState.SENT, reply, subscriber.id, handed_over=True))
+            state.add("sent")
+            return
+
+    # ------------------------------------------------------------ reporting
+
+    def _done(self, queue_: ledger_.Queue) -> int:
+        return sum(n for s, n in queue_.counts().items() if not s.unsent)
+
+    def _progress(
+        self,
+        edition: Edition,
+        queue_: ledger_.Queue,
+        state: _Pass,
+        started: float,
+        done_before: int,
+    ) -> Progress:
+        counts = queue_.counts()
+        done = sum(n for s, n in counts.items() if not s.unsent)
+        elapsed = max(1e-6, time.monotonic() - started)
+        return Progress(
+            edition=_label(edition),
+            done=done,
+            total=sum(counts.values()),
+            sent_now=state.sent,
+            rate=(done - done_before) / elapsed,
+        )
+
+    def summary(self, stored: StoredEdition, stopped: str | None = None) -> DeliveryReport:
+        """The edition's ledger as a report, without sending anything."""
+        state = _Pass()
+        state.stopped = stopped
+        return self._report(stored.id, state)
+
+    def _report(self, edition_id: int, state: _Pass, note: str | None = None) -> DeliveryReport:
+        with self.db.read() as tx:
+            counts = tx.ledger.counts(edition_id)
+        return DeliveryReport(
+            recipients=sum(counts.values()),
+            sent=counts[LedgerState.SENT],
+            skipped=counts[LedgerState.SKIPPED],
+            failed=counts[LedgerState.FAILED],
+            unconfirmed=counts[LedgerState.UNCONFIRMED],
+            deferred=sum(n for s, n in counts.items() if s.unsent),
+            sent_now=state.sent,
+            resent_uncertain=state.resent_uncertain,
+            stopped=state.stopped or None,
+            note=note,
+        )
+
+
+def _label(edition: Edition) -> str:
+    return f"{edition.date.isoformat()}" + (f" #{edition.number}" if edition.number > 1 else "")
 
 
 TEST_PREFIX = "[test] "
@@ -323,21 +698,54 @@ def send_test(
         mailer.close()
 
 
-def unfinished_editions(db: Database) -> list[StoredEdition]:
-    """Editions whose send ledger has rows not yet sent (pending, in flight, uncertain,
-    deferred after a temporary failure), oldest first."""
+def unfinished_editions(db: Database, since: datetime | None = None) -> list[StoredEdition]:
+    """Editions recorded since ``since`` whose send ledger has rows not yet sent
+    (pending, in flight, uncertain, deferred), oldest first."""
     with db.read() as tx:
-        return tx.ledger.unfinished_editions()
+        return tx.ledger.unfinished_editions(since)
+
+
+def resume(
+    settings: Settings,
+    db: Database,
+    mailer: Mailer | MailerFactory | None = None,
+    *,
+    clock: Clock = _utcnow,
+    sleep: Sleep = time.sleep,
+    progress: Callable[[Progress], None] | None = None,
+) -> list[tuple[StoredEdition, DeliveryReport]]:
+    """One pass over every unfinished edition within ``delivery.max_age_days``, oldest
+    first, after giving up the unsent rows of older ones; stops at a stopped pass."""
+    policy = Policy.from_settings(settings)
+    now = clock()
+    given_up = ledger_.give_up_old(db, policy, now)
+    if given_up:
+        log.warning(
+            "%d message(s) of editions older than %d days were given up (delivery.max_age_days)",
+            given_up,
+            policy.max_age.days,
+        )
+    delivery = Delivery(settings, db, mailer, clock=clock, sleep=sleep, progress=progress)
+    done: list[tuple[StoredEdition, DeliveryReport]] = []
+    for stored in unfinished_editions(db, now - policy.max_age):
+        report = delivery.deliver(stored)
+        done.append((stored, report))
+        if report.stopped:
+            break
+    return done
 
 
 def deliver(
     settings: Settings,
     db: Database,
     stored: StoredEdition,
-    mailer: Mailer,
+    mailer: Mailer | MailerFactory | None = None,
     *,
     clock: Clock = _utcnow,
     sleep: Sleep = time.sleep,
+    progress: Callable[[Progress], None] | None = None,
 ) -> DeliveryReport:
-    """Send the stored edition to every unsent row of its ledger; see the module docstring."""
-    return Delivery(settings, db, mailer, clock=clock, sleep=sleep).deliver(stored)
+    """Send the stored edition to every due row of its ledger; see the module docstring."""
+    return Delivery(settings, db, mailer, clock=clock, sleep=sleep, progress=progress).deliver(
+        stored
+    )

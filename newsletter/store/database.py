@@ -135,6 +135,41 @@ class Transaction:
         return Ledger(self._conn)
 
 
+class Writer:
+    """A kept connection of :meth:`Database.writer`: ``write()`` is a transaction on it,
+    with the guarantees of :meth:`Database.write`."""
+
+    def __init__(self, db: Database, conn: sa.Connection) -> None:
+        self._db = db
+        self._conn = conn
+
+    @contextmanager
+    def write(self, *, serialized: bool = True) -> Iterator[Transaction]:
+        conn = self._conn
+        try:
+            for attempt in range(_BEGIN_ATTEMPTS):
+                try:
+                    transaction = conn.begin()
+                    if not self._db.is_sqlite and serialized:
+                        conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})"))
+                    break
+                except sa.exc.OperationalError as exc:
+                    if conn.in_transaction():
+                        conn.rollback()
+                    locked = self._db.is_sqlite and "locked" in str(exc.orig)
+                    if not locked or attempt == _BEGIN_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.05 * 2**attempt)
+            with transaction:
+                yield Transaction(conn)
+        except sa.exc.OperationalError as exc:
+            raise StoreError(
+                f"the database could not write: {exc.orig}",
+                hint="nothing of this step was recorded; free disk space or fix the "
+                "database, then run again",
+            ) from None
+
+
 class Database:
     """One database: its engine, its transactions, its schema version."""
 
@@ -231,20 +266,37 @@ class Database:
             yield Transaction(conn)
 
     @contextmanager
-    def write(self) -> Iterator[Transaction]:
+    def write(self, *, serialized: bool = True) -> Iterator[Transaction]:
         """A write transaction; on SQLite it takes the write lock up front.
+
+        On PostgreSQL every write transaction takes one advisory lock, so they
+        run one at a time as on SQLite; ``serialized=False`` skips it for work
+        that locks its own rows (the send ledger's claims, ``FOR UPDATE SKIP
+        LOCKED``, and its updates by primary key), so senders on several
+        machines do not queue behind each other.
 
         A database that cannot write (disk full, file too large, read-only,
         locked past the busy timeout) is a StoreError with a hint: the
         transaction rolled back, so nothing of it was recorded.
         """
-        with self._writing() as conn:
+        with self._writing(serialized) as conn:
             yield Transaction(conn)
 
     @contextmanager
-    def _writing(self) -> Iterator[sa.Connection]:
+    def writer(self) -> Iterator[Writer]:
+        """One connection kept for many short write transactions (a delivery loop
+        records a reply per message: checking a connection out of the pool for each
+        costs more than the transaction itself).  Use it from one thread at a time."""
+        conn = self.engine.connect().execution_options(immediate=True)
         try:
-            with self._begin_write() as conn:
+            yield Writer(self, conn)
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _writing(self, serialized: bool = True) -> Iterator[sa.Connection]:
+        try:
+            with self._begin_write(serialized) as conn:
                 yield conn
         except sa.exc.OperationalError as exc:
             raise StoreError(
@@ -254,7 +306,7 @@ class Database:
             ) from None
 
     @contextmanager
-    def _begin_write(self) -> Iterator[sa.Connection]:
+    def _begin_write(self, serialized: bool = True) -> Iterator[sa.Connection]:
         """Connection and transaction for :meth:`write`.
 
         SQLite answers BEGIN IMMEDIATE with SQLITE_BUSY at once, bypassing the
@@ -266,7 +318,7 @@ class Database:
             conn = self.engine.connect().execution_options(immediate=True)
             try:
                 transaction = conn.begin()
-                if not self.is_sqlite:
+                if not self.is_sqlite and serialized:
                     conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})"))
                 break
             except sa.exc.OperationalError as exc:

@@ -1,24 +1,38 @@
-"""The send ledger's rows: one per (edition, subscriber), with its Message-ID and state.
+"""The send ledger's rows as a work queue: claims by cursor, leases, fenced updates.
 
-The state machine (what is claimed when, what a reply makes of a row) lives
-in :mod:`newsletter.delivery.ledger`; this module only reads and writes rows.
+The state machine (what a reply makes of a row, when a row is given up)
+lives in :mod:`newsletter.delivery.ledger`; this module reads and writes
+rows.  Every query a delivery loop runs per batch or per message is an
+index range or a primary-key update, so its cost does not grow with the
+ledger (``ix_send_ledger_claim`` is ``(edition_id, state, id)``: one range
+per claimable state, walked from a cursor — never ``state IN (...) ORDER BY
+id``, which sorts every pending row for each claim).
+
+Updates of a claimed row are *fenced*: they name the owner, and change
+nothing if the row is no longer that owner's (its lease expired and another
+loop took it back).  On PostgreSQL claims lock with ``FOR UPDATE SKIP
+LOCKED``, so senders on several machines never wait for each other's rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from newsletter import edition as edition_json
-from newsletter.states import CLAIMABLE, LedgerState
+from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
 from newsletter.store.editions import StoredEdition
 from newsletter.store.papers import chunks
-from newsletter.store.schema import editions, send_ledger, subscribers
+from newsletter.store.schema import editions, send_ledger, send_rate, subscribers
 from newsletter.store.subscribers import Subscriber, subscriber_from_row
+
+S = LedgerState
+UNSENT = tuple(s for s in LedgerState if s.unsent)
 
 
 @dataclass(frozen=True)
@@ -37,17 +51,30 @@ class LedgerRow:
     claimed_at: datetime | None
     finished_at: datetime | None
     reply: str | None
+    temporary: int = 0
+    lease_until: datetime | None = None
+    handed_over_at: datetime | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Claimable:
-    """The oldest row a delivery loop may claim, with its subscriber as of now."""
+    """A row a loop may claim, with its subscriber as of now."""
 
     id: int
     message_id: str
     state: LedgerState
-    attempts: int
+    uncertain: int
+    temporary: int
     subscriber: Subscriber
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What :meth:`Ledger.recover` took back: rows possibly sent, rows certainly not."""
+
+    uncertain: int = 0
+    pending: int = 0
 
 
 class Ledger:
@@ -55,6 +82,7 @@ class Ledger:
 
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
 
     def add(self, edition_id: int, recipients: Sequence[tuple[int, str]]) -> int:
         """A pending row per ``(subscriber id, Message-ID)``; returns how many."""
@@ -63,9 +91,10 @@ class Ledger:
                 "edition_id": edition_id,
                 "subscriber_id": sid,
                 "message_id": message_id,
-                "state": LedgerState.PENDING,
+                "state": S.PENDING,
                 "attempts": 0,
                 "uncertain": 0,
+                "temporary": 0,
             }
             for sid, message_id in recipients
         ]
@@ -73,96 +102,277 @@ class Ledger:
             self.conn.execute(send_ledger.insert(), list(chunk))
         return len(rows)
 
-    def owners_in(self, edition_id: int, state: LedgerState) -> list[tuple[int, str | None]]:
-        """``(row id, owner)`` of the edition's rows in ``state``."""
-        return [
-            (r.id, r.owner)
-            for r in self.conn.execute(
-                sa.select(send_ledger.c.id, send_ledger.c.owner).where(
-                    send_ledger.c.edition_id == edition_id, send_ledger.c.state == state
-                )
-            )
-        ]
+    # ------------------------------------------------------------ taking rows back
 
-    def mark_uncertain(self, row_ids: Iterable[int]) -> None:
-        """Rows whose sender died mid-send: ``uncertain``, and counted as such."""
-        for chunk in chunks(sorted(row_ids), 500):
+    def recover(
+        self, edition_id: int, now: datetime, is_dead: Callable[[str], bool], owner: str = ""
+    ) -> Recovered:
+        """Rows ``sending`` whose lease expired or whose owner is provably dead go back:
+        ``uncertain`` (counted once more) if they were handed over, else as they were.
+        Rows of ``owner`` (the loop asking) are its own business, never taken."""
+        c = send_ledger.c
+        query = sa.select(c.id, c.owner, c.lease_until, c.handed_over_at, c.uncertain).where(
+            c.edition_id == edition_id, c.state == S.SENDING
+        )
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True)
+        handed: list[tuple[int, str | None]] = []
+        unsent: list[tuple[int, str | None, int]] = []  # (row, owner it had, uncertain)
+        dead: dict[str, bool] = {}
+        for row in self.conn.execute(query):
+            held_by = row.owner or ""
+            if owner and held_by == owner:
+                continue
+            if held_by not in dead:
+                dead[held_by] = is_dead(held_by)
+            expired = row.lease_until is None or _utc(row.lease_until) <= now
+            if not (expired or dead[held_by]):
+                continue
+            if row.handed_over_at is not None:
+                handed.append((row.id, row.owner))
+            else:
+                unsent.append((row.id, row.owner, row.uncertain))
+        for row_id, was in handed:
             self.conn.execute(
                 send_ledger.update()
-                .where(send_ledger.c.id.in_(chunk))
-                .values(state=LedgerState.UNCERTAIN, uncertain=send_ledger.c.uncertain + 1)
+                .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, was))
+                .values(
+                    state=S.UNCERTAIN,
+                    uncertain=c.uncertain + 1,
+                    owner=None,
+                    lease_until=None,
+                    handed_over_at=None,
+                )
             )
-
-    def move(self, edition_id: int, from_state: LedgerState, to_state: LedgerState) -> int:
-        """Every row of the edition in ``from_state`` goes to ``to_state``; returns how many."""
-        moved = self.conn.execute(
-            send_ledger.update()
-            .where(send_ledger.c.edition_id == edition_id, send_ledger.c.state == from_state)
-            .values(state=to_state)
-        ).rowcount
-        return int(moved or 0)
-
-    def next_claimable(self, edition_id: int) -> Claimable | None:
-        """The oldest row of the edition in a claimable state, or None."""
-        row = self.conn.execute(
-            sa.select(
-                send_ledger.c.id.label("ledger_id"),
-                send_ledger.c.message_id,
-                send_ledger.c.state,
-                send_ledger.c.attempts,
-                subscribers,
+        for row_id, was, uncertain in unsent:
+            self.conn.execute(
+                send_ledger.update()
+                .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, was))
+                .values(state=S.UNCERTAIN if uncertain else S.PENDING, owner=None, lease_until=None)
             )
-            .join(subscribers, subscribers.c.id == send_ledger.c.subscriber_id)
-            .where(send_ledger.c.edition_id == edition_id, send_ledger.c.state.in_(CLAIMABLE))
-            .order_by(send_ledger.c.id)
-            .limit(1)
-        ).first()
-        if row is None:
-            return None
-        return Claimable(
-            id=row.ledger_id,
-            message_id=row.message_id,
-            state=LedgerState(row.state),
-            attempts=row.attempts,
-            subscriber=subscriber_from_row(row),
+        return Recovered(uncertain=len(handed), pending=len(unsent))
+
+    def held_elsewhere(self, edition_id: int, owner: str) -> list[tuple[int, datetime | None]]:
+        """``(row id, lease_until)`` of the edition's rows another loop is sending."""
+        c = send_ledger.c
+        rows = self.conn.execute(
+            sa.select(c.id, c.lease_until).where(
+                c.edition_id == edition_id, c.state == S.SENDING, _other(c.owner, owner)
+            )
         )
+        return [(r.id, _utc(r.lease_until) if r.lease_until else None) for r in rows]
 
-    def claim(self, row_id: int, owner: str, now: datetime, attempts: int) -> None:
-        """The row is being sent by ``owner`` (its ``attempts``-th claim)."""
+    # ------------------------------------------------------------ claiming
+
+    def claimable(
+        self,
+        edition_id: int,
+        *,
+        after_id: int,
+        now: datetime,
+        limit: int,
+        states: Sequence[LedgerState] = CLAIMABLE,
+    ) -> list[Claimable]:
+        """The next ``limit`` claimable rows after ``after_id``, in id order: pending,
+        uncertain, and deferred ones whose ``next_attempt_at`` has come.  One index
+        range per state; on PostgreSQL the rows are locked, skipping rows locked by
+        another sender's claim."""
+        c = send_ledger.c
+        found: list[Any] = []
+        for state in states:
+            query = (
+                sa.select(
+                    c.id.label("ledger_id"),
+                    c.message_id,
+                    c.state.label("ledger_state"),
+                    c.uncertain,
+                    c.temporary,
+                    subscribers,
+                )
+                .join(subscribers, subscribers.c.id == c.subscriber_id)
+                .where(c.edition_id == edition_id, c.state == state, c.id > after_id)
+                .order_by(c.id)
+                .limit(limit)
+            )
+            if state == S.DEFERRED:
+                query = query.where(sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
+            if self.postgres:
+                query = query.with_for_update(of=send_ledger, skip_locked=True)
+            found.extend(self.conn.execute(query))
+        found.sort(key=lambda r: r.ledger_id)
+        return [
+            Claimable(
+                id=r.ledger_id,
+                message_id=r.message_id,
+                state=LedgerState(r.ledger_state),
+                uncertain=r.uncertain,
+                temporary=r.temporary,
+                subscriber=subscriber_from_row(r),
+            )
+            for r in found[:limit]
+        ]
+
+    def lease(self, row_ids: Sequence[int], owner: str, now: datetime, until: datetime) -> None:
+        """The rows are this owner's until ``until`` (claimed: one more attempt)."""
+        c = send_ledger.c
+        for chunk in chunks(row_ids, 500):
+            self.conn.execute(
+                send_ledger.update()
+                .where(c.id.in_(chunk))
+                .values(
+                    state=S.SENDING,
+                    owner=owner,
+                    claimed_at=now,
+                    lease_until=until,
+                    handed_over_at=None,
+                    attempts=c.attempts + 1,
+                )
+            )
+
+    def settle(self, row_id: int, state: LedgerState, reply: str, now: datetime) -> None:
+        """An unclaimed row ends without being sent (skipped, or given up)."""
         self.conn.execute(
             send_ledger.update()
             .where(send_ledger.c.id == row_id)
-            .values(state=LedgerState.SENDING, owner=owner, claimed_at=now, attempts=attempts)
+            .values(state=state, reply=reply[:1000], finished_at=now, next_attempt_at=None)
         )
+
+    def renew(self, owner: str, until: datetime) -> int:
+        """Every row this owner is sending is its own until ``until``."""
+        c = send_ledger.c
+        done = self.conn.execute(
+            send_ledger.update()
+            .where(c.state == S.SENDING, c.owner == owner)
+            .values(lease_until=until)
+        ).rowcount
+        return int(done or 0)
+
+    # ------------------------------------------------------------ fenced updates
+
+    def hand_over(self, row_id: int, owner: str, now: datetime) -> str | None:
+        """Mark the row "handed over" (its message is about to pass the point of no
+        return) if it is still this owner's and its subscriber still confirmed; None
+        when marked, else why not: ``"taken"`` (another loop has it) or the
+        subscriber's status (unsubscribed or bounced since the claim)."""
+        if _HAND_OVER.run(self.conn, {"b_id": row_id, "b_owner": owner, "b_now": now}):
+            return None
+        c = send_ledger.c
+        row = self.conn.execute(
+            sa.select(c.state, c.owner, subscribers.c.status)
+            .join(subscribers, subscribers.c.id == c.subscriber_id)
+            .where(c.id == row_id)
+        ).first()
+        if row is None or row.state != S.SENDING or row.owner != owner:
+            return "taken"
+        return str(row.status)
 
     def finish(
-        self, row_id: int, state: LedgerState, reply: str, now: datetime, uncertain: int = 0
-    ) -> None:
-        """The row ends in ``state`` with ``reply`` (cut to 1000 characters)."""
-        self.conn.execute(
-            send_ledger.update()
-            .where(send_ledger.c.id == row_id)
-            .values(
-                state=state,
-                reply=reply[:1000],
-                finished_at=now,
-                uncertain=send_ledger.c.uncertain + uncertain,
-            )
+        self,
+        row_id: int,
+        owner: str,
+        state: LedgerState,
+        reply: str,
+        now: datetime,
+        *,
+        uncertain: int = 0,
+        temporary: int = 0,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """The row leaves this owner in ``state`` (a final state, ``deferred`` until
+        ``next_attempt_at``, or back unsent); False if it was not this owner's any more."""
+        done = _FINISH.run(
+            self.conn,
+            {
+                "b_id": row_id,
+                "b_owner": owner,
+                "b_state": str(state),
+                "b_reply": reply[:1000],
+                "b_finished": None if state.unsent else now,
+                "b_next": next_attempt_at,
+                "b_uncertain": uncertain,
+                "b_temporary": temporary,
+            },
         )
+        return bool(done)
 
-    def release(self, row_id: int, reply: str, uncertain: int = 0) -> None:
-        """The row goes back to ``pending`` without being sent: its attempt does not count."""
-        self.conn.execute(
-            send_ledger.update()
-            .where(send_ledger.c.id == row_id)
-            .values(
-                state=LedgerState.PENDING,
-                reply=reply[:1000],
-                finished_at=None,
-                attempts=send_ledger.c.attempts - 1,
-                uncertain=send_ledger.c.uncertain + uncertain,
-            )
+    def keep(self, row_id: int, owner: str, reply: str, *, uncertain: int = 0) -> bool:
+        """The row stays this owner's, no longer handed over (it goes again at once):
+        after a lost reply (``uncertain`` 1) or a drop before the end of the message."""
+        done = _KEEP.run(
+            self.conn,
+            {"b_id": row_id, "b_owner": owner, "b_reply": reply[:1000], "b_uncertain": uncertain},
         )
+        return bool(done)
+
+    def release(self, owner: str) -> int:
+        """Every row this owner still holds goes back unsent (``uncertain`` if it may
+        have been sent before, or if it is handed over right now)."""
+        c = send_ledger.c
+        mine = sa.and_(c.state == S.SENDING, c.owner == owner)
+        freed = 0
+        steps: list[tuple[Any, dict[str, Any]]] = [
+            (
+                sa.and_(mine, c.handed_over_at.is_not(None)),
+                {"state": S.UNCERTAIN, "uncertain": c.uncertain + 1},
+            ),
+            (sa.and_(mine, c.uncertain > 0), {"state": S.UNCERTAIN}),
+            (mine, {"state": S.PENDING}),
+        ]
+        for where, values in steps:
+            done = self.conn.execute(
+                send_ledger.update()
+                .where(where)
+                .values(**values, owner=None, lease_until=None, handed_over_at=None)
+            ).rowcount
+            freed += int(done or 0)
+        return freed
+
+    # ------------------------------------------------------------ editions as a whole
+
+    def give_up(self, created_before: datetime, now: datetime, reason: str) -> int:
+        """Rows of editions recorded before ``created_before`` still unsent (and not held
+        by a live lease) end: ``failed`` with ``reason`` and the last reply, or
+        ``unconfirmed`` when they may have been sent."""
+        c = send_ledger.c
+        old = sa.select(editions.c.id).where(editions.c.created_at < created_before)
+        idle = sa.or_(
+            c.state.in_((S.PENDING, S.UNCERTAIN, S.DEFERRED)),
+            sa.and_(c.state == S.SENDING, sa.or_(c.lease_until.is_(None), c.lease_until <= now)),
+        )
+        last = sa.func.coalesce(c.reply, "never attempted")
+        total = 0
+        for where, state in ((c.uncertain > 0, S.UNCONFIRMED), (c.uncertain == 0, S.FAILED)):
+            done = self.conn.execute(
+                send_ledger.update()
+                .where(c.edition_id.in_(old), idle, where)
+                .values(
+                    state=state,
+                    reply=sa.func.substr(sa.literal(reason + "; last reply: ") + last, 1, 1000),
+                    finished_at=now,
+                    owner=None,
+                    lease_until=None,
+                    handed_over_at=None,
+                )
+            ).rowcount
+            total += int(done or 0)
+        return total
+
+    def unfinished_editions(self, created_since: datetime | None = None) -> list[StoredEdition]:
+        """Editions (recorded since ``created_since``) with rows not yet sent — pending,
+        in flight, uncertain, deferred — oldest first."""
+        query = (
+            sa.select(editions.c.id, editions.c.payload)
+            .where(
+                editions.c.id.in_(
+                    sa.select(send_ledger.c.edition_id).where(send_ledger.c.state.in_(UNSENT))
+                )
+            )
+            .order_by(editions.c.date, editions.c.number)
+        )
+        if created_since is not None:
+            query = query.where(editions.c.created_at >= created_since)
+        rows = self.conn.execute(query)
+        return [StoredEdition(r.id, edition_json.from_json(r.payload)) for r in rows]
 
     def counts(self, edition_id: int) -> dict[LedgerState, int]:
         """How many rows of the edition are in each state (every state, zeros included)."""
@@ -174,6 +384,25 @@ class Ledger:
         counts = dict.fromkeys(LedgerState, 0)
         counts.update({LedgerState(state): int(n) for state, n in rows})
         return counts
+
+    def finished_since(self, edition_id: int, since: datetime) -> int:
+        """Rows of the edition that ended since ``since`` (for the sending rate)."""
+        value = self.conn.execute(
+            sa.select(sa.func.count()).where(
+                send_ledger.c.edition_id == edition_id, send_ledger.c.finished_at >= since
+            )
+        ).scalar()
+        return int(value or 0)
+
+    def next_attempt(self, edition_id: int) -> datetime | None:
+        """When the edition's earliest deferred row is due."""
+        c = send_ledger.c
+        value = self.conn.execute(
+            sa.select(sa.func.min(c.next_attempt_at)).where(
+                c.edition_id == edition_id, c.state == S.DEFERRED
+            )
+        ).scalar()
+        return _utc(value) if value is not None else None
 
     def rows(self, edition_id: int | None = None) -> list[LedgerRow]:
         """Every row of an edition's ledger (of every edition without one), in order."""
@@ -187,20 +416,163 @@ class Ledger:
         result = self.conn.execute(query).all()
         return [_ledger_row(r._mapping) for r in result]
 
-    def unfinished_editions(self) -> list[StoredEdition]:
-        """Editions with rows not yet sent (pending, in flight, uncertain, deferred),
-        oldest first."""
-        unsent = [s for s in LedgerState if s.unsent]
-        rows = self.conn.execute(
-            sa.select(editions.c.id, editions.c.payload)
-            .where(
-                editions.c.id.in_(
-                    sa.select(send_ledger.c.edition_id).where(send_ledger.c.state.in_(unsent))
-                )
+    # ------------------------------------------------------------ the relay's rate limit
+
+    def take_tokens(
+        self,
+        relay: str,
+        want: int,
+        now: datetime,
+        *,
+        per_second: float,
+        per_day: int,
+    ) -> tuple[int, float]:
+        """Take up to ``want`` sends from the relay's buckets; ``(granted, wait)`` where
+        ``wait`` is how long until the next one is free (``math.inf``: not today).
+
+        Per second: a token bucket holding at most one second's worth; per day: a
+        count for the UTC day.  Both live in ``send_rate``, so every sender of every
+        process shares them and a restart resets nothing."""
+        if want <= 0 or (per_second <= 0 and per_day <= 0):
+            return want, 0.0
+        r = send_rate.c
+        query = sa.select(send_rate).where(r.relay == relay)
+        if self.postgres:  # senders of other processes wait here, one bucket at a time
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        if row is None and self.postgres:
+            from sqlalchemy.dialects.postgresql import insert
+
+            fresh = {"tokens": max(1.0, per_second), "refilled_at": now, "day_count": 0}
+            self.conn.execute(
+                insert(send_rate)
+                .values(relay=relay, day=now.astimezone(UTC).date(), **fresh)
+                .on_conflict_do_nothing(index_elements=["relay"])
             )
-            .order_by(editions.c.date, editions.c.number)
-        )
-        return [StoredEdition(r.id, edition_json.from_json(r.payload)) for r in rows]
+            row = self.conn.execute(query).first()
+        burst = max(1.0, per_second)
+        today = now.astimezone(UTC).date()
+        if row is None:
+            tokens, day, day_count = burst, today, 0
+        else:
+            elapsed = max(0.0, (now - _utc(row.refilled_at)).total_seconds())
+            tokens = min(burst, row.tokens + elapsed * per_second) if per_second > 0 else burst
+            day, day_count = _day(row.day), row.day_count
+        if day != today:
+            day, day_count = today, 0
+        granted, wait = want, 0.0
+        if per_second > 0:
+            granted = min(granted, int(tokens))
+            if granted < want:
+                wait = (granted + 1 - tokens) / per_second
+        if per_day > 0 and per_day - day_count < granted:
+            granted = max(0, per_day - day_count)
+            wait = math.inf
+        if per_second > 0:
+            tokens -= granted
+        values = {
+            "tokens": tokens,
+            "refilled_at": now,
+            "day": day,
+            "day_count": day_count + granted,
+        }
+        if row is None:
+            self.conn.execute(send_rate.insert().values(relay=relay, **values))
+        else:
+            self.conn.execute(send_rate.update().where(r.relay == relay).values(**values))
+        return granted, wait
+
+
+class _Compiled:
+    """A Core statement compiled once per dialect and run with ``exec_driver_sql``.
+
+    A delivery loop runs a few updates per message; building a statement, and
+    even computing the cache key of a prebuilt one, costs several times what
+    SQLite takes to run it.  Parameters go through the column types' bind
+    processors, as Core would (SQLite stores datetimes as text).
+    """
+
+    def __init__(self, statement: sa.UpdateBase) -> None:
+        self.statement = statement
+        self._dialects: dict[str, _Ready] = {}
+
+    def run(self, conn: sa.Connection, params: dict[str, Any]) -> int:
+        """Execute with ``params``; the number of rows it changed."""
+        dialect = conn.dialect
+        ready = self._dialects.get(dialect.name)
+        if ready is None:
+            compiled = self.statement.compile(dialect=dialect)
+            defaults = {n: b.value for n, b in compiled.binds.items() if not b.required}
+            ready = _Ready(
+                sql=compiled.string,
+                positional=compiled.positional,
+                names=tuple(compiled.positiontup or ())
+                if compiled.positional
+                else tuple(compiled.binds),
+                defaults=defaults,
+                processors={
+                    name: bind.type.bind_processor(dialect) for name, bind in compiled.binds.items()
+                },
+            )
+            self._dialects[dialect.name] = ready
+        merged = {**ready.defaults, **params}
+        values: dict[str, Any] = {}
+        for name in ready.names:
+            process = ready.processors.get(name)
+            values[name] = process(merged[name]) if process else merged[name]
+        args: Any = tuple(values[n] for n in ready.names) if ready.positional else values
+        return int(conn.exec_driver_sql(ready.sql, args).rowcount or 0)
+
+
+@dataclass(frozen=True)
+class _Ready:
+    sql: str
+    positional: bool
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    processors: dict[str, Any]
+
+
+# The statements a delivery loop runs once per message, built once.
+_c = send_ledger.c
+_MINE = sa.and_(
+    _c.id == sa.bindparam("b_id"), _c.state == S.SENDING, _c.owner == sa.bindparam("b_owner")
+)
+_CONFIRMED = (
+    sa.select(subscribers.c.id)
+    .where(
+        subscribers.c.id == _c.subscriber_id,
+        subscribers.c.status == SubscriberStatus.CONFIRMED,
+    )
+    .exists()
+)
+_HAND_OVER = _Compiled(
+    send_ledger.update().where(_MINE, _CONFIRMED).values(handed_over_at=sa.bindparam("b_now"))
+)
+_FINISH = _Compiled(
+    send_ledger.update()
+    .where(_MINE)
+    .values(
+        state=sa.bindparam("b_state"),
+        reply=sa.bindparam("b_reply"),
+        finished_at=sa.bindparam("b_finished"),
+        next_attempt_at=sa.bindparam("b_next"),
+        uncertain=_c.uncertain + sa.bindparam("b_uncertain", type_=sa.Integer),
+        temporary=_c.temporary + sa.bindparam("b_temporary", type_=sa.Integer),
+        owner=None,
+        lease_until=None,
+        handed_over_at=None,
+    )
+)
+_KEEP = _Compiled(
+    send_ledger.update()
+    .where(_MINE)
+    .values(
+        handed_over_at=None,
+        reply=sa.bindparam("b_reply"),
+        uncertain=_c.uncertain + sa.bindparam("b_uncertain", type_=sa.Integer),
+    )
+)
 
 
 def _ledger_row(m: Any) -> LedgerRow:
@@ -217,4 +589,25 @@ def _ledger_row(m: Any) -> LedgerRow:
         claimed_at=m["claimed_at"],
         finished_at=m["finished_at"],
         reply=m["reply"],
+        temporary=m["temporary"],
+        lease_until=m["lease_until"],
+        handed_over_at=m["handed_over_at"],
+        next_attempt_at=m["next_attempt_at"],
     )
+
+
+def _same(column: Any, owner: str | None) -> Any:
+    return column.is_(None) if owner is None else column == owner
+
+
+def _other(column: Any, owner: str) -> Any:
+    return sa.or_(column.is_(None), column != owner)
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

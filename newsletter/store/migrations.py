@@ -294,10 +294,32 @@ def _v4_backfill(
             conn.execute(table.insert(), rows_[i : i + batch])
 
 
+def _v5_ledger_leases(conn: sa.Connection) -> None:
+    """The send ledger becomes a queue with leases; relays get a token bucket."""
+    stamp = sa.DateTime(timezone=True).compile(dialect=conn.dialect)
+    for name in ("lease_until", "handed_over_at", "next_attempt_at"):
+        conn.execute(sa.text(f"ALTER TABLE send_ledger ADD COLUMN {name} {stamp}"))
+    conn.execute(sa.text("ALTER TABLE send_ledger ADD COLUMN temporary INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(sa.text("DROP INDEX ix_send_ledger_edition_state"))
+    conn.execute(
+        sa.text("CREATE INDEX ix_send_ledger_claim ON send_ledger (edition_id, state, id)")
+    )
+    sa.Table(
+        "send_rate",
+        sa.MetaData(),
+        sa.Column("relay", sa.String(300), primary_key=True),
+        sa.Column("tokens", sa.Float, nullable=False),
+        sa.Column("refilled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("day_count", sa.Integer, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _v1_papers_bands_editions),
     Migration(2, "source state, ingested files, run claims and run reports", _v2_sources_and_runs),
     Migration(3, "subscribers, consent records and the send ledger", _v3_subscribers_and_ledger),
     Migration(4, "term frequencies, rare-term pairs, identity decisions, sightings", _v4_identity),
+    Migration(5, "send ledger leases, retry times and relay rate limits", _v5_ledger_leases),
 )
 LATEST = MIGRATIONS[-1].version

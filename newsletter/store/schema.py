@@ -158,8 +158,25 @@ send_ledger = sa.Table(
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("reply", sa.Text, nullable=True),
+    # step 4: the ledger as a queue with leases
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("handed_over_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("temporary", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("edition_id", "subscriber_id", name="uq_send_ledger_edition_subscriber"),
-    sa.Index("ix_send_ledger_edition_state", "edition_id", "state"),
+    # claims walk one state of one edition in id order: one index range, never a sort
+    sa.Index("ix_send_ledger_claim", "edition_id", "state", "id"),
+)
+
+# The token bucket of each relay (per second and per day), shared by every sender.
+send_rate = sa.Table(
+    "send_rate",
+    metadata,
+    sa.Column("relay", sa.String(300), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("refilled_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("day_count", sa.Integer, nullable=False),
 )
 
 

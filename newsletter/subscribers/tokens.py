@@ -19,11 +19,13 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.url_safe import URLSafeSerializerMixin
 
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
@@ -51,6 +53,19 @@ class TokenError(NewsletterError):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Serializer(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe timed serializer without the zlib attempt.
+
+    It tries to compress every payload and keeps the result only if shorter; a
+    public id never is, so the tokens are the same bytes, and a delivery signing
+    two links per recipient no longer sets up a deflate stream for each.
+    ``loads`` is unchanged (it reads compressed tokens too).
+    """
+
+    def dump_payload(self, obj: object) -> bytes:
+        return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
 
 
 def load_secret(settings: Settings) -> bytes:
@@ -98,12 +113,20 @@ class Tokens:
     secret: bytes
     confirm_seconds: int
     clock: Clock = _utcnow
+    _serializers: dict[str, URLSafeTimedSerializer] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """One serializer per purpose, made on first use (building one costs far more than
+    signing: a delivery signs two links per recipient)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = _utcnow) -> Tokens:
         return cls(load_secret(settings), settings.subscribers.confirm_seconds, clock)
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        made = self._serializers.get(purpose)
+        if made is not None:
+            return made
         if purpose not in PURPOSES:
             raise ValueError(f"unknown token purpose {purpose!r}")
         clock = self.clock
@@ -112,7 +135,9 @@ class Tokens:
             def get_timestamp(self) -> int:
                 return int(clock().timestamp())
 
-        return URLSafeTimedSerializer(self.secret, salt=f"newsletter/{purpose}/v1", signer=Signer)
+        made = _Serializer(self.secret, salt=f"newsletter/{purpose}/v1", signer=Signer)
+        self._serializers[purpose] = made
+        return made
 
     def make(self, purpose: str, public_id: str) -> str:
         return str(self._serializer(purpose).dumps(public_id))

@@ -19,10 +19,13 @@ every response; ``serve.keepalive_seconds``; ``serve.max_connections``) and
 whether to trust ``X-Forwarded-For``/``-Proto`` (``serve.forwarded_allow_ips``,
 default: nobody) come from the settings.
 
-At start-up both resume the sending of any edition whose send ledger still
-has unsent rows (a previous process was killed mid-send), in a background
-thread; ``serve`` also mounts the subscriber pages (sign-up, confirm,
-preferences, one-click unsubscribe) in front of the site.
+At start-up the catch-up tick resumes the sending of every edition whose
+send ledger still has unsent rows (a previous process was killed mid-send,
+recipients were deferred), and so does every later tick.  There is no
+second, separate resume: two loops sending one edition in one process was
+how one kill became three copies (see :mod:`newsletter.delivery.sending`).
+``serve`` also mounts the subscriber pages (sign-up, confirm, preferences,
+one-click unsubscribe) in front of the site.
 """
 
 from __future__ import annotations
@@ -47,21 +50,6 @@ SHUTDOWN_SECONDS = 10
 """How long open connections may take to finish once the server stops."""
 
 
-def resume_sending(job: DailyJob) -> threading.Thread:
-    """Finish, in the background, what an interrupted process left unsent."""
-
-    def work() -> None:
-        try:
-            for report in job.resumer(job.settings) or ():
-                log.info("resumed sending: %s", report)
-        except Exception:
-            log.exception("resuming unsent messages failed")
-
-    thread = threading.Thread(target=work, name="resume-sending", daemon=True)
-    thread.start()
-    return thread
-
-
 def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
     """Tick at the scheduled times until SIGTERM/SIGINT (or ``stop`` is set)."""
     stop = stop or threading.Event()
@@ -75,7 +63,6 @@ def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
-    resume_sending(job)
     log.info(
         "scheduler started as %s: %s in %s, next run %s",
         job.owner,
@@ -256,7 +243,6 @@ def run_server(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         scheduler.start()
-        resume_sending(job)
         log.info(
             "serve: scheduler started as %s (%s in %s), web on %s",
             job.owner,

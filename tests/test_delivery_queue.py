@@ -1,0 +1,458 @@
+"""The send ledger as a queue with leases: who may take a row back, when a row is given
+up, the in-flight budget, the shared rate limit, one loop per edition per process.
+
+Real databases throughout (SQLite file and PostgreSQL); time is passed in.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from delivery_kit import NOW, SAMPLE, add_subscribers, maildir_messages, make_settings
+from smtp_loopback import smtp_server
+
+from newsletter import config, pipeline
+from newsletter.delivery import lease, ledger
+from newsletter.delivery.mailer import MaildirMailer, Mailer
+from newsletter.delivery.message import (
+    Recipient,
+    Sender,
+    compile_digest,
+    transparent,
+)
+from newsletter.delivery.recorder import Recorder
+from newsletter.delivery.sending import Delivery
+from newsletter.render import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN
+from newsletter.render.email import RenderedEmail
+from newsletter.states import LedgerState
+from newsletter.store import Database, StoredEdition
+
+DAY = date(2026, 11, 20)
+
+
+def _recorded(settings: config.Settings, day: date = DAY, mailer: Mailer | None = None) -> None:
+    """Record the sample's edition for ``day``; send nothing (or with ``mailer``)."""
+    pipeline.run(settings, [str(SAMPLE)], day, mailer=mailer or _Refusing(), clock=lambda: NOW)
+
+
+class _Refusing(Mailer):
+    """The relay refuses to start: nothing is sent, every row stays pending."""
+
+    def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
+        from newsletter.delivery.mailer import MailerStopped
+
+        raise MailerStopped("not now")
+
+
+def _stored(db: Database, day: date = DAY) -> StoredEdition:
+    with db.read() as tx:
+        stored = tx.editions.latest_on(day)
+    assert stored is not None
+    return stored
+
+
+def _queue(db: Database, stored: StoredEdition, owner: str, clock: datetime) -> ledger.Queue:
+    return ledger.Queue(
+        db,
+        stored.id,
+        owner,
+        ledger.Policy(lease=timedelta(seconds=30)),
+        clock=lambda: clock,
+        is_dead=lease.owner_is_dead,
+        relay="test",
+        edition_topics=frozenset(s.topic for s in stored.edition.sections),
+    )
+
+
+# ---------------------------------------------------------------- who is dead
+
+
+def test_an_owner_is_dead_only_when_that_is_certain() -> None:
+    me = lease.loop_owner()
+    host, pid = socket.gethostname(), os.getpid()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(gone.stdout)
+    assert not lease.owner_is_dead(me)
+    assert not lease.owner_is_dead(lease.loop_owner())  # another loop of this process: alive
+    namespace = me.split(":")[3]
+    assert lease.owner_is_dead(f"{host}:{dead_pid}:abcdef01:{namespace}:loop")
+    # our own PID, but another process token: an earlier process that had this PID
+    assert lease.owner_is_dead(f"{host}:{pid}:0ther000:{namespace}:loop")
+    # another host, or this host in another PID namespace: cannot tell, so not dead
+    assert not lease.owner_is_dead(f"elsewhere:{dead_pid}:abcdef01:{namespace}:loop")
+    assert not lease.owner_is_dead(f"{host}:{dead_pid}:abcdef01:0ther0ns:loop")
+    # a live process that is not a sender (PID reused): alive, so only its lease frees it
+    assert not lease.owner_is_dead(f"{host}:{os.getppid()}:abcdef01:{namespace}:loop")
+
+
+# ---------------------------------------------------------------- taking rows back
+
+
+def test_recover_never_takes_a_live_lease_and_always_takes_an_expired_one(
+    tmp_path: Path, db_url: str
+) -> None:
+    settings = make_settings(tmp_path, db_url)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(3)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        other = _queue(db, stored, "elsewhere:1:aaaaaaaa:nnnn:loop", NOW)
+        first, second, third = other.claim().claimed
+        assert other.commit([], [first.row_id]) == {first.row_id}  # in flight
+        mine = _queue(db, stored, lease.loop_owner(), NOW + timedelta(seconds=29))
+        assert mine.recover() == ledger.Recovered(0, 0)  # its lease is live: nothing taken
+        assert mine.claim().claimed == []
+        later = _queue(db, stored, lease.loop_owner(), NOW + timedelta(seconds=31))
+        assert later.recover() == ledger.Recovered(uncertain=1, pending=2)
+        with db.read() as tx:
+            rows = {r.id: r for r in tx.ledger.rows(stored.id)}
+        assert (rows[first.row_id].state, rows[first.row_id].uncertain) == ("uncertain", 1)
+        assert (rows[second.row_id].state, rows[second.row_id].uncertain) == ("pending", 0)
+        # the late owner's reply no longer counts: the row is not its own
+        late = ledger.Outcome(first.row_id, LedgerState.SENT, "250 late", 0, handed_over=True)
+        assert other.commit([late], [third.row_id]) == set()
+        assert other.taken_back == 2
+
+
+def test_a_row_is_handed_over_only_while_its_subscriber_is_confirmed(tmp_path: Path) -> None:
+    from newsletter.subscribers.subscriptions import Subscriptions
+
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [("stays@example.org", None), ("leaves@example.org", None)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        queue = _queue(db, stored, lease.loop_owner(), NOW)
+        stays, leaves = queue.claim().claimed
+        subs = Subscriptions(db)
+        subs.unsubscribe(leaves.subscriber.public_id, method="web", now=NOW)
+        assert queue.commit([], [stays.row_id, leaves.row_id]) == {stays.row_id}
+        with db.read() as tx:
+            row = next(r for r in tx.ledger.rows(stored.id) if r.id == leaves.row_id)
+    assert (row.state, row.reply) == ("skipped", "subscriber is unsubscribed")
+
+
+# ---------------------------------------------------------------- claims stay O(log N)
+
+
+def test_a_claim_walks_an_index_and_never_sorts_the_ledger(tmp_path: Path) -> None:
+    """``state IN (...) ORDER BY id`` sorted every pending row per claim (O(N) each)."""
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(5)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        statements: list[str] = []
+
+        def keep(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "send_ledger" in statement:
+                statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        _queue(db, stored, lease.loop_owner(), NOW).claim()
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+        plans = []
+        with db.engine.connect() as conn:
+            for statement in statements:
+                compiled = statement.replace("?", "1")
+                plans += [
+                    str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled)
+                ]
+    assert statements and all("TEMP B-TREE" not in p for p in plans), plans
+    assert any("ix_send_ledger_claim" in p for p in plans), plans
+
+
+# ---------------------------------------------------------------- the in-flight budget
+
+
+@dataclass(frozen=True)
+class _Done:
+    row: int
+    handed_over: bool = True
+
+
+def test_the_recorder_never_lets_more_than_the_budget_be_in_flight() -> None:
+    """Eight senders at once, random reply times: at every commit, the rows handed over
+    without a recorded reply never exceed the budget, and every reply is recorded."""
+    lock = threading.Lock()
+    open_rows: set[int] = set()
+    worst = [0]
+    recorded: list[int] = []
+
+    def commit(outcomes: Sequence[_Done], marks: Sequence[int]) -> set[int]:
+        with lock:
+            for o in outcomes:
+                open_rows.discard(o.row)
+                recorded.append(o.row)
+            open_rows.update(marks)
+            worst[0] = max(worst[0], len(open_rows))
+        time.sleep(0.0005)  # a commit takes time
+        return set(marks)
+
+    for budget in (1, 3):
+        open_rows.clear()
+        recorded.clear()
+        worst[0] = 0
+        recorder: Recorder[_Done] = Recorder(commit, budget)
+        rng = random.Random(budget)
+
+        def sender(rows: range, delays: list[float], recorder: Recorder[_Done] = recorder) -> None:
+            for row, delay in zip(rows, delays, strict=True):
+                assert recorder.hand_over(row)
+                time.sleep(delay)  # the server's reply
+                recorder.record(_Done(row))
+
+        threads = [
+            threading.Thread(
+                target=sender,
+                args=(range(k * 100, k * 100 + 25), [rng.uniform(0, 0.002) for _ in range(25)]),
+            )
+            for k in range(8)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        recorder.flush()
+        assert worst[0] == budget
+        assert sorted(recorded) == sorted(r for k in range(8) for r in range(k * 100, k * 100 + 25))
+        assert recorder.in_flight == 0
+        assert recorder.transactions <= 8 * 25 + 1  # one per message at most, plus the flush
+
+
+# ---------------------------------------------------------------- splicing for SMTP
+
+
+def test_the_stuffed_splice_equals_dot_stuffing_the_whole_message() -> None:
+    text = (
+        f"Hello\n.starts with a dot\n..two dots\n.\nend {UNSUBSCRIBE_TOKEN} {PREFERENCES_TOKEN}\n"
+    )
+    html = (
+        f"<p>x</p>\n.dot <a href='{UNSUBSCRIBE_TOKEN}'>u</a> <a href='{PREFERENCES_TOKEN}'>p</a>\n"
+    )
+    compiled = compile_digest(
+        RenderedEmail(subject="S", html=html, text=text),
+        Sender("News", "n@example.org", "news.example.org", "u@example.org"),
+        NOW,
+    )
+    long = "https://papers.example.org/unsubscribe?t=" + "." * 90  # QP breaks before a dot
+    recipient = Recipient("r@example.org", "<1@example.org>", long, long, long + "p", "unsub x")
+    raw = compiled.for_recipient(recipient)
+    assert b"\r\n.starts" in raw
+    assert compiled.for_recipient(recipient, smtp=True) == transparent(raw)
+
+
+# ---------------------------------------------------------------- giving up, and resuming
+
+
+def test_unsent_mail_of_an_edition_older_than_max_age_is_given_up_with_the_last_reply(
+    tmp_path: Path,
+) -> None:
+    with smtp_server({"grey@example.org": ["451 4.7.1 greylisted"] * 50}) as server:
+        settings = make_settings(
+            tmp_path,
+            delivery={"method": "smtp", "backoff_seconds": 0.0, "max_age_days": 3},
+            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
+        )
+        add_subscribers(settings, [("grey@example.org", None), ("fine@example.org", None)])
+        first = pipeline.run(settings, [str(SAMPLE)], DAY, clock=lambda: NOW)
+        assert first.delivery is not None and first.delivery.deferred == 1
+        day3 = pipeline.resume_delivery(settings, clock=lambda: NOW + timedelta(days=2, hours=23))
+        assert [r.deferred for r in day3] == [1]  # still tried within the three days
+        day4 = pipeline.resume_delivery(settings, clock=lambda: NOW + timedelta(days=3, hours=1))
+        assert day4 == []  # given up, nothing left to resume
+    with Database.open(settings.database.url) as db, db.read() as tx:
+        [row] = [r for r in tx.ledger.rows() if r.email == "grey@example.org"]
+    assert row.state == "failed" and row.temporary == 2
+    assert row.reply is not None and row.reply.startswith("not delivered within 3 days")
+    assert "451 4.7.1 greylisted" in row.reply
+
+
+def test_the_next_days_cron_run_sends_what_the_day_before_deferred(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    """Cron runs ``newsletter run`` once a day: each run resumes earlier editions too."""
+    with smtp_server({"grey@example.org": ["451 4.7.1 greylisted"]}) as server:
+        settings = make_settings(
+            tmp_path,
+            delivery={"method": "smtp", "backoff_seconds": 300.0},
+            smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
+        )
+        add_subscribers(settings, [("grey@example.org", None), ("fine@example.org", None)])
+        first = pipeline.run(settings, [str(SAMPLE)], DAY, clock=lambda: NOW)
+        assert first.delivery is not None and first.delivery.deferred == 1
+        seed = sorted(seeds_dir.glob("*.txt"))[0]
+        tomorrow = NOW + timedelta(days=1)
+        pipeline.run(settings, [str(seed)], DAY + timedelta(days=1), clock=lambda: tomorrow)
+        grey = server.handler.received_by("grey@example.org")
+    assert len(grey) == 2  # yesterday's edition, then today's
+    with Database.open(settings.database.url) as db, db.read() as tx:
+        assert {r.state for r in tx.ledger.rows()} == {"sent"}
+
+
+# ---------------------------------------------------------------- the shared rate limit
+
+
+def test_the_daily_limit_is_shared_by_every_sender_and_persists(
+    tmp_path: Path, db_url: str
+) -> None:
+    settings = make_settings(tmp_path, db_url, delivery={"rate_per_day": 3})
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(5)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        policy = ledger.Policy.from_settings(settings)
+
+        def queue(at: datetime) -> ledger.Queue:  # a sender of its own, as another process
+            return ledger.Queue(
+                db,
+                stored.id,
+                lease.loop_owner(),
+                policy,
+                clock=lambda: at,
+                is_dead=lease.owner_is_dead,
+                relay="smtp://relay:25",
+                edition_topics=frozenset(s.topic for s in stored.edition.sections),
+            )
+
+        first = queue(NOW).claim(2)
+        second = queue(NOW + timedelta(minutes=1)).claim()
+        assert (len(first.claimed), len(second.claimed)) == (2, 1)
+        assert second.wait == float("inf")
+        tomorrow = queue(NOW + timedelta(days=1)).claim()
+        assert len(tomorrow.claimed) == 2
+
+
+def test_the_rate_per_second_paces_a_run(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, delivery={"rate_per_second": 10.0})
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(25)])
+    started = time.monotonic()
+    report = pipeline.run(settings, [str(SAMPLE)], DAY)
+    took = time.monotonic() - started
+    assert report.delivery is not None and report.delivery.sent == 25
+    assert took >= 1.4  # 10 at once (one second's burst), then 10 per second
+
+
+# ---------------------------------------------------------------- one loop per edition
+
+
+def test_one_process_never_runs_two_loops_for_one_edition(tmp_path: Path) -> None:
+    """``serve`` used to start a resume thread beside its start-up tick: both sent the
+    same edition, and a kill became three copies.  The second loop now steps aside."""
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(30)])
+    _recorded(settings)
+    box = tmp_path / "box"
+    entered = threading.Event()
+    release = threading.Event()
+
+    class Slow(MaildirMailer):
+        def prepare(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            entered.set()
+            release.wait(10)
+            return super().prepare(*args, **kwargs)  # type: ignore[arg-type]
+
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        reports = []
+        first = threading.Thread(
+            target=lambda: reports.append(Delivery(settings, db, lambda: Slow(box)).deliver(stored))
+        )
+        first.start()
+        assert entered.wait(10)
+        second = Delivery(settings, db, lambda: MaildirMailer(box)).deliver(stored)
+        release.set()
+        first.join()
+    assert second.sent_now == 0 and second.note == "being sent by this process already"
+    assert reports[0].sent == 30
+    assert len(maildir_messages(box)) == 30
+
+
+def test_a_pass_waits_for_rows_another_sender_holds_then_takes_the_expired_ones(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, delivery={"lease_seconds": 2})
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(4)])
+    _recorded(settings)
+    box = tmp_path / "box"
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        now = datetime.now(UTC)
+        other = ledger.Queue(
+            db,
+            stored.id,
+            "elsewhere:1:aaaaaaaa:nnnn:loop",  # another host: never provably dead
+            ledger.Policy(lease=timedelta(seconds=2)),
+            clock=lambda: now,
+            is_dead=lease.owner_is_dead,
+            relay="test",
+            edition_topics=frozenset(s.topic for s in stored.edition.sections),
+        )
+        held = other.claim(2).claimed
+        assert other.commit([], [held[0].row_id]) == {held[0].row_id}
+        started = time.monotonic()
+        report = Delivery(settings, db, lambda: MaildirMailer(box)).deliver(stored)
+        waited = time.monotonic() - started
+    assert report.sent == 4 and report.resent_uncertain == 1
+    assert 1.0 <= waited <= 8, waited
+    assert len(maildir_messages(box)) == 4
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def _newsletter(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWSLETTER_SECRET_KEY": "k" * 32}
+    env.pop("NEWSLETTER_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(config_path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=config_path.parent,
+        timeout=120,
+    )
+
+
+def test_status_shows_what_is_left_to_send_and_send_sends_it(tmp_path: Path) -> None:
+    with smtp_server() as server:
+        port = server.port
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(
+        '[newsletter]\nbase_url = "https://papers.example.org/"\n'
+        '[delivery]\nmethod = "smtp"\nfrom_address = "digest@papers.example.org"\n'
+        "retries = 0\n"
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n',
+        encoding="utf-8",
+    )
+    settings = config.load(config_path)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(3)])
+    down = _newsletter(config_path, "run", str(SAMPLE), "--date", DAY.isoformat())
+    assert down.returncode == 1 and "cannot connect" in down.stderr
+    shown = _newsletter(config_path, "status")
+    assert f"sending {DAY.isoformat()}: 0 of 3 done" in shown.stdout, shown.stdout
+    with smtp_server() as server:
+        text = config_path.read_text(encoding="utf-8").replace(
+            f"port = {port}", f"port = {server.port}"
+        )
+        config_path.write_text(text, encoding="utf-8")
+        sent = _newsletter(config_path, "send")
+        assert sent.returncode == 0, sent.stderr
+        assert f"Edition {DAY.isoformat()}: 3 sent" in sent.stdout
+        assert len(server.handler.messages) == 3
+        again = _newsletter(config_path, "send")
+        assert "Nothing to send" in again.stdout
+    assert f"sending {DAY.isoformat()}:" not in _newsletter(config_path, "status").stdout

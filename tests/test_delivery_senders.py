@@ -1,0 +1,134 @@
+"""Two and four ``newsletter send`` processes on one PostgreSQL database, killed at random.
+
+Senders share the ledger: claims lock rows with ``FOR UPDATE SKIP LOCKED``, so
+no two senders hold a row at once; a killed sender's rows come back (its
+owner is provably dead on this host, or its lease runs out).  A real SMTP
+server on loopback counts copies per recipient: nobody is missed, no message
+arrives more than twice, and the extra copies are at most one per kill — none
+at all without kills, however many senders run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import faultkit
+import figures
+import pytest
+from delivery_kit import SAMPLE, add_subscribers
+from faultkit import FaultySmtp
+
+from newsletter import config, pipeline
+from newsletter.delivery.mailer import Mailer, MailerStopped
+from newsletter.store import Database
+
+pytestmark = [pytest.mark.fault, pytest.mark.slow]
+
+SUBSCRIBERS = 200
+DAY = date(2026, 11, 20)
+
+
+class _Down(Mailer):
+    def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
+        raise MailerStopped("the relay is down")
+
+
+def _project(tmp: Path, db_url: str, port: int) -> Path:
+    path = tmp / "config.toml"
+    path.write_text(
+        '[newsletter]\nbase_url = "https://papers.example.org/"\n'
+        f'[database]\nurl = "{db_url}"\n'
+        '[delivery]\nmethod = "smtp"\nfrom_address = "digest@papers.example.org"\n'
+        "backoff_seconds = 0.0\nlease_seconds = 5\n"
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout_seconds = 5\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _sender(config_path: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "NEWSLETTER_SECRET_KEY": "k" * 32}
+    env.pop("NEWSLETTER_CONFIG", None)
+    env.pop("NEWSLETTER_FAULT", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "--config", str(config_path), "send"],
+        cwd=config_path.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _unsent(settings: config.Settings) -> int:
+    with Database.open(settings.database.url) as db, db.read() as tx:
+        return sum(1 for r in tx.ledger.rows() if r.state.unsent)
+
+
+@pytest.mark.parametrize(("senders", "kills"), [(2, 0), (4, 0), (2, 3), (4, 4)])
+def test_parallel_senders_share_the_ledger_and_lose_nothing_under_kills(
+    senders: int,
+    kills: int,
+    tmp_path: Path,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seed = int(os.environ.get("NEWSLETTER_KILL_SEED", str(time.time_ns() % 100_000)))
+    rng = random.Random(seed)
+    handler = FaultySmtp()
+    with faultkit.smtp(handler) as port:
+        config_path = _project(tmp_path, postgres_url, port)
+        settings = config.load(config_path)
+        add_subscribers(settings, [(f"r{i:03d}@example.org", None) for i in range(SUBSCRIBERS)])
+        pipeline.run(settings, [str(SAMPLE)], DAY, mailer=_Down())  # recorded, nothing sent
+        assert _unsent(settings) == SUBSCRIBERS
+        started = time.monotonic()
+        running = [_sender(config_path) for _ in range(senders)]
+        killed = 0
+        while killed < kills:
+            target = len(handler.received) + rng.randint(5, SUBSCRIBERS // (kills + 2))
+            while len(handler.received) < target and any(p.poll() is None for p in running):
+                time.sleep(0.002)
+            alive = [p for p in running if p.poll() is None]
+            if not alive:
+                break
+            victim = rng.choice(alive)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            killed += 1
+            figures.count("faults", "kills")
+            running.append(_sender(config_path))  # a new sender takes its place
+        for process in running:
+            _, err = process.communicate(timeout=180)
+            assert process.returncode in (0, -signal.SIGKILL), err
+            assert "Traceback" not in err, err
+        if _unsent(settings):  # rows of the last victim, if nobody was left to take them
+            last = _sender(config_path)
+            _, err = last.communicate(timeout=180)
+            assert last.returncode == 0, err
+        elapsed = time.monotonic() - started
+    copies = handler.copies()
+    missed = [
+        f"r{i:03d}@example.org" for i in range(SUBSCRIBERS) if not copies[f"r{i:03d}@example.org"]
+    ]
+    extra = sum(n - 1 for n in copies.values())
+    with capsys.disabled():
+        print(
+            f"\n{senders} senders on PostgreSQL, {killed} kills (seed {seed}): "
+            f"{len(copies)} of {SUBSCRIBERS} got it, {len(missed)} missed, {extra} extra copies, "
+            f"{elapsed:.1f} s"
+        )
+    figures.count("faults", "lost", len(missed))
+    figures.count("faults", "duplicates (in flight, explained)", extra)
+    assert missed == []
+    assert max(copies.values()) <= 2
+    assert extra <= killed  # none without kills: no two senders ever hold one row
+    assert all(len(ids) == 1 for ids in handler.message_ids().values())
+    assert _unsent(settings) == 0

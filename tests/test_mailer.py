@@ -1,0 +1,130 @@
+"""The mailers against real servers: what each failure is taken for, and the Maildir outbox."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from smtp_loopback import smtp_server
+
+from newsletter.delivery.mailer import (
+    ConnectionLost,
+    MaildirMailer,
+    MailerStopped,
+    PermanentFailure,
+    ReplyLost,
+    SmtpMailer,
+    SmtpSettings,
+    TemporaryFailure,
+)
+
+SENDER = "digest@papers.example.org"
+
+
+def message(to: str, body_lines: int = 4000) -> bytes:
+    head = f"From: {SENDER}\r\nTo: {to}\r\nMessage-ID: <m.{to}>\r\nSubject: s\r\n\r\n"
+    return head.encode() + b"".join(b"line %d of the body\r\n" % i for i in range(body_lines))
+
+
+def mailer(port: int, timeout: float = 2) -> SmtpMailer:
+    return SmtpMailer(SmtpSettings("127.0.0.1", port, "none", "", "X", timeout))
+
+
+def test_a_drop_in_the_middle_of_data_is_a_lost_connection_not_an_uncertain_send() -> None:
+    """The server never saw the end of the message: certainly not sent, so no "uncertain"."""
+    to = "mid@example.org"
+    with smtp_server({to: ["drop-mid-data"] * 20}) as server:
+        smtp = mailer(server.port)
+        for _ in range(20):
+            prepared = None
+            with pytest.raises(ConnectionLost) as caught:
+                prepared = smtp.prepare(SENDER, to, message(to), f"<m.{to}>")
+                prepared.hand_over()
+            assert not isinstance(caught.value, ReplyLost)
+        assert server.handler.received_by(to) == []
+        assert smtp.send(SENDER, to, message(to), f"<m.{to}>").startswith("250")  # lifted
+        assert len(server.handler.received_by(to)) == 1
+        smtp.close()
+
+
+def test_a_drop_after_the_end_of_the_message_is_uncertain() -> None:
+    to = "after@example.org"
+    with smtp_server({to: ["drop-after-data"]}) as server:
+        smtp = mailer(server.port)
+        with pytest.raises(ReplyLost):
+            smtp.send(SENDER, to, message(to, 10), f"<m.{to}>")
+        assert len(server.handler.received_by(to)) == 1  # it did arrive
+        smtp.close()
+
+
+def test_replies_become_the_failures_the_loop_acts_on() -> None:
+    script = {
+        "grey@example.org": ["451 4.7.1 greylisted"],
+        "quota@example.org": ["552 5.2.2 over quota"],
+        "gone@example.org": ["550 5.1.1 no such user"],
+        "policy@example.org": ["554 5.7.1 rejected"],
+        "closing@example.org": ["421 4.3.2 shutting down"],
+    }
+    with smtp_server(script) as server:
+        smtp = mailer(server.port)
+
+        def fails(to: str) -> BaseException:
+            with pytest.raises((TemporaryFailure, PermanentFailure)) as caught:
+                smtp.send(SENDER, to, message(to, 3), f"<m.{to}>")
+            return caught.value
+
+        grey, quota = fails("grey@example.org"), fails("quota@example.org")
+        assert isinstance(grey, TemporaryFailure) and isinstance(quota, TemporaryFailure)
+        gone, policy = fails("gone@example.org"), fails("policy@example.org")
+        assert isinstance(gone, PermanentFailure) and gone.bounce
+        assert isinstance(policy, PermanentFailure) and not policy.bounce
+        closing = fails("closing@example.org")
+        assert type(closing) is TemporaryFailure and closing.code == 421
+        assert smtp.send(SENDER, "fine@example.org", message("x", 3), "<m.x>").startswith("250")
+        smtp.close()
+
+
+def test_an_unreachable_server_is_a_lost_connection_while_connecting() -> None:
+    with smtp_server() as server:
+        port = server.port
+    with pytest.raises(ConnectionLost) as caught:
+        mailer(port).send(SENDER, "a@example.org", message("a", 3), "<m.a>")
+    assert caught.value.connecting
+
+
+def test_maildir_outbox_that_cannot_be_created_stops_with_a_reason(tmp_path: Path) -> None:
+    """Not a folder (or not writable): one line naming the outbox, never a traceback."""
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(MailerStopped) as caught:
+        MaildirMailer(tmp_path / "file" / "outbox").send(SENDER, "a@x.org", b"x\r\n", "<1@x>")
+    assert "outbox" in str(caught.value) and "Not a directory" in str(caught.value)
+    assert "delivery.maildir" in str(caught.value)
+
+
+def test_maildir_write_failure_leaves_no_partial_file(tmp_path: Path) -> None:
+    """A full disk mid-write: the run stops with a reason and tmp/ holds nothing."""
+    box = tmp_path / "box"
+    mailer_ = MaildirMailer(box)
+    mailer_.send(SENDER, "a@x.org", b"first\r\n", "<0@x>")
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full")
+    # the temporary file of the next message is /dev/full: writing it fails with ENOSPC
+    name = mailer_._name("<1@x>")
+    temp = box / "tmp" / f"{name}.{os.getpid()}.{id(mailer_):x}"
+    os.symlink(full, temp)
+    with pytest.raises(MailerStopped) as caught:
+        mailer_.send(SENDER, "a@x.org", b"x" * 100_000 + b"\r\n", "<1@x>")
+    assert os.strerror(errno.ENOSPC) in str(caught.value)
+    assert list((box / "tmp").iterdir()) == []
+    assert len(list((box / "new").iterdir())) == 1
+
+
+def test_maildir_never_writes_the_same_message_twice(tmp_path: Path) -> None:
+    mailer_ = MaildirMailer(tmp_path / "box")
+    data = b"From: a@b.c\r\nTo: d@e.f\r\nMessage-ID: <1@b.c>\r\n\r\nhi\r\n"
+    mailer_.send("a@b.c", "d@e.f", data, "<1@b.c>")
+    assert "not written twice" in mailer_.send("a@b.c", "d@e.f", data, "<1@b.c>")
+    assert len(list((tmp_path / "box" / "new").iterdir())) == 1
