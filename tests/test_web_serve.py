@@ -2,8 +2,10 @@
 
 It says where it listens (the real port of ``--port 0``), logs each request
 without the link tokens, refuses a huge body before reading it, closes
-connections that never send their headers, and trusts proxy headers only
-when told to.
+connections that never send their headers, lets no one client take the
+connection budget (1,000 idle sockets from 127.0.0.1 do not stop 127.0.0.2),
+puts the security headers on the 400s and 503s the server makes itself, and
+trusts proxy headers only when told to.
 """
 
 from __future__ import annotations

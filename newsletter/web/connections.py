@@ -58,7 +58,7 @@ C = TypeVar("C")
 RETRY_AFTER_SECONDS = 5
 """What the 503 past ``serve.max_connections`` tells a client to wait."""
 REFUSAL_LOG_SECONDS = 60.0
-"""At most one log line this often about connections closed past the per-client cap."""
+"""At most one log line this often about connections closed past a cap (or 503s)."""
 
 
 def client_key(host: str | None) -> str | None:
@@ -190,25 +190,20 @@ SERVICE_UNAVAILABLE: ASGIApp = SecurityHeaders(_service_unavailable)
 
 
 @dataclass
-class _RefusalLog:
-    """Counts connections closed past the per-client cap; logs at most once a minute."""
+class _Throttled:
+    """A warning said at most once a minute under a flood, with how often it happened."""
 
+    message: str
     clock: Callable[[], float] = time.monotonic
-    closed: int = 0
+    count: int = 0
     last: float = float("-inf")
 
-    def note(self, host: str | None, per_client: int) -> None:
-        self.closed += 1
+    def note(self, *args: object) -> None:
+        self.count += 1
         now = self.clock()
         if now - self.last >= REFUSAL_LOG_SECONDS:
-            log.warning(
-                "closed %d connection(s) past serve.max_connections_per_client = %d "
-                "(a client's oldest idle one, or a new one when all were busy; latest from %s)",
-                self.closed,
-                per_client,
-                host or "-",
-            )
-            self.closed = 0
+            log.warning(self.message, self.count, *args)
+            self.count = 0
             self.last = now
 
 
@@ -229,7 +224,13 @@ def connection_protocol(header_seconds: float, budget: ConnectionBudget[Any]) ->
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    refusals = _RefusalLog()
+    displaced = _Throttled(
+        "closed %d connection(s) past serve.max_connections_per_client = %d "
+        "(a client's oldest idle one, or a new one when all were busy; latest from %s)"
+    )
+    unavailable = _Throttled(
+        "503 to %d request(s): %d connections open, past serve.max_connections = %d"
+    )
 
     class GuardedH11Protocol(H11Protocol):
         _header_timer: asyncio.TimerHandle | None = None
@@ -242,11 +243,7 @@ def connection_protocol(header_seconds: float, budget: ConnectionBudget[Any]) ->
 
         async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
             if budget.full:
-                log.warning(
-                    "503: %d connections open, past serve.max_connections = %d",
-                    budget.open,
-                    budget.total,
-                )
+                unavailable.note(budget.open, budget.total)
                 await SERVICE_UNAVAILABLE(scope, receive, send)
             else:
                 await self._inner_app(scope, receive, send)
@@ -267,15 +264,15 @@ def connection_protocol(header_seconds: float, budget: ConnectionBudget[Any]) ->
             host = peer[0] if isinstance(peer, tuple) and peer else None
             admitted = budget.admit(host, self)
             if admitted is None:
-                refusals.note(host, budget.per_client)
+                displaced.note(budget.per_client, host or "-")
                 transport.close()  # past the per-client cap, all busy: not even read
                 return
-            self._seat, displaced = admitted
-            if displaced is not None:
-                refusals.note(host, budget.per_client)
-                displaced._seat = None
-                if not displaced.transport.is_closing():
-                    displaced.transport.close()
+            self._seat, other = admitted
+            if other is not None:
+                displaced.note(budget.per_client, host or "-")
+                other._seat = None
+                if not other.transport.is_closing():
+                    other.transport.close()
             self._arm()
 
         def on_response_complete(self) -> None:
