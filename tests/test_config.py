@@ -155,6 +155,9 @@ CASES: dict[str, tuple[list[Bad], list[str | Good]]] = {
     "serve.max_connections: at least 1": row(
         "serve.max_connections", [0], [1], "must be at least 1"
     ),
+    "serve.max_connections_per_client: at least 1": row(
+        "serve.max_connections_per_client", [0, -5], [1], "must be at least 1"
+    ),
     "subscribers.secret_env: environment variable name": row(
         "subscribers.secret_env",
         ["1KEY", "MY-KEY", ""],

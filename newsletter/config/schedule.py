@@ -68,7 +68,15 @@ SERVE_ROWS = (
     Setting(
         "serve.max_connections",
         1000,
-        "Most connections and requests at once; past it new ones get 503.",
+        "Most connections open at once (all clients); a request past it gets 503.",
+        int,
+        rules=(at_least(1),),
+    ),
+    Setting(
+        "serve.max_connections_per_client",
+        32,
+        "Most connections one client (TCP peer address; IPv6 by /64) may hold open; "
+        "one past it is closed at once. Proxies named in serve.forwarded_allow_ips are exempt.",
         int,
         rules=(at_least(1),),
     ),
@@ -137,6 +145,7 @@ class ServeSettings:
     header_timeout_seconds: int
     keepalive_seconds: int
     max_connections: int
+    max_connections_per_client: int
 
     @classmethod
     def build(cls, v: Values) -> ServeSettings:
@@ -147,4 +156,5 @@ class ServeSettings:
             header_timeout_seconds=v.integer("serve.header_timeout_seconds"),
             keepalive_seconds=v.integer("serve.keepalive_seconds"),
             max_connections=v.integer("serve.max_connections"),
+            max_connections_per_client=v.integer("serve.max_connections_per_client"),
         )

@@ -12,12 +12,15 @@ down, which killed the process before the edition was finished.
 
 ``serve`` binds its socket itself, so it can say where it listens — the real
 port when ``--port 0`` asked for any free one — through ``on_ready``, which
-the CLI prints.  The uvicorn settings that keep a flood of connections from
-holding the process (``serve.header_timeout_seconds``: a connection must
-send its request headers within that time, from when it opens and after
-every response; ``serve.keepalive_seconds``; ``serve.max_connections``) and
-whether to trust ``X-Forwarded-For``/``-Proto`` (``serve.forwarded_allow_ips``,
-default: nobody) come from the settings.
+the CLI prints.  What keeps a flood of connections from holding the process
+(``serve.header_timeout_seconds``: a connection must send its request headers
+within that time, from when it opens and after every response;
+``serve.keepalive_seconds``; ``serve.max_connections`` and
+``serve.max_connections_per_client``) is :mod:`newsletter.web.connections`,
+uvicorn's HTTP/1.1 protocol subclassed; it also puts the security headers on
+the 400s and 503s the server makes itself.  Whether to trust
+``X-Forwarded-For``/``-Proto`` (``serve.forwarded_allow_ips``, default: nobody)
+comes from the settings.
 
 At start-up the catch-up tick resumes the sending of every edition whose
 send ledger still has unsent rows (a previous process was killed mid-send,
@@ -30,7 +33,6 @@ one-click unsubscribe) in front of the site.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import signal
@@ -120,63 +122,34 @@ def server_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/"
 
 
-def guarded_protocol(header_seconds: float) -> type[Any]:
-    """uvicorn's HTTP/1.1 protocol, closing a connection that does not send its headers in time.
-
-    uvicorn times out an idle keep-alive connection only after a response, and
-    only until its first byte of data: a connection that sends nothing, or
-    trickles its headers a byte at a time, is held for ever.  Here a timer
-    runs from when the connection opens and again after each response; when it
-    fires and no request is being answered, the connection is closed.
-    """
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    class GuardedH11Protocol(H11Protocol):
-        _header_timer: asyncio.TimerHandle | None = None
-
-        def _arm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-            self._header_timer = self.loop.call_later(header_seconds, self._headers_late)
-
-        def _headers_late(self) -> None:
-            self._header_timer = None
-            waiting = self.cycle is None or self.cycle.response_complete
-            if waiting and not self.transport.is_closing():
-                self.transport.close()
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-            super().connection_lost(exc)
-
-    return GuardedH11Protocol
-
-
 def uvicorn_config(settings: Settings, app: Any) -> Any:
     """The uvicorn settings of ``serve`` (see the module doc)."""
     import uvicorn
 
-    trusted = settings.serve.forwarded_allow_ips
+    from newsletter.web.connections import (
+        ConnectionBudget,
+        connection_protocol,
+        proxy_networks,
+        waiting,
+    )
+
+    serve = settings.serve
+    trusted = serve.forwarded_allow_ips
+    budget = ConnectionBudget(
+        per_client=serve.max_connections_per_client,
+        total=serve.max_connections,
+        idle=waiting,
+        exempt=proxy_networks(trusted),
+    )
     return uvicorn.Config(
         app,
         log_config=None,
         access_log=False,  # our own access log redacts the link tokens
         lifespan="off",
         ws="none",
-        http=guarded_protocol(float(settings.serve.header_timeout_seconds)),
-        timeout_keep_alive=settings.serve.keepalive_seconds,
-        limit_concurrency=settings.serve.max_connections,
+        http=connection_protocol(float(serve.header_timeout_seconds), budget),
+        timeout_keep_alive=serve.keepalive_seconds,
+        limit_concurrency=None,  # enforced by connection_protocol, with our headers on the 503
         timeout_graceful_shutdown=SHUTDOWN_SECONDS,
         h11_max_incomplete_event_size=16_384,
         proxy_headers=bool(trusted),
