@@ -298,7 +298,7 @@ def test_upgrading_a_database_counts_the_papers_it_already_holds(tmp_path: Path)
                     seen_at=sa.func.now(),
                 )
             )
-    assert store.migrate() == [4]
+    assert store.migrate(to=4) == [4]
     with store.engine.connect() as conn:
         documents = conn.execute(
             sa.select(term_frequencies.c.papers).where(term_frequencies.c.term == DOCUMENTS_TERM)
