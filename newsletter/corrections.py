@@ -24,9 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsletter.errors import InputError, NewsletterError
-from newsletter.identity import Decision, names_of, paper_key, parse_arxiv_id, title_key
+from newsletter.identity import (
+    Decision,
+    decision_reason,
+    names_of,
+    paper_key,
+    parse_arxiv_id,
+    title_key,
+)
 from newsletter.model import RawEntry
-from newsletter.novelty import decision_reason
 from newsletter.store import Database
 from newsletter.store.corrections import Corrections, Sighting, StoredPaper
 from newsletter.store.papers import title_hash

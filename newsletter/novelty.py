@@ -37,6 +37,7 @@ from newsletter.identity import (
     Rarity,
     Signature,
     abstract_words,
+    decision_reason,
     names_of,
     normalize_text,
     pairs_of_rarest,
@@ -407,12 +408,6 @@ def _compare(
     judged: Judgement = judge(evidence, thresholds)
     closeness = evidence.word_similarity if evidence.word_similarity is not None else 0.5
     return _Comparison(other, where, judged.same, judged.reason, 1.0 + closeness, evidence)
-
-
-def decision_reason(decision_id: int) -> str:
-    """How a verdict's reason opens when an operator decision made it (sightings
-    keep the reason, so an undone "same" finds the entries it took)."""
-    return f"operator decision #{decision_id}:"
 
 
 def _decision_for(p: _Probe, other: _Known) -> Decision | None:
