@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsletter.errors import InputError, NewsletterError
-from newsletter.identity import Decision, names_of, paper_key, parse_arxiv_id, title_key
+from newsletter.identity import (
+    Decision,
+    decision_reason,
+    names_of,
+    paper_key,
+    parse_arxiv_id,
+    title_key,
+)
 from newsletter.model import RawEntry
 from newsletter.store import Database
 from newsletter.store.corrections import Corrections, Sighting, StoredPaper
@@ -139,8 +146,16 @@ def decide(
         store.close()
 
 
-def undo(database_url: str, decision_id: int, now: datetime) -> Decision:
-    """Take a decision back; the next run decides those two papers by the rules again."""
+@dataclass(frozen=True)
+class UndoReport:
+    decision: Decision
+    reinstated: int  # entries the next run brings back because it is undone
+
+
+def undo(database_url: str, decision_id: int, now: datetime) -> UndoReport:
+    """Take a decision back; the next run decides those two papers by the rules
+    again.  Entries an undone "same" took for the other paper are listed again by
+    the next run (and are new there unless the rules see them)."""
     store = _open(database_url)
     try:
         with store.write() as tx:
@@ -149,7 +164,8 @@ def undo(database_url: str, decision_id: int, now: datetime) -> Decision:
             raise NewsletterError(
                 f"no decision #{decision_id} in force", hint="newsletter papers decisions"
             )
-        return revoked
+        reinstated = len(reinstated_entries(store)) if revoked.verdict == "same" else 0
+        return UndoReport(revoked, reinstated)
     finally:
         store.close()
 
@@ -161,24 +177,43 @@ def decisions(database_url: str, *, include_revoked: bool = False) -> list[Decis
 
 def reinstated_entries(store: Database) -> list[RawEntry]:
     """Entries a run took for a seen paper that the operator has since called a
-    different paper, and that are not seen papers themselves yet: the next run
-    lists them again (so they appear in its edition)."""
+    different paper — or took because of a "same" decision since undone — and
+    that are not seen papers themselves yet: the next run lists them again (so
+    they appear in its edition).
+
+    An entry an undone "same" took comes back once: when its newest sighting is
+    still the one that decision made (if the rules then see it again, that new
+    sighting stops it coming back).
+    """
     with store.read() as tx:
         repo = tx.corrections
         distinct = [d for d in repo.decisions() if d.verdict == "distinct"]
-        if not distinct:
+        undone = [
+            d
+            for d in repo.decisions(include_revoked=True)
+            if d.verdict == "same" and d.revoked_at is not None
+        ]
+        if not distinct and not undone:
             return []
-        sightings = repo.sightings(names=[n for d in distinct for n in (d.first, d.second)])
+        named = [n for d in (*distinct, *undone) for n in (d.first, d.second)]
+        sightings = repo.sightings(names=named)
         if not sightings:
             return []
         targets = {p.key: p for p in repo.papers(keys=[s.same_as for s in sightings])}
         stored = {p.key for p in repo.papers(keys=[s.name for s in sightings])}
+    newest = {s.name: s for s in sightings}  # oldest first: the last one wins
     latest: dict[str, Sighting] = {}
     for s in sightings:
         target = targets.get(s.same_as)
         other = names_of(target.key, target.arxiv_id, target.title_key) if target else {s.same_as}
         mine = names_of(s.name, s.arxiv_id, s.title_key)
-        if s.name not in stored and any(d.about(mine, other) for d in distinct):
+        if s.name in stored:
+            continue
+        called_distinct = any(d.about(mine, other) for d in distinct)
+        undone_same = newest[s.name] is s and any(
+            d.about(mine, other) and s.reason.startswith(decision_reason(d.id)) for d in undone
+        )
+        if called_distinct or undone_same:
             latest[s.name] = s
     return [
         RawEntry(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Protocol
 
 from newsletter.identity import (
@@ -38,6 +39,7 @@ from newsletter.identity import (
     normalize_text,
     word_pairs,
 )
+from newsletter.repair import repair_text
 
 # A revision rarely keeps fewer of its abstract's word pairs than this…
 REVISED_PAIRS = 0.3
@@ -73,6 +75,10 @@ class Profile:
     words: frozenset[str]  # content words of the abstract, bare numbers left out
     pairs: frozenset[str]  # the abstract's word pairs
     numbers: frozenset[str]  # the abstract's tokens holding a digit ("2024", "qwen2")
+    title_tokens: tuple[str, ...] = ()  # content words of the normalized title, in order
+    title_all: tuple[str, ...] = ()  # every word of the normalized title, in order
+    colon_at: int | None = None  # how many of title_tokens come before the first colon
+    named: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # "Orca3-Math": (orca3), (math)
 
     @property
     def comparable(self) -> bool:
@@ -95,14 +101,45 @@ def profile(
         words = abstract_words(abstract)
     head, colon, _ = title.partition(":")
     content = frozenset(w for w in words if not w.isdigit())
+    tokens = tuple(w for w in title_key.split() if w not in _TITLE_STOP)
+    head_tokens = [w for w in normalize_text(head).split() if w not in _TITLE_STOP]
     return Profile(
         title_key=title_key,
         head=fold_text(head) if colon else "",
-        title_words=frozenset(w for w in title_key.split() if w not in _TITLE_STOP),
+        title_words=frozenset(tokens),
         words=content,
         pairs=frozenset(word_pairs(words)),
         numbers=frozenset(_DIGITS.findall(" ".join(words))),
+        title_tokens=tokens,
+        title_all=tuple(title_key.split()),
+        colon_at=len(head_tokens)
+        if colon and head_tokens and len(head_tokens) < len(tokens)
+        else None,
+        named=_named_compounds(title),
     )
+
+
+def _named_compounds(title: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """Hyphenated words of the title whose first part is a name — holding a digit or
+    a capital after its first letter ("Orca3-Math", "HelixBench-Code",
+    "Qwen2.5-Coder-Instruct"): (the name's folded words, the later parts' words)."""
+    found = []
+    for token in repair_text(title).translate(_DASHES).split():
+        parts = [p for p in token.strip(":;,.()[]").split("-") if p]
+        if len(parts) < 2 or not _name_like(parts[0]):
+            continue
+        name = tuple(fold_text(parts[0]).split())
+        rest = tuple(w for part in parts[1:] for w in fold_text(part).split())
+        if name and rest:
+            found.append((name, rest))
+    return tuple(found)
+
+
+def _name_like(word: str) -> bool:
+    return any(ch.isdigit() for ch in word) or any(ch.isupper() for ch in word[1:])
+
+
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 
 
 _DIGITS = re.compile(r"\S*\d\S*")
@@ -123,6 +160,13 @@ class Evidence:
     anchors: tuple[tuple[str, ...], tuple[str, ...]]
     bound: tuple[tuple[str, ...], tuple[str, ...]]  # anchors that name a variant of a shared name
     differing: tuple[tuple[str, ...], tuple[str, ...]]  # rarest words only in each abstract
+    # One title skeleton with a slot filled differently on each side ("HelixBench-
+    # Medicine … on Medicine" / "HelixBench-Reasoning … on Reasoning"): the slot
+    # words, each held by its own abstract; empty unless both sides have one.
+    slots: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    # Words one title joins to a name the other title holds ("Orca3-Math" beside
+    # "Orca3"), each held by its own abstract: a variant of that name.
+    variant: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for ``explain``: the similarities and where the two differ."""
@@ -150,8 +194,12 @@ class Judgement:
 
 
 def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
-    only_here = here.title_words - there.title_words
-    only_there = there.title_words - here.title_words
+    shown_here = here.title_words - there.title_words
+    shown_there = there.title_words - here.title_words
+    # An acronym expanded ("RL" / "Reinforcement Learning", "3D" / "Three-Dimensional")
+    # or a word spelt another way ("Modelling") is the same title word.
+    spelt_here, spelt_there = _spellings(here, there)
+    only_here, only_there = shown_here - spelt_here, shown_there - spelt_there
     if here.title_key == there.title_key or not (only_here or only_there):
         relation = "same"
     elif not only_here or not only_there:
@@ -163,6 +211,12 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
     shared = here.title_words & there.title_words
     union = here.title_words | there.title_words
     title_similarity = len(here.title_words & there.title_words) / len(union) if union else 1.0
+    slots = (
+        _series_slots(here, there, only_here, only_there) if relation == "reworded" else ((), ())
+    )
+    variant: tuple[str, ...] = ()
+    if relation == "nested":
+        variant = _variant(here, there, only_here) or _variant(there, here, only_there)
     pair_similarity = word_similarity = None
     if here.comparable and there.comparable:
         pair_similarity = _jaccard(here.pairs, there.pairs)
@@ -173,7 +227,7 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
         title_similarity=title_similarity,
         pair_similarity=pair_similarity,
         word_similarity=word_similarity,
-        title_only=(_sorted(only_here), _sorted(only_there)),
+        title_only=(_sorted(shown_here), _sorted(shown_there)),
         title_numbers=(_numbers(only_here), _numbers(only_there)),
         number_anchors=(
             _sorted(n for n in _numbers(only_here) if n in here.numbers - there.numbers),
@@ -185,6 +239,8 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
             _rarest(here.words - there.words, rarity),
             _rarest(there.words - here.words, rarity),
         ),
+        slots=slots,
+        variant=variant,
     )
 
 
@@ -199,7 +255,16 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
        two subjects; or one title holds the other's words plus an anchor its
        abstract writes next to a word both titles share — a variant of one name
        ("Qwen2.5-Coder" beside "Qwen2.5"): two papers;
-    4. retitled: the same paper when the abstracts are near-identical, or fairly
+    4. the titles are one skeleton with a slot filled differently on each side
+       ("<Name>-<X> Technical Report", "<Challenge> on <X>: Methods and Results"),
+       each filling held by its own abstract, and the swap is not an acronym
+       expansion or a spelling variant: two members of a series, however alike
+       their abstracts (siblings' abstracts often name one another, or list every
+       track); or one title joins a word to a name the other title holds
+       ("Orca3-Math" beside "Orca3"): a variant.  Both read the two titles and
+       abstracts only — never the store's counts — so the verdict is the same in
+       one run and across runs, on a fresh store or a large one;
+    5. retitled: the same paper when the abstracts are near-identical, or fairly
        close while the titles still match (one holds the other's words, both open
        with one name before a colon, or most words shared).
     """
@@ -231,15 +296,22 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
         return Judgement(
             False,
             "each title names what only its own abstract holds "
-            f"({_words(anchors_here + numbers_anchored_here)} vs "
-            f"{_words(anchors_there + numbers_anchored_there)})",
+            f"({_words(_sorted({*anchors_here, *numbers_anchored_here}))} vs "
+            f"{_words(_sorted({*anchors_there, *numbers_anchored_there}))})",
         )
     bound_here, bound_there = e.bound
-    if e.title_relation == "nested" and (bound_here or bound_there):
+    if e.title_relation == "nested" and (bound_here or bound_there or e.variant):
         return Judgement(
             False,
             "a title names a variant of what both titles share "
-            f'({_words(bound_here or bound_there)}, as "Qwen2.5-Coder" of "Qwen2.5")',
+            f'({_words(e.variant or bound_here or bound_there)}, as "Qwen2.5-Coder" of "Qwen2.5")',
+        )
+    slots_here, slots_there = e.slots
+    if slots_here and slots_there:
+        return Judgement(
+            False,
+            "one title skeleton with a slot filled differently, each filling its own "
+            f"abstract's subject ({_words(slots_here)} vs {_words(slots_there)}): a series",
         )
     if pairs is None or words is None:
         return Judgement(False, "other title, abstracts too short to compare")
@@ -335,3 +407,173 @@ def _words(words: tuple[str, ...]) -> str:
 
 def _sims(e: Evidence) -> str:
     return f"word pairs {e.pair_similarity:.2f}, rare-weighted words {e.word_similarity:.2f}"
+
+
+# ---------------------------------------------------------------- series shapes
+
+# A series slot is a few words ("Image Deblurring", "Long-Context"), not a rewrite.
+SLOT_WORDS = 4
+# Words that name the kind of thing a paper makes, not its subject: no two members
+# of a series differ by them ("… Model" / "… Network"), while a revision swaps them.
+# A fixed list, not the store's counts, so a verdict does not move with the store.
+GENERIC = frozenset(
+    "model models network networks method methods approach approaches framework "
+    "frameworks pipeline pipelines system systems technique techniques learning training".split()
+)
+
+
+def _series_slots(
+    here: Profile, there: Profile, only_here: frozenset[str], only_there: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words filling one title skeleton's slot differently on each side, when
+    the two titles are series members; ``((), ())`` when they are not.
+
+    Members of a series share a skeleton — "<Challenge> on <X>: Methods and
+    Results", "<Name>-<X> Technical Report", "<Bench>-<X>: … on <X>" — and
+    differ in a few words on each side (a *slot*) that name each paper's
+    subject, so each abstract holds its own filling.  Not a slot: an acronym
+    expanded ("RL" / "Reinforcement Learning"), a spelling variant ("Modeling" /
+    "Modelling", "Pretraining" / "Pre-Training"), numbers (rule 2 weighs them),
+    a subtitle or a name replaced whole (a retitled version), or titles that
+    share less than they differ in.
+    """
+    a, b = here.title_tokens, there.title_tokens
+    only_a = {w for w in only_here if not _has_digit(w) and w not in GENERIC}
+    only_b = {w for w in only_there if not _has_digit(w) and w not in GENERIC}
+    if not only_a or not only_b:
+        return (), ()
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    shared = sum(block.size for block in matcher.get_matching_blocks())
+    if shared < 2 or len(a) - shared > shared or len(b) - shared > shared:
+        return (), ()
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if i2 - i1 > SLOT_WORDS or j2 - j1 > SLOT_WORDS:
+            return (), ()
+        if _whole_segment(here, i1, i2) or _whole_segment(there, j1, j2):
+            return (), ()
+    filled_a = _sorted(w for w in only_a if _holds(here, w))
+    filled_b = _sorted(w for w in only_b if _holds(there, w))
+    return (filled_a, filled_b) if filled_a and filled_b else ((), ())
+
+
+def _whole_segment(p: Profile, start: int, end: int) -> bool:
+    """Words ``start:end`` of the title are all of its name or all of its subtitle."""
+    if p.colon_at is None or start == end:
+        return False
+    return (start, end) in ((0, p.colon_at), (p.colon_at, len(p.title_tokens)))
+
+
+def _variant(mine: Profile, theirs: Profile, only: frozenset[str]) -> tuple[str, ...]:
+    """Words ``mine`` joins by a hyphen to a name ``theirs`` holds ("Orca3-Math" beside
+    "Orca3 Technical Report"), held by ``mine``'s own abstract."""
+    found = {
+        w
+        for name, rest in mine.named
+        if set(name) <= theirs.title_words
+        for w in rest
+        if w in only and not _has_digit(w) and _holds(mine, w)
+    }
+    return _sorted(found)
+
+
+def _spellings(here: Profile, there: Profile) -> tuple[frozenset[str], frozenset[str]]:
+    """Each title's words the other lacks that only abbreviate or spell another way
+    words of the other title: an acronym and its expansion, a plural, a British
+    spelling, a word run together."""
+    only_a = here.title_words - there.title_words
+    only_b = there.title_words - here.title_words
+    spelt_a: set[str] = set()
+    spelt_b: set[str] = set()
+    for mine, theirs, spelt, spelt_other, other in (
+        (only_a, only_b, spelt_a, spelt_b, there),
+        (only_b, only_a, spelt_b, spelt_a, here),
+    ):
+        for w in sorted(mine):
+            spelled = [v for v in theirs if _spelling_variant(w, v)]
+            expanded = _expansion(w, other.title_all)
+            if spelled or expanded is not None:
+                spelt.add(w)
+                spelt_other.update(spelled, (x for x in expanded or () if x in theirs))
+    return frozenset(spelt_a), frozenset(spelt_b)
+
+
+_NUMBER_WORDS = {
+    "1": "one",
+    "2": "two",
+    "3": "three",
+    "4": "four",
+    "5": "five",
+    "6": "six",
+    "7": "seven",
+    "8": "eight",
+    "9": "nine",
+}
+_SPELLINGS = (("isation", "ization"), ("ise", "ize"), ("our", "or"), ("yse", "yze"), ("tre", "ter"))
+
+
+def _spelling_variant(a: str, b: str) -> bool:
+    """One word written two ways: singular/plural, British/American, a doubled
+    consonant or one letter apart in a long word ("modelling" / "modeling")."""
+    if len(a) < 4 or len(b) < 4 or _has_digit(a) or _has_digit(b):
+        return False
+    for x, y in ((a, b), (b, a)):
+        if y in (x + "s", x + "es"):
+            return True
+        for british, american in _SPELLINGS:
+            if british in x and x.replace(british, american) == y:
+                return True
+    return min(len(a), len(b)) >= 6 and _one_edit(a, b)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _expansion(word: str, tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The run of ``tokens`` that ``word`` abbreviates — an acronym of their initials
+    or leading letters ("rl": reinforcement learning, "nerf": neural radiance
+    fields, "llms": large language models, "3d": three dimensional), a word run
+    together ("pretraining": pre training) or cut short ("math": mathematical) —
+    or None."""
+    if not word.isalnum() or len(word) < 2:
+        return None
+    for start in range(len(tokens)):
+        first = tokens[start]
+        if first == word:
+            continue
+        if len(word) >= 4 and first.startswith(word):
+            return (first,)
+        for end in range(start + 2, min(len(tokens), start + len(word) + 2) + 1):
+            window = tokens[start:end]
+            if window[0] in _TITLE_STOP or window[-1] in _TITLE_STOP:
+                continue
+            if "".join(window) == word or _acronym(word, window):
+                return window
+    return None
+
+
+def _acronym(letters: str, words: Sequence[str]) -> bool:
+    """``letters`` spell ``words``, each word giving a non-empty leading part (stop
+    words may give none), a digit standing for its number word, a final "s" the plural."""
+    if not words:
+        return letters in ("", "s")
+    if not letters:
+        return all(w in _TITLE_STOP for w in words)
+    word, rest = words[0], words[1:]
+    if word in _TITLE_STOP and _acronym(letters, rest):
+        return True
+    if _NUMBER_WORDS.get(letters[0]) == word and _acronym(letters[1:], rest):
+        return True
+    size = 1
+    while size <= min(len(word), len(letters)) and letters[:size] == word[:size]:
+        if _acronym(letters[size:], rest):
+            return True
+        size += 1
+    return False

@@ -165,6 +165,12 @@ class Decision:
         return (self.first in a and self.second in b) or (self.second in a and self.first in b)
 
 
+def decision_reason(decision_id: int) -> str:
+    """How a verdict's reason opens when an operator decision made it (sightings
+    keep the reason, so an undone "same" finds the entries it took)."""
+    return f"operator decision #{decision_id}:"
+
+
 def names_of(key: str | None, arxiv_id: str | None, tkey: str) -> frozenset[str]:
     """Every name a decision may use for a paper: its key, ``arxiv:<id>``, ``title:<key>``."""
     names = {f"title:{tkey}"}

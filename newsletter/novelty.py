@@ -37,6 +37,7 @@ from newsletter.identity import (
     Rarity,
     Signature,
     abstract_words,
+    decision_reason,
     names_of,
     normalize_text,
     pairs_of_rarest,
@@ -50,7 +51,15 @@ from newsletter.identity import (
 from newsletter.model import RawEntry
 from newsletter.store.papers import SeenPaper, title_hash
 
-__all__ = ["DEFAULT_THRESHOLDS", "Decision", "SeenIndex", "Verdict", "names_of", "split"]
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "Decision",
+    "SeenBefore",
+    "SeenIndex",
+    "Verdict",
+    "names_of",
+    "split",
+]
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,41 @@ def _probe(entry: RawEntry) -> _Probe:
     )
 
 
+class SeenBefore:
+    """The seen index as it stood before the paper numbered ``first_id`` was
+    recorded: later papers are not candidates (term counts stay as they are now).
+    ``explain`` uses it to say why a paper already sent was new when it came."""
+
+    def __init__(self, seen: SeenIndex, first_id: int) -> None:
+        self._seen = seen
+        self._first_id = first_id
+
+    def band_hits(self, bands: Sequence[int]) -> dict[int, list[int]]:
+        return self._older(self._seen.band_hits(bands))
+
+    def rare_pair_hits(self, pairs: Sequence[int]) -> dict[int, list[int]]:
+        return self._older(self._seen.rare_pair_hits(pairs))
+
+    def term_counts(self, hashes: Sequence[int]) -> dict[int, int]:
+        return self._seen.term_counts(hashes)
+
+    def decisions_about(self, names: Sequence[str]) -> list[Decision]:
+        return self._seen.decisions_about(names)
+
+    def candidates(
+        self,
+        arxiv_ids: Sequence[str],
+        title_hashes: Sequence[int],
+        ids: Sequence[int],
+        keys: Sequence[str] = (),
+    ) -> list[SeenPaper]:
+        found = self._seen.candidates(arxiv_ids, title_hashes, ids, keys)
+        return [p for p in found if p.id < self._first_id]
+
+    def _older(self, hits: dict[int, list[int]]) -> dict[int, list[int]]:
+        return {k: [i for i in ids if i < self._first_id] for k, ids in hits.items()}
+
+
 DEFAULT_THRESHOLDS = NoveltySettings()
 """``[novelty]`` as its defaults, for callers without a config."""
 
@@ -332,9 +376,9 @@ def _match(
             compared_where=best.where,
         )
     if not compared:
-        return _new(p, "new", None)
+        return _new(p, "no seen paper or earlier entry is a candidate", None)
     nearest = max(compared, key=_closeness)
-    return _new(p, f"new: {nearest.reason} (vs {nearest.other.paper.key})", nearest)
+    return _new(p, f"{nearest.reason} (vs {nearest.other.paper.key})", nearest)
 
 
 def _closeness(c: _Comparison) -> tuple[int, float]:
@@ -354,7 +398,7 @@ def _compare(
     )
     if decision is not None:
         same = decision.verdict == "same"
-        reason = f"operator decision #{decision.id}: {'same paper' if same else 'distinct papers'}"
+        reason = f"{decision_reason(decision.id)} {'same paper' if same else 'distinct papers'}"
         return _Comparison(other, where, same, reason, 4.0, evidence, decision)
     if arxiv_id and other_arxiv:
         if arxiv_id == other_arxiv:

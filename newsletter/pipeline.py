@@ -36,13 +36,13 @@ from newsletter.model import (
     Edition,
     RunReport,
 )
-from newsletter.novelty import Verdict, split
+from newsletter.novelty import SeenBefore, Verdict, split
 from newsletter.publish import publish_preview, publish_run
 from newsletter.scheduler import DailyJob
 from newsletter.sources.collect import Collected, collect_sources, read_text
 from newsletter.states import RunStatus
 from newsletter.store import Database, EditionExists, StoredEdition, Transaction
-from newsletter.store.corrections import Sighting
+from newsletter.store.corrections import Sighting, StoredPaper
 from newsletter.store.papers import Alias, NewPaper
 
 log = logging.getLogger(__name__)
@@ -560,6 +560,9 @@ class Explanation:
     compared_title: str | None  # the title of verdict.compared_with
     compared_edition: date | None  # the edition that paper was first sent in (seen before)
     decisions: tuple[Decision, ...]  # the operator's decisions about this entry
+    # This very listing was recorded as new in that edition; ``verdict`` is then
+    # why it was new, against the papers seen before it.
+    first_published: date | None = None
 
 
 @dataclass(frozen=True)
@@ -567,6 +570,8 @@ class ExplainReport:
     entries: tuple[Explanation, ...]
     stored: tuple[corrections.StoredRecord, ...]  # seen papers whose title matches
     sightings: tuple[Sighting, ...]  # entries taken for a seen paper whose title matches
+    # the title and first edition of each paper a sighting was taken for
+    taken_for: tuple[tuple[str, str, date | None], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -582,13 +587,16 @@ def explain(
     them, the operator's decisions."""
     with Database.open_read_only(settings.database.url) as store:
         collected = collect(settings, inputs, edition_date)
-        found = plan(settings, store, collected, edition_date).verdicts
+        found = list(plan(settings, store, collected, edition_date).verdicts)
         needle = query.casefold()
+        compared = sorted({v.compared_with for v in found if v.compared_with})
+        known = corrections.papers_by_key(store, compared)
+        found, published_in = _as_first_published(settings, store, found, known)
         first_listing = {v.key: v.entry.title for v in found if v.new}
         compared = sorted({v.compared_with for v in found if v.compared_with})
         known = corrections.papers_by_key(store, compared)
         explained = []
-        for v in found:
+        for index, v in enumerate(found):
             if needle not in v.entry.title.casefold():
                 continue
             other = known.get(v.compared_with or "")
@@ -604,11 +612,53 @@ def explain(
                     else first_listing.get(v.compared_with or ""),
                     compared_edition=other.edition_date if other else None,
                     decisions=tuple(corrections.decisions_about(store, sorted(names))),
+                    first_published=published_in.get(index),
                 )
             )
         stored = corrections.stored_records(store, query)
         sightings = corrections.sightings_matching(store, query)
-    return ExplainReport(tuple(explained), tuple(stored), tuple(sightings))
+        targets = corrections.papers_by_key(store, sorted({s.same_as for s in sightings}))
+    taken_for = tuple((key, p.title, p.edition_date) for key, p in sorted(targets.items()))
+    return ExplainReport(tuple(explained), tuple(stored), tuple(sightings), taken_for)
+
+
+def _as_first_published(
+    settings: Settings,
+    store: Database,
+    verdicts: list[Verdict],
+    known: dict[str, StoredPaper],
+) -> tuple[list[Verdict], dict[int, date | None]]:
+    """Explaining a digest after its own run, each entry is "seen" — as itself.  For
+    each listing that is the very paper recorded, decide again against the papers
+    seen before its edition: why it was new then, and in which edition it went out."""
+    itself: dict[int, StoredPaper] = {}
+    for i, v in enumerate(verdicts):
+        paper = known.get(v.same_as or "")
+        if (
+            not v.new
+            and paper is not None
+            and v.compared_where == "seen before"
+            and paper.title_key == v.title_key
+            and paper.abstract == v.entry.abstract
+        ):
+            itself[i] = paper
+    if not itself:
+        return verdicts, {}
+    out = list(verdicts)
+    by_edition: dict[date | None, list[int]] = {}
+    for i, paper in itself.items():
+        by_edition.setdefault(paper.edition_date, []).append(i)
+    entries = [v.entry for v in verdicts]
+    for indexes in by_edition.values():
+        first_id = min(itself[i].id for i in indexes)
+        with store.read() as tx:
+            again = split(entries, SeenBefore(tx.seen, first_id), settings.novelty)
+        for i in indexes:
+            if again[i].new:
+                out[i] = again[i]
+            else:  # recorded, yet a repeat of an older paper by today's rules: say so
+                itself.pop(i)
+    return out, {i: itself[i].edition_date for i in itself}
 
 
 def daily_job(

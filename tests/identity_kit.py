@@ -25,6 +25,10 @@ Listings, by kind (``Listing.kind``):
 ``suite``           benchmark-suite papers on one template (distinct papers)
 ``template``        papers of one group reusing an abstract template, titles sharing
                     no word (distinct papers)
+``challenge-listed`` one challenge's track reports whose abstracts all list every track
+``family-listed``   a model family's base report naming its variants, and variant
+                    reports naming their siblings (distinct papers)
+``suite-listed``    "<Bench>-<X>: … on <X>" papers whose abstracts name sibling suites
 ``reused-title``    a seen paper's title over an abstract of a paper never listed
 ``lookalike``       a seen title changed by one word, over an unlisted abstract
 ==================  =============================================================
@@ -49,7 +53,15 @@ from newsletter.model import RawEntry
 from newsletter.sources.text import parse_digest, read_digest
 
 POSITIVE = ("v2-light", "v2-medium", "v2-heavy", "rename", "retitle", "disguise")
-SERIES = ("challenge", "family", "suite", "template")
+SERIES = (
+    "challenge",
+    "family",
+    "suite",
+    "template",
+    "challenge-listed",
+    "family-listed",
+    "suite-listed",
+)
 NEGATIVE = (*SERIES, "reused-title", "lookalike")
 
 
@@ -485,6 +497,162 @@ def template_series() -> list[Listing]:
     ]
 
 
+# ---------------------------------------------------------------- series that name their siblings
+# Siblings' abstracts often name one another ("… the foundation of Corvid-Math and
+# Corvid-Coder"), or list every track of a challenge: then a sibling's own subject
+# word is in the other abstract too, and only the titles' shape tells them apart.
+
+LISTED_CHALLENGE_TITLE = "{challenge} {year} Challenge on {track}: Report and Results"
+LISTED_CHALLENGE_ABSTRACT = (
+    "We summarise the {track_text} track of the {challenge} {year} challenge, one of "
+    "{count} tracks run together ({all_tracks}). The {track_text} track drew {n} registered "
+    "teams, of which {m} submitted final predictions on a withheld test split of {k} scenes. "
+    "Entries were ranked by {metric}; the best entry scored {score}. We describe the data "
+    "collection, the scoring protocol and the methods of the leading teams."
+)
+LISTED_CHALLENGES = ("TERRA", "HALCYON")
+LISTED_TRACKS = (
+    ("Point Cloud Denoising", "Chamfer distance"),
+    ("Point Cloud Completion", "F-score"),
+    ("Mesh Simplification", "Hausdorff error"),
+    ("Scene Flow Estimation", "end-point error"),
+    ("Lidar Segmentation", "mean IoU"),
+    ("Normal Estimation", "angular error"),
+    ("Surface Registration", "rotation error"),
+    ("Shape Retrieval", "mean average precision"),
+)
+
+LISTED_BASE_TITLE = "{name} Technical Report"
+LISTED_BASE_ABSTRACT = (
+    "This report presents {name}, a family of open foundation models trained on {tokens} "
+    "trillion tokens and tuned with preference optimisation. {name} is also the starting "
+    "point of the specialised releases {siblings}. Across reasoning, knowledge and coding "
+    "evaluations, the largest {name} model leads open models of comparable size, and the "
+    "weights are published under a permissive licence."
+)
+LISTED_VARIANT_TITLE = "{name}-{variant} Technical Report"
+LISTED_VARIANT_ABSTRACT = (
+    "This report presents {name}-{variant}, a family of open models for {skill}, trained from "
+    "{name} on a further {tokens} billion tokens and tuned with preference optimisation. Like "
+    "its siblings {siblings}, it keeps the general abilities of {name}. On {skill} "
+    "evaluations, the largest {name}-{variant} model leads open models of comparable size, "
+    "and the weights are published under a permissive licence."
+)
+LISTED_FAMILIES = ("Heron3", "Kestrel2.5")
+LISTED_VARIANTS = (
+    ("Coder", "program synthesis and repair"),
+    ("Math", "competition mathematics"),
+    ("Omni", "speech, vision and text together"),
+    ("Audio", "speech and sound understanding"),
+    ("Chem", "chemistry and materials questions"),
+)
+
+LISTED_SUITE_TITLE = "{suite}-{area}: Measuring Foundation Models on {area}"
+LISTED_SUITE_ABSTRACT = (
+    "{suite}-{area} is one part of the {suite} evaluation programme, alongside {siblings}. "
+    "{suite}-{area} covers {focus}, with {n} items written and double-checked by specialists. "
+    "Every item is screened for leakage into public training corpora and paired with a "
+    "worked reference answer. We score {k} open and closed models and find that the best "
+    "one still misses {p} percent of the items. Data, scoring code and a leaderboard are public."
+)
+LISTED_SUITES = ("Lodestar", "Quarry")
+LISTED_AREAS = (
+    ("Reasoning", "multi-step deduction and commonsense inference"),
+    ("Medicine", "clinical questions and diagnostic reasoning"),
+    ("Safety", "refusals, jailbreak resistance and harmful advice"),
+    ("Agents", "tool use and multi-step web tasks"),
+    ("Multilingual", "questions in twenty-four languages"),
+    ("Law", "statutes, contracts and legal reasoning"),
+)
+
+
+def listed_challenge_series(rng: random.Random) -> list[Listing]:
+    out = []
+    names = [t for t, _ in LISTED_TRACKS]
+    for challenge in LISTED_CHALLENGES:
+        year = str(rng.choice((2025, 2026)))
+        for track, metric in LISTED_TRACKS:
+            fields = {
+                "challenge": challenge,
+                "year": year,
+                "track": track,
+                "track_text": track.lower(),
+                "count": len(names),
+                "all_tracks": ", ".join(t.lower() for t in names),
+                "n": rng.randint(60, 300),
+                "m": rng.randint(6, 30),
+                "k": rng.randint(200, 900),
+                "metric": metric,
+                "score": f"{rng.uniform(0.1, 0.9):.3f}",
+            }
+            out.append(
+                Listing(
+                    LISTED_CHALLENGE_TITLE.format(**fields),
+                    LISTED_CHALLENGE_ABSTRACT.format(**fields),
+                    f"challenge-listed:{challenge}:{track}",
+                    "challenge-listed",
+                )
+            )
+    return out
+
+
+def listed_family_series(rng: random.Random) -> list[Listing]:
+    out = []
+    for name in LISTED_FAMILIES:
+        everyone = [f"{name}-{v}" for v, _ in LISTED_VARIANTS]
+        base = {"name": name, "tokens": rng.randint(8, 20), "siblings": ", ".join(everyone)}
+        out.append(
+            Listing(
+                LISTED_BASE_TITLE.format(**base),
+                LISTED_BASE_ABSTRACT.format(**base),
+                f"family-listed:{name}",
+                "family-listed",
+            )
+        )
+        for variant, skill in LISTED_VARIANTS:
+            fields = {
+                "name": name,
+                "variant": variant,
+                "skill": skill,
+                "tokens": rng.randint(200, 900),
+                "siblings": ", ".join(x for x in everyone if x != f"{name}-{variant}"),
+            }
+            out.append(
+                Listing(
+                    LISTED_VARIANT_TITLE.format(**fields),
+                    LISTED_VARIANT_ABSTRACT.format(**fields),
+                    f"family-listed:{name}-{variant}",
+                    "family-listed",
+                )
+            )
+    return out
+
+
+def listed_suite_series(rng: random.Random) -> list[Listing]:
+    out = []
+    for suite in LISTED_SUITES:
+        for area, focus in LISTED_AREAS:
+            siblings = ", ".join(f"{suite}-{a}" for a, _ in LISTED_AREAS if a != area)
+            fields = {
+                "suite": suite,
+                "area": area,
+                "focus": focus,
+                "siblings": siblings,
+                "n": rng.randint(800, 5000),
+                "k": rng.randint(10, 30),
+                "p": rng.randint(15, 55),
+            }
+            out.append(
+                Listing(
+                    LISTED_SUITE_TITLE.format(**fields),
+                    LISTED_SUITE_ABSTRACT.format(**fields),
+                    f"suite-listed:{suite}-{area}",
+                    "suite-listed",
+                )
+            )
+    return out
+
+
 # ---------------------------------------------------------------- the corpus
 
 
@@ -516,6 +684,7 @@ def build(seeds_dir: Path, seed: int = 12) -> Corpus:
                 title = o.title + " 2"
             negatives.append(Listing(title, lender.abstract, f"lookalike:{i}", "lookalike"))
     series = challenge_series(rng) + family_series(rng) + suite_series(rng) + template_series()
+    series += listed_challenge_series(rng) + listed_family_series(rng) + listed_suite_series(rng)
     rng.shuffle(series)
     rng.shuffle(positives)
     return Corpus(tuple(originals), tuple(series), tuple(positives), tuple(negatives))

@@ -146,3 +146,51 @@ def test_a_title_several_seen_papers_carry_must_be_named_by_key(workdir: Path) -
     assert result.returncode != 0
     assert "2 seen papers carry the title" in result.stderr
     assert "title:a survey of foundation models~" in result.stderr
+
+
+def test_undoing_a_same_brings_back_the_listing_it_dropped_once(workdir: Path) -> None:
+    first = digest(workdir, "d1.txt", ("Aligning Language Models with Pairwise Feedback", ALIGN))
+    newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    wrong = "Coastlines from Orbit"
+    newsletter(
+        "papers", "same", wrong, "Aligning Language Models with Pairwise Feedback", cwd=workdir
+    )
+    second = digest(workdir, "d2.txt", (wrong, COAST), ("Streaming Speech with Lookahead", SPEECH))
+    newsletter("run", second, "--date", "2026-03-12", cwd=workdir)
+    assert published(workdir, "2026-03-12") == ["Streaming Speech with Lookahead"]
+
+    said = newsletter("papers", "undo", "1", cwd=workdir).stdout
+    assert "lists 1 merged entry again" in said
+    # the next run's own digest does not list it: it comes back from the sighting
+    third = digest(workdir, "d3.txt", ("Binding Affinity from Sequence", PROTEIN))
+    run = newsletter("run", third, "--date", "2026-03-13", cwd=workdir).stdout
+    assert "operator corrections" in run
+    assert published(workdir, "2026-03-13") == sorted([wrong, "Binding Affinity from Sequence"])
+
+    fourth = digest(workdir, "d4.txt", ("Tidal Gauges at Scale", ALIGN.replace("three", "six")))
+    newsletter("run", fourth, "--date", "2026-03-14", cwd=workdir, check=False)
+    edition = workdir / "site" / "editions" / "2026-03-14" / "edition.json"
+    assert not edition.exists() or wrong not in published(workdir, "2026-03-14")
+
+
+def test_explain_after_the_run_says_when_and_why_a_paper_was_new(workdir: Path) -> None:
+    first = digest(
+        workdir,
+        "d1.txt",
+        ("Aligning Language Models with Pairwise Feedback", ALIGN),
+        ("Coastlines from Orbit", COAST),
+    )
+    newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    shown = newsletter("explain", "Coastlines", first, cwd=workdir).stdout
+    assert "first published in edition 2026-03-11 as NEW" in shown
+    assert "same title" not in shown and "NEW: new" not in shown
+
+    # an entry taken for another paper names the edition that paper was sent in
+    second = digest(workdir, "d2.txt", ("PrefSet: A Benchmark of Pairwise Preferences", ALIGN))
+    newsletter("run", second, "--date", "2026-03-12", cwd=workdir, check=False)
+    shown = newsletter("explain", "PrefSet", cwd=workdir).stdout
+    assert "Entries taken for another paper:" in shown
+    assert (
+        "taken for 'Aligning Language Models with Pairwise Feedback' "
+        "(title:aligning language models with pairwise feedback, sent in edition 2026-03-11)"
+    ) in shown

@@ -19,6 +19,9 @@ from identity_kit import (
     build,
     challenge_series,
     family_series,
+    listed_challenge_series,
+    listed_family_series,
+    listed_suite_series,
     revise,
     seed_papers,
     suite_series,
@@ -168,6 +171,91 @@ def test_a_family_base_report_and_its_variants_on_one_template_stay_apart() -> N
     assert "variant" in verdicts[2].reason
 
 
+SUITE_TEMPLATE = (
+    "We present {name}, one of the Lodestar evaluations of foundation models, beside "
+    "Lodestar-Reasoning, Lodestar-Medicine and Lodestar-Safety. {name} targets {focus}, with "
+    "3,100 items written and verified by specialists, each screened for leakage into public "
+    "training data. We evaluate 21 open and closed models and release the data and a leaderboard."
+)
+
+
+def test_series_members_whose_abstracts_name_each_other_are_two_papers() -> None:
+    """Each side's subject word is in the other abstract too (the abstracts list the
+    siblings), so only the titles' shape tells them apart: one skeleton, one slot."""
+    same, reason = judged(
+        (
+            "Lodestar-Medicine: Measuring Foundation Models on Medicine",
+            SUITE_TEMPLATE.format(name="Lodestar-Medicine", focus="clinical questions"),
+        ),
+        (
+            "Lodestar-Reasoning: Measuring Foundation Models on Reasoning",
+            SUITE_TEMPLATE.format(name="Lodestar-Reasoning", focus="multi-step deduction"),
+        ),
+    )
+    assert not same
+    assert "slot" in reason and "medicine" in reason and "reasoning" in reason
+
+
+def test_a_base_report_naming_its_variants_and_a_variant_report_are_two_papers() -> None:
+    base = (
+        "In this report we introduce Heron3, open foundation models that also serve as the "
+        "base of Heron3-Math and Heron3-Coder. Heron3 is pretrained on 14 trillion tokens and "
+        "tuned with preference optimisation; the weights are released under an open licence."
+    )
+    math = base.replace("Heron3, open foundation models", "Heron3-Math, open maths models")
+    same, reason = judged(("Heron3-Math Technical Report", math), ("Heron3 Technical Report", base))
+    assert not same
+    assert "variant" in reason and "math" in reason
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("Pruning Expert Routers with RL", "Pruning Expert Routers with Reinforcement Learning"),
+        ("Sparse 3D Scene Graphs", "Sparse Three-Dimensional Scene Graphs"),
+        ("Grounded LLMs for Tables", "Grounded Large Language Models for Tables"),
+        ("Fast NeRF Editing", "Fast Neural Radiance Fields Editing"),
+        ("Modelling Tides with Diffusion", "Modeling Tides with Diffusion"),
+    ],
+)
+def test_an_acronym_expanded_or_a_word_respelt_is_not_a_series_slot(short: str, long: str) -> None:
+    revised = ABSTRACT.replace("4.2", "4.6") + " We add an ablation."
+    same, reason = judged((long, revised), (short, ABSTRACT))
+    assert same, reason
+
+
+def test_a_subtitle_replaced_whole_is_a_retitled_version_not_a_series() -> None:
+    revised = ABSTRACT.replace("three benchmarks", "four benchmarks")
+    same, reason = judged(
+        ("Lumina Pairwise Preference Alignment: A Unified View", revised),
+        ("Lumina Pairwise Preference Alignment: Analysis", ABSTRACT),
+    )
+    assert same, reason
+
+
+def test_series_verdicts_do_not_depend_on_the_store_or_on_how_runs_are_cut(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    """The same family, listed in one run or one member per run, on an empty store
+    or on one holding a hundred other papers: every member is new every time."""
+    family = entries_of(listed_family_series(random.Random(8))[:3])
+    outcomes = []
+    for filler in ((), seed_papers(seeds_dir)[:100]):
+        one = Database.open(f"sqlite:///{tmp_path / f'one-{len(filler)}.db'}")
+        if filler:
+            record(one, filler, date(2026, 3, 10))
+        outcomes.append([v.new for v in record(one, family, date(2026, 3, 11))])
+        one.close()
+        each = Database.open(f"sqlite:///{tmp_path / f'each-{len(filler)}.db'}")
+        if filler:
+            record(each, filler, date(2026, 3, 10))
+        outcomes.append(
+            [record(each, [e], date(2026, 3, 11 + i))[0].new for i, e in enumerate(family)]
+        )
+        each.close()
+    assert outcomes == [[True, True, True]] * 4
+
+
 # ---------------------------------------------------------------- series, one run and across runs
 
 SERIES = {
@@ -175,6 +263,9 @@ SERIES = {
     "family": family_series,
     "suite": suite_series,
     "template": lambda rng: template_series(),
+    "challenge-listed": listed_challenge_series,
+    "family-listed": listed_family_series,
+    "suite-listed": listed_suite_series,
 }
 
 

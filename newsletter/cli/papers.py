@@ -91,10 +91,18 @@ def register(
     def undo(obj: Any, decision: int) -> None:
         """Take back decision number DECISION (see 'papers decisions'): the next run
         decides those two papers by the rules again."""
-        d = corrections().undo(_url(obj), decision, _now())
+        report = corrections().undo(_url(obj), decision, _now())
+        d = report.decision
         output.out.print(
             f"undone decision #{d.id}: {d.verdict} {d.first} / {d.second}", markup=False
         )
+        if report.reinstated:
+            output.out.print(
+                f"  the next run lists {report.reinstated} merged "
+                f"{'entry' if report.reinstated == 1 else 'entries'} again "
+                "(digest 'operator corrections')",
+                markup=False,
+            )
 
     _ = (same, distinct, decisions, undo)
 
@@ -145,10 +153,16 @@ def explain_lines(report: ExplainReport) -> list[str]:
         v = x.verdict
         lines.append(f"{v.entry.title}  ({v.entry.source})")
         lines.append(f"  key: {v.key}")
-        lines.append(
-            f"  novelty: {'NEW' if v.new else 'SEEN'}: {v.reason}"
-            + (f" (as {v.same_as})" if v.same_as and v.same_as != v.key else "")
-        )
+        if x.first_published is not None:
+            lines.append(
+                f"  novelty: first published in edition {x.first_published.isoformat()} "
+                f"as NEW: {v.reason}"
+            )
+        else:
+            lines.append(
+                f"  novelty: {'NEW' if v.new else 'SEEN'}: {v.reason}"
+                + (f" (as {v.same_as})" if v.same_as and v.same_as != v.key else "")
+            )
         if v.compared_with:
             role = "same paper as" if not v.new else "closest candidate"
             where = (
@@ -184,7 +198,11 @@ def explain_lines(report: ExplainReport) -> list[str]:
             )
     if report.sightings:
         lines.append("Entries taken for another paper:")
+    targets = {key: (title, day) for key, title, day in report.taken_for}
     for s in report.sightings:
         at = s.edition_date.isoformat() if s.edition_date else "a run with no edition"
-        lines.append(f"  {s.title!r} in {at}: taken for {s.same_as}: {s.reason}")
+        title, day = targets.get(s.same_as, ("", None))
+        sent = f"sent in edition {day.isoformat()}" if day else "not sent in any edition"
+        named = f"{title!r} " if title else ""
+        lines.append(f"  {s.title!r} in {at}: taken for {named}({s.same_as}, {sent}): {s.reason}")
     return lines
