@@ -80,12 +80,9 @@ class ParseError(InputError):
     default_hint = "the run goes on without this source; is the url right?"
 
 
-class _Overran(Exception):
-    pass
-
-
-class _Died(Exception):
-    pass
+_OVERRAN = "overran"
+_DIED = "died"
+"""What :meth:`ParserProcess._receive` returns instead of a frame."""
 
 
 Clock = Callable[[], float]
@@ -153,32 +150,33 @@ class ParserProcess:
             ) from None
         child = self._child
         assert child is not None
-        try:
-            if not self._ready:
-                self._receive(child, b"", self._clock() + STARTUP_SECONDS, expect_ready=True)
-                self._ready = True
+        reply: bytes | str = b""
+        if not self._ready:
+            reply = self._receive(child, b"", self._clock() + STARTUP_SECONDS, expect_ready=True)
+            self._ready = reply == _READY
+        if self._ready:
             request = pickle.dumps((kind, content, name, content_type, seconds), protocol=5)
             reply = self._receive(child, request, self._clock() + max(seconds, 0.0))
-        except _Overran:
+        if reply == _OVERRAN:
             self._kill()
             if not self._ready:
                 raise ParseError(
                     f"{name}: the parser process did not start within {STARTUP_SECONDS:g} s",
                     hint="the machine is overloaded; try again later",
-                ) from None
+                )
             with contextlib.suppress(OSError):  # if it cannot start, the next source says so
                 self.start()  # the next source's parser boots during its fetch
             raise ParseError(
                 f"{name}: parsing took longer than {limit}; stopped",
                 hint="a document this slow to read is hostile or far too large; is the url right?",
-            ) from None
-        except _Died:
+            )
+        if not isinstance(reply, bytes) or not self._ready:
             code = self._kill()
             how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
             raise ParseError(
                 f"{name}: the parser process ended without an answer ({how})",
                 hint="the machine may be out of memory; the other sources went on",
-            ) from None
+            )
         return _outcome(reply)
 
     def close(self) -> None:
@@ -214,8 +212,9 @@ class ParserProcess:
         deadline: float,
         *,
         expect_ready: bool = False,
-    ) -> bytes:
-        """Write ``request`` (if any) as a frame and read one frame back, by ``deadline``."""
+    ) -> bytes | str:
+        """Write ``request`` (if any) as a frame and read one frame back, by ``deadline``;
+        ``_OVERRAN`` when the deadline passed, ``_DIED`` when the child went away."""
         assert child.stdin is not None and child.stdout is not None
         out = memoryview(_HEADER.pack(len(request)) + request if request else b"")
         reader, writer = child.stdout.fileno(), child.stdin.fileno()
@@ -227,12 +226,10 @@ class ParserProcess:
             while True:
                 frame = _frame(received)
                 if frame is not None:
-                    if expect_ready and frame != _READY:
-                        raise _Died
-                    return frame
+                    return _DIED if expect_ready and frame != _READY else frame
                 remaining = deadline - self._clock()
                 if remaining <= 0:
-                    raise _Overran
+                    return _OVERRAN
                 for key, _ in selector.select(remaining):
                     if key.fd == writer:
                         try:
@@ -240,7 +237,7 @@ class ParserProcess:
                         except BlockingIOError:
                             continue
                         except BrokenPipeError:
-                            raise _Died from None
+                            return _DIED
                         out = out[sent:]
                         if not out:
                             selector.unregister(writer)
@@ -250,17 +247,18 @@ class ParserProcess:
                         except BlockingIOError:
                             continue
                         if not chunk:
-                            raise _Died
+                            return _DIED
                         received += chunk
 
 
-def _frame(buffer: bytearray) -> bytes | None:
-    """The payload of the complete frame in ``buffer``, or None while it is incomplete."""
+def _frame(buffer: bytearray) -> bytes | str | None:
+    """The payload of the complete frame in ``buffer``, None while it is incomplete,
+    ``_DIED`` if its length is past any answer (the protocol broke)."""
     if len(buffer) < _HEADER.size:
         return None
     (length,) = _HEADER.unpack_from(buffer)
     if length > _MAX_FRAME:
-        raise _Died
+        return _DIED
     if len(buffer) < _HEADER.size + length:
         return None
     return bytes(buffer[_HEADER.size : _HEADER.size + length])
