@@ -25,7 +25,9 @@ the child's too, and is returned when it exits.
   ``finally``) closes its stdin, waits for it and kills it if need be.  If
   the run itself is killed, the child reads end-of-file and exits; and each
   parse arms an alarm in the child (its budget + 5 s), so a child whose parent
-  is gone cannot go on parsing for long.
+  is gone cannot go on parsing for long.  The child ignores SIGINT and
+  SIGTERM: a Ctrl-C or a service manager's stop reaches the whole process
+  group, and ``serve`` finishes the edition in progress before it exits.
 
 Why not ``multiprocessing``: with the ``forkserver`` or ``spawn`` start
 method every child re-runs the parent's main script (Python 3.11 never
@@ -338,7 +340,10 @@ def _crash(exc: Exception, text: str) -> bytes:
 
 def serve() -> None:
     """The child's loop: a frame in, a frame out, until end-of-file on stdin."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # Ctrl-C, or a service manager's SIGTERM to the whole group, is the parent's to handle:
+    # it may finish the edition in progress, and ends this child when it is done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print() must not corrupt the replies
     requests = sys.stdin.buffer
