@@ -15,6 +15,7 @@ defined next to the code that raises them; the tree names their module::
     │   ├── TooLarge           (sources.coding) a body past the size limit, counted decoded
     │   ├── FeedError          (sources.feed) the document is not a usable RSS/Atom feed
     │   ├── HfError            (sources.hf) the document is not the daily-papers JSON
+    │   ├── ParseError         (sources.parsing) parsing overran the source's deadline, or died
     │   ├── AddressError       (subscribers.subscriptions) an email address that cannot be used
     │   ├── TopicError         (subscribers.subscriptions) a topic id not in the taxonomy
     │   └── UnknownPaper       (corrections) a paper name that names no paper, or several

@@ -28,7 +28,7 @@ from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
 from newsletter.errors import NewsletterError
 from newsletter.identity import Decision, names_of, paper_key
-from newsletter.listings import new_papers
+from newsletter.listings import bounded, new_papers
 from newsletter.model import (
     DeliveryReport,
     Digest,
@@ -61,6 +61,8 @@ class Plan:
     edition: Edition
     verdicts: tuple[Verdict, ...]
     digests: tuple[DigestReport, ...]
+    warnings: tuple[str, ...] = ()
+    """What bounding the listings cut (:func:`newsletter.listings.bounded`)."""
 
 
 def collect(
@@ -100,7 +102,8 @@ def plan(
     reinstated = corrections.reinstated_entries(db)
     if reinstated:
         digests = (Digest(corrections.CORRECTIONS_DIGEST, tuple(reinstated)), *digests)
-    entries = [entry for digest in digests for entry in digest.entries]
+    warnings: list[str] = []  # every listing bounded before novelty reads it
+    entries = [bounded(entry, warnings) for digest in digests for entry in digest.entries]
     with db.read() as tx:
         verdicts = split(entries, tx.seen, settings.novelty)
     origin = {name: (source, kind) for name, source, kind in collected.kinds}
@@ -124,13 +127,16 @@ def plan(
             )
         )
     edition = replace(
-        build_edition(new_papers(verdicts, settings.taxonomy), settings.taxonomy, edition_date),
+        build_edition(
+            new_papers(verdicts, settings.taxonomy, warnings), settings.taxonomy, edition_date
+        ),
         note=editor_note.pending(settings.newsletter.editor_note, db),
     )
     return Plan(
         edition=edition,
         verdicts=tuple(verdicts),
         digests=tuple(reports + list(collected.reports)),
+        warnings=tuple(warnings),
     )
 
 
@@ -147,7 +153,7 @@ def assess(collected: Collected, result: Plan) -> tuple[RunStatus, str | None, t
     what it returned last time and every entry seen before each have their
     status and a reason, and each make the run fail (exit status 1).
     """
-    warnings = list(collected.warnings)
+    warnings = [*collected.warnings, *result.warnings]
     for report in result.digests:
         if report.kind in ("feed", "hf") and report.entries and not report.new:
             warnings.append(

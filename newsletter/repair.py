@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-__all__ = ["repair_text"]
+__all__ = ["BIDI_CONTROLS", "drop_bidi_controls", "repair_text"]
 
 # ---------------------------------------------------------------------------
 # HTML entities
@@ -156,6 +156,24 @@ _LATEX_TILDE = re.compile(r"(?<=[A-Za-z])~(?=\()")
 # Invisible characters and whitespace
 
 _INVISIBLE = frozenset("\u200b\ufeff\u00ad")
+
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""The bidirectional formatting characters: the embeddings and overrides
+(U+202A-U+202E), the isolates (U+2066-U+2069) and the marks (U+200E LRM,
+U+200F RLM, U+061C ALM).  One U+202E in a title mirrors the rest of the line,
+and of the page around it (a "Trojan Source" spoof); the marks are removed too,
+so no output has to decide which of them are harmless.  Removed where a paper
+is made (:mod:`newsletter.listings`) and again by the renderers."""
+_BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
+def drop_bidi_controls(text: str) -> str:
+    """``text`` without any of :data:`BIDI_CONTROLS`."""
+    return _BIDI.sub("", text) if not text.isascii() else text
+
+
 _WHITESPACE = re.compile(r"\s+")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import lzma
+import os
 import shutil
 import ssl
 import subprocess
@@ -22,6 +23,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -39,8 +41,13 @@ from loopback import (
     trickling_tls,
 )
 
+from newsletter import config, pipeline
+from newsletter.model import RunReport
+from newsletter.sources.feed import FeedError, parse_feed
 from newsletter.sources.fetch import FetchError, FetchPolicy, fetch, make_client
+from newsletter.sources.hf import HfError
 from newsletter.sources.network import GuardedNetwork
+from newsletter.sources.parsing import ParseError, ParserProcess
 
 TIMEOUT = 3.0
 LIMIT = 2 * 2**20  # fetch.max_mb = 2
@@ -295,3 +302,117 @@ def test_tls_verifies_the_name_and_sends_it_as_sni_while_connecting_to_the_addre
             pytest.raises(FetchError, match=r"CERTIFICATE_VERIFY_FAILED"),
         ):
             fetch(client, wrong, POLICY)
+
+
+# ---------------------------------------------------------------- parsing within the deadline
+
+GOOD_ITEM = (
+    b"<item><title>Good item survives</title><link>https://arxiv.org/abs/2611.00001</link>"
+    b"<description>ok text</description></item>"
+)
+MANY_ITEMS = (
+    b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+    + GOOD_ITEM * 15_000
+    + b"</channel></rss>"
+)  # 1.9 MB, under max_mb = 2: 16 s in feedparser on the attack machine
+
+
+def _children() -> list[int]:
+    """The live child processes of this process (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_document_slow_to_parse_is_refused_at_the_deadline_and_its_parser_killed() -> None:
+    with ParserProcess() as parsers:
+        warm = parsers.parse("feed", FEED, name="warm", content_type="", seconds=60, limit="x")
+        assert warm.digest.entries == ()
+        first = parsers.pid
+        started = time.monotonic()
+        with pytest.raises(ParseError, match=r"^many: parsing took longer than the limit; stopped"):
+            parsers.parse(
+                "feed", MANY_ITEMS, name="many", content_type="", seconds=TIMEOUT, limit="the limit"
+            )
+        elapsed = time.monotonic() - started
+        assert TIMEOUT - 0.3 < elapsed < TIMEOUT + 1, elapsed
+        assert first is not None and first not in _children()  # killed and reaped
+        # the next document is parsed by a fresh child, as before
+        again = parsers.parse(
+            "hf", b'[{"title": "x"}]', name="h", content_type="", seconds=60, limit="x"
+        )
+        assert [e.title for e in again.digest.entries] == ["x"]
+    assert _children() == []
+
+
+def test_per_item_results_and_refusals_come_back_from_the_parser_process_as_they_were() -> None:
+    laughs = (CORPUS.parent / "feed" / "entity-expansion-nested.xml").read_bytes()
+    deep = (CORPUS.parent / "hf" / "nested-arrays-100000.json").read_bytes()
+    with ParserProcess() as parsers:
+        for kind, data, error in [("feed", laughs, FeedError), ("hf", deep, HfError)]:
+            with pytest.raises(error) as caught:
+                parsers.parse(kind, data, name="s", content_type="", seconds=60, limit="x")
+            assert caught.value.hint and caught.value.message.startswith("s: ")
+        for path in sorted((CORPUS.parent / "feed").iterdir()):
+            if b"ENTITY" in path.read_bytes():
+                continue
+            try:
+                expected: object = parse_feed(path.read_bytes(), name="f")
+            except FeedError as exc:
+                expected = str(exc)
+            try:
+                got: object = parsers.parse(
+                    "feed", path.read_bytes(), name="f", content_type="", seconds=60, limit="x"
+                )
+            except FeedError as exc:
+                got = str(exc)
+            assert got == expected, path.name
+
+
+def _feed_config(tmp_path: Path, server: Loopback, names: list[str]) -> config.Settings:
+    lines = ["[database]", f'url = "sqlite:///{tmp_path / "nl.db"}"', "[fetch]"]
+    lines += ["timeout_seconds = 3", "max_mb = 2"]
+    for name in names:
+        lines += ["[[sources]]", f'name = "{name}"', 'kind = "feed"']
+        lines += [f'url = "{server.url("/" + name)}"', "allow_private = true"]
+    return config.parse("\n".join(lines) + "\n", where="config.toml", base_dir=tmp_path)
+
+
+def test_hostile_documents_cost_only_their_source_even_from_a_thread(tmp_path: Path) -> None:
+    """Issue 10 (the red team's second round): nested entity declarations (885 bytes that
+    published 1 MB titles), 15,000 items under max_mb and a nameless ``<!`` in CDATA that
+    feedparser garbled to 9x.  Run in a thread, as ``serve`` runs its job."""
+    corpus = CORPUS.parent / "feed"
+    with serving() as server:
+        server.route("/good.rss", body(FEED.replace(b"</channel>", GOOD_ITEM + b"</channel>")))
+        server.route("/laughs.rss", body((corpus / "entity-expansion-nested.xml").read_bytes()))
+        server.route("/one.rss", body((corpus / "entity-expansion-one-item.xml").read_bytes()))
+        server.route("/many.rss", body(MANY_ITEMS))
+        server.route("/cdata.rss", body((corpus / "cdata-nameless-declaration.xml").read_bytes()))
+        names = ["good.rss", "laughs.rss", "one.rss", "many.rss", "cdata.rss"]
+        settings = _feed_config(tmp_path, server, names)
+        reports: list[object] = []
+        started = time.monotonic()
+        job = threading.Thread(
+            target=lambda: reports.append(pipeline.run(settings, (), date(2026, 3, 11)))
+        )
+        job.start()
+        job.join(120)
+        elapsed = time.monotonic() - started
+    [report] = reports
+    assert isinstance(report, RunReport) and report.status == "published", report
+    errors = {d.name: d.error or "" for d in report.digests if d.error}
+    assert set(errors) == {"laughs.rss", "one.rss", "many.rss"}, errors
+    assert "declares entities" in errors["laughs.rss"] and "declares entities" in errors["one.rss"]
+    assert "parsing took longer than fetch.timeout_seconds (3 s" in errors["many.rss"]
+    assert elapsed < 3 + 1 + 30  # the slow parse ends at its deadline (+ start-up, load)
+    abstracts = {p.title: p.abstract for p in report.edition.papers}
+    assert abstracts["Good item survives"] == "ok text"
+    assert abstracts["Garbled"] == "<![ <![ <!"  # once, not 9 times
+    assert _children() == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.listings import link, new_papers
+from newsletter.listings import MAX_ABSTRACT, MAX_AUTHORS, MAX_TITLE, bounded, link, new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
 from newsletter.topics import Taxonomy, Topic
@@ -85,3 +85,46 @@ def test_one_complete_paper_per_new_entry_in_input_order(titles: list[str]) -> N
     papers = new_papers(verdicts, TAXONOMY)
     assert [p.key for p in papers] == [v.key for v in verdicts if v.new]
     assert all(p.url and p.topics and p.topic == p.topics[0] for p in papers)
+
+
+def test_every_field_of_a_listing_is_bounded_with_one_warning_naming_it() -> None:
+    """Entity expansion once published a 1,000,007-character title (issue 10)."""
+
+    huge = listing(
+        title="Laughs " + "a" * 1_000_000,
+        abstract="b " * 20_000,
+        authors=tuple(f"Author {n}" for n in range(3_000)),
+        url="https://example.org/" + "x" * 5_000,
+        source="laughs.rss",
+        arxiv_id="2611.00100",
+    )
+    warnings: list[str] = []
+    [paper] = new_papers(split([bounded(huge, warnings)], None), TAXONOMY)
+    assert len(paper.title) == MAX_TITLE and paper.title.endswith("…")
+    assert len(paper.abstract) <= MAX_ABSTRACT and paper.abstract.endswith("…")
+    assert len(paper.authors) == MAX_AUTHORS and paper.authors[0] == "Author 0"
+    assert paper.url == "https://arxiv.org/abs/2611.00100"  # a cut URL would be broken
+    assert warnings == [
+        "laughs.rss: item 2611.00100: title cut to 1,000 characters (it had 1,000,007)",
+        "laughs.rss: item 2611.00100: abstract cut to 10,000 characters (it had 40,000)",
+        "laughs.rss: item 2611.00100: authors: kept the first 200 of 3,000 names",
+        "laughs.rss: item 2611.00100: link of 5,020 characters (over 2,048) not used",
+    ]
+    assert bounded(bounded(huge)) == bounded(huge)
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_a_paper_carries_no_bidirectional_control_whatever_its_source() -> None:
+    """edition.json kept U+202E and every output kept U+200F; removed once, here."""
+    entry = listing(
+        title=f"Bidi {BIDI}title \u202egnp.exe\u202c",
+        abstract=f"An {BIDI} abstract",
+        authors=("Eve \u202ereversed", "\u200f"),
+    )
+    [paper] = new_papers(split([entry], None), TAXONOMY)
+    assert paper.title == "Bidi title gnp.exe"
+    assert paper.abstract == "An abstract"
+    assert paper.authors == ("Eve reversed",)
+    assert not any(ch in BIDI for ch in paper.title + paper.abstract + "".join(paper.authors))

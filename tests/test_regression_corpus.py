@@ -16,7 +16,7 @@ import pytest
 from crashkit import TARGETS, corpus, read
 
 from newsletter.errors import NewsletterError
-from newsletter.sources.feed import ParsedFeed, html_to_text
+from newsletter.sources.feed import FeedError, ParsedFeed, html_to_text
 from newsletter.sources.hf import HfError, parse_hf
 
 CASES = [(target, path) for target in TARGETS for path in corpus(target)]
@@ -38,6 +38,12 @@ def test_the_corpus_holds_every_crash_named_in_issue_10() -> None:
         "hf/upvotes-5000-digits.json",
         "hf/upvotes-out-of-range.json",
         "feed/marked-section-in-title.xml",
+        "feed/entity-expansion-nested.xml",
+        "feed/entity-expansion-one-item.xml",
+        "feed/cdata-nameless-declaration.xml",
+        "feed/bidi-controls.xml",
+        "hf/bidi-controls-and-odd-upvotes.json",
+        "hf/upvotes-not-counts.json",
     } <= names
 
 
@@ -59,6 +65,8 @@ def _parsed(target: str, name: str) -> ParsedFeed:
         ("hf", "upvotes-out-of-range.json"),
         ("hf", "lone-surrogates.json"),
         ("hf", "arxiv-version-5000-digits.json"),
+        ("hf", "upvotes-not-counts.json"),
+        ("feed", "cdata-nameless-declaration.xml"),
     ],
 )
 def test_one_hostile_item_costs_the_source_none_of_its_good_items(target: str, name: str) -> None:
@@ -97,3 +105,45 @@ def test_json_nested_past_the_recursion_limit_is_refused_as_the_source_s_error()
     [path] = [p for p in corpus("hf") if p.name == "nested-arrays-100000.json"]
     with pytest.raises(HfError, match=r"^h: JSON nested too deeply to read"):
         parse_hf(path.read_bytes(), name="h")
+
+
+@pytest.mark.parametrize("name", ["entity-expansion-nested.xml", "entity-expansion-one-item.xml"])
+def test_a_document_declaring_entities_is_refused_before_it_expands(name: str) -> None:
+    """885 bytes of nested ``<!ENTITY>`` published 1 MB titles past fetch.max_mb."""
+    [path] = [p for p in corpus("feed") if p.name == name]
+    with pytest.raises(FeedError, match=r"^f: refused: the document declares entities"):
+        read("feed", path.read_bytes())
+    as_utf16 = path.read_text(encoding="utf-8").replace(
+        'version="1.0"?>', 'version="1.0" encoding="utf-16"?>'
+    )
+    with pytest.raises(FeedError, match="declares entities"):
+        read("feed", as_utf16.encode("utf-16"))  # no encoding slips one past
+
+
+def test_a_nameless_declaration_in_cdata_is_read_once() -> None:
+    """feedparser's HTML passes emitted ``<![CDATA[<![ &lt;![ <!]]>`` 9 times over."""
+    parsed = _parsed("feed", "cdata-nameless-declaration.xml")
+    [garbled] = [e for e in parsed.digest.entries if e.title == "Garbled"]
+    assert garbled.abstract == "<![ <![ <!"
+
+
+def test_every_refused_upvotes_value_gets_one_warning_naming_the_item() -> None:
+    """ "12" is a count; "NaN", 3.7, true, [1, 2] and 1e999 were dropped without a word."""
+    parsed = _parsed("hf", "upvotes-not-counts.json")
+    upvotes = {e.title: e.upvotes for e in parsed.digest.entries}
+    assert upvotes == {
+        "Odd 1": 12,
+        "Odd 2": None,
+        "Odd 3": None,
+        "Odd 4": None,
+        "Odd 5": None,
+        "Infinite": None,
+        "A good paper": 3,
+    }
+    assert parsed.warnings == (
+        'h: item 2 (2403.00002): upvotes "NaN" is not a number; ignored',
+        "h: item 3 (2403.00003): upvotes 3.7 is not a whole number; ignored",
+        "h: item 4 (2403.00004): upvotes true is not a number; ignored",
+        "h: item 5 (2403.00005): upvotes a JSON array is not a number; ignored",
+        "h: item 6 (2403.00006): upvotes Infinity is not a finite number; ignored",
+    )

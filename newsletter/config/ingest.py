@@ -28,8 +28,8 @@ FETCH_ROWS = (
     Setting(
         "fetch.timeout_seconds",
         20,
-        "Longest time one feed or JSON fetch may take in all (connect, redirects, "
-        "download); a slower source is skipped and reported.",
+        "Longest time one feed or JSON source may take in all (connect, redirects, "
+        "download, parsing); a slower source is skipped and reported.",
         int,
         rules=(at_least(1),),
     ),

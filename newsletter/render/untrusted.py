@@ -6,10 +6,13 @@ template sees the text:
 
 * C0/C1 control characters (other than whitespace) are removed: XML 1.0 forbids
   most of them, and in a terminal or a mail client they are at best noise;
-* bidirectional embeddings, overrides and isolates (U+202A-U+202E,
-  U+2066-U+2069) are removed: one U+202E in a title would mirror the rest of
-  the line, and of the page around it (a "Trojan Source" style spoof).  Plain
-  marks (U+200E, U+200F) stay: they only affect the text next to them;
+* the bidirectional controls (:data:`newsletter.repair.BIDI_CONTROLS`:
+  embeddings, overrides, isolates and the marks U+200E, U+200F, U+061C) are
+  removed: one U+202E in a title would mirror the rest of the line, and of the
+  page around it (a "Trojan Source" style spoof).  A paper's text has lost
+  them already where the paper was made (:mod:`newsletter.listings`), so
+  ``edition.json`` agrees with every page; this catches the rest (names,
+  notes, templates' own values);
 * any run of whitespace, newlines included, becomes one space, so a title can
   never forge a line of its own in the plain-text part;
 * URLs that are not absolute ``http(s)`` (``javascript:``, ``data:``, relative
@@ -21,14 +24,16 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from newsletter.repair import BIDI_CONTROLS
+
 _INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff" + "".join(sorted(BIDI_CONTROLS)) + "]"
 )
 _SPACE = re.compile(r"\s+")
 
 
 def clean_text(text: str) -> str:
-    """The text without control/bidi-override characters, whitespace folded to single spaces."""
+    """The text without control or bidi characters, whitespace folded to single spaces."""
     if text.isprintable():  # the usual case: no controls, no whitespace but " "
         if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
             return text

@@ -16,8 +16,10 @@ the edition, so an input counts as ingested only once its papers are.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,9 +30,9 @@ import httpx
 from newsletter.config import Settings, SourceSettings
 from newsletter.errors import InputError
 from newsletter.model import Digest, DigestReport
-from newsletter.sources.feed import ParsedFeed, parse_feed
+from newsletter.sources.feed import ParsedFeed
 from newsletter.sources.fetch import FetchPolicy, Validators, fetch, make_client
-from newsletter.sources.hf import parse_hf
+from newsletter.sources.parsing import MIN_PARSE_SECONDS, ParserProcess
 from newsletter.sources.text import expand_inputs, parse_digest, read_bytes
 from newsletter.store import Database
 from newsletter.store.sources import Ingested, IngestedFile, SourceState
@@ -72,6 +74,7 @@ def collect_sources(
     if client is None and any(s.kind != "text" for s in settings.sources):
         own_client = client = make_client(settings.fetch.user_agent, settings.fetch.timeout_seconds)
     previous = _source_states(store)
+    parsers = ParserProcess()
     try:
         for source in settings.sources:
             if source.kind == "text":
@@ -93,7 +96,9 @@ def collect_sources(
             if progress:
                 progress(source.name)
             try:
-                result = _read_fetched_source(source, settings, client, previous.get(source.name))
+                result = _read_fetched_source(
+                    source, settings, client, previous.get(source.name), parsers
+                )
             except InputError as exc:
                 log.info("source %s: %s", source.name, exc)
                 reports.append(
@@ -114,6 +119,7 @@ def collect_sources(
             warnings += parsed.warnings
             states.append(state)
     finally:
+        parsers.close()
         if own_client is not None:
             own_client.close()
     return Collected(
@@ -224,8 +230,17 @@ def _read_fetched_source(
     settings: Settings,
     client: httpx.Client,
     previous: SourceState | None,
+    parsers: ParserProcess,
 ) -> DigestReport | tuple[ParsedFeed, SourceState]:
-    """Fetch and parse a feed or HF source; an unchanged one gives a report instead."""
+    """Fetch and parse a feed or HF source; an unchanged one gives a report instead.
+
+    ``fetch.timeout_seconds`` bounds the two together: the parse (in the
+    parser process, started here while the first source is fetched) gets
+    what the fetch left of it, and at least ``MIN_PARSE_SECONDS``.
+    """
+    started = time.monotonic()
+    with contextlib.suppress(OSError):  # if it cannot start, parse() says so for this source
+        parsers.start()
     policy = FetchPolicy(
         timeout=settings.fetch.timeout_seconds,
         max_bytes=settings.fetch.max_bytes,
@@ -247,10 +262,15 @@ def _read_fetched_source(
         return _unchanged(source, f"unchanged{since} (304 Not Modified)")
     if previous and previous.content_hash == fetched.content_hash:
         return _unchanged(source, f"unchanged{since} (same content as last time)")
-    if source.kind == "hf":
-        parsed = parse_hf(fetched.content, name=source.name)
-    else:
-        parsed = parse_feed(fetched.content, name=source.name, content_type=fetched.content_type)
+    timeout = settings.fetch.timeout_seconds
+    parsed = parsers.parse(
+        "hf" if source.kind == "hf" else "feed",
+        fetched.content,
+        name=source.name,
+        content_type=fetched.content_type,
+        seconds=max(timeout - (time.monotonic() - started), MIN_PARSE_SECONDS),
+        limit=f"fetch.timeout_seconds ({timeout:g} s for the fetch and the parse)",
+    )
     log.info("source %s: %d entries from %s", source.name, len(parsed.digest.entries), fetched.url)
     return parsed, SourceState(
         source.name, fetched.etag, fetched.last_modified, fetched.content_hash

@@ -12,17 +12,27 @@ and ``{"papers": [...]}`` is accepted too.  Every field is untrusted: wrong
 types are ignored rather than trusted, and text is repaired like digest text.
 
 Parsing is total.  A document nested deeper than the parser's recursion
-limit, or not JSON, is an :class:`HfError` for the source.  A number too long
-to be a count (``upvotes`` of 5,000 digits would raise ``ValueError`` in
-Python's int parsing) is read as "no number", and upvotes outside
-``0..MAX_UPVOTES`` are dropped with a warning; any other failure in one item
-skips that item with a warning naming it, and the other items are used.
+limit, or not JSON, is an :class:`HfError` for the source.  Any failure in
+one item skips that item with a warning naming it, and the other items are
+used.
+
+``upvotes`` is a count: a whole number in ``0..MAX_UPVOTES``, written as a
+JSON number (``12``, also ``12.0``) or as a string of digits (``"12"``: some
+mirrors serialise counts as strings).  Absent or ``null`` means no count.
+Anything else is refused with one warning naming the item, and the paper is
+kept without upvotes: a number out of range (``-7``, ``10**18``), too long to
+read (5,000 digits would raise ``ValueError`` in Python's int parsing, so
+such a literal is never converted), not whole (``3.7``), not finite
+(``1e999`` reads as infinity), or not a number at all (``"NaN"``, ``true``,
+``[1, 2]``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 from datetime import date
 from typing import Any
 
@@ -124,15 +134,45 @@ def _entry(item: dict[str, Any], name: str, number: int, warnings: list[str]) ->
     )
 
 
+_DIGITS = re.compile(r"\s*([0-9]{1,19})\s*")
+
+
 def _upvotes(value: Any) -> int | str | None:
-    """A count, None when absent or not a number, or why it was refused (a string)."""
+    """A count, None when absent, or why it was refused (a string; see the module docstring)."""
+    if value is None:
+        return None
     if isinstance(value, _Unreadable):
         return f"{value.shown} out of range"
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    if not 0 <= value <= MAX_UPVOTES:
-        return f"{value} out of range (0..{MAX_UPVOTES})"
-    return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return f"{_shown(value)} is not a number"
+    if isinstance(value, int):
+        count = value
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return f"{_shown(value)} is not a finite number"
+        if not value.is_integer():
+            return f"{_shown(value)} is not a whole number"
+        if not 0 <= value <= MAX_UPVOTES:
+            return f"{_shown(value)} out of range (0..{MAX_UPVOTES})"
+        count = int(value)
+    else:
+        digits = _DIGITS.fullmatch(value) if value.isascii() else None
+        if digits is None:
+            return f"{_shown(value)} is not a number"
+        count = int(digits[1])
+    if not 0 <= count <= MAX_UPVOTES:
+        return f"{count} out of range (0..{MAX_UPVOTES})"
+    return count
+
+
+def _shown(value: Any) -> str:
+    """``value`` as JSON writes it, cut short for a warning (a container by its kind)."""
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, dict):
+        return "a JSON object"
+    text = json.dumps(value[:41] if isinstance(value, str) else value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _label(item: Any) -> str:
