@@ -50,13 +50,11 @@ _VERB = (
     r"|analy[sz]e|show|demonstrate|find|reveal|identify|tackle|address|unveil|devise"
     r"|create|curate|collect|train|extend|leverage|take|focus|aim|seek|conduct|revisit"
     r"|evaluate|benchmark|derive|prove|adapt|apply|bridge|make|compare|characteri[sz]e"
-    r"|is|are|presents|proposes|introduces|describes|explores|studies|investigates"
+    r"|is|are|reveals|presents|proposes|introduces|describes|explores|studies|investigates"
     r"|examines|shows|demonstrates|provides|offers|reports|addresses|tackles|aims"
     r"|focuses|seeks|develops|establishes|conducts|revisits|analy[sz]es|details)"
 )
-_JUDGE = re.compile(
-    rf"\b{_SUBJECT}\b(?:\W+\w+){{0,4}}?\W+{_VERB}\b", re.IGNORECASE
-)
+_JUDGE = re.compile(rf"\b{_SUBJECT}\b(?:\W+\w+){{0,4}}?\W+{_VERB}\b", re.IGNORECASE)
 _NAMED = re.compile(r"^[A-Z][\w-]*(?: \([^)]*\))?,? (?:a|an|the) (?:new|novel)\b")
 
 
