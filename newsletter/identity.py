@@ -146,6 +146,11 @@ def arxiv_abs_url(arxiv_id: str, version: int | None = None) -> str:
     return f"https://arxiv.org/abs/{arxiv_id}" + (f"v{version}" if version is not None else "")
 
 
+def arxiv_pdf_url(arxiv_id: str) -> str:
+    """The PDF of a paper's newest version on arXiv."""
+    return f"https://arxiv.org/pdf/{arxiv_id}"
+
+
 @dataclass(frozen=True)
 class Decision:
     """An operator's word on two papers, each named as :func:`names_of` names them:

@@ -6,7 +6,10 @@ The layout of the site folder (``output.site_dir``) and of its public URL
     index.html                        every edition, newest first
     feed.xml                          RSS 2.0, newest feeds.max_items papers
     atom.xml                          Atom (RFC 4287), the same items
+    feed.json                         JSON Feed 1.1, the same items
+    feeds.opml                        OPML list of every published feed
     topics/<topic>.xml                RSS 2.0 of the papers carrying that topic
+    topics/<topic>.json               JSON Feed 1.1 of the same
     editions/<date>[-<n>]/index.html  one edition, full abstracts ("view in browser")
     editions/<date>[-<n>]/email.html  the email as sent (placeholder recipient links)
     editions/<date>[-<n>]/email.txt   its plain-text part
@@ -37,6 +40,8 @@ from newsletter.model import Edition
 
 FEED_RSS = "feed.xml"
 FEED_ATOM = "atom.xml"
+FEED_JSON = "feed.json"
+FEEDS_OPML = "feeds.opml"
 INDEX = "index.html"
 SUBSCRIBE_PAGE = "subscribe"
 """The sign-up page of ``newsletter serve``, relative to ``newsletter.base_url``."""
@@ -61,6 +66,10 @@ def topic_slug(topic: str) -> str:
 
 def topic_feed(topic: str) -> str:
     return f"topics/{topic_slug(topic)}.xml"
+
+
+def topic_json_feed(topic: str) -> str:
+    return f"topics/{topic_slug(topic)}.json"
 
 
 def topic_anchor(topic: str) -> str:

@@ -38,6 +38,8 @@ def outputs() -> dict[str, str]:
         "feed.xml": feeds["feed.xml"].decode("utf-8"),
         "atom.xml": feeds["atom.xml"].decode("utf-8"),
         "topic-llm.xml": feeds["topics/llm.xml"].decode("utf-8"),
+        "feed.json": feeds["feed.json"].decode("utf-8"),
+        "feeds.opml": feeds["feeds.opml"].decode("utf-8"),
         "edition.html": edition_page(edition, s),
         "index.html": index_page([edition, *history], s),
     }

@@ -14,9 +14,9 @@ Modules, one idea each:
 ``templates``      the Jinja environment: operator folder first, then stock
 ``email``          MJML → HTML within the size budget; the RenderedEmail
 ``recipients``     per-recipient links and the placeholder tokens for them
-``feeds``          RSS 2.0 / Atom with feedgen
+``feeds``          RSS 2.0 / Atom (feedgen), JSON Feed 1.1, OPML
 ``site``           edition pages, the index, preview and publish
-``teaser``         cutting abstracts at a sentence or word
+``teaser``         the sentence that says what a paper does, fitted
 ``untrusted``      making titles, abstracts and URLs inert
 ``files``          atomic writes
 =================  ==========================================================

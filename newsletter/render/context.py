@@ -19,9 +19,10 @@ from markupsafe import Markup
 
 from newsletter import urls
 from newsletter.edition import for_topics
+from newsletter.identity import arxiv_abs_url, arxiv_pdf_url
 from newsletter.model import Edition, Paper, Section
 from newsletter.render.recipients import RecipientLinks
-from newsletter.render.teaser import teaser
+from newsletter.render.teaser import contribution, teaser
 from newsletter.render.untrusted import clean_text, safe_url
 
 MONTHS = (
@@ -73,11 +74,19 @@ class PaperView:
         archive_url: absolute URL of the paper on its edition page.
         anchor: the paper's element id on the edition page (``paper-<hash>``).
         abstract: the cleaned, full abstract.
-        teaser: the abstract cut at a sentence or word to the plan's length
-            (equal to ``abstract`` on the edition page).
+        teaser: the abstract's sentence that says what the paper does
+            (:func:`newsletter.render.teaser.contribution`), cut at a word to
+            the plan's length in the email; whole on the edition page.
         truncated: whether ``teaser`` is shorter than ``abstract``.
         authors: author names, possibly empty.
+        byline: the first three authors, then "et al." ("" when none are known).
         tags: every topic of the paper, primary first.
+        card_tags: ``tags`` without the section the paper is shown in (a card
+            does not repeat its section's name).
+        arxiv_id: the versionless arXiv id (``2403.01234``), or None.
+        abs_url: the arXiv abstract page, or None when the id is not known.
+        pdf_url: the arXiv PDF, or None when the id is not known.
+        upvotes: Hugging Face upvotes, or None when the source gave none.
     """
 
     key: str
@@ -90,6 +99,36 @@ class PaperView:
     truncated: bool
     authors: tuple[str, ...]
     tags: tuple[Tag, ...]
+    byline: str = ""
+    card_tags: tuple[Tag, ...] = ()
+    arxiv_id: str | None = None
+    abs_url: str | None = None
+    pdf_url: str | None = None
+    upvotes: int | None = None
+
+
+BYLINE_AUTHORS = 3
+"""Authors a card names before "et al."."""
+
+
+def byline(authors: Sequence[str]) -> str:
+    """``A, B, C et al.``: the first :data:`BYLINE_AUTHORS` names, "et al." if there are more."""
+    shown = ", ".join(authors[:BYLINE_AUTHORS])
+    return shown + " et al." if len(authors) > BYLINE_AUTHORS else shown
+
+
+def card_order(papers: Sequence[Paper]) -> list[Paper]:
+    """A section's papers as cards show them: most upvoted first, then the rest.
+
+    Papers with upvotes (the source gave them) come first, most upvoted first;
+    then papers without, in digest order.  Ties keep digest order, so the
+    order is stable from one rendering to the next.
+    """
+    ranked = sorted(
+        enumerate(papers),
+        key=lambda ip: (ip[1].upvotes is None, -(ip[1].upvotes or 0), ip[0]),
+    )
+    return [p for _, p in ranked]
 
 
 @dataclass(frozen=True)
@@ -102,7 +141,7 @@ class SectionView:
         anchor: element id of the section (``topic-<id>``), in the email and on
             the edition page.
         count: how many papers the section has in this edition.
-        cards: papers shown as cards with a teaser.
+        cards: papers shown as cards with a teaser, in :func:`card_order`.
         titles: papers shown as title-only links (when the email is large).
         more: how many papers are left out of the email (0 on the edition page).
         more_url: URL of the section on the edition page (the page itself when
@@ -243,11 +282,82 @@ class Meta:
     titles: dict[str, str]
 
 
+class PaperViews:
+    """The view of every paper of one edition, built once and shared by every
+    rendering of it: the email of each topic set, its text part, the edition page.
+
+    A paper is cleaned and its contribution sentence chosen once; a card of it
+    in one section with one teaser length is made once.
+    """
+
+    def __init__(self, edition: Edition, meta: Meta) -> None:
+        self.meta = meta
+        self.edition_url = meta.site.edition_url(edition)
+        self._tags: dict[str, Tag] = {}
+        self._papers = {p.key: self._paper(p) for p in edition.papers}
+        self._cards: dict[tuple[str, str, int | None], PaperView] = {}
+
+    def _tag(self, topic: str) -> Tag:
+        tag = self._tags.get(topic)
+        if tag is None:
+            title = clean_text(self.meta.titles.get(topic, topic))
+            tag = Tag(id=topic, title=title, feed_url=self.meta.site.url(urls.topic_feed(topic)))
+            self._tags[topic] = tag
+        return tag
+
+    def _paper(self, paper: Paper) -> PaperView:
+        anchor = urls.paper_anchor(paper.key)
+        archive_url = f"{self.edition_url}#{anchor}"
+        abstract = clean_text(paper.abstract)
+        authors = tuple(a for a in (clean_text(a) for a in paper.authors) if a)
+        arxiv_id = paper.arxiv_id or None
+        return PaperView(
+            key=paper.key,
+            title=clean_text(paper.title) or "(untitled)",
+            url=safe_url(paper.url, archive_url),
+            archive_url=archive_url,
+            anchor=anchor,
+            abstract=abstract,
+            teaser=contribution(abstract),
+            truncated=False,
+            authors=authors,
+            tags=tuple(self._tag(t) for t in dict.fromkeys(paper.topics)),
+            byline=byline(authors),
+            arxiv_id=arxiv_id,
+            abs_url=arxiv_abs_url(arxiv_id) if arxiv_id else None,
+            pdf_url=arxiv_pdf_url(arxiv_id) if arxiv_id else None,
+            upvotes=paper.upvotes,
+        )
+
+    def card(self, paper: Paper, section: str, limit: int | None) -> PaperView:
+        """The paper as shown in ``section``, its teaser cut to ``limit`` (None: whole)."""
+        key = (paper.key, section, limit)
+        view = self._cards.get(key)
+        if view is None:
+            base = self._papers.get(paper.key) or self._paper(paper)
+            short = base.teaser if limit is None else teaser(base.teaser, limit)
+            view = PaperView(
+                **{
+                    **vars(base),
+                    "teaser": short,
+                    "truncated": short != base.abstract,
+                    "card_tags": tuple(t for t in base.tags if t.id != section),
+                }
+            )
+            self._cards[key] = view
+        return view
+
+
 class ContextBuilder:
-    """Builds contexts of one edition for several plans, cleaning each paper only once."""
+    """Builds contexts of one edition for several plans, from its shared :class:`PaperViews`."""
 
     def __init__(
-        self, edition: Edition, meta: Meta, links: RecipientLinks, topics: frozenset[str] | None
+        self,
+        edition: Edition,
+        meta: Meta,
+        links: RecipientLinks,
+        topics: frozenset[str] | None,
+        views: PaperViews | None = None,
     ) -> None:
         self.edition = edition
         self.meta = meta
@@ -266,57 +376,24 @@ class ContextBuilder:
         shown = edition if topics is None else for_topics(edition, topics, meta.titles)
         self.sections: tuple[Section, ...] = tuple(s for s in shown.sections if s.papers)
         self._page_sections = frozenset(s.topic for s in edition.sections if s.papers)
-        self._tags: dict[str, Tag] = {}
-        self._papers = {p.key: self._paper(p) for s in self.sections for p in s.papers}
-        self._teasers: dict[tuple[str, int], PaperView] = {}
+        self.views = views if views is not None else PaperViews(edition, meta)
+        self._order = {s.topic: card_order(s.papers) for s in self.sections}
         self._note_html = _note_html(edition.note)
-
-    def _tag(self, topic: str) -> Tag:
-        tag = self._tags.get(topic)
-        if tag is None:
-            title = clean_text(self.meta.titles.get(topic, topic))
-            tag = Tag(id=topic, title=title, feed_url=self.meta.site.url(urls.topic_feed(topic)))
-            self._tags[topic] = tag
-        return tag
-
-    def _paper(self, paper: Paper) -> PaperView:
-        anchor = urls.paper_anchor(paper.key)
-        archive_url = f"{self.edition_url}#{anchor}"
-        abstract = clean_text(paper.abstract)
-        return PaperView(
-            key=paper.key,
-            title=clean_text(paper.title) or "(untitled)",
-            url=safe_url(paper.url, archive_url),
-            archive_url=archive_url,
-            anchor=anchor,
-            abstract=abstract,
-            teaser=abstract,
-            truncated=False,
-            authors=tuple(a for a in (clean_text(a) for a in paper.authors) if a),
-            tags=tuple(self._tag(t) for t in dict.fromkeys(paper.topics)),
-        )
-
-    def _with_teaser(self, view: PaperView, limit: int) -> PaperView:
-        cached = self._teasers.get((view.key, limit))
-        if cached is None:
-            short = teaser(view.abstract, limit)
-            cached = PaperView(
-                **{**vars(view), "teaser": short, "truncated": short != view.abstract}
-            )
-            self._teasers[(view.key, limit)] = cached
-        return cached
 
     def build(self, plan: Plan | None) -> EditionContext:
         """The context for ``plan``; ``None`` means everything, full abstracts (edition page)."""
         views = []
         for section in self.sections:
-            papers = [self._papers[p.key] for p in section.papers]
+            ordered = self._order[section.topic]
             if plan is None:
-                cards, titles, rest = papers, [], []
+                cards = [self.views.card(p, section.topic, None) for p in ordered]
+                titles, rest = [], []
             else:
-                n_cards = len(papers) if plan.cards is None else plan.cards
-                cards = [self._with_teaser(p, plan.teaser_chars) for p in papers[:n_cards]]
-                after = papers[n_cards:]
+                n_cards = len(ordered) if plan.cards is None else plan.cards
+                cards = [
+                    self.views.card(p, section.topic, plan.teaser_chars) for p in ordered[:n_cards]
+                ]
+                after = [self.views.card(p, section.topic, None) for p in ordered[n_cards:]]
                 n_titles = len(after) if plan.titles is None else plan.titles
                 titles, rest = after[:n_titles], after[n_titles:]
             anchor = urls.topic_anchor(section.topic)
@@ -325,7 +402,7 @@ class ContextBuilder:
                     topic=section.topic,
                     title=clean_text(section.title) or section.topic,
                     anchor=anchor,
-                    count=len(papers),
+                    count=len(ordered),
                     cards=tuple(cards),
                     titles=tuple(titles),
                     more=len(rest),

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,7 +39,7 @@ from newsletter.config import Settings
 from newsletter.errors import TemplateError
 from newsletter.model import Edition
 from newsletter.render import templates
-from newsletter.render.context import ContextBuilder, EditionContext, Meta, Plan
+from newsletter.render.context import ContextBuilder, EditionContext, Meta, PaperViews, Plan
 from newsletter.render.recipients import (
     PREFERENCES_TOKEN,
     UNSUBSCRIBE_TOKEN,
@@ -146,6 +148,22 @@ def fit(
     return html, context
 
 
+_VIEWS: weakref.WeakKeyDictionary[Edition, tuple[Meta, PaperViews]] = weakref.WeakKeyDictionary()
+_VIEWS_LOCK = threading.Lock()
+
+
+def paper_views(edition: Edition, meta: Meta) -> PaperViews:
+    """The :class:`PaperViews` of ``edition``, built on its first email and reused by the
+    email of every other topic set (delivery renders one per set) while the edition lives."""
+    with _VIEWS_LOCK:
+        known = _VIEWS.get(edition)
+        if known is not None and known[0] == meta:
+            return known[1]
+        views = PaperViews(edition, meta)
+        _VIEWS[edition] = (meta, views)
+        return views
+
+
 def render_email(
     edition: Edition,
     settings: Settings,
@@ -163,8 +181,9 @@ def render_email(
     URLs are written in directly: the archived and previewed copies.
     """
     env = templates.environment(settings.output.templates_dir)
+    meta = meta_for(settings)
     builder = ContextBuilder(
-        edition, meta_for(settings), links or RecipientLinks.placeholders(), topics
+        edition, meta, links or RecipientLinks.placeholders(), topics, paper_views(edition, meta)
     )
     html, context = fit(builder, env, settings.email.budget_bytes, settings.email.teaser_chars)
     text = templates.render(env, templates.EMAIL_TEXT, edition=context)

@@ -1,28 +1,104 @@
-"""Cut an abstract into a teaser that ends at a sentence, or failing that a word."""
+"""The teaser of a card: the abstract's sentence that says what the paper does, fitted.
+
+An abstract usually opens with the field's background ("Large language models
+have reshaped...") and says what *this* paper does a sentence or three later
+("We propose...", "This paper presents...", "Here we...").  A card shows one
+sentence, so :func:`contribution` picks that one:
+
+1. split the abstract into sentences (:func:`sentences`; "e.g.", "et al." and
+   decimals do not end one);
+2. the first sentence that states the contribution with a strong verb
+   (``we propose / introduce / present / ...``, ``this paper / work ...``,
+   ``here we ...``, ``our contribution ...``) wins; failing that the first
+   with a weaker one (``we show / find / study ...``); failing that the first
+   sentence that is not a background opener, i.e. the first sentence;
+3. a lead-in that says nothing ("In this paper, we propose" → "We propose") is
+   dropped.
+
+:func:`teaser` fits the chosen sentence to the plan's length: whole if it fits,
+else cut at a word with an ellipsis.  Nothing here knows about HTML: the text is
+cleaned before and escaped after.
+"""
 
 from __future__ import annotations
 
 import re
 
 ELLIPSIS = "…"
-# A sentence ends with . ! or ? followed by a space; "e.g." and "et al." may fool
-# it, which only makes a teaser a little shorter than it could be.
-_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "approx.", "resp.")
+# A sentence ends at . ! or ? followed by a space and an upper-case letter, a digit
+# or an opening quote/bracket.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[A-Z0-9\"“(\[])")
+_VERBS = (
+    r"(?:propose|introduce|present|develop|design|build|release|describe|construct|devise"
+    r"|contribute|create|curate|formulate|offer|unveil|establish|put forward|pioneer"
+    r"|reformulate|rethink|expand|extend|tackle|address|bridge|solve|take)"
+)
+_STRONG = re.compile(
+    r"\b(?:in )?this (?:paper|work|study|report|article|technical report|survey|thesis"
+    r"|position paper)\b"
+    r"|\bhere(?:in)?,? we\b"
+    r"|\bthe (?:present|current) (?:paper|work|study)\b"
+    r"|\bour (?:main |key |primary )?contributions?\b"
+    r"|\bwe\b(?:\W+\w+){0,3}?\W+" + _VERBS + r"\b",
+    re.IGNORECASE,
+)
+_WEAK = re.compile(
+    r"\b(?:we|our (?:\w+ )?(?:work|paper|study|results?|experiments?|analysis|method|approach))"
+    r"(?:\W+\w+){0,2}?\W+"
+    r"(?:show|demonstrate|find|reveal|study|investigate|explore|examine|analy[sz]e|identify"
+    r"|train|leverage|focus|aim|seek|conduct|revisit|evaluate|benchmark|derive|prove|adapt"
+    r"|apply|report|provide|achieve|observe|argue|explain|compare|characteri[sz]e)\b",
+    re.IGNORECASE,
+)
+_NAMED = re.compile(r"^[A-Z][\w.-]*(?: \([^)]*\))?,? (?:is )?(?:a|an) (?:new|novel)\b")
+_OPENING = 20
+"""Words of a sentence searched for the contribution: past them, a "we propose" is a clause
+about something else ("..., which we propose to fix in future work")."""
+_DROP_LEAD = re.compile(
+    r"^(?:in this (?:paper|work|study|report|article)|here(?:in)?|to (?:this|that) end),?"
+    r"\s+(?=we\b)",
+    re.IGNORECASE,
+)
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` split into sentences, abbreviations and decimals kept inside one."""
+    found: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        head = text[start : match.start()].rstrip("\"'”’)]")
+        if head.endswith(_ABBREVIATIONS) or re.search(r"\b[A-Z]\.$", head):
+            continue  # "et al. Show", "J. Smith"
+        found.append(text[start : match.start()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        found.append(tail)
+    return [s for s in found if s]
+
+
+def contribution(abstract: str) -> str:
+    """The abstract's sentence that states what the paper does (see the module doc)."""
+    parts = sentences(abstract)
+    if not parts:
+        return ""
+    openings = [" ".join(s.split()[:_OPENING]) for s in parts]
+    pairs = list(zip(parts, openings, strict=True))
+    strong = (s for s, o in pairs if _STRONG.search(o) or _NAMED.search(s))
+    weak = (s for s, o in pairs if _WEAK.search(o))
+    chosen = next(strong, None) or next(weak, None) or parts[0]
+    dropped = _DROP_LEAD.sub("", chosen)
+    if dropped != chosen:
+        dropped = dropped[0].upper() + dropped[1:]
+    return dropped
 
 
 def teaser(text: str, limit: int) -> str:
-    """``text`` if it fits in ``limit`` characters, else its longest prefix that ends a sentence.
-
-    A sentence cut is used only when it keeps at least half of the limit; otherwise
-    the text is cut at the last word boundary and ends with an ellipsis, so a
-    short first sentence does not leave a one-line teaser.
-    """
+    """``text`` if it fits in ``limit`` characters, else cut at a word, with an ellipsis."""
     if len(text) <= limit:
         return text
     window = text[: limit + 1]
-    ends = [m.end() for m in _SENTENCE_END.finditer(window)]
-    if ends and ends[-1] >= limit // 2:
-        return window[: ends[-1]]
     cut = window.rfind(" ", 0, limit)
     if cut < limit // 2:
         cut = limit - 1  # one very long word (a URL): cut inside it
