@@ -505,6 +505,8 @@ def _print_outputs(outputs: Sequence[str]) -> None:
 
 
 def _print_delivery(report: RunReport) -> None:
+    for earlier in report.resumed:  # earlier editions this run went on sending
+        output.line(f"Delivery of {earlier.label} (resumed): {_delivery_line(earlier)}")
     d = report.delivery
     if d is None:
         return
@@ -523,14 +525,28 @@ def _print_delivery(report: RunReport) -> None:
 
 
 def _delivery_line(d: Any) -> str:
-    """``3 sent, 0 skipped, 1 failed, 2 deferred (of 6; 3 sent by this run)``."""
-    line = f"{d.sent} sent, {d.skipped} skipped, {d.failed} failed, "
-    if d.unconfirmed:
-        line += f"{d.unconfirmed} unconfirmed, "
-    line += f"{d.deferred} deferred (of {d.recipients}; {d.sent_now} sent by this run"
+    """``3 sent, 0 skipped, 1 failed, 2 deferred (temporary reply), 5 pending (of 11;
+    3 sent by this run)``: the unfinished rows named by why they wait, those with
+    none left out; then the most common last replies of the deferred and failed."""
+    parts = [f"{d.sent} sent", f"{d.skipped} skipped", f"{d.failed} failed"]
+    for count, name in (
+        (d.unconfirmed, "unconfirmed (handed over twice without a reply)"),
+        (d.deferred, "deferred (temporary reply)"),
+        (d.pending, "pending (not tried yet)"),
+        (d.uncertain, "uncertain (sent once more)"),
+        (d.claimed, "claimed by another sender"),
+    ):
+        if count:
+            parts.append(f"{count} {name}")
+    line = ", ".join(parts) + f" (of {d.recipients}; {d.sent_now} sent by this run"
     if d.resent_uncertain:
         line += f", {d.resent_uncertain} in flight at an interruption sent again"
-    return line + ")"
+    line += ")"
+    if d.reasons:
+        line += "; last replies: " + "; ".join(
+            f"{r.state}: {r.text} ({r.count})" for r in d.reasons
+        )
+    return line
 
 
 def _exit_for(report: RunReport) -> None:

@@ -60,7 +60,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import select
 import smtplib
 import socket
