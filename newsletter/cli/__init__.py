@@ -601,6 +601,7 @@ def schedule(obj: Context) -> None:
     """
     from newsletter.web import serve as serving
 
+    pipeline.migrate(obj.settings)  # a damaged database stops it here, not at every tick
     serving.run_scheduler(pipeline.daily_job(obj.settings))
 
 
