@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -347,10 +347,15 @@ def send(
     mailer: Mailer | MailerFactory | None = None,
     progress: Callable[[delivery.Progress], None] | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    retry_unconfirmed: bool = False,
 ) -> list[tuple[StoredEdition, DeliveryReport]]:
     """``newsletter send``: one pass over every unfinished edition within
     ``delivery.max_age_days`` (what every run does after its own edition); with
     ``watch``, another pass every ``watch`` seconds until ``stop`` is set.
+
+    ``retry_unconfirmed`` (``send --retry-unconfirmed``) first puts the
+    ``unconfirmed`` rows of those editions back for one more copy each — the
+    operator's call, after checking the relay's log: it may be their third.
 
     Several senders may run at once, in several processes on several machines:
     they share the work through the ledger's leases (on PostgreSQL, claims skip
@@ -359,6 +364,11 @@ def send(
     stop = stop or threading.Event()
     done: list[tuple[StoredEdition, DeliveryReport]] = []
     with Database.open(settings.database.url) as db:
+        if retry_unconfirmed:
+            since = clock() - timedelta(days=settings.delivery.max_age_days)
+            with db.write() as tx:
+                again = tx.ledger.retry_unconfirmed(since, ledger.MAX_UNCERTAIN - 1)
+            log.warning("%d unconfirmed message(s) go out once more", again)
         while True:
             done += delivery.resume(settings, db, mailer, clock=clock, progress=progress)
             if watch is None or stop.wait(watch):

@@ -160,3 +160,27 @@ def test_claimed_rows_are_not_called_in_flight_nor_deferred(tmp_path: Path) -> N
 )
 def test_small_sending_rates_are_not_shown_as_zero(rate: float, text: str) -> None:
     assert status.rate_text(rate) == text
+
+
+def test_unconfirmed_rows_stay_at_two_copies_until_the_operator_resends_them(
+    tmp_path: Path,
+) -> None:
+    """Two hand-overs without a reply: ``unconfirmed``, 2 copies, and no later pass sends
+    a third; ``send --retry-unconfirmed`` sends exactly one more, same Message-ID."""
+    script = {"lost@example.org": ["drop-after-data", "drop-after-data"]}
+    with smtp_server(script) as server:
+        project = _smtp_project(tmp_path, server.port, [*script, "fine@example.org"])
+        first = newsletter("run", "--date", "2026-11-20", cwd=project, check=True)
+        [line] = _delivery_lines(first.stdout)
+        assert "1 sent, 0 skipped, 0 failed, 1 unconfirmed (handed over twice" in line
+        newsletter("send", cwd=project, check=True)
+        newsletter("run", "--date", "2026-11-21", cwd=project)
+        assert len(server.handler.received_by("lost@example.org")) == 2  # never a third
+        again = newsletter("send", "--retry-unconfirmed", cwd=project, check=True)
+        assert "1 sent by this run" in again.stdout, again.stdout
+        copies = server.handler.received_by("lost@example.org")
+        assert len(copies) == 3 and len({c.split(b"Message-ID:")[1][:80] for c in copies}) == 1
+        assert len(server.handler.received_by("fine@example.org")) == 1
+    data = json.loads(newsletter("status", "--json", cwd=project).stdout)
+    [edition] = data["deliveries"]
+    assert edition["states"]["sent"] == 2 and edition["states"]["unconfirmed"] == 0

@@ -366,9 +366,15 @@ def send_test(obj: Context, address: str, edition_date: date | None, topics: str
     metavar="SECONDS",
     help="Keep sending: look for mail that is due every SECONDS, until SIGTERM or Ctrl-C.",
 )
+@click.option(
+    "--retry-unconfirmed",
+    "retry_unconfirmed",
+    is_flag=True,
+    help="Send the unconfirmed rows (handed over twice, no reply) once more each.",
+)
 @click.pass_obj
 @handle_errors
-def send(obj: Context, watch: float | None) -> None:
+def send(obj: Context, watch: float | None, retry_unconfirmed: bool) -> None:
     """Send what is due of every edition up to delivery.max_age_days old.
 
     Interrupted sends, deferred recipients, mail a killed sender left: what
@@ -376,6 +382,10 @@ def send(obj: Context, watch: float | None) -> None:
     run at once against one PostgreSQL database, on one machine or several;
     they share the work through the send ledger.  Exit status 1 when sending
     stopped (the relay refused us, the outbox cannot be written).
+
+    With --retry-unconfirmed, rows handed over twice without a reply
+    (unconfirmed: they probably arrived) go out once more each, same
+    Message-ID: check the relay's log first, it may be a third copy.
     """
     import signal
     import threading
@@ -385,7 +395,11 @@ def send(obj: Context, watch: float | None) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     passes = pipeline.send(
-        obj.settings, watch=watch, stop=stop, progress=_delivery_progress(min_seconds=30)
+        obj.settings,
+        watch=watch,
+        stop=stop,
+        progress=_delivery_progress(min_seconds=30),
+        retry_unconfirmed=retry_unconfirmed,
     )
     if not passes:
         output.line("Nothing to send: every edition's mail is sent or given up.")

@@ -357,6 +357,19 @@ class Ledger:
             total += int(done or 0)
         return total
 
+    def retry_unconfirmed(self, created_since: datetime, uncertain: int) -> int:
+        """Rows ``unconfirmed`` of editions recorded since ``created_since`` go back to
+        ``uncertain`` with ``uncertain`` hand-overs counted (the operator asked for one
+        more copy: ``send --retry-unconfirmed``); how many."""
+        c = send_ledger.c
+        recent = sa.select(editions.c.id).where(editions.c.created_at >= created_since)
+        done = self.conn.execute(
+            send_ledger.update()
+            .where(c.state == S.UNCONFIRMED, c.edition_id.in_(recent))
+            .values(state=S.UNCERTAIN, uncertain=uncertain, finished_at=None)
+        ).rowcount
+        return int(done or 0)
+
     def unfinished_editions(self, created_since: datetime | None = None) -> list[StoredEdition]:
         """Editions (recorded since ``created_since``) with rows not yet sent — pending,
         in flight, uncertain, deferred — oldest first."""
