@@ -20,6 +20,7 @@ defined next to the code that raises them; the tree names their module::
     │   ├── TopicError         (subscribers.subscriptions) a topic id not in the taxonomy
     │   └── UnknownPaper       (corrections) a paper name that names no paper, or several
     ├── StoreError             the database refused (locked, wrong schema version, ...)
+    │   ├── DatabaseDamaged    an empty (zero-length) or corrupt database file; exit 2
     │   └── EditionExists      (store.editions) the date has its edition already
     ├── TemplateError          a template failed: ``name`` and ``line`` of the template file
     ├── OutputError            a file could not be written (disk full, read-only): ``path``
@@ -100,6 +101,17 @@ class StoreError(NewsletterError):
     """The database could not be opened, migrated or written."""
 
     default_hint = "check database.url; `newsletter migrate` upgrades an older database"
+
+
+class DatabaseDamaged(StoreError):
+    """The database file is empty (zero bytes) or not a readable database any more.
+
+    Never re-initialised silently: an empty file would make every paper new
+    again and lose the subscribers, so the operator decides (restore, or delete
+    the file to start afresh)."""
+
+    exit_code = 2
+    default_hint = "restore it from a backup (or delete it to start afresh)"
 
 
 class TemplateError(NewsletterError):

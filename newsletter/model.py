@@ -134,14 +134,33 @@ class DigestReport:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One of the most common last replies of an edition's rows in ``state``."""
+
+    state: str
+    reply: str
+    count: int
+
+    @property
+    def text(self) -> str:
+        """The reply on one line, cut to a readable length (it is the server's text)."""
+        flat = " ".join(self.reply.split()) or "no reply recorded"
+        return flat if len(flat) <= 160 else flat[:159] + "…"
+
+
+@dataclass(frozen=True)
 class DeliveryReport:
     """What sending an edition came to, over its whole send ledger.
 
     ``sent``, ``skipped`` (unsubscribed since, or nothing in their topics),
-    ``failed`` (5xx, or given up), ``unconfirmed`` and ``deferred`` (left for a
-    later pass: a temporary failure, or not reached because the pass stopped)
-    count the edition's recipients; ``sent_now`` and ``resent_uncertain`` are what this
-    run did.  ``stopped`` says why sending stopped early (authentication, ...).
+    ``failed`` (5xx, or given up) and ``unconfirmed`` are finished rows; the
+    unfinished ones are named by why they wait: ``deferred`` (a server said
+    "try later": a temporary reply), ``pending`` (not reached yet: the pass
+    stopped, or nothing tried it), ``uncertain`` (in flight at an interruption:
+    sent once more) and ``claimed`` (held by another sender right now).
+    ``sent_now`` and ``resent_uncertain`` are what this run did; ``reasons`` the
+    most common last replies of the deferred and failed rows.  ``stopped`` says
+    why sending stopped early (authentication, ...).
     """
 
     recipients: int = 0
@@ -149,6 +168,7 @@ class DeliveryReport:
     skipped: int = 0
     failed: int = 0
     deferred: int = 0
+    """Rows a server answered with a temporary reply: tried again from ``next_attempt_at``."""
     sent_now: int = 0
     resent_uncertain: int = 0
     stopped: str | None = None
@@ -156,6 +176,22 @@ class DeliveryReport:
     """Handed over twice without a reply: probably delivered, never sent a third time."""
     note: str | None = None
     """Why the pass ended early without an error (the daily limit, another sender)."""
+    pending: int = 0
+    uncertain: int = 0
+    claimed: int = 0
+    reasons: tuple[Reason, ...] = ()
+    edition_date: date | None = None
+    edition_number: int = 1
+
+    @property
+    def unsent(self) -> int:
+        """Rows a later pass still has to do something with."""
+        return self.pending + self.uncertain + self.claimed + self.deferred
+
+    @property
+    def label(self) -> str:
+        day = self.edition_date.isoformat() if self.edition_date else "?"
+        return day + (f" #{self.edition_number}" if self.edition_number > 1 else "")
 
 
 @dataclass(frozen=True)
@@ -176,6 +212,8 @@ class RunReport:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     status: str = ""
     delivery: DeliveryReport | None = None
+    resumed: tuple[DeliveryReport, ...] = ()
+    """Earlier editions this run sent to (deferred rows come due, a killed send)."""
 
     @property
     def ok(self) -> bool:

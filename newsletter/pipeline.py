@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -268,7 +268,10 @@ def run(
                 settings, db, inputs, edition_date, force, progress, client, clock, send
             )
             if send:
-                delivered = _deliver(settings, db, stored, mailer, clock, sleep, delivery_progress)
+                delivered, resumed = _deliver(
+                    settings, db, stored, mailer, clock, sleep, delivery_progress
+                )
+                report = replace(report, resumed=resumed)
                 if stored is not None:
                     report = replace(report, delivery=delivered)
         except Exception as exc:
@@ -310,34 +313,36 @@ def _deliver(
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] | None,
     progress: Callable[[delivery.Progress], None] | None = None,
-) -> DeliveryReport:
-    """Resume every unfinished edition (oldest first); the report on ``stored``'s."""
+) -> tuple[DeliveryReport, tuple[DeliveryReport, ...]]:
+    """Resume every unfinished edition (oldest first): the report on ``stored``'s, and
+    those on the earlier editions this run resumed (what it sent of each)."""
     passes = delivery.resume(
         settings, db, mailer, clock=clock, sleep=sleep or time.sleep, progress=progress
     )
-    for other, result in passes:
-        if (stored is None or other.id != stored.id) and (result.sent_now or result.stopped):
-            log.info(
-                "delivery of the edition of %s resumed: %d sent now%s",
-                other.edition.date.isoformat(),
-                result.sent_now,
-                f"; stopped: {result.stopped}" if result.stopped else "",
-            )
+    resumed = tuple(r for other, r in passes if stored is None or other.id != stored.id)
+    for result in resumed:
+        log.info(
+            "delivery of the edition of %s resumed: %d sent now%s",
+            result.label,
+            result.sent_now,
+            f"; stopped: {result.stopped}" if result.stopped else "",
+        )
     if stored is None:
-        return DeliveryReport()
+        return DeliveryReport(), resumed
     report = next((r for other, r in passes if other.id == stored.id), None)
     if report is None:  # nothing due for it (or an earlier edition's pass stopped)
         stopped = next((r.stopped for _, r in passes if r.stopped), None)
         report = delivery.Delivery(settings, db, mailer).summary(stored, stopped=stopped)
     if report.recipients:
         log.info(
-            "delivery: %d sent, %d skipped, %d failed, %d deferred",
+            "delivery: %d sent, %d skipped, %d failed, %d deferred, %d pending",
             report.sent,
             report.skipped,
             report.failed,
             report.deferred,
+            report.pending,
         )
-    return report
+    return report, resumed
 
 
 def send(
@@ -348,10 +353,15 @@ def send(
     mailer: Mailer | MailerFactory | None = None,
     progress: Callable[[delivery.Progress], None] | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    retry_unconfirmed: bool = False,
 ) -> list[tuple[StoredEdition, DeliveryReport]]:
     """``newsletter send``: one pass over every unfinished edition within
     ``delivery.max_age_days`` (what every run does after its own edition); with
     ``watch``, another pass every ``watch`` seconds until ``stop`` is set.
+
+    ``retry_unconfirmed`` (``send --retry-unconfirmed``) first puts the
+    ``unconfirmed`` rows of those editions back for one more copy each — the
+    operator's call, after checking the relay's log: it may be their third.
 
     Several senders may run at once, in several processes on several machines:
     they share the work through the ledger's leases (on PostgreSQL, claims skip
@@ -360,6 +370,11 @@ def send(
     stop = stop or threading.Event()
     done: list[tuple[StoredEdition, DeliveryReport]] = []
     with Database.open(settings.database.url) as db:
+        if retry_unconfirmed:
+            since = clock() - timedelta(days=settings.delivery.max_age_days)
+            with db.write() as tx:
+                again = tx.ledger.retry_unconfirmed(since, ledger.MAX_UNCERTAIN - 1)
+            log.warning("%d unconfirmed message(s) go out once more", again)
         while True:
             done += delivery.resume(settings, db, mailer, clock=clock, progress=progress)
             if watch is None or stop.wait(watch):

@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from newsletter.config import Settings
+from newsletter.model import Reason
 from newsletter.scheduler import Clock, utcnow
 from newsletter.states import LedgerState, RunStatus
 from newsletter.store import Database, Transaction
@@ -149,6 +150,30 @@ class RunLine:
 
 
 @dataclass(frozen=True)
+class ResumedLine:
+    """An earlier edition a run went on sending: what it sent of it."""
+
+    edition_date: str
+    number: int
+    sent_now: int
+    data: Mapping[str, Any]
+    """The edition's delivery as the run report keeps it (counts when the run ended)."""
+
+    @property
+    def label(self) -> str:
+        return self.edition_date + (f" #{self.number}" if self.number > 1 else "")
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> ResumedLine:
+        return cls(
+            str(d.get("edition_date") or "?"),
+            int(d.get("edition_number") or 1),
+            int(d.get("sent_now") or 0),
+            d,
+        )
+
+
+@dataclass(frozen=True)
 class LastRun:
     """The newest run report, in full (``sources`` are the per-input reports as stored)."""
 
@@ -168,6 +193,8 @@ class LastRun:
     send_deferred: int | None
     send_stopped: str | None
     outputs: tuple[str, ...]
+    sent_now: int | None = None
+    resumed: tuple[ResumedLine, ...] = ()
 
     @classmethod
     def from_report(cls, r: StoredReport) -> LastRun:
@@ -189,6 +216,8 @@ class LastRun:
             send_deferred=d.get("send_deferred"),
             send_stopped=d.get("send_stopped"),
             outputs=tuple(d.get("outputs") or ()),
+            sent_now=d.get("sent_now"),
+            resumed=tuple(ResumedLine.from_data(x) for x in d.get("resumed") or ()),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -206,6 +235,8 @@ class LastRun:
             "send_deferred": self.send_deferred,
             "send_stopped": self.send_stopped,
             "outputs": list(self.outputs),
+            "sent_now": self.sent_now,
+            "resumed": [dict(r.data) for r in self.resumed],
         }
         return {
             "started_at": self.started_at.isoformat(),
@@ -251,43 +282,112 @@ class ClaimLine:
         }
 
 
+def rate_text(rate: float) -> str:
+    """Messages per second, small rates readable: ``0.42``, ``3.5``, ``812``."""
+    if rate >= 10:
+        return f"{rate:,.0f}"
+    if rate >= 1:
+        return f"{rate:.1f}"
+    return f"{rate:.2g}"
+
+
 @dataclass(frozen=True)
-class SendingLine:
-    """An edition whose mail is not all sent yet: how far, how fast, what waits."""
+class EditionDelivery:
+    """One recent edition's send ledger as it is now: rows by state, why rows wait.
+
+    ``claimed`` rows are leased to a delivery loop (state ``sending``); of them
+    ``in_flight`` are being handed over right now (no reply yet).  ``reasons``
+    are the most common last replies of the deferred and failed rows."""
 
     edition_date: date
     number: int
-    recipients: int
-    done: int
+    counts: tuple[tuple[LedgerState, int], ...]
     in_flight: int
-    deferred: int
-    uncertain: int
     rate: float
     """Messages per second over the last minute."""
     next_attempt: datetime | None
+    reasons: tuple[Reason, ...] = ()
+
+    def count(self, state: LedgerState) -> int:
+        return dict(self.counts).get(state, 0)
+
+    @property
+    def label(self) -> str:
+        return self.edition_date.isoformat() + (f" #{self.number}" if self.number > 1 else "")
+
+    @property
+    def recipients(self) -> int:
+        return sum(n for _, n in self.counts)
+
+    @property
+    def done(self) -> int:
+        return sum(n for state, n in self.counts if not state.unsent)
+
+    @property
+    def claimed(self) -> int:
+        return self.count(LedgerState.SENDING)
+
+    @property
+    def unfinished(self) -> bool:
+        return self.done < self.recipients
+
+    @property
+    def workable(self) -> int:
+        """Rows that go out as soon as a loop gets to them (not waiting for a next try)."""
+        return self.count(LedgerState.PENDING) + self.count(LedgerState.UNCERTAIN) + self.claimed
+
+    @property
+    def waiting(self) -> bool:
+        """Only deferred rows are left: nothing to do before their next try."""
+        return self.unfinished and self.workable == 0
 
     @property
     def eta_seconds(self) -> float | None:
-        left = self.recipients - self.done
-        return left / self.rate if self.rate > 0 else None
+        if self.waiting or self.rate <= 0:
+            return None
+        return self.workable / self.rate
 
     def line(self) -> str:
-        label = self.edition_date.isoformat() + (f" #{self.number}" if self.number > 1 else "")
-        text = f"sending {label}: {self.done:,} of {self.recipients:,} done"
+        if not self.unfinished:
+            text = f"delivered {self.label}: " + self._states(LedgerState.SENT, LedgerState.FAILED)
+            return text + self._reasons()
+        text = f"sending {self.label}: {self.done:,} of {self.recipients:,} done"
         if self.rate > 0:
-            eta = self.eta_seconds or 0
-            text += f", {self.rate:,.0f} messages/s, about {max(1, round(eta / 60))} min left"
+            text += f", {rate_text(self.rate)} messages/s"
+        if self.waiting and self.next_attempt is not None:
+            text += f", waiting for next try at {self.next_attempt:%Y-%m-%d %H:%M} UTC"
+        elif self.eta_seconds is not None:
+            text += f", about {max(1, round(self.eta_seconds / 60))} min left"
         parts = []
-        if self.in_flight:
-            parts.append(f"{self.in_flight} in flight")
-        if self.deferred:
-            when = (
-                f" (next try {self.next_attempt:%Y-%m-%d %H:%M} UTC)" if self.next_attempt else ""
-            )
-            parts.append(f"{self.deferred} deferred{when}")
-        if self.uncertain:
-            parts.append(f"{self.uncertain} to resend once")
-        return text + (f"; {', '.join(parts)}" if parts else "")
+        if self.claimed:
+            parts.append(f"{self.claimed} claimed ({self.in_flight} in flight)")
+        for state, name in (
+            (LedgerState.PENDING, "pending"),
+            (LedgerState.UNCERTAIN, "uncertain (to resend once)"),
+        ):
+            if self.count(state):
+                parts.append(f"{self.count(state)} {name}")
+        deferred = self.count(LedgerState.DEFERRED)
+        if deferred:
+            when = ""
+            if self.next_attempt and not self.waiting:
+                when = f", next try {self.next_attempt:%Y-%m-%d %H:%M} UTC"
+            parts.append(f"{deferred} deferred (temporary reply{when})")
+        for state in (LedgerState.SENT, LedgerState.FAILED, LedgerState.UNCONFIRMED):
+            if self.count(state):
+                parts.append(f"{self.count(state)} {state}")
+        return text + (f"; {', '.join(parts)}" if parts else "") + self._reasons()
+
+    def _states(self, *always: LedgerState) -> str:
+        shown = [f"{n} {state}" for state, n in self.counts if n and state not in always]
+        return ", ".join([f"{self.count(state)} {state}" for state in always] + shown)
+
+    def _reasons(self) -> str:
+        if not self.reasons:
+            return ""
+        return "; last replies: " + "; ".join(
+            f"{r.state}: {r.text} ({r.count})" for r in self.reasons
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -295,13 +395,27 @@ class SendingLine:
             "number": self.number,
             "recipients": self.recipients,
             "done": self.done,
+            "unfinished": self.unfinished,
+            "states": {str(state): n for state, n in self.counts},
+            "claimed": self.claimed,
             "in_flight": self.in_flight,
-            "deferred": self.deferred,
-            "uncertain": self.uncertain,
-            "rate": self.rate,
+            "pending": self.count(LedgerState.PENDING),
+            "deferred": self.count(LedgerState.DEFERRED),
+            "uncertain": self.count(LedgerState.UNCERTAIN),
+            "failed": self.count(LedgerState.FAILED),
+            "sent": self.count(LedgerState.SENT),
+            "rate": round(self.rate, 3),
             "eta_seconds": self.eta_seconds,
+            "waiting_for_next_try": self.waiting,
             "next_attempt": _iso(self.next_attempt),
+            "reasons": [
+                {"state": r.state, "reply": r.reply, "count": r.count} for r in self.reasons
+            ],
         }
+
+
+SendingLine = EditionDelivery
+"""The name of :class:`EditionDelivery` before it covered finished editions too."""
 
 
 @dataclass(frozen=True)
@@ -317,7 +431,13 @@ class StatusView:
     recent_runs: tuple[RunLine, ...]
     sources: tuple[tuple[str, SourceLine], ...]
     claims: tuple[ClaimLine, ...]
-    sending: tuple[SendingLine, ...] = ()
+    deliveries: tuple[EditionDelivery, ...] = ()
+    """Recent editions' send ledgers (the unfinished ones, and the newest few)."""
+
+    @property
+    def sending(self) -> tuple[EditionDelivery, ...]:
+        """The editions whose mail is not all sent yet."""
+        return tuple(d for d in self.deliveries if d.unfinished)
 
     def to_json(self) -> dict[str, Any]:
         """The shape ``status --json`` prints."""
@@ -332,6 +452,7 @@ class StatusView:
             "sources": {name: s.to_json() for name, s in self.sources},
             "claims": [c.to_json() for c in self.claims],
             "sending": [x.to_json() for x in self.sending],
+            "deliveries": [x.to_json() for x in self.deliveries],
         }
 
 
@@ -344,7 +465,7 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
         reports = tx.runs.recent(10)
         states = tx.sources.states()
         claims = tx.claims.all()[-5:]
-        sending = _sending(tx, now, settings.delivery.max_age_days)
+        deliveries = _deliveries(tx, now, settings.delivery.max_age_days)
     return StatusView(
         now=now,
         schedule=f"{schedule.cron} ({schedule.timezone.key})",
@@ -361,29 +482,71 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
             for name, s in sorted(states.items())
         ),
         claims=tuple(ClaimLine.from_claim(c) for c in claims),
-        sending=sending,
+        deliveries=deliveries,
     )
 
 
-def _sending(tx: Transaction, now: datetime, max_age_days: int) -> tuple[SendingLine, ...]:
-    """The editions (up to ``delivery.max_age_days`` old) whose mail is not all sent."""
-    found = []
+RECENT = 3
+"""How many of the newest editions with a send ledger ``status`` shows besides the
+unfinished ones."""
+
+
+def _deliveries(tx: Transaction, now: datetime, max_age_days: int) -> tuple[EditionDelivery, ...]:
+    """The unfinished editions (up to ``delivery.max_age_days`` old) and the newest
+    :data:`RECENT` ones with a ledger, oldest first: each as its ledger is now."""
+    chosen = {s.id: s for s in tx.ledger.recent_editions(RECENT)}
     for stored in tx.ledger.unfinished_editions(now - timedelta(days=max_age_days)):
+        chosen[stored.id] = stored
+    found = []
+    for stored in sorted(chosen.values(), key=lambda s: (s.edition.date, s.edition.number)):
         counts = tx.ledger.counts(stored.id)
+        replies = tx.ledger.top_replies(stored.id, (LedgerState.DEFERRED, LedgerState.FAILED))
         found.append(
-            SendingLine(
+            EditionDelivery(
                 edition_date=stored.edition.date,
                 number=stored.edition.number,
-                recipients=sum(counts.values()),
-                done=sum(n for state, n in counts.items() if not state.unsent),
-                in_flight=counts[LedgerState.SENDING],
-                deferred=counts[LedgerState.DEFERRED],
-                uncertain=counts[LedgerState.UNCERTAIN],
+                counts=tuple((state, counts[state]) for state in LedgerState),
+                in_flight=tx.ledger.in_flight(stored.id),
                 rate=tx.ledger.finished_since(stored.id, now - timedelta(minutes=1)) / 60,
                 next_attempt=tx.ledger.next_attempt(stored.id),
+                reasons=tuple(Reason(str(st), reply, n) for st, reply, n in replies),
             )
         )
     return tuple(found)
+
+
+def _sent_lines(view: StatusView, last: LastRun) -> list[str]:
+    """What the last run sent of each edition it sent, and its own edition's ledger as
+    it is *now* (a later pass, a give-up, changes it; the run report keeps the past)."""
+    sent = [f"{last.sent_now} of {last.edition_date}"] if last.sent_now is not None else []
+    sent += [f"{r.sent_now} of {r.label} (resumed)" for r in last.resumed]
+    out = [
+        "sent by this run: " + ", ".join(sent)
+        if sent
+        else "sent / failed: — (nothing was sent by this run)"
+    ]
+    number = last.edition_number or 1
+    mine = next(
+        (
+            d
+            for d in view.deliveries
+            if d.edition_date.isoformat() == last.edition_date and d.number == number
+        ),
+        None,
+    )
+    if mine is not None:
+        out.append(
+            f"sent / failed: {mine.count(LedgerState.SENT)} / {mine.count(LedgerState.FAILED)} "
+            f"(skipped {mine.count(LedgerState.SKIPPED)}, "
+            f"deferred {mine.count(LedgerState.DEFERRED)}, "
+            f"pending {mine.count(LedgerState.PENDING)}; from the send ledger now)"
+        )
+    elif last.sent is not None:
+        out.append(
+            f"sent / failed: {last.sent} / {last.send_failed} (when the run ended; "
+            f"skipped {last.send_skipped or 0}, deferred {last.send_deferred or 0})"
+        )
+    return out
 
 
 def lines(view: StatusView) -> list[str]:
@@ -395,7 +558,7 @@ def lines(view: StatusView) -> list[str]:
         + (f" — {s.reason}" if s.reason else ""),
         f"schedule: {view.schedule}",
         f"next run: {_iso(view.next_run) or 'never'}",
-        *(sending.line() for sending in view.sending),
+        *(d.line() for d in view.deliveries),
     ]
     last = view.last_run
     if not last:
@@ -406,13 +569,7 @@ def lines(view: StatusView) -> list[str]:
         f"{last.status}" + (f" — {last.reason}" if last.reason else "")
     )
     out.append(f"new papers: {last.paper_count}")
-    if last.sent is None:
-        out.append("sent / failed: — (nothing was sent by this run)")
-    else:
-        out.append(
-            f"sent / failed: {last.sent} / {last.send_failed} "
-            f"(skipped {last.send_skipped or 0}, deferred {last.send_deferred or 0})"
-        )
+    out.extend(_sent_lines(view, last))
     if last.send_stopped:
         out.append(f"sending stopped: {last.send_stopped}")
     for warning in last.warnings:

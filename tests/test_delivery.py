@@ -181,11 +181,11 @@ def test_a_rerun_for_the_date_sends_exactly_the_unsent_rows(tmp_path: Path, db_u
     box = tmp_path / "subscribers" / "outbox"
     first = run(settings, mailer=_StopAfter(box, 5))
     assert first.delivery is not None and first.delivery.stopped
-    assert (first.delivery.sent, first.delivery.deferred) == (5, 7)
+    assert (first.delivery.sent, first.delivery.pending) == (5, 7)  # never tried
     second = run(settings)  # the edition exists: its unsent rows go out
     assert second.status == "exists"
     assert second.delivery is not None
-    assert (second.delivery.sent, second.delivery.sent_now, second.delivery.deferred) == (12, 7, 0)
+    assert (second.delivery.sent, second.delivery.sent_now, second.delivery.unsent) == (12, 7, 0)
     recipients = sorted(m["To"] for m in maildir_messages(box))
     assert recipients == sorted(f"r{i}@example.org" for i in range(12))
 
@@ -436,7 +436,7 @@ def test_smtp_authentication_failure_stops_the_run_with_a_clear_message(
         assert report.delivery.stopped is not None
         assert "authentication failed" in report.delivery.stopped
         assert "wrong" not in report.delivery.stopped  # the password is never shown
-        assert (report.delivery.sent, report.delivery.deferred) == (0, 2)
+        assert (report.delivery.sent, report.delivery.pending) == (0, 2)
         assert server.handler.messages == []
         monkeypatch.setenv("TEST_SMTP_PASSWORD", "right")
         again = run(settings)
@@ -451,7 +451,7 @@ def test_unreachable_smtp_server_stops_the_run_and_keeps_the_rows(tmp_path: Path
     report = run(settings)
     assert report.delivery is not None and report.delivery.stopped
     assert "cannot connect" in report.delivery.stopped
-    assert report.delivery.deferred == 1
+    assert (report.delivery.pending, report.delivery.deferred) == (1, 0)  # no server said later
 
 
 # ---------------------------------------------------------------- DKIM

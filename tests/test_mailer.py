@@ -128,3 +128,69 @@ def test_maildir_never_writes_the_same_message_twice(tmp_path: Path) -> None:
     mailer_.send("a@b.c", "d@e.f", data, "<1@b.c>")
     assert "not written twice" in mailer_.send("a@b.c", "d@e.f", data, "<1@b.c>")
     assert len(list((tmp_path / "box" / "new").iterdir())) == 1
+
+
+def _send_from_another_host(box: Path, data: bytes, message_id: str) -> str:
+    """Write ``data`` into the outbox from a process with another hostname, as a new
+    container per cron run would."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare")
+    code = (
+        "import sys; from pathlib import Path; "
+        "from newsletter.delivery.mailer import MaildirMailer; "
+        "print(MaildirMailer(Path(sys.argv[1])).send('a@b.c', 'd@e.f', sys.stdin.buffer.read(), "
+        "sys.argv[2]))"
+    )
+    argv = [sys.executable, "-c", code, str(box), message_id]
+    shell = ["unshare", "--uts", "sh", "-c", 'hostname "elsewhere-$$" && exec "$@"', "sh", *argv]
+    done = subprocess.run(shell, input=data, capture_output=True)
+    if done.returncode != 0 and b"Operation not permitted" in done.stderr:
+        pytest.skip("cannot start a process with another hostname here (unshare --uts)")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+def test_maildir_resend_from_another_hostname_is_not_written_twice(tmp_path: Path) -> None:
+    """The outbox file is named by the Message-ID alone: a resend after a kill from a
+    new container (another hostname) finds the first copy."""
+    box = tmp_path / "box"
+    data = b"From: a@b.c\r\nTo: d@e.f\r\nMessage-ID: <1@b.c>\r\n\r\nhi\r\n"
+    assert "written to new/" in _send_from_another_host(box, data, "<1@b.c>")
+    assert "not written twice" in MaildirMailer(box).send("a@b.c", "d@e.f", data, "<1@b.c>")
+    assert "not written twice" in _send_from_another_host(box, data, "<1@b.c>")
+    assert len(list((box / "new").iterdir())) == 1
+
+
+def test_maildir_message_a_reader_moved_to_cur_is_not_written_again(tmp_path: Path) -> None:
+    """A mail reader moves a message to cur/ (``:2,S`` flags, or none); an older version
+    named it ``<hash>.<host>``: in every case the resend writes nothing."""
+    box = tmp_path / "box"
+    mailer_ = MaildirMailer(box)
+    data = b"Message-ID: <1@b.c>\r\n\r\nhi\r\n"
+    for i, suffix in enumerate([":2,S", "", ".oldhost", ".oldhost:2,RS"]):
+        mid = f"<{i}@b.c>"
+        mailer_.send("a@b.c", "d@e.f", data, mid)
+        [written] = [p for p in (box / "new").iterdir()]
+        written.rename(box / "cur" / (written.name + suffix))
+        assert "not written twice" in mailer_.send("a@b.c", "d@e.f", data, mid), suffix
+        assert list((box / "new").iterdir()) == []
+
+
+def test_maildir_half_written_copy_in_tmp_is_replaced_not_kept(tmp_path: Path) -> None:
+    """A writer killed mid-write left part of the message in tmp/: the resend writes the
+    whole message once and leaves tmp/ empty."""
+    box = tmp_path / "box"
+    mailer_ = MaildirMailer(box)
+    mailer_.send("a@b.c", "d@e.f", b"Message-ID: <0@b.c>\r\n\r\nfirst\r\n", "<0@b.c>")
+    killed = MaildirMailer(box)
+    partial = killed.prepare("a@b.c", "d@e.f", b"Message-ID: <1@b.c>\r\n\r\nwhole\r\n", "<1@b.c>")
+    assert len(list((box / "tmp").iterdir())) == 1  # killed before the hand-over: never linked
+    del partial
+    reply = mailer_.send("a@b.c", "d@e.f", b"Message-ID: <1@b.c>\r\n\r\nwhole\r\n", "<1@b.c>")
+    assert "written to new/" in reply
+    assert list((box / "tmp").iterdir()) == []
+    assert len(list((box / "new").iterdir())) == 2

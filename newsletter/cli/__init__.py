@@ -366,9 +366,15 @@ def send_test(obj: Context, address: str, edition_date: date | None, topics: str
     metavar="SECONDS",
     help="Keep sending: look for mail that is due every SECONDS, until SIGTERM or Ctrl-C.",
 )
+@click.option(
+    "--retry-unconfirmed",
+    "retry_unconfirmed",
+    is_flag=True,
+    help="Send the unconfirmed rows (handed over twice, no reply) once more each.",
+)
 @click.pass_obj
 @handle_errors
-def send(obj: Context, watch: float | None) -> None:
+def send(obj: Context, watch: float | None, retry_unconfirmed: bool) -> None:
     """Send what is due of every edition up to delivery.max_age_days old.
 
     Interrupted sends, deferred recipients, mail a killed sender left: what
@@ -376,6 +382,10 @@ def send(obj: Context, watch: float | None) -> None:
     run at once against one PostgreSQL database, on one machine or several;
     they share the work through the send ledger.  Exit status 1 when sending
     stopped (the relay refused us, the outbox cannot be written).
+
+    With --retry-unconfirmed, rows handed over twice without a reply
+    (unconfirmed: they probably arrived) go out once more each, same
+    Message-ID: check the relay's log first, it may be a third copy.
     """
     import signal
     import threading
@@ -385,7 +395,11 @@ def send(obj: Context, watch: float | None) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     passes = pipeline.send(
-        obj.settings, watch=watch, stop=stop, progress=_delivery_progress(min_seconds=30)
+        obj.settings,
+        watch=watch,
+        stop=stop,
+        progress=_delivery_progress(min_seconds=30),
+        retry_unconfirmed=retry_unconfirmed,
     )
     if not passes:
         output.line("Nothing to send: every edition's mail is sent or given up.")
@@ -505,6 +519,8 @@ def _print_outputs(outputs: Sequence[str]) -> None:
 
 
 def _print_delivery(report: RunReport) -> None:
+    for earlier in report.resumed:  # earlier editions this run went on sending
+        output.line(f"Delivery of {earlier.label} (resumed): {_delivery_line(earlier)}")
     d = report.delivery
     if d is None:
         return
@@ -523,14 +539,28 @@ def _print_delivery(report: RunReport) -> None:
 
 
 def _delivery_line(d: Any) -> str:
-    """``3 sent, 0 skipped, 1 failed, 2 deferred (of 6; 3 sent by this run)``."""
-    line = f"{d.sent} sent, {d.skipped} skipped, {d.failed} failed, "
-    if d.unconfirmed:
-        line += f"{d.unconfirmed} unconfirmed, "
-    line += f"{d.deferred} deferred (of {d.recipients}; {d.sent_now} sent by this run"
+    """``3 sent, 0 skipped, 1 failed, 2 deferred (temporary reply), 5 pending (of 11;
+    3 sent by this run)``: the unfinished rows named by why they wait, those with
+    none left out; then the most common last replies of the deferred and failed."""
+    parts = [f"{d.sent} sent", f"{d.skipped} skipped", f"{d.failed} failed"]
+    for count, name in (
+        (d.unconfirmed, "unconfirmed (handed over twice without a reply)"),
+        (d.deferred, "deferred (temporary reply)"),
+        (d.pending, "pending (not tried yet)"),
+        (d.uncertain, "uncertain (sent once more)"),
+        (d.claimed, "claimed by another sender"),
+    ):
+        if count:
+            parts.append(f"{count} {name}")
+    line = ", ".join(parts) + f" (of {d.recipients}; {d.sent_now} sent by this run"
     if d.resent_uncertain:
         line += f", {d.resent_uncertain} in flight at an interruption sent again"
-    return line + ")"
+    line += ")"
+    if d.reasons:
+        line += "; last replies: " + "; ".join(
+            f"{r.state}: {r.text} ({r.count})" for r in d.reasons
+        )
+    return line
 
 
 def _exit_for(report: RunReport) -> None:
@@ -585,6 +615,7 @@ def schedule(obj: Context) -> None:
     """
     from newsletter.web import serve as serving
 
+    pipeline.migrate(obj.settings)  # a damaged database stops it here, not at every tick
     serving.run_scheduler(pipeline.daily_job(obj.settings))
 
 

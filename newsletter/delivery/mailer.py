@@ -60,7 +60,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import select
 import smtplib
 import socket
@@ -193,16 +192,34 @@ MailerFactory = Callable[[], Mailer]
 
 
 class MaildirMailer(Mailer):
-    """Delivers into a Maildir folder; idempotent per Message-ID."""
+    """Delivers into a Maildir folder; idempotent per Message-ID.
+
+    A message's file is named by its Message-ID alone (a hash of it), not by
+    the host as Maildir usually does: a resend of the same message — after a
+    kill, from another container with another hostname — finds the copy in
+    ``new/`` or ``cur/`` (where a reader moved it, with ``:2,`` flags) and is
+    not written twice.  A half-written copy of the message left in ``tmp/`` by a
+    killed writer is removed and written afresh."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.relay = f"maildir:{path}"
-        self.host = re.sub(r"[/:]", "_", socket.gethostname()) or "localhost"
         self._ready = False
 
-    def _name(self, message_id: str) -> str:
-        return hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32] + "." + self.host
+    @staticmethod
+    def _name(message_id: str) -> str:
+        return hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32]
+
+    def _written(self, name: str) -> bool:
+        """Whether the outbox holds the message: ``new/`` or ``cur/``, under its name,
+        with flags, or under the ``<name>.<host>`` of earlier versions."""
+        for sub in ("new", "cur"):
+            folder = self.path / sub
+            if (folder / name).exists():
+                return True
+            if any(folder.glob(name + ".*")) or any(folder.glob(name + ":*")):
+                return True
+        return False
 
     def _stopped(self, exc: OSError, doing: str) -> MailerStopped:
         return MailerStopped(
@@ -227,11 +244,16 @@ class MaildirMailer(Mailer):
                 self._ready = True
             name = self._name(message_id)
             final = self.path / "new" / name
-            if final.exists() or any((self.path / "cur").glob(name + ":*")):
+            if self._written(name):
                 return _MaildirCopy(self, None, final)
+            temp = self.path / "tmp" / f"{name}.{os.getpid()}.{id(self):x}"
+            for stale in (self.path / "tmp").glob(name + ".*"):
+                # a half-written copy of this very message: its writer was killed (the
+                # ledger's lease says no live loop is writing it now); our own is rewritten
+                if stale != temp:
+                    stale.unlink(missing_ok=True)
         except OSError as exc:
             raise self._stopped(exc, "use") from None
-        temp = self.path / "tmp" / f"{name}.{os.getpid()}.{id(self):x}"
         try:
             with open(temp, "wb") as handle:
                 handle.write(f"Return-Path: <{sender}>\nDelivered-To: {recipient}\n".encode())

@@ -64,7 +64,7 @@ from newsletter.delivery.mailer import (
 from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender, compile_digest
 from newsletter.delivery.recorder import Recorder, RecorderFailed
 from newsletter.edition import topics_of
-from newsletter.model import DeliveryReport, Edition
+from newsletter.model import DeliveryReport, Edition, Reason
 from newsletter.render import render_email
 from newsletter.states import LedgerState
 from newsletter.store import Database, StoredEdition
@@ -80,6 +80,8 @@ Sleep = Callable[[float], None]
 FLUSH_SECONDS = 0.2
 """Replies that wait for no hand-over are recorded at least this often."""
 PROGRESS_SECONDS = 2.0
+REASONS = 3
+"""How many of the most common last replies a report gives per state (deferred, failed)."""
 
 
 def _utcnow() -> datetime:
@@ -263,7 +265,9 @@ class Delivery:
         with _one_loop_per_edition(self.settings.database.url, edition_id) as mine:
             if not mine:
                 log.info("edition %s is being sent by this process already", _label(edition))
-                return self._report(edition_id, _Pass(), note="being sent by this process already")
+                return self._report(
+                    edition, edition_id, _Pass(), note="being sent by this process already"
+                )
             return self._deliver(edition, edition_id)
 
     def _deliver(self, edition: Edition, edition_id: int) -> DeliveryReport:
@@ -333,7 +337,7 @@ class Delivery:
             self.transactions += recorder.transactions
         if state.stopped:
             log.error("delivery stopped: %s", state.stopped)
-        return self._report(edition_id, state, note=note)
+        return self._report(edition, edition_id, state, note=note)
 
     def _coordinate(
         self,
@@ -626,22 +630,33 @@ class Delivery:
         """The edition's ledger as a report, without sending anything."""
         state = _Pass()
         state.stopped = stopped
-        return self._report(stored.id, state)
+        return self._report(stored.edition, stored.id, state)
 
-    def _report(self, edition_id: int, state: _Pass, note: str | None = None) -> DeliveryReport:
+    def _report(
+        self, edition: Edition, edition_id: int, state: _Pass, note: str | None = None
+    ) -> DeliveryReport:
         with self.db.read() as tx:
             counts = tx.ledger.counts(edition_id)
+            replies = tx.ledger.top_replies(
+                edition_id, (LedgerState.DEFERRED, LedgerState.FAILED), REASONS
+            )
         return DeliveryReport(
             recipients=sum(counts.values()),
             sent=counts[LedgerState.SENT],
             skipped=counts[LedgerState.SKIPPED],
             failed=counts[LedgerState.FAILED],
             unconfirmed=counts[LedgerState.UNCONFIRMED],
-            deferred=sum(n for s, n in counts.items() if s.unsent),
+            deferred=counts[LedgerState.DEFERRED],
+            pending=counts[LedgerState.PENDING],
+            uncertain=counts[LedgerState.UNCERTAIN],
+            claimed=counts[LedgerState.SENDING],
             sent_now=state.sent,
             resent_uncertain=state.resent_uncertain,
             stopped=state.stopped or None,
             note=note,
+            reasons=tuple(Reason(str(s), reply, n) for s, reply, n in replies),
+            edition_date=edition.date,
+            edition_number=edition.number,
         )
 
 

@@ -24,13 +24,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-from newsletter.errors import StoreError
+from newsletter.errors import DatabaseDamaged, StoreError
 from newsletter.store.corrections import Corrections
 from newsletter.store.editions import Editions
 from newsletter.store.identity_index import IdentityIndex
@@ -162,7 +163,12 @@ class Writer:
                     time.sleep(0.05 * 2**attempt)
             with transaction:
                 yield Transaction(conn)
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
+            damaged = _damaged(self._db.engine, exc)
+            if damaged is not None:
+                raise damaged from None
+            if not isinstance(exc, sa.exc.OperationalError):
+                raise
             raise StoreError(
                 f"the database could not write: {exc.orig}",
                 hint="nothing of this step was recorded; free disk space or fix the "
@@ -183,9 +189,14 @@ class Database:
 
     @classmethod
     def connect(cls, url: str) -> Database:
-        """Connect without touching the schema (a SQLite file's folder is created)."""
+        """Connect without touching the schema (a SQLite file's folder is created).
+
+        An existing SQLite file of zero bytes is refused (:class:`DatabaseDamaged`):
+        SQLite would take it for a new database, and the run would find every paper
+        new again and no subscriber."""
         path = sqlite_path(url)
         if path is not None:
+            _refuse_empty(path)
             path.parent.mkdir(parents=True, exist_ok=True)
         return cls(_engine(url))
 
@@ -201,9 +212,9 @@ class Database:
         db = cls.connect(url)
         try:
             db.migrate()
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
             db.close()
-            raise _cannot_open(url, exc) from None
+            raise _damaged(db.engine, exc) or _cannot_open(url, exc) from None
         except BaseException:
             db.close()
             raise
@@ -222,12 +233,14 @@ class Database:
         path = sqlite_path(url)
         if path is not None and not path.exists():
             return cls._empty()
+        if path is not None:
+            _refuse_empty(path)
         db = cls(_engine(url))
         try:
             version = db.schema_version()
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
             db.close()
-            raise _cannot_open(url, exc) from None
+            raise _damaged(db.engine, exc) or _cannot_open(url, exc) from None
         if version == 0:
             db.close()
             return cls._empty()
@@ -262,8 +275,14 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A connection for reading (one consistent snapshot on SQLite); keep it short."""
-        with self.engine.connect() as conn:
-            yield Transaction(conn)
+        try:
+            with self.engine.connect() as conn:
+                yield Transaction(conn)
+        except sa.exc.DatabaseError as exc:
+            damaged = _damaged(self.engine, exc)
+            if damaged is None:
+                raise
+            raise damaged from None
 
     @contextmanager
     def write(self, *, serialized: bool = True) -> Iterator[Transaction]:
@@ -298,7 +317,12 @@ class Database:
         try:
             with self._begin_write(serialized) as conn:
                 yield conn
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
+            damaged = _damaged(self.engine, exc)
+            if damaged is not None:
+                raise damaged from None
+            if not isinstance(exc, sa.exc.OperationalError):
+                raise
             raise StoreError(
                 f"the database could not write: {exc.orig}",
                 hint="nothing of this step was recorded; free disk space or fix the "
@@ -370,7 +394,38 @@ class Database:
         return applied
 
 
-def _cannot_open(url: str, exc: sa.exc.OperationalError) -> StoreError:
+_DAMAGED = ("file is not a database", "database disk image is malformed")
+"""What SQLite says of a file that is not (or no longer) a database it can read."""
+
+
+def _damaged(engine: sa.Engine, exc: sa.exc.DatabaseError) -> DatabaseDamaged | None:
+    """The error for a corrupt database file, or None when ``exc`` is something else."""
+    text = str(exc.orig)
+    if engine.dialect.name != "sqlite" or not any(words in text for words in _DAMAGED):
+        return None
+    where = engine.url.database or display_url(engine.url.render_as_string())
+    return DatabaseDamaged(f"{where}: the database is damaged ({text})")
+
+
+def _refuse_empty(path: Path) -> None:
+    """A zero-length SQLite file is refused, never re-initialised.  SQLite makes a new
+    file and sets WAL mode (writing its header) within microseconds; a file still
+    empty after a pause is no database being created but one that lost its content."""
+    for pause in (0.0, 0.5):
+        time.sleep(pause)
+        try:
+            if path.stat().st_size > 0:
+                return
+        except FileNotFoundError:
+            return
+    raise DatabaseDamaged(
+        f"{path}: the database file is empty (0 bytes); refusing to start a new one over it",
+        hint="restore it from a backup (or delete it to start afresh: every paper is new "
+        "again and there are no subscribers)",
+    )
+
+
+def _cannot_open(url: str, exc: sa.exc.DatabaseError) -> StoreError:
     return StoreError(
         f"cannot open database {display_url(url)}: {exc.orig}",
         hint="check database.url in config.toml or NEWSLETTER_DATABASE_URL",

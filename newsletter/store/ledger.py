@@ -357,6 +357,19 @@ class Ledger:
             total += int(done or 0)
         return total
 
+    def retry_unconfirmed(self, created_since: datetime, uncertain: int) -> int:
+        """Rows ``unconfirmed`` of editions recorded since ``created_since`` go back to
+        ``uncertain`` with ``uncertain`` hand-overs counted (the operator asked for one
+        more copy: ``send --retry-unconfirmed``); how many."""
+        c = send_ledger.c
+        recent = sa.select(editions.c.id).where(editions.c.created_at >= created_since)
+        done = self.conn.execute(
+            send_ledger.update()
+            .where(c.state == S.UNCONFIRMED, c.edition_id.in_(recent))
+            .values(state=S.UNCERTAIN, uncertain=uncertain, finished_at=None)
+        ).rowcount
+        return int(done or 0)
+
     def unfinished_editions(self, created_since: datetime | None = None) -> list[StoredEdition]:
         """Editions (recorded since ``created_since``) with rows not yet sent — pending,
         in flight, uncertain, deferred — oldest first."""
@@ -374,6 +387,18 @@ class Ledger:
         rows = self.conn.execute(query)
         return [StoredEdition(r.id, edition_json.from_json(r.payload)) for r in rows]
 
+    def recent_editions(self, limit: int) -> list[StoredEdition]:
+        """The ``limit`` newest editions that have a send ledger, newest first (each an
+        index probe, not a scan of the ledger)."""
+        has_rows = sa.select(send_ledger.c.id).where(send_ledger.c.edition_id == editions.c.id)
+        rows = self.conn.execute(
+            sa.select(editions.c.id, editions.c.payload)
+            .where(has_rows.exists())
+            .order_by(editions.c.id.desc())
+            .limit(limit)
+        )
+        return [StoredEdition(r.id, edition_json.from_json(r.payload)) for r in rows]
+
     def counts(self, edition_id: int) -> dict[LedgerState, int]:
         """How many rows of the edition are in each state (every state, zeros included)."""
         rows = self.conn.execute(
@@ -384,6 +409,36 @@ class Ledger:
         counts = dict.fromkeys(LedgerState, 0)
         counts.update({LedgerState(state): int(n) for state, n in rows})
         return counts
+
+    def top_replies(
+        self, edition_id: int, states: Sequence[LedgerState], limit: int = 3
+    ) -> list[tuple[LedgerState, str, int]]:
+        """The ``limit`` most common last replies per state among the edition's rows in
+        ``states``: ``(state, reply, rows)``, most common first (then by reply)."""
+        c = send_ledger.c
+        reply = sa.func.coalesce(c.reply, "")
+        found: list[tuple[LedgerState, str, int]] = []
+        for state in states:
+            rows = self.conn.execute(
+                sa.select(reply.label("reply"), sa.func.count().label("n"))
+                .where(c.edition_id == edition_id, c.state == state)
+                .group_by(reply)
+                .order_by(sa.func.count().desc(), reply)
+                .limit(limit)
+            )
+            found.extend((state, r.reply, int(r.n)) for r in rows)
+        return found
+
+    def in_flight(self, edition_id: int) -> int:
+        """Claimed rows whose message is being handed over right now (no reply yet)."""
+        value = self.conn.execute(
+            sa.select(sa.func.count()).where(
+                send_ledger.c.edition_id == edition_id,
+                send_ledger.c.state == S.SENDING,
+                send_ledger.c.handed_over_at.is_not(None),
+            )
+        ).scalar()
+        return int(value or 0)
 
     def finished_since(self, edition_id: int, since: datetime) -> int:
         """Rows of the edition that ended since ``since`` (for the sending rate)."""

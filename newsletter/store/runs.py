@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from newsletter.model import RunReport
+from newsletter.model import DeliveryReport, RunReport
 from newsletter.states import RunStatus
 from newsletter.store.schema import run_claims, run_reports
 
@@ -83,7 +83,33 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "send_skipped": report.delivery.skipped if report.delivery else None,
         "send_deferred": report.delivery.deferred if report.delivery else None,
         "send_stopped": report.delivery.stopped if report.delivery else None,
+        "send_pending": report.delivery.pending if report.delivery else None,
+        "send_uncertain": report.delivery.uncertain if report.delivery else None,
+        "send_claimed": report.delivery.claimed if report.delivery else None,
+        "send_unconfirmed": report.delivery.unconfirmed if report.delivery else None,
+        "sent_now": report.delivery.sent_now if report.delivery else None,
+        "resumed": [delivery_dict(d) for d in report.resumed],
         "outputs": list(report.outputs),
+    }
+
+
+def delivery_dict(d: DeliveryReport) -> dict[str, Any]:
+    """An edition's delivery as a run report keeps it (the earlier editions it resumed)."""
+    return {
+        "edition_date": d.edition_date.isoformat() if d.edition_date else None,
+        "edition_number": d.edition_number,
+        "recipients": d.recipients,
+        "sent_now": d.sent_now,
+        "resent_uncertain": d.resent_uncertain,
+        "sent": d.sent,
+        "failed": d.failed,
+        "skipped": d.skipped,
+        "unconfirmed": d.unconfirmed,
+        "deferred": d.deferred,
+        "pending": d.pending,
+        "uncertain": d.uncertain,
+        "claimed": d.claimed,
+        "stopped": d.stopped,
     }
 
 
