@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -188,6 +189,15 @@ class Database:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         return cls(_engine(url))
+
+    @staticmethod
+    def missing_folder(url: str) -> Path | None:
+        """The folder a SQLite database at ``url`` would be in, if it does not exist
+        (``open`` creates it; a reader that finds none is looking in the wrong place)."""
+        path = sqlite_path(url)
+        if path is None or path.parent.is_dir():
+            return None
+        return path.parent
 
     @classmethod
     def upgrade(cls, url: str) -> list[int]:
