@@ -407,7 +407,9 @@ def _run(
         log.info("%s", warning)  # in the report: the caller shows it
     if result.edition.paper_count == 0:
         if not force and _edition_exists(db, edition_date):  # a concurrent run made it meanwhile
-            return _republish(settings, db, edition_date, result.digests if inputs else ())
+            return _republish(
+                settings, db, edition_date, _given(settings, db, inputs, edition_date, None)
+            )
         ingested, sightings = collected.ingested, _sightings(result.verdicts)
         if ingested.sources or ingested.files or sightings:  # nothing new: nothing to lose
             with db.write() as tx:
@@ -426,7 +428,9 @@ def _run(
     try:
         stored = record(settings, db, result, collected, force=force, send=send, now=clock())
     except EditionExists:
-        return _republish(settings, db, edition_date, result.digests if inputs else ())
+        return _republish(
+            settings, db, edition_date, _given(settings, db, inputs, edition_date, None)
+        )
     faults.hit("after-commit")
     with db.read() as tx:
         history = _history(tx, stored.edition)

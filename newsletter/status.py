@@ -340,11 +340,13 @@ class StatusView:
 def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
     """What ``status`` shows, read from the database as it is (nothing is created).
 
-    A SQLite database whose folder does not exist is a configuration error, not
-    "nothing ran yet": no run ever wrote there, so the URL points elsewhere.
+    A configured SQLite database whose folder does not exist is a configuration
+    error, not "nothing ran yet": no run ever wrote there, so the URL points
+    elsewhere.  (The default file of a fresh project, no ``subscribers/`` yet,
+    is idle.)
     """
     folder = Database.missing_folder(settings.database.url)
-    if folder is not None:
+    if folder is not None and settings.database.origin:
         raise ConfigError(
             [f"{settings.database.origin}: the SQLite database's folder {folder} does not exist"],
             hint="point it at the database your runs use ('newsletter config show' prints it); "

@@ -70,7 +70,7 @@ _RELATIVE_SQLITE = re.compile(r"sqlite(\+\w+)?:///(?!/)(?!:memory:)(.+)$")
 @dataclass(frozen=True)
 class DatabaseSettings:
     """The database URL the store opens (secrets in it are never printed), and
-    ``origin``: the setting that named it, for messages about it."""
+    ``origin``: the setting that named it (``""``: neither did, the default file)."""
 
     url: str
     origin: str = "database.url"
@@ -86,7 +86,7 @@ class DatabaseSettings:
             return cls(url=env, origin=ENV)
         url = v.text("database.url")
         if not url:
-            return cls(url=f"sqlite:///{v.base_dir / 'subscribers' / 'newsletter.db'}")
+            return cls(url=f"sqlite:///{v.base_dir / 'subscribers' / 'newsletter.db'}", origin="")
         relative = _RELATIVE_SQLITE.match(url)
         if relative:
             driver, path = relative.group(1) or "", relative.group(2)
