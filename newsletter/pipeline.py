@@ -154,9 +154,8 @@ def assess(collected: Collected, result: Plan) -> tuple[RunStatus, str | None, t
     warnings = list(collected.warnings)
     for report in result.digests:
         if report.kind in ("feed", "hf") and report.entries and not report.new:
-            every = (
-                "its one entry was" if report.entries == 1 else f"all {report.entries} entries were"
-            )
+            entries = counted(report.entries, "entry", "entries")
+            every = "its one entry was" if report.entries == 1 else f"all {entries} were"
             warnings.append(
                 f"source {report.source}: {every} seen before (is it serving an old batch?)"
             )

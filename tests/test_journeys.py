@@ -106,11 +106,12 @@ def test_one_new_paper_is_one_new_paper_everywhere(tmp_path: Path) -> None:
     assert "1 new paper; nothing was recorded." in preview.stdout
     run = newsletter("run", cwd=folder, check=True)
     assert f"Recorded edition {TODAY} with 1 new paper." in run.stdout
+    status = newsletter("status", cwd=folder, check=True)
+    assert "published — 1 new paper" in status.stdout
+    scheduled = json.loads(newsletter("status", "--json", cwd=folder).stdout)["scheduled"]
+    assert scheduled["reason"] == "1 new paper"  # as /healthz says it
     again = newsletter("run", str(one), cwd=folder, check=True)
     assert "exists already (1 paper);" in " ".join(again.stdout.split())
-    status = newsletter("status", cwd=folder, check=True)
-    assert "1 new paper" in status.stdout
-    scheduled = json.loads(newsletter("status", "--json", cwd=folder).stdout)["scheduled"]
     everything = preview.stdout + run.stdout + again.stdout + status.stdout + str(scheduled)
     assert not re.search(r"\b1 (new )?(papers|subscribers|files|rows|entries)\b", everything)
 
@@ -181,7 +182,7 @@ def test_a_dead_feed_beside_an_empty_drop_folder_is_a_failed_day(tmp_path: Path)
     assert "no source could be read" in status and "no file in drop-folder" in status
     assert "stale" not in result.stderr and "returned what" not in result.stderr
     [error] = error_lines(result.stderr)
-    assert "arxiv" in error and "500" in error
+    assert "feed.xml" in error and "HTTP 500" in error
     day = json.loads(newsletter("status", "--json", cwd=folder).stdout)["last_run"]
     assert day["status"] == "failed"
 
