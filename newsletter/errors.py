@@ -49,6 +49,7 @@ raising code gives one when it knows better; otherwise the class's own
 
 from __future__ import annotations
 
+import errno as errnos
 from pathlib import Path
 from typing import ClassVar
 
@@ -132,11 +133,44 @@ class TemplateError(NewsletterError):
 
 
 class OutputError(NewsletterError):
-    """A file (site page, feed, preview) could not be written; ``path`` names it."""
+    """A file (site page, feed, preview) could not be written; ``path`` names it.
 
-    default_hint = "free some space or fix the folder's permissions, then run again"
+    ``errno`` is the system's reason when there was one; the hint follows it
+    (a file where a folder should be is not a full disk), unless the raising
+    code gives its own.
+    """
 
-    def __init__(self, path: Path, reason: str, hint: str | None = None) -> None:
+    default_hint = "check the path and its folders"
+
+    def __init__(
+        self, path: Path, reason: str, hint: str | None = None, *, errno: int | None = None
+    ) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"cannot write {path}: {reason}", hint)
+        self.errno = errno
+        super().__init__(f"cannot write {path}: {reason}", hint or output_hint(errno))
+
+    @classmethod
+    def of(cls, path: Path, exc: OSError) -> OutputError:
+        """The error for ``exc``, raised writing ``path``."""
+        return cls(path, exc.strerror or str(exc), errno=exc.errno)
+
+
+def output_hint(number: int | None) -> str | None:
+    """What to do when a write failed with the system error ``number`` (None: not known)."""
+    return _OUTPUT_HINTS.get(number) if number is not None else None
+
+
+_OUTPUT_HINTS = {
+    errnos.ENOTDIR: "a part of that path is a file, not a folder: choose another path, "
+    "or move that file away",
+    errnos.ENOENT: "a folder on that path does not exist: create it, or choose another path",
+    errnos.EACCES: "this user may not write there: fix the folder's permissions, "
+    "or choose another path",
+    errnos.EPERM: "this user may not write there: fix the folder's permissions, "
+    "or choose another path",
+    errnos.ENOSPC: "the disk is full: free some space",
+    errnos.EDQUOT: "the disk quota is used up: free some space",
+    errnos.EROFS: "that file system is read-only: choose a path on a writable one",
+    errnos.EISDIR: "a folder has that name: choose a file name, or move the folder away",
+}

@@ -119,7 +119,8 @@ class DigestReport:
 
     ``source`` is the configured source it came from, ``kind`` its kind;
     ``note`` says why an input gave nothing without failing (already ingested,
-    not modified) and ``unchanged`` marks exactly that case.
+    not modified) and ``unchanged`` marks exactly that case; ``empty`` marks a
+    drop folder with no file in it, which neither answered nor failed.
     """
 
     name: str
@@ -131,6 +132,7 @@ class DigestReport:
     kind: str = ""
     note: str | None = None
     unchanged: bool = False
+    empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,10 @@ class RunReport:
     ``status`` is one of ``published``, ``exists`` (the date has its edition),
     ``empty`` (no new papers), ``stale`` (every source returned what it
     returned last time) or ``failed`` (no source could be read); only
-    ``published`` and ``exists`` are successes.
+    ``published`` and ``exists`` are successes.  ``unrecorded`` counts the new
+    papers of digests named on the command line that were read and checked but
+    not recorded, because the date has its edition (a run that leaves them out
+    exits 1, never silently).
     """
 
     edition: Edition
@@ -214,6 +219,7 @@ class RunReport:
     delivery: DeliveryReport | None = None
     resumed: tuple[DeliveryReport, ...] = ()
     """Earlier editions this run sent to (deferred rows come due, a killed send)."""
+    unrecorded: int = 0
 
     @property
     def ok(self) -> bool:

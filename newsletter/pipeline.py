@@ -44,6 +44,7 @@ from newsletter.states import RunStatus
 from newsletter.store import Database, EditionExists, StoredEdition, Transaction
 from newsletter.store.corrections import Sighting, StoredPaper
 from newsletter.store.papers import Alias, NewPaper
+from newsletter.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def plan(
                 seen=len(mine) - new,
                 source=source,
                 kind=kind,
-                note=f"{replaced} replacements" if replaced else None,
+                note=counted(replaced, "replacement") if replaced else None,
             )
         )
     edition = replace(
@@ -151,35 +152,47 @@ def assess(collected: Collected, result: Plan) -> tuple[RunStatus, str | None, t
 
     Nothing new is never silent: every source failing, every source returning
     what it returned last time and every entry seen before each have their
-    status and a reason, and each make the run fail (exit status 1).
+    status and a reason, and each make the run fail (exit status 1).  An empty
+    drop folder (no file in it) did not answer and did not fail: beside a feed
+    that answered it changes nothing, beside feeds that failed the day is
+    ``failed``, alone it is ``stale`` (nothing came).
     """
     warnings = [*collected.warnings, *result.warnings]
     for report in result.digests:
         if report.kind in ("feed", "hf") and report.entries and not report.new:
+            entries = counted(report.entries, "entry", "entries")
+            every = "its one entry was" if report.entries == 1 else f"all {entries} were"
             warnings.append(
-                f"source {report.source}: all {report.entries} entries were seen before "
-                "(is it serving an old batch?)"
+                f"source {report.source}: {every} seen before (is it serving an old batch?)"
             )
     if result.edition.paper_count:
         return RunStatus.PUBLISHED, None, tuple(warnings)
     if collected.digests:
         return RunStatus.EMPTY, "no new papers: every entry was seen before", tuple(warnings)
-    unchanged = [r for r in result.digests if r.unchanged]
-    errors = [r for r in result.digests if r.error]
-    if unchanged:  # sources answered, with nothing new: stale, even if another one failed
-        names = ", ".join(r.name for r in unchanged)
-        if not errors:
-            reason = f"nothing new: every source returned what it returned last time ({names})"
-        else:
-            failed = ", ".join(r.name for r in errors)
-            reason = (
-                f"nothing new: the sources that answered returned what they returned "
-                f"last time ({names}); {len(errors)} could not be read ({failed})"
-            )
+    unchanged = [r.name for r in result.digests if r.unchanged]
+    errors = [r.name for r in result.digests if r.error]
+    empty = [r.name for r in result.digests if r.empty]  # answered nothing, failed nothing
+    if unchanged and not errors and not empty:
+        names = ", ".join(unchanged)
+        reason = f"nothing new: every source returned what it returned last time ({names})"
         return RunStatus.STALE, reason, tuple(warnings)
+    if unchanged:  # sources answered, with nothing new: stale, even if another one failed
+        parts = [f"unchanged since last time: {', '.join(unchanged)}"]
+        if empty:
+            parts.append(f"no file in {', '.join(empty)}")
+        if errors:
+            parts.append(
+                f"{counted(len(errors), 'source')} could not be read ({', '.join(errors)})"
+            )
+        return RunStatus.STALE, "nothing new: " + "; ".join(parts), tuple(warnings)
+    if errors:  # an empty drop folder did not answer: nothing could be read
+        also = f"; no file in {', '.join(empty)}" if empty else ""
+        return RunStatus.FAILED, f"no source could be read{also}", tuple(warnings)
+    if empty:  # only empty drop folders: nothing came, nothing failed
+        return RunStatus.STALE, f"nothing new: no file in {', '.join(empty)}", tuple(warnings)
     if not result.digests:
         return RunStatus.FAILED, "no sources configured and no digest given", tuple(warnings)
-    return RunStatus.FAILED, "no source could be read", tuple(warnings)  # each error says which
+    return RunStatus.FAILED, "no source could be read", tuple(warnings)
 
 
 def preview(
@@ -202,15 +215,15 @@ def preview(
             stored = None if force else tx.editions.latest_on(edition_date)
             history = _history(tx, stored.edition) if stored else []
         if stored is not None:
+            given = _given(settings, db, inputs, edition_date, progress)
             outputs = publish_preview(stored.edition, history, settings, out_dir)
             return RunReport(
                 edition=stored.edition,
-                digests=(),
+                digests=given,
                 outputs=tuple(str(p) for p in outputs),
                 status=RunStatus.EXISTS,
-                skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
-                f"({stored.edition.paper_count} papers); the next run publishes it again "
-                "(preview --force shows another edition that day)",
+                skipped_reason=_exists_reason(stored.edition, given, preview=True),
+                unrecorded=_unrecorded(given),
             )
         collected = collect(settings, inputs, edition_date, progress, db=db, client=client)
         result = plan(settings, db, collected, edition_date)
@@ -403,7 +416,9 @@ def _run(
 ) -> tuple[RunReport, StoredEdition | None]:
     """The run up to delivery: the report, and the edition to deliver (None: nothing)."""
     if not force and _edition_exists(db, edition_date):
-        return _republish(settings, db, edition_date)
+        return _republish(
+            settings, db, edition_date, _given(settings, db, inputs, edition_date, progress)
+        )
     collected = collect(settings, inputs, edition_date, progress, db=db, client=client)
     faults.hit("after-ingest")  # inert unless NEWSLETTER_FAULT names it (docs/hardening.md)
     result = plan(settings, db, collected, edition_date)
@@ -412,7 +427,9 @@ def _run(
         log.info("%s", warning)  # in the report: the caller shows it
     if result.edition.paper_count == 0:
         if not force and _edition_exists(db, edition_date):  # a concurrent run made it meanwhile
-            return _republish(settings, db, edition_date)
+            return _republish(
+                settings, db, edition_date, _given(settings, db, inputs, edition_date, None)
+            )
         ingested, sightings = collected.ingested, _sightings(result.verdicts)
         if ingested.sources or ingested.files or sightings:  # nothing new: nothing to lose
             with db.write() as tx:
@@ -431,7 +448,9 @@ def _run(
     try:
         stored = record(settings, db, result, collected, force=force, send=send, now=clock())
     except EditionExists:
-        return _republish(settings, db, edition_date)
+        return _republish(
+            settings, db, edition_date, _given(settings, db, inputs, edition_date, None)
+        )
     faults.hit("after-commit")
     with db.read() as tx:
         history = _history(tx, stored.edition)
@@ -531,9 +550,63 @@ def _sightings(verdicts: Sequence[Verdict]) -> list[Sighting]:
     ]
 
 
+def _given(
+    settings: Settings,
+    db: Database,
+    inputs: Sequence[str],
+    edition_date: date,
+    progress: Progress | None,
+) -> tuple[DigestReport, ...]:
+    """The digests named on the command line, read and checked against the store
+    although the date has its edition (so nothing of them will be recorded): a
+    missing or malformed file is its usual error, and each says how many of its
+    entries are new.  Without ``inputs`` (the configured sources) nothing is read."""
+    if not inputs:
+        return ()
+    collected = read_text(inputs, Path.cwd(), edition_date, progress=progress)
+    return plan(settings, db, collected, edition_date).digests
+
+
+def _unrecorded(given: Sequence[DigestReport]) -> int:
+    """New papers in digests given on the command line that a run does not record."""
+    return sum(d.new for d in given if d.name != corrections.CORRECTIONS_DIGEST)
+
+
+def _exists_reason(edition: Edition, given: Sequence[DigestReport], *, preview: bool) -> str:
+    """Why nothing is recorded when the date has its edition; says what the digests
+    named on the command line held, since none of it goes in."""
+    head = (
+        f"an edition for {edition.date.isoformat()} exists already "
+        f"({counted(edition.paper_count, 'paper')})"
+    )
+    new = _unrecorded(given)
+    force = "preview --force shows" if preview else "run --force makes"
+    if new:
+        what = f"the {counted(new, 'new paper')} in the digests given"
+        if preview:
+            return (
+                f"{head}: the next run would record none of {what} and publish that "
+                f"edition again ({force} a second edition that day with them)"
+            )
+        return f"{head}: {what} are not recorded ({force} a second edition that day with them)"
+    read = given and not any(d.error for d in given)  # else the errors say what happened
+    held = "; the digests given hold no new paper" if read else ""
+    if preview:
+        return f"{head}{held}; the next run publishes it again ({force} another edition that day)"
+    return (
+        f"{head}{held}; published its files again, recorded nothing "
+        "(use --force for another edition that day)"
+    )
+
+
 def _republish(
-    settings: Settings, db: Database, edition_date: date
+    settings: Settings,
+    db: Database,
+    edition_date: date,
+    given: tuple[DigestReport, ...] = (),
 ) -> tuple[RunReport, StoredEdition | None]:
+    """Publish the date's edition again (recording nothing): a second run resumes
+    the first.  ``given`` are the digests named on the command line, reported."""
     with db.read() as tx:
         stored = tx.editions.latest_on(edition_date)
         if stored is None:  # pragma: no cover - raced with a deletion
@@ -545,19 +618,19 @@ def _republish(
     except NewsletterError as exc:
         failed = RunReport(
             edition=edition,
-            digests=(),
+            digests=given,
             status=RunStatus.FAILED,
             skipped_reason=_unpublished(edition, exc),
+            unrecorded=_unrecorded(given),
         )
         return failed, None  # sent once its files are there: the mail links to them
     report = RunReport(
         edition=edition,
-        digests=(),
-        skipped_reason=f"an edition for {edition_date.isoformat()} exists already "
-        f"({edition.paper_count} papers); published its files again, recorded nothing "
-        "(use --force for another edition that day)",
+        digests=given,
+        skipped_reason=_exists_reason(edition, given, preview=False),
         outputs=tuple(str(p) for p in outputs),
         status=RunStatus.EXISTS,
+        unrecorded=_unrecorded(given),
     )
     return report, stored
 
@@ -566,7 +639,8 @@ def _unpublished(edition: Edition, exc: NewsletterError) -> str:
     """Why a recorded edition has no files (yet), and what to do."""
     day = edition.date.isoformat()
     return (
-        f"the edition for {day} ({edition.paper_count} papers) is recorded, but its files "
+        f"the edition for {day} ({counted(edition.paper_count, 'paper')}) is recorded, "
+        "but its files "
         f"could not be published: {exc.message}; fix that and run again "
         f"('newsletter run --date {day}'): it publishes the files and sends the edition"
     )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsletter.config import Settings
-from newsletter.errors import OutputError
+from newsletter.errors import OutputError, output_hint
 from newsletter.model import Edition
 from newsletter.render import publish_site, write_preview
 
@@ -33,9 +33,11 @@ def publish_run(edition: Edition, history: Sequence[Edition], settings: Settings
     try:
         return publish_site(edition, history, settings, settings.output.site_dir)
     except OutputError as exc:
+        fix = output_hint(exc.errno) or "fix the folder"
         raise OutputError(
             exc.path,
             exc.reason,
-            hint=f"the edition for {edition.date.isoformat()} is recorded; free some space "
-            "or fix the folder, then run again to publish its files",
+            hint=f"the edition for {edition.date.isoformat()} is recorded; {fix}, "
+            "then run again to publish its files",
+            errno=exc.errno,
         ) from exc

@@ -112,6 +112,9 @@ class DailyJob:
         self.resumer = resumer
         self.owner = owner or runlog.process_owner()
         self._lock = threading.Lock()
+        self.making: date | None = None
+        """The date whose edition this job is making right now (None: none), so a
+        process told to stop can say what it waits for."""
 
     def tick(self, trigger: str = "schedule") -> TickResult:
         """Make the due edition if nobody has; whatever the outcome, resume the unsent
@@ -151,10 +154,12 @@ class DailyJob:
             return TickResult(day, "done", detail)
         log.info("making the edition for %s (%s)", day, trigger)
         status = RunStatus.FAILED
+        self.making = day
         try:
             report = self.runner(self.settings, (), day, trigger=trigger, clock=self.clock)
             status = RunStatus(report.status or RunStatus.FAILED)
         finally:
+            self.making = None
             with Database.open(self.settings.database.url) as db, db.write() as tx:
                 tx.claims.finish(day, self.owner, status, self.clock())
         for problem in [d.error for d in report.digests if d.error] + list(report.warnings):

@@ -36,10 +36,12 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.model import Reason
+from newsletter.errors import ConfigError
 from newsletter.scheduler import Clock, utcnow
 from newsletter.states import LedgerState, RunStatus
 from newsletter.store import Database, Transaction
 from newsletter.store.runs import Claim, StoredReport
+from newsletter.wording import counted
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -109,7 +111,7 @@ def scheduled(settings: Settings, tx: Transaction, now: datetime) -> Scheduled:
         r = reports[0]
         reason = str(r.data.get("reason") or "")
         if r.status.ok and not reason:
-            reason = f"{r.paper_count} new papers"
+            reason = counted(r.paper_count, "new paper")
         state = ScheduledState(r.status.value)
         return Scheduled(day, due, state, reason, r.paper_count, r.trigger, r.finished_at)
     if tx.editions.count_on(day):
@@ -457,7 +459,20 @@ class StatusView:
 
 
 def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
-    """What ``status`` shows, read from the database as it is (nothing is created)."""
+    """What ``status`` shows, read from the database as it is (nothing is created).
+
+    A configured SQLite database whose folder does not exist is a configuration
+    error, not "nothing ran yet": no run ever wrote there, so the URL points
+    elsewhere.  (The default file of a fresh project, no ``subscribers/`` yet,
+    is idle.)
+    """
+    folder = Database.missing_folder(settings.database.url)
+    if folder is not None and settings.database.origin:
+        raise ConfigError(
+            [f"{settings.database.origin}: the SQLite database's folder {folder} does not exist"],
+            hint="point it at the database your runs use ('newsletter config show' prints it); "
+            "a first 'newsletter run' creates the folder",
+        )
     now = clock()
     schedule = settings.schedule
     with Database.open_read_only(settings.database.url) as db, db.read() as tx:
@@ -581,6 +596,6 @@ def lines(view: StatusView) -> list[str]:
         for r in view.recent_runs[1:]:
             out.append(
                 f"  {r.finished_at.isoformat()} {r.trigger} {r.edition_date.isoformat()}: "
-                f"{r.status} ({r.papers} papers)"
+                f"{r.status} ({counted(r.papers, 'paper')})"
             )
     return out

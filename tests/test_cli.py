@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_kit import error_lines
 from corpus_kit import Corpus
 
 
@@ -103,9 +104,14 @@ def test_second_run_for_a_date_says_so_and_force_makes_another(
 ) -> None:
     seeds = corpus.files
     newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir, check=True)
+    resumed = newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir)
+    assert resumed.returncode == 0  # the same command again: nothing lost, it resumes
+    assert "exists already" in resumed.stdout and "hold no new paper" in resumed.stdout
     again = newsletter("run", str(seeds[1]), "--date", "2026-03-11", cwd=workdir)
-    assert again.returncode == 0
-    assert "exists already" in again.stdout
+    assert again.returncode == 1  # other digests, whose new papers do not go in: said so
+    [line] = error_lines(again.stderr)
+    assert "exists already" in line and f"the {corpus.new[1]} new papers" in line
+    assert "not recorded" in line and "--force" in line
     assert list(editions(workdir / "site")) == ["2026-03-11"]
     forced = newsletter("run", str(seeds[1]), "--date", "2026-03-11", "--force", cwd=workdir)
     assert forced.returncode == 0, forced.stderr
@@ -280,8 +286,9 @@ def test_preview_of_a_date_with_an_edition_shows_what_run_publishes_again(
 ) -> None:
     seeds = corpus.files
     newsletter("run", str(seeds[0]), "--date", "2026-03-11", cwd=workdir, check=True)
-    shown = newsletter("preview", str(seeds[1]), "--date", "2026-03-11", cwd=workdir, check=True)
-    assert "exists already" in shown.stdout
+    shown = newsletter("preview", str(seeds[1]), "--date", "2026-03-11", cwd=workdir)
+    assert shown.returncode == 1  # as the run would: its new papers would not go in
+    assert "exists already" in shown.stderr and "next run would record none" in shown.stderr
     assert (
         json.loads((workdir / "preview" / "edition.json").read_text())["paper_count"]
         == (corpus.new[0])

@@ -122,7 +122,7 @@ def test_same_makes_the_next_run_see_a_paper_and_undo_takes_it_back(workdir: Pat
     # the rules alone would call it new: another title over another abstract
     later = digest(workdir, "d2.txt", (renamed, COAST), ("Coastlines from Orbit", SPEECH))
     preview = newsletter("preview", later, "--date", "2026-03-12", cwd=workdir).stdout
-    assert "1 new papers" in preview
+    assert "1 new paper;" in preview
     shown = newsletter("explain", "Cheap Preference", later, cwd=workdir).stdout
     assert "SEEN: operator decision #1: same paper" in shown
 

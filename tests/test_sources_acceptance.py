@@ -186,7 +186,7 @@ def test_feed_hf_and_text_together_publish_each_paper_once_and_hostile_feeds_are
         assert (arxiv_report.entries, arxiv_report.new, arxiv_report.note) == (
             2,
             1,
-            "1 replacements",
+            "1 replacement",
         )
 
         # day 3: nothing changed anywhere: said loudly, nothing published

@@ -425,6 +425,9 @@ def test_sigterm_mid_edition_finishes_the_edition_and_records_its_report(tmp_pat
             took = time.monotonic() - stopped
     assert code == 0, served.logs()
     assert took > 2, "serve exited without waiting for the edition"
+    day = datetime.now(UTC).date().isoformat()
+    assert f"stopping: finishing the edition for {day} before exit" in served.logs()
+    assert f"stopped: the edition for {day} is finished" in served.logs()  # not 10 s of silence
     url = f"sqlite:///{tmp_path / 'subscribers' / 'newsletter.db'}"
     with Database.open_read_only(url) as db, db.read() as tx:
         today = datetime.now(UTC).date()

@@ -433,10 +433,20 @@ def test_a_refused_unsubscribe_link_offers_a_new_link_not_subscribe_again(site: 
     assert "Email me a new link" in response.text
 
 
-@pytest.mark.parametrize("path", ["/unsubscribe", "/preferences", "/confirm"])
-def test_a_page_reached_without_its_link_offers_to_email_a_new_one(site: Site, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("/unsubscribe", "“Unsubscribe” link at the foot of any edition"),
+        ("/preferences", "“Manage topics” link at the foot of any edition"),
+        ("/confirm", "in the confirmation email we sent you"),
+    ],
+)
+def test_a_page_reached_without_its_link_offers_to_email_a_new_one(
+    site: Site, path: str, where: str
+) -> None:
     response = site.client.get(path)
     assert response.status_code == 200
+    assert where in response.text and "any of our emails" not in response.text
     assert (
         "Email me a new link" in response.text
         and 'action="https://papers.example.org/links"' in (response.text)

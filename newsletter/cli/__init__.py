@@ -29,7 +29,8 @@ from newsletter.cli import logs, papers
 from newsletter.cli.output import output
 from newsletter.errors import ConfigError, NewsletterError, OutputError
 from newsletter.model import RunReport
-from newsletter.states import SubscriberStatus
+from newsletter.states import RunStatus, SubscriberStatus
+from newsletter.wording import counted
 
 
 class _LazyModule:
@@ -163,9 +164,6 @@ def main(
     ctx.obj = Context(config_path, debug)
 
 
-_WRITABLE_HINT = "choose a path you can write to"
-
-
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @handle_errors
@@ -181,9 +179,7 @@ def init(directory: str) -> None:
         shutil.copyfile(resources.bundled_config(), cfg)
         shutil.copyfile(resources.sample_digest(), target / "digests" / "sample-digest.txt")
     except OSError as exc:
-        raise OutputError(
-            Path(exc.filename or target), exc.strerror or str(exc), hint=_WRITABLE_HINT
-        ) from exc
+        raise OutputError.of(Path(exc.filename or target), exc) from exc
     output.line(f"Wrote {cfg} and the folders digests/, subscribers/, site/.")
     output.line(f"Next: cd {target} && newsletter preview --out preview")
 
@@ -316,6 +312,7 @@ def run(
     to start on a feed with a backlog without mailing all of it.
     """
     settings = obj.settings
+    new_folder = _new_database_folder(settings)
     report = pipeline.run(
         settings,
         digests,
@@ -326,6 +323,8 @@ def run(
         delivery_progress=_delivery_progress(),
     )
     _print_report(report, "Run")
+    if new_folder is not None and new_folder.is_dir():
+        output.note(f"created the folder {new_folder} for the database")
     if no_send and report.recorded:
         output.line("Delivery: none (--no-send): nobody will be sent this edition.")
     elif no_send and report.ok:
@@ -465,8 +464,18 @@ def explain(obj: Context, query: str, digests: tuple[str, ...], edition_date: da
 @handle_errors
 def migrate(obj: Context) -> None:
     """Create or upgrade the database schema."""
+    new_folder = _new_database_folder(obj.settings)
     applied = pipeline.migrate(obj.settings)
+    if new_folder is not None:
+        output.note(f"created the folder {new_folder} for the database")
     output.line(f"applied migrations: {applied}" if applied else "database schema is up to date")
+
+
+def _new_database_folder(settings: config.Settings) -> Path | None:
+    """The folder of the SQLite database that opening it will create (None: it exists)."""
+    from newsletter.store import Database
+
+    return Database.missing_folder(settings.database.url)
 
 
 def _print_report(report: RunReport, verb: str) -> None:
@@ -478,26 +487,28 @@ def _print_report(report: RunReport, verb: str) -> None:
     if report.digests:
         output.table(table)
     edition = report.edition
+    label = edition.date.isoformat() + (f" #{edition.number}" if edition.number > 1 else "")
     if edition.paper_count:
-        topic_table = Table(
-            "section",
-            "papers",
-            title=f"Edition {edition.date.isoformat()}"
-            + (f" #{edition.number}" if edition.number > 1 else ""),
-        )
+        earlier = " (recorded before)" if report.status == RunStatus.EXISTS else ""
+        topic_table = Table("section", "papers", title=f"Edition {label}{earlier}")
         for section in edition.sections:
             topic_table.add_row(section.title, str(len(section.papers)))
         output.table(topic_table)
-    if not report.ok:
+    if report.recorded and not report.ok:  # recorded, then publishing failed: say both
+        output.line(
+            f"Recorded edition {label} with {counted(edition.paper_count, 'new paper')}; "
+            "its files are not published (see the error below)."
+        )
+    elif not report.ok:
         output.line("Nothing recorded.")  # why: the status line on standard error
+    elif report.unrecorded:
+        output.line("Nothing recorded (see the error below).")
     elif report.skipped_reason:
         output.line(f"Nothing recorded: {report.skipped_reason}.")
     elif verb == "Run":
-        output.line(
-            f"Recorded edition {edition.date.isoformat()} with {edition.paper_count} new papers."
-        )
+        output.line(f"Recorded edition {label} with {counted(edition.paper_count, 'new paper')}.")
     else:
-        output.line(f"{edition.paper_count} new papers; nothing was recorded.")
+        output.line(f"{counted(edition.paper_count, 'new paper')}; nothing was recorded.")
     _print_outputs(report.outputs)
     _print_delivery(report)
     for d in report.digests:
@@ -507,6 +518,8 @@ def _print_report(report: RunReport, verb: str) -> None:
         output.warning(warning)
     if not report.ok:
         output.status(report.status, report.skipped_reason or "")
+    elif report.unrecorded:
+        output.error(report.skipped_reason or "")
 
 
 def _print_outputs(outputs: Sequence[str]) -> None:
@@ -515,7 +528,8 @@ def _print_outputs(outputs: Sequence[str]) -> None:
     for path in shown:
         output.line(f"  wrote {path}")
     if len(outputs) > len(shown):
-        output.line(f"  and {len(outputs) - len(shown)} more files (feeds, text part)")
+        more = counted(len(outputs) - len(shown), "more file")
+        output.line(f"  and {more} (feeds, text part)")
 
 
 def _print_delivery(report: RunReport) -> None:
@@ -564,7 +578,7 @@ def _delivery_line(d: Any) -> str:
 
 
 def _exit_for(report: RunReport) -> None:
-    if any(d.error for d in report.digests) or not report.ok:
+    if any(d.error for d in report.digests) or not report.ok or report.unrecorded:
         sys.exit(1)
     if report.delivery is not None and report.delivery.stopped:
         sys.exit(1)
@@ -616,6 +630,7 @@ def schedule(obj: Context) -> None:
     from newsletter.web import serve as serving
 
     pipeline.migrate(obj.settings)  # a damaged database stops it here, not at every tick
+    logging.getLogger(serving.__name__).setLevel(logging.INFO)  # what a stop waits for
     serving.run_scheduler(pipeline.daily_job(obj.settings))
 
 
@@ -636,6 +651,7 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
     settings = obj.settings
     logging.getLogger("newsletter.web.access").setLevel(logging.INFO)
+    logging.getLogger(serving.__name__).setLevel(logging.INFO)  # start, stop, what it waits for
 
     def ready(url: str) -> None:
         output.line(
@@ -782,23 +798,23 @@ def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
         everyone = subs.all(_status_filter(status))
     finally:
         subs.db.close()
-    if as_json:
+    if as_json:  # the current state's times only: the history is the consent record's
         data = [
             {
                 "email": s.email,
                 "status": s.status,
                 "topics": sorted(s.topics) if s.topics is not None else None,
                 "created_at": s.created_at.isoformat(),
-                "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
-                "unsubscribed_at": s.unsubscribed_at.isoformat() if s.unsubscribed_at else None,
+                "confirmed_at": _stamp(s.confirmed_at, s.status == SubscriberStatus.CONFIRMED),
+                "unsubscribed_at": _stamp(
+                    s.unsubscribed_at, s.status == SubscriberStatus.UNSUBSCRIBED
+                ),
             }
             for s in everyone
         ]
         click.echo(json.dumps(data, indent=2))
         return
-    count = len(everyone)
-    title = f"{count} subscriber{'' if count == 1 else 's'}"
-    table = Table("email", "status", "topics", "since", title=title)
+    table = Table("email", "status", "topics", "since", title=counted(len(everyone), "subscriber"))
     for s in everyone:
         table.add_row(s.email, s.status, _topics_label(s.topics), f"{s.created_at:%Y-%m-%d}")
     output.table(table)
@@ -829,7 +845,8 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
     for problem in report.problems:
         output.error(f"{Path(file).name}:{problem}")
     output.line(
-        f"{report.rows} rows: {report.added} added, {report.existing} already on the list, "
+        f"{counted(report.rows, 'row')}: {report.added} added, "
+        f"{report.existing} already on the list, "
         f"{len(report.problems)} refused",
         markup=False,
     )
@@ -853,10 +870,16 @@ def subscribers_export(obj: Context, file: str | None, status: str | None) -> No
             with open(file, "w", encoding="utf-8", newline="") as handle:
                 count = imports.export_csv(subs, handle, _status_filter(status))
         except OSError as exc:
-            raise OutputError(Path(file), exc.strerror or str(exc), hint=_WRITABLE_HINT) from exc
+            raise OutputError.of(Path(file), exc) from exc
     finally:
         subs.db.close()
-    output.note(f"wrote {count} subscribers to {file}")
+    output.note(f"wrote {counted(count, 'subscriber')} to {file}")
+
+
+def _stamp(when: datetime | None, current: bool) -> str | None:
+    """A subscriber's time of a state, shown only while they are in that state (a
+    confirmed subscriber who unsubscribed once has no ``unsubscribed_at`` to show)."""
+    return when.isoformat() if when and current else None
 
 
 def _topics_label(topics: frozenset[str] | None) -> str:

@@ -69,9 +69,11 @@ _RELATIVE_SQLITE = re.compile(r"sqlite(\+\w+)?:///(?!/)(?!:memory:)(.+)$")
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    """The database URL the store opens (secrets in it are never printed)."""
+    """The database URL the store opens (secrets in it are never printed), and
+    ``origin``: the setting that named it (``""``: neither did, the default file)."""
 
     url: str
+    origin: str = "database.url"
 
     @property
     def redacted(self) -> str:
@@ -81,10 +83,10 @@ class DatabaseSettings:
     def build(cls, v: Values, environ: Mapping[str, str] = os.environ) -> DatabaseSettings:
         env = environ.get(ENV)
         if env:
-            return cls(url=env)
+            return cls(url=env, origin=ENV)
         url = v.text("database.url")
         if not url:
-            return cls(url=f"sqlite:///{v.base_dir / 'subscribers' / 'newsletter.db'}")
+            return cls(url=f"sqlite:///{v.base_dir / 'subscribers' / 'newsletter.db'}", origin="")
         relative = _RELATIVE_SQLITE.match(url)
         if relative:
             driver, path = relative.group(1) or "", relative.group(2)

@@ -24,7 +24,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
     try:
         _write_atomic(path, data)
     except OSError as exc:
-        raise OutputError(path, exc.strerror or str(exc)) from exc
+        raise OutputError.of(path, exc) from exc
     return path
 
 

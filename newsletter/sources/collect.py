@@ -205,8 +205,13 @@ def read_text(
         if remember:
             files.append(IngestedFile(content_hash, path.name, name))
     if remember and not digests and not missing:
-        note = f"no new file: {len(skipped)} already ingested" if skipped else "no file in it"
-        reports.append(DigestReport(name, source=name, kind="text", note=note, unchanged=True))
+        if skipped:  # it answered, with what it gave before
+            note = f"no new file: {len(skipped)} already ingested"
+            reports.append(DigestReport(name, source=name, kind="text", note=note, unchanged=True))
+        else:  # nothing came, nothing failed: not "unchanged" (see pipeline.assess)
+            reports.append(
+                DigestReport(name, source=name, kind="text", note="no file in it", empty=True)
+            )
     return Collected(
         digests=tuple(digests),
         reports=tuple(reports),

@@ -200,6 +200,15 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         return cls(_engine(url))
 
+    @staticmethod
+    def missing_folder(url: str) -> Path | None:
+        """The folder a SQLite database at ``url`` would be in, if it does not exist
+        (``open`` creates it; a reader that finds none is looking in the wrong place)."""
+        path = sqlite_path(url)
+        if path is None or path.parent.is_dir():
+            return None
+        return path.parent
+
     @classmethod
     def upgrade(cls, url: str) -> list[int]:
         """Create or upgrade the schema of the database at ``url``; the versions applied."""

@@ -34,11 +34,13 @@ one-click unsubscribe) in front of the site.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import signal
 import socket
 import threading
 from collections.abc import Callable, Generator
+from datetime import date
 from types import FrameType
 from typing import Any
 
@@ -59,6 +61,7 @@ def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping after the running job", signum)
+        _say_stopping(job)
         stop.set()
 
     if threading.current_thread() is threading.main_thread():
@@ -75,7 +78,20 @@ def run_scheduler(job: DailyJob, stop: threading.Event | None = None) -> None:
     try:
         stop.wait()
     finally:
+        waited = job.making
         scheduler.shutdown(wait=True)
+        _say_stopped(waited)
+
+
+def _say_stopping(job: DailyJob) -> None:
+    """The line an operator sees when a stop has to wait for an edition."""
+    if job.making is not None:
+        log.info("stopping: finishing the edition for %s before exit", job.making.isoformat())
+
+
+def _say_stopped(waited: date | None) -> None:
+    if waited is not None:
+        log.info("stopped: the edition for %s is finished", waited.isoformat())
 
 
 class ListenError(NewsletterError):
@@ -108,12 +124,29 @@ def listen(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ListenError(
-            f"cannot listen on {host}:{port}: {exc.strerror}",
-            hint="another process uses that port: stop it, or choose another with "
-            "serve.port (or --port; 0 picks a free one)",
+            f"cannot listen on {host}:{port}: {exc.strerror}", hint=_listen_hint(exc.errno, port)
         ) from None
     sock.set_inheritable(True)
     return sock
+
+
+def _listen_hint(number: int | None, port: int) -> str:
+    """What to do about a bind that failed, by its errno (never "in use" for all)."""
+    if number == errno.EADDRNOTAVAIL:
+        return (
+            "that address is not one of this machine's: set serve.host (or --host) to one "
+            "it has, e.g. 127.0.0.1, or 0.0.0.0 for all"
+        )
+    if number == errno.EACCES:
+        low = " (ports below 1024 need privileges)" if 0 < port < 1024 else ""
+        return (
+            f"this user may not listen there{low}: choose a port from 1024 up with serve.port "
+            "(or --port), and let a reverse proxy take port 80/443 (docs/deployment.md)"
+        )
+    return (
+        "another process uses that port: stop it, or choose another with "
+        "serve.port (or --port; 0 picks a free one)"
+    )
 
 
 def server_url(sock: socket.socket) -> str:
@@ -209,6 +242,7 @@ def run_server(
         signals.append(signum)
         if len(signals) == 1:
             log.info("signal %d: stopping the web server, then the running edition", signum)
+            _say_stopping(job)
         else:
             log.warning("signal %d: still finishing the running edition (SIGKILL aborts)", signum)
         server.should_exit = True
@@ -225,8 +259,10 @@ def run_server(
         )
         server.run(sockets=[sock])
     finally:
+        waited = job.making
         log.info("serve: waiting for a running edition to finish")
         scheduler.shutdown(wait=True)
+        _say_stopped(waited)
         pages.close()
         db.close()
         sock.close()

@@ -403,14 +403,14 @@ class SubscriberPages:
         response.background = BackgroundTask(self.desk.submit, LinkRequest(address), expected=True)
         return response
 
-    def _missing_link(self, title: str, what: str) -> HTMLResponse:
-        """A page reached without its token: how to get a working link."""
+    def _missing_link(self, title: str, where: str) -> HTMLResponse:
+        """A page reached without its token: where its link is (``where``, a sentence
+        that names the email it is in), and a form to be sent a new one."""
         return self._render(
             "links.html.j2",
             self._page(
                 title,
-                message=f"To {what}, use the link at the bottom of any of our emails — "
-                "or enter your address below and we will email you a new one.",
+                message=f"{where} Or enter your address below and we will email you a new one.",
                 form_token=self._links_form_token(),
             ),
         )
@@ -421,7 +421,11 @@ class SubscriberPages:
         title = "Confirm your subscription"
         token = request.query_params.get("t", "")
         if not token:
-            return self._missing_link(title, "confirm your subscription")
+            return self._missing_link(
+                title,
+                "To confirm your subscription, press “Confirm my subscription” in the "
+                "confirmation email we sent you.",
+            )
         try:
             public_id, subscriber = await run_in_threadpool(self._subscriber, CONFIRM, token)
         except TokenError as exc:
@@ -488,7 +492,11 @@ class SubscriberPages:
         title = "Your topics"
         token = request.query_params.get("t", "")
         if not token:
-            return self._missing_link(title, "change your topics")
+            return self._missing_link(
+                title,
+                "To change your topics, use the “Manage topics” link at the foot of any edition "
+                "we emailed you.",
+            )
         try:
             public_id, subscriber = await run_in_threadpool(self._subscriber, PREFERENCES, token)
         except TokenError as exc:
@@ -568,7 +576,11 @@ class SubscriberPages:
         title = "Unsubscribe"
         token = request.query_params.get("t", "")
         if not token:
-            return self._missing_link(title, "unsubscribe")
+            return self._missing_link(
+                title,
+                "To unsubscribe, use the “Unsubscribe” link at the foot of any edition "
+                "we emailed you.",
+            )
         try:
             public_id, subscriber = await run_in_threadpool(self._subscriber, UNSUBSCRIBE, token)
         except TokenError as exc:
