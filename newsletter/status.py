@@ -35,8 +35,8 @@ from enum import StrEnum
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.model import Reason
 from newsletter.errors import ConfigError
+from newsletter.model import Reason
 from newsletter.scheduler import Clock, utcnow
 from newsletter.states import LedgerState, RunStatus
 from newsletter.store import Database, Transaction
