@@ -19,6 +19,8 @@ from pathlib import Path
 
 TIMEOUT_SECONDS = 120.0
 INDEX_DIR = "pagefind"
+PAGES = "papers/**/index.html"
+"""What is indexed: the paper pages only (every paper is on one; the rest are lists)."""
 
 
 def available() -> bool:
@@ -32,7 +34,9 @@ def build_index(site_dir: Path, timeout: float = TIMEOUT_SECONDS) -> str | None:
     """Index ``site_dir`` with Pagefind; None when done, else a one-line warning."""
     if not available():
         return None
-    command = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent"]
+    command = [
+        sys.executable, "-m", "pagefind", "--site", str(site_dir), "--glob", PAGES, "--silent"
+    ]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
