@@ -22,9 +22,16 @@ from test_browser_e2e import browser  # noqa: F401  (the fixture)
 from test_render_archive import build, seed_editions
 
 from newsletter.render import archive, search
+from newsletter.web.headers import SITE_CSP
 
 
 class _Quiet(SimpleHTTPRequestHandler):
+    """The site's files with the archive's Content-Security-Policy, as `serve` sends it."""
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", SITE_CSP)
+        super().end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -109,3 +116,24 @@ def test_search_filters_by_topic_and_month(
     shown = page.locator(".pagefind-ui__result-link").all_inner_texts()
     assert shown and set(shown) <= vision, shown
     page.close()
+
+
+def test_every_internal_link_resolves_from_the_web_server(served: tuple[str, Path]) -> None:
+    """The same archive over HTTP: every relative link of every page answers 200."""
+    from urllib.parse import urljoin, urlsplit
+    from urllib.request import urlopen
+
+    from test_render_archive import links_of, pages_of
+
+    base, site = served
+    targets: set[str] = set()
+    for page in pages_of(site):
+        url = base + page.relative_to(site).as_posix()
+        for link in links_of(page):
+            if urlsplit(link).scheme in ("http", "https", "mailto") or link.startswith("#"):
+                continue
+            targets.add(urljoin(url, link).split("#")[0])
+    assert len(targets) > 60  # every page of the seed archive
+    for target in sorted(targets):
+        with urlopen(target, timeout=10) as response:
+            assert response.status == 200, target

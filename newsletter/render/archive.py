@@ -90,6 +90,7 @@ def month_dir(day: date) -> str:
 
 
 SEARCH_PAGE = "search/index.html"
+SEARCH_SCRIPT = "search/search.js"
 
 
 @dataclass(frozen=True)

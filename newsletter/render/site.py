@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from newsletter import urls
+from newsletter import resources, urls
 from newsletter.config import Settings
 from newsletter.edition import to_json
 from newsletter.model import Edition
@@ -382,6 +382,7 @@ def publish_site(
         files[rel] = data
     rel, data = pages.search_page()
     files[rel] = data
+    files[archive.SEARCH_SCRIPT] = resources.stock_templates().joinpath("search.js").read_bytes()
     files[urls.INDEX] = index_page(editions, settings, frame).encode("utf-8")
     written = [write_atomic(site_dir / rel, data) for rel, data in files.items()]
     warning = search.build_index(site_dir)
