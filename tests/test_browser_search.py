@@ -100,6 +100,9 @@ def test_search_filters_by_topic_and_month(
     page.goto(base + "search/index.html")
     page.fill(".pagefind-ui__search-input", "model")
     page.wait_for_selector(".pagefind-ui__result-link", timeout=30_000)
+    page.wait_for_function(  # the UI adds the filters one by one, after the first results
+        "document.querySelectorAll('.pagefind-ui__filter-name').length >= 2", timeout=30_000
+    )
     names = page.locator(".pagefind-ui__filter-name").all_inner_texts()
     assert {"topic", "month"} <= {n.strip().lower() for n in names}, names
     everything = page.inner_text(".pagefind-ui__message")
