@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.delivery import confirmations
-from newsletter.render import context
+from newsletter.render import archive, context
 from newsletter.web import pages
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "templates.md"
@@ -21,6 +21,13 @@ CLASSES = [
     context.Links,
     context.IndexContext,
     context.EditionSummary,
+    archive.Chrome,
+    archive.TopicLink,
+    archive.EditionNav,
+    archive.PaperPage,
+    archive.ListPage,
+    archive.Pager,
+    archive.PaperItem,
     pages.PageContext,
     pages.PageLinks,
     pages.TopicChoice,

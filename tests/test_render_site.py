@@ -76,7 +76,10 @@ def test_every_link_between_site_pages_resolves_from_disk(tmp_path: Path) -> Non
     publish_site(edition_of([paper(40, "vision")], day=date(2026, 11, 19)), [], settings(), site)
     publish_site(small_edition(), older(), settings(), site)
     pages = [p for p in site.rglob("*.html") if p.name != "email.html"]
-    assert len(pages) == 3  # the index and two edition pages
+    names = {p.relative_to(site).as_posix() for p in pages}
+    editions = {"editions/2026-11-19/index.html", "editions/2026-11-20/index.html"}
+    assert {"index.html", *editions} < names
+    assert len(pages) == 3 + 6 + 8 + 2 + 1  # + papers, topic pages, week and month, search
     checked = 0
     for page in pages:
         for link in _links(page):
@@ -86,6 +89,7 @@ def test_every_link_between_site_pages_resolves_from_disk(tmp_path: Path) -> Non
                     "https://papers.example.org/",
                     "https://papers.example.org/subscribe",
                     f"https://papers.example.org/{page.parent.relative_to(site).as_posix()}/",
+                    f"https://papers.example.org/{page.relative_to(site).as_posix()}",
                 ), f"{page}: {link} leaves the archive for a page of the site"
                 continue
             target = (page.parent / parts.path).resolve() if parts.path else page

@@ -62,6 +62,8 @@ class PageLinks:
     archive: str
     feed: str
     atom: str
+    subscribe: str = ""
+    """The sign-up page: the frame's "Subscribe" link (set when the archive links to it)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class Pages:
                 archive=self.site.url(""),
                 feed=self.site.url(FEED_RSS),
                 atom=self.site.url(FEED_ATOM),
+                subscribe=self.site.url(SUBSCRIBE_PATH),
             ),
             subscribe_url=self.site.url(SUBSCRIBE_PATH),
             links_url=self.site.url("links"),
