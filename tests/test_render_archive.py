@@ -191,7 +191,11 @@ def test_a_run_writes_what_changed_not_the_history(tmp_path: Path) -> None:
     assert "editions/2026-11-19/index.html" in last  # its "next" link
     assert "editions/2026-11-18/index.html" not in last
     listing = [p for p in last if not p.startswith(("papers/", "editions/"))]
-    assert len(listing) < 25, sorted(listing)
+    pages = [p for p in listing if p.endswith(".html")]
+    assert len(pages) < 25, sorted(pages)
+    feeds = [p for p in listing if p.endswith((".xml", ".json", ".opml"))]
+    # RSS, Atom, JSON Feed and the OPML, plus an RSS and a JSON feed per topic: never history
+    assert len(feeds) <= 4 + 2 * len(settings().taxonomy.topics), sorted(feeds)
 
 
 def test_without_pagefind_the_search_page_says_so_and_no_box(tmp_path: Path) -> None:
