@@ -40,6 +40,8 @@ import sqlalchemy as sa
 from corpus_kit import OWN_CORPUS, SEED_CORPUS, Corpus, require_seeds
 from hypothesis import settings
 
+pytest_plugins = ["browser_kit"]  # the headless Chromium fixture, for every browser test
+
 settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
 settings.register_profile("explore", derandomize=False, deadline=None)
 settings.load_profile(os.environ.get("NEWSLETTER_HYPOTHESIS_PROFILE", "deterministic"))

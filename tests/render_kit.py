@@ -7,16 +7,18 @@ when rendering does.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from newsletter import config
 from newsletter.model import Edition, Paper, Section
+from newsletter.render import publish_site
 from newsletter.topics import Taxonomy, Topic
 
 TOPICS = (
@@ -167,3 +169,37 @@ def parse_html(html: str) -> _Collect:
 
 def visible(html: str) -> str:
     return " ".join(" ".join(parse_html(html).text).split())
+
+
+ARCHIVE_DIGESTS = Path(__file__).parent / "digests"
+
+
+def seed_editions() -> list[Edition]:
+    """The five seed digests as editions on consecutive days, oldest first."""
+    paths = sorted(ARCHIVE_DIGESTS.glob("*.txt"))
+    return [
+        replace(seed_edition(p), date=date(2026, 11, 16) + timedelta(days=i))
+        for i, p in enumerate(paths)
+    ]
+
+
+def build(site: Path, editions: list[Edition]) -> list[list[Path]]:
+    history: list[Edition] = []
+    runs = []
+    for edition in editions:
+        runs.append(publish_site(edition, history, settings(), site))
+        history.insert(0, edition)
+    return runs
+
+
+def links_of(page: Path) -> list[str]:
+    text = page.read_text(encoding="utf-8")
+    return [html_lib.unescape(m) for m in re.findall(r'(?:href|src|action)="([^"]*)"', text)]
+
+
+def pages_of(site: Path) -> list[Path]:
+    return [
+        p
+        for p in site.rglob("*.html")
+        if p.name != "email.html" and "pagefind" not in p.relative_to(site).parts
+    ]

@@ -5,37 +5,17 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from render_kit import seed_edition, settings
+from render_kit import build, links_of, pages_of, seed_editions, settings
 
-from newsletter.model import Edition
-from newsletter.render import archive, publish_site, search
+from newsletter.render import archive, search
 from newsletter.render.site import _Archive, _Frame
 
-DIGESTS = Path(__file__).parent / "digests"
 BASE = "https://papers.example.org/"
-
-
-def seed_editions() -> list[Edition]:
-    """The five seed digests as editions on consecutive days, oldest first."""
-    paths = sorted(DIGESTS.glob("*.txt"))
-    return [
-        replace(seed_edition(p), date=date(2026, 11, 16) + timedelta(days=i))
-        for i, p in enumerate(paths)
-    ]
-
-
-def build(site: Path, editions: list[Edition]) -> list[list[Path]]:
-    history: list[Edition] = []
-    runs = []
-    for edition in editions:
-        runs.append(publish_site(edition, history, settings(), site))
-        history.insert(0, edition)
-    return runs
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +23,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("archive") / "site"
     build(root, seed_editions())
     return root
-
-
-def links_of(page: Path) -> list[str]:
-    text = page.read_text(encoding="utf-8")
-    return [html_lib.unescape(m) for m in re.findall(r'(?:href|src|action)="([^"]*)"', text)]
-
-
-def pages_of(site: Path) -> list[Path]:
-    return [
-        p
-        for p in site.rglob("*.html")
-        if p.name != "email.html" and "pagefind" not in p.relative_to(site).parts
-    ]
 
 
 def test_every_internal_link_resolves_from_disk(site: Path) -> None:
