@@ -1,3 +1,6 @@
+"""``python -m newsletter``: the CLI."""
+
 from newsletter.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -41,11 +42,11 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from newsletter import owners
 from newsletter.config import Settings
 from newsletter.model import RunReport
 from newsletter.states import RunStatus
 from newsletter.store import Database
-from newsletter.store import runs as runlog
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,22 @@ class Runner(Protocol):
     ) -> RunReport: ...
 
 
+class TickOutcome(StrEnum):
+    """What one tick of the daily job came to."""
+
+    RAN = "ran"  # it made (or tried to make) the due edition
+    EXISTS = "exists"  # the due date has its edition already
+    CLAIMED_ELSEWHERE = "claimed-elsewhere"  # another process is making it now
+    DONE = "done"  # a run for the date finished earlier; the next try waits a pause
+    NOTHING_DUE = "nothing-due"  # no scheduled time has passed yet
+
+
 @dataclass(frozen=True)
 class TickResult:
     """What one tick did: ``ran`` (with the run's report), or why not."""
 
     edition_date: date | None
-    outcome: str  # ran | exists | claimed-elsewhere | done | nothing-due
+    outcome: TickOutcome
     detail: str = ""
     report: RunReport | None = None
 
@@ -110,7 +121,7 @@ class DailyJob:
         self.clock = clock
         self.runner = runner
         self.resumer = resumer
-        self.owner = owner or runlog.process_owner()
+        self.owner = owner or owners.process_owner()
         self._lock = threading.Lock()
         self.making: date | None = None
         """The date whose edition this job is making right now (None: none), so a
@@ -121,7 +132,7 @@ class DailyJob:
         mail of every unfinished edition (a run that made one has done so already)."""
         with self._lock:
             result = self._tick(trigger)
-            if result.outcome != "ran":
+            if result.outcome != TickOutcome.RAN:
                 self._resume_sending()
             return result
 
@@ -129,7 +140,7 @@ class DailyJob:
         now = self.clock()
         day = self.schedule.due_date(now)
         if day is None:
-            return TickResult(None, "nothing-due")
+            return TickResult(None, TickOutcome.NOTHING_DUE)
         with Database.open(self.settings.database.url) as db, db.write() as tx:
             exists = bool(tx.editions.count_on(day))
             # recorded but its files not published (the site was not writable): run again
@@ -140,7 +151,7 @@ class DailyJob:
             if not exists or unpublished:
                 claim = tx.claims.claim(day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
         if exists and not unpublished:
-            return TickResult(day, "exists")
+            return TickResult(day, TickOutcome.EXISTS)
         if not claim.won:
             if claim.finished_at is None:
                 detail = (
@@ -148,10 +159,10 @@ class DailyJob:
                     f"{claim.claimed_at:%Y-%m-%d %H:%M:%S}; this one sends nothing"
                 )
                 log.warning("%s", detail)
-                return TickResult(day, "claimed-elsewhere", detail)
+                return TickResult(day, TickOutcome.CLAIMED_ELSEWHERE, detail)
             detail = f"the run for {day} finished as {claim.status}; next try after a pause"
             log.debug("%s", detail)
-            return TickResult(day, "done", detail)
+            return TickResult(day, TickOutcome.DONE, detail)
         log.info("making the edition for %s (%s)", day, trigger)
         status = RunStatus.FAILED
         self.making = day
@@ -170,7 +181,7 @@ class DailyJob:
             log.error(
                 "edition for %s not published: %s: %s", day, report.status, report.skipped_reason
             )
-        return TickResult(day, "ran", report.status, report)
+        return TickResult(day, TickOutcome.RAN, str(report.status), report)
 
     def _resume_sending(self) -> None:
         """Send what is due in the ledgers: deferred (4xx) rows, interrupted sends.

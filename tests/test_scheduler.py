@@ -19,13 +19,12 @@ import httpx
 import pytest
 from corpus_kit import OWN_CORPUS
 
-from newsletter import config, pipeline
+from newsletter import config, owners, pipeline
 from newsletter.config import Schedule
 from newsletter.errors import StoreError
 from newsletter.model import Edition, RunReport
 from newsletter.scheduler import DailyJob
 from newsletter.store import Database
-from newsletter.store import runs as runlog
 from newsletter.web.app import build_app
 
 
@@ -131,7 +130,7 @@ def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
     settings = settings_for(tmp_path, url, "0 7 * * *", "UTC")
     now = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
     db = Database.open(url)
-    alive = runlog.process_owner().rsplit(":", 1)[0] + ":other"  # this pid, another token
+    alive = owners.process_owner().rsplit(":", 1)[0] + ":other"  # this pid, another token
     with db.write() as tx:
         live = tx.claims.claim(
             date(2026, 3, 10),
@@ -153,7 +152,19 @@ def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
     )
     import socket
 
-    dead_owner = f"{socket.gethostname()}:{dead.stdout.strip()}:y"
+    host, dead_pid = socket.gethostname(), dead.stdout.strip()
+    # the same host and PID seen from another container (PID namespace): not provably
+    # dead, so its claim is respected until its lease expires
+    other_container = f"{host}:{dead_pid}:y:0ther0ns"
+    with db.write() as tx:
+        tx.claims.claim(
+            date(2026, 3, 12),
+            other_container,
+            now + timedelta(days=2),
+            lease=timedelta(hours=2),
+            retry_after=timedelta(hours=1),
+        )
+    dead_owner = f"{host}:{dead_pid}:y:{owners.NAMESPACE}"
     with db.write() as tx:
         tx.claims.claim(
             date(2026, 3, 11),
@@ -165,6 +176,9 @@ def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
     db.close()
     job.clock = Clock(now + timedelta(days=1, minutes=5))
     assert job.tick().outcome == "ran"
+    assert calls == [date(2026, 3, 11)]
+    job.clock = Clock(now + timedelta(days=2, minutes=5))
+    assert job.tick().outcome == "claimed-elsewhere"
     assert calls == [date(2026, 3, 11)]
 
 

@@ -6,7 +6,8 @@ recipient (``message``), the seam to the mail system (``mailer``: Maildir
 outbox, SMTP), the send loop that ties them together (``sending``) and the
 one-off emails to one person: confirmation, "your links" (``confirmations``).
 
-May import: the core values (``model``, ``errors``, ``edition``, ``faults``),
+May import: the core values (``model``, ``errors``, ``states``, ``edition``,
+``faults``, ``owners``),
 ``config``, ``store``, ``render`` (the rendered email and its tokens) and
 ``subscribers`` (who gets what, their links).  Never ``pipeline``, ``web`` or
 ``cli``.  See ``docs/architecture.md`` and ``docs/delivery.md``.

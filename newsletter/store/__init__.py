@@ -26,7 +26,8 @@ commits together — belong to their callers.
 
 May import: SQLAlchemy, and from ``newsletter`` only the pure core —
 :mod:`newsletter.model`, :mod:`newsletter.states`, :mod:`newsletter.errors`,
-:mod:`newsletter.identity` (signatures) and :mod:`newsletter.edition` (its
+:mod:`newsletter.identity` (signatures), :mod:`newsletter.owners` (who holds a
+claim) and :mod:`newsletter.edition` (its
 JSON form).  Never ``config``, ``sources``, ``subscribers``, ``delivery``,
 ``render``, ``web``, ``cli``, ``pipeline`` or ``scheduler``: they import the store.
 """

@@ -17,9 +17,6 @@ unique ``(date, number)`` stays the last line of defence.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -28,33 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from newsletter.model import DeliveryReport, RunReport
+from newsletter.owners import owner_is_dead
 from newsletter.states import RunStatus
 from newsletter.store.schema import run_claims, run_reports
-
-_TOKEN = uuid.uuid4().hex[:8]
-
-
-def process_owner() -> str:
-    """This process, as a claim owner: ``host:pid:token`` (the token survives pid reuse)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_TOKEN}"
-
-
-def owner_is_dead(owner: str) -> bool:
-    """True when ``owner`` is a process on this host that no longer runs."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return owner != process_owner()
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _status(text: str | None) -> RunStatus:

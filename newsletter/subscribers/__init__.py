@@ -4,7 +4,7 @@ Owns: subscriptions and their consent records (``subscriptions``), signed
 link and form tokens (``tokens``), each subscriber's confirm, preferences and
 unsubscribe URLs (``links``) and the CSV import and export (``csvio``).
 
-May import: the core values (``model``, ``errors``, ``topics``, ``urls``: the
+May import: the core values (``model``, ``errors``, ``states``, ``topics``, ``urls``: the
 site's URL layout), ``config`` and ``store``.  Never ``render``, ``delivery``,
 ``web``, ``pipeline`` or ``cli``.  See ``docs/architecture.md`` and
 ``docs/subscribers.md``.

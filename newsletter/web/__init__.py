@@ -8,6 +8,7 @@ the access log (``headers``) and ``newsletter serve``, the web app and the
 scheduler in one process (``serve``).
 
 May import: everything in the package except ``cli``; it calls the library
-(``subscribers``, ``delivery``, ``pipeline``, ``scheduler``) and holds no
-business rule of its own.  See ``docs/architecture.md``.
+(``subscribers``, ``delivery``, ``scheduler``; never ``pipeline``: ``serve``
+runs the daily job it is handed) and holds no business rule of its own.
+See ``docs/architecture.md``.
 """

@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from newsletter.config import Settings
@@ -74,11 +75,20 @@ class LinkRequest:
     address: str
 
 
+class SignupOutcome(StrEnum):
+    """What the sign-up desk did with one request."""
+
+    SENT = "sent"
+    LIMITED = "limited"
+    NOTHING_TO_SEND = "nothing-to-send"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class Handled:
     """What the desk did with one request (for logs and tests)."""
 
-    outcome: str  # sent | limited | nothing-to-send | failed
+    outcome: SignupOutcome
     detail: str = ""
 
 
@@ -190,18 +200,18 @@ class Desk:
             )
         except SignupLimited as exc:
             log.info("%s; no email sent", exc.message)
-            return Handled("limited", exc.which)
+            return Handled(SignupOutcome.LIMITED, exc.which)
         if not change.changed:  # confirmed or bounced: nothing to send, same answer
-            return Handled("nothing-to-send")
+            return Handled(SignupOutcome.NOTHING_TO_SEND)
         return self._mail(self.mailroom.confirmation, change.subscriber, now)
 
     def _links(self, request: LinkRequest) -> Handled:
         subscriber = self.subs.by_email(request.address)
         if subscriber is None or subscriber.status not in (PENDING, CONFIRMED):
-            return Handled("nothing-to-send")
+            return Handled(SignupOutcome.NOTHING_TO_SEND)
         if not self.link_allowed(request.address):
             log.info("new-link limit reached for one address; no email sent")
-            return Handled("limited")
+            return Handled(SignupOutcome.LIMITED)
         now = self.clock()
         if subscriber.status == PENDING:
             return self._mail(self.mailroom.confirmation, subscriber, now)
@@ -214,5 +224,5 @@ class Desk:
             send(subscriber, now)
         except (SendFailure, MailerStopped) as exc:
             log.error("sign-up desk: email not sent: %s", exc)
-            return Handled("failed", str(exc))
-        return Handled("sent")
+            return Handled(SignupOutcome.FAILED, str(exc))
+        return Handled(SignupOutcome.SENT)
