@@ -11,6 +11,7 @@ hint at their real cause, ``subscribers list`` shows the current state, and
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import os
 import re
@@ -132,7 +133,7 @@ def test_no_message_puts_a_number_before_a_plural_noun_by_hand() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.JoinedStr):
                 continue
-            for value, after in zip(node.values, node.values[1:], strict=False):
+            for value, after in itertools.pairwise(node.values):
                 if (
                     isinstance(value, ast.FormattedValue)
                     and isinstance(after, ast.Constant)
