@@ -165,7 +165,7 @@ def digest_entries() -> list[RawEntry]:
 def measure(db: Path, mode: str) -> dict[str, float]:
     entries = digest_entries()
     store = Database.open(f"sqlite:///{db}")  # migrates a cache built by an older version
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with store.read() as tx:
         if mode == "novelty":
             verdicts = split(entries, tx.seen)
@@ -173,25 +173,40 @@ def measure(db: Path, mode: str) -> dict[str, float]:
         else:  # reference: exact keys only, one batched indexed lookup
             keys = [paper_key(title_key(e.title), None) for e in entries]
             new = len(keys) - len(tx.papers.known_keys(keys))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "new": new, "peak_mb": peak_mb}
+    return {"seconds": seconds, "cpu": cpu, "new": new, "peak_mb": peak_mb}
 
 
-def run_measure(db: Path, mode: str) -> dict[str, float]:
-    results = []
-    for _ in range(3):
-        out = subprocess.run(
-            [sys.executable, __file__, "--measure", str(db), "--mode", mode],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        results.append(json.loads(out.stdout))
-    best = sorted(results, key=lambda r: r["seconds"])[1]
+def _measure_once(db: Path, mode: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", str(db), "--mode", mode],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout))
+
+
+def _median(results: list[dict[str, float]]) -> dict[str, float]:
+    best = dict(sorted(results, key=lambda r: r["seconds"])[len(results) // 2])
     best["seconds"] = statistics.median(r["seconds"] for r in results)
+    best["cpu"] = statistics.median(r["cpu"] for r in results)
     return best
+
+
+def run_rounds(dbs: list[Path], rounds: int = 3) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """Median novelty and reference figures per store, the stores measured in turn
+    within each round: a machine whose load changes during the run then weighs on
+    every size alike, instead of on whichever size was measured last."""
+    novelty: list[list[dict[str, float]]] = [[] for _ in dbs]
+    reference: list[list[dict[str, float]]] = [[] for _ in dbs]
+    for _ in range(rounds):
+        for i, db in enumerate(dbs):
+            novelty[i].append(_measure_once(db, "novelty"))
+            reference[i].append(_measure_once(db, "reference"))
+    return [(_median(n), _median(r)) for n, r in zip(novelty, reference, strict=True)]
 
 
 def main() -> None:
@@ -211,31 +226,34 @@ def main() -> None:
         print(json.dumps(measure(Path(args.measure), args.mode)))
         return
     sizes = [int(s) for s in ("10000,100000" if args.quick else args.sizes).split(",")]
-    rows = []
-    for size in sizes:
-        db = build_store(size)
-        novelty = run_measure(db, "novelty")
-        reference = run_measure(db, "reference")
-        rows.append((size, novelty, reference, db.stat().st_size / 2**20))
+    dbs = [build_store(size) for size in sizes]
+    measured = run_rounds(dbs)
+    rows = [
+        (size, novelty, reference, db.stat().st_size / 2**20)
+        for size, db, (novelty, reference) in zip(sizes, dbs, measured, strict=True)
+    ]
     per_paper = {size: n["seconds"] / DIGEST for size, n, _, _ in rows}
+    per_paper_cpu = {size: n["cpu"] / DIGEST for size, n, _, _ in rows}
     lines = [
-        "| seen papers | novelty papers/s | µs/paper | peak RSS MB "
+        "| seen papers | novelty papers/s | µs/paper (wall) | µs/paper (CPU) | peak RSS MB "
         "| exact-key lookup papers/s (reference) | novelty / reference | new found | store MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size, n, ref, mb in rows:
         lines.append(
             f"| {size:,} | {DIGEST / n['seconds']:,.0f} | {per_paper[size] * 1e6:,.0f} | "
-            f"{n['peak_mb']:.0f} | {DIGEST / ref['seconds']:,.0f} | "
+            f"{per_paper_cpu[size] * 1e6:,.0f} | {n['peak_mb']:.0f} | "
+            f"{DIGEST / ref['seconds']:,.0f} | "
             f"{n['seconds'] / ref['seconds']:.1f}× | {int(n['new']):,} | {mb:,.0f} |"
         )
     if len(sizes) >= 2:
         ratio = per_paper[sizes[-1]] / per_paper[sizes[0]]
-        verdict = "meets the goal" if ratio <= 1.5 else "SHORT of the goal"
+        cpu_ratio = per_paper_cpu[sizes[-1]] / per_paper_cpu[sizes[0]]
+        verdict = "meets the goal" if max(ratio, cpu_ratio) <= 1.5 else "SHORT of the goal"
         lines.append("")
         lines.append(
             f"Per-paper cost at {sizes[-1]:,} seen / at {sizes[0]:,} seen: **{ratio:.2f}** "
-            f"(goal ≤ 1.5: {verdict})."
+            f"wall clock, **{cpu_ratio:.2f}** CPU time (goal ≤ 1.5: {verdict})."
         )
     text = "\n".join(lines)
     print(text)
@@ -247,6 +265,7 @@ def main() -> None:
                 {
                     "seen": size,
                     "novelty_seconds": n["seconds"],
+                    "novelty_cpu_seconds": n["cpu"],
                     "novelty_new": int(n["new"]),
                     "novelty_peak_mb": n["peak_mb"],
                     "reference_seconds": ref["seconds"],
