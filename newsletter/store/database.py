@@ -36,6 +36,7 @@ from newsletter.store.corrections import Corrections
 from newsletter.store.editions import Editions
 from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.ledger import Ledger
+from newsletter.store.returns import Returns
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
 from newsletter.store.runs import Claims, Runs
@@ -134,6 +135,10 @@ class Transaction:
     @cached_property
     def ledger(self) -> Ledger:
         return Ledger(self._conn)
+
+    @cached_property
+    def returns(self) -> Returns:
+        return Returns(self._conn)
 
 
 class Writer:
