@@ -26,6 +26,7 @@ import os
 import re
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,28 @@ class MaildirBox:
         except FileNotFoundError:
             log.info("%s was moved by someone else meanwhile", incoming.label)
 
+    def keep(self, raw: bytes, label: str, folder: str) -> Path:
+        """File a message that came by another way (standard input) into ``folder``,
+        as a Maildir delivery does: written to ``tmp/``, fsynced, renamed into ``new/``."""
+        target = self.folder(self.folders[folder])
+        name = f"{time.time_ns()}.P{os.getpid()}.{socket.gethostname().replace('/', '_')}"
+        temporary = target / "tmp" / name
+        with temporary.open("xb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        final = target / "new" / name
+        os.replace(temporary, final)
+        log.info("%s filed as %s", label, final)
+        return final
+
+    @classmethod
+    def made(cls, root: Path, processed: str, operator: str) -> MaildirBox:
+        """The Maildir at ``root``, created (mode 0700) when missing."""
+        for sub in ("tmp", "new", "cur"):
+            (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        return cls(root, processed, operator)
+
     def close(self) -> None:
         pass
 
@@ -152,7 +175,7 @@ class ImapBox:
                     self.conn.starttls(context)
             self.conn.login(username, password)
             typ, data = self.conn.select(_quote(folder))
-        except (OSError, socket.timeout, ssl.SSLError) as exc:
+        except (TimeoutError, OSError, ssl.SSLError) as exc:
             raise MailboxError(f"{where}: cannot connect: {exc}") from None
         except imaplib.IMAP4.error as exc:
             raise MailboxError(
@@ -188,7 +211,7 @@ class ImapBox:
                 yield Incoming(f"uid {name}", size, name)
 
     def read(self, incoming: Incoming) -> bytes:
-        typ, data = self.conn.uid("FETCH", incoming.ref, "(BODY.PEEK[])")
+        _, data = self.conn.uid("FETCH", incoming.ref, "(BODY.PEEK[])")
         for item in data or []:
             if isinstance(item, tuple) and len(item) == 2:
                 return bytes(item[1])

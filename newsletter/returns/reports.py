@@ -32,7 +32,7 @@ import email.message
 import email.policy
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.parser import HeaderParser
 
 from newsletter.states import ReturnKind
@@ -194,12 +194,17 @@ def _original(msg: email.message.Message) -> Original:
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/rfc822-headers"):
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
+            if (
+                isinstance(payload, list)
+                and payload
+                and isinstance(payload[0], email.message.Message)
+            ):
                 headers = payload[0]
                 break
         if ctype == "text/rfc822-headers":
-            body = part.get_payload(decode=True) or b""
-            headers = HeaderParser().parsestr(body.decode("utf-8", "replace"))
+            body = part.get_payload(decode=True)
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else ""
+            headers = HeaderParser().parsestr(text)
             break
     if headers is None:
         return Original()
@@ -277,8 +282,12 @@ def read(raw: bytes, *, envelope: tuple[str, ...] = (), mailto: str = "") -> Rep
         for value in _headers(msg, name):
             delivered += _addresses(value)
     delivered = list({a.lower(): a for a in reversed(delivered)}.values())[::-1]
-    base = dict(
-        key=message_key(msg, raw), subject=subject, sender=sender, envelope=tuple(delivered)
+    base = Report(
+        key=message_key(msg, raw),
+        kind=ReturnKind.UNRECOGNISED,
+        subject=subject,
+        sender=sender,
+        envelope=tuple(delivered),
     )
     report_type = (msg.get_param("report-type", "") or "") if msg.is_multipart() else ""
     report_type = str(report_type).lower()
@@ -294,19 +303,19 @@ def read(raw: bytes, *, envelope: tuple[str, ...] = (), mailto: str = "") -> Rep
         reporter = ""
         if fields is not None:
             reporter = _header(fields, "User-Agent") or _header(fields, "Reporting-MTA")
-        return Report(
-            kind=kind, original=original, feedback_type=feedback, reporter=reporter, **base
+        return replace(
+            base, kind=kind, original=original, feedback_type=feedback, reporter=reporter
         )
     if msg.get_content_type() == "multipart/report" and report_type == "delivery-status":
         recipients, reporter = _dsn(msg)
         if recipients:
             kind = _worst(recipients)
-            return Report(
+            return replace(
+                base,
                 kind=kind,
                 recipients=tuple(recipients),
                 original=_original(msg),
                 reporter=reporter,
-                **base,
             )
     tokens = _SUBJECT_TOKEN.findall(subject)
     if mailto:
@@ -316,13 +325,13 @@ def read(raw: bytes, *, envelope: tuple[str, ...] = (), mailto: str = "") -> Rep
             if a_domain.lower() == domain and a_local.lower().startswith(local + "+"):
                 tokens.append(address.split("@")[0][len(local) + 1 :])
     if tokens:
-        return Report(kind=ReturnKind.UNSUBSCRIBE, unsubscribe_tokens=tuple(tokens), **base)
+        return replace(base, kind=ReturnKind.UNSUBSCRIBE, unsubscribe_tokens=tuple(tokens))
     if _is_auto_reply(msg, subject):
-        return Report(kind=ReturnKind.AUTO_REPLY, **base)
+        return replace(base, kind=ReturnKind.AUTO_REPLY)
     recipients = _flufl(raw)
     if recipients:
-        return Report(kind=_worst(recipients), recipients=tuple(recipients), **base)
-    return Report(kind=ReturnKind.UNRECOGNISED, **base)
+        return replace(base, kind=_worst(recipients), recipients=tuple(recipients))
+    return replace(base, kind=ReturnKind.UNRECOGNISED)
 
 
 def _worst(recipients: list[Recipient]) -> ReturnKind:

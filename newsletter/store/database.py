@@ -36,9 +36,9 @@ from newsletter.store.corrections import Corrections
 from newsletter.store.editions import Editions
 from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.ledger import Ledger
-from newsletter.store.returns import Returns
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
+from newsletter.store.returns import Returns
 from newsletter.store.runs import Claims, Runs
 from newsletter.store.schema import metadata
 from newsletter.store.seen import Seen

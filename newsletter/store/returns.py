@@ -123,7 +123,7 @@ class Returns:
 
     def counts(self, since: datetime) -> dict[ReturnKind, int]:
         """Returns recorded after ``since``, by kind (every kind present, 0 or more)."""
-        found = dict(
+        found: dict[str, int] = dict(
             self.conn.execute(
                 sa.select(returns.c.kind, sa.func.count())
                 .where(returns.c.at > since)
