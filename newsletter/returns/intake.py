@@ -99,7 +99,7 @@ class Intake:
             report = read(raw, envelope=envelope, mailto=self.settings.delivery.unsubscribe_mailto)
         except Malformed as exc:
             problem = f"{label}: {exc}; moved to the operator folder"
-            log.warning("%s", problem)
+            log.info("%s", problem)
             return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, problem=problem)
         now = self.clock()
         with self.db.write() as tx:
@@ -118,7 +118,7 @@ class Intake:
             f"{label}: {size:,} bytes, over bounces.max_kb "
             f"({self.settings.bounces.max_bytes // 1024} KB); moved to the operator folder unread"
         )
-        log.warning("%s", problem)
+        log.info("%s", problem)
         return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, problem=problem)
 
 

@@ -317,9 +317,11 @@ def _v5_ledger_leases(conn: sa.Connection) -> None:
 
 def _v6_bounce(conn: sa.Connection) -> None:
     """What comes back: bounces, complaints and mailto unsubscribes, once per message."""
+    meta = sa.MetaData()
+    sa.Table("subscribers", meta, sa.Column("id", sa.Integer, primary_key=True))  # referenced
     sa.Table(
         "returns",
-        sa.MetaData(),
+        meta,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("message_key", sa.String(300), nullable=False),
         sa.Column("seq", sa.Integer, nullable=False),
