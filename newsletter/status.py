@@ -36,8 +36,8 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.errors import ConfigError
+from newsletter.feedback import ReturnsSummary, summarise
 from newsletter.model import Reason
-from newsletter.returns.summary import ReturnsSummary, summarise
 from newsletter.scheduler import Clock, utcnow
 from newsletter.states import LedgerState, RunStatus
 from newsletter.store import Database, Transaction

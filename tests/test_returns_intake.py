@@ -27,10 +27,10 @@ from returns_kit import (
 from smtp_loopback import smtp_server
 
 from newsletter import config, pipeline
-from newsletter.delivery.returnpath import ReturnPath
 from newsletter.returns.rounds import fetch
 from newsletter.states import ReturnKind
 from newsletter.store import Database
+from newsletter.subscribers.returnpath import ReturnPath
 
 ROOT = Path(__file__).resolve().parents[1]
 

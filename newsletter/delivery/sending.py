@@ -63,7 +63,6 @@ from newsletter.delivery.mailer import (
 )
 from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender, compile_digest
 from newsletter.delivery.recorder import Recorder, RecorderFailed
-from newsletter.delivery.returnpath import ReturnPath
 from newsletter.edition import topics_of
 from newsletter.model import DeliveryReport, Edition, Reason
 from newsletter.render import render_email
@@ -71,6 +70,7 @@ from newsletter.states import LedgerState
 from newsletter.store import Database, StoredEdition
 from newsletter.store.database import Writer
 from newsletter.subscribers.links import SubscriberLinks
+from newsletter.subscribers.returnpath import ReturnPath
 from newsletter.subscribers.tokens import Tokens
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,10 @@ Owns:
 - :mod:`~newsletter.returns.rounds` — one intake round over a mailbox, and one
   message from standard input.
 
-May import: the core values, ``config``, ``store``, ``subscribers`` (tokens,
-the subscriber state machine) and ``delivery`` (the return path's tokens).
+The return path's tokens are :mod:`newsletter.subscribers.returnpath` (delivery
+makes them, this package reads them); what ``status`` counts is
+:mod:`newsletter.feedback`.
+
+May import: the core values, ``config``, ``store`` and ``subscribers`` (tokens,
+the return path, the subscriber state machine).
 """

@@ -8,7 +8,7 @@ before it was moved — changes nothing the second time.
 Attribution, first match wins:
 
 1. the VERP token of the address it was sent to (``bounces+<token>@``,
-   :mod:`newsletter.delivery.returnpath`): edition and subscriber, signed;
+   :mod:`newsletter.subscribers.returnpath`): edition and subscriber, signed;
 2. a DSN's ``Original-Recipient``/``Final-Recipient`` (with our Message-ID in
    the returned headers naming the edition);
 3. an ARF report's original message: its List-Unsubscribe token, our
@@ -36,12 +36,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.delivery.returnpath import Attribution, ReturnPath
 from newsletter.returns.reports import Malformed, Recipient, Report, read
 from newsletter.states import ConsentAction, ReturnKind
 from newsletter.store import Database, Transaction
 from newsletter.store.returns import ReturnRow
 from newsletter.store.subscribers import Subscriber
+from newsletter.subscribers.returnpath import Attribution, ReturnPath
 from newsletter.subscribers.subscriptions import suppress
 from newsletter.subscribers.tokens import UNSUBSCRIBE, TokenError, Tokens
 

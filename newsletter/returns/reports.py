@@ -34,7 +34,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from email.parser import HeaderParser
+from enum import StrEnum
 
+from newsletter.errors import InputError
 from newsletter.states import ReturnKind
 
 STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -60,8 +62,20 @@ COMPLAINT_TYPES = ("abuse", "fraud", "virus")
 MAX_FIELD = 1000
 
 
-class Malformed(ValueError):
+class DsnAction(StrEnum):
+    """A DSN recipient's ``Action`` (RFC 3464 §2.3.3): only ``failed`` is a bounce."""
+
+    FAILED = "failed"
+    DELAYED = "delayed"
+    DELIVERED = "delivered"
+    RELAYED = "relayed"
+    EXPANDED = "expanded"
+
+
+class Malformed(InputError):
     """Not a mail message at all (no header fields): reported, moved to the operator."""
+
+    default_hint = "read it in the operator folder (bounces.operator_folder)"
 
 
 @dataclass(frozen=True)
@@ -154,7 +168,7 @@ def classify_status(action: str, status: str, diagnostic: str) -> tuple[ReturnKi
     ``delayed``, ``delivered``, ``relayed`` or ``expanded`` action is no failure.
     """
     action = action.strip().lower()
-    if action and action != "failed":
+    if action and action != DsnAction.FAILED:
         code = STATUS.search(status) or STATUS.search(diagnostic)
         return ReturnKind.NOTICE, code.group(0) if code else None
     code = STATUS.search(status) or STATUS.search(diagnostic)
