@@ -227,7 +227,8 @@ def _original(msg: email.message.Message) -> Original:
         tokens += _URL_TOKEN.findall(value)
         tokens += _SUBJECT_TOKEN.findall(value.replace("%20", " "))
     return Original(
-        message_id=_header(headers, "Message-ID") or None, unsubscribe_tokens=tuple(tokens)
+        message_id=_header(headers, "Message-ID") or None,
+        unsubscribe_tokens=tuple(dict.fromkeys(tokens)),
     )
 
 
