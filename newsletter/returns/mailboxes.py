@@ -20,6 +20,7 @@ inbox, or a crash between the database commit and the move — counts once:
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import os
@@ -171,23 +172,33 @@ class ImapBox:
                 )
             else:
                 self.conn = imaplib.IMAP4(host, port, timeout=timeout)
-                if security == "starttls":
-                    self.conn.starttls(context)
+        except (TimeoutError, OSError, ssl.SSLError, imaplib.IMAP4.error) as exc:
+            raise MailboxError(f"{where}: cannot connect: {_text(str(exc))}") from None
+        try:
+            if security == "starttls":
+                self.conn.starttls(context)
             self.conn.login(username, password)
             typ, data = self.conn.select(_quote(folder))
         except (TimeoutError, OSError, ssl.SSLError) as exc:
-            raise MailboxError(f"{where}: cannot connect: {exc}") from None
+            self._drop()
+            raise MailboxError(f"{where}: connection failed: {_text(str(exc))}") from None
         except imaplib.IMAP4.error as exc:
+            self._drop()
             raise MailboxError(
-                f"{where}: {_text(exc)}",
+                f"{where}: {_text(str(exc))}",
                 hint="check bounces.imap_username and the password variable "
                 "bounces.imap_password_env",
             ) from None
         if typ != "OK":
+            self._drop()
             raise MailboxError(f"{where}: cannot open the folder: {_text(data)}")
         self.where = where
         self.move = b"MOVE" in {c.upper() for c in self._capabilities()}
         self._made: set[str] = set()
+
+    def _drop(self) -> None:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            self.conn.shutdown()
 
     def _capabilities(self) -> list[bytes]:
         typ, data = self.conn.capability()
@@ -218,14 +229,11 @@ class ImapBox:
         raise MailboxError(f"{self.where}: cannot fetch {incoming.label}: {_text(data)}")
 
     def _ensure(self, folder: str) -> None:
+        """Create ``folder`` unless this connection has (an existing one is fine)."""
         if folder in self._made:
             return
         typ, data = self.conn.create(_quote(folder))
-        if (
-            typ != "OK"
-            and b"ALREADYEXISTS" not in b" ".join(d for d in data if isinstance(d, bytes)).upper()
-            and b"EXISTS" not in b" ".join(d for d in data if isinstance(d, bytes)).upper()
-        ):
+        if typ != "OK" and "EXISTS" not in _text(data).upper():
             raise MailboxError(f"{self.where}: cannot create folder {folder!r}: {_text(data)}")
         self._made.add(folder)
 
@@ -249,7 +257,7 @@ class ImapBox:
             self.conn.close()
             self.conn.logout()
         except (imaplib.IMAP4.error, OSError):
-            pass
+            self._drop()
 
 
 def _text(value: object) -> str:
