@@ -290,6 +290,16 @@ CASES: dict[str, tuple[list[Bad], list[str | Good]]] = {
             '[bounces]\nintake = "maildir"\n',
         ],
     ),
+    "cross: interval needs an intake": (
+        [
+            Bad(
+                "[bounces]\ninterval_minutes = 10\n",
+                "bounces.interval_minutes and bounces.intake",
+                "needs an intake",
+            )
+        ],
+        ['[bounces]\ninterval_minutes = 10\nintake = "maildir"\n', "[bounces]\n"],
+    ),
     "cross: bounce folders differ": (
         [
             Bad(

@@ -188,8 +188,10 @@ def test_maildir_intake_changes_each_subscriber_as_documented(tmp_path: Path) ->
     assert {a: consents_of(settings, a) for a in OTHERS} == consents
 
 
-def test_soft_bounces_with_a_delivered_edition_between_do_not_disable(tmp_path: Path) -> None:
-    settings = bounce_settings(tmp_path, soft_limit=2)
+def test_soft_bounces_with_a_delivered_edition_between_do_not_disable(
+    tmp_path: Path, db_url: str
+) -> None:
+    settings = bounce_settings(tmp_path, db_url, soft_limit=2)
     sent = sent_to(send_editions(settings, 3, (READER,)), READER)
     box = settings.bounces.maildir
     drop_into_maildir(box, fill("soft-4.2.2.eml", sent[0], "a"), "soft1")
@@ -204,8 +206,10 @@ def test_soft_bounces_with_a_delivered_edition_between_do_not_disable(tmp_path: 
     assert status_of(settings, READER) == "bounced"  # now 3 in a row
 
 
-def test_a_bounce_without_verp_is_attributed_by_the_dsn_recipient(tmp_path: Path) -> None:
-    settings = bounce_settings(tmp_path)
+def test_a_bounce_without_verp_is_attributed_by_the_dsn_recipient(
+    tmp_path: Path, db_url: str
+) -> None:
+    settings = bounce_settings(tmp_path, db_url)
     [sent] = send_editions(settings, 1, (READER,))
     raw = fill("hard-5.1.1.eml", sent).replace(
         sent.return_path.encode(), b"digest@papers.example.org"
@@ -255,6 +259,13 @@ def test_stdin_reads_one_message_as_a_postfix_pipe_does(tmp_path: Path) -> None:
     assert "stdin" in line
     [kept] = folder_files(settings.bounces.maildir, "Unrecognised")
     assert kept.read_bytes() == fill("garbage.eml")
+    # too large: read no further than bounces.max_kb, kept whole for the operator
+    big = fill("oversized.eml", sent)
+    over = cli(path, "bounces", "read", "--stdin", stdin=big)
+    assert over.returncode == 0 and "max_kb" in over.stderr.decode()
+    kept_big = [p for p in folder_files(settings.bounces.maildir, "Unrecognised") if p != kept]
+    assert [p.read_bytes() for p in kept_big] == [big]
+    assert status_of(settings, READER) == "bounced"  # and nothing else changed
 
 
 # ---------------------------------------------------------------- status

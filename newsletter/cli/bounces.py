@@ -86,7 +86,8 @@ def register(
             sys.exit(EX_TEMPFAIL)
         bounces = settings.bounces
         box = MaildirBox.made(bounces.maildir, bounces.processed_folder, bounces.operator_folder)
-        box.keep(raw, "stdin", handled.folder)
+        # a message over bounces.max_kb was read only that far: the rest is copied, unread
+        box.keep(raw, "stdin", handled.folder, rest=sys.stdin.buffer)
         for line in handled.actions:
             output.line(line)
         if handled.problem:

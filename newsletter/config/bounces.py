@@ -157,6 +157,12 @@ def _imap_user(values: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _interval_intake(values: Mapping[str, Any]) -> str | None:
+    if values["bounces.interval_minutes"] and values["bounces.intake"] == "none":
+        return "an interval needs an intake to read ('maildir' or 'imap')"
+    return None
+
+
 def _distinct_folders(values: Mapping[str, Any]) -> str | None:
     names = [
         values["bounces.imap_folder"],
@@ -170,6 +176,11 @@ def _distinct_folders(values: Mapping[str, Any]) -> str | None:
 
 CHECKS = (
     CrossRule("imap intake needs a user", "bounces.intake and bounces.imap_username", _imap_user),
+    CrossRule(
+        "interval needs an intake",
+        "bounces.interval_minutes and bounces.intake",
+        _interval_intake,
+    ),
     CrossRule(
         "bounce folders differ",
         "bounces.imap_folder, processed_folder and operator_folder",

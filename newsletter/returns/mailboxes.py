@@ -25,13 +25,14 @@ import imaplib
 import logging
 import os
 import re
+import shutil
 import socket
 import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
@@ -115,14 +116,17 @@ class MaildirBox:
         except FileNotFoundError:
             log.info("%s was moved by someone else meanwhile", incoming.label)
 
-    def keep(self, raw: bytes, label: str, folder: str) -> Path:
+    def keep(self, raw: bytes, label: str, folder: str, rest: BinaryIO | None = None) -> Path:
         """File a message that came by another way (standard input) into ``folder``,
-        as a Maildir delivery does: written to ``tmp/``, fsynced, renamed into ``new/``."""
+        as a Maildir delivery does: written to ``tmp/``, fsynced, renamed into ``new/``.
+        ``rest``: what follows ``raw`` (a message too large to hold), copied as it comes."""
         target = self.folder(self.folders[folder])
         name = f"{time.time_ns()}.P{os.getpid()}.{socket.gethostname().replace('/', '_')}"
         temporary = target / "tmp" / name
         with temporary.open("xb") as handle:
             handle.write(raw)
+            if rest is not None:
+                shutil.copyfileobj(rest, handle)
             handle.flush()
             os.fsync(handle.fileno())
         final = target / "new" / name
