@@ -269,8 +269,12 @@ CASES: dict[str, tuple[list[Bad], list[str | Good]]] = {
     "bounces.operator_folder: folder name": row(
         "bounces.operator_folder", ["../up", "x" * 65], ["For me"], "folder name"
     ),
-    "bounces.interval_minutes: at least 0": row(
-        "bounces.interval_minutes", [-1], [0, 15], "must be at least 0"
+    "bounces.interval_minutes: at least 0": (
+        [Bad(setting("bounces.interval_minutes", -1), "bounces.interval_minutes", "at least 0")],
+        [
+            setting("bounces.interval_minutes", 0),
+            '[bounces]\ninterval_minutes = 15\nintake = "maildir"\n',
+        ],
     ),
     "bounces.soft_limit: at least 1": row("bounces.soft_limit", [0], [1, 3], "must be at least 1"),
     "bounces.max_kb: at least 16": row("bounces.max_kb", [15, 0], [16], "must be at least 16"),
