@@ -50,6 +50,12 @@ def need_dovecot() -> str:
 class Dovecot:
     port: int
     root: Path
+    imaps_port: int = 0
+    """With ``tls``: the IMAPS port (the plain port offers STARTTLS)."""
+
+    @property
+    def certificate(self) -> Path:
+        return self.root / "cert.pem"
 
     @property
     def maildir(self) -> Path:
@@ -102,14 +108,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _config(root: Path, port: int, user: str, group: str, uid: int, gid: int) -> str:
-    return f"""
+def _config(
+    root: Path, port: int, user: str, group: str, uid: int, gid: int, imaps: int = 0
+) -> str:
+    ssl = (
+        f"ssl = yes\nssl_cert = <{root}/cert.pem\nssl_key = <{root}/key.pem\n"
+        if imaps
+        else "ssl = no\n"
+    )
+    return (
+        ssl
+        + f"""
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {user}
@@ -134,7 +148,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps}
   }}
 }}
 service anvil {{
@@ -147,6 +162,7 @@ service auth-worker {{
   user = {user}
 }}
 """
+    )
 
 
 def _ready(port: int, process: subprocess.Popen[bytes], deadline: float) -> bool:
@@ -163,8 +179,40 @@ def _ready(port: int, process: subprocess.Popen[bytes], deadline: float) -> bool
     return False
 
 
+def _certificate(root: Path) -> None:
+    """A throw-away self-signed certificate for 127.0.0.1 (openssl, as the DKIM test)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        if os.environ.get("NEWSLETTER_REQUIRE_DOVECOT"):
+            pytest.fail("openssl is needed for the IMAPS test")
+        pytest.skip("openssl is not installed")
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(root / "key.pem"),
+            "-out",
+            str(root / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
 @contextmanager
-def dovecot_server() -> Iterator[Dovecot]:
+def dovecot_server(*, tls: bool = False) -> Iterator[Dovecot]:
     binary = need_dovecot()
     # never run the server as root: as nobody then, in a folder it owns
     who = pwd.getpwnam("nobody") if os.getuid() == 0 else pwd.getpwuid(os.getuid())
@@ -177,11 +225,15 @@ def dovecot_server() -> Iterator[Dovecot]:
         for name in ("run", "state", "mail"):
             (root / name).mkdir()
         (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n", encoding="utf-8")
+        if tls:
+            _certificate(root)
         for _attempt in range(3):  # a free port can be taken before dovecot binds it
             port = _free_port()
+            imaps = _free_port() if tls else 0
             conf = root / "dovecot.conf"
             conf.write_text(
-                _config(root, port, who.pw_name, group, who.pw_uid, who.pw_gid), encoding="utf-8"
+                _config(root, port, who.pw_name, group, who.pw_uid, who.pw_gid, imaps),
+                encoding="utf-8",
             )
             if os.getuid() == 0:
                 for path in [root, *root.rglob("*")]:
@@ -206,7 +258,7 @@ def dovecot_server() -> Iterator[Dovecot]:
                 else ""
             )
             raise AssertionError(f"dovecot did not start:\n{log}")
-        yield Dovecot(port, root)
+        yield Dovecot(port, root, imaps)
     finally:
         if process is not None:
             _stop(process)

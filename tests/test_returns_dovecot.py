@@ -8,6 +8,7 @@ over IMAP and each subscriber's state changes as docs/delivery.md says.
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,28 @@ def test_a_wrong_imap_password_is_one_error_line() -> None:
                 "Unrecognised",
             )
         assert "\n" not in caught.value.message and "wrong" not in caught.value.message
+
+
+def test_imaps_and_starttls_read_the_mailbox_and_a_wrong_certificate_is_refused() -> None:
+    with dovecot_server(tls=True) as dovecot:
+        dovecot.deliver(fill("unknown.eml"))
+        trusted = ssl.create_default_context(cafile=str(dovecot.certificate))
+        for security, port in (("ssl", dovecot.imaps_port), ("starttls", dovecot.port)):
+            box = ImapBox(
+                "127.0.0.1",
+                port,
+                security,
+                USER,
+                PASSWORD,
+                "INBOX",
+                "Processed",
+                "Unrecognised",
+                ssl_context=trusted,
+            )
+            try:
+                assert [m.label for m in box.messages()] == ["uid 1"]
+            finally:
+                box.close()
+        # the system's trust store does not know the throw-away certificate
+        with pytest.raises(MailboxError, match="certificate verify failed"):
+            ImapBox("127.0.0.1", dovecot.imaps_port, "ssl", USER, PASSWORD, "INBOX", "P", "U")
