@@ -288,3 +288,22 @@ def test_status_shows_what_came_back_and_warns_above_the_complaint_limit(tmp_pat
     data = json.loads(cli(path, "status", "--json").stdout)
     assert data["returns"]["counts"]["complaint"] == 1
     assert data["returns"]["complaint_rate"] == 0.2
+
+
+# ---------------------------------------------------------------- serve / schedule
+
+
+def test_serve_and_schedule_read_the_intake_on_its_interval(tmp_path: Path) -> None:
+    from newsletter.scheduler import build_scheduler
+
+    settings = bounce_settings(tmp_path, interval_minutes=7)
+    [sent] = send_editions(settings, 1, (READER,))
+    job = pipeline.daily_job(settings)
+    scheduler = build_scheduler(job)
+    bounces = scheduler.get_job("bounces")
+    assert bounces is not None and bounces.trigger.interval.total_seconds() == 7 * 60
+    drop_into_maildir(settings.bounces.maildir, fill("hard-5.1.1.eml", sent), "hard")
+    bounces.func()  # what the scheduler runs every 7 minutes
+    assert status_of(settings, READER) == "bounced"
+    # without an interval there is no such job
+    assert build_scheduler(pipeline.daily_job(bounce_settings(tmp_path))).get_job("bounces") is None
