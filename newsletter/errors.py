@@ -18,6 +18,7 @@ defined next to the code that raises them; the tree names their module::
     │   ├── ParseError         (sources.parsing) parsing overran the source's deadline, or died
     │   ├── AddressError       (subscribers.subscriptions) an email address that cannot be used
     │   ├── TopicError         (subscribers.subscriptions) a topic id not in the taxonomy
+    │   ├── Malformed          (returns.reports) a message that came back is no mail message
     │   └── UnknownPaper       (corrections) a paper name that names no paper, or several
     ├── StoreError             the database refused (locked, wrong schema version, ...)
     │   ├── DatabaseDamaged    an empty (zero-length) or corrupt database file; exit 2
@@ -31,6 +32,7 @@ defined next to the code that raises them; the tree names their module::
     ├── HeaderInjection        (delivery.message) a header value with a line break
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops
     ├── RecorderFailed         (delivery.recorder) the send ledger could not be written
+    ├── MailboxError           (returns.mailboxes) the bounce intake cannot be reached or read
     └── SendFailure            (delivery.mailer) one recipient's message was not accepted
         ├── TemporaryFailure   (delivery.mailer) 4xx, 552 at RCPT: deferred, tried later
         │   ├── ConnectionLost (delivery.mailer) dropped before the end of the message: not sent

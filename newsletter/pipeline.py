@@ -772,7 +772,28 @@ def daily_job(
     ) -> RunReport:
         return run(settings, inputs, edition_date, trigger=trigger, clock=clock)
 
-    return DailyJob(settings, runner=runner, resumer=resume_delivery, clock=clock, owner=owner)
+    return DailyJob(
+        settings,
+        runner=runner,
+        resumer=resume_delivery,
+        clock=clock,
+        owner=owner,
+        intake=read_returns,
+    )
+
+
+def read_returns(settings: Settings) -> object:
+    """One round of the bounce intake (``bounces.intake``), logged: what ``serve`` and
+    ``schedule`` run every ``bounces.interval_minutes``."""
+    from newsletter.returns.rounds import fetch
+
+    with Database.open(settings.database.url) as db:
+        report = fetch(settings, db)
+    if report.handled:
+        log.info("%s", report.summary())
+    for problem in report.problems:
+        log.warning("%s", problem)
+    return report
 
 
 def send_test(

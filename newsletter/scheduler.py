@@ -115,9 +115,12 @@ class DailyJob:
         resumer: Resumer,
         clock: Clock = utcnow,
         owner: str | None = None,
+        intake: Callable[[Settings], object] | None = None,
     ) -> None:
         self.settings = settings
         self.schedule = settings.schedule
+        self.intake = intake
+        """Reads what came back (bounces, complaints): every ``bounces.interval_minutes``."""
         self.clock = clock
         self.runner = runner
         self.resumer = resumer
@@ -196,6 +199,15 @@ class DailyJob:
         except Exception:
             log.exception("resuming unsent messages failed")
 
+    def read_returns(self) -> None:
+        """One round of the bounce intake; a failure is logged, the scheduler goes on."""
+        if self.intake is None:
+            return
+        try:
+            self.intake(self.settings)
+        except Exception as exc:
+            log.error("reading bounces failed: %s", exc)
+
 
 def build_scheduler(job: DailyJob) -> BackgroundScheduler:
     """APScheduler set up as DESIGN.md says: memory store, coalesce, one instance, grace."""
@@ -217,6 +229,14 @@ def build_scheduler(job: DailyJob) -> BackgroundScheduler:
         args=("check",),
     )
     scheduler.add_job(job.tick, id="startup", name="start-up catch-up", args=("catch-up",))
+    every = job.settings.bounces.interval_minutes
+    if every and job.intake is not None:
+        scheduler.add_job(
+            job.read_returns,
+            IntervalTrigger(minutes=every, timezone=job.schedule.timezone),
+            id="bounces",
+            name="bounce intake",
+        )
 
     def on_event(event: Any) -> None:
         if not isinstance(event, JobExecutionEvent):

@@ -48,6 +48,9 @@ class SubscriberStatus(StrEnum):
     """Left; kept on record."""
     BOUNCED = "bounced"
     """The address was refused; no more mail until an operator re-adds it."""
+    COMPLAINED = "complained"
+    """Reported a digest as spam (an ARF complaint): suppressed at once; the form does
+    not re-subscribe it."""
 
 
 class ConsentAction(StrEnum):
@@ -60,6 +63,33 @@ class ConsentAction(StrEnum):
     """Chose other topics."""
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    """A spam complaint (ARF) came back: not a bounce."""
+
+
+class ReturnKind(StrEnum):
+    """What a message that came back was (:mod:`newsletter.returns`), as recorded in
+    the ``returns`` table."""
+
+    HARD = "hard"
+    """A DSN 5.x.x failure: the subscriber is bounced."""
+    SOFT = "soft"
+    """A DSN 4.x.x failure (or 5.2.2, mailbox full): counted; ``bounces.soft_limit``
+    editions in a row bounce the subscriber."""
+    NOTICE = "notice"
+    """A DSN that is no failure (delayed, delivered, relayed): nothing to do."""
+    COMPLAINT = "complaint"
+    """An ARF abuse report: the subscriber is suppressed (``complained``)."""
+    UNSUBSCRIBE = "unsubscribe"
+    """A message to the List-Unsubscribe mailto: with its token: unsubscribed."""
+    AUTO_REPLY = "auto-reply"
+    """An out-of-office or other automatic reply: nothing to do."""
+    UNRECOGNISED = "unrecognised"
+    """None of the above, or naming nobody we sent to: moved to the operator folder."""
+
+    @property
+    def recognised(self) -> bool:
+        return self is not ReturnKind.UNRECOGNISED
 
 
 class LedgerState(StrEnum):

@@ -36,6 +36,7 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.errors import ConfigError
+from newsletter.feedback import ReturnsSummary, summarise
 from newsletter.model import Reason
 from newsletter.scheduler import Clock, utcnow
 from newsletter.states import LedgerState, RunStatus
@@ -435,6 +436,8 @@ class StatusView:
     claims: tuple[ClaimLine, ...]
     deliveries: tuple[EditionDelivery, ...] = ()
     """Recent editions' send ledgers (the unfinished ones, and the newest few)."""
+    returns: ReturnsSummary | None = None
+    """What came back (bounces, complaints) and the complaint rate."""
 
     @property
     def sending(self) -> tuple[EditionDelivery, ...]:
@@ -455,6 +458,7 @@ class StatusView:
             "claims": [c.to_json() for c in self.claims],
             "sending": [x.to_json() for x in self.sending],
             "deliveries": [x.to_json() for x in self.deliveries],
+            "returns": self.returns.to_json() if self.returns else None,
         }
 
 
@@ -481,6 +485,7 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
         states = tx.sources.states()
         claims = tx.claims.all()[-5:]
         deliveries = _deliveries(tx, now, settings.delivery.max_age_days)
+        returns = summarise(tx, now, settings.bounces.complaint_window_days)
     return StatusView(
         now=now,
         schedule=f"{schedule.cron} ({schedule.timezone.key})",
@@ -498,6 +503,7 @@ def gather(settings: Settings, clock: Clock = utcnow) -> StatusView:
         ),
         claims=tuple(ClaimLine.from_claim(c) for c in claims),
         deliveries=deliveries,
+        returns=returns,
     )
 
 
@@ -575,6 +581,10 @@ def lines(view: StatusView) -> list[str]:
         f"next run: {_iso(view.next_run) or 'never'}",
         *(d.line() for d in view.deliveries),
     ]
+    if view.returns is not None:
+        out.append(view.returns.line())
+        if view.returns.warning:
+            out.append(f"warning: {view.returns.warning}")
     last = view.last_run
     if not last:
         out.append("last run: none recorded yet")

@@ -232,6 +232,93 @@ CASES: dict[str, tuple[list[Bad], list[str | Good]]] = {
         "smtp.password_env", ["SMTP PASSWORD"], ["SMTP_PW"], "must name an environment variable"
     ),
     "smtp.timeout_seconds: at least 1": row("smtp.timeout_seconds", [0], [1], "must be at least 1"),
+    "bounces.return_path: email address or empty": row(
+        "bounces.return_path",
+        ["bounces", "b@"],
+        ["", "bounces@example.org"],
+        "not a usable address",
+    ),
+    "bounces.return_path: no VERP delimiter in it": row(
+        "bounces.return_path",
+        ["bounces+x@example.org", "my-bounces@example.org"],
+        ["bounces@example.org"],
+        "holds a VERP delimiter",
+    ),
+    "bounces.delimiter: one of +/-/=": row(
+        "bounces.delimiter", ["#", "++"], ["+", "-", "="], "unknown delimiter"
+    ),
+    "bounces.intake: one of none/maildir/imap": row(
+        "bounces.intake", ["pop3", ""], ["none", "maildir"], "unknown intake"
+    ),
+    "bounces.imap_port: at least 1": row("bounces.imap_port", [0], [1], "must be at least 1"),
+    "bounces.imap_port: at most 65535": row(
+        "bounces.imap_port", [65536], [65535], "must be at most 65535"
+    ),
+    "bounces.imap_security: one of ssl/starttls/none": row(
+        "bounces.imap_security", ["tls"], ["ssl", "starttls", "none"], "unknown value 'tls'"
+    ),
+    "bounces.imap_password_env: environment variable name": row(
+        "bounces.imap_password_env", ["IMAP PW"], ["IMAP_PW"], "must name an environment variable"
+    ),
+    "bounces.imap_folder: folder name": row(
+        "bounces.imap_folder", ["", "a/b", '"x"', ".hidden"], ["INBOX", "Bounces 2"], "folder name"
+    ),
+    "bounces.processed_folder: folder name": row(
+        "bounces.processed_folder", ["x.y", "a\\b"], ["Done"], "folder name"
+    ),
+    "bounces.operator_folder: folder name": row(
+        "bounces.operator_folder", ["../up", "x" * 65], ["For me"], "folder name"
+    ),
+    "bounces.interval_minutes: at least 0": (
+        [Bad(setting("bounces.interval_minutes", -1), "bounces.interval_minutes", "at least 0")],
+        [
+            setting("bounces.interval_minutes", 0),
+            '[bounces]\ninterval_minutes = 15\nintake = "maildir"\n',
+        ],
+    ),
+    "bounces.soft_limit: at least 1": row("bounces.soft_limit", [0], [1, 3], "must be at least 1"),
+    "bounces.max_kb: at least 16": row("bounces.max_kb", [15, 0], [16], "must be at least 16"),
+    "bounces.complaint_window_days: at least 1": row(
+        "bounces.complaint_window_days", [0], [1, 30], "must be at least 1"
+    ),
+    "cross: imap intake needs a user": (
+        [
+            Bad(
+                '[bounces]\nintake = "imap"\n',
+                "bounces.intake and bounces.imap_username",
+                "needs imap_username",
+            )
+        ],
+        [
+            '[bounces]\nintake = "imap"\nimap_username = "bounces"\n',
+            '[bounces]\nintake = "maildir"\n',
+        ],
+    ),
+    "cross: interval needs an intake": (
+        [
+            Bad(
+                "[bounces]\ninterval_minutes = 10\n",
+                "bounces.interval_minutes and bounces.intake",
+                "needs an intake",
+            )
+        ],
+        ['[bounces]\ninterval_minutes = 10\nintake = "maildir"\n', "[bounces]\n"],
+    ),
+    "cross: bounce folders differ": (
+        [
+            Bad(
+                '[bounces]\nprocessed_folder = "inbox"\n',
+                "bounces.imap_folder, processed_folder and operator_folder",
+                "must differ",
+            ),
+            Bad(
+                '[bounces]\noperator_folder = "Processed"\n',
+                "bounces.imap_folder, processed_folder and operator_folder",
+                "must differ",
+            ),
+        ],
+        ['[bounces]\nprocessed_folder = "Done"\noperator_folder = "Look"\n'],
+    ),
     "cross: dkim key and selector together": (
         [
             Bad(
@@ -429,7 +516,7 @@ def test_from_values_checks_like_a_config_file(tmp_path: Path) -> None:
     ]  # the bundled taxonomy
     with pytest.raises(ConfigError, match=r"email\.nmae: unknown key \(expected one of: budget_kb"):
         config.from_values({"email.nmae": 1}, base_dir=tmp_path)
-    with pytest.raises(ConfigError, match=r"bogus: unknown section \(expected: database"):
+    with pytest.raises(ConfigError, match=r"bogus: unknown section \(expected: bounces, database"):
         config.from_values({"bogus.key": 1}, base_dir=tmp_path)
 
 

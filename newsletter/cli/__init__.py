@@ -25,7 +25,7 @@ import click
 from rich.table import Table
 
 from newsletter import __version__, config, resources
-from newsletter.cli import logs, papers
+from newsletter.cli import bounces, logs, papers
 from newsletter.cli.output import output
 from newsletter.errors import ConfigError, NewsletterError, OutputError
 from newsletter.model import RunReport
@@ -887,3 +887,4 @@ def _topics_label(topics: frozenset[str] | None) -> str:
 
 
 papers.register(main, handle_errors)
+bounces.register(main, handle_errors)

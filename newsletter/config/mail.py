@@ -52,7 +52,8 @@ DELIVERY_ROWS = (
     Setting(
         "delivery.unsubscribe_mailto",
         "",
-        "Address in the mailto: of List-Unsubscribe; empty means unsubscribe@<sender domain>.",
+        "Address in the mailto: of List-Unsubscribe; empty means unsubscribe@<sender domain>. "
+        "Mail to it must reach the bounce intake ([bounces]), which unsubscribes the sender.",
         rules=(email_address(optional=True),),
     ),
     Setting(

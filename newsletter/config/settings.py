@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from newsletter.config.bounces import BouncesSettings
 from newsletter.config.database import DatabaseSettings
 from newsletter.config.ingest import FetchSettings, NoveltySettings
 from newsletter.config.mail import DeliverySettings, DkimSettings, SmtpSettings
@@ -56,6 +57,7 @@ class Settings:
     delivery: DeliverySettings
     smtp: SmtpSettings
     dkim: DkimSettings
+    bounces: BouncesSettings
 
     def resolve(self, value: str | Path) -> Path:
         """A path as config.toml means it: relative to the config's folder."""
@@ -92,4 +94,5 @@ def build(
         delivery=DeliverySettings.build(v),
         smtp=SmtpSettings.build(v),
         dkim=DkimSettings.build(v),
+        bounces=BouncesSettings.build(v),
     )

@@ -7,7 +7,16 @@ validation rule (:func:`rule_ids`) that the config tests must each exercise.
 
 from __future__ import annotations
 
-from newsletter.config import database, ingest, mail, publishing, schedule, sources, subscribers
+from newsletter.config import (
+    bounces,
+    database,
+    ingest,
+    mail,
+    publishing,
+    schedule,
+    sources,
+    subscribers,
+)
 from newsletter.config.rules import CrossRule, EnvironmentRule, Setting
 
 SETTINGS: tuple[Setting, ...] = (
@@ -24,9 +33,10 @@ SETTINGS: tuple[Setting, ...] = (
     *mail.DELIVERY_ROWS,
     *mail.SMTP_ROWS,
     *mail.DKIM_ROWS,
+    *bounces.ROWS,
 )
 
-CROSS_RULES: tuple[CrossRule, ...] = (*mail.CHECKS,)
+CROSS_RULES: tuple[CrossRule, ...] = (*mail.CHECKS, *bounces.CHECKS)
 
 ENVIRONMENT_RULES: tuple[EnvironmentRule, ...] = (*database.ENVIRONMENT,)
 """Rules on the environment variables that override settings (reported without the file)."""

@@ -22,9 +22,8 @@ from newsletter.errors import NewsletterError
 from newsletter.render import templates
 from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.subscriptions import (
-    BOUNCED,
     CONFIRMED,
-    UNSUBSCRIBED,
+    SUPPRESSED,
     Subscriber,
     Subscriptions,
     normalize_address,
@@ -171,7 +170,7 @@ def invite(
             problem = f"not on the list (add it first: newsletter subscribers add {address})"
         elif subscriber.status == CONFIRMED:
             problem = "confirmed already; nothing sent"
-        elif subscriber.status in (UNSUBSCRIBED, BOUNCED):
+        elif subscriber.status in SUPPRESSED:
             problem = (
                 f"{subscriber.status}: nothing sent (they can sign up again on the web form; "
                 "an operator cannot re-subscribe them)"

@@ -70,6 +70,7 @@ from newsletter.states import LedgerState
 from newsletter.store import Database, StoredEdition
 from newsletter.store.database import Writer
 from newsletter.subscribers.links import SubscriberLinks
+from newsletter.subscribers.returnpath import ReturnPath
 from newsletter.subscribers.tokens import Tokens
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,7 @@ class Delivery:
         self._cache_lock = threading.Lock()
         self._sender: Sender | None = None
         self._links: SubscriberLinks | None = None
+        self._return_path: ReturnPath | None = None
         self.owner = ""
         self.transactions = 0
 
@@ -242,6 +244,12 @@ class Delivery:
                 self.settings, Tokens.from_settings(self.settings)
             )
         return self._links
+
+    def envelope_sender(self, edition_id: int, claimed: Claimed) -> str:
+        """The envelope sender: per recipient with ``bounces.return_path`` (VERP)."""
+        if self._return_path is None:
+            self._return_path = ReturnPath.from_settings(self.settings)
+        return self._return_path.for_recipient(edition_id, claimed.subscriber.id)
 
     def _message(self, edition: Edition, claimed: Claimed, smtp: bool) -> bytes:
         subscriber = claimed.subscriber
@@ -450,14 +458,14 @@ class Delivery:
             finally:
                 state.add("queued", -1)
 
-    def _prepare(self, mailer: Mailer, claimed: Claimed, message: bytes) -> Prepared:
+    def _prepare(self, mailer: Mailer, claimed: Claimed, message: bytes, envelope: str) -> Prepared:
         """Everything up to the point of no return; a relay that cannot be reached is
         tried ``delivery.retries`` more times, pausing 1, 2, 4 ... s, then the pass stops."""
         address = claimed.subscriber.email
         for attempt in range(self.retries + 1):
             try:
                 return mailer.prepare(
-                    self.settings.delivery.from_address,
+                    envelope,
                     address,
                     message,
                     claimed.message_id,
@@ -488,6 +496,7 @@ class Delivery:
         row, subscriber = claimed.row_id, claimed.subscriber
         address = subscriber.email
         message = self._message(edition, claimed, mailer.smtp)
+        envelope = self.envelope_sender(queue_.edition_id, claimed)
         if claimed.retry_of_uncertain:
             state.add("resent_uncertain")
         uncertain = claimed.uncertain
@@ -522,7 +531,7 @@ class Delivery:
 
         while True:
             try:
-                prepared = self._prepare(mailer, claimed, message)
+                prepared = self._prepare(mailer, claimed, message, envelope)
             except ConnectionLost as exc:
                 drops += 1
                 if drops == 1:

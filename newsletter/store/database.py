@@ -38,6 +38,7 @@ from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.ledger import Ledger
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
+from newsletter.store.returns import Returns
 from newsletter.store.runs import Claims, Runs
 from newsletter.store.schema import metadata
 from newsletter.store.seen import Seen
@@ -134,6 +135,10 @@ class Transaction:
     @cached_property
     def ledger(self) -> Ledger:
         return Ledger(self._conn)
+
+    @cached_property
+    def returns(self) -> Returns:
+        return Returns(self._conn)
 
 
 class Writer:

@@ -315,11 +315,39 @@ def _v5_ledger_leases(conn: sa.Connection) -> None:
     ).create(conn)
 
 
+def _v6_bounce(conn: sa.Connection) -> None:
+    """What comes back: bounces, complaints and mailto unsubscribes, once per message."""
+    meta = sa.MetaData()
+    sa.Table("subscribers", meta, sa.Column("id", sa.Integer, primary_key=True))  # referenced
+    sa.Table(
+        "returns",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("message_key", sa.String(300), nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column(
+            "subscriber_id",
+            sa.Integer,
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            nullable=True,
+            index=True,
+        ),
+        sa.Column("edition_id", sa.Integer, nullable=True),
+        sa.Column("status", sa.String(20), nullable=True),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("message_key", "seq", name="uq_returns_message"),
+        sa.Index("ix_returns_kind_at", "kind", "at"),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _v1_papers_bands_editions),
     Migration(2, "source state, ingested files, run claims and run reports", _v2_sources_and_runs),
     Migration(3, "subscribers, consent records and the send ledger", _v3_subscribers_and_ledger),
     Migration(4, "term frequencies, rare-term pairs, identity decisions, sightings", _v4_identity),
     Migration(5, "send ledger leases, retry times and relay rate limits", _v5_ledger_leases),
+    Migration(6, "bounces, complaints and mailto unsubscribes", _v6_bounce),
 )
 LATEST = MIGRATIONS[-1].version

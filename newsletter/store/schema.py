@@ -237,3 +237,28 @@ paper_sightings = sa.Table(
     sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=True),
     sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# What came back (newsletter/returns/): one row per message and recipient it
+# names, keyed by the message's Message-ID (or a hash of its bytes), so a message
+# delivered twice counts once.  ``kind`` is a ``ReturnKind``.
+returns = sa.Table(
+    "returns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("message_key", sa.String(300), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("edition_id", sa.Integer, nullable=True),
+    sa.Column("status", sa.String(20), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("message_key", "seq", name="uq_returns_message"),
+    sa.Index("ix_returns_kind_at", "kind", "at"),
+)

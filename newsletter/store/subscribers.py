@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from newsletter.states import ConsentAction, SubscriberStatus
-from newsletter.store.schema import consents, send_ledger, subscribers
+from newsletter.store.schema import consents, returns, send_ledger, subscribers
 
 
 @dataclass(frozen=True)
@@ -213,9 +213,11 @@ class Subscribers:
         )
 
     def purge(self, subscriber_id: int) -> None:
-        """Delete a subscriber with every trace: ledger rows, consent record, the row."""
+        """Delete a subscriber with every trace: ledger rows, consent record, what came
+        back about them, the row."""
         self.conn.execute(send_ledger.delete().where(send_ledger.c.subscriber_id == subscriber_id))
         self.conn.execute(consents.delete().where(consents.c.subscriber_id == subscriber_id))
+        self.conn.execute(returns.delete().where(returns.c.subscriber_id == subscriber_id))
         self.conn.execute(subscribers.delete().where(subscribers.c.id == subscriber_id))
 
     def _load(self, subscriber_id: int) -> Subscriber:

@@ -44,6 +44,9 @@ PENDING = SubscriberStatus.PENDING
 CONFIRMED = SubscriberStatus.CONFIRMED
 UNSUBSCRIBED = SubscriberStatus.UNSUBSCRIBED
 BOUNCED = SubscriberStatus.BOUNCED
+COMPLAINED = SubscriberStatus.COMPLAINED
+SUPPRESSED = (UNSUBSCRIBED, BOUNCED, COMPLAINED)
+"""Statuses that get nothing, and that a confirmation link does not bring back."""
 STATUSES = tuple(SubscriberStatus)
 CONSENT_TEXT = "daily research-paper digest by email, topics as chosen; unsubscribe any time"
 """What a subscriber agrees to; stored with every sign-up and confirmation."""
@@ -230,7 +233,7 @@ class Subscriptions:
                     subscriber.id, now, ConsentAction.SUBSCRIBED, method, record
                 )
                 return Change(subscriber, changed=True, created=True)
-            if found.status in (CONFIRMED, BOUNCED):
+            if found.status in (CONFIRMED, BOUNCED, COMPLAINED):
                 return Change(found, changed=False)
             tx.subscribers.set_status(found.id, PENDING, now)
             after = tx.subscribers.set_topics(found.id, topics, now)
@@ -311,6 +314,36 @@ def mark_bounced(tx: Transaction, subscriber_id: int, reply: str, now: datetime)
     tx.subscribers.add_consent(
         subscriber_id, now, ConsentAction.BOUNCED, "smtp", {"reply": reply[:500]}
     )
+
+
+def suppress(
+    tx: Transaction,
+    subscriber: Subscriber,
+    action: ConsentAction,
+    method: str,
+    now: datetime,
+    detail: dict[str, Any],
+) -> Change:
+    """Within a transaction: what came back about a subscriber stops their mail.
+
+    ``bounced`` (a hard bounce, or soft ones past the limit), ``complained`` (a spam
+    complaint: recorded as such, never as a bounce) or ``unsubscribed`` (the
+    List-Unsubscribe mailto:), each with its consent entry.  A subscriber already
+    there is left as it is; a complaint also overrides an earlier unsubscription or
+    bounce (the strongest word), nothing else overrides a complaint.
+    """
+    status = {
+        ConsentAction.BOUNCED: BOUNCED,
+        ConsentAction.COMPLAINED: COMPLAINED,
+        ConsentAction.UNSUBSCRIBED: UNSUBSCRIBED,
+    }[action]
+    if subscriber.status == status or subscriber.status == COMPLAINED:
+        return Change(subscriber, changed=False)
+    if status != COMPLAINED and subscriber.status in SUPPRESSED:
+        return Change(subscriber, changed=False)
+    after = tx.subscribers.set_status(subscriber.id, status, now)
+    tx.subscribers.add_consent(subscriber.id, now, action, method, detail)
+    return Change(after, changed=True)
 
 
 def _signups(tx: Transaction, method: str, since: datetime, subscriber_id: int | None) -> int:

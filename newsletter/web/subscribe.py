@@ -69,7 +69,7 @@ from newsletter.subscribers.links import (
     SubscriberLinks,
 )
 from newsletter.subscribers.subscriptions import (
-    BOUNCED,
+    SUPPRESSED,
     UNSUBSCRIBED,
     Subscriber,
     Subscriptions,
@@ -431,7 +431,7 @@ class SubscriberPages:
         except TokenError as exc:
             return self._error_page("confirm.html.j2", title, exc)
         if subscriber.status != SubscriberStatus.PENDING:
-            if subscriber.status in (UNSUBSCRIBED, BOUNCED):
+            if subscriber.status in SUPPRESSED:
                 gone = Refusal(409, "This address is no longer subscribed; please sign up again.")
                 return self._error_page("confirm.html.j2", title, gone)
             return self._confirmed_page(subscriber, "Your subscription is confirmed already.")
@@ -457,7 +457,7 @@ class SubscriberPages:
                 self._subscriber, CONFIRM, form.get("t")
             )
             self.tokens.check_form(CONFIRM, public_id, form.get("form_token"))
-            if subscriber.status in (UNSUBSCRIBED, BOUNCED):
+            if subscriber.status in SUPPRESSED:
                 raise Refusal(409, "This address is no longer subscribed; please sign up again.")
             change = await run_in_threadpool(
                 self.subs.confirm,

@@ -1,0 +1,96 @@
+"""``newsletter bounces …``: read what came back (bounces, complaints, mailto
+unsubscribes).  Each command calls one function of :mod:`newsletter.returns.rounds`
+and prints what it returns."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from newsletter.cli.output import output
+
+EX_TEMPFAIL = 75
+"""sysexits.h: what tells a Postfix ``pipe`` to keep the message and try again later."""
+
+
+def register(
+    main: click.Group, handle_errors: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> None:
+    """Add the ``bounces`` group to ``main``; the intake is imported when a command runs."""
+
+    @main.group("bounces")
+    def bounces_group() -> None:
+        """Read bounce reports, spam complaints and mailto unsubscribes."""
+
+    @bounces_group.command("fetch")
+    @click.pass_obj
+    @handle_errors
+    def fetch(obj: Any) -> None:
+        """Read every message waiting in the intake (bounces.intake: a Maildir or an
+        IMAP folder), apply it, and move it to the processed or the operator folder."""
+        from newsletter import pipeline
+        from newsletter.returns.rounds import fetch as fetch_round
+        from newsletter.store import Database
+
+        settings = obj.settings
+        pipeline.migrate(settings)
+        with Database.open(settings.database.url) as db:
+            report = fetch_round(settings, db)
+        for handled in report.handled:
+            for line in handled.actions:
+                output.line(f"{handled.label}: {line}")
+        for problem in report.problems:
+            output.warning(problem)
+        output.line(report.summary())
+
+    @bounces_group.command("read")
+    @click.option(
+        "--stdin",
+        "from_stdin",
+        is_flag=True,
+        required=True,
+        help="Read one message from standard input.",
+    )
+    @click.option(
+        "--recipient",
+        default=None,
+        help="The address it was delivered to (Postfix pipe: ${original_recipient}).",
+    )
+    @click.pass_obj
+    @handle_errors
+    def read(obj: Any, from_stdin: bool, recipient: str | None) -> None:
+        """Read one message from standard input (for a Postfix pipe) and apply it.
+
+        What is not recognised is filed in the operator subfolder of
+        bounces.maildir; exit status 75 (try again later) when the database
+        cannot be written, so the mail server keeps the message.
+        """
+        from newsletter import pipeline
+        from newsletter.errors import StoreError
+        from newsletter.returns.mailboxes import MaildirBox
+        from newsletter.returns.rounds import read_one
+        from newsletter.store import Database
+
+        settings = obj.settings
+        raw = sys.stdin.buffer.read(settings.bounces.max_bytes + 1)
+        envelope = (recipient,) if recipient else ()
+        try:
+            pipeline.migrate(settings)
+            with Database.open(settings.database.url) as db:
+                handled = read_one(settings, db, raw, envelope=envelope)
+        except StoreError as exc:
+            output.error(exc.message, "the mail server keeps the message and tries again")
+            sys.exit(EX_TEMPFAIL)
+        bounces = settings.bounces
+        box = MaildirBox.made(bounces.maildir, bounces.processed_folder, bounces.operator_folder)
+        # a message over bounces.max_kb was read only that far: the rest is copied, unread
+        box.keep(raw, "stdin", handled.folder, rest=sys.stdin.buffer)
+        for line in handled.actions:
+            output.line(line)
+        if handled.problem:
+            output.warning(handled.problem)
+        seen = " (seen before: nothing done)" if handled.duplicate else ""
+        output.line(f"{handled.kind}{seen}; filed in the {handled.folder} folder")

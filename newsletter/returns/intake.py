@@ -1,0 +1,328 @@
+"""What a message that came back does: attribute it, change the subscriber, record it.
+
+One message is one write transaction: its ``returns`` rows (keyed by its
+Message-ID, or the hash of its bytes) and every subscriber change it makes
+commit together, so a message delivered twice — or read again after a crash
+before it was moved — changes nothing the second time.
+
+Attribution, first match wins:
+
+1. the VERP token of the address it was sent to (``bounces+<token>@``,
+   :mod:`newsletter.subscribers.returnpath`): edition and subscriber, signed;
+2. a DSN's ``Original-Recipient``/``Final-Recipient`` (with our Message-ID in
+   the returned headers naming the edition);
+3. an ARF report's original message: its List-Unsubscribe token, our
+   Message-ID (the send ledger knows whom it went to), ``Original-Rcpt-To``.
+
+What follows, by :class:`~newsletter.states.ReturnKind`:
+
+- ``hard`` → the subscriber is ``bounced`` (consent ``bounced``, method ``dsn``);
+- ``soft`` → counted per edition; ``bounces.soft_limit`` editions in a row →
+  ``bounced`` (the detail says how many soft bounces);
+- ``complaint`` → ``complained`` at once (consent ``complained``, method ``arf``):
+  a complaint, never recorded as a bounce;
+- ``unsubscribe`` → ``unsubscribed`` (consent method ``mailto``);
+- ``notice``, ``auto-reply`` → nothing;
+- ``unrecognised`` (also a report naming nobody we know) → nothing; the message
+  goes to the operator folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from newsletter.config import Settings
+from newsletter.returns.reports import Malformed, Recipient, Report, read
+from newsletter.states import ConsentAction, ReturnKind
+from newsletter.store import Database, Transaction
+from newsletter.store.returns import ReturnRow
+from newsletter.store.subscribers import Subscriber
+from newsletter.subscribers.returnpath import Attribution, ReturnPath
+from newsletter.subscribers.subscriptions import suppress
+from newsletter.subscribers.tokens import UNSUBSCRIBE, TokenError, Tokens
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+PROCESSED = "processed"
+OPERATOR = "operator"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one message."""
+
+    label: str
+    """Where it came from (a file name, an IMAP uid, ``stdin``)."""
+    kind: ReturnKind
+    folder: str
+    """``processed`` or ``operator``: where the mailbox moves it."""
+    actions: tuple[str, ...] = ()
+    """One line per subscriber change (``a@example.org: bounced (5.1.1)``)."""
+    duplicate: bool = False
+    """Seen before (same Message-ID or bytes): nothing done again."""
+    problem: str | None = None
+    """Why it was not read (too large, malformed): one line naming it."""
+
+
+class Intake:
+    """Reads messages that came back and applies them to the database."""
+
+    def __init__(self, settings: Settings, db: Database, *, clock: Clock = _utcnow) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.return_path = ReturnPath.from_settings(settings)
+        self._tokens: Tokens | None = None
+
+    @property
+    def tokens(self) -> Tokens:
+        if self._tokens is None:
+            self._tokens = Tokens.from_settings(self.settings, self.clock)
+        return self._tokens
+
+    def handle(self, raw: bytes, label: str, envelope: tuple[str, ...] = ()) -> Handled:
+        """Read and apply one message; never raises for what the message holds."""
+        limit = self.settings.bounces.max_bytes
+        if len(raw) > limit:
+            return self.oversized(label, len(raw))
+        try:
+            report = read(raw, envelope=envelope, mailto=self.settings.delivery.unsubscribe_mailto)
+        except Malformed as exc:
+            problem = f"{label}: {exc}; moved to the operator folder"
+            log.info("%s", problem)
+            return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, problem=problem)
+        now = self.clock()
+        with self.db.write() as tx:
+            known = tx.returns.known(report.key)
+            if known:
+                folder = PROCESSED if any(k.recognised for k in known) else OPERATOR
+                return Handled(label, known[0], folder, duplicate=True)
+            kind, actions = _Applying(self, tx, report, now).apply()
+        folder = PROCESSED if kind.recognised else OPERATOR
+        for line in actions:
+            log.info("%s: %s", label, line)
+        return Handled(label, kind, folder, tuple(actions))
+
+    def oversized(self, label: str, size: int) -> Handled:
+        problem = (
+            f"{label}: {size:,} bytes, over bounces.max_kb "
+            f"({self.settings.bounces.max_bytes // 1024} KB); moved to the operator folder unread"
+        )
+        log.info("%s", problem)
+        return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, problem=problem)
+
+
+class _Applying:
+    """One message's transaction: rows written in order, subscriber changes beside them."""
+
+    def __init__(self, intake: Intake, tx: Transaction, report: Report, now: datetime) -> None:
+        self.intake = intake
+        self.tx = tx
+        self.report = report
+        self.now = now
+        self.seq = 0
+        self.actions: list[str] = []
+
+    def apply(self) -> tuple[ReturnKind, list[str]]:
+        kind = self.report.kind
+        if kind == ReturnKind.COMPLAINT:
+            kind = self._complaint()
+        elif kind in (ReturnKind.HARD, ReturnKind.SOFT, ReturnKind.NOTICE):
+            kind = self._bounces()
+        elif kind == ReturnKind.UNSUBSCRIBE:
+            kind = self._unsubscribe()
+        else:
+            self._row(kind, None, None, None, {})
+        return kind, self.actions
+
+    # ------------------------------------------------------------ rows
+
+    def _row(
+        self,
+        kind: ReturnKind,
+        subscriber: Subscriber | None,
+        edition_id: int | None,
+        status: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        report = self.report
+        record = {"subject": report.subject[:200], "from": report.sender[:200], **detail}
+        self.tx.returns.add(
+            ReturnRow(
+                report.key,
+                self.seq,
+                kind,
+                subscriber.id if subscriber else None,
+                edition_id,
+                status,
+                record,
+            ),
+            self.now,
+        )
+        self.seq += 1
+
+    def _unknown(self, why: str) -> ReturnKind:
+        self._row(ReturnKind.UNRECOGNISED, None, None, None, {"why": why})
+        return ReturnKind.UNRECOGNISED
+
+    # ------------------------------------------------------------ attribution
+
+    def _verp(self) -> Attribution | None:
+        for address in self.report.envelope:
+            found = self.intake.return_path.read(address)
+            if found is not None:
+                return found
+        return None
+
+    def _verp_subscriber(self) -> tuple[Subscriber, int] | None:
+        found = self._verp()
+        if found is None:
+            return None
+        subscriber = self.tx.subscribers.by_id(found.subscriber_id)
+        return (subscriber, found.edition_id) if subscriber else None
+
+    def _by_message_id(self) -> tuple[Subscriber, int] | None:
+        message_id = self.report.original.message_id
+        sent = self.tx.returns.sent_message(message_id) if message_id else None
+        if sent is None:
+            return None
+        subscriber = self.tx.subscribers.by_id(sent.subscriber_id)
+        return (subscriber, sent.edition_id) if subscriber else None
+
+    def _by_token(self, tokens: tuple[str, ...]) -> Subscriber | None:
+        for token in tokens:
+            try:
+                public_id = self.intake.tokens.check(UNSUBSCRIBE, token)
+            except TokenError:
+                continue
+            found = self.tx.subscribers.by_public_id(public_id)
+            if found is not None:
+                return found
+        return None
+
+    # ------------------------------------------------------------ kinds
+
+    def _complaint(self) -> ReturnKind:
+        report = self.report
+        found = self._verp_subscriber() or self._by_message_id()
+        subscriber, edition_id = found if found else (None, None)
+        if subscriber is None:
+            subscriber = self._by_token(report.original.unsubscribe_tokens)
+        if subscriber is None and report.original.recipient:
+            subscriber = self.tx.subscribers.by_email(report.original.recipient)
+        if subscriber is None:
+            return self._unknown("a complaint naming nobody on the list")
+        detail = {
+            "feedback_type": report.feedback_type,
+            "reporter": report.reporter[:200],
+            "message_id": report.key,
+        }
+        self._row(ReturnKind.COMPLAINT, subscriber, edition_id, None, detail)
+        change = suppress(self.tx, subscriber, ConsentAction.COMPLAINED, "arf", self.now, detail)
+        self._say(
+            subscriber, "complained (spam report)" if change.changed else "complaint recorded"
+        )
+        return ReturnKind.COMPLAINT
+
+    def _bounces(self) -> ReturnKind:
+        verp = self._verp_subscriber()
+        by_id = self._by_message_id()
+        recipients = list(self.report.recipients)
+        if verp is not None:
+            # the token names the one recipient this copy went to
+            worst = sorted(recipients, key=lambda r: _SEVERITY[r.kind])[0]
+            self._bounce(worst, verp[0], verp[1])
+            return worst.kind
+        kinds = []
+        for recipient in recipients:
+            subscriber, edition_id = None, None
+            for address in (recipient.address, recipient.final):
+                if address and subscriber is None:
+                    subscriber = self.tx.subscribers.by_email(address)
+            if subscriber is None and by_id is not None and len(recipients) == 1:
+                subscriber = by_id[0]
+            if subscriber is None:
+                continue
+            if by_id is not None and by_id[0].id == subscriber.id:
+                edition_id = by_id[1]
+            self._bounce(recipient, subscriber, edition_id)
+            kinds.append(recipient.kind)
+        if not kinds:
+            return self._unknown("a bounce naming nobody on the list")
+        return sorted(kinds, key=lambda k: _SEVERITY[k])[0]
+
+    def _bounce(self, recipient: Recipient, subscriber: Subscriber, edition_id: int | None) -> None:
+        detail = {
+            "diagnostic": recipient.diagnostic[:500],
+            "recipient": recipient.address,
+            "message_id": self.report.key,
+        }
+        status = recipient.status
+        if recipient.kind == ReturnKind.NOTICE:
+            self._row(ReturnKind.NOTICE, subscriber, edition_id, status, detail)
+            return
+        if recipient.kind == ReturnKind.HARD:
+            self._row(ReturnKind.HARD, subscriber, edition_id, status, detail)
+            change = suppress(
+                self.tx,
+                subscriber,
+                ConsentAction.BOUNCED,
+                "dsn",
+                self.now,
+                {**detail, "status": status},
+            )
+            self._say(
+                subscriber,
+                f"bounced ({status or 'permanent failure'})"
+                if change.changed
+                else "hard bounce recorded",
+            )
+            return
+        if edition_id is None:
+            edition_id = self.tx.returns.newest_sent_edition(subscriber.id)
+        self._row(ReturnKind.SOFT, subscriber, edition_id, status, detail)
+        limit = self.intake.settings.bounces.soft_limit
+        streak = self.tx.returns.soft_streak(subscriber.id, edition_id, limit)
+        if streak >= limit:
+            change = suppress(
+                self.tx,
+                subscriber,
+                ConsentAction.BOUNCED,
+                "dsn",
+                self.now,
+                {**detail, "status": status, "soft_bounces": streak},
+            )
+            if change.changed:
+                self._say(subscriber, f"bounced after {streak} soft bounces in a row ({status})")
+                return
+        self._say(subscriber, f"soft bounce {streak} of {limit} ({status or 'temporary'})")
+
+    def _unsubscribe(self) -> ReturnKind:
+        subscriber = self._by_token(self.report.unsubscribe_tokens)
+        if subscriber is None:
+            return self._unknown("a mail to the unsubscribe address without a valid token")
+        detail = {"message_id": self.report.key, "from": self.report.sender[:200]}
+        self._row(ReturnKind.UNSUBSCRIBE, subscriber, None, None, detail)
+        change = suppress(
+            self.tx, subscriber, ConsentAction.UNSUBSCRIBED, "mailto", self.now, detail
+        )
+        self._say(
+            subscriber, "unsubscribed (mailto:)" if change.changed else "unsubscribed already"
+        )
+        return ReturnKind.UNSUBSCRIBE
+
+    def _say(self, subscriber: Subscriber, what: str) -> None:
+        self.actions.append(f"{subscriber.email}: {what}")
+
+
+_SEVERITY = {ReturnKind.HARD: 0, ReturnKind.SOFT: 1, ReturnKind.NOTICE: 2}

@@ -1,0 +1,302 @@
+"""Where what comes back is read from: a Maildir or an IMAP mailbox.
+
+Each yields :class:`Incoming` messages and moves each one, once handled, to
+the processed folder or the operator folder (``bounces.processed_folder``,
+``bounces.operator_folder``): a second intake never sees it again, and
+nothing is deleted.  (Even a message read twice — moved by hand back into the
+inbox, or a crash between the database commit and the move — counts once:
+:mod:`newsletter.returns.intake` knows it by its Message-ID.)
+
+- **Maildir** (what Postfix's ``local``/``virtual`` or Dovecot's LDA write):
+  ``new/`` and ``cur/`` are read; the folders are Maildir++ subfolders
+  ``.Processed`` and ``.Unrecognised`` beside them, as Dovecot and mail clients
+  show them; a move is one ``rename``.
+- **IMAP** (``imaplib``: IMAPS, STARTTLS, or plain on loopback): the folder is
+  read by UID; a message's size is asked first, so one over ``bounces.max_kb``
+  is moved without being downloaded; moves use ``UID MOVE`` (RFC 6851), or
+  COPY + ``\\Deleted`` + EXPUNGE on a server without it.  The password comes
+  from the environment variable ``bounces.imap_password_env``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import os
+import re
+import shutil
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from newsletter.config import Settings
+from newsletter.errors import NewsletterError
+from newsletter.returns.intake import OPERATOR
+
+log = logging.getLogger(__name__)
+
+IMAP_TIMEOUT = 30.0
+
+
+class MailboxError(NewsletterError):
+    """The intake mailbox cannot be reached or read (connection, login, folder)."""
+
+    default_hint = "check the [bounces] settings (intake, maildir or imap_*)"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message waiting in the mailbox."""
+
+    label: str
+    size: int
+    ref: str
+    """The mailbox's own handle: a file path, an IMAP UID."""
+
+
+class Mailbox(Protocol):
+    def messages(self) -> Iterator[Incoming]: ...
+
+    def read(self, incoming: Incoming) -> bytes: ...
+
+    def settle(self, incoming: Incoming, folder: str) -> None:
+        """Move a handled message to ``processed`` or ``operator``."""
+
+    def close(self) -> None: ...
+
+
+class MaildirBox:
+    """A Maildir and its two Maildir++ subfolders."""
+
+    def __init__(self, root: Path, processed: str, operator: str) -> None:
+        self.root = root
+        self.folders = {OPERATOR: operator, "processed": processed}
+        if not (root / "new").is_dir() or not (root / "cur").is_dir():
+            raise MailboxError(
+                f"{root}: not a Maildir (no new/ and cur/ in it)",
+                hint="point bounces.maildir at the folder your mail server delivers to",
+            )
+
+    def messages(self) -> Iterator[Incoming]:
+        for sub in ("new", "cur"):
+            for path in sorted((self.root / sub).iterdir()):
+                if path.name.startswith(".") or not path.is_file():
+                    continue
+                try:
+                    size = path.stat().st_size
+                except FileNotFoundError:  # another reader moved it
+                    continue
+                yield Incoming(f"{sub}/{path.name}", size, str(path))
+
+    def read(self, incoming: Incoming) -> bytes:
+        return Path(incoming.ref).read_bytes()
+
+    def folder(self, name: str) -> Path:
+        """The Maildir++ subfolder ``.<name>``, made (with ``maildirfolder``) if missing."""
+        path = self.root / f".{name}"
+        for sub in ("tmp", "new", "cur"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        (path / "maildirfolder").touch(exist_ok=True)
+        return path
+
+    def settle(self, incoming: Incoming, folder: str) -> None:
+        source = Path(incoming.ref)
+        name = source.name
+        base, _, flags = name.partition(":2,")
+        if "S" not in flags:
+            flags = "".join(sorted(flags + "S"))
+        target = self.folder(self.folders[folder]) / "cur" / f"{base}:2,{flags}"
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:
+            log.info("%s was moved by someone else meanwhile", incoming.label)
+
+    def keep(self, raw: bytes, label: str, folder: str, rest: BinaryIO | None = None) -> Path:
+        """File a message that came by another way (standard input) into ``folder``,
+        as a Maildir delivery does: written to ``tmp/``, fsynced, renamed into ``new/``.
+        ``rest``: what follows ``raw`` (a message too large to hold), copied as it comes."""
+        target = self.folder(self.folders[folder])
+        name = f"{time.time_ns()}.P{os.getpid()}.{socket.gethostname().replace('/', '_')}"
+        temporary = target / "tmp" / name
+        with temporary.open("xb") as handle:
+            handle.write(raw)
+            if rest is not None:
+                shutil.copyfileobj(rest, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        final = target / "new" / name
+        os.replace(temporary, final)
+        log.info("%s filed as %s", label, final)
+        return final
+
+    @classmethod
+    def made(cls, root: Path, processed: str, operator: str) -> MaildirBox:
+        """The Maildir at ``root``, created (mode 0700) when missing."""
+        for sub in ("tmp", "new", "cur"):
+            (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        return cls(root, processed, operator)
+
+    def close(self) -> None:
+        pass
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder + '"'
+
+
+class ImapBox:
+    """One IMAP folder, read by UID."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: str,
+        username: str,
+        password: str,
+        folder: str,
+        processed: str,
+        operator: str,
+        *,
+        timeout: float = IMAP_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.folders = {OPERATOR: operator, "processed": processed}
+        where = f"imap://{host}:{port}/{folder}"
+        context = ssl_context or ssl.create_default_context()
+        try:
+            if security == "ssl":
+                self.conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                    host, port, ssl_context=context, timeout=timeout
+                )
+            else:
+                self.conn = imaplib.IMAP4(host, port, timeout=timeout)
+        except (TimeoutError, OSError, ssl.SSLError, imaplib.IMAP4.error) as exc:
+            raise MailboxError(f"{where}: cannot connect: {_text(str(exc))}") from None
+        try:
+            if security == "starttls":
+                self.conn.starttls(context)
+            self.conn.login(username, password)
+            typ, data = self.conn.select(_quote(folder))
+        except (TimeoutError, OSError, ssl.SSLError) as exc:
+            self._drop()
+            raise MailboxError(f"{where}: connection failed: {_text(str(exc))}") from None
+        except imaplib.IMAP4.error as exc:
+            self._drop()
+            raise MailboxError(
+                f"{where}: {_text(str(exc))}",
+                hint="check bounces.imap_username and the password variable "
+                "bounces.imap_password_env",
+            ) from None
+        if typ != "OK":
+            self._drop()
+            raise MailboxError(f"{where}: cannot open the folder: {_text(data)}")
+        self.where = where
+        self.move = b"MOVE" in {c.upper() for c in self._capabilities()}
+        self._made: set[str] = set()
+
+    def _drop(self) -> None:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            self.conn.shutdown()
+
+    def _capabilities(self) -> list[bytes]:
+        typ, data = self.conn.capability()
+        return data[0].split() if typ == "OK" and data and data[0] else []
+
+    def messages(self) -> Iterator[Incoming]:
+        typ, data = self.conn.uid("SEARCH", "ALL")
+        if typ != "OK":
+            raise MailboxError(f"{self.where}: SEARCH failed: {_text(data)}")
+        uids = data[0].split() if data and data[0] else []
+        for uid in uids:
+            typ, got = self.conn.uid("FETCH", uid, "(RFC822.SIZE)")
+            size = 0
+            for item in got or []:
+                text = item[0] if isinstance(item, tuple) else item
+                found = re.search(rb"RFC822\.SIZE (\d+)", text or b"")
+                if found:
+                    size = int(found.group(1))
+            if typ == "OK":
+                name = uid.decode("ascii")
+                yield Incoming(f"uid {name}", size, name)
+
+    def read(self, incoming: Incoming) -> bytes:
+        _, data = self.conn.uid("FETCH", incoming.ref, "(BODY.PEEK[])")
+        for item in data or []:
+            if isinstance(item, tuple) and len(item) == 2:
+                return bytes(item[1])
+        raise MailboxError(f"{self.where}: cannot fetch {incoming.label}: {_text(data)}")
+
+    def _ensure(self, folder: str) -> None:
+        """Create ``folder`` unless this connection has (an existing one is fine)."""
+        if folder in self._made:
+            return
+        typ, data = self.conn.create(_quote(folder))
+        if typ != "OK" and "EXISTS" not in _text(data).upper():
+            raise MailboxError(f"{self.where}: cannot create folder {folder!r}: {_text(data)}")
+        self._made.add(folder)
+
+    def settle(self, incoming: Incoming, folder: str) -> None:
+        name = self.folders[folder]
+        self._ensure(name)
+        if self.move:
+            typ, data = self.conn.uid("MOVE", incoming.ref, _quote(name))
+        else:
+            typ, data = self.conn.uid("COPY", incoming.ref, _quote(name))
+            if typ == "OK":
+                self.conn.uid("STORE", incoming.ref, "+FLAGS.SILENT", r"(\Deleted \Seen)")
+                self.conn.expunge()
+        if typ != "OK":
+            raise MailboxError(
+                f"{self.where}: cannot move {incoming.label} to {name}: {_text(data)}"
+            )
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+            self.conn.logout()
+        except (imaplib.IMAP4.error, OSError):
+            self._drop()
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        value = b" ".join(v for v in value if isinstance(v, bytes))
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return " ".join(str(value).split())[:300]
+
+
+def open_mailbox(settings: Settings) -> Mailbox:
+    """The configured intake (``bounces.intake``); MailboxError when there is none."""
+    bounces = settings.bounces
+    if bounces.intake == "maildir":
+        return MaildirBox(bounces.maildir, bounces.processed_folder, bounces.operator_folder)
+    if bounces.intake == "imap":
+        imap = bounces.imap
+        password = os.environ.get(imap.password_env)
+        if not password:
+            raise MailboxError(
+                f"bounces.intake is 'imap' but ${imap.password_env} is not set",
+                hint=f"export {imap.password_env}=<the IMAP password of {imap.username}>",
+            )
+        return ImapBox(
+            imap.host,
+            imap.port,
+            imap.security,
+            imap.username,
+            password,
+            imap.folder,
+            bounces.processed_folder,
+            bounces.operator_folder,
+        )
+    raise MailboxError(
+        "no intake configured (bounces.intake = 'none')",
+        hint="set bounces.intake to 'maildir' or 'imap', or feed messages to "
+        "`newsletter bounces read --stdin`",
+    )

@@ -1,0 +1,110 @@
+"""The per-recipient return path (VERP): ``bounces+<token>@example.org``.
+
+Every digest's envelope sender (SMTP ``MAIL FROM``, and so the ``Return-Path``
+the receiving server records) names its edition and subscriber, signed:
+``<edition>.<subscriber>.<mac>``, the two database ids in base 36 and the
+first 16 hex digits of an HMAC-SHA256 of them under a key derived from the
+link signing key (``subscribers.secret_env`` / ``secret_file``) for this one
+purpose.  A bounce comes back *to* that address, so it is attributed without
+parsing the report, and a forged bounce cannot name anybody: without the key
+no token checks.
+
+Only lower-case letters, digits and dots, so a mail server that folds the
+local part's case keeps it intact; at most 8 + 1 + 8 + 1 + 16 characters
+after the delimiter, well inside the 64 an address local part may have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from newsletter.config import Settings
+from newsletter.subscribers.tokens import load_secret
+
+_PURPOSE = b"newsletter/return-path/v1"
+_MAC_CHARS = 16
+_TOKEN = re.compile(r"([0-9a-z]{1,12})\.([0-9a-z]{1,12})\.([0-9a-f]{16})")
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Whom a return-path token names."""
+
+    edition_id: int
+    subscriber_id: int
+
+
+@dataclass(frozen=True)
+class ReturnPath:
+    """Makes and reads the per-recipient envelope sender.
+
+    ``address`` is the plain return path (``bounces@example.org``); empty means
+    no VERP, and every envelope sender is ``fallback`` (``delivery.from_address``).
+    """
+
+    address: str
+    delimiter: str
+    key: bytes
+    fallback: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReturnPath:
+        bounces = settings.bounces
+        key = b""
+        if bounces.return_path:
+            key = hmac.new(load_secret(settings), _PURPOSE, hashlib.sha256).digest()
+        return cls(bounces.return_path, bounces.delimiter, key, settings.delivery.from_address)
+
+    @property
+    def verp(self) -> bool:
+        return bool(self.address)
+
+    def _mac(self, body: str) -> str:
+        return hmac.new(self.key, body.encode("ascii"), hashlib.sha256).hexdigest()[:_MAC_CHARS]
+
+    def token(self, edition_id: int, subscriber_id: int) -> str:
+        body = f"{_base36(edition_id)}.{_base36(subscriber_id)}"
+        return f"{body}.{self._mac(body)}"
+
+    def for_recipient(self, edition_id: int, subscriber_id: int) -> str:
+        """The envelope sender of one digest (the plain sender without VERP)."""
+        if not self.address:
+            return self.fallback
+        local, domain = self.address.rsplit("@", 1)
+        return f"{local}{self.delimiter}{self.token(edition_id, subscriber_id)}@{domain}"
+
+    def read(self, address: str) -> Attribution | None:
+        """Whom ``address`` (a return path a bounce was sent to) names; None when it is
+        not one of ours or its token does not check."""
+        if not self.address:
+            return None
+        local, _, domain = address.strip().strip("<>").rpartition("@")
+        mine_local, mine_domain = self.address.rsplit("@", 1)
+        if domain.lower() != mine_domain.lower():
+            return None
+        prefix = f"{mine_local}{self.delimiter}".lower()
+        if not local.lower().startswith(prefix):
+            return None
+        return self.read_token(local[len(prefix) :].lower())
+
+    def read_token(self, token: str) -> Attribution | None:
+        found = _TOKEN.fullmatch(token)
+        if not found or not self.key:
+            return None
+        body = f"{found.group(1)}.{found.group(2)}"
+        if not hmac.compare_digest(self._mac(body), found.group(3)):
+            return None
+        return Attribution(int(found.group(1), 36), int(found.group(2), 36))

@@ -1,0 +1,140 @@
+"""Bounce intake from a real IMAP mailbox: Dovecot started by the test on 127.0.0.1.
+
+The digests are really sent (Maildir outbox, VERP return paths); what comes back
+about them is delivered into Dovecot's INBOX; ``newsletter bounces fetch`` reads it
+over IMAP and each subscriber's state changes as docs/delivery.md says.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dovecot_kit import PASSWORD, USER, dovecot_server
+from returns_kit import (
+    OTHERS,
+    READER,
+    bounce_settings,
+    consents_of,
+    fill,
+    send_editions,
+    sent_to,
+    status_of,
+)
+
+from newsletter.returns.mailboxes import ImapBox, MailboxError
+
+PASSWORD_ENV = "NEWSLETTER_TEST_IMAP_PASSWORD"
+
+
+def test_imap_intake_changes_each_subscriber_and_files_the_unknown(tmp_path: Path) -> None:
+    with dovecot_server() as dovecot:
+        settings = bounce_settings(tmp_path, soft_limit=2)
+        gone, full, angry, leaving = OTHERS
+        sent = send_editions(settings, 2, (READER, *OTHERS))
+        first = {r: sent_to(sent, r)[0] for r in (READER, *OTHERS)}
+        dovecot.deliver(fill("hard-5.1.1.eml", first[gone]))
+        dovecot.deliver(fill("soft-4.2.2.eml", sent_to(sent, full)[0], "a"))
+        dovecot.deliver(fill("soft-4xx-in-5xx.eml", sent_to(sent, full)[1], "b"))
+        dovecot.deliver(fill("arf-abuse.eml", first[angry]))
+        dovecot.deliver(fill("mailto-unsubscribe.eml", first[leaving]))
+        dovecot.deliver(fill("unknown.eml", first[READER]))
+        dovecot.deliver(fill("oversized.eml", first[READER]))
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[newsletter]\nbase_url = "https://papers.example.org/"\n'
+            f'[database]\nurl = "{settings.database.url}"\n'
+            '[delivery]\nfrom_address = "digest@papers.example.org"\n'
+            '[bounces]\nreturn_path = "bounces@papers.example.org"\nintake = "imap"\n'
+            f'imap_host = "127.0.0.1"\nimap_port = {dovecot.port}\nimap_security = "none"\n'
+            f'imap_username = "{USER}"\nimap_password_env = "{PASSWORD_ENV}"\n'
+            "soft_limit = 2\nmax_kb = 16\n",
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "newsletter", "--config", str(config), "bounces", "fetch"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, PASSWORD_ENV: PASSWORD},
+        )
+        assert done.returncode == 0, done.stderr
+        assert PASSWORD not in done.stdout + done.stderr
+        assert "7 read" in done.stdout, done.stdout
+
+        assert status_of(settings, gone) == "bounced"
+        assert ("bounced", "dsn") in consents_of(settings, gone)
+        assert status_of(settings, full) == "bounced"  # soft bounces of 2 editions in a row
+        assert "bounced after 2 soft bounces in a row" in done.stdout
+        assert status_of(settings, angry) == "complained"
+        assert ("bounced", "dsn") not in consents_of(settings, angry)
+        assert status_of(settings, leaving) == "unsubscribed"
+        assert consents_of(settings, leaving)[-1] == ("unsubscribed", "mailto")
+        assert status_of(settings, READER) == "confirmed"
+
+        # the inbox is empty; the unknown and the oversized wait for the operator
+        assert dovecot.count("INBOX") == 0
+        assert dovecot.count("Processed") == 5
+        assert dovecot.subjects("Unrecognised") == [
+            "Question about the digest",
+            "Undelivered Mail Returned to Sender",
+        ]
+
+        # a second fetch finds nothing; a copy delivered again counts once
+        dovecot.deliver(fill("arf-abuse.eml", first[angry]))
+        again = subprocess.run(
+            [sys.executable, "-m", "newsletter", "--config", str(config), "bounces", "fetch"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, PASSWORD_ENV: PASSWORD},
+        )
+        assert again.returncode == 0, again.stderr
+        assert "1 seen before" in again.stdout, again.stdout
+        assert consents_of(settings, angry).count(("complained", "arf")) == 1
+        assert dovecot.count("INBOX") == 0
+
+
+def test_a_wrong_imap_password_is_one_error_line() -> None:
+    with dovecot_server() as dovecot:
+        with pytest.raises(MailboxError, match=r"imap://127\.0\.0\.1:\d+/INBOX: .*") as caught:
+            ImapBox(
+                "127.0.0.1",
+                dovecot.port,
+                "none",
+                USER,
+                "wrong",
+                "INBOX",
+                "Processed",
+                "Unrecognised",
+            )
+        assert "\n" not in caught.value.message and "wrong" not in caught.value.message
+
+
+def test_imaps_and_starttls_read_the_mailbox_and_a_wrong_certificate_is_refused() -> None:
+    with dovecot_server(tls=True) as dovecot:
+        dovecot.deliver(fill("unknown.eml"))
+        trusted = ssl.create_default_context(cafile=str(dovecot.certificate))
+        for security, port in (("ssl", dovecot.imaps_port), ("starttls", dovecot.port)):
+            box = ImapBox(
+                "127.0.0.1",
+                port,
+                security,
+                USER,
+                PASSWORD,
+                "INBOX",
+                "Processed",
+                "Unrecognised",
+                ssl_context=trusted,
+            )
+            try:
+                assert [m.label for m in box.messages()] == ["uid 1"]
+            finally:
+                box.close()
+        # the system's trust store does not know the throw-away certificate
+        with pytest.raises(MailboxError, match="certificate verify failed"):
+            ImapBox("127.0.0.1", dovecot.imaps_port, "ssl", USER, PASSWORD, "INBOX", "P", "U")

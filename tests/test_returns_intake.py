@@ -1,0 +1,309 @@
+"""What comes back, end to end: digests really sent with VERP return paths, the bounces,
+complaints and mailto unsubscribes about them delivered to a real Maildir, read by
+``newsletter bounces fetch`` / ``bounces read --stdin``, and each subscriber's state."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from delivery_kit import make_settings
+from returns_kit import (
+    OTHERS,
+    READER,
+    RETURN_PATH,
+    bounce_settings,
+    consents_of,
+    drop_into_maildir,
+    fill,
+    folder_files,
+    send_editions,
+    sent_to,
+    status_of,
+)
+from smtp_loopback import smtp_server
+
+from newsletter import config, pipeline
+from newsletter.returns.rounds import fetch
+from newsletter.states import ReturnKind
+from newsletter.store import Database
+from newsletter.subscribers.returnpath import ReturnPath
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_config(tmp: Path, settings: config.Settings) -> Path:
+    """A config.toml a subprocess reads: the same settings as ``bounce_settings``."""
+    path = tmp / "config.toml"
+    bounces = settings.bounces
+    path.write_text(
+        '[newsletter]\nbase_url = "https://papers.example.org/"\n'
+        f'[database]\nurl = "{settings.database.url}"\n'
+        '[delivery]\nfrom_address = "digest@papers.example.org"\n'
+        f'[bounces]\nreturn_path = "{RETURN_PATH}"\nintake = "maildir"\n'
+        f'maildir = "{bounces.maildir}"\nmax_kb = 16\nsoft_limit = {bounces.soft_limit}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def cli(config_path: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(config_path), *args],
+        input=stdin,
+        capture_output=True,
+        timeout=300,
+        cwd=config_path.parent,
+    )
+
+
+def returns_rows(settings: config.Settings) -> int:
+    with Database.open(settings.database.url) as db, db.read() as tx:
+        return sum(tx.returns.counts(tx_since()).values())
+
+
+def tx_since():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime(2000, 1, 1, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- the return path
+
+
+def test_each_digest_leaves_with_its_own_signed_return_path(tmp_path: Path) -> None:
+    settings = bounce_settings(tmp_path)
+    sent = send_editions(settings, 1, (READER, OTHERS[0]))
+    paths = {s.recipient: s.return_path for s in sent}
+    assert len(set(paths.values())) == 2
+    for path in paths.values():
+        assert re.fullmatch(
+            r"bounces\+[0-9a-z]+\.[0-9a-z]+\.[0-9a-f]{16}@papers\.example\.org", path
+        )
+    return_path = ReturnPath.from_settings(settings)
+    with Database.open(settings.database.url) as db, db.read() as tx:
+        for s in sent:
+            who = return_path.read(s.return_path)
+            subscriber = tx.subscribers.by_email(s.recipient)
+            assert who is not None and subscriber is not None
+            assert (who.edition_id, who.subscriber_id) == (s.edition_id, subscriber.id)
+    # a forged or altered token names nobody
+    forged = re.sub(
+        r"[0-9a-f](?=@)", lambda m: "0" if m.group(0) != "0" else "1", sent[0].return_path
+    )
+    assert return_path.read(forged) is None
+    assert return_path.read(sent[0].return_path.upper()) is not None  # case folded on the way
+
+
+def test_smtp_envelope_sender_is_the_verp_address_and_without_it_the_sender(
+    tmp_path: Path,
+) -> None:
+    with smtp_server() as server:
+        for name, bounces in (("verp", {"return_path": RETURN_PATH}), ("plain", {})):
+            folder = tmp_path / name
+            folder.mkdir()
+            settings = make_settings(
+                folder,
+                delivery={"method": "smtp", "from_address": "digest@papers.example.org"},
+                smtp={"host": "127.0.0.1", "port": server.port, "security": "none"},
+                bounces=bounces,
+            )
+            from delivery_kit import SAMPLE, add_subscribers
+
+            add_subscribers(settings, [(f"{name}@example.org", None)])
+            pipeline.run(settings, [str(SAMPLE)], __import__("datetime").date(2026, 11, 20))
+        senders = {m.rcpt_tos[0]: m.mail_from for m in server.handler.messages}
+    assert senders["plain@example.org"] == "digest@papers.example.org"
+    assert re.fullmatch(
+        r"bounces\+[0-9a-z.]+\.[0-9a-f]{16}@papers\.example\.org", senders["verp@example.org"]
+    )
+
+
+# ---------------------------------------------------------------- a Maildir intake
+
+
+def test_maildir_intake_changes_each_subscriber_as_documented(tmp_path: Path) -> None:
+    settings = bounce_settings(tmp_path)
+    gone, full, angry, leaving = OTHERS
+    sent = send_editions(settings, 3, (READER, *OTHERS))
+    box = settings.bounces.maildir
+    first = {r: sent_to(sent, r)[0] for r in (READER, *OTHERS)}
+    drop_into_maildir(box, fill("hard-5.1.1.eml", first[gone]), "hard")
+    drop_into_maildir(box, fill("soft-4.2.2.eml", sent_to(sent, full)[0], "a"), "soft1")
+    drop_into_maildir(box, fill("soft-4xx-in-5xx.eml", sent_to(sent, full)[1], "b"), "soft2")
+    drop_into_maildir(box, fill("arf-abuse.eml", first[angry]), "arf")
+    drop_into_maildir(box, fill("mailto-unsubscribe.eml", first[leaving]), "mailto")
+    drop_into_maildir(box, fill("out-of-office.eml", first[READER]), "ooo")
+    drop_into_maildir(box, fill("delayed.eml", first[READER]), "delayed")
+    drop_into_maildir(box, fill("unknown.eml", first[READER]), "unknown")
+    drop_into_maildir(box, fill("garbage.eml"), "garbage")
+    drop_into_maildir(box, fill("oversized.eml", first[READER]), "oversized")
+    path = write_config(tmp_path, settings)
+
+    done = cli(path, "bounces", "fetch")
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 0, err
+    assert f"{gone}: bounced (5.1.1)" in out
+    assert f"{full}: soft bounce 2 of 3 (4.4.7)" in out  # the 4.4.7 inside a 550 is soft
+    assert f"{angry}: complained (spam report)" in out
+    assert f"{leaving}: unsubscribed (mailto:)" in out
+    # one line each for what could not be read, naming it; the intake went on
+    assert len([line for line in err.splitlines() if "garbage" in line]) == 1
+    assert len([line for line in err.splitlines() if "oversized" in line and "max_kb" in line]) == 1
+    assert "3 moved to the operator folder" in out
+
+    assert status_of(settings, gone) == "bounced"
+    assert ("bounced", "dsn") in consents_of(settings, gone)
+    assert status_of(settings, full) == "confirmed"  # two soft bounces: counted, not yet
+    assert status_of(settings, angry) == "complained"
+    assert consents_of(settings, angry)[-1] == ("complained", "arf")
+    assert ("bounced", "dsn") not in consents_of(settings, angry)  # a complaint is no bounce
+    assert status_of(settings, leaving) == "unsubscribed"
+    assert consents_of(settings, leaving)[-1] == ("unsubscribed", "mailto")
+    assert status_of(settings, READER) == "confirmed"  # out of office, delay: nothing
+
+    # nothing left in the inbox; the unknown, the garbage and the oversized with the operator
+    assert not list((box / "new").iterdir()) and not list((box / "cur").iterdir())
+    operator = folder_files(box, "Unrecognised")
+    assert sorted(p.name.split(".")[1] for p in operator) == ["garbage", "oversized", "unknown"]
+    assert len(folder_files(box, "Processed")) == 7
+
+    # the third soft bounce in a row disables
+    drop_into_maildir(box, fill("soft-4.2.2.eml", sent_to(sent, full)[2], "c"), "soft3")
+    again = cli(path, "bounces", "fetch")
+    assert f"{full}: bounced after 3 soft bounces in a row (4.2.2)" in again.stdout.decode()
+    assert status_of(settings, full) == "bounced"
+
+    # everything delivered again (moved back by hand, a crash before the move): no double count
+    rows, consents = returns_rows(settings), {a: consents_of(settings, a) for a in OTHERS}
+    for p in folder_files(box, "Processed") + folder_files(box, "Unrecognised"):
+        p.rename(box / "new" / p.name.split(":")[0])
+    third = cli(path, "bounces", "fetch")
+    assert third.returncode == 0
+    assert "9 seen before" in third.stdout.decode(), third.stdout.decode()
+    assert returns_rows(settings) == rows
+    assert {a: consents_of(settings, a) for a in OTHERS} == consents
+
+
+def test_soft_bounces_with_a_delivered_edition_between_do_not_disable(
+    tmp_path: Path, db_url: str
+) -> None:
+    settings = bounce_settings(tmp_path, db_url, soft_limit=2)
+    sent = sent_to(send_editions(settings, 3, (READER,)), READER)
+    box = settings.bounces.maildir
+    drop_into_maildir(box, fill("soft-4.2.2.eml", sent[0], "a"), "soft1")
+    drop_into_maildir(box, fill("soft-4.2.2.eml", sent[2], "c"), "soft3")
+    with Database.open(settings.database.url) as db:
+        report = fetch(settings, db)
+    assert [h.kind for h in report.handled] == [ReturnKind.SOFT, ReturnKind.SOFT]
+    assert status_of(settings, READER) == "confirmed"  # edition 2 did not bounce
+    drop_into_maildir(box, fill("soft-4.2.2.eml", sent[1], "b"), "soft2")
+    with Database.open(settings.database.url) as db:
+        fetch(settings, db)
+    assert status_of(settings, READER) == "bounced"  # now 3 in a row
+
+
+def test_a_bounce_without_verp_is_attributed_by_the_dsn_recipient(
+    tmp_path: Path, db_url: str
+) -> None:
+    settings = bounce_settings(tmp_path, db_url)
+    [sent] = send_editions(settings, 1, (READER,))
+    raw = fill("hard-5.1.1.eml", sent).replace(
+        sent.return_path.encode(), b"digest@papers.example.org"
+    )
+    drop_into_maildir(settings.bounces.maildir, raw, "hard")
+    with Database.open(settings.database.url) as db:
+        [handled] = fetch(settings, db).handled
+    assert handled.actions == (f"{READER}: bounced (5.1.1)",)
+    assert status_of(settings, READER) == "bounced"
+
+
+def test_a_bounce_with_a_forged_token_about_nobody_goes_to_the_operator(tmp_path: Path) -> None:
+    settings = bounce_settings(tmp_path)
+    [sent] = send_editions(settings, 1, (READER,))
+    forged = re.sub(r"\.[0-9a-f]{16}@", ".0123456789abcdef@", sent.return_path)
+    raw = fill("qmail-bounce.eml", sent).replace(sent.return_path.encode(), forged.encode())
+    raw = raw.replace(READER.encode(), b"stranger@example.org")
+    drop_into_maildir(settings.bounces.maildir, raw, "forged")
+    with Database.open(settings.database.url) as db:
+        [handled] = fetch(settings, db).handled
+    assert handled.kind == ReturnKind.UNRECOGNISED and handled.folder == "operator"
+    assert status_of(settings, READER) == "confirmed"
+
+
+# ---------------------------------------------------------------- one message on stdin
+
+
+def test_stdin_reads_one_message_as_a_postfix_pipe_does(tmp_path: Path) -> None:
+    settings = bounce_settings(tmp_path, intake="none")
+    [sent] = send_editions(settings, 1, (READER,))
+    path = write_config(tmp_path, settings)
+    done = cli(
+        path,
+        "bounces",
+        "read",
+        "--stdin",
+        "--recipient",
+        sent.return_path,
+        stdin=fill("qmail-bounce.eml", sent),
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert f"{READER}: bounced" in done.stdout.decode()
+    assert status_of(settings, READER) == "bounced"
+    garbage = cli(path, "bounces", "read", "--stdin", stdin=fill("garbage.eml"))
+    assert garbage.returncode == 0
+    [line] = [x for x in garbage.stderr.decode().splitlines() if "not a mail message" in x]
+    assert "stdin" in line
+    [kept] = folder_files(settings.bounces.maildir, "Unrecognised")
+    assert kept.read_bytes() == fill("garbage.eml")
+    # too large: read no further than bounces.max_kb, kept whole for the operator
+    big = fill("oversized.eml", sent)
+    over = cli(path, "bounces", "read", "--stdin", stdin=big)
+    assert over.returncode == 0 and "max_kb" in over.stderr.decode()
+    kept_big = [p for p in folder_files(settings.bounces.maildir, "Unrecognised") if p != kept]
+    assert [p.read_bytes() for p in kept_big] == [big]
+    assert status_of(settings, READER) == "bounced"  # and nothing else changed
+
+
+# ---------------------------------------------------------------- status
+
+
+def test_status_shows_what_came_back_and_warns_above_the_complaint_limit(tmp_path: Path) -> None:
+    settings = bounce_settings(tmp_path)
+    sent = send_editions(settings, 1, (READER, *OTHERS))
+    box = settings.bounces.maildir
+    drop_into_maildir(box, fill("hard-5.1.1.eml", sent_to(sent, OTHERS[0])[0]), "hard")
+    drop_into_maildir(box, fill("arf-abuse.eml", sent_to(sent, OTHERS[2])[0]), "arf")
+    with Database.open(settings.database.url) as db:
+        fetch(settings, db)
+    path = write_config(tmp_path, settings)
+    shown = cli(path, "status")
+    text = shown.stdout.decode()
+    assert "1 hard bounce, 1 complaint" in text
+    assert "complaint rate 20.00% of 5 messages sent" in text
+    assert "above 0.3%" in text
+    data = json.loads(cli(path, "status", "--json").stdout)
+    assert data["returns"]["counts"]["complaint"] == 1
+    assert data["returns"]["complaint_rate"] == 0.2
+
+
+# ---------------------------------------------------------------- serve / schedule
+
+
+def test_serve_and_schedule_read_the_intake_on_its_interval(tmp_path: Path) -> None:
+    from newsletter.scheduler import build_scheduler
+
+    settings = bounce_settings(tmp_path, interval_minutes=7)
+    [sent] = send_editions(settings, 1, (READER,))
+    job = pipeline.daily_job(settings)
+    scheduler = build_scheduler(job)
+    bounces = scheduler.get_job("bounces")
+    assert bounces is not None and bounces.trigger.interval.total_seconds() == 7 * 60
+    drop_into_maildir(settings.bounces.maildir, fill("hard-5.1.1.eml", sent), "hard")
+    bounces.func()  # what the scheduler runs every 7 minutes
+    assert status_of(settings, READER) == "bounced"
+    # without an interval there is no such job
+    assert build_scheduler(pipeline.daily_job(bounce_settings(tmp_path))).get_job("bounces") is None

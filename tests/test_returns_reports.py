@@ -1,0 +1,139 @@
+"""Reading what comes back: golden results over the corpus in tests/data/bounces/, and the
+rules that classify a DSN recipient (the enhanced code decides, not the reply around it).
+
+Regenerate the golden file after an intended change:
+    UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_returns_reports.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from returns_kit import CORPUS, Sent, fill
+
+from newsletter.returns.reports import Malformed, Report, classify_status, read
+from newsletter.states import ReturnKind
+
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+GOLDEN = CORPUS / "expected.json"
+MAILTO = "unsubscribe@papers.example.org"
+SENT = Sent(
+    recipient="reader@example.org",
+    message_id="<2026-11-20.1.9f8e7d6c5b4a3921@papers.example.org>",
+    return_path="bounces+1.2.0123456789abcdef@papers.example.org",
+    unsubscribe_token="InJlYWRlci1wdWJsaWMtaWQi.aT8x0Q.Vq3kUJ5oZ2xYc1bW7nE4rT6yHgA",
+    edition_id=1,
+)
+
+
+def _summary(report: Report) -> dict[str, Any]:
+    return {
+        "key": report.key,
+        "kind": str(report.kind),
+        "envelope": list(report.envelope),
+        "recipients": [
+            {"kind": str(r.kind), "address": r.address, "status": r.status}
+            for r in report.recipients
+        ],
+        "original_message_id": report.original.message_id,
+        "original_tokens": list(report.original.unsubscribe_tokens),
+        "unsubscribe_tokens": list(report.unsubscribe_tokens),
+        "feedback_type": report.feedback_type,
+        "reporter": report.reporter,
+    }
+
+
+def _read_all() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for path in sorted(CORPUS.glob("*.eml")):
+        try:
+            found[path.name] = _summary(read(fill(path.name, SENT), mailto=MAILTO))
+        except Malformed as exc:
+            found[path.name] = {"malformed": str(exc)}
+    return found
+
+
+def test_the_corpus_reads_as_its_golden_file() -> None:
+    found = _read_all()
+    if UPDATE:
+        GOLDEN.write_text(json.dumps(found, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    assert GOLDEN.exists(), f"{GOLDEN} missing: run UPDATE_GOLDEN=1 pytest {__file__}"
+    assert found == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("hard-5.1.1.eml", ReturnKind.HARD),
+        ("soft-4.2.2.eml", ReturnKind.SOFT),
+        ("soft-4xx-in-5xx.eml", ReturnKind.SOFT),
+        ("delayed.eml", ReturnKind.NOTICE),
+        ("arf-abuse.eml", ReturnKind.COMPLAINT),
+        ("mailto-unsubscribe.eml", ReturnKind.UNSUBSCRIBE),
+        ("out-of-office.eml", ReturnKind.AUTO_REPLY),
+        ("qmail-bounce.eml", ReturnKind.HARD),
+        ("unknown.eml", ReturnKind.UNRECOGNISED),
+    ],
+)
+def test_each_corpus_message_is_what_its_readme_says(name: str, kind: ReturnKind) -> None:
+    report = read(fill(name, SENT), mailto=MAILTO)
+    assert report.kind == kind
+    if kind in (ReturnKind.HARD, ReturnKind.SOFT):
+        assert [r.address for r in report.recipients] == [SENT.recipient]
+    if kind == ReturnKind.COMPLAINT:
+        assert report.original.message_id == SENT.message_id
+        assert SENT.unsubscribe_token in report.original.unsubscribe_tokens
+    if kind == ReturnKind.UNSUBSCRIBE:
+        assert report.unsubscribe_tokens == (SENT.unsubscribe_token,)
+
+
+def test_garbage_is_malformed_with_a_reason() -> None:
+    with pytest.raises(Malformed, match="not a mail message"):
+        read(fill("garbage.eml"))
+
+
+def test_a_token_in_the_mailto_address_unsubscribes_too() -> None:
+    raw = fill("mailto-unsubscribe.eml", SENT)
+    raw = raw.replace(
+        f"unsubscribe {SENT.unsubscribe_token}".encode(), b"Unsubscribe me please"
+    ).replace(MAILTO.encode(), f"unsubscribe+{SENT.unsubscribe_token}@papers.example.org".encode())
+    report = read(raw, mailto=MAILTO)
+    assert report.kind == ReturnKind.UNSUBSCRIBE
+    assert report.unsubscribe_tokens == (SENT.unsubscribe_token,)  # its letter case kept
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "diagnostic", "kind", "code"),
+    [
+        ("failed", "5.1.1", "smtp; 550 5.1.1 User unknown", ReturnKind.HARD, "5.1.1"),
+        ("failed", "4.2.2", "smtp; 452 4.2.2 Mailbox full", ReturnKind.SOFT, "4.2.2"),
+        # listmonk classes these hard: the 5xx reply is not what decides
+        ("failed", "4.4.7", "smtp; 550 4.4.7 Message expired", ReturnKind.SOFT, "4.4.7"),
+        ("failed", "", "smtp; 550 4.2.2 over quota", ReturnKind.SOFT, "4.2.2"),
+        ("failed", "5.2.2", "smtp; 552 5.2.2 Mailbox full", ReturnKind.SOFT, "5.2.2"),
+        ("failed", "5.7.1", "smtp; 554 5.7.1 Rejected", ReturnKind.HARD, "5.7.1"),
+        ("failed", "", "smtp; 550 No such user", ReturnKind.HARD, "5.0.0"),
+        ("failed", "", "smtp; 421 Try later", ReturnKind.SOFT, "4.0.0"),
+        ("delayed", "4.4.1", "X-Postfix; connect timed out", ReturnKind.NOTICE, "4.4.1"),
+        ("delivered", "2.0.0", "", ReturnKind.NOTICE, "2.0.0"),
+        ("Failed", "5.0.0 (permanent failure)", "", ReturnKind.HARD, "5.0.0"),
+    ],
+)
+def test_a_dsn_recipient_is_classed_by_its_enhanced_code(
+    action: str, status: str, diagnostic: str, kind: ReturnKind, code: str
+) -> None:
+    assert classify_status(action, status, diagnostic) == (kind, code)
+
+
+@given(st.binary(max_size=2000))
+def test_any_bytes_read_as_a_report_or_malformed_never_an_exception(raw: bytes) -> None:
+    try:
+        report = read(raw, mailto=MAILTO)
+    except Malformed:
+        return
+    assert isinstance(report.kind, ReturnKind) and len(report.key) <= 300
