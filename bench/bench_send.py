@@ -1,27 +1,44 @@
-"""Benchmark: delivery to 10,000 and 100,000 subscribers beside a bare smtplib sender.
+"""Benchmark: delivery to 10,000, 100,000 and (simulated) 1,000,000 subscribers.
 
-    .venv/bin/python bench/bench_send.py                       # 10k and 100k
-    .venv/bin/python bench/bench_send.py --subscribers 2000,20000 --json out.json
+    .venv/bin/python bench/bench_send.py                      # the whole benchmark
+    .venv/bin/python bench/bench_send.py --subscribers 2000,20000 --legs 2000,20000 \\
+        --json out.json                                       # a quick look
 
-One fast SMTP sink (``bench/smtp_sink.py``) on loopback, in its own process,
-accepts and discards every message.  Against it, in the same run, with the
-same number of connections (``delivery.connections``) and messages of the
-same size (the digest a subscriber of the benchmark edition receives):
+One command, one run; every figure beside its reference measured in it.
+
+**The SMTP leg.**  One fast SMTP sink (``bench/smtp_sink.py``) on loopback, in
+its own process, accepts and discards every message.  Against it, with the
+same number of connections (``delivery.connections``) and messages of the same
+bytes (the digest a subscriber of the benchmark edition receives):
 
 * ``bare smtplib``: that many threads, each one persistent ``smtplib.SMTP``
-  connection calling ``sendmail()`` in a loop: the least a Python sender does;
+  connection calling ``sendmail()`` in a loop: the least a Python sender does.
+  Rounds run before and after the deliveries; the median is the reference;
 * ``newsletter run``: the whole command, in a subprocess, for an edition with N
   confirmed subscribers, minus the same run with none: the per-recipient cost
   of delivery (the ledger rows written with the edition, claimed in batches,
-  the message spliced per recipient, every reply recorded, ``synchronous=FULL``).
+  each message spliced, every reply recorded with ``synchronous=FULL``).
 
-Reported per subscriber count: messages/s, the ratio to bare smtplib, client
-CPU per recipient (the command's CPU minus the run with none) and that minus
-what smtplib itself costs per message (the bare sender's CPU per message),
-and peak RSS.  The 1,000,000 figure is a projection from the 100,000 run's
-per-recipient time (claims and updates are index ranges and primary-key
-updates, so the cost per recipient does not grow; the 10k → 100k ratio
-checks that).
+**The ledger leg** (the 1,000,000 simulation).  A million messages to a sink
+take most of an hour, so the million is simulated where it can differ: a
+subprocess records an edition for N confirmed subscribers (the ledger written
+with the edition) and delivers it with as many workers to a mailer that takes
+each message and discards it without a socket (``_Discard``), stopping after
+``--leg-send`` messages.  That is everything the client does per recipient
+except smtplib and the socket: claims, leases, hand-over marks, replies
+recorded, links signed, the message spliced — against a ledger of N rows.
+If the per-recipient cost of that leg at 1,000,000 rows equals its cost at
+100,000, nothing in our code grows with the list, and the 1,000,000 projection
+is the 100,000 run's time per recipient scaled by that ratio (and never by
+less than 1).
+
+**CPU without smtplib**, two ways: (a) the command's CPU per recipient minus
+the bare sender's CPU per message (what smtplib and the socket cost); (b) the
+ledger leg's CPU per recipient, which has no smtplib in it at all.
+
+**Preparation alone**: per recipient, two signed links, the Recipient checked,
+and the compiled digest spliced (dot-stuffed for SMTP), timed in the ledger
+leg's process over 20,000 recipients after the one render of the topic set.
 """
 
 from __future__ import annotations
@@ -41,14 +58,16 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 SENDER = "digest@news.example.org"
 SEED = ROOT.parent / "shared" / "seeds" / "003_bf041023cdecb2cb.txt"
 DAY = "2026-03-12"
+PREPARE_RECIPIENTS = 20_000
 
 
 def start_sink() -> tuple[subprocess.Popen[str], int]:
@@ -74,14 +93,16 @@ class Bare:
     messages: int
     seconds: float
     cpu_per_message: float
+    rounds: list[float]
+    """messages/s of each round, in order (before the deliveries, then after)."""
 
     @property
     def rate(self) -> float:
         return self.messages / self.seconds
 
 
-def bare_smtplib(port: int, data: bytes, connections: int, messages: int, repeats: int) -> Bare:
-    """``connections`` threads sending ``messages`` in all; the median of ``repeats``."""
+def bare_round(port: int, data: bytes, connections: int, messages: int) -> tuple[float, float]:
+    """``connections`` threads sending ``messages`` in all: (wall s, CPU s)."""
     per = messages // connections
 
     def loop(k: int) -> None:
@@ -89,18 +110,24 @@ def bare_smtplib(port: int, data: bytes, connections: int, messages: int, repeat
             for i in range(per):
                 conn.sendmail(SENDER, [f"reader{k}.{i}@example.org"], data)
 
-    walls, cpus = [], []
-    for _ in range(repeats):
-        threads = [threading.Thread(target=loop, args=(k,)) for k in range(connections)]
-        cpu, wall = time.process_time(), time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    sent = per * connections
-    return Bare(connections, sent, statistics.median(walls), statistics.median(cpus) / sent)
+    threads = [threading.Thread(target=loop, args=(k,)) for k in range(connections)]
+    cpu, wall = time.process_time(), time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def bare_summary(rounds: list[tuple[float, float]], connections: int, messages: int) -> Bare:
+    sent = (messages // connections) * connections
+    return Bare(
+        connections,
+        sent,
+        statistics.median(w for w, _ in rounds),
+        statistics.median(c for _, c in rounds) / sent,
+        [sent / w for w, _ in rounds],
+    )
 
 
 @dataclass
@@ -166,6 +193,7 @@ def newsletter_run(port: int, connections: int, count: int) -> Run:
                 f"the run did not send to all {count}:\n{ran.stdout[-800:]}{ran.stderr[-800:]}"
             )
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        print(f"  newsletter run, {count:,} subscribers: {seconds:.1f} s", file=sys.stderr)
         return Run(count, seconds, cpu, after.ru_maxrss / 1024)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -192,23 +220,157 @@ def digest_bytes(port: int) -> bytes:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subscribers", default="10000,100000", help="comma-separated counts")
-    parser.add_argument("--connections", type=int, default=4, help="SMTP connections, both sides")
-    parser.add_argument("--bare-messages", type=int, default=10000, help="per bare round")
-    parser.add_argument("--repeats", type=int, default=3, help="bare rounds (median)")
-    parser.add_argument("--json", help="write the figures as JSON to this file (bench/run_all.py)")
-    args = parser.parse_args()
+# ---------------------------------------------------------------- the ledger leg
+
+
+def ledger_leg(subscribers: int, send: int, connections: int) -> dict[str, Any]:
+    """In this process: record an edition for ``subscribers`` confirmed subscribers, time
+    the per-recipient preparation alone, then deliver ``send`` of them to a discarding
+    mailer with ``connections`` workers.  Figures as a dict."""
+    os.environ.update(_env())
+    from newsletter import config as config_
+    from newsletter import pipeline
+    from newsletter.delivery import sending
+    from newsletter.delivery.ledger import Claimed
+    from newsletter.delivery.mailer import Mailer, MailerStopped, Prepared
+    from newsletter.edition import topics_of
+    from newsletter.states import SubscriberStatus
+    from newsletter.store import Database
+    from newsletter.store.subscribers import Subscriber
+
+    class _Down(Mailer):
+        def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
+            raise MailerStopped("not yet: the edition is recorded first")
+
+    lock = threading.Lock()
+    taken = [0]
+
+    class _Taken(Prepared):
+        def hand_over(self) -> str:
+            return "250 2.0.0 Ok: discarded"
+
+    class _Discard(Mailer):
+        """Takes each message (dot-stuffed, as for SMTP) and drops it: no socket."""
+
+        relay = "discard"
+        smtp = True
+
+        def prepare(
+            self,
+            sender: str,
+            recipient: str,
+            message: bytes,
+            message_id: str,
+            *,
+            transparent: bool = False,
+        ) -> Prepared:
+            with lock:
+                if taken[0] >= send:
+                    raise MailerStopped(f"benchmark: {send} messages taken")
+                taken[0] += 1
+            return _Taken()
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-send-leg-"))
+    try:
+        config_path = _project(folder, 9, connections)
+        started = time.perf_counter()
+        _seed(folder, config_path, subscribers)
+        seeded = time.perf_counter() - started
+        os.chdir(folder)
+        settings = config_.load(config_path)
+        started = time.perf_counter()
+        pipeline.run(settings, [str(folder / "digests")], date.fromisoformat(DAY), mailer=_Down())
+        recorded = time.perf_counter() - started
+        db = Database.open(settings.database.url)
+        try:
+            [stored] = sending.unfinished_editions(db)
+            delivery = sending.Delivery(settings, db, _Discard)
+            topics = topics_of(stored.edition)
+            now = datetime.now(UTC)
+            claims = [
+                Claimed(
+                    row_id=i,
+                    subscriber=Subscriber(
+                        id=i,
+                        public_id=secrets.token_urlsafe(16),
+                        email=f"reader{i}@example.org",
+                        status=SubscriberStatus.CONFIRMED,
+                        topics=None,
+                        created_at=now,
+                    ),
+                    message_id=f"<{DAY}.{i}.{secrets.token_hex(8)}@news.example.org>",
+                    topics=topics,
+                )
+                for i in range(PREPARE_RECIPIENTS)
+            ]
+            delivery.message(stored.edition, claims[0], True)  # the one render
+            prepare = []
+            for _ in range(3):  # CPU time (the machine may be shared); the best of 3
+                started = time.process_time()
+                for claimed in claims:
+                    delivery.message(stored.edition, claimed, True)
+                prepare.append((time.process_time() - started) / len(claims))
+            del claims
+            before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            report = sending.deliver(settings, db, stored, _Discard)
+            seconds = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            user = after.ru_utime - before.ru_utime
+            system = after.ru_stime - before.ru_stime
+        finally:
+            db.close()
+    finally:
+        os.chdir(ROOT)
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "subscribers": subscribers,
+        "sent": report.sent_now,
+        "seed_seconds": seeded,
+        "record_seconds": recorded,
+        "deliver_seconds": seconds,
+        "per_recipient_seconds": seconds / max(1, report.sent_now),
+        "cpu_per_recipient": (user + system) / max(1, report.sent_now),
+        "user_per_recipient": user / max(1, report.sent_now),
+        "system_per_recipient": system / max(1, report.sent_now),
+        "prepare_seconds": min(prepare),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_leg(subscribers: int, send: int, connections: int) -> dict[str, Any]:
+    """:func:`ledger_leg` in a fresh process (its own peak memory)."""
+    with tempfile.TemporaryDirectory(prefix="bench-send-json-") as folder:
+        out = Path(folder) / "leg.json"
+        argv = [sys.executable, __file__, "--leg", str(subscribers), "--leg-send", str(send)]
+        argv += ["--connections", str(connections), "--json", str(out)]
+        subprocess.run(argv, check=True, env=_env(), cwd=ROOT)
+        leg: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    print(
+        f"  ledger leg, {subscribers:,} rows: recorded in {leg['record_seconds']:.1f} s, "
+        f"{leg['sent']:,} delivered in {leg['deliver_seconds']:.1f} s",
+        file=sys.stderr,
+    )
+    return leg
+
+
+# ---------------------------------------------------------------- the whole benchmark
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
     counts = [int(c) for c in args.subscribers.split(",")]
+    legs = [int(c) for c in args.legs.split(",")] if args.legs else []
+    c = args.connections
     sink, port = start_sink()
     try:
         data = digest_bytes(port)
-        bare = bare_smtplib(port, data, args.connections, args.bare_messages, args.repeats)
-        empty = newsletter_run(port, args.connections, 0)
-        runs = [newsletter_run(port, args.connections, n) for n in counts]
+        rounds = [bare_round(port, data, c, args.bare_messages) for _ in range(args.repeats)]
+        empty = newsletter_run(port, c, 0)
+        runs = [newsletter_run(port, c, n) for n in counts]
+        rounds += [bare_round(port, data, c, args.bare_messages) for _ in range(args.repeats)]
     finally:
         stop_sink(sink)
+    bare = bare_summary(rounds, c, args.bare_messages)
+    leg_rows = [run_leg(n, min(n, args.leg_send), c) for n in legs]
     rows = []
     for run in runs:
         per = (run.seconds - empty.seconds) / run.subscribers
@@ -225,29 +387,92 @@ def main() -> None:
                 "peak_mb": run.peak_mb,
             }
         )
-    result = {
-        "connections": args.connections,
+    for leg in leg_rows:
+        leg["cost_per_recipient"] = (
+            leg["record_seconds"] / leg["subscribers"] + leg["per_recipient_seconds"]
+        )
+    result: dict[str, Any] = {
+        "connections": c,
         "message_bytes": len(data),
         "bare": asdict(bare) | {"rate": bare.rate},
         "empty_run": asdict(empty),
         "runs": rows,
+        "legs": leg_rows,
         "scaling": rows[-1]["per_recipient_seconds"] / rows[0]["per_recipient_seconds"],
-        "million_minutes": rows[-1]["per_recipient_seconds"] * 1_000_000 / 60,
     }
-    print(f"{args.connections} connections, messages of {len(data):,} bytes, fast sink on loopback")
-    print(f"bare smtplib: {bare.rate:,.0f} msg/s, {bare.cpu_per_message * 1000:.3f} ms CPU/message")
-    print(f"newsletter run with no subscribers: {empty.seconds:.2f} s")
-    for r in rows:
+    base = rows[-1]["per_recipient_seconds"]
+    factor = 1.0
+    if len(leg_rows) >= 2:
+        big, ref = leg_rows[-1], _leg_at(leg_rows, rows[-1]["subscribers"])
+        factor = big["cost_per_recipient"] / ref["cost_per_recipient"]
+        result["leg_scaling"] = factor
+        result["leg_scaling_from"] = ref["subscribers"]
+        result["leg_scaling_to"] = big["subscribers"]
+    result["million_minutes"] = base * max(1.0, factor) * 1_000_000 / 60
+    return result
+
+
+def _leg_at(legs: list[dict[str, Any]], subscribers: int) -> dict[str, Any]:
+    """The leg of that size (else the one before the largest)."""
+    for leg in legs:
+        if leg["subscribers"] == subscribers:
+            return leg
+    return legs[-2]
+
+
+def report(result: dict[str, Any]) -> None:
+    bare = result["bare"]
+    print(
+        f"{result['connections']} connections, messages of {result['message_bytes']:,} bytes, "
+        "fast sink on loopback"
+    )
+    print(
+        f"bare smtplib: {bare['rate']:,.0f} msg/s (rounds: "
+        + ", ".join(f"{r:,.0f}" for r in bare["rounds"])
+        + f"), {bare['cpu_per_message'] * 1000:.3f} ms CPU/message"
+    )
+    print(f"newsletter run with no subscribers: {result['empty_run']['seconds']:.2f} s")
+    for r in result["runs"]:
         print(
-            f"{r['subscribers']:>8,}: {r['rate']:,.0f} msg/s ({r['vs_bare']:.2f}x bare), "
+            f"{r['subscribers']:>9,}: {r['rate']:,.0f} msg/s ({r['vs_bare']:.2f}x bare), "
             f"CPU {r['cpu_per_recipient'] * 1000:.3f} ms/recipient "
             f"({r['cpu_excluding_smtplib'] * 1000:.3f} ms without smtplib), "
             f"peak {r['peak_mb']:.0f} MB"
         )
-    print(
-        f"per-recipient cost, largest vs smallest: {result['scaling']:.2f}x; "
-        f"1,000,000 recipients projected: {result['million_minutes']:.0f} min"
+    for leg in result["legs"]:
+        print(
+            f"ledger leg {leg['subscribers']:>9,} rows: recorded {leg['record_seconds']:.1f} s, "
+            f"{leg['sent']:,} delivered at {1 / leg['per_recipient_seconds']:,.0f} msg/s, "
+            f"CPU {leg['cpu_per_recipient'] * 1000:.3f} ms/recipient, "
+            f"preparation {leg['prepare_seconds'] * 1000:.4f} ms, peak {leg['peak_mb']:.0f} MB"
+        )
+    line = f"per-recipient cost, largest vs smallest run: {result['scaling']:.2f}x"
+    if "leg_scaling" in result:
+        line += (
+            f"; ledger leg {result['leg_scaling_to']:,} vs {result['leg_scaling_from']:,}: "
+            f"{result['leg_scaling']:.2f}x"
+        )
+    print(f"{line}; 1,000,000 recipients projected: {result['million_minutes']:.0f} min")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", default="10000,100000", help="comma-separated counts")
+    parser.add_argument(
+        "--legs", default="10000,100000,1000000", help="ledger-leg sizes ('' for none)"
     )
+    parser.add_argument("--leg-send", type=int, default=100_000, help="messages per ledger leg")
+    parser.add_argument("--connections", type=int, default=4, help="SMTP connections, both sides")
+    parser.add_argument("--bare-messages", type=int, default=10000, help="per bare round")
+    parser.add_argument("--repeats", type=int, default=2, help="bare rounds before and after")
+    parser.add_argument("--json", help="write the figures as JSON to this file (bench/run_all.py)")
+    parser.add_argument("--leg", type=int, help=argparse.SUPPRESS)  # one ledger leg, in-process
+    args = parser.parse_args()
+    if args.leg is not None:
+        result = ledger_leg(args.leg, args.leg_send, args.connections)
+    else:
+        result = measure(args)
+        report(result)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
 
