@@ -117,7 +117,7 @@ def test_the_env_var_named_in_config_wins_over_the_file(
     assert not (tmp_path / "subscribers" / "secret.key").exists()
 
 
-@pytest.mark.parametrize("public_id", ["ZmFrZS1wdWJsaWMtaWQ", "a", "é☃ \"quoted\"", "page:x/y"])
+@pytest.mark.parametrize("public_id", ["ZmFrZS1wdWJsaWMtaWQ", "a", 'é☃ "quoted"', "page:x/y"])
 def test_tokens_are_the_bytes_itsdangerous_makes_so_links_in_sent_mail_keep_working(
     public_id: str,
 ) -> None:
