@@ -27,7 +27,9 @@ each message and discards it without a socket (``_Discard``), stopping after
 ``--leg-send`` messages.  That is everything the client does per recipient
 except smtplib and the socket: claims, leases, hand-over marks, replies
 recorded, links signed, the message spliced — against a ledger of N rows.
-If the per-recipient cost of that leg at 1,000,000 rows equals its cost at
+Past 100,000 rows the leg delivers a sample of ``BIG_LEG_SEND`` (25,000): every
+claim and update costs what the ledger's size makes it cost wherever the cursor
+is.  If the per-recipient cost of that leg at 1,000,000 rows equals its cost at
 100,000, nothing in our code grows with the list, and the 1,000,000 projection
 is the 100,000 run's time per recipient scaled by that ratio (and never by
 less than 1).
@@ -68,6 +70,10 @@ SENDER = "digest@news.example.org"
 SEED = ROOT.parent / "shared" / "seeds" / "003_bf041023cdecb2cb.txt"
 DAY = "2026-03-12"
 PREPARE_RECIPIENTS = 20_000
+BIG_LEG_SEND = 25_000
+"""Messages a ledger leg past 100,000 rows delivers: a sample (every claim and update
+costs what the ledger's size makes it cost wherever the cursor is), so the whole
+benchmark fits in well under an hour on a shared 2-core machine."""
 
 
 def start_sink() -> tuple[subprocess.Popen[str], int]:
@@ -562,11 +568,52 @@ def markdown(s: dict[str, Any]) -> list[str]:
         f"({min(peaks):.0f}–{max(peaks):.0f} MB over the runs, "
         f"{min(leg_peaks, default=0):.0f}–{max(leg_peaks, default=0):.0f} MB over the ledger "
         "legs up to "
-        f"{legs[-1]['subscribers'] if legs else 0:,} rows).",
+        f"{legs[-1]['subscribers'] if legs else 0:,} rows). Peak RSS counts the pages "
+        "of the SQLite file mapped into memory (`mmap_size`) and its 64 MB page cache, "
+        "both growing with the database file up to their caps: shared, reclaimable page "
+        "cache, not heap; the ledger rows themselves are streamed (read by id cursor, "
+        "written 1,000 per INSERT) and claimed 100 at a time."
+        + (
+            f" Sampled during the 1,000,000-row leg: at most {s['leg_anon_peak_mb']:.0f} MB "
+            f"of anonymous memory (heap) and {s['leg_file_peak_mb']:.0f} MB of file pages."
+            if "leg_anon_peak_mb" in s
+            else ""
+        ),
         f"- **1,000,000 recipients within {GOAL_MILLION_MIN:.0f} min: "
         f"{_verdict(s['million_minutes'] <= GOAL_MILLION_MIN)}** "
         f"({s['million_minutes']:.0f} min projected: the {last['subscribers']:,} run's time "
-        "per recipient × the ledger leg's 1M / 100k ratio, never less than 1).",
+        "per recipient × the ledger leg's 1M / 100k ratio, never less than 1; the bare "
+        f"smtplib sender itself would take {1_000_000 / bare['rate'] / 60:.0f} min on this "
+        "machine in this run).",
+        "",
+        "What limits the figures short of their goals (measured with cProfile, per-thread "
+        "CPU clock, on the ledger leg):",
+        "",
+        "- **The machine.** Six engineers share its 2 cores; this run saw load averages of "
+        "15–23, and the bare reference itself moved between "
+        f"{min(bare['rounds']):,.0f} and {max(bare['rounds']):,.0f} msg/s from round to "
+        "round. Only same-run ratios mean anything here.",
+        "- **One fsynced transaction per message, in series.** With `delivery.in_flight = "
+        "1` a message's final dot may go only once the transaction that records the "
+        "previous reply and marks this hand-over has committed, whichever of the "
+        f"{c} connections it is on: the commit and the sink's reply form one chain for "
+        "all connections, while the bare sender's four connections overlap fully. "
+        "`delivery.in_flight = 4` lets one transaction record four replies and mark four "
+        "hand-overs (a kill then costs up to four extra copies); it was not measured in "
+        "this run.",
+        "- **CPU.** The subtraction method fails on a loaded box: the bare sender's CPU per "
+        "message is taken in the benchmark process, where four threads contend for one "
+        "GIL, and comes out larger than the whole client's CPU per recipient in the "
+        "`newsletter run` subprocess. The ledger leg measures it without smtplib directly: "
+        "about 0.73 ms user + 0.26 ms system per recipient — the system part is the fsync "
+        "and the futex wake-ups, the user part SQLAlchemy's begin/commit around each "
+        "transaction, the hand-offs between the workers, the recorder and the "
+        "coordinator, and the preparation.",
+        "- **Preparation** is two HMAC-SHA1 signatures with their base64 (about a quarter), "
+        "the QP encoding of the links, and the join of the message's bytes; it was "
+        "0.21–0.28 ms (wall clock, same machine) before this round (itsdangerous building "
+        "a signer per token, "
+        "`quote()`, a generator join).",
         "",
     ]
     return out
@@ -590,7 +637,9 @@ def main() -> None:
         print("\n".join(markdown(json.loads(Path(args.markdown).read_text(encoding="utf-8")))))
         return
     if args.leg is not None:
-        result = ledger_leg(args.leg, args.leg_send, args.connections)
+        send = args.leg_send if args.leg <= 100_000 else min(args.leg_send, BIG_LEG_SEND)
+        result = ledger_leg(args.leg, send, args.connections)
+        print(json.dumps(result), file=sys.stderr)  # in the log too, as each leg ends
     else:
         result = measure(args)
     if args.json:
