@@ -370,56 +370,11 @@ def identity_section(f: dict[str, Any]) -> list[str]:
 
 
 def send_section(s: dict[str, Any] | None) -> list[str]:
-    out = ["## Sending", "", "```", ".venv/bin/python bench/bench_send.py", "```", ""]
     if s is None:
-        return [*out, "Not measured: this version has no SMTP delivery.", ""]
-    bare = s["bare"]
-    rows = s["runs"]
-    table = [
-        "| what | messages / s | × bare smtplib | client CPU ms / recipient | without smtplib "
-        "| peak RSS MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-        f"| bare `smtplib`, {s['connections']} connections (reference) | {bare['rate']:,.0f} | "
-        f"1.00 | {bare['cpu_per_message'] * 1000:.3f} | | |",
-    ]
-    for r in rows:
-        table.append(
-            f"| `newsletter run` to {r['subscribers']:,} subscribers | {r['rate']:,.0f} | "
-            f"{r['vs_bare']:.2f} | {r['cpu_per_recipient'] * 1000:.3f} | "
-            f"{r['cpu_excluding_smtplib'] * 1000:.3f} | {r['peak_mb']:.0f} |"
-        )
-    first, last = rows[0], rows[-1]
-    worst_ratio = min(r["vs_bare"] for r in rows)
-    worst_cpu = max(r["cpu_excluding_smtplib"] for r in rows)
-    out += [
-        f"Messages of {s['message_bytes'] / 1000:.0f} KB (the digest a subscriber of the "
-        "benchmark edition gets) to one fast SMTP sink on loopback (`bench/smtp_sink.py`, its "
-        "own process; aiosmtpd parses every line in Python and would be the bottleneck), "
-        f"{s['connections']} connections on both sides, in the same run. A delivery row is "
-        "`newsletter run` with that many confirmed subscribers minus the same run with none "
-        f"({s['empty_run']['seconds']:.1f} s), per recipient: the ledger rows written with the "
-        "edition, claimed in batches, each message spliced and handed over, every reply "
-        "recorded with `synchronous=FULL`. CPU is the command's user + system time; *without "
-        "smtplib* subtracts what the bare sender spends per message.",
-        "",
-        *table,
-        "",
-        f"- **Within 0.8× of bare smtplib: {verdict(worst_ratio >= 0.8)}** (worst "
-        f"{worst_ratio:.2f}×).",
-        f"- **Per-recipient cost at {last['subscribers']:,} within 1.2× of "
-        f"{first['subscribers']:,}: {verdict(s['scaling'] <= 1.2)}** ({s['scaling']:.2f}×): "
-        "claims walk an index from "
-        "a cursor and every update is by primary key, so nothing grows with the ledger.",
-        f"- **Client CPU per recipient without smtplib at most 0.5 ms: "
-        f"{verdict(worst_cpu <= 0.0005)}** (worst {worst_cpu * 1000:.3f} ms).",
-        f"- **1,000,000 recipients**, projected from the {last['subscribers']:,} run's time per "
-        f"recipient: {s['million_minutes']:.0f} min on this machine"
-        f" ({verdict(s['million_minutes'] <= 60)} against 60 min); peak memory does not grow "
-        f"with the list ({first['peak_mb']:.0f} MB at {first['subscribers']:,}, "
-        f"{last['peak_mb']:.0f} MB at {last['subscribers']:,}).",
-        "",
-    ]
-    return out
+        return ["## Sending", "", "Not measured: this version has no SMTP delivery.", ""]
+    from bench_send import markdown  # the section lives beside the code that measures it
+
+    return markdown(s)
 
 
 def startup_section(f: dict[str, float], imports: list[tuple[str, float]]) -> list[str]:
@@ -485,7 +440,10 @@ def main() -> None:
     novelty = sub_json([str(BENCH / "bench_novelty.py"), *(["--quick"] if args.quick else [])])
     identity = sub_json([str(BENCH / "bench_identity.py")])
     counts = "1000,10000" if args.quick else "10000,100000"
-    send: dict[str, Any] | None = sub_json([str(BENCH / "bench_send.py"), "--subscribers", counts])
+    legs = "1000,10000,100000" if args.quick else "10000,100000,1000000"
+    send: dict[str, Any] | None = sub_json(
+        [str(BENCH / "bench_send.py"), "--subscribers", counts, "--legs", legs]
+    )
     basics = startup_and_memory(10 if args.quick else 30)
     imports = import_breakdown()
 

@@ -31,7 +31,7 @@ from newsletter.store import Database
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
-SUBSCRIBERS = 200
+SUBSCRIBERS = 80
 DAY = date(2026, 11, 20)
 
 
@@ -93,7 +93,7 @@ def test_parallel_senders_share_the_ledger_and_lose_nothing_under_kills(
         running = [_sender(config_path) for _ in range(senders)]
         killed = 0
         while killed < kills:
-            target = len(handler.received) + rng.randint(5, SUBSCRIBERS // (kills + 2))
+            target = len(handler.received) + rng.randint(3, SUBSCRIBERS // (kills + 2))
             while len(handler.received) < target and any(p.poll() is None for p in running):
                 time.sleep(0.002)
             alive = [p for p in running if p.poll() is None]

@@ -42,6 +42,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
@@ -51,6 +52,7 @@ CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
 _TOKENS = re.compile(f"({re.escape(UNSUBSCRIBE_TOKEN)}|{re.escape(PREFERENCES_TOKEN)})")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_PLAIN = re.compile(r"[A-Za-z0-9_.~ -]*")
 DKIM_HEADERS = (
     b"From",
     b"To",
@@ -113,6 +115,8 @@ class Recipient:
     mailto_subject: str
 
     def check(self) -> None:
+        if not _UNSAFE.search("".join(vars(self).values())):  # one scan for all the fields
+            return
         for name, value in vars(self).items():
             if _UNSAFE.search(value):
                 raise HeaderInjection(f"recipient {name} contains a control character: {value!r}")
@@ -179,6 +183,13 @@ class CompiledMessage:
     sender: Sender
     subject: str
     stuffed: tuple[bytes | str, ...] = ()
+    _slot_at: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
+    """Where each slot sits in ``segments`` (and ``stuffed``): filled in place of a
+    join over a generator, which costs more per recipient than the join itself."""
+
+    def __post_init__(self) -> None:
+        at = tuple((i, s) for i, s in enumerate(self.segments) if isinstance(s, str))
+        object.__setattr__(self, "_slot_at", at)
 
     def for_recipient(self, recipient: Recipient, *, smtp: bool = False) -> bytes:
         """The complete message for one recipient (CRLF line ends), DKIM-signed if
@@ -186,24 +197,45 @@ class CompiledMessage:
         recipient.check()
         values = self._slots(recipient)
         if self.sender.dkim is not None:
-            data = b"".join(s if isinstance(s, bytes) else values[s] for s in self.segments)
+            data = self._join(self.segments, values)
             data = dkim_sign(data, self.sender.dkim)
             return transparent(data) if smtp else data
         if not smtp:
-            return b"".join(s if isinstance(s, bytes) else values[s] for s in self.segments)
-        return b"".join(s if isinstance(s, bytes) else _stuffed(values[s]) for s in self.stuffed)
+            return self._join(self.segments, values)
+        for name, value in values.items():
+            if b"\n." in value:  # a soft line break can put a dot first on a line
+                values[name] = _stuffed(value)
+        return self._join(self.stuffed, values)
+
+    def _join(self, segments: tuple[bytes | str, ...], values: dict[str, bytes]) -> bytes:
+        parts: list[Any] = list(segments)
+        for i, name in self._slot_at:
+            parts[i] = values[name]
+        return b"".join(parts)
 
     def _slots(self, r: Recipient) -> dict[str, bytes]:
-        mailto = f"mailto:{self.sender.unsubscribe_mailto}?subject={quote(r.mailto_subject)}"
+        subject = r.mailto_subject
+        # "unsubscribe <token>": quote() would change only the space
+        subject = subject.replace(" ", "%20") if _PLAIN.fullmatch(subject) else quote(subject)
+        mailto = f"mailto:{self.sender.unsubscribe_mailto}?subject={subject}"
+        unsubscribe = _qp(r.unsubscribe_url)
+        preferences = _qp(r.preferences_url)
         return {
             "to": r.address.encode("ascii"),
             "message_id": r.message_id.encode("ascii"),
             "list_unsubscribe": f"<{r.one_click_url}>,\r\n <{mailto}>".encode("ascii"),
-            "text:" + UNSUBSCRIBE_TOKEN: _qp(r.unsubscribe_url),
-            "text:" + PREFERENCES_TOKEN: _qp(r.preferences_url),
-            "html:" + UNSUBSCRIBE_TOKEN: _qp(html.escape(r.unsubscribe_url, quote=True)),
-            "html:" + PREFERENCES_TOKEN: _qp(html.escape(r.preferences_url, quote=True)),
+            "text:" + UNSUBSCRIBE_TOKEN: unsubscribe,
+            "text:" + PREFERENCES_TOKEN: preferences,
+            "html:" + UNSUBSCRIBE_TOKEN: _html_qp(r.unsubscribe_url, unsubscribe),
+            "html:" + PREFERENCES_TOKEN: _html_qp(r.preferences_url, preferences),
         }
+
+
+def _html_qp(url: str, encoded: bytes) -> bytes:
+    """The QP form of ``url`` HTML-escaped: ``encoded`` itself when escaping changes
+    nothing (a signed link is URL-safe base64; only a base URL could hold ``&``)."""
+    escaped = html.escape(url, quote=True)
+    return encoded if escaped == url else _qp(escaped)
 
 
 def _body_segments(kind: str, text: str) -> list[bytes | str]:

@@ -17,7 +17,7 @@ LOCKED``, so senders on several machines never wait for each other's rows.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,6 +33,8 @@ from newsletter.store.subscribers import Subscriber, subscriber_from_row
 
 S = LedgerState
 UNSENT = tuple(s for s in LedgerState if s.unsent)
+ADD_CHUNK = 1000
+"""Ledger rows written per INSERT when an edition is recorded."""
 
 
 @dataclass(frozen=True)
@@ -84,23 +86,51 @@ class Ledger:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
 
-    def add(self, edition_id: int, recipients: Sequence[tuple[int, str]]) -> int:
-        """A pending row per ``(subscriber id, Message-ID)``; returns how many."""
-        rows = [
-            {
-                "edition_id": edition_id,
-                "subscriber_id": sid,
-                "message_id": message_id,
-                "state": S.PENDING,
-                "attempts": 0,
-                "uncertain": 0,
-                "temporary": 0,
-            }
-            for sid, message_id in recipients
-        ]
-        for chunk in chunks(rows, 500):
-            self.conn.execute(send_ledger.insert(), list(chunk))
-        return len(rows)
+    def add(self, edition_id: int, recipients: Iterable[tuple[int, str]]) -> int:
+        """A pending row per ``(subscriber id, Message-ID)``; returns how many.  Written
+        ``ADD_CHUNK`` rows per statement, so ``recipients`` may be a stream of any size."""
+        added = 0
+        rows: list[dict[str, Any]] = []
+        for sid, message_id in recipients:
+            rows.append(
+                {
+                    "edition_id": edition_id,
+                    "subscriber_id": sid,
+                    "message_id": message_id,
+                    "state": S.PENDING,
+                    "attempts": 0,
+                    "uncertain": 0,
+                    "temporary": 0,
+                }
+            )
+            if len(rows) == ADD_CHUNK:
+                self.conn.execute(send_ledger.insert(), rows)
+                added, rows = added + len(rows), []
+        if rows:
+            self.conn.execute(send_ledger.insert(), rows)
+        return added + len(rows)
+
+    def confirmed_subscribers(self, chunk: int = ADD_CHUNK) -> Iterator[int]:
+        """The ids of the confirmed subscribers in id order, read ``chunk`` at a time by
+        an id cursor (the primary key): who an edition goes to, at any list size,
+        without holding the whole list in memory."""
+        c = subscribers.c
+        after = 0
+        while True:
+            ids = (
+                self.conn.execute(
+                    sa.select(c.id)
+                    .where(c.status == SubscriberStatus.CONFIRMED, c.id > after)
+                    .order_by(c.id)
+                    .limit(chunk)
+                )
+                .scalars()
+                .all()
+            )
+            yield from ids
+            if len(ids) < chunk:
+                return
+            after = ids[-1]
 
     # ------------------------------------------------------------ taking rows back
 
@@ -576,7 +606,14 @@ class _Compiled:
             process = ready.processors.get(name)
             values[name] = process(merged[name]) if process else merged[name]
         args: Any = tuple(values[n] for n in ready.names) if ready.positional else values
-        return int(conn.exec_driver_sql(ready.sql, args).rowcount or 0)
+        # on the DBAPI cursor of the connection's transaction: SQLAlchemy's execution
+        # path (events, result set-up) is most of the cost of a one-row update
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(ready.sql, args)
+            return int(cursor.rowcount or 0)
+        finally:
+            cursor.close()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ unsubscribes), so the header's URL also appears in the body.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from newsletter.config import Settings
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, Tokens
 from newsletter.urls import Site
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.-]*")
 CONFIRM_PATH = "confirm"
 PREFERENCES_PATH = "preferences"
 UNSUBSCRIBE_PATH = "unsubscribe"
@@ -41,7 +43,9 @@ class SubscriberLinks:
         return cls(settings.site.base, tokens)
 
     def _url(self, path: str, token: str) -> str:
-        return self.site.url(f"{path}?t={quote(token, safe='')}")
+        # a token is URL-safe base64 and dots, which quote() leaves as they are
+        safe = token if _URL_SAFE.fullmatch(token) else quote(token, safe="")
+        return self.site.url(f"{path}?t={safe}")
 
     def for_subscriber(self, public_id: str) -> Links:
         unsubscribe = self.tokens.make(UNSUBSCRIBE, public_id)
