@@ -527,5 +527,15 @@ def replace_section(page: Path, heading: str, section: list[str]) -> None:
     page.write_text("\n".join([*lines[:start], *section, *lines[end:]]).rstrip() + "\n", "utf-8")
 
 
+def put_section(heading: str, section: list[str], page: Path = DOCS) -> None:
+    """:func:`replace_section`, or append ``section`` when the page has no ``heading`` yet
+    (the benchmarks that measure one section each write it this way)."""
+    if heading in page.read_text(encoding="utf-8").splitlines():
+        replace_section(page, heading, section)
+    else:
+        text = page.read_text(encoding="utf-8").rstrip() + "\n\n" + "\n".join(section)
+        page.write_text(text.rstrip() + "\n", "utf-8")
+
+
 if __name__ == "__main__":
     main()

@@ -24,7 +24,7 @@ The rows are read and written through
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from newsletter.errors import InputError, NewsletterError
 from newsletter.states import ConsentAction, SubscriberStatus
 from newsletter.store import Database, Transaction
 from newsletter.store.subscribers import Consent as Consent
+from newsletter.store.subscribers import NewRow
 from newsletter.store.subscribers import Subscriber as Subscriber
 from newsletter.store.subscribers import address_key as address_key
 from newsletter.store.subscribers import topics_text
@@ -118,6 +119,16 @@ def parse_topics(raw: str | Iterable[str] | None, taxonomy: Taxonomy) -> frozens
 
 
 @dataclass(frozen=True)
+class Addition:
+    """One subscriber for :meth:`Subscriptions.add_many`: a validated address and its choices."""
+
+    address: str
+    status: SubscriberStatus
+    topics: frozenset[str] | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Change:
     """The outcome of a request: the subscriber after it, and whether anything changed."""
 
@@ -187,6 +198,33 @@ class Subscriptions:
                 action = ConsentAction(chosen.value)  # confirmed, unsubscribed or bounced
                 tx.subscribers.add_consent(subscriber.id, now, action, method, record)
             return Change(subscriber, changed=True, created=True)
+
+    def add_many(
+        self, entries: Sequence[Addition], *, method: str, now: datetime
+    ) -> list[bool]:
+        """The bulk form of :meth:`add` for imports: one transaction for all ``entries``.
+
+        Addresses must already be validated (:func:`normalize_address`) and
+        distinct; one that is already on the list is left as it is, exactly as
+        :meth:`add` leaves it.  Returns, per entry, whether it was created.
+        A few statements per call, whatever its size: the existing addresses,
+        the new rows, their consent entries.
+        """
+        with self.db.write() as tx:
+            known = tx.subscribers.existing_keys([address_key(e.address) for e in entries])
+            new = [e for e in entries if address_key(e.address) not in known]
+            ids = tx.subscribers.insert_many(
+                [NewRow(e.address, e.status, e.topics) for e in new], now
+            )
+            consents: list[tuple[int, ConsentAction, dict[str, Any]]] = []
+            for e in new:
+                subscriber_id = ids[address_key(e.address)]
+                record = {"topics": topics_text(e.topics), "agreed": CONSENT_TEXT, **e.detail}
+                consents.append((subscriber_id, ConsentAction.SUBSCRIBED, record))
+                if e.status != PENDING:
+                    consents.append((subscriber_id, ConsentAction(e.status.value), record))
+            tx.subscribers.add_consents(consents, now, method)
+        return [address_key(e.address) not in known for e in entries]
 
     def request(
         self,
