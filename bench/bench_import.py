@@ -91,7 +91,9 @@ def measure(rows: int) -> dict[str, float]:
         )
         # The schema is created first (a run of `subscribers list`), so both sides time
         # only the import itself.
-        subprocess.run([NEWSLETTER, "subscribers", "list"], cwd=folder, check=True, capture_output=True)
+        subprocess.run(
+            [NEWSLETTER, "subscribers", "list"], cwd=folder, check=True, capture_output=True
+        )
         ours_wall, ours_cpu, done = timed(
             [NEWSLETTER, "subscribers", "import", str(source), "--confirmed"], folder
         )

@@ -816,7 +816,9 @@ def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
         ]
         click.echo(json.dumps(data, indent=2))
         return
-    table = new_table("email", "status", "topics", "since", title=counted(len(everyone), "subscriber"))
+    table = new_table(
+        "email", "status", "topics", "since", title=counted(len(everyone), "subscriber")
+    )
     for s in everyone:
         table.add_row(s.email, s.status, _topics_label(s.topics), f"{s.created_at:%Y-%m-%d}")
     output.table(table)

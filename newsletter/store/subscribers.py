@@ -214,7 +214,10 @@ class Subscribers:
         return {r.email_key: int(r.id) for r in inserted}
 
     def add_consents(
-        self, entries: Sequence[tuple[int, ConsentAction, dict[str, Any]]], now: datetime, method: str
+        self,
+        entries: Sequence[tuple[int, ConsentAction, dict[str, Any]]],
+        now: datetime,
+        method: str,
     ) -> None:
         """Consent entries ``(subscriber id, action, detail)`` in one executemany."""
         if entries:

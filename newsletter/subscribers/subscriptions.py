@@ -199,9 +199,7 @@ class Subscriptions:
                 tx.subscribers.add_consent(subscriber.id, now, action, method, record)
             return Change(subscriber, changed=True, created=True)
 
-    def add_many(
-        self, entries: Sequence[Addition], *, method: str, now: datetime
-    ) -> list[bool]:
+    def add_many(self, entries: Sequence[Addition], *, method: str, now: datetime) -> list[bool]:
         """The bulk form of :meth:`add` for imports: one transaction for all ``entries``.
 
         Addresses must already be validated (:func:`normalize_address`) and
