@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_all import put_section  # noqa: E402
+from run_all import put_section
 
 NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
 GOAL_ROWS_PER_S = 5000.0

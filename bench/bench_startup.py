@@ -27,10 +27,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import legacy_repair  # noqa: E402
-from run_all import SEEDS, put_section  # noqa: E402
+import legacy_repair
+from run_all import SEEDS, put_section
 
-from newsletter.repair import repair_text  # noqa: E402
+from newsletter.repair import repair_text
 
 PY = sys.executable
 NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))

@@ -2,7 +2,6 @@
 pre-checks): the reference ``bench_startup.py`` measures today's rules against, on
 the same text.  A copy of ``newsletter/repair.py`` at 3fb2f81; not imported by the package."""
 
-
 from __future__ import annotations
 
 import html

@@ -10,12 +10,21 @@ from pathlib import Path
 
 import pytest
 from delivery_kit import NOW
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsletter import config
 from newsletter.states import SubscriberStatus
 from newsletter.store import Database
 from newsletter.subscribers import csvio
-from newsletter.subscribers.subscriptions import Subscriber, Subscriptions, parse_topics
+from newsletter.subscribers.subscriptions import (
+    AddressError,
+    Subscriber,
+    Subscriptions,
+    normalize_address,
+    parse_topics,
+    validated_address,
+)
 
 TAXONOMY = config.load(None).taxonomy
 ROWS = 2 * csvio.BATCH_ROWS + 345  # three batches, the last one partial
@@ -127,3 +136,81 @@ def test_importing_the_same_list_again_adds_nobody(subs: Subscriptions, tmp_path
         SubscriberStatus.PENDING,
         SubscriberStatus.UNSUBSCRIBED,
     }
+
+
+_PARTS = st.sampled_from(
+    [
+        "a",
+        "Ada",
+        "x.y",
+        "o'neil",
+        "a+b",
+        "..",
+        ".",
+        "-",
+        "é",
+        "ß",
+        "@",
+        " ",
+        "\t",
+        "\n",
+        "\x00",
+        '"',
+        "<",
+        ">",
+        "[1.2.3.4]",
+        "Example.ORG",
+        "example.org",
+        "xn--bcher-kva.example",
+        "bücher.example",
+        "-bad.org",
+        "a..b",
+        "localhost",
+        "x.invalid",
+        "a.test",
+        "Postmaster",
+        "1.2",
+        "x" * 64,
+        "y" * 70,
+        "z" * 250,
+        "_",
+        "a_b.com",
+        "EXAMPLE.com.",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PARTS, min_size=1, max_size=6).map("".join))
+def test_the_short_path_for_plain_addresses_answers_as_the_library_does(text: str) -> None:
+    try:
+        expected: str = validated_address(text)
+    except AddressError as exc:
+        expected = f"refused: {exc.message}"
+    try:
+        got: str = normalize_address(text)
+    except AddressError as exc:
+        got = f"refused: {exc.message}"
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Reader@Example.ORG",
+        "Postmaster@example.org",
+        "a" * 64 + "@" + "b" * 60 + ".org",
+        "x@" + "d" * 250 + ".org",
+        "bad@-example.org",
+        "a@localhost",
+        "a@x.test",
+    ],
+)
+def test_the_short_path_and_the_library_agree_on(address: str) -> None:
+    outcomes = []
+    for check in (normalize_address, validated_address):
+        try:
+            outcomes.append(check(address))
+        except AddressError as exc:
+            outcomes.append(f"refused: {exc.message}")
+    assert outcomes[0] == outcomes[1]

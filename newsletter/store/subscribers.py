@@ -219,21 +219,29 @@ class Subscribers:
         now: datetime,
         method: str,
     ) -> None:
-        """Consent entries ``(subscriber id, action, detail)`` in one executemany."""
-        if entries:
-            self.conn.execute(
-                consents.insert(),
-                [
-                    {
-                        "subscriber_id": subscriber_id,
-                        "at": now,
-                        "action": action.value,
-                        "method": method,
-                        "detail": json.dumps(detail, sort_keys=True, default=str),
-                    }
-                    for subscriber_id, action, detail in entries
-                ],
+        """Consent entries ``(subscriber id, action, detail)`` in one executemany.
+
+        Entries sharing one ``detail`` object (a sign-up and its confirmation)
+        share its JSON text, serialized once.
+        """
+        if not entries:
+            return
+        texts: dict[int, str] = {}
+        rows = []
+        for subscriber_id, action, detail in entries:
+            text = texts.get(id(detail))
+            if text is None:
+                text = texts[id(detail)] = json.dumps(detail, sort_keys=True, default=str)
+            rows.append(
+                {
+                    "subscriber_id": subscriber_id,
+                    "at": now,
+                    "action": action.value,
+                    "method": method,
+                    "detail": text,
+                }
             )
+        self.conn.execute(consents.insert(), rows)
 
     def set_status(
         self,

@@ -1,4 +1,4 @@
-"""Subscriber lists as CSV files: import (validated row by row) and export.
+"""Subscriber lists as CSV files: import (validated row by row, written in batches) and export.
 
 Import reads a header row naming the columns (``email`` required; ``topics``
 and ``status`` optional) or, without a header, one address per row with an
