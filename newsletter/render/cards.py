@@ -17,7 +17,7 @@ override is rendered with it, every time, as an include would.
 
 from __future__ import annotations
 
-import threading
+import functools
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -54,7 +54,6 @@ class _Cards:
         self._name = name
         self._wrap: Callable[[str], str] = Markup if markup else str
         self._kept: dict[int, tuple[weakref.ref[Any], str]] = {}
-        self._lock = threading.Lock()
         self._template: tuple[jinja2.Template, bool] | None = None  # the partial, is it stock
 
     @jinja2.pass_context
@@ -72,15 +71,19 @@ class _Cards:
         palette = self._env.get_template(PALETTE).module
         text = self._wrap(template.render(paper=paper, c=palette))
         key = id(paper)
-        with self._lock:
-            self._kept[key] = (weakref.ref(paper, lambda _, key=key: self._forget(key)), text)
+        self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
         return text
 
-    def _forget(self, key: int) -> None:
-        with self._lock:
-            found = self._kept.get(key)
-            if found is not None and found[0]() is None:
-                del self._kept[key]
+    def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
+        """A view died: drop its card, unless its id was taken again already.
+
+        No lock (a weakref callback can run inside any statement, a lock held
+        there would deadlock); a card lost to a race is rendered again, which
+        costs time, never a wrong card: a hit needs the live view itself.
+        """
+        found = self._kept.get(key)
+        if found is not None and found[0] is ref:
+            del self._kept[key]
 
 
 def _is_stock(template: jinja2.Template, stock: Path) -> bool:
