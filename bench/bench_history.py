@@ -33,12 +33,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_all import SEEDS, put_section  # noqa: E402
+from run_all import SEEDS, put_section
 
-from newsletter import config  # noqa: E402
-from newsletter.edition import build_edition  # noqa: E402
-from newsletter.model import Paper  # noqa: E402
-from newsletter.store import Database  # noqa: E402
+from newsletter import config
+from newsletter.edition import build_edition
+from newsletter.model import Paper
+from newsletter.store import Database
 
 NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
 SEED = SEEDS / "000_ee84cab0f0a28b6e.txt"
@@ -160,8 +160,7 @@ def section(f: dict[str, dict[str, float]], runs: int) -> list[str]:
         "## Runs over a long history",
         "",
         "```",
-        f".venv/bin/python bench/bench_history.py --days {','.join(f)} --runs {runs} "
-        "--write-docs",
+        f".venv/bin/python bench/bench_history.py --days {','.join(f)} --runs {runs} --write-docs",
         "```",
         "",
         f"`newsletter run --no-send` of the seed digest `{SEED.name}` at day N of a synthetic "
@@ -204,7 +203,9 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(figures), encoding="utf-8")
     if args.write_docs:
         put_section("## Runs over a long history", lines)
-    print(f"peak RSS of this driver {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
+    print(
+        f"peak RSS of this driver {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB"
+    )
 
 
 if __name__ == "__main__":
