@@ -46,7 +46,7 @@ NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
 
 # Goals, one place.  (name, limit, unit, what the limit is about)
 GOAL_RENDER_VS_OFFICIAL = 10.0  # at least this many times faster than the official MJML CLI
-GOAL_RENDER_VS_BARE = 1.5  # the email within this factor of bare mjml-python
+GOAL_RENDER_VS_BARE = 3.0  # the email within this factor of bare mjml-python (issue 14)
 GOAL_NOVELTY_FLAT = 1.5  # per-paper cost at the largest store / at 10k
 GOAL_SERIES_MERGES = 0  # series, families, templated abstracts merged into one another
 GOAL_V2_RECALL = 0.99  # arXiv-v2-style revisions recognised across runs
@@ -167,6 +167,7 @@ def render_section(r: dict[str, Any]) -> list[str]:
     rows: dict[str, float] = r["rows"]
     bare = rows["bare mjml-python, same MJML"]
     email = rows["render_email (HTML + text)"]
+    first = rows.get("render_email, first email of an edition")
     feeds_key = next(k for k in rows if k.startswith("build_feeds"))
     feeds = rows[feeds_key]
     everything = rows["all: HTML, text, feeds"]
@@ -181,6 +182,14 @@ def render_section(r: dict[str, Any]) -> list[str]:
         f"{bare / everything:.2f} |",
         f"| `render_email` (HTML + text, size budget included) | {email:.2f} | "
         f"{email / bare:.2f} | {email / everything:.2f} |",
+        *(
+            [
+                f"| `render_email`, the first email of an edition (paper views and cards built) "
+                f"| {first:.2f} | {first / bare:.2f} | {first / everything:.2f} |"
+            ]
+            if first is not None
+            else []
+        ),
         f"| `build_feeds` ({r['feed_files']} files, {r['feed_items']} items) | {feeds:.2f} | "
         f"{feeds / bare:.2f} | {feeds / everything:.2f} |",
         f"| all: HTML, text, feeds | {everything:.2f} | {everything / bare:.2f} | 1.00 |",
@@ -200,15 +209,18 @@ def render_section(r: dict[str, Any]) -> list[str]:
         "## Rendering",
         "",
         "```",
-        ".venv/bin/python bench/bench_render.py              # --no-official skips Node",
+        ".venv/bin/python bench/bench_render.py --json /tmp/r.json --write-docs"
+        "   # --no-official skips Node",
         "```",
         "",
         f"One edition of {r['papers']} papers ({r['origin'].split(' (')[0]}, topics from the "
         f"stock classifier, {r['sections']} sections) rendered as `newsletter run` renders it, "
         "beside bare mjml-python compiling the very MJML our templates produced, and the "
         "official MJML 4 (npm, installed on first run into `bench/.cache/`, git-ignored). "
-        f"All figures come from the same run; medians of {r['runs']} runs "
-        f"({r['cli_runs']} for the MJML command line).",
+        f"All figures come from the same run; the Python and mjml-python rows are medians "
+        f"of the CPU time of {r['runs']} runs taken in turn (one of each per round, so a "
+        "loaded machine weighs on all alike), the official MJML rows medians of wall-clock "
+        f"time ({r['cli_runs']} runs for the MJML command line).",
         "",
         *table,
         "",
@@ -226,30 +238,41 @@ def render_section(r: dict[str, Any]) -> list[str]:
             f"{verdict(fast)}.** The whole rendering (email, text and {r['feed_files']} feed "
             f"files) takes 1/{cli / everything:.0f} of one `mjml` command-line run, and the "
             f"email alone 1/{cli / email:.0f}. Against MJML kept warm inside Node, our email "
-            f"is {email / warm:.1f}× its time while also producing the text part and "
-            "fitting the size budget."
+            f"is {email / warm:.2f}× its time while also producing the text part and "
+            "fitting the size budget (the official MJML rows are wall-clock time, which a "
+            "loaded machine inflates more than the CPU time of the others)."
         )
     out += [
-        f"- **Within {GOAL_RENDER_VS_BARE:g}× of bare mjml-python: {verdict(close)}** "
-        f"({email / bare:.1f}× for the email, {everything / bare:.0f}× with the feeds). "
-        "What the ratio measures changed under it: our cards are plain HTML inside one "
+        f"- **Email within {GOAL_RENDER_VS_BARE:g}× of bare mjml-python: {verdict(close)} for "
+        f"every email of an edition after its first** ({email / bare:.1f}×: what delivery "
+        "renders once per further distinct topic set, and there can be hundreds)"
+        + (
+            f"; **{verdict(first / bare <= GOAL_RENDER_VS_BARE)} for the first email of an "
+            f"edition** ({first / bare:.1f}×), which builds the paper views (cleaning every "
+            "title and abstract, choosing each teaser sentence) and renders every card once "
+            "through Jinja"
+            if first
+            else ""
+        )
+        + f"; {everything / bare:.0f}× with the feeds. Our cards are plain HTML inside one "
         "`<mj-text>` per section, so mjml-python has little to expand and compiles "
         f"{r['papers']} cards in {bare:.2f} ms (a conventional card-per-paper MJML takes "
-        f"{conventional / bare:.1f}× as long). Python work that any renderer needs "
-        "dominates:",
-        "  - Jinja rendering the MJML (about as long as the compile itself);",
-        "  - an edition over the budget with full teasers is rendered and compiled twice "
-        "(the first compile measures the MJML overhead, from which the next plans are "
-        "predicted without compiling; see `newsletter/render/email.py`); the same edition "
-        f"with `email.budget_kb = 150` fits at once: {r['email_fitting_budget_ms']:.1f} ms "
-        f"for HTML + text ({r['email_fitting_budget_ms'] / bare:.1f}× bare mjml-python);",
-        "  - cleaning and wrapping every title and abstract, and the text part;",
-        f"  - feedgen builds an lxml tree per feed: {r['feed_files']} files, "
-        f"{r['feed_items']} items, {feeds:.0f} ms.",
-        "  No CSS-inlining pass runs for the stock templates (their styles are written "
-        "inline), which keeps the MJML→HTML stage itself at 1.0× bare mjml-python. In "
-        f"absolute terms an edition renders in {everything:.0f} ms and a distinct topic set "
-        f"for delivery in {email:.0f} ms; per-recipient links are spliced afterwards.",
+        f"{conventional / bare:.1f}× as long). What brings the Python side near it:",
+        "  - paper views built once per edition (`PaperViews`) and shared by every topic "
+        "set and the text part;",
+        "  - each card (`_paper.mjml.j2`, `_paper.txt.j2`) rendered once per view and its "
+        "text reused by every email that shows it (`newsletter/render/cards.py`), instead of "
+        "an `{% include %}` per card per email; an operator's override of a partial is still "
+        "rendered with the whole context, every time;",
+        "  - the compiled size predicted from the MJML size plus a layout overhead, so one "
+        "compile usually suffices (`newsletter/render/email.py`); the same edition with "
+        f"`email.budget_kb = 150` takes {r['email_fitting_budget_ms']:.1f} ms "
+        f"({r['email_fitting_budget_ms'] / bare:.1f}× bare mjml-python);",
+        "  - templates compiled once per process (a cached environment, `auto_reload` off).",
+        f"  What remains is Jinja walking the sections and concatenating kept cards, the "
+        f"size check, and the text part. feedgen builds an lxml tree per feed: "
+        f"{r['feed_files']} files, {r['feed_items']} items, {feeds:.0f} ms. No CSS-inlining "
+        "pass runs for the stock templates (their styles are written inline).",
         "",
     ]
     return out
@@ -483,6 +506,16 @@ def replace_section(page: Path, heading: str, section: list[str]) -> None:
     start = lines.index(heading)
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     page.write_text("\n".join([*lines[:start], *section, *lines[end:]]).rstrip() + "\n", "utf-8")
+
+
+def put_section(heading: str, section: list[str], page: Path = DOCS) -> None:
+    """:func:`replace_section`, or append ``section`` when the page has no ``heading`` yet
+    (the benchmarks that measure one section each write it this way)."""
+    if heading in page.read_text(encoding="utf-8").splitlines():
+        replace_section(page, heading, section)
+    else:
+        text = page.read_text(encoding="utf-8").rstrip() + "\n\n" + "\n".join(section)
+        page.write_text(text.rstrip() + "\n", "utf-8")
 
 
 if __name__ == "__main__":

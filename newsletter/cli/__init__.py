@@ -12,9 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import shutil
 import sys
-import webbrowser
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import wraps
@@ -22,13 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.table import Table
 
-from newsletter import __version__, config, resources
+from newsletter import __version__, resources
 from newsletter.cli import bounces, logs, papers
-from newsletter.cli.output import output
+from newsletter.cli.output import new_table, output
 from newsletter.errors import ConfigError, NewsletterError, OutputError
-from newsletter.model import RunReport
 from newsletter.states import RunStatus, SubscriberStatus
 from newsletter.wording import counted
 
@@ -44,12 +40,14 @@ class _LazyModule:
 
 
 if TYPE_CHECKING:
-    from newsletter import pipeline, status
+    from newsletter import config, pipeline, status
+    from newsletter.model import RunReport
     from newsletter.subscribers import csvio as imports
     from newsletter.subscribers import subscriptions as subs_mod
 else:
     # The pipeline pulls in SQLAlchemy, NumPy and the delivery stack; imported on
     # first use so `newsletter --help` and `config show` start fast.
+    config = _LazyModule("newsletter.config")
     imports = _LazyModule("newsletter.subscribers.csvio")
     pipeline = _LazyModule("newsletter.pipeline")
     status = _LazyModule("newsletter.status")
@@ -169,6 +167,8 @@ def main(
 @handle_errors
 def init(directory: str) -> None:
     """Write a fresh, working config.toml (and its folders) into DIRECTORY."""
+    import shutil
+
     target = Path(directory)
     cfg = target / "config.toml"
     if cfg.exists():
@@ -201,7 +201,7 @@ def config_show(obj: Context, as_json: bool) -> None:
         return
     output.line(f"config: {data['config']}")
     output.line(f"database: {data['database']}")
-    table = Table("key", "value", "help")
+    table = new_table("key", "value", "help")
     for setting in config.SETTINGS:
         table.add_row(setting.key, repr(data["settings"][setting.key]), setting.help)
     output.table(table)
@@ -285,6 +285,8 @@ def preview(
     _print_report(report, "Preview")
     email = Path(out_dir) / "email.html"
     if open_browser and email.exists():
+        import webbrowser
+
         webbrowser.open(email.resolve().as_uri())
     _exit_for(report)
 
@@ -480,7 +482,7 @@ def _new_database_folder(settings: config.Settings) -> Path | None:
 
 def _print_report(report: RunReport, verb: str) -> None:
     """The summary on standard output; each problem once, on standard error (see ``output``)."""
-    table = Table("digest", "entries", "new", "seen", "note", title=f"{verb}: inputs")
+    table = new_table("digest", "entries", "new", "seen", "note", title=f"{verb}: inputs")
     for d in report.digests:
         note = "refused (see error below)" if d.error else d.note or ""
         table.add_row(d.name, str(d.entries), str(d.new), str(d.seen), note)
@@ -490,7 +492,7 @@ def _print_report(report: RunReport, verb: str) -> None:
     label = edition.date.isoformat() + (f" #{edition.number}" if edition.number > 1 else "")
     if edition.paper_count:
         earlier = " (recorded before)" if report.status == RunStatus.EXISTS else ""
-        topic_table = Table("section", "papers", title=f"Edition {label}{earlier}")
+        topic_table = new_table("section", "papers", title=f"Edition {label}{earlier}")
         for section in edition.sections:
             topic_table.add_row(section.title, str(len(section.papers)))
         output.table(topic_table)
@@ -602,7 +604,7 @@ def status_command(obj: Context, as_json: bool) -> None:
             output.line(line)
     last = view.last_run
     if last is not None and last.sources and not as_json:
-        table = Table("input", "source", "kind", "entries", "new", "seen", "problem / note")
+        table = new_table("input", "source", "kind", "entries", "new", "seen", "problem / note")
         for d in last.sources:
             table.add_row(
                 d["name"],
@@ -814,7 +816,9 @@ def subscribers_list(obj: Context, as_json: bool, status: str | None) -> None:
         ]
         click.echo(json.dumps(data, indent=2))
         return
-    table = Table("email", "status", "topics", "since", title=counted(len(everyone), "subscriber"))
+    table = new_table(
+        "email", "status", "topics", "since", title=counted(len(everyone), "subscriber")
+    )
     for s in everyone:
         table.add_row(s.email, s.status, _topics_label(s.topics), f"{s.created_at:%Y-%m-%d}")
     output.table(table)
@@ -837,9 +841,15 @@ def subscribers_import(obj: Context, file: str, confirmed: bool) -> None:
     """
     subs = _subscriptions(obj)
     try:
-        report = imports.import_csv(
-            subs, Path(file), obj.settings.taxonomy, confirmed=confirmed, now=_now()
-        )
+        with output.progress_bar(f"importing {Path(file).name}") as progress:
+            report = imports.import_csv(
+                subs,
+                Path(file),
+                obj.settings.taxonomy,
+                confirmed=confirmed,
+                now=_now(),
+                progress=progress,
+            )
     finally:
         subs.db.close()
     for problem in report.problems:

@@ -22,11 +22,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # rich is imported where output is drawn, so `--help` never loads it
+    from rich.console import Console
+    from rich.table import Table
 
 UNWRAPPED = 1_000_000
 """Console width off a terminal: wide enough that rich never wraps or truncates."""
@@ -36,9 +39,18 @@ log = logging.getLogger("newsletter.cli")
 
 def console(stream: IO[str]) -> Console:
     """A rich console on ``stream``: fitted to a terminal, unwrapped anywhere else."""
+    from rich.console import Console
+
     if stream.isatty():
         return Console(file=stream, highlight=False)
     return Console(file=stream, highlight=False, soft_wrap=True, width=UNWRAPPED, color_system=None)
+
+
+def new_table(*columns: str, **options: Any) -> Table:
+    """A rich :class:`~rich.table.Table` (rich imported on first use)."""
+    from rich.table import Table
+
+    return Table(*columns, **options)
 
 
 class Output:
@@ -100,6 +112,22 @@ class Output:
         """A transient progress line, on a terminal only."""
         if self.terminal:
             self.err.print(f"[dim]{message}[/dim]")
+
+    @contextmanager
+    def progress_bar(self, description: str) -> Iterator[Callable[[int, int], None]]:
+        """A rich progress bar on a terminal (nothing elsewhere); yields ``update(done, total)``."""
+        if not self.terminal:
+            yield lambda done, total: None
+            return
+        from rich.progress import Progress
+
+        with Progress(console=self.err, transient=True) as bar:
+            task = bar.add_task(description, total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield update
 
     def _problem(
         self, level: str, message: str, hint: str | None, label: str | None = "default"

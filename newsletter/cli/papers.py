@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
-from newsletter.cli.output import output
+from newsletter.cli.output import new_table, output
 
 if TYPE_CHECKING:
     from newsletter.corrections import DecisionReport
@@ -72,7 +71,7 @@ def register(
         if as_json:
             click.echo(json.dumps([_decision_json(d) for d in found], indent=2))
             return
-        table = Table("#", "verdict", "paper", "other", "decided", "undone", title="Decisions")
+        table = new_table("#", "verdict", "paper", "other", "decided", "undone", title="Decisions")
         for d in found:
             table.add_row(
                 str(d.id),

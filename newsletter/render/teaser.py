@@ -28,7 +28,9 @@ ELLIPSIS = "…"
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "approx.", "resp.")
 # A sentence ends at . ! or ? followed by a space and an upper-case letter, a digit
 # or an opening quote/bracket.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[A-Z0-9\"“(\[])")
+# The punctuation is matched, not looked behind for, so the engine scans for it
+# quickly; the sentence ends after it (group 1 is the gap).
+_SENTENCE_END = re.compile(r"[.!?]([\"'”’)\]]?\s+)(?=[A-Z0-9\"“(\[])")
 _VERBS = (
     r"(?:propose|introduce|present|develop|design|build|release|describe|construct|devise"
     r"|contribute|create|curate|formulate|offer|unveil|establish|put forward|pioneer"
@@ -67,15 +69,27 @@ def sentences(text: str) -> list[str]:
     found: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        head = text[start : match.start()].rstrip("\"'”’)]")
-        if head.endswith(_ABBREVIATIONS) or re.search(r"\b[A-Z]\.$", head):
+        end = match.start(1)
+        head = text[start:end].rstrip("\"'”’)]")
+        if head.endswith(_ABBREVIATIONS) or _ends_with_initial(head):
             continue  # "et al. Show", "J. Smith"
-        found.append(text[start : match.start()].strip())
+        found.append(text[start:end].strip())
         start = match.end()
     tail = text[start:].strip()
     if tail:
         found.append(tail)
     return [s for s in found if s]
+
+
+def _ends_with_initial(head: str) -> bool:
+    """Whether ``head`` ends with a lone capital and a full stop ("J."): ``\\b[A-Z]\\.$``,
+    without searching the whole sentence for it."""
+    return (
+        len(head) >= 2
+        and head[-1] == "."
+        and "A" <= head[-2] <= "Z"
+        and (len(head) == 2 or not (head[-3].isalnum() or head[-3] == "_"))
+    )
 
 
 def contribution(abstract: str) -> str:

@@ -31,6 +31,7 @@ import jinja2
 
 from newsletter import resources
 from newsletter.errors import TemplateError
+from newsletter.render import cards
 
 STOCK_PREFIX = "stock"
 
@@ -61,6 +62,7 @@ def _environment(stock: Path, user: Path | None) -> jinja2.Environment:
         auto_reload=False,  # no stat() per include per card; a process renders one config
     )
     env.filters["wrap"] = wrap
+    cards.register(env, stock)
     return env
 
 

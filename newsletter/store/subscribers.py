@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,15 @@ class Subscriber:
 
     def wants(self, topic: str) -> bool:
         return self.topics is None or topic in self.topics
+
+
+@dataclass(frozen=True)
+class NewRow:
+    """A subscriber to insert in bulk: an address already validated, its status and topics."""
+
+    address: str
+    status: SubscriberStatus
+    topics: frozenset[str] | None
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,72 @@ class Subscribers:
         ).inserted_primary_key
         assert inserted is not None  # an INSERT with an integer primary key returns it
         return self._load(int(inserted[0]))
+
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` (:func:`address_key` values) are already subscribers: one query."""
+        if not keys:
+            return set()
+        rows = self.conn.execute(
+            sa.select(subscribers.c.email_key).where(subscribers.c.email_key.in_(keys))
+        )
+        return {r.email_key for r in rows}
+
+    def insert_many(self, rows: Sequence[NewRow], now: datetime) -> dict[str, int]:
+        """Insert new subscribers in one statement; their ids by :func:`address_key`.
+
+        The caller has checked that none exists (:meth:`existing_keys`, in the
+        same transaction): this is the bulk form of :meth:`insert` for imports.
+        """
+        if not rows:
+            return {}
+        params = [
+            {
+                "public_id": secrets.token_urlsafe(16),
+                "email": row.address,
+                "email_key": address_key(row.address),
+                "status": row.status.value,
+                "topics": topics_text(row.topics),
+                "created_at": now,
+                "updated_at": now,
+                "confirmed_at": now if row.status == SubscriberStatus.CONFIRMED else None,
+                "unsubscribed_at": now if row.status == SubscriberStatus.UNSUBSCRIBED else None,
+            }
+            for row in rows
+        ]
+        inserted = self.conn.execute(
+            subscribers.insert().returning(subscribers.c.id, subscribers.c.email_key), params
+        )
+        return {r.email_key: int(r.id) for r in inserted}
+
+    def add_consents(
+        self,
+        entries: Sequence[tuple[int, ConsentAction, dict[str, Any]]],
+        now: datetime,
+        method: str,
+    ) -> None:
+        """Consent entries ``(subscriber id, action, detail)`` in one executemany.
+
+        Entries sharing one ``detail`` object (a sign-up and its confirmation)
+        share its JSON text, serialized once.
+        """
+        if not entries:
+            return
+        texts: dict[int, str] = {}
+        rows = []
+        for subscriber_id, action, detail in entries:
+            text = texts.get(id(detail))
+            if text is None:
+                text = texts[id(detail)] = json.dumps(detail, sort_keys=True, default=str)
+            rows.append(
+                {
+                    "subscriber_id": subscriber_id,
+                    "at": now,
+                    "action": action.value,
+                    "method": method,
+                    "detail": text,
+                }
+            )
+        self.conn.execute(consents.insert(), rows)
 
     def set_status(
         self,
