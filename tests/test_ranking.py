@@ -126,12 +126,18 @@ def test_each_reason_names_a_liked_paper_or_the_words_that_matched() -> None:
 
 def test_a_reason_of_matching_words_names_words_of_the_candidate() -> None:
     # one liked paper, and a candidate that shares a word with it, not enough to be "like" it
-    corpus = [*CORPUS, PaperText("new:1", "Audio captioning benchmark", "Captions for clips.")]
+    candidate = PaperText(
+        "new:1",
+        "Captioning benchmark for sound archives",
+        "Museums hold sound archives without captions; we gather volunteers to caption "
+        "field audio clips, birdsong and city noise, and publish a benchmark of them.",
+    )
+    corpus = [*CORPUS, candidate]
     ranker = train(corpus, {7: _votes(SPEECH_PAPERS[:4])}, {}, seed=0)
     (scored,) = ranker.rank(7, [corpus[-1]])
     assert scored.reason.startswith("matches: "), scored
     for word in scored.reason.removeprefix("matches: ").split(", "):
-        assert word in "audio captioning benchmark captions for clips", word
+        assert word in candidate.title.lower() + " " + candidate.abstract.lower(), word
 
 
 def test_no_votes_no_model_and_the_caller_keeps_digest_order() -> None:
