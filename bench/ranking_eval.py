@@ -151,7 +151,11 @@ READERS = (  # the readers the docs report; never used to choose the model's set
         dislike_share=0.2,
     ),
     Reader("keywords: video, temporal", _keywords(*VIDEO), frozenset({"multimodal", "generative"})),
-    Reader("keywords: reasoning, math", _keywords("reasoning", "math", "mathematical"), frozenset({"llm"})),
+    Reader(
+        "keywords: reasoning, math",
+        _keywords("reasoning", "math", "mathematical"),
+        frozenset({"llm"}),
+    ),
 )
 CONTROL = Reader(  # taste = a tagged topic: topic filtering is the oracle, ranking can only tie
     "control: multimodal (acceptable)", _acceptable("multimodal"), frozenset({"multimodal"})
@@ -160,9 +164,21 @@ DEV_READERS = (  # for --tune only: other topics, other words
     Reader("dev: multimodal (primary)", _primary("multimodal"), frozenset({"multimodal"})),
     Reader("dev: llm (acceptable), 10% noise", _acceptable("llm"), frozenset({"llm"})),
     Reader("dev: keywords segmentation", _keywords("segmentation"), frozenset({"vision"})),
-    Reader("dev: keywords agent, planning", _keywords("agent", "agents", "planning"), frozenset({"agents"})),
-    Reader("dev: keywords benchmark", _keywords("benchmark", "benchmarks"), frozenset({"llm", "vision"})),
-    Reader("dev: keywords quantization", _keywords("quantization", "quantized", "pruning"), frozenset({"efficiency"})),
+    Reader(
+        "dev: keywords agent, planning",
+        _keywords("agent", "agents", "planning"),
+        frozenset({"agents"}),
+    ),
+    Reader(
+        "dev: keywords benchmark",
+        _keywords("benchmark", "benchmarks"),
+        frozenset({"llm", "vision"}),
+    ),
+    Reader(
+        "dev: keywords quantization",
+        _keywords("quantization", "quantized", "pruning"),
+        frozenset({"efficiency"}),
+    ),
 )
 
 

@@ -148,7 +148,9 @@ def train(
     titles = [p.title for p in papers]
     profiles: dict[int, _Profile] = {}
     for subscriber, theirs in votes.items():
-        fitted = _fit(subscriber, theirs, shown.get(subscriber, ()), rows, corpus_rows, seed, tuning)
+        fitted = _fit(
+            subscriber, theirs, shown.get(subscriber, ()), rows, corpus_rows, seed, tuning
+        )
         if fitted is not None:
             model, liked = fitted
             profiles[subscriber] = _Profile(

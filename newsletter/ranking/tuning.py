@@ -11,18 +11,18 @@ class Tuning:
     of ``bench/bench_ranking.py --tune`` (other topics, other words), never on the
     readers ``docs/ranking.md`` reports."""
 
-    title_repeats: int = 2
+    title_repeats: int = 3
     """How many times the title is read before the abstract (a reader judges by it)."""
     bigrams: bool = True
     min_df: int = 2
     """Papers a term must appear in to be a feature (from 20 corpus papers up)."""
     max_df: float = 0.5
     """Share of papers above which a term is too common to tell them apart."""
-    topic_weight: float = 1.0
+    topic_weight: float = 0.25
     """The value of a paper's primary topic column (its other topics: half)."""
-    regularisation: float = 1.0
+    regularisation: float = 10.0
     """LogisticRegression's ``C``."""
     random_negatives: int = 30
     """Random negatives drawn per profile (at least; twice the positives when more)."""
-    random_weight: float = 0.5
+    random_weight: float = 0.25
     """Sample weight of a random (unvoted) paper against 1.0 for a voted one."""
