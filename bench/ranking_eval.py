@@ -310,23 +310,32 @@ def mean_ndcg(rows: Sequence[Row], method: str = "ranking alone") -> float:
 
 
 def tune(
-    digests: Sequence[Digest], labels: dict[str, Label], passes: int = 2
+    digests: Sequence[Digest],
+    labels: dict[str, Label],
+    passes: int = 2,
+    method: str = "ranking alone",
+    grid: dict[str, tuple[object, ...]] | None = None,
+    seeds: Sequence[int] = (0,),
+    start: Tuning = Tuning(),  # noqa: B008
 ) -> list[tuple[str, float]]:
     """Coordinate search over :data:`GRID` on the development readers only: each knob
     in turn set to its best value, the others held; ``passes`` rounds.  Returns the
     trail (setting, mean NDCG@10) so the docs can show how each default was chosen."""
     from dataclasses import replace
 
-    best = Tuning()
-    best_score = mean_ndcg(evaluate(digests, labels, DEV_READERS, tuning=best))
+    def score_of(tuning: Tuning) -> float:
+        return mean_ndcg(evaluate(digests, labels, DEV_READERS, seeds, tuning), method)
+
+    best = start
+    best_score = score_of(best)
     trail = [(repr(best), best_score)]
     for _ in range(passes):
-        for knob, values in GRID.items():
+        for knob, values in (grid or GRID).items():
             for value in values:
                 if getattr(best, knob) == value:
                     continue
                 candidate = replace(best, **{knob: value})
-                score = mean_ndcg(evaluate(digests, labels, DEV_READERS, tuning=candidate))
+                score = score_of(candidate)
                 trail.append((f"{knob}={value!r}", score))
                 if score > best_score + 1e-9:
                     best, best_score = candidate, score
