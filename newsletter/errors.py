@@ -33,6 +33,7 @@ defined next to the code that raises them; the tree names their module::
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops
     ├── RecorderFailed         (delivery.recorder) the send ledger could not be written
     ├── MailboxError           (returns.mailboxes) the bounce intake cannot be reached or read
+    ├── RankingError           (ranking.ranker) no corpus papers (or words) to fit the ranking on
     └── SendFailure            (delivery.mailer) one recipient's message was not accepted
         ├── TemporaryFailure   (delivery.mailer) 4xx, 552 at RCPT: deferred, tried later
         │   ├── ConnectionLost (delivery.mailer) dropped before the end of the message: not sent
