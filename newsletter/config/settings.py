@@ -22,6 +22,7 @@ from newsletter.config.publishing import (
     OutputSettings,
     SiteSettings,
 )
+from newsletter.config.ranking import RankingSettings
 from newsletter.config.rules import Values, resolve
 from newsletter.config.schedule import Schedule, ServeSettings
 from newsletter.config.sources import SourceSettings
@@ -56,6 +57,7 @@ class Settings:
     delivery: DeliverySettings
     smtp: SmtpSettings
     dkim: DkimSettings
+    ranking: RankingSettings
 
     def resolve(self, value: str | Path) -> Path:
         """A path as config.toml means it: relative to the config's folder."""
@@ -92,4 +94,5 @@ def build(
         delivery=DeliverySettings.build(v),
         smtp=SmtpSettings.build(v),
         dkim=DkimSettings.build(v),
+        ranking=RankingSettings.build(v),
     )

@@ -7,7 +7,16 @@ validation rule (:func:`rule_ids`) that the config tests must each exercise.
 
 from __future__ import annotations
 
-from newsletter.config import database, ingest, mail, publishing, schedule, sources, subscribers
+from newsletter.config import (
+    database,
+    ingest,
+    mail,
+    publishing,
+    ranking,
+    schedule,
+    sources,
+    subscribers,
+)
 from newsletter.config.rules import CrossRule, EnvironmentRule, Setting
 
 SETTINGS: tuple[Setting, ...] = (
@@ -24,6 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     *mail.DELIVERY_ROWS,
     *mail.SMTP_ROWS,
     *mail.DKIM_ROWS,
+    *ranking.ROWS,
 )
 
 CROSS_RULES: tuple[CrossRule, ...] = (*mail.CHECKS,)

@@ -34,7 +34,7 @@ import binascii
 import html
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -45,11 +45,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
-from newsletter.render import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN, RenderedEmail
+from newsletter.render import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN, VOTE_TOKEN, RenderedEmail
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
-_TOKENS = re.compile(f"({re.escape(UNSUBSCRIBE_TOKEN)}|{re.escape(PREFERENCES_TOKEN)})")
+_TOKENS = re.compile(
+    f"({re.escape(UNSUBSCRIBE_TOKEN)}|{re.escape(PREFERENCES_TOKEN)}|{re.escape(VOTE_TOKEN)})"
+)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 DKIM_HEADERS = (
     b"From",
@@ -111,6 +113,8 @@ class Recipient:
     one_click_url: str
     preferences_url: str
     mailto_subject: str
+    vote_token: str = ""
+    """The signed token of the recipient's 👍/👎 links ("" leaves those links invalid)."""
 
     def check(self) -> None:
         for name, value in vars(self).items():
@@ -191,7 +195,8 @@ class CompiledMessage:
             return transparent(data) if smtp else data
         if not smtp:
             return b"".join(s if isinstance(s, bytes) else values[s] for s in self.segments)
-        return b"".join(s if isinstance(s, bytes) else _stuffed(values[s]) for s in self.stuffed)
+        stuffed = {name: _stuffed(value) for name, value in values.items()}
+        return b"".join(s if isinstance(s, bytes) else stuffed[s] for s in self.stuffed)
 
     def _slots(self, r: Recipient) -> dict[str, bytes]:
         mailto = f"mailto:{self.sender.unsubscribe_mailto}?subject={quote(r.mailto_subject)}"
@@ -203,6 +208,8 @@ class CompiledMessage:
             "text:" + PREFERENCES_TOKEN: _qp(r.preferences_url),
             "html:" + UNSUBSCRIBE_TOKEN: _qp(html.escape(r.unsubscribe_url, quote=True)),
             "html:" + PREFERENCES_TOKEN: _qp(html.escape(r.preferences_url, quote=True)),
+            "text:" + VOTE_TOKEN: _qp(r.vote_token),
+            "html:" + VOTE_TOKEN: _qp(html.escape(r.vote_token, quote=True)),
         }
 
 
@@ -219,42 +226,100 @@ def _body_segments(kind: str, text: str) -> list[bytes | str]:
 
 def compile_digest(email: RenderedEmail, sender: Sender, date: datetime) -> CompiledMessage:
     """One rendered email (with placeholder tokens) as a message ready to splice."""
-    boundary = f"=_{secrets.token_hex(12)}"
-    head = _constant_headers(
-        sender,
-        email.subject,
-        date,
-        {"List-Id": f"{_phrase(sender.name)} <{sender.list_id}>"},
-    )
-    part_head = (
-        'Content-Type: text/{}; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-    )
-    segments: list[bytes | str] = [
-        head,
-        b"To: ",
-        "to",
-        CRLF + b"Message-ID: ",
-        "message_id",
-        CRLF + b"List-Unsubscribe: ",
-        "list_unsubscribe",
-        CRLF + b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-        b"MIME-Version: 1.0\r\n"
-        + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode(),
-        f"--{boundary}\r\n".encode() + part_head.format("plain").encode(),
-        *_body_segments("text", email.text),
-        CRLF + f"--{boundary}\r\n".encode() + part_head.format("html").encode(),
-        *_body_segments("html", email.html),
-        CRLF + f"--{boundary}--\r\n".encode(),
-    ]
-    merged: list[bytes | str] = []
-    for seg in segments:  # fewer, longer constant segments join faster
-        if isinstance(seg, bytes) and merged and isinstance(merged[-1], bytes):
-            merged[-1] = merged[-1] + seg
+    frame = DigestFrame.build(sender, email.subject, date)
+    return frame.message(_body_segments("text", email.text), _body_segments("html", email.html))
+
+
+@dataclass(frozen=True)
+class DigestFrame:
+    """Everything of a digest message but its two bodies: the headers with their
+    slots, the part heads and the boundary.  Built once; a ranked subscriber's copy
+    (:mod:`newsletter.delivery.ranked`) puts its own bodies, made of pre-encoded
+    pieces, into the same frame."""
+
+    sender: Sender
+    subject: str
+    head: tuple[bytes | str, ...]
+    middle: bytes
+    tail: bytes
+
+    @classmethod
+    def build(cls, sender: Sender, subject: str, date: datetime) -> DigestFrame:
+        boundary = f"=_{secrets.token_hex(12)}"
+        head = _constant_headers(
+            sender, subject, date, {"List-Id": f"{_phrase(sender.name)} <{sender.list_id}>"}
+        )
+        part_head = (
+            'Content-Type: text/{}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        )
+        return cls(
+            sender,
+            subject,
+            (
+                head,
+                b"To: ",
+                "to",
+                CRLF + b"Message-ID: ",
+                "message_id",
+                CRLF + b"List-Unsubscribe: ",
+                "list_unsubscribe",
+                CRLF + b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+                b"MIME-Version: 1.0\r\n"
+                + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()
+                + f"--{boundary}\r\n".encode()
+                + part_head.format("plain").encode(),
+            ),
+            CRLF + f"--{boundary}\r\n".encode() + part_head.format("html").encode(),
+            CRLF + f"--{boundary}--\r\n".encode(),
+        )
+
+    def message(self, text: Sequence[bytes | str], html: Sequence[bytes | str]) -> CompiledMessage:
+        """The message with these body segments (QP bytes and slot names)."""
+        segments = [*self.head, *text, self.middle, *html, self.tail]
+        merged: list[bytes | str] = []
+        for seg in segments:  # fewer, longer constant segments join faster
+            if isinstance(seg, bytes) and merged and isinstance(merged[-1], bytes):
+                merged[-1] = merged[-1] + seg
+            else:
+                merged.append(seg)
+        stuffed = tuple(_stuffed(s) if isinstance(s, bytes) else s for s in merged)
+        return CompiledMessage(tuple(merged), self.sender, self.subject, stuffed)
+
+    def spliced(
+        self,
+        text: Sequence[tuple[bytes | str, bytes | str]],
+        html: Sequence[tuple[bytes | str, bytes | str]],
+    ) -> CompiledMessage:
+        """The message from body segments already paired with their dot-stuffed form
+        (each encoded once and shared by many messages: nothing is re-encoded here)."""
+        head = [(s, _stuffed(s) if isinstance(s, bytes) else s) for s in self.head]
+        pairs = [
+            *head,
+            *text,
+            (self.middle, _stuffed(self.middle)),
+            *html,
+            (self.tail, _stuffed(self.tail)),
+        ]
+        return CompiledMessage(
+            tuple(p[0] for p in pairs), self.sender, self.subject, tuple(p[1] for p in pairs)
+        )
+
+
+def body_segments(kind: str, text: str) -> list[tuple[bytes | str, bytes | str]]:
+    """A piece of a body (``kind`` "text" or "html") as QP segments and slots, each
+    with its dot-stuffed form.  The piece may start a line, so a leading "." is
+    written ``=2E`` (the same character to a decoder, and never a line that SMTP
+    would have to stuff)."""
+    out: list[tuple[bytes | str, bytes | str]] = []
+    for seg in _body_segments(kind, text):
+        if isinstance(seg, bytes):
+            if not out and seg.startswith(b"."):
+                seg = b"=2E" + seg[1:]
+            out.append((seg, _stuffed(seg)))
         else:
-            merged.append(seg)
-    stuffed = tuple(_stuffed(s) if isinstance(s, bytes) else s for s in merged)
-    return CompiledMessage(tuple(merged), sender, email.subject, stuffed)
+            out.append((seg, seg))
+    return out
 
 
 def _phrase(name: str) -> str:

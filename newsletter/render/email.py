@@ -44,6 +44,8 @@ from newsletter.render.recipients import (
     PREFERENCES_TOKEN,
     UNSUBSCRIBE_TOKEN,
     URL_HEADROOM,
+    VOTE_HEADROOM,
+    VOTE_TOKEN,
     RecipientLinks,
 )
 
@@ -115,7 +117,8 @@ def compile_mjml(source: str) -> str:
 def _cost(html: str) -> int:
     """Bytes the HTML will weigh once every placeholder is replaced by a real URL."""
     tokens = html.count(UNSUBSCRIBE_TOKEN) + html.count(PREFERENCES_TOKEN)
-    return len(html.encode("utf-8")) + tokens * URL_HEADROOM
+    votes = html.count(VOTE_TOKEN) * VOTE_HEADROOM
+    return len(html.encode("utf-8")) + tokens * URL_HEADROOM + votes
 
 
 def fit(

@@ -44,6 +44,7 @@ from newsletter.store.seen import Seen
 from newsletter.store.sources import Sources
 from newsletter.store.subscribers import Subscribers
 from newsletter.store.urls import display_url, sqlite_path
+from newsletter.store.votes import Votes
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,10 @@ class Transaction:
     @cached_property
     def ledger(self) -> Ledger:
         return Ledger(self._conn)
+
+    @cached_property
+    def votes(self) -> Votes:
+        return Votes(self._conn)
 
 
 class Writer:

@@ -213,7 +213,10 @@ class Subscribers:
         )
 
     def purge(self, subscriber_id: int) -> None:
-        """Delete a subscriber with every trace: ledger rows, consent record, the row."""
+        """Delete a subscriber with every trace: ledger rows, consent record, votes, the row."""
+        from newsletter.store.votes import Votes
+
+        Votes(self.conn).purge(subscriber_id)
         self.conn.execute(send_ledger.delete().where(send_ledger.c.subscriber_id == subscriber_id))
         self.conn.execute(consents.delete().where(consents.c.subscriber_id == subscriber_id))
         self.conn.execute(subscribers.delete().where(subscribers.c.id == subscriber_id))

@@ -36,9 +36,12 @@ CONFIRM = "confirm"
 PREFERENCES = "preferences"
 UNSUBSCRIBE = "unsubscribe"
 FORM = "form"
-PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, FORM)
+VOTE = "vote"
+PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, FORM, VOTE)
 FORM_SECONDS = 24 * 3600
 """How long a page's form may be submitted after it was shown."""
+VOTE_SECONDS = 180 * 24 * 3600
+"""How long the 👍/👎 links of an edition work (half a year)."""
 
 
 class TokenError(NewsletterError):
@@ -145,7 +148,11 @@ class Tokens:
     def check(self, purpose: str, token: str, max_age: int | None = None) -> str:
         """The ``public_id`` in ``token``, or TokenError (why: expired or invalid)."""
         if max_age is None:
-            max_age = {CONFIRM: self.confirm_seconds, FORM: FORM_SECONDS}.get(purpose)
+            max_age = {
+                CONFIRM: self.confirm_seconds,
+                FORM: FORM_SECONDS,
+                VOTE: VOTE_SECONDS,
+            }.get(purpose)
         if not token or len(token) > 400:
             raise TokenError("this link is incomplete or not valid", "invalid")
         try:
