@@ -31,6 +31,7 @@ defined next to the code that raises them; the tree names their module::
     ├── HeaderInjection        (delivery.message) a header value with a line break
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops
     ├── RecorderFailed         (delivery.recorder) the send ledger could not be written
+    ├── RankingError           (ranking.ranker) no corpus papers (or words) to fit the ranking on
     └── SendFailure            (delivery.mailer) one recipient's message was not accepted
         ├── TemporaryFailure   (delivery.mailer) 4xx, 552 at RCPT: deferred, tried later
         │   ├── ConnectionLost (delivery.mailer) dropped before the end of the message: not sent

@@ -1,0 +1,62 @@
+"""The one-line reason a ranked paper is where it is, in words a reader checks at a glance.
+
+First choice: the liked paper most like the candidate, by cosine similarity of
+their TF-IDF rows, when it is at least :data:`SIMILAR` ("because you liked
+“X”").  Otherwise the candidate's terms that pushed it up most (its weight in
+the model times its TF-IDF value, positive ones only; a unigram already inside a
+chosen bigram is skipped): "matches: diffusion, video editing, inpainting".
+Titles are untrusted text: the renderer escapes them like any other field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+SIMILAR = 0.2
+"""Cosine similarity from which a liked paper is named as the reason."""
+TERMS = 3
+"""How many matching terms a reason names."""
+NO_MATCH = "no strong match with your votes"
+DISLIKED_ONLY = "ranked by the papers you marked 👎"
+
+
+def reasons_for(
+    matrix: Any,
+    order: Sequence[int],
+    weights: Any,
+    liked: Any,
+    liked_titles: Sequence[str],
+    terms: Any,
+    *,
+    has_positives: bool,
+) -> list[str]:
+    """One reason per row of ``matrix``, in ``order``."""
+    if not has_positives:
+        return [DISLIKED_ONLY] * len(order)
+    similarity = np.asarray((matrix @ liked.T).todense()) if liked.shape[0] else None
+    found = []
+    for i in order:
+        if similarity is not None:
+            best = int(np.argmax(similarity[i]))
+            if similarity[i, best] >= SIMILAR:
+                found.append(f"because you liked “{liked_titles[best]}”")
+                continue
+        found.append(_matching_terms(matrix[i], weights, terms))
+    return found
+
+
+def _matching_terms(row: Any, weights: Any, terms: Any) -> str:
+    features = row.indices
+    pushes = row.data * weights[features]
+    chosen: list[str] = []
+    for j in np.argsort(-pushes, kind="stable"):
+        if pushes[j] <= 0 or len(chosen) == TERMS:
+            break
+        term = str(terms[features[j]])
+        if any(term in c.split() or c in term.split() for c in chosen):
+            continue
+        chosen.append(term)
+    return "matches: " + ", ".join(chosen) if chosen else NO_MATCH

@@ -1,0 +1,193 @@
+"""The per-subscriber ranking (newsletter.ranking): what a reader notices of it.
+
+A profile that likes one kind of paper sees that kind first, each with a reason
+naming what they liked; no votes, no model, digest order; the same seed gives the
+same ranking; seeds alone (no 👎, nothing shown) are enough; and a train() with
+nothing to learn from says so in the project's own error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsletter.errors import NewsletterError
+from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Vote, train
+
+T0 = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
+
+# Two kinds of paper, written for this test: speech papers and diffusion papers,
+# plus a few others.  Each kind shares its words, as the papers of one field do.
+SPEECH = [
+    ("Streaming speech recognition with chunked conformers",
+     "We build a streaming speech recognition model for low latency transcription of audio."),
+    ("Multilingual speech translation from raw audio",
+     "Speech translation maps spoken audio in one language to text in another."),
+    ("Robust speech enhancement under reverberation",
+     "Speech enhancement removes noise and reverberation from recorded audio signals."),
+    ("Self-supervised speech representations for low-resource recognition",
+     "Pretrained speech encoders improve recognition of audio in low-resource languages."),
+    ("Speaker diarization for meeting audio",
+     "We segment meeting audio by speaker, improving speech recognition of each turn."),
+    ("Neural vocoders for expressive speech synthesis",
+     "A vocoder turns acoustic features into speech audio with natural prosody."),
+    ("Keyword spotting on microcontrollers with tiny speech models",
+     "Tiny speech models detect spoken keywords in streaming audio on devices."),
+    ("Speech emotion recognition across corpora",
+     "Emotion in speech audio is recognised by a model trained across several corpora."),
+]
+DIFFUSION = [
+    ("Text-guided image editing with diffusion models",
+     "A diffusion model edits an image following a text prompt while keeping its layout."),
+    ("Video diffusion with temporal attention",
+     "We generate video with a diffusion model whose temporal attention keeps frames coherent."),
+    ("Fast sampling for latent diffusion",
+     "Fewer denoising steps make latent diffusion image generation ten times faster."),
+    ("Inpainting with masked diffusion priors",
+     "Masked diffusion priors fill missing image regions with plausible content."),
+    ("Consistency distillation of image diffusion models",
+     "Distilling a diffusion model into a consistency model generates an image in one step."),
+    ("Diffusion transformers for high-resolution image synthesis",
+     "A transformer backbone for diffusion scales image generation to high resolution."),
+    ("Personalised diffusion generation from a few photos",
+     "A diffusion model learns a subject from a few photos and generates new images of it."),
+    ("3D scene generation by multi-view diffusion",
+     "Multi-view diffusion generates consistent images that are lifted into a 3D scene."),
+]
+OTHER = [
+    ("Graph neural networks for molecule property prediction",
+     "Message passing over molecular graphs predicts chemical properties."),
+    ("Reinforcement learning for robot grasping",
+     "A robot learns to grasp objects with reinforcement learning in simulation."),
+    ("Dense retrieval with hard negatives",
+     "Retrieval of passages improves when the encoder is trained with hard negatives."),
+    ("Quantization of large language models to four bits",
+     "Four-bit quantization keeps language model accuracy while cutting memory."),
+]
+
+
+def _papers(prefix: str, rows: list[tuple[str, str]]) -> list[PaperText]:
+    return [PaperText(f"{prefix}:{i}", t, a, ("A. Author",)) for i, (t, a) in enumerate(rows)]
+
+
+SPEECH_PAPERS = _papers("speech", SPEECH)
+DIFFUSION_PAPERS = _papers("diffusion", DIFFUSION)
+OTHER_PAPERS = _papers("other", OTHER)
+CORPUS = SPEECH_PAPERS + DIFFUSION_PAPERS + OTHER_PAPERS
+
+
+def _votes(liked: list[PaperText], disliked: list[PaperText] = []) -> list[Vote]:  # noqa: B006
+    return [Vote(p.key, True, T0 + timedelta(minutes=i)) for i, p in enumerate(liked)] + [
+        Vote(p.key, False, T0 + timedelta(minutes=100 + i)) for i, p in enumerate(disliked)
+    ]
+
+
+def _held_out() -> list[PaperText]:
+    """Candidates the model was not trained on: the last three of each kind, interleaved
+    with others so that digest order puts no kind first."""
+    return [
+        DIFFUSION_PAPERS[5], OTHER_PAPERS[0], SPEECH_PAPERS[5], DIFFUSION_PAPERS[6],
+        OTHER_PAPERS[1], SPEECH_PAPERS[6], DIFFUSION_PAPERS[7], SPEECH_PAPERS[7],
+    ]
+
+
+def _trained(seed: int = 0) -> Ranker:
+    votes = {
+        1: _votes(SPEECH_PAPERS[:5], DIFFUSION_PAPERS[:2]),  # a speech reader
+        2: _votes(DIFFUSION_PAPERS[:5], SPEECH_PAPERS[:2]),  # a diffusion reader
+    }
+    shown = {1: [p.key for p in CORPUS], 2: [p.key for p in CORPUS]}
+    return train(CORPUS, votes, shown, seed=seed)
+
+
+def test_a_profile_that_likes_one_topic_sees_its_held_out_papers_first() -> None:
+    ranker = _trained()
+    for subscriber, kind in ((1, "speech:"), (2, "diffusion:")):
+        ranked = ranker.rank(subscriber, _held_out())
+        assert [s.paper_key.startswith(kind) for s in ranked[:3]] == [True] * 3, ranked
+        assert len(ranked) == len(_held_out())
+        scores = [s.score for s in ranked]
+        assert scores == sorted(scores, reverse=True)
+        assert {s.paper_key for s in ranked} == {p.key for p in _held_out()}
+
+
+def test_each_reason_names_a_liked_paper_or_the_words_that_matched() -> None:
+    ranked = _trained().rank(1, _held_out())
+    liked_titles = {p.title for p in SPEECH_PAPERS[:5]}
+    top = ranked[0]
+    assert top.reason.startswith("because you liked “"), top
+    assert top.reason.removeprefix("because you liked “").removesuffix("”") in liked_titles
+    for scored in ranked:
+        assert scored.reason.startswith(("because you liked “", "matches: ", "no strong match"))
+        if scored.reason.startswith("because you liked"):
+            assert any(f"“{t}”" in scored.reason for t in liked_titles)
+
+
+def test_a_reason_of_matching_words_names_words_of_the_candidate() -> None:
+    # one liked paper, and a candidate that shares a word with it, not enough to be "like" it
+    corpus = [*CORPUS, PaperText("new:1", "Audio captioning benchmark", "Captions for clips.")]
+    ranker = train(corpus, {7: _votes(SPEECH_PAPERS[:4])}, {}, seed=0)
+    (scored,) = ranker.rank(7, [corpus[-1]])
+    assert scored.reason.startswith("matches: "), scored
+    for word in scored.reason.removeprefix("matches: ").split(", "):
+        assert word in "audio captioning benchmark captions for clips", word
+
+
+def test_no_votes_no_model_and_the_caller_keeps_digest_order() -> None:
+    ranker = train(CORPUS, {1: _votes(SPEECH_PAPERS[:3]), 3: []}, {}, seed=0)
+    assert ranker.has_model(1)
+    assert not ranker.has_model(3) and ranker.rank(3, _held_out()) == []
+    assert not ranker.has_model(99) and ranker.rank(99, _held_out()) == []
+    # votes only on papers the corpus does not hold are no model either
+    stray = train(CORPUS, {4: [Vote("arxiv:0000.00000", True, T0)]}, {}, seed=0)
+    assert not stray.has_model(4) and stray.rank(4, _held_out()) == []
+
+
+def test_the_same_seed_gives_the_same_ranking_and_scores() -> None:
+    first = _trained(seed=5).rank(1, _held_out())
+    again = _trained(seed=5).rank(1, _held_out())
+    assert first == again
+    assert all(isinstance(s, Scored) for s in first)
+
+
+def test_a_profile_of_seeds_only_works() -> None:
+    """Only 👍 (seeded "papers I like"), nothing shown: random negatives come from
+    the corpus."""
+    seeds = [Vote(p.key, True, T0, seeded=True) for p in DIFFUSION_PAPERS[:4]]
+    ranker = train(CORPUS, {5: seeds}, {}, seed=0)
+    ranked = ranker.rank(5, _held_out())
+    assert all(s.paper_key.startswith("diffusion:") for s in ranked[:3]), ranked
+    assert ranked[0].reason.startswith("because you liked “")
+
+
+def test_a_later_vote_replaces_an_earlier_one_and_dislikes_push_down() -> None:
+    changed = [
+        *_votes(DIFFUSION_PAPERS[:4]),
+        *[Vote(p.key, False, T0 + timedelta(days=1)) for p in DIFFUSION_PAPERS[:4]],
+        *[Vote(p.key, True, T0 + timedelta(days=1)) for p in SPEECH_PAPERS[:4]],
+    ]
+    ranked = train(CORPUS, {6: changed}, {}, seed=0).rank(6, _held_out())
+    assert all(s.paper_key.startswith("speech:") for s in ranked[:3]), ranked
+    assert all(s.paper_key.startswith(("diffusion:", "other:")) for s in ranked[3:])
+
+
+def test_a_tiny_corpus_all_voted_ranks_by_likeness() -> None:
+    corpus = [SPEECH_PAPERS[0], DIFFUSION_PAPERS[0]]
+    ranker = train(corpus, {1: _votes(corpus[:1])}, {}, seed=0)
+    ranked = ranker.rank(1, [DIFFUSION_PAPERS[1], SPEECH_PAPERS[1]])
+    assert ranked[0].paper_key == SPEECH_PAPERS[1].key
+
+
+@pytest.mark.parametrize(
+    "corpus",
+    [[], [PaperText("k:1", "The", "and of the a")]],
+    ids=["no papers", "no words"],
+)
+def test_nothing_to_train_on_is_our_error_not_a_sklearn_traceback(
+    corpus: list[PaperText],
+) -> None:
+    with pytest.raises(RankingError) as caught:
+        train(corpus, {1: _votes(SPEECH_PAPERS[:2])}, {}, seed=0)
+    assert isinstance(caught.value, NewsletterError)
+    assert "corpus" in caught.value.message and caught.value.hint
