@@ -106,7 +106,12 @@ class Ranker:
         scores = np.asarray(matrix @ weights).ravel() + profile.intercept
         order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
         reasons = reasons_for(
-            matrix, order, weights, profile.liked, profile.liked_titles, self._terms,
+            matrix,
+            order,
+            weights,
+            profile.liked,
+            profile.liked_titles,
+            self._terms,
             has_positives=profile.has_positives,
         )
         return [

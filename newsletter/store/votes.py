@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
 from newsletter.states import LedgerState, SubscriberStatus, VoteChange
 from newsletter.store.schema import (
+    editions,
     papers,
     ranking_settings,
     send_ledger,
@@ -175,6 +176,13 @@ class Votes:
         )
 
     # ------------------------------------------------------------ the papers
+
+    def edition_id(self, day: date, number: int) -> int | None:
+        """The stored edition of ``day`` numbered ``number``, or None."""
+        value = self.conn.execute(
+            sa.select(editions.c.id).where(editions.c.date == day, editions.c.number == number)
+        ).scalar()
+        return None if value is None else int(value)
 
     def in_edition(self, paper_key: str, edition_id: int) -> bool:
         """Whether ``paper_key`` is one of the papers edition ``edition_id`` published."""

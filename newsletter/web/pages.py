@@ -77,6 +77,29 @@ class TopicChoice:
 
 
 @dataclass(frozen=True)
+class RankingPanel:
+    """The "papers I like" section of the preferences page (:mod:`newsletter.web.votes`).
+
+    Attributes:
+        enabled: whether the subscriber's emails are ranked by their votes.
+        liked: titles of the papers they liked or named (newest first, at most 20).
+        likes, dislikes: how many 👍 (seeds included) and 👎 they gave.
+        papers_action, ranking_action: where the two forms post.
+        found: titles just added from what they typed.
+        unknown: what they typed that matches no paper we have seen.
+    """
+
+    enabled: bool
+    liked: tuple[str, ...]
+    likes: int
+    dislikes: int
+    papers_action: str
+    ranking_action: str
+    found: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PageContext:
     """What a page template receives as ``page``.
 
@@ -99,6 +122,9 @@ class PageContext:
         next_run: when the next edition goes out, in words (e.g. "07:00 UTC"), or "".
         status: the HTTP status of the page.
         step: which step of a journey the page is ("form", "sent", "done", "failed"), or "".
+        paper_title, paper_key: the paper a 👍/👎 page is about, or "".
+        liked: on a 👍/👎 page, True for 👍, False for 👎.
+        ranking: the preferences page's "papers I like" section, or None.
     """
 
     name: str
@@ -122,6 +148,10 @@ class PageContext:
     next_run: str = ""
     status: int = 200
     step: str = ""
+    paper_title: str = ""
+    paper_key: str = ""
+    liked: bool = True
+    ranking: RankingPanel | None = None
 
 
 class Pages:
