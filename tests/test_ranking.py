@@ -20,50 +20,90 @@ T0 = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
 # Two kinds of paper, written for this test: speech papers and diffusion papers,
 # plus a few others.  Each kind shares its words, as the papers of one field do.
 SPEECH = [
-    ("Streaming speech recognition with chunked conformers",
-     "We build a streaming speech recognition model for low latency transcription of audio."),
-    ("Multilingual speech translation from raw audio",
-     "Speech translation maps spoken audio in one language to text in another."),
-    ("Robust speech enhancement under reverberation",
-     "Speech enhancement removes noise and reverberation from recorded audio signals."),
-    ("Self-supervised speech representations for low-resource recognition",
-     "Pretrained speech encoders improve recognition of audio in low-resource languages."),
-    ("Speaker diarization for meeting audio",
-     "We segment meeting audio by speaker, improving speech recognition of each turn."),
-    ("Neural vocoders for expressive speech synthesis",
-     "A vocoder turns acoustic features into speech audio with natural prosody."),
-    ("Keyword spotting on microcontrollers with tiny speech models",
-     "Tiny speech models detect spoken keywords in streaming audio on devices."),
-    ("Speech emotion recognition across corpora",
-     "Emotion in speech audio is recognised by a model trained across several corpora."),
+    (
+        "Streaming speech recognition with chunked conformers",
+        "We build a streaming speech recognition model for low latency transcription of audio.",
+    ),
+    (
+        "Multilingual speech translation from raw audio",
+        "Speech translation maps spoken audio in one language to text in another.",
+    ),
+    (
+        "Robust speech enhancement under reverberation",
+        "Speech enhancement removes noise and reverberation from recorded audio signals.",
+    ),
+    (
+        "Self-supervised speech representations for low-resource recognition",
+        "Pretrained speech encoders improve recognition of audio in low-resource languages.",
+    ),
+    (
+        "Speaker diarization for meeting audio",
+        "We segment meeting audio by speaker, improving speech recognition of each turn.",
+    ),
+    (
+        "Neural vocoders for expressive speech synthesis",
+        "A vocoder turns acoustic features into speech audio with natural prosody.",
+    ),
+    (
+        "Keyword spotting on microcontrollers with tiny speech models",
+        "Tiny speech models detect spoken keywords in streaming audio on devices.",
+    ),
+    (
+        "Speech emotion recognition across corpora",
+        "Emotion in speech audio is recognised by a model trained across several corpora.",
+    ),
 ]
 DIFFUSION = [
-    ("Text-guided image editing with diffusion models",
-     "A diffusion model edits an image following a text prompt while keeping its layout."),
-    ("Video diffusion with temporal attention",
-     "We generate video with a diffusion model whose temporal attention keeps frames coherent."),
-    ("Fast sampling for latent diffusion",
-     "Fewer denoising steps make latent diffusion image generation ten times faster."),
-    ("Inpainting with masked diffusion priors",
-     "Masked diffusion priors fill missing image regions with plausible content."),
-    ("Consistency distillation of image diffusion models",
-     "Distilling a diffusion model into a consistency model generates an image in one step."),
-    ("Diffusion transformers for high-resolution image synthesis",
-     "A transformer backbone for diffusion scales image generation to high resolution."),
-    ("Personalised diffusion generation from a few photos",
-     "A diffusion model learns a subject from a few photos and generates new images of it."),
-    ("3D scene generation by multi-view diffusion",
-     "Multi-view diffusion generates consistent images that are lifted into a 3D scene."),
+    (
+        "Text-guided image editing with diffusion models",
+        "A diffusion model edits an image following a text prompt while keeping its layout.",
+    ),
+    (
+        "Video diffusion with temporal attention",
+        "We generate video with a diffusion model whose temporal attention keeps frames coherent.",
+    ),
+    (
+        "Fast sampling for latent diffusion",
+        "Fewer denoising steps make latent diffusion image generation ten times faster.",
+    ),
+    (
+        "Inpainting with masked diffusion priors",
+        "Masked diffusion priors fill missing image regions with plausible content.",
+    ),
+    (
+        "Consistency distillation of image diffusion models",
+        "Distilling a diffusion model into a consistency model generates an image in one step.",
+    ),
+    (
+        "Diffusion transformers for high-resolution image synthesis",
+        "A transformer backbone for diffusion scales image generation to high resolution.",
+    ),
+    (
+        "Personalised diffusion generation from a few photos",
+        "A diffusion model learns a subject from a few photos and generates new images of it.",
+    ),
+    (
+        "3D scene generation by multi-view diffusion",
+        "Multi-view diffusion generates consistent images that are lifted into a 3D scene.",
+    ),
 ]
 OTHER = [
-    ("Graph neural networks for molecule property prediction",
-     "Message passing over molecular graphs predicts chemical properties."),
-    ("Reinforcement learning for robot grasping",
-     "A robot learns to grasp objects with reinforcement learning in simulation."),
-    ("Dense retrieval with hard negatives",
-     "Retrieval of passages improves when the encoder is trained with hard negatives."),
-    ("Quantization of large language models to four bits",
-     "Four-bit quantization keeps language model accuracy while cutting memory."),
+    (
+        "Graph neural networks for molecule property prediction",
+        "Message passing over molecular graphs predicts chemical properties.",
+    ),
+    (
+        "Reinforcement learning for robot grasping",
+        "A robot learns to grasp objects with reinforcement learning in simulation.",
+    ),
+    (
+        "Dense retrieval with hard negatives",
+        "Retrieval of passages improves when the encoder is trained with hard negatives.",
+    ),
+    (
+        "Quantization of large language models to four bits",
+        "Four-bit quantization keeps language model accuracy while cutting memory.",
+    ),
 ]
 
 
@@ -87,8 +127,14 @@ def _held_out() -> list[PaperText]:
     """Candidates the model was not trained on: the last three of each kind, interleaved
     with others so that digest order puts no kind first."""
     return [
-        DIFFUSION_PAPERS[5], OTHER_PAPERS[0], SPEECH_PAPERS[5], DIFFUSION_PAPERS[6],
-        OTHER_PAPERS[1], SPEECH_PAPERS[6], DIFFUSION_PAPERS[7], SPEECH_PAPERS[7],
+        DIFFUSION_PAPERS[5],
+        OTHER_PAPERS[0],
+        SPEECH_PAPERS[5],
+        DIFFUSION_PAPERS[6],
+        OTHER_PAPERS[1],
+        SPEECH_PAPERS[6],
+        DIFFUSION_PAPERS[7],
+        SPEECH_PAPERS[7],
     ]
 
 

@@ -25,7 +25,7 @@ import click
 from rich.table import Table
 
 from newsletter import __version__, config, resources
-from newsletter.cli import logs, papers
+from newsletter.cli import logs, papers, votes
 from newsletter.cli.output import output
 from newsletter.errors import ConfigError, NewsletterError, OutputError
 from newsletter.model import RunReport
@@ -690,7 +690,7 @@ def _now() -> datetime:
 
 @main.group("subscribers")
 def subscribers_group() -> None:
-    """Manage subscribers: add, invite, remove, list, import, export."""
+    """Manage subscribers: add, invite, remove, list, import, export, seed, ranking."""
 
 
 @subscribers_group.command("add")
@@ -887,3 +887,4 @@ def _topics_label(topics: frozenset[str] | None) -> str:
 
 
 papers.register(main, handle_errors)
+votes.register(subscribers_group, handle_errors)

@@ -101,6 +101,16 @@ class Votes:
         ).all()
         return [_vote(r) for r in rows]
 
+    def everyone(self) -> dict[int, list[StoredVote]]:
+        """Every subscriber's votes, oldest first (what an export writes)."""
+        rows = self.conn.execute(
+            sa.select(votes).order_by(votes.c.subscriber_id, votes.c.at, votes.c.id)
+        ).all()
+        found: dict[int, list[StoredVote]] = defaultdict(list)
+        for r in rows:
+            found[int(r.subscriber_id)].append(_vote(r))
+        return dict(found)
+
     def rankable(self) -> dict[int, list[StoredVote]]:
         """The votes of every confirmed subscriber who has not switched ranking off."""
         off = sa.select(ranking_settings.c.subscriber_id).where(
