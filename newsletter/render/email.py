@@ -131,7 +131,7 @@ def fit(
     for plan in plans(teaser_chars):
         context = builder.build(plan)
         source = templates.render(env, templates.EMAIL_MJML, edition=context)
-        size = len(source.encode("utf-8"))
+        size = _cost(source)  # the tokens of a card weigh in the prediction too
         if overhead is not None and size + overhead > budget:
             continue  # predicted too big: do not spend a compile on it
         html = compile_mjml(source)

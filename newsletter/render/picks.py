@@ -17,10 +17,11 @@ If an operator's templates make a card impossible to find (a card partial that
 MJML rewrites), :func:`layout` returns None and everyone gets the unranked
 email: ranking is an extra, never a reason not to send.
 
-Budget: the copy is fitted to ``email.budget_kb`` less room for the picks and
-the reasons (:data:`REASON_ROOM` bytes per card, the reasons are cut to
-:data:`REASON_CHARS` characters), so a ranked email never weighs more than the
-budget either.  Only cards are reordered; a section's title-only lines (a
+Budget: the copy is fitted to ``email.budget_kb`` less room for the picks
+(:data:`CARD_ROOM` each) and the reasons (:data:`REASON_ROOM` bytes per card;
+a reason is cut to :data:`REASON_CHARS` characters) — fitted again with fewer
+cards when the first fit leaves no room for its reasons — so a ranked email
+never weighs more than the budget either.  Only cards are reordered; a section's title-only lines (a
 very large edition) keep the digest order, and picks are drawn from the cards.
 """
 
@@ -39,7 +40,7 @@ from newsletter.config import Settings
 from newsletter.model import Edition
 from newsletter.render import templates
 from newsletter.render.context import ContextBuilder, EditionContext, PaperView, SectionView
-from newsletter.render.email import fit, meta_for, paper_views
+from newsletter.render.email import _cost, fit, meta_for, paper_views
 from newsletter.render.recipients import RecipientLinks
 
 log = logging.getLogger(__name__)
@@ -158,10 +159,11 @@ def layout(
     builder = ContextBuilder(
         edition, meta, RecipientLinks.placeholders(), topics, paper_views(edition, meta)
     )
-    papers = sum(len(s.papers) for s in builder.sections)
-    room = picks * CARD_ROOM + papers * REASON_ROOM + 600
-    budget = max(settings.email.budget_bytes - room, settings.email.budget_bytes // 4)
+    budget = settings.email.budget_bytes - picks * CARD_ROOM - 600
     html, context = fit(builder, env, budget, settings.email.teaser_chars)
+    cards = sum(len(s.cards) for s in context.sections)
+    if _cost(html) + cards * REASON_ROOM > budget:  # fewer cards, so that their reasons fit
+        html, context = fit(builder, env, budget - cards * REASON_ROOM, settings.email.teaser_chars)
     text = templates.render(env, templates.EMAIL_TEXT, edition=context)
     palette = env.get_template("_palette.j2").module
 

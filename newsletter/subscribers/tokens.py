@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -91,9 +92,24 @@ def environment_secret(settings: Settings) -> bytes | None:
     return value.encode("utf-8")
 
 
+def _read_key(path: Path) -> bytes:
+    """The key in ``path``; an empty file is waited on briefly (another thread or
+    process made it and is writing the key: reading it then gave an empty key,
+    which signed links nobody else could check)."""
+    for _ in range(200):
+        key = path.read_bytes().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise NewsletterError(
+        f"the secret key file {path} is empty",
+        hint="delete it: a new key is made on next use (links sent before stop working)",
+    )
+
+
 def _key_file(path: Path) -> bytes:
     try:
-        return path.read_bytes().strip()
+        return _read_key(path)
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +117,7 @@ def _key_file(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs
-        return path.read_bytes().strip()
+        return _read_key(path)
     with os.fdopen(fd, "wb") as handle:
         handle.write(key + b"\n")
         handle.flush()
