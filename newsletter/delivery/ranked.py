@@ -102,6 +102,12 @@ class Ranking:
                     self._ranker = self._train()
                     self.train_seconds = time.perf_counter() - started
                     self._trained = True
+                    if self._ranker is not None:
+                        log.info(
+                            "ranking: %d subscribers with a model, trained in %.1f s",
+                            len(self._ranker.subscribers),
+                            self.train_seconds,
+                        )
         return self._ranker
 
     def _train(self) -> Ranker | None:
@@ -124,7 +130,6 @@ class Ranking:
         except RankingError as exc:
             log.warning("ranking: nothing to train on (%s); every email keeps its order", exc)
             return None
-        log.info("ranking: %d subscribers with a model", len(ranker.subscribers))
         return ranker
 
     def compiled(self, subscriber_id: int, topics: frozenset[str] | None) -> CompiledMessage | None:
