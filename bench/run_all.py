@@ -11,6 +11,7 @@ rendering       bare mjml-python on the same MJML; the official MJML (npm)
 novelty         a batched exact-key lookup of the same papers, same store
 identity        the identity rule before issue 12, on the same generated corpus
 sending         a bare ``smtplib`` sender with as many connections, to the same sink
+ranking         a ``pipeline.run`` of each seed digest, measured in the same run
 start-up        ``python -c pass``
 peak memory     ``python -c pass``; the package imported and nothing run
 ==============  ===========================================================
@@ -486,6 +487,7 @@ def main() -> None:
     identity = sub_json([str(BENCH / "bench_identity.py")])
     counts = "1000,10000" if args.quick else "10000,100000"
     send: dict[str, Any] | None = sub_json([str(BENCH / "bench_send.py"), "--subscribers", counts])
+    ranking = sub_json([str(BENCH / "bench_ranking.py")])
     basics = startup_and_memory(10 if args.quick else 30)
     imports = import_breakdown()
 
@@ -505,6 +507,7 @@ def main() -> None:
         *novelty_section(novelty, args.quick),
         *identity_section(identity),
         *send_section(send),
+        *ranking["section"],
         *startup_section(basics, imports),
     ]
     elapsed = time.monotonic() - started

@@ -28,6 +28,7 @@ and papers from the store and hands them in as values.
 from __future__ import annotations
 
 from newsletter.ranking.ranker import Ranker, RankingError, train
+from newsletter.ranking.tuning import Tuning
 from newsletter.ranking.values import PaperText, Scored, Vote
 
-__all__ = ["PaperText", "Ranker", "RankingError", "Scored", "Vote", "train"]
+__all__ = ["PaperText", "Ranker", "RankingError", "Scored", "Tuning", "Vote", "train"]

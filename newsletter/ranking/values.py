@@ -10,12 +10,14 @@ from datetime import datetime
 class PaperText:
     """The text of one paper the model reads: its key (``newsletter.identity``), title,
     abstract and authors (untrusted text: only ever read, never executed or rendered
-    here)."""
+    here), and its topic tags from the stock rules (``Paper.topics``, primary first;
+    ``()`` when unknown): a feature like the words."""
 
     key: str
     title: str
     abstract: str
     authors: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
