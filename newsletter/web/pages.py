@@ -18,6 +18,7 @@ from typing import Any
 from starlette.responses import HTMLResponse
 
 from newsletter.config import Settings
+from newsletter.errors import NewsletterError
 from newsletter.render import templates
 from newsletter.subscribers.links import SUBSCRIBE_PATH
 from newsletter.urls import FEED_ATOM, FEED_RSS
@@ -53,6 +54,17 @@ ERROR_MESSAGES = {
     405: "This page does not take that kind of request.",
     500: "Something went wrong on our side; nothing was changed. Please try again later.",
 }
+
+
+class Refusal(NewsletterError):
+    """A request refused with a status code and a message for the page."""
+
+    default_hint = "the page tells the visitor why; nothing was changed"
+
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,16 @@ from newsletter.subscribers.subscriptions import (
 )
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens
 from newsletter.web.limits import MAX_BODY_BYTES, RateLimiter
-from newsletter.web.pages import SCRIPT_PATH, PageContext, Pages, RankingPanel, TopicChoice
+from newsletter.web.pages import (
+    SCRIPT_PATH,
+    PageContext,
+    Pages,
+    RankingPanel,
+    Refusal,
+    TopicChoice,
+)
 from newsletter.web.signup import Desk, LinkRequest, SignupRequest
+from newsletter.web.votes import VotePages
 
 __all__ = [
     "ONE_CLICK_BODY",
@@ -102,17 +110,6 @@ _BUSY = "We cannot take more sign-ups right now. Please try again later."
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class Refusal(NewsletterError):
-    """A request refused with a status code and a message for the page."""
-
-    default_hint = "the page tells the visitor why; nothing was changed"
-
-    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -150,8 +147,6 @@ class SubscriberPages:
         self.mailroom = Mailroom(settings, mailer_factory=mailer_factory, tokens=self.tokens)
         self.desk = Desk(settings, db, self.mailroom, clock=clock, link_allowed=self._link_allowed)
         self.schedule = settings.schedule
-        from newsletter.web.votes import VotePages  # it uses these pages' helpers
-
         self.votes = VotePages(self)
 
     def close(self, timeout: float = 30.0) -> None:

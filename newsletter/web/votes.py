@@ -19,7 +19,9 @@ nothing (400, or 410 when expired).  The token rules are in
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,6 +29,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsletter.states import VoteChange
+from newsletter.store import Database
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.feedback import (
     DIRECTIONS,
@@ -35,13 +38,11 @@ from newsletter.subscribers.feedback import (
     Feedback,
     read_vote_token,
 )
-from newsletter.subscribers.links import PREFERENCES_PATH
-from newsletter.subscribers.tokens import PREFERENCES, VOTE, TokenError
-from newsletter.urls import VOTE_PAGE
-from newsletter.web.pages import RankingPanel
-
-if TYPE_CHECKING:
-    from newsletter.web.subscribe import SubscriberPages
+from newsletter.subscribers.links import PREFERENCES_PATH, SubscriberLinks
+from newsletter.subscribers.subscriptions import Subscriptions
+from newsletter.subscribers.tokens import PREFERENCES, VOTE, TokenError, Tokens
+from newsletter.urls import VOTE_PAGE, Site
+from newsletter.web.pages import PageContext, RankingPanel, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,47 @@ _TEMPLATE = "vote.html.j2"
 _TITLE = "Your vote"
 
 
+class SubscriberSite(Protocol):
+    """What the vote pages use of :class:`newsletter.web.subscribe.SubscriberPages`
+    (their renderer, limits, forms and tokens), without importing it."""
+
+    db: Database
+    subs: Subscriptions
+    tokens: Tokens
+    links: SubscriberLinks
+    site: Site
+    clock: Callable[[], datetime]
+
+    def _render(self, template: str, page: PageContext, status: int = 200) -> HTMLResponse: ...
+    def _page(self, title: str, **kwargs: Any) -> PageContext: ...
+    def _error_page(self, template: str, title: str, exc: Refusal | TokenError) -> HTMLResponse: ...
+    def _same_origin(self, request: Request) -> None: ...
+    def _limit_client(self, request: Request) -> None: ...
+    async def _form(self, request: Request) -> Any: ...
+    def _subscriber(self, purpose: str, token: str) -> tuple[str, Subscriber]: ...
+    def _preferences(
+        self,
+        subscriber: Subscriber,
+        public_id: str,
+        token: str,
+        message: str = "",
+        error: str = "",
+        status: int = 200,
+        topics: Any = None,
+        ranking: RankingPanel | None = None,
+    ) -> HTMLResponse: ...
+
+
 class VotePages:
     """The vote handlers, sharing the subscriber pages' renderer, limits and tokens."""
 
-    def __init__(self, pages: SubscriberPages) -> None:
+    def __init__(self, pages: SubscriberSite) -> None:
         self.pages = pages
         self.feedback = Feedback(pages.db)
 
     # ------------------------------------------------------------ the vote page
 
     def _ballot(self, token: str, paper_key: str, direction: str) -> tuple[Ballot, Subscriber]:
-        from newsletter.web.subscribe import Refusal
-
         ballot = read_vote_token(self.pages.tokens, token)
         subscriber = self.pages.subs.by_public_id(ballot.public_id)
         if subscriber is None:
@@ -74,8 +104,6 @@ class VotePages:
         return ballot, subscriber
 
     async def vote_page(self, request: Request) -> Response:
-        from newsletter.web.subscribe import Refusal
-
         query = request.query_params
         token, paper_key, direction = query.get("t", ""), query.get("p", ""), query.get("v", "")
         try:
@@ -107,8 +135,6 @@ class VotePages:
         )
 
     async def vote(self, request: Request) -> Response:
-        from newsletter.web.subscribe import Refusal
-
         pages = self.pages
         try:
             pages._same_origin(request)
@@ -182,8 +208,6 @@ class VotePages:
         return token, public_id, subscriber, form.fields
 
     async def seed(self, request: Request) -> Response:
-        from newsletter.web.subscribe import Refusal
-
         try:
             token, public_id, subscriber, fields = await self._preferences_form(request)
         except (Refusal, TokenError) as exc:
@@ -205,8 +229,6 @@ class VotePages:
         return await self._show(subscriber, public_id, token, message, error, found, seeded.unknown)
 
     async def ranking(self, request: Request) -> Response:
-        from newsletter.web.subscribe import Refusal
-
         try:
             token, public_id, subscriber, fields = await self._preferences_form(request)
             action = fields.get("action", "")
