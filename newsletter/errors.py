@@ -25,7 +25,7 @@ defined next to the code that raises them; the tree names their module::
     ├── TemplateError          a template failed: ``name`` and ``line`` of the template file
     ├── OutputError            a file could not be written (disk full, read-only): ``path``
     ├── TokenError             (subscribers.tokens) a link or form token tampered, expired, misused
-    │   └── VoteRefused        (subscribers.feedback) a vote link for a gone address or a foreign paper
+    │   └── VoteRefused        (subscribers.feedback) a vote for a gone address or a foreign paper
     ├── SignupLimited          (subscribers.subscriptions) a sign-up past a limit: nothing recorded
     ├── Refusal                (web.pages) a request refused: ``status`` for the page
     ├── ListenError            (web.serve) ``serve`` cannot listen on its address; exit 3
