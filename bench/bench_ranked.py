@@ -139,13 +139,80 @@ def run(kind: str, port: int, connections: int, subscribers: int, votes: int) ->
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def splice_cost(recipients: int) -> dict[str, float]:
+    """In-process, the seed edition: what a ranked recipient costs beyond the model's
+    scores (their order of the shared pieces, reasons, the MIME join, the links
+    spliced) beside an unranked one (the links spliced), in ms per recipient."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import render_kit
+
+    from newsletter.delivery.message import Recipient, Sender, compile_digest
+    from newsletter.delivery.ranked import _Copy
+    from newsletter.render import render_email
+    from newsletter.render.picks import layout
+
+    settings = render_kit.settings()
+    edition = render_kit.seed_edition(DIGEST)
+    sender = Sender("Bench", "digest@news.example.org", "bench.news.example.org", "u@x.org")
+    made = layout(edition, settings, None, settings.ranking.top_picks)
+    assert made is not None
+    from newsletter.delivery.message import DigestFrame, body_segments
+
+    encoded = {}
+    for kind, body in (("text", made.text), ("html", made.html)):
+        pieces = [p for p in body.parts if isinstance(p, str)]
+        pieces += [g for gaps in body.gaps for g in gaps] + [*body.cards.values(), body.head, *body.reason]
+        for piece in pieces:
+            encoded[(kind, piece)] = body_segments(kind, piece)
+    copy = _Copy(made, DigestFrame.build(sender, made.subject, datetime.now(UTC)), encoded)
+    shared = compile_digest(render_email(edition, settings), sender, datetime.now(UTC))
+    rng = random.Random(1)
+    orders = []
+    for _ in range(50):  # 50 different orders and reasons, cycled
+        keys = list(made.keys)
+        rng.shuffle(keys)
+        orders.append((keys, {k: f"because you liked “Paper {rng.randrange(999)}”" for k in keys}))
+    who = Recipient(
+        "r@example.org",
+        "<m@x>",
+        "https://x/u?t=" + "a" * 80,
+        "https://x/u?t=" + "a" * 80,
+        "https://x/p?t=" + "b" * 80,
+        "unsubscribe " + "a" * 80,
+        "c" * 90,
+    )
+    started = time.perf_counter()
+    for i in range(recipients):
+        keys, reasons = orders[i % len(orders)]
+        text = made.text.pieces(keys, reasons, settings.ranking.top_picks)
+        html = made.html.pieces(keys, reasons, settings.ranking.top_picks)
+        message = copy.frame.spliced(copy.segments("text", text), copy.segments("html", html))
+        message.for_recipient(who, smtp=True)
+    ranked = (time.perf_counter() - started) / recipients * 1000
+    started = time.perf_counter()
+    for _ in range(recipients):
+        shared.for_recipient(who, smtp=True)
+    unranked = (time.perf_counter() - started) / recipients * 1000
+    return {"ranked_ms": ranked, "unranked_ms": unranked, "papers": len(made.keys)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=10000)
     parser.add_argument("--votes", type=int, default=50, help="votes per subscriber")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--json", help="write the figures as JSON to this file")
+    parser.add_argument(
+        "--splice-only", action="store_true", help="only the in-process splice figures"
+    )
     args = parser.parse_args()
+    splice = splice_cost(args.subscribers)
+    print(
+        f"splice per recipient ({splice['papers']:.0f} cards): ranked "
+        f"{splice['ranked_ms']:.3f} ms, unranked {splice['unranked_ms']:.3f} ms"
+    )
+    if args.splice_only:
+        return
     sink, port = start_sink()
     try:
         runs = [

@@ -34,13 +34,14 @@ import binascii
 import html
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
 
@@ -293,17 +294,18 @@ class DigestFrame:
     ) -> CompiledMessage:
         """The message from body segments already paired with their dot-stuffed form
         (each encoded once and shared by many messages: nothing is re-encoded here)."""
-        head = [(s, _stuffed(s) if isinstance(s, bytes) else s) for s in self.head]
-        pairs = [
-            *head,
-            *text,
-            (self.middle, _stuffed(self.middle)),
-            *html,
-            (self.tail, _stuffed(self.tail)),
-        ]
+        head, middle, tail = self._pairs
+        pairs = [*head, *text, middle, *html, tail]
         return CompiledMessage(
             tuple(p[0] for p in pairs), self.sender, self.subject, tuple(p[1] for p in pairs)
         )
+
+    @cached_property
+    def _pairs(
+        self,
+    ) -> tuple[list[tuple[bytes | str, bytes | str]], tuple[bytes, bytes], tuple[bytes, bytes]]:
+        head = [(s, _stuffed(s) if isinstance(s, bytes) else s) for s in self.head]
+        return head, (self.middle, _stuffed(self.middle)), (self.tail, _stuffed(self.tail))
 
 
 def body_segments(kind: str, text: str) -> list[tuple[bytes | str, bytes | str]]:
@@ -319,6 +321,28 @@ def body_segments(kind: str, text: str) -> list[tuple[bytes | str, bytes | str]]
             out.append((seg, _stuffed(seg)))
         else:
             out.append((seg, seg))
+    return merged(out)
+
+
+def merged(
+    pairs: Iterable[tuple[bytes | str, bytes | str]],
+) -> list[tuple[bytes | str, bytes | str]]:
+    """``pairs`` with each run of constant segments joined into one (fewer, longer
+    segments join faster per recipient)."""
+    out: list[tuple[bytes | str, bytes | str]] = []
+    plain: list[bytes] = []
+    stuffed: list[bytes] = []
+    for seg, st in pairs:
+        if isinstance(seg, bytes) and isinstance(st, bytes):
+            plain.append(seg)
+            stuffed.append(st)
+            continue
+        if plain:
+            out.append((b"".join(plain), b"".join(stuffed)))
+            plain, stuffed = [], []
+        out.append((seg, st))
+    if plain:
+        out.append((b"".join(plain), b"".join(stuffed)))
     return out
 
 

@@ -19,15 +19,17 @@ the shared message.
 
 from __future__ import annotations
 
+import binascii
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsletter.config import Settings
 from newsletter.delivery.message import (
+    CRLF,
     SOFT_BREAK,
     CompiledMessage,
     DigestFrame,
@@ -36,7 +38,7 @@ from newsletter.delivery.message import (
 )
 from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Vote, train
-from newsletter.render.picks import RankedLayout, layout
+from newsletter.render.picks import RankedLayout, Reason, layout
 from newsletter.store import Database
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ CORPUS_PAPERS = 20000
 """The newest stored papers the vocabulary is fitted on (plus every voted paper)."""
 
 Segments = list[tuple[bytes | str, bytes | str]]
+_BREAK: tuple[bytes | str, bytes | str] = (SOFT_BREAK, SOFT_BREAK)
 
 
 @dataclass
@@ -54,17 +57,37 @@ class _Copy:
     layout: RankedLayout
     frame: DigestFrame
     encoded: dict[tuple[str, str], Segments]
+    reasons: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
+    """Reasons as encoded so far (many subscribers share one: "because you liked …")."""
 
     def segments(self, kind: str, pieces: list[str]) -> Segments:
+        """One body: the pieces' encoded segments (each piece's constant runs joined
+        when it was encoded), a soft line break between two pieces."""
         out: Segments = []
+        encoded = self.encoded
         for piece in pieces:
-            found = self.encoded.get((kind, piece))
-            if found is None:  # a reason line: this subscriber's own
-                found = body_segments(kind, piece)
             if out:
-                out.append((SOFT_BREAK, SOFT_BREAK))
+                out.append(_BREAK)
+            if isinstance(piece, Reason):  # this subscriber's own: plain text, no slots
+                out.append(self._reason(piece))
+                continue
+            found = encoded.get((kind, piece))
+            if found is None:
+                found = body_segments(kind, piece)
             out += found
         return out
+
+    def _reason(self, reason: Reason) -> tuple[bytes, bytes]:
+        found = self.reasons.get(reason)
+        if found is None:
+            data = binascii.b2a_qp(reason.encode("utf-8"), istext=True).replace(b"\n", CRLF)
+            if data.startswith(b"."):
+                data = b"=2E" + data[1:]
+            found = (data, data.replace(b"\r\n.", b"\r\n.."))
+            if len(self.reasons) > 20000:
+                self.reasons.clear()
+            self.reasons[reason] = found
+        return found
 
 
 class Ranking:
@@ -164,7 +187,7 @@ class Ranking:
         for kind, body in (("text", made.text), ("html", made.html)):
             constant = [p for p in body.parts if isinstance(p, str)]
             constant += [g for gaps in body.gaps for g in gaps]
-            constant += [*body.cards.values(), body.head]
+            constant += [*body.cards.values(), body.head, *body.reason]
             for piece in constant:
                 encoded[(kind, piece)] = body_segments(kind, piece)
         frame = DigestFrame.build(self.sender(), made.subject, self.clock())

@@ -61,6 +61,13 @@ PICK_HEAD = "_picks"
 PICK_REASON = "_pick_reason"
 
 
+class Reason(str):
+    """A subscriber's reason, already escaped for its body: the one piece of a ranked
+    copy that is not shared (delivery encodes it on its own, without a template)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Body:
     """One body of the ranked copy (HTML or text).
@@ -80,9 +87,11 @@ class Body:
     reason: tuple[str, str]
     escape: Callable[[str], str]
 
-    def reason_line(self, reason: str) -> str:
+    def reason_line(self, reason: str) -> list[str]:
+        """The reason line as three pieces: the template's text around the reason
+        (shared) and the reason, made safe for this body (a :class:`Reason`)."""
         before, after = self.reason
-        return before + self.escape(_one_line(reason)) + after
+        return [before, Reason(self.escape(_one_line(reason))), after]
 
     def pieces(self, ranked: Sequence[str], reasons: Mapping[str, str], picks: int) -> list[str]:
         """This body for one subscriber: ``ranked`` keys best first, a reason per key,
@@ -99,7 +108,7 @@ class Body:
                     out.append(self.head)
                     for key in chosen:
                         out.append(self.cards[key])
-                        out.append(self.reason_line(reasons.get(key, "")))
+                        out += self.reason_line(reasons.get(key, ""))
             else:
                 keys = sorted(self.sections[part], key=lambda k: rank.get(k, last))
                 gaps = self.gaps[part]
@@ -108,7 +117,7 @@ class Body:
                         out.append(gaps[j - 1])
                     out.append(self.cards[key])
                     if key in reasons:
-                        out.append(self.reason_line(reasons[key]))
+                        out += self.reason_line(reasons[key])
         return out
 
 
