@@ -161,7 +161,8 @@ def splice_cost(recipients: int) -> dict[str, float]:
     encoded = {}
     for kind, body in (("text", made.text), ("html", made.html)):
         pieces = [p for p in body.parts if isinstance(p, str)]
-        pieces += [g for gaps in body.gaps for g in gaps] + [*body.cards.values(), body.head, *body.reason]
+        pieces += [g for gaps in body.gaps for g in gaps]
+        pieces += [*body.cards.values(), body.head, *body.reason]
         for piece in pieces:
             encoded[(kind, piece)] = body_segments(kind, piece)
     copy = _Copy(made, DigestFrame.build(sender, made.subject, datetime.now(UTC)), encoded)
