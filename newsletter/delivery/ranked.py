@@ -57,6 +57,8 @@ class _Copy:
     layout: RankedLayout
     frame: DigestFrame
     encoded: dict[tuple[str, str], Segments]
+    candidates: tuple[PaperText, ...] = ()
+    """The papers this copy can reorder (its cards): the only ones scored and explained."""
     reasons: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     """Reasons as encoded so far (many subscribers share one: "because you liked …")."""
 
@@ -163,8 +165,7 @@ class Ranking:
         copy = self._copy(topics)
         if copy is None:
             return None
-        wanted = set(copy.layout.keys)
-        scored = [s for s in ranker.rank(subscriber_id, self.candidates) if s.paper_key in wanted]
+        scored = ranker.rank(subscriber_id, copy.candidates)
         ranked = [s.paper_key for s in scored]
         reasons = {s.paper_key: s.reason for s in scored if s.reason}
         text = copy.layout.text.pieces(ranked, reasons, self.picks)
@@ -191,4 +192,6 @@ class Ranking:
             for piece in constant:
                 encoded[(kind, piece)] = body_segments(kind, piece)
         frame = DigestFrame.build(self.sender(), made.subject, self.clock())
-        return _Copy(made, frame, encoded)
+        cards = set(made.keys)
+        candidates = tuple(p for p in self.candidates if p.key in cards)
+        return _Copy(made, frame, encoded, candidates)
