@@ -52,6 +52,7 @@ class Digest:
     edition: Edition
     in_file_order: tuple[Paper, ...]
     run_seconds: float
+    run_cpu_seconds: float
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,14 @@ def ingest_seeds(folder: Path = SEEDS) -> list[Digest]:
         )
         for i, path in enumerate(files):
             day = FIRST_DAY + timedelta(days=i)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             report = pipeline.run(settings, [str(path)], day, send=False)
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             papers = {title_key(p.title): p for p in report.edition.papers}
             order = [title_key(e.title) for e in read_digest(path, day).entries]
             in_order = [papers[t] for t in dict.fromkeys(order) if t in papers]
             rest = [p for p in report.edition.papers if p not in in_order]
-            digests.append(Digest(path.name, report.edition, (*in_order, *rest), seconds))
+            digests.append(Digest(path.name, report.edition, (*in_order, *rest), seconds, cpu))
     return digests
 
 
@@ -224,6 +225,7 @@ def _topic_order(digest: Digest, topics: frozenset[str], titles: dict[str, str])
 class Row:
     reader: str
     k: int
+    seed: int
     judged: int
     relevant: int
     scores: dict[str, tuple[float, float]]  # method → (NDCG@10, P@5)
@@ -233,11 +235,25 @@ def evaluate(
     digests: Sequence[Digest],
     labels: dict[str, Label],
     readers: Sequence[Reader] = READERS,
-    seed: int = 0,
+    seeds: Sequence[int] = (0,),
     tuning: Tuning = Tuning(),  # noqa: B008
 ) -> list[Row]:
-    """One row per reader and split k (train on digests 1..k, test on k+1); a split
-    whose test digest holds nothing the reader likes is left out (NDCG undefined)."""
+    """One row per reader, split k (train on digests 1..k, test on k+1) and seed (the
+    reader's noise and 👎 draws, and the model's); a split whose test digest holds
+    nothing the reader likes is left out (NDCG undefined)."""
+    rows = []
+    for seed in seeds:
+        rows += _evaluate(digests, labels, readers, seed, tuning)
+    return rows
+
+
+def _evaluate(
+    digests: Sequence[Digest],
+    labels: dict[str, Label],
+    readers: Sequence[Reader],
+    seed: int,
+    tuning: Tuning,
+) -> list[Row]:
     titles = {s.topic: s.title for d in digests for s in d.edition.sections}
     rows = []
     for k in range(1, len(digests)):
@@ -270,7 +286,7 @@ def evaluate(
             for method, order in orders.items():
                 rel = [truth[p.key] for p in order if p.key in truth]
                 scores[method] = (ndcg(rel), precision(rel))
-            rows.append(Row(reader.name, k, len(truth), sum(truth.values()), scores))
+            rows.append(Row(reader.name, k, seed, len(truth), sum(truth.values()), scores))
     return rows
 
 
@@ -294,23 +310,32 @@ def mean_ndcg(rows: Sequence[Row], method: str = "ranking alone") -> float:
 
 
 def tune(
-    digests: Sequence[Digest], labels: dict[str, Label], passes: int = 2
+    digests: Sequence[Digest],
+    labels: dict[str, Label],
+    passes: int = 2,
+    method: str = "ranking alone",
+    grid: dict[str, tuple[object, ...]] | None = None,
+    seeds: Sequence[int] = (0,),
+    start: Tuning = Tuning(),  # noqa: B008
 ) -> list[tuple[str, float]]:
     """Coordinate search over :data:`GRID` on the development readers only: each knob
     in turn set to its best value, the others held; ``passes`` rounds.  Returns the
     trail (setting, mean NDCG@10) so the docs can show how each default was chosen."""
     from dataclasses import replace
 
-    best = Tuning()
-    best_score = mean_ndcg(evaluate(digests, labels, DEV_READERS, tuning=best))
+    def score_of(tuning: Tuning) -> float:
+        return mean_ndcg(evaluate(digests, labels, DEV_READERS, seeds, tuning), method)
+
+    best = start
+    best_score = score_of(best)
     trail = [(repr(best), best_score)]
     for _ in range(passes):
-        for knob, values in GRID.items():
+        for knob, values in (grid or GRID).items():
             for value in values:
                 if getattr(best, knob) == value:
                     continue
                 candidate = replace(best, **{knob: value})
-                score = mean_ndcg(evaluate(digests, labels, DEV_READERS, tuning=candidate))
+                score = score_of(candidate)
                 trail.append((f"{knob}={value!r}", score))
                 if score > best_score + 1e-9:
                     best, best_score = candidate, score

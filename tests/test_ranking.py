@@ -8,6 +8,9 @@ nothing to learn from says so in the project's own error.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -241,3 +244,32 @@ def test_nothing_to_train_on_is_our_error_not_a_sklearn_traceback(
         train(corpus, {1: _votes(SPEECH_PAPERS[:2])}, {}, seed=0)
     assert isinstance(caught.value, NewsletterError)
     assert "corpus" in caught.value.message and caught.value.hint
+
+
+def test_a_profile_of_dislikes_only_puts_that_kind_last() -> None:
+    ranker = train(CORPUS, {8: _votes([], DIFFUSION_PAPERS[:5])}, {}, seed=0)
+    ranked = ranker.rank(8, _held_out())
+    assert all(s.paper_key.startswith("diffusion:") for s in ranked[-3:]), ranked
+    assert {s.reason for s in ranked} == {"ranked by the papers you marked 👎"}
+
+
+def test_topic_tags_are_learned_like_words() -> None:
+    """Two papers with the same words, one tagged with the topic this reader liked."""
+    tagged = [replace(p, topics=("audio",)) for p in SPEECH_PAPERS[:5]]
+    twins = [
+        PaperText("twin:a", "Sparse models at scale", "We study sparse models.", (), ("audio",)),
+        PaperText("twin:b", "Sparse models at scale", "We study sparse models.", (), ("vision",)),
+    ]
+    corpus = [*tagged, *DIFFUSION_PAPERS, *OTHER_PAPERS, *twins]
+    ranked = train(corpus, {9: _votes(tagged)}, {}, seed=0).rank(9, twins[::-1])
+    assert [s.paper_key for s in ranked] == ["twin:a", "twin:b"]
+    assert "topic" not in ranked[0].reason
+
+
+def test_importing_the_package_does_not_load_scikit_learn() -> None:
+    """``newsletter --help`` and every command that never ranks skip its import."""
+    probe = "import sys, newsletter.ranking, newsletter.cli; print('sklearn' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert out.stdout.strip() == "False"

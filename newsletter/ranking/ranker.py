@@ -147,20 +147,23 @@ def train(
     words = corpus_rows[:, : vocabulary.words].tocsr()
     titles = [p.title for p in papers]
     profiles: dict[int, _Profile] = {}
-    for subscriber, theirs in votes.items():
-        fitted = _fit(
-            subscriber, theirs, shown.get(subscriber, ()), rows, corpus_rows, seed, tuning
-        )
-        if fitted is not None:
-            model, liked = fitted
-            profiles[subscriber] = _Profile(
-                features=model[0],
-                weights=model[1],
-                intercept=model[2],
-                liked=words[liked],
-                liked_titles=tuple(titles[i] for i in liked),
-                has_positives=bool(liked),
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # tiny BLAS calls: threads only wait on each other
+        for subscriber, theirs in votes.items():
+            fitted = _fit(
+                subscriber, theirs, shown.get(subscriber, ()), rows, corpus_rows, seed, tuning
             )
+            if fitted is not None:
+                model, liked = fitted
+                profiles[subscriber] = _Profile(
+                    features=model[0],
+                    weights=model[1],
+                    intercept=model[2],
+                    liked=words[liked],
+                    liked_titles=tuple(titles[i] for i in liked),
+                    has_positives=bool(liked),
+                )
     return Ranker(vocabulary, rows, profiles)
 
 
@@ -198,11 +201,17 @@ def _fit(
     weight = np.array([1.0 if i in explicit else tuning.random_weight for i in index])
     from sklearn.linear_model import LogisticRegression
 
+    # Fit on the columns these papers use only: a feature in none of them gets weight 0
+    # under L2 anyway, and liblinear's cost then follows the profile, not the vocabulary.
+    rows_used = matrix[index]
+    columns = np.unique(rows_used.indices)
     model = LogisticRegression(
         C=tuning.regularisation, class_weight="balanced", solver="liblinear", random_state=seed
     )
-    model.fit(matrix[index], labels, sample_weight=weight)
-    return _sparse(np.asarray(model.coef_).ravel(), float(model.intercept_[0])), liked
+    model.fit(rows_used[:, columns], labels, sample_weight=weight)
+    coef = np.asarray(model.coef_).ravel()
+    kept = np.flatnonzero(coef)
+    return (columns[kept].astype(np.int32), coef[kept], float(model.intercept_[0])), liked
 
 
 def _sparse(coef: Any, intercept: float) -> _Model:

@@ -24,38 +24,44 @@ DISLIKED_ONLY = "ranked by the papers you marked 👎"
 
 
 def reasons_for(
-    matrix: Any,
+    words: Any,
     order: Sequence[int],
     weights: Any,
     liked: Any,
     liked_titles: Sequence[str],
-    terms: Any,
+    terms: Sequence[str],
     *,
     has_positives: bool,
 ) -> list[str]:
-    """One reason per row of ``matrix``, in ``order``."""
+    """One reason per row of ``words`` (the candidates' word columns, CSR), in ``order``;
+    ``weights`` are the model's weights of those columns."""
     if not has_positives:
         return [DISLIKED_ONLY] * len(order)
-    similarity = np.asarray((matrix @ liked.T).todense()) if liked.shape[0] else None
+    if liked.shape[0]:
+        similarity = np.asarray((words @ liked.T).toarray())
+        best = similarity.argmax(axis=1)
+        best_value = similarity[np.arange(similarity.shape[0]), best]
+    else:
+        best = best_value = np.zeros(words.shape[0])
     found = []
     for i in order:
-        if similarity is not None:
-            best = int(np.argmax(similarity[i]))
-            if similarity[i, best] >= SIMILAR:
-                found.append(f"because you liked “{liked_titles[best]}”")
-                continue
-        found.append(_matching_terms(matrix[i], weights, terms))
+        if best_value[i] >= SIMILAR:
+            found.append(f"because you liked “{liked_titles[int(best[i])]}”")
+        else:
+            start, end = words.indptr[i], words.indptr[i + 1]
+            found.append(
+                _matching_terms(words.indices[start:end], words.data[start:end], weights, terms)
+            )
     return found
 
 
-def _matching_terms(row: Any, weights: Any, terms: Any) -> str:
-    features = row.indices
-    pushes = row.data * weights[features]
+def _matching_terms(features: Any, values: Any, weights: Any, terms: Sequence[str]) -> str:
+    pushes = values * weights[features]
     chosen: list[str] = []
-    for j in np.argsort(-pushes, kind="stable"):
+    for j in np.argsort(-pushes, kind="stable")[: 4 * TERMS]:
         if pushes[j] <= 0 or len(chosen) == TERMS:
             break
-        term = str(terms[features[j]])
+        term = terms[features[j]]
         if any(term in c.split() or c in term.split() for c in chosen):
             continue
         chosen.append(term)
