@@ -26,8 +26,9 @@ defined next to the code that raises them; the tree names their module::
     ├── TemplateError          a template failed: ``name`` and ``line`` of the template file
     ├── OutputError            a file could not be written (disk full, read-only): ``path``
     ├── TokenError             (subscribers.tokens) a link or form token tampered, expired, misused
+    │   └── VoteRefused        (subscribers.feedback) a vote for a gone address or a foreign paper
     ├── SignupLimited          (subscribers.subscriptions) a sign-up past a limit: nothing recorded
-    ├── Refusal                (web.subscribe) a request refused: ``status`` for the page
+    ├── Refusal                (web.pages) a request refused: ``status`` for the page
     ├── ListenError            (web.serve) ``serve`` cannot listen on its address; exit 3
     ├── HeaderInjection        (delivery.message) a header value with a line break
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops

@@ -125,3 +125,14 @@ _UNSENT = frozenset(
 )
 CLAIMABLE = (LedgerState.PENDING, LedgerState.UNCERTAIN, LedgerState.DEFERRED)
 """The ledger states a delivery loop claims (deferred ones once due), oldest row first."""
+
+
+class VoteChange(StrEnum):
+    """What a 👍/👎 (or a seed) did to a subscriber's votes (:mod:`newsletter.votes`)."""
+
+    RECORDED = "recorded"
+    """A first vote on this paper."""
+    REPLACED = "replaced"
+    """The other thumb replaced an earlier vote on this paper."""
+    UNCHANGED = "unchanged"
+    """The same vote again: nothing changed."""

@@ -45,6 +45,8 @@ FEEDS_OPML = "feeds.opml"
 INDEX = "index.html"
 SUBSCRIBE_PAGE = "subscribe"
 """The sign-up page of ``newsletter serve``, relative to ``newsletter.base_url``."""
+VOTE_PAGE = "vote"
+"""The 👍/👎 page of ``newsletter serve`` (a GET shows a button, only a POST records)."""
 _SLUG = re.compile(r"[^a-z0-9_-]+")
 
 

@@ -120,6 +120,8 @@ CASES: dict[str, tuple[list[Bad], list[str | Good]]] = {
         "must start with http:// or https://",
     ),
     "email.budget_kb: at least 20": row("email.budget_kb", [19], [20], "must be at least 20"),
+    "ranking.top_picks: at least 0": row("ranking.top_picks", [-1], [0], "must be at least 0"),
+    "ranking.top_picks: at most 20": row("ranking.top_picks", [21], [20], "must be at most 20"),
     "email.teaser_chars: at least 40": row("email.teaser_chars", [39], [40], "must be at least 40"),
     "feeds.max_items: at least 1": row("feeds.max_items", [0], [1], "must be at least 1"),
     "novelty.same_abstract: between 0 and 1": row(

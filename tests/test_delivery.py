@@ -109,11 +109,13 @@ def test_spliced_message_equals_rendering_for_the_recipient(tmp_path: Path) -> N
     unsubscribe = re.findall(r"<([^>]+)>", str(message["List-Unsubscribe"]))[0]
     preferences = re.search(r"https://papers\.example\.org/preferences\?t=\S+", text)
     assert preferences is not None
+    vote = re.search(r"https://papers\.example\.org/vote\?t=([^&\s]+)", text)
+    assert vote is not None
     expected = render_email(
         report.edition,
         settings,
         topics=frozenset({"vision", "audio"}),
-        links=RecipientLinks(unsubscribe, preferences.group(0)),
+        links=RecipientLinks(unsubscribe, preferences.group(0), vote.group(1)),
     )
     assert text == expected.text
     assert html == expected.html

@@ -29,6 +29,7 @@ CLASSES = [
     archive.Pager,
     archive.PaperItem,
     pages.PageContext,
+    pages.RankingPanel,
     pages.PageLinks,
     pages.TopicChoice,
     confirmations.ConfirmationContext,

@@ -13,6 +13,7 @@ from newsletter.model import Edition
 from newsletter.render import (
     PREFERENCES_TOKEN,
     UNSUBSCRIBE_TOKEN,
+    VOTE_TOKEN,
     RecipientLinks,
     render_email,
 )
@@ -82,17 +83,25 @@ def test_placeholders_stand_for_the_recipient_links_until_delivery() -> None:
     email = render_email(small_edition(), settings())
     assert UNSUBSCRIBE_TOKEN in email.html and UNSUBSCRIBE_TOKEN in email.text
     assert PREFERENCES_TOKEN in email.html and PREFERENCES_TOKEN in email.text
-    links = RecipientLinks("https://x.example/u?a=1&b=2", "https://x.example/p?a=1&b=2")
+    assert VOTE_TOKEN in email.html and VOTE_TOKEN in email.text
+    links = RecipientLinks(
+        "https://x.example/u?a=1&b=2", "https://x.example/p?a=1&b=2", "Vote-Token.1"
+    )
     mine = render_email(small_edition(), settings(), links=links)
     assert "%%" not in mine.html and "%%" not in mine.text
     assert 'href="https://x.example/u?a=1&amp;b=2"' in mine.html
     assert "https://x.example/u?a=1&b=2" in mine.text
     # the tokens are the only difference: the layout does not depend on the links
-    assert email.html.replace(UNSUBSCRIBE_TOKEN, "U").replace(PREFERENCES_TOKEN, "P") == (
-        mine.html.replace("https://x.example/u?a=1&amp;b=2", "U").replace(
-            "https://x.example/p?a=1&amp;b=2", "P"
-        )
+    assert email.html.replace(UNSUBSCRIBE_TOKEN, "U").replace(PREFERENCES_TOKEN, "P").replace(
+        VOTE_TOKEN, "V"
+    ) == (
+        mine.html.replace("https://x.example/u?a=1&amp;b=2", "U")
+        .replace("https://x.example/p?a=1&amp;b=2", "P")
+        .replace("Vote-Token.1", "V")
     )
+    # a copy nobody receives (archive, preview) has no vote links at all
+    public = render_email(small_edition(), settings(), links=RecipientLinks("u", "p"))
+    assert "/vote?" not in public.html + public.text
 
 
 def test_topics_filter_keeps_only_those_sections() -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from newsletter import __version__, resources
-from newsletter.cli import bounces, logs, papers
+from newsletter.cli import bounces, logs, papers, votes
 from newsletter.cli.output import new_table, output
 from newsletter.errors import ConfigError, NewsletterError, OutputError
 from newsletter.states import RunStatus, SubscriberStatus
@@ -692,7 +692,7 @@ def _now() -> datetime:
 
 @main.group("subscribers")
 def subscribers_group() -> None:
-    """Manage subscribers: add, invite, remove, list, import, export."""
+    """Manage subscribers: add, invite, remove, list, import, export, seed, ranking."""
 
 
 @subscribers_group.command("add")
@@ -898,3 +898,4 @@ def _topics_label(topics: frozenset[str] | None) -> str:
 
 papers.register(main, handle_errors)
 bounces.register(main, handle_errors)
+votes.register(subscribers_group, handle_errors)

@@ -23,6 +23,7 @@ from newsletter.config.publishing import (
     OutputSettings,
     SiteSettings,
 )
+from newsletter.config.ranking import RankingSettings
 from newsletter.config.rules import Values, resolve
 from newsletter.config.schedule import Schedule, ServeSettings
 from newsletter.config.sources import SourceSettings
@@ -58,6 +59,7 @@ class Settings:
     smtp: SmtpSettings
     dkim: DkimSettings
     bounces: BouncesSettings
+    ranking: RankingSettings
 
     def resolve(self, value: str | Path) -> Path:
         """A path as config.toml means it: relative to the config's folder."""
@@ -95,4 +97,5 @@ def build(
         smtp=SmtpSettings.build(v),
         dkim=DkimSettings.build(v),
         bounces=BouncesSettings.build(v),
+        ranking=RankingSettings.build(v),
     )

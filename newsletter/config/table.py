@@ -13,6 +13,7 @@ from newsletter.config import (
     ingest,
     mail,
     publishing,
+    ranking,
     schedule,
     sources,
     subscribers,
@@ -34,6 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     *mail.SMTP_ROWS,
     *mail.DKIM_ROWS,
     *bounces.ROWS,
+    *ranking.ROWS,
 )
 
 CROSS_RULES: tuple[CrossRule, ...] = (*mail.CHECKS, *bounces.CHECKS)

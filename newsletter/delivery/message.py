@@ -34,23 +34,26 @@ import binascii
 import html
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
-from newsletter.render import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN, RenderedEmail
+from newsletter.render import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN, VOTE_TOKEN, RenderedEmail
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
-_TOKENS = re.compile(f"({re.escape(UNSUBSCRIBE_TOKEN)}|{re.escape(PREFERENCES_TOKEN)})")
+_TOKENS = re.compile(
+    f"({re.escape(UNSUBSCRIBE_TOKEN)}|{re.escape(PREFERENCES_TOKEN)}|{re.escape(VOTE_TOKEN)})"
+)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 _PLAIN = re.compile(r"[A-Za-z0-9_.~ -]*")
 DKIM_HEADERS = (
@@ -113,6 +116,8 @@ class Recipient:
     one_click_url: str
     preferences_url: str
     mailto_subject: str
+    vote_token: str = ""
+    """The signed token of the recipient's 👍/👎 links ("" leaves those links invalid)."""
 
     def check(self) -> None:
         if not _UNSAFE.search("".join(vars(self).values())):  # one scan for all the fields
@@ -220,6 +225,7 @@ class CompiledMessage:
         mailto = f"mailto:{self.sender.unsubscribe_mailto}?subject={subject}"
         unsubscribe = _qp(r.unsubscribe_url)
         preferences = _qp(r.preferences_url)
+        vote = _qp(r.vote_token)
         return {
             "to": r.address.encode("ascii"),
             "message_id": r.message_id.encode("ascii"),
@@ -228,6 +234,8 @@ class CompiledMessage:
             "text:" + PREFERENCES_TOKEN: preferences,
             "html:" + UNSUBSCRIBE_TOKEN: _html_qp(r.unsubscribe_url, unsubscribe),
             "html:" + PREFERENCES_TOKEN: _html_qp(r.preferences_url, preferences),
+            "text:" + VOTE_TOKEN: vote,
+            "html:" + VOTE_TOKEN: _html_qp(r.vote_token, vote),
         }
 
 
@@ -251,42 +259,123 @@ def _body_segments(kind: str, text: str) -> list[bytes | str]:
 
 def compile_digest(email: RenderedEmail, sender: Sender, date: datetime) -> CompiledMessage:
     """One rendered email (with placeholder tokens) as a message ready to splice."""
-    boundary = f"=_{secrets.token_hex(12)}"
-    head = _constant_headers(
-        sender,
-        email.subject,
-        date,
-        {"List-Id": f"{_phrase(sender.name)} <{sender.list_id}>"},
-    )
-    part_head = (
-        'Content-Type: text/{}; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-    )
-    segments: list[bytes | str] = [
-        head,
-        b"To: ",
-        "to",
-        CRLF + b"Message-ID: ",
-        "message_id",
-        CRLF + b"List-Unsubscribe: ",
-        "list_unsubscribe",
-        CRLF + b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-        b"MIME-Version: 1.0\r\n"
-        + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode(),
-        f"--{boundary}\r\n".encode() + part_head.format("plain").encode(),
-        *_body_segments("text", email.text),
-        CRLF + f"--{boundary}\r\n".encode() + part_head.format("html").encode(),
-        *_body_segments("html", email.html),
-        CRLF + f"--{boundary}--\r\n".encode(),
-    ]
-    merged: list[bytes | str] = []
-    for seg in segments:  # fewer, longer constant segments join faster
-        if isinstance(seg, bytes) and merged and isinstance(merged[-1], bytes):
-            merged[-1] = merged[-1] + seg
+    frame = DigestFrame.build(sender, email.subject, date)
+    return frame.message(_body_segments("text", email.text), _body_segments("html", email.html))
+
+
+@dataclass(frozen=True)
+class DigestFrame:
+    """Everything of a digest message but its two bodies: the headers with their
+    slots, the part heads and the boundary.  Built once; a ranked subscriber's copy
+    (:mod:`newsletter.delivery.ranked`) puts its own bodies, made of pre-encoded
+    pieces, into the same frame."""
+
+    sender: Sender
+    subject: str
+    head: tuple[bytes | str, ...]
+    middle: bytes
+    tail: bytes
+
+    @classmethod
+    def build(cls, sender: Sender, subject: str, date: datetime) -> DigestFrame:
+        boundary = f"=_{secrets.token_hex(12)}"
+        head = _constant_headers(
+            sender, subject, date, {"List-Id": f"{_phrase(sender.name)} <{sender.list_id}>"}
+        )
+        part_head = (
+            'Content-Type: text/{}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        )
+        return cls(
+            sender,
+            subject,
+            (
+                head,
+                b"To: ",
+                "to",
+                CRLF + b"Message-ID: ",
+                "message_id",
+                CRLF + b"List-Unsubscribe: ",
+                "list_unsubscribe",
+                CRLF + b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+                b"MIME-Version: 1.0\r\n"
+                + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()
+                + f"--{boundary}\r\n".encode()
+                + part_head.format("plain").encode(),
+            ),
+            CRLF + f"--{boundary}\r\n".encode() + part_head.format("html").encode(),
+            CRLF + f"--{boundary}--\r\n".encode(),
+        )
+
+    def message(self, text: Sequence[bytes | str], html: Sequence[bytes | str]) -> CompiledMessage:
+        """The message with these body segments (QP bytes and slot names)."""
+        segments = [*self.head, *text, self.middle, *html, self.tail]
+        merged: list[bytes | str] = []
+        for seg in segments:  # fewer, longer constant segments join faster
+            if isinstance(seg, bytes) and merged and isinstance(merged[-1], bytes):
+                merged[-1] = merged[-1] + seg
+            else:
+                merged.append(seg)
+        stuffed = tuple(_stuffed(s) if isinstance(s, bytes) else s for s in merged)
+        return CompiledMessage(tuple(merged), self.sender, self.subject, stuffed)
+
+    def spliced(
+        self,
+        text: Sequence[tuple[bytes | str, bytes | str]],
+        html: Sequence[tuple[bytes | str, bytes | str]],
+    ) -> CompiledMessage:
+        """The message from body segments already paired with their dot-stuffed form
+        (each encoded once and shared by many messages: nothing is re-encoded here)."""
+        head, middle, tail = self._pairs
+        pairs = [*head, *text, middle, *html, tail]
+        return CompiledMessage(
+            tuple(p[0] for p in pairs), self.sender, self.subject, tuple(p[1] for p in pairs)
+        )
+
+    @cached_property
+    def _pairs(
+        self,
+    ) -> tuple[list[tuple[bytes | str, bytes | str]], tuple[bytes, bytes], tuple[bytes, bytes]]:
+        head = [(s, _stuffed(s) if isinstance(s, bytes) else s) for s in self.head]
+        return head, (self.middle, _stuffed(self.middle)), (self.tail, _stuffed(self.tail))
+
+
+def body_segments(kind: str, text: str) -> list[tuple[bytes | str, bytes | str]]:
+    """A piece of a body (``kind`` "text" or "html") as QP segments and slots, each
+    with its dot-stuffed form.  The piece may start a line, so a leading "." is
+    written ``=2E`` (the same character to a decoder, and never a line that SMTP
+    would have to stuff)."""
+    out: list[tuple[bytes | str, bytes | str]] = []
+    for seg in _body_segments(kind, text):
+        if isinstance(seg, bytes):
+            if not out and seg.startswith(b"."):
+                seg = b"=2E" + seg[1:]
+            out.append((seg, _stuffed(seg)))
         else:
-            merged.append(seg)
-    stuffed = tuple(_stuffed(s) if isinstance(s, bytes) else s for s in merged)
-    return CompiledMessage(tuple(merged), sender, email.subject, stuffed)
+            out.append((seg, seg))
+    return merged(out)
+
+
+def merged(
+    pairs: Iterable[tuple[bytes | str, bytes | str]],
+) -> list[tuple[bytes | str, bytes | str]]:
+    """``pairs`` with each run of constant segments joined into one (fewer, longer
+    segments join faster per recipient)."""
+    out: list[tuple[bytes | str, bytes | str]] = []
+    plain: list[bytes] = []
+    stuffed: list[bytes] = []
+    for seg, st in pairs:
+        if isinstance(seg, bytes) and isinstance(st, bytes):
+            plain.append(seg)
+            stuffed.append(st)
+            continue
+        if plain:
+            out.append((b"".join(plain), b"".join(stuffed)))
+            plain, stuffed = [], []
+        out.append((seg, st))
+    if plain:
+        out.append((b"".join(plain), b"".join(stuffed)))
+    return out
 
 
 def _phrase(name: str) -> str:

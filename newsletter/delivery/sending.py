@@ -62,6 +62,7 @@ from newsletter.delivery.mailer import (
     factory_from_settings,
 )
 from newsletter.delivery.message import CompiledMessage, Dkim, Recipient, Sender, compile_digest
+from newsletter.delivery.ranked import Ranking
 from newsletter.delivery.recorder import Recorder, RecorderFailed
 from newsletter.edition import topics_of
 from newsletter.model import DeliveryReport, Edition, Reason
@@ -69,6 +70,7 @@ from newsletter.render import render_email
 from newsletter.states import LedgerState
 from newsletter.store import Database, StoredEdition
 from newsletter.store.database import Writer
+from newsletter.subscribers.feedback import vote_token
 from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.returnpath import ReturnPath
 from newsletter.subscribers.tokens import Tokens
@@ -216,6 +218,7 @@ class Delivery:
         self.reconnect_pause = min(1.0, settings.delivery.backoff_seconds)
         self._cache: dict[frozenset[str], CompiledMessage] = {}
         self._cache_lock = threading.Lock()
+        self._rankings: dict[tuple[object, int], Ranking] = {}
         self._sender: Sender | None = None
         self._links: SubscriberLinks | None = None
         self._return_path: ReturnPath | None = None
@@ -245,6 +248,23 @@ class Delivery:
             )
         return self._links
 
+    def ranking(self, edition: Edition) -> Ranking:
+        """The ranked copies of ``edition`` (:mod:`newsletter.delivery.ranked`)."""
+        key = (edition.date, edition.number)
+        found = self._rankings.get(key)
+        if found is None:
+            with self._cache_lock:
+                found = self._rankings.get(key)
+                if found is None:
+                    found = Ranking(self.settings, self.db, edition, self._sender_once, self.clock)
+                    self._rankings[key] = found
+        return found
+
+    def _sender_once(self) -> Sender:
+        if self._sender is None:
+            self._sender = sender_for(self.settings)
+        return self._sender
+
     def envelope_sender(self, edition_id: int, claimed: Claimed) -> str:
         """The envelope sender: per recipient with ``bounces.return_path`` (VERP)."""
         if self._return_path is None:
@@ -264,8 +284,12 @@ class Delivery:
             one_click_url=links.unsubscribe,
             preferences_url=links.preferences,
             mailto_subject=f"unsubscribe {links.unsubscribe_token}",
+            vote_token=vote_token(self.links().tokens, subscriber.public_id, edition),
         )
-        return self._compiled(edition, claimed.topics).for_recipient(recipient, smtp=smtp)
+        compiled = self.ranking(edition).compiled(subscriber.id, claimed.topics)
+        if compiled is None:
+            compiled = self._compiled(edition, claimed.topics)
+        return compiled.for_recipient(recipient, smtp=smtp)
 
     # ------------------------------------------------------------ the pass
 

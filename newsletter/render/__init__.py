@@ -39,12 +39,18 @@ in :mod:`newsletter.urls`, so that :mod:`newsletter.config` can hand out a
 from newsletter.render.context import EditionContext
 from newsletter.render.email import RenderedEmail, render_email
 from newsletter.render.feeds import build_feeds
-from newsletter.render.recipients import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN, RecipientLinks
+from newsletter.render.recipients import (
+    PREFERENCES_TOKEN,
+    UNSUBSCRIBE_TOKEN,
+    VOTE_TOKEN,
+    RecipientLinks,
+)
 from newsletter.render.site import publish_site, write_preview
 
 __all__ = [
     "PREFERENCES_TOKEN",
     "UNSUBSCRIBE_TOKEN",
+    "VOTE_TOKEN",
     "EditionContext",
     "RecipientLinks",
     "RenderedEmail",

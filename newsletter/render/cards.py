@@ -53,7 +53,7 @@ class _Cards:
         self._stock = stock
         self._name = name
         self._wrap: Callable[[str], str] = Markup if markup else str
-        self._kept: dict[int, tuple[weakref.ref[Any], str]] = {}
+        self._kept: dict[tuple[int, str | None], tuple[weakref.ref[Any], str]] = {}
         self._template: tuple[jinja2.Template, bool] | None = None  # the partial, is it stock
 
     @jinja2.pass_context
@@ -65,16 +65,20 @@ class _Cards:
         if not stock:
             # A loop variable is not in the context Jinja passes: the caller names the section.
             return self._wrap(template.render(context.get_all(), section=section, paper=paper))
-        found = self._kept.get(id(paper))
+        # The stock cards read one thing beyond the paper: the edition's vote link
+        # (set only on a copy someone receives), so it is part of the key.
+        edition = context.get("edition")
+        vote = getattr(getattr(edition, "links", None), "vote", None) or None
+        key = (id(paper), vote)
+        found = self._kept.get(key)
         if found is not None and found[0]() is paper:
             return found[1]
         palette = self._env.get_template(PALETTE).module
-        text = self._wrap(template.render(paper=paper, c=palette))
-        key = id(paper)
+        text = self._wrap(template.render(paper=paper, c=palette, edition=_VoteOnly(vote)))
         self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
         return text
 
-    def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
+    def _forget(self, key: tuple[int, str | None], ref: weakref.ref[Any]) -> None:
         """A view died: drop its card, unless its id was taken again already.
 
         No lock (a weakref callback can run inside any statement, a lock held
@@ -84,6 +88,14 @@ class _Cards:
         found = self._kept.get(key)
         if found is not None and found[0] is ref:
             del self._kept[key]
+
+
+class _VoteOnly:
+    """What a stock card sees of the edition: ``edition.links.vote``, nothing else."""
+
+    def __init__(self, vote: str | None) -> None:
+        self.links = self
+        self.vote = vote
 
 
 def _is_stock(template: jinja2.Template, stock: Path) -> bool:

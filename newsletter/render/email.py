@@ -44,6 +44,8 @@ from newsletter.render.recipients import (
     PREFERENCES_TOKEN,
     UNSUBSCRIBE_TOKEN,
     URL_HEADROOM,
+    VOTE_HEADROOM,
+    VOTE_TOKEN,
     RecipientLinks,
 )
 
@@ -115,7 +117,8 @@ def compile_mjml(source: str) -> str:
 def _cost(html: str) -> int:
     """Bytes the HTML will weigh once every placeholder is replaced by a real URL."""
     tokens = html.count(UNSUBSCRIBE_TOKEN) + html.count(PREFERENCES_TOKEN)
-    return len(html.encode("utf-8")) + tokens * URL_HEADROOM
+    votes = html.count(VOTE_TOKEN) * VOTE_HEADROOM
+    return len(html.encode("utf-8")) + tokens * URL_HEADROOM + votes
 
 
 def fit(
@@ -128,7 +131,7 @@ def fit(
     for plan in plans(teaser_chars):
         context = builder.build(plan)
         source = templates.render(env, templates.EMAIL_MJML, edition=context)
-        size = len(source.encode("utf-8"))
+        size = _cost(source)  # the tokens of a card weigh in the prediction too
         if overhead is not None and size + overhead > budget:
             continue  # predicted too big: do not spend a compile on it
         html = compile_mjml(source)

@@ -10,6 +10,9 @@ token                  replaced by
 =====================  =================================================
 ``%%UNSUBSCRIBE_URL%%``  the recipient's one-click unsubscribe page URL
 ``%%PREFERENCES_URL%%``  the recipient's topic preferences page URL
+``%%VOTE_TOKEN%%``       the recipient's signed 👍/👎 token (one per
+                         recipient and edition; each card's links add the
+                         paper, see :mod:`newsletter.subscribers.feedback`)
 =====================  =================================================
 
 The tokens contain no character that HTML escaping, MJML or a mail encoder
@@ -32,8 +35,12 @@ from newsletter.urls import Site
 
 UNSUBSCRIBE_TOKEN = "%%UNSUBSCRIBE_URL%%"
 PREFERENCES_TOKEN = "%%PREFERENCES_URL%%"
+VOTE_TOKEN = "%%VOTE_TOKEN%%"
 URL_HEADROOM = 300
 """Bytes reserved per token occurrence for the real URL that replaces it."""
+VOTE_HEADROOM = 120
+"""Bytes reserved per vote-token occurrence (a signed token, not a whole URL: it
+appears twice per card, so the URL headroom would eat the budget)."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +49,17 @@ class RecipientLinks:
 
     unsubscribe_url: str
     preferences_url: str
+    vote_token: str = ""
+    """The recipient's signed vote token; "" for copies nobody receives (no 👍/👎 links)."""
 
     @classmethod
     def placeholders(cls) -> RecipientLinks:
         """Tokens to splice later (what ``render_email(links=None)`` uses)."""
-        return cls(unsubscribe_url=UNSUBSCRIBE_TOKEN, preferences_url=PREFERENCES_TOKEN)
+        return cls(
+            unsubscribe_url=UNSUBSCRIBE_TOKEN,
+            preferences_url=PREFERENCES_TOKEN,
+            vote_token=VOTE_TOKEN,
+        )
 
     @classmethod
     def public(cls, site: Site) -> RecipientLinks:

@@ -45,6 +45,7 @@ from newsletter.store.seen import Seen
 from newsletter.store.sources import Sources
 from newsletter.store.subscribers import Subscribers
 from newsletter.store.urls import display_url, sqlite_path
+from newsletter.store.votes import Votes
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,10 @@ class Transaction:
     @cached_property
     def returns(self) -> Returns:
         return Returns(self._conn)
+
+    @cached_property
+    def votes(self) -> Votes:
+        return Votes(self._conn)
 
 
 class Writer:

@@ -342,6 +342,39 @@ def _v6_bounce(conn: sa.Connection) -> None:
     ).create(conn)
 
 
+def _v7_votes(conn: sa.Connection) -> None:
+    """Subscribers' votes (👍/👎, seeds) and their ranking switch."""
+    m = sa.MetaData()
+    sa.Table("subscribers", m, sa.Column("id", sa.Integer, primary_key=True))  # referenced only
+    sa.Table("editions", m, sa.Column("id", sa.Integer, primary_key=True))  # referenced only
+    owner = sa.ForeignKey("subscribers.id", ondelete="CASCADE")
+    sa.Table(
+        "votes",
+        m,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("subscriber_id", sa.Integer, owner, nullable=False),
+        sa.Column("paper_key", sa.String(300), nullable=False),
+        sa.Column("liked", sa.Boolean, nullable=False),
+        sa.Column("seeded", sa.Boolean, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=True),
+        sa.UniqueConstraint("subscriber_id", "paper_key", name="uq_votes_subscriber_paper"),
+    ).create(conn)
+    sa.Table(
+        "ranking_settings",
+        m,
+        sa.Column(
+            "subscriber_id",
+            sa.Integer,
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("enabled", sa.Boolean, nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _v1_papers_bands_editions),
     Migration(2, "source state, ingested files, run claims and run reports", _v2_sources_and_runs),
@@ -349,5 +382,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "term frequencies, rare-term pairs, identity decisions, sightings", _v4_identity),
     Migration(5, "send ledger leases, retry times and relay rate limits", _v5_ledger_leases),
     Migration(6, "bounces, complaints and mailto unsubscribes", _v6_bounce),
+    Migration(7, "subscribers' votes and ranking switches", _v7_votes),
 )
 LATEST = MIGRATIONS[-1].version

@@ -262,3 +262,37 @@ returns = sa.Table(
     sa.UniqueConstraint("message_key", "seq", name="uq_returns_message"),
     sa.Index("ix_returns_kind_at", "kind", "at"),
 )
+
+# Step 7 (votes): one row per (subscriber, paper), 👍 (liked) or 👎; ``seeded`` for
+# "papers I like" named by the subscriber; ``edition_id`` the edition voted from.
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("paper_key", sa.String(300), nullable=False),
+    sa.Column("liked", sa.Boolean, nullable=False),
+    sa.Column("seeded", sa.Boolean, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=True),
+    sa.UniqueConstraint("subscriber_id", "paper_key", name="uq_votes_subscriber_paper"),
+)
+# A subscriber's ranking switch; no row means on.
+ranking_settings = sa.Table(
+    "ranking_settings",
+    metadata,
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)

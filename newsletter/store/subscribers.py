@@ -289,8 +289,11 @@ class Subscribers:
         )
 
     def purge(self, subscriber_id: int) -> None:
-        """Delete a subscriber with every trace: ledger rows, consent record, what came
-        back about them, the row."""
+        """Delete a subscriber with every trace: ledger rows, consent record, votes, what
+        came back about them, the row."""
+        from newsletter.store.votes import Votes
+
+        Votes(self.conn).purge(subscriber_id)
         self.conn.execute(send_ledger.delete().where(send_ledger.c.subscriber_id == subscriber_id))
         self.conn.execute(consents.delete().where(consents.c.subscriber_id == subscriber_id))
         self.conn.execute(returns.delete().where(returns.c.subscriber_id == subscriber_id))

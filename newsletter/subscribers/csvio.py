@@ -36,7 +36,18 @@ from newsletter.subscribers.subscriptions import (
 )
 from newsletter.topics import Taxonomy
 
-EXPORT_COLUMNS = ("email", "status", "topics", "created_at", "confirmed_at", "unsubscribed_at")
+EXPORT_COLUMNS = (
+    "email",
+    "status",
+    "topics",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "votes",
+)
+"""``votes``: the subscriber's 👍 (``+key``) and 👎 (``-key``) paper keys, spaces in a
+key written ``%20``, oldest first (their data, exported with their record; an
+import ignores it)."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +164,12 @@ def export_csv(subs: Subscriptions, out: TextIO, status: SubscriberStatus | None
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     count = 0
+    with subs.db.read() as tx:
+        votes = tx.votes.everyone()
     for s in subs.all(status):
+        voted = " ".join(
+            ("+" if v.liked else "-") + v.paper_key.replace(" ", "%20") for v in votes.get(s.id, [])
+        )
         writer.writerow(
             [
                 s.email,
@@ -162,6 +178,7 @@ def export_csv(subs: Subscriptions, out: TextIO, status: SubscriberStatus | None
                 s.created_at.isoformat(),
                 s.confirmed_at.isoformat() if s.confirmed_at else "",
                 s.unsubscribed_at.isoformat() if s.unsubscribed_at else "",
+                voted,
             ]
         )
         count += 1

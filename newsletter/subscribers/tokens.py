@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,9 +43,12 @@ CONFIRM = "confirm"
 PREFERENCES = "preferences"
 UNSUBSCRIBE = "unsubscribe"
 FORM = "form"
-PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, FORM)
+VOTE = "vote"
+PURPOSES = (CONFIRM, PREFERENCES, UNSUBSCRIBE, FORM, VOTE)
 FORM_SECONDS = 24 * 3600
 """How long a page's form may be submitted after it was shown."""
+VOTE_SECONDS = 180 * 24 * 3600
+"""How long the 👍/👎 links of an edition work (half a year)."""
 
 
 class TokenError(NewsletterError):
@@ -102,9 +106,24 @@ def environment_secret(settings: Settings) -> bytes | None:
     return value.encode("utf-8")
 
 
+def _read_key(path: Path) -> bytes:
+    """The key in ``path``; an empty file is waited on briefly (another thread or
+    process made it and is writing the key: reading it then gave an empty key,
+    which signed links nobody else could check)."""
+    for _ in range(200):
+        key = path.read_bytes().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise NewsletterError(
+        f"the secret key file {path} is empty",
+        hint="delete it: a new key is made on next use (links sent before stop working)",
+    )
+
+
 def _key_file(path: Path) -> bytes:
     try:
-        return path.read_bytes().strip()
+        return _read_key(path)
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +131,7 @@ def _key_file(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs
-        return path.read_bytes().strip()
+        return _read_key(path)
     with os.fdopen(fd, "wb") as handle:
         handle.write(key + b"\n")
         handle.flush()
@@ -179,7 +198,11 @@ class Tokens:
     def check(self, purpose: str, token: str, max_age: int | None = None) -> str:
         """The ``public_id`` in ``token``, or TokenError (why: expired or invalid)."""
         if max_age is None:
-            max_age = {CONFIRM: self.confirm_seconds, FORM: FORM_SECONDS}.get(purpose)
+            max_age = {
+                CONFIRM: self.confirm_seconds,
+                FORM: FORM_SECONDS,
+                VOTE: VOTE_SECONDS,
+            }.get(purpose)
         if not token or len(token) > 400:
             raise TokenError("this link is incomplete or not valid", "invalid")
         try:

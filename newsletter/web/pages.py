@@ -18,6 +18,7 @@ from typing import Any
 from starlette.responses import HTMLResponse
 
 from newsletter.config import Settings
+from newsletter.errors import NewsletterError
 from newsletter.render import templates
 from newsletter.subscribers.links import SUBSCRIBE_PATH
 from newsletter.urls import FEED_ATOM, FEED_RSS
@@ -55,6 +56,17 @@ ERROR_MESSAGES = {
 }
 
 
+class Refusal(NewsletterError):
+    """A request refused with a status code and a message for the page."""
+
+    default_hint = "the page tells the visitor why; nothing was changed"
+
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class PageLinks:
     """Links in the page frame (the archive's base layout uses them)."""
@@ -74,6 +86,29 @@ class TopicChoice:
     title: str
     scope: str
     checked: bool
+
+
+@dataclass(frozen=True)
+class RankingPanel:
+    """The "papers I like" section of the preferences page (:mod:`newsletter.web.votes`).
+
+    Attributes:
+        enabled: whether the subscriber's emails are ranked by their votes.
+        liked: titles of the papers they liked or named (newest first, at most 20).
+        likes, dislikes: how many 👍 (seeds included) and 👎 they gave.
+        papers_action, ranking_action: where the two forms post.
+        found: titles just added from what they typed.
+        unknown: what they typed that matches no paper we have seen.
+    """
+
+    enabled: bool
+    liked: tuple[str, ...]
+    likes: int
+    dislikes: int
+    papers_action: str
+    ranking_action: str
+    found: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +134,9 @@ class PageContext:
         next_run: when the next edition goes out, in words (e.g. "07:00 UTC"), or "".
         status: the HTTP status of the page.
         step: which step of a journey the page is ("form", "sent", "done", "failed"), or "".
+        paper_title, paper_key: the paper a 👍/👎 page is about, or "".
+        liked: on a 👍/👎 page, True for 👍, False for 👎.
+        ranking: the preferences page's "papers I like" section, or None.
     """
 
     name: str
@@ -122,6 +160,10 @@ class PageContext:
     next_run: str = ""
     status: int = 200
     step: str = ""
+    paper_title: str = ""
+    paper_key: str = ""
+    liked: bool = True
+    ranking: RankingPanel | None = None
 
 
 class Pages:

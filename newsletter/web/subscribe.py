@@ -79,8 +79,16 @@ from newsletter.subscribers.subscriptions import (
 )
 from newsletter.subscribers.tokens import CONFIRM, PREFERENCES, UNSUBSCRIBE, TokenError, Tokens
 from newsletter.web.limits import MAX_BODY_BYTES, RateLimiter
-from newsletter.web.pages import SCRIPT_PATH, PageContext, Pages, TopicChoice
+from newsletter.web.pages import (
+    SCRIPT_PATH,
+    PageContext,
+    Pages,
+    RankingPanel,
+    Refusal,
+    TopicChoice,
+)
 from newsletter.web.signup import Desk, LinkRequest, SignupRequest
+from newsletter.web.votes import VotePages
 
 __all__ = [
     "ONE_CLICK_BODY",
@@ -102,17 +110,6 @@ _BUSY = "We cannot take more sign-ups right now. Please try again later."
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class Refusal(NewsletterError):
-    """A request refused with a status code and a message for the page."""
-
-    default_hint = "the page tells the visitor why; nothing was changed"
-
-    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -150,6 +147,7 @@ class SubscriberPages:
         self.mailroom = Mailroom(settings, mailer_factory=mailer_factory, tokens=self.tokens)
         self.desk = Desk(settings, db, self.mailroom, clock=clock, link_allowed=self._link_allowed)
         self.schedule = settings.schedule
+        self.votes = VotePages(self)
 
     def close(self, timeout: float = 30.0) -> None:
         """Handle the sign-ups still queued, then stop the desk's worker."""
@@ -512,6 +510,7 @@ class SubscriberPages:
         error: str = "",
         status: int = 200,
         topics: tuple[TopicChoice, ...] | None = None,
+        ranking: RankingPanel | None = None,
     ) -> HTMLResponse:
         return self._render(
             "preferences.html.j2",
@@ -526,6 +525,7 @@ class SubscriberPages:
                 email=subscriber.email,
                 topics=topics if topics is not None else self._choices(subscriber.topics),
                 unsubscribe_url=self.links.for_subscriber(public_id).unsubscribe,
+                ranking=ranking if ranking is not None else self.votes.panel(subscriber),
             ),
             status,
         )
@@ -681,6 +681,7 @@ class SubscriberPages:
             Route(f"{prefix}/{LINKS_PATH}", self.links_form, methods=["GET"]),
             Route(f"{prefix}/{LINKS_PATH}", self.send_links, methods=["POST"]),
             Route(f"{prefix}/{SCRIPT_PATH}", self.script, methods=["GET"]),
+            *self.votes.routes(prefix),
             *[Route(f"{prefix}/{p}/", slash(p), methods=["GET", "POST"]) for p in pages],
         ]
 

@@ -1,0 +1,197 @@
+"""Ranked delivery: each subscriber who voted gets the edition in their own order.
+
+Once per edition (on the first message a delivery pass builds), the votes of
+every confirmed subscriber with ranking on are read, and one
+:func:`newsletter.ranking.train` fits the vocabulary on the store's papers and
+a model per subscriber (their 👍, 👎, and papers they were sent but did not
+vote on).  No votes anywhere: nothing is trained and every message is the
+shared one — an installation that never votes pays nothing.
+
+Per topic set, the ranked copy is rendered once and cut
+(:func:`newsletter.render.picks.layout`); each piece of it (constant text,
+every card) is encoded to quoted-printable once.  A ranked subscriber's
+message is then their order of those shared pieces plus their reasons, joined
+in the same :class:`~newsletter.delivery.message.DigestFrame` — no render, no
+MIME build per subscriber; the recipient's links are spliced as in every
+message.  A subscriber without a model (no votes, ranking off) gets exactly
+the shared message.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from newsletter.config import Settings
+from newsletter.delivery.message import (
+    CRLF,
+    SOFT_BREAK,
+    CompiledMessage,
+    DigestFrame,
+    Sender,
+    body_segments,
+)
+from newsletter.model import Edition
+from newsletter.ranking import PaperText, Ranker, RankingError, Vote, train
+from newsletter.render.picks import RankedLayout, Reason, layout
+from newsletter.store import Database
+
+log = logging.getLogger(__name__)
+
+CORPUS_PAPERS = 20000
+"""The newest stored papers the vocabulary is fitted on (plus every voted paper)."""
+
+Segments = list[tuple[bytes | str, bytes | str]]
+_BREAK: tuple[bytes | str, bytes | str] = (SOFT_BREAK, SOFT_BREAK)
+
+
+@dataclass
+class _Copy:
+    """One topic set's ranked copy: its layout, its frame and its encoded pieces."""
+
+    layout: RankedLayout
+    frame: DigestFrame
+    encoded: dict[tuple[str, str], Segments]
+    candidates: tuple[PaperText, ...] = ()
+    """The papers this copy can reorder (its cards): the only ones scored and explained."""
+    reasons: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
+    """Reasons as encoded so far (many subscribers share one: "because you liked …")."""
+
+    def segments(self, kind: str, pieces: list[str]) -> Segments:
+        """One body: the pieces' encoded segments (each piece's constant runs joined
+        when it was encoded), a soft line break between two pieces."""
+        out: Segments = []
+        encoded = self.encoded
+        for piece in pieces:
+            if out:
+                out.append(_BREAK)
+            if isinstance(piece, Reason):  # this subscriber's own: plain text, no slots
+                out.append(self._reason(piece))
+                continue
+            found = encoded.get((kind, piece))
+            if found is None:
+                found = body_segments(kind, piece)
+            out += found
+        return out
+
+    def _reason(self, reason: Reason) -> tuple[bytes, bytes]:
+        found = self.reasons.get(reason)
+        if found is None:
+            data = binascii.b2a_qp(reason.encode("utf-8"), istext=True).replace(b"\n", CRLF)
+            if data.startswith(b"."):
+                data = b"=2E" + data[1:]
+            found = (data, data.replace(b"\r\n.", b"\r\n.."))
+            if len(self.reasons) > 20000:
+                self.reasons.clear()
+            self.reasons[reason] = found
+        return found
+
+
+class Ranking:
+    """The ranked copies of one edition (trained once; shared by the delivery workers)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        edition: Edition,
+        sender: Callable[[], Sender],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.edition = edition
+        self.sender = sender
+        self.clock = clock
+        self.picks = settings.ranking.top_picks
+        self.candidates = tuple(
+            PaperText(p.key, p.title, p.abstract, p.authors) for p in edition.papers
+        )
+        self._lock = threading.Lock()
+        self._trained = False
+        self._ranker: Ranker | None = None
+        self._copies: dict[frozenset[str] | None, _Copy | None] = {}
+        self.train_seconds = 0.0
+
+    def ranker(self) -> Ranker | None:
+        """The models of this edition's pass, trained on first use (None: nobody voted)."""
+        if not self._trained:
+            with self._lock:
+                if not self._trained:
+                    started = time.perf_counter()
+                    self._ranker = self._train()
+                    self.train_seconds = time.perf_counter() - started
+                    self._trained = True
+                    if self._ranker is not None:
+                        log.info(
+                            "ranking: %d subscribers with a model, trained in %.1f s",
+                            len(self._ranker.subscribers),
+                            self.train_seconds,
+                        )
+        return self._ranker
+
+    def _train(self) -> Ranker | None:
+        with self.db.read() as tx:
+            stored = tx.votes.rankable()
+            if not stored:
+                return None
+            shown = tx.votes.shown(stored)
+            voted = {v.paper_key for vs in stored.values() for v in vs}
+            rows = {r.key: r for r in tx.votes.corpus(CORPUS_PAPERS)}
+            rows.update((r.key, r) for r in tx.votes.papers(voted - set(rows)))
+        corpus = [PaperText(r.key, r.title, r.abstract) for r in rows.values()]
+        corpus += [p for p in self.candidates if p.key not in rows]
+        votes = {
+            sid: [Vote(v.paper_key, v.liked, v.at, v.seeded) for v in vs]
+            for sid, vs in stored.items()
+        }
+        try:
+            ranker = train(corpus, votes, shown)
+        except RankingError as exc:
+            log.warning("ranking: nothing to train on (%s); every email keeps its order", exc)
+            return None
+        return ranker
+
+    def compiled(self, subscriber_id: int, topics: frozenset[str] | None) -> CompiledMessage | None:
+        """The subscriber's own message (slots still open), or None for the shared one."""
+        ranker = self.ranker()
+        if ranker is None or not ranker.has_model(subscriber_id):
+            return None
+        copy = self._copy(topics)
+        if copy is None:
+            return None
+        scored = ranker.rank(subscriber_id, copy.candidates)
+        ranked = [s.paper_key for s in scored]
+        reasons = {s.paper_key: s.reason for s in scored if s.reason}
+        text = copy.layout.text.pieces(ranked, reasons, self.picks)
+        html = copy.layout.html.pieces(ranked, reasons, self.picks)
+        return copy.frame.spliced(copy.segments("text", text), copy.segments("html", html))
+
+    def _copy(self, topics: frozenset[str] | None) -> _Copy | None:
+        if topics in self._copies:
+            return self._copies[topics]
+        with self._lock:
+            if topics not in self._copies:
+                self._copies[topics] = self._build(topics)
+            return self._copies[topics]
+
+    def _build(self, topics: frozenset[str] | None) -> _Copy | None:
+        made = layout(self.edition, self.settings, topics, self.picks)
+        if made is None:
+            return None
+        encoded: dict[tuple[str, str], Segments] = {}
+        for kind, body in (("text", made.text), ("html", made.html)):
+            constant = [p for p in body.parts if isinstance(p, str)]
+            constant += [g for gaps in body.gaps for g in gaps]
+            constant += [*body.cards.values(), body.head, *body.reason]
+            for piece in constant:
+                encoded[(kind, piece)] = body_segments(kind, piece)
+        frame = DigestFrame.build(self.sender(), made.subject, self.clock())
+        cards = set(made.keys)
+        candidates = tuple(p for p in self.candidates if p.key in cards)
+        return _Copy(made, frame, encoded, candidates)

@@ -1,0 +1,264 @@
+"""The ranked copy of an email: rendered once per topic set, cut where subscribers differ.
+
+A subscriber who voted reads the same cards as everyone on their topics, in
+their own order, under a "Top picks for you" block, each card with a one-line
+reason.  Rendering (Jinja → MJML → HTML) per subscriber would cost milliseconds
+each; so the topic set's email is rendered once more with a slot for the picks
+(the template's ``top_picks`` is defined only here), and cut into a
+:class:`RankedLayout`: constant text, the picks slot, and each section's run of
+cards, every card as rendered.  A paper card is plain HTML inside the section's
+``<mj-text>``, which MJML copies through, so each card is found verbatim in the
+compiled HTML (and in the text part, which includes ``_paper.txt.j2`` per
+card).  :meth:`Body.pieces` then lays one subscriber's copy out of those shared
+strings — reordering only, plus the picks and reasons, which are small.
+Delivery encodes each shared piece once (:mod:`newsletter.delivery.ranked`).
+
+If an operator's templates make a card impossible to find (a card partial that
+MJML rewrites), :func:`layout` returns None and everyone gets the unranked
+email: ranking is an extra, never a reason not to send.
+
+Budget: the copy is fitted to ``email.budget_kb`` less room for the picks
+(:data:`CARD_ROOM` each) and the reasons (:data:`REASON_ROOM` bytes per card;
+a reason is cut to :data:`REASON_CHARS` characters) — fitted again with fewer
+cards when the first fit leaves no room for its reasons — so a ranked email
+never weighs more than the budget either.  Only cards are reordered; a section's title-only lines (a
+very large edition) keep the digest order, and picks are drawn from the cards.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from markupsafe import escape
+
+from newsletter.config import Settings
+from newsletter.model import Edition
+from newsletter.render import templates
+from newsletter.render.context import ContextBuilder, EditionContext, PaperView, SectionView
+from newsletter.render.email import _cost, fit, meta_for, paper_views
+from newsletter.render.recipients import RecipientLinks
+
+log = logging.getLogger(__name__)
+
+PICKS_TOKEN = "%%TOP_PICKS%%"
+"""Where the picks go (never left in a message: every copy fills or empties it)."""
+REASON_TOKEN = "%%REASON%%"
+REASON_CHARS = 110
+"""A reason longer than this is cut (with "…"): it is one line."""
+REASON_ROOM = 420
+"""Bytes kept free per card for its reason line (markup and escaped text)."""
+CARD_ROOM = 2600
+"""Bytes kept free per top pick (a copy of its card, and its reason)."""
+_BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
+"""MJML drops the line breaks between two tags of an ``<mj-text>``; a card found in
+the HTML has them dropped too."""
+PICK_HEAD = "_picks"
+PICK_REASON = "_pick_reason"
+
+
+class Reason(str):
+    """A subscriber's reason, already escaped for its body: the one piece of a ranked
+    copy that is not shared (delivery encodes it on its own, without a template)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Body:
+    """One body of the ranked copy (HTML or text).
+
+    ``parts`` alternates constant text, ``None`` (the picks slot) and section
+    indexes (that section's cards); ``sections[i]`` are its cards' keys in
+    digest order and ``gaps[i]`` the text between two consecutive cards;
+    ``cards`` maps a key to its card as rendered; ``reason`` is the reason line
+    cut at its reason; ``escape`` makes a reason safe for this body.
+    """
+
+    parts: tuple[str | int | None, ...]
+    sections: tuple[tuple[str, ...], ...]
+    gaps: tuple[tuple[str, ...], ...]
+    cards: Mapping[str, str]
+    head: str
+    reason: tuple[str, str]
+    escape: Callable[[str], str]
+
+    def reason_line(self, reason: str) -> list[str]:
+        """The reason line as three pieces: the template's text around the reason
+        (shared) and the reason, made safe for this body (a :class:`Reason`)."""
+        before, after = self.reason
+        return [before, Reason(self.escape(_one_line(reason))), after]
+
+    def pieces(self, ranked: Sequence[str], reasons: Mapping[str, str], picks: int) -> list[str]:
+        """This body for one subscriber: ``ranked`` keys best first, a reason per key,
+        the first ``picks`` cards on top.  Constant pieces are the shared strings."""
+        rank = {key: i for i, key in enumerate(ranked)}
+        last = len(rank)
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif part is None:
+                chosen = [k for k in ranked if k in self.cards][:picks]
+                if chosen:
+                    out.append(self.head)
+                    for key in chosen:
+                        out.append(self.cards[key])
+                        out += self.reason_line(reasons.get(key, ""))
+            else:
+                keys = sorted(self.sections[part], key=lambda k: rank.get(k, last))
+                gaps = self.gaps[part]
+                for j, key in enumerate(keys):
+                    if j:
+                        out.append(gaps[j - 1])
+                    out.append(self.cards[key])
+                    if key in reasons:
+                        out += self.reason_line(reasons[key])
+        return out
+
+
+@dataclass(frozen=True)
+class RankedLayout:
+    """A topic set's ranked copy, cut; ``keys`` are the papers it can rank (its cards)."""
+
+    subject: str
+    html: Body
+    text: Body
+    keys: tuple[str, ...]
+
+
+def _one_line(reason: str) -> str:
+    line = " ".join(reason.split())
+    return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 1].rstrip() + "…"
+
+
+def _text_escape(reason: str) -> str:
+    return reason
+
+
+def _html_escape(reason: str) -> str:
+    return str(escape(reason))
+
+
+_ENVIRONMENTS: dict[int, jinja2.Environment] = {}
+
+
+def ranked_environment(env: jinja2.Environment) -> jinja2.Environment:
+    """``env`` with ``top_picks`` defined (its own template cache: templates bind
+    their globals when loaded)."""
+    found = _ENVIRONMENTS.get(id(env))
+    if found is None:
+        found = env.overlay(cache_size=100)
+        found.globals = {**env.globals, "top_picks": PICKS_TOKEN}
+        _ENVIRONMENTS[id(env)] = found
+    return found
+
+
+def layout(
+    edition: Edition, settings: Settings, topics: frozenset[str] | None, picks: int
+) -> RankedLayout | None:
+    """The ranked copy of ``edition`` for subscribers on ``topics``, or None when its
+    cards cannot be found in the rendered email (then nobody's copy is ranked)."""
+    env = ranked_environment(templates.environment(settings.output.templates_dir))
+    meta = meta_for(settings)
+    builder = ContextBuilder(
+        edition, meta, RecipientLinks.placeholders(), topics, paper_views(edition, meta)
+    )
+    budget = settings.email.budget_bytes - picks * CARD_ROOM - 600
+    html, context = fit(builder, env, budget, settings.email.teaser_chars)
+    cards = sum(len(s.cards) for s in context.sections)
+    if _cost(html) + cards * REASON_ROOM > budget:  # fewer cards, so that their reasons fit
+        html, context = fit(builder, env, budget - cards * REASON_ROOM, settings.email.teaser_chars)
+    text = templates.render(env, templates.EMAIL_TEXT, edition=context)
+    palette = env.get_template("_palette.j2").module
+
+    def card(name: str, html: bool) -> Callable[[PaperView, SectionView], str]:
+        def render(paper: PaperView, section: SectionView) -> str:
+            made = templates.render(
+                env, name, paper=paper, section=section, edition=context, c=palette
+            )
+            return _BETWEEN_TAGS.sub("><", made).strip() if html else made
+
+        return render
+
+    def extra(name: str, **values: Any) -> str:
+        made = templates.render(env, name, edition=context, c=palette, count=picks, **values)
+        return _BETWEEN_TAGS.sub("><", made).strip() if name.endswith(".mjml.j2") else made
+
+    html_body = _cut(
+        html,
+        context,
+        card("_paper.mjml.j2", True),
+        extra(f"{PICK_HEAD}.mjml.j2"),
+        extra(f"{PICK_REASON}.mjml.j2", reason=REASON_TOKEN),
+        _html_escape,
+    )
+    text_body = _cut(
+        text,
+        context,
+        card("_paper.txt.j2", False),
+        extra(f"{PICK_HEAD}.txt.j2"),
+        extra(f"{PICK_REASON}.txt.j2", reason=REASON_TOKEN),
+        _text_escape,
+    )
+    if html_body is None or text_body is None:
+        log.warning(
+            "the email templates' cards cannot be found in the rendered email: "
+            "ranked subscribers get the unranked email"
+        )
+        return None
+    keys = tuple(p.key for s in context.sections for p in s.cards)
+    return RankedLayout(context.subject, html_body, text_body, keys)
+
+
+def _cut(
+    body: str,
+    context: EditionContext,
+    render_card: Callable[[PaperView, SectionView], str],
+    head: str,
+    reason: str,
+    escape_: Callable[[str], str],
+) -> Body | None:
+    at = body.find(PICKS_TOKEN)
+    if at < 0 or REASON_TOKEN not in reason:
+        return None
+    parts: list[str | int | None] = [body[:at], None]
+    pos = at + len(PICKS_TOKEN)
+    sections: list[tuple[str, ...]] = []
+    gaps: list[tuple[str, ...]] = []
+    cards: dict[str, str] = {}
+    for section in context.sections:
+        if not section.cards:
+            continue
+        found_gaps: list[str] = []
+        start = end = -1
+        for paper in section.cards:
+            rendered = render_card(paper, section)
+            where = body.find(rendered, pos if end < 0 else end)
+            if where < 0 or not rendered.strip():
+                return None
+            if end < 0:
+                start = where
+            else:
+                found_gaps.append(body[end:where])
+            end = where + len(rendered)
+            cards[paper.key] = rendered
+        parts += [body[pos:start], len(sections)]
+        sections.append(tuple(p.key for p in section.cards))
+        gaps.append(tuple(found_gaps))
+        pos = end
+    parts.append(body[pos:])
+    before, _, after = reason.partition(REASON_TOKEN)
+    return Body(
+        parts=tuple(p for p in parts if p != ""),
+        sections=tuple(sections),
+        gaps=tuple(gaps),
+        cards=cards,
+        head=head,
+        reason=(before, after),
+        escape=escape_,
+    )

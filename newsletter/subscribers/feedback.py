@@ -1,0 +1,163 @@
+"""Votes: the signed 👍/👎 links of an edition, recording a vote, seeds, reset, the switch.
+
+A subscriber's email carries, under each card, a 👍 and a 👎 link to
+``/vote?t=<token>&p=<paper key>&v=up|down``.  The token is signed like the
+unsubscribe token (:class:`~newsletter.subscribers.tokens.Tokens`, its own
+purpose and salt, valid :data:`~newsletter.subscribers.tokens.VOTE_SECONDS`)
+and carries the subscriber's ``public_id`` and the edition (date and number),
+never the address.  The paper is a parameter, checked against what that edition
+published: the token lets its holder vote as that subscriber on that edition's
+papers — exactly what the links of that email do — and nothing else.  One
+token per recipient and edition keeps delivery's per-recipient cost one
+signature, however many cards the email has (a signature per card would be
+100 per recipient).
+
+A GET of the link only shows a page with a button (link scanners follow every
+GET); the POST records the vote (:meth:`Feedback.vote`), idempotently.
+
+Seeds ("papers I like"): arXiv ids or titles, resolved against the papers the
+store has seen; each is recorded as a 👍 marked ``seeded``.  Reset forgets
+every vote and seed; the switch turns ranking off (the email goes back to the
+digest order) without forgetting.  All of it stays in this installation's
+database: nothing here is ever published or sent anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from newsletter.identity import parse_arxiv_id, title_key
+from newsletter.model import Edition
+from newsletter.states import VoteChange
+from newsletter.store import Database
+from newsletter.store.subscribers import Subscriber
+from newsletter.store.votes import StoredVote
+from newsletter.subscribers.tokens import VOTE, TokenError, Tokens
+
+UP = "up"
+DOWN = "down"
+DIRECTIONS = (UP, DOWN)
+MAX_SEEDS = 50
+"""Most seeds one request may name."""
+
+
+def vote_token(tokens: Tokens, public_id: str, edition: Edition) -> str:
+    """The signed token of one recipient's 👍/👎 links in ``edition``."""
+    return tokens.make(VOTE, f"{public_id}.{edition.date.isoformat()}.{edition.number}")
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """What a vote link names: whose vote, on which edition."""
+
+    public_id: str
+    day: date
+    number: int
+
+
+def read_vote_token(tokens: Tokens, token: str) -> Ballot:
+    """The subscriber and edition of a vote token, or TokenError."""
+    value = tokens.check(VOTE, token)
+    public_id, _, rest = value.partition(".")
+    day_text, _, number_text = rest.partition(".")
+    try:
+        return Ballot(public_id, date.fromisoformat(day_text), int(number_text))
+    except ValueError:
+        raise TokenError("this link is not valid here", "invalid") from None
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What seeding did: the papers found (name as typed, paper title) and the names
+    the store does not know."""
+
+    found: tuple[tuple[str, str], ...]
+    unknown: tuple[str, ...]
+
+
+class VoteRefused(TokenError):
+    """A vote the link cannot make (an address no longer on the list, a paper not in
+    that edition)."""
+
+
+class Feedback:
+    """Every change of a subscriber's votes goes through here."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def vote(self, ballot: Ballot, paper_key: str, liked: bool, now: datetime) -> VoteChange:
+        """Record 👍 (``liked``) or 👎 on ``paper_key`` from the ballot's edition."""
+        with self.db.write() as tx:
+            subscriber = tx.subscribers.by_public_id(ballot.public_id)
+            if subscriber is None:
+                raise VoteRefused(
+                    "this link belongs to an address that is no longer on the list", "gone"
+                )
+            edition_id = tx.votes.edition_id(ballot.day, ballot.number)
+            if edition_id is None or not tx.votes.in_edition(paper_key, edition_id):
+                raise VoteRefused("this link does not name a paper of that edition", "invalid")
+            return tx.votes.record(subscriber.id, paper_key, liked, now, edition_id=edition_id)
+
+    def paper_title(self, paper_key: str) -> str | None:
+        with self.db.read() as tx:
+            found = tx.votes.paper(paper_key)
+        return None if found is None else found.title
+
+    def current(self, subscriber: Subscriber, paper_key: str) -> bool | None:
+        """The subscriber's vote on ``paper_key``: True 👍, False 👎, None none."""
+        for vote in self.votes_of(subscriber):
+            if vote.paper_key == paper_key:
+                return vote.liked
+        return None
+
+    def votes_of(self, subscriber: Subscriber) -> list[StoredVote]:
+        with self.db.read() as tx:
+            return tx.votes.of(subscriber.id)
+
+    def seed(self, subscriber: Subscriber, names: Iterable[str], now: datetime) -> Seeded:
+        """Record a seeded 👍 for each named paper the store knows; report the others."""
+        wanted = _names(names)
+        found: list[tuple[str, str]] = []
+        unknown: list[str] = []
+        with self.db.write() as tx:
+            for name in wanted:
+                arxiv = parse_arxiv_id(name)
+                paper = tx.votes.find(
+                    arxiv_id=arxiv.id if arxiv else None,
+                    title_key=None if arxiv else title_key(name),
+                )
+                if paper is None:
+                    unknown.append(name)
+                    continue
+                tx.votes.record(subscriber.id, paper.key, True, now, seeded=True)
+                found.append((name, paper.title))
+        return Seeded(tuple(found), tuple(unknown))
+
+    def reset(self, subscriber: Subscriber) -> int:
+        """Forget every vote and seed; how many there were."""
+        with self.db.write() as tx:
+            return tx.votes.reset(subscriber.id)
+
+    def ranking_enabled(self, subscriber: Subscriber) -> bool:
+        with self.db.read() as tx:
+            return tx.votes.ranking_enabled(subscriber.id)
+
+    def set_ranking(self, subscriber: Subscriber, enabled: bool, now: datetime) -> bool:
+        """Switch ranking on or off (votes are kept); whether it changed."""
+        with self.db.write() as tx:
+            return tx.votes.set_ranking(subscriber.id, enabled, now)
+
+
+def _names(names: Iterable[str]) -> Sequence[str]:
+    """The names typed, one per line or comma-free item, blanks dropped, at most
+    :data:`MAX_SEEDS`, in order and without repeats."""
+    out: list[str] = []
+    for raw in names:
+        for line in raw.splitlines():
+            name = " ".join(line.split())[:300]
+            if name and name not in out:
+                out.append(name)
+    return out[:MAX_SEEDS]

@@ -1,0 +1,282 @@
+"""The 👍/👎 page and the preferences page's "papers I like" section.
+
+==================================  =================================================
+``GET  /vote?t=&p=&v=up|down``      a page naming the paper, with one button; link
+                                    scanners GET (and HEAD) and change nothing
+``POST /vote``                      records the vote (form token, same-origin check);
+                                    the same vote again changes nothing, the other
+                                    thumb replaces it
+``POST /preferences/papers``        seeds: arXiv ids or titles, one per line, looked
+                                    up among the papers seen; unknown ones listed
+``POST /preferences/ranking``       ``action=reset`` (forget every vote), ``off``, ``on``
+==================================  =================================================
+
+A bad, tampered or expired vote link shows a page that says so and changes
+nothing (400, or 410 when expired).  The token rules are in
+:mod:`newsletter.subscribers.feedback`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from newsletter.states import VoteChange
+from newsletter.store import Database
+from newsletter.store.subscribers import Subscriber
+from newsletter.subscribers.feedback import (
+    DIRECTIONS,
+    UP,
+    Ballot,
+    Feedback,
+    read_vote_token,
+)
+from newsletter.subscribers.links import PREFERENCES_PATH, SubscriberLinks
+from newsletter.subscribers.subscriptions import Subscriptions
+from newsletter.subscribers.tokens import PREFERENCES, VOTE, TokenError, Tokens
+from newsletter.urls import VOTE_PAGE, Site
+from newsletter.web.pages import PageContext, RankingPanel, Refusal
+
+log = logging.getLogger(__name__)
+
+PAPERS_PATH = f"{PREFERENCES_PATH}/papers"
+RANKING_PATH = f"{PREFERENCES_PATH}/ranking"
+_TEMPLATE = "vote.html.j2"
+_TITLE = "Your vote"
+
+
+class SubscriberSite(Protocol):
+    """What the vote pages use of :class:`newsletter.web.subscribe.SubscriberPages`
+    (their renderer, limits, forms and tokens), without importing it."""
+
+    db: Database
+    subs: Subscriptions
+    tokens: Tokens
+    links: SubscriberLinks
+    site: Site
+    clock: Callable[[], datetime]
+
+    def _render(self, template: str, page: PageContext, status: int = 200) -> HTMLResponse: ...
+    def _page(self, title: str, **kwargs: Any) -> PageContext: ...
+    def _error_page(self, template: str, title: str, exc: Refusal | TokenError) -> HTMLResponse: ...
+    def _same_origin(self, request: Request) -> None: ...
+    def _limit_client(self, request: Request) -> None: ...
+    async def _form(self, request: Request) -> Any: ...
+    def _subscriber(self, purpose: str, token: str) -> tuple[str, Subscriber]: ...
+    def _preferences(
+        self,
+        subscriber: Subscriber,
+        public_id: str,
+        token: str,
+        message: str = "",
+        error: str = "",
+        status: int = 200,
+        topics: Any = None,
+        ranking: RankingPanel | None = None,
+    ) -> HTMLResponse: ...
+
+
+class VotePages:
+    """The vote handlers, sharing the subscriber pages' renderer, limits and tokens."""
+
+    def __init__(self, pages: SubscriberSite) -> None:
+        self.pages = pages
+        self.feedback = Feedback(pages.db)
+
+    # ------------------------------------------------------------ the vote page
+
+    def _ballot(self, token: str, paper_key: str, direction: str) -> tuple[Ballot, Subscriber]:
+        ballot = read_vote_token(self.pages.tokens, token)
+        subscriber = self.pages.subs.by_public_id(ballot.public_id)
+        if subscriber is None:
+            raise TokenError(
+                "this link belongs to an address that is no longer on the list", "gone"
+            )
+        if direction not in DIRECTIONS or not paper_key or len(paper_key) > 300:
+            raise Refusal(400, "This link is incomplete: it names no paper or no vote.")
+        return ballot, subscriber
+
+    async def vote_page(self, request: Request) -> Response:
+        query = request.query_params
+        token, paper_key, direction = query.get("t", ""), query.get("p", ""), query.get("v", "")
+        try:
+            ballot, subscriber = await run_in_threadpool(self._ballot, token, paper_key, direction)
+            title = await run_in_threadpool(self.feedback.paper_title, paper_key)
+            if title is None:
+                raise Refusal(404, "This link names a paper we do not know.")
+        except (Refusal, TokenError) as exc:
+            return self.pages._error_page(_TEMPLATE, _TITLE, exc)
+        liked = direction == UP
+        current = await run_in_threadpool(self.feedback.current, subscriber, paper_key)
+        message = ""
+        if current is not None:
+            message = f"You gave this paper {'👍' if current else '👎'} already."
+        return self.pages._render(
+            _TEMPLATE,
+            self.pages._page(
+                "More like this?" if liked else "Less like this?",
+                show_form=True,
+                action=self.pages.site.url(VOTE_PAGE),
+                token=token,
+                form_token=self.pages.tokens.form_token(VOTE, f"{ballot.public_id}:{paper_key}"),
+                email=subscriber.email,
+                paper_title=title,
+                liked=liked,
+                message=message,
+                paper_key=paper_key,
+            ),
+        )
+
+    async def vote(self, request: Request) -> Response:
+        pages = self.pages
+        try:
+            pages._same_origin(request)
+            pages._limit_client(request)
+            form = await pages._form(request)
+            paper_key, direction = form.get("p"), form.get("v")
+            ballot, subscriber = await run_in_threadpool(
+                self._ballot, form.get("t"), paper_key, direction
+            )
+            pages.tokens.check_form(VOTE, f"{ballot.public_id}:{paper_key}", form.get("form_token"))
+            liked = direction == UP
+            change = await run_in_threadpool(
+                self.feedback.vote, ballot, paper_key, liked, pages.clock()
+            )
+            title = await run_in_threadpool(self.feedback.paper_title, paper_key) or paper_key
+        except (Refusal, TokenError) as exc:
+            return pages._error_page(_TEMPLATE, _TITLE, exc)
+        log.info("vote %s (%s)", direction, change.value)
+        thumb = "👍" if liked else "👎"
+        said = {
+            VoteChange.RECORDED: f"Thank you: {thumb} noted.",
+            VoteChange.REPLACED: f"Changed: your vote on this paper is now {thumb}.",
+            VoteChange.UNCHANGED: f"You gave this paper {thumb} already; nothing changed.",
+        }[change]
+        return pages._render(
+            _TEMPLATE,
+            pages._page(
+                "Vote recorded",
+                message=said,
+                step="done",
+                email=subscriber.email,
+                paper_title=title,
+                liked=liked,
+                preferences_url=pages.links.for_subscriber(subscriber.public_id).preferences,
+            ),
+        )
+
+    # ------------------------------------------------------------ preferences
+
+    def panel(
+        self,
+        subscriber: Subscriber,
+        found: tuple[str, ...] = (),
+        unknown: tuple[str, ...] = (),
+    ) -> RankingPanel:
+        """The "papers I like" section for ``subscriber`` (read in the caller's thread)."""
+        votes = self.feedback.votes_of(subscriber)
+        liked = [v for v in reversed(votes) if v.liked]
+        titles = [self.feedback.paper_title(v.paper_key) or v.paper_key for v in liked[:20]]
+        return RankingPanel(
+            enabled=self.feedback.ranking_enabled(subscriber),
+            liked=tuple(titles),
+            likes=len(liked),
+            dislikes=len(votes) - len(liked),
+            papers_action=self.pages.site.url(PAPERS_PATH),
+            ranking_action=self.pages.site.url(RANKING_PATH),
+            found=found,
+            unknown=unknown,
+        )
+
+    async def _preferences_form(
+        self, request: Request
+    ) -> tuple[str, str, Subscriber, dict[str, str]]:
+        pages = self.pages
+        pages._same_origin(request)
+        pages._limit_client(request)
+        form = await pages._form(request)
+        token = form.get("t")
+        public_id, subscriber = await run_in_threadpool(pages._subscriber, PREFERENCES, token)
+        pages.tokens.check_form(PREFERENCES, public_id, form.get("form_token"))
+        return token, public_id, subscriber, form.fields
+
+    async def seed(self, request: Request) -> Response:
+        try:
+            token, public_id, subscriber, fields = await self._preferences_form(request)
+        except (Refusal, TokenError) as exc:
+            return self.pages._error_page("preferences.html.j2", "Your topics", exc)
+        seeded = await run_in_threadpool(
+            self.feedback.seed, subscriber, [fields.get("papers", "")], self.pages.clock()
+        )
+        found = tuple(title for _name, title in seeded.found)
+        message = (
+            f"Added {len(found)} paper{'' if len(found) == 1 else 's'} you like." if found else ""
+        )
+        error = ""
+        if seeded.unknown:
+            error = "We have not seen these papers, so they were not added: " + "; ".join(
+                seeded.unknown
+            )
+        elif not found:
+            error = "Type an arXiv id or a title, one per line."
+        return await self._show(subscriber, public_id, token, message, error, found, seeded.unknown)
+
+    async def ranking(self, request: Request) -> Response:
+        try:
+            token, public_id, subscriber, fields = await self._preferences_form(request)
+            action = fields.get("action", "")
+            if action not in ("reset", "off", "on"):
+                raise Refusal(400, "That is not something this form does.")
+        except (Refusal, TokenError) as exc:
+            return self.pages._error_page("preferences.html.j2", "Your topics", exc)
+        now = self.pages.clock()
+        if action == "reset":
+            count = await run_in_threadpool(self.feedback.reset, subscriber)
+            message = (
+                f"Forgot your {count} vote{'' if count == 1 else 's'}: "
+                "your next email is in the digest's order."
+            )
+        else:
+            await run_in_threadpool(self.feedback.set_ranking, subscriber, action == "on", now)
+            message = (
+                "Ranking is on: your emails are ordered by your votes."
+                if action == "on"
+                else "Ranking is off: your emails are in the digest's order (votes kept)."
+            )
+        return await self._show(subscriber, public_id, token, message)
+
+    async def _show(
+        self,
+        subscriber: Subscriber,
+        public_id: str,
+        token: str,
+        message: str = "",
+        error: str = "",
+        found: tuple[str, ...] = (),
+        unknown: tuple[str, ...] = (),
+    ) -> HTMLResponse:
+        panel = await run_in_threadpool(self.panel, subscriber, found, unknown)
+        return self.pages._preferences(
+            subscriber,
+            public_id,
+            token,
+            message=message,
+            error=error,
+            status=400 if error and not found else 200,
+            ranking=panel,
+        )
+
+    def routes(self, prefix: str) -> list[BaseRoute]:
+        return [
+            Route(f"{prefix}/{VOTE_PAGE}", self.vote_page, methods=["GET"]),
+            Route(f"{prefix}/{VOTE_PAGE}", self.vote, methods=["POST"]),
+            Route(f"{prefix}/{PAPERS_PATH}", self.seed, methods=["POST"]),
+            Route(f"{prefix}/{RANKING_PATH}", self.ranking, methods=["POST"]),
+        ]

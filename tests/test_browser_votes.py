@@ -1,0 +1,97 @@
+"""👍 from a delivered email in headless Chromium: a page with a button, only its POST
+records; the next edition puts similar papers first with a reason; reset undoes it.
+
+Real server, real SMTP (loopback), Debian's Chromium through Playwright; skipped
+without it unless ``NEWSLETTER_REQUIRE_BROWSER=1``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from delivery_kit import bodies, parse, served_subscribers
+
+from newsletter import pipeline
+from newsletter.render import render_email
+from newsletter.store import Database
+from newsletter.subscribers.subscriptions import Subscriptions
+
+DIGESTS = Path(__file__).parent / "digests"
+READER = "reader@example.org"
+TIMEOUT = 60_000  # ms: a loaded two-core box
+
+
+def _votes(store: Database) -> list[tuple[str, bool]]:
+    reader = Subscriptions(store).by_email(READER)
+    assert reader is not None
+    with store.read() as tx:
+        return sorted((v.paper_key, v.liked) for v in tx.votes.of(reader.id))
+
+
+def _titles(text: str) -> list[str]:
+    """The paper lines of a text part's sections, in order (top picks left out)."""
+    text = text.replace("\r\n", "\n")
+    return re.findall(r"^\* (.+)$", text[text.index("In this edition:") :], re.M)
+
+
+def test_a_thumbs_up_from_the_email_ranks_the_next_edition_and_reset_undoes_it(
+    browser: Any, tmp_path: Path
+) -> None:
+    with served_subscribers(tmp_path) as (base, settings, store, smtp):
+        Subscriptions(store).add(READER, None, confirmed=True, method="test", now=datetime.now(UTC))
+        first = pipeline.run(settings, [str(DIGESTS / "000_own_nov09.txt")], date(2026, 11, 9))
+        assert first.delivery is not None and first.delivery.sent == 1
+        text, html = bodies(parse(smtp.handler.received_by(READER)[-1]))  # type: ignore[attr-defined]
+        liked = [p.key for p in first.edition.papers if p.topics[0] == "llm"]
+        assert liked
+
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT)
+        for n, key in enumerate(liked):
+            page.set_content(html)  # the delivered email, as a mail client shows it
+            link = page.locator(f'a[href*="&p={quote(key, safe="")}&v=up"]')
+            href = link.get_attribute("href")
+            assert href and href.startswith(base + "vote?t=")
+            with page.expect_navigation():
+                link.click()
+            assert page.inner_text("h1") == "More like this?"
+            assert page.locator("#vote").is_visible()
+            assert httpx.head(href, timeout=30).status_code == 200
+            assert httpx.get(href, timeout=30).status_code == 200
+            assert len(_votes(store)) == n  # opening the link (GET, HEAD) records nothing
+            with page.expect_navigation():
+                page.click("#vote")
+            assert page.inner_text("h1") == "Vote recorded"
+            assert "👍 noted" in page.inner_text("[role=status]")
+        assert _votes(store) == sorted((k, True) for k in liked)
+
+        # the next edition: similar papers first, with a reason
+        second = pipeline.run(settings, [str(DIGESTS / "001_own_nov10.txt")], date(2026, 11, 10))
+        assert second.delivery is not None and second.delivery.sent == 1
+        text, html = bodies(parse(smtp.handler.received_by(READER)[-1]))  # type: ignore[attr-defined]
+        page.set_content(html)
+        assert "Top picks for you" in page.inner_text("body")
+        picks = text[text.index("== Top picks") : text.index("In this edition:")]
+        llm_today = [p.title for p in second.edition.papers if p.topics[0] == "llm"]
+        assert llm_today and all(t.split(":")[0] in picks for t in llm_today)
+        assert re.search(r"^  Why: (because you liked|matches:) ", picks, re.M)
+
+        # reset from the preferences page: back to the digest's order
+        preferences = re.search(r"http://127\.0\.0\.1:\d+/preferences\?t=\S+", text)
+        assert preferences
+        page.goto(preferences.group(0))
+        with page.expect_navigation():
+            page.click("#reset")
+        assert "Forgot your" in page.inner_text("[role=status]")
+        assert _votes(store) == []
+        third = pipeline.run(settings, [str(DIGESTS / "003_own_nov11.txt")], date(2026, 11, 11))
+        assert third.delivery is not None and third.delivery.sent == 1
+        text, html = bodies(parse(smtp.handler.received_by(READER)[-1]))  # type: ignore[attr-defined]
+        assert "Top picks" not in text + html
+        assert _titles(text) == _titles(render_email(third.edition, settings).text)
+        page.close()

@@ -1,0 +1,317 @@
+"""Votes and ranked editions: 👍/👎 stored once, the next email ordered by them, privacy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+import render_kit
+from delivery_kit import add_subscribers, bodies, maildir_messages, make_settings
+
+from newsletter import config, pipeline
+from newsletter.render import RecipientLinks, render_email
+from newsletter.render.picks import REASON_CHARS, layout
+from newsletter.states import VoteChange
+from newsletter.store import Database
+from newsletter.subscribers import csvio
+from newsletter.subscribers.feedback import Feedback, read_vote_token, vote_token
+from newsletter.subscribers.subscriptions import Subscriptions
+from newsletter.subscribers.tokens import TokenError, Tokens
+
+DIGESTS = Path(__file__).parent / "digests"
+DAY1, DAY2, DAY3 = date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)
+NOW = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
+FAN, PLAIN = "fan@example.org", "plain@example.org"
+VOTE_LINK = re.compile(r"https://papers\.example\.org/vote\?t=([^&\s]+)&p=([^&\s]+)&v=(up|down)")
+
+
+def _run(settings: config.Settings, name: str, day: date) -> pipeline.RunReport:
+    return pipeline.run(settings, [str(DIGESTS / name)], day)
+
+
+def _mail_to(settings: config.Settings, address: str) -> EmailMessage:
+    box = settings.resolve(settings.delivery.maildir)
+    found = [m for m in maildir_messages(box) if m["To"] == address]
+    return found[-1]
+
+
+def _clear_outbox(settings: config.Settings) -> None:
+    for path in (settings.resolve(settings.delivery.maildir) / "new").iterdir():
+        path.unlink()
+
+
+def _sections(text: str) -> list[str]:
+    """The paper titles of a text part's sections, in order (top picks left out)."""
+    body = text[text.index("In this edition:") :]
+    return re.findall(r"^\* (.+)$", body, re.M)
+
+
+def _vote_from_links(settings: config.Settings, text: str, like: set[str]) -> int:
+    """Vote 👍 on the papers of ``like`` (keys) and 👎 on the others, from the links in
+    ``text``; how many votes."""
+    db = Database.open(settings.database.url)
+    feedback, tokens = Feedback(db), Tokens.from_settings(settings)
+    count = 0
+    try:
+        for token, key, direction in VOTE_LINK.findall(text):
+            if direction != "up":
+                continue
+            ballot = read_vote_token(tokens, token)
+            paper = parse_qs(f"p={key}")["p"][0]
+            feedback.vote(ballot, paper, paper in like, NOW)
+            count += 1
+    finally:
+        db.close()
+    return count
+
+
+@pytest.fixture
+def voted(tmp_path: Path) -> tuple[config.Settings, pipeline.RunReport]:
+    """Two subscribers get day 1; the fan likes its language-model papers, dislikes the rest."""
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(FAN, None), (PLAIN, None)])
+    first = _run(settings, "000_own_nov09.txt", DAY1)
+    liked = {p.key for p in first.edition.papers if p.topics and p.topics[0] == "llm"}
+    assert liked
+    text, _ = bodies(_mail_to(settings, FAN))
+    assert _vote_from_links(settings, text, liked) == len(first.edition.papers)
+    _clear_outbox(settings)
+    return settings, first
+
+
+# ---------------------------------------------------------------- votes
+
+
+def test_a_vote_is_idempotent_and_the_other_thumb_replaces_it(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(FAN, None)])
+    report = _run(settings, "000_own_nov09.txt", DAY1)
+    paper = report.edition.papers[0].key
+    with Database.open(settings.database.url) as db:
+        fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        tokens = Tokens.from_settings(settings)
+        ballot = read_vote_token(tokens, vote_token(tokens, fan.public_id, report.edition))
+        feedback = Feedback(db)
+        assert feedback.vote(ballot, paper, True, NOW) == VoteChange.RECORDED
+        assert feedback.vote(ballot, paper, True, NOW + timedelta(1)) == VoteChange.UNCHANGED
+        [vote] = feedback.votes_of(fan)
+        assert (vote.liked, vote.at, vote.seeded) == (True, NOW, False)
+        assert vote.edition_id is not None
+        assert feedback.vote(ballot, paper, False, NOW + timedelta(2)) == VoteChange.REPLACED
+        [vote] = feedback.votes_of(fan)
+        assert (vote.liked, vote.at) == (False, NOW + timedelta(2))
+        with pytest.raises(TokenError, match="not name a paper of that edition"):
+            feedback.vote(ballot, "arxiv:9999.99999", True, NOW)
+        assert len(feedback.votes_of(fan)) == 1
+
+
+def test_a_vote_token_is_refused_for_another_purpose_and_when_expired(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    edition = render_kit.small_edition()
+    old = Tokens.from_settings(settings, clock=lambda: NOW - timedelta(days=181))
+    tokens = Tokens.from_settings(settings, clock=lambda: NOW)
+    assert read_vote_token(tokens, vote_token(tokens, "abc", edition)).public_id == "abc"
+    with pytest.raises(TokenError) as expired:
+        read_vote_token(tokens, vote_token(old, "abc", edition))
+    assert expired.value.reason == "expired"
+    with pytest.raises(TokenError):
+        read_vote_token(tokens, tokens.make("unsubscribe", "abc"))
+
+
+def test_seeds_resolve_arxiv_ids_and_titles_and_report_unknown_ones(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(FAN, None)])
+    report = _run(settings, "000_own_nov09.txt", DAY1)
+    by_title = report.edition.papers[0]
+    by_id = next((p for p in report.edition.papers if p.arxiv_id), None)
+    names = [by_title.title.upper(), "A paper nobody has seen"]
+    if by_id is not None:
+        names.append(f"https://arxiv.org/abs/{by_id.arxiv_id}v3")
+    with Database.open(settings.database.url) as db:
+        fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        seeded = Feedback(db).seed(fan, names, NOW)
+        assert seeded.unknown == ("A paper nobody has seen",)
+        assert next(title for _, title in seeded.found) == by_title.title
+        votes = Feedback(db).votes_of(fan)
+        assert all(v.seeded and v.liked for v in votes)
+        assert len(votes) == len(names) - 1
+
+
+# ---------------------------------------------------------------- ranked editions
+
+
+def test_a_subscriber_who_voted_gets_top_picks_with_reasons_and_the_others_todays_email(
+    voted: tuple[config.Settings, pipeline.RunReport],
+) -> None:
+    settings, first = voted
+    second = _run(settings, "001_own_nov10.txt", DAY2)
+    fan_text, fan_html = bodies(_mail_to(settings, FAN))
+    plain = _mail_to(settings, PLAIN)
+    plain_text, plain_html = bodies(plain)
+
+    assert "Top picks for you" in fan_html and "== Top picks for you ==" in fan_text
+    picks = fan_text[fan_text.index("== Top picks") : fan_text.index("In this edition:")]
+    assert len(re.findall(r"^\* ", picks, re.M)) == settings.ranking.top_picks
+    assert len(re.findall(r"^  Why: ", picks, re.M)) == settings.ranking.top_picks
+    assert fan_html.count("Why: ") == settings.ranking.top_picks + len(second.edition.papers)
+    # the fan liked the language-model papers: today's are among the picks, and the
+    # first pick says which liked paper it is like
+    picked = [" ".join(t.split()) for t in re.findall(r"^\* (.+(?:\n  (?!http).+)*)$", picks, re.M)]
+    llm = {p.title for p in second.edition.papers if p.topics[0] == "llm"}
+    assert llm and llm <= set(picked)
+    liked_titles = {p.title for p in first.edition.papers if p.topics[0] == "llm"}
+    reason = re.search(r"^  Why: (.+)$", picks, re.M)
+    assert reason is not None
+    assert reason.group(1).startswith("matches:") or any(
+        t[:40] in reason.group(1) for t in liked_titles
+    )
+    assert sorted(_sections(fan_text)) == sorted(_sections(plain_text))  # the same papers
+
+    # someone who never voted: exactly the email rendering gives, no picks
+    assert "Top picks" not in plain_html + plain_text
+    unsubscribe = re.findall(r"<([^>]+)>", str(plain["List-Unsubscribe"]))[0]
+    preferences = re.search(r"https://papers\.example\.org/preferences\?t=\S+", plain_text)
+    token = VOTE_LINK.search(plain_text)
+    assert preferences and token
+    expected = render_email(
+        second.edition,
+        settings,
+        topics=None,
+        links=RecipientLinks(unsubscribe, preferences.group(0), token.group(1)),
+    )
+    assert (plain_text, plain_html) == (expected.text, expected.html)
+    assert len(fan_html.encode()) <= settings.email.budget_bytes
+
+
+def test_ranking_off_then_reset_return_the_digest_order(
+    voted: tuple[config.Settings, pipeline.RunReport],
+) -> None:
+    settings, _ = voted
+    with Database.open(settings.database.url) as db:
+        fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        assert Feedback(db).set_ranking(fan, False, NOW)
+    _run(settings, "001_own_nov10.txt", DAY2)
+    fan_text, fan_html = bodies(_mail_to(settings, FAN))
+    plain_text, _ = bodies(_mail_to(settings, PLAIN))
+    assert "Top picks" not in fan_html and _sections(fan_text) == _sections(plain_text)
+    _clear_outbox(settings)
+    with Database.open(settings.database.url) as db:
+        fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        Feedback(db).set_ranking(fan, True, NOW)
+        assert Feedback(db).reset(fan) > 0
+        assert Feedback(db).votes_of(fan) == []
+    _run(settings, "003_own_nov11.txt", DAY3)
+    fan_text, fan_html = bodies(_mail_to(settings, FAN))
+    plain_text, _ = bodies(_mail_to(settings, PLAIN))
+    assert "Top picks" not in fan_html and _sections(fan_text) == _sections(plain_text)
+
+
+def test_a_ranked_email_stays_within_the_budget_and_escapes_its_reasons(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, email={"budget_kb": 60})
+    edition = render_kit.large_edition(120)
+    made = layout(edition, settings, None, 5)
+    assert made is not None
+    ranked = list(reversed(made.keys))
+    hostile = "because you liked “<script>alert(1)</script>” " + "x" * 300
+    reasons = dict.fromkeys(ranked, hostile)
+    html = "".join(made.html.pieces(ranked, reasons, 5))
+    text = "".join(made.text.pieces(ranked, reasons, 5))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>alert(1)</script>" in text  # the text part is text
+    assert max(len(line) for line in re.findall(r"Why: (.*)", text)) <= REASON_CHARS
+    cost = len(html.encode()) + html.count("%%VOTE_TOKEN%%") * 120 + 2 * 300
+    assert cost <= settings.email.budget_bytes
+    # the picks are the best-ranked cards, in order
+    n = min(5, len(ranked))
+    top = re.findall(r'<h3[^>]*><a href="[^"]+"[^>]*>([^<]+)</a>', html)[:n]
+    titles = {p.key: p.title for p in edition.papers}
+    assert n and top == [titles[k] for k in ranked[:n]]
+
+
+# ---------------------------------------------------------------- privacy
+
+
+def test_feeds_and_archive_stay_unpersonalised(
+    voted: tuple[config.Settings, pipeline.RunReport],
+) -> None:
+    settings, _ = voted
+    _run(settings, "001_own_nov10.txt", DAY2)
+    site = settings.output.site_dir
+    published = [
+        p for p in site.rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".json")
+    ]
+    assert published
+    for path in published:
+        content = path.read_text(encoding="utf-8", errors="replace")
+        assert "/vote?" not in content, path
+        assert "Top picks" not in content, path
+        assert FAN not in content, path
+
+
+def test_export_carries_the_votes_and_purge_deletes_them(
+    voted: tuple[config.Settings, pipeline.RunReport],
+) -> None:
+    settings, first = voted
+    with Database.open(settings.database.url) as db:
+        out = io.StringIO()
+        csvio.export_csv(Subscriptions(db), out)
+        rows = {r["email"]: r for r in csv.DictReader(io.StringIO(out.getvalue()))}
+        liked = {p.key for p in first.edition.papers if p.topics[0] == "llm"}
+        exported = rows[FAN]["votes"].split()
+        assert sorted(exported) == sorted(
+            ("+" if p.key in liked else "-") + p.key.replace(" ", "%20")
+            for p in first.edition.papers
+        )
+        assert rows[PLAIN]["votes"] == ""
+        fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        Subscriptions(db).remove(FAN, method="test", now=NOW, purge=True)
+        with db.read() as tx:
+            assert tx.votes.of(fan.id) == []
+            assert fan.id not in tx.votes.rankable()
+
+
+def test_cli_seeds_and_resets_a_subscribers_ranking(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(FAN, None)])
+    report = _run(settings, "000_own_nov09.txt", DAY1)
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        f'[newsletter]\nbase_url = "https://papers.example.org/"\n'
+        f'[database]\nurl = "{settings.database.url}"\n',
+        encoding="utf-8",
+    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "newsletter", "--config", str(config_file), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    title = report.edition.papers[0].title
+    seeded = cli("subscribers", "seed", FAN, title, "no such paper at all")
+    assert seeded.returncode == 1, seeded.stderr
+    assert f"liked: {title}" in seeded.stdout
+    assert "not found: no such paper at all" in seeded.stderr
+    shown = cli("subscribers", "ranking", FAN)
+    assert "ranking on, 1 vote" in shown.stdout, shown.stderr
+    off = cli("subscribers", "ranking", FAN, "--off")
+    assert "ranking off" in off.stdout, off.stderr
+    reset = cli("subscribers", "ranking", FAN, "--reset", "--on")
+    assert "forgot 1 vote" in reset.stdout and "ranking on" in reset.stdout, reset.stderr
+    unknown = cli("subscribers", "seed", "nobody@example.org", title)
+    assert unknown.returncode == 1 and "not on the list" in unknown.stderr

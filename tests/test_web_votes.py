@@ -1,0 +1,149 @@
+"""The 👍/👎 links of a delivered email, over real HTTP: GET shows, only POST records."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from delivery_kit import bodies, parse, served_subscribers
+
+from newsletter import config, pipeline
+from newsletter.store import Database
+from newsletter.store.subscribers import Subscriber
+from newsletter.subscribers.feedback import vote_token
+from newsletter.subscribers.subscriptions import Subscriptions
+from newsletter.subscribers.tokens import Tokens
+
+DIGEST = Path(__file__).parent / "digests" / "000_own_nov09.txt"
+DAY = date(2026, 11, 9)
+READER = "reader@example.org"
+FIELD = r'name="{}" value="([^"]*)"'
+
+Served = tuple[str, config.Settings, Database, object, pipeline.RunReport, str]
+
+
+@pytest.fixture
+def delivered(tmp_path: Path) -> Iterator[Served]:
+    """The web app, and one edition delivered over loopback SMTP to a confirmed reader."""
+    with served_subscribers(tmp_path) as (base, settings, store, smtp):
+        Subscriptions(store).add(READER, None, confirmed=True, method="test", now=datetime.now(UTC))
+        report = pipeline.run(settings, [str(DIGEST)], DAY)
+        assert report.delivery is not None and report.delivery.sent == 1
+        mail = smtp.handler.received_by(READER)[-1]  # type: ignore[attr-defined]
+        text, _ = bodies(parse(mail))
+        yield base, settings, store, smtp, report, text
+
+
+def _links(text: str, direction: str) -> list[str]:
+    return re.findall(rf"http://127\.0\.0\.1:\d+/vote\?t=[^&\s]+&p=[^&\s]+&v={direction}", text)
+
+
+def _reader(store: Database) -> Subscriber:
+    found = Subscriptions(store).by_email(READER)
+    assert found is not None
+    return found
+
+
+def _votes(store: Database) -> list[tuple[str, bool]]:
+    with store.read() as tx:
+        return [(v.paper_key, v.liked) for v in tx.votes.of(_reader(store).id)]
+
+
+def _form(page: str) -> dict[str, str]:
+    values = {}
+    for name in ("t", "p", "v", "form_token"):
+        found = re.search(FIELD.format(name), page)
+        assert found, name
+        values[name] = found.group(1)
+    return values
+
+
+def test_get_and_head_show_a_button_and_only_the_post_records_once(delivered: Served) -> None:
+    base, _settings, store, _smtp, _report, text = delivered
+    up = _links(text, "up")[0]
+    key = parse_qs(urlsplit(up).query)["p"][0]
+    with httpx.Client(base_url=base, timeout=30) as http:
+        assert http.head(up).status_code == 200
+        page = http.get(up)
+        assert page.status_code == 200
+        assert 'id="vote"' in page.text and "More like this?" in page.text
+        assert page.headers["cache-control"] == "no-store"
+        assert _votes(store) == []  # scanners GET and HEAD: nothing recorded
+        form = _form(page.text)
+        assert (form["p"], form["v"]) == (key, "up")
+        done = http.post("vote", data=form)
+        assert done.status_code == 200 and "👍 noted" in done.text
+        assert _votes(store) == [(key, True)]
+        again = http.post("vote", data=form)
+        assert again.status_code == 200 and "nothing changed" in again.text
+        assert _votes(store) == [(key, True)]
+        down = up.removesuffix("&v=up") + "&v=down"
+        assert down in _links(text, "down")
+        down_form = _form(http.get(down).text)
+        changed = http.post("vote", data=down_form)
+        assert "now 👎" in changed.text
+        assert _votes(store) == [(key, False)]
+
+
+def test_bad_expired_and_forged_vote_links_change_nothing(delivered: Served) -> None:
+    base, settings, store, _smtp, report, text = delivered
+    up = _links(text, "up")[0]
+    token = parse_qs(urlsplit(up).query)["t"][0]
+    tampered = up.replace(f"t={token}", f"t={token[:-2]}xx")
+    old = Tokens.from_settings(settings, clock=lambda: datetime.now(UTC) - timedelta(days=200))
+    expired = up.replace(
+        f"t={token}", f"t={vote_token(old, _reader(store).public_id, report.edition)}"
+    )
+    with httpx.Client(base_url=base, timeout=30) as http:
+        bad = http.get(tampered)
+        assert bad.status_code == 400 and "not valid" in bad.text and 'id="vote"' not in bad.text
+        gone = http.get(expired)
+        assert gone.status_code == 410 and "expired" in gone.text
+        form = _form(http.get(up).text)
+        assert http.post("vote", data={**form, "t": token[:-2] + "xx"}).status_code == 400
+        assert http.post("vote", data={**form, "form_token": "x"}).status_code == 400
+        other = {**form, "p": "arxiv:0000.00000"}
+        assert http.post("vote", data=other).status_code == 400  # form token is for the paper
+        foreign = http.post("vote", data=form, headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403
+        unknown = http.get(up.split("&p=")[0] + "&p=arxiv%3A0000.00000&v=up")
+        assert unknown.status_code == 404
+    assert _votes(store) == []
+
+
+def test_preferences_seed_switch_off_and_reset(delivered: Served) -> None:
+    base, _settings, store, _smtp, report, text = delivered
+    preferences = re.search(r"http://127\.0\.0\.1:\d+/preferences\?t=\S+", text)
+    assert preferences
+    title = report.edition.papers[0].title
+    with httpx.Client(base_url=base, timeout=30) as http:
+        page = http.get(preferences.group(0))
+        assert page.status_code == 200 and "Papers I like" in page.text
+        t = re.search(FIELD.format("t"), page.text)
+        ft = re.search(FIELD.format("form_token"), page.text)
+        assert t and ft
+        fields = {"t": t.group(1), "form_token": ft.group(1)}
+        seeded = http.post(
+            "preferences/papers", data={**fields, "papers": f"{title}\nNo Such Paper Anywhere"}
+        )
+        assert seeded.status_code == 200
+        assert "Added 1 paper" in seeded.text and "No Such Paper Anywhere" in seeded.text
+        assert len(_votes(store)) == 1
+        off = http.post("preferences/ranking", data={**fields, "action": "off"})
+        assert "Ranking is off" in off.text and 'id="ranking-on"' in off.text
+        with store.read() as tx:
+            assert not tx.votes.ranking_enabled(_reader(store).id)
+        reset = http.post("preferences/ranking", data={**fields, "action": "reset"})
+        assert "Forgot your 1 vote" in reset.text
+        assert _votes(store) == []
+        forged = http.post(
+            "preferences/ranking", data={**fields, "form_token": "x", "action": "on"}
+        )
+        assert forged.status_code == 400
+        with store.read() as tx:
+            assert not tx.votes.ranking_enabled(_reader(store).id)
