@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from render_kit import build, links_of, pages_of, seed_editions, settings
+from render_kit import build, edition_of, links_of, pages_of, paper, seed_editions, settings
 
 from newsletter.render import archive, search
 from newsletter.render.site import _Archive, _Frame
@@ -40,6 +40,19 @@ def test_every_internal_link_resolves_from_disk(site: Path) -> None:
                 )
             checked += 1
     assert checked > 1000
+
+
+def test_a_topic_page_without_papers_links_no_feed(tmp_path: Path) -> None:
+    """A topic nobody's paper carries yet has a page ("no papers yet") but no feed,
+    so its page must not link one (it would be a dead link)."""
+    root = tmp_path / "site"
+    build(root, [edition_of([paper(1, "llm")])])
+    empty = [p for p in (root / "topics").glob("*/index.html") if p.parent.name != "llm"]
+    assert empty, "every topic of the taxonomy gets a page"
+    for page in empty:
+        assert not (root / "topics" / f"{page.parent.name}.xml").exists()
+        assert f"{page.parent.name}.xml" not in page.read_text(encoding="utf-8")
+    assert "llm.xml" in (root / "topics" / "llm" / "index.html").read_text(encoding="utf-8")
 
 
 def test_sign_up_link_description_and_opengraph_on_every_page(site: Path) -> None:

@@ -205,6 +205,10 @@ def test_atom_entry_has_an_author_per_author_a_pdf_enclosure_and_a_text_summary(
     schemes = {(c.get("term"), c.get("scheme")) for c in entry.findall(f"{ATOM}category")}
     assert ("llm", "https://papers.example.org/topics/") in schemes
     assert ("cs.CL", ARXIV_SCHEME) in schemes
+    # the DOI as Zotero reads it, in Atom as in RSS; none for the paper without an id
+    assert entry.findtext(f"{DC}identifier") == "doi:10.48550/arXiv.2403.00007"
+    second = atom.findall(f"{ATOM}entry")[1]
+    assert second.find(f"{DC}identifier") is None
 
 
 def test_json_feed_is_version_1_1_with_authors_summary_and_pdf() -> None:
@@ -222,6 +226,9 @@ def test_json_feed_is_version_1_1_with_authors_summary_and_pdf() -> None:
     ]
     assert first["date_published"].startswith("2026-11-20T00:00:00")
     assert "authors" not in second and "attachments" not in second
+    assert first["_paper"] == {"doi": "10.48550/arXiv.2403.00007"}
+    assert first["external_url"] == "https://doi.org/10.48550/arXiv.2403.00007"
+    assert "_paper" not in second and "external_url" not in second
     topic = json.loads(files["topics/llm.json"])
     assert [i["id"] for i in topic["items"]] == [i["id"] for i in feed["items"]]
 
@@ -234,3 +241,8 @@ def test_opml_lists_every_published_topic_feed() -> None:
     assert {u for u in topic_feeds if u.endswith(".xml")} | {
         "https://papers.example.org/feed.xml"
     } == listed
+    # each topic feed's page is that topic's archive page, not the home page
+    pages = {o.get("xmlUrl"): o.get("htmlUrl") for o in outlines if o.get("type") == "rss"}
+    assert pages["https://papers.example.org/topics/llm.xml"] == (
+        "https://papers.example.org/topics/llm/"
+    )

@@ -54,6 +54,7 @@ from newsletter import urls
 from newsletter.config import Settings
 from newsletter.identity import arxiv_abs_url, arxiv_pdf_url
 from newsletter.model import Edition, Paper
+from newsletter.render.archive import topic_dir
 from newsletter.render.teaser import contribution
 from newsletter.render.untrusted import clean_text, safe_url
 
@@ -200,7 +201,7 @@ class _Builder:
 
     def generator(self, channel: Channel) -> FeedGenerator:
         fg = FeedGenerator()
-        fg.load_extension("dc", atom=False, rss=True)
+        fg.load_extension("dc", atom=True, rss=True)
         fg.title(channel.title)
         fg.description(channel.description)
         fg.language(self.language)
@@ -245,6 +246,8 @@ class _Builder:
             entry.link(href=r.link, rel="alternate")
             for author in r.authors:
                 entry.author(name=author)
+            if r.doi:
+                entry.dc.dc_identifier(r.doi)
             entry.summary(r.teaser, type="text")
             entry.content(r.abstract, type="text")
             for topic, title in r.topics:
@@ -273,6 +276,12 @@ class _Builder:
             entry["tags"] = [title for _, title in r.topics] + list(r.categories)
             if r.pdf:
                 entry["attachments"] = [{"url": r.pdf, "mime_type": "application/pdf"}]
+            if r.doi:
+                # JSON Feed has no DOI field: the resolver's URL as the page elsewhere,
+                # and the bare DOI in an extension object (the spec's "_" prefix).
+                doi = r.doi.removeprefix("doi:")
+                entry["external_url"] = f"https://doi.org/{doi}"
+                entry["_paper"] = {"doi": doi}
             entries.append(entry)
         feed = {
             "version": JSON_FEED_VERSION,
@@ -366,6 +375,6 @@ def build_feeds(editions: Sequence[Edition], settings: Settings) -> dict[str, by
             chosen,
             home,
         )
-        listed.append((channel.title, channel.self_url, home))
+        listed.append((channel.title, channel.self_url, b.site.url(topic_dir(topic))))
     files[urls.FEEDS_OPML] = opml(f"{b.name} feeds", listed, b.updated)
     return files

@@ -74,6 +74,7 @@ class _Frame:
         self.settings = settings
         self.name = clean_text(settings.newsletter.name)
         self.feeds = [f for f in FEED_NAMES if f[0] in feeds]
+        self.published = frozenset(feeds)  # every feed file, the topics' included
         self.searchable = searchable
 
     def chrome(self, page: str, title: str, description: str, og_type: str = "website") -> Chrome:
@@ -286,7 +287,10 @@ class _Archive:
                 intro=f"{title}: {span}, newest first.",
                 papers=tuple(views.item(e, page) for e in shown),
                 pager=pager if pages > 1 else None,
-                feed_url=urls.relative_link(page, urls.topic_feed(topic)),
+                # No feed is published for a topic without papers (nor linked).
+                feed_url=urls.relative_link(page, urls.topic_feed(topic))
+                if urls.topic_feed(topic) in self.frame.published
+                else "",
             )
             suffix = "" if number is None else f", page {number}"
             chrome = self.frame.chrome(
