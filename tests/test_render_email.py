@@ -17,6 +17,7 @@ from newsletter.render import (
     RecipientLinks,
     render_email,
 )
+from newsletter.render.email import _cost
 from newsletter.render.teaser import teaser
 from newsletter.render.untrusted import clean_text, safe_url
 
@@ -152,6 +153,29 @@ def test_budget_degrades_teasers_before_titles() -> None:
     tight = render_email(edition, settings(email__budget_kb=60))
     assert len(tight.html) < len(roomy.html)
     assert all(p.title in visible(tight.html) for p in edition.papers)
+
+
+def test_vote_links_go_before_any_teaser_is_cut() -> None:
+    """A subscriber's copy (vote links on) of an edition whose cards fit only without
+    their 👍/👎 links keeps every card with its full teaser and drops the links; a
+    small edition keeps them on every card."""
+    edition = large_edition(100)
+    roomy = render_email(edition, settings(email__budget_kb=500))
+    assert roomy.html.count(VOTE_TOKEN) == 200  # 👍 and 👎 on every card
+    plain = render_email(edition, settings(email__budget_kb=500), links=_no_votes())
+    assert VOTE_TOKEN not in plain.html
+    budget_kb = (_cost(plain.html) + 1500) // 1000  # room for the cards, not their votes
+    assert budget_kb * 1000 < _cost(roomy.html)
+    tight = render_email(edition, settings(email__budget_kb=budget_kb))
+    assert VOTE_TOKEN not in tight.html
+    assert tight.html.count(">Abstract<") == roomy.html.count(">Abstract<") == 100
+    small = render_email(small_edition(), settings())
+    assert small.html.count(VOTE_TOKEN) == 2 * len(small_edition().papers)
+
+
+def _no_votes() -> RecipientLinks:
+    """The placeholder links of a subscriber's copy, less the vote link."""
+    return replace(RecipientLinks.placeholders(), vote_token="")
 
 
 def test_empty_edition_renders() -> None:

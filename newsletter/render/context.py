@@ -11,7 +11,7 @@ and a test checks it does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import markdown
@@ -39,12 +39,16 @@ class Plan:
     ``teaser_chars``: longest teaser; ``cards``: papers per section shown as a
     card with a teaser (None = all), the next ones as title-only links;
     ``titles``: title-only links per section (None = all), the rest are
-    counted in "N more in <topic>" linking to the edition page.
+    counted in "N more in <topic>" linking to the edition page; ``votes``: the
+    cards' 👍/👎 links, dropped before the teasers are cut short (a card that
+    says what the paper does is worth more than a vote on it).
     """
 
     teaser_chars: int
     cards: int | None = None
     titles: int | None = None
+    votes: bool = True
+    """Cards carry their 👍/👎 links (when the copy has a vote link at all)."""
 
 
 @dataclass(frozen=True)
@@ -417,9 +421,10 @@ class ContextBuilder:
                     feed_url=self.meta.site.url(urls.topic_feed(section.topic)),
                 )
             )
-        return self._context(tuple(views))
+        votes = plan is None or plan.votes
+        return self._context(tuple(views), self.links if votes else replace(self.links, vote=""))
 
-    def _context(self, sections: tuple[SectionView, ...]) -> EditionContext:
+    def _context(self, sections: tuple[SectionView, ...], links: Links) -> EditionContext:
         edition, meta = self.edition, self.meta
         count = sum(s.count for s in sections)
         label = date_label(edition.date)
@@ -442,7 +447,7 @@ class ContextBuilder:
             note_text=edition.note or None,
             postal_address=meta.postal_address,
             base_url=meta.site.base_url,
-            links=self.links,
+            links=links,
             complete=all(s.more == 0 for s in sections),
         )
 

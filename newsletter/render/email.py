@@ -5,7 +5,8 @@ with its unsubscribe link first.  So every email is fitted to
 ``email.budget_kb`` (1 KB = 1000 bytes here, to stay on the safe side) by
 trying ever more compact :class:`~newsletter.render.context.Plan` s:
 
-1. cards with teasers of ``email.teaser_chars``, then shorter teasers;
+1. cards with teasers of ``email.teaser_chars``, then shorter teasers; the
+   cards' 👍/👎 links are dropped before a teaser is cut to its short length;
 2. the first few papers of each section as cards, the rest as title-only links;
 3. a capped number of title links per section, the rest behind a
    "N more in <topic> →" link to the edition page.
@@ -68,11 +69,15 @@ class RenderedEmail:
 def plans(teaser_chars: int) -> Iterator[Plan]:
     """Plans from the most generous to the most compact (the last one always fits a title list)."""
     yield Plan(teaser_chars)
-    for chars in (teaser_chars * 2 // 3, teaser_chars // 2):
-        if chars > SHORT_TEASER:
-            yield Plan(chars)
+    longer = [c for c in (teaser_chars * 2 // 3, teaser_chars // 2) if c > SHORT_TEASER]
+    for chars in longer:
+        yield Plan(chars)
+    # Then every card without its 👍/👎 links, before any teaser is cut short.
+    for chars in (teaser_chars, *longer):
+        yield Plan(chars, votes=False)
     short = min(SHORT_TEASER, teaser_chars)
     yield Plan(short)
+    yield Plan(short, votes=False)
     for cards in (8, 5, 3, 2, 1, 0):
         yield Plan(short, cards=cards)
     for titles in (40, 25, 15, 10, 5, 3, 1, 0):
