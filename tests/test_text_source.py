@@ -167,6 +167,18 @@ def test_a_title_directly_followed_by_a_title_gets_an_empty_abstract() -> None:
     ]
 
 
+def test_a_short_abstract_without_its_full_stop_is_still_the_abstract() -> None:
+    short = "We propose a sparse attention kernel that halves memory on long sequences"
+    body = f"{TITLE_A}\n\n{short}\n\n{TITLE_B}\n\n{ABSTRACT_B}\n"
+    assert pairs(parse(HEADER + body)) == [(TITLE_A, short), (TITLE_B, ABSTRACT_B)]
+
+
+def test_a_title_cased_title_opening_with_we_stays_a_title() -> None:
+    title = "We Propose Better Benchmarks for Long Context Language Models"
+    body = f"{TITLE_B}\n\n{title}\n\n{ABSTRACT_C}\n"
+    assert pairs(parse(HEADER + body)) == [(TITLE_B, ""), (title, ABSTRACT_C)]
+
+
 def test_a_question_title_after_a_missing_abstract_is_not_taken_for_an_abstract() -> None:
     body = f"{TITLE_B}\n\n{TITLE_C}\n\n{ABSTRACT_C}\n"
     assert pairs(parse(HEADER + body)) == [(TITLE_B, ""), (TITLE_C, ABSTRACT_C)]

@@ -390,13 +390,38 @@ def _has_alnum(line: str) -> bool:
 
 
 def _looks_like_abstract(text: str) -> bool:
-    """Prose, not a title: long, ending in a full stop, two sentences, or holding a URL."""
+    """Prose, not a title: long, ending in a full stop, two sentences, holding a URL,
+    or opening as an abstract does ("We propose …") in sentence case."""
     return (
         len(text) >= ABSTRACT_MIN_CHARS
         or _ENDS_WITH_FULL_STOP.search(text) is not None
         or _SENTENCE_BREAK.search(text) is not None
         or "://" in text
+        or _opens_like_an_abstract(text)
     )
+
+
+_ABSTRACT_OPENING = re.compile(
+    r"(?:we|here,? we|in this (?:paper|work),? we|this (?:paper|work))\s+"
+    r"(?:propose|present|introduce|study|show|investigate|describe|develop|demonstrate"
+    r"|explore|address|consider|analy[sz]e|report|examine|tackle|design|revisit|release)s?\b",
+    re.IGNORECASE,
+)
+OPENING_MIN_WORDS = 8
+"""An abstract cut short of its full stop is still told from a title by its opening
+("We propose …"), when it has this many words and few of them capitalised."""
+
+
+def _opens_like_an_abstract(text: str) -> bool:
+    """A short abstract missing its final full stop: a saved page can lose it, and
+    taking the abstract for the next paper's title would drop a paper's abstract
+    and invent a paper.  Title-cased lines ("We Need Better Benchmarks for …")
+    stay titles."""
+    words = text.split()
+    if len(words) < OPENING_MIN_WORDS or not _ABSTRACT_OPENING.match(text):
+        return False
+    capitalised = sum(1 for w in words[1:] if w[:1].isupper())
+    return capitalised * 4 <= len(words) - 1
 
 
 def _looks_like_continuation(text: str) -> bool:
