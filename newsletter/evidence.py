@@ -34,7 +34,6 @@ from typing import Protocol
 from newsletter.identity import (
     MIN_SHINGLES,
     Rarity,
-    Signature,
     abstract_words,
     fold_text,
     normalize_text,
@@ -192,40 +191,6 @@ class Evidence:
 class Judgement:
     same: bool
     reason: str
-
-
-UNRELATED_SIGNATURES = 0.05
-"""At or below this estimated similarity of word pairs (3 of 60 MinHash values
-equal), with no title word in common, two listings are plainly two papers."""
-
-
-def title_content(title_key: str) -> frozenset[str]:
-    """The content words of a normalized title (what :class:`Profile` compares)."""
-    return frozenset(w for w in title_key.split() if w not in _TITLE_STOP)
-
-
-def plainly_unrelated(
-    title_key: str, signature: Signature | None, other_key: str, other: Signature | None
-) -> float | None:
-    """The estimated abstract similarity when two listings cannot be one paper —
-    no content word shared by their titles and almost no word pair shared by their
-    abstracts — else None.
-
-    Why this check exists: every rule of :func:`judge` that can say "same" needs
-    the titles to share a word (or to spell each other's words, which then share
-    the abstract too) or abstracts that share half their word pairs or 70% of
-    their weighted words.  Far below both, the full comparison (normalising the
-    candidate's abstract, weighing acronyms and series slots) always ends in
-    "different abstracts"; a store of millions of papers brings such chance
-    candidates through the rare-pair index, so they must cost almost nothing.
-    """
-    if signature is None or other is None:
-        return None
-    mine, theirs = title_content(title_key), title_content(other_key)
-    if not mine or not theirs or mine & theirs:
-        return None
-    similarity = signature.similarity(other)
-    return similarity if similarity <= UNRELATED_SIGNATURES else None
 
 
 def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:

@@ -28,15 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from newsletter.config import NoveltySettings
-from newsletter.evidence import (
-    Evidence,
-    Judgement,
-    Profile,
-    judge,
-    plainly_unrelated,
-    profile,
-    weigh,
-)
+from newsletter.evidence import Evidence, Judgement, Profile, judge, profile, weigh
 from newsletter.identity import (
     DOCUMENTS_TERM,
     RARE_INDEXED,
@@ -401,15 +393,6 @@ def _compare(
 ) -> _Comparison:
     decision = _decision_for(p, other)
     arxiv_id, other_arxiv = p.entry.arxiv_id, other.paper.arxiv_id
-    if decision is None and not (arxiv_id and arxiv_id == other_arxiv):
-        # Chance candidates (a rare word pair in common) are ruled out before their
-        # abstracts are normalised: what keeps the cost flat as the store grows.
-        unrelated = plainly_unrelated(
-            p.title_key, p.signature, other.paper.title_key, other.paper.signature
-        )
-        if unrelated is not None:
-            reason = f"no title word in common, different abstracts ({unrelated:.2f})"
-            return _Comparison(other, where, False, reason, 0.0, None)
     evidence = (
         None if arxiv_id and arxiv_id == other_arxiv else weigh(p.profile, other.profile, rarity)
     )
