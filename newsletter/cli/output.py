@@ -47,10 +47,17 @@ def console(stream: IO[str]) -> Console:
 
 
 def new_table(*columns: str, **options: Any) -> Table:
-    """A rich :class:`~rich.table.Table` (rich imported on first use)."""
+    """A rich :class:`~rich.table.Table` (rich imported on first use) whose string cells
+    are plain text: a setting's help saying "[bounces]", a paper title or an address
+    holding brackets would otherwise be read as rich markup and lose them."""
     from rich.table import Table
+    from rich.text import Text
 
-    return Table(*columns, **options)
+    class PlainTable(Table):
+        def add_row(self, *cells: Any, **row: Any) -> None:
+            super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **row)
+
+    return PlainTable(*columns, **options)
 
 
 class Output:
