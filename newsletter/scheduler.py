@@ -153,6 +153,10 @@ class DailyJob:
             ]
             if not exists or unpublished:
                 claim = tx.claims.claim(day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
+            else:
+                last = tx.runs.recent(1, edition_date=day)
+                status = last[0].status if last and last[0].status else RunStatus.PUBLISHED
+                tx.claims.settle_abandoned(day, RunStatus(status), now, lease=LEASE)
         if exists and not unpublished:
             return TickResult(day, TickOutcome.EXISTS)
         if not claim.won:
