@@ -151,12 +151,11 @@ class DailyJob:
             unpublished = exists and [r.status for r in tx.runs.recent(1, edition_date=day)] == [
                 RunStatus.FAILED
             ]
+            # or recorded by a run killed before it finished (its files perhaps not
+            # written): its claim is open and its owner dead, so take it over and run
+            unpublished = unpublished or (exists and tx.claims.abandoned(day, now, lease=LEASE))
             if not exists or unpublished:
                 claim = tx.claims.claim(day, self.owner, now, lease=LEASE, retry_after=RETRY_AFTER)
-            else:
-                last = tx.runs.recent(1, edition_date=day)
-                status = last[0].status if last and last[0].status else RunStatus.PUBLISHED
-                tx.claims.settle_abandoned(day, RunStatus(status), now, lease=LEASE)
         if exists and not unpublished:
             return TickResult(day, TickOutcome.EXISTS)
         if not claim.won:

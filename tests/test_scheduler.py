@@ -24,7 +24,6 @@ from newsletter.config import Schedule
 from newsletter.errors import StoreError
 from newsletter.model import Edition, RunReport
 from newsletter.scheduler import DailyJob
-from newsletter.states import RunStatus
 from newsletter.store import Database
 from newsletter.web.app import build_app
 
@@ -183,10 +182,12 @@ def test_a_claim_of_a_dead_process_is_taken_over_and_a_live_one_is_respected(
     assert calls == [date(2026, 3, 11)]
 
 
-def test_a_claim_left_open_by_a_run_killed_after_its_edition_is_settled(tmp_path: Path) -> None:
-    """A run SIGKILLed between committing its edition and finishing its claim: the next
-    tick finds the edition, makes nothing, and closes the dead owner's claim (else
-    `status` would say the edition is being made for ever)."""
+def test_a_claim_left_open_by_a_run_killed_after_its_edition_is_taken_over(
+    tmp_path: Path,
+) -> None:
+    """A run SIGKILLed between committing its edition and finishing (its files perhaps
+    unwritten): the next tick takes the dead owner's claim over and runs again, which
+    publishes and sends the recorded edition; a live owner's open claim is left alone."""
     url = f"sqlite:///{tmp_path / 'nl.db'}"
     settings = settings_for(tmp_path, url, "0 7 * * *", "UTC")
     day, now = date(2026, 3, 10), datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
@@ -196,8 +197,9 @@ def test_a_claim_left_open_by_a_run_killed_after_its_edition_is_settled(tmp_path
     import socket
 
     dead_owner = f"{socket.gethostname()}:{dead.stdout.strip()}:y:{owners.NAMESPACE}"
+    lease, retry = timedelta(hours=2), timedelta(0)
     with Database.open(url) as db, db.write() as tx:
-        tx.claims.claim(day, dead_owner, now, lease=timedelta(hours=2), retry_after=timedelta(0))
+        tx.claims.claim(day, dead_owner, now, lease=lease, retry_after=retry)
         tx.editions.record(Edition(day, ()), now)
     calls: list[date] = []
     job = DailyJob(
@@ -207,21 +209,18 @@ def test_a_claim_left_open_by_a_run_killed_after_its_edition_is_settled(tmp_path
         resumer=no_resume,
         owner="me:1:t",
     )
-    assert job.tick().outcome == "exists"
-    assert calls == []
+    assert job.tick().outcome == "ran"
+    assert calls == [day]
     with Database.open(url) as db, db.read() as tx:
         [claim] = tx.claims.all()
     assert claim.status == "published" and claim.finished_at is not None
-    # a live owner's open claim is left alone
+    assert job.tick().outcome == "exists" and calls == [day]  # once
+    other = date(2026, 3, 11)
     with Database.open(url) as db, db.write() as tx:
-        tx.claims.claim(
-            date(2026, 3, 11), "me:1:t", now, lease=timedelta(hours=2), retry_after=timedelta(0)
-        )
-        tx.editions.record(Edition(date(2026, 3, 11), ()), now)
-        assert not tx.claims.settle_abandoned(
-            date(2026, 3, 11), RunStatus.PUBLISHED, now, lease=timedelta(hours=2),
-            is_dead=lambda owner: False,
-        )  # fmt: skip
+        tx.claims.claim(other, "them:2:t", now, lease=lease, retry_after=retry)
+        tx.editions.record(Edition(other, ()), now)
+        assert not tx.claims.abandoned(other, now, lease=lease, is_dead=lambda owner: False)
+        assert tx.claims.abandoned(other, now + lease, lease=lease, is_dead=lambda owner: False)
 
 
 def test_two_jobs_at_once_on_one_database_make_one_edition(tmp_path: Path, db_url: str) -> None:

@@ -198,32 +198,24 @@ class Claims:
         )
         return Claim(day, True, owner, now)
 
-    def settle_abandoned(
+    def abandoned(
         self,
         day: date,
-        status: RunStatus,
         now: datetime,
         *,
         lease: timedelta,
         is_dead: Callable[[str], bool] = owner_is_dead,
     ) -> bool:
-        """Finish ``day``'s claim as ``status`` when its owner died (or its lease ran
-        out) with the claim open: a run killed after committing its edition.  The
-        edition exists, so nothing is left to make; without this the claim would
-        say "being made" for ever.  True when a claim was settled."""
+        """Whether ``day``'s claim is open while its owner is dead (or its lease ran
+        out): a run killed after committing its edition, perhaps before publishing
+        its files.  :meth:`claim` then takes it over, and the run publishes and sends
+        the recorded edition."""
         row = self.conn.execute(
             sa.select(run_claims).where(run_claims.c.edition_date == day)
         ).first()
         if row is None or row.finished_at is not None:
             return False
-        if not is_dead(row.owner) and now - _aware(row.claimed_at, now) < lease:
-            return False
-        self.conn.execute(
-            run_claims.update()
-            .where(run_claims.c.edition_date == day, run_claims.c.owner == row.owner)
-            .values(finished_at=now, status=status)
-        )
-        return True
+        return is_dead(row.owner) or now - _aware(row.claimed_at, now) >= lease
 
     def finish(self, day: date, owner: str, status: RunStatus, now: datetime) -> None:
         self.conn.execute(
