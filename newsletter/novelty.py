@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from newsletter.candidates import store_probes
 from newsletter.config import NoveltySettings
 from newsletter.evidence import Evidence, Judgement, Profile, judge, profile, weigh
 from newsletter.identity import (
@@ -160,14 +161,14 @@ class _Index:
         for name in known.names:
             self.by_name.setdefault(name, []).append(known)
 
-    def lookup(self, probe: _Probe) -> list[_Known]:
+    def lookup(self, probe: _Probe, pairs: Sequence[int]) -> list[_Known]:
         found: dict[str, _Known] = {}
         lists: list[list[_Known]] = []
         if probe.entry.arxiv_id:
             lists.append(self.by_arxiv.get(probe.entry.arxiv_id, []))
         lists.append(self.by_title.get(title_hash(probe.title_key), []))
         lists.extend(self.by_band.get(band, []) for band in probe.bands)
-        lists.extend(self.by_pair.get(pair, []) for pair in probe.probe_pairs)
+        lists.extend(self.by_pair.get(pair, []) for pair in pairs)
         lists.extend(self.by_name.get(name, []) for name in probe.decided_names)
         for known_list in lists:
             for k in known_list:
@@ -187,6 +188,7 @@ class _Probe:
     names: frozenset[str]
     bands: tuple[int, ...] = ()
     probe_pairs: tuple[int, ...] = ()
+    store_pairs: tuple[int, ...] = ()  # the probe pairs looked up in the store (candidates.py)
     index_pairs: tuple[int, ...] = ()
     decisions: tuple[Decision, ...] = ()
     decided_names: tuple[str, ...] = ()
@@ -267,6 +269,7 @@ def split(
     for p in probes:
         ranked = rarest(p.terms, rarity.counts, RARE_PROBED)
         p.probe_pairs = pairs_of_rarest(ranked)
+        p.store_pairs = store_probes(ranked, rarity.counts, rarity.documents)
         p.index_pairs = pairs_of_rarest(ranked[:RARE_INDEXED])
     _attach_decisions(seen, probes)
     stored = _Index()
@@ -356,8 +359,11 @@ def _match(
     """
     compared = [
         _compare(p, other, where, rarity, thresholds)
-        for index, where in ((stored, "seen before"), (batch, "earlier in this run"))
-        for other in index.lookup(p)
+        for index, where, pairs in (
+            (stored, "seen before", p.store_pairs),
+            (batch, "earlier in this run", p.probe_pairs),
+        )
+        for other in index.lookup(p, pairs)
     ]
     matches = [c for c in compared if c.same]
     if matches:
@@ -464,14 +470,14 @@ def _attach_decisions(seen: SeenIndex | None, probes: Sequence[_Probe]) -> None:
 def _index_candidates(
     seen: SeenIndex, probes: Sequence[_Probe]
 ) -> tuple[list[int], dict[int, list[int]]]:
-    """Ids of seen papers sharing MIN_BAND_HITS bands, or one rare pair, with some
-    entry; and the ids under each rare pair probed."""
+    """Ids of seen papers sharing MIN_BAND_HITS bands, or one of its store pairs
+    (:mod:`newsletter.candidates`), with some entry; and the ids under each pair probed."""
     hits = seen.band_hits(sorted({b for p in probes for b in p.bands}))
     wanted: set[int] = set()
     for p in probes:
         counts = Counter(paper_id for band in p.bands for paper_id in hits.get(band, ()))
         wanted.update(pid for pid, n in counts.items() if n >= MIN_BAND_HITS)
-    pair_hits = seen.rare_pair_hits(sorted({pair for p in probes for pair in p.probe_pairs}))
+    pair_hits = seen.rare_pair_hits(sorted({pair for p in probes for pair in p.store_pairs}))
     for ids in pair_hits.values():
         wanted.update(ids)
     return sorted(wanted), pair_hits
