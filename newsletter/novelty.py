@@ -13,10 +13,11 @@ An entry repeats a paper when (first rule that applies decides):
 Candidates come from the store in a few batched, indexed queries — arXiv id,
 title hash, abstract MinHash bands (two shared), pairs of rare terms (one
 shared pair: a version both retitled and heavily revised, which may share no
-band at all) and operator decisions — so the cost per paper does not grow with
-the number of papers seen.  Entries repeated inside one run are caught the same
-way against the papers accepted earlier in the run.  When several candidates
-are the same paper, the closest one is named.
+band at all; only pairs that cannot hit by chance, :mod:`newsletter.candidates`)
+and operator decisions — so the cost per paper does not grow with the number
+of papers seen.  Entries repeated inside one run are caught the same way
+against the papers accepted earlier in the run (on all their pairs).  When
+several candidates are the same paper, the closest one is named.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ class SeenIndex(Protocol):
 # similarity of 0.6 and all from 0.7 up.  What two bands miss (a version
 # retitled and heavily revised) the rare-pair index finds.
 MIN_BAND_HITS = 2
+_STORED, _RUN = "seen before", "earlier in this run"  # where a candidate was found
 
 
 @dataclass
@@ -359,10 +361,7 @@ def _match(
     """
     compared = [
         _compare(p, other, where, rarity, thresholds)
-        for index, where, pairs in (
-            (stored, "seen before", p.store_pairs),
-            (batch, "earlier in this run", p.probe_pairs),
-        )
+        for index, where, pairs in ((stored, _STORED, p.store_pairs), (batch, _RUN, p.probe_pairs))
         for other in index.lookup(p, pairs)
     ]
     matches = [c for c in compared if c.same]
@@ -470,8 +469,7 @@ def _attach_decisions(seen: SeenIndex | None, probes: Sequence[_Probe]) -> None:
 def _index_candidates(
     seen: SeenIndex, probes: Sequence[_Probe]
 ) -> tuple[list[int], dict[int, list[int]]]:
-    """Ids of seen papers sharing MIN_BAND_HITS bands, or one of its store pairs
-    (:mod:`newsletter.candidates`), with some entry; and the ids under each pair probed."""
+    """Ids of seen papers sharing MIN_BAND_HITS bands or a store pair with an entry; ids by pair."""
     hits = seen.band_hits(sorted({b for p in probes for b in p.bands}))
     wanted: set[int] = set()
     for p in probes:
