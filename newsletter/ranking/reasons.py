@@ -5,6 +5,9 @@ their TF-IDF rows, when it is at least :data:`SIMILAR` ("because you liked
 “X”").  Otherwise the candidate's terms that pushed it up most (its weight in
 the model times its TF-IDF value, positive ones only; a unigram already inside a
 chosen bigram is skipped): "matches: diffusion, video editing, inpainting".
+When the subscriber's topic interests (``ranking/interests.py``) pushed the
+paper up more than those terms did, the reason names the topic instead: "you
+liked 5 papers in vision".
 Titles are untrusted text: the renderer escapes them like any other field.
 """
 
@@ -32,9 +35,11 @@ def reasons_for(
     terms: Sequence[str],
     *,
     has_positives: bool,
+    topic_reasons: Sequence[tuple[float, str] | None] = (),
 ) -> list[str]:
     """One reason per row of ``words`` (the candidates' word columns, CSR), in ``order``;
-    ``weights`` are the model's weights of those columns."""
+    ``weights`` are the model's weights of those columns; ``topic_reasons`` (one per
+    row, from :func:`topic_reasons`) what the topic interests added and their reason."""
     if not has_positives:
         return [DISLIKED_ONLY] * len(order)
     if liked.shape[0]:
@@ -49,15 +54,42 @@ def reasons_for(
             found.append(f"because you liked “{liked_titles[int(best[i])]}”")
         else:
             start, end = words.indptr[i], words.indptr[i + 1]
-            found.append(
-                _matching_terms(words.indices[start:end], words.data[start:end], weights, terms)
+            push, matched = _matching_terms(
+                words.indices[start:end], words.data[start:end], weights, terms
             )
+            topic = topic_reasons[i] if topic_reasons else None
+            found.append(topic[1] if topic is not None and topic[0] > push else matched)
     return found
 
 
-def _matching_terms(features: Any, values: Any, weights: Any, terms: Sequence[str]) -> str:
+def topic_reasons(
+    tags: Any, prior: Any, interests: Any, topics: Sequence[str]
+) -> list[tuple[float, str] | None]:
+    """Per candidate (rows of ``tags``, CSR), what the topic interests added to its
+    score (``prior``) and "you liked N papers in <topic>" for the tag that added most,
+    when that is positive and names at least two liked papers; else None."""
+    found: list[tuple[float, str] | None] = []
+    for i in range(tags.shape[0]):
+        start, end = tags.indptr[i], tags.indptr[i + 1]
+        columns, values = tags.indices[start:end], tags.data[start:end]
+        if prior[i] <= 0 or not len(columns):
+            found.append(None)
+            continue
+        best = int(columns[np.argmax(values * interests.log_odds[columns])])
+        count = int(interests.liked[best])
+        found.append((float(prior[i]), f"you liked {count} papers in {topics[best]}"))
+        if count < 2 or interests.log_odds[best] <= 0:
+            found[-1] = None
+    return found
+
+
+def _matching_terms(
+    features: Any, values: Any, weights: Any, terms: Sequence[str]
+) -> tuple[float, str]:
+    """What the best matching terms added to the score, and the reason naming them."""
     pushes = values * weights[features]
     chosen: list[str] = []
+    push = 0.0
     for j in np.argsort(-pushes, kind="stable")[: 4 * TERMS]:
         if pushes[j] <= 0 or len(chosen) == TERMS:
             break
@@ -65,4 +97,5 @@ def _matching_terms(features: Any, values: Any, weights: Any, terms: Sequence[st
         if any(term in c.split() or c in term.split() for c in chosen):
             continue
         chosen.append(term)
-    return "matches: " + ", ".join(chosen) if chosen else NO_MATCH
+        push += float(pushes[j])
+    return push, ("matches: " + ", ".join(chosen) if chosen else NO_MATCH)

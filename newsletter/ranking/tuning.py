@@ -26,3 +26,8 @@ class Tuning:
     """Random negatives drawn per profile (at least; twice the positives when more)."""
     random_weight: float = 0.25
     """Sample weight of a random (unvoted) paper against 1.0 for a voted one."""
+    topic_prior: float = 1.0
+    """Weight of the subscriber's topic interests (``ranking/interests.py``) added to
+    the model's score; 0 turns them off."""
+    prior_strength: float = 2.0
+    """Pseudo-votes that shrink a topic's 👍 share towards the subscriber's overall one."""
