@@ -340,6 +340,38 @@ def validated(
     return chosen
 
 
+def _alternatives() -> tuple[Tuning, ...]:
+    from dataclasses import replace
+
+    base = Tuning()
+    return (
+        base,
+        replace(base, topic_prior=1.0),
+        replace(base, topic_prior=3.0),
+        replace(base, regularisation=3.0),
+        replace(base, random_negatives=100),
+        replace(base, secondary_share=0.25),
+        replace(base, topic_weight=0.5),
+    )
+
+
+CHOICES = _alternatives()
+"""What :func:`validated` chooses from: the defaults, then one knob moved each."""
+
+
+def describe(tuning: Tuning) -> str:
+    """The knobs of ``tuning`` that differ from the defaults ("defaults" if none)."""
+    from dataclasses import fields
+
+    base = Tuning()
+    moved = [
+        f"{f.name}={getattr(tuning, f.name)!r}"
+        for f in fields(Tuning)
+        if getattr(tuning, f.name) != getattr(base, f.name)
+    ]
+    return ", ".join(moved) or "defaults"
+
+
 def _validation(rows: Sequence[Row], seed: int, k: int) -> float:
     """Mean validation NDCG@10 of the splits before ``k`` (NaN ones left out)."""
     values = [

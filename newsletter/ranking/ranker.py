@@ -103,7 +103,13 @@ class Ranker:
             profile.liked_titles,
             self._vocabulary.terms,
             has_positives=profile.has_positives,
-            topic_reasons=topic_reasons(tags, prior, profile.interests, self._vocabulary.topics),
+            topic_reasons=topic_reasons(
+                tags,
+                self._vocabulary.tuning.topic_weight * weights[self._vocabulary.words :]
+                + profile.prior_weight * profile.interests.log_odds,
+                profile.interests.liked,
+                self._vocabulary.topics,
+            ),
         )
         return [
             Scored(candidates[i].key, float(scores[i]), reason)

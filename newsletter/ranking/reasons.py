@@ -5,9 +5,9 @@ their TF-IDF rows, when it is at least :data:`SIMILAR` ("because you liked
 “X”").  Otherwise the candidate's terms that pushed it up most (its weight in
 the model times its TF-IDF value, positive ones only; a unigram already inside a
 chosen bigram is skipped): "matches: diffusion, video editing, inpainting".
-When the subscriber's topic interests (``ranking/interests.py``) pushed the
-paper up more than those terms did, the reason names the topic instead: "you
-liked 5 papers in vision".
+When the paper's topics (the model's weights on its tags, and the topic prior of
+``ranking/interests.py``) pushed it up more than those terms did, the reason
+names the topic instead: "you liked 5 papers in vision".
 Titles are untrusted text: the renderer escapes them like any other field.
 """
 
@@ -63,23 +63,27 @@ def reasons_for(
 
 
 def topic_reasons(
-    tags: Any, prior: Any, interests: Any, topics: Sequence[str]
+    tags: Any, per_topic: Any, liked: Any, topics: Sequence[str]
 ) -> list[tuple[float, str] | None]:
-    """Per candidate (rows of ``tags``, CSR), what the topic interests added to its
-    score (``prior``) and "you liked N papers in <topic>" for the tag that added most,
-    when that is positive and names at least two liked papers; else None."""
+    """Per candidate (rows of ``tags``, CSR): what its topics added to its score
+    (``per_topic``: what one unit of each tag adds, from the model's topic weights and
+    the topic prior), and "you liked N papers in <topic>" for the tag that added most;
+    None when the topics added nothing, or that topic holds fewer than two of the
+    ``liked`` papers (a count per topic)."""
     found: list[tuple[float, str] | None] = []
     for i in range(tags.shape[0]):
         start, end = tags.indptr[i], tags.indptr[i + 1]
         columns, values = tags.indices[start:end], tags.data[start:end]
-        if prior[i] <= 0 or not len(columns):
+        pushes = values * per_topic[columns]
+        if not len(columns) or pushes.sum() <= 0:
             found.append(None)
             continue
-        best = int(columns[np.argmax(values * interests.log_odds[columns])])
-        count = int(interests.liked[best])
-        found.append((float(prior[i]), f"you liked {count} papers in {topics[best]}"))
-        if count < 2 or interests.log_odds[best] <= 0:
-            found[-1] = None
+        j = int(np.argmax(pushes))
+        best, count = int(columns[j]), int(liked[columns[j]])
+        if pushes[j] <= 0 or count < 2:
+            found.append(None)
+            continue
+        found.append((float(pushes.sum()), f"you liked {count} papers in {topics[best]}"))
     return found
 
 

@@ -73,8 +73,9 @@ class Vocabulary:
         return self._with_topics(text, self.tags(papers))
 
     def tags(self, papers: Sequence[PaperText]) -> Any:
-        """One row per paper over :attr:`topics` (CSR): 1 for its primary topic, 0.5
-        for each other topic it is tagged with, topics not seen when fitting ignored."""
+        """One row per paper over :attr:`topics` (CSR): 1 for its primary topic,
+        ``secondary_share`` for each other topic it is tagged with; topics not seen
+        when fitting are ignored."""
         from scipy import sparse
 
         rows, cols, values = [], [], []
@@ -83,7 +84,7 @@ class Vocabulary:
                 if topic in self._topics:
                     rows.append(i)
                     cols.append(self._topics[topic])
-                    values.append(1.0 if j == 0 else 0.5)
+                    values.append(1.0 if j == 0 else self.tuning.secondary_share)
         return sparse.csr_matrix(
             (values, (rows, cols)), shape=(len(papers), len(self._topics)), dtype=np.float64
         )
