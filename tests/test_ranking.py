@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newsletter.errors import NewsletterError
-from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Vote, train
+from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, train
 
 T0 = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
 
@@ -279,7 +279,10 @@ def _tagged(papers: list[PaperText], *topics: str) -> list[PaperText]:
     return [replace(p, topics=topics) for p in papers]
 
 
-def test_a_reader_of_one_topic_sees_its_new_papers_first_because_of_the_topic() -> None:
+@pytest.mark.parametrize("prior", [0.0, 1.0], ids=["tag columns", "with the topic prior"])
+def test_a_reader_of_one_topic_sees_its_new_papers_first_because_of_the_topic(
+    prior: float,
+) -> None:
     """Liked papers that share a topic but hardly a word: the topic is what they like,
     and a new paper of it, in words none of them used, comes first with that reason."""
     liked = _tagged([SPEECH_PAPERS[0], DIFFUSION_PAPERS[0], *OTHER_PAPERS], "science")
@@ -298,7 +301,9 @@ def test_a_reader_of_one_topic_sees_its_new_papers_first_because_of_the_topic() 
         ),
     ]
     corpus = [*liked, *disliked, *rest, *candidates]
-    ranker = train(corpus, {1: _votes(liked, disliked)}, {1: [p.key for p in rest]}, seed=0)
+    shown = {1: [p.key for p in rest]}
+    tuning = Tuning(topic_prior=prior)
+    ranker = train(corpus, {1: _votes(liked, disliked)}, shown, seed=0, tuning=tuning)
     ranked = ranker.rank(1, candidates)
     assert [s.paper_key for s in ranked] == ["new:science", "new:vision"], ranked
     assert ranked[0].reason == "you liked 6 papers in science", ranked[0]
