@@ -15,6 +15,10 @@ with balanced class weights, so that five 👍 against fifty negatives still
 count.  A profile with only 👎 flips the draw: the random papers are the weak
 positives, and the model learns "unlike what I disliked".  A profile whose every
 corpus paper is voted one way (a tiny corpus) falls back to the centroid of its 👍.
+With ``Tuning.topic_prior`` > 0 the model also gets the subscriber's topic prior
+(:mod:`newsletter.ranking.interests`) as one more column, each training paper's
+with its own vote left out; it is off by default (it did not help the readers of
+``docs/ranking.md``), but the per-topic 👍 counts always give the topic reason.
 
 Each model keeps only its non-zero weights (the features of the papers it was
 trained on), so a thousand profiles cost a few megabytes, not a thousand dense

@@ -70,20 +70,17 @@ def topic_reasons(
     the topic prior), and "you liked N papers in <topic>" for the tag that added most;
     None when the topics added nothing, or that topic holds fewer than two of the
     ``liked`` papers (a count per topic)."""
+    if not tags.shape[1]:  # no paper of the corpus has a topic
+        return [None] * tags.shape[0]
+    pushes = tags.toarray() * per_topic  # candidates × topics: a few columns
+    total = pushes.sum(axis=1)
+    best = pushes.argmax(axis=1)
     found: list[tuple[float, str] | None] = []
-    for i in range(tags.shape[0]):
-        start, end = tags.indptr[i], tags.indptr[i + 1]
-        columns, values = tags.indices[start:end], tags.data[start:end]
-        pushes = values * per_topic[columns]
-        if not len(columns) or pushes.sum() <= 0:
+    for i, j in enumerate(best):
+        if total[i] <= 0 or pushes[i, j] <= 0 or liked[j] < 2:
             found.append(None)
-            continue
-        j = int(np.argmax(pushes))
-        best, count = int(columns[j]), int(liked[columns[j]])
-        if pushes[j] <= 0 or count < 2:
-            found.append(None)
-            continue
-        found.append((float(pushes.sum()), f"you liked {count} papers in {topics[best]}"))
+        else:
+            found.append((float(total[i]), f"you liked {int(liked[j])} papers in {topics[j]}"))
     return found
 
 
