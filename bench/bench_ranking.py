@@ -220,6 +220,21 @@ def split_table(rows: list[ev.Row]) -> str:
     return "\n".join(lines)
 
 
+def choice_table(rows: list[ev.Row]) -> str:
+    """Per split: which knobs the validation inside the training digests chose, and for
+    how many of the seeds."""
+    lines = ["| k | chosen on digests | knobs (seeds) |", "| ---: | --- | --- |"]
+    for k in sorted({r.k for r in rows}):
+        chosen: dict[str, int] = {}
+        for seed in sorted({r.seed for r in rows if r.k == k}):
+            tuning = next(r.tuning for r in rows if r.k == k and r.seed == seed)
+            chosen[ev.describe(tuning)] = chosen.get(ev.describe(tuning), 0) + 1
+        where = "none (one training digest): the defaults" if k == 1 else f"1..{k}"
+        cells = "; ".join(f"{name} ({n})" for name, n in chosen.items())
+        lines.append(f"| {k} | {where} | {cells} |")
+    return "\n".join(lines)
+
+
 def _replace(path: Path, marker: str, body: str) -> None:
     """Put ``body`` between ``<!-- marker -->`` and ``<!-- /marker -->`` in ``path``."""
     text = path.read_text(encoding="utf-8")
@@ -299,12 +314,13 @@ def main() -> None:
         for setting, score in ev.tune(digests, labels):
             print(f"{score:.4f}  {setting}", flush=True)
         return
-    rows = ev.evaluate(digests, labels, (*ev.READERS, ev.CONTROL), seeds=SEEDS)
+    rows = ev.validated(digests, labels, (*ev.READERS, ev.CONTROL), SEEDS, ev.CHOICES)
     table = eval_table(rows)
-    print(table, "", split_table(rows), sep="\n")
+    print(table, "", split_table(rows), "", choice_table(rows), sep="\n")
     if args.docs:
         _replace(ROOT / "docs" / "ranking.md", "ranking:eval", table)
         _replace(ROOT / "docs" / "ranking.md", "ranking:splits", split_table(rows))
+        _replace(ROOT / "docs" / "ranking.md", "ranking:choices", choice_table(rows))
     if args.eval:
         return
     figures = budgets(digests)

@@ -229,6 +229,8 @@ class Row:
     judged: int
     relevant: int
     scores: dict[str, tuple[float, float]]  # method → (NDCG@10, P@5)
+    validation: dict[str, float]  # method → NDCG@10 with the reader's own 👍 votes as gain
+    tuning: Tuning = Tuning()  # noqa: RUF009 (frozen)
 
 
 def evaluate(
@@ -255,13 +257,19 @@ def _evaluate(
     tuning: Tuning,
 ) -> list[Row]:
     titles = {s.topic: s.title for d in digests for s in d.edition.sections}
+    every = {  # each reader's votes and shown papers over all digests, by digest
+        r: _votes(reader, digests, labels, random.Random(f"{seed}:{r}"))
+        for r, reader in enumerate(readers)
+    }
+    digest_of = {p.key: d for d, digest in enumerate(digests) for p in digest.in_file_order}
     rows = []
     for k in range(1, len(digests)):
         test = digests[k]
         corpus = [_text(p) for d in digests[: k + 1] for p in d.in_file_order]
         votes, shown = {}, {}
-        for r, reader in enumerate(readers):
-            votes[r], shown[r] = _votes(reader, digests[:k], labels, random.Random(f"{seed}:{r}"))
+        for r in range(len(readers)):
+            votes[r] = [v for v in every[r][0] if digest_of[v.paper_key] < k]
+            shown[r] = [key for key in every[r][1] if digest_of[key] < k]
         ranker = train(corpus, votes, shown, seed=seed, tuning=tuning)
         candidates = [_text(p) for p in test.in_file_order]
         for r, reader in enumerate(readers):
@@ -286,8 +294,94 @@ def _evaluate(
             for method, order in orders.items():
                 rel = [truth[p.key] for p in order if p.key in truth]
                 scores[method] = (ndcg(rel), precision(rel))
-            rows.append(Row(reader.name, k, seed, len(truth), sum(truth.values()), scores))
+            # what an installation could measure: the reader's own 👍 on this digest
+            thumbs = {v.paper_key for v in every[r][0] if v.liked and digest_of[v.paper_key] == k}
+            validation = {
+                method: ndcg([p.key in thumbs for p in order]) for method, order in orders.items()
+            }
+            rows.append(
+                Row(
+                    reader.name,
+                    k,
+                    seed,
+                    len(truth),
+                    sum(truth.values()),
+                    scores,
+                    validation,
+                    tuning,
+                )
+            )
     return rows
+
+
+VALIDATED = ("ranking alone", "topics + ranking")
+"""The methods whose validation NDCG@10 (mean of the two) chooses the knobs."""
+
+
+def validated(
+    digests: Sequence[Digest],
+    labels: dict[str, Label],
+    readers: Sequence[Reader],
+    seeds: Sequence[int],
+    grid: Sequence[Tuning],
+) -> list[Row]:
+    """The rows of :func:`evaluate` with the knobs of each test split chosen on the
+    training digests only: for the split that tests digest k+1, the ``grid`` entry
+    whose mean validation NDCG@10 (the readers' own 👍 as gain, :data:`VALIDATED`
+    methods) is best over the splits *inside* digests 1..k (train on 1..j, validate
+    on j+1, j < k).  The first split (one training digest) has none: it takes
+    ``grid[0]``, the defaults.  One choice for all readers of a seed."""
+    by_tuning = {tuning: evaluate(digests, labels, readers, seeds, tuning) for tuning in grid}
+    chosen = []
+    for seed in seeds:
+        for k in range(1, len(digests)):
+            best = max(grid, key=lambda t: (_validation(by_tuning[t], seed, k), t == grid[0]))
+            chosen += [r for r in by_tuning[best] if r.seed == seed and r.k == k]
+    return chosen
+
+
+def _alternatives() -> tuple[Tuning, ...]:
+    from dataclasses import replace
+
+    base = Tuning()
+    return (
+        base,
+        replace(base, topic_prior=1.0),
+        replace(base, topic_prior=3.0),
+        replace(base, regularisation=3.0),
+        replace(base, random_negatives=100),
+        replace(base, secondary_share=0.25),
+        replace(base, topic_weight=0.5),
+    )
+
+
+CHOICES = _alternatives()
+"""What :func:`validated` chooses from: the defaults, then one knob moved each."""
+
+
+def describe(tuning: Tuning) -> str:
+    """The knobs of ``tuning`` that differ from the defaults ("defaults" if none)."""
+    from dataclasses import fields
+
+    base = Tuning()
+    moved = [
+        f"{f.name}={getattr(tuning, f.name)!r}"
+        for f in fields(Tuning)
+        if getattr(tuning, f.name) != getattr(base, f.name)
+    ]
+    return ", ".join(moved) or "defaults"
+
+
+def _validation(rows: Sequence[Row], seed: int, k: int) -> float:
+    """Mean validation NDCG@10 of the splits before ``k`` (NaN ones left out)."""
+    values = [
+        row.validation[m]
+        for row in rows
+        if row.seed == seed and row.k < k
+        for m in VALIDATED
+        if not math.isnan(row.validation[m])
+    ]
+    return sum(values) / len(values) if values else 0.0
 
 
 GRID = {

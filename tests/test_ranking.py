@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newsletter.errors import NewsletterError
-from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Vote, train
+from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, train
 
 T0 = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
 
@@ -273,3 +273,70 @@ def test_importing_the_package_does_not_load_scikit_learn() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def _tagged(papers: list[PaperText], *topics: str) -> list[PaperText]:
+    return [replace(p, topics=topics) for p in papers]
+
+
+@pytest.mark.parametrize("prior", [0.0, 1.0], ids=["tag columns", "with the topic prior"])
+def test_a_reader_of_one_topic_sees_its_new_papers_first_because_of_the_topic(
+    prior: float,
+) -> None:
+    """Liked papers that share a topic but hardly a word: the topic is what they like,
+    and a new paper of it, in words none of them used, comes first with that reason."""
+    liked = _tagged([SPEECH_PAPERS[0], DIFFUSION_PAPERS[0], *OTHER_PAPERS], "science")
+    disliked = _tagged([SPEECH_PAPERS[1], DIFFUSION_PAPERS[1], SPEECH_PAPERS[2]], "audio")
+    rest = _tagged([*SPEECH_PAPERS[3:], *DIFFUSION_PAPERS[2:]], "vision")
+    candidates = [
+        PaperText(
+            "new:vision",
+            "Cardiac ultrasound segmentation",
+            "Echocardiogram frames.",
+            (),
+            ("vision",),
+        ),
+        PaperText(
+            "new:science", "Glacier flow inversion", "Ice sheet velocity fields.", (), ("science",)
+        ),
+    ]
+    corpus = [*liked, *disliked, *rest, *candidates]
+    shown = {1: [p.key for p in rest]}
+    tuning = Tuning(topic_prior=prior)
+    ranker = train(corpus, {1: _votes(liked, disliked)}, shown, seed=0, tuning=tuning)
+    ranked = ranker.rank(1, candidates)
+    assert [s.paper_key for s in ranked] == ["new:science", "new:vision"], ranked
+    assert ranked[0].reason == "you liked 6 papers in science", ranked[0]
+
+
+def test_a_reader_of_words_across_topics_is_not_led_by_the_topics() -> None:
+    """Speech papers liked whatever their tag (half "audio", half "vision"), diffusion
+    papers disliked under the same tags: a speech paper tagged with the topic of most
+    disliked papers still comes before a diffusion paper of the topic liked most."""
+    liked = _tagged(SPEECH_PAPERS[:3], "audio") + _tagged(SPEECH_PAPERS[3:5], "vision")
+    disliked = _tagged(DIFFUSION_PAPERS[:2], "audio") + _tagged(DIFFUSION_PAPERS[2:5], "vision")
+    candidates = [
+        replace(DIFFUSION_PAPERS[6], topics=("audio",)),
+        replace(SPEECH_PAPERS[6], topics=("vision",)),
+    ]
+    corpus = [*liked, *disliked, *OTHER_PAPERS, *candidates, SPEECH_PAPERS[7]]
+    ranked = train(corpus, {2: _votes(liked, disliked)}, {}, seed=0).rank(2, candidates)
+    assert [s.paper_key for s in ranked] == [SPEECH_PAPERS[6].key, DIFFUSION_PAPERS[6].key]
+    assert "papers in" not in ranked[0].reason, ranked[0]
+
+
+def test_topic_interests_are_the_smoothed_odds_of_a_thumbs_up_per_topic() -> None:
+    from scipy import sparse
+
+    from newsletter.ranking.interests import interests_of
+
+    # topics: 0 always 👍, 1 always 👎, 2 never voted
+    liked = sparse.csr_matrix([[1.0, 0, 0], [1.0, 0, 0], [1.0, 0, 0]])
+    negatives = sparse.csr_matrix([[0, 1.0, 0], [0, 1.0, 0], [0, 1.0, 0]])
+    interests, liked_prior, negative_prior = interests_of(liked, negatives, [1.0] * 3, 2.0)
+    assert interests.log_odds[0] > 0 > interests.log_odds[1]
+    assert interests.log_odds[2] == pytest.approx(0.0)
+    assert list(interests.liked) == [3, 0, 0]
+    # each training paper's prior leaves its own vote out: weaker than the full one
+    assert 0 < liked_prior[0] < interests.log_odds[0]
+    assert interests.log_odds[1] < negative_prior[0] < 0

@@ -15,6 +15,10 @@ with balanced class weights, so that five 👍 against fifty negatives still
 count.  A profile with only 👎 flips the draw: the random papers are the weak
 positives, and the model learns "unlike what I disliked".  A profile whose every
 corpus paper is voted one way (a tiny corpus) falls back to the centroid of its 👍.
+With ``Tuning.topic_prior`` > 0 the model also gets the subscriber's topic prior
+(:mod:`newsletter.ranking.interests`) as one more column, each training paper's
+with its own vote left out; it is off by default (it did not help the readers of
+``docs/ranking.md``), but the per-topic 👍 counts always give the topic reason.
 
 Each model keeps only its non-zero weights (the features of the papers it was
 trained on), so a thousand profiles cost a few megabytes, not a thousand dense
@@ -32,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from newsletter.errors import NewsletterError
-from newsletter.ranking.reasons import reasons_for
+from newsletter.ranking.interests import Interests, interests_of
+from newsletter.ranking.reasons import reasons_for, topic_reasons
 from newsletter.ranking.tuning import Tuning
 from newsletter.ranking.values import PaperText, Scored, Vote
 from newsletter.ranking.vocabulary import Vocabulary
@@ -55,6 +60,8 @@ class _Profile:
     liked: Any  # CSR matrix, the word columns of one row per liked paper
     liked_titles: tuple[str, ...]
     has_positives: bool
+    interests: Interests
+    prior_weight: float  # what one unit of the topic prior adds to the score
 
 
 class Ranker:
@@ -67,7 +74,7 @@ class Ranker:
         self._vocabulary = vocabulary
         self._rows = dict(rows)
         self._profiles = dict(profiles)
-        self._last: tuple[tuple[str, ...], Any, Any] | None = None
+        self._last: tuple[tuple[str, ...], Any, Any, Any] | None = None
 
     @property
     def subscribers(self) -> frozenset[int]:
@@ -85,10 +92,12 @@ class Ranker:
         profile = self._profiles.get(subscriber)
         if profile is None or not candidates:
             return []
-        matrix, words = self._candidate_rows(candidates)
+        matrix, words, tags = self._candidate_rows(candidates)
         weights = np.zeros(len(self._vocabulary.terms), dtype=np.float64)
         weights[profile.features] = profile.weights
         scores = np.asarray(matrix @ weights).ravel() + profile.intercept
+        prior = profile.prior_weight * np.asarray(tags @ profile.interests.log_odds).ravel()
+        scores = scores + prior
         order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
         reasons = reasons_for(
             words,
@@ -98,23 +107,31 @@ class Ranker:
             profile.liked_titles,
             self._vocabulary.terms,
             has_positives=profile.has_positives,
+            topic_reasons=topic_reasons(
+                tags,
+                self._vocabulary.tuning.topic_weight * weights[self._vocabulary.words :]
+                + profile.prior_weight * profile.interests.log_odds,
+                profile.interests.liked,
+                self._vocabulary.topics,
+            ),
         )
         return [
             Scored(candidates[i].key, float(scores[i]), reason)
             for i, reason in zip(order, reasons, strict=True)
         ]
 
-    def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any]:
-        """Feature rows of the candidates, and their word columns alone.  The last
-        candidates' rows are kept: every subscriber of one run ranks the same
-        edition, or a few topic sets of it."""
+    def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any, Any]:
+        """Feature rows of the candidates, their word columns alone, and their tag rows.
+        The last candidates' rows are kept: every subscriber of one run ranks the
+        same edition, or a few topic sets of it."""
         keys = tuple(p.key for p in candidates)
         if self._last is not None and self._last[0] == keys:
-            return self._last[1], self._last[2]
+            return self._last[1], self._last[2], self._last[3]
         matrix = self._vocabulary.rows(candidates)
         words = matrix[:, : self._vocabulary.words].tocsr()
-        self._last = (keys, matrix, words)
-        return matrix, words
+        tags = self._vocabulary.tags(candidates)
+        self._last = (keys, matrix, words, tags)
+        return matrix, words, tags
 
 
 def train(
@@ -152,10 +169,16 @@ def train(
     with threadpool_limits(1):  # tiny BLAS calls: threads only wait on each other
         for subscriber, theirs in votes.items():
             fitted = _fit(
-                subscriber, theirs, shown.get(subscriber, ()), rows, corpus_rows, seed, tuning
+                subscriber,
+                theirs,
+                shown.get(subscriber, ()),
+                rows,
+                (corpus_rows, vocabulary.corpus_tags),
+                seed,
+                tuning,
             )
             if fitted is not None:
-                model, liked = fitted
+                model, liked, interests, prior_weight = fitted
                 profiles[subscriber] = _Profile(
                     features=model[0],
                     weights=model[1],
@@ -163,11 +186,14 @@ def train(
                     liked=words[liked],
                     liked_titles=tuple(titles[i] for i in liked),
                     has_positives=bool(liked),
+                    interests=interests,
+                    prior_weight=prior_weight,
                 )
     return Ranker(vocabulary, rows, profiles)
 
 
 _Model = tuple[Any, Any, float]  # non-zero feature columns, their weights, intercept
+_Fitted = tuple[_Model, list[int], Interests, float]  # + liked rows, interests, prior weight
 
 
 def _fit(
@@ -175,12 +201,13 @@ def _fit(
     votes: Sequence[Vote],
     shown: Sequence[str],
     rows: Mapping[str, int],
-    matrix: Any,
+    matrices: tuple[Any, Any],
     seed: int,
     tuning: Tuning,
-) -> tuple[_Model, list[int]] | None:
-    """One subscriber's model and their liked rows, or None when none of their votes
-    is on a corpus paper."""
+) -> _Fitted | None:
+    """One subscriber's model, their liked rows, their topic interests and the weight
+    of the topic prior, or None when none of their votes is on a corpus paper."""
+    matrix, tags = matrices
     latest: dict[str, bool] = {}
     for vote in sorted(votes, key=lambda v: v.at):
         if vote.paper_key in rows:
@@ -191,9 +218,15 @@ def _fit(
     disliked = sorted(rows[k] for k, ok in latest.items() if not ok)
     rng = np.random.default_rng([seed % 2**32, subscriber % 2**63])
     randoms = _draw(rng, max(tuning.random_negatives, 2 * len(liked)), latest, shown, rows)
+    negatives = disliked + randoms
+    negative_weights = np.array([1.0] * len(disliked) + [tuning.random_weight] * len(randoms))
+    interests, liked_prior, negative_prior = interests_of(
+        tags[liked], tags[negatives], negative_weights, tuning.prior_strength
+    )
     if not randoms and not (liked and disliked):
         # every paper of the corpus is voted, all one way: the centroid of the 👍
-        return _sparse(np.asarray(matrix[liked].mean(axis=0)).ravel(), 0.0), liked
+        centroid = _sparse(np.asarray(matrix[liked].mean(axis=0)).ravel(), 0.0)
+        return centroid, liked, interests, 0.0
     pos, neg = (liked, disliked + randoms) if liked else (randoms, disliked)
     explicit = {*liked, *disliked}
     index = pos + neg
@@ -205,13 +238,27 @@ def _fit(
     # under L2 anyway, and liblinear's cost then follows the profile, not the vocabulary.
     rows_used = matrix[index]
     columns = np.unique(rows_used.indices)
+    features = rows_used[:, columns]
+    # The topic prior, each paper's with its own vote left out, as one more column
+    # (zero without a 👍: then ``pos`` are the random papers, and there is no prior).
+    prior = np.concatenate([liked_prior, negative_prior]) if liked else np.zeros(len(index))
+    if tuning.topic_prior and prior.any():
+        from scipy import sparse
+
+        features = sparse.hstack(
+            [features, sparse.csr_matrix(tuning.topic_prior * prior[:, None])], format="csr"
+        )
     model = LogisticRegression(
         C=tuning.regularisation, class_weight="balanced", solver="liblinear", random_state=seed
     )
-    model.fit(rows_used[:, columns], labels, sample_weight=weight)
+    model.fit(features, labels, sample_weight=weight)
     coef = np.asarray(model.coef_).ravel()
+    prior_weight = 0.0
+    if coef.shape[0] > columns.shape[0]:
+        prior_weight, coef = float(coef[-1]) * tuning.topic_prior, coef[:-1]
     kept = np.flatnonzero(coef)
-    return (columns[kept].astype(np.int32), coef[kept], float(model.intercept_[0])), liked
+    fitted = (columns[kept].astype(np.int32), coef[kept], float(model.intercept_[0]))
+    return fitted, liked, interests, prior_weight
 
 
 def _sparse(coef: Any, intercept: float) -> _Model:

@@ -39,7 +39,8 @@ class Vocabulary:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         big = len(papers) >= 20
-        self._tuning = tuning
+        self.tuning = tuning
+        """The knobs it was made with (the ranker reads its own from here)."""
         self._vectorizer = TfidfVectorizer(
             sublinear_tf=True,
             ngram_range=(1, 2 if tuning.bigrams else 1),
@@ -55,7 +56,11 @@ class Vocabulary:
         self.words = len(words)
         """How many columns are words (the rest are topics)."""
         self.terms: tuple[str, ...] = (*words, *(f"topic {t}" for t in topics))
-        self.corpus = self._with_topics(self._fitted, papers)
+        self.topics: tuple[str, ...] = tuple(topics)
+        """The topic ids of the tag columns, in column order."""
+        self.corpus_tags = self.tags(papers)
+        """The tag rows of the papers fitted on (see :meth:`tags`)."""
+        self.corpus = self._with_topics(self._fitted, self.corpus_tags)
         """The feature rows of the papers fitted on, in their order."""
 
     def rows(self, papers: Sequence[PaperText]) -> Any:
@@ -64,21 +69,27 @@ class Vocabulary:
             from scipy import sparse
 
             return sparse.csr_matrix((0, len(self.terms)))
-        text = self._vectorizer.transform([text_of(p, self._tuning) for p in papers])
-        return self._with_topics(text, papers)
+        text = self._vectorizer.transform([text_of(p, self.tuning) for p in papers])
+        return self._with_topics(text, self.tags(papers))
 
-    def _with_topics(self, text: Any, papers: Sequence[PaperText]) -> Any:
+    def tags(self, papers: Sequence[PaperText]) -> Any:
+        """One row per paper over :attr:`topics` (CSR): 1 for its primary topic,
+        ``secondary_share`` for each other topic it is tagged with; topics not seen
+        when fitting are ignored."""
         from scipy import sparse
 
-        weight = self._tuning.topic_weight
         rows, cols, values = [], [], []
         for i, paper in enumerate(papers):
             for j, topic in enumerate(dict.fromkeys(paper.topics)):
                 if topic in self._topics:
                     rows.append(i)
                     cols.append(self._topics[topic])
-                    values.append(weight if j == 0 else weight / 2)
-        tags = sparse.csr_matrix(
+                    values.append(1.0 if j == 0 else self.tuning.secondary_share)
+        return sparse.csr_matrix(
             (values, (rows, cols)), shape=(len(papers), len(self._topics)), dtype=np.float64
         )
-        return sparse.hstack([text, tags], format="csr")
+
+    def _with_topics(self, text: Any, tags: Any) -> Any:
+        from scipy import sparse
+
+        return sparse.hstack([text, tags * self.tuning.topic_weight], format="csr")
