@@ -10,7 +10,6 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 import render_kit
@@ -30,7 +29,7 @@ DIGESTS = Path(__file__).parent / "digests"
 DAY1, DAY2, DAY3 = date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)
 NOW = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
 FAN, PLAIN = "fan@example.org", "plain@example.org"
-VOTE_LINK = re.compile(r"https://papers\.example\.org/vote\?t=([^&\s]+)&p=([^&\s]+)&v=(up|down)")
+VOTE_LINK = re.compile(r"https://papers\.example\.org/v/([^/\s]+)/([^/\s]+)/(up|down)")
 
 
 def _run(settings: config.Settings, name: str, day: date) -> pipeline.RunReport:
@@ -61,11 +60,12 @@ def _vote_from_links(settings: config.Settings, text: str, like: set[str]) -> in
     feedback, tokens = Feedback(db), Tokens.from_settings(settings)
     count = 0
     try:
-        for token, key, direction in VOTE_LINK.findall(text):
+        for token, ref, direction in VOTE_LINK.findall(text):
             if direction != "up":
                 continue
             ballot = read_vote_token(tokens, token)
-            paper = parse_qs(f"p={key}")["p"][0]
+            paper = feedback.resolve(ballot, ref)
+            assert paper is not None, ref
             feedback.vote(ballot, paper, paper in like, NOW)
             count += 1
     finally:
@@ -255,7 +255,7 @@ def test_feeds_and_archive_stay_unpersonalised(
     assert published
     for path in published:
         content = path.read_text(encoding="utf-8", errors="replace")
-        assert "/vote?" not in content, path
+        assert "/vote?" not in content and "papers.example.org/v/" not in content, path
         assert "Top picks" not in content, path
         assert FAN not in content, path
 
