@@ -7,23 +7,27 @@ import io
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import render_kit
+from corpus_kit import Corpus
 from delivery_kit import add_subscribers, bodies, maildir_messages, make_settings
 
 from newsletter import config, pipeline
 from newsletter.render import RecipientLinks, render_email
 from newsletter.render.picks import REASON_CHARS, layout
+from newsletter.render.recipients import VOTE_TOKEN_CHARS
 from newsletter.states import VoteChange
 from newsletter.store import Database
 from newsletter.subscribers import csvio
 from newsletter.subscribers.feedback import Feedback, read_vote_token, vote_token
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import TokenError, Tokens
+from newsletter.urls import paper_ref
 
 DIGESTS = Path(__file__).parent / "digests"
 DAY1, DAY2, DAY3 = date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)
@@ -125,6 +129,53 @@ def test_a_vote_token_is_refused_for_another_purpose_and_when_expired(tmp_path: 
     assert expired.value.reason == "expired"
     with pytest.raises(TokenError):
         read_vote_token(tokens, tokens.make("unsubscribe", "abc"))
+
+
+def test_a_vote_token_is_short_names_its_edition_and_old_tokens_still_read(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    edition = replace(render_kit.small_edition(), number=2)
+    tokens = Tokens.from_settings(settings, clock=lambda: NOW)
+    public_id = "6rC6gr77xK7EbfZlpybs9g"  # as secrets.token_urlsafe(16) makes them
+    token = vote_token(tokens, public_id, edition)
+    assert len(token) <= VOTE_TOKEN_CHARS and re.fullmatch(r"[\w.-]+", token)
+    ballot = read_vote_token(tokens, token)
+    assert (ballot.public_id, ballot.day, ballot.number) == (public_id, edition.date, 2)
+    for forged in (
+        token[:-1] + ("A" if token[-1] != "A" else "B"),  # signature
+        token.replace(".202611202.", ".202611212."),  # another edition
+        token.replace(public_id, "x" + public_id[1:]),  # another subscriber
+        vote_token(Tokens(b"another key" * 3, 3600, lambda: NOW), public_id, edition),
+    ):
+        with pytest.raises(TokenError) as refused:
+            read_vote_token(tokens, forged)
+        assert refused.value.reason == "invalid"
+    # the itsdangerous token of the first vote links (already in sent mail) still reads
+    first = tokens.make("vote", f"{public_id}.{edition.date.isoformat()}.2")
+    assert read_vote_token(tokens, first) == ballot
+
+
+def test_every_seed_edition_keeps_its_vote_links_within_the_gmail_budget(corpus: Corpus) -> None:
+    """The real seeds have 67-102 papers keyed by their whole titles: every card keeps its
+    👍/👎 links, and the email with a recipient's real links stays under the budget."""
+    settings = render_kit.settings()
+    tokens = Tokens(b"k" * 32, 3600, lambda: NOW)
+    site = "https://papers.example.org/"
+    for path in corpus.files:
+        edition = render_kit.seed_edition(path)
+        links = RecipientLinks(
+            f"{site}unsubscribe?t={'u' * 85}",
+            f"{site}preferences?t={'p' * 85}",
+            vote_token(tokens, "6rC6gr77xK7EbfZlpybs9g", edition),
+        )
+        email = render_email(edition, settings, links=links)
+        cards = email.html.count(">Abstract</a>")
+        refs = re.findall(r'href="https://papers\.example\.org/v/[^/"]+/([^/"]+)/up"', email.html)
+        assert cards == len(edition.papers) and len(refs) == cards, path.name
+        assert sorted(refs) == sorted(paper_ref(p.key) for p in edition.papers)
+        size = len(email.html.encode("utf-8"))
+        assert size <= settings.email.budget_bytes and size <= 102 * 1024, (path.name, size)
 
 
 def test_seeds_resolve_arxiv_ids_and_titles_and_report_unknown_ones(tmp_path: Path) -> None:
