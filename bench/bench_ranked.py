@@ -146,8 +146,8 @@ def splice_cost(recipients: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "tests"))
     import render_kit
 
-    from newsletter.delivery.message import Recipient, Sender, compile_digest
-    from newsletter.delivery.ranked import _Copy
+    from newsletter.delivery.message import DigestFrame, Recipient, Sender, compile_digest
+    from newsletter.delivery.ranked import VOTE_MARKS, _Copy, encode_layout
     from newsletter.render import render_email
     from newsletter.render.picks import layout
 
@@ -156,15 +156,7 @@ def splice_cost(recipients: int) -> dict[str, float]:
     sender = Sender("Bench", "digest@news.example.org", "bench.news.example.org", "u@x.org")
     made = layout(edition, settings, None, settings.ranking.top_picks)
     assert made is not None
-    from newsletter.delivery.message import DigestFrame, body_segments
-
-    encoded = {}
-    for kind, body in (("text", made.text), ("html", made.html)):
-        pieces = [p for p in body.parts if isinstance(p, str)]
-        pieces += [g for gaps in body.gaps for g in gaps]
-        pieces += [*body.cards.values(), body.head, *body.reason]
-        for piece in pieces:
-            encoded[(kind, piece)] = body_segments(kind, piece)
+    encoded = encode_layout(made)
     copy = _Copy(made, DigestFrame.build(sender, made.subject, datetime.now(UTC)), encoded)
     shared = compile_digest(render_email(edition, settings), sender, datetime.now(UTC))
     rng = random.Random(1)
@@ -187,7 +179,9 @@ def splice_cost(recipients: int) -> dict[str, float]:
         keys, reasons = orders[i % len(orders)]
         text = made.text.pieces(keys, reasons, settings.ranking.top_picks)
         html = made.html.pieces(keys, reasons, settings.ranking.top_picks)
-        message = copy.frame.spliced(copy.segments("text", text), copy.segments("html", html))
+        message = copy.frame.spliced(
+            copy.segments("text", text), copy.segments("html", html), repeated=VOTE_MARKS
+        )
         message.for_recipient(who, smtp=True)
     ranked = (time.perf_counter() - started) / recipients * 1000
     started = time.perf_counter()

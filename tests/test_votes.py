@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import io
 import re
 import subprocess
@@ -18,6 +20,8 @@ from corpus_kit import Corpus
 from delivery_kit import add_subscribers, bodies, maildir_messages, make_settings
 
 from newsletter import config, pipeline
+from newsletter.delivery.message import DigestFrame, Recipient, Sender, transparent
+from newsletter.delivery.ranked import VOTE_MARKS, _Copy, encode_layout
 from newsletter.render import RecipientLinks, render_email
 from newsletter.render.picks import REASON_CHARS, layout
 from newsletter.render.recipients import VOTE_TOKEN_CHARS
@@ -289,6 +293,48 @@ def test_a_ranked_email_stays_within_the_budget_and_escapes_its_reasons(tmp_path
     top = re.findall(r'<h3[^>]*><a href="[^"]+"[^>]*>([^<]+)</a>', html)[:n]
     titles = {p.key: p.title for p in edition.papers}
     assert n and top == [titles[k] for k in ranked[:n]]
+
+
+def test_a_ranked_message_is_its_pieces_with_the_recipients_links_spliced() -> None:
+    """The cheap path (shared pieces encoded once, the vote token a marker replaced once
+    per message) gives exactly the bodies the pieces make, with this recipient's links."""
+    settings = render_kit.settings()
+    edition = render_kit.seed_edition(render_kit.ARCHIVE_DIGESTS / "000_own_nov09.txt")
+    made = layout(edition, settings, None, 3)
+    assert made is not None
+    sender = Sender("Test", "digest@papers.example.org", "papers.example.org", "u@x.org")
+    copy = _Copy(made, DigestFrame.build(sender, made.subject, NOW), encode_layout(made))
+    ranked = list(reversed(made.keys))
+    reasons = {k: f"because you liked “Paper {i}” & more" for i, k in enumerate(ranked)}
+    who = Recipient(
+        "r@example.org",
+        "<m.1@papers.example.org>",
+        "https://papers.example.org/unsubscribe?t=U1",
+        "https://papers.example.org/unsubscribe?t=U1",
+        "https://papers.example.org/preferences?t=P1",
+        "unsubscribe U1",
+        "TOKEN.202611091.g1g.SIGNATURE",
+    )
+    text = made.text.pieces(ranked, reasons, 3)
+    html = made.html.pieces(ranked, reasons, 3)
+    message = copy.frame.spliced(
+        copy.segments("text", text), copy.segments("html", html), repeated=VOTE_MARKS
+    )
+    raw = message.for_recipient(who, smtp=False)
+    assert b"\x00" not in raw
+    assert message.for_recipient(who, smtp=True) == transparent(raw)
+    got_text, got_html = bodies(email.message_from_bytes(raw, policy=email.policy.default))
+
+    def spliced(body: str) -> str:
+        return (
+            body.replace("%%VOTE_TOKEN%%", who.vote_token)
+            .replace("%%UNSUBSCRIBE_URL%%", who.unsubscribe_url)
+            .replace("%%PREFERENCES_URL%%", who.preferences_url)
+        )
+
+    assert got_html.replace("\r\n", "\n") == spliced("".join(html)).replace("\r\n", "\n")
+    assert got_text.replace("\r\n", "\n") == spliced("".join(text)).replace("\r\n", "\n")
+    assert got_html.count(f"/v/{who.vote_token}/") == 2 * len(made.keys) + 2 * 3
 
 
 # ---------------------------------------------------------------- privacy
