@@ -15,9 +15,10 @@ discards every message (``bench/smtp_sink.py``, its own process):
 * ``unranked``: the same N subscribers, no votes (today's email);
 * ``empty``: no subscribers (what a run costs without delivery).
 
-Per recipient = (run − empty run) / N.  The ranked run's training time is read
-from its log line (``ranking: … trained in … s``).  Peak RSS is the run's
-(``ru_maxrss`` of the child).
+Per recipient = (run − empty run) / N; CPU is the timed run's user + system
+time.  The ranked run's training time is read from its log line
+(``ranking: … trained in … s``).  Peak RSS is the run's (``ru_maxrss`` of the
+child).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Run:
     seconds: float
     peak_mb: float
     train_seconds: float | None
+    cpu_seconds: float = 0.0
+    """User + system CPU of the timed run (its process and the threads in it)."""
 
 
 def _project(folder: Path, port: int, connections: int) -> Path:
@@ -112,8 +115,9 @@ def run(kind: str, port: int, connections: int, subscribers: int, votes: int) ->
         started = time.perf_counter()
         ran = _newsletter(config, "-v", "run", "--date", DAY, str(folder / "digests"))
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        del before
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = after.ru_maxrss / 1024
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         if ran.returncode != 0 or (
             subscribers and f"Delivery: {subscribers} sent" not in ran.stdout
         ):
@@ -134,6 +138,7 @@ def run(kind: str, port: int, connections: int, subscribers: int, votes: int) ->
             seconds,
             peak,
             float(trained.group(2)) if trained else None,
+            cpu,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -220,14 +225,14 @@ def main() -> None:
     empty = runs[0].seconds
     print(
         f"{'run':10} {'subscribers':>11} {'votes':>8} {'s':>8} {'ms/recipient':>13} "
-        f"{'peak MB':>8} {'train s':>8}"
+        f"{'peak MB':>8} {'train s':>8} {'CPU s':>8}"
     )
     for r in runs:
         per = (r.seconds - empty) / r.subscribers * 1000 if r.subscribers else 0.0
         train = f"{r.train_seconds:.1f}" if r.train_seconds is not None else "-"
         print(
             f"{r.kind:10} {r.subscribers:11} {r.votes:8} {r.seconds:8.1f} {per:13.2f} "
-            f"{r.peak_mb:8.0f} {train:>8}"
+            f"{r.peak_mb:8.0f} {train:>8} {r.cpu_seconds:8.1f}"
         )
     ranked, unranked = runs[2], runs[1]
     print(f"ranked / unranked run time: {ranked.seconds / unranked.seconds:.2f}×")
