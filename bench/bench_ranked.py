@@ -15,9 +15,10 @@ discards every message (``bench/smtp_sink.py``, its own process):
 * ``unranked``: the same N subscribers, no votes (today's email);
 * ``empty``: no subscribers (what a run costs without delivery).
 
-Per recipient = (run − empty run) / N.  The ranked run's training time is read
-from its log line (``ranking: … trained in … s``).  Peak RSS is the run's
-(``ru_maxrss`` of the child).
+Per recipient = (run − empty run) / N; CPU is the timed run's user + system
+time.  The ranked run's training time is read from its log line
+(``ranking: … trained in … s``).  Peak RSS is the run's (``ru_maxrss`` of the
+child).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Run:
     seconds: float
     peak_mb: float
     train_seconds: float | None
+    cpu_seconds: float = 0.0
+    """User + system CPU of the timed run (its process and the threads in it)."""
 
 
 def _project(folder: Path, port: int, connections: int) -> Path:
@@ -112,8 +115,9 @@ def run(kind: str, port: int, connections: int, subscribers: int, votes: int) ->
         started = time.perf_counter()
         ran = _newsletter(config, "-v", "run", "--date", DAY, str(folder / "digests"))
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        del before
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = after.ru_maxrss / 1024
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         if ran.returncode != 0 or (
             subscribers and f"Delivery: {subscribers} sent" not in ran.stdout
         ):
@@ -134,6 +138,7 @@ def run(kind: str, port: int, connections: int, subscribers: int, votes: int) ->
             seconds,
             peak,
             float(trained.group(2)) if trained else None,
+            cpu,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -146,8 +151,8 @@ def splice_cost(recipients: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "tests"))
     import render_kit
 
-    from newsletter.delivery.message import Recipient, Sender, compile_digest
-    from newsletter.delivery.ranked import _Copy
+    from newsletter.delivery.message import DigestFrame, Recipient, Sender, compile_digest
+    from newsletter.delivery.ranked import VOTE_MARKS, _Copy, encode_layout
     from newsletter.render import render_email
     from newsletter.render.picks import layout
 
@@ -156,15 +161,7 @@ def splice_cost(recipients: int) -> dict[str, float]:
     sender = Sender("Bench", "digest@news.example.org", "bench.news.example.org", "u@x.org")
     made = layout(edition, settings, None, settings.ranking.top_picks)
     assert made is not None
-    from newsletter.delivery.message import DigestFrame, body_segments
-
-    encoded = {}
-    for kind, body in (("text", made.text), ("html", made.html)):
-        pieces = [p for p in body.parts if isinstance(p, str)]
-        pieces += [g for gaps in body.gaps for g in gaps]
-        pieces += [*body.cards.values(), body.head, *body.reason]
-        for piece in pieces:
-            encoded[(kind, piece)] = body_segments(kind, piece)
+    encoded = encode_layout(made)
     copy = _Copy(made, DigestFrame.build(sender, made.subject, datetime.now(UTC)), encoded)
     shared = compile_digest(render_email(edition, settings), sender, datetime.now(UTC))
     rng = random.Random(1)
@@ -187,7 +184,9 @@ def splice_cost(recipients: int) -> dict[str, float]:
         keys, reasons = orders[i % len(orders)]
         text = made.text.pieces(keys, reasons, settings.ranking.top_picks)
         html = made.html.pieces(keys, reasons, settings.ranking.top_picks)
-        message = copy.frame.spliced(copy.segments("text", text), copy.segments("html", html))
+        message = copy.frame.spliced(
+            copy.segments("text", text), copy.segments("html", html), repeated=VOTE_MARKS
+        )
         message.for_recipient(who, smtp=True)
     ranked = (time.perf_counter() - started) / recipients * 1000
     started = time.perf_counter()
@@ -226,14 +225,14 @@ def main() -> None:
     empty = runs[0].seconds
     print(
         f"{'run':10} {'subscribers':>11} {'votes':>8} {'s':>8} {'ms/recipient':>13} "
-        f"{'peak MB':>8} {'train s':>8}"
+        f"{'peak MB':>8} {'train s':>8} {'CPU s':>8}"
     )
     for r in runs:
         per = (r.seconds - empty) / r.subscribers * 1000 if r.subscribers else 0.0
         train = f"{r.train_seconds:.1f}" if r.train_seconds is not None else "-"
         print(
             f"{r.kind:10} {r.subscribers:11} {r.votes:8} {r.seconds:8.1f} {per:13.2f} "
-            f"{r.peak_mb:8.0f} {train:>8}"
+            f"{r.peak_mb:8.0f} {train:>8} {r.cpu_seconds:8.1f}"
         )
     ranked, unranked = runs[2], runs[1]
     print(f"ranked / unranked run time: {ranked.seconds / unranked.seconds:.2f}×")

@@ -32,6 +32,7 @@ which only ``newsletter serve`` answers.  :class:`Site` makes both kinds:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass
@@ -47,7 +48,22 @@ SUBSCRIBE_PAGE = "subscribe"
 """The sign-up page of ``newsletter serve``, relative to ``newsletter.base_url``."""
 VOTE_PAGE = "vote"
 """The 👍/👎 page of ``newsletter serve`` (a GET shows a button, only a POST records)."""
+VOTE_LINK = "v"
+"""The short 👍/👎 links of an email: ``v/<token>/<paper ref>/up|down`` (a GET shows
+the vote page)."""
+REF_CHARS = 8
+"""Length of a paper's reference in a vote link (48 bits: two papers of one edition
+sharing one is a 1 in 10^10 event for 100 papers; such a link is refused, never
+misattributed)."""
 _SLUG = re.compile(r"[^a-z0-9_-]+")
+
+
+def paper_ref(paper_key: str) -> str:
+    """The short reference of a paper in a vote link: 8 URL-safe characters of a hash
+    of its key.  It names a paper only together with an edition (the vote token's),
+    so a link weighs the same whatever the key (a title key is a whole title)."""
+    digest = hashlib.blake2b(paper_key.encode("utf-8"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
 def edition_slug(edition: Edition) -> str:

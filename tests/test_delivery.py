@@ -109,7 +109,7 @@ def test_spliced_message_equals_rendering_for_the_recipient(tmp_path: Path) -> N
     unsubscribe = re.findall(r"<([^>]+)>", str(message["List-Unsubscribe"]))[0]
     preferences = re.search(r"https://papers\.example\.org/preferences\?t=\S+", text)
     assert preferences is not None
-    vote = re.search(r"https://papers\.example\.org/vote\?t=([^&\s]+)", text)
+    vote = re.search(r"https://papers\.example\.org/v/([^/\s]+)/", text)
     assert vote is not None
     expected = render_email(
         report.edition,

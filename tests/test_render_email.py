@@ -103,6 +103,7 @@ def test_placeholders_stand_for_the_recipient_links_until_delivery() -> None:
     # a copy nobody receives (archive, preview) has no vote links at all
     public = render_email(small_edition(), settings(), links=RecipientLinks("u", "p"))
     assert "/vote?" not in public.html + public.text
+    assert "papers.example.org/v/" not in public.html + public.text
 
 
 def test_topics_filter_keeps_only_those_sections() -> None:

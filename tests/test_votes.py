@@ -3,34 +3,41 @@
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import io
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 import render_kit
+from corpus_kit import Corpus
 from delivery_kit import add_subscribers, bodies, maildir_messages, make_settings
 
 from newsletter import config, pipeline
+from newsletter.delivery.message import DigestFrame, Recipient, Sender, transparent
+from newsletter.delivery.ranked import VOTE_MARKS, _Copy, encode_layout
 from newsletter.render import RecipientLinks, render_email
 from newsletter.render.picks import REASON_CHARS, layout
+from newsletter.render.recipients import VOTE_TOKEN_CHARS
 from newsletter.states import VoteChange
 from newsletter.store import Database
 from newsletter.subscribers import csvio
 from newsletter.subscribers.feedback import Feedback, read_vote_token, vote_token
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import TokenError, Tokens
+from newsletter.urls import paper_ref
 
 DIGESTS = Path(__file__).parent / "digests"
 DAY1, DAY2, DAY3 = date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)
 NOW = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
 FAN, PLAIN = "fan@example.org", "plain@example.org"
-VOTE_LINK = re.compile(r"https://papers\.example\.org/vote\?t=([^&\s]+)&p=([^&\s]+)&v=(up|down)")
+VOTE_LINK = re.compile(r"https://papers\.example\.org/v/([^/\s]+)/([^/\s]+)/(up|down)")
 
 
 def _run(settings: config.Settings, name: str, day: date) -> pipeline.RunReport:
@@ -61,11 +68,12 @@ def _vote_from_links(settings: config.Settings, text: str, like: set[str]) -> in
     feedback, tokens = Feedback(db), Tokens.from_settings(settings)
     count = 0
     try:
-        for token, key, direction in VOTE_LINK.findall(text):
+        for token, ref, direction in VOTE_LINK.findall(text):
             if direction != "up":
                 continue
             ballot = read_vote_token(tokens, token)
-            paper = parse_qs(f"p={key}")["p"][0]
+            paper = feedback.resolve(ballot, ref)
+            assert paper is not None, ref
             feedback.vote(ballot, paper, paper in like, NOW)
             count += 1
     finally:
@@ -125,6 +133,53 @@ def test_a_vote_token_is_refused_for_another_purpose_and_when_expired(tmp_path: 
     assert expired.value.reason == "expired"
     with pytest.raises(TokenError):
         read_vote_token(tokens, tokens.make("unsubscribe", "abc"))
+
+
+def test_a_vote_token_is_short_names_its_edition_and_old_tokens_still_read(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    edition = replace(render_kit.small_edition(), number=2)
+    tokens = Tokens.from_settings(settings, clock=lambda: NOW)
+    public_id = "6rC6gr77xK7EbfZlpybs9g"  # as secrets.token_urlsafe(16) makes them
+    token = vote_token(tokens, public_id, edition)
+    assert len(token) <= VOTE_TOKEN_CHARS and re.fullmatch(r"[\w.-]+", token)
+    ballot = read_vote_token(tokens, token)
+    assert (ballot.public_id, ballot.day, ballot.number) == (public_id, edition.date, 2)
+    for forged in (
+        token[:-1] + ("A" if token[-1] != "A" else "B"),  # signature
+        token.replace(".202611202.", ".202611212."),  # another edition
+        token.replace(public_id, "x" + public_id[1:]),  # another subscriber
+        vote_token(Tokens(b"another key" * 3, 3600, lambda: NOW), public_id, edition),
+    ):
+        with pytest.raises(TokenError) as refused:
+            read_vote_token(tokens, forged)
+        assert refused.value.reason == "invalid"
+    # the itsdangerous token of the first vote links (already in sent mail) still reads
+    first = tokens.make("vote", f"{public_id}.{edition.date.isoformat()}.2")
+    assert read_vote_token(tokens, first) == ballot
+
+
+def test_every_seed_edition_keeps_its_vote_links_within_the_gmail_budget(corpus: Corpus) -> None:
+    """The real seeds have 67-102 papers keyed by their whole titles: every card keeps its
+    👍/👎 links, and the email with a recipient's real links stays under the budget."""
+    settings = render_kit.settings()
+    tokens = Tokens(b"k" * 32, 3600, lambda: NOW)
+    site = "https://papers.example.org/"
+    for path in corpus.files:
+        edition = render_kit.seed_edition(path)
+        links = RecipientLinks(
+            f"{site}unsubscribe?t={'u' * 85}",
+            f"{site}preferences?t={'p' * 85}",
+            vote_token(tokens, "6rC6gr77xK7EbfZlpybs9g", edition),
+        )
+        email = render_email(edition, settings, links=links)
+        cards = email.html.count(">Abstract</a>")
+        refs = re.findall(r'href="https://papers\.example\.org/v/[^/"]+/([^/"]+)/up"', email.html)
+        assert cards == len(edition.papers) and len(refs) == cards, path.name
+        assert sorted(refs) == sorted(paper_ref(p.key) for p in edition.papers)
+        size = len(email.html.encode("utf-8"))
+        assert size <= settings.email.budget_bytes and size <= 102 * 1024, (path.name, size)
 
 
 def test_seeds_resolve_arxiv_ids_and_titles_and_report_unknown_ones(tmp_path: Path) -> None:
@@ -240,6 +295,48 @@ def test_a_ranked_email_stays_within_the_budget_and_escapes_its_reasons(tmp_path
     assert n and top == [titles[k] for k in ranked[:n]]
 
 
+def test_a_ranked_message_is_its_pieces_with_the_recipients_links_spliced() -> None:
+    """The cheap path (shared pieces encoded once, the vote token a marker replaced once
+    per message) gives exactly the bodies the pieces make, with this recipient's links."""
+    settings = render_kit.settings()
+    edition = render_kit.seed_edition(render_kit.ARCHIVE_DIGESTS / "000_own_nov09.txt")
+    made = layout(edition, settings, None, 3)
+    assert made is not None
+    sender = Sender("Test", "digest@papers.example.org", "papers.example.org", "u@x.org")
+    copy = _Copy(made, DigestFrame.build(sender, made.subject, NOW), encode_layout(made))
+    ranked = list(reversed(made.keys))
+    reasons = {k: f"because you liked “Paper {i}” & more" for i, k in enumerate(ranked)}
+    who = Recipient(
+        "r@example.org",
+        "<m.1@papers.example.org>",
+        "https://papers.example.org/unsubscribe?t=U1",
+        "https://papers.example.org/unsubscribe?t=U1",
+        "https://papers.example.org/preferences?t=P1",
+        "unsubscribe U1",
+        "TOKEN.202611091.g1g.SIGNATURE",
+    )
+    text = made.text.pieces(ranked, reasons, 3)
+    html = made.html.pieces(ranked, reasons, 3)
+    message = copy.frame.spliced(
+        copy.segments("text", text), copy.segments("html", html), repeated=VOTE_MARKS
+    )
+    raw = message.for_recipient(who, smtp=False)
+    assert b"\x00" not in raw
+    assert message.for_recipient(who, smtp=True) == transparent(raw)
+    got_text, got_html = bodies(email.message_from_bytes(raw, policy=email.policy.default))
+
+    def spliced(body: str) -> str:
+        return (
+            body.replace("%%VOTE_TOKEN%%", who.vote_token)
+            .replace("%%UNSUBSCRIBE_URL%%", who.unsubscribe_url)
+            .replace("%%PREFERENCES_URL%%", who.preferences_url)
+        )
+
+    assert got_html.replace("\r\n", "\n") == spliced("".join(html)).replace("\r\n", "\n")
+    assert got_text.replace("\r\n", "\n") == spliced("".join(text)).replace("\r\n", "\n")
+    assert got_html.count(f"/v/{who.vote_token}/") == 2 * len(made.keys) + 2 * 3
+
+
 # ---------------------------------------------------------------- privacy
 
 
@@ -255,7 +352,7 @@ def test_feeds_and_archive_stay_unpersonalised(
     assert published
     for path in published:
         content = path.read_text(encoding="utf-8", errors="replace")
-        assert "/vote?" not in content, path
+        assert "/vote?" not in content and "papers.example.org/v/" not in content, path
         assert "Top picks" not in content, path
         assert FAN not in content, path
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -17,7 +17,8 @@ from newsletter.store import Database
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.feedback import vote_token
 from newsletter.subscribers.subscriptions import Subscriptions
-from newsletter.subscribers.tokens import Tokens
+from newsletter.subscribers.tokens import VOTE, Tokens
+from newsletter.urls import paper_ref
 
 DIGEST = Path(__file__).parent / "digests" / "000_own_nov09.txt"
 DAY = date(2026, 11, 9)
@@ -40,7 +41,13 @@ def delivered(tmp_path: Path) -> Iterator[Served]:
 
 
 def _links(text: str, direction: str) -> list[str]:
-    return re.findall(rf"http://127\.0\.0\.1:\d+/vote\?t=[^&\s]+&p=[^&\s]+&v={direction}", text)
+    return re.findall(rf"http://127\.0\.0\.1:\d+/v/[^/\s]+/[^/\s]+/{direction}", text)
+
+
+def _parts(link: str) -> tuple[str, str]:
+    """The token and the paper reference of a short vote link."""
+    _v, token, ref, _direction = urlsplit(link).path.strip("/").split("/")
+    return token, ref
 
 
 def _reader(store: Database) -> Subscriber:
@@ -64,9 +71,10 @@ def _form(page: str) -> dict[str, str]:
 
 
 def test_get_and_head_show_a_button_and_only_the_post_records_once(delivered: Served) -> None:
-    base, _settings, store, _smtp, _report, text = delivered
+    base, _settings, store, _smtp, report, text = delivered
     up = _links(text, "up")[0]
-    key = parse_qs(urlsplit(up).query)["p"][0]
+    [key] = [p.key for p in report.edition.papers if paper_ref(p.key) == _parts(up)[1]]
+    assert len(up) - len(base) < 80  # the path: v/<token>/<ref>/up, whatever the key
     with httpx.Client(base_url=base, timeout=30) as http:
         assert http.head(up).status_code == 200
         page = http.get(up)
@@ -82,7 +90,7 @@ def test_get_and_head_show_a_button_and_only_the_post_records_once(delivered: Se
         again = http.post("vote", data=form)
         assert again.status_code == 200 and "nothing changed" in again.text
         assert _votes(store) == [(key, True)]
-        down = up.removesuffix("&v=up") + "&v=down"
+        down = up.removesuffix("/up") + "/down"
         assert down in _links(text, "down")
         down_form = _form(http.get(down).text)
         changed = http.post("vote", data=down_form)
@@ -93,11 +101,11 @@ def test_get_and_head_show_a_button_and_only_the_post_records_once(delivered: Se
 def test_bad_expired_and_forged_vote_links_change_nothing(delivered: Served) -> None:
     base, settings, store, _smtp, report, text = delivered
     up = _links(text, "up")[0]
-    token = parse_qs(urlsplit(up).query)["t"][0]
-    tampered = up.replace(f"t={token}", f"t={token[:-2]}xx")
+    token, ref = _parts(up)
+    tampered = up.replace(f"/{token}/", f"/{token[:-2]}xx/")
     old = Tokens.from_settings(settings, clock=lambda: datetime.now(UTC) - timedelta(days=200))
     expired = up.replace(
-        f"t={token}", f"t={vote_token(old, _reader(store).public_id, report.edition)}"
+        f"/{token}/", f"/{vote_token(old, _reader(store).public_id, report.edition)}/"
     )
     with httpx.Client(base_url=base, timeout=30) as http:
         bad = http.get(tampered)
@@ -111,9 +119,31 @@ def test_bad_expired_and_forged_vote_links_change_nothing(delivered: Served) -> 
         assert http.post("vote", data=other).status_code == 400  # form token is for the paper
         foreign = http.post("vote", data=form, headers={"Origin": "https://evil.example"})
         assert foreign.status_code == 403
-        unknown = http.get(up.split("&p=")[0] + "&p=arxiv%3A0000.00000&v=up")
+        unknown = http.get(up.replace(f"/{ref}/", f"/{paper_ref('arxiv:0000.00000')}/"))
         assert unknown.status_code == 404
+        assert http.get(up.replace(f"/{ref}/", "/x/")).status_code == 404
+        assert http.get(up.removesuffix("/up") + "/sideways").status_code == 400
     assert _votes(store) == []
+
+
+def test_links_sent_before_the_short_ones_still_work(delivered: Served) -> None:
+    """A vote link of the first form (itsdangerous token, the paper's key) shows the same
+    page, and its button records the vote."""
+    base, settings, store, _smtp, report, _text = delivered
+    paper = report.edition.papers[-1]
+    edition = report.edition
+    tokens = Tokens.from_settings(settings)
+    public_id = _reader(store).public_id
+    old_token = tokens.make(VOTE, f"{public_id}.{edition.date.isoformat()}.{edition.number}")
+    link = f"{base}vote?{urlencode({'t': old_token, 'p': paper.key, 'v': 'up'})}"
+    with httpx.Client(base_url=base, timeout=30) as http:
+        page = http.get(link)
+        assert page.status_code == 200 and "More like this?" in page.text
+        form = _form(page.text)
+        assert (form["t"], form["p"]) == (old_token, paper.key)
+        done = http.post("vote", data=form)
+        assert done.status_code == 200 and "👍 noted" in done.text
+    assert _votes(store) == [(paper.key, True)]
 
 
 def test_preferences_seed_switch_off_and_reset(delivered: Served) -> None:

@@ -191,6 +191,10 @@ class CompiledMessage:
     _slot_at: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
     """Where each slot sits in ``segments`` (and ``stuffed``): filled in place of a
     join over a generator, which costs more per recipient than the join itself."""
+    repeated: tuple[tuple[bytes, str], ...] = ()
+    """Markers standing for a slot wherever they occur inside constant segments (a
+    ranked copy's vote token, twice per card): one ``bytes.replace`` each after the
+    join, instead of a slot per occurrence (:mod:`newsletter.delivery.ranked`)."""
 
     def __post_init__(self) -> None:
         at = tuple((i, s) for i, s in enumerate(self.segments) if isinstance(s, str))
@@ -216,7 +220,10 @@ class CompiledMessage:
         parts: list[Any] = list(segments)
         for i, name in self._slot_at:
             parts[i] = values[name]
-        return b"".join(parts)
+        data = b"".join(parts)
+        for marker, name in self.repeated:
+            data = data.replace(marker, values[name])
+        return data
 
     def _slots(self, r: Recipient) -> dict[str, bytes]:
         subject = r.mailto_subject
@@ -323,13 +330,19 @@ class DigestFrame:
         self,
         text: Sequence[tuple[bytes | str, bytes | str]],
         html: Sequence[tuple[bytes | str, bytes | str]],
+        repeated: tuple[tuple[bytes, str], ...] = (),
     ) -> CompiledMessage:
         """The message from body segments already paired with their dot-stuffed form
-        (each encoded once and shared by many messages: nothing is re-encoded here)."""
+        (each encoded once and shared by many messages: nothing is re-encoded here);
+        ``repeated``: see :attr:`CompiledMessage.repeated`."""
         head, middle, tail = self._pairs
         pairs = [*head, *text, middle, *html, tail]
         return CompiledMessage(
-            tuple(p[0] for p in pairs), self.sender, self.subject, tuple(p[1] for p in pairs)
+            tuple(p[0] for p in pairs),
+            self.sender,
+            self.subject,
+            tuple(p[1] for p in pairs),
+            repeated=repeated,
         )
 
     @cached_property

@@ -35,10 +35,12 @@ from newsletter.delivery.message import (
     DigestFrame,
     Sender,
     body_segments,
+    merged,
 )
 from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Vote, train
 from newsletter.render.picks import RankedLayout, Reason, layout
+from newsletter.render.recipients import VOTE_TOKEN
 from newsletter.store import Database
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,37 @@ CORPUS_PAPERS = 20000
 """The newest stored papers the vocabulary is fitted on (plus every voted paper)."""
 
 Segments = list[tuple[bytes | str, bytes | str]]
-_BREAK: tuple[bytes | str, bytes | str] = (SOFT_BREAK, SOFT_BREAK)
+
+
+VOTE_MARKS: tuple[tuple[bytes, str], ...] = (
+    (b"\x00vote-text\x00", f"text:{VOTE_TOKEN}"),
+    (b"\x00vote-html\x00", f"html:{VOTE_TOKEN}"),
+)
+"""The recipient's vote token in a ranked copy's pieces: a marker (quoted-printable
+never writes a NUL) replaced once per message (:attr:`CompiledMessage.repeated`), so
+a card is one constant segment instead of five around its two vote slots."""
+_MARK = {slot: (mark, mark) for mark, slot in VOTE_MARKS}
+
+
+def encode_piece(kind: str, piece: str) -> Segments:
+    """One shared piece as QP segments with its dot-stuffed form, the vote slots as
+    markers and the constant runs joined (a card: one segment)."""
+    return merged(
+        _MARK.get(seg, (seg, st)) if isinstance(seg, str) else (seg, st)
+        for seg, st in body_segments(kind, piece)
+    )
+
+
+def encode_layout(made: RankedLayout) -> dict[tuple[str, str], Segments]:
+    """Every shared piece of a ranked copy, encoded once (:func:`encode_piece`)."""
+    encoded: dict[tuple[str, str], Segments] = {}
+    for kind, body in (("text", made.text), ("html", made.html)):
+        constant = [p for p in body.parts if isinstance(p, str)]
+        constant += [g for gaps in body.gaps for g in gaps]
+        constant += [*body.cards.values(), body.head, *body.reason]
+        for piece in constant:
+            encoded[(kind, piece)] = encode_piece(kind, piece)
+    return encoded
 
 
 @dataclass
@@ -63,20 +95,32 @@ class _Copy:
     """Reasons as encoded so far (many subscribers share one: "because you liked …")."""
 
     def segments(self, kind: str, pieces: list[str]) -> Segments:
-        """One body: the pieces' encoded segments (each piece's constant runs joined
-        when it was encoded), a soft line break between two pieces."""
+        """One body: the pieces' encoded segments, a soft line break between two
+        pieces, each run of constant bytes joined (a body is a few segments: the
+        footer's links are its only slots; the vote token is a marker)."""
+        plain: list[bytes] = []
+        stuffed: list[bytes] = []
         out: Segments = []
         encoded = self.encoded
         for piece in pieces:
-            if out:
-                out.append(_BREAK)
+            if plain or out:
+                plain.append(SOFT_BREAK)
+                stuffed.append(SOFT_BREAK)
             if isinstance(piece, Reason):  # this subscriber's own: plain text, no slots
-                out.append(self._reason(piece))
-                continue
-            found = encoded.get((kind, piece))
-            if found is None:
-                found = body_segments(kind, piece)
-            out += found
+                found: Segments = [self._reason(piece)]
+            else:
+                found = encoded.get((kind, piece)) or encode_piece(kind, piece)
+            for seg, st in found:
+                if isinstance(seg, bytes) and isinstance(st, bytes):
+                    plain.append(seg)
+                    stuffed.append(st)
+                else:
+                    if plain:
+                        out.append((b"".join(plain), b"".join(stuffed)))
+                        plain, stuffed = [], []
+                    out.append((seg, st))
+        if plain:
+            out.append((b"".join(plain), b"".join(stuffed)))
         return out
 
     def _reason(self, reason: Reason) -> tuple[bytes, bytes]:
@@ -170,7 +214,9 @@ class Ranking:
         reasons = {s.paper_key: s.reason for s in scored if s.reason}
         text = copy.layout.text.pieces(ranked, reasons, self.picks)
         html = copy.layout.html.pieces(ranked, reasons, self.picks)
-        return copy.frame.spliced(copy.segments("text", text), copy.segments("html", html))
+        return copy.frame.spliced(
+            copy.segments("text", text), copy.segments("html", html), repeated=VOTE_MARKS
+        )
 
     def _copy(self, topics: frozenset[str] | None) -> _Copy | None:
         if topics in self._copies:
@@ -184,13 +230,7 @@ class Ranking:
         made = layout(self.edition, self.settings, topics, self.picks)
         if made is None:
             return None
-        encoded: dict[tuple[str, str], Segments] = {}
-        for kind, body in (("text", made.text), ("html", made.html)):
-            constant = [p for p in body.parts if isinstance(p, str)]
-            constant += [g for gaps in body.gaps for g in gaps]
-            constant += [*body.cards.values(), body.head, *body.reason]
-            for piece in constant:
-                encoded[(kind, piece)] = body_segments(kind, piece)
+        encoded = encode_layout(made)
         frame = DigestFrame.build(self.sender(), made.subject, self.clock())
         cards = set(made.keys)
         candidates = tuple(p for p in self.candidates if p.key in cards)

@@ -26,6 +26,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from newsletter.urls import paper_ref
+
 PAPER_MJML = "_paper.mjml.j2"
 PAPER_TEXT = "_paper.txt.j2"
 PALETTE = "_palette.j2"
@@ -35,6 +37,7 @@ def register(env: jinja2.Environment, stock: Path) -> None:
     """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call."""
     env.globals["card"] = _Cards(env, stock, PAPER_MJML, markup=True)
     env.globals["card_text"] = _Cards(env, stock, PAPER_TEXT, markup=False)
+    env.filters["vote_ref"] = paper_ref  # a card's 👍/👎 links name the paper by it
 
 
 class _Cards:

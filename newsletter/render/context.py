@@ -179,9 +179,11 @@ class Links:
         preferences: the recipient's topic preferences URL, or a token.
         subscribe: absolute URL of the sign-up page (answered by ``newsletter serve``).
         canonical: absolute URL of the page being rendered (its ``rel=canonical``).
-        vote: the recipient's 👍/👎 page URL with its signed token, to which a card
-            adds ``&p=<paper key>&v=up|down``; "" on every copy nobody receives
-            (archive, feeds, preview), which then shows no vote links.
+        vote: the recipient's 👍/👎 link base with its signed token
+            (``…/v/<token>``), to which a card adds ``/<paper ref>/up`` or
+            ``/down`` (the ``vote_ref`` filter of the paper's key); "" on every
+            copy nobody receives (archive, feeds, preview), which then shows no
+            vote links.
     """
 
     edition: str
@@ -380,7 +382,7 @@ class ContextBuilder:
             preferences=links.preferences_url,
             subscribe=site.absolute(urls.SUBSCRIBE_PAGE),
             canonical=site.absolute(urls.edition_dir(edition)),
-            vote=site.url(f"{urls.VOTE_PAGE}?t={links.vote_token}") if links.vote_token else "",
+            vote=site.url(f"{urls.VOTE_LINK}/{links.vote_token}") if links.vote_token else "",
         )
         shown = edition if topics is None else for_topics(edition, topics, meta.titles)
         self.sections: tuple[Section, ...] = tuple(s for s in shown.sections if s.papers)

@@ -38,9 +38,12 @@ PREFERENCES_TOKEN = "%%PREFERENCES_URL%%"
 VOTE_TOKEN = "%%VOTE_TOKEN%%"
 URL_HEADROOM = 300
 """Bytes reserved per token occurrence for the real URL that replaces it."""
-VOTE_HEADROOM = 120
-"""Bytes reserved per vote-token occurrence (a signed token, not a whole URL: it
-appears twice per card, so the URL headroom would eat the budget)."""
+VOTE_TOKEN_CHARS = 56
+"""Longest vote token (the compact token of :func:`newsletter.subscribers.feedback.vote_token`
+is 53 characters for a 22-character public id and an edition number under 10)."""
+VOTE_HEADROOM = VOTE_TOKEN_CHARS - len(VOTE_TOKEN)
+"""Bytes reserved per vote-token occurrence beyond the placeholder itself: a token,
+not a whole URL (it appears twice per card, so the URL headroom would eat the budget)."""
 
 
 @dataclass(frozen=True)

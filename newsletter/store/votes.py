@@ -205,6 +205,15 @@ class Votes:
             is not None
         )
 
+    def edition_papers(self, edition_id: int) -> list[str]:
+        """The keys of the papers edition ``edition_id`` published."""
+        return [
+            str(key)
+            for (key,) in self.conn.execute(
+                sa.select(papers.c.key).where(papers.c.edition_id == edition_id)
+            )
+        ]
+
     def paper(self, paper_key: str) -> PaperRow | None:
         row = self.conn.execute(
             sa.select(papers.c.key, papers.c.title, papers.c.abstract, papers.c.arxiv_id).where(

@@ -1,8 +1,10 @@
 """The 👍/👎 page and the preferences page's "papers I like" section.
 
 ==================================  =================================================
-``GET  /vote?t=&p=&v=up|down``      a page naming the paper, with one button; link
+``GET  /v/<token>/<ref>/up|down``   a page naming the paper, with one button; link
                                     scanners GET (and HEAD) and change nothing
+``GET  /vote?t=&p=&v=up|down``      the same, for the links sent before the short
+                                    ones (the paper's whole key in the link)
 ``POST /vote``                      records the vote (form token, same-origin check);
                                     the same vote again changes nothing, the other
                                     thumb replaces it
@@ -41,7 +43,7 @@ from newsletter.subscribers.feedback import (
 from newsletter.subscribers.links import PREFERENCES_PATH, SubscriberLinks
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import PREFERENCES, VOTE, TokenError, Tokens
-from newsletter.urls import VOTE_PAGE, Site
+from newsletter.urls import VOTE_LINK, VOTE_PAGE, Site
 from newsletter.web.pages import PageContext, RankingPanel, Refusal
 
 log = logging.getLogger(__name__)
@@ -104,9 +106,23 @@ class VotePages:
         return ballot, subscriber
 
     async def vote_page(self, request: Request) -> Response:
+        """The page of a vote link sent before the short links (``/vote?t=&p=&v=``)."""
         query = request.query_params
-        token, paper_key, direction = query.get("t", ""), query.get("p", ""), query.get("v", "")
+        return await self._vote_page(
+            query.get("t", ""), query.get("v", ""), paper_key=query.get("p", "")
+        )
+
+    async def short_vote_page(self, request: Request) -> Response:
+        """The page of a short vote link: ``/v/<token>/<paper ref>/up|down``."""
+        params = request.path_params
+        return await self._vote_page(params["token"], params["direction"], ref=params["ref"])
+
+    async def _vote_page(
+        self, token: str, direction: str, *, paper_key: str = "", ref: str = ""
+    ) -> Response:
         try:
+            if ref:
+                paper_key = await run_in_threadpool(self._resolve, token, ref)
             ballot, subscriber = await run_in_threadpool(self._ballot, token, paper_key, direction)
             title = await run_in_threadpool(self.feedback.paper_title, paper_key)
             if title is None:
@@ -133,6 +149,13 @@ class VotePages:
                 paper_key=paper_key,
             ),
         )
+
+    def _resolve(self, token: str, ref: str) -> str:
+        """The paper a short link's reference names in its token's edition."""
+        found = self.feedback.resolve(read_vote_token(self.pages.tokens, token), ref)
+        if found is None:
+            raise Refusal(404, "This link names no paper of that edition.")
+        return found
 
     async def vote(self, request: Request) -> Response:
         pages = self.pages
@@ -276,6 +299,11 @@ class VotePages:
     def routes(self, prefix: str) -> list[BaseRoute]:
         return [
             Route(f"{prefix}/{VOTE_PAGE}", self.vote_page, methods=["GET"]),
+            Route(
+                f"{prefix}/{VOTE_LINK}/{{token}}/{{ref}}/{{direction}}",
+                self.short_vote_page,
+                methods=["GET"],
+            ),
             Route(f"{prefix}/{VOTE_PAGE}", self.vote, methods=["POST"]),
             Route(f"{prefix}/{PAPERS_PATH}", self.seed, methods=["POST"]),
             Route(f"{prefix}/{RANKING_PATH}", self.ranking, methods=["POST"]),
