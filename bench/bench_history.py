@@ -16,7 +16,7 @@ the same run at day 10, measured in the same invocation; the goal is day 365
 The synthetic papers are not in the seen-paper index (novelty's cost against
 the size of that index is measured in the "Novelty" section: 1.15× from 10,000
 to 1,000,000 papers); this measures what a run reads of its own history:
-the editions for the feeds, the archive index and the topic pages.
+the summary totals and the editions its feeds, topic pages, week and month show.
 """
 
 from __future__ import annotations
@@ -172,16 +172,16 @@ def section(f: dict[str, dict[str, float]], runs: int) -> list[str]:
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
         "",
-        f"- {verdict} What grows: `pipeline._history` reads every earlier edition "
-        "(`tx.editions.recent(sys.maxsize)`) and parses its JSON, because the archive index "
-        "counts every edition, month and topic, the topic pages number their pages from the "
-        "first paper of the topic, and the feeds take their newest `feeds.max_items` papers "
-        "from that list. Making it flat needs an edition summary table (date, number, paper "
-        "count per topic) for the index and the months, and a table of published papers by "
-        "topic and position for the topic pages and the feeds, so a run reads the newest "
-        "`feeds.max_items` papers and the pages it rewrites, never the whole history. The "
-        "site itself is already incremental (a run writes its edition's pages, the edition "
-        "before it, the feeds, the topic pages and week/month views it changes, the index).",
+        f"- {verdict} A run reads of its history only what it shows again "
+        "(`newsletter/history.py`, `store/summaries.py`): the totals (editions, papers per "
+        "topic and per month, the newest 30 index lines) from the `edition_summaries` and "
+        "`edition_topics` tables, and the JSON of the editions holding the newest "
+        "`feeds.max_items` papers, each topic's newest 50 + new papers, the week and month "
+        "of the new edition and the two editions before it; before issue 14 it parsed every "
+        "earlier edition (1.35× CPU, 1.99× peak memory at day 365). What still grows is "
+        "three aggregate queries over the summary rows (a few bytes per edition and topic). "
+        "The site is incremental: a run writes its edition's pages, the edition before it, "
+        "the feeds, the topic pages and week/month views it changes, the index.",
         "",
     ]
 
