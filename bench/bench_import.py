@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import contextlib
+
 from run_all import put_section
 
 NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
@@ -90,10 +92,8 @@ def timed(
     def watch() -> None:
         path = Path(f"/proc/{child.pid}/schedstat")
         while child.poll() is None:
-            try:
+            with contextlib.suppress(OSError, ValueError, IndexError):
                 delay[0] = int(path.read_text().split()[1]) / 1e9
-            except (OSError, ValueError, IndexError):
-                pass
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch, daemon=True)
