@@ -21,6 +21,7 @@ Both are timed as fresh processes (wall clock, and the child's CPU time).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -32,8 +33,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import contextlib
-
 from run_all import put_section
 
 NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
