@@ -188,6 +188,16 @@ def section(f: dict[str, dict[str, float]], runs: int) -> list[str]:
         "of the new edition and the two editions before it; before issue 14 it parsed every "
         "earlier edition (1.35× CPU, 1.99× peak memory at day 365). What still grows is "
         "three aggregate queries over the summary rows (a few bytes per edition and topic). "
+        + (
+            "From day 10 to day 100 the new edition's month fills (its month page lists every "
+            "paper of the month: 9 earlier editions at day 10, 29 from day 30 on), bounded by "
+            "a month whatever the history; from day 100 to day 365: "
+            f"{f['365']['cpu_s'] / f['100']['cpu_s']:.2f}× CPU, "
+            f"{f['365']['rss_mb'] / f['100']['rss_mb']:.2f}× peak memory. "
+            if "100" in f and "365" in f
+            else ""
+        )
+        + "Load: the machine's 2 cores were shared with other work (load average 11–16). "
         "The site is incremental: a run writes its edition's pages, the edition before it, "
         "the feeds, the topic pages and week/month views it changes, the index.",
         "",
