@@ -200,6 +200,12 @@ def section(f: dict[str, dict[str, float]], runs: int) -> list[str]:
         + "Load: the machine's 2 cores were shared with other work (load average 11–16). "
         "The site is incremental: a run writes its edition's pages, the edition before it, "
         "the feeds, the topic pages and week/month views it changes, the index.",
+        "- Not in these figures: the Pagefind search index. The synthetic archive has no "
+        "pages on disk, so each run indexes only its own edition's pages; on a real site "
+        "Pagefind (1.5, the CLI and its Python wrapper) re-reads every paper page on every "
+        "run: it has no incremental mode (its API builds an index from scratch; merging "
+        "happens in the browser, per bundle), so that cost grows with the archive and is "
+        "still to be measured on its own.",
         "",
     ]
 
