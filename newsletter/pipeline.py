@@ -8,7 +8,6 @@ its papers in one transaction before publishing.  Both return a RunReport.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +26,7 @@ from newsletter.delivery.mailer import Mailer, MailerFactory
 from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
 from newsletter.errors import NewsletterError
+from newsletter.history import PAGE_SIZE, History
 from newsletter.identity import Decision, names_of, paper_key
 from newsletter.listings import bounded, new_papers
 from newsletter.model import (
@@ -141,10 +141,12 @@ def plan(
     )
 
 
-def _history(tx: Transaction, edition: Edition) -> list[Edition]:
-    """Every edition before ``edition``, newest first: the archive index lists them
-    all, and each topic feed keeps its own newest ``feeds.max_items`` papers."""
-    return tx.editions.recent(sys.maxsize, before=(edition.date, edition.number))
+def _history(tx: Transaction, edition: Edition, settings: Settings) -> History:
+    """What publishing ``edition`` reads of the editions before it: the archive's
+    totals from the summary tables and only the editions whose papers it shows
+    again (feeds, topic pages, week, month, neighbours), so a run's cost does
+    not grow with the archive (``newsletter/history.py``)."""
+    return tx.editions.history(edition, feed_items=settings.feeds.max_items, page_size=PAGE_SIZE)
 
 
 def assess(collected: Collected, result: Plan) -> tuple[RunStatus, str | None, tuple[str, ...]]:
@@ -213,7 +215,7 @@ def preview(
     with Database.open_read_only(settings.database.url) as db:
         with db.read() as tx:
             stored = None if force else tx.editions.latest_on(edition_date)
-            history = _history(tx, stored.edition) if stored else []
+            history = list(_history(tx, stored.edition, settings).editions) if stored else []
         if stored is not None:
             given = _given(settings, db, inputs, edition_date, progress)
             outputs = publish_preview(stored.edition, history, settings, out_dir)
@@ -453,7 +455,7 @@ def _run(
         )
     faults.hit("after-commit")
     with db.read() as tx:
-        history = _history(tx, stored.edition)
+        history = _history(tx, stored.edition, settings)
     try:
         outputs = publish_run(stored.edition, history, settings)
     except NewsletterError as exc:  # recorded, not published: a failed run, said so
@@ -611,7 +613,7 @@ def _republish(
         stored = tx.editions.latest_on(edition_date)
         if stored is None:  # pragma: no cover - raced with a deletion
             raise NewsletterError(f"the edition for {edition_date} vanished from the database")
-        history = _history(tx, stored.edition)
+        history = _history(tx, stored.edition, settings)
     edition = stored.edition
     try:
         outputs = publish_run(edition, history, settings)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from newsletter.config import Settings
 from newsletter.errors import OutputError, output_hint
+from newsletter.history import History
 from newsletter.model import Edition
 from newsletter.render import publish_site, write_preview
 
@@ -22,7 +23,9 @@ def publish_preview(
     return write_preview(edition, history, settings, out_dir)
 
 
-def publish_run(edition: Edition, history: Sequence[Edition], settings: Settings) -> list[Path]:
+def publish_run(
+    edition: Edition, history: Sequence[Edition] | History, settings: Settings
+) -> list[Path]:
     """The edition's page, email and edition.json, the feeds and the index, into the site.
 
     A write that fails (a full disk, a read-only folder) is an error with a

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,14 @@ import pytest
 import sqlalchemy as sa
 
 from newsletter import config, pipeline
-from newsletter.edition import build_edition
+from newsletter.edition import build_edition, to_json
 from newsletter.errors import StoreError
 from newsletter.identity import DOCUMENTS_TERM
 from newsletter.listings import new_papers
 from newsletter.model import RawEntry
 from newsletter.novelty import split
 from newsletter.states import LedgerState, RunStatus, SubscriberStatus
-from newsletter.store import Database, schema
+from newsletter.store import Database, StoredEdition, schema
 from newsletter.store import migrations as history
 from newsletter.store.migrations import LATEST, MIGRATIONS
 from newsletter.store.papers import title_hash
@@ -115,8 +116,18 @@ def test_data_written_at_step_one_survives_the_upgrades(new_db_url: Callable[[],
     edition = build_edition(papers, taxonomy, NOW.date())
     with Database.connect(url) as db:
         db.migrate(to=1)
-        with db.write() as tx:  # step 1 has the editions table
-            stored = tx.editions.record(edition, NOW)
+        with db.engine.begin() as conn:  # an edition row as step 1 knew it (no summary)
+            inserted = conn.execute(
+                schema.editions.insert().values(
+                    date=edition.date,
+                    number=1,
+                    paper_count=edition.paper_count,
+                    payload=to_json(edition),
+                    created_at=NOW,
+                )
+            ).inserted_primary_key
+            assert inserted is not None
+            stored = StoredEdition(int(inserted[0]), edition)
         with db.engine.begin() as conn:  # a paper row as step 1 knew it (no identity index)
             conn.execute(
                 schema.papers.insert().values(
@@ -138,6 +149,14 @@ def test_data_written_at_step_one_survives_the_upgrades(new_db_url: Callable[[],
         assert split(entries, tx.seen)[0].new is False
         # step 4 counted the paper it found in its term frequencies
         assert tx.identity.term_counts([DOCUMENTS_TERM]) == {DOCUMENTS_TERM: 1}
+        # step 8 summarised the edition: a run after it counts it without reading it
+        later = replace(edition, date=date(2027, 1, 5))
+        seen = tx.editions.history(later, feed_items=0, page_size=0)
+        assert (seen.count, dict(seen.topic_counts)) == (1, {"other": 1})
+        assert [(line.date, line.sections) for line in seen.latest] == [
+            (NOW.date(), (("Other", 1),))
+        ]
+        assert seen.months == ((NOW.year, NOW.month, 1),)
 
 
 def test_a_released_step_never_uses_the_live_tables() -> None:

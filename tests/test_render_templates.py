@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +105,50 @@ def test_wrap_filter() -> None:
         templates.wrap(text, width=20, indent=2)
         == "  alpha beta gamma\n  delta epsilon\n  " + "x" * 30
     )
+
+
+RENDER_OVERRIDE = """
+import sys
+from pathlib import Path
+from newsletter.render import templates
+env = templates.environment(Path(sys.argv[1]))
+print(templates.render(env, "note.txt.j2", who="you"))
+"""
+
+
+def _render_fresh(folder: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", RENDER_OVERRIDE, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "NEWSLETTER_CACHE_DIR": str(cache)},
+    )
+
+
+def test_compiled_templates_are_kept_between_processes_and_an_edit_is_seen(
+    tmp_path: Path,
+) -> None:
+    folder, cache = tmp_path / "templates", tmp_path / "cache"
+    folder.mkdir()
+    (folder / "note.txt.j2").write_text("hello {{ who }}\n", encoding="utf-8")
+    first = _render_fresh(folder, cache)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "hello you\n\n"
+    kept = list((cache / "jinja").iterdir())
+    assert kept, "no compiled template was kept"
+    (folder / "note.txt.j2").write_text("goodbye {{ who }}\n", encoding="utf-8")
+    second = _render_fresh(folder, cache)
+    assert second.stdout == "goodbye you\n\n", second.stderr  # the edit, not the cached code
+
+
+def test_a_cache_folder_that_cannot_be_made_means_no_cache_not_an_error(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "note.txt.j2").write_text("hello {{ who }}\n", encoding="utf-8")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    done = _render_fresh(folder, blocked)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "hello you\n\n"

@@ -17,9 +17,12 @@ new edition its first page, the last (partial) numbered page and any numbered
 page the new papers just filled, the edition's week and month, and the index.
 So a run writes O(papers of the edition + PAGE_SIZE) files whatever the
 length of the history; older numbered pages are never rewritten, because
-numbering from the oldest keeps their content fixed.  The history is still
-*read* (the index, the feeds and the topic counts need it), which is a cheap
-in-memory pass.
+numbering from the oldest keeps their content fixed.  Nor does a run read the
+whole history: it gets a :class:`newsletter.history.History`, the editions
+whose papers it shows again (each topic's newest PAGE_SIZE + new papers, the
+feeds' newest, the week and month, the neighbours) and the totals (editions,
+papers per topic and per month, the index lines) from the store's summary
+tables.
 
 Everything here is a value: the dataclasses are what the archive templates
 receive (``docs/templates.md`` lists them); links are relative to the page.
@@ -34,15 +37,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from newsletter import urls
+from newsletter.history import LATEST_EDITIONS as LATEST_EDITIONS
+from newsletter.history import PAGE_SIZE as PAGE_SIZE
 from newsletter.model import Edition, Paper
 from newsletter.render.context import MONTHS, date_label
 from newsletter.render.untrusted import clean_text, safe_url
 from newsletter.topics import Taxonomy, classify
 
-PAGE_SIZE = 50
-"""Papers per topic page."""
-LATEST_EDITIONS = 30
-"""Editions the index lists; older ones are reached through the month pages."""
 _KEY_SLUG = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -316,9 +317,15 @@ def topic_chunks(count: int) -> int:
     return (count + PAGE_SIZE - 1) // PAGE_SIZE
 
 
-def chunk(papers_oldest_first: Sequence[Published], number: int) -> list[Published]:
-    """Numbered page ``number`` (from 1, oldest first): its papers, newest first."""
-    part = papers_oldest_first[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+def chunk(
+    papers_oldest_first: Sequence[Published], number: int, skipped: int = 0
+) -> list[Published]:
+    """Numbered page ``number`` (from 1, oldest first): its papers, newest first.
+
+    ``papers_oldest_first`` are the topic's papers after its ``skipped`` oldest ones
+    (a run holds only the newest: :class:`newsletter.history.History`)."""
+    start = (number - 1) * PAGE_SIZE - skipped
+    part = papers_oldest_first[max(start, 0) : number * PAGE_SIZE - skipped]
     return list(reversed(part))
 
 

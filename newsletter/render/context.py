@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from newsletter import urls
 from newsletter.edition import for_topics
+from newsletter.history import EditionLine
 from newsletter.identity import arxiv_abs_url, arxiv_pdf_url
 from newsletter.model import Edition, Paper, Section
 from newsletter.render.recipients import RecipientLinks
@@ -461,16 +462,16 @@ def _note_html(text: str | None) -> Markup | None:
     return Markup(markdown.markdown(text, output_format="html"))
 
 
-def summarize(editions: Sequence[Edition], site: urls.Site) -> tuple[EditionSummary, ...]:
+def summarize(editions: Sequence[EditionLine], site: urls.Site) -> tuple[EditionSummary, ...]:
     """Index lines of ``editions`` (kept in the order given: newest first)."""
     return tuple(
         EditionSummary(
             date=e.date,
             date_label=date_label(e.date),
             number=e.number,
-            url=site.edition_url(e),
+            url=site.edition_url(Edition(date=e.date, sections=(), number=e.number)),
             paper_count=e.paper_count,
-            topics=tuple(clean_text(s.title) for s in e.sections if s.papers),
+            topics=tuple(clean_text(title) for title, _ in e.sections),
         )
         for e in editions
     )

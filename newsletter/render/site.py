@@ -14,14 +14,16 @@ run writes a bounded number of files whatever the length of the history.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from newsletter import resources, urls
 from newsletter.config import Settings
 from newsletter.edition import to_json
+from newsletter.history import History
 from newsletter.model import Edition
 from newsletter.render import archive, search, templates
 from newsletter.render.archive import Chrome, EditionNav, ListPage, Pager, Published, Views
@@ -53,6 +55,14 @@ def _editions(edition: Edition, history: Sequence[Edition]) -> list[Edition]:
     """``[edition, *history]`` without another copy of ``edition`` (same date and number)."""
     slug = urls.edition_slug(edition)
     return [edition, *(e for e in history if urls.edition_slug(e) != slug)]
+
+
+def _published(edition: Edition, history: Sequence[Edition] | History) -> History:
+    """The history after publishing ``edition``: from the store's totals (a run), or
+    counted over a full list of the editions before it (tests, previews)."""
+    if isinstance(history, History):
+        return history.with_newest(edition)
+    return History.of(_editions(edition, history))
 
 
 def public_email(edition: Edition, settings: Settings) -> RenderedEmail:
@@ -154,30 +164,35 @@ def edition_page(
     )
 
 
-def index_page(editions: Sequence[Edition], settings: Settings, frame: _Frame | None = None) -> str:
-    """The archive index: the latest editions and their sizes per topic, topics, months."""
+def index_page(
+    editions: Sequence[Edition] | History, settings: Settings, frame: _Frame | None = None
+) -> str:
+    """The archive index: the latest editions and their sizes per topic, topics, months.
+
+    ``editions`` is every edition, newest first, or a :class:`History` of them
+    (whose ``editions[0]`` is the newest)."""
+    history = editions if isinstance(editions, History) else History.of(editions)
     frame = frame or _Frame(settings, [urls.FEED_RSS, urls.FEED_ATOM], search.available())
     meta = _page_meta(settings, urls.INDEX)
-    newest = ContextBuilder(editions[0], meta, RecipientLinks.public(meta.site), frozenset())
-    latest = editions[: archive.LATEST_EDITIONS]
+    first = history.editions[0]
+    newest = ContextBuilder(first, meta, RecipientLinks.public(meta.site), frozenset())
+    latest = history.latest
     index = IndexContext(
         name=meta.name,
         language=meta.language,
         editions=summarize(latest, meta.site),
         links=replace(newest.links, canonical=meta.site.absolute("")),
     )
-    sizes = [
-        tuple((clean_text(s.title), len(s.papers)) for s in e.sections if s.papers) for e in latest
+    sizes = [tuple((clean_text(title), n) for title, n in e.sections) for e in latest]
+    counts = history.topic_counts
+    months = [
+        (
+            archive.period_heading(date(y, m, 1), "month"),
+            urls.relative_link(urls.INDEX, archive.month_dir(date(y, m, 1))),
+            n,
+        )
+        for y, m, n in history.months
     ]
-    counts: dict[str, int] = {}
-    for entry in archive.published(editions):
-        for t in dict.fromkeys(entry.paper.topics):
-            counts[t] = counts.get(t, 0) + 1
-    months: dict[str, tuple[str, str, int]] = {}
-    for e in editions:
-        folder = archive.month_dir(e.date)
-        label, _, n = months.get(folder, (archive.period_heading(e.date, "month"), "", 0))
-        months[folder] = (label, urls.relative_link(urls.INDEX, folder), n + e.paper_count)
     chrome = frame.chrome(
         urls.INDEX,
         f"{meta.name}: new research papers, every edition",
@@ -191,8 +206,8 @@ def index_page(editions: Sequence[Edition], settings: Settings, frame: _Frame | 
         chrome=chrome,
         sizes=sizes,
         topic_counts={t.id: counts.get(t.id, 0) for t in settings.taxonomy.topics},
-        months=tuple(months.values()),
-        more_editions=max(0, len(editions) - len(latest)),
+        months=tuple(months),
+        more_editions=max(0, history.count - len(latest)),
     )
 
 
@@ -218,8 +233,16 @@ def write_preview(
 class _Archive:
     """Renders the archive pages a run writes (see :mod:`newsletter.render.archive`)."""
 
-    def __init__(self, editions: Sequence[Edition], settings: Settings, frame: _Frame) -> None:
+    def __init__(
+        self,
+        editions: Sequence[Edition],
+        settings: Settings,
+        frame: _Frame,
+        totals: Mapping[str, int] | None = None,
+    ) -> None:
         self.editions = editions
+        # Papers per topic over the whole archive (``editions`` may hold only the newest).
+        self.totals = History.of(editions).topic_counts if totals is None else totals
         self.settings = settings
         self.frame = frame
         self.env = templates.environment(settings.output.templates_dir)
@@ -245,9 +268,12 @@ class _Archive:
 
     def topic(self, topic: str, new: int) -> dict[str, bytes]:
         """The topic's first page, plus the numbered pages its ``new`` newest papers fall on."""
-        papers = [e for e in reversed(self.all) if topic in e.paper.topics]  # oldest first
+        # The newest PAGE_SIZE + new papers of the topic are read (History), oldest first.
+        newest = [e for e in self.all if topic in e.paper.topics][: archive.PAGE_SIZE + new]
+        papers = newest[::-1]
         title = clean_text(self.settings.taxonomy.title(topic)) or topic
-        total = len(papers)
+        total = max(self.totals.get(topic, 0), len(papers))
+        skipped = total - len(papers)
         pages = archive.topic_chunks(total)
         out: dict[str, bytes] = {}
         wanted: list[int | None] = [None, *archive.chunks_touched(total, new)]
@@ -258,7 +284,7 @@ class _Archive:
                 older = pages - 1 if total > archive.PAGE_SIZE else 0
                 newer = 0
             else:
-                shown = archive.chunk(papers, number)
+                shown = archive.chunk(papers, number, skipped)
                 older = number - 1
                 newer = number + 1 if number < pages else -1  # -1: the first page
 
@@ -343,16 +369,22 @@ class _Archive:
 
 
 def publish_site(
-    edition: Edition, history: Sequence[Edition], settings: Settings, site_dir: Path
+    edition: Edition,
+    history: Sequence[Edition] | History,
+    settings: Settings,
+    site_dir: Path,
 ) -> list[Path]:
     """Publish ``edition`` into the site folder; return the files written, in writing order.
 
-    ``history`` is every earlier edition, newest first.
+    ``history`` is every earlier edition, newest first, or what a run reads of
+    them (:class:`newsletter.history.History`: the editions it shows papers of
+    and the archive's totals).
     """
-    editions = _editions(edition, history)
+    full = _published(edition, history)
+    editions = list(full.editions)
     feeds = build_feeds(editions, settings)
     frame = _Frame(settings, list(feeds), search.available())
-    pages = _Archive(editions, settings, frame)
+    pages = _Archive(editions, settings, frame, full.topic_counts)
     email = public_email(edition, settings)
     folder = urls.edition_dir(edition)
     files: dict[str, bytes] = {}
@@ -387,7 +419,7 @@ def publish_site(
     rel, data = pages.search_page()
     files[rel] = data
     files[archive.SEARCH_SCRIPT] = resources.stock_templates().joinpath("search.js").read_bytes()
-    files[urls.INDEX] = index_page(editions, settings, frame).encode("utf-8")
+    files[urls.INDEX] = index_page(full, settings, frame).encode("utf-8")
     written = [write_atomic(site_dir / rel, data) for rel, data in files.items()]
     warning = search.build_index(site_dir)
     if warning:

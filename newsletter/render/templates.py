@@ -15,6 +15,14 @@ Autoescaping is on for every template except ``*.txt.j2`` (the plain-text
 part), and undefined names raise (``StrictUndefined``): a typo in a template
 fails the render instead of silently printing nothing.
 
+Compiled templates are kept between processes in a Jinja bytecode cache
+(:func:`bytecode_cache`: ``$NEWSLETTER_CACHE_DIR``, else
+``$XDG_CACHE_HOME/newsletter/jinja``, else ``~/.cache/newsletter/jinja``), so a
+fresh ``newsletter run`` does not compile every template again; an entry is
+keyed by the template's name and file and checked against a hash of its
+source, so an edited override is compiled afresh.  A cache folder that cannot
+be created means no cache, never an error.
+
 :func:`render` is how every template is rendered: whatever Jinja raises (a
 syntax error, an undefined name, a missing include) becomes a
 :class:`~newsletter.errors.TemplateError` naming the template file and line.
@@ -23,6 +31,7 @@ syntax error, an undefined name, a missing include) becomes a
 from __future__ import annotations
 
 import functools
+import os
 import traceback
 from pathlib import Path
 from typing import Any
@@ -45,6 +54,27 @@ def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".txt.j2")
 
 
+def cache_dir() -> Path:
+    """Where compiled templates are kept (see the module docstring)."""
+    given = os.environ.get("NEWSLETTER_CACHE_DIR")
+    if given:
+        return Path(given) / "jinja"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "newsletter" / "jinja"
+
+
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """The bytecode cache in :func:`cache_dir`, or None when it cannot be made."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 @functools.lru_cache(maxsize=8)
 def _environment(stock: Path, user: Path | None) -> jinja2.Environment:
     stock_loader = jinja2.FileSystemLoader(stock)
@@ -60,6 +90,7 @@ def _environment(stock: Path, user: Path | None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # no stat() per include per card; a process renders one config
+        bytecode_cache=bytecode_cache(),
     )
     env.filters["wrap"] = wrap
     cards.register(env, stock)

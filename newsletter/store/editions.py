@@ -14,8 +14,10 @@ import sqlalchemy as sa
 
 from newsletter import edition as edition_json
 from newsletter.errors import StoreError
+from newsletter.history import History
 from newsletter.model import Edition
 from newsletter.store.schema import editions
+from newsletter.store.summaries import Summaries
 
 
 class EditionExists(StoreError):
@@ -100,4 +102,15 @@ class Editions:
             )
         ).inserted_primary_key
         assert inserted is not None  # an INSERT with an integer primary key returns it
+        Summaries(self.conn).write(int(inserted[0]), edition)
         return StoredEdition(int(inserted[0]), edition)
+
+    def history(
+        self, edition: Edition, *, feed_items: int, page_size: int, before: bool = True
+    ) -> History:
+        """What publishing ``edition`` reads of the editions before it (``before``), or of
+        every recorded one: totals from the summary tables, and only the editions
+        whose papers it shows (see :mod:`newsletter.store.summaries`)."""
+        return Summaries(self.conn).history(
+            edition, feed_items=feed_items, page_size=page_size, before=before
+        )

@@ -17,6 +17,7 @@ mid-upgrade leaves the previous version intact.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -375,6 +376,82 @@ def _v7_votes(conn: sa.Connection) -> None:
     ).create(conn)
 
 
+def _v8_history(conn: sa.Connection) -> None:
+    """Edition summaries and papers per topic, filled from the editions recorded so far,
+    so a run reads the totals of its history, not every edition's JSON."""
+    m = sa.MetaData()
+    editions = sa.Table(
+        "editions",
+        m,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("date", sa.Date),
+        sa.Column("number", sa.Integer),
+        sa.Column("paper_count", sa.Integer),
+        sa.Column("payload", sa.Text),
+    )
+
+    def owner() -> sa.ForeignKey:
+        return sa.ForeignKey("editions.id", ondelete="CASCADE")
+
+    summaries = sa.Table(
+        "edition_summaries",
+        m,
+        sa.Column("edition_id", sa.Integer, owner(), primary_key=True, autoincrement=False),
+        sa.Column("date", sa.Date, nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("paper_count", sa.Integer, nullable=False),
+        sa.Column("sections", sa.Text, nullable=False),
+        sa.Index("ix_edition_summaries_date_number", "date", "number"),
+    )
+    topics = sa.Table(
+        "edition_topics",
+        m,
+        sa.Column("edition_id", sa.Integer, owner(), primary_key=True, autoincrement=False),
+        sa.Column("topic", sa.String(100), primary_key=True),
+        sa.Column("date", sa.Date, nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("papers", sa.Integer, nullable=False),
+        sa.Index("ix_edition_topics_topic_date_number", "topic", "date", "number"),
+    )
+    summaries.create(conn)
+    topics.create(conn)
+    rows = conn.execute(
+        sa.select(
+            editions.c.id,
+            editions.c.date,
+            editions.c.number,
+            editions.c.paper_count,
+            editions.c.payload,
+        )
+    )
+    for row in rows.fetchall():
+        data = json.loads(row.payload)
+        sections = [[s["title"], len(s["papers"])] for s in data.get("sections", ()) if s["papers"]]
+        counts: dict[str, int] = {}
+        seen: set[str] = set()
+        for s in data.get("sections", ()):
+            for p in s["papers"]:
+                if p["id"] in seen:
+                    continue
+                seen.add(p["id"])
+                primary = p["topic"]
+                for t in dict.fromkeys([primary, *(p.get("topics") or ())]):
+                    counts[t] = counts.get(t, 0) + 1
+        head = {"edition_id": row.id, "date": row.date, "number": row.number}
+        conn.execute(
+            summaries.insert().values(
+                **head,
+                paper_count=row.paper_count,
+                sections=json.dumps(sections, ensure_ascii=False),
+            )
+        )
+        if counts:
+            conn.execute(
+                topics.insert(),
+                [{**head, "topic": t, "papers": n} for t, n in sorted(counts.items())],
+            )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _v1_papers_bands_editions),
     Migration(2, "source state, ingested files, run claims and run reports", _v2_sources_and_runs),
@@ -383,5 +460,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "send ledger leases, retry times and relay rate limits", _v5_ledger_leases),
     Migration(6, "bounces, complaints and mailto unsubscribes", _v6_bounce),
     Migration(7, "subscribers' votes and ranking switches", _v7_votes),
+    Migration(8, "edition summaries and papers per topic", _v8_history),
 )
 LATEST = MIGRATIONS[-1].version

@@ -53,6 +53,41 @@ editions = sa.Table(
     sa.UniqueConstraint("date", "number", name="uq_editions_date_number"),
 )
 
+# What a run reads of the history instead of every edition's JSON (newsletter/history.py):
+# one line per edition (the archive index) and its papers per topic (topic pages, feeds).
+edition_summaries = sa.Table(
+    "edition_summaries",
+    metadata,
+    sa.Column(
+        "edition_id",
+        sa.Integer,
+        sa.ForeignKey("editions.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("paper_count", sa.Integer, nullable=False),
+    sa.Column("sections", sa.Text, nullable=False),  # JSON [[title, papers], ...]
+    sa.Index("ix_edition_summaries_date_number", "date", "number"),
+)
+edition_topics = sa.Table(
+    "edition_topics",
+    metadata,
+    sa.Column(
+        "edition_id",
+        sa.Integer,
+        sa.ForeignKey("editions.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("topic", sa.String(100), primary_key=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("papers", sa.Integer, nullable=False),
+    sa.Index("ix_edition_topics_topic_date_number", "topic", "date", "number"),
+)
+
 # What each fetched source returned last (conditional requests, "unchanged" detection).
 source_state = sa.Table(
     "source_state",
