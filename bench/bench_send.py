@@ -144,6 +144,10 @@ class Run:
     peak_mb: float
 
 
+IN_FLIGHT: int | None = None
+"""``delivery.in_flight`` of the benchmark's projects (None: the default)."""
+
+
 def _project(folder: Path, port: int, connections: int) -> Path:
     (folder / "digests").mkdir(parents=True)
     shutil.copy(SEED, folder / "digests")
@@ -152,7 +156,8 @@ def _project(folder: Path, port: int, connections: int) -> Path:
         '[newsletter]\nbase_url = "https://news.example.org/"\n'
         '[delivery]\nmethod = "smtp"\nfrom_address = "digest@news.example.org"\n'
         f"connections = {connections}\n"
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        + (f"in_flight = {IN_FLIGHT}\n" if IN_FLIGHT else "")
+        + f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
         '[[sources]]\nname = "d"\nkind = "text"\npath = "digests"\n',
         encoding="utf-8",
     )
@@ -349,6 +354,7 @@ def run_leg(subscribers: int, send: int, connections: int) -> dict[str, Any]:
         out = Path(folder) / "leg.json"
         argv = [sys.executable, __file__, "--leg", str(subscribers), "--leg-send", str(send)]
         argv += ["--connections", str(connections), "--json", str(out)]
+        argv += ["--in-flight", str(IN_FLIGHT or 0)]
         subprocess.run(argv, check=True, env=_env(), cwd=ROOT)
         leg: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     print(
@@ -627,12 +633,17 @@ def main() -> None:
     )
     parser.add_argument("--leg-send", type=int, default=100_000, help="messages per ledger leg")
     parser.add_argument("--connections", type=int, default=4, help="SMTP connections, both sides")
+    parser.add_argument(
+        "--in-flight", type=int, default=0, help="delivery.in_flight (0: the default)"
+    )
     parser.add_argument("--bare-messages", type=int, default=10000, help="per bare round")
     parser.add_argument("--repeats", type=int, default=2, help="bare rounds before and after")
     parser.add_argument("--json", help="write the figures as JSON to this file (bench/run_all.py)")
     parser.add_argument("--markdown", help="print docs/benchmarks.md's section from this JSON")
     parser.add_argument("--leg", type=int, help=argparse.SUPPRESS)  # one ledger leg, in-process
     args = parser.parse_args()
+    global IN_FLIGHT
+    IN_FLIGHT = args.in_flight or None
     if args.markdown:
         print("\n".join(markdown(json.loads(Path(args.markdown).read_text(encoding="utf-8")))))
         return
