@@ -142,6 +142,37 @@ class Run:
     seconds: float
     cpu: float
     peak_mb: float
+    anon_peak_mb: float = 0.0
+    """The largest anonymous (heap) resident memory sampled: RSS without file pages."""
+
+
+class AnonPeak:
+    """Samples a process's anonymous resident memory (``RssAnon``) every 0.1 s.
+
+    Peak RSS counts the SQLite file's pages mapped into memory (``mmap_size``),
+    which grow with the database up to their cap and are shared, reclaimable
+    page cache; the heap is what would grow if rows were held in memory."""
+
+    def __init__(self, pid: int | str = "self") -> None:
+        self.path = Path(f"/proc/{pid}/status")
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                for line in self.path.read_text(encoding="ascii").splitlines():
+                    if line.startswith("RssAnon:"):
+                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            except OSError:
+                return
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
 
 
 IN_FLIGHT: int | None = None
@@ -196,8 +227,14 @@ def newsletter_run(port: int, connections: int, count: int) -> Run:
         argv = [sys.executable, "-m", "newsletter", "--config", str(config), "run", "--date", DAY]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        ran = subprocess.run(argv, capture_output=True, text=True, env=_env(), cwd=folder)
+        child = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=folder
+        )
+        anon = AnonPeak(child.pid)
+        out, err = child.communicate()
         seconds = time.perf_counter() - started
+        anon_mb = anon.stop()
+        ran = subprocess.CompletedProcess(argv, child.returncode, out, err)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if ran.returncode != 0 or (count and f"Delivery: {count} sent" not in ran.stdout):
             raise SystemExit(
@@ -205,7 +242,7 @@ def newsletter_run(port: int, connections: int, count: int) -> Run:
             )
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         print(f"  newsletter run, {count:,} subscribers: {seconds:.1f} s", file=sys.stderr)
-        return Run(count, seconds, cpu, after.ru_maxrss / 1024)
+        return Run(count, seconds, cpu, after.ru_maxrss / 1024, anon_mb)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -284,6 +321,7 @@ def ledger_leg(subscribers: int, send: int, connections: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bench-send-leg-"))
     try:
         config_path = _project(folder, 9, connections)
+        anon = AnonPeak()
         started = time.perf_counter()
         _seed(folder, config_path, subscribers)
         seeded = time.perf_counter() - started
@@ -325,6 +363,7 @@ def ledger_leg(subscribers: int, send: int, connections: int) -> dict[str, Any]:
             before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
             report = sending.deliver(settings, db, stored, _Discard)
             seconds = time.perf_counter() - started
+            anon_mb = anon.stop()
             after = resource.getrusage(resource.RUSAGE_SELF)
             user = after.ru_utime - before.ru_utime
             system = after.ru_stime - before.ru_stime
@@ -345,6 +384,8 @@ def ledger_leg(subscribers: int, send: int, connections: int) -> dict[str, Any]:
         "system_per_recipient": system / max(1, report.sent_now),
         "prepare_seconds": min(prepare),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "anon_peak_mb": anon_mb,
+        "in_flight": settings.delivery.in_flight,
     }
 
 
@@ -397,6 +438,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "cpu_per_recipient": cpu,
                 "cpu_excluding_smtplib": cpu - bare.cpu_per_message,
                 "peak_mb": run.peak_mb,
+                "anon_peak_mb": run.anon_peak_mb,
             }
         )
     for leg in leg_rows:
@@ -405,6 +447,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )
     result: dict[str, Any] = {
         "connections": c,
+        "in_flight": IN_FLIGHT or 1,
+        "load": os.getloadavg(),
         "message_bytes": len(data),
         "bare": asdict(bare) | {"rate": bare.rate},
         "empty_run": asdict(empty),
