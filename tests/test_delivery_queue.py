@@ -233,6 +233,82 @@ def test_the_recorder_never_lets_more_than_the_budget_be_in_flight() -> None:
         assert recorder.transactions <= 8 * 25 + 1  # one per message at most, plus the flush
 
 
+def test_groups_of_hand_overs_share_a_transaction_and_stay_within_the_budget() -> None:
+    """Four senders marking groups of four (budget 16): every group is marked in one
+    transaction with the replies of the one before, the rows marked and not yet
+    recorded never exceed the budget, and there are about a quarter as many
+    transactions as messages."""
+    lock = threading.Lock()
+    open_rows: set[int] = set()
+    worst = [0]
+    recorded: list[int] = []
+
+    def commit(outcomes: Sequence[_Done], marks: Sequence[int]) -> set[int]:
+        with lock:
+            for o in outcomes:
+                open_rows.discard(o.row)
+                recorded.append(o.row)
+            granted = {m for m in marks if m != 205}  # one row was taken back meanwhile
+            open_rows.update(granted)
+            worst[0] = max(worst[0], len(open_rows))
+        time.sleep(0.001)
+        return granted
+
+    recorder: Recorder[_Done] = Recorder(commit, 16)
+    refused: list[int] = []
+
+    def sender(k: int) -> None:
+        rows = list(range(k * 100, k * 100 + 40))
+        for at in range(0, len(rows), 4):
+            group = rows[at : at + 4]
+            granted = recorder.hand_over_group(group)
+            refused.extend(sorted(set(group) - granted))
+            for row in sorted(granted):
+                time.sleep(0.0002)
+                recorder.record(_Done(row))
+
+    threads = [threading.Thread(target=sender, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    recorder.flush()
+    assert refused == [205]
+    assert 4 < worst[0] <= 16
+    assert sorted(recorded) == sorted(
+        r for k in range(4) for r in range(k * 100, k * 100 + 40) if r != 205
+    )
+    assert recorder.in_flight == 0
+    assert recorder.transactions <= 4 * 10 + 1  # one per group at most, plus the flush
+
+
+def test_a_closed_recorder_refuses_the_groups_still_waiting() -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def commit(outcomes: Sequence[_Done], marks: Sequence[int]) -> set[int]:
+        started.set()
+        release.wait(5)
+        return set(marks)
+
+    recorder: Recorder[_Done] = Recorder(commit, 2)
+    first: list[set[int]] = []
+    waiting = threading.Thread(target=lambda: first.append(recorder.hand_over_group([1, 2])))
+    waiting.start()
+    assert started.wait(5)
+    late: list[set[int]] = []
+    blocked = threading.Thread(target=lambda: late.append(recorder.hand_over_group([3, 4])))
+    blocked.start()
+    time.sleep(0.05)
+    recorder.close()
+    release.set()
+    waiting.join(5)
+    blocked.join(5)
+    assert first == [{1, 2}]  # in the running transaction: marked
+    assert late == [set()]  # never marked: not to be sent
+    assert recorder.hand_over_group([5]) == set()
+
+
 # ---------------------------------------------------------------- splicing for SMTP
 
 

@@ -137,3 +137,24 @@ def test_tokens_are_the_bytes_itsdangerous_makes_so_links_in_sent_mail_keep_work
         ).dumps(public_id)
         assert t.make(purpose, public_id) == reference
         assert t.check(purpose, reference) == public_id
+
+
+def test_tokens_signed_in_a_row_across_seconds_and_ids_are_the_bytes_itsdangerous_makes() -> None:
+    # make() reuses the encoded timestamp within a second and the last public id's
+    # encoding (a recipient's two links); neither may leak into the next token.
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    clock = Clock()
+    t = tokens(clock)
+    for step, public_id in enumerate(["aaa", "aaa", "bbb", "aaa", "bbb", "bbb"]):
+        clock.now = T0 + timedelta(seconds=step // 2)
+
+        class Signer(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock.now.timestamp())
+
+        for purpose in (UNSUBSCRIBE, PREFERENCES):
+            reference = URLSafeTimedSerializer(
+                b"s" * 32, salt=f"newsletter/{purpose}/v1", signer=Signer
+            ).dumps(public_id)
+            assert t.make(purpose, public_id) == reference

@@ -120,7 +120,8 @@ class Recipient:
     """The signed token of the recipient's 👍/👎 links ("" leaves those links invalid)."""
 
     def check(self) -> None:
-        if not _UNSAFE.search("".join(vars(self).values())):  # one scan for all the fields
+        joined = "".join(vars(self).values())
+        if joined.isprintable() or not _UNSAFE.search(joined):  # one scan for all the fields
             return
         for name, value in vars(self).items():
             if _UNSAFE.search(value):
@@ -249,8 +250,12 @@ class CompiledMessage:
 def _html_qp(url: str, encoded: bytes) -> bytes:
     """The QP form of ``url`` HTML-escaped: ``encoded`` itself when escaping changes
     nothing (a signed link is URL-safe base64; only a base URL could hold ``&``)."""
-    escaped = html.escape(url, quote=True)
-    return encoded if escaped == url else _qp(escaped)
+    if _HTML_SPECIAL.search(url) is None:
+        return encoded
+    return _qp(html.escape(url, quote=True))
+
+
+_HTML_SPECIAL = re.compile("[&<>\"']")
 
 
 def _body_segments(kind: str, text: str) -> list[bytes | str]:

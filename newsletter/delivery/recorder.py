@@ -98,20 +98,35 @@ class Recorder(Generic[OutcomeT]):
     def hand_over(self, row_id: int) -> bool:
         """Wait until ``row_id`` is durably marked handed over; False if the row is not
         this loop's any more (its lease was taken back): then it must not be sent."""
+        return row_id in self.hand_over_group((row_id,))
+
+    def hand_over_group(self, rows: Sequence[int]) -> set[int]:
+        """Mark every row of ``rows`` handed over, in as few transactions as the budget
+        allows (one, when it has room for them all); the rows whose mark took.  Each
+        granted row is in flight until an outcome with ``handed_over`` is recorded for
+        it, whether or not its message was sent (a kill makes it uncertain: sent once
+        more, same Message-ID).  Groups larger than ``in_flight`` divided by the
+        number of callers waiting at once could wait for each other for ever."""
         with self._cond:
             if self._closed:
-                return False
-            self._waiting.append(row_id)
-            while row_id not in self._granted:
+                return set()
+            self._waiting.extend(rows)
+            while True:
                 self._check()
-                if self._closed and row_id in self._waiting:  # not in a running transaction
-                    self._waiting.remove(row_id)
-                    return False
+                undecided = [r for r in rows if r not in self._granted]
+                if not undecided:
+                    break
+                if self._closed:  # the ones not in a running transaction are refused
+                    for row in undecided:
+                        if row in self._waiting:
+                            self._waiting.remove(row)
+                            self._granted[row] = False
+                    continue
                 if not self._busy and self._free() > 0:
                     self._run()
                 else:
                     self._cond.wait()
-            granted = self._granted.pop(row_id)
+            granted = {r for r in rows if self._granted.pop(r)}
             self._check()
             return granted
 

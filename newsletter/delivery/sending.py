@@ -164,6 +164,18 @@ class _Pass:
         self.changed.set()
 
 
+@dataclass
+class _Mark:
+    """A row's hand-over mark made with its group's, before its message was prepared."""
+
+    held: bool
+
+    def take(self) -> bool:
+        """True once if the mark was held (it is used, or its row ends, now)."""
+        held, self.held = self.held, False
+        return held
+
+
 _ACTIVE: set[tuple[str, int]] = set()
 _ACTIVE_LOCK = threading.Lock()
 
@@ -214,6 +226,8 @@ class Delivery:
         self.progress = progress
         self.policy = Policy.from_settings(settings)
         self.in_flight = settings.delivery.in_flight
+        self.group = max(1, self.in_flight // self.connections)
+        """Rows a worker marks in flight in one transaction (``in_flight`` shared out)."""
         self.retries = settings.delivery.retries
         self.reconnect_pause = min(1.0, settings.delivery.backoff_seconds)
         self._cache: dict[frozenset[str], CompiledMessage] = {}
@@ -383,7 +397,7 @@ class Delivery:
         state: _Pass,
     ) -> str | None:
         """Claim rows and feed the workers until the pass is done; a note for the report."""
-        low = 2 * self.connections
+        low = 2 * self.connections * self.group  # a whole group for each worker, twice
         exhausted = False
         held_checked = False
         not_before = 0.0
@@ -470,22 +484,64 @@ class Delivery:
         state: _Pass,
         queue_: ledger_.Queue,
     ) -> None:
+        group = self.group
         while True:
-            claimed = work.get()
-            if claimed is None:
+            first = work.get()
+            if first is None:
                 return
-            if state.stopped is not None:
-                state.add("queued", -1)
-                continue  # released when the pass ends
-            try:
-                self._send(mailer, edition, claimed, recorder, state, queue_)
-            except (MailerStopped, RecorderFailed) as exc:
-                state.stop(str(exc))
-            except Exception as exc:  # a bug must not leave the loop hanging
-                log.exception("unexpected error while sending to %s", claimed.subscriber.email)
-                state.stop(f"unexpected error while sending to {claimed.subscriber.email}: {exc!r}")
-            finally:
-                state.add("queued", -1)
+            chunk, last = [first], False
+            while len(chunk) < group:  # what is queued already, never waiting for more
+                try:
+                    more = work.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    last = True
+                    break
+                chunk.append(more)
+            marked: set[int] | None = None
+            if group > 1 and state.stopped is None:
+                try:  # one transaction marks the group (docs/delivery.md, "in flight")
+                    marked = recorder.hand_over_group([c.row_id for c in chunk])
+                except RecorderFailed as exc:
+                    state.stop(str(exc))
+            for claimed in chunk:
+                self._work_one(mailer, edition, claimed, recorder, state, queue_, marked)
+            if last:
+                return
+
+    def _work_one(
+        self,
+        mailer: Mailer,
+        edition: Edition,
+        claimed: Claimed,
+        recorder: Recorder[Outcome],
+        state: _Pass,
+        queue_: ledger_.Queue,
+        marked: set[int] | None,
+    ) -> None:
+        mark = _Mark(marked is not None and claimed.row_id in marked)
+        try:
+            if state.stopped is not None or (marked is not None and not mark.held):
+                return  # released when the pass ends / refused: not this loop's to send
+            self._send(mailer, edition, claimed, recorder, state, queue_, mark)
+        except (MailerStopped, RecorderFailed) as exc:
+            state.stop(str(exc))
+        except Exception as exc:  # a bug must not leave the loop hanging
+            log.exception("unexpected error while sending to %s", claimed.subscriber.email)
+            state.stop(f"unexpected error while sending to {claimed.subscriber.email}: {exc!r}")
+        finally:
+            if mark.take():  # marked in flight and never handed over: no longer in flight
+                recorder.record(
+                    Outcome(
+                        claimed.row_id,
+                        None,
+                        "not sent: the pass stopped",
+                        claimed.subscriber.id,
+                        handed_over=True,
+                    )
+                )
+            state.add("queued", -1)
 
     def _prepare(self, mailer: Mailer, claimed: Claimed, message: bytes, envelope: str) -> Prepared:
         """Everything up to the point of no return; a relay that cannot be reached is
@@ -521,7 +577,11 @@ class Delivery:
         recorder: Recorder[Outcome],
         state: _Pass,
         queue_: ledger_.Queue,
+        mark: _Mark | None = None,
     ) -> None:
+        """One message, start to end; ``mark`` holds the row's hand-over mark when its
+        group was marked in advance (the first outcome recorded ends it)."""
+        mark = mark or _Mark(False)
         row, subscriber = claimed.row_id, claimed.subscriber
         address = subscriber.email
         message = self.message(edition, claimed, mailer.smtp)
@@ -532,6 +592,7 @@ class Delivery:
         drops = 0
 
         def defer(reply: str, handed_over: bool = False) -> None:
+            handed_over = mark.take() or handed_over
             log.info("%s: %s; deferred", address, reply)
             recorder.record(
                 Outcome(
@@ -546,6 +607,7 @@ class Delivery:
             )
 
         def fail(exc: PermanentFailure, handed_over: bool = False) -> None:
+            handed_over = mark.take() or handed_over
             log.warning("%s: %s", address, exc.reply)
             recorder.record(
                 Outcome(
@@ -573,7 +635,7 @@ class Delivery:
             except PermanentFailure as exc:
                 fail(exc)
                 return
-            if not recorder.hand_over(row):
+            if not (mark.take() or recorder.hand_over(row)):
                 prepared.abandon()  # taken back (lease expired), or the pass stops
                 return
             try:
