@@ -69,7 +69,8 @@ DELIVERY_ROWS = (
         "Most messages handed to the server whose reply is not yet recorded: what a "
         "crash can at worst send twice. 1 keeps that to one message per crash; from "
         "twice delivery.connections up, each connection marks groups of "
-        "in_flight / connections in one transaction (fewer fsyncs; 16 suits large lists).",
+        "in_flight / connections in one transaction (fewer fsyncs; not yet safe under "
+        "repeated kills, see docs/delivery.md).",
         int,
         rules=(at_least(1),),
     ),
