@@ -297,9 +297,13 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
         if pairs is not None and words is not None:
             if pairs < thresholds.different_abstract and words < UNRELATED_WORDS:
                 return Judgement(False, f"one title over unrelated abstracts ({_sims(e)})")
-            if pairs < thresholds.same_abstract and words < REVISED_WORDS:
-                # A shared opening ("Large language models have transformed …") over
-                # two different bodies: each abstract is mostly what the other lacks.
+            if thresholds.different_abstract <= pairs < thresholds.same_abstract and (
+                words < REVISED_WORDS
+            ):
+                # A shared opening ("Large language models have transformed …") kept
+                # word for word over two different bodies: the word pairs it shares are
+                # that opening, and the rest of each abstract is what the other lacks.
+                # (A revision reworded throughout shares few pairs, not a block of them.)
                 return Judgement(
                     False, f"one title over abstracts sharing only boilerplate ({_sims(e)})"
                 )

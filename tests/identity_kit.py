@@ -300,7 +300,7 @@ def reword(title: str, abstract: str, rng: random.Random) -> tuple[str, str] | N
         return None
     new_title = " ".join(w[0].upper() + w[1:] for w in words[:6]) + " Revisited"
     text, _ = _swap_synonyms(_change_numbers(abstract, rng, 1.0), rng, 12)
-    kept = _drop_sentence(_sentences(text), rng) + [rng.choice(ADDED_SENTENCES)]
+    kept = [*_drop_sentence(_sentences(text), rng), rng.choice(ADDED_SENTENCES)]
     kept = kept[-2:] + kept[:-2]
     out = []
     for sentence in kept:
