@@ -49,6 +49,16 @@ REVISED_WORDS = 0.5
 RETITLED_WORDS = 0.7
 # One title over abstracts sharing less than this (and few word pairs): two papers.
 UNRELATED_WORDS = 0.35
+# The shorter abstract must hold this many word pairs for containment to be weighed
+# (a one-sentence abstract is enough; "Code is available." is not).
+MIN_CONTAINED = 6
+# Under one title, an abstract whose word pairs are this much inside the other's is
+# the same abstract cut short (a feed truncating it).
+CONTAINED = 0.8
+# Retitled and reworded: rare-weighted words at least this close, and this much of
+# the smaller side's rare-word weight inside the other, with no anchor either side.
+REWORDED_WORDS = 0.6
+REWORDED_CONTAINED = 0.75
 # Titles sharing at least this share of their words "still match" (Jaccard).
 MATCHING_TITLE = 0.5
 # Words shown per side as "differing" (the rarest first).
@@ -167,6 +177,11 @@ class Evidence:
     # Words one title joins to a name the other title holds ("Orca3-Math" beside
     # "Orca3"), each held by its own abstract: a variant of that name.
     variant: tuple[str, ...] = ()
+    # How much of the shorter abstract the longer one holds (|A∩B| / min(|A|, |B|)) —
+    # word pairs, and rarity-weighted words; None when the shorter is too short.
+    # A truncated abstract (a feed cutting it short) is contained whole in the full one.
+    pair_containment: float | None = None
+    word_containment: float | None = None
 
     def describe(self) -> str:
         """One line for ``explain``: the similarities and where the two differ."""
@@ -221,12 +236,18 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
     if here.comparable and there.comparable:
         pair_similarity = _jaccard(here.pairs, there.pairs)
         word_similarity = _weighted_jaccard(here.words, there.words, rarity)
+    pair_containment = word_containment = None
+    if min(len(here.pairs), len(there.pairs)) >= MIN_CONTAINED:
+        pair_containment = _containment(here.pairs, there.pairs)
+        word_containment = _weighted_containment(here.words, there.words, rarity)
     return Evidence(
         title_relation=relation,
         same_name=bool(here.head) and here.head == there.head,
         title_similarity=title_similarity,
         pair_similarity=pair_similarity,
         word_similarity=word_similarity,
+        pair_containment=pair_containment,
+        word_containment=word_containment,
         title_only=(_sorted(shown_here), _sorted(shown_there)),
         title_numbers=(_numbers(only_here), _numbers(only_there)),
         number_anchors=(
@@ -271,13 +292,21 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
     e = evidence
     pairs, words = e.pair_similarity, e.word_similarity
     if e.title_relation == "same":
-        if (
-            pairs is not None
-            and words is not None
-            and pairs < thresholds.different_abstract
-            and words < UNRELATED_WORDS
-        ):
-            return Judgement(False, f"one title over unrelated abstracts ({_sims(e)})")
+        if e.pair_containment is not None and e.pair_containment >= CONTAINED:
+            return Judgement(True, f"same title, one abstract holds the other ({_contained(e)})")
+        if pairs is not None and words is not None:
+            if pairs < thresholds.different_abstract and words < UNRELATED_WORDS:
+                return Judgement(False, f"one title over unrelated abstracts ({_sims(e)})")
+            if thresholds.different_abstract <= pairs < thresholds.same_abstract and (
+                words < REVISED_WORDS
+            ):
+                # A shared opening ("Large language models have transformed …") kept
+                # word for word over two different bodies: the word pairs it shares are
+                # that opening, and the rest of each abstract is what the other lacks.
+                # (A revision reworded throughout shares few pairs, not a block of them.)
+                return Judgement(
+                    False, f"one title over abstracts sharing only boilerplate ({_sims(e)})"
+                )
         return Judgement(True, "same title")
     numbers_here, numbers_there = e.title_numbers
     only_here, only_there = e.title_only
@@ -317,6 +346,15 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
         return Judgement(False, "other title, abstracts too short to compare")
     if pairs >= thresholds.same_abstract or words >= RETITLED_WORDS:
         return Judgement(True, f"same abstract ({_sims(e)})")
+    if (
+        words >= REWORDED_WORDS
+        and e.word_containment is not None
+        and e.word_containment >= REWORDED_CONTAINED
+        and not (anchors_here or anchors_there)
+    ):
+        # Retitled and reworded (sentences reordered, words swapped): few word pairs
+        # survive, but one abstract's rare words are nearly all in the other.
+        return Judgement(True, f"same words, reworded ({_sims(e)}, {_contained(e)})")
     # A title that names what the other abstract lacks ("Corvid2-Med" vs "Corvid2")
     # does not "still match", however many words the two share.
     titles_match = not (anchors_here or anchors_there) and (
@@ -393,6 +431,17 @@ def _weighted_jaccard(a: frozenset[str], b: frozenset[str], rarity: Rarity) -> f
     return shared / total if total else 0.0
 
 
+def _containment(a: frozenset[str], b: frozenset[str]) -> float:
+    smaller = min(len(a), len(b))
+    return len(a & b) / smaller if smaller else 0.0
+
+
+def _weighted_containment(a: frozenset[str], b: frozenset[str], rarity: Rarity) -> float:
+    shared = sum(rarity.weight(w) for w in a & b)
+    smaller = min(sum(rarity.weight(w) for w in a), sum(rarity.weight(w) for w in b))
+    return shared / smaller if smaller else 0.0
+
+
 def _rarest(words: frozenset[str], rarity: Rarity) -> tuple[str, ...]:
     return tuple(sorted(words, key=lambda w: (-rarity.weight(w), w))[:SHOWN])
 
@@ -403,6 +452,13 @@ def _sorted(words: object) -> tuple[str, ...]:
 
 def _words(words: tuple[str, ...]) -> str:
     return "'" + " ".join(words) + "'" if words else "none"
+
+
+def _contained(e: Evidence) -> str:
+    return (
+        f"word pairs {e.pair_containment or 0:.2f} contained, "
+        f"rare-weighted words {e.word_containment or 0:.2f}"
+    )
 
 
 def _sims(e: Evidence) -> str:

@@ -357,10 +357,13 @@ class Rarity:
         return self.counts.get(term_hash(term), 0)
 
     def weight(self, term: str) -> float:
-        """Inverse document frequency, smoothed: 0 < weight ≤ log(1 + documents)."""
+        """Inverse document frequency, smoothed: 0 < weight ≤ log(2 + documents); every
+        word weighs the same (log 2) before any paper is counted."""
         found = self._weights.get(term)
         if found is None:
-            found = self._weights[term] = math.log1p(self.documents / (1 + self.frequency(term)))
+            found = self._weights[term] = math.log1p(
+                (1 + self.documents) / (1 + self.frequency(term))
+            )
         return found
 
     def is_common(self, term: str) -> bool:

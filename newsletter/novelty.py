@@ -267,9 +267,9 @@ def split(
 ) -> list[Verdict]:
     """One verdict per entry, in input order; new ∪ repeated = entries."""
     probes = [_probe(entry) for entry in entries]
-    rarity = _rarity(seen, probes)
+    ranking, rarity = _rarity(seen, probes)
     for p in probes:
-        ranked = rarest(p.terms, rarity.counts, RARE_PROBED)
+        ranked = rarest(p.terms, ranking.counts, RARE_PROBED)
         p.probe_pairs = pairs_of_rarest(ranked)
         p.store_pairs = store_probes(ranked, rarity.counts, rarity.documents)
         p.index_pairs = pairs_of_rarest(ranked[:RARE_INDEXED])
@@ -439,14 +439,20 @@ def _new(p: _Probe, reason: str, nearest: _Comparison | None) -> Verdict:
     )
 
 
-def _rarity(seen: SeenIndex | None, probes: Sequence[_Probe]) -> Rarity:
-    """Document frequencies of the probes' terms: the store's counts plus this run's."""
+def _rarity(seen: SeenIndex | None, probes: Sequence[_Probe]) -> tuple[Rarity, Rarity]:
+    """Document frequencies of the probes' terms: (the store's counts plus this run's,
+    which rank the rare words a paper is indexed and found by; the store's counts
+    alone, as they stood before the run, which weigh the evidence).  The evidence
+    never counts the run's own entries, so the verdict on two listings does not
+    move with the other entries of the digest."""
     batch = Counter(h for p in probes for h in p.terms)
     if seen is None:
-        return Rarity(len(probes), dict(batch))
+        return Rarity(len(probes), dict(batch)), Rarity()
     stored = seen.term_counts(sorted({DOCUMENTS_TERM, *batch}))
+    documents = stored.get(DOCUMENTS_TERM, 0)
     counts = {h: stored.get(h, 0) + n for h, n in batch.items()}
-    return Rarity(stored.get(DOCUMENTS_TERM, 0) + len(probes), counts)
+    before = {h: n for h, n in stored.items() if h != DOCUMENTS_TERM}
+    return Rarity(documents + len(probes), counts), Rarity(documents, before)
 
 
 def _attach_decisions(seen: SeenIndex | None, probes: Sequence[_Probe]) -> None:

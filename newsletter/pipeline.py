@@ -27,7 +27,7 @@ from newsletter.delivery.mailer import from_settings as mailer_from_settings
 from newsletter.edition import build_edition
 from newsletter.errors import NewsletterError
 from newsletter.history import PAGE_SIZE, History
-from newsletter.identity import Decision, names_of, paper_key
+from newsletter.identity import Decision, names_of, normalize_text, paper_key
 from newsletter.listings import bounded, new_papers
 from newsletter.model import (
     DeliveryReport,
@@ -685,7 +685,9 @@ def explain(
     with Database.open_read_only(settings.database.url) as store:
         collected = collect(settings, inputs, edition_date)
         found = list(plan(settings, store, collected, edition_date).verdicts)
-        needle = query.casefold()
+        # Folded as titles are (case, accents, full-width and look-alike letters,
+        # punctuation), so a query typed with a Cyrillic "о" finds the entry.
+        needle = normalize_text(query)
         compared = sorted({v.compared_with for v in found if v.compared_with})
         known = corrections.papers_by_key(store, compared)
         found, published_in = _as_first_published(settings, store, found, known)
@@ -694,7 +696,7 @@ def explain(
         known = corrections.papers_by_key(store, compared)
         explained = []
         for index, v in enumerate(found):
-            if needle not in v.entry.title.casefold():
+            if needle not in v.title_key:
                 continue
             other = known.get(v.compared_with or "")
             names = names_of(v.key, v.entry.arxiv_id, v.title_key)
@@ -726,7 +728,8 @@ def _as_first_published(
     known: dict[str, StoredPaper],
 ) -> tuple[list[Verdict], dict[int, date | None]]:
     """Explaining a digest after its own run, each entry is "seen" — as itself.  For
-    each listing that is the very paper recorded, decide again against the papers
+    each listing that is the very paper recorded (its title as listed, not only
+    folded: a repeat in capitals or with entities is a repeat), decide again against the papers
     seen before its edition: why it was new then, and in which edition it went out."""
     itself: dict[int, StoredPaper] = {}
     for i, v in enumerate(verdicts):
@@ -736,6 +739,7 @@ def _as_first_published(
             and paper is not None
             and v.compared_where == "seen before"
             and paper.title_key == v.title_key
+            and paper.title == v.entry.title
             and paper.abstract == v.entry.abstract
         ):
             itself[i] = paper

@@ -52,8 +52,18 @@ from newsletter.identity import title_key
 from newsletter.model import RawEntry
 from newsletter.sources.text import parse_digest, read_digest
 
-POSITIVE = ("v2-light", "v2-medium", "v2-heavy", "rename", "retitle", "disguise")
+POSITIVE = (
+    "v2-light",
+    "v2-medium",
+    "v2-heavy",
+    "v2-reworded",
+    "truncated",
+    "rename",
+    "retitle",
+    "disguise",
+)
 SERIES = (
+    "boilerplate",
     "challenge",
     "family",
     "suite",
@@ -261,6 +271,114 @@ def revise(title: str, abstract: str, rng: random.Random, strength: str) -> tupl
         text = _swap_all(_change_numbers(abstract, rng, 0.5), in_title)
         return _swap_all(title, in_title), text
     raise ValueError(strength)
+
+
+_TITLE_STOP = frozenset(
+    "a an and are as at be by for from in into is it its of on or our the this that to "
+    "via we with".split()
+)
+
+
+def _words_of(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _TITLE_STOP}
+
+
+def reword(title: str, abstract: str, rng: random.Random) -> tuple[str, str] | None:
+    """A heavy v2 under an entirely new title: the title made of words its abstract's
+    second and third sentences use (none from the old title); the abstract reworded —
+    synonyms swapped, a sentence dropped and one added, the sentences reordered, and
+    within each sentence its halves swapped and neighbouring words transposed, so
+    almost no word pair survives.  None when the abstract is too short."""
+    sentences = _sentences(abstract)
+    old = _words_of(title)
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z][A-Za-z-]+", " ".join(sentences[1:3]))
+        if w.lower() not in _TITLE_STOP and not (_words_of(w) & old)
+    ]
+    if len(words) < 6:
+        return None
+    new_title = " ".join(w[0].upper() + w[1:] for w in words[:6]) + " Revisited"
+    text, _ = _swap_synonyms(_change_numbers(abstract, rng, 1.0), rng, 12)
+    kept = [*_drop_sentence(_sentences(text), rng), rng.choice(ADDED_SENTENCES)]
+    kept = kept[-2:] + kept[:-2]
+    out = []
+    for sentence in kept:
+        w = sentence.rstrip(".").split()
+        w = w[len(w) // 2 :] + w[: len(w) // 2]
+        w = [w[i ^ 1] if (i ^ 1) < len(w) else w[i] for i in range(len(w))]
+        out.append(" ".join(w) + ".")
+    return new_title, " ".join(out)
+
+
+def truncate(title: str, abstract: str) -> tuple[str, str] | None:
+    """The listing as a feed that cuts abstracts short shows it: the first sentence."""
+    sentences = _sentences(abstract)
+    return (title, sentences[0]) if len(sentences) > 1 else None
+
+
+SURVEY_TITLE = "A Survey of {topic}"
+SURVEY_OPENING = (
+    "{topic} have transformed research in machine learning and beyond. In this survey we "
+    "review the rapidly growing literature on {lower} and organise it into a taxonomy. "
+)
+SURVEY_BODY = (
+    "We focus on {focus}, covering {a}, {b} and {c}, and we catalogue {d} across {n} "
+    "published systems. We close with open problems in {e}."
+)
+SURVEY_TOPICS = ("Large Language Models", "Diffusion Models", "Vision Transformers")
+SURVEY_FOCI = (
+    (
+        "pretraining corpora",
+        "web crawls",
+        "code repositories",
+        "scanned books",
+        "deduplication and filtering practices",
+        "forty",
+        "data governance",
+    ),
+    (
+        "evaluation in clinical medicine",
+        "licensing-exam benchmarks",
+        "hallucination audits",
+        "bedside deployment studies",
+        "failure modes reported by hospitals",
+        "eleven",
+        "patient safety",
+    ),
+    (
+        "hardware for inference",
+        "systolic arrays",
+        "sparsity accelerators",
+        "memory hierarchies",
+        "energy per token",
+        "twenty-six",
+        "on-device deployment",
+    ),
+    (
+        "legal reasoning",
+        "statute retrieval",
+        "contract review",
+        "court-decision prediction",
+        "jurisdiction-specific corpora",
+        "nine",
+        "accountability",
+    ),
+)
+
+
+def boilerplate_surveys() -> list[Listing]:
+    """Pairs of different surveys under one title whose abstracts open with the same
+    two boilerplate sentences and then each describe a focus of their own."""
+    out = []
+    for i, topic in enumerate(SURVEY_TOPICS):
+        opening = SURVEY_OPENING.format(topic=topic, lower=topic.lower())
+        for j in range(2):
+            focus, a, b, c, d, n, e = SURVEY_FOCI[(i + j) % len(SURVEY_FOCI)]
+            body = SURVEY_BODY.format(focus=focus, a=a, b=b, c=c, d=d, n=n, e=e)
+            title = SURVEY_TITLE.format(topic=topic)
+            out.append(Listing(title, opening + body, f"survey:{i}:{j}", "boilerplate"))
+    return out
 
 
 # ---------------------------------------------------------------- disguises
@@ -683,7 +801,17 @@ def build(seeds_dir: Path, seed: int = 12) -> Corpus:
             if title == o.title:
                 title = o.title + " 2"
             negatives.append(Listing(title, lender.abstract, f"lookalike:{i}", "lookalike"))
+    # The red team's shapes, from a generator of their own so the shapes above stay put.
+    more = random.Random(seed + 1)
+    for o in originals:
+        for kind, made in (
+            ("v2-reworded", reword(o.title, o.abstract, more)),
+            ("truncated", truncate(o.title, o.abstract)),
+        ):
+            if made is not None:
+                positives.append(Listing(*made, o.label, kind))
     series = challenge_series(rng) + family_series(rng) + suite_series(rng) + template_series()
+    series += boilerplate_surveys()
     series += listed_challenge_series(rng) + listed_family_series(rng) + listed_suite_series(rng)
     rng.shuffle(series)
     rng.shuffle(positives)
