@@ -18,6 +18,7 @@ import pytest
 import render_kit
 from corpus_kit import Corpus
 from delivery_kit import add_subscribers, bodies, maildir_messages, make_settings
+from markupsafe import escape
 
 from newsletter import config, pipeline
 from newsletter.delivery.message import DigestFrame, Recipient, Sender, transparent
@@ -293,6 +294,25 @@ def test_a_ranked_email_stays_within_the_budget_and_escapes_its_reasons(tmp_path
     top = re.findall(r'<h3[^>]*><a href="[^"]+"[^>]*>([^<]+)</a>', html)[:n]
     titles = {p.key: p.title for p in edition.papers}
     assert n and top == [titles[k] for k in ranked[:n]]
+
+
+def test_a_ranked_copy_of_each_seed_edition_keeps_cards_and_every_title(corpus: Corpus) -> None:
+    """Room for the picks and a reason per card is found by shortening teasers and
+    dropping vote links first, as the unranked email does: a voter's copy of a
+    full-size edition keeps 40 or more of its papers as cards and every title (it
+    once became a bare title list: the reasons' room was taken from the budget after
+    the plan was chosen)."""
+    settings = render_kit.settings()
+    for path in corpus.files:
+        edition = render_kit.seed_edition(path)
+        made = layout(edition, settings, None, 5)
+        assert made is not None, path.name
+        assert len(made.keys) >= min(40, len(edition.papers)), (path.name, len(made.keys))
+        ranked = list(reversed(made.keys))
+        html = "".join(made.html.pieces(ranked, dict.fromkeys(ranked, "because"), 5))
+        for paper in edition.papers:
+            assert str(escape(paper.title)) in html, (path.name, paper.title)
+        assert html.count("Why: because") >= len(made.keys), path.name
 
 
 def test_a_ranked_message_is_its_pieces_with_the_recipients_links_spliced() -> None:

@@ -78,7 +78,7 @@ def plans(teaser_chars: int) -> Iterator[Plan]:
     short = min(SHORT_TEASER, teaser_chars)
     yield Plan(short)
     yield Plan(short, votes=False)
-    for cards in (8, 5, 3, 2, 1, 0):
+    for cards in (25, 20, 15, 12, 10, 8, 5, 3, 2, 1, 0):
         yield Plan(short, cards=cards)
     for titles in (40, 25, 15, 10, 5, 3, 1, 0):
         yield Plan(short, cards=0, titles=titles)
@@ -127,23 +127,34 @@ def _cost(html: str) -> int:
 
 
 def fit(
-    builder: ContextBuilder, env: jinja2.Environment, budget: int, teaser_chars: int
+    builder: ContextBuilder,
+    env: jinja2.Environment,
+    budget: int,
+    teaser_chars: int,
+    *,
+    per_card: int = 0,
 ) -> tuple[str, EditionContext]:
-    """The HTML of the most generous plan that fits in ``budget`` bytes, and its context."""
+    """The HTML of the most generous plan that fits in ``budget`` bytes, and its context.
+
+    ``per_card`` bytes are kept free for each full card the plan keeps (a ranked
+    copy's reason lines, :mod:`newsletter.render.picks`), so what is added later
+    weighs in the choice of plan: a plan with shorter teasers and every card wins
+    over one that keeps long teasers and no room for the reasons."""
     overhead: int | None = None
     compiled: tuple[Plan, str, EditionContext] | None = None
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
         context = builder.build(plan)
+        extra = per_card * sum(len(s.cards) for s in context.sections)
         source = templates.render(env, templates.EMAIL_MJML, edition=context)
         size = _cost(source)  # the tokens of a card weigh in the prediction too
-        if overhead is not None and size + overhead > budget:
+        if overhead is not None and size + overhead + extra > budget:
             continue  # predicted too big: do not spend a compile on it
         html = compile_mjml(source)
         cost = _cost(html)
         overhead = cost - size
         compiled = (plan, html, context)
-        if cost <= budget:
+        if cost + extra <= budget:
             return html, context
     if compiled is None or compiled[0] != plan:  # the most compact plan was only predicted
         context = builder.build(plan)

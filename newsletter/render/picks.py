@@ -19,8 +19,9 @@ email: ranking is an extra, never a reason not to send.
 
 Budget: the copy is fitted to ``email.budget_kb`` less room for the picks
 (:data:`CARD_ROOM` each) and the reasons (:data:`REASON_ROOM` bytes per card;
-a reason is cut to :data:`REASON_CHARS` characters) — fitted again with fewer
-cards when the first fit leaves no room for its reasons — so a ranked email
+a reason is cut to :data:`REASON_CHARS` characters), the reasons' room counted
+in the choice of plan (shorter teasers and no vote links before fewer cards,
+as the unranked email does) — so a ranked email
 never weighs more than the budget either.  Only cards are reordered; a section's title-only lines (a
 very large edition) keep the digest order, and picks are drawn from the cards.
 """
@@ -40,7 +41,7 @@ from newsletter.config import Settings
 from newsletter.model import Edition
 from newsletter.render import templates
 from newsletter.render.context import ContextBuilder, EditionContext, PaperView, SectionView
-from newsletter.render.email import _cost, fit, meta_for, paper_views
+from newsletter.render.email import fit, meta_for, paper_views
 from newsletter.render.recipients import RecipientLinks
 
 log = logging.getLogger(__name__)
@@ -169,10 +170,10 @@ def layout(
         edition, meta, RecipientLinks.placeholders(), topics, paper_views(edition, meta)
     )
     budget = settings.email.budget_bytes - picks * CARD_ROOM - 600
-    html, context = fit(builder, env, budget, settings.email.teaser_chars)
-    cards = sum(len(s.cards) for s in context.sections)
-    if _cost(html) + cards * REASON_ROOM > budget:  # fewer cards, so that their reasons fit
-        html, context = fit(builder, env, budget - cards * REASON_ROOM, settings.email.teaser_chars)
+    # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards)
+    html, context = fit(
+        builder, env, budget, settings.email.teaser_chars, per_card=REASON_ROOM
+    )
     text = templates.render(env, templates.EMAIL_TEXT, edition=context)
     palette = env.get_template("_palette.j2").module
 
