@@ -177,3 +177,29 @@ def test_preferences_seed_switch_off_and_reset(delivered: Served) -> None:
         assert forged.status_code == 400
         with store.read() as tx:
             assert not tx.votes.ranking_enabled(_reader(store).id)
+
+
+def test_voting_through_an_edition_never_keeps_a_reader_from_unsubscribing(
+    delivered: Served,
+) -> None:
+    """Votes are limited in a bucket of their own: 30 vote posts in an hour (more than the
+    forms' 20) all record, the unsubscribe button still works after them, and a vote link
+    of an address that has left records nothing."""
+    base, _settings, store, _smtp, _report, text = delivered
+    links = _links(text, "up") + _links(text, "down")
+    with httpx.Client(base_url=base, timeout=30) as http:
+        forms = [_form(http.get(link).text) for link in links]
+        posts = [http.post("vote", data=forms[i % len(forms)]) for i in range(30)]
+        assert [p.status_code for p in posts] == [200] * 30
+        unsubscribe = re.search(r"http://127\.0\.0\.1:\d+/unsubscribe\?t=[^\s>]+", text)
+        assert unsubscribe is not None
+        token = re.search(FIELD.format("t"), http.get(unsubscribe.group(0)).text)
+        assert token is not None
+        left = http.post("unsubscribe", data={"t": token.group(1)})
+        assert left.status_code == 200, left.text
+        assert _reader(store).status == "unsubscribed"
+        recorded = _votes(store)
+        late = http.post("vote", data=forms[0])
+        assert late.status_code == 410 and "not subscribed" in late.text
+        assert http.get(links[0]).status_code == 410
+    assert _votes(store) == recorded

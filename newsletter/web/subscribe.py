@@ -195,9 +195,12 @@ class SubscriberPages:
     def _client(self, request: Request) -> str:
         return request.client.host if request.client else "unknown"
 
-    def _limit_client(self, request: Request) -> None:
-        limit = self.settings.subscribers.per_client_per_hour
-        key = f"client:{self._client(request)}"
+    def _limit_client(self, request: Request, bucket: str = "client", scale: int = 1) -> None:
+        """At most ``per_client_per_hour`` × ``scale`` posts an hour from one client in
+        ``bucket``: votes count in a bucket of their own, so a reader voting through an
+        edition is never kept from unsubscribing or changing topics."""
+        limit = self.settings.subscribers.per_client_per_hour * scale
+        key = f"{bucket}:{self._client(request)}"
         if not self.limiter.allow(key, limit, 3600):
             wait = self.limiter.retry_after(key, 3600)
             minutes = max(1, round(wait / 60))

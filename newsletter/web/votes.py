@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from newsletter.states import VoteChange
+from newsletter.states import SubscriberStatus, VoteChange
 from newsletter.store import Database
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.feedback import (
@@ -52,6 +52,10 @@ PAPERS_PATH = f"{PREFERENCES_PATH}/papers"
 RANKING_PATH = f"{PREFERENCES_PATH}/ranking"
 _TEMPLATE = "vote.html.j2"
 _TITLE = "Your vote"
+VOTES_BUCKET = "votes"
+VOTES_SCALE = 10
+"""Votes are limited per client in their own bucket, at ten times the forms' rate: a
+reader may vote on every paper of an edition in an hour."""
 
 
 class SubscriberSite(Protocol):
@@ -69,7 +73,7 @@ class SubscriberSite(Protocol):
     def _page(self, title: str, **kwargs: Any) -> PageContext: ...
     def _error_page(self, template: str, title: str, exc: Refusal | TokenError) -> HTMLResponse: ...
     def _same_origin(self, request: Request) -> None: ...
-    def _limit_client(self, request: Request) -> None: ...
+    def _limit_client(self, request: Request, bucket: str = ..., scale: int = ...) -> None: ...
     async def _form(self, request: Request) -> Any: ...
     def _subscriber(self, purpose: str, token: str) -> tuple[str, Subscriber]: ...
     def _preferences(
@@ -100,6 +104,10 @@ class VotePages:
         if subscriber is None:
             raise TokenError(
                 "this link belongs to an address that is no longer on the list", "gone"
+            )
+        if subscriber.status != SubscriberStatus.CONFIRMED:  # unsubscribed since: no votes
+            raise TokenError(
+                "this address is not subscribed any more: nothing was recorded", "gone"
             )
         if direction not in DIRECTIONS or not paper_key or len(paper_key) > 300:
             raise Refusal(400, "This link is incomplete: it names no paper or no vote.")
@@ -161,7 +169,7 @@ class VotePages:
         pages = self.pages
         try:
             pages._same_origin(request)
-            pages._limit_client(request)
+            pages._limit_client(request, VOTES_BUCKET, VOTES_SCALE)
             form = await pages._form(request)
             paper_key, direction = form.get("p"), form.get("v")
             ballot, subscriber = await run_in_threadpool(
