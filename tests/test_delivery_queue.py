@@ -422,6 +422,24 @@ def test_the_rate_per_second_paces_a_run(tmp_path: Path) -> None:
     assert took >= 1.4  # 10 at once (one second's burst), then 10 per second
 
 
+def test_a_sender_with_an_older_clock_reading_gets_no_tokens_twice(tmp_path: Path) -> None:
+    """Senders read the clock before they get the shared bucket: one that waited for
+    the lock while another took the second's tokens must not move the bucket's clock
+    back and be refilled for time already counted (two senders sent 1.3x the limit)."""
+    settings = make_settings(tmp_path)
+    with Database.open(settings.database.url) as db:
+
+        def take(at: datetime) -> int:
+            with db.write() as tx:
+                granted, _wait = tx.ledger.take_tokens("relay", 100, at, per_second=10.0, per_day=0)
+                return granted
+
+        assert take(NOW) == 10  # one second's burst
+        assert take(NOW + timedelta(seconds=1)) == 10  # refilled after a second
+        assert take(NOW + timedelta(seconds=0.5)) == 0  # read before the lock: nothing
+        assert take(NOW + timedelta(seconds=1.5)) == 5  # half a second after the last
+
+
 # ---------------------------------------------------------------- one loop per edition
 
 

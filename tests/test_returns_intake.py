@@ -234,6 +234,26 @@ def test_a_bounce_with_a_forged_token_about_nobody_goes_to_the_operator(tmp_path
     assert status_of(settings, READER) == "confirmed"
 
 
+def test_a_report_naming_a_subscriber_by_address_alone_changes_nothing(tmp_path: Path) -> None:
+    """Anyone can write a DSN or an ARF report naming an address: without our return-path
+    token, our Message-ID for that subscriber or their unsubscribe token it is not acted
+    on (it would switch a subscriber off), and goes to the operator folder."""
+    settings = bounce_settings(tmp_path)
+    [sent] = send_editions(settings, 1, (READER,))
+    bare = b"digest@papers.example.org"
+    dsn = fill("hard-5.1.1.eml", sent).replace(sent.return_path.encode(), bare)
+    dsn = dsn.replace(sent.message_id.encode(), b"<forged.1@elsewhere.example>")
+    arf = fill("arf-abuse.eml", sent).replace(sent.return_path.encode(), bare)
+    arf = arf.replace(sent.message_id.encode(), b"<forged.2@elsewhere.example>")
+    arf = arf.replace(sent.unsubscribe_token.encode(), b"not-a-token")
+    drop_into_maildir(settings.bounces.maildir, dsn, "forged-dsn")
+    drop_into_maildir(settings.bounces.maildir, arf, "forged-arf")
+    with Database.open(settings.database.url) as db:
+        handled = fetch(settings, db).handled
+    assert [(h.kind, h.folder) for h in handled] == [(ReturnKind.UNRECOGNISED, "operator")] * 2
+    assert status_of(settings, READER) == "confirmed"
+
+
 # ---------------------------------------------------------------- one message on stdin
 
 

@@ -9,10 +9,14 @@ Attribution, first match wins:
 
 1. the VERP token of the address it was sent to (``bounces+<token>@``,
    :mod:`newsletter.subscribers.returnpath`): edition and subscriber, signed;
-2. a DSN's ``Original-Recipient``/``Final-Recipient`` (with our Message-ID in
-   the returned headers naming the edition);
-3. an ARF report's original message: its List-Unsubscribe token, our
-   Message-ID (the send ledger knows whom it went to), ``Original-Rcpt-To``.
+2. a DSN's ``Original-Recipient``/``Final-Recipient``, only together with the
+   Message-ID we sent that subscriber in the returned headers;
+3. an ARF report's original message: its List-Unsubscribe token or our
+   Message-ID (the send ledger knows whom it went to).
+
+An address alone (a ``Final-Recipient`` or ``Original-Rcpt-To`` without our
+token or Message-ID) is never acted on: anyone can write one, and a forged
+report would switch a subscriber off; such a message goes to the operator folder.
 
 What follows, by :class:`~newsletter.states.ReturnKind`:
 
@@ -218,10 +222,12 @@ class _Applying:
         subscriber, edition_id = found if found else (None, None)
         if subscriber is None:
             subscriber = self._by_token(report.original.unsubscribe_tokens)
-        if subscriber is None and report.original.recipient:
-            subscriber = self.tx.subscribers.by_email(report.original.recipient)
         if subscriber is None:
-            return self._unknown("a complaint naming nobody on the list")
+            # an address alone (Original-Rcpt-To) proves nothing: anyone can write one
+            return self._unknown(
+                "a complaint carrying none of our return-path tokens, Message-IDs or "
+                "unsubscribe tokens (an address alone is not acted on)"
+            )
         detail = {
             "feedback_type": report.feedback_type,
             "reporter": report.reporter[:200],
@@ -245,20 +251,23 @@ class _Applying:
             return worst.kind
         kinds = []
         for recipient in recipients:
-            subscriber, edition_id = None, None
+            subscriber = None
             for address in (recipient.address, recipient.final):
                 if address and subscriber is None:
                     subscriber = self.tx.subscribers.by_email(address)
             if subscriber is None and by_id is not None and len(recipients) == 1:
                 subscriber = by_id[0]
-            if subscriber is None:
+            # a recipient is acted on only when the returned headers carry the
+            # Message-ID we sent that subscriber: an address alone is forgeable
+            if subscriber is None or by_id is None or by_id[0].id != subscriber.id:
                 continue
-            if by_id is not None and by_id[0].id == subscriber.id:
-                edition_id = by_id[1]
-            self._bounce(recipient, subscriber, edition_id)
+            self._bounce(recipient, subscriber, by_id[1])
             kinds.append(recipient.kind)
         if not kinds:
-            return self._unknown("a bounce naming nobody on the list")
+            return self._unknown(
+                "a bounce naming nobody we sent it to (no return-path token, and no "
+                "Message-ID of ours for its recipient; an address alone is not acted on)"
+            )
         return sorted(kinds, key=lambda k: _SEVERITY[k])[0]
 
     def _bounce(self, recipient: Recipient, subscriber: Subscriber, edition_id: int | None) -> None:

@@ -540,7 +540,11 @@ class Ledger:
         if row is None:
             tokens, day, day_count = burst, today, 0
         else:
-            elapsed = max(0.0, (now - _utc(row.refilled_at)).total_seconds())
+            # ``now`` was read before this transaction got the bucket: another sender
+            # may have refilled it since, at a later time; never move its clock back
+            # (that would refill it again for time already counted)
+            now = max(now, _utc(row.refilled_at))
+            elapsed = (now - _utc(row.refilled_at)).total_seconds()
             tokens = min(burst, row.tokens + elapsed * per_second) if per_second > 0 else burst
             day, day_count = _day(row.day), row.day_count
         if day != today:
