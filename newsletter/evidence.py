@@ -46,6 +46,8 @@ REVISED_PAIRS = 0.3
 # …or less of its rarity-weighted words than this (with a title that still matches).
 REVISED_WORDS = 0.5
 # Retitled beyond recognition: the abstract alone must then be this close.
+IDENTICAL = 0.98
+"""Word pairs and rare-weighted words both at least this: one abstract, retitled."""
 RETITLED_WORDS = 0.7
 # One title over abstracts sharing less than this (and few word pairs): two papers.
 UNRELATED_WORDS = 0.35
@@ -276,7 +278,9 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
        two subjects; or one title holds the other's words plus an anchor its
        abstract writes next to a word both titles share — a variant of one name
        ("Qwen2.5-Coder" beside "Qwen2.5"): two papers;
-    4. the titles are one skeleton with a slot filled differently on each side
+    4. one abstract word for word (word pairs and rare-weighted words both at
+       least :data:`IDENTICAL`) under two titles: a retitle, whatever the titles;
+       else the titles are one skeleton with a slot filled differently on each side
        ("<Name>-<X> Technical Report", "<Challenge> on <X>: Methods and Results"),
        each filling held by its own abstract, and the swap is not an acronym
        expansion or a spelling variant: two members of a series, however alike
@@ -335,6 +339,10 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
             "a title names a variant of what both titles share "
             f'({_words(e.variant or bound_here or bound_there)}, as "Qwen2.5-Coder" of "Qwen2.5")',
         )
+    if pairs is not None and words is not None and min(pairs, words) >= IDENTICAL:
+        # one abstract word for word under two titles: a retitle; series members'
+        # abstracts differ at least where each names its own slot's filling
+        return Judgement(True, f"identical abstracts under another title ({_sims(e)})")
     slots_here, slots_there = e.slots
     if slots_here and slots_there:
         return Judgement(
