@@ -171,9 +171,7 @@ def layout(
     )
     budget = settings.email.budget_bytes - picks * CARD_ROOM - 600
     # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards)
-    html, context = fit(
-        builder, env, budget, settings.email.teaser_chars, per_card=REASON_ROOM
-    )
+    html, context = fit(builder, env, budget, settings.email.teaser_chars, per_card=REASON_ROOM)
     text = templates.render(env, templates.EMAIL_TEXT, edition=context)
     palette = env.get_template("_palette.j2").module
 
