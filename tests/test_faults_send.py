@@ -88,6 +88,7 @@ def check(
     handler: FaultySmtp,
     kills: int,
     refused: frozenset[str] = frozenset(),
+    also: frozenset[str] = frozenset(),
 ) -> None:
     lost, duplicates = faultkit.compare(faultkit.read_state(project), reference)
     assert (lost, duplicates) == (0, 0)
@@ -95,7 +96,7 @@ def check(
     lost, _explained, unexplained = faultkit.compare_sends(handler, expected, refused, kills)
     assert (lost, unexplained) == (0, 0), handler.copies()
     states = faultkit.ledger_states(project, DAY2)
-    assert set(states) <= TERMINAL, states
+    assert set(states) <= TERMINAL | also, states
     assert states["failed"] == len(refused)
 
 
@@ -222,7 +223,13 @@ def test_a_server_dropping_the_connection_every_n_messages_loses_nothing(
     with faultkit.smtp(handler) as port:
         faultkit.use_smtp(project, port)
         faultkit.converge(project, DAY2)
-        check(project, reference, handler, kills=0)
+        # a message whose second copy lands on a drop as well was handed over twice
+        # without a reply: it ends ``unconfirmed`` (it arrived, twice) and is never sent
+        # a third time, as docs/delivery.md says; nobody is lost (``check``)
+        check(project, reference, handler, kills=0, also=frozenset({"unconfirmed"}))
+        unconfirmed = faultkit.ledger_states(project, DAY2)["unconfirmed"]
+        assert unconfirmed == 0 or before_reply
+        assert unconfirmed <= handler.reply_losses // 2
     figures.count("faults", "smtp faults", handler.reply_losses or SUBSCRIBERS // 7)
 
 
