@@ -45,12 +45,18 @@ import random
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from newsletter.edition import build_edition
 from newsletter.identity import title_key
+from newsletter.listings import new_papers
 from newsletter.model import RawEntry
+from newsletter.novelty import Verdict, split
 from newsletter.sources.text import parse_digest, read_digest
+from newsletter.store import Database
+from newsletter.store.papers import NewPaper
+from newsletter.topics import Taxonomy, Topic
 
 POSITIVE = (
     "v2-light",
@@ -833,3 +839,29 @@ def chunked(items: Sequence[Listing], parts: int) -> Iterator[Sequence[Listing]]
     size = -(-len(items) // parts)
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# ---------------------------------------------------------------- runs against a store
+
+STORE_TAXONOMY = Taxonomy((Topic("other", "Other"),))
+
+
+def record(store: Database, entries: Sequence[RawEntry], day: date) -> list[Verdict]:
+    """Split ``entries`` against the store and record the new ones, as a run does."""
+    verdicts = seen_split(store, entries)
+    papers_ = {p.key: p for p in new_papers(verdicts, STORE_TAXONOMY)}
+    new = [
+        NewPaper(papers_[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
+        for v in verdicts
+        if v.new
+    ]
+    now = datetime.now(UTC)
+    with store.write() as tx:
+        stored = tx.editions.record(build_edition([n.paper for n in new], STORE_TAXONOMY, day), now)
+        tx.papers.mark_seen(new, stored.id, now)
+    return verdicts
+
+
+def seen_split(store: Database, entries: Sequence[RawEntry]) -> list[Verdict]:
+    with store.read() as tx:
+        return split(entries, tx.seen)

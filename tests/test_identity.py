@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,21 +22,20 @@ from identity_kit import (
     listed_challenge_series,
     listed_family_series,
     listed_suite_series,
+    record,
     revise,
     seed_papers,
+    seen_split,
     suite_series,
     template_series,
 )
 
 from newsletter.config import NoveltySettings
-from newsletter.edition import build_edition
 from newsletter.evidence import judge, profile, weigh
 from newsletter.identity import DOCUMENTS_TERM, Rarity, signature
-from newsletter.listings import new_papers
 from newsletter.model import RawEntry
-from newsletter.novelty import MIN_BAND_HITS, Verdict, split
+from newsletter.novelty import MIN_BAND_HITS, split
 from newsletter.store import Database
-from newsletter.store.papers import NewPaper
 from newsletter.store.schema import paper_rare_pairs, papers, term_frequencies
 from newsletter.topics import Taxonomy, Topic
 
@@ -45,27 +44,6 @@ TAXONOMY = Taxonomy((Topic("other", "Other"),))
 
 def entries_of(listings: Sequence[object]) -> list[RawEntry]:
     return [RawEntry(x.title, x.abstract, "test.txt") for x in listings]  # type: ignore[attr-defined]
-
-
-def record(store: Database, entries: Sequence[RawEntry], day: date) -> list[Verdict]:
-    """Split ``entries`` against the store and record the new ones, as a run does."""
-    verdicts = seen_split(store, entries)
-    papers_ = {p.key: p for p in new_papers(verdicts, TAXONOMY)}
-    new = [
-        NewPaper(papers_[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
-        for v in verdicts
-        if v.new
-    ]
-    now = datetime.now(UTC)
-    with store.write() as tx:
-        stored = tx.editions.record(build_edition([n.paper for n in new], TAXONOMY, day), now)
-        tx.papers.mark_seen(new, stored.id, now)
-    return verdicts
-
-
-def seen_split(store: Database, entries: Sequence[RawEntry]) -> list[Verdict]:
-    with store.read() as tx:
-        return split(entries, tx.seen)
 
 
 def judged(a: tuple[str, str], b: tuple[str, str], documents: int = 400) -> tuple[bool, str]:

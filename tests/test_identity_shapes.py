@@ -6,28 +6,27 @@ entries of the digest."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from identity_kit import (
     boilerplate_surveys,
     challenge_series,
     family_series,
+    record,
     reword,
     seed_papers,
+    seen_split,
     template_series,
     truncate,
 )
 
 from newsletter.config import NoveltySettings
-from newsletter.edition import build_edition
 from newsletter.evidence import judge, profile, weigh
 from newsletter.identity import Rarity
-from newsletter.listings import new_papers
 from newsletter.model import RawEntry
-from newsletter.novelty import Verdict, split
+from newsletter.novelty import split
 from newsletter.store import Database
-from newsletter.store.papers import NewPaper
 from newsletter.topics import Taxonomy, Topic
 
 TAXONOMY = Taxonomy((Topic("other", "Other"),))
@@ -44,27 +43,6 @@ ABSTRACT = (
 
 def _entries(pairs: list[tuple[str, str]], name: str = "d.txt") -> list[RawEntry]:
     return [RawEntry(t, a, name) for t, a in pairs]
-
-
-def _record(store: Database, entries: list[RawEntry], day: date) -> list[Verdict]:
-    with store.read() as tx:
-        verdicts = split(entries, tx.seen)
-    papers_ = {p.key: p for p in new_papers(verdicts, TAXONOMY)}
-    new = [
-        NewPaper(papers_[v.key], v.title_key, v.signature, v.terms, v.rare_pairs)
-        for v in verdicts
-        if v.new
-    ]
-    now = datetime.now(UTC)
-    with store.write() as tx:
-        stored = tx.editions.record(build_edition([n.paper for n in new], TAXONOMY, day), now)
-        tx.papers.mark_seen(new, stored.id, now)
-    return verdicts
-
-
-def _split(store: Database, entries: list[RawEntry]) -> list[Verdict]:
-    with store.read() as tx:
-        return split(entries, tx.seen)
 
 
 def test_an_abstract_cut_short_under_its_title_is_the_same_paper() -> None:
@@ -86,8 +64,8 @@ def test_surveys_sharing_a_boilerplate_opening_under_one_title_are_two_papers() 
 def test_surveys_sharing_a_boilerplate_opening_stay_apart_across_runs(tmp_path: Path) -> None:
     surveys = boilerplate_surveys()
     store = Database.open(f"sqlite:///{tmp_path / 's.db'}")
-    _record(store, _entries([(s.title, s.abstract) for s in surveys[0::2]]), date(2026, 3, 2))
-    later = _split(store, _entries([(s.title, s.abstract) for s in surveys[1::2]]))
+    record(store, _entries([(s.title, s.abstract) for s in surveys[0::2]]), date(2026, 3, 2))
+    later = seen_split(store, _entries([(s.title, s.abstract) for s in surveys[1::2]]))
     store.close()
     assert all(v.new for v in later), [v.reason for v in later]
 
@@ -100,11 +78,11 @@ def test_retitled_and_reworded_versions_are_seen_across_runs(
     survives, yet at least 99% are recognised from the store."""
     papers_ = seed_papers(seeds_dir)[:120]
     store = Database.open(f"sqlite:///{tmp_path / 'r.db'}")
-    _record(store, list(papers_), date(2026, 3, 11))
+    record(store, list(papers_), date(2026, 3, 11))
     rng = random.Random(3)
     made = [(p, reword(p.title, p.abstract, rng)) for p in papers_]
     pairs = [(p, m) for p, m in made if m is not None]
-    verdicts = _split(store, _entries([m for _, m in pairs], "v2.txt"))
+    verdicts = seen_split(store, _entries([m for _, m in pairs], "v2.txt"))
     store.close()
     right = sum(not v.new for v in verdicts)
     assert right >= 0.99 * len(pairs), [v.reason for v in verdicts if v.new]
@@ -117,8 +95,8 @@ def test_a_pair_is_judged_alike_whatever_else_the_digest_holds(tmp_path: Path) -
     store = Database.open(f"sqlite:///{tmp_path / 'n.db'}")
     rng = random.Random(4)
     background = [*template_series(), *family_series(rng)]
-    _record(store, _entries([(x.title, x.abstract) for x in background]), date(2026, 3, 1))
-    _record(store, _entries([(TITLE, ABSTRACT)]), date(2026, 3, 2))
+    record(store, _entries([(x.title, x.abstract) for x in background]), date(2026, 3, 1))
+    record(store, _entries([(TITLE, ABSTRACT)]), date(2026, 3, 2))
     reworded = reword(TITLE, ABSTRACT, random.Random(5))
     assert reworded is not None
     revised = (TITLE, reworded[1])  # found by its title; judged by its abstract
@@ -126,8 +104,8 @@ def test_a_pair_is_judged_alike_whatever_else_the_digest_holds(tmp_path: Path) -
         (x.title, x.abstract.replace("challenge", "alignment challenge with pairwise feedback"))
         for x in challenge_series(random.Random(6))
     ]
-    alone = _split(store, _entries([revised]))[0]
-    crowded = _split(store, _entries([*neighbours, revised]))[-1]
+    alone = seen_split(store, _entries([revised]))[0]
+    crowded = seen_split(store, _entries([*neighbours, revised]))[-1]
     # within one run too: the first version and its revision listed together
     fresh_alone = split(_entries([(TITLE, ABSTRACT), revised]), None)[-1]
     fresh_crowded = split(_entries([(TITLE, ABSTRACT), *neighbours, revised]), None)[-1]
