@@ -14,7 +14,8 @@ state          ok     meaning
 ``published``  yes    a run for the date published its edition
 ``exists``     yes    the date had its edition already (a later run re-published it)
 ``pending``    yes    due, not run yet, still within ``schedule.misfire_grace_minutes``
-``idle``       yes    nothing has ever run (a fresh install)
+``idle``       yes    nothing has ever run, or the date was due before the first
+                     run (a fresh install: it cannot have missed it)
 ``empty``      no     the run found no new paper
 ``stale``      no     every source returned what it returned last time
 ``failed``     no     no source could be read, or the run broke off (its report says why)
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -117,8 +118,15 @@ def scheduled(settings: Settings, tx: Transaction, now: datetime) -> Scheduled:
         return Scheduled(day, due, state, reason, r.paper_count, r.trigger, r.finished_at)
     if tx.editions.count_on(day):
         return Scheduled(day, due, ScheduledState.EXISTS, "the edition exists (no run report)")
-    if not tx.runs.recent(1):
+    first = tx.runs.first_started()
+    if first is None:
         return Scheduled(day, due, ScheduledState.IDLE, "no run recorded yet")
+    if (first if first.tzinfo else first.replace(tzinfo=UTC)) > due:
+        # installed (first run) after this slot was due: nothing was missed; the
+        # next slot is the first this installation answers for
+        return Scheduled(
+            day, due, ScheduledState.IDLE, f"due before the first run ({first:%Y-%m-%d %H:%M})"
+        )
     grace = timedelta(minutes=settings.schedule.misfire_grace_minutes)
     when = f"{due:%Y-%m-%d %H:%M %Z}"
     if now - due <= grace:

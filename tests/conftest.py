@@ -31,8 +31,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,38 @@ pytest_plugins = ["browser_kit"]  # the headless Chromium fixture, for every bro
 settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
 settings.register_profile("explore", derandomize=False, deadline=None)
 settings.load_profile(os.environ.get("NEWSLETTER_HYPOTHESIS_PROFILE", "deterministic"))
+
+
+#: How long before a UTC midnight a test waits for the new day instead of starting.
+#: Many tests run ``newsletter run`` without ``--date`` (today's edition in the
+#: default UTC timezone) more than once and compare; one that straddles midnight
+#: would see two days.  The longest such test takes well under this on a loaded
+#: 2-core machine.
+MIDNIGHT_MARGIN = timedelta(minutes=5)
+
+
+def _wait_clear_of_midnight(margin: timedelta = MIDNIGHT_MARGIN) -> None:
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    if midnight - now < margin:
+        time.sleep((midnight - now).total_seconds() + 1)
+
+
+@pytest.fixture(autouse=True)
+def clear_of_midnight() -> None:
+    """Start no test in the last minutes of a UTC day: wait for the next one.
+
+    Whatever a test runs to "today" then stays on one day (CI once crossed
+    midnight between a test module's import and its runs).  The wait happens at
+    most once per suite run, and only when the suite is running at that hour.
+    """
+    _wait_clear_of_midnight()
+
+
+@pytest.fixture
+def today(clear_of_midnight: None) -> date:
+    """Today's date in UTC (the default config's timezone), fixed for the test."""
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -32,11 +32,16 @@ from newsletter.store import Database
 from newsletter.subscribers.subscriptions import Subscriptions
 
 ROOT = Path(__file__).resolve().parents[1]
-TODAY = datetime.now(UTC).date().isoformat()  # the default config's timezone is UTC
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def day(today: date) -> str:
+    """Today (UTC, the default config's timezone) as runs print it, fixed for the test."""
+    return today.isoformat()
+
+
+@pytest.fixture
+def project(tmp_path: Path, day: str) -> Path:
     """A project after the quick start: ``init``, then ``run`` (today's edition exists)."""
     folder = init_project(tmp_path)
     newsletter("run", cwd=folder, check=True)
@@ -65,7 +70,9 @@ def one_paper_digest(folder: Path) -> Path:
 # ---------------------------------------------------------------- 1. given digests are read
 
 
-def test_after_the_quick_start_a_given_file_is_still_read_and_checked(project: Path) -> None:
+def test_after_the_quick_start_a_given_file_is_still_read_and_checked(
+    project: Path, day: str
+) -> None:
     shutil.copy(ROOT / "README.md", project / "README.md")
     for command in ("preview", "run"):
         result = newsletter(command, "README.md", cwd=project)
@@ -77,12 +84,12 @@ def test_after_the_quick_start_a_given_file_is_still_read_and_checked(project: P
     [line] = error_lines(missing.stderr)
     assert "/nonexistent.txt" in line
     said = " ".join(missing.stdout.split())
-    assert f"an edition for {TODAY} exists already" in said and "recorded nothing" in said
+    assert f"an edition for {day} exists already" in said and "recorded nothing" in said
     assert "--force" in said
-    assert site_editions(project) == [TODAY]  # nothing new was made of either
+    assert site_editions(project) == [day]  # nothing new was made of either
 
 
-def test_a_second_run_with_new_papers_says_they_are_not_recorded(project: Path) -> None:
+def test_a_second_run_with_new_papers_says_they_are_not_recorded(project: Path, day: str) -> None:
     more = str(OWN_CORPUS.file(0))
     previewed = newsletter("preview", more, cwd=project)
     ran = newsletter("run", more, cwd=project)
@@ -93,22 +100,25 @@ def test_a_second_run_with_new_papers_says_they_are_not_recorded(project: Path) 
         assert f"the {OWN_CORPUS.fresh[0]} new papers in the digests given" in line
         assert "--force" in line
         assert "Nothing recorded (see the error below)." in result.stdout
-    assert site_editions(project) == [TODAY]
+    assert site_editions(project) == [day]
     forced = newsletter("run", more, "--force", cwd=project, check=True)
-    assert f"Recorded edition {TODAY} #2 with {OWN_CORPUS.fresh[0]} new papers." in forced.stdout
+    assert f"Recorded edition {day} #2 with {OWN_CORPUS.fresh[0]} new papers." in forced.stdout
 
 
 # ---------------------------------------------------------------- 2. counts read as English
 
 
-def test_one_new_paper_is_one_new_paper_everywhere(tmp_path: Path) -> None:
+def test_one_new_paper_is_one_new_paper_everywhere(tmp_path: Path, day: str) -> None:
     folder = init_project(tmp_path)
+    # scheduled at midnight, so the scheduled date is today at any hour the test runs
+    # (at 07:00 it would be yesterday's before 07:00, an edition this project never had)
+    set_config(folder, 'cron = "0 7 * * *"', 'cron = "0 0 * * *"')
     (folder / "digests" / "sample-digest.txt").unlink()
     one = one_paper_digest(folder / "digests")
     preview = newsletter("preview", cwd=folder, check=True)
     assert "1 new paper; nothing was recorded." in preview.stdout
     run = newsletter("run", cwd=folder, check=True)
-    assert f"Recorded edition {TODAY} with 1 new paper." in run.stdout
+    assert f"Recorded edition {day} with 1 new paper." in run.stdout
     status = newsletter("status", cwd=folder, check=True)
     assert "published — 1 new paper" in status.stdout
     scheduled = json.loads(newsletter("status", "--json", cwd=folder).stdout)["scheduled"]
@@ -148,7 +158,7 @@ def test_no_message_puts_a_number_before_a_plural_noun_by_hand() -> None:
 # ---------------------------------------------------------------- 3. recorded, not published
 
 
-def test_a_run_whose_template_breaks_tells_one_true_story(tmp_path: Path) -> None:
+def test_a_run_whose_template_breaks_tells_one_true_story(tmp_path: Path, day: str) -> None:
     folder = init_project(tmp_path)
     (folder / "mytemplates").mkdir()
     (folder / "mytemplates" / "email.mjml.j2").write_text(
@@ -159,7 +169,7 @@ def test_a_run_whose_template_breaks_tells_one_true_story(tmp_path: Path) -> Non
     result = newsletter("run", cwd=folder)
     assert result.returncode == 1
     assert "Nothing recorded" not in result.stdout  # it is recorded: the status line says so
-    assert f"Recorded edition {TODAY} with 23 new papers; its files are not published" in (
+    assert f"Recorded edition {day} with 23 new papers; its files are not published" in (
         result.stdout
     )
     [failed] = [line for line in result.stderr.splitlines() if line.startswith("failed:")]

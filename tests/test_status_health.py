@@ -4,7 +4,7 @@ report; an empty drop folder and a day of 304s are "nothing new", not failures."
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -77,7 +77,8 @@ def test_status_before_and_after_the_scheduled_time(tmp_path: Path) -> None:
     settings = project(tmp_path)
     shutil.copy(OWN_CORPUS.file(0), tmp_path / "drop")
     assert health(settings, lambda: AT_9).ok is True  # nothing ran yet: a fresh install
-    pipeline.run(settings, (), date(2026, 3, 13))
+    # the day before, at 9: this installation's first run, before the slots below
+    pipeline.run(settings, (), date(2026, 3, 13), clock=lambda: AT_9 - timedelta(days=1))
     # 14 March 07:30: due half an hour ago, not run yet: pending, within the grace
     pending = health(settings, lambda: datetime(2026, 3, 14, 7, 30, tzinfo=UTC))
     assert pending.ok is True and pending.scheduled.state == "pending"
@@ -85,6 +86,24 @@ def test_status_before_and_after_the_scheduled_time(tmp_path: Path) -> None:
     late = health(settings, lambda: datetime(2026, 3, 14, 20, 0, tzinfo=UTC))
     assert late.ok is False and late.scheduled.state == "missed"
     assert "is `newsletter serve`" in late.scheduled.reason
+
+
+def test_a_slot_due_before_the_first_run_ever_was_not_missed(tmp_path: Path) -> None:
+    """Installed and first run at 00:40, the 07:00 slot of the day before is no failure."""
+    settings = project(tmp_path)
+    shutil.copy(OWN_CORPUS.file(0), tmp_path / "drop")
+    first = datetime(2026, 3, 14, 0, 40, tzinfo=UTC)
+    pipeline.run(settings, (), date(2026, 3, 14), clock=lambda: first)
+    night = health(settings, lambda: first + timedelta(minutes=5))
+    assert night.ok is True and night.scheduled.state == "idle"
+    assert night.scheduled.date == date(2026, 3, 13)
+    assert "before the first run" in night.scheduled.reason
+    # the next evening the 14 March slot is this installation's: its run counts
+    evening = health(settings, lambda: datetime(2026, 3, 14, 20, 0, tzinfo=UTC))
+    assert evening.ok is True and evening.scheduled.state == "published"
+    # and a day with no run after that is missed, as ever
+    later = health(settings, lambda: datetime(2026, 3, 15, 20, 0, tzinfo=UTC))
+    assert later.ok is False and later.scheduled.state == "missed"
 
 
 def test_a_run_that_records_its_edition_but_cannot_write_the_site_leaves_a_report(

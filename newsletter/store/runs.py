@@ -121,6 +121,12 @@ class Runs:
             )
         )
 
+    def first_started(self) -> datetime | None:
+        """When the first run ever recorded started (None before any): one index read."""
+        return self.conn.execute(
+            sa.select(run_reports.c.started_at).order_by(run_reports.c.id).limit(1)
+        ).scalar()
+
     def recent(self, limit: int = 10, *, edition_date: date | None = None) -> list[StoredReport]:
         """The newest run reports first; only those for ``edition_date`` if given."""
         query = sa.select(run_reports).order_by(run_reports.c.id.desc()).limit(limit)
