@@ -58,6 +58,29 @@ misattributed)."""
 _SLUG = re.compile(r"[^a-z0-9_-]+")
 
 
+_KEY_SLUG = re.compile(r"[^a-z0-9._-]+")
+
+
+def paper_slug(key: str) -> str:
+    """``arxiv:2403.01234`` → ``arxiv-2403.01234``; other keys get a hash to stay unique.
+
+    The ``:`` after the scheme becomes ``-``; a key that needed any other change
+    (case, spaces, punctuation) or is long gets ``-<8 hex of its SHA-1>`` so two
+    keys never share a folder.
+    """
+    plain = key.replace(":", "-", 1)
+    slug = _KEY_SLUG.sub("-", plain.lower()).strip("-.")[:60]
+    if slug != plain or not slug:
+        slug = (
+            (slug[:50].rstrip("-.") or "paper") + "-" + hashlib.sha1(key.encode()).hexdigest()[:8]
+        )
+    return slug
+
+
+def paper_dir(key: str) -> str:
+    return f"papers/{paper_slug(key)}/"
+
+
 def paper_ref(paper_key: str) -> str:
     """The short reference of a paper in a vote link: 8 URL-safe characters of a hash
     of its key.  It names a paper only together with an edition (the vote token's),

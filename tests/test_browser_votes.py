@@ -16,7 +16,7 @@ import httpx
 from delivery_kit import bodies, parse, served_subscribers
 
 from newsletter import pipeline
-from newsletter.render import render_email
+from newsletter.render import archive, render_email
 from newsletter.store import Database
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.urls import paper_ref
@@ -94,4 +94,61 @@ def test_a_thumbs_up_from_the_email_ranks_the_next_edition_and_reset_undoes_it(
         text, html = bodies(parse(smtp.handler.received_by(READER)[-1]))  # type: ignore[attr-defined]
         assert "Top picks" not in text + html
         assert _titles(text) == _titles(render_email(third.edition, settings).text)
+        page.close()
+
+
+def test_the_archive_page_reached_from_the_email_carries_the_same_vote(
+    browser: Any, tmp_path: Path
+) -> None:
+    """A card's "Abstract" in the email leads to the archive's paper page with 👍/👎 for
+    this reader (the web app redirects there with their token in the fragment); the
+    same page opened any other way has none, and the file is the same for everyone."""
+    with served_subscribers(tmp_path) as (base, settings, store, smtp):
+        Subscriptions(store).add(READER, None, confirmed=True, method="test", now=datetime.now(UTC))
+        first = pipeline.run(settings, [str(DIGESTS / "000_own_nov09.txt")], date(2026, 11, 9))
+        assert first.delivery is not None and first.delivery.sent == 1
+        _, html = bodies(parse(smtp.handler.received_by(READER)[-1]))  # type: ignore[attr-defined]
+        key = first.edition.papers[0].key
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.set_content(html)
+        up = page.locator(f'a[href$="/{paper_ref(key)}/up"]').get_attribute("href")
+        assert up
+        abstract = up.removesuffix("/up")
+        token = abstract.split("/")[-2]
+        assert page.locator(f'a[href="{abstract}"]', has_text="Abstract").count() == 1
+        paper_file = settings.output.site_dir / archive.paper_dir(key) / "index.html"
+        assert paper_file.is_file(), paper_file
+        assert token not in paper_file.read_text(encoding="utf-8")  # the file is everyone's
+
+        # what the app answers: the archive's paper page, the token in the fragment
+        moved = httpx.get(abstract, timeout=30)
+        assert moved.status_code == 303
+        target = moved.headers["location"]
+        assert target == f"{base}{archive.paper_dir(key)}#v={token}"
+        assert httpx.head(abstract, timeout=30).status_code in (303, 405)
+        assert _votes(store) == []
+        forged = httpx.get(abstract.replace(token, token[:-3] + "AAA"), timeout=30)
+        assert forged.status_code >= 400 and "location" not in forged.headers
+
+        # the archive's page as the reader's browser gets it (published files, from disk)
+        page.goto(paper_file.as_uri())  # opened without the email's fragment: no votes
+        assert not page.locator("#nl-vote").is_visible()
+        page.goto(paper_file.as_uri() + "#v=not-a-token")
+        assert not page.locator("#nl-vote").is_visible()
+        page.close()
+        page = browser.new_page()  # as the redirect opens it
+        page.set_default_timeout(TIMEOUT)
+        page.goto(paper_file.as_uri() + target[target.index("#") :])
+        vote = page.locator("#nl-vote a[data-direction=up]")
+        assert vote.is_visible()
+        assert vote.get_attribute("href") == up  # the email's own 👍 link
+        with page.expect_navigation():
+            vote.click()
+        assert page.inner_text("h1") == "More like this?"
+        assert _votes(store) == []  # the page asks first
+        with page.expect_navigation():
+            page.click("#vote")
+        assert page.inner_text("h1") == "Vote recorded"
+        assert _votes(store) == [(key, True)]
         page.close()

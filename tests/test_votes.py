@@ -354,7 +354,8 @@ def test_a_ranked_message_is_its_pieces_with_the_recipients_links_spliced() -> N
 
     assert got_html.replace("\r\n", "\n") == spliced("".join(html)).replace("\r\n", "\n")
     assert got_text.replace("\r\n", "\n") == spliced("".join(text)).replace("\r\n", "\n")
-    assert got_html.count(f"/v/{who.vote_token}/") == 2 * len(made.keys) + 2 * 3
+    # 👍, 👎 and "Abstract" (to the archive page, via the vote link) per card and pick
+    assert got_html.count(f"/v/{who.vote_token}/") == 3 * len(made.keys) + 3 * 3
 
 
 # ---------------------------------------------------------------- privacy

@@ -30,8 +30,6 @@ receive (``docs/templates.md`` lists them); links are relative to the page.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,28 +41,8 @@ from newsletter.model import Edition, Paper
 from newsletter.render.context import MONTHS, date_label
 from newsletter.render.untrusted import clean_text, safe_url
 from newsletter.topics import Taxonomy, classify
-
-_KEY_SLUG = re.compile(r"[^a-z0-9._-]+")
-
-
-def paper_slug(key: str) -> str:
-    """``arxiv:2403.01234`` → ``arxiv-2403.01234``; other keys get a hash to stay unique.
-
-    The ``:`` after the scheme becomes ``-``; a key that needed any other change
-    (case, spaces, punctuation) or is long gets ``-<8 hex of its SHA-1>`` so two
-    keys never share a folder.
-    """
-    plain = key.replace(":", "-", 1)
-    slug = _KEY_SLUG.sub("-", plain.lower()).strip("-.")[:60]
-    if slug != plain or not slug:
-        slug = (
-            (slug[:50].rstrip("-.") or "paper") + "-" + hashlib.sha1(key.encode()).hexdigest()[:8]
-        )
-    return slug
-
-
-def paper_dir(key: str) -> str:
-    return f"papers/{paper_slug(key)}/"
+from newsletter.urls import paper_dir as paper_dir
+from newsletter.urls import paper_slug as paper_slug
 
 
 def topic_dir(topic: str) -> str:
@@ -92,6 +70,8 @@ def month_dir(day: date) -> str:
 
 SEARCH_PAGE = "search/index.html"
 SEARCH_SCRIPT = "search/search.js"
+#: The paper pages' one script: shows 👍/👎 when the page was reached from an email.
+VOTE_SCRIPT = "vote.js"
 
 
 @dataclass(frozen=True)
@@ -163,6 +143,8 @@ class PaperPage:
         topics: its topics with the rules that put it there.
         edition_label, edition_url: the edition it was in and its page (anchored).
         date: ISO date of that edition (the search filter).
+        vote_ref: the paper's 8-character reference in vote links (:func:`urls.paper_ref`).
+        vote_script: the relative link of :data:`VOTE_SCRIPT`.
     """
 
     key: str
@@ -178,6 +160,8 @@ class PaperPage:
     edition_label: str
     edition_url: str
     date: str
+    vote_ref: str = ""
+    vote_script: str = ""
 
 
 @dataclass(frozen=True)
@@ -309,6 +293,8 @@ class Views:
             edition_label=edition_label(e),
             edition_url=anchor,
             date=e.date.isoformat(),
+            vote_ref=urls.paper_ref(p.key),
+            vote_script=urls.relative_link(page, VOTE_SCRIPT),
         )
 
 

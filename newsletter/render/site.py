@@ -108,6 +108,7 @@ class _Frame:
             "feed": meta.site.url(urls.FEED_RSS),
             "atom": meta.site.url(urls.FEED_ATOM),
             "subscribe": meta.site.absolute(urls.SUBSCRIBE_PAGE),
+            "vote": meta.site.absolute(urls.VOTE_LINK),
             "canonical": meta.site.absolute(page.removesuffix(urls.INDEX)),
         }
 
@@ -419,6 +420,7 @@ def publish_site(
     rel, data = pages.search_page()
     files[rel] = data
     files[archive.SEARCH_SCRIPT] = resources.stock_templates().joinpath("search.js").read_bytes()
+    files[archive.VOTE_SCRIPT] = resources.stock_templates().joinpath("vote.js").read_bytes()
     files[urls.INDEX] = index_page(full, settings, frame).encode("utf-8")
     written = [write_atomic(site_dir / rel, data) for rel, data in files.items()]
     warning = search.build_index(site_dir)

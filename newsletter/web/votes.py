@@ -3,6 +3,10 @@
 ==================================  =================================================
 ``GET  /v/<token>/<ref>/up|down``   a page naming the paper, with one button; link
                                     scanners GET (and HEAD) and change nothing
+``GET  /v/<token>/<ref>``           a card's "Abstract" in a subscriber's email: a
+                                    redirect (303) to the archive's paper page with
+                                    ``#v=<token>``, where ``vote.js`` shows the same
+                                    👍/👎; changes nothing
 ``GET  /vote?t=&p=&v=up|down``      the same, for the links sent before the short
                                     ones (the paper's whole key in the link)
 ``POST /vote``                      records the vote (form token, same-origin check);
@@ -27,7 +31,7 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from newsletter.states import SubscriberStatus, VoteChange
@@ -43,7 +47,7 @@ from newsletter.subscribers.feedback import (
 from newsletter.subscribers.links import PREFERENCES_PATH, SubscriberLinks
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import PREFERENCES, VOTE, TokenError, Tokens
-from newsletter.urls import VOTE_LINK, VOTE_PAGE, Site
+from newsletter.urls import VOTE_LINK, VOTE_PAGE, Site, paper_dir
 from newsletter.web.pages import PageContext, RankingPanel, Refusal
 
 log = logging.getLogger(__name__)
@@ -157,6 +161,23 @@ class VotePages:
                 paper_key=paper_key,
             ),
         )
+
+    async def paper_page(self, request: Request) -> Response:
+        """A card's "Abstract" link: off to the paper's archive page, the token in the
+        fragment (which no server sees) so the static page can offer this reader's
+        👍/👎.  The token must be ours and name the paper's edition; a reader no
+        longer subscribed still gets the abstract, without the votes."""
+        token, ref = request.path_params["token"], request.path_params["ref"]
+        try:
+            key = await run_in_threadpool(self._resolve, token, ref)
+        except (Refusal, TokenError) as exc:
+            return self.pages._error_page(_TEMPLATE, _TITLE, exc)
+        page = self.pages.site.absolute(paper_dir(key))
+        try:
+            await run_in_threadpool(self._ballot, token, key, UP)
+        except (Refusal, TokenError):
+            return RedirectResponse(page, status_code=303)
+        return RedirectResponse(f"{page}#v={token}", status_code=303)
 
     def _resolve(self, token: str, ref: str) -> str:
         """The paper a short link's reference names in its token's edition."""
@@ -307,6 +328,7 @@ class VotePages:
     def routes(self, prefix: str) -> list[BaseRoute]:
         return [
             Route(f"{prefix}/{VOTE_PAGE}", self.vote_page, methods=["GET"]),
+            Route(f"{prefix}/{VOTE_LINK}/{{token}}/{{ref}}", self.paper_page, methods=["GET"]),
             Route(
                 f"{prefix}/{VOTE_LINK}/{{token}}/{{ref}}/{{direction}}",
                 self.short_vote_page,
