@@ -694,6 +694,10 @@ def _phrase_variant(longer: Profile, shorter: Profile, only: frozenset[str]) -> 
     """
     tokens = longer.title_tokens
     shared = shorter.title_words
+    if not shared <= longer.title_words:
+        # nested only once a word is read as spelt another way ("Efficient" inside
+        # "EfficientViM"): a word swapped, as a rename swaps it, not a variant
+        return ()
     found = set()
     for i, w in enumerate(tokens):
         if w not in only or _has_digit(w) or w in GENERIC:
