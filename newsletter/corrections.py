@@ -28,7 +28,6 @@ from newsletter.identity import (
     Decision,
     decision_reason,
     names_of,
-    paper_key,
     parse_arxiv_id,
     title_key,
 )
@@ -50,7 +49,8 @@ class UnknownPaper(InputError):
 @dataclass(frozen=True)
 class Named:
     """A paper as the operator named it: the name a decision records, and what
-    the store knows of it (nothing for a paper not seen yet)."""
+    the store knows of it — the seen paper, or (for an entry taken for another
+    paper) its sightings."""
 
     name: str
     title: str
@@ -63,10 +63,8 @@ class Named:
                 self.stored.edition_date.isoformat() if self.stored.edition_date else "no edition"
             )
             return f"{self.stored.title!r} ({self.name}, seen in edition {when})"
-        if self.sightings:
-            last = self.sightings[-1]
-            return f"{last.title!r} ({self.name}, listed and taken for {last.same_as})"
-        return f"{self.title!r} ({self.name}, not seen yet)"
+        last = self.sightings[-1]
+        return f"{last.title!r} ({self.name}, listed and taken for {last.same_as})"
 
 
 @dataclass(frozen=True)
@@ -87,9 +85,13 @@ class StoredRecord:
 
 
 def resolve(store: Database, text: str) -> Named:
-    """The paper ``text`` names: a key, an arXiv id or URL, or a title in any form.
+    """The paper ``text`` names: a key, an arXiv id or URL, or a title in any form —
+    of a seen paper, or of an entry a run took for one (a *sighting*).
 
-    A title that several seen papers carry is ambiguous: the error lists their keys.
+    A name that matches neither is an error: a decision about a paper the store
+    has never held would be a decision about nothing (a typo, most often), and
+    nothing would ever show that it did nothing.  A title that several papers
+    carry is ambiguous: the error lists them, each with the key that names it.
     """
     text = text.strip()
     if not text:
@@ -104,15 +106,18 @@ def resolve(store: Database, text: str) -> Named:
             if found:
                 return _named(repo, found[0])
             name = f"arxiv:{arxiv.id}"
-            return Named(name, text, None, tuple(repo.sightings(names=[name])))
+            by_id = tuple(repo.sightings(names=[name]))
+            if by_id:
+                return Named(name, by_id[-1].title, None, by_id)
+            raise UnknownPaper(f"no paper in the store is {text!r} ({name})", hint=_UNKNOWN_HINT)
         tkey = title_key(text.removeprefix("title:"))
         if not tkey:
             raise UnknownPaper(f"{text!r} names no paper", hint="give a key or a title")
         found = [p for p in repo.papers(title_hashes=[title_hash(tkey)]) if p.title_key == tkey]
         if len(found) > 1:
-            keys = ", ".join(p.key for p in found)
+            listed = "; ".join(f"{p.key} ({_edition(p)})" for p in found)
             raise UnknownPaper(
-                f"{len(found)} seen papers carry the title {text!r}: {keys}",
+                f"{len(found)} seen papers carry the title {text!r}: {listed}",
                 hint="name one of them by its key",
             )
         if found:
@@ -120,8 +125,26 @@ def resolve(store: Database, text: str) -> Named:
         sighted = [
             s for s in repo.sightings(title_hashes=[title_hash(tkey)]) if s.title_key == tkey
         ]
-        name = sighted[-1].name if sighted else paper_key(tkey, None)
-        return Named(name, text, None, tuple(s for s in sighted if s.name == name))
+        names = sorted({s.name for s in sighted})
+        if len(names) > 1:
+            raise UnknownPaper(
+                f"{len(names)} listed entries carry the title {text!r}: {', '.join(names)}",
+                hint="name one of them by its key",
+            )
+        if not names:
+            raise UnknownPaper(f"no paper in the store has the title {text!r}", hint=_UNKNOWN_HINT)
+        return Named(names[0], sighted[-1].title, None, tuple(sighted))
+
+
+_UNKNOWN_HINT = (
+    "only papers a run has seen (or taken for another) can be named; "
+    "'newsletter explain WORDS' finds them, with their keys"
+)
+
+
+def _edition(paper: StoredPaper) -> str:
+    when = paper.edition_date.isoformat() if paper.edition_date else "no edition"
+    return f"{paper.title!r}, seen in edition {when}"
 
 
 def decide(

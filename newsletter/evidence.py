@@ -61,6 +61,8 @@ CONTAINED = 0.8
 # the smaller side's rare-word weight inside the other, with no anchor either side.
 REWORDED_WORDS = 0.6
 REWORDED_CONTAINED = 0.75
+# A revision adds at most this many words to its title (that its abstract uses).
+ADDED_MODIFIERS = 2
 # Titles sharing at least this share of their words "still match" (Jaccard).
 MATCHING_TITLE = 0.5
 # Words shown per side as "differing" (the rarest first).
@@ -91,6 +93,7 @@ class Profile:
     title_all: tuple[str, ...] = ()  # every word of the normalized title, in order
     colon_at: int | None = None  # how many of title_tokens come before the first colon
     named: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # "Orca3-Math": (orca3), (math)
+    head_all: int | None = None  # how many of title_all come before the first colon
 
     @property
     def comparable(self) -> bool:
@@ -128,6 +131,7 @@ def profile(
         if colon and head_tokens and len(head_tokens) < len(tokens)
         else None,
         named=_named_compounds(title),
+        head_all=len(normalize_text(head).split()) if colon else None,
     )
 
 
@@ -179,6 +183,14 @@ class Evidence:
     # Words one title joins to a name the other title holds ("Orca3-Math" beside
     # "Orca3"), each held by its own abstract: a variant of that name.
     variant: tuple[str, ...] = ()
+    # Words one title joins with "and" to what the other title names ("… on Image
+    # Denoising and Deblurring" beside "… on Image Denoising"), written in its own
+    # abstract next to the word they are joined to: a second subject.
+    second_subject: tuple[str, ...] = ()
+    # One name before a colon, another subtitle ("OrbitBench: Math" / "OrbitBench:
+    # Code"), and each abstract names the other title ("… OrbitBench: Code …"):
+    # the subtitle words the two titles do not share.
+    names_other: tuple[str, ...] = ()
     # How much of the shorter abstract the longer one holds (|A∩B| / min(|A|, |B|)) —
     # word pairs, and rarity-weighted words; None when the shorter is too short.
     # A truncated abstract (a feed cutting it short) is contained whole in the full one.
@@ -232,8 +244,15 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
         _series_slots(here, there, only_here, only_there) if relation == "reworded" else ((), ())
     )
     variant: tuple[str, ...] = ()
+    second: tuple[str, ...] = ()
     if relation == "nested":
         variant = _variant(here, there, only_here) or _variant(there, here, only_there)
+        second = _second_subject(here, there, only_here) or _second_subject(there, here, only_there)
+        variant = variant or _phrase_variant(here, there, only_here)
+        variant = variant or _phrase_variant(there, here, only_there)
+    names_other: tuple[str, ...] = ()
+    if relation != "same" and here.head and here.head == there.head:
+        names_other = _names_each_other(here, there)
     pair_similarity = word_similarity = None
     if here.comparable and there.comparable:
         pair_similarity = _jaccard(here.pairs, there.pairs)
@@ -264,6 +283,8 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
         ),
         slots=slots,
         variant=variant,
+        second_subject=second,
+        names_other=names_other,
     )
 
 
@@ -277,7 +298,11 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
     3. each title is about what only its own abstract holds (*anchors*, below):
        two subjects; or one title holds the other's words plus an anchor its
        abstract writes next to a word both titles share — a variant of one name
-       ("Qwen2.5-Coder" beside "Qwen2.5"): two papers;
+       ("Qwen2.5-Coder" beside "Qwen2.5"): two papers; likewise a word the title
+       puts next to a shared one that its abstract writes there too and the other
+       abstract never does ("Competition Math" beside "Math", "Low-Resource
+       Machine Translation" beside "Machine Translation"), even when both
+       abstracts hold the word itself;
     4. one abstract word for word (word pairs and rare-weighted words both at
        least :data:`IDENTICAL`) under two titles: a retitle, whatever the titles;
        else the titles are one skeleton with a slot filled differently on each side
@@ -286,12 +311,22 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
        expansion or a spelling variant: two members of a series, however alike
        their abstracts (siblings' abstracts often name one another, or list every
        track); or one title joins a word to a name the other title holds
-       ("Orca3-Math" beside "Orca3"): a variant.  Both read the two titles and
+       ("Orca3-Math" beside "Orca3"): a variant; or one title holds the other's
+       words and joins a subject to them with "and" ("… Joint Challenge on Image
+       Denoising and Deblurring" beside "… Challenge on Image Denoising"), a
+       subject its abstract writes next to the word it is joined to: a joint
+       report, a paper of its own however much boilerplate the abstracts share
+       (a revision adds modifiers and subtitles, not a second subject); or one
+       name opens both titles and each abstract names the other title ("X-Bench:
+       Math" listing "X-Bench: Code"): a suite.  These read the two titles and
        abstracts only — never the store's counts — so the verdict is the same in
        one run and across runs, on a fresh store or a large one;
     5. retitled: the same paper when the abstracts are near-identical, or fairly
        close while the titles still match (one holds the other's words, both open
-       with one name before a colon, or most words shared).
+       with one name before a colon, or most words shared); or when one title adds
+       a modifier or two its revised abstract uses ("Union of Scalable Robust
+       Experts") and no number, over abstracts as close as a revision's on both
+       measures.
     """
     e = evidence
     pairs, words = e.pair_similarity, e.word_similarity
@@ -343,6 +378,18 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
         # one abstract word for word under two titles: a retitle; series members'
         # abstracts differ at least where each names its own slot's filling
         return Judgement(True, f"identical abstracts under another title ({_sims(e)})")
+    if e.names_other:
+        return Judgement(
+            False,
+            "one name, another subtitle, and each abstract names the other title "
+            f'({_words(e.names_other)}, as a suite\'s "X-Bench: Math" names "X-Bench: Code")',
+        )
+    if e.second_subject:
+        return Judgement(
+            False,
+            f"a title adds a second subject to the other's ({_words(e.second_subject)}, "
+            'as "… Denoising and Deblurring" of "… Denoising"), which its abstract is about',
+        )
     slots_here, slots_there = e.slots
     if slots_here and slots_there:
         return Judgement(
@@ -370,6 +417,23 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
     )
     if titles_match and (pairs >= REVISED_PAIRS or words >= REVISED_WORDS):
         return Judgement(True, f"similar title and abstract ({_sims(e)})")
+    # A revision that adds a modifier or two to its title ("Union of Scalable Robust
+    # Experts") and uses them in its revised abstract: the longer title names what
+    # the other abstract lacks, but neither a variant of a name nor a second subject
+    # (the rules above), so the abstracts decide — both measures as close as a
+    # revision's, not just one.
+    added = [a for a in (anchors_here, anchors_there) if a]
+    if (
+        e.title_relation == "nested"
+        and len(added) == 1
+        and len(added[0]) <= ADDED_MODIFIERS
+        and not any(e.title_numbers)  # "Corvid2.5-VL" beside "Corvid2": another release
+        and pairs >= REVISED_PAIRS
+        and words >= REVISED_WORDS
+    ):
+        return Judgement(
+            True, f"a title adds {_words(added[0])} to the other's, revised abstract ({_sims(e)})"
+        )
     return Judgement(False, f"different abstracts ({_sims(e)})")
 
 
@@ -476,7 +540,7 @@ def _sims(e: Evidence) -> str:
 # ---------------------------------------------------------------- series shapes
 
 # A series slot is a few words ("Image Deblurring", "Long-Context"), not a rewrite.
-SLOT_WORDS = 4
+SLOT_WORDS = 5
 # Words that name the kind of thing a paper makes, not its subject: no two members
 # of a series differ by them ("… Model" / "… Network"), while a revision swaps them.
 # A fixed list, not the store's counts, so a verdict does not move with the store.
@@ -508,7 +572,8 @@ def _series_slots(
         return (), ()
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     shared = sum(block.size for block in matcher.get_matching_blocks())
-    if shared < 2 or len(a) - shared > shared or len(b) - shared > shared:
+    # (one word of slack: a joint track's "Joint" beside its five-word slot)
+    if shared < 2 or len(a) - shared > shared + 1 or len(b) - shared > shared + 1:
         return (), ()
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -539,6 +604,113 @@ def _variant(mine: Profile, theirs: Profile, only: frozenset[str]) -> tuple[str,
         for w in rest
         if w in only and not _has_digit(w) and _holds(mine, w)
     }
+    return _sorted(found)
+
+
+# Words that join a second subject to a title's own ("Denoising and Deblurring").
+_COORDINATORS = frozenset(("and", "plus"))
+
+
+def _second_subject(longer: Profile, shorter: Profile, only: frozenset[str]) -> tuple[str, ...]:
+    """Words ``longer``'s title adds to ``shorter``'s after a coordinator ("… Image
+    Denoising *and Deblurring*", "… Raindrop Removal *and Shadow Removal*"), which
+    ``longer``'s abstract writes next to the title word the addition follows
+    ("denoising and deblurring"): a second subject, not a modifier or a rewording.
+
+    Not a second subject: a subtitle the other title lacks (words after a colon
+    that ``shorter`` has none of), an acronym spelt out or a spelling variant
+    (``only`` excludes them), numbers, generic words ("… and Model"), or a word
+    ``longer``'s abstract does not hold ("… and Beyond").
+    """
+    a, b = shorter.title_all, longer.title_all
+    if len(b) <= len(a):
+        return ()
+    found: set[str] = set()
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag != "insert" or i1 == 0:
+            continue  # (a title opening with new words renames, it does not join)
+        if shorter.head_all is None and longer.head_all is not None and j1 >= longer.head_all:
+            continue  # a subtitle added whole
+        run = b[j1:j2]
+        joined = next((k for k, w in enumerate(run) if w in _COORDINATORS), None)
+        if joined is None:
+            continue
+        # "Denoising [and Deblurring]": the subject follows, joined to the word before;
+        # "[Denoising and] Deblurring": it comes first, joined to the word after.
+        sides = [(run[joined + 1 :], a[i1 - 1], True)]
+        if joined == len(run) - 1 and i1 < len(a):
+            sides.append((run[:joined], a[i1], False))
+        for words, neighbour, after in sides:
+            subject = [w for w in words if w not in _TITLE_STOP]
+            new = [
+                w
+                for w in subject
+                if w in only and not _has_digit(w) and w not in GENERIC and _holds(longer, w)
+            ]
+            if not new:
+                continue
+            # the abstract joins the two subjects as the title does
+            edge = subject[0] if after else subject[-1]
+            forms = (edge, edge + "s", edge + "es")
+            written = (f"{neighbour} {x}" if after else f"{x} {neighbour}" for x in forms)
+            if any(pair in longer.pairs for pair in written):
+                found.update(new)
+    return _sorted(found)
+
+
+def _names_each_other(here: Profile, there: Profile) -> tuple[str, ...]:
+    """The subtitle words of both titles when one name opens both ("OrbitBench:
+    Math" / "OrbitBench: Competition Math") and each abstract writes the *other*
+    title as a name — the name's last word, then the other subtitle's first ("…
+    alongside OrbitBench: Competition Math"): members of a suite listing each
+    other.  Both ways, and only where the two subtitles open differently: an
+    abstract names its own title, and a revision's abstract may describe its
+    new subtitle ("Foo, a sparse attention …") but does not name its old one.
+    """
+    if here.colon_at is None or there.colon_at is None:
+        return ()
+    mine, theirs = here.title_tokens[here.colon_at :], there.title_tokens[there.colon_at :]
+    if not mine or not theirs or max(len(mine), len(theirs)) > SLOT_WORDS:
+        return ()
+    name = here.title_tokens[here.colon_at - 1]
+    if there.title_tokens[there.colon_at - 1] != name or mine[0] == theirs[0]:
+        return ()
+    if f"{name} {theirs[0]}" in here.pairs and f"{name} {mine[0]}" in there.pairs:
+        return _sorted(set(mine) ^ set(theirs))
+    return ()
+
+
+def _phrase_variant(longer: Profile, shorter: Profile, only: frozenset[str]) -> tuple[str, ...]:
+    """Words ``longer``'s title puts next to a title word both share ("Competition
+    Math" beside "Math", "Low-Resource Machine Translation" beside "Machine
+    Translation") and writes next to it in its own abstract too, where
+    ``shorter``'s abstract never does: the name of a variant, even when both
+    abstracts hold the word itself (a suite's template names it elsewhere).
+
+    A revision adding a modifier to its title rarely rewrites its abstract's
+    phrase to match (the kit's "v2-titled" listings do not); a subtitle added
+    whole is not a variant.
+    """
+    tokens = longer.title_tokens
+    shared = shorter.title_words
+    if not shared <= longer.title_words:
+        # nested only once a word is read as spelt another way ("Efficient" inside
+        # "EfficientViM"): a word swapped, as a rename swaps it, not a variant
+        return ()
+    found = set()
+    for i, w in enumerate(tokens):
+        if w not in only or _has_digit(w) or w in GENERIC:
+            continue
+        if shorter.colon_at is None and longer.colon_at is not None and i >= longer.colon_at:
+            continue
+        written = []
+        if i + 1 < len(tokens) and tokens[i + 1] in shared:
+            written.append(f"{w} {tokens[i + 1]}")
+        if i > 0 and tokens[i - 1] in shared:
+            written.append(f"{tokens[i - 1]} {w}")
+        if any(p in longer.pairs and p not in shorter.pairs for p in written):
+            found.add(w)
     return _sorted(found)
 
 

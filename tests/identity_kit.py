@@ -67,6 +67,7 @@ POSITIVE = (
     "rename",
     "retitle",
     "disguise",
+    "v2-titled",
 )
 SERIES = (
     "boilerplate",
@@ -77,6 +78,10 @@ SERIES = (
     "challenge-listed",
     "family-listed",
     "suite-listed",
+    "challenge-joint",
+    "suite-colon",
+    "family-stem",
+    "findings",
 )
 NEGATIVE = (*SERIES, "reused-title", "lookalike")
 
@@ -777,6 +782,305 @@ def listed_suite_series(rng: random.Random) -> list[Listing]:
     return out
 
 
+# ---------------------------------------------------------------- joint tracks
+# A challenge runs single tracks and a joint track over two of them ("… Challenge on
+# Image Denoising" and "… Joint Challenge on Image Denoising and Deblurring"): the
+# joint report's title holds nearly every word of a single track's, and its
+# abstract is the same template — only the words the joint title adds (and what
+# its abstract says of them) tell the two apart.
+
+JOINT_SINGLE_TITLE = "{challenge} {year} Challenge on {track}: Methods and Results"
+JOINT_TITLE = "{challenge} {year} {joint}Challenge on {track} and {added}: Methods and Results"
+JOINT_CHALLENGES = (("AURORA", "Image Restoration and Enhancement"), ("NIMBUS", "Mobile Imaging"))
+JOINT_TRACKS = (
+    ("Image Denoising", "remove real camera noise while keeping fine texture", "PSNR"),
+    ("Image Deblurring", "recover sharp photographs from camera shake", "LPIPS"),
+    ("Low-Light Image Enhancement", "brighten images captured in near darkness", "SSIM"),
+    ("Image Super-Resolution", "upscale images four times with high fidelity", "PSNR"),
+    ("Raindrop Removal", "remove raindrops from photos taken through glass", "PSNR"),
+    ("Shadow Removal", "remove cast shadows from outdoor photographs", "RMSE"),
+)
+# (single track, the words the joint title adds, the track they name, "Joint " or "")
+JOINTS = (
+    (0, "Deblurring", 1, "Joint "),
+    (2, "Denoising", 0, "Joint "),
+    (3, "Deblurring", 1, ""),
+    (4, "Shadow Removal", 5, "Joint "),
+)
+
+
+JOINT_ALONGSIDE = " Its tracks cover {tracks}, and joint tracks over pairs of them."
+
+
+def joint_challenge_series(rng: random.Random) -> list[Listing]:
+    """Single-track reports and joint-track reports of two challenges; one of them
+    lists every track in each abstract (as NTIRE reports do), so the words a
+    joint title adds are in its single-track siblings' abstracts too."""
+    out = []
+    for (challenge, theme), listed in zip(JOINT_CHALLENGES, (True, False), strict=True):
+        year = str(rng.choice((2025, 2026)))
+        common = {
+            "challenge": challenge,
+            "year": year,
+            "workshop": f"{rng.choice(WORKSHOPS)} {year} ({theme})",
+        }
+        names = [t.lower() for t, _, _ in JOINT_TRACKS]
+        alongside = JOINT_ALONGSIDE.format(tracks=", ".join(names)) if listed else ""
+        for track, goal, metric in JOINT_TRACKS:
+            fields = {
+                **common,
+                "track": track,
+                "track_text": track.lower(),
+                "goal": goal,
+                "dataset": rng.choice(DATASETS),
+                "metric": metric,
+                "n": rng.randint(80, 400),
+                "m": rng.randint(8, 40),
+            }
+            out.append(
+                Listing(
+                    JOINT_SINGLE_TITLE.format(**fields),
+                    CHALLENGE_ABSTRACT.format(**fields) + alongside,
+                    f"challenge-joint:{challenge}:{track}",
+                    "challenge-joint",
+                )
+            )
+        for first, added, second, joint in JOINTS:
+            track, goal, metric = JOINT_TRACKS[first]
+            other_goal = JOINT_TRACKS[second][1]
+            fields = {
+                **common,
+                "joint": joint,
+                "track": track,
+                "added": added,
+                "track_text": f"{joint.lower()}{track.lower()} and {added.lower()}",
+                "goal": f"{goal} and {other_goal} in one model",
+                "dataset": rng.choice(DATASETS),
+                "metric": metric,
+                "n": rng.randint(80, 400),
+                "m": rng.randint(8, 40),
+            }
+            out.append(
+                Listing(
+                    JOINT_TITLE.format(**fields),
+                    CHALLENGE_ABSTRACT.format(**fields) + alongside,
+                    f"challenge-joint:{challenge}:{track}+{added}",
+                    "challenge-joint",
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------- more series shapes
+# Suites named "<Bench>: <Area>" (the area is the whole subtitle, as a retitle's
+# subtitle would be), technical reports of a model and of its variants with real
+# names' shapes ("Qwen3-VL" beside "Qwen3"), and a workshop's "Findings of …"
+# reports, one per shared task.
+
+COLON_SUITE_TITLE = "{suite}: {area}"
+COLON_SUITE_ABSTRACT = (
+    "We introduce {suite}: {area}, a benchmark for evaluating large language models on "
+    "{focus}. It contains {n} problems collected from {source}, each verified by two "
+    "annotators and paired with an automatic checker. We evaluate {k} open and proprietary "
+    "models and find that the best reaches only {p} percent, with most failures in "
+    "{failure}. We release the benchmark, the evaluation harness and a leaderboard."
+)
+COLON_SUITES = ("Helix-Bench", "OrbitBench")
+COLON_AREAS = (
+    ("Math", "competition mathematics", "olympiad archives", "multi-step proofs"),
+    ("Code", "program synthesis", "programming contests", "edge cases"),
+    ("Competition Math", "olympiad problems with numeric answers", "contest archives", "algebra"),
+    ("Science", "graduate-level science questions", "textbooks", "unit conversions"),
+    ("Long Context", "questions over book-length inputs", "novels and reports", "distant facts"),
+)
+
+STEM_BASE_TITLE = "{name} Technical Report"
+STEM_VARIANT_TITLE = "{name}-{variant} Technical Report"
+STEM_ABSTRACT = (
+    "We present {title_name}, the latest model in the {family} series. {title_name} {what}. "
+    "It is trained with a {stages}-stage recipe on {tokens} trillion tokens, with a thinking "
+    "mode for complex reasoning and a non-thinking mode for fast responses. {title_name} "
+    "achieves competitive results against larger models on {evals}. All models are released "
+    "under the Apache 2.0 licence."
+)
+STEM_FAMILIES = (("Quokka3", "Quokka"), ("Wren2.5", "Wren"))
+STEM_VARIANTS = (
+    ("", "is a dense and mixture-of-experts language model family", "reasoning and coding"),
+    ("VL", "adds a vision encoder for images, documents and video", "visual question answering"),
+    ("Omni", "perceives text, images, audio and video in one model", "audio-visual tasks"),
+    ("Coder", "specialises in agentic coding and repository-level edits", "SWE-bench"),
+    ("Embedding", "turns text into vectors for search and reranking", "MTEB"),
+)
+
+FINDINGS_TITLE = "Findings of the {venue} {year} Shared Task on {task}"
+FINDINGS_ABSTRACT = (
+    "This paper presents the results of the {task_text} shared task, organised as part of "
+    "the {venue} {year} workshop. Participants were asked to {goal}. We received {n} "
+    "submissions from {m} teams, evaluated with {metric} and with human judgements. We "
+    "describe the data, the evaluation and the submitted systems, and analyse what worked. "
+    "The best systems {finding}."
+)
+FINDINGS_VENUES = (("WMTX", "2025"), ("ArgMine", "2026"))
+FINDINGS_TASKS = (
+    ("Machine Translation", "translate news and social media text", "COMET", "used LLMs"),
+    (
+        "Low-Resource Machine Translation",
+        "translate into languages with little data",
+        "chrF",
+        "relied on back-translation",
+    ),
+    (
+        "Quality Estimation",
+        "predict translation quality without references",
+        "Spearman",
+        "fine-tuned multilingual encoders",
+    ),
+    (
+        "Terminology Translation",
+        "translate while respecting a glossary",
+        "term accuracy",
+        "constrained decoding",
+    ),
+    ("Automatic Post-Editing", "correct machine-translated text", "TER", "edited conservatively"),
+)
+
+
+def colon_suite_series(rng: random.Random) -> list[Listing]:
+    """Two suites; the second's abstracts name every sibling."""
+    out = []
+    for suite, listed in zip(COLON_SUITES, (False, True), strict=True):
+        for area, focus, source, failure in COLON_AREAS:
+            others = ", ".join(f"{suite}: {a}" for a, *_ in COLON_AREAS if a != area)
+            siblings = f" Its siblings are {others}." if listed else ""
+            fields = {
+                "suite": suite,
+                "area": area,
+                "focus": focus,
+                "source": source,
+                "failure": failure,
+                "n": rng.randint(300, 3000),
+                "k": rng.randint(10, 40),
+                "p": rng.randint(20, 60),
+            }
+            out.append(
+                Listing(
+                    COLON_SUITE_TITLE.format(**fields),
+                    COLON_SUITE_ABSTRACT.format(**fields) + siblings,
+                    f"suite-colon:{suite}:{area}",
+                    "suite-colon",
+                )
+            )
+    return out
+
+
+def stem_family_series(rng: random.Random) -> list[Listing]:
+    """Two families; the second's reports name every sibling release."""
+    out = []
+    for (name, family), listed in zip(STEM_FAMILIES, (False, True), strict=True):
+        everyone = [f"{name}-{v}" if v else name for v, *_ in STEM_VARIANTS]
+        for variant, what, evals in STEM_VARIANTS:
+            mine = f"{name}-{variant}" if variant else name
+            others = ", ".join(x for x in everyone if x != mine)
+            siblings = f" It joins {others} in the {family} line-up." if listed else ""
+            title_name = f"{name}-{variant}" if variant else name
+            fields = {
+                "name": name,
+                "variant": variant,
+                "title_name": title_name,
+                "family": family,
+                "what": what,
+                "evals": evals,
+                "stages": rng.randint(2, 4),
+                "tokens": rng.randint(10, 40),
+            }
+            template = STEM_VARIANT_TITLE if variant else STEM_BASE_TITLE
+            out.append(
+                Listing(
+                    template.format(**fields),
+                    STEM_ABSTRACT.format(**fields) + siblings,
+                    f"family-stem:{title_name}",
+                    "family-stem",
+                )
+            )
+    return out
+
+
+def findings_series(rng: random.Random) -> list[Listing]:
+    """Two workshops; the second's reports list every shared task of the year."""
+    out = []
+    # (not by name: "… on machine translation, low-resource machine translation, …" in
+    # every report leaves two titles one inside the other nothing to tell them apart by;
+    # test_identity_shapes.py shows the limit)
+    tasks = f"{len(FINDINGS_TASKS) - 1} other subjects"
+    for (venue, year), listed in zip(FINDINGS_VENUES, (False, True), strict=True):
+        for task, goal, metric, finding in FINDINGS_TASKS:
+            alongside = f" The workshop also ran tasks on {tasks}." if listed else ""
+            fields = {
+                "venue": venue,
+                "year": year,
+                "task": task,
+                "task_text": task.lower(),
+                "goal": goal,
+                "metric": metric,
+                "finding": finding,
+                "n": rng.randint(20, 200),
+                "m": rng.randint(5, 40),
+            }
+            out.append(
+                Listing(
+                    FINDINGS_TITLE.format(**fields),
+                    FINDINGS_ABSTRACT.format(**fields) + alongside,
+                    f"findings:{venue}:{task}",
+                    "findings",
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------- v2s that add a title word
+# The v2 side of the joint-track shape: a revision whose title gains a word or two
+# (not a subtitle), with a revised abstract — which may already use the word, may
+# not, or may gain a sentence that does.
+
+TITLE_WORDS = ("Efficient", "Scalable", "Robust", "Lightweight", "Unified", "Adaptive")
+TITLE_WORD_SENTENCE = "This version also makes the approach {word} at no loss of accuracy."
+
+
+def add_title_words(title: str, abstract: str, rng: random.Random) -> tuple[str, str]:
+    """A v2 with a word or two put before the last word of its title's name (the
+    part before a colon; of the subtitle after a one-word name), its abstract
+    revised as a medium revision is.  The words are ones its abstract already
+    uses, or new ones, which the revised abstract then does not use or uses in an
+    added sentence.  (Not covered: a revision writing the new word into a sentence
+    next to a title word, "efficient segmentation": the rules take that for a
+    variant of a name, as "stereo image super-resolution".)"""
+    _, text = revise(title, abstract, rng, "medium")
+    head, sep, tail = title.partition(": ")
+    words = head.split()
+    known = {w.lower() for w in re.findall(r"[A-Za-z]+", title)}
+    choice = rng.randrange(3)
+    if choice == 0:
+        pool = [
+            w
+            for w in re.findall(r"[A-Za-z]{6,}", abstract)
+            if w.lower() not in known and w.lower() not in _TITLE_STOP
+        ]
+        added = [pool[0].capitalize()] if pool else []
+    else:
+        fresh = [w for w in TITLE_WORDS if w.lower() not in known]
+        added = rng.sample(fresh, min(len(fresh), 1 + (choice == 2)))
+    if not added:
+        added = ["Revised"]
+    phrase = " and ".join(a.lower() for a in added)
+    if choice == 2:
+        text += " " + TITLE_WORD_SENTENCE.format(word=phrase)
+    if len(words) == 1 and tail:  # a one-word name ("MinD-3D: …"): into the subtitle
+        rest = tail.split()
+        return head + sep + " ".join([*rest[:-1], *added, rest[-1]]), text
+    new_head = " ".join([*words[:-1], *added, words[-1]])
+    return new_head + sep + tail, text
+
+
 # ---------------------------------------------------------------- the corpus
 
 
@@ -816,9 +1120,17 @@ def build(seeds_dir: Path, seed: int = 12) -> Corpus:
         ):
             if made is not None:
                 positives.append(Listing(*made, o.label, kind))
+    # Issue 12's second red team: from a generator of its own again.
+    again = random.Random(seed + 2)
+    for o in originals:
+        positives.append(
+            Listing(*add_title_words(o.title, o.abstract, again), o.label, "v2-titled")
+        )
     series = challenge_series(rng) + family_series(rng) + suite_series(rng) + template_series()
     series += boilerplate_surveys()
     series += listed_challenge_series(rng) + listed_family_series(rng) + listed_suite_series(rng)
+    series += joint_challenge_series(again) + colon_suite_series(again)
+    series += stem_family_series(again) + findings_series(again)
     rng.shuffle(series)
     rng.shuffle(positives)
     return Corpus(tuple(originals), tuple(series), tuple(positives), tuple(negatives))

@@ -36,6 +36,18 @@ PROTEIN = (
     "binding assays with a contrastive objective and predict affinities for unseen "
     "antibody targets, matching docking pipelines at a thousandth of their cost."
 )
+GRAPH = (
+    "Graph neural networks struggle on molecules with long-range interactions. We add "
+    "virtual nodes placed by a learned clustering and route messages through them, so "
+    "distant atoms exchange information in two hops. On quantum chemistry benchmarks the "
+    "model halves the error of message passing baselines at equal parameter count."
+)
+ROBOT = (
+    "Household robots must fold garments they have never seen. We record a thousand "
+    "human demonstrations with a wearable glove, learn a keypoint policy from them, and "
+    "deploy it on a two-armed platform that folds shirts and towels with an eighty percent "
+    "success rate on unseen items."
+)
 
 
 def newsletter(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -108,69 +120,156 @@ def test_a_wrong_merge_undone_by_the_operator_appears_in_the_next_edition(workdi
 
 
 def test_same_makes_the_next_run_see_a_paper_and_undo_takes_it_back(workdir: Path) -> None:
-    first = digest(workdir, "d1.txt", ("Aligning Language Models with Pairwise Feedback", ALIGN))
+    aligning = "Aligning Language Models with Pairwise Feedback"
+    first = digest(workdir, "d1.txt", (aligning, ALIGN), ("Coastlines from Orbit", COAST))
     newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    # listed once over Coastlines' abstract word for word: taken for it (a sighting)
     renamed = "Cheap Preference Learning for Chat Assistants"
-    newsletter(
-        "papers", "same", renamed, "Aligning Language Models with Pairwise Feedback", cwd=workdir
+    second = digest(
+        workdir, "d2.txt", (renamed, COAST), ("Binding Affinity from Sequence", PROTEIN)
     )
+    newsletter("run", second, "--date", "2026-03-12", cwd=workdir)
+    assert published(workdir, "2026-03-12") == ["Binding Affinity from Sequence"]
+    said = newsletter("papers", "same", renamed, aligning, cwd=workdir).stdout
+    assert "listed and taken for title:coastlines from orbit" in said
     listed = newsletter("papers", "decisions", "--json", cwd=workdir).stdout
     [decision] = json.loads(listed)
     assert decision["verdict"] == "same"
+    assert decision["first"] == "title:cheap preference learning for chat assistants"
     assert decision["second"] == "title:aligning language models with pairwise feedback"
 
     # the rules alone would call it new: another title over another abstract
-    later = digest(workdir, "d2.txt", (renamed, COAST), ("Coastlines from Orbit", SPEECH))
-    preview = newsletter("preview", later, "--date", "2026-03-12", cwd=workdir).stdout
+    later = digest(workdir, "d3.txt", (renamed, SPEECH), ("Virtual Nodes for Molecules", GRAPH))
+    preview = newsletter("preview", later, "--date", "2026-03-13", cwd=workdir).stdout
     assert "1 new paper;" in preview
     shown = newsletter("explain", "Cheap Preference", later, cwd=workdir).stdout
     assert "SEEN: operator decision #1: same paper" in shown
 
     newsletter("papers", "undo", "1", cwd=workdir)
     assert json.loads(newsletter("papers", "decisions", "--json", cwd=workdir).stdout) == []
-    newsletter("run", later, "--date", "2026-03-12", cwd=workdir)
-    assert published(workdir, "2026-03-12") == sorted(["Coastlines from Orbit", renamed])
+    newsletter("run", later, "--date", "2026-03-13", cwd=workdir)
+    assert published(workdir, "2026-03-13") == sorted(["Virtual Nodes for Molecules", renamed])
 
 
-def test_a_title_several_seen_papers_carry_must_be_named_by_key(workdir: Path) -> None:
+def test_undoing_a_same_brings_back_the_listing_it_dropped_once(workdir: Path) -> None:
+    aligning = "Aligning Language Models with Pairwise Feedback"
+    streaming = "Streaming Speech with Lookahead"
+    first = digest(workdir, "d1.txt", (aligning, ALIGN), (streaming, SPEECH))
+    newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    # listed over Streaming's abstract: taken for it, so the store knows the name
+    wrong = "Coastlines from Orbit"
+    second = digest(workdir, "d2.txt", (wrong, SPEECH), ("Binding Affinity from Sequence", PROTEIN))
+    newsletter("run", second, "--date", "2026-03-12", cwd=workdir)
+    newsletter("papers", "same", wrong, aligning, cwd=workdir)
+    third = digest(workdir, "d3.txt", (wrong, COAST), ("Virtual Nodes for Molecules", GRAPH))
+    newsletter("run", third, "--date", "2026-03-13", cwd=workdir)
+    assert published(workdir, "2026-03-13") == ["Virtual Nodes for Molecules"]
+
+    said = newsletter("papers", "undo", "1", cwd=workdir).stdout
+    assert "lists 1 merged entry again" in said
+    # the next run's own digest does not list it: it comes back from the sighting
+    fourth = digest(workdir, "d4.txt", ("Folding Laundry from Demonstrations", ROBOT))
+    run = newsletter("run", fourth, "--date", "2026-03-14", cwd=workdir).stdout
+    assert "operator corrections" in run
+    assert published(workdir, "2026-03-14") == sorted(
+        [wrong, "Folding Laundry from Demonstrations"]
+    )
+
+    fifth = digest(workdir, "d5.txt", ("Tidal Gauges at Scale", ALIGN.replace("three", "six")))
+    newsletter("run", fifth, "--date", "2026-03-15", cwd=workdir, check=False)
+    edition = workdir / "site" / "editions" / "2026-03-15" / "edition.json"
+    assert not edition.exists() or wrong not in published(workdir, "2026-03-15")
+
+
+# ---------------------------------------------------------------- names matching nothing, or severa
+
+
+def decisions_in_force(workdir: Path) -> list[dict[str, object]]:
+    listed: list[dict[str, object]] = json.loads(
+        newsletter("papers", "decisions", "--all", "--json", cwd=workdir).stdout
+    )
+    return listed
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize("verdict", ["same", "distinct"])
+def test_a_name_that_matches_no_stored_paper_is_an_error_and_records_nothing(
+    workdir: Path, verdict: str
+) -> None:
+    aligning = "Aligning Language Models with Pairwise Feedback"
+    first = digest(workdir, "d1.txt", (aligning, ALIGN), ("Coastlines from Orbit", COAST))
+    newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    assert list(workdir.rglob("*.db")), "a real SQLite file"
+
+    typo = "Aligning Language Models with Pairwise Feedbak"
+    for names in ((typo, "Coastlines from Orbit"), (aligning, typo)):
+        result = newsletter("papers", verdict, *names, cwd=workdir, check=False)
+        assert result.returncode == 1, result.stderr
+        [line] = error_lines(result)
+        assert typo in line and "no paper in the store" in line
+        assert result.stdout == ""
+    for name in ("2403.01234", "arxiv:2403.01234", "https://arxiv.org/abs/2403.01234v2"):
+        result = newsletter("papers", verdict, name, aligning, cwd=workdir, check=False)
+        assert result.returncode == 1
+        [line] = error_lines(result)
+        assert name in line and "arxiv:2403.01234" in line
+    assert decisions_in_force(workdir) == []
+
+
+def test_a_title_several_seen_papers_carry_lists_them_and_records_nothing(workdir: Path) -> None:
     first = digest(
         workdir,
         "d1.txt",
         ("A Survey of Foundation Models", ALIGN),
         ("A Survey of Foundation Models", COAST),
+        ("Coastlines from Orbit", SPEECH),
     )
     newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
-    result = newsletter(
-        "papers", "distinct", "A Survey of Foundation Models", "Other", cwd=workdir, check=False
-    )
-    assert result.returncode != 0
-    assert "2 seen papers carry the title" in result.stderr
-    assert "title:a survey of foundation models~" in result.stderr
+    for verdict in ("same", "distinct"):
+        result = newsletter(
+            "papers",
+            verdict,
+            "a survey of FOUNDATION models",
+            "Coastlines from Orbit",
+            cwd=workdir,
+            check=False,
+        )
+        assert result.returncode == 1
+        [line] = error_lines(result)
+        assert "2 seen papers carry the title" in line
+        assert line.count("title:a survey of foundation models") == 2
+        assert line.count("seen in edition 2026-03-11") == 2
+    assert decisions_in_force(workdir) == []
+    # named by key, it is recorded
+    said = newsletter(
+        "papers",
+        "distinct",
+        "title:a survey of foundation models",
+        "Coastlines from Orbit",
+        cwd=workdir,
+    ).stdout
+    assert "decision #1: distinct" in said
+    assert len(decisions_in_force(workdir)) == 1
 
 
-def test_undoing_a_same_brings_back_the_listing_it_dropped_once(workdir: Path) -> None:
-    first = digest(workdir, "d1.txt", ("Aligning Language Models with Pairwise Feedback", ALIGN))
+def test_undo_of_a_decision_not_in_force_is_an_error(workdir: Path) -> None:
+    aligning = "Aligning Language Models with Pairwise Feedback"
+    first = digest(workdir, "d1.txt", (aligning, ALIGN), ("Coastlines from Orbit", COAST))
     newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
-    wrong = "Coastlines from Orbit"
-    newsletter(
-        "papers", "same", wrong, "Aligning Language Models with Pairwise Feedback", cwd=workdir
-    )
-    second = digest(workdir, "d2.txt", (wrong, COAST), ("Streaming Speech with Lookahead", SPEECH))
-    newsletter("run", second, "--date", "2026-03-12", cwd=workdir)
-    assert published(workdir, "2026-03-12") == ["Streaming Speech with Lookahead"]
-
-    said = newsletter("papers", "undo", "1", cwd=workdir).stdout
-    assert "lists 1 merged entry again" in said
-    # the next run's own digest does not list it: it comes back from the sighting
-    third = digest(workdir, "d3.txt", ("Binding Affinity from Sequence", PROTEIN))
-    run = newsletter("run", third, "--date", "2026-03-13", cwd=workdir).stdout
-    assert "operator corrections" in run
-    assert published(workdir, "2026-03-13") == sorted([wrong, "Binding Affinity from Sequence"])
-
-    fourth = digest(workdir, "d4.txt", ("Tidal Gauges at Scale", ALIGN.replace("three", "six")))
-    newsletter("run", fourth, "--date", "2026-03-14", cwd=workdir, check=False)
-    edition = workdir / "site" / "editions" / "2026-03-14" / "edition.json"
-    assert not edition.exists() or wrong not in published(workdir, "2026-03-14")
+    result = newsletter("papers", "undo", "7", cwd=workdir, check=False)
+    assert result.returncode == 1
+    [line] = error_lines(result)
+    assert "no decision #7 in force" in line
+    newsletter("papers", "distinct", aligning, "Coastlines from Orbit", cwd=workdir)
+    newsletter("papers", "undo", "1", cwd=workdir)
+    again = newsletter("papers", "undo", "1", cwd=workdir, check=False)
+    assert again.returncode == 1
+    assert "no decision #1 in force" in error_lines(again)[0]
+    [undone] = decisions_in_force(workdir)
+    assert undone["revoked_at"]
 
 
 def test_explain_after_the_run_says_when_and_why_a_paper_was_new(workdir: Path) -> None:

@@ -19,6 +19,7 @@ from identity_kit import (
     build,
     challenge_series,
     family_series,
+    joint_challenge_series,
     listed_challenge_series,
     listed_family_series,
     listed_suite_series,
@@ -244,6 +245,7 @@ SERIES = {
     "challenge-listed": listed_challenge_series,
     "family-listed": listed_family_series,
     "suite-listed": listed_suite_series,
+    "challenge-joint": joint_challenge_series,
 }
 
 

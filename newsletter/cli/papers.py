@@ -46,7 +46,8 @@ def register(
     @handle_errors
     def same(obj: Any, paper: str, other: str) -> None:
         """Record that PAPER and OTHER are one paper: from the next run, a listing of
-        either is seen.  Each is a key (arxiv:…, title:…), an arXiv id or a title."""
+        either is seen.  Each is a key (arxiv:…, title:…), an arXiv id or a title
+        of a paper a run has seen; a name matching none is an error."""
         _print_decision(corrections().decide(_url(obj), paper, other, "same", _now()))
 
     @papers_group.command("distinct")
@@ -57,7 +58,8 @@ def register(
     def distinct(obj: Any, paper: str, other: str) -> None:
         """Record that PAPER and OTHER are different papers: from the next run each
         is new to the other, and a listing the last run merged into the other
-        comes back in the next edition."""
+        comes back in the next edition.  Each names a paper a run has seen (or
+        taken for another); a name matching none is an error."""
         _print_decision(corrections().decide(_url(obj), paper, other, "distinct", _now()))
 
     @papers_group.command("decisions")
