@@ -202,4 +202,8 @@ def test_voting_through_an_edition_never_keeps_a_reader_from_unsubscribing(
         late = http.post("vote", data=forms[0])
         assert late.status_code == 410 and "not subscribed" in late.text
         assert http.get(links[0]).status_code == 410
+        # the card's "Abstract" still leads to the paper's archive page, without votes
+        abstract = http.get(links[0].removesuffix("/up"))
+        assert abstract.status_code == 303 and "#" not in abstract.headers["location"]
+        assert "/papers/" in abstract.headers["location"]
     assert _votes(store) == recorded
