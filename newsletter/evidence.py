@@ -62,7 +62,7 @@ CONTAINED = 0.8
 # CUT_WORDS_REWORDED of its weight and CUT_PAIRS_REWORDED of its word pairs.
 CUT_WORDS = 0.85
 CUT_WORDS_REWORDED = 0.7
-CUT_PAIRS_REWORDED = 0.6
+CUT_PAIRS_REWORDED = 0.5
 # Retitled and reworded: rare-weighted words at least this close, and this much of
 # the smaller side's rare-word weight inside the other, with no anchor either side.
 REWORDED_WORDS = 0.6
