@@ -1,4 +1,5 @@
-"""Which rare pairs an entry looks up in the store: the ones that cannot hit by chance.
+"""What an entry looks up in the store's two bounded indexes: the rare pairs that
+cannot hit by chance, and its title heads (below, "title heads").
 
 An entry probes the rare-pair index with every pair of its
 :data:`~newsletter.identity.RARE_PROBED` rarest terms (21 keys), to find a

@@ -13,9 +13,12 @@ An entry repeats a paper when (first rule that applies decides):
 Candidates come from the store in a few batched, indexed queries — arXiv id,
 title hash, abstract MinHash bands (two shared), pairs of rare terms (one
 shared pair: a version both retitled and heavily revised, which may share no
-band at all; only pairs that cannot hit by chance, :mod:`newsletter.candidates`)
-and operator decisions — so the cost per paper does not grow with the number
-of papers seen.  Entries repeated inside one run are caught the same way
+band at all; only pairs that cannot hit by chance, :mod:`newsletter.candidates`),
+title heads (the name before the colon: a version that dropped its subtitle and
+most of its abstract; never a head many papers share) and operator decisions —
+so the cost per paper does not grow with the number of papers seen.  The store
+is probed by the store's counts alone, so what an entry finds there never
+depends on the other entries of its run.  Entries repeated inside one run are caught the same way
 against the papers accepted earlier in the run (on all their pairs).  When
 several candidates are the same paper, the closest one is named.
 """
@@ -362,8 +365,7 @@ def _indexed_as_stored(
     store's, plus the run's *new* papers).  Those are the counts a later run probes
     with, so the pairs a paper is filed under match the ones its next version
     looks up, whatever other entries — repeats, say — its own run listed."""
-    new = [(v, p) for v, p in zip(verdicts, probes, strict=True) if v.new]
-    added = Counter(h for _, p in new for h in p.terms)
+    added = Counter(h for v, p in zip(verdicts, probes, strict=True) if v.new for h in p.terms)
     out = list(verdicts)
     for i, (v, p) in enumerate(zip(verdicts, probes, strict=True)):
         if v.new:

@@ -53,7 +53,7 @@ def _cut_versions(originals: list[RawEntry], seed: int = 4) -> list[tuple[RawEnt
 def test_a_version_cut_to_its_name_and_a_sentence_or_two_is_seen_across_runs(
     tmp_path: Path, seeds_dir: Path
 ) -> None:
-    """"Foo: A Bar for Baz" recorded; a later run lists "Foo" over the first one or
+    """ "Foo: A Bar for Baz" recorded; a later run lists "Foo" over the first one or
     two sentences of its abstract (a third lightly reworded): every one is the paper
     seen, named as it — none is sent again as new."""
     originals = seed_papers(seeds_dir)[:150]
@@ -113,7 +113,7 @@ def test_a_headed_series_shares_the_name_before_the_colon_and_stays_apart(
 
 
 def test_a_head_many_papers_share_is_never_looked_up(tmp_path: Path) -> None:
-    """"Position: …" titles: the head's list stops at MAX_HEAD_POSTINGS + 1 rows and
+    """ "Position: …" titles: the head's list stops at MAX_HEAD_POSTINGS + 1 rows and
     a lookup of it returns nothing, so such a head costs nothing at a million papers;
     a head few papers share returns them all."""
     common = [

@@ -163,7 +163,10 @@ class Papers:
             index = IdentityIndex(self.conn)
             index.add([(id_by_key[i.paper.key], i.terms, i.rare_pairs) for i in chunk])
             index.add_heads(
-                [(id_by_key[i.paper.key], head_index_key(i.paper.title, i.title_key)) for i in chunk]
+                [
+                    (id_by_key[i.paper.key], head_index_key(i.paper.title, i.title_key))
+                    for i in chunk
+                ]
             )
 
     def learn_aliases(self, aliases: Iterable[Alias]) -> None:
