@@ -32,7 +32,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from newsletter.candidates import head_index_key, head_probe_keys, store_probes
+from newsletter.candidates import (
+    MAX_HEAD_POSTINGS,
+    head_index_key,
+    head_probe_keys,
+    store_probes,
+)
 from newsletter.config import NoveltySettings
 from newsletter.evidence import Evidence, Judgement, Profile, judge, profile, weigh
 from newsletter.identity import (
@@ -178,7 +183,8 @@ class _Index:
         if probe.entry.arxiv_id:
             lists.append(self.by_arxiv.get(probe.entry.arxiv_id, []))
         lists.append(self.by_title.get(title_hash(probe.title_key), []))
-        lists.extend(self.by_head.get(head, []) for head in probe.heads)
+        heads = (self.by_head.get(head, []) for head in probe.heads)
+        lists.extend(h for h in heads if len(h) <= MAX_HEAD_POSTINGS)  # as the store does
         lists.extend(self.by_band.get(band, []) for band in probe.bands)
         lists.extend(self.by_pair.get(pair, []) for pair in pairs)
         lists.extend(self.by_name.get(name, []) for name in probe.decided_names)

@@ -221,3 +221,21 @@ def test_a_revision_across_runs_gets_one_verdict_whatever_its_runs_neighbours(
     assert moved == {}
     seen_right = [t for t, o in outcomes.items() if (False, True) in o]
     assert len(seen_right) >= len(pairs) - 1
+
+
+def test_within_one_run_a_head_many_entries_share_is_not_matched_on() -> None:
+    """In one run as in the store: the entries after the ninth "Position: …" are not
+    compared with the others through the head (each is new; none is a candidate)."""
+
+    def words(i: int) -> list[str]:  # words no other entry holds
+        return [f"{stem}{chr(97 + i)}" for stem in ("tern", "gull", "skua", "auk", "shag", "loon")]
+
+    entries = [
+        RawEntry(f"Position: {' '.join(words(i)[:2])}", " ".join(words(i)) + ".", "p.txt")
+        for i in range(12)
+    ]
+    verdicts = split(entries, None)
+    assert all(v.new for v in verdicts)
+    assert [v.compared_with is None for v in verdicts][MAX_HEAD_POSTINGS + 1 :] == [True] * (
+        len(entries) - MAX_HEAD_POSTINGS - 1
+    )
