@@ -57,6 +57,12 @@ MIN_CONTAINED = 6
 # Under one title, an abstract whose word pairs are this much inside the other's is
 # the same abstract cut short (a feed truncating it).
 CONTAINED = 0.8
+# A title cut to its name before the colon over an abstract cut short: the shorter
+# abstract this much inside the other (rare-weighted words), or, lightly reworded,
+# CUT_WORDS_REWORDED of its weight and CUT_PAIRS_REWORDED of its word pairs.
+CUT_WORDS = 0.85
+CUT_WORDS_REWORDED = 0.7
+CUT_PAIRS_REWORDED = 0.5
 # Retitled and reworded: rare-weighted words at least this close, and this much of
 # the smaller side's rare-word weight inside the other, with no anchor either side.
 REWORDED_WORDS = 0.6
@@ -196,6 +202,9 @@ class Evidence:
     # A truncated abstract (a feed cutting it short) is contained whole in the full one.
     pair_containment: float | None = None
     word_containment: float | None = None
+    # One title is the other's name before its colon, whole ("Foo" / "Foo: A Bar
+    # for Baz"): a version that dropped (or gained) its subtitle.
+    subtitle_dropped: bool = False
 
     def describe(self) -> str:
         """One line for ``explain``: the similarities and where the two differ."""
@@ -269,6 +278,10 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
         word_similarity=word_similarity,
         pair_containment=pair_containment,
         word_containment=word_containment,
+        subtitle_dropped=bool(
+            (there.head and there.head == here.title_key)
+            or (here.head and here.head == there.title_key)
+        ),
         title_only=(_sorted(shown_here), _sorted(shown_there)),
         title_numbers=(_numbers(only_here), _numbers(only_there)),
         number_anchors=(
@@ -367,6 +380,12 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
             f"({_words(_sorted({*anchors_here, *numbers_anchored_here}))} vs "
             f"{_words(_sorted({*anchors_there, *numbers_anchored_there}))})",
         )
+    if e.subtitle_dropped and _cut_short(e):
+        # "Foo" over the first sentence or two of "Foo: A Bar for Baz"'s abstract: a
+        # listing that lost its subtitle and most of its abstract.  Before the variant
+        # rule: a subtitle's words are often written next to the name ("Foo, a bar
+        # for …"), which the variant rule reads as "Qwen2.5-Coder" beside "Qwen2.5".
+        return Judgement(True, f"subtitle dropped, one abstract holds the other ({_contained(e)})")
     bound_here, bound_there = e.bound
     if e.title_relation == "nested" and (bound_here or bound_there or e.variant):
         return Judgement(
@@ -444,6 +463,14 @@ _TITLE_STOP = frozenset(
     "a an and are as at be by for from in into is it its of on or the to via with towards "
     "toward using through based".split()
 )
+
+
+def _cut_short(e: Evidence) -> bool:
+    """The shorter abstract lies inside the longer one (see :data:`CUT_WORDS`)."""
+    pairs, words = e.pair_containment, e.word_containment
+    if pairs is None or words is None:
+        return False
+    return words >= CUT_WORDS or (words >= CUT_WORDS_REWORDED and pairs >= CUT_PAIRS_REWORDED)
 
 
 def _holds(p: Profile, word: str) -> bool:

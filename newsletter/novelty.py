@@ -13,22 +13,31 @@ An entry repeats a paper when (first rule that applies decides):
 Candidates come from the store in a few batched, indexed queries — arXiv id,
 title hash, abstract MinHash bands (two shared), pairs of rare terms (one
 shared pair: a version both retitled and heavily revised, which may share no
-band at all; only pairs that cannot hit by chance, :mod:`newsletter.candidates`)
-and operator decisions — so the cost per paper does not grow with the number
-of papers seen.  Entries repeated inside one run are caught the same way
+band at all; only pairs that cannot hit by chance, :mod:`newsletter.candidates`),
+title heads (the name before the colon: a version that dropped its subtitle and
+most of its abstract; never a head many papers share) and operator decisions —
+so the cost per paper does not grow with the number of papers seen.  The store
+is probed by the store's counts alone, so what an entry finds there never
+depends on the other entries of its run.  Entries repeated inside one run are caught the same way
 against the papers accepted earlier in the run (on all their pairs).  When
 several candidates are the same paper, the closest one is named.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from newsletter.candidates import store_probes
+from newsletter.candidates import (
+    MAX_HEAD_POSTINGS,
+    head_index_key,
+    head_probe_keys,
+    store_probes,
+)
 from newsletter.config import NoveltySettings
 from newsletter.evidence import Evidence, Judgement, Profile, judge, profile, weigh
 from newsletter.identity import (
@@ -96,6 +105,8 @@ class SeenIndex(Protocol):
 
     def rare_pair_hits(self, pairs: Sequence[int]) -> dict[int, list[int]]: ...
 
+    def head_hits(self, heads: Sequence[int]) -> dict[int, list[int]]: ...
+
     def term_counts(self, hashes: Sequence[int]) -> dict[int, int]: ...
 
     def decisions_about(self, names: Sequence[str]) -> list[Decision]: ...
@@ -142,10 +153,11 @@ class _Known:
 
 @dataclass
 class _Index:
-    """Papers by arXiv id, title hash, band and rare pair, for matching in memory."""
+    """Papers by arXiv id, title hash, title head, band and rare pair, for matching in memory."""
 
     by_arxiv: dict[str, list[_Known]] = field(default_factory=dict)
     by_title: dict[int, list[_Known]] = field(default_factory=dict)
+    by_head: dict[int, list[_Known]] = field(default_factory=dict)
     by_band: dict[int, list[_Known]] = field(default_factory=dict)
     by_pair: dict[int, list[_Known]] = field(default_factory=dict)
     by_name: dict[str, list[_Known]] = field(default_factory=dict)
@@ -155,6 +167,8 @@ class _Index:
         if paper.arxiv_id:
             self.by_arxiv.setdefault(paper.arxiv_id, []).append(known)
         self.by_title.setdefault(title_hash(paper.title_key), []).append(known)
+        head = head_index_key(paper.title or paper.title_key, paper.title_key)
+        self.by_head.setdefault(head, []).append(known)
         if paper.signature is not None:
             for band in paper.signature.bands():
                 self.by_band.setdefault(band, []).append(known)
@@ -169,6 +183,8 @@ class _Index:
         if probe.entry.arxiv_id:
             lists.append(self.by_arxiv.get(probe.entry.arxiv_id, []))
         lists.append(self.by_title.get(title_hash(probe.title_key), []))
+        heads = (self.by_head.get(head, []) for head in probe.heads)
+        lists.extend(h for h in heads if len(h) <= MAX_HEAD_POSTINGS)  # as the store does
         lists.extend(self.by_band.get(band, []) for band in probe.bands)
         lists.extend(self.by_pair.get(pair, []) for pair in pairs)
         lists.extend(self.by_name.get(name, []) for name in probe.decided_names)
@@ -189,6 +205,7 @@ class _Probe:
     terms: tuple[int, ...]
     names: frozenset[str]
     bands: tuple[int, ...] = ()
+    heads: tuple[int, ...] = ()  # title-head keys looked up (candidates.head_probe_keys)
     probe_pairs: tuple[int, ...] = ()
     store_pairs: tuple[int, ...] = ()  # the probe pairs looked up in the store (candidates.py)
     index_pairs: tuple[int, ...] = ()
@@ -218,6 +235,7 @@ def _probe(entry: RawEntry) -> _Probe:
         terms=tuple(sorted({term_hash(t) for t in terms_of_words(tkey, words)})),
         names=names_of(paper_key(tkey, entry.arxiv_id), entry.arxiv_id, tkey),
         bands=sig.bands() if sig else (),
+        heads=head_probe_keys(entry.title, tkey),
     )
 
 
@@ -235,6 +253,9 @@ class SeenBefore:
 
     def rare_pair_hits(self, pairs: Sequence[int]) -> dict[int, list[int]]:
         return self._older(self._seen.rare_pair_hits(pairs))
+
+    def head_hits(self, heads: Sequence[int]) -> dict[int, list[int]]:
+        return self._older(self._seen.head_hits(heads))
 
     def term_counts(self, hashes: Sequence[int]) -> dict[int, int]:
         return self._seen.term_counts(hashes)
@@ -269,10 +290,18 @@ def split(
     probes = [_probe(entry) for entry in entries]
     ranking, rarity = _rarity(seen, probes)
     for p in probes:
+        # Entries of one run meet each other on the counts of the store and the run
+        # together.  The store is probed by the store's counts alone — so whether an
+        # entry finds a seen paper never depends on the other entries of its run —
+        # and only with terms the store holds: a seen paper is filed under pairs of
+        # its own terms, all counted, so a word new to the store (a sentence the
+        # revision added) can never hit and would only push a rare one out.
         ranked = rarest(p.terms, ranking.counts, RARE_PROBED)
         p.probe_pairs = pairs_of_rarest(ranked)
-        p.store_pairs = store_probes(ranked, rarity.counts, rarity.documents)
         p.index_pairs = pairs_of_rarest(ranked[:RARE_INDEXED])
+        held = [h for h in p.terms if rarity.counts.get(h, 0) > 0]
+        alone = rarest(held, rarity.counts, RARE_PROBED)
+        p.store_pairs = store_probes(alone, rarity.counts, rarity.documents)
     _attach_decisions(seen, probes)
     stored = _Index()
     if seen is not None and probes:
@@ -331,7 +360,25 @@ def split(
                 compared_where=verdict.compared_where,
             )
         verdicts.append(verdict)
-    return verdicts
+    return _indexed_as_stored(verdicts, probes, rarity.counts)
+
+
+def _indexed_as_stored(
+    verdicts: list[Verdict], probes: Sequence[_Probe], stored: Mapping[int, int]
+) -> list[Verdict]:
+    """Give each new paper the rare pairs it is stored under: the pairs of its
+    rarest terms by the counts the store will hold once the run is recorded (the
+    store's, plus the run's *new* papers).  Those are the counts a later run probes
+    with, so the pairs a paper is filed under match the ones its next version
+    looks up, whatever other entries — repeats, say — its own run listed."""
+    added = Counter(h for v, p in zip(verdicts, probes, strict=True) if v.new for h in p.terms)
+    out = list(verdicts)
+    for i, (v, p) in enumerate(zip(verdicts, probes, strict=True)):
+        if v.new:
+            after = {h: stored.get(h, 0) + added[h] for h in p.terms}
+            pairs = pairs_of_rarest(rarest(p.terms, after, RARE_INDEXED))
+            out[i] = dataclasses.replace(v, rare_pairs=pairs)
+    return out
 
 
 @dataclass(frozen=True)
@@ -475,7 +522,8 @@ def _attach_decisions(seen: SeenIndex | None, probes: Sequence[_Probe]) -> None:
 def _index_candidates(
     seen: SeenIndex, probes: Sequence[_Probe]
 ) -> tuple[list[int], dict[int, list[int]]]:
-    """Ids of seen papers sharing MIN_BAND_HITS bands or a store pair with an entry; ids by pair."""
+    """Ids of seen papers sharing MIN_BAND_HITS bands, a store pair or a title head
+    with an entry; ids by pair."""
     hits = seen.band_hits(sorted({b for p in probes for b in p.bands}))
     wanted: set[int] = set()
     for p in probes:
@@ -483,6 +531,8 @@ def _index_candidates(
         wanted.update(pid for pid, n in counts.items() if n >= MIN_BAND_HITS)
     pair_hits = seen.rare_pair_hits(sorted({pair for p in probes for pair in p.store_pairs}))
     for ids in pair_hits.values():
+        wanted.update(ids)
+    for ids in seen.head_hits(sorted({h for p in probes for h in p.heads})).values():
         wanted.update(ids)
     return sorted(wanted), pair_hits
 

@@ -13,6 +13,9 @@ Listings, by kind (``Listing.kind``):
 ``v2-medium``       numbers changed, a sentence dropped, six synonyms, a subtitle
 ``v2-heavy``        numbers, a sentence dropped *and* one added, twelve synonyms,
                     word order shuffled in places, retitled (subtitle or rephrasing)
+``v2-cut``          the title cut to its name before the colon ("Foo: A Bar" → "Foo")
+                    and the abstract to its first one or two sentences, every third
+                    lightly reworded (two synonyms)
 ``rename``          one term renamed throughout title and abstract ("Robust" → "Resilient")
 ``retitle``         the same abstract under a new title (subtitle added or removed,
                     "Towards …", a new name)
@@ -29,6 +32,8 @@ Listings, by kind (``Listing.kind``):
 ``family-listed``   a model family's base report naming its variants, and variant
                     reports naming their siblings (distinct papers)
 ``suite-listed``    "<Bench>-<X>: … on <X>" papers whose abstracts name sibling suites
+``challenge-headed`` one challenge's track reports titled "<Challenge> <year> Challenge:
+                    <track>": every member shares the name before the colon
 ``reused-title``    a seen paper's title over an abstract of a paper never listed
 ``lookalike``       a seen title changed by one word, over an unlisted abstract
 ==================  =============================================================
@@ -64,6 +69,7 @@ POSITIVE = (
     "v2-heavy",
     "v2-reworded",
     "truncated",
+    "v2-cut",
     "rename",
     "retitle",
     "disguise",
@@ -82,6 +88,7 @@ SERIES = (
     "suite-colon",
     "family-stem",
     "findings",
+    "challenge-headed",
 )
 NEGATIVE = (*SERIES, "reused-title", "lookalike")
 
@@ -376,6 +383,20 @@ SURVEY_FOCI = (
         "accountability",
     ),
 )
+
+
+def cut_short(title: str, abstract: str, rng: random.Random, n: int) -> tuple[str, str] | None:
+    """A listing that lost its subtitle *and* most of its abstract: the title before its
+    colon, the abstract's first ``n`` sentences (1 or 2), lightly reworded when ``rng``
+    says so.  None for a title without a colon or an abstract of under three sentences."""
+    head, sep, _ = title.partition(": ")
+    sentences = _sentences(abstract)
+    if not sep or len(sentences) < 3:
+        return None
+    text = " ".join(sentences[:n])
+    if rng.random() < 1 / 3:
+        text, _ = _swap_synonyms(text, rng, 2)
+    return head, text
 
 
 def boilerplate_surveys() -> list[Listing]:
@@ -693,6 +714,38 @@ LISTED_AREAS = (
     ("Multilingual", "questions in twenty-four languages"),
     ("Law", "statutes, contracts and legal reasoning"),
 )
+
+
+HEADED_CHALLENGE_TITLE = "{challenge} {year} Challenge: {track}"
+
+
+def headed_challenge_series(rng: random.Random) -> list[Listing]:
+    """One challenge's track reports whose titles all open with the same name before
+    the colon ("LUMEN 2024 Challenge: Video Deblurring"): each is a candidate of every
+    other through the title-head index, and each is a paper of its own."""
+    out = []
+    for track, goal, metric in TRACKS:
+        fields = {
+            "challenge": "AURORA",
+            "year": "2025",
+            "track": track,
+            "track_text": track[0].lower() + track[1:],
+            "workshop": f"{rng.choice(WORKSHOPS)} 2025 (Restoration in the Wild)",
+            "goal": goal,
+            "dataset": rng.choice(DATASETS),
+            "metric": metric,
+            "n": rng.randint(80, 400),
+            "m": rng.randint(8, 40),
+        }
+        out.append(
+            Listing(
+                HEADED_CHALLENGE_TITLE.format(**fields),
+                CHALLENGE_ABSTRACT.format(**fields),
+                f"challenge-headed:{track}",
+                "challenge-headed",
+            )
+        )
+    return out
 
 
 def listed_challenge_series(rng: random.Random) -> list[Listing]:
@@ -1126,11 +1179,17 @@ def build(seeds_dir: Path, seed: int = 12) -> Corpus:
         positives.append(
             Listing(*add_title_words(o.title, o.abstract, again), o.label, "v2-titled")
         )
+    cuts = random.Random(seed + 2)
+    for i, o in enumerate(originals):
+        made = cut_short(o.title, o.abstract, cuts, 1 + i % 2)
+        if made is not None:
+            positives.append(Listing(*made, o.label, "v2-cut"))
     series = challenge_series(rng) + family_series(rng) + suite_series(rng) + template_series()
     series += boilerplate_surveys()
     series += listed_challenge_series(rng) + listed_family_series(rng) + listed_suite_series(rng)
     series += joint_challenge_series(again) + colon_suite_series(again)
     series += stem_family_series(again) + findings_series(again)
+    series += headed_challenge_series(random.Random(seed + 3))
     rng.shuffle(series)
     rng.shuffle(positives)
     return Corpus(tuple(originals), tuple(series), tuple(positives), tuple(negatives))

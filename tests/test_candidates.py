@@ -90,6 +90,9 @@ class Recording:
         self.pairs.extend(pairs)
         return self.seen.rare_pair_hits(pairs)
 
+    def head_hits(self, heads: Sequence[int]) -> dict[int, list[int]]:
+        return self.seen.head_hits(heads)
+
     def term_counts(self, hashes: Sequence[int]) -> dict[int, int]:
         return self.seen.term_counts(hashes)
 

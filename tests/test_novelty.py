@@ -57,6 +57,10 @@ class SeenIn:
         with self.db.read() as tx:
             return tx.seen.rare_pair_hits(pairs)
 
+    def head_hits(self, heads: Sequence[int]) -> dict[int, list[int]]:
+        with self.db.read() as tx:
+            return tx.seen.head_hits(heads)
+
     def term_counts(self, hashes: Sequence[int]) -> dict[int, int]:
         with self.db.read() as tx:
             return tx.seen.term_counts(hashes)

@@ -1,4 +1,4 @@
-"""The rarity side of the identity index: term frequencies and rare-term pairs.
+"""The rarity side of the identity index: term frequencies, rare-term pairs and title heads.
 
 :class:`IdentityIndex` works on one connection.  Counts and pairs are written
 in the transaction that marks their papers seen (:meth:`Papers.mark_seen
@@ -15,10 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from newsletter.candidates import MAX_HEAD_POSTINGS
 from newsletter.identity import (
     DOCUMENTS_TERM,
 )
-from newsletter.store.schema import paper_rare_pairs, term_frequencies
+from newsletter.store.schema import paper_rare_pairs, paper_title_heads, term_frequencies
 
 CHUNK = 900
 
@@ -50,6 +51,42 @@ class IdentityIndex:
             ):
                 hits.setdefault(int(pair), []).append(int(paper_id))
         return hits
+
+    def head_hits(self, heads: Iterable[int]) -> dict[int, list[int]]:
+        """The ids of the seen papers under each title head, for the heads not
+        over-common: a head whose list is full (``MAX_HEAD_POSTINGS`` + 1 rows) is
+        left out, so a lookup returns at most ``MAX_HEAD_POSTINGS`` papers per head."""
+        hits: dict[int, list[int]] = {}
+        for chunk in _chunks(sorted(set(heads))):
+            for head, paper_id in self.conn.execute(
+                sa.select(paper_title_heads.c.head, paper_title_heads.c.paper_id).where(
+                    paper_title_heads.c.head.in_(chunk)
+                )
+            ):
+                hits.setdefault(int(head), []).append(int(paper_id))
+        return {h: ids for h, ids in hits.items() if len(ids) <= MAX_HEAD_POSTINGS}
+
+    def add_heads(self, rows: Sequence[tuple[int, int]]) -> None:
+        """Index newly seen papers under their title heads (``rows``: paper id, head),
+        each head's list stopping at ``MAX_HEAD_POSTINGS`` + 1 rows: one more than a
+        lookup takes, which marks the head over-common for good."""
+        room: dict[int, int] = {}
+        heads = sorted({head for _, head in rows})
+        for chunk in _chunks(heads):
+            for head, n in self.conn.execute(
+                sa.select(paper_title_heads.c.head, sa.func.count())
+                .where(paper_title_heads.c.head.in_(chunk))
+                .group_by(paper_title_heads.c.head)
+            ):
+                room[int(head)] = MAX_HEAD_POSTINGS + 1 - int(n)
+        chosen = []
+        for paper_id, head in sorted(set(rows)):
+            left = room.get(head, MAX_HEAD_POSTINGS + 1)
+            if left > 0:
+                chosen.append({"head": head, "paper_id": paper_id})
+                room[head] = left - 1
+        for chunk in _chunks(chosen, 5000):
+            self.conn.execute(paper_title_heads.insert(), list(chunk))
 
     def add(self, rows: Sequence[tuple[int, Sequence[int], Sequence[int]]]) -> None:
         """Count the terms of newly seen papers and index their rare pairs.

@@ -452,6 +452,48 @@ def _v8_history(conn: sa.Connection) -> None:
             )
 
 
+# ---------------------------------------------------------------- 9
+
+
+def _v9_title_heads(conn: sa.Connection) -> None:
+    """The title-head index (``candidates.head_index_key``), filled from the papers
+    seen so far, in id order, each head's list stopping as a run's would."""
+    from newsletter.candidates import MAX_HEAD_POSTINGS, head_index_key
+
+    m = sa.MetaData()
+    papers = sa.Table(  # read only: the columns the backfill needs
+        "papers",
+        m,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("title_key", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+    )
+    heads = sa.Table(
+        "paper_title_heads",
+        m,
+        sa.Column("head", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("paper_id", sa.Integer, primary_key=True, autoincrement=False),
+        sqlite_with_rowid=False,
+    )
+    heads.create(conn)
+    batch = 5000
+    postings: dict[int, int] = {}
+    top = int(conn.execute(sa.select(sa.func.max(papers.c.id))).scalar() or 0)
+    for start in range(1, top + 1, batch):
+        rows = []
+        for paper_id, tkey, title in conn.execute(
+            sa.select(papers.c.id, papers.c.title_key, papers.c.title)
+            .where(papers.c.id >= start, papers.c.id < start + batch)
+            .order_by(papers.c.id)
+        ):
+            head = head_index_key(title or tkey, tkey)
+            if postings.get(head, 0) <= MAX_HEAD_POSTINGS:
+                postings[head] = postings.get(head, 0) + 1
+                rows.append({"head": head, "paper_id": int(paper_id)})
+        if rows:
+            conn.execute(heads.insert(), rows)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _v1_papers_bands_editions),
     Migration(2, "source state, ingested files, run claims and run reports", _v2_sources_and_runs),
@@ -461,5 +503,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "bounces, complaints and mailto unsubscribes", _v6_bounce),
     Migration(7, "subscribers' votes and ranking switches", _v7_votes),
     Migration(8, "edition summaries and papers per topic", _v8_history),
+    Migration(9, "title heads: a version that dropped its subtitle", _v9_title_heads),
 )
 LATEST = MIGRATIONS[-1].version

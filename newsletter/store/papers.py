@@ -1,4 +1,6 @@
-"""The seen-paper index: papers marked seen, their MinHash bands, arXiv ids learnt later.
+"""The seen-paper index: papers marked seen, their MinHash bands, arXiv ids learnt later
+(and, through :class:`~newsletter.store.identity_index.IdentityIndex`, their term
+counts, rare pairs and title heads).
 
 :class:`Papers` implements :class:`newsletter.novelty.SeenIndex`: every lookup
 is a few batched, indexed ``IN`` queries, never a scan, whatever the number of
@@ -15,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from newsletter.candidates import head_index_key
 from newsletter.identity import Signature
 from newsletter.model import Paper
 from newsletter.store.identity_index import IdentityIndex
@@ -157,8 +160,13 @@ class Papers:
             ]
             if band_rows:
                 self.conn.execute(paper_bands.insert(), band_rows)
-            IdentityIndex(self.conn).add(
-                [(id_by_key[i.paper.key], i.terms, i.rare_pairs) for i in chunk]
+            index = IdentityIndex(self.conn)
+            index.add([(id_by_key[i.paper.key], i.terms, i.rare_pairs) for i in chunk])
+            index.add_heads(
+                [
+                    (id_by_key[i.paper.key], head_index_key(i.paper.title, i.title_key))
+                    for i in chunk
+                ]
             )
 
     def learn_aliases(self, aliases: Iterable[Alias]) -> None:
@@ -190,8 +198,13 @@ class Papers:
             self.conn.execute(papers.insert(), rows)
         if band_rows:
             self.conn.execute(paper_bands.insert(), band_rows)
-        IdentityIndex(self.conn).add(
-            [(start + n, i.terms, i.rare_pairs) for n, i in enumerate(new, start=1)]
+        index = IdentityIndex(self.conn)
+        index.add([(start + n, i.terms, i.rare_pairs) for n, i in enumerate(new, start=1)])
+        index.add_heads(
+            [
+                (start + n, head_index_key(i.paper.title, i.title_key))
+                for n, i in enumerate(new, start=1)
+            ]
         )
 
 

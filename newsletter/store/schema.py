@@ -237,6 +237,18 @@ paper_rare_pairs = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# Step 9: one row per (title head, paper) — the normalized title before its
+# colon, or the whole title (``candidates.head_index_key``): finds a version that
+# dropped its subtitle and most of its abstract.  A head's list is kept to
+# ``candidates.MAX_HEAD_POSTINGS`` + 1 rows; a full one is never looked up.
+paper_title_heads = sa.Table(
+    "paper_title_heads",
+    metadata,
+    sa.Column("head", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("paper_id", sa.Integer, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
 # The operator's word on two papers ("same" or "distinct"), each named by a key
 # (arxiv:…, title:…, a stored key); an undone decision keeps its row, revoked.
 identity_decisions = sa.Table(

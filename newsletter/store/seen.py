@@ -1,6 +1,6 @@
 """What novelty reads of the store, over one connection: the seen papers and
 their band index (:mod:`~newsletter.store.papers`), the term frequencies and
-rare pairs (:mod:`~newsletter.store.identity_index`) and the operator's
+rare pairs and title heads (:mod:`~newsletter.store.identity_index`) and the operator's
 decisions (:mod:`~newsletter.store.corrections`).
 
 :class:`Seen` implements :class:`newsletter.novelty.SeenIndex`.
@@ -31,6 +31,9 @@ class Seen:
 
     def rare_pair_hits(self, pairs: Iterable[int]) -> dict[int, list[int]]:
         return self._index.rare_pair_hits(pairs)
+
+    def head_hits(self, heads: Iterable[int]) -> dict[int, list[int]]:
+        return self._index.head_hits(heads)
 
     def term_counts(self, hashes: Iterable[int]) -> dict[int, int]:
         return self._index.term_counts(hashes)
