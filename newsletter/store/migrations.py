@@ -452,6 +452,36 @@ def _v8_history(conn: sa.Connection) -> None:
             )
 
 
+def _v9_ranking_models(conn: sa.Connection) -> None:
+    """The ranking's fitted vocabulary (versioned) and each subscriber's stored model,
+    so a run retrains only the subscribers whose votes changed."""
+    m = sa.MetaData()
+    sa.Table("subscribers", m, sa.Column("id", sa.Integer, primary_key=True))  # referenced only
+    sa.Table(
+        "ranking_vocabularies",
+        m,
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("papers", sa.Integer, nullable=False),
+        sa.Column("fitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.LargeBinary, nullable=False),
+    ).create(conn)
+    sa.Table(
+        "ranking_models",
+        m,
+        sa.Column(
+            "subscriber_id",
+            sa.Integer,
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("vocabulary_version", sa.Integer, nullable=False),
+        sa.Column("fingerprint", sa.String(200), nullable=False),
+        sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("model", sa.LargeBinary, nullable=True),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _v1_papers_bands_editions),
     Migration(2, "source state, ingested files, run claims and run reports", _v2_sources_and_runs),
@@ -461,5 +491,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "bounces, complaints and mailto unsubscribes", _v6_bounce),
     Migration(7, "subscribers' votes and ranking switches", _v7_votes),
     Migration(8, "edition summaries and papers per topic", _v8_history),
+    Migration(9, "ranking vocabulary and stored per-subscriber models", _v9_ranking_models),
 )
 LATEST = MIGRATIONS[-1].version
