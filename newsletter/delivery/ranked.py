@@ -110,7 +110,7 @@ def encode_layout(made: RankedLayout) -> dict[tuple[str, str], Segments]:
     for kind, body in (("text", made.text), ("html", made.html)):
         constant = [p for p in body.parts if isinstance(p, str)]
         constant += [g for gaps in body.gaps for g in gaps]
-        constant += [*body.cards.values(), body.head, *body.reason]
+        constant += [*body.cards.values(), body.head, *body.reason, body.moved]
         for piece in constant:
             encoded[(kind, piece)] = encode_piece(kind, piece)
     return encoded
