@@ -75,11 +75,11 @@ REFIT_GROWTH = 2.0
 """The vocabulary is refitted when the store holds this many times the papers it was
 fitted on: new words then matter, and every model retrains once (a store that doubles
 every few months pays that a handful of times a year, not every edition)."""
-TRAIN_BATCH = 500
+TRAIN_BATCH = 200
 """Subscribers retrained, then written, at a time."""
-SCORE_BATCH = 256
+SCORE_BATCH = 128
 """Subscribers whose models are read and scored at a time."""
-KEEP_BATCHES = 4
+KEEP_BATCHES = 2
 """Scored batches held at once (the delivery workers send a few batches apart)."""
 
 Segments = list[tuple[bytes | str, bytes | str]]

@@ -77,7 +77,7 @@ def decode(blob: bytes, liked: Any, liked_titles: Sequence[str]) -> _Profile:
         return values
 
     features = take("<i4", n).astype(np.int32)
-    weights = take("<f4", n).astype(np.float64)
+    weights = take("<f4", n).astype(np.float32)  # as stored: half the memory of float64
     log_odds = take("<f4", topics).astype(np.float64)
     counts = take("<i4", topics).astype(np.int64)
     return _Profile(
