@@ -195,3 +195,29 @@ def test_scoring_streams_batches_and_never_holds_every_model(
     ranking = loaded[-1]
     assert ranking.batches_loaded >= 3  # six subscribers, two a batch
     assert ranking.most_held <= 4 < len(readers)
+
+
+def test_a_stored_model_reads_back_as_it_was_trained_to_within_float16() -> None:
+    """Columns far apart (a gap wider than 16 bits), unsorted, and none at all."""
+    import numpy as np
+    from scipy import sparse
+
+    from newsletter.ranking.interests import Interests
+    from newsletter.ranking.persist import decode, encode, liked_keys
+    from newsletter.ranking.ranker import _Profile
+
+    for columns in ([3, 10, 70_000, 200_000], [5, 1, 9], []):
+        cols = np.array(columns, dtype=np.int32)
+        weights = np.random.default_rng(0).normal(size=len(cols))
+        interests = Interests(np.array([0.1, -0.2]), np.array([1, 2]))
+        profile = _Profile(
+            cols, weights, 0.5, sparse.csr_matrix((1, 5)), ("t",), True, interests, 0.3, ("k", "é")
+        )
+        blob = encode(profile)
+        back = decode(blob, sparse.csr_matrix((2, 5)), ["a", "b"])
+        order = np.argsort(cols)
+        assert list(back.features) == sorted(columns)
+        assert np.allclose(back.weights, weights[order], atol=5e-3)
+        assert liked_keys(blob) == ["k", "é"] and back.liked_titles == ("a", "b")
+        assert (back.intercept, back.prior_weight, back.has_positives) == (0.5, 0.3, True)
+        assert len(blob) <= 100 + 6 * len(columns)  # ~4 bytes a column, plus the header
