@@ -139,7 +139,6 @@ class Body:
                         out += self.reason_line(reasons[key])
         return out
 
-
     def picked(self, ranked: Sequence[str], picks: int) -> list[str]:
         """The top ``picks`` cards of ``ranked``, best first (each moved out of its
         section)."""
