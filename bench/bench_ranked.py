@@ -247,6 +247,11 @@ def main() -> None:
     parser.add_argument(
         "--splice-only", action="store_true", help="only the in-process splice figures"
     )
+    parser.add_argument(
+        "--ranked-only",
+        action="store_true",
+        help="only the ranked project's two editions (no empty or unranked reference)",
+    )
     args = parser.parse_args()
     splice = splice_cost(args.subscribers)
     print(
@@ -256,6 +261,13 @@ def main() -> None:
     if args.splice_only:
         return
     sink, port = start_sink()
+    if args.ranked_only:
+        try:
+            for r in run("ranked", port, args.connections, args.subscribers, args.votes):
+                print(r)
+        finally:
+            stop_sink(sink)
+        return
     try:
         empty = run("empty", port, args.connections, 0, 0)
         unranked = run("unranked", port, args.connections, args.subscribers, 0)
