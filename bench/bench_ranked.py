@@ -15,10 +15,15 @@ discards every message (``bench/smtp_sink.py``, its own process):
 * ``unranked``: the same N subscribers, no votes (today's email);
 * ``empty``: no subscribers (what a run costs without delivery).
 
+Each project then runs the next edition too (seed digest 004): the ranked
+project after :data:`REVOTE_SHARE` of its subscribers cast one new vote each, so
+that run retrains those only and reuses every other stored model (the steady
+state of an installation: ``newsletter.delivery.ranked``).
+
 Per recipient = (run − empty run) / N; CPU is the timed run's user + system
 time.  The ranked run's training time is read from its log line
-(``ranking: … trained in … s``).  Peak RSS is the run's (``ru_maxrss`` of the
-child).
+(``ranking: N subscribers with a model, M retrained, in … s``).  Peak RSS is the
+run's (``ru_maxrss`` of the child).
 """
 
 from __future__ import annotations
@@ -47,7 +52,10 @@ ROOT = BENCH.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 PRIME = SEEDS / "002_eb4d9ffe322ceb65.txt"
 DIGEST = SEEDS / "003_bf041023cdecb2cb.txt"
-PRIME_DAY, DAY = "2026-03-11", "2026-03-12"
+NEXT = SEEDS / "004_0474c8198f296c86.txt"
+PRIME_DAY, DAY, NEXT_DAY = "2026-03-11", "2026-03-12", "2026-03-13"
+REVOTE_SHARE = 0.1
+"""Share of the ranked subscribers who vote once more before the next edition."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,12 @@ class Run:
     train_seconds: float | None
     cpu_seconds: float = 0.0
     """User + system CPU of the timed run (its process and the threads in it)."""
+    retrained: int | None = None
+    """How many models the run retrained (the others were read as stored)."""
 
 
 def _project(folder: Path, port: int, connections: int) -> Path:
-    for name, source in (("prime", PRIME), ("digests", DIGEST)):
+    for name, source in (("prime", PRIME), ("digests", DIGEST), ("next", NEXT)):
         (folder / name).mkdir(parents=True)
         shutil.copy(source, folder / name)
     config = folder / "config.toml"
@@ -102,7 +112,62 @@ def _votes(db: Path, per_subscriber: int, seed: int = 0) -> int:
         return int(conn.execute("SELECT count(*) FROM votes").fetchone()[0])
 
 
-def run(kind: str, port: int, connections: int, subscribers: int, votes: int) -> Run:
+def _revote(db: Path, share: float, seed: int = 1) -> int:
+    """One new 👍 (on a paper they had not voted on) for ``share`` of the subscribers;
+    how many subscribers voted."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC).isoformat(sep=" ")
+    with sqlite3.connect(db) as conn:
+        keys = [k for (k,) in conn.execute("SELECT key FROM papers ORDER BY id")]
+        ids = [i for (i,) in conn.execute("SELECT id FROM subscribers ORDER BY id")]
+        chosen = rng.sample(ids, int(len(ids) * share))
+        for sid in chosen:
+            voted = {
+                k
+                for (k,) in conn.execute(
+                    "SELECT paper_key FROM votes WHERE subscriber_id = ?", (sid,)
+                )
+            }
+            key = rng.choice([k for k in keys if k not in voted])
+            conn.execute(
+                "INSERT INTO votes (subscriber_id, paper_key, liked, seeded, at) "
+                "VALUES (?, ?, 1, 0, ?)",
+                (sid, key, now),
+            )
+        return len(chosen)
+
+
+def _timed(kind: str, config: Path, day: str, digests: Path, subscribers: int, votes: int) -> Run:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    ran = _newsletter(config, "-v", "run", "--date", day, str(digests))
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = after.ru_maxrss / 1024
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    if ran.returncode != 0 or (subscribers and f"Delivery: {subscribers} sent" not in ran.stdout):
+        raise SystemExit(f"the run did not send to all:\n{ran.stdout[-800:]}{ran.stderr[-800:]}")
+    trained = re.search(
+        r"ranking: (\d+) subscribers with a model, (\d+) retrained, in ([\d.]+) s", ran.stderr
+    )
+    if votes and (trained is None or int(trained.group(1)) != subscribers):
+        raise SystemExit(f"not every subscriber was ranked:\n{ran.stderr[-1500:]}")
+    if "ranked subscribers get the unranked email" in ran.stderr:
+        raise SystemExit("the ranked copy could not be cut: nothing was ranked")
+    return Run(
+        kind,
+        subscribers,
+        votes,
+        seconds,
+        peak,
+        float(trained.group(3)) if trained else None,
+        cpu,
+        int(trained.group(2)) if trained else None,
+    )
+
+
+def run(kind: str, port: int, connections: int, subscribers: int, votes: int) -> list[Run]:
+    """The project's first timed edition, then its next one."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-ranked-{kind}-"))
     try:
         config = _project(folder, port, connections)
@@ -110,36 +175,13 @@ def run(kind: str, port: int, connections: int, subscribers: int, votes: int) ->
         primed = _newsletter(config, "run", "--no-send", "--date", PRIME_DAY, str(folder / "prime"))
         if primed.returncode != 0:
             raise SystemExit(f"priming failed:\n{primed.stdout[-800:]}{primed.stderr[-800:]}")
-        stored = _votes(folder / "subscribers" / "newsletter.db", votes) if votes else 0
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        ran = _newsletter(config, "-v", "run", "--date", DAY, str(folder / "digests"))
-        seconds = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        peak = after.ru_maxrss / 1024
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        if ran.returncode != 0 or (
-            subscribers and f"Delivery: {subscribers} sent" not in ran.stdout
-        ):
-            raise SystemExit(
-                f"the run did not send to all:\n{ran.stdout[-800:]}{ran.stderr[-800:]}"
-            )
-        trained = re.search(
-            r"ranking: (\d+) subscribers with a model, trained in ([\d.]+) s", ran.stderr
-        )
-        if votes and (trained is None or int(trained.group(1)) != subscribers):
-            raise SystemExit(f"not every subscriber was ranked:\n{ran.stderr[-1500:]}")
-        if "ranked subscribers get the unranked email" in ran.stderr:
-            raise SystemExit("the ranked copy could not be cut: nothing was ranked")
-        return Run(
-            kind,
-            subscribers,
-            stored,
-            seconds,
-            peak,
-            float(trained.group(2)) if trained else None,
-            cpu,
-        )
+        db = folder / "subscribers" / "newsletter.db"
+        stored = _votes(db, votes) if votes else 0
+        first = _timed(kind, config, DAY, folder / "digests", subscribers, stored)
+        if votes:
+            stored += _revote(db, REVOTE_SHARE)
+        second = _timed(f"{kind} next", config, NEXT_DAY, folder / "next", subscribers, stored)
+        return [first, second]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -205,6 +247,11 @@ def main() -> None:
     parser.add_argument(
         "--splice-only", action="store_true", help="only the in-process splice figures"
     )
+    parser.add_argument(
+        "--ranked-only",
+        action="store_true",
+        help="only the ranked project's two editions (no empty or unranked reference)",
+    )
     args = parser.parse_args()
     splice = splice_cost(args.subscribers)
     print(
@@ -214,28 +261,38 @@ def main() -> None:
     if args.splice_only:
         return
     sink, port = start_sink()
+    if args.ranked_only:
+        try:
+            for r in run("ranked", port, args.connections, args.subscribers, args.votes):
+                print(r)
+        finally:
+            stop_sink(sink)
+        return
     try:
-        runs = [
-            run("empty", port, args.connections, 0, 0),
-            run("unranked", port, args.connections, args.subscribers, 0),
-            run("ranked", port, args.connections, args.subscribers, args.votes),
-        ]
+        empty = run("empty", port, args.connections, 0, 0)
+        unranked = run("unranked", port, args.connections, args.subscribers, 0)
+        ranked = run("ranked", port, args.connections, args.subscribers, args.votes)
     finally:
         stop_sink(sink)
-    empty = runs[0].seconds
+    runs = [*empty, *unranked, *ranked]
     print(
-        f"{'run':10} {'subscribers':>11} {'votes':>8} {'s':>8} {'ms/recipient':>13} "
-        f"{'peak MB':>8} {'train s':>8} {'CPU s':>8}"
+        f"{'run':14} {'subscribers':>11} {'votes':>8} {'s':>8} {'ms/recipient':>13} "
+        f"{'peak MB':>8} {'train s':>8} {'retrained':>9} {'CPU s':>8}"
     )
     for r in runs:
-        per = (r.seconds - empty) / r.subscribers * 1000 if r.subscribers else 0.0
+        base = empty[1] if r.kind.endswith("next") else empty[0]
+        per = (r.seconds - base.seconds) / r.subscribers * 1000 if r.subscribers else 0.0
         train = f"{r.train_seconds:.1f}" if r.train_seconds is not None else "-"
+        again = str(r.retrained) if r.retrained is not None else "-"
         print(
-            f"{r.kind:10} {r.subscribers:11} {r.votes:8} {r.seconds:8.1f} {per:13.2f} "
-            f"{r.peak_mb:8.0f} {train:>8} {r.cpu_seconds:8.1f}"
+            f"{r.kind:14} {r.subscribers:11} {r.votes:8} {r.seconds:8.1f} {per:13.2f} "
+            f"{r.peak_mb:8.0f} {train:>8} {again:>9} {r.cpu_seconds:8.1f}"
         )
-    ranked, unranked = runs[2], runs[1]
-    print(f"ranked / unranked run time: {ranked.seconds / unranked.seconds:.2f}×")
+    for i, label in enumerate(("first edition (all trained)", "next edition")):
+        print(
+            f"ranked / unranked, {label}: {ranked[i].seconds / unranked[i].seconds:.2f}× wall, "
+            f"{ranked[i].cpu_seconds / unranked[i].cpu_seconds:.2f}× CPU"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in runs], indent=2), "utf-8")
 

@@ -219,7 +219,8 @@ def test_a_subscriber_who_voted_gets_top_picks_with_reasons_and_the_others_today
     picks = fan_text[fan_text.index("== Top picks") : fan_text.index("In this edition:")]
     assert len(re.findall(r"^\* ", picks, re.M)) == settings.ranking.top_picks
     assert len(re.findall(r"^  Why: ", picks, re.M)) == settings.ranking.top_picks
-    assert fan_html.count("Why: ") == settings.ranking.top_picks + len(second.edition.papers)
+    # a pick is moved, not copied: one reason per paper, picks included
+    assert fan_html.count("Why: ") == len(second.edition.papers)
     # the fan liked the language-model papers: today's are among the picks, and the
     # first pick says which liked paper it is like
     picked = [" ".join(t.split()) for t in re.findall(r"^\* (.+(?:\n  (?!http).+)*)$", picks, re.M)]
@@ -231,7 +232,12 @@ def test_a_subscriber_who_voted_gets_top_picks_with_reasons_and_the_others_today
     assert reason.group(1).startswith("matches:") or any(
         t[:40] in reason.group(1) for t in liked_titles
     )
-    assert sorted(_sections(fan_text)) == sorted(_sections(plain_text))  # the same papers
+    # the same papers, each once: the picks and the sections together are today's email's
+    first_lines = re.findall(r"^\* (.+)$", picks, re.M)
+    assert sorted(_sections(fan_text) + first_lines) == sorted(_sections(plain_text))
+    for paper in second.edition.papers:  # a picked paper's card appears once, as for everyone
+        card = f">{escape(paper.title)}</a>"
+        assert fan_html.count(card) == plain_html.count(card) == 1, paper.title
 
     # someone who never voted: exactly the email rendering gives, no picks
     assert "Top picks" not in plain_html + plain_text
@@ -354,8 +360,9 @@ def test_a_ranked_message_is_its_pieces_with_the_recipients_links_spliced() -> N
 
     assert got_html.replace("\r\n", "\n") == spliced("".join(html)).replace("\r\n", "\n")
     assert got_text.replace("\r\n", "\n") == spliced("".join(text)).replace("\r\n", "\n")
-    # 👍, 👎 and "Abstract" (to the archive page, via the vote link) per card and pick
-    assert got_html.count(f"/v/{who.vote_token}/") == 3 * len(made.keys) + 3 * 3
+    # 👍, 👎 and "Abstract" (to the archive page, via the vote link) once per card: the
+    # picks are moved out of their sections, not copied
+    assert got_html.count(f"/v/{who.vote_token}/") == 3 * len(made.keys)
 
 
 # ---------------------------------------------------------------- privacy
@@ -433,3 +440,44 @@ def test_cli_seeds_and_resets_a_subscribers_ranking(tmp_path: Path) -> None:
     assert "forgot 1 vote" in reset.stdout and "ranking on" in reset.stdout, reset.stderr
     unknown = cli("subscribers", "seed", "nobody@example.org", title)
     assert unknown.returncode == 1 and "not on the list" in unknown.stderr
+
+
+def test_the_largest_seed_ranked_email_keeps_a_vote_link_on_every_card(seeds_dir: Path) -> None:
+    """The largest real digest (102 papers): its ranked copy, picks moved out of their
+    sections, keeps 👍 and 👎 on every card it shows and stays in the budget."""
+    settings = render_kit.settings()
+    largest = max(sorted(seeds_dir.glob("0*.txt")), key=lambda p: len(render_kit.seed_entries(p)))
+    edition = render_kit.seed_edition(largest)
+    made = layout(edition, settings, None, settings.ranking.top_picks)
+    assert made is not None
+    ranked = list(reversed(made.keys))
+    reasons = dict.fromkeys(ranked, "because you liked “" + "x" * 200 + "”")
+    html = "".join(made.html.pieces(ranked, reasons, settings.ranking.top_picks))
+    text = "".join(made.text.pieces(ranked, reasons, settings.ranking.top_picks))
+    assert len(made.keys) >= 50  # most of the edition as cards
+    for body in (html, text):
+        assert body.count("%%VOTE_TOKEN%%/") == 2 * len(made.keys)
+        for key in made.keys:  # each card once, with both thumbs
+            ref = paper_ref(key)
+            assert body.count(f"/{ref}/up") == body.count(f"/{ref}/down") == 1, key
+    cost = len(html.encode()) + html.count("%%VOTE_TOKEN%%") * 40
+    assert cost <= settings.email.budget_bytes
+
+
+def test_a_size_plan_that_drops_something_says_so_in_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = render_kit.settings(email__budget_kb=40)
+    edition = render_kit.large_edition(60)
+    links = RecipientLinks("https://x/u", "https://x/p", "t" * 40)
+    with caplog.at_level("WARNING", logger="newsletter.render.email"):
+        render_email(edition, settings, links=links)
+        render_email(edition, settings, links=links)  # the same edition: said once
+    said = [r.getMessage() for r in caplog.records if "drops" in r.getMessage()]
+    assert len(said) == 1 and "email.budget_kb" in said[0], said
+    assert "👍/👎 links" in said[0] or "cards after the first" in said[0]
+    # an email that fits whole says nothing
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="newsletter.render.email"):
+        render_email(render_kit.large_edition(3), settings, links=links)
+    assert not [r for r in caplog.records if "drops" in r.getMessage()]

@@ -1,11 +1,30 @@
 """Ranked delivery: each subscriber who voted gets the edition in their own order.
 
-Once per edition (on the first message a delivery pass builds), the votes of
-every confirmed subscriber with ranking on are read, and one
-:func:`newsletter.ranking.train` fits the vocabulary on the store's papers and
-a model per subscriber (their 👍, 👎, and papers they were sent but did not
-vote on).  No votes anywhere: nothing is trained and every message is the
-shared one — an installation that never votes pays nothing.
+Once per edition (on the first message a delivery pass builds) the models are
+brought up to date, and only where something changed:
+
+- **The vocabulary** (TF-IDF terms and IDF, :class:`newsletter.ranking.vocabulary.Vocabulary`)
+  is stored, versioned, and kept between runs; it is refitted on the store's
+  newest papers only when the store has grown to :data:`REFIT_GROWTH` times the
+  papers it was fitted on (or there is none yet).  A refit is a new version:
+  every model then retrains, since its weights are over the old columns.
+- **A subscriber's model** (their 👍, 👎, seeds, and papers they were sent but
+  did not vote on) is stored under the vocabulary version and a fingerprint of
+  their votes (:mod:`newsletter.ranking.persist`), and retrained only when one
+  of those changed: a new, changed or removed vote or seed, or a new
+  vocabulary.  New papers sent since (the random negatives' pool) alone do not
+  retrain a model.  Retraining goes in batches of :data:`TRAIN_BATCH`, each
+  written before the next is fitted, so memory does not grow with the list.
+
+No votes anywhere: nothing is trained and every message is the shared one — an
+installation that never votes pays nothing.
+
+Scoring streams too: the subscribers with a model are cut, in id order (the
+ledger's order), into batches of :data:`SCORE_BATCH`; a batch's models are read
+and scored on the edition's papers with one sparse product (stacked weights ×
+candidates, :meth:`newsletter.ranking.Ranker.scores`) the first time one of its
+subscribers is sent, and at most :data:`KEEP_BATCHES` batches are held at once.
+Reasons are computed per message, for the cards it shows only.
 
 Per topic set, the ranked copy is rendered once and cut
 (:func:`newsletter.render.picks.layout`); each piece of it (constant text,
@@ -20,12 +39,15 @@ the shared message.
 from __future__ import annotations
 
 import binascii
+import bisect
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from newsletter.config import Settings
 from newsletter.delivery.message import (
@@ -38,7 +60,9 @@ from newsletter.delivery.message import (
     merged,
 )
 from newsletter.model import Edition
-from newsletter.ranking import PaperText, Ranker, RankingError, Vote, train
+from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, persist
+from newsletter.ranking.ranker import fit_profiles
+from newsletter.ranking.vocabulary import Vocabulary
 from newsletter.render.picks import RankedLayout, Reason, layout
 from newsletter.render.recipients import VOTE_TOKEN
 from newsletter.store import Database
@@ -47,6 +71,16 @@ log = logging.getLogger(__name__)
 
 CORPUS_PAPERS = 20000
 """The newest stored papers the vocabulary is fitted on (plus every voted paper)."""
+REFIT_GROWTH = 2.0
+"""The vocabulary is refitted when the store holds this many times the papers it was
+fitted on: new words then matter, and every model retrains once (a store that doubles
+every few months pays that a handful of times a year, not every edition)."""
+TRAIN_BATCH = 200
+"""Subscribers retrained, then written, at a time."""
+SCORE_BATCH = 128
+"""Subscribers whose models are read and scored at a time."""
+KEEP_BATCHES = 2
+"""Scored batches held at once (the delivery workers send a few batches apart)."""
 
 Segments = list[tuple[bytes | str, bytes | str]]
 
@@ -76,7 +110,7 @@ def encode_layout(made: RankedLayout) -> dict[tuple[str, str], Segments]:
     for kind, body in (("text", made.text), ("html", made.html)):
         constant = [p for p in body.parts if isinstance(p, str)]
         constant += [g for gaps in body.gaps for g in gaps]
-        constant += [*body.cards.values(), body.head, *body.reason]
+        constant += [*body.cards.values(), body.head, *body.reason, body.moved]
         for piece in constant:
             encoded[(kind, piece)] = encode_piece(kind, piece)
     return encoded
@@ -136,8 +170,29 @@ class _Copy:
         return found
 
 
+@dataclass(frozen=True)
+class _Models:
+    """The edition's models once brought up to date: the vocabulary and who has one."""
+
+    vocabulary: Vocabulary
+    version: int
+    ids: tuple[int, ...]
+    """The subscribers with a stored model, sorted (the batches are cut from it)."""
+    retrained: int
+
+
+@dataclass
+class _Batch:
+    """One batch of subscribers' models and their scores on every edition paper."""
+
+    ranker: Ranker
+    rows: dict[int, int]
+    scores: Any  # numpy (subscribers × edition papers)
+
+
 class Ranking:
-    """The ranked copies of one edition (trained once; shared by the delivery workers)."""
+    """The ranked copies of one edition (models brought up to date once; shared by the
+    delivery workers)."""
 
     def __init__(
         self,
@@ -156,60 +211,185 @@ class Ranking:
         self.candidates = tuple(
             PaperText(p.key, p.title, p.abstract, p.authors) for p in edition.papers
         )
+        self._column = {p.key: i for i, p in enumerate(self.candidates)}
         self._lock = threading.Lock()
+        self._batch_lock = threading.Lock()
         self._trained = False
-        self._ranker: Ranker | None = None
+        self._models: _Models | None = None
+        self._batches: OrderedDict[int, _Batch] = OrderedDict()
+        self._rows_cache: dict[tuple[str, ...], tuple[Any, Any, Any]] = {}
+        self._liked: dict[str, tuple[Any, str]] = {}
         self._copies: dict[frozenset[str] | None, _Copy | None] = {}
         self.train_seconds = 0.0
+        self.batches_loaded = 0
+        """How many batches of models were read and scored (a test checks the streaming)."""
+        self.most_held = 0
+        """The most models held at once."""
 
-    def ranker(self) -> Ranker | None:
-        """The models of this edition's pass, trained on first use (None: nobody voted)."""
+    def models(self) -> _Models | None:
+        """The models of this edition's pass, brought up to date on first use (None:
+        nobody votes)."""
         if not self._trained:
             with self._lock:
                 if not self._trained:
                     started = time.perf_counter()
-                    self._ranker = self._train()
+                    self._models = self._update()
                     self.train_seconds = time.perf_counter() - started
                     self._trained = True
-                    if self._ranker is not None:
+                    if self._models is not None:
                         log.info(
-                            "ranking: %d subscribers with a model, trained in %.1f s",
-                            len(self._ranker.subscribers),
+                            "ranking: %d subscribers with a model, %d retrained, in %.1f s",
+                            len(self._models.ids),
+                            self._models.retrained,
                             self.train_seconds,
                         )
-        return self._ranker
+        return self._models
 
-    def _train(self) -> Ranker | None:
+    def _update(self) -> _Models | None:
         with self.db.read() as tx:
-            stored = tx.votes.rankable()
-            if not stored:
-                return None
-            shown = tx.votes.shown(stored)
-            voted = {v.paper_key for vs in stored.values() for v in vs}
-            rows = {r.key: r for r in tx.votes.corpus(CORPUS_PAPERS)}
-            rows.update((r.key, r) for r in tx.votes.papers(voted - set(rows)))
-        corpus = [PaperText(r.key, r.title, r.abstract) for r in rows.values()]
-        corpus += [p for p in self.candidates if p.key not in rows]
-        votes = {
-            sid: [Vote(v.paper_key, v.liked, v.at, v.seeded) for v in vs]
-            for sid, vs in stored.items()
-        }
+            fingerprints = tx.ranking.fingerprints()
+        if not fingerprints:
+            return None
         try:
-            ranker = train(corpus, votes, shown)
+            vocabulary, version = self._vocabulary()
         except RankingError as exc:
             log.warning("ranking: nothing to train on (%s); every email keeps its order", exc)
             return None
-        return ranker
+        with self.db.read() as tx:
+            trained = tx.ranking.trained()
+        stale = sorted(s for s, f in fingerprints.items() if trained.get(s) != (version, f))
+        if stale:
+            self._retrain(vocabulary, version, stale, fingerprints)
+        with self.db.read() as tx:
+            have = tx.ranking.with_model(version)
+        ids = tuple(sorted(set(fingerprints) & have))
+        return _Models(vocabulary, version, ids, len(stale))
+
+    def _corpus(self) -> list[PaperText]:
+        """The papers the vocabulary is fitted on and the models drawn from: the newest
+        :data:`CORPUS_PAPERS`, every voted paper, and this edition's."""
+        with self.db.read() as tx:
+            rows = {r.key: r for r in tx.votes.corpus(CORPUS_PAPERS)}
+            voted = tx.ranking.voted_keys()
+            rows.update((r.key, r) for r in tx.votes.papers(voted - set(rows)))
+        corpus = [PaperText(r.key, r.title, r.abstract) for r in rows.values()]
+        return corpus + [p for p in self.candidates if p.key not in rows]
+
+    def _vocabulary(self) -> tuple[Vocabulary, int]:
+        """The stored vocabulary, or a new one when there is none or the store has grown
+        :data:`REFIT_GROWTH`-fold since it was fitted."""
+        tuning = Tuning()
+        with self.db.read() as tx:
+            stored = tx.ranking.vocabulary()
+            papers = tx.ranking.paper_count()
+        if stored is not None and papers < REFIT_GROWTH * max(stored.papers, 1):
+            return Vocabulary.restore(stored.state, tuning), stored.version
+        corpus = self._corpus()
+        try:
+            vocabulary = Vocabulary(corpus, tuning)
+        except ValueError as exc:  # "empty vocabulary": every text is stop words or nothing
+            raise RankingError(f"the {len(corpus)} corpus papers have no usable words") from exc
+        with self.db.write() as tx:
+            version = tx.ranking.save_vocabulary(max(papers, 1), vocabulary.state(), self.clock())
+        log.info(
+            "ranking: vocabulary %d fitted on %d papers (%d terms); every model retrains",
+            version,
+            len(corpus),
+            len(vocabulary.terms),
+        )
+        return vocabulary, version
+
+    def _retrain(
+        self, vocabulary: Vocabulary, version: int, stale: list[int], fingerprints: dict[int, str]
+    ) -> None:
+        """Fit and store the models of ``stale``, :data:`TRAIN_BATCH` at a time."""
+        corpus = self._corpus()
+        matrices = (vocabulary.rows(corpus), vocabulary.tags(corpus))
+        for i in range(0, len(stale), TRAIN_BATCH):
+            batch = stale[i : i + TRAIN_BATCH]
+            with self.db.read() as tx:
+                stored = tx.votes.rankable(batch)
+                shown = tx.votes.shown(batch)
+            votes = {
+                sid: [Vote(v.paper_key, v.liked, v.at, v.seeded) for v in vs]
+                for sid, vs in stored.items()
+            }
+            profiles = fit_profiles(vocabulary, corpus, matrices, votes, shown)
+            blobs = [
+                (sid, fingerprints[sid], persist.encode(profiles[sid]) if sid in profiles else None)
+                for sid in batch
+            ]
+            with self.db.write() as tx:
+                tx.ranking.save_models(version, blobs, self.clock())
+
+    def _scored(self, subscriber: int, models: _Models, copy: _Copy) -> list[Scored]:
+        """``subscriber``'s order of ``copy``'s cards, with reasons, from their batch."""
+        at = bisect.bisect_left(models.ids, subscriber)
+        index = at // SCORE_BATCH
+        with self._batch_lock:
+            batch = self._batches.get(index)
+            if batch is None:
+                batch = self._load(
+                    models, models.ids[index * SCORE_BATCH : (index + 1) * SCORE_BATCH]
+                )
+                self._batches[index] = batch
+                while len(self._batches) > KEEP_BATCHES:
+                    self._batches.popitem(last=False)
+                held = sum(len(b.rows) for b in self._batches.values())
+                self.most_held = max(self.most_held, held)
+            else:
+                self._batches.move_to_end(index)
+        row = batch.rows.get(subscriber)
+        if row is None:
+            return []
+        columns = [self._column[p.key] for p in copy.candidates]
+        return batch.ranker.explained(subscriber, copy.candidates, batch.scores[row, columns])
+
+    def _load(self, models: _Models, ids: Sequence[int]) -> _Batch:
+        """Read a batch's models and score every edition paper for them at once."""
+        with self.db.read() as tx:
+            blobs = list(tx.ranking.models(models.version, ids))
+            wanted = {k for _, blob in blobs for k in persist.liked_keys(blob)}
+            missing = wanted - set(self._liked)
+            if missing:
+                found = tx.votes.papers(missing)
+        if missing:
+            texts = [PaperText(r.key, r.title, r.abstract) for r in found]
+            words = models.vocabulary.rows(texts)[:, : models.vocabulary.words].tocsr()
+            for i, paper in enumerate(texts):
+                self._liked[paper.key] = (words[i], paper.title)
+        profiles = {}
+        for sid, blob in blobs:
+            keys = [k for k in persist.liked_keys(blob) if k in self._liked]
+            from scipy import sparse
+
+            liked = (
+                sparse.vstack([self._liked[k][0] for k in keys], format="csr")
+                if keys
+                else sparse.csr_matrix((0, models.vocabulary.words))
+            )
+            profiles[sid] = persist.decode(blob, liked, [self._liked[k][1] for k in keys])
+        ranker = Ranker(models.vocabulary, {}, profiles, self._rows_cache)
+        chosen = sorted(profiles)
+        self.batches_loaded += 1
+        return _Batch(
+            ranker, {s: i for i, s in enumerate(chosen)}, ranker.scores(chosen, self.candidates)
+        )
 
     def compiled(self, subscriber_id: int, topics: frozenset[str] | None) -> CompiledMessage | None:
         """The subscriber's own message (slots still open), or None for the shared one."""
-        ranker = self.ranker()
-        if ranker is None or not ranker.has_model(subscriber_id):
+        models = self.models()
+        if models is None:
+            return None
+        at = bisect.bisect_left(models.ids, subscriber_id)
+        if at == len(models.ids) or models.ids[at] != subscriber_id:
             return None
         copy = self._copy(topics)
-        if copy is None:
+        if copy is None or not copy.candidates:
             return None
-        scored = ranker.rank(subscriber_id, copy.candidates)
+        scored = self._scored(subscriber_id, models, copy)
+        if not scored:
+            return None
         ranked = [s.paper_key for s in scored]
         reasons = {s.paper_key: s.reason for s in scored if s.reason}
         text = copy.layout.text.pieces(ranked, reasons, self.picks)

@@ -62,19 +62,35 @@ class _Profile:
     has_positives: bool
     interests: Interests
     prior_weight: float  # what one unit of the topic prior adds to the score
+    liked_keys: tuple[str, ...] = ()  # the liked papers' keys (what a stored model keeps)
 
 
 class Ranker:
     """What :func:`train` returns: the fitted vocabulary and the profiles.  Read-only
-    once made (it keeps the last candidates' rows, so share one per thread)."""
+    once made (it keeps a few candidate lists' rows; safe to share between threads)."""
 
     def __init__(
-        self, vocabulary: Vocabulary, rows: Mapping[str, int], profiles: Mapping[int, _Profile]
+        self,
+        vocabulary: Vocabulary,
+        rows: Mapping[str, int],
+        profiles: Mapping[int, _Profile],
+        rows_cache: dict[tuple[str, ...], tuple[Any, Any, Any]] | None = None,
     ) -> None:
         self._vocabulary = vocabulary
         self._rows = dict(rows)
         self._profiles = dict(profiles)
-        self._last: tuple[tuple[str, ...], Any, Any, Any] | None = None
+        self._cache = {} if rows_cache is None else rows_cache
+        """Candidates' rows by their keys; a caller making one Ranker per batch of
+        subscribers over one vocabulary shares one, so an edition is read once."""
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The columns every profile's weights are over."""
+        return self._vocabulary
+
+    def profile(self, subscriber: int) -> _Profile | None:
+        """``subscriber``'s model (what :mod:`newsletter.ranking.persist` stores)."""
+        return self._profiles.get(subscriber)
 
     @property
     def subscribers(self) -> frozenset[int]:
@@ -89,16 +105,57 @@ class Ranker:
         """``candidates`` best first for ``subscriber``, each with its score and reason;
         ``[]`` when the subscriber has no model (the caller keeps the digest order).
         Ties keep the candidates' order."""
-        profile = self._profiles.get(subscriber)
-        if profile is None or not candidates:
+        if subscriber not in self._profiles or not candidates:
             return []
-        matrix, words, tags = self._candidate_rows(candidates)
+        return self.rank_many([subscriber], candidates)[subscriber]
+
+    def scores(self, subscribers: Sequence[int], candidates: Sequence[PaperText]) -> Any:
+        """The scores of ``candidates`` (columns) for each of ``subscribers`` (rows, each
+        with a model), as one sparse product: the stacked weights times the candidates'
+        rows, plus each intercept and topic prior — no loop over subscribers."""
+        from scipy import sparse
+
+        matrix, _, tags = self._candidate_rows(candidates)
+        profiles = [self._profiles[s] for s in subscribers]
+        if not profiles:
+            return np.zeros((0, len(candidates)))
+        indptr = np.cumsum([0, *(len(p.features) for p in profiles)])
+        stacked = sparse.csr_matrix(
+            (
+                np.concatenate([p.weights for p in profiles]).astype(np.float64),
+                np.concatenate([p.features for p in profiles]),
+                indptr,
+            ),
+            shape=(len(profiles), len(self._vocabulary.terms)),
+        )
+        scores = np.asarray((stacked @ matrix.T).toarray())
+        scores += np.array([[p.intercept] for p in profiles])
+        odds = np.stack([p.prior_weight * p.interests.log_odds for p in profiles])
+        if odds.shape[1]:
+            scores += odds @ np.asarray(tags.toarray()).T
+        return scores
+
+    def rank_many(
+        self, subscribers: Sequence[int], candidates: Sequence[PaperText]
+    ) -> dict[int, list[Scored]]:
+        """:meth:`rank` for many subscribers at once (their scores: :meth:`scores`); the
+        subscribers without a model are left out."""
+        chosen = [s for s in subscribers if s in self._profiles]
+        if not chosen or not candidates:
+            return {}
+        table = self.scores(chosen, candidates)
+        return {s: self.explained(s, candidates, table[i]) for i, s in enumerate(chosen)}
+
+    def explained(
+        self, subscriber: int, candidates: Sequence[PaperText], scores: Any
+    ) -> list[Scored]:
+        """``candidates`` best first by ``scores`` (ties: the candidates' order), each with
+        its reason — the per-subscriber part, for the papers a message shows only."""
+        profile = self._profiles[subscriber]
+        _, words, tags = self._candidate_rows(candidates)
         weights = np.zeros(len(self._vocabulary.terms), dtype=np.float64)
         weights[profile.features] = profile.weights
-        scores = np.asarray(matrix @ weights).ravel() + profile.intercept
-        prior = profile.prior_weight * np.asarray(tags @ profile.interests.log_odds).ravel()
-        scores = scores + prior
-        order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
+        order = [int(i) for i in np.lexsort((np.arange(len(candidates)), -scores))]
         reasons = reasons_for(
             words,
             order,
@@ -122,15 +179,18 @@ class Ranker:
 
     def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any, Any]:
         """Feature rows of the candidates, their word columns alone, and their tag rows.
-        The last candidates' rows are kept: every subscriber of one run ranks the
+        A few candidate lists' rows are kept: every subscriber of one run ranks the
         same edition, or a few topic sets of it."""
         keys = tuple(p.key for p in candidates)
-        if self._last is not None and self._last[0] == keys:
-            return self._last[1], self._last[2], self._last[3]
+        found = self._cache.get(keys)
+        if found is not None:
+            return found
         matrix = self._vocabulary.rows(candidates)
         words = matrix[:, : self._vocabulary.words].tocsr()
         tags = self._vocabulary.tags(candidates)
-        self._last = (keys, matrix, words, tags)
+        if len(self._cache) >= 16:
+            self._cache.clear()
+        self._cache[keys] = (matrix, words, tags)
         return matrix, words, tags
 
 
@@ -161,6 +221,29 @@ def train(
         ) from exc
     rows = {p.key: i for i, p in enumerate(papers)}
     corpus_rows = vocabulary.corpus
+    profiles = fit_profiles(
+        vocabulary, papers, (corpus_rows, vocabulary.corpus_tags), votes, shown, seed, tuning
+    )
+    return Ranker(vocabulary, rows, profiles)
+
+
+def fit_profiles(
+    vocabulary: Vocabulary,
+    papers: Sequence[PaperText],
+    matrices: tuple[Any, Any] | None,
+    votes: Mapping[int, Sequence[Vote]],
+    shown: Mapping[int, Sequence[str]],
+    seed: int = 0,
+    tuning: Tuning = Tuning(),  # noqa: B008 (frozen: one shared default is safe)
+) -> dict[int, _Profile]:
+    """One model per subscriber in ``votes`` over an already fitted ``vocabulary``
+    (a stored one is kept between runs): what :func:`train` does after fitting it.
+    ``papers`` are the corpus (distinct keys); ``matrices`` their feature and tag rows
+    when known (None: computed here).  A subscriber with no usable vote is left out."""
+    if matrices is None:
+        matrices = (vocabulary.rows(papers), vocabulary.tags(papers))
+    corpus_rows = matrices[0]
+    rows = {p.key: i for i, p in enumerate(papers)}
     words = corpus_rows[:, : vocabulary.words].tocsr()
     titles = [p.title for p in papers]
     profiles: dict[int, _Profile] = {}
@@ -169,13 +252,7 @@ def train(
     with threadpool_limits(1):  # tiny BLAS calls: threads only wait on each other
         for subscriber, theirs in votes.items():
             fitted = _fit(
-                subscriber,
-                theirs,
-                shown.get(subscriber, ()),
-                rows,
-                (corpus_rows, vocabulary.corpus_tags),
-                seed,
-                tuning,
+                subscriber, theirs, shown.get(subscriber, ()), rows, matrices, seed, tuning
             )
             if fitted is not None:
                 model, liked, interests, prior_weight = fitted
@@ -188,8 +265,9 @@ def train(
                     has_positives=bool(liked),
                     interests=interests,
                     prior_weight=prior_weight,
+                    liked_keys=tuple(papers[i].key for i in liked),
                 )
-    return Ranker(vocabulary, rows, profiles)
+    return profiles
 
 
 _Model = tuple[Any, Any, float]  # non-zero feature columns, their weights, intercept

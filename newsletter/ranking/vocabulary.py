@@ -12,10 +12,18 @@ the primary and half that for the others.  A reader whose taste *is* a topic
 then needs a handful of votes, not hundreds, to have it learned; a reader whose
 taste cuts across topics gets no weight on them.  Topic columns never appear in
 a reason (they are not words of the paper).
+
+A vocabulary is kept between runs (:meth:`Vocabulary.state` /
+:meth:`Vocabulary.restore`: its terms, their IDF and the topics, a few hundred
+kilobytes): a subscriber's stored model is only meaningful over the columns it
+was trained on, so the delivery refits it only when the store has grown enough
+to matter (``newsletter.delivery.ranked``), and every model then retrains.
 """
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,19 +57,55 @@ class Vocabulary:
             stop_words="english",
             dtype=np.float64,
         )
-        self._fitted = self._vectorizer.fit_transform([text_of(p, tuning) for p in papers])
-        topics = sorted({t for p in papers for t in p.topics})
-        self._topics = {t: i for i, t in enumerate(topics)}
+        fitted = self._vectorizer.fit_transform([text_of(p, tuning) for p in papers])
         words = [str(w) for w in self._vectorizer.get_feature_names_out()]
+        self._columns(words, sorted({t for p in papers for t in p.topics}))
+        self.papers = len(papers)
+        """How many papers it was fitted on (the delivery refits when the store grows)."""
+        self.corpus_tags = self.tags(papers)
+        """The tag rows of the papers fitted on (see :meth:`tags`)."""
+        self.corpus = self._with_topics(fitted, self.corpus_tags)
+        """The feature rows of the papers fitted on, in their order."""
+
+    def _columns(self, words: Sequence[str], topics: Sequence[str]) -> None:
+        self._topics = {t: i for i, t in enumerate(topics)}
         self.words = len(words)
         """How many columns are words (the rest are topics)."""
         self.terms: tuple[str, ...] = (*words, *(f"topic {t}" for t in topics))
         self.topics: tuple[str, ...] = tuple(topics)
         """The topic ids of the tag columns, in column order."""
-        self.corpus_tags = self.tags(papers)
-        """The tag rows of the papers fitted on (see :meth:`tags`)."""
-        self.corpus = self._with_topics(self._fitted, self.corpus_tags)
-        """The feature rows of the papers fitted on, in their order."""
+
+    def state(self) -> bytes:
+        """The fitted vocabulary as bytes (terms, IDF, topics; zlib-compressed JSON):
+        what :meth:`restore` rebuilds, column for column."""
+        words = list(self.terms[: self.words])
+        idf = [float(x) for x in self._vectorizer.idf_]
+        data = {"words": words, "idf": idf, "topics": list(self.topics), "papers": self.papers}
+        return zlib.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), 6)
+
+    @classmethod
+    def restore(cls, state: bytes, tuning: Tuning) -> Vocabulary:
+        """The vocabulary :meth:`state` saved: the same columns and the same rows for any
+        paper (no corpus rows: :attr:`corpus` is empty; train on :meth:`rows`)."""
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        data = json.loads(zlib.decompress(state).decode("utf-8"))
+        made = cls.__new__(cls)
+        made.tuning = tuning
+        made._vectorizer = TfidfVectorizer(
+            sublinear_tf=True,
+            ngram_range=(1, 2 if tuning.bigrams else 1),
+            stop_words="english",
+            dtype=np.float64,
+            vocabulary={w: i for i, w in enumerate(data["words"])},
+        )
+        made._vectorizer.idf_ = np.asarray(data["idf"], dtype=np.float64)
+        made._columns(data["words"], data["topics"])
+        made.papers = int(data["papers"])
+        made.corpus_tags = sparse.csr_matrix((0, len(made.topics)))
+        made.corpus = sparse.csr_matrix((0, len(made.terms)))
+        return made
 
     def rows(self, papers: Sequence[PaperText]) -> Any:
         """The feature rows (CSR) of ``papers``, words not in the vocabulary ignored."""

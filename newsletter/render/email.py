@@ -126,6 +126,38 @@ def _cost(html: str) -> int:
     return len(html.encode("utf-8")) + tokens * URL_HEADROOM + votes
 
 
+_SAID: set[tuple[str, Plan, int]] = set()
+_SAID_LOCK = threading.Lock()
+
+
+def _say_dropped(plan: Plan, context: EditionContext, budget: int) -> None:
+    """One line when the plan that fits drops something a reader would miss (the vote
+    links, cards, titles), once per edition, plan and budget in a process: the size
+    plan is never silent about what it left out.  Shorter teasers alone are not a drop."""
+    dropped = []
+    if not plan.votes:
+        dropped.append("the 👍/👎 links")
+    if plan.cards is not None:
+        dropped.append(f"cards after the first {plan.cards} of a section (title links instead)")
+    if plan.titles is not None:
+        dropped.append(f"title links after the first {plan.titles} of a section")
+    if not dropped:
+        return
+    key = (context.subject, plan, budget)
+    with _SAID_LOCK:
+        if key in _SAID:
+            return
+        if len(_SAID) > 1000:
+            _SAID.clear()
+        _SAID.add(key)
+    log.warning(
+        "email %r drops %s to fit in %d bytes (email.budget_kb less room it keeps)",
+        context.subject,
+        " and ".join(dropped),
+        budget,
+    )
+
+
 def fit(
     builder: ContextBuilder,
     env: jinja2.Environment,
@@ -155,6 +187,7 @@ def fit(
         overhead = cost - size
         compiled = (plan, html, context)
         if cost + extra <= budget:
+            _say_dropped(plan, context, budget)
             return html, context
     if compiled is None or compiled[0] != plan:  # the most compact plan was only predicted
         context = builder.build(plan)

@@ -17,8 +17,14 @@ If an operator's templates make a card impossible to find (a card partial that
 MJML rewrites), :func:`layout` returns None and everyone gets the unranked
 email: ranking is an extra, never a reason not to send.
 
-Budget: the copy is fitted to ``email.budget_kb`` less room for the picks
-(:data:`CARD_ROOM` each) and the reasons (:data:`REASON_ROOM` bytes per card;
+Picks are moved, not copied: a picked paper's card is taken out of its section
+and shown once, under "Top picks for you"; a section whose every card was picked
+keeps its heading and one line saying so (:data:`MOVED_HTML`, :data:`MOVED_TEXT`).
+So the picks cost the email only their heading, and the room that copies took
+(about 13 KB for five) holds more cards.
+
+Budget: the copy is fitted to ``email.budget_kb`` less room for the picks'
+heading (:data:`PICKS_ROOM`) and the reasons (:data:`REASON_ROOM` bytes per card;
 a reason is cut to :data:`REASON_CHARS` characters), the reasons' room counted
 in the choice of plan (shorter teasers and no vote links before fewer cards,
 as the unranked email does) — so a ranked email
@@ -53,11 +59,18 @@ REASON_CHARS = 110
 """A reason longer than this is cut (with "…"): it is one line."""
 REASON_ROOM = 420
 """Bytes kept free per card for its reason line (markup and escaped text)."""
-CARD_ROOM = 2600
-"""Bytes kept free per top pick (a copy of its card, and its reason)."""
+PICKS_ROOM = 600
+"""Bytes kept free for the picks' heading (the picked cards are moved, not copied)."""
 _BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
 """MJML drops the line breaks between two tags of an ``<mj-text>``; a card found in
 the HTML has them dropped too."""
+MOVED_HTML = (
+    '<p class="nl-muted" style="margin:0 0 8px;font-size:13px">'
+    "Its papers are in your top picks above.</p>"
+)
+"""What a section shows in place of its cards when all of them were picked (HTML)."""
+MOVED_TEXT = "\n  (its papers are in your top picks above)\n"
+"""The same in the text part."""
 PICK_HEAD = "_picks"
 PICK_REASON = "_pick_reason"
 
@@ -87,6 +100,8 @@ class Body:
     head: str
     reason: tuple[str, str]
     escape: Callable[[str], str]
+    moved: str = MOVED_HTML
+    """Shown in place of a section's cards when every one of them was picked."""
 
     def reason_line(self, reason: str) -> list[str]:
         """The reason line as three pieces: the template's text around the reason
@@ -99,19 +114,22 @@ class Body:
         the first ``picks`` cards on top.  Constant pieces are the shared strings."""
         rank = {key: i for i, key in enumerate(ranked)}
         last = len(rank)
+        chosen = self.picked(ranked, picks)
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
             elif part is None:
-                chosen = [k for k in ranked if k in self.cards][:picks]
                 if chosen:
                     out.append(self.head)
                     for key in chosen:
                         out.append(self.cards[key])
                         out += self.reason_line(reasons.get(key, ""))
             else:
-                keys = sorted(self.sections[part], key=lambda k: rank.get(k, last))
+                left = [k for k in self.sections[part] if k not in chosen]
+                if not left:
+                    out.append(self.moved)
+                keys = sorted(left, key=lambda k: rank.get(k, last))
                 gaps = self.gaps[part]
                 for j, key in enumerate(keys):
                     if j:
@@ -120,6 +138,11 @@ class Body:
                     if key in reasons:
                         out += self.reason_line(reasons[key])
         return out
+
+    def picked(self, ranked: Sequence[str], picks: int) -> list[str]:
+        """The top ``picks`` cards of ``ranked``, best first (each moved out of its
+        section)."""
+        return [k for k in ranked if k in self.cards][:picks]
 
 
 @dataclass(frozen=True)
@@ -169,7 +192,7 @@ def layout(
     builder = ContextBuilder(
         edition, meta, RecipientLinks.placeholders(), topics, paper_views(edition, meta)
     )
-    budget = settings.email.budget_bytes - picks * CARD_ROOM - 600
+    budget = settings.email.budget_bytes - (PICKS_ROOM if picks else 0) - 600
     # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards)
     html, context = fit(builder, env, budget, settings.email.teaser_chars, per_card=REASON_ROOM)
     text = templates.render(env, templates.EMAIL_TEXT, edition=context)
@@ -195,6 +218,7 @@ def layout(
         extra(f"{PICK_HEAD}.mjml.j2"),
         extra(f"{PICK_REASON}.mjml.j2", reason=REASON_TOKEN),
         _html_escape,
+        MOVED_HTML,
     )
     text_body = _cut(
         text,
@@ -203,6 +227,7 @@ def layout(
         extra(f"{PICK_HEAD}.txt.j2"),
         extra(f"{PICK_REASON}.txt.j2", reason=REASON_TOKEN),
         _text_escape,
+        MOVED_TEXT,
     )
     if html_body is None or text_body is None:
         log.warning(
@@ -221,6 +246,7 @@ def _cut(
     head: str,
     reason: str,
     escape_: Callable[[str], str],
+    moved: str,
 ) -> Body | None:
     at = body.find(PICKS_TOKEN)
     if at < 0 or REASON_TOKEN not in reason:
@@ -260,4 +286,5 @@ def _cut(
         head=head,
         reason=(before, after),
         escape=escape_,
+        moved=moved,
     )

@@ -38,6 +38,7 @@ from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.ledger import Ledger
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
+from newsletter.store.ranking import RankingState
 from newsletter.store.returns import Returns
 from newsletter.store.runs import Claims, Runs
 from newsletter.store.schema import metadata
@@ -144,6 +145,11 @@ class Transaction:
     @cached_property
     def votes(self) -> Votes:
         return Votes(self._conn)
+
+    @cached_property
+    def ranking(self) -> RankingState:
+        """The ranking's stored vocabulary and per-subscriber models."""
+        return RankingState(self._conn)
 
 
 class Writer:

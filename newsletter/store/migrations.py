@@ -494,6 +494,39 @@ def _v9_title_heads(conn: sa.Connection) -> None:
             conn.execute(heads.insert(), rows)
 
 
+# ---------------------------------------------------------------- 10
+
+
+def _v10_ranking_models(conn: sa.Connection) -> None:
+    """The ranking's fitted vocabulary (versioned) and each subscriber's stored model,
+    so a run retrains only the subscribers whose votes changed."""
+    m = sa.MetaData()
+    sa.Table("subscribers", m, sa.Column("id", sa.Integer, primary_key=True))  # referenced only
+    sa.Table(
+        "ranking_vocabularies",
+        m,
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("papers", sa.Integer, nullable=False),
+        sa.Column("fitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.LargeBinary, nullable=False),
+    ).create(conn)
+    sa.Table(
+        "ranking_models",
+        m,
+        sa.Column(
+            "subscriber_id",
+            sa.Integer,
+            sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("vocabulary_version", sa.Integer, nullable=False),
+        sa.Column("fingerprint", sa.String(200), nullable=False),
+        sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("model", sa.LargeBinary, nullable=True),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "papers, bands and editions", _v1_papers_bands_editions),
     Migration(2, "source state, ingested files, run claims and run reports", _v2_sources_and_runs),
@@ -504,5 +537,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "subscribers' votes and ranking switches", _v7_votes),
     Migration(8, "edition summaries and papers per topic", _v8_history),
     Migration(9, "title heads: a version that dropped its subtitle", _v9_title_heads),
+    Migration(10, "ranking vocabulary and stored per-subscriber models", _v10_ranking_models),
 )
 LATEST = MIGRATIONS[-1].version

@@ -343,3 +343,29 @@ ranking_settings = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
+# Step 9 (ranking models): the vocabulary the models are over, one row per fitted
+# version (only the newest is kept), and each subscriber's model under the version and
+# the fingerprint of the votes it was trained from; ``model`` NULL: no usable vote.
+ranking_vocabularies = sa.Table(
+    "ranking_vocabularies",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("papers", sa.Integer, nullable=False),
+    sa.Column("fitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.LargeBinary, nullable=False),
+)
+ranking_models = sa.Table(
+    "ranking_models",
+    metadata,
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("vocabulary_version", sa.Integer, nullable=False),
+    sa.Column("fingerprint", sa.String(200), nullable=False),
+    sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("model", sa.LargeBinary, nullable=True),
+)

@@ -21,6 +21,7 @@ from newsletter.states import LedgerState, SubscriberStatus, VoteChange
 from newsletter.store.schema import (
     editions,
     papers,
+    ranking_models,
     ranking_settings,
     send_ledger,
     subscribers,
@@ -111,8 +112,9 @@ class Votes:
             found[int(r.subscriber_id)].append(_vote(r))
         return dict(found)
 
-    def rankable(self) -> dict[int, list[StoredVote]]:
-        """The votes of every confirmed subscriber who has not switched ranking off."""
+    def rankable(self, only: Iterable[int] | None = None) -> dict[int, list[StoredVote]]:
+        """The votes of every confirmed subscriber who has not switched ranking off
+        (of those in ``only`` when given: a batch to retrain)."""
         off = sa.select(ranking_settings.c.subscriber_id).where(
             ranking_settings.c.enabled.is_(False)
         )
@@ -122,6 +124,7 @@ class Votes:
             .where(
                 subscribers.c.status == SubscriberStatus.CONFIRMED.value,
                 votes.c.subscriber_id.not_in(off),
+                sa.true() if only is None else votes.c.subscriber_id.in_(sorted(set(only))),
             )
             .order_by(votes.c.subscriber_id, votes.c.at, votes.c.id)
         ).all()
@@ -151,6 +154,9 @@ class Votes:
     def reset(self, subscriber_id: int) -> int:
         """Forget a subscriber's votes and seeds; how many there were."""
         result = self.conn.execute(votes.delete().where(votes.c.subscriber_id == subscriber_id))
+        self.conn.execute(
+            ranking_models.delete().where(ranking_models.c.subscriber_id == subscriber_id)
+        )
         return int(result.rowcount or 0)
 
     def ranking_enabled(self, subscriber_id: int) -> bool:
@@ -181,6 +187,9 @@ class Votes:
     def purge(self, subscriber_id: int) -> None:
         """Delete a subscriber's votes and ranking switch (with their record)."""
         self.conn.execute(votes.delete().where(votes.c.subscriber_id == subscriber_id))
+        self.conn.execute(
+            ranking_models.delete().where(ranking_models.c.subscriber_id == subscriber_id)
+        )
         self.conn.execute(
             ranking_settings.delete().where(ranking_settings.c.subscriber_id == subscriber_id)
         )
