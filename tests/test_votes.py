@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import render_kit
@@ -22,7 +23,9 @@ from markupsafe import escape
 
 from newsletter import config, pipeline
 from newsletter.delivery.message import DigestFrame, Recipient, Sender, transparent
-from newsletter.delivery.ranked import VOTE_MARKS, _Copy, encode_layout
+from newsletter.delivery.ranked import VOTE_MARKS, Ranking, _Copy, encode_layout
+from newsletter.edition import for_topics
+from newsletter.ranking import Vote, train
 from newsletter.render import RecipientLinks, render_email
 from newsletter.render.picks import REASON_CHARS, layout
 from newsletter.render.recipients import VOTE_TOKEN_CHARS
@@ -432,3 +435,65 @@ def test_cli_seeds_and_resets_a_subscribers_ranking(tmp_path: Path) -> None:
     assert "forgot 1 vote" in reset.stdout and "ranking on" in reset.stdout, reset.stderr
     unknown = cli("subscribers", "seed", "nobody@example.org", title)
     assert unknown.returncode == 1 and "not on the list" in unknown.stderr
+
+
+def _evaluation() -> Any:
+    """``bench/ranking_eval.py``, the evaluation the docs report (not a package)."""
+    bench = str(Path(__file__).parents[1] / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    import ranking_eval
+
+    return ranking_eval
+
+
+@pytest.mark.parametrize("topics", [None, frozenset({"llm"})])
+def test_delivery_ranks_with_the_features_and_order_the_evaluation_measured(
+    voted: tuple[config.Settings, pipeline.RunReport], topics: frozenset[str] | None
+) -> None:
+    """The figures of docs/ranking.md hold for what subscribers get: delivery gives the
+    model each paper's topics (read back from the editions that published them) and
+    ranks a topic subscriber's copy in its topic filter's order, exactly as the
+    evaluation does — the same votes give the same papers, scores and reasons."""
+    settings, first = voted
+    second = pipeline.run(settings, [str(DIGESTS / "001_own_nov10.txt")], DAY2, send=False)
+    ev = _evaluation()
+    with Database.open(settings.database.url) as db:
+        with db.write() as tx:
+            fan = tx.subscribers.by_email(FAN)
+            assert fan is not None
+            tx.subscribers.set_topics(fan.id, topics, NOW)
+        ranking = Ranking(
+            settings,
+            db,
+            second.edition,
+            lambda: Sender("Test", "digest@papers.example.org", "papers.example.org", "u@x.org"),
+            lambda: NOW,
+        )
+        production = ranking.ranker()
+        assert production is not None and production.has_model(fan.id)
+        copy = ranking._copy(topics)
+        assert copy is not None
+        with db.read() as tx:
+            stored = tx.votes.rankable()
+            shown = tx.votes.shown(stored)
+    # the evaluation's way: the editions' papers with their topics, the same votes
+    corpus = [ev._text(p) for p in (*first.edition.papers, *second.edition.papers)]
+    votes = {
+        sid: [Vote(v.paper_key, v.liked, v.at, v.seeded) for v in vs] for sid, vs in stored.items()
+    }
+    evaluation = train(corpus, votes, shown, topics={fan.id: topics})
+    titles = {s.topic: s.title for s in second.edition.sections}
+    edition = list(
+        second.edition.papers
+        if topics is None
+        else for_topics(second.edition, topics, titles).papers
+    )
+    assert [p.key for p in copy.candidates] == [p.key for p in edition]  # the same order
+    assert all(p.topics for p in copy.candidates)  # and the topics as features
+    ours = production.rank(fan.id, list(copy.candidates))
+    theirs = evaluation.rank(fan.id, [ev._text(p) for p in edition])
+    assert ours == theirs
+    assert [p.key for p in ev.topics_and_ranking(evaluation, fan.id, edition, ())] == [
+        s.paper_key for s in ours
+    ]

@@ -37,6 +37,7 @@ from newsletter.delivery.message import (
     body_segments,
     merged,
 )
+from newsletter.edition import topics_of
 from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Vote, train
 from newsletter.render.picks import RankedLayout, Reason, layout
@@ -154,7 +155,7 @@ class Ranking:
         self.clock = clock
         self.picks = settings.ranking.top_picks
         self.candidates = tuple(
-            PaperText(p.key, p.title, p.abstract, p.authors) for p in edition.papers
+            PaperText(p.key, p.title, p.abstract, p.authors, p.topics) for p in edition.papers
         )
         self._lock = threading.Lock()
         self._trained = False
@@ -188,14 +189,26 @@ class Ranking:
             voted = {v.paper_key for vs in stored.values() for v in vs}
             rows = {r.key: r for r in tx.votes.corpus(CORPUS_PAPERS)}
             rows.update((r.key, r) for r in tx.votes.papers(voted - set(rows)))
-        corpus = [PaperText(r.key, r.title, r.abstract) for r in rows.values()]
+            # the same features as the evaluation: each paper's topics as published
+            tagged = tx.votes.topics(rows)
+            picked = {s.id: s.topics for s in tx.subscribers.all() if s.id in stored}
+        ours = {p.key: p.topics for p in self.candidates}
+        corpus = [
+            PaperText(r.key, r.title, r.abstract, (), ours.get(r.key) or tagged.get(r.key, ()))
+            for r in rows.values()
+        ]
         corpus += [p for p in self.candidates if p.key not in rows]
         votes = {
             sid: [Vote(v.paper_key, v.liked, v.at, v.seeded) for v in vs]
             for sid, vs in stored.items()
         }
+        edition_topics = topics_of(self.edition)
+        topics = {  # what each one's copy holds: their topics in this edition (None: all)
+            sid: None if chosen is None else chosen & edition_topics
+            for sid, chosen in picked.items()
+        }
         try:
-            ranker = train(corpus, votes, shown)
+            ranker = train(corpus, votes, shown, topics=topics)
         except RankingError as exc:
             log.warning("ranking: nothing to train on (%s); every email keeps its order", exc)
             return None
@@ -232,6 +245,8 @@ class Ranking:
             return None
         encoded = encode_layout(made)
         frame = DigestFrame.build(self.sender(), made.subject, self.clock())
-        cards = set(made.keys)
-        candidates = tuple(p for p in self.candidates if p.key in cards)
+        # in the copy's order (the topic filter's, for a subscriber with topics): the
+        # order a subscriber's blend falls back to (``ranking.ranker.fuse``)
+        by_key = {p.key: p for p in self.candidates}
+        candidates = tuple(by_key[k] for k in dict.fromkeys(made.keys) if k in by_key)
         return _Copy(made, frame, encoded, candidates)

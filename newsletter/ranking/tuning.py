@@ -36,3 +36,12 @@ class Tuning:
     0.571, topics + ranking 0.733 → 0.727)."""
     prior_strength: float = 2.0
     """Pseudo-votes that shrink a topic's 👍 share towards the subscriber's overall one."""
+    fusion_k: float = 20.0
+    """The ``k`` of the rank fusion (``ranker.fuse``): how much the top places count
+    more than the next ones (RRF's usual 60 flattens a 20-paper edition)."""
+    blends: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    """The model's shares of the fused rank a subscriber's validation chooses from
+    (the smallest on a tie: 0 is the fallback, the learned topic filter and the
+    edition's order)."""
+    validation_share: float = 1 / 3
+    """The share of a subscriber's latest votes held out to choose their blend."""
