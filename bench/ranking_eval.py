@@ -34,7 +34,7 @@ from newsletter import config, pipeline
 from newsletter.edition import for_topics
 from newsletter.identity import title_key
 from newsletter.model import Edition, Paper
-from newsletter.ranking import PaperText, Tuning, Vote, train
+from newsletter.ranking import PaperText, Ranker, Tuning, Vote, train
 from newsletter.sources.text import read_digest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,6 +221,22 @@ def _topic_order(digest: Digest, topics: frozenset[str], titles: dict[str, str])
     return picked + [p for p in digest.in_file_order if p not in picked]
 
 
+def topics_and_ranking(
+    ranker: Ranker, subscriber: int, edition: Sequence[Paper], rest: Sequence[Paper]
+) -> list[Paper]:
+    """What a subscriber with topics gets: their topic edition ranked the way delivery
+    ranks it (``Ranker.rank`` over the edition's papers in its own order, as
+    ``delivery/ranked.py`` passes them), then the rest of the digest ranked too."""
+    by_key = {p.key: p for p in (*edition, *rest)}
+    picked = {p.key for p in edition}
+    others = [p for p in rest if p.key not in picked]
+    ordered = []
+    for part in (list(edition), others):
+        scored = ranker.rank(subscriber, [_text(p) for p in part])
+        ordered += [by_key[s.paper_key] for s in scored] if scored else part
+    return ordered
+
+
 @dataclass(frozen=True)
 class Row:
     reader: str
@@ -270,10 +286,14 @@ def _evaluate(
         for r in range(len(readers)):
             votes[r] = [v for v in every[r][0] if digest_of[v.paper_key] < k]
             shown[r] = [key for key in every[r][1] if digest_of[key] < k]
-        ranker = train(corpus, votes, shown, seed=seed, tuning=tuning)
+        # two installations' worth: each reader without topics (ranking alone), and
+        # with their picked topics (their blend is validated on that edition)
+        everything = train(corpus, votes, shown, seed=seed, tuning=tuning)
+        picks = {r: reader.topics for r, reader in enumerate(readers)}
+        ranker = train(corpus, votes, shown, seed=seed, tuning=tuning, topics=picks)
         candidates = [_text(p) for p in test.in_file_order]
         for r, reader in enumerate(readers):
-            ranked = {s.paper_key: i for i, s in enumerate(ranker.rank(r, candidates))}
+            ranked = {s.paper_key: i for i, s in enumerate(everything.rank(r, candidates))}
             truth = {
                 p.key: liked
                 for p in test.in_file_order
@@ -281,14 +301,12 @@ def _evaluate(
             }
             if not any(truth.values()):
                 continue
-            picked = {p.key for p in for_topics(test.edition, reader.topics, titles).papers}
+            edition = list(for_topics(test.edition, reader.topics, titles).papers)
             orders = {
                 "digest order": list(test.in_file_order),
                 "topic filter": _topic_order(test, reader.topics, titles),
                 "ranking alone": sorted(test.in_file_order, key=lambda p: ranked[p.key]),
-                "topics + ranking": sorted(
-                    test.in_file_order, key=lambda p: (p.key not in picked, ranked[p.key])
-                ),
+                "topics + ranking": topics_and_ranking(ranker, r, edition, test.in_file_order),
             }
             scores = {}
             for method, order in orders.items():

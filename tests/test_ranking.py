@@ -141,17 +141,17 @@ def _held_out() -> list[PaperText]:
     ]
 
 
-def _trained(seed: int = 0) -> Ranker:
+def _trained(seed: int = 0, tuning: Tuning = Tuning()) -> Ranker:  # noqa: B008
     votes = {
         1: _votes(SPEECH_PAPERS[:5], DIFFUSION_PAPERS[:2]),  # a speech reader
         2: _votes(DIFFUSION_PAPERS[:5], SPEECH_PAPERS[:2]),  # a diffusion reader
     }
     shown = {1: [p.key for p in CORPUS], 2: [p.key for p in CORPUS]}
-    return train(CORPUS, votes, shown, seed=seed)
+    return train(CORPUS, votes, shown, seed=seed, tuning=tuning)
 
 
 def test_a_profile_that_likes_one_topic_sees_its_held_out_papers_first() -> None:
-    ranker = _trained()
+    ranker = _trained(tuning=Tuning(blends=(1.0,)))  # the model's order (the default blends)
     for subscriber, kind in ((1, "speech:"), (2, "diffusion:")):
         ranked = ranker.rank(subscriber, _held_out())
         assert [s.paper_key.startswith(kind) for s in ranked[:3]] == [True] * 3, ranked
@@ -340,3 +340,47 @@ def test_topic_interests_are_the_smoothed_odds_of_a_thumbs_up_per_topic() -> Non
     # each training paper's prior leaves its own vote out: weaker than the full one
     assert 0 < liked_prior[0] < interests.log_odds[0]
     assert interests.log_odds[1] < negative_prior[0] < 0
+
+
+def test_the_blend_falls_back_to_the_callers_order_and_the_model_moves_it() -> None:
+    """Blend 0 is the candidates' order exactly (for a subscriber with topics: the
+    topic filter's), blend 1 the model's; the default sits between and still puts
+    the reader's kind first, where the caller's order (``_held_out``) does not."""
+    votes = {1: _votes(SPEECH_PAPERS[:5], DIFFUSION_PAPERS[:2])}
+    shown = {1: [p.key for p in CORPUS]}
+    candidates = _held_out()
+    fallback = train(CORPUS, votes, shown, tuning=Tuning(blends=(0.0,))).rank(1, candidates)
+    assert [s.paper_key for s in fallback] == [p.key for p in candidates]
+    model = train(CORPUS, votes, shown, tuning=Tuning(blends=(1.0,))).rank(1, candidates)
+    assert [s.paper_key.startswith("speech:") for s in model[:3]] == [True] * 3
+    default = train(CORPUS, votes, shown).rank(1, candidates)
+    assert default[0].paper_key.startswith("speech:")
+    assert [s.paper_key for s in default] != [p.key for p in candidates]
+
+
+def test_a_subscriber_with_topics_keeps_the_topic_filter_unless_the_model_beats_it() -> None:
+    """With a choice of blends, a subscriber with topics whose later votes do not
+    show the model beating their topic edition's order keeps that order; one whose
+    later votes do (a speech reader whose topic edition mixes kinds) gets the model."""
+    tagged = [replace(p, topics=("audio",)) for p in CORPUS]  # one topic holds all
+    choice = Tuning(blends=(0.0, 1.0))
+    shown = {2: [p.key for p in tagged]}
+    speech, diffusion = SPEECH_PAPERS, DIFFUSION_PAPERS
+    # a speech reader whose votes alternate speech 👍 / diffusion 👎, like their edition
+    alternating = [x for pair in zip(speech[:8], diffusion[:8], strict=True) for x in pair]
+    votes = {
+        2: [Vote(p.key, p in speech, T0 + timedelta(minutes=i)) for i, p in enumerate(alternating)]
+    }
+    ranker = train(tagged, votes, shown, tuning=choice, topics={2: frozenset({"audio"})})
+    candidates = [replace(p, topics=("audio",)) for p in _held_out()]
+    learned = ranker.rank(2, candidates)
+    assert [s.paper_key.startswith("speech:") for s in learned[:3]] == [True] * 3
+    # and without any 👍 earlier than the held-out votes: no evidence, the fallback
+    late = {
+        2: [
+            Vote(p.key, p in speech, T0 + timedelta(minutes=i))
+            for i, p in enumerate([*diffusion[:6], *speech[:3]])
+        ]
+    }
+    kept = train(tagged, late, shown, tuning=choice, topics={2: frozenset({"audio"})})
+    assert [s.paper_key for s in kept.rank(2, candidates)] == [p.key for p in candidates]

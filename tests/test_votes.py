@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import render_kit
@@ -22,7 +23,9 @@ from markupsafe import escape
 
 from newsletter import config, pipeline
 from newsletter.delivery.message import DigestFrame, Recipient, Sender, transparent
-from newsletter.delivery.ranked import VOTE_MARKS, _Copy, encode_layout
+from newsletter.delivery.ranked import VOTE_MARKS, Ranking, _Copy, encode_layout
+from newsletter.edition import for_topics
+from newsletter.ranking import Vote, train
 from newsletter.render import RecipientLinks, render_email
 from newsletter.render.picks import REASON_CHARS, layout
 from newsletter.render.recipients import VOTE_TOKEN_CHARS
@@ -455,8 +458,8 @@ def test_the_largest_seed_ranked_email_keeps_a_vote_link_on_every_card(seeds_dir
     html = "".join(made.html.pieces(ranked, reasons, settings.ranking.top_picks))
     text = "".join(made.text.pieces(ranked, reasons, settings.ranking.top_picks))
     assert len(made.keys) >= 50  # most of the edition as cards
-    for body in (html, text):
-        assert body.count("%%VOTE_TOKEN%%/") == 2 * len(made.keys)
+    for body, per_card in ((html, 3), (text, 2)):  # the HTML's "Abstract" goes via it too
+        assert body.count("%%VOTE_TOKEN%%/") == per_card * len(made.keys)
         for key in made.keys:  # each card once, with both thumbs
             ref = paper_ref(key)
             assert body.count(f"/{ref}/up") == body.count(f"/{ref}/down") == 1, key
@@ -481,3 +484,68 @@ def test_a_size_plan_that_drops_something_says_so_in_one_line(
     with caplog.at_level("WARNING", logger="newsletter.render.email"):
         render_email(render_kit.large_edition(3), settings, links=links)
     assert not [r for r in caplog.records if "drops" in r.getMessage()]
+
+
+def _evaluation() -> Any:
+    """``bench/ranking_eval.py``, the evaluation the docs report (not a package)."""
+    bench = str(Path(__file__).parents[1] / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    import ranking_eval
+
+    return ranking_eval
+
+
+@pytest.mark.parametrize("topics", [None, frozenset({"llm"})])
+def test_delivery_ranks_with_the_features_and_order_the_evaluation_measured(
+    voted: tuple[config.Settings, pipeline.RunReport], topics: frozenset[str] | None
+) -> None:
+    """The figures of docs/ranking.md hold for what subscribers get: delivery gives the
+    model each paper's topics (read back from the editions that published them) and
+    ranks a topic subscriber's copy in its topic filter's order, exactly as the
+    evaluation does — the same votes give the same papers, scores and reasons."""
+    settings, first = voted
+    second = pipeline.run(settings, [str(DIGESTS / "001_own_nov10.txt")], DAY2, send=False)
+    ev = _evaluation()
+    with Database.open(settings.database.url) as db:
+        with db.write() as tx:
+            fan = tx.subscribers.by_email(FAN)
+            assert fan is not None
+            tx.subscribers.set_topics(fan.id, topics, NOW)
+        ranking = Ranking(
+            settings,
+            db,
+            second.edition,
+            lambda: Sender("Test", "digest@papers.example.org", "papers.example.org", "u@x.org"),
+            lambda: NOW,
+        )
+        models = ranking.models()  # trained and stored, as a delivery does
+        assert models is not None and fan.id in models.ids
+        copy = ranking._copy(topics)
+        assert copy is not None
+        ours = ranking._scored(fan.id, models, copy)  # read back from the stored model
+        with db.read() as tx:
+            stored = tx.votes.rankable()
+            shown = tx.votes.shown(stored)
+    # the evaluation's way: the editions' papers with their topics, the same votes
+    corpus = [ev._text(p) for p in (*first.edition.papers, *second.edition.papers)]
+    votes = {
+        sid: [Vote(v.paper_key, v.liked, v.at, v.seeded) for v in vs] for sid, vs in stored.items()
+    }
+    evaluation = train(corpus, votes, shown, topics={fan.id: topics})
+    titles = {s.topic: s.title for s in second.edition.sections}
+    edition = list(
+        second.edition.papers
+        if topics is None
+        else for_topics(second.edition, topics, titles).papers
+    )
+    assert [p.key for p in copy.candidates] == [p.key for p in edition]  # the same order
+    assert all(p.topics for p in copy.candidates)  # and the topics as features
+    theirs = evaluation.rank(fan.id, [ev._text(p) for p in edition])
+    # the same papers in the same order with the same reasons; the scores as far as
+    # the stored model's float16 weights carry them
+    assert [(s.paper_key, s.reason) for s in ours] == [(s.paper_key, s.reason) for s in theirs]
+    assert [s.score for s in ours] == pytest.approx([s.score for s in theirs], rel=1e-2, abs=1e-3)
+    assert [p.key for p in ev.topics_and_ranking(evaluation, fan.id, edition, ())] == [
+        s.paper_key for s in ours
+    ]

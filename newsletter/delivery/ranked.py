@@ -59,6 +59,7 @@ from newsletter.delivery.message import (
     body_segments,
     merged,
 )
+from newsletter.edition import topics_of
 from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, persist
 from newsletter.ranking.ranker import fit_profiles
@@ -209,7 +210,7 @@ class Ranking:
         self.clock = clock
         self.picks = settings.ranking.top_picks
         self.candidates = tuple(
-            PaperText(p.key, p.title, p.abstract, p.authors) for p in edition.papers
+            PaperText(p.key, p.title, p.abstract, p.authors, p.topics) for p in edition.papers
         )
         self._column = {p.key: i for i, p in enumerate(self.candidates)}
         self._lock = threading.Lock()
@@ -272,7 +273,13 @@ class Ranking:
             rows = {r.key: r for r in tx.votes.corpus(CORPUS_PAPERS)}
             voted = tx.ranking.voted_keys()
             rows.update((r.key, r) for r in tx.votes.papers(voted - set(rows)))
-        corpus = [PaperText(r.key, r.title, r.abstract) for r in rows.values()]
+            # the same features as the evaluation: each paper's topics as published
+            tagged = tx.votes.topics(rows)
+        ours = {p.key: p.topics for p in self.candidates}
+        corpus = [
+            PaperText(r.key, r.title, r.abstract, (), ours.get(r.key) or tagged.get(r.key, ()))
+            for r in rows.values()
+        ]
         return corpus + [p for p in self.candidates if p.key not in rows]
 
     def _vocabulary(self) -> tuple[Vocabulary, int]:
@@ -305,6 +312,14 @@ class Ranking:
         """Fit and store the models of ``stale``, :data:`TRAIN_BATCH` at a time."""
         corpus = self._corpus()
         matrices = (vocabulary.rows(corpus), vocabulary.tags(corpus))
+        wanted = set(stale)
+        with self.db.read() as tx:
+            picked = {s.id: s.topics for s in tx.subscribers.all() if s.id in wanted}
+        edition_topics = topics_of(self.edition)
+        topics = {  # what each one's copy holds: their topics in this edition (None: all)
+            sid: None if chosen is None else chosen & edition_topics
+            for sid, chosen in picked.items()
+        }
         for i in range(0, len(stale), TRAIN_BATCH):
             batch = stale[i : i + TRAIN_BATCH]
             with self.db.read() as tx:
@@ -314,7 +329,7 @@ class Ranking:
                 sid: [Vote(v.paper_key, v.liked, v.at, v.seeded) for v in vs]
                 for sid, vs in stored.items()
             }
-            profiles = fit_profiles(vocabulary, corpus, matrices, votes, shown)
+            profiles = fit_profiles(vocabulary, corpus, matrices, votes, shown, topics=topics)
             blobs = [
                 (sid, fingerprints[sid], persist.encode(profiles[sid]) if sid in profiles else None)
                 for sid in batch
@@ -412,6 +427,8 @@ class Ranking:
             return None
         encoded = encode_layout(made)
         frame = DigestFrame.build(self.sender(), made.subject, self.clock())
-        cards = set(made.keys)
-        candidates = tuple(p for p in self.candidates if p.key in cards)
+        # in the copy's order (the topic filter's, for a subscriber with topics): the
+        # order a subscriber's blend falls back to (``ranking.ranker.fuse``)
+        by_key = {p.key: p for p in self.candidates}
+        candidates = tuple(by_key[k] for k in dict.fromkeys(made.keys) if k in by_key)
         return _Copy(made, frame, encoded, candidates)

@@ -6,7 +6,7 @@ again.  So each model is stored (``newsletter.store.ranking``) under the
 vocabulary version it was trained on and a fingerprint of the votes it was
 trained from; a run reuses it while both are unchanged.
 
-The blob: a little-endian header (lengths, intercept, prior weight), the
+The blob: a little-endian header (lengths, intercept, prior weight, blend), the
 non-zero weights' columns as gaps from the previous one (uint16, or uint32 when a
 gap does not fit) and their values as float16 (a score is compared within one
 subscriber only: three significant digits order the papers as float64 does, but
@@ -29,8 +29,8 @@ import numpy as np
 from newsletter.ranking.interests import Interests
 from newsletter.ranking.ranker import _Profile
 
-_HEADER = struct.Struct("<4sIIIddBB")
-_MAGIC = b"NLR2"
+_HEADER = struct.Struct("<4sIIIdddBB")
+_MAGIC = b"NLR3"  # 3: with the blend (the model's share of the fused rank)
 
 
 def encode(profile: _Profile) -> bytes:
@@ -49,6 +49,7 @@ def encode(profile: _Profile) -> bytes:
         len(keys),
         float(profile.intercept),
         float(profile.prior_weight),
+        float(profile.blend),
         int(profile.has_positives),
         int(wide),
     )
@@ -66,7 +67,7 @@ def encode(profile: _Profile) -> bytes:
 
 def liked_keys(blob: bytes) -> list[str]:
     """The liked papers' keys of a stored model (their rows are needed to decode it)."""
-    _, n, topics, size, _, _, _, wide = _HEADER.unpack_from(blob)
+    _, n, topics, size, _, _, _, _, wide = _HEADER.unpack_from(blob)
     start = _HEADER.size + (4 if wide else 2) * n + 2 * n + 8 * topics
     return [str(k) for k in json.loads(blob[start : start + size].decode("utf-8"))]
 
@@ -74,7 +75,7 @@ def liked_keys(blob: bytes) -> list[str]:
 def decode(blob: bytes, liked: Any, liked_titles: Sequence[str]) -> _Profile:
     """The model :func:`encode` stored; ``liked`` are the word rows (CSR) of its liked
     papers in the order of :func:`liked_keys`, ``liked_titles`` their titles."""
-    magic, n, topics, _, intercept, prior_weight, positives, wide = _HEADER.unpack_from(blob)
+    magic, n, topics, _, intercept, prior_weight, blend, positives, wide = _HEADER.unpack_from(blob)
     if magic != _MAGIC:
         raise ValueError("not a stored ranking model")
     at = _HEADER.size
@@ -99,4 +100,5 @@ def decode(blob: bytes, liked: Any, liked_titles: Sequence[str]) -> _Profile:
         interests=Interests(log_odds, counts),
         prior_weight=prior_weight,
         liked_keys=tuple(liked_keys(blob)),
+        blend=blend,
     )

@@ -29,7 +29,7 @@ seeded too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,7 @@ class _Profile:
     interests: Interests
     prior_weight: float  # what one unit of the topic prior adds to the score
     liked_keys: tuple[str, ...] = ()  # the liked papers' keys (what a stored model keeps)
+    blend: float = 1.0  # the model's share of the fused rank (:func:`fuse`); 0: the fallback
 
 
 class Ranker:
@@ -155,6 +156,9 @@ class Ranker:
         _, words, tags = self._candidate_rows(candidates)
         weights = np.zeros(len(self._vocabulary.terms), dtype=np.float64)
         weights[profile.features] = profile.weights
+        scores = fuse(
+            np.asarray(scores, dtype=np.float64), profile.blend, self._vocabulary.tuning.fusion_k
+        )
         order = [int(i) for i in np.lexsort((np.arange(len(candidates)), -scores))]
         reasons = reasons_for(
             words,
@@ -201,12 +205,16 @@ def train(
     *,
     seed: int = 0,
     tuning: Tuning = Tuning(),  # noqa: B008 (frozen: one shared default is safe)
+    topics: Mapping[int, frozenset[str] | None] | None = None,
 ) -> Ranker:
     """Fit the vocabulary on ``corpus`` and one model per subscriber in ``votes``.
 
     ``votes`` maps a subscriber id to their votes (a later vote on the same paper
     replaces an earlier one); ``shown`` maps a subscriber id to the keys of papers
-    they were shown (voted ones are left out of the random draw).  Votes on papers
+    they were shown (voted ones are left out of the random draw); ``topics`` maps a
+    subscriber id to the topics they picked (absent or None: every topic), which
+    their ranking will reorder: their blend is validated on that edition's papers
+    in its order (:func:`_choose_blend`).  Votes on papers
     not in the corpus are ignored; a subscriber left with none gets no model.
     Raises :class:`RankingError` when the corpus is empty or has no words.
     """
@@ -222,7 +230,14 @@ def train(
     rows = {p.key: i for i, p in enumerate(papers)}
     corpus_rows = vocabulary.corpus
     profiles = fit_profiles(
-        vocabulary, papers, (corpus_rows, vocabulary.corpus_tags), votes, shown, seed, tuning
+        vocabulary,
+        papers,
+        (corpus_rows, vocabulary.corpus_tags),
+        votes,
+        shown,
+        seed,
+        tuning,
+        topics=topics,
     )
     return Ranker(vocabulary, rows, profiles)
 
@@ -235,11 +250,14 @@ def fit_profiles(
     shown: Mapping[int, Sequence[str]],
     seed: int = 0,
     tuning: Tuning = Tuning(),  # noqa: B008 (frozen: one shared default is safe)
+    *,
+    topics: Mapping[int, frozenset[str] | None] | None = None,
 ) -> dict[int, _Profile]:
     """One model per subscriber in ``votes`` over an already fitted ``vocabulary``
     (a stored one is kept between runs): what :func:`train` does after fitting it.
     ``papers`` are the corpus (distinct keys); ``matrices`` their feature and tag rows
-    when known (None: computed here).  A subscriber with no usable vote is left out."""
+    when known (None: computed here); ``topics`` as for :func:`train`.  A subscriber
+    with no usable vote is left out."""
     if matrices is None:
         matrices = (vocabulary.rows(papers), vocabulary.tags(papers))
     corpus_rows = matrices[0]
@@ -252,10 +270,17 @@ def fit_profiles(
     with threadpool_limits(1):  # tiny BLAS calls: threads only wait on each other
         for subscriber, theirs in votes.items():
             fitted = _fit(
-                subscriber, theirs, shown.get(subscriber, ()), rows, matrices, seed, tuning
+                subscriber,
+                theirs,
+                shown.get(subscriber, ()),
+                rows,
+                matrices,
+                seed,
+                tuning,
+                _edition_rank(papers, (topics or {}).get(subscriber)),
             )
             if fitted is not None:
-                model, liked, interests, prior_weight = fitted
+                model, liked, interests, prior_weight, blend = fitted
                 profiles[subscriber] = _Profile(
                     features=model[0],
                     weights=model[1],
@@ -266,12 +291,28 @@ def fit_profiles(
                     interests=interests,
                     prior_weight=prior_weight,
                     liked_keys=tuple(papers[i].key for i in liked),
+                    blend=blend,
                 )
     return profiles
 
 
 _Model = tuple[Any, Any, float]  # non-zero feature columns, their weights, intercept
-_Fitted = tuple[_Model, list[int], Interests, float]  # + liked rows, interests, prior weight
+_Fitted = tuple[_Model, list[int], Interests, float, float]
+"""+ liked rows, interests, prior weight, and the blend (the model's share of the rank)."""
+
+
+def fuse(model: Any, blend: float, k: float) -> Any:
+    """The fused score of candidates (in the caller's order) from the model's scores:
+    a weighted reciprocal-rank fusion ``blend / (k + rank by model) + (1 - blend) /
+    (k + position)`` (ranks from 1, ties in the caller's order).  ``blend`` = 1 is the
+    model's order, 0 the *fallback*: the caller's order — the edition's, which for a
+    subscriber with topics is the topic filter's.  Ranks, not raw scores, so that one
+    scale fits every subscriber whatever the spread of their model's scores."""
+    n = len(model)
+    position = np.arange(n, dtype=np.float64)
+    by_model = np.empty(n)
+    by_model[sorted(range(n), key=lambda i: (-model[i], i))] = position
+    return blend / (k + 1 + by_model) + (1 - blend) / (k + 1 + position)
 
 
 def _fit(
@@ -282,20 +323,134 @@ def _fit(
     matrices: tuple[Any, Any],
     seed: int,
     tuning: Tuning,
+    edition_rank: Callable[[int], tuple[int, ...] | None] | None,
 ) -> _Fitted | None:
-    """One subscriber's model, their liked rows, their topic interests and the weight
-    of the topic prior, or None when none of their votes is on a corpus paper."""
-    matrix, tags = matrices
+    """One subscriber's model, their liked rows, their topic interests, the weight
+    of the topic prior and the blend chosen on their own later votes
+    (:func:`_choose_blend`), or None when none of their votes is on a corpus paper."""
     latest: dict[str, bool] = {}
+    when: dict[str, tuple[bool, Any]] = {}  # a paper's place in time: its latest vote's
     for vote in sorted(votes, key=lambda v: v.at):
         if vote.paper_key in rows:
             latest[vote.paper_key] = vote.liked
+            when[vote.paper_key] = (not vote.seeded, vote.at)  # seeds before any vote
     if not latest:
         return None
-    liked = sorted(rows[k] for k, ok in latest.items() if ok)
-    disliked = sorted(rows[k] for k, ok in latest.items() if not ok)
     rng = np.random.default_rng([seed % 2**32, subscriber % 2**63])
-    randoms = _draw(rng, max(tuning.random_negatives, 2 * len(liked)), latest, shown, rows)
+    timeline = [(rows[k], latest[k]) for k in sorted(latest, key=lambda k: when[k])]
+    fitted = _logistic(timeline, latest, shown, rows, matrices, rng, seed, tuning)
+    blend = _choose_blend(timeline, latest, shown, rows, matrices, rng, seed, tuning, edition_rank)
+    return (*fitted, blend)
+
+
+def _choose_blend(
+    timeline: Sequence[tuple[int, bool]],
+    voted: Mapping[str, bool],
+    shown: Sequence[str],
+    rows: Mapping[str, int],
+    matrices: tuple[Any, Any],
+    rng: np.random.Generator,
+    seed: int,
+    tuning: Tuning,
+    edition_rank: Callable[[int], tuple[int, ...] | None] | None,
+) -> float:
+    """The model's share of the fused rank (:func:`fuse`), chosen on the subscriber's
+    own votes in time order: a model trained on their earlier votes (all but the
+    latest ``validation_share``) ranks the later ones that their copy would hold (with
+    topics: those of their topic edition, in its order), fused at each of
+    ``Tuning.blends``; the best NDCG@10 (their 👍 as the gain) wins.  A subscriber with
+    topics keeps the fallback — the topic filter's order — on a tie or without
+    evidence (no 👍 before, or later votes all of one kind), so the model must beat
+    the topic filter on votes it was not trained on; one without topics keeps the
+    model then (their fallback, the digest's order, knows nothing of them).  Seeds
+    are "papers I like", not judgements in time: they stay in training."""
+    blends = sorted(set(tuning.blends))
+    # Without evidence, or on a tie: the topic filter for a subscriber with topics (a
+    # handful of votes rarely beats it), the model for one without (their fallback is
+    # the digest's order, which knows nothing of them).
+    with_topics = edition_rank is not None
+    default = blends[0] if with_topics else blends[-1]
+    if len(blends) == 1:
+        return blends[0]
+    folds = 1  # two rolling folds were no better on the development readers
+    n = len(timeline)
+    held_count = round(n * tuning.validation_share)
+    totals = dict.fromkeys(blends, 0.0)
+    evidence = False
+    place = edition_rank or (lambda _row: (0,))
+    for f in range(folds):
+        lo = n - held_count + (held_count * f) // folds
+        hi = n - held_count + (held_count * (f + 1)) // folds
+        earlier, later = timeline[:lo], timeline[lo:hi]
+        # what their ranking will reorder: the later papers of their topic edition, in
+        # its order (a picked topic's own papers first, then those it only tags)
+        placed = [(at, j, item) for j, item in enumerate(later) if (at := place(item[0]))]
+        later = [item for _, _, item in sorted(placed, key=lambda x: (x[0], x[1]))]
+        kinds = {ok for _, ok in later}
+        if len(kinds) < 2 or not any(ok for _, ok in earlier):
+            continue
+        evidence = True
+        model, _, interests, prior_weight = _logistic(
+            earlier, voted, shown, rows, matrices, rng, seed, tuning
+        )
+        matrix, tags = matrices
+        held = [i for i, _ in later]
+        weights = np.zeros(matrix.shape[1])
+        weights[model[0]] = model[1]
+        topical = np.asarray(tags[held] @ interests.log_odds).ravel()
+        scores = np.asarray(matrix[held] @ weights).ravel() + model[2] + prior_weight * topical
+        gains = [ok for _, ok in later]
+        for b in blends:
+            fused = fuse(scores, b, tuning.fusion_k)
+            order = sorted(range(len(held)), key=lambda i: (-fused[i], i))
+            ranked = [gains[i] for i in order]
+            totals[b] += _ndcg(ranked)
+    if not evidence:
+        return default
+
+    return max(blends, key=lambda b: (round(totals[b], 9), -b if with_topics else b))
+
+
+def _edition_rank(
+    papers: Sequence[PaperText], picked: frozenset[str] | None
+) -> Callable[[int], tuple[int, ...] | None] | None:
+    """For a corpus row: its place in the topic edition of ``picked`` (``(0,)`` for a
+    paper whose primary topic is picked, ``(1,)`` for one only tagged with one), or
+    None when it is not in that edition; None (no function) without topics."""
+    if picked is None:
+        return None
+
+    def place(row: int) -> tuple[int, ...] | None:
+        tagged = papers[row].topics
+        if not any(t in picked for t in tagged):
+            return None
+        return (0,) if tagged[0] in picked else (1,)
+
+    return place
+
+
+def _ndcg(relevant: Sequence[bool], at: int = 10) -> float:
+    gain = sum(1 / np.log2(i + 2) for i, r in enumerate(relevant[:at]) if r)
+    ideal = sum(1 / np.log2(i + 2) for i in range(min(at, sum(relevant))))
+    return float(gain / ideal) if ideal else 0.0
+
+
+def _logistic(
+    timeline: Sequence[tuple[int, bool]],
+    voted: Mapping[str, bool],
+    shown: Sequence[str],
+    rows: Mapping[str, int],
+    matrices: tuple[Any, Any],
+    rng: np.random.Generator,
+    seed: int,
+    tuning: Tuning,
+) -> tuple[_Model, list[int], Interests, float]:
+    """The model on the votes of ``timeline`` (corpus row, 👍), with random negatives
+    drawn from the shown papers not in ``voted`` (every vote, held-out ones too)."""
+    matrix, tags = matrices
+    liked = sorted(i for i, ok in timeline if ok)
+    disliked = sorted(i for i, ok in timeline if not ok)
+    randoms = _draw(rng, max(tuning.random_negatives, 2 * len(liked)), voted, shown, rows)
     negatives = disliked + randoms
     negative_weights = np.array([1.0] * len(disliked) + [tuning.random_weight] * len(randoms))
     interests, liked_prior, negative_prior = interests_of(

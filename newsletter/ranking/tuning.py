@@ -36,3 +36,16 @@ class Tuning:
     0.571, topics + ranking 0.733 → 0.727)."""
     prior_strength: float = 2.0
     """Pseudo-votes that shrink a topic's 👍 share towards the subscriber's overall one."""
+    fusion_k: float = 20.0
+    """The ``k`` of the rank fusion (``ranker.fuse``): how much the top places count
+    more than the next ones (RRF's usual 60 flattens a 20-paper edition)."""
+    blends: tuple[float, ...] = (0.75,)
+    """The model's shares of the fused rank (``ranker.fuse``; 0 is the fallback, the
+    copy's own order).  One value: every subscriber gets it.  Several: each
+    subscriber's is chosen on their own latest votes (``ranker._choose_blend``).  On
+    the development readers a fixed 0.75 scored best (topics + ranking 0.736, ranking
+    alone 0.632; 1.0: 0.732 / 0.606; 0.5: 0.712 / 0.525) and the per-subscriber choice
+    among 0, 0.25, 0.5, 0.75, 1 worse (0.678 / 0.582: a third of 10–40 votes is too
+    little evidence), so the default is the fixed blend."""
+    validation_share: float = 1 / 3
+    """The share of a subscriber's latest votes held out to choose their blend."""

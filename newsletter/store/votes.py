@@ -269,6 +269,34 @@ class Votes:
             out += [PaperRow(r.key, r.title, r.abstract, r.arxiv_id) for r in rows]
         return out
 
+    def topics(self, keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The topics (primary first) each of ``keys`` has in the edition that first
+        published it: the ranking's features, the same the evaluation gives the model.
+        A paper never published in an edition is left out (it has none)."""
+        from newsletter import edition as edition_json
+
+        wanted = sorted(set(keys))
+        by_edition: dict[int, set[str]] = defaultdict(set)
+        for i in range(0, len(wanted), 500):
+            rows = self.conn.execute(
+                sa.select(papers.c.key, papers.c.edition_id).where(
+                    papers.c.key.in_(wanted[i : i + 500]), papers.c.edition_id.is_not(None)
+                )
+            ).all()
+            for key, edition_id in rows:
+                by_edition[int(edition_id)].add(str(key))
+        found: dict[str, tuple[str, ...]] = {}
+        for edition_id, theirs in by_edition.items():
+            payload = self.conn.execute(
+                sa.select(editions.c.payload).where(editions.c.id == edition_id)
+            ).scalar()
+            if payload is None:
+                continue
+            for paper in edition_json.from_json(payload).papers:
+                if paper.key in theirs:
+                    found[paper.key] = paper.topics
+        return found
+
 
 def _vote(r: sa.Row[object]) -> StoredVote:
     m = r._mapping
