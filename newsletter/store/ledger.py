@@ -492,14 +492,16 @@ class Ledger:
         ).scalar()
         return int(value or 0)
 
-    def finished_since(self, edition_id: int, since: datetime) -> int:
-        """Rows of the edition that ended since ``since`` (for the sending rate)."""
-        value = self.conn.execute(
-            sa.select(sa.func.count()).where(
-                send_ledger.c.edition_id == edition_id, send_ledger.c.finished_at >= since
+    def finished_since(self, edition_id: int, since: datetime) -> tuple[int, datetime | None]:
+        """Rows of the edition that ended since ``since``, and the earliest claim among
+        them (when the work they measure began): for the sending rate."""
+        c = send_ledger.c
+        row = self.conn.execute(
+            sa.select(sa.func.count(), sa.func.min(c.claimed_at)).where(
+                c.edition_id == edition_id, c.finished_at >= since
             )
-        ).scalar()
-        return int(value or 0)
+        ).one()
+        return int(row[0] or 0), _utc(row[1]) if row[1] is not None else None
 
     def next_attempt(self, edition_id: int) -> datetime | None:
         """When the edition's earliest deferred row is due."""
