@@ -529,9 +529,7 @@ class Delivery:
                 except RecorderFailed as exc:
                     state.stop(str(exc))
             for claimed in chunk:
-                self._work_one(
-                    mailer, edition, claimed, recorder, state, queue_, marked, starts
-                )
+                self._work_one(mailer, edition, claimed, recorder, state, queue_, marked, starts)
             if last:
                 return
 
