@@ -127,6 +127,68 @@ def test_recover_never_takes_a_live_lease_and_always_takes_an_expired_one(
         assert other.taken_back == 2
 
 
+def test_a_group_row_counts_a_lost_copy_only_if_its_message_was_started(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A group is marked in flight in one transaction before any of its messages goes
+    out; a kill then takes back rows it sent and rows it never reached.  Only the
+    started ones count an uncertain hand-over: a row caught by two kills before its
+    message ever left must not end ``unconfirmed`` without a copy (it did, before the
+    start marks: 5 of 80 lost in the four-sender kill test)."""
+    settings = make_settings(tmp_path, db_url)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(3)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        at = NOW
+        for round_ in range(2):  # two senders in turn, each killed mid-group
+            dead = _queue(db, stored, f"elsewhere:{round_}:aaaaaaaa:nnnn:loop", at)
+            rows = [c.row_id for c in dead.claim().claimed]
+            assert len(rows) == 3
+            dead.reserve(rows)
+            assert dead.commit([], rows) == set(rows)
+            if round_ == 0:  # its first message reached its final dot, the others never did
+                starts = dead.start_marks()
+                try:
+                    assert starts.start(rows[0], dead.owner, at)
+                finally:
+                    starts.close()
+            # (the second sender is killed before any message of its group went out)
+            at += timedelta(seconds=31)  # the lease runs out: the dead sender's rows return
+            taker = _queue(db, stored, lease.loop_owner(), at)
+            expected = (1, 2) if round_ == 0 else (0, 3)
+            assert taker.recover() == ledger.Recovered(*expected)
+            with db.read() as tx:
+                states = [(r.state, r.uncertain) for r in tx.ledger.rows(stored.id)]
+            assert states == [("uncertain", 1), ("pending", 0), ("pending", 0)]
+        # the third sender sends all three: the first once more, the others a first time
+        claimed = _queue(db, stored, lease.loop_owner(), at).claim()
+        assert [c.uncertain for c in claimed.claimed] == [1, 0, 0]
+        with db.read() as tx:
+            assert all(r.state != LedgerState.UNCONFIRMED for r in tx.ledger.rows(stored.id))
+
+
+def test_a_start_mark_is_refused_once_the_row_is_taken_back(tmp_path: Path, db_url: str) -> None:
+    """A worker whose group was taken back meanwhile (its lease expired) must not send:
+    the start mark names the owner and fails, so the message is abandoned."""
+    settings = make_settings(tmp_path, db_url)
+    add_subscribers(settings, [("only@example.org", None)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        slow = _queue(db, stored, "elsewhere:1:aaaaaaaa:nnnn:loop", NOW)
+        (row,) = [c.row_id for c in slow.claim().claimed]
+        slow.reserve([row])
+        assert slow.commit([], [row]) == {row}
+        later = NOW + timedelta(seconds=31)
+        assert _queue(db, stored, lease.loop_owner(), later).recover() == ledger.Recovered(0, 1)
+        starts = slow.start_marks()
+        try:
+            assert starts.start(row, slow.owner, later) is False
+        finally:
+            starts.close()
+
+
 def test_a_row_is_handed_over_only_while_its_subscriber_is_confirmed(tmp_path: Path) -> None:
     from newsletter.subscribers.subscriptions import Subscriptions
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from cli_kit import init_project, newsletter, set_config
-from delivery_kit import NOW, add_subscribers, make_settings
+from delivery_kit import NOW, SAMPLE, add_subscribers, make_settings
 from smtp_loopback import smtp_server
 
 from newsletter import pipeline, status
 from newsletter.store import Database
+from newsletter.store.schema import send_ledger
 
 GREY = "451 4.7.1 Greylisted"
 GONE = "550 5.1.1 No such user"
@@ -184,3 +185,26 @@ def test_unconfirmed_rows_stay_at_two_copies_until_the_operator_resends_them(
     data = json.loads(newsletter("status", "--json", cwd=project).stdout)
     [edition] = data["deliveries"]
     assert edition["states"]["sent"] == 2 and edition["states"]["unconfirmed"] == 0
+
+
+def test_the_rate_in_a_sends_first_minute_is_over_the_time_it_has_run(tmp_path: Path) -> None:
+    """30 messages finished 10 s after the send began are 3 messages/s — not 0.5
+    (30 over a whole minute), which made every young send look stuck."""
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(30)])
+    pipeline.run(settings, [str(SAMPLE)], NOW.date(), clock=lambda: NOW)  # to the outbox
+    began, now = NOW, NOW + timedelta(seconds=10)
+    with Database.open(settings.database.url) as db, db.write() as tx:
+        tx.ledger.conn.execute(
+            send_ledger.update().values(claimed_at=began, finished_at=began + timedelta(seconds=5))
+        )
+    [edition] = status.gather(settings, clock=lambda: now).deliveries
+    assert edition.rate == pytest.approx(3.0)
+    # a minute and more into the send: the last minute's messages over the minute
+    later = began + timedelta(minutes=2)
+    with Database.open(settings.database.url) as db, db.write() as tx:
+        tx.ledger.conn.execute(
+            send_ledger.update().values(finished_at=later - timedelta(seconds=30))
+        )
+    [edition] = status.gather(settings, clock=lambda: later).deliveries
+    assert edition.rate == pytest.approx(30 / 60)

@@ -26,7 +26,7 @@ from returns_kit import (
 )
 from smtp_loopback import smtp_server
 
-from newsletter import config, pipeline
+from newsletter import config, pipeline, status
 from newsletter.returns.rounds import fetch
 from newsletter.states import ReturnKind
 from newsletter.store import Database
@@ -170,6 +170,10 @@ def test_maildir_intake_changes_each_subscriber_as_documented(tmp_path: Path) ->
     operator = folder_files(box, "Unrecognised")
     assert sorted(p.name.split(".")[1] for p in operator) == ["garbage", "oversized", "unknown"]
     assert len(folder_files(box, "Processed")) == 7
+    # status counts every message put in the operator folder, not only the mail it read
+    came_back = status.gather(settings).returns
+    assert came_back is not None and came_back.count(ReturnKind.UNRECOGNISED) == len(operator)
+    assert "3 unrecognised messages" in came_back.line()
 
     # the third soft bounce in a row disables
     drop_into_maildir(box, fill("soft-4.2.2.eml", sent_to(sent, full)[2], "c"), "soft3")
@@ -186,6 +190,8 @@ def test_maildir_intake_changes_each_subscriber_as_documented(tmp_path: Path) ->
     assert "9 seen before" in third.stdout.decode(), third.stdout.decode()
     assert returns_rows(settings) == rows
     assert {a: consents_of(settings, a) for a in OTHERS} == consents
+    again_back = status.gather(settings).returns
+    assert again_back is not None and again_back.count(ReturnKind.UNRECOGNISED) == 3
 
 
 def test_soft_bounces_with_a_delivered_edition_between_do_not_disable(

@@ -25,6 +25,14 @@ A row's life::
   from a dead or expired loop becomes ``pending`` again if it was not handed
   over (it was certainly not sent) and ``uncertain`` if it was.  At most
   ``delivery.in_flight`` rows are handed over without a recorded reply.
+- **Groups** (``in_flight`` of at least twice the connections): a worker marks
+  a group of rows in flight in one transaction (``handed_over_at`` =
+  :data:`~newsletter.store.ledger.RESERVED`), then marks each one *started*
+  just before its final dot (:class:`~newsletter.store.ledger.StartMarks`).
+  Taken back, a started row is ``uncertain`` (counted once more); a reserved
+  one was certainly not sent and goes back as it was — so a row caught by any
+  number of kills before its message went out is never counted towards the
+  two-hand-over limit, and never ends ``unconfirmed`` without a copy.
 - **Uncertain** rows are sent once more with the same Message-ID; a row whose
   message was handed over twice without any reply ends ``unconfirmed`` (it
   may well have arrived twice; a third copy is not risked).  Uncertain
@@ -60,7 +68,7 @@ from newsletter.model import Edition
 from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
 from newsletter.store import Database, Transaction
 from newsletter.store.database import Writer
-from newsletter.store.ledger import Claimable, Recovered
+from newsletter.store.ledger import RESERVED, Claimable, Recovered, StartMarks
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.subscriptions import mark_bounced
 
@@ -193,6 +201,8 @@ class Queue:
         self.states: tuple[LedgerState, ...] = CLAIMABLE
         self.taken_back = 0
         """Updates refused because the row was no longer ours (another loop took it)."""
+        self.reserving: set[int] = set()
+        """Rows a worker is about to mark in flight with its group (:meth:`reserve`)."""
         self.ended = 0
         """Rows this loop ended (sent, failed, skipped ...): the progress line counts them
         instead of counting the ledger (a scan of every row of the edition)."""
@@ -283,6 +293,15 @@ class Queue:
             )
         return frozenset(wanted), None, ""
 
+    def reserve(self, row_ids: Sequence[int]) -> None:
+        """The next hand-over marks of these rows are group marks: ``RESERVED``, the
+        message started later by :meth:`start_marks` (any thread may run the commit)."""
+        self.reserving.update(row_ids)
+
+    def start_marks(self) -> StartMarks:
+        """A worker's own connection for marking its group's messages started."""
+        return StartMarks(self.db.engine)
+
     def commit(self, outcomes: Sequence[Outcome], hand_overs: Sequence[int]) -> set[int]:
         """One transaction: record ``outcomes``, mark ``hand_overs``; the marks that took."""
         now = self.clock()
@@ -316,7 +335,9 @@ class Queue:
                 if o.bounce:
                     mark_bounced(tx, o.subscriber_id, o.reply, now)
             for row_id in hand_overs:
-                refused = tx.ledger.hand_over(row_id, self.owner, now)
+                reserved = row_id in self.reserving
+                self.reserving.discard(row_id)
+                refused = tx.ledger.hand_over(row_id, self.owner, RESERVED if reserved else now)
                 if refused is None:
                     granted.add(row_id)
                 elif refused == "taken":

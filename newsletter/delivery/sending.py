@@ -70,6 +70,7 @@ from newsletter.render import render_email
 from newsletter.states import LedgerState
 from newsletter.store import Database, StoredEdition
 from newsletter.store.database import Writer
+from newsletter.store.ledger import StartMarks
 from newsletter.subscribers.feedback import vote_token
 from newsletter.subscribers.links import SubscriberLinks
 from newsletter.subscribers.returnpath import ReturnPath
@@ -166,9 +167,11 @@ class _Pass:
 
 @dataclass
 class _Mark:
-    """A row's hand-over mark made with its group's, before its message was prepared."""
+    """A row's hand-over mark made with its group's, before its message was prepared
+    (``RESERVED``: ``starts`` marks the message started just before its final dot)."""
 
     held: bool
+    starts: StartMarks | None = None
 
     def take(self) -> bool:
         """True once if the mark was held (it is used, or its row ends, now)."""
@@ -485,6 +488,24 @@ class Delivery:
         queue_: ledger_.Queue,
     ) -> None:
         group = self.group
+        marks = queue_.start_marks() if group > 1 else None
+        try:
+            self._work_groups(mailer, edition, work, recorder, state, queue_, marks)
+        finally:
+            if marks is not None:
+                marks.close()
+
+    def _work_groups(
+        self,
+        mailer: Mailer,
+        edition: Edition,
+        work: queue.Queue[Claimed | None],
+        recorder: Recorder[Outcome],
+        state: _Pass,
+        queue_: ledger_.Queue,
+        starts: StartMarks | None,
+    ) -> None:
+        group = self.group
         while True:
             first = work.get()
             if first is None:
@@ -501,12 +522,14 @@ class Delivery:
                 chunk.append(more)
             marked: set[int] | None = None
             if group > 1 and state.stopped is None:
+                ids = [c.row_id for c in chunk]
+                queue_.reserve(ids)  # marked RESERVED: each is started just before its dot
                 try:  # one transaction marks the group (docs/delivery.md, "in flight")
-                    marked = recorder.hand_over_group([c.row_id for c in chunk])
+                    marked = recorder.hand_over_group(ids)
                 except RecorderFailed as exc:
                     state.stop(str(exc))
             for claimed in chunk:
-                self._work_one(mailer, edition, claimed, recorder, state, queue_, marked)
+                self._work_one(mailer, edition, claimed, recorder, state, queue_, marked, starts)
             if last:
                 return
 
@@ -519,8 +542,9 @@ class Delivery:
         state: _Pass,
         queue_: ledger_.Queue,
         marked: set[int] | None,
+        starts: StartMarks | None = None,
     ) -> None:
-        mark = _Mark(marked is not None and claimed.row_id in marked)
+        mark = _Mark(marked is not None and claimed.row_id in marked, starts)
         try:
             if state.stopped is not None or (marked is not None and not mark.held):
                 return  # released when the pass ends / refused: not this loop's to send
@@ -635,7 +659,10 @@ class Delivery:
             except PermanentFailure as exc:
                 fail(exc)
                 return
-            if not (mark.take() or recorder.hand_over(row)):
+            if mark.take():  # marked with its group: started now, just before the dot
+                if not self._start(mark, row, queue_, recorder, subscriber.id, prepared):
+                    return
+            elif not recorder.hand_over(row):
                 prepared.abandon()  # taken back (lease expired), or the pass stops
                 return
             try:
@@ -701,6 +728,33 @@ class Delivery:
             recorder.record(Outcome(row, LedgerState.SENT, reply, subscriber.id, handed_over=True))
             state.add("sent")
             return
+
+    def _start(
+        self,
+        mark: _Mark,
+        row: int,
+        queue_: ledger_.Queue,
+        recorder: Recorder[Outcome],
+        subscriber_id: int,
+        prepared: Prepared,
+    ) -> bool:
+        """Mark a row of a group started (its message may leave from now on); False,
+        with the message abandoned and its in-flight slot freed, when the row is not
+        this loop's any more or the mark cannot be written (the pass then stops)."""
+        try:
+            ok = mark.starts is None or mark.starts.start(row, queue_.owner, self.clock())
+        except Exception as exc:
+            prepared.abandon()
+            recorder.record(
+                Outcome(row, None, "not sent: the pass stopped", subscriber_id, handed_over=True)
+            )
+            raise RecorderFailed(f"the send ledger could not be written: {exc}") from exc
+        if not ok:
+            prepared.abandon()  # taken back by another sender (lease expired)
+            recorder.record(
+                Outcome(row, None, "not sent: taken back", subscriber_id, handed_over=True)
+            )
+        return ok
 
     # ------------------------------------------------------------ reporting
 

@@ -33,6 +33,7 @@ What follows, by :class:`~newsletter.states.ReturnKind`:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,8 +104,8 @@ class Intake:
             report = read(raw, envelope=envelope, mailto=self.settings.delivery.unsubscribe_mailto)
         except Malformed as exc:
             problem = f"{label}: {exc}; moved to the operator folder"
-            log.info("%s", problem)
-            return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, problem=problem)
+            key = "sha256:" + hashlib.sha256(raw).hexdigest()
+            return self._unreadable(label, key, problem)
         now = self.clock()
         with self.db.write() as tx:
             known = tx.returns.known(report.key)
@@ -122,7 +123,20 @@ class Intake:
             f"{label}: {size:,} bytes, over bounces.max_kb "
             f"({self.settings.bounces.max_bytes // 1024} KB); moved to the operator folder unread"
         )
+        return self._unreadable(label, f"oversized:{label}:{size}", problem)
+
+    def _unreadable(self, label: str, key: str, problem: str) -> Handled:
+        """A message that is not read (not mail, too large) goes to the operator folder
+        and is recorded ``unrecognised`` like the mail nobody could attribute, so
+        ``status`` counts every message the intake put there (once, however often it
+        is delivered: ``key`` is its bytes' hash, or its name and size unread)."""
         log.info("%s", problem)
+        with self.db.write() as tx:
+            if not tx.returns.known(key):
+                tx.returns.add(
+                    ReturnRow(key, 0, ReturnKind.UNRECOGNISED, None, None, None, {"why": problem}),
+                    self.clock(),
+                )
         return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, problem=problem)
 
 

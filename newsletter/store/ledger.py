@@ -12,10 +12,20 @@ Updates of a claimed row are *fenced*: they name the owner, and change
 nothing if the row is no longer that owner's (its lease expired and another
 loop took it back).  On PostgreSQL claims lock with ``FOR UPDATE SKIP
 LOCKED``, so senders on several machines never wait for each other's rows.
+
+A row's ``handed_over_at`` says how far its message got: ``None``, not handed
+over (certainly not sent); :data:`RESERVED`, marked in flight with its group
+but its message not started (certainly not sent either); a real time, its
+message was started past the point of no return at that time (it may have
+left).  A loop that marks a group in one transaction marks each row started
+just before its message's final dot (:class:`StartMarks`, one primary-key
+update on the worker's own connection), so a row taken back from a dead loop
+counts an uncertain hand-over only if its message was started.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +33,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
 
 from newsletter import edition as edition_json
 from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
@@ -35,6 +46,9 @@ S = LedgerState
 UNSENT = tuple(s for s in LedgerState if s.unsent)
 ADD_CHUNK = 1000
 """Ledger rows written per INSERT when an edition is recorded."""
+RESERVED = datetime(1970, 1, 1, tzinfo=UTC)
+"""``handed_over_at`` of a row marked in flight with its group whose message has not
+been started yet: taken back, it goes back as it was (it was certainly not sent)."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +152,8 @@ class Ledger:
         self, edition_id: int, now: datetime, is_dead: Callable[[str], bool], owner: str = ""
     ) -> Recovered:
         """Rows ``sending`` whose lease expired or whose owner is provably dead go back:
-        ``uncertain`` (counted once more) if they were handed over, else as they were.
+        ``uncertain`` (counted once more) if their message was started, else as they
+        were (never handed over, or marked with a group and never started).
         Rows of ``owner`` (the loop asking) are its own business, never taken."""
         c = send_ledger.c
         query = sa.select(c.id, c.owner, c.lease_until, c.handed_over_at, c.uncertain).where(
@@ -146,7 +161,7 @@ class Ledger:
         )
         if self.postgres:
             query = query.with_for_update(skip_locked=True)
-        handed: list[tuple[int, str | None]] = []
+        handed: list[tuple[int, str | None]] = []  # started: it may have left
         unsent: list[tuple[int, str | None, int]] = []  # (row, owner it had, uncertain)
         dead: dict[str, bool] = {}
         for row in self.conn.execute(query):
@@ -158,9 +173,9 @@ class Ledger:
             expired = row.lease_until is None or _utc(row.lease_until) <= now
             if not (expired or dead[held_by]):
                 continue
-            if row.handed_over_at is not None:
+            if started(row.handed_over_at):
                 handed.append((row.id, row.owner))
-            else:
+            else:  # never handed over, or marked with its group and never started
                 unsent.append((row.id, row.owner, row.uncertain))
         for row_id, was in handed:
             self.conn.execute(
@@ -178,7 +193,12 @@ class Ledger:
             self.conn.execute(
                 send_ledger.update()
                 .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, was))
-                .values(state=S.UNCERTAIN if uncertain else S.PENDING, owner=None, lease_until=None)
+                .values(
+                    state=S.UNCERTAIN if uncertain else S.PENDING,
+                    owner=None,
+                    lease_until=None,
+                    handed_over_at=None,
+                )
             )
         return Recovered(uncertain=len(handed), pending=len(unsent))
 
@@ -283,7 +303,9 @@ class Ledger:
         """Mark the row "handed over" (its message is about to pass the point of no
         return) if it is still this owner's and its subscriber still confirmed; None
         when marked, else why not: ``"taken"`` (another loop has it) or the
-        subscriber's status (unsubscribed or bounced since the claim)."""
+        subscriber's status (unsubscribed or bounced since the claim).  ``now`` is
+        :data:`RESERVED` for a row marked with its group (started later, by
+        :class:`StartMarks`)."""
         if _HAND_OVER.run(self.conn, {"b_id": row_id, "b_owner": owner, "b_now": now}):
             return None
         c = send_ledger.c
@@ -336,13 +358,13 @@ class Ledger:
 
     def release(self, owner: str) -> int:
         """Every row this owner still holds goes back unsent (``uncertain`` if it may
-        have been sent before, or if it is handed over right now)."""
+        have been sent before, or if its message was started and has no reply)."""
         c = send_ledger.c
         mine = sa.and_(c.state == S.SENDING, c.owner == owner)
         freed = 0
         steps: list[tuple[Any, dict[str, Any]]] = [
             (
-                sa.and_(mine, c.handed_over_at.is_not(None)),
+                sa.and_(mine, c.handed_over_at.is_not(None), c.handed_over_at != RESERVED),
                 {"state": S.UNCERTAIN, "uncertain": c.uncertain + 1},
             ),
             (sa.and_(mine, c.uncertain > 0), {"state": S.UNCERTAIN}),
@@ -470,14 +492,16 @@ class Ledger:
         ).scalar()
         return int(value or 0)
 
-    def finished_since(self, edition_id: int, since: datetime) -> int:
-        """Rows of the edition that ended since ``since`` (for the sending rate)."""
-        value = self.conn.execute(
-            sa.select(sa.func.count()).where(
-                send_ledger.c.edition_id == edition_id, send_ledger.c.finished_at >= since
+    def finished_since(self, edition_id: int, since: datetime) -> tuple[int, datetime | None]:
+        """Rows of the edition that ended since ``since``, and the earliest claim among
+        them (when the work they measure began): for the sending rate."""
+        c = send_ledger.c
+        row = self.conn.execute(
+            sa.select(sa.func.count(), sa.func.min(c.claimed_at)).where(
+                c.edition_id == edition_id, c.finished_at >= since
             )
-        ).scalar()
-        return int(value or 0)
+        ).one()
+        return int(row[0] or 0), _utc(row[1]) if row[1] is not None else None
 
     def next_attempt(self, edition_id: int) -> datetime | None:
         """When the edition's earliest deferred row is due."""
@@ -586,8 +610,15 @@ class _Compiled:
         self._dialects: dict[str, _Ready] = {}
 
     def run(self, conn: sa.Connection, params: dict[str, Any]) -> int:
-        """Execute with ``params``; the number of rows it changed."""
-        dialect = conn.dialect
+        """Execute with ``params`` in the connection's transaction; the number of rows
+        it changed."""
+        # on the DBAPI cursor of the connection's transaction: SQLAlchemy's execution
+        # path (events, result set-up) is most of the cost of a one-row update
+        dbapi = conn.connection.dbapi_connection
+        return self.run_dbapi(dbapi, conn.dialect, params)
+
+    def run_dbapi(self, dbapi: Any, dialect: sa.Dialect, params: dict[str, Any]) -> int:
+        """Execute with ``params`` on a DBAPI connection; the number of rows it changed."""
         ready = self._dialects.get(dialect.name)
         if ready is None:
             compiled = self.statement.compile(dialect=dialect)
@@ -610,9 +641,7 @@ class _Compiled:
             process = ready.processors.get(name)
             values[name] = process(merged[name]) if process else merged[name]
         args: Any = tuple(values[n] for n in ready.names) if ready.positional else values
-        # on the DBAPI cursor of the connection's transaction: SQLAlchemy's execution
-        # path (events, result set-up) is most of the cost of a one-row update
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = dbapi.cursor()
         try:
             cursor.execute(ready.sql, args)
             return int(cursor.rowcount or 0)
@@ -660,6 +689,11 @@ _FINISH = _Compiled(
         handed_over_at=None,
     )
 )
+_START = _Compiled(
+    send_ledger.update()
+    .where(_MINE, _c.handed_over_at == RESERVED)
+    .values(handed_over_at=sa.bindparam("b_now"))
+)
 _KEEP = _Compiled(
     send_ledger.update()
     .where(_MINE)
@@ -669,6 +703,74 @@ _KEEP = _Compiled(
         uncertain=_c.uncertain + sa.bindparam("b_uncertain", type_=sa.Integer),
     )
 )
+
+
+class StartMarks:
+    """One delivery worker's marks "this message is started" for rows marked with
+    their group, on a connection of its own (autocommit).
+
+    The mark must be in the database before the message's final dot: a loop killed
+    after it counts an uncertain hand-over for that row, one killed before it does
+    not (the row was certainly not sent: it goes back as it was).  A kill of the
+    process loses nothing committed; the commit does not wait for the disk
+    (SQLite ``synchronous=NORMAL`` on this connection, PostgreSQL
+    ``synchronous_commit = off``) — the next fsynced transaction of the loop (the
+    group's replies) makes it durable, so only a crash of the machine (or of the
+    PostgreSQL server) within that moment can forget a start, and then the row is
+    sent once more as if it had not been.  One primary-key update, no SQLAlchemy
+    execution path: a few tens of microseconds against the milliseconds a group's
+    fsynced transaction costs.
+
+    Create and use it in one thread (SQLite connections belong to their thread).
+    An in-memory SQLite database (one connection shared by everyone, gone with the
+    process) has nothing to recover from: no mark is written there.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._dialect = engine.dialect
+        self._raw: Any = None
+        if isinstance(engine.pool, StaticPool):
+            return
+        raw = engine.raw_connection()
+        raw.detach()  # its settings below never reach another user of the pool
+        cursor = raw.cursor()
+        try:
+            if self._dialect.name == "sqlite":
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            elif self._dialect.name == "postgresql":
+                cursor.execute("SET synchronous_commit TO off")
+                raw.commit()
+        finally:
+            cursor.close()
+        self._raw = raw
+
+    def start(self, row_id: int, owner: str, now: datetime) -> bool:
+        """Mark the row's message started; False if the row is not this owner's, or
+        not marked with a group, any more (then it must not be sent)."""
+        if self._raw is None:
+            return True
+        try:
+            done = _START.run_dbapi(
+                self._raw, self._dialect, {"b_id": row_id, "b_owner": owner, "b_now": now}
+            )
+            self._raw.commit()  # SQLite: autocommit already (isolation_level None)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._raw.rollback()
+            raise
+        return done == 1
+
+    def close(self) -> None:
+        if self._raw is not None:
+            with contextlib.suppress(Exception):
+                self._raw.close()
+            self._raw = None
+
+
+def started(handed_over_at: datetime | None) -> bool:
+    """Whether a row's message was started past the point of no return (it may have
+    left): handed over, and not only marked with its group."""
+    return handed_over_at is not None and _utc(handed_over_at) != RESERVED
 
 
 def _ledger_row(m: Any) -> LedgerRow:
