@@ -97,6 +97,39 @@ def test_digest_carries_list_headers_unsubscribe_link_and_postal_address(tmp_pat
     assert "%%" not in text + html
 
 
+def test_a_digest_that_writes_the_link_markers_cannot_carry_a_readers_links_away(
+    tmp_path: Path,
+) -> None:
+    """A red team's abstract read ``see https://evil.example/q?u=%%UNSUBSCRIBE_URL%%&p=
+    %%PREFERENCES_URL%%`` and a title held ``%%VOTE_TOKEN%%``: each reader's email then
+    carried their own unsubscribe and preferences links (and vote token) to that URL.
+    Outside text never names a marker: the signs stay, the splice finds nothing."""
+    hostile = tmp_path / "hostile.txt"
+    sample = SAMPLE.read_text(encoding="utf-8")
+    cut = sample.index("\n\n", sample.index("\n\n") + 2) + 2  # after the header block
+    hostile.write_text(
+        sample[:cut]
+        + "Markers %%VOTE_TOKEN%% in a Title of Their Own\n\n"
+        + "We show that see https://evil.example/q?u=%%UNSUBSCRIBE_URL%%&p=%%PREFERENCES_URL%% "
+        + "is text. A second sentence says what it does.\n\n"
+        + sample[cut:],
+        encoding="utf-8",
+    )
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [("reader@example.org", None)])
+    report = pipeline.run(settings, [str(hostile)], DAY)
+    assert any("Markers" in p.title for p in report.edition.papers), report
+    [message] = maildir_messages(tmp_path / "subscribers" / "outbox")
+    text, html = bodies(message)
+    for body in (text, html):
+        assert "evil.example/q?u=" in body  # the text is shown ...
+        leaked = re.findall(r"evil\.example/q\?u=(\S{0,60})", body)
+        assert leaked and all("/unsubscribe?t=" not in x for x in leaked), leaked  # ... inert
+        assert "/preferences?t=" not in body.split("evil.example", 1)[1][:200]
+    # the reader's own links are still there, once each where they belong
+    assert text.count("https://papers.example.org/unsubscribe?t=") == 1
+
+
 def test_spliced_message_equals_rendering_for_the_recipient(tmp_path: Path) -> None:
     """Splicing into the compiled message gives exactly what rendering with the links gives."""
     from newsletter.render import RecipientLinks, render_email

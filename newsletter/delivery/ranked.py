@@ -66,6 +66,7 @@ from newsletter.ranking.ranker import fit_profiles
 from newsletter.ranking.vocabulary import Vocabulary
 from newsletter.render.picks import RankedLayout, Reason, layout
 from newsletter.render.recipients import VOTE_TOKEN
+from newsletter.render.untrusted import defuse
 from newsletter.store import Database
 
 log = logging.getLogger(__name__)
@@ -160,8 +161,10 @@ class _Copy:
 
     def _reason(self, reason: Reason) -> tuple[bytes, bytes]:
         found = self.reasons.get(reason)
-        if found is None:
-            data = binascii.b2a_qp(reason.encode("utf-8"), istext=True).replace(b"\n", CRLF)
+        if found is None:  # a reason quotes a title: no marker may survive in it either
+            data = binascii.b2a_qp(defuse(str(reason)).encode("utf-8"), istext=True).replace(
+                b"\n", CRLF
+            )
             if data.startswith(b"."):
                 data = b"=2E" + data[1:]
             found = (data, data.replace(b"\r\n.", b"\r\n.."))

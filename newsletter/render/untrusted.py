@@ -16,7 +16,12 @@ template sees the text:
 * any run of whitespace, newlines included, becomes one space, so a title can
   never forge a line of its own in the plain-text part;
 * URLs that are not absolute ``http(s)`` (``javascript:``, ``data:``, relative
-  paths) are replaced by a fallback the caller chooses.
+  paths) are replaced by a fallback the caller chooses;
+* ``%%`` is broken up (a word joiner between the signs in text, ``%25%25`` in a
+  URL): a recipient's links are spliced into the rendered email where their
+  markers stand (``%%UNSUBSCRIBE_URL%%``, ``%%VOTE_TOKEN%%``…,
+  :mod:`newsletter.render.recipients`), so an abstract that wrote one would have
+  carried each reader's own unsubscribe link or vote token to wherever it points.
 """
 
 from __future__ import annotations
@@ -30,16 +35,24 @@ _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff" + "".join(sorted(BIDI_CONTROLS)) + "]"
 )
 _SPACE = re.compile(r"\s+")
+MARKER_SIGNS = "%%"
+"""What every recipient marker starts and ends with (never left whole in outside text)."""
+_JOINED = "%\u2060%"  # WORD JOINER: the same two signs to a reader, no marker to a splice
+
+
+def defuse(text: str) -> str:
+    """``text`` with no ``%%`` left whole: it can never name a recipient marker."""
+    return text.replace(MARKER_SIGNS, _JOINED) if MARKER_SIGNS in text else text
 
 
 def clean_text(text: str) -> str:
     """The text without control or bidi characters, whitespace folded to single spaces."""
     if text.isprintable():  # the usual case: no controls, no whitespace but " "
         if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
-            return text
+            return defuse(text)
     else:
         text = _INVISIBLE.sub("", text)
-    return " ".join(text.split())
+    return defuse(" ".join(text.split()))
 
 
 def safe_url(url: str | None, fallback: str) -> str:
@@ -55,4 +68,4 @@ def safe_url(url: str | None, fallback: str) -> str:
         return fallback
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return fallback
-    return url
+    return url.replace(MARKER_SIGNS, "%25%25") if MARKER_SIGNS in url else url
