@@ -249,9 +249,11 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
     shared = here.title_words & there.title_words
     union = here.title_words | there.title_words
     title_similarity = len(here.title_words & there.title_words) / len(union) if union else 1.0
-    slots = (
-        _series_slots(here, there, only_here, only_there) if relation == "reworded" else ((), ())
-    )
+    slots: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    if relation == "reworded":
+        slots = _series_slots(here, there, only_here, only_there)
+        if not (slots[0] and slots[1]):
+            slots = _subject_slots(here, there, only_here, only_there)
     variant: tuple[str, ...] = ()
     second: tuple[str, ...] = ()
     if relation == "nested":
@@ -612,6 +614,86 @@ def _series_slots(
     filled_a = _sorted(w for w in only_a if _holds(here, w))
     filled_b = _sorted(w for w in only_b if _holds(there, w))
     return (filled_a, filled_b) if filled_a and filled_b else ((), ())
+
+
+def _subject_slots(
+    here: Profile, there: Profile, only_here: frozenset[str], only_there: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The slot words of two titles that share a word or more and differ in a few,
+    when each abstract writes its own slot word *as its subject* and the other
+    abstract never writes it so; ``((), ())`` otherwise.
+
+    :func:`_series_slots` reads the titles and only asks each abstract to hold its
+    filling; it leaves out a subtitle replaced whole ("ReasonBench: Math" /
+    "ReasonBench: Code"), which a retitled version does too.  And the anchors of
+    rule 3 need each filling to be absent from the other abstract, which a
+    template defeats when its boilerplate holds a sibling's word ("… and
+    evaluation code are released" in every member, so "code" is everywhere).
+    What the boilerplate cannot fake is the *use*: a member writes its slot word
+    where the template puts the subject —
+
+    * after the name both titles open with ("ReasonBench: Math",
+      "ReasonBench-Math"), or
+    * beside a word that is no title's, where the other abstract writes its own
+      slot word beside that same word ("problems in math" / "problems in code"),
+
+    — and the other abstract has no such use of it.  A revision that swaps a
+    title word rewrites the phrase its title names ("fast training" /
+    "efficient training", a title word beside it), not a template sentence, and
+    its abstract seldom names its title's new subtitle after the name while the
+    old abstract names the old one.  Both sides must show a use.
+    """
+    slot_a = {w for w in only_here if not _has_digit(w) and w not in GENERIC}
+    slot_b = {w for w in only_there if not _has_digit(w) and w not in GENERIC}
+    if not slot_a or not slot_b or max(len(slot_a), len(slot_b)) > SLOT_WORDS:
+        return (), ()
+    a, b = here.title_tokens, there.title_tokens
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if not any(block.size for block in matcher.get_matching_blocks()):
+        return (), ()
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal" and (i2 - i1 > SLOT_WORDS or j2 - j1 > SLOT_WORDS):
+            return (), ()
+    name = _shared_name(here, there)
+    uses_a = _subject_uses(here, there, slot_a, slot_b, name)
+    uses_b = _subject_uses(there, here, slot_b, slot_a, name)
+    return (uses_a, uses_b) if uses_a and uses_b else ((), ())
+
+
+def _shared_name(here: Profile, there: Profile) -> str | None:
+    """The last word of the name both titles open with before a colon, if any."""
+    if here.colon_at is None or there.colon_at is None or not here.head:
+        return None
+    if here.head != there.head:
+        return None
+    return here.title_tokens[here.colon_at - 1]
+
+
+def _subject_uses(
+    mine: Profile, theirs: Profile, slot: set[str], other_slot: set[str], name: str | None
+) -> tuple[str, ...]:
+    """``mine``'s slot words its abstract writes as the subject (see
+    :func:`_subject_slots`), in word pairs ``theirs`` lacks."""
+    titled = set(mine.title_words) | set(theirs.title_words)
+    found: set[str] = set()
+    for pair in mine.pairs:
+        if pair in theirs.pairs:
+            continue
+        left, _, right = pair.partition(" ")
+        for word, context, after in ((right, left, True), (left, right, False)):
+            if word not in slot or context in slot or context in other_slot:
+                continue
+            if after and context == name:
+                found.add(word)  # "ReasonBench: Math", "ReasonBench-Math"
+                continue
+            if context in titled:
+                continue
+            for other in other_slot:
+                twin = f"{context} {other}" if after else f"{other} {context}"
+                if twin in theirs.pairs and twin not in mine.pairs:
+                    found.add(word)  # "problems math" beside "problems code"
+                    break
+    return _sorted(found)
 
 
 def _whole_segment(p: Profile, start: int, end: int) -> bool:

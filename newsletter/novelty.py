@@ -3,7 +3,9 @@
 An entry repeats a paper when (first rule that applies decides):
 
 1. the operator said so: ``newsletter papers same`` / ``papers distinct``
-   record a decision about two papers, and it outranks every rule below;
+   record a decision about two papers, and it outranks every rule below; an
+   entry marked distinct from anything is taken for no other paper by
+   similarity either (only a listing under its own title or arXiv id repeats it);
 2. both carry an arXiv id: the ids are equal (versions ignored);
 3. the evidence says so (:func:`newsletter.evidence.judge`): one title over
    related abstracts; or another title — a subtitle added or dropped, words
@@ -392,6 +394,8 @@ class _Comparison:
     rank: float  # among matches: operator decision, then arXiv id, then closest abstract
     evidence: Evidence | None
     decision: Decision | None = None
+    # the rules took it for this paper, but the entry is marked distinct (_compare)
+    overruled: bool = False
 
 
 def _match(
@@ -434,10 +438,13 @@ def _match(
 
 
 def _closeness(c: _Comparison) -> tuple[int, float]:
+    """Which ruled-out candidate ``explain`` shows: a merge the operator's "distinct"
+    overruled first (it says why the entry is new), then one a decision names."""
+    rank = 2 if c.overruled else 1 if c.decision else 0
     if c.evidence is None:
-        return (1 if c.decision else 0, 0.0)
+        return (rank, 0.0)
     e = c.evidence
-    return (1 if c.decision else 0, e.word_similarity or e.title_similarity)
+    return (rank, e.word_similarity or e.title_similarity)
 
 
 def _compare(
@@ -450,7 +457,9 @@ def _compare(
     )
     if decision is not None:
         same = decision.verdict == "same"
-        reason = f"{decision_reason(decision.id)} {'same paper' if same else 'distinct papers'}"
+        reason = f"{decision_reason(decision.id)} " + (
+            "same paper" if same else f"distinct papers{_DISTINCT_MEANS}"
+        )
         return _Comparison(other, where, same, reason, 4.0, evidence, decision)
     if arxiv_id and other_arxiv:
         if arxiv_id == other_arxiv:
@@ -459,6 +468,23 @@ def _compare(
     assert evidence is not None
     judged: Judgement = judge(evidence, thresholds)
     closeness = evidence.word_similarity if evidence.word_similarity is not None else 0.5
+    marked = _marked_distinct(p)
+    if judged.same and marked is not None and not (p.names & other.names):
+        # The operator called this entry a paper of its own: it is new, not folded
+        # into whichever *other* look-alike the rules reach for next (a suite of six
+        # would otherwise need five decisions, one run at a time).  Listed again
+        # under its own title or arXiv id it is seen, as any paper is.
+        return _Comparison(
+            other,
+            where,
+            False,
+            f"{decision_reason(marked.id)} marked distinct ({marked.first} / {marked.second})"
+            f"{_DISTINCT_MEANS}; the rules alone would say: {judged.reason}",
+            1.0 + closeness,
+            evidence,
+            marked,
+            overruled=True,
+        )
     return _Comparison(other, where, judged.same, judged.reason, 1.0 + closeness, evidence)
 
 
@@ -466,6 +492,20 @@ def _decision_for(p: _Probe, other: _Known) -> Decision | None:
     """The newest operator decision about this entry and this candidate."""
     for decision in p.decisions:
         if decision.about(p.names, other.names):
+            return decision
+    return None
+
+
+_DISTINCT_MEANS = (
+    ", so a paper of its own: taken for no other paper by similarity, "
+    "only listed again under its own title or arXiv id"
+)
+
+
+def _marked_distinct(p: _Probe) -> Decision | None:
+    """The newest "distinct" decision naming this entry, if any (see :func:`_compare`)."""
+    for decision in p.decisions:
+        if decision.verdict == "distinct":
             return decision
     return None
 

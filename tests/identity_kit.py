@@ -34,6 +34,8 @@ Listings, by kind (``Listing.kind``):
 ``suite-listed``    "<Bench>-<X>: … on <X>" papers whose abstracts name sibling suites
 ``challenge-headed`` one challenge's track reports titled "<Challenge> <year> Challenge:
                     <track>": every member shares the name before the colon
+``suite-shared``    "<Suite>: <Area>" papers whose shared boilerplate holds other
+                    members' area words ("grading code", "copyright law")
 ``reused-title``    a seen paper's title over an abstract of a paper never listed
 ``lookalike``       a seen title changed by one word, over an unlisted abstract
 ==================  =============================================================
@@ -89,6 +91,7 @@ SERIES = (
     "family-stem",
     "findings",
     "challenge-headed",
+    "suite-shared",
 )
 NEGATIVE = (*SERIES, "reused-title", "lookalike")
 
@@ -1090,6 +1093,60 @@ def findings_series(rng: random.Random) -> list[Listing]:
     return out
 
 
+# ------------------------------------------------------------- a sibling's word in boilerplate
+# "<Suite>: <Area>" members whose shared closing sentence holds other members'
+# area words ("… grading code …", "… copyright law …"), so the "Code" and "Law"
+# members' subjects are in every member's abstract.  One suite names itself in
+# its abstract ("We release Keystone: Math …"); the other only writes its area
+# where the template puts it ("… problems in math …").
+
+SHARED_SUITE_TITLE = "{suite}: {area}"
+SHARED_SUITE_OPENING = {
+    "named": (
+        "We release {suite}: {area}, one volume of a benchmark suite for judging "
+        "long-horizon reasoning in language models. It holds {n} expert-written problems "
+        "with reference solutions and graded rubrics."
+    ),
+    "slotted": (
+        "{suite} is a benchmark suite for judging long-horizon reasoning in language "
+        "models. This volume holds {n} expert-written problems in {area_text} with "
+        "reference solutions and graded rubrics."
+    ),
+}
+SHARED_SUITE_CLOSING = (
+    " We test {k} frontier and open models; the strongest solves only {p} percent, and "
+    "errors cluster in multi-step planning. Problems, rubrics and grading code are "
+    "released under terms that respect copyright law."
+)
+SHARED_SUITES = (("Keystone", "named"), ("Tessera", "slotted"))
+SHARED_AREAS = ("Math", "Code", "Science", "Law", "Medicine", "Finance")
+
+
+def shared_word_suite_series(rng: random.Random) -> list[Listing]:
+    """Two suites whose boilerplate holds the "Code" and "Law" members' slot words."""
+    out = []
+    for suite, style in SHARED_SUITES:
+        for area in SHARED_AREAS:
+            fields = {
+                "suite": suite,
+                "area": area,
+                "area_text": area.lower(),
+                "n": rng.randint(500, 3000),
+                "k": rng.randint(10, 40),
+                "p": rng.randint(20, 60),
+            }
+            out.append(
+                Listing(
+                    SHARED_SUITE_TITLE.format(**fields),
+                    SHARED_SUITE_OPENING[style].format(**fields)
+                    + SHARED_SUITE_CLOSING.format(**fields),
+                    f"suite-shared:{suite}:{area}",
+                    "suite-shared",
+                )
+            )
+    return out
+
+
 # ---------------------------------------------------------------- v2s that add a title word
 # The v2 side of the joint-track shape: a revision whose title gains a word or two
 # (not a subtitle), with a revised abstract — which may already use the word, may
@@ -1192,6 +1249,11 @@ def build(seeds_dir: Path, seed: int = 12) -> Corpus:
     series += headed_challenge_series(random.Random(seed + 3))
     rng.shuffle(series)
     rng.shuffle(positives)
+    # Issue 12's third red team: from a generator of its own, after the shuffles,
+    # so every shape above keeps its place.
+    shared = shared_word_suite_series(random.Random(seed + 4))
+    random.Random(seed + 4).shuffle(shared)
+    series += shared
     return Corpus(tuple(originals), tuple(series), tuple(positives), tuple(negatives))
 
 

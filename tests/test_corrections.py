@@ -293,3 +293,56 @@ def test_explain_after_the_run_says_when_and_why_a_paper_was_new(workdir: Path) 
         "taken for 'Aligning Language Models with Pairwise Feedback' "
         "(title:aligning language models with pairwise feedback, sent in edition 2026-03-11)"
     ) in shown
+
+
+# ---------------------------------------------------------------- distinct means new
+
+
+def test_an_entry_marked_distinct_is_new_not_taken_for_the_next_look_alike(workdir: Path) -> None:
+    """Three papers over one abstract, lightly reworded, under titles sharing no word:
+    the rules take each for whichever seen one is closest.  One "distinct" decision
+    must make the entry new in the next run — not merged with the next look-alike,
+    one run and one decision at a time (issue 12's third red team: a suite of six)."""
+    aligning = "Aligning Language Models with Pairwise Feedback"
+    prefset = "PrefSet: A Benchmark of Pairwise Preferences"
+    cheap = "Cheap Preference Learning for Chat Assistants"
+    first = digest(workdir, "d1.txt", (aligning, ALIGN))
+    newsletter("run", first, "--date", "2026-03-11", cwd=workdir)
+    second = ALIGN.replace("three benchmarks", "four benchmarks")
+    newsletter(
+        "run",
+        digest(workdir, "d2.txt", (prefset, second), ("Coastlines from Orbit", COAST)),
+        "--date",
+        "2026-03-12",
+        cwd=workdir,
+    )
+    assert published(workdir, "2026-03-12") == ["Coastlines from Orbit"]
+    newsletter("papers", "distinct", prefset, aligning, cwd=workdir)
+    third = ALIGN.replace("annotated dialogues", "labelled dialogues")
+    d3 = digest(workdir, "d3.txt", (cheap, third), ("Streaming Speech with Lookahead", SPEECH))
+    newsletter("run", d3, "--date", "2026-03-13", cwd=workdir)
+    # PrefSet is back and new; "Cheap …" is taken for one of the two seen papers
+    assert published(workdir, "2026-03-13") == sorted([prefset, "Streaming Speech with Lookahead"])
+    shown = newsletter("explain", "Cheap Preference", cwd=workdir).stdout
+    taken_for = aligning if f"taken for {aligning!r}" in shown else prefset
+    assert f"taken for {taken_for!r}" in shown, shown
+
+    said = newsletter("papers", "distinct", cheap, taken_for, cwd=workdir).stdout
+    assert "lists 1 merged entry again" in said
+    # explain says, before the run, why it will be new
+    relisted = digest(workdir, "again.txt", (cheap, third))
+    shown = newsletter("explain", "Cheap Preference", relisted, cwd=workdir).stdout
+    assert "NEW: operator decision #2: marked distinct" in shown, shown
+    assert "taken for no other paper by similarity" in shown
+    assert "the rules alone would say: same abstract" in shown
+    d4 = digest(workdir, "d4.txt", ("Binding Affinity from Sequence", PROTEIN))
+    newsletter("run", d4, "--date", "2026-03-14", cwd=workdir)
+    # new, though the *other* seen paper's abstract is as close as the one ruled out
+    assert published(workdir, "2026-03-14") == sorted([cheap, "Binding Affinity from Sequence"])
+    shown = newsletter("explain", "Cheap Preference", cwd=workdir).stdout
+    assert "seen in edition 2026-03-14" in shown
+
+    # listed again under its own title, it is seen as any paper is
+    d6 = digest(workdir, "d6.txt", (cheap, third), ("Virtual Nodes for Molecules", GRAPH))
+    newsletter("run", d6, "--date", "2026-03-15", cwd=workdir)
+    assert published(workdir, "2026-03-15") == ["Virtual Nodes for Molecules"]

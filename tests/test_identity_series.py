@@ -19,6 +19,7 @@ from identity_kit import (
     record,
     seed_papers,
     seen_split,
+    shared_word_suite_series,
     stem_family_series,
 )
 
@@ -95,7 +96,14 @@ def test_one_abstract_under_a_title_that_adds_and_is_one_paper() -> None:
 
 
 @pytest.mark.parametrize(
-    "generator", [joint_challenge_series, colon_suite_series, stem_family_series, findings_series]
+    "generator",
+    [
+        joint_challenge_series,
+        colon_suite_series,
+        stem_family_series,
+        findings_series,
+        shared_word_suite_series,
+    ],
 )
 def test_new_series_shapes_stay_distinct_in_one_run_and_across_runs(
     generator: object, tmp_path: Path
@@ -236,3 +244,67 @@ def test_nested_siblings_whose_abstracts_list_every_sibling_are_distinct() -> No
     repair = ("Helix-Bench: Code Repair", abstract("Code Repair", "fixing real bugs"))
     same, _ = judged(repair, code)
     assert not same
+
+
+# ------------------------------------------------------------- a sibling's word in boilerplate
+
+
+def _volume(area: str, *, named: bool = True) -> tuple[str, str]:
+    """Issue 12's third red team's shape: one template, the area the whole subtitle,
+    and a closing sentence holding "code" — the Code member's subject — in every member."""
+    opening = (
+        f"This volume, ReasonBench: {area}, contains 2,000 expert-written problems in "
+        f"{area.lower()}"
+        if named
+        else f"This volume contains 2,000 expert-written problems in {area.lower()}"
+    )
+    return (
+        f"ReasonBench: {area}",
+        "We introduce ReasonBench, a benchmark suite for evaluating long-horizon reasoning "
+        f"of large language models. {opening} with verified solutions and fine-grained "
+        "rubrics. We evaluate 30 frontier and open models and find that even the strongest "
+        "reach only moderate accuracy, with failures concentrated in multi-step planning. "
+        "All problems, rubrics and evaluation code are released.",
+    )
+
+
+VOLUMES = ("Math", "Code", "Science", "Law", "Medicine", "Finance")
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_a_member_whose_subject_the_boilerplate_holds_is_not_its_sibling(named: bool) -> None:
+    """ "code" is in every member's abstract ("evaluation code"), so the Code member has
+    no anchor against Math; yet each writes its own area where the template puts the
+    subject ("ReasonBench: Code", "problems in code") and the other never does."""
+    code = _volume("Code", named=named)
+    for area in VOLUMES:
+        if area == "Code":
+            continue
+        for a, b in ((code, _volume(area, named=named)), (_volume(area, named=named), code)):
+            same, reason = judged(a, b)
+            assert not same, (a[0], b[0], reason)
+            assert "a series" in reason
+
+
+def test_the_suite_with_a_sibling_word_in_its_boilerplate_is_split_in_one_run_and_across(
+    tmp_path: Path,
+) -> None:
+    pairs = [_volume(area) for area in VOLUMES]
+    assert [v.new for v in split(entries(pairs), None)] == [True] * len(pairs)
+    store = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
+    record(store, entries(pairs[:1]), date(2026, 6, 1))  # Math first, as the red team ran it
+    later = seen_split(store, entries(pairs[1:]))
+    again = seen_split(store, entries(pairs[:1]))
+    store.close()
+    assert [(v.entry.title, v.reason) for v in later if not v.new] == []
+    assert [v.new for v in again] == [False]  # Math listed again is still seen
+
+
+def test_a_volume_relisted_with_numbers_revised_is_still_seen() -> None:
+    title, abstract = _volume("Code")
+    revised = abstract.replace("2,000", "2,400").replace("30 frontier", "34 frontier")
+    same, reason = judged((title, revised), (title, abstract))
+    assert same, reason
+    # and retitled with the subtitle replaced, over the same abstract: a retitle
+    same, reason = judged(("ReasonBench: Programming", abstract), (title, abstract))
+    assert same, reason
