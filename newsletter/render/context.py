@@ -41,8 +41,9 @@ class Plan:
     card with a teaser (None = all), the next ones as title-only links;
     ``titles``: title-only links per section (None = all), the rest are
     counted in "N more in <topic>" linking to the edition page; ``votes``: the
-    cards' 👍/👎 links, dropped before the teasers are cut short (a card that
-    says what the paper does is worth more than a vote on it).
+    cards' 👍/👎 links, kept while teasers shorten to their short length (a
+    reader votes to tell the ranking what they want; a short teaser still opens
+    on the contribution sentence), dropped before any card is.
     """
 
     teaser_chars: int

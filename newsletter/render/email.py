@@ -70,14 +70,16 @@ def plans(teaser_chars: int) -> Iterator[Plan]:
     """Plans from the most generous to the most compact (the last one always fits a title list)."""
     yield Plan(teaser_chars)
     longer = [c for c in (teaser_chars * 2 // 3, teaser_chars // 2) if c > SHORT_TEASER]
-    for chars in longer:
-        yield Plan(chars)
-    # Then every card without its 👍/👎 links, before any teaser is cut short.
-    for chars in (teaser_chars, *longer):
-        yield Plan(chars, votes=False)
     short = min(SHORT_TEASER, teaser_chars)
-    yield Plan(short)
-    yield Plan(short, votes=False)
+    # Every card keeps its 👍/👎 links down to short teasers: the votes are how a
+    # reader tells the ranking what they want, and a teaser still opens on the
+    # contribution sentence when it is cut (issue 15: a card without them cannot
+    # be voted on; an 84-102 paper edition fits with them at the short length).
+    for chars in dict.fromkeys((*longer, short)):
+        yield Plan(chars)
+    # Then every card without them, its teaser as long as that allows.
+    for chars in dict.fromkeys((teaser_chars, *longer, short)):
+        yield Plan(chars, votes=False)
     for cards in (25, 20, 15, 12, 10, 8, 5, 3, 2, 1, 0):
         yield Plan(short, cards=cards)
     for titles in (40, 25, 15, 10, 5, 3, 1, 0):
