@@ -137,3 +137,16 @@ def test_any_bytes_read_as_a_report_or_malformed_never_an_exception(raw: bytes) 
     except Malformed:
         return
     assert isinstance(report.kind, ReturnKind) and len(report.key) <= 300
+
+
+def test_a_message_without_from_reads_without_a_library_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """flufl.bounce logs a detector that chokes on a From-less message as an ERROR with a
+    traceback (a red team saw it on `bounces fetch`): the message is simply no bounce."""
+    with caplog.at_level("DEBUG"):
+        result = read(b"Subject: x\r\n\r\n")
+    assert not isinstance(result, Report) or not result.recipients
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], [
+        r.getMessage() for r in caplog.records
+    ]

@@ -31,6 +31,7 @@ import email
 import email.message
 import email.policy
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from email.parser import HeaderParser
@@ -256,6 +257,10 @@ def _flufl(raw: bytes) -> list[Recipient]:
     """Bounces in the formats before DSNs, read by flufl.bounce."""
     from flufl.bounce import all_failures
 
+    # flufl.bounce logs a detector that chokes on odd input (a message without From:)
+    # as an ERROR with a traceback, then goes on; the message is no bounce to it and
+    # ends in the operator folder with our one warning line: its traceback is noise.
+    logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     try:
         temporary, permanent = all_failures(msg)
