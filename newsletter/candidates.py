@@ -31,12 +31,15 @@ store is budgeted; entries of the same run are matched on all their pairs
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import re
 from collections.abc import Mapping, Sequence
 
-from newsletter.identity import pairs_of_rarest, title_key
+from newsletter.identity import MAX_HEAD_POSTINGS as MAX_HEAD_POSTINGS
+from newsletter.identity import head_hash as head_hash
+from newsletter.identity import head_index_key as head_index_key
+from newsletter.identity import head_probe_keys as head_probe_keys
+from newsletter.identity import pairs_of_rarest
+from newsletter.identity import title_head as title_head
 
 # Expected chance candidates one entry may bring in from the store through the
 # rare-pair index (under independent words): about one in fifty entries.
@@ -76,47 +79,3 @@ def store_probes(
 
 
 # ---------------------------------------------------------------- title heads
-
-# A version that lost its subtitle ("Foo: A Bar for Baz" → "Foo") *and* most of
-# its abstract (a feed cutting it to a sentence or two) shares no title hash, no
-# MinHash band and, often, no pair of rare words with its first listing.  What it
-# keeps is the name before the colon.  So every paper is indexed under one *title
-# head* (table ``paper_title_heads``): the normalized title before its first colon
-# (or spaced dash), or the whole title when it has none; an entry probes with its
-# head and its whole title.  "Foo: A Bar", "Foo" and "Foo: Another Subtitle" meet.
-#
-# A head that many papers share ("Position: …", "Survey: …") would bring all of
-# them in as candidates of every entry carrying it, so a head's posting list is
-# kept to MAX_HEAD_POSTINGS + 1 rows and a head that reached that size is not
-# looked up at all: a lookup returns at most MAX_HEAD_POSTINGS papers per key,
-# however many papers are seen.
-MAX_HEAD_POSTINGS = 8
-_HEAD_SPLIT = re.compile(r"\s*:\s*|\s+[-\u2013\u2014]+\s+")
-
-
-def title_head(title: str) -> str | None:
-    """The normalized part of ``title`` before its first colon (or spaced dash),
-    or None when there is none (or nothing before it)."""
-    parts = _HEAD_SPLIT.split(title, maxsplit=1)
-    if len(parts) < 2:
-        return None
-    head = title_key(parts[0])
-    return head or None
-
-
-def head_hash(normalized: str) -> int:
-    """A signed 63-bit key for a normalized title or head (the index stores hashes)."""
-    digest = hashlib.blake2b(normalized.encode(), digest_size=8, person=b"head").digest()
-    return int.from_bytes(digest, "little", signed=True) >> 1
-
-
-def head_index_key(title: str, tkey: str) -> int:
-    """The one key a paper is indexed under: its title head, else its whole title."""
-    return head_hash(title_head(title) or tkey)
-
-
-def head_probe_keys(title: str, tkey: str) -> tuple[int, ...]:
-    """The keys an entry looks up: its head (a first version with another subtitle,
-    or none) and its whole title (a first version whose head this title is)."""
-    head = title_head(title)
-    return tuple(sorted({head_hash(tkey), *((head_hash(head),) if head else ())}))

@@ -300,7 +300,7 @@ class Queue:
 
     def start_marks(self) -> StartMarks:
         """A worker's own connection for marking its group's messages started."""
-        return StartMarks(self.db.engine)
+        return self.db.start_marks()
 
     def commit(self, outcomes: Sequence[Outcome], hand_overs: Sequence[int]) -> set[int]:
         """One transaction: record ``outcomes``, mark ``hand_overs``; the marks that took."""

@@ -35,7 +35,7 @@ from newsletter.errors import DatabaseDamaged, StoreError
 from newsletter.store.corrections import Corrections
 from newsletter.store.editions import Editions
 from newsletter.store.identity_index import IdentityIndex
-from newsletter.store.ledger import Ledger
+from newsletter.store.ledger import Ledger, StartMarks
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
 from newsletter.store.ranking import RankingState
@@ -296,6 +296,12 @@ class Database:
         self.close()
 
     # ------------------------------------------------------------ transactions
+
+    def start_marks(self) -> StartMarks:
+        """A sender worker's own connection for marking its group's messages started
+        (:class:`~newsletter.store.ledger.StartMarks`: autocommit, off the group's
+        transaction, so a mark is in the database before the message's final dot)."""
+        return StartMarks(self.engine)
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:

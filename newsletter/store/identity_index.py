@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from newsletter.candidates import MAX_HEAD_POSTINGS
 from newsletter.identity import (
     DOCUMENTS_TERM,
+    MAX_HEAD_POSTINGS,
 )
 from newsletter.store.schema import paper_rare_pairs, paper_title_heads, term_frequencies
 

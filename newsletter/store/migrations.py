@@ -458,7 +458,7 @@ def _v8_history(conn: sa.Connection) -> None:
 def _v9_title_heads(conn: sa.Connection) -> None:
     """The title-head index (``candidates.head_index_key``), filled from the papers
     seen so far, in id order, each head's list stopping as a run's would."""
-    from newsletter.candidates import MAX_HEAD_POSTINGS, head_index_key
+    from newsletter.identity import MAX_HEAD_POSTINGS, head_index_key
 
     m = sa.MetaData()
     papers = sa.Table(  # read only: the columns the backfill needs

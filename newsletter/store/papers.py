@@ -17,8 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from newsletter.candidates import head_index_key
-from newsletter.identity import Signature
+from newsletter.identity import Signature, head_index_key
 from newsletter.model import Paper
 from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.schema import paper_bands, papers
