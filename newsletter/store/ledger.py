@@ -722,7 +722,10 @@ class StartMarks:
     ``synchronous_commit = off``) — the next fsynced transaction of the loop (the
     group's replies) makes it durable, so only a crash of the machine (or of the
     PostgreSQL server) within that moment can forget a start, and then the row is
-    sent once more as if it had not been.  One primary-key update, no SQLAlchemy
+    sent once more as if it had not been.  On PostgreSQL the mark's COMMIT is sent
+    and its reply read at the next mark (:meth:`_send_commit`): the dot follows the
+    mark at once, instead of after a round trip a kill can fall into.  One
+    primary-key update, no SQLAlchemy
     execution path: a few tens of microseconds against the milliseconds a group's
     fsynced transaction costs.
 
