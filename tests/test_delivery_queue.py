@@ -168,6 +168,89 @@ def test_a_group_row_counts_a_lost_copy_only_if_its_message_was_started(
             assert all(r.state != LedgerState.UNCONFIRMED for r in tx.ledger.rows(stored.id))
 
 
+_KILLED_WORKER = """
+import sys, time
+from datetime import datetime, UTC
+from newsletter.store import Database
+from newsletter.store.ledger import StartMarks
+
+url, row, owner = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+db = Database.open(url)
+marks = StartMarks(db.engine)
+print("marking", flush=True)
+assert marks.start(row, owner, datetime.now(UTC))
+print("dot", flush=True)  # stands for the message's final dot, written right after the mark
+time.sleep(120)
+"""
+
+
+def test_a_start_mark_on_postgres_is_never_counted_for_a_dot_that_never_left(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A start mark waited for its COMMIT's reply before the final dot: on PostgreSQL a
+    round trip to a server process (milliseconds on a loaded machine), and a sender
+    killed in it left the row started (the server commits what it has received) with
+    its message never sent.  A red team killing a sender after every 1-2 messages lost
+    1-4 of 200 rows that way (``unconfirmed``, 0 copies: two such kills on one row).
+
+    The commit is made slow here (a deferred trigger sleeps at commit) and the worker
+    is killed while it would still be waiting: a row found started must have had its
+    dot written."""
+    settings = make_settings(tmp_path, postgres_url)
+    add_subscribers(settings, [("only@example.org", None)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        dead = _queue(db, stored, "elsewhere:1:aaaaaaaa:nnnn:loop", NOW)
+        (row,) = [c.row_id for c in dead.claim().claimed]
+        dead.reserve([row])
+        assert dead.commit([], [row]) == {row}
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION slow_start() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(4); RETURN NULL; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE CONSTRAINT TRIGGER slow_start AFTER UPDATE ON send_ledger "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+                "WHEN (NEW.handed_over_at > '1971-01-01') EXECUTE FUNCTION slow_start()"
+            )
+        worker = subprocess.Popen(
+            [sys.executable, "-c", _KILLED_WORKER, settings.database.url, str(row), dead.owner],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert worker.stdout is not None
+        out = worker.stdout
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(line.strip() for line in out))
+        reader.start()
+        try:
+            deadline = time.monotonic() + 60
+            while "marking" not in lines and worker.poll() is None:
+                assert time.monotonic() < deadline, "the worker never got to its mark"
+                time.sleep(0.05)
+            time.sleep(3.0)  # the slow commit takes 4 s: a mark that waits for it is killed
+        finally:
+            worker.kill()
+            worker.wait()
+            reader.join()
+            out.close()
+        deadline = time.monotonic() + 30
+        while True:  # the server finishes the commit it received, client or not
+            with db.read() as tx:
+                (found,) = [r for r in tx.ledger.rows(stored.id) if r.id == row]
+            from newsletter.store.ledger import started
+
+            if started(found.handed_over_at) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert started(found.handed_over_at)
+        assert lines == ["marking", "dot"], "the row counts as started, its message never left"
+        later = _queue(db, stored, lease.loop_owner(), NOW + timedelta(seconds=31))
+        assert later.recover() == ledger.Recovered(uncertain=1)
+
+
 def test_a_start_mark_is_refused_once_the_row_is_taken_back(tmp_path: Path, db_url: str) -> None:
     """A worker whose group was taken back meanwhile (its lease expired) must not send:
     the start mark names the owner and fails, so the message is abandoned."""

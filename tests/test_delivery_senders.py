@@ -147,3 +147,73 @@ def test_parallel_senders_share_the_ledger_and_lose_nothing_under_kills(
     assert extra <= killed * in_flight
     assert all(len(ids) == 1 for ids in handler.message_ids().values())
     assert _unsent(settings) == 0
+
+
+CHAIN = 24
+"""Subscribers of the chain-kill test: a few groups of 4 per connection."""
+
+
+def test_a_sender_killed_after_every_message_loses_nobody_with_slow_start_marks(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A red team's chain pattern: one sender in group mode (``in_flight`` 16, four
+    connections), killed as soon as one or two more messages arrived, again and again.
+    The start marks' commits are made slow (a deferred trigger sleeps at commit), as
+    a loaded PostgreSQL makes them: a mark that waited for its COMMIT before the final
+    dot let the kill catch the other connections' rows started with no dot sent, and
+    the same rows again after the next kill (``unconfirmed`` with no copy)."""
+    seed = int(os.environ.get("NEWSLETTER_KILL_SEED", str(time.time_ns() % 100_000)))
+    rng = random.Random(seed)
+    handler = FaultySmtp()
+    with faultkit.smtp(handler) as port:
+        config_path = _project(tmp_path, postgres_url, port, in_flight=16)
+        settings = config.load(config_path)
+        add_subscribers(settings, [(f"r{i:03d}@example.org", None) for i in range(CHAIN)])
+        pipeline.run(settings, [str(SAMPLE)], DAY, mailer=_Down())  # recorded, nothing sent
+        with Database.open(settings.database.url) as db, db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION slow_start() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$"
+            )
+            conn.exec_driver_sql(  # only marks with a real time (started, or handed over)
+                "CREATE CONSTRAINT TRIGGER slow_start AFTER UPDATE ON send_ledger "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+                "WHEN (NEW.handed_over_at > '1971-01-01') EXECUTE FUNCTION slow_start()"
+            )
+        started = time.monotonic()
+        sender = _sender(config_path)
+        killed = 0
+        while killed < 8 and len(handler.received) < CHAIN:
+            target = len(handler.received) + rng.randint(1, 2)
+            while len(handler.received) < target and sender.poll() is None:
+                time.sleep(0.002)
+            if sender.poll() is not None:
+                break
+            sender.send_signal(signal.SIGKILL)
+            sender.communicate()
+            killed += 1
+            figures.count("faults", "kills")
+            sender = _sender(config_path)
+        _, err = sender.communicate(timeout=180)
+        assert sender.returncode == 0, err
+        for _ in range(3):  # rows of a victim whose lease had not run out yet
+            if not _unsent(settings):
+                break
+            last = _sender(config_path)
+            _, err = last.communicate(timeout=180)
+            assert last.returncode == 0, err
+        elapsed = time.monotonic() - started
+    copies = handler.copies()
+    with Database.open(settings.database.url) as db, db.read() as tx:
+        rows = tx.ledger.rows()
+    unconfirmed = {r.email: r.uncertain for r in rows if r.state == "unconfirmed"}
+    with capsys.disabled():
+        print(
+            f"\nchain kills on PostgreSQL, slow start marks: {killed} kills (seed {seed}), "
+            f"{len(unconfirmed)} unconfirmed, {elapsed:.1f} s"
+        )
+    assert _unsent(settings) == 0
+    # every hand-over counted was a copy that left: nobody unconfirmed without one
+    assert {e: n for e, n in unconfirmed.items() if copies[e] < n} == {}
+    assert [e for e in (f"r{i:03d}@example.org" for i in range(CHAIN)) if not copies[e]] == []
+    assert max(copies.values()) <= 2
