@@ -64,14 +64,15 @@ class _Elements(HTMLParser):
 
 
 def _ours(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
-    """The archive's own search box (header) and the search page's two scripts (by file)."""
+    """The archive's own search box (header), the search page's two scripts and the paper
+    pages' ``vote.js`` (by file: a title cannot choose a script's src)."""
     a = dict(attrs)
     if tag == "form":
         return a.get("role") == "search" and a.get("method") == "get"
     if tag == "input":
         return a.get("type") == "search" and a.get("name") == "q"
     src = a.get("src") or ""
-    return tag == "script" and src in ("../pagefind/pagefind-ui.js", "search.js")
+    return tag == "script" and src in ("../pagefind/pagefind-ui.js", "search.js", "../../vote.js")
 
 
 def _check_html(path: Path) -> None:
