@@ -400,30 +400,54 @@ class Database:
         transaction; returns the versions applied."""
         # IMMEDIATE: a deferred read-then-create would fail at once ("database is locked")
         # when two processes open a fresh database together, instead of waiting.
-        with self._writing() as conn:
-            schema_migrations.create(conn, checkfirst=True)
+        self._retried(self._create_record)
         applied: list[int] = []
         for step in MIGRATIONS:
             if step.version > to:
                 break
-            with self._writing() as conn:
-                done = conn.execute(
-                    sa.select(schema_migrations.c.version).where(
-                        schema_migrations.c.version == step.version
-                    )
-                ).first()
-                if done:
-                    continue
-                log.info("applying migration %d: %s", step.version, step.name)
-                step.apply(conn)
-                conn.execute(
-                    schema_migrations.insert().values(
-                        version=step.version, name=step.name, applied_at=datetime.now(UTC)
-                    )
-                )
+            if self._retried(lambda step=step: self._migrate_step(step)):
                 applied.append(step.version)
         return applied
 
+    def _retried(self, write: Any) -> Any:
+        """``write()``, tried again when SQLite refused it as "locked" at once (two
+        processes opening one fresh file: past the busy timeout); each try is one
+        transaction, nothing of a refused one written."""
+        for attempt in range(_MIGRATE_ATTEMPTS):
+            try:
+                return write()
+            except StoreError as exc:
+                if "locked" not in str(exc) or attempt == _MIGRATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return None
+
+    def _create_record(self) -> None:
+        with self._writing() as conn:
+            schema_migrations.create(conn, checkfirst=True)
+
+    def _migrate_step(self, step: Any) -> bool:
+        """Apply ``step`` with its record in one transaction, unless it is recorded."""
+        with self._writing() as conn:
+            done = conn.execute(
+                sa.select(schema_migrations.c.version).where(
+                    schema_migrations.c.version == step.version
+                )
+            ).first()
+            if done:
+                return False
+            log.info("applying migration %d: %s", step.version, step.name)
+            step.apply(conn)
+            conn.execute(
+                schema_migrations.insert().values(
+                    version=step.version, name=step.name, applied_at=datetime.now(UTC)
+                )
+            )
+            return True
+
+
+_MIGRATE_ATTEMPTS = 8
+"""Tries of one migration step that SQLite refused as "locked" at once."""
 
 _DAMAGED = ("file is not a database", "database disk image is malformed")
 """What SQLite says of a file that is not (or no longer) a database it can read."""
