@@ -196,7 +196,16 @@ def scenarios(corpus: Corpus) -> tuple[list[Listing], list[Listing], list[list[L
     first_half = [s for ss in by_family.values() for s in ss[: len(ss) // 2]]
     second_half = [s for ss in by_family.values() for s in ss[len(ss) // 2 :]]
     first = [*corpus.originals, *first_half]
-    later = [[x for x in corpus.positives if x.kind == kind] for kind in POSITIVE]
+    # (a series member's revision is a repeat across runs only of a member run 1 listed)
+    firsts = {x.label for x in first}
+    later = [
+        [
+            x
+            for x in corpus.positives
+            if x.kind == kind and (kind != "v2-member" or x.label in firsts)
+        ]
+        for kind in POSITIVE
+    ]
     later += [second_half, list(corpus.negatives)]
     return one_run, first, later
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Protocol
 
@@ -67,6 +67,11 @@ CUT_PAIRS_REWORDED = 0.5
 # the smaller side's rare-word weight inside the other, with no anchor either side.
 REWORDED_WORDS = 0.6
 REWORDED_CONTAINED = 0.75
+# Siblings naming each other share most of a title skeleton (a v2 under a new title
+# made of its old abstract's words does not).
+CROSS_TITLES = 0.3
+# One title is the other's head, no anchor: rare-weighted words at least this close.
+SUBTITLED_WORDS = 0.3
 # A revision adds at most this many words to its title (that its abstract uses).
 ADDED_MODIFIERS = 2
 # Titles sharing at least this share of their words "still match" (Jaccard).
@@ -100,6 +105,9 @@ class Profile:
     colon_at: int | None = None  # how many of title_tokens come before the first colon
     named: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # "Orca3-Math": (orca3), (math)
     head_all: int | None = None  # how many of title_all come before the first colon
+    # The abstract's lists of three items or more ("spanning math, code, science and
+    # law"): each list as the folded words of its items.
+    lists: tuple[tuple[frozenset[str], ...], ...] = ()
 
     @property
     def comparable(self) -> bool:
@@ -122,6 +130,11 @@ def profile(
         words = abstract_words(abstract)
     head, colon, _ = title.partition(":")
     content = frozenset(w for w in words if not w.isdigit())
+    # A version's note ending the title ("… (Extended Version)") is not what the
+    # paper is about: the title's words are read without it.
+    core = _ASIDE.sub("", title)
+    if core != title and core.strip():
+        title_key = normalize_text(core)
     tokens = tuple(w for w in title_key.split() if w not in _TITLE_STOP)
     head_tokens = [w for w in normalize_text(head).split() if w not in _TITLE_STOP]
     return Profile(
@@ -138,7 +151,42 @@ def profile(
         else None,
         named=_named_compounds(title),
         head_all=len(normalize_text(head).split()) if colon else None,
+        lists=_lists(abstract),
     )
+
+
+# A list item is a short phrase ("math", "low-light enhancement"); longer runs between
+# commas are clauses, and a clause list is no list of subjects.
+LIST_ITEM_WORDS = 4
+_CLAUSE = re.compile(r"[.;:!?()\[\]]+")
+_LAST_ITEM = re.compile(r"(?:^|,?\s+)(?:and|or|as well as)\s+", re.IGNORECASE)
+
+
+def _lists(abstract: str) -> tuple[tuple[frozenset[str], ...], ...]:
+    """The abstract's lists of at least three short items, one written
+    "A, B(,) and C" or "A, B, C": each as its items' folded words (the first item
+    keeps its last words, the last its first, so "spanning math" and "law
+    items" give "math" and "law" their own items)."""
+    found = []
+    for clause in _CLAUSE.split(repair_text(abstract)):
+        if clause.count(",") < 1:
+            continue
+        parts = [p.strip() for p in clause.split(",")]
+        last = _LAST_ITEM.split(parts[-1], maxsplit=1)
+        if len(last) == 2 and last[0]:
+            parts[-1:] = last
+        elif len(last) == 2:  # "A, B, and C": the last comma before the "and"
+            parts[-1] = last[1]
+        elif len(parts) < 3:
+            continue
+        items = [fold_text(p).split() for p in parts]
+        if len(items) < 3 or any(not w or len(w) > LIST_ITEM_WORDS for w in items[1:-1]):
+            continue
+        first, end = items[0][-LIST_ITEM_WORDS:], items[-1][:LIST_ITEM_WORDS]
+        if not first or not end:
+            continue
+        found.append(tuple(frozenset(w) for w in (first, *items[1:-1], end)))
+    return tuple(found)
 
 
 def _named_compounds(title: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
@@ -165,6 +213,8 @@ _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"}
 
 
 _DIGITS = re.compile(r"\S*\d\S*")
+# A closing parenthetical without a digit ("(Extended Version)", not "(×4)", "(2024)").
+_ASIDE = re.compile(r"\s*\((?=[^()]*[A-Za-z])[^()\d]*\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -205,6 +255,21 @@ class Evidence:
     # One title is the other's name before its colon, whole ("Foo" / "Foo: A Bar
     # for Baz"): a version that dropped (or gained) its subtitle.
     subtitle_dropped: bool = False
+    # Each title's own words are other items of one list an abstract writes
+    # ("Orbis: Math" / "Orbis: Code" over "… spanning math, code, science and law"):
+    # the words, each side's.
+    listed: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    # One name before both colons, and only one title's subtitle names what only its
+    # own abstract holds, while the other's new subtitle names nothing its abstract
+    # is about ("…: Methods and Results" / "…: An Updated Release"): a version that
+    # replaced its subtitle, not a second subject.
+    subtitle_replaced: bool = False
+    # Each title's own words are in the *other* abstract and not in its own ("Lumen2-
+    # Coder" over an abstract naming "Lumen2-Math" as its sibling, and back): two
+    # members naming each other.  And the name variants two titles give one name
+    # ("Lumen2-Coder" / "Lumen2-Math"): the parts after the name, each side's.
+    cross_named: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    renamed_variant: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     def describe(self) -> str:
         """One line for ``explain``: the similarities and where the two differ."""
@@ -250,10 +315,20 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
     union = here.title_words | there.title_words
     title_similarity = len(here.title_words & there.title_words) / len(union) if union else 1.0
     slots: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    listed: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     if relation == "reworded":
         slots = _series_slots(here, there, only_here, only_there)
         if not (slots[0] and slots[1]):
             slots = _subject_slots(here, there, only_here, only_there)
+        listed = _listed_slots(here, there, only_here, only_there)
+    cross_named: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    renamed_variant: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    if relation == "reworded" and len(shared) >= 2 and title_similarity >= CROSS_TITLES:
+        cross_named = (
+            _named_by_other(only_here, here, there, rarity),
+            _named_by_other(only_there, there, here, rarity),
+        )
+        renamed_variant = _variants_of_one_name(here, there)
     variant: tuple[str, ...] = ()
     second: tuple[str, ...] = ()
     if relation == "nested":
@@ -261,6 +336,14 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
         second = _second_subject(here, there, only_here) or _second_subject(there, here, only_there)
         variant = variant or _phrase_variant(here, there, only_here)
         variant = variant or _phrase_variant(there, here, only_there)
+    if relation == "reworded" and here.head_all and there.head_all and here.head != there.head:
+        # Subtitles replaced ("…: An Extended Study" / "…: Methods and Results") hide
+        # a second subject the heads still show ("… Enhancement and Denoising" /
+        # "… Enhancement"): the same reading, on the names before the colons.
+        h, t = _head_only(here), _head_only(there)
+        oh, ot = h.title_words - t.title_words, t.title_words - h.title_words
+        if not oh or not ot:
+            second = _second_subject(h, t, oh) or _second_subject(t, h, ot)
     names_other: tuple[str, ...] = ()
     if relation != "same" and here.head and here.head == there.head:
         names_other = _names_each_other(here, there)
@@ -297,6 +380,12 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
             _rarest(there.words - here.words, rarity),
         ),
         slots=slots,
+        listed=listed,
+        cross_named=cross_named,
+        renamed_variant=renamed_variant,
+        subtitle_replaced=_subtitle_replaced(
+            here, there, (anchors_here, only_there), (anchors_there, only_here)
+        ),
         variant=variant,
         second_subject=second,
         names_other=names_other,
@@ -366,7 +455,8 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
     only_here, only_there = e.title_only
     only_numbers = set(only_here) <= set(numbers_here) and set(only_there) <= set(numbers_there)
     anchored = any(e.number_anchors)
-    if (numbers_here and numbers_there and (anchored or only_numbers)) or (
+    years = bool(_years(numbers_here) and _years(numbers_there))  # "LUMEN 2024" / "LUMEN 2025"
+    if (numbers_here and numbers_there and (anchored or only_numbers or years)) or (
         only_numbers and anchored
     ):
         return Judgement(
@@ -388,6 +478,16 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
         # rule: a subtitle's words are often written next to the name ("Foo, a bar
         # for …"), which the variant rule reads as "Qwen2.5-Coder" beside "Qwen2.5".
         return Judgement(True, f"subtitle dropped, one abstract holds the other ({_contained(e)})")
+    if (
+        e.subtitle_dropped
+        and not (anchors_here or anchors_there)
+        and words is not None
+        and words >= SUBTITLED_WORDS
+    ):
+        # "Foo Technical Report" and "Foo Technical Report: An Updated Release": the
+        # very title, with a subtitle its abstract says nothing of, over an abstract
+        # revised however heavily (a sibling renames the title; it does not append).
+        return Judgement(True, f"the same title with a subtitle added ({_sims(e)})")
     bound_here, bound_there = e.bound
     if e.title_relation == "nested" and (bound_here or bound_there or e.variant):
         return Judgement(
@@ -418,6 +518,28 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
             "one title skeleton with a slot filled differently, each filling its own "
             f"abstract's subject ({_words(slots_here)} vs {_words(slots_there)}): a series",
         )
+    variant_here, variant_there = e.renamed_variant
+    if variant_here and variant_there:
+        return Judgement(
+            False,
+            f"the titles name two variants of one name ({_words(variant_here)} vs "
+            f'{_words(variant_there)}, as "Lumen2-Coder" and "Lumen2-Math")',
+        )
+    crossed_here, crossed_there = e.cross_named
+    if crossed_here and crossed_there:
+        return Judgement(
+            False,
+            "each title names what only the other abstract holds "
+            f"({_words(crossed_here)} vs {_words(crossed_there)}): siblings naming each other",
+        )
+    listed_here, listed_there = e.listed
+    if listed_here and listed_there:
+        return Judgement(
+            False,
+            "each title names another item of one list the abstracts write "
+            f'({_words(listed_here)} vs {_words(listed_there)}, as a suite\'s "X: Math" and '
+            '"X: Code" over "… spanning math, code and law"): a series',
+        )
     if pairs is None or words is None:
         return Judgement(False, "other title, abstracts too short to compare")
     if pairs >= thresholds.same_abstract or words >= RETITLED_WORDS:
@@ -433,7 +555,7 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
         return Judgement(True, f"same words, reworded ({_sims(e)}, {_contained(e)})")
     # A title that names what the other abstract lacks ("Corvid2-Med" vs "Corvid2")
     # does not "still match", however many words the two share.
-    titles_match = not (anchors_here or anchors_there) and (
+    titles_match = (not (anchors_here or anchors_there) or e.subtitle_replaced) and (
         e.title_relation == "nested" or e.same_name or e.title_similarity >= MATCHING_TITLE
     )
     if titles_match and (pairs >= REVISED_PAIRS or words >= REVISED_WORDS):
@@ -500,6 +622,41 @@ def _anchors(
     held = [w for w in only if not w.isdigit() and _holds(mine, w) and not rarity.is_common(w)]
     anchors = [w for w in held if not _holds(theirs, w)]
     return _sorted(anchors) if anchors and 2 * len(anchors) >= len(held) else ()
+
+
+def _subtitle_replaced(
+    here: Profile,
+    there: Profile,
+    here_side: tuple[tuple[str, ...], frozenset[str]],
+    there_side: tuple[tuple[str, ...], frozenset[str]],
+) -> bool:
+    """Both titles open with one name before a colon; one side's anchors all lie in
+    its subtitle, the other side has none, and the other title's own words are not
+    in its abstract at all: the subtitle was replaced by one about the version
+    ("An Updated Release", "Revised and Extended"), and the abstract revised so that
+    the old subtitle's words left it.  (Anchors on both sides are two subjects,
+    rule 3; a new subtitle its abstract is about is weighed as any title is.)"""
+    if not here.head or here.head != there.head:
+        return False
+    (anchors_a, only_b), (anchors_b, only_a) = here_side, there_side
+    if bool(anchors_a) == bool(anchors_b):
+        return False
+    mine, theirs, anchors, their_only = (
+        (here, there, anchors_a, only_b) if anchors_a else (there, here, anchors_b, only_a)
+    )
+    if mine.colon_at is None or not set(anchors) <= set(mine.title_tokens[mine.colon_at :]):
+        return False
+    new = [w for w in their_only if not _has_digit(w)]
+    return bool(new) and not any(_holds(theirs, w) for w in new)
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _years(numbers: tuple[str, ...]) -> tuple[str, ...]:
+    """The title numbers that are years: a revision keeps its title's year (its
+    abstract's numbers may all change); another edition of a series changes it."""
+    return tuple(n for n in numbers if _YEAR.fullmatch(n))
 
 
 def _has_digit(word: str) -> bool:
@@ -658,6 +815,91 @@ def _subject_slots(
     uses_a = _subject_uses(here, there, slot_a, slot_b, name)
     uses_b = _subject_uses(there, here, slot_b, slot_a, name)
     return (uses_a, uses_b) if uses_a and uses_b else ((), ())
+
+
+def _named_by_other(
+    only: frozenset[str], mine: Profile, theirs: Profile, rarity: Rarity
+) -> tuple[str, ...]:
+    """This title's own words that the *other* abstract holds and this one does not."""
+    return _sorted(
+        w
+        for w in only
+        if not _has_digit(w)
+        and w not in GENERIC
+        and not rarity.is_common(w)
+        and _holds(theirs, w)
+        and not _holds(mine, w)
+    )
+
+
+def _variants_of_one_name(here: Profile, there: Profile) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The parts two titles join to one name ("Lumen2-Coder" / "Lumen2-Math": (coder),
+    (math)) when they differ on both sides in words that are not numbers, generic
+    words, or one another's spelling or abbreviation; ``((), ())`` otherwise.  A
+    revision keeps the name of what it releases; a sibling report renames it."""
+    for name, rest_a in here.named:
+        for other, rest_b in there.named:
+            if name != other:
+                continue
+            a = {w for w in rest_a if w not in rest_b and not _has_digit(w) and w not in GENERIC}
+            b = {w for w in rest_b if w not in rest_a and not _has_digit(w) and w not in GENERIC}
+            if not a or not b:
+                continue
+            if any(
+                _spelling_variant(x, y) or x.startswith(y) or y.startswith(x) for x in a for y in b
+            ):
+                continue
+            if any(x in there.title_words for x in a) or any(y in here.title_words for y in b):
+                continue
+            return _sorted(a), _sorted(b)
+    return (), ()
+
+
+def _head_only(p: Profile) -> Profile:
+    """``p`` as if its title were its name before the colon."""
+    tokens = p.title_tokens[: p.colon_at] if p.colon_at is not None else p.title_tokens
+    return replace(
+        p,
+        title_all=p.title_all[: p.head_all],
+        title_tokens=tokens,
+        title_words=frozenset(tokens),
+        colon_at=None,
+        head_all=None,
+    )
+
+
+def _listed_slots(
+    here: Profile, there: Profile, only_here: frozenset[str], only_there: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Each title's slot words (as :func:`_subject_slots` takes them) that one list of
+    either abstract holds as *different* items; ``((), ())`` unless both sides have one.
+
+    A suite's boilerplate may list every member's subject ("spanning math, code,
+    science and law") and its members then differ only in which item their titles
+    name — the subject being nowhere else in their abstracts, no use of it can
+    tell them apart.  A title that picks one item of a list and a sibling title
+    that picks another are two members.  A revision swaps a title word for a
+    synonym or a rephrasing; it seldom swaps it for the next item of a list its
+    own abstract writes.
+    """
+    slot_a = {w for w in only_here if not _has_digit(w) and w not in GENERIC}
+    slot_b = {w for w in only_there if not _has_digit(w) and w not in GENERIC}
+    if not slot_a or not slot_b or max(len(slot_a), len(slot_b)) > SLOT_WORDS:
+        return (), ()
+    if not here.title_words & there.title_words:
+        return (), ()
+    for items in (*here.lists, *there.lists):
+        with_a = {i for i, item in enumerate(items) if _item_holds(item, slot_a)}
+        with_b = {i for i, item in enumerate(items) if _item_holds(item, slot_b)}
+        if with_a and with_b and not with_a & with_b:
+            found_a = {w for w in slot_a for i in with_a if _item_holds(items[i], {w})}
+            found_b = {w for w in slot_b for i in with_b if _item_holds(items[i], {w})}
+            return _sorted(found_a), _sorted(found_b)
+    return (), ()
+
+
+def _item_holds(item: frozenset[str], words: set[str]) -> bool:
+    return any(w in item or w + "s" in item or (w.endswith("s") and w[:-1] in item) for w in words)
 
 
 def _shared_name(here: Profile, there: Profile) -> str | None:

@@ -415,12 +415,17 @@ def _pair_key(a: int, b: int) -> int:
 # however many papers are seen.
 MAX_HEAD_POSTINGS = 8
 _HEAD_SPLIT = re.compile(r"\s*:\s*|\s+[-\u2013\u2014]+\s+")
+# A version's note at the end of its title: "(Extended Version)", "(Student Abstract)".
+_TRAILING_ASIDE = re.compile(r"\s+(?=\([^()]*\)\s*$)")
 
 
 def title_head(title: str) -> str | None:
-    """The normalized part of ``title`` before its first colon (or spaced dash),
-    or None when there is none (or nothing before it)."""
+    """The normalized part of ``title`` before its first colon (or spaced dash), or
+    before a closing parenthesis ("Foo Technical Report (Extended Version)"); None
+    when there is none (or nothing before it)."""
     parts = _HEAD_SPLIT.split(title, maxsplit=1)
+    if len(parts) < 2:
+        parts = _TRAILING_ASIDE.split(title, maxsplit=1)
     if len(parts) < 2:
         return None
     head = title_key(parts[0])

@@ -36,6 +36,13 @@ Listings, by kind (``Listing.kind``):
                     <track>": every member shares the name before the colon
 ``suite-shared``    "<Suite>: <Area>" papers whose shared boilerplate holds other
                     members' area words ("grading code", "copyright law")
+``suite-spanning``  "<Suite>: <Area>" / "<Suite> <Area>" papers whose shared abstract
+                    lists every area ("… spanning math, code, science and law"); the
+                    area is in the title and in that list only
+``v2-member``       a series member revised: its subtitle replaced by one about the
+                    version ("An Updated Release") or "(Extended Version)" added, the
+                    abstract revised heavily (numbers, a sentence dropped and one
+                    added, twelve synonyms)
 ``reused-title``    a seen paper's title over an abstract of a paper never listed
 ``lookalike``       a seen title changed by one word, over an unlisted abstract
 ==================  =============================================================
@@ -76,6 +83,7 @@ POSITIVE = (
     "retitle",
     "disguise",
     "v2-titled",
+    "v2-member",
 )
 SERIES = (
     "boilerplate",
@@ -92,6 +100,7 @@ SERIES = (
     "findings",
     "challenge-headed",
     "suite-shared",
+    "suite-spanning",
 )
 NEGATIVE = (*SERIES, "reused-title", "lookalike")
 
@@ -1254,7 +1263,70 @@ def build(seeds_dir: Path, seed: int = 12) -> Corpus:
     shared = shared_word_suite_series(random.Random(seed + 4))
     random.Random(seed + 4).shuffle(shared)
     series += shared
+    # Issue 12's fourth red team, again from a generator of its own.
+    fourth = random.Random(seed + 5)
+    spanning = spanning_suite_series(fourth)
+    fourth.shuffle(spanning)
+    series += spanning
+    positives += member_revisions(series, fourth)
     return Corpus(tuple(originals), tuple(series), tuple(positives), tuple(negatives))
+
+
+SPANNING_AREAS = ("Math", "Code", "Science", "Law", "Medicine", "Finance", "History", "Physics")
+SPANNING_OWN = (
+    "This volume has {n} items written by domain experts and checked twice.",
+    "Items were collected over {n} weeks from contributors in {k} countries.",
+    "We release {n} problems together with worked reference answers.",
+    "The volume holds {n} questions of graded difficulty from {k} sources.",
+)
+SPANNING_ABSTRACT = (
+    "{suite} is a benchmark suite for evaluating large language models, spanning "
+    "{spanning}. {own} Every item is screened for contamination and paired with a rubric. "
+    "We evaluate {m} open and proprietary models and find the best still fails {p} percent "
+    "of the items."
+)
+SPANNING_SUITES = (("Orrery", 8, "{suite}: {area}"), ("Vantage", 3, "{suite} {area}"))
+
+
+def spanning_suite_series(rng: random.Random) -> list[Listing]:
+    """Suites whose one abstract lists every member's area: a member's own area is
+    in its title and, once, in that list — nowhere else in its abstract."""
+    out = []
+    for suite, count, shape in SPANNING_SUITES:
+        areas = SPANNING_AREAS[:count]
+        spanning = ", ".join(a.lower() for a in areas[:-1]) + " and " + areas[-1].lower()
+        for area in areas:
+            own = rng.choice(SPANNING_OWN).format(n=rng.randint(300, 3000), k=rng.randint(5, 40))
+            abstract = SPANNING_ABSTRACT.format(
+                suite=suite,
+                spanning=spanning,
+                own=own,
+                m=rng.randint(10, 40),
+                p=rng.randint(10, 60),
+            )
+            title = shape.format(suite=suite, area=area)
+            out.append(Listing(title, abstract, f"suite-spanning:{suite}:{area}", "suite-spanning"))
+    return out
+
+
+VERSION_SUBTITLES = ("An Updated Release", "Revised and Extended", "An Extended Study")
+
+
+def member_revisions(series: Sequence[Listing], rng: random.Random) -> list[Listing]:
+    """A heavy revision of every third series member, keeping what names the member
+    (its name before the colon, or its whole title) and saying it is a new version."""
+    out = []
+    for listing in series[::3]:
+        head, colon, tail = listing.title.partition(": ")
+        # (a subtitle that names the member stays: "AURORA 2025 Challenge: Dehazing")
+        names_member = any(w.lower() in listing.label.lower() for w in tail.split() if len(w) > 3)
+        if colon and len(head.split()) > 1 and not names_member:
+            title = f"{head}: {rng.choice(VERSION_SUBTITLES)}"
+        else:
+            title = f"{listing.title} (Extended Version)"
+        _, abstract = revise(listing.title, listing.abstract, rng, "heavy")
+        out.append(Listing(title, abstract, listing.label, "v2-member"))
+    return out
 
 
 def as_digest(listings: Sequence[Listing], name: str = "corpus.txt") -> list[RawEntry]:

@@ -320,22 +320,36 @@ def test_identity_quality_meets_its_goals_on_the_generated_corpus(seeds_dir: Pat
     listings = [*corpus.originals, *corpus.series, *corpus.positives, *corpus.negatives]
     verdicts = split(entries_of(listings), None)
     label_of = {}
-    wrong, missed, reworded = [], [], []
+    wrong, missed, reworded, members = [], [], [], []
     listed: set[str] = set()
     for x, v in zip(listings, verdicts, strict=True):
         if x.kind == "v2-reworded":
             reworded.append(not v.new)
+        if x.kind == "v2-member" and x.label in listed:
+            members.append(not v.new)
         if v.new:
             label_of[v.key] = x.label
-            if x.label in listed and x.kind.startswith("v2") and x.kind != "v2-reworded":
+            if x.label in listed and x.kind.startswith("v2") and x.kind not in LOOSER:
                 missed.append(x.title)
-        elif label_of[v.same_as or ""] != x.label:
+        elif label_of[v.same_as or ""] != x.label and not (
+            x.kind == "v2-member" and x.label in listed
+        ):
+            # (a member's revision taken for a sibling is still not sent again: counted
+            # in the benchmark's precision, not here)
             wrong.append((x.kind, x.title))
         listed.add(x.label)
     assert wrong == []
     assert missed == []
     assert len(reworded) > 200
     assert sum(reworded) >= 0.95 * len(reworded)
+    # heavy revisions of boilerplate series members: some lose the one sentence that
+    # named their member, and their abstract is then any sibling's (docs/novelty.md)
+    assert len(members) > 30
+    assert sum(members) >= 0.85 * len(members)
+
+
+# Revisions judged by a share, not one by one (see the test below).
+LOOSER = ("v2-reworded", "v2-member")
 
 
 # ---------------------------------------------------------------- the store keeps the counts

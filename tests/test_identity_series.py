@@ -308,3 +308,214 @@ def test_a_volume_relisted_with_numbers_revised_is_still_seen() -> None:
     # and retitled with the subtitle replaced, over the same abstract: a retitle
     same, reason = judged(("ReasonBench: Programming", abstract), (title, abstract))
     assert same, reason
+
+
+# ---------------------------------------------------------------- a suite listing every member
+# Issue 12's fourth red team: "<Suite>: <Area>" papers whose shared abstract lists every
+# area ("… spanning math, code, science and law"), each with a sentence of its own that
+# does not name its area: the area is in the title and, once, in the list.
+
+AREAS = ("Math", "Code", "Science", "Law", "Medicine", "Finance")
+OWN = (
+    "This volume has {n} items written by domain experts and checked twice.",
+    "Items were collected over {n} weeks from contributors in {k} countries.",
+    "We release {n} problems together with worked reference answers.",
+)
+
+
+def _listing_suite(name: str, count: int, shape: str, rng: random.Random) -> list[tuple[str, str]]:
+    areas = AREAS[:count]
+    spanning = ", ".join(a.lower() for a in areas[:-1]) + " and " + areas[-1].lower()
+    out = []
+    for area in areas:
+        title = {"colon": f"{name}: {area}", "bare": f"{name} {area}"}[shape]
+        own = rng.choice(OWN).format(n=rng.randint(300, 3000), k=rng.randint(5, 40))
+        out.append(
+            (
+                title,
+                f"{name} is a benchmark suite for evaluating large language models, spanning "
+                f"{spanning}. {own} Every item is screened for contamination and paired with "
+                f"a rubric. We evaluate {rng.randint(10, 40)} open and proprietary models and "
+                f"find the best still fails {rng.randint(10, 60)} percent of the items.",
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("shape", ["colon", "bare"])
+@pytest.mark.parametrize("count", [2, 6])
+def test_suite_members_whose_abstracts_list_every_area_are_distinct(
+    tmp_path: Path, shape: str, count: int
+) -> None:
+    pairs = _listing_suite("Orbis", count, shape, random.Random(count))
+    one_run = split(entries(pairs), None)
+    assert [(v.entry.title, v.reason) for v in one_run if not v.new] == []
+    store = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
+    record(store, entries(pairs[:1]), date(2026, 6, 1))
+    later = seen_split(store, entries(pairs[1:]))
+    again = seen_split(store, entries(pairs[:1]))
+    store.close()
+    assert [(v.entry.title, v.reason) for v in later if not v.new] == []
+    assert [v.new for v in again] == [False]
+    same, reason = judged(pairs[1], pairs[0])
+    assert not same and "list" in reason, reason
+
+
+def test_a_retitle_that_swaps_a_word_for_a_synonym_is_not_a_list_member() -> None:
+    abstract = (
+        "We propose a solver for sparse linear systems that is fast, accurate and easy to "
+        "deploy. It factorises the matrix once and reuses the factors across right-hand "
+        "sides, and it runs on commodity GPUs. On 40 benchmark matrices it is 3.1 times "
+        "faster than the best direct solver while matching its accuracy."
+    )
+    same, reason = judged(
+        ("A Quick Solver for Sparse Systems", abstract),
+        (
+            "A Fast Solver for Sparse Systems",
+            abstract.replace("40", "42"),
+        ),
+    )
+    assert same, reason
+
+
+def test_a_member_relisted_with_its_subtitle_replaced_and_abstract_revised_is_seen() -> None:
+    v1 = (
+        "LUMEN 2024 Challenge on Raindrop Removal: Methods and Results",
+        "This paper reviews the LUMEN 2024 challenge on raindrop removal, held with the "
+        "VISTA workshop. The challenge aims to restore images taken through wet glass. It "
+        "is one of the LUMEN 2024 challenges. 180 participants registered and 21 teams "
+        "submitted results. We describe the data, the evaluation methods and the results "
+        "of the top teams, which set the state of the art.",
+    )
+    v2 = (
+        "LUMEN 2024 Challenge on Raindrop Removal: An Updated Release",
+        "This paper surveys the LUMEN 2024 challenge on raindrop removal, held with the "
+        "VISTA workshop. The challenge aims to restore photographs taken through wet glass. "
+        "It is one of the LUMEN 2024 challenges. 183 participants registered and 24 teams "
+        "submitted entries. We describe the data, the evaluation protocol and the "
+        "solutions of the leading teams, and add a study of failure cases.",
+    )
+    same, reason = judged(v2, v1)
+    assert same, reason
+    # while a sibling track under the same skeleton stays its own paper
+    sibling = (
+        "LUMEN 2024 Challenge on Shadow Removal: Methods and Results",
+        v1[1]
+        .replace("raindrop removal", "shadow removal")
+        .replace("taken through wet glass", "with cast shadows"),
+    )
+    same, reason = judged(sibling, v1)
+    assert not same, reason
+
+
+# ---------------------------------------------------------------- issue 12's fourth red team
+# Challenge tracks whose one boilerplate names no track at all; a family whose
+# abstracts name only the siblings (or describe the skill, never the slot word); and
+# the revisions of such members, which must still be seen.
+
+TRACK_NAMES = (
+    "Image Denoising",
+    "Image Deblurring",
+    "Low-Light Image Enhancement",
+    "Raindrop Removal",
+    "Shadow Removal",
+    "Video Frame Interpolation",
+)
+
+
+def _silent_challenge() -> list[tuple[str, str]]:
+    return [
+        (
+            f"NTIRE 2025 Challenge on {track}: Methods and Results",
+            "This paper reviews the NTIRE 2025 challenge, held with the workshop on new "
+            "trends in image restoration and enhancement. This report describes one track "
+            f"of the challenge and the solutions submitted to it. A total of {150 + i} "
+            f"participants registered, and {20 + i} teams submitted valid solutions in the "
+            "final phase. We describe the dataset, the evaluation protocol and the results.",
+        )
+        for i, track in enumerate(TRACK_NAMES)
+    ]
+
+
+SKILLS = {"Coder": "code generation", "Math": "mathematical reasoning", "VL": "image understanding"}
+
+
+def _family(shape: str) -> list[tuple[str, str]]:
+    out = []
+    for variant, skill in SKILLS.items():
+        others = ", ".join(f"Lumen2-{v}" for v in SKILLS if v != variant)
+        said = f"It is tuned for {skill}." if shape == "skill" else f"Its siblings are {others}."
+        out.append(
+            (
+                f"Lumen2-{variant} Technical Report",
+                f"We present a member of the Lumen2 family of open models, trained on 2 "
+                f"trillion further tokens. {said} The models keep the general abilities of "
+                "Lumen2 and lead open models of their size; the weights are released under "
+                "a permissive licence.",
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pytest.param(
+            "silent-challenge",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known limit: one boilerplate naming no track, titles differing in a "
+                "slot no abstract writes, reads as a retitle (docs/novelty.md)",
+            ),
+        ),
+        "family-siblings",
+        "family-skill",
+    ],
+)
+def test_members_whose_abstracts_do_not_name_their_own_subject_are_distinct(
+    tmp_path: Path, series: str
+) -> None:
+    pairs = {
+        "silent-challenge": _silent_challenge,
+        "family-siblings": lambda: _family("siblings"),
+        "family-skill": lambda: _family("skill"),
+    }[series]()
+    assert [(v.entry.title, v.reason) for v in split(entries(pairs), None) if not v.new] == []
+    store = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
+    record(store, entries(pairs[:1]), date(2026, 6, 1))
+    later = seen_split(store, entries(pairs[1:]))
+    store.close()
+    assert [(v.entry.title, v.reason) for v in later if not v.new] == []
+
+
+def test_revisions_of_series_members_are_seen_in_one_run_and_across(tmp_path: Path) -> None:
+    rng = random.Random(12)
+    members = [
+        (
+            title,
+            abstract.replace(
+                "one track", f"the {title.split(' on ')[1].split(':')[0].lower()} track"
+            ),
+        )
+        for title, abstract in _silent_challenge()[:3]
+    ] + _family("siblings")
+    revised = []
+    for title, abstract in members:
+        text = abstract.replace("2025", "2025").replace("registered", "signed up")
+        text = text.replace("We describe", "This version corrects the results table; we describe")
+        text = text.replace("We present", "This updated report presents")
+        if "Technical Report" in title:
+            revised.append((f"{title}: An Updated Release", text))
+        else:
+            revised.append((f"{title} (Extended Version)", text))
+    rng.shuffle(revised)
+    one_run = split(entries(members + revised), None)
+    assert [v.new for v in one_run] == [True] * len(members) + [False] * len(revised)
+    by_key = {v.key: v.entry.title for v in one_run[: len(members)]}
+    for v in one_run[len(members) :]:  # each revision is its own member's, not a sibling's
+        assert by_key[v.same_as or ""] in v.entry.title, (v.entry.title, v.reason)
+    store = Database.open(f"sqlite:///{tmp_path / 'seen.db'}")
+    record(store, entries(members), date(2026, 6, 1))
+    later = seen_split(store, entries(revised))
+    store.close()
+    assert [(v.entry.title, v.reason) for v in later if v.new] == []
