@@ -695,3 +695,33 @@ def test_status_shows_what_is_left_to_send_and_send_sends_it(tmp_path: Path) -> 
         again = _newsletter(config_path, "send")
         assert "Nothing to send" in again.stdout
     assert f"sending {DAY.isoformat()}:" not in _newsletter(config_path, "status").stdout
+
+
+def test_the_ledger_is_written_with_a_small_page_cache_and_the_big_one_comes_back(
+    tmp_path: Path,
+) -> None:
+    # The novelty index keeps 64 MB of SQLite pages per connection; the connections that
+    # write the send ledger use 2 MB, so a send's memory does not grow with the list
+    # (docs/benchmarks.md, "Sending"). A pooled connection gets its big cache back.
+    from newsletter.store.ledger import SMALL_CACHE_KIB, small_page_cache
+
+    db = Database.open(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+
+        def cache(conn: sa.Connection) -> int:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            return int(raw.execute("PRAGMA cache_size").fetchone()[0])
+
+        with db.engine.connect() as conn:
+            big = cache(conn)
+            with small_page_cache(conn):
+                assert cache(conn) == -SMALL_CACHE_KIB
+                assert not conn.in_transaction()  # set without beginning one
+            assert cache(conn) == big == -65536
+        with db.writer() as writer, writer.write() as tx:
+            assert cache(tx.ledger.conn) == -SMALL_CACHE_KIB
+        with db.engine.connect() as conn:
+            assert cache(conn) == big
+    finally:
+        db.close()

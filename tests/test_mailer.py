@@ -194,3 +194,47 @@ def test_maildir_half_written_copy_in_tmp_is_replaced_not_kept(tmp_path: Path) -
     assert "written to new/" in reply
     assert list((box / "tmp").iterdir()) == []
     assert len(list((box / "new").iterdir())) == 2
+
+
+def test_a_message_given_in_pieces_arrives_as_the_same_bytes() -> None:
+    # The delivery loop hands the SMTP mailer a digest as its pieces (never joined per
+    # recipient); the server must get exactly what the joined message would be, with
+    # SMTP's dot-stuffing undone, whether given as pieces or as one bytes.
+    to = "pieces@example.org"
+    whole = message(to, 20000)  # ~400 KB: more than one gathering write on a small buffer
+    cut = [whole[i : i + 997] for i in range(0, len(whole), 997)]  # > IOV_MAX pieces
+    with smtp_server({}) as server:
+        smtp = mailer(server.port)
+        assert smtp.gather
+        for given in (cut, [b"", whole, b""]):  # no line starts with ".": stuffed already
+            prepared = smtp.prepare(SENDER, to, given, f"<m.{to}>", transparent=True)
+            assert prepared.hand_over().startswith("250")
+        assert smtp.send(SENDER, to, whole, f"<m.{to}>").startswith("250")
+        smtp.close()
+        got = server.handler.received_by(to)
+    assert len(got) == 3 and got[0] == got[1] == got[2]
+    assert got[0].replace(b"\r\n", b"\n").endswith(b"line 19999 of the body\n")
+
+
+def test_a_gathering_write_cut_short_by_the_kernel_goes_on_where_it_stopped() -> None:
+    import socket
+    import threading
+
+    from newsletter.delivery.mailer import _write
+
+    pieces = [bytes([65 + i % 26]) * (1 + (i * 7919) % 5000) for i in range(3000)]
+    a, b = socket.socketpair()
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)  # short writes, many of them
+    got = bytearray()
+
+    def read() -> None:
+        while chunk := b.recv(65536):
+            got.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    _write(a, pieces)
+    a.close()
+    reader.join(timeout=30)
+    b.close()
+    assert bytes(got) == b"".join(pieces)

@@ -158,3 +158,39 @@ def test_tokens_signed_in_a_row_across_seconds_and_ids_are_the_bytes_itsdangerou
                 b"s" * 32, salt=f"newsletter/{purpose}/v1", signer=Signer
             ).dumps(public_id)
             assert t.make(purpose, public_id) == reference
+
+
+@pytest.mark.parametrize("hash_name", ["sha1", "sha256"])
+def test_the_prepared_hmac_is_the_hmac_of_the_standard_library(hash_name: str) -> None:
+    import hmac
+
+    from newsletter.subscribers.tokens import PreparedHmac
+
+    for key in (b"k", b"k" * 20, b"k" * 64, bytes(range(40))):
+        prepared = PreparedHmac(key, hash_name)
+        for value in (b"", b"a.b.c", bytes(range(256)) * 3):
+            assert prepared.digest(value) == hmac.digest(key, value, hash_name)
+
+
+def test_signing_several_purposes_at_once_makes_each_token_make_would() -> None:
+    # A delivery signs a recipient's unsubscribe and preferences links in one call.
+    clock = Clock()
+    t = tokens(clock)
+    for step, public_id in enumerate(["aaa", "bbb", 'é☃ "quoted"', "bbb"]):
+        clock.now = T0 + timedelta(seconds=step)
+        both = t.make_each((UNSUBSCRIBE, PREFERENCES), public_id)
+        assert both == [t.make(UNSUBSCRIBE, public_id), t.make(PREFERENCES, public_id)]
+        assert [t.check(UNSUBSCRIBE, both[0]), t.check(PREFERENCES, both[1])] == [public_id] * 2
+    with pytest.raises(ValueError, match="unknown token purpose"):
+        t.make_each((UNSUBSCRIBE, "nonsense"), "aaa")
+
+
+def test_the_default_clock_signs_with_the_time_of_the_system_clock() -> None:
+    # Tokens made with the default clock read time.time() directly (a delivery reads the
+    # time twice per recipient); they are still checked against the same time.
+    import time
+
+    t = Tokens(b"s" * 32, confirm_seconds=3600)
+    before = int(time.time())
+    assert before <= t.seconds() <= int(time.time())
+    assert t.check(CONFIRM, t.make(CONFIRM, "abc123")) == "abc123"

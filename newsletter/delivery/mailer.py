@@ -150,19 +150,23 @@ class Mailer:
     smtp = False
     """True when :meth:`prepare` takes the message dot-stuffed (``transparent=True``):
     the delivery loop then splices the stuffed form compiled once per edition."""
+    gather = False
+    """True when :meth:`prepare` takes a message as a list of pieces to write one after
+    another (a gathering write): the delivery loop then never joins a digest's
+    pieces into one buffer per recipient.  Other mailers get ``bytes``."""
 
     def prepare(
         self,
         sender: str,
         recipient: str,
-        message: bytes,
+        message: Message,
         message_id: str,
         *,
         transparent: bool = False,
     ) -> Prepared:
         if type(self).send is Mailer.send:
             raise NotImplementedError(f"{type(self).__name__} implements neither prepare nor send")
-        return _SendAtOnce(self, sender, recipient, message, message_id)
+        return _SendAtOnce(self, sender, recipient, joined(message), message_id)
 
     def send(self, sender: str, recipient: str, message: bytes, message_id: str) -> str:
         """Both steps at once; returns the server's reply."""
@@ -182,6 +186,15 @@ class _SendAtOnce(Prepared):
 
     def hand_over(self) -> str:
         return self.mailer.send(self.sender, self.recipient, self.message, self.message_id)
+
+
+Message = bytes | list[bytes]
+"""A message's bytes, or its pieces in order (only for a mailer with ``gather``)."""
+
+
+def joined(message: Message) -> bytes:
+    """The message as one ``bytes``."""
+    return message if isinstance(message, bytes) else b"".join(message)
 
 
 MailerFactory = Callable[[], Mailer]
@@ -232,7 +245,7 @@ class MaildirMailer(Mailer):
         self,
         sender: str,
         recipient: str,
-        message: bytes,
+        message: Message,
         message_id: str,
         *,
         transparent: bool = False,
@@ -257,7 +270,7 @@ class MaildirMailer(Mailer):
         try:
             with open(temp, "wb") as handle:
                 handle.write(f"Return-Path: <{sender}>\nDelivered-To: {recipient}\n".encode())
-                handle.write(message.replace(b"\r\n", b"\n"))
+                handle.write(joined(message).replace(b"\r\n", b"\n"))
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
@@ -361,12 +374,13 @@ class SmtpMailer(Mailer):
         return conn
 
     smtp = True
+    gather = True
 
     def prepare(
         self,
         sender: str,
         recipient: str,
-        message: bytes,
+        message: Message,
         message_id: str,
         *,
         transparent: bool = False,
@@ -380,10 +394,14 @@ class SmtpMailer(Mailer):
             self._expect(Stage.RCPT, *conn.rcpt(recipient))
             conn.putcmd("data")
             self._expect(Stage.DATA, *conn.getreply())
-            data = message if transparent else dot_stuffed(message)
-            if not data.endswith(b"\r\n"):
-                data += b"\r\n"
-            conn.send(data)
+            pieces = [message] if isinstance(message, bytes) else message
+            if not transparent:
+                pieces = [dot_stuffed(joined(message))]
+            if not next((p for p in reversed(pieces) if p), b"").endswith(b"\r\n"):
+                pieces = [*pieces, b"\r\n"]
+            if conn.sock is None:
+                raise smtplib.SMTPServerDisconnected("the connection is closed")
+            _write(conn.sock, pieces)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             raise ConnectionLost(f"connection lost before the message was sent: {exc}") from None
@@ -466,6 +484,32 @@ class _SmtpMessage(Prepared):
 
     def abandon(self) -> None:
         self.mailer._drop()  # an unfinished DATA is discarded by the server
+
+
+_IOV_MAX = min(1024, os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16)
+
+
+def _write(sock: socket.socket, pieces: list[bytes]) -> None:
+    """Write ``pieces`` in order.  A plain socket takes them in gathering writes
+    (``sendmsg``, usually one system call for the whole message, and no 156 KB
+    buffer joined per recipient); TLS cannot gather, so they are joined for it."""
+    if isinstance(sock, ssl.SSLSocket) or not hasattr(sock, "sendmsg"):
+        sock.sendall(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+        return
+    left: list[bytes | memoryview] = list(pieces)
+    total = sum(map(len, left))
+    while left:
+        sent = sock.sendmsg(left[:_IOV_MAX])
+        total -= sent
+        if not total:
+            return
+        done = 0  # a partial write: drop what went, cut the piece it ended in
+        while sent >= len(left[done]):
+            sent -= len(left[done])
+            done += 1
+        if sent:
+            left[done] = memoryview(left[done])[sent:]
+        del left[:done]
 
 
 def _closed_by_peer(sock: socket.socket | None) -> bool:

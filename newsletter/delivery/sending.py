@@ -289,24 +289,32 @@ class Delivery:
         return self._return_path.for_recipient(edition_id, claimed.subscriber.id)
 
     def message(self, edition: Edition, claimed: Claimed, smtp: bool) -> bytes:
-        """One recipient's message: the compiled digest of their topic set (rendered on
-        first use) with their address, Message-ID and two signed links spliced in — the
-        per-recipient preparation ``bench/bench_send.py`` measures alone."""
+        """One recipient's message (:meth:`message_pieces`, joined)."""
+        return b"".join(self.message_pieces(edition, claimed, smtp))
+
+    def message_pieces(self, edition: Edition, claimed: Claimed, smtp: bool) -> list[bytes]:
+        """One recipient's message as pieces to write one after another: the compiled
+        digest of their topic set (rendered on first use) with their address,
+        Message-ID and three signed tokens spliced in — the per-recipient preparation
+        ``bench/bench_send.py`` measures alone (a mailer that takes pieces,
+        :attr:`Mailer.gather`, never joins them: see
+        :meth:`~newsletter.delivery.message.CompiledMessage.pieces`)."""
         subscriber = claimed.subscriber
-        links = self.links().for_subscriber(subscriber.public_id)
+        links = self.links()
+        signed = links.for_subscriber(subscriber.public_id)
         recipient = Recipient(
             address=subscriber.email,
             message_id=claimed.message_id,
-            unsubscribe_url=links.unsubscribe,
-            one_click_url=links.unsubscribe,
-            preferences_url=links.preferences,
-            mailto_subject=f"unsubscribe {links.unsubscribe_token}",
-            vote_token=vote_token(self.links().tokens, subscriber.public_id, edition),
+            unsubscribe_url=signed.unsubscribe,
+            one_click_url=signed.unsubscribe,
+            preferences_url=signed.preferences,
+            mailto_subject=f"unsubscribe {signed.unsubscribe_token}",
+            vote_token=vote_token(links.tokens, subscriber.public_id, edition),
         )
         compiled = self.ranking(edition).compiled(subscriber.id, claimed.topics)
         if compiled is None:
             compiled = self._compiled(edition, claimed.topics)
-        return compiled.for_recipient(recipient, smtp=smtp)
+        return compiled.pieces(recipient, smtp=smtp)
 
     # ------------------------------------------------------------ the pass
 
@@ -567,7 +575,9 @@ class Delivery:
                 )
             state.add("queued", -1)
 
-    def _prepare(self, mailer: Mailer, claimed: Claimed, message: bytes, envelope: str) -> Prepared:
+    def _prepare(
+        self, mailer: Mailer, claimed: Claimed, message: bytes | list[bytes], envelope: str
+    ) -> Prepared:
         """Everything up to the point of no return; a relay that cannot be reached is
         tried ``delivery.retries`` more times, pausing 1, 2, 4 ... s, then the pass stops."""
         address = claimed.subscriber.email
@@ -608,7 +618,11 @@ class Delivery:
         mark = mark or _Mark(False)
         row, subscriber = claimed.row_id, claimed.subscriber
         address = subscriber.email
-        message = self.message(edition, claimed, mailer.smtp)
+        message: bytes | list[bytes]
+        if mailer.gather:
+            message = self.message_pieces(edition, claimed, mailer.smtp)
+        else:
+            message = self.message(edition, claimed, mailer.smtp)
         envelope = self.envelope_sender(queue_.edition_id, claimed)
         if claimed.retry_of_uncertain:
             state.add("resent_uncertain")

@@ -35,7 +35,7 @@ from newsletter.errors import DatabaseDamaged, StoreError
 from newsletter.store.corrections import Corrections
 from newsletter.store.editions import Editions
 from newsletter.store.identity_index import IdentityIndex
-from newsletter.store.ledger import Ledger, StartMarks
+from newsletter.store.ledger import Ledger, StartMarks, small_page_cache
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
 from newsletter.store.ranking import RankingState
@@ -339,7 +339,8 @@ class Database:
         costs more than the transaction itself).  Use it from one thread at a time."""
         conn = self.engine.connect().execution_options(immediate=True)
         try:
-            yield Writer(self, conn)
+            with small_page_cache(conn):  # many rows updated, none read again
+                yield Writer(self, conn)
         finally:
             conn.close()
 

@@ -28,7 +28,8 @@ database: nothing here is ever published or sent anywhere.
 
 from __future__ import annotations
 
-import base64
+import binascii
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
@@ -41,7 +42,7 @@ from newsletter.states import VoteChange
 from newsletter.store import Database
 from newsletter.store.subscribers import Subscriber
 from newsletter.store.votes import StoredVote
-from newsletter.subscribers.tokens import VOTE, VOTE_SECONDS, TokenError, Tokens
+from newsletter.subscribers.tokens import VOTE, VOTE_SECONDS, PreparedHmac, TokenError, Tokens
 from newsletter.urls import REF_CHARS, paper_ref
 
 UP = "up"
@@ -61,18 +62,26 @@ def vote_token(tokens: Tokens, public_id: str, edition: Edition) -> str:
     first 12 bytes of an HMAC-SHA256 over the rest with a key derived for votes
     alone (so no other purpose's token is one).  About 52 characters, where the
     itsdangerous token of the first vote links took 85; those are still read."""
-    issued = int(tokens.clock().timestamp()) // _DAY
-    value = f"{public_id}.{edition.date:%Y%m%d}{edition.number}.{_base36(issued)}"
+    issued = tokens.seconds() // _DAY
+    value = f"{public_id}.{_edition_digits(edition.date, edition.number)}.{_base36(issued)}"
     return f"{value}.{_sign(tokens, value)}"
+
+
+@functools.lru_cache(maxsize=64)
+def _edition_digits(day: date, number: int) -> str:
+    """``YYYYMMDD<number>``: formatted once per edition, not once per recipient."""
+    return f"{day:%Y%m%d}{number}"
 
 
 _DAY = 24 * 3600
 _SIGNATURE_BYTES = 12
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-_VOTE_KEYS: dict[bytes, bytes] = {}
+_VOTE_KEYS: dict[bytes, PreparedHmac] = {}
 
 
+@functools.lru_cache(maxsize=64)
 def _base36(n: int) -> str:
+    """``n`` in base 36 (a day number: the same for every recipient of a day, so cached)."""
     out = ""
     while True:
         n, digit = divmod(n, 36)
@@ -83,12 +92,16 @@ def _base36(n: int) -> str:
 
 def _sign(tokens: Tokens, value: str) -> str:
     key = _VOTE_KEYS.get(tokens.secret)
-    if key is None:
-        key = _VOTE_KEYS[tokens.secret] = hashlib.sha256(
-            b"newsletter/vote/v2" + tokens.secret
-        ).digest()
-    mac = hmac.digest(key, value.encode("ascii"), "sha256")[:_SIGNATURE_BYTES]
-    return base64.urlsafe_b64encode(mac).decode("ascii")
+    if key is None:  # the HMAC's two states prepared once per key (see tokens.PreparedHmac)
+        derived = hashlib.sha256(b"newsletter/vote/v2" + tokens.secret).digest()
+        key = _VOTE_KEYS[tokens.secret] = PreparedHmac(derived, "sha256")
+    mac = key.digest(value.encode("ascii"))[:_SIGNATURE_BYTES]
+    return binascii.b2a_base64(mac, newline=False).translate(_URL_SAFE).decode("ascii")
+
+
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+"""Base64 to its URL-safe alphabet (``base64.urlsafe_b64encode`` without its layers;
+12 bytes need no padding)."""
 
 
 @dataclass(frozen=True)

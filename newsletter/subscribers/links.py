@@ -22,6 +22,7 @@ CONFIRM_PATH = "confirm"
 PREFERENCES_PATH = "preferences"
 UNSUBSCRIBE_PATH = "unsubscribe"
 SUBSCRIBE_PATH = "subscribe"
+_LINK_PURPOSES = (UNSUBSCRIBE, PREFERENCES)
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,13 @@ class SubscriberLinks:
         return self.site.url(f"{path}?t={safe}")
 
     def for_subscriber(self, public_id: str) -> Links:
-        unsubscribe = self.tokens.make(UNSUBSCRIBE, public_id)
+        """The links of one recipient of a digest (both signed at once, once per
+        recipient: a token is URL-safe base64 and dots, so it goes in as it is)."""
+        unsubscribe, preferences = self.tokens.make_each(_LINK_PURPOSES, public_id)
+        url = self.site.url
         return Links(
-            unsubscribe=self._url(UNSUBSCRIBE_PATH, unsubscribe),
-            preferences=self._url(PREFERENCES_PATH, self.tokens.make(PREFERENCES, public_id)),
+            unsubscribe=url(f"{UNSUBSCRIBE_PATH}?t={unsubscribe}"),
+            preferences=url(f"{PREFERENCES_PATH}?t={preferences}"),
             unsubscribe_token=unsubscribe,
         )
 

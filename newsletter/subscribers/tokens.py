@@ -16,7 +16,7 @@ Time is passed in (``clock``), so expiry is tested without waiting.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import json
 import os
@@ -82,24 +82,29 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.:/-]*")
 
 def _b64(data: bytes) -> bytes:
     """URL-safe base64 without padding (itsdangerous' ``base64_encode``)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=")
 
 
-class _Hmac:
-    """HMAC-SHA1 (RFC 2104) with the padded key's two hash states computed once.
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+class PreparedHmac:
+    """HMAC (RFC 2104) with the padded key's two hash states computed once.
 
     ``hmac.digest`` looks the digest up in OpenSSL 3 on every call, which costs
     twice the hashing of a short token; copying two prepared states does not.
+    SHA-1 by default (itsdangerous' tokens); the vote tokens use it with SHA-256.
     A test checks it against ``hmac.digest``."""
 
     __slots__ = ("inner", "outer")
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) > 64:  # pragma: no cover - derived keys are 20 bytes
-            key = hashlib.sha1(key).digest()
-        key = key.ljust(64, b"\0")
-        self.inner = hashlib.sha1(bytes(b ^ 0x36 for b in key))
-        self.outer = hashlib.sha1(bytes(b ^ 0x5C for b in key))
+    def __init__(self, key: bytes, hash_name: str = "sha1") -> None:
+        block = hashlib.new(hash_name).block_size
+        if len(key) > block:  # pragma: no cover - derived keys are 20 or 32 bytes
+            key = hashlib.new(hash_name, key).digest()
+        key = key.ljust(block, b"\0")
+        self.inner = hashlib.new(hash_name, bytes(b ^ 0x36 for b in key))
+        self.outer = hashlib.new(hash_name, bytes(b ^ 0x5C for b in key))
 
     def digest(self, value: bytes) -> bytes:
         inner = self.inner.copy()
@@ -174,15 +179,13 @@ class Tokens:
     )
     """One serializer per purpose, made on first use (building one costs far more than
     signing: a delivery signs two links per recipient)."""
-    _keys: dict[str, _Hmac] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """The HMAC of each purpose, its key derived once (see :meth:`make`)."""
+    _keys: dict[str, PreparedHmac] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """The HMAC of each purpose, its key derived once (see :meth:`_key`)."""
     _stamps: dict[int, bytes] = field(default_factory=dict, init=False, repr=False, compare=False)
     """The encoded timestamp of the current second (a delivery signs several tokens per
     recipient, thousands per second: one encoding each second)."""
-    _payload: list[tuple[str, bytes]] = field(
-        default_factory=list, init=False, repr=False, compare=False
-    )
-    """The last public id encoded (a recipient's links sign the same id twice)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = _utcnow) -> Tokens:
@@ -210,32 +213,48 @@ class Tokens:
         serializer's layers (a signer object per token, the key derived again, the
         zlib attempt) cost 20 times the HMAC; :meth:`check` reads them with itsdangerous
         (a test checks the two agree)."""
-        key = self._keys.get(purpose)
-        if key is None:
-            if purpose not in PURPOSES:
-                raise ValueError(f"unknown token purpose {purpose!r}")
-            # itsdangerous' default "django-concat" key derivation, SHA-1
-            salt = f"newsletter/{purpose}/v1".encode()
-            derived = hashlib.sha1(salt + b"signer" + self.secret).digest()
-            key = self._keys[purpose] = _Hmac(derived)
-        last = self._payload[0] if self._payload else None
-        if last is not None and last[0] == public_id:
-            encoded = last[1]
+        return self.make_each((purpose,), public_id)[0]
+
+    def make_each(self, purposes: tuple[str, ...], public_id: str) -> list[str]:
+        """:meth:`make` for each of ``purposes``, in order: the payload encoded and the
+        clock read once for all of them (a recipient's unsubscribe and preferences
+        links sign the same id in the same second)."""
+        if _PLAIN.fullmatch(public_id):  # what json.dumps makes of a random public id
+            payload = f'"{public_id}"'
         else:
-            if _PLAIN.fullmatch(public_id):  # what json.dumps makes of a random public id
-                payload = f'"{public_id}"'
-            else:
-                payload = json.dumps(public_id, ensure_ascii=False, separators=(",", ":"))
-            encoded = _b64(payload.encode("utf-8"))
-            self._payload[:] = [(public_id, encoded)]
-        now = int(self.clock().timestamp())
+            payload = json.dumps(public_id, ensure_ascii=False, separators=(",", ":"))
+        now = self.seconds()
         stamp = self._stamps.get(now)
         if stamp is None:
             stamp = _b64(struct.pack(">Q", now).lstrip(b"\0"))
             self._stamps.clear()
             self._stamps[now] = stamp
-        value = encoded + b"." + stamp
-        return (value + b"." + _b64(key.digest(value))).decode("ascii")
+        value = _b64(payload.encode("utf-8")) + b"." + stamp
+        keys = self._keys
+        out = []
+        for purpose in purposes:
+            key = keys.get(purpose) or self._key(purpose)
+            out.append((value + b"." + _b64(key.digest(value))).decode("ascii"))
+        return out
+
+    def seconds(self) -> int:
+        """The clock's time in whole seconds since 1970 (the time of the system clock
+        read directly when the clock is the default one: making a ``datetime`` costs
+        more than a signature, and a delivery reads the time twice per recipient)."""
+        if self.clock is _utcnow:
+            return int(time.time())
+        return int(self.clock().timestamp())
+
+    def _key(self, purpose: str) -> PreparedHmac:
+        """The HMAC of ``purpose``, its key derived once."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown token purpose {purpose!r}")
+        # itsdangerous' default "django-concat" key derivation, SHA-1
+        salt = f"newsletter/{purpose}/v1".encode()
+        key = self._keys[purpose] = PreparedHmac(
+            hashlib.sha1(salt + b"signer" + self.secret).digest()
+        )
+        return key
 
     def check(self, purpose: str, token: str, max_age: int | None = None) -> str:
         """The ``public_id`` in ``token``, or TokenError (why: expired or invalid)."""
