@@ -460,8 +460,14 @@ class Ranking:
         with self.db.read() as tx:
             have = tx.ranking.with_model(version)
         ids = tuple(sorted(set(fingerprints) & have))
-        with self.db.read() as tx:  # who shares a copy (their reasons are made together)
-            self._topics = {s.id: s.topics for s in tx.subscribers.all()}
+        # who shares a copy (their reasons are made together): their topics in this
+        # edition, as the ledger claims them (every topic of it for one who picked none)
+        edition_topics = topics_of(self.edition)
+        with self.db.read() as tx:
+            self._topics = {
+                s.id: edition_topics if s.topics is None else edition_topics & s.topics
+                for s in tx.subscribers.all()
+            }
         return _Models(vocabulary, version, ids, len(stale))
 
     def _corpus(self) -> list[PaperText]:
@@ -567,8 +573,24 @@ class Ranking:
                     for s in batch.rows
                     if s not in explained and self._topics.get(s, _UNKNOWN) == topics
                 ]
-                explained.update(self._explain(batch, copy, sorted({*group, subscriber})))
+                if group:
+                    explained.update(self._explain(batch, copy, sorted({*group, subscriber})))
+                else:  # topics changed since the pass began: this one alone
+                    return self._explain_one(subscriber, batch, copy)
         return explained[subscriber]
+
+    def _explain_one(self, subscriber: int, batch: _Batch, copy: _Copy) -> list[Scored]:
+        import numpy as np
+
+        columns = copy.columns(self._column)
+        theirs = batch.liked[subscriber]
+        similarity = (
+            self._similarity[columns][:, theirs]
+            if self._similarity is not None
+            else np.zeros((len(columns), 0))
+        )
+        row = batch.scores[batch.rows[subscriber], columns]
+        return batch.ranker.explained(subscriber, copy.candidates, row, similarity)
 
     def _explain(self, batch: _Batch, copy: _Copy, chosen: list[int]) -> dict[int, list[Scored]]:
         """``chosen`` subscribers of ``batch``: ``copy``'s cards in their order, with reasons."""
