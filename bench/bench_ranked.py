@@ -224,10 +224,11 @@ def splice_cost(recipients: int) -> dict[str, float]:
     started = time.perf_counter()
     for i in range(recipients):
         keys, reasons = orders[i % len(orders)]
-        text = made.text.pieces(keys, reasons, settings.ranking.top_picks)
-        html = made.html.pieces(keys, reasons, settings.ranking.top_picks)
+        picks = settings.ranking.top_picks
         message = copy.frame.spliced(
-            copy.segments("text", text), copy.segments("html", html), repeated=VOTE_MARKS
+            copy.body("text", keys, reasons, picks),
+            copy.body("html", keys, reasons, picks),
+            repeated=VOTE_MARKS,
         )
         message.for_recipient(who, smtp=True)
     ranked = (time.perf_counter() - started) / recipients * 1000

@@ -24,7 +24,11 @@ ledger's order), into batches of :data:`SCORE_BATCH`; a batch's models are read
 and scored on the edition's papers with one sparse product (stacked weights ×
 candidates, :meth:`newsletter.ranking.Ranker.scores`) the first time one of its
 subscribers is sent, and at most :data:`KEEP_BATCHES` batches are held at once.
-Reasons are computed per message, for the cards it shows only.
+The orders and reasons are made for a batch's subscribers on one copy at once
+(:meth:`newsletter.ranking.Ranker.explained_many`: the fusion, the order, the
+topic reasons and the terms' pushes as array operations), for the cards the copy
+shows only; the liked paper nearest each card comes from one similarity matrix
+per edition (edition papers × every liked paper), not a product per subscriber.
 
 Per topic set, the ranked copy is rendered once and cut
 (:func:`newsletter.render.picks.layout`); each piece of it (constant text,
@@ -32,8 +36,12 @@ every card) is encoded to quoted-printable once.  A ranked subscriber's
 message is then their order of those shared pieces plus their reasons, joined
 in the same :class:`~newsletter.delivery.message.DigestFrame` — no render, no
 MIME build per subscriber; the recipient's links are spliced as in every
-message.  A subscriber without a model (no votes, ranking off) gets exactly
-the shared message.
+message.  Each shared piece is kept as its joined bytes (:class:`_Flat`), and a
+reason that needs no escaping nor encoding (most: "matches: …" names vocabulary
+words) is its own bytes in both bodies, so a message is a list of byte strings
+joined once per body (:meth:`_Copy.body`, the same bytes as the piece-by-piece
+:meth:`_Copy.segments`: ``tests/test_ranked_messages.py``).  A subscriber without
+a model (no votes, ranking off) gets exactly the shared message.
 """
 
 from __future__ import annotations
@@ -41,13 +49,14 @@ from __future__ import annotations
 import binascii
 import bisect
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from newsletter.config import Settings
 from newsletter.delivery.message import (
@@ -64,7 +73,7 @@ from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, persist
 from newsletter.ranking.ranker import fit_profiles
 from newsletter.ranking.vocabulary import Vocabulary
-from newsletter.render.picks import RankedLayout, Reason, layout
+from newsletter.render.picks import RankedLayout, Reason, layout, one_line
 from newsletter.render.recipients import VOTE_TOKEN
 from newsletter.render.untrusted import defuse
 from newsletter.store import Database
@@ -85,6 +94,7 @@ KEEP_BATCHES = 2
 """Scored batches held at once (the delivery workers send a few batches apart)."""
 
 Segments = list[tuple[bytes | str, bytes | str]]
+_UNKNOWN = object()
 
 
 VOTE_MARKS: tuple[tuple[bytes, str], ...] = (
@@ -118,6 +128,53 @@ def encode_layout(made: RankedLayout) -> dict[tuple[str, str], Segments]:
     return encoded
 
 
+class _Flat(NamedTuple):
+    """One encoded piece as a message joins it: a piece without slots (a card, the
+    text between cards) is its bytes joined once, so a message appends two strings
+    for it instead of looking at each segment.  (A tuple: one is made per reason.)"""
+
+    constant: bool
+    any: bool
+    """Whether it has any segment (an empty piece adds no soft break after it)."""
+    plain: bytes
+    stuffed: bytes
+    segments: Segments
+
+
+_NOT_PLAIN = re.compile(r"[&<>\"'%=]")
+"""What HTML escapes, a marker starts with (``%%``) or quoted-printable writes as ``=XX``."""
+
+
+def _plain_reason(reason: str) -> bytes:
+    """The reason's bytes when its escaped and encoded form is the text itself, in
+    both bodies — ASCII, one line, nothing to escape, no ``%`` or ``=``, shorter than a
+    quoted-printable line, not starting with "." — or ``b""`` (then the reason goes the
+    long way: :meth:`Body.reason_line`, :meth:`_Copy._reason`).  Most reasons are
+    ("matches: diffusion, video editing"): vocabulary terms are word characters."""
+    line = one_line(reason)
+    if (
+        line
+        and len(line) <= 76
+        and line.isascii()
+        and line[0] != "."
+        and _NOT_PLAIN.search(line) is None
+    ):
+        return line.encode("ascii")
+    return b""
+
+
+def _flat(segments: Segments) -> _Flat:
+    if all(isinstance(seg, bytes) and isinstance(st, bytes) for seg, st in segments):
+        return _Flat(
+            True,
+            bool(segments),
+            b"".join(seg for seg, _ in segments),  # type: ignore[misc]
+            b"".join(st for _, st in segments),  # type: ignore[misc]
+            [],
+        )
+    return _Flat(False, bool(segments), b"", b"", segments)
+
+
 @dataclass
 class _Copy:
     """One topic set's ranked copy: its layout, its frame and its encoded pieces."""
@@ -129,6 +186,15 @@ class _Copy:
     """The papers this copy can reorder (its cards): the only ones scored and explained."""
     reasons: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     """Reasons as encoded so far (many subscribers share one: "because you liked …")."""
+    flat: dict[tuple[str, str], _Flat] = field(default_factory=dict)
+    """Each piece's segments as used per message: a constant piece as its joined bytes."""
+    shared: dict[str, dict[str, _Flat]] = field(default_factory=dict)
+    """Per body kind: every shared piece's :class:`_Flat` (what :meth:`body` joins)."""
+    lines: dict[str, dict[str, tuple[_Flat, _Flat, _Flat]]] = field(default_factory=dict)
+    """Per body kind: reason lines made so far, by reason."""
+    plain_reasons: dict[str, bytes] = field(default_factory=dict)
+    """Reasons whose bytes are their text in both bodies (:func:`_plain_reason`)."""
+    _columns: list[int] | None = None
 
     def segments(self, kind: str, pieces: list[str]) -> Segments:
         """One body: the pieces' encoded segments, a soft line break between two
@@ -137,16 +203,26 @@ class _Copy:
         plain: list[bytes] = []
         stuffed: list[bytes] = []
         out: Segments = []
-        encoded = self.encoded
+        flat = self.flat
         for piece in pieces:
             if plain or out:
                 plain.append(SOFT_BREAK)
                 stuffed.append(SOFT_BREAK)
             if isinstance(piece, Reason):  # this subscriber's own: plain text, no slots
-                found: Segments = [self._reason(piece)]
-            else:
-                found = encoded.get((kind, piece)) or encode_piece(kind, piece)
-            for seg, st in found:
+                data, data_stuffed = self._reason(piece)
+                plain.append(data)
+                stuffed.append(data_stuffed)
+                continue
+            found = flat.get((kind, piece))
+            if found is None:
+                found = _flat(self.encoded.get((kind, piece)) or encode_piece(kind, piece))
+                flat[(kind, piece)] = found
+            if found.constant:
+                if found.any:
+                    plain.append(found.plain)
+                    stuffed.append(found.stuffed)
+                continue
+            for seg, st in found.segments:
                 if isinstance(seg, bytes) and isinstance(st, bytes):
                     plain.append(seg)
                     stuffed.append(st)
@@ -158,6 +234,110 @@ class _Copy:
         if plain:
             out.append((b"".join(plain), b"".join(stuffed)))
         return out
+
+    def body(
+        self, kind: str, ranked: Sequence[str], reasons: dict[str, str], picks: int
+    ) -> Segments:
+        """What :meth:`segments` makes of the layout's pieces (byte for byte, a test
+        checks), from the pieces encoded once: the layout hands each shared piece's
+        :class:`_Flat` and each reason line's, and a message joins their bytes."""
+        made = self.layout.text if kind == "text" else self.layout.html
+        shared = self.shared.get(kind)
+        if shared is None:
+            shared = self.shared[kind] = {
+                piece: _flat(segments) for (k, piece), segments in self.encoded.items() if k == kind
+            }
+        lines = self.lines.setdefault(kind, {})
+        before, after = shared[made.reason[0]], shared[made.reason[1]]
+        plain_reasons = self.plain_reasons
+
+        def line(reason: str) -> tuple[_Flat, _Flat, _Flat]:
+            found = lines.get(reason)
+            if found is None:
+                simple = plain_reasons.get(reason)
+                if simple is None:
+                    simple = plain_reasons[reason] = _plain_reason(reason)
+                if simple:  # the same bytes in both bodies: no escaping, no encoding
+                    found = (before, _Flat(True, True, simple, simple, []), after)
+                else:
+                    _, text, _ = made.reason_line(reason)
+                    data, data_stuffed = self._reason(text)
+                    found = (before, _Flat(True, True, data, data_stuffed, []), after)
+                if len(lines) > 50000:
+                    lines.clear()
+                    plain_reasons.clear()
+                lines[reason] = found
+            return found
+
+        flats: list[_Flat] = made.pieces(ranked, reasons, picks, shared=shared, line=line)
+        # as :meth:`segments`: a soft break between two pieces once anything is written,
+        # so each run of constant pieces is those pieces joined by soft breaks
+        out: Segments = []
+        plain: list[bytes] = []  # the current run's pieces
+        stuffed: list[bytes] = []
+        add, add_stuffed = plain.append, stuffed.append
+        started = False
+        placeholder = False  # the run holds only the empty piece after a slot
+        for found in flats:
+            if found.constant:
+                if found.any:
+                    add(found.plain)
+                    add_stuffed(found.stuffed)
+                    started = True
+                    placeholder = False
+                elif started:  # an empty piece: two soft breaks in a row
+                    add(b"")
+                    add_stuffed(b"")
+                    placeholder = False
+                continue
+            segments = found.segments
+            if not segments:
+                if started:
+                    add(b"")
+                    add_stuffed(b"")
+                    placeholder = False
+                continue
+            head: list[tuple[bytes | str, bytes | str]] = []
+            at = 0
+            while at < len(segments) and isinstance(segments[at][0], bytes):
+                head.append(segments[at])
+                at += 1
+            if head or started:  # the piece's constant start (and its soft break) ends the run
+                add(b"".join(seg for seg, _ in head))  # type: ignore[misc]
+                add_stuffed(b"".join(st for _, st in head))  # type: ignore[misc]
+            if plain:
+                out.append((SOFT_BREAK.join(plain), SOFT_BREAK.join(stuffed)))
+                plain.clear()
+                stuffed.clear()
+            between: list[tuple[bytes | str, bytes | str]] = []
+            for seg, st in segments[at:]:
+                if isinstance(seg, bytes) and isinstance(st, bytes):
+                    between.append((seg, st))
+                else:
+                    if between:
+                        out.append(
+                            (
+                                b"".join(x for x, _ in between),  # type: ignore[misc]
+                                b"".join(y for _, y in between),  # type: ignore[misc]
+                            )
+                        )
+                        between = []
+                    out.append((seg, st))
+            # what follows the last slot starts the next run (empty: the soft break
+            # before the next piece still goes in)
+            add(b"".join(x for x, _ in between))  # type: ignore[misc]
+            add_stuffed(b"".join(y for _, y in between))  # type: ignore[misc]
+            placeholder = not between
+            started = True
+        if plain and not placeholder:
+            out.append((SOFT_BREAK.join(plain), SOFT_BREAK.join(stuffed)))
+        return out
+
+    def columns(self, column: dict[str, int]) -> list[int]:
+        """The candidates' places among the edition's papers (the scores' columns)."""
+        if self._columns is None:
+            self._columns = [column[p.key] for p in self.candidates]
+        return self._columns
 
     def _reason(self, reason: Reason) -> tuple[bytes, bytes]:
         found = self.reasons.get(reason)
@@ -192,6 +372,10 @@ class _Batch:
     ranker: Ranker
     rows: dict[int, int]
     scores: Any  # numpy (subscribers × edition papers)
+    liked: dict[int, Any]
+    """Each subscriber's liked papers as columns of :attr:`Ranking._similarity`."""
+    explained: dict[int, dict[int, list[Scored]]] = field(default_factory=dict)
+    """Per copy (by id): each subscriber's cards in order, with reasons."""
 
 
 class Ranking:
@@ -222,8 +406,17 @@ class Ranking:
         self._models: _Models | None = None
         self._batches: OrderedDict[int, _Batch] = OrderedDict()
         self._rows_cache: dict[tuple[str, ...], tuple[Any, Any, Any]] = {}
-        self._liked: dict[str, tuple[Any, str]] = {}
+        self._liked: dict[str, int] = {}
+        """A liked paper's column in :attr:`_similarity` (and :attr:`_liked_titles`)."""
+        self._liked_titles: list[str] = []
+        self._absent: set[str] = set()
+        """Liked keys not in the store (a purged paper): not looked up again."""
+        self._edition_words: Any = None
+        self._similarity: Any = None
+        """Edition papers × liked papers: the cosine of their words (numpy, dense)."""
         self._copies: dict[frozenset[str] | None, _Copy | None] = {}
+        self._topics: dict[int, frozenset[str] | None] = {}
+        """Each subscriber's topics as the pass began (None: all)."""
         self.train_seconds = 0.0
         self.batches_loaded = 0
         """How many batches of models were read and scored (a test checks the streaming)."""
@@ -267,6 +460,14 @@ class Ranking:
         with self.db.read() as tx:
             have = tx.ranking.with_model(version)
         ids = tuple(sorted(set(fingerprints) & have))
+        # who shares a copy (their reasons are made together): their topics in this
+        # edition, as the ledger claims them (every topic of it for one who picked none)
+        edition_topics = topics_of(self.edition)
+        with self.db.read() as tx:
+            self._topics = {
+                s.id: edition_topics if s.topics is None else edition_topics & s.topics
+                for s in tx.subscribers.all()
+            }
         return _Models(vocabulary, version, ids, len(stale))
 
     def _corpus(self) -> list[PaperText]:
@@ -340,7 +541,13 @@ class Ranking:
             with self.db.write() as tx:
                 tx.ranking.save_models(version, blobs, self.clock())
 
-    def _scored(self, subscriber: int, models: _Models, copy: _Copy) -> list[Scored]:
+    def _scored(
+        self,
+        subscriber: int,
+        models: _Models,
+        copy: _Copy,
+        topics: frozenset[str] | None = None,
+    ) -> list[Scored]:
         """``subscriber``'s order of ``copy``'s cards, with reasons, from their batch."""
         at = bisect.bisect_left(models.ids, subscriber)
         index = at // SCORE_BATCH
@@ -357,42 +564,102 @@ class Ranking:
                 self.most_held = max(self.most_held, held)
             else:
                 self._batches.move_to_end(index)
-        row = batch.rows.get(subscriber)
-        if row is None:
-            return []
-        columns = [self._column[p.key] for p in copy.candidates]
-        return batch.ranker.explained(subscriber, copy.candidates, batch.scores[row, columns])
+            if subscriber not in batch.rows:
+                return []
+            explained = batch.explained.setdefault(id(copy), {})
+            if subscriber not in explained:  # all of the batch on this copy, at once
+                group = [
+                    s
+                    for s in batch.rows
+                    if s not in explained and self._topics.get(s, _UNKNOWN) == topics
+                ]
+                if group:
+                    explained.update(self._explain(batch, copy, sorted({*group, subscriber})))
+                else:  # topics changed since the pass began: this one alone
+                    return self._explain_one(subscriber, batch, copy)
+        return explained[subscriber]
+
+    def _explain_one(self, subscriber: int, batch: _Batch, copy: _Copy) -> list[Scored]:
+        import numpy as np
+
+        columns = copy.columns(self._column)
+        theirs = batch.liked[subscriber]
+        similarity = (
+            self._similarity[columns][:, theirs]
+            if self._similarity is not None
+            else np.zeros((len(columns), 0))
+        )
+        row = batch.scores[batch.rows[subscriber], columns]
+        return batch.ranker.explained(subscriber, copy.candidates, row, similarity)
+
+    def _explain(self, batch: _Batch, copy: _Copy, chosen: list[int]) -> dict[int, list[Scored]]:
+        """``chosen`` subscribers of ``batch``: ``copy``'s cards in their order, with reasons."""
+        import numpy as np
+
+        columns = copy.columns(self._column)
+        similarity = self._similarity[columns] if self._similarity is not None else None
+        near = [
+            similarity[:, batch.liked[s]] if similarity is not None else np.zeros((len(columns), 0))
+            for s in chosen
+        ]
+        rows = [batch.rows[s] for s in chosen]
+        return batch.ranker.explained_many(
+            chosen, copy.candidates, batch.scores[rows][:, columns], near
+        )
 
     def _load(self, models: _Models, ids: Sequence[int]) -> _Batch:
         """Read a batch's models and score every edition paper for them at once."""
         with self.db.read() as tx:
             blobs = list(tx.ranking.models(models.version, ids))
-            wanted = {k for _, blob in blobs for k in persist.liked_keys(blob)}
-            missing = wanted - set(self._liked)
+            liked_keys = {sid: persist.liked_keys(blob) for sid, blob in blobs}
+            wanted = {k for keys in liked_keys.values() for k in keys}
+            missing = wanted - set(self._liked) - self._absent
             if missing:
                 found = tx.votes.papers(missing)
         if missing:
-            texts = [PaperText(r.key, r.title, r.abstract) for r in found]
-            words = models.vocabulary.rows(texts)[:, : models.vocabulary.words].tocsr()
-            for i, paper in enumerate(texts):
-                self._liked[paper.key] = (words[i], paper.title)
+            self._absent |= missing - {r.key for r in found}
+            self._add_liked(models, [PaperText(r.key, r.title, r.abstract) for r in found])
         profiles = {}
-        for sid, blob in blobs:
-            keys = [k for k in persist.liked_keys(blob) if k in self._liked]
-            from scipy import sparse
+        liked: dict[int, Any] = {}
+        import numpy as np
 
-            liked = (
-                sparse.vstack([self._liked[k][0] for k in keys], format="csr")
-                if keys
-                else sparse.csr_matrix((0, models.vocabulary.words))
+        for sid, blob in blobs:
+            keys = [k for k in liked_keys[sid] if k in self._liked]
+            liked[sid] = np.array([self._liked[k] for k in keys], dtype=np.int64)
+            # no liked rows: their similarity to every edition paper is computed once
+            # per edition (:meth:`_add_liked`) and handed to the reasons by column
+            profiles[sid] = persist.decode(
+                blob, None, [self._liked_titles[self._liked[k]] for k in keys]
             )
-            profiles[sid] = persist.decode(blob, liked, [self._liked[k][1] for k in keys])
         ranker = Ranker(models.vocabulary, {}, profiles, self._rows_cache)
         chosen = sorted(profiles)
         self.batches_loaded += 1
         return _Batch(
-            ranker, {s: i for i, s in enumerate(chosen)}, ranker.scores(chosen, self.candidates)
+            ranker,
+            {s: i for i, s in enumerate(chosen)},
+            ranker.scores(chosen, self.candidates),
+            liked,
         )
+
+    def _add_liked(self, models: _Models, papers: Sequence[PaperText]) -> None:
+        """Give ``papers`` (liked by someone) a column of the edition's similarity matrix:
+        the cosine of each edition paper's words with theirs, computed once per edition
+        for every subscriber who liked them."""
+        import numpy as np
+
+        if not papers:
+            return
+        vocabulary = models.vocabulary
+        if self._edition_words is None:
+            self._edition_words = vocabulary.rows(self.candidates)[:, : vocabulary.words].tocsr()
+        words = vocabulary.rows(papers)[:, : vocabulary.words].tocsr()
+        block = np.asarray((self._edition_words @ words.T).toarray())
+        self._similarity = (
+            block if self._similarity is None else np.hstack([self._similarity, block])
+        )
+        for paper in papers:
+            self._liked[paper.key] = len(self._liked_titles)
+            self._liked_titles.append(paper.title)
 
     def compiled(self, subscriber_id: int, topics: frozenset[str] | None) -> CompiledMessage | None:
         """The subscriber's own message (slots still open), or None for the shared one."""
@@ -405,15 +672,15 @@ class Ranking:
         copy = self._copy(topics)
         if copy is None or not copy.candidates:
             return None
-        scored = self._scored(subscriber_id, models, copy)
+        scored = self._scored(subscriber_id, models, copy, topics)
         if not scored:
             return None
         ranked = [s.paper_key for s in scored]
         reasons = {s.paper_key: s.reason for s in scored if s.reason}
-        text = copy.layout.text.pieces(ranked, reasons, self.picks)
-        html = copy.layout.html.pieces(ranked, reasons, self.picks)
         return copy.frame.spliced(
-            copy.segments("text", text), copy.segments("html", html), repeated=VOTE_MARKS
+            copy.body("text", ranked, reasons, self.picks),
+            copy.body("html", ranked, reasons, self.picks),
+            repeated=VOTE_MARKS,
         )
 
     def _copy(self, topics: frozenset[str] | None) -> _Copy | None:

@@ -37,7 +37,14 @@ import numpy as np
 
 from newsletter.errors import NewsletterError
 from newsletter.ranking.interests import Interests, interests_of
-from newsletter.ranking.reasons import reasons_for, topic_reasons
+from newsletter.ranking.reasons import (
+    DISLIKED_ONLY,
+    SIMILAR,
+    TERMS,
+    named_terms,
+    reasons_for,
+    topic_reasons,
+)
 from newsletter.ranking.tuning import Tuning
 from newsletter.ranking.values import PaperText, Scored, Vote
 from newsletter.ranking.vocabulary import Vocabulary
@@ -148,10 +155,17 @@ class Ranker:
         return {s: self.explained(s, candidates, table[i]) for i, s in enumerate(chosen)}
 
     def explained(
-        self, subscriber: int, candidates: Sequence[PaperText], scores: Any
+        self,
+        subscriber: int,
+        candidates: Sequence[PaperText],
+        scores: Any,
+        similarity: Any = None,
     ) -> list[Scored]:
         """``candidates`` best first by ``scores`` (ties: the candidates' order), each with
-        its reason — the per-subscriber part, for the papers a message shows only."""
+        its reason — the per-subscriber part, for the papers a message shows only.
+        ``similarity``: the candidates' cosine similarity to the profile's liked papers
+        (candidates × liked, dense) when the caller has it already (delivery computes it
+        once per edition, for every liked paper); otherwise computed here."""
         profile = self._profiles[subscriber]
         _, words, tags = self._candidate_rows(candidates)
         weights = np.zeros(len(self._vocabulary.terms), dtype=np.float64)
@@ -175,11 +189,105 @@ class Ranker:
                 profile.interests.liked,
                 self._vocabulary.topics,
             ),
+            similarity=similarity,
         )
         return [
             Scored(candidates[i].key, float(scores[i]), reason)
             for i, reason in zip(order, reasons, strict=True)
         ]
+
+    def explained_many(
+        self,
+        subscribers: Sequence[int],
+        candidates: Sequence[PaperText],
+        scores: Any,
+        similarity: Sequence[Any],
+    ) -> dict[int, list[Scored]]:
+        """:meth:`explained` for many subscribers at once, the same papers, scores and
+        reasons (a test checks): ``scores`` one row per subscriber, ``similarity`` each
+        one's candidates × liked papers.  The fusion, the order, the topic reasons, the
+        liked paper nearest each candidate and the terms' pushes are array operations
+        over the whole batch; what is left per reason is naming its terms."""
+        if not subscribers:
+            return {}
+        profiles = [self._profiles[s] for s in subscribers]
+        vocabulary = self._vocabulary
+        n_words = vocabulary.words
+        _, words, tags = self._candidate_rows(candidates)
+        count, n = len(profiles), len(candidates)
+        dense = np.zeros((count, len(vocabulary.terms)), dtype=np.float64)
+        for b, profile in enumerate(profiles):
+            dense[b, profile.features] = profile.weights
+        # the fused score and the order, as :func:`fuse` and :meth:`explained` make them
+        model = np.asarray(scores, dtype=np.float64)
+        position = np.arange(n, dtype=np.float64)
+        by_model = np.empty((count, n))
+        rows = np.arange(count)[:, None]
+        by_model[rows, np.argsort(-model, axis=1, kind="stable")] = position
+        blend = np.array([p.blend for p in profiles], dtype=np.float64)[:, None]
+        k = vocabulary.tuning.fusion_k
+        fused = blend / (k + 1 + by_model) + (1 - blend) / (k + 1 + position)
+        orders = np.argsort(-fused, axis=1, kind="stable").tolist()
+        # the topic reasons (:func:`topic_reasons`), every subscriber at once
+        per_topic = vocabulary.tuning.topic_weight * dense[:, n_words:] + np.array(
+            [p.prior_weight * p.interests.log_odds for p in profiles]
+        ).reshape(count, -1)
+        topics: list[list[tuple[float, str] | None]] = [[None] * n for _ in range(count)]
+        if tags.shape[1]:
+            pushes = tags.toarray()[None, :, :] * per_topic[:, None, :]
+            total = pushes.sum(axis=2)
+            best = pushes.argmax(axis=2)
+            top = np.take_along_axis(pushes, best[:, :, None], axis=2)[:, :, 0]
+            for b, i in zip(*np.nonzero((total > 0) & (top > 0)), strict=True):
+                j = int(best[b, i])
+                liked = int(profiles[b].interests.liked[j])
+                if liked >= 2:
+                    topics[b][i] = (
+                        float(total[b, i]),
+                        f"you liked {liked} papers in {vocabulary.topics[j]}",
+                    )
+        # the terms' pushes: each candidate's words times each subscriber's weights, and
+        # each candidate's best few per subscriber (largest first, ties in column order)
+        indptr, features, values = words.indptr, words.indices, words.data
+        push_all = dense[:, features] * values[None, :]
+        terms = vocabulary.terms
+        best_terms: list[tuple[list[list[int]], list[list[float]]]] = []
+        for i in range(n):
+            row = push_all[:, indptr[i] : indptr[i + 1]]
+            top = np.argsort(-row, axis=1, kind="stable")[:, : 4 * TERMS]
+            best_terms.append(
+                (
+                    features[indptr[i] + top].tolist(),
+                    np.take_along_axis(row, top, axis=1).tolist(),
+                )
+            )
+        out: dict[int, list[Scored]] = {}
+        for b, (subscriber, profile) in enumerate(zip(subscribers, profiles, strict=True)):
+            order = orders[b]
+            if not profile.has_positives:
+                out[subscriber] = [
+                    Scored(candidates[i].key, float(fused[b, i]), DISLIKED_ONLY) for i in order
+                ]
+                continue
+            near = similarity[b]
+            if near.shape[1]:
+                nearest = near.argmax(axis=1)
+                near_value = near[np.arange(n), nearest].tolist()
+                nearest = nearest.tolist()
+            else:
+                nearest = near_value = [0.0] * n
+            found = []
+            for i in order:
+                if near_value[i] >= SIMILAR:
+                    reason = f"because you liked “{profile.liked_titles[int(nearest[i])]}”"
+                else:
+                    columns, pushed = best_terms[i]
+                    push, match = named_terms(columns[b], pushed[b], terms)
+                    topic = topics[b][i]
+                    reason = topic[1] if topic is not None and topic[0] > push else match
+                found.append(Scored(candidates[i].key, float(fused[b, i]), reason))
+            out[subscriber] = found
+        return out
 
     def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any, Any]:
         """Feature rows of the candidates, their word columns alone, and their tag rows.
@@ -311,7 +419,7 @@ def fuse(model: Any, blend: float, k: float) -> Any:
     n = len(model)
     position = np.arange(n, dtype=np.float64)
     by_model = np.empty(n)
-    by_model[sorted(range(n), key=lambda i: (-model[i], i))] = position
+    by_model[np.lexsort((position, -np.asarray(model, dtype=np.float64)))] = position
     return blend / (k + 1 + by_model) + (1 - blend) / (k + 1 + position)
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -102,41 +102,66 @@ class Body:
     escape: Callable[[str], str]
     moved: str = MOVED_HTML
     """Shown in place of a section's cards when every one of them was picked."""
+    lines: dict[str, tuple[str, Reason, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Reason lines made so far: subscribers share most reasons ("because you liked
+    …"), and each is cut and escaped once."""
 
-    def reason_line(self, reason: str) -> list[str]:
+    def reason_line(self, reason: str) -> tuple[str, Reason, str]:
         """The reason line as three pieces: the template's text around the reason
         (shared) and the reason, made safe for this body (a :class:`Reason`)."""
-        before, after = self.reason
-        return [before, Reason(self.escape(_one_line(reason))), after]
+        found = self.lines.get(reason)
+        if found is None:
+            before, after = self.reason
+            found = (before, Reason(self.escape(one_line(reason))), after)
+            if len(self.lines) > 50000:
+                self.lines.clear()
+            self.lines[reason] = found
+        return found
 
-    def pieces(self, ranked: Sequence[str], reasons: Mapping[str, str], picks: int) -> list[str]:
+    def pieces(
+        self,
+        ranked: Sequence[str],
+        reasons: Mapping[str, str],
+        picks: int,
+        *,
+        shared: Mapping[str, Any] | None = None,
+        line: Callable[[str], Sequence[Any]] | None = None,
+    ) -> list[Any]:
         """This body for one subscriber: ``ranked`` keys best first, a reason per key,
-        the first ``picks`` cards on top.  Constant pieces are the shared strings."""
+        the first ``picks`` cards on top.  Constant pieces are the shared strings —
+        or what ``shared`` maps each to, and the reason lines what ``line`` makes of a
+        reason (delivery hands its pre-encoded pieces: the same layout, no string
+        looked up twice)."""
+        put: Callable[[str], Any] = shared.__getitem__ if shared is not None else str
+        reason_line = line or self.reason_line
         rank = {key: i for i, key in enumerate(ranked)}
         last = len(rank)
         chosen = self.picked(ranked, picks)
-        out: list[str] = []
+        cards = self.cards
+        out: list[Any] = []
         for part in self.parts:
             if isinstance(part, str):
-                out.append(part)
+                out.append(put(part))
             elif part is None:
                 if chosen:
-                    out.append(self.head)
+                    out.append(put(self.head))
                     for key in chosen:
-                        out.append(self.cards[key])
-                        out += self.reason_line(reasons.get(key, ""))
+                        out.append(put(cards[key]))
+                        out += reason_line(reasons.get(key, ""))
             else:
                 left = [k for k in self.sections[part] if k not in chosen]
                 if not left:
-                    out.append(self.moved)
+                    out.append(put(self.moved))
                 keys = sorted(left, key=lambda k: rank.get(k, last))
                 gaps = self.gaps[part]
                 for j, key in enumerate(keys):
                     if j:
-                        out.append(gaps[j - 1])
-                    out.append(self.cards[key])
+                        out.append(put(gaps[j - 1]))
+                    out.append(put(cards[key]))
                     if key in reasons:
-                        out += self.reason_line(reasons[key])
+                        out += reason_line(reasons[key])
         return out
 
     def picked(self, ranked: Sequence[str], picks: int) -> list[str]:
@@ -155,7 +180,8 @@ class RankedLayout:
     keys: tuple[str, ...]
 
 
-def _one_line(reason: str) -> str:
+def one_line(reason: str) -> str:
+    """The reason as one line, cut to :data:`REASON_CHARS` characters."""
     line = " ".join(reason.split())
     return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 1].rstrip() + "…"
 

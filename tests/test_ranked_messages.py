@@ -1,0 +1,198 @@
+"""A ranked subscriber's message is the same bytes however it is put together.
+
+Delivery makes a batch's orders and reasons at once (``Ranker.explained_many``) and
+joins pre-encoded pieces (``_Copy.body``); these tests hold both to the one-at-a-time
+path they replaced — ``Ranker.explained`` per subscriber, ``Body.pieces`` then
+``_Copy.segments`` — on the seed digests, and the terms a reason names to the rule
+written out plainly.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import render_kit
+
+from newsletter.delivery.message import SOFT_BREAK, DigestFrame, Recipient, Sender
+from newsletter.delivery.ranked import VOTE_MARKS, _Copy, _Flat, _flat, encode_layout
+from newsletter.ranking import PaperText, Vote, train
+from newsletter.ranking.reasons import NO_MATCH, TERMS, _matching_terms
+from newsletter.render.picks import layout
+
+SEED_003 = Path(__file__).parents[2] / "shared" / "seeds" / "003_bf041023cdecb2cb.txt"
+T0 = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+SENDER = Sender("Test", "digest@papers.example.org", "papers.example.org", "u@x.org")
+WHO = Recipient(
+    "r@example.org", "<m@x>", "https://x/u?t=1", "https://x/u?t=1", "https://x/p", "u", "t" * 20
+)
+ODD_REASONS = [
+    "because you liked “Ünïcode & <tags> in a title”",
+    "matches: diffusion, video editing, inpainting",
+    ".starts with a dot",
+    "has %%VOTE_TOKEN%% in it and = signs",
+    "a very long reason " * 12,
+    "  spaced\nout  reason  ",
+    "",
+]
+
+
+def _papers() -> list[PaperText]:
+    editions = render_kit.seed_editions()
+    return [PaperText(p.key, p.title, p.abstract, (), p.topics) for e in editions for p in e.papers]
+
+
+def _reference_terms(words, row, weights, terms):  # type: ignore[no-untyped-def]
+    """The rule as it was first written: one row at a time."""
+    start, end = words.indptr[row], words.indptr[row + 1]
+    features, values = words.indices[start:end], words.data[start:end]
+    pushes = values * weights[features]
+    chosen: list[str] = []
+    push = 0.0
+    for j in np.argsort(-pushes, kind="stable")[: 4 * TERMS]:
+        if pushes[j] <= 0 or len(chosen) == TERMS:
+            break
+        term = terms[features[j]]
+        if any(term in c.split() or c in term.split() for c in chosen):
+            continue
+        chosen.append(term)
+        push += float(pushes[j])
+    return push, ("matches: " + ", ".join(chosen) if chosen else NO_MATCH)
+
+
+def test_the_terms_a_reason_names_follow_the_rule_row_by_row() -> None:
+    papers = _papers()
+    ranker = train(papers, {1: [Vote(papers[0].key, True, T0)]}, {})
+    words = ranker.vocabulary.rows(papers)[:, : ranker.vocabulary.words].tocsr()
+    count = words.shape[0]
+    rng = np.random.default_rng(3)
+    terms = ranker.vocabulary.terms
+    for _ in range(5):
+        size = ranker.vocabulary.words
+        weights = rng.normal(size=size) * (rng.random(size) < 0.5)
+        rows = sorted(rng.choice(count, size=count // 2, replace=False).tolist())
+        found = _matching_terms(words, rows, weights, terms)
+        assert found == {r: _reference_terms(words, r, weights, terms) for r in rows}
+
+
+def test_a_batch_gets_the_orders_scores_and_reasons_each_subscriber_got_alone() -> None:
+    papers = _papers()
+    rng = random.Random(5)
+    half = len(papers) // 2
+    keys = [p.key for p in papers[:half]]
+    votes = {
+        sid: [
+            Vote(k, rng.random() < (0.9 if sid % 7 == 0 else 1 / 3), T0 + timedelta(minutes=i))
+            for i, k in enumerate(rng.sample(keys, min(30, len(keys))))
+        ]
+        for sid in range(1, 41)
+    }
+    votes[41] = [Vote(k, False, T0) for k in keys[:10]]  # 👎 only
+    ranker = train(papers, votes, {}, topics={3: frozenset({"llm"})})
+    candidates = papers[half:]
+    subscribers = sorted(ranker.subscribers)
+    scores = ranker.scores(subscribers, candidates)
+    words = ranker.vocabulary.rows(candidates)[:, : ranker.vocabulary.words].tocsr()
+    similarity = []
+    for s in subscribers:
+        liked = ranker.profile(s).liked  # type: ignore[union-attr]
+        similarity.append(np.asarray((words @ liked.T).toarray()))
+    many = ranker.explained_many(subscribers, candidates, scores, similarity)
+    for i, s in enumerate(subscribers):
+        alone = ranker.explained(s, candidates, scores[i])
+        assert many[s] == alone
+    reasons = {s.reason.split(" ")[0] for v in many.values() for s in v}
+    assert {"because", "matches:"} <= reasons  # both kinds of reason were compared
+
+
+@pytest.mark.parametrize("picks", [0, 5])
+def test_a_ranked_message_joined_from_shared_pieces_is_the_reference_bytes(picks: int) -> None:
+    if not SEED_003.exists():
+        pytest.skip("the seed digests (../shared/seeds) are not here")
+    settings = render_kit.settings()
+    edition = render_kit.seed_edition(SEED_003)
+    made = layout(edition, settings, None, picks)
+    assert made is not None
+    copy = _Copy(made, DigestFrame.build(SENDER, made.subject, T0), encode_layout(made))
+    rng = random.Random(picks)
+    for n in range(30):
+        keys = list(made.keys)
+        rng.shuffle(keys)
+        if n % 3 == 0:  # one section's every card picked: it says so instead
+            first = made.html.sections[0]
+            keys = [*first, *(k for k in keys if k not in first)]
+        reasons = {k: rng.choice([*ODD_REASONS, f"matches: term{rng.randrange(99)}"]) for k in keys}
+        if n % 2:
+            reasons = {k: r for k, r in reasons.items() if rng.random() < 0.7}
+        count = len(made.html.sections[0]) if n % 3 == 0 and picks else picks
+        ours = copy.frame.spliced(
+            copy.body("text", keys, reasons, count),
+            copy.body("html", keys, reasons, count),
+            repeated=VOTE_MARKS,
+        )
+        reference = copy.frame.spliced(
+            copy.segments("text", made.text.pieces(keys, reasons, count)),
+            copy.segments("html", made.html.pieces(keys, reasons, count)),
+            repeated=VOTE_MARKS,
+        )
+        for smtp in (True, False):
+            assert ours.for_recipient(WHO, smtp=smtp) == reference.for_recipient(WHO, smtp=smtp)
+
+
+def _reference_join(pieces: list[list[tuple[bytes | str, bytes | str]]]) -> bytes:
+    """``_Copy.segments``' rule, piece by piece: a soft break before every piece once
+    anything is written, slots left in place (shown as ``<name>``)."""
+    plain: list[bytes] = []
+    out: list[bytes] = []
+    for segments in pieces:
+        if plain or out:
+            plain.append(SOFT_BREAK)
+        for seg, _ in segments:
+            if isinstance(seg, bytes):
+                plain.append(seg)
+            else:
+                out += [b"".join(plain), b"<" + seg.encode() + b">"]
+                plain = []
+    return b"".join([*out, *plain])
+
+
+class _Pieces:
+    """A layout body that lays out given pieces (for :meth:`_Copy.body` alone)."""
+
+    reason = ("", "")
+
+    def __init__(self, flats: list[_Flat]) -> None:
+        self.flats = flats
+
+    def pieces(self, *_: object, **__: object) -> list[_Flat]:
+        return self.flats
+
+
+def test_pieces_with_slots_and_empty_pieces_join_as_piece_by_piece() -> None:
+    kinds: dict[str, list[tuple[bytes | str, bytes | str]]] = {
+        "constant": [(b"aa", b"aa")],
+        "nothing": [],
+        "empty bytes": [(b"", b"")],
+        "slot": [("one", "one")],
+        "slot first": [("one", "one"), (b"x", b"x")],
+        "slot last": [(b"y", b"y"), ("two", "two")],
+        "two slots": [(b"p", b"p"), ("s", "s"), (b"q", b"q"), ("t", "t")],
+    }
+    rng = random.Random(1)
+    for _ in range(2000):
+        pieces = [kinds[rng.choice(list(kinds))] for _ in range(rng.randint(0, 7))]
+        body = _Pieces([_flat(p) for p in pieces])
+        copy = SimpleNamespace(
+            layout=SimpleNamespace(text=body, html=body),
+            shared={"text": {"": _flat([])}},
+            lines={},
+            plain_reasons={},
+            encoded={},
+        )
+        joined = _Copy.body(copy, "text", [], {}, 0)  # type: ignore[arg-type]
+        shown = b"".join(s if isinstance(s, bytes) else b"<" + s.encode() + b">" for s, _ in joined)
+        assert shown == _reference_join(pieces)
