@@ -99,13 +99,31 @@ def contribution(abstract: str) -> str:
         return ""
     openings = [" ".join(s.split()[:_OPENING]) for s in parts]
     pairs = list(zip(parts, openings, strict=True))
-    strong = (s for s, o in pairs if _STRONG.search(o) or _NAMED.search(s))
-    weak = (s for s, o in pairs if _WEAK.search(o))
+    strong = (
+        s for s, o in pairs if (_may(o, _STRONG_WORDS) and _STRONG.search(o)) or _NAMED.search(s)
+    )
+    weak = (s for s, o in pairs if _may(o, _WEAK_WORDS) and _WEAK.search(o))
     chosen = next(strong, None) or next(weak, None) or parts[0]
     dropped = _DROP_LEAD.sub("", chosen)
     if dropped != chosen:
         dropped = dropped[0].upper() + dropped[1:]
     return dropped
+
+
+_STRONG_WORDS = ("this", "here", "present", "current", "our", "we")
+"""A word every :data:`_STRONG` match holds, checked before the regex runs."""
+_WEAK_WORDS = ("our", "we")
+"""A word every :data:`_WEAK` match holds."""
+
+
+def _may(opening: str, words: tuple[str, ...]) -> bool:
+    """Whether ``opening`` can match a pattern whose every match holds one of ``words``:
+    a substring test on its lower case, which skips most regex searches.  Only for ASCII
+    text (where ``lower()`` agrees with ``re.IGNORECASE``); other text always may."""
+    if not opening.isascii():
+        return True
+    lower = opening.lower()
+    return any(w in lower for w in words)
 
 
 def teaser(text: str, limit: int) -> str:
