@@ -43,11 +43,30 @@ PALETTE = "_palette.j2"
 def register(env: jinja2.Environment, stock: Path, wrap: Callable[..., str]) -> None:
     """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call
     (``wrap`` is the plain-text part's ``wrap`` filter)."""
-    env.globals["card"] = _Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
-    env.globals["card_text"] = _Cards(
+    card = _Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
+    card_text = _Cards(
         env, stock, PAPER_TEXT, markup=False, fast=functools.partial(stock_card_text, wrap=wrap)
     )
+    env.globals["card"] = card
+    env.globals["card_text"] = card_text
+    env.globals["cards"] = _Section(card, Markup)
+    env.globals["cards_text"] = _Section(card_text, str)
     env.filters["vote_ref"] = paper_ref  # a card's 👍/👎 links name the paper by it
+
+
+class _Section:
+    """``cards(section)`` in a template: every card of ``section``, joined, as
+    ``{% for paper in section.cards %}{{ card(paper, section) }}{% endfor %}`` writes them
+    with one template call per card (the stock templates make one call per section)."""
+
+    def __init__(self, card: _Cards, wrap: Callable[[str], str]) -> None:
+        self._card = card
+        self._wrap = wrap
+
+    @jinja2.pass_context
+    def __call__(self, context: jinja2.runtime.Context, section: Any) -> str:
+        card = self._card.__call__
+        return self._wrap("".join([card(context, paper, section) for paper in section.cards]))
 
 
 class _Cards:
