@@ -97,11 +97,17 @@ def contribution(abstract: str) -> str:
     parts = sentences(abstract)
     if not parts:
         return ""
-    openings = [" ".join(s.split()[:_OPENING]) for s in parts]
-    pairs = list(zip(parts, openings, strict=True))
-    strong = (s for s, o in pairs if _strong(o) or _NAMED.search(s))
-    weak = (s for s, o in pairs if _weak(o))
-    chosen = next(strong, None) or next(weak, None) or parts[0]
+    # Openings made as the search goes: a strong sentence is usually among the first few.
+    pairs: list[tuple[str, str]] = []
+    chosen = None
+    for s in parts:
+        opening = " ".join(s.split(None, _OPENING)[:_OPENING])
+        pairs.append((s, opening))
+        if _strong(opening) or _NAMED.search(s):
+            chosen = s
+            break
+    else:
+        chosen = next((s for s, o in pairs if _weak(o)), None) or parts[0]
     dropped = _DROP_LEAD.sub("", chosen)
     if dropped != chosen:
         dropped = dropped[0].upper() + dropped[1:]
