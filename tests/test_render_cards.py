@@ -85,3 +85,16 @@ def test_stock_cards_written_in_python_are_the_bytes_the_partials_render() -> No
                     assert stock_card_text(view, colours, vote, wrap=templates.wrap) == text
                     checked += 1
     assert checked > 50
+
+
+def test_an_operator_palette_colours_the_stock_cards(tmp_path: Path) -> None:
+    from newsletter import resources
+
+    stock = (resources.stock_templates() / "_palette.j2").read_text(encoding="utf-8")
+    (tmp_path / "_palette.j2").write_text(
+        stock.replace("#d8dee4", "#123456").replace("#57606a", "#654321"), encoding="utf-8"
+    )
+    config = settings(tmp_path, output__templates_dir=str(tmp_path))
+    html = render_email(small_edition(), config).html
+    assert "border-top:1px solid #123456;padding:12px 0" in html
+    assert "#d8dee4" not in html
