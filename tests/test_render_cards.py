@@ -44,3 +44,57 @@ def test_an_operator_card_sees_the_edition_and_its_section(tmp_path: Path) -> No
     email = render_email(small_edition(), config)
     assert "Test Papers / Computer Vision / Paper number 3" in email.html
     assert "# Computer Vision: Paper number 3" in email.text
+
+
+def test_stock_cards_written_in_python_are_the_bytes_the_partials_render() -> None:
+    """``stock_card``/``stock_card_text`` stand in for ``_paper.mjml.j2``/``_paper.txt.j2``:
+    for every kind of paper (authors or none, upvotes, arXiv id or none, other topics,
+    characters to escape) and with or without vote links, they write the same text."""
+    from newsletter.render import templates
+    from newsletter.render.cards import _palette, _VoteOnly, stock_card, stock_card_text
+    from newsletter.render.context import PaperViews
+    from newsletter.render.email import meta_for
+
+    config = settings()
+    env = templates.environment(None)
+    shared = small_edition()
+    odd = replace(
+        shared.papers[0],
+        key="title:odd & <quoted> 'one'",
+        title='A "quoted" <b>title</b> & more',
+        authors=("O'Brien & Sons", "B", "C", "D"),
+        upvotes=0,
+    )
+    views = PaperViews(shared, meta_for(config))
+    module = env.get_template("_palette.j2").module
+    colours = _palette(env)
+    checked = 0
+    for paper in (*shared.papers, odd):
+        for section in ("llm", "vision", "other"):
+            for limit in (None, 40, 240):
+                view = views.card(paper, section, limit)
+                for vote in (None, "https://example.org/v/t&k"):
+                    edition = _VoteOnly(vote)
+                    html = env.get_template("_paper.mjml.j2").render(
+                        paper=view, c=module, edition=edition
+                    )
+                    text = env.get_template("_paper.txt.j2").render(
+                        paper=view, c=module, edition=edition
+                    )
+                    assert stock_card(view, colours, vote) == html
+                    assert stock_card_text(view, colours, vote, wrap=templates.wrap) == text
+                    checked += 1
+    assert checked > 50
+
+
+def test_an_operator_palette_colours_the_stock_cards(tmp_path: Path) -> None:
+    from newsletter import resources
+
+    stock = (resources.stock_templates() / "_palette.j2").read_text(encoding="utf-8")
+    (tmp_path / "_palette.j2").write_text(
+        stock.replace("#d8dee4", "#123456").replace("#57606a", "#654321"), encoding="utf-8"
+    )
+    config = settings(tmp_path, output__templates_dir=str(tmp_path))
+    html = render_email(small_edition(), config).html
+    assert "border-top:1px solid #123456;padding:12px 0" in html
+    assert "#d8dee4" not in html

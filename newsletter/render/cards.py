@@ -10,9 +10,16 @@ stock partials ``_paper.mjml.j2`` (the card in the HTML email) and
 template context) per card per email.
 
 A stock card depends on its ``paper`` and the palette ``c`` only, which is why
-its text can be kept.  An operator's override of a partial may read the whole
-context (``edition``, ``section``, documented in docs/templates.md), so an
-override is rendered with it, every time, as an include would.
+its text can be kept.  And the stock partials are not rendered through Jinja at
+all: :func:`stock_card` and :func:`stock_card_text` write the very bytes they
+would produce (a test compares them on every kind of paper), at a fraction of
+the cost of a template call; the first email of an edition makes several
+hundred cards while the size budget looks for its plan.  The palette
+(``_palette.j2``) may still be overridden: its colours are read from it.
+
+An operator's override of a partial may read the whole context (``edition``,
+``section``, documented in docs/templates.md), so an override is rendered with
+it, every time, as an include would.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from newsletter.urls import paper_ref
 
@@ -33,11 +40,33 @@ PAPER_TEXT = "_paper.txt.j2"
 PALETTE = "_palette.j2"
 
 
-def register(env: jinja2.Environment, stock: Path) -> None:
-    """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call."""
-    env.globals["card"] = _Cards(env, stock, PAPER_MJML, markup=True)
-    env.globals["card_text"] = _Cards(env, stock, PAPER_TEXT, markup=False)
+def register(env: jinja2.Environment, stock: Path, wrap: Callable[..., str]) -> None:
+    """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call
+    (``wrap`` is the plain-text part's ``wrap`` filter)."""
+    card = _Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
+    card_text = _Cards(
+        env, stock, PAPER_TEXT, markup=False, fast=functools.partial(stock_card_text, wrap=wrap)
+    )
+    env.globals["card"] = card
+    env.globals["card_text"] = card_text
+    env.globals["cards"] = _Section(card, Markup)
+    env.globals["cards_text"] = _Section(card_text, str)
     env.filters["vote_ref"] = paper_ref  # a card's 👍/👎 links name the paper by it
+
+
+class _Section:
+    """``cards(section)`` in a template: every card of ``section``, joined, as
+    ``{% for paper in section.cards %}{{ card(paper, section) }}{% endfor %}`` writes them
+    with one template call per card (the stock templates make one call per section)."""
+
+    def __init__(self, card: _Cards, wrap: Callable[[str], str]) -> None:
+        self._card = card
+        self._wrap = wrap
+
+    @jinja2.pass_context
+    def __call__(self, context: jinja2.runtime.Context, section: Any) -> str:
+        card = self._card.__call__
+        return self._wrap("".join([card(context, paper, section) for paper in section.cards]))
 
 
 class _Cards:
@@ -51,8 +80,18 @@ class _Cards:
     walk every field on every lookup.
     """
 
-    def __init__(self, env: jinja2.Environment, stock: Path, name: str, *, markup: bool) -> None:
+    def __init__(
+        self,
+        env: jinja2.Environment,
+        stock: Path,
+        name: str,
+        *,
+        markup: bool,
+        fast: Callable[[Any, dict[str, str], str | None], str],
+    ) -> None:
         self._env = env
+        self._fast = fast
+        self._palette: dict[str, str] | None = None
         self._stock = stock
         self._name = name
         self._wrap: Callable[[str], str] = Markup if markup else str
@@ -76,8 +115,14 @@ class _Cards:
         found = self._kept.get(key)
         if found is not None and found[0]() is paper:
             return found[1]
-        palette = self._env.get_template(PALETTE).module
-        text = self._wrap(template.render(paper=paper, c=palette, edition=_VoteOnly(vote)))
+        palette = self._palette
+        if palette is None:
+            palette = self._palette = _palette(self._env)
+        if palette:
+            text = self._wrap(self._fast(paper, palette, vote))
+        else:  # a palette override without a colour: let Jinja name what is missing
+            module = self._env.get_template(PALETTE).module
+            text = self._wrap(template.render(paper=paper, c=module, edition=_VoteOnly(vote)))
         self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
         return text
 
@@ -103,3 +148,99 @@ class _VoteOnly:
 
 def _is_stock(template: jinja2.Template, stock: Path) -> bool:
     return template.filename is not None and Path(template.filename).parent == stock
+
+
+_COLOURS = ("rule", "link", "muted")
+"""The palette colours a stock card uses."""
+
+
+def _palette(env: jinja2.Environment) -> dict[str, str]:
+    """The card colours of the palette (``_palette.j2``, maybe an override), escaped as
+    ``{{ c.rule }}`` prints them; empty when one is missing."""
+    module = env.get_template(PALETTE).module
+    try:
+        return {name: str(escape(getattr(module, name))) for name in _COLOURS}
+    except AttributeError:
+        return {}
+
+
+def _e(value: object) -> str:
+    """``value`` as autoescaping prints it (``{{ value }}``); a plain string without the
+    Markup round trip, escaped as markupsafe escapes it."""
+    if type(value) is not str:
+        return str(escape(value))
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "'" in value:
+        value = value.replace("'", "&#39;")
+    if '"' in value:
+        value = value.replace('"', "&#34;")
+    return value
+
+
+def stock_card(paper: Any, c: dict[str, str], vote: str | None) -> str:
+    """``_paper.mjml.j2`` (the stock card) for ``paper``: the same bytes, without Jinja."""
+    meta = []
+    if paper.byline:
+        meta.append(_e(paper.byline))
+    if paper.upvotes is not None:
+        meta.append(_e(f"▲ {paper.upvotes}"))
+    if paper.card_tags:
+        meta.append(_e(", ".join(str(t.title) for t in paper.card_tags)))
+    out = [
+        f'<div class="nl-rule" style="border-top:1px solid {c["rule"]};padding:12px 0">\n'
+        f'<h3 style="margin:0 0 2px;font-size:17px;line-height:1.35"><a href="{_e(paper.url)}"'
+        f' style="color:{c["link"]};text-decoration:none">{_e(paper.title)}</a></h3>'
+    ]
+    if meta or paper.arxiv_id:
+        muted = c["muted"]
+        out.append(
+            f'<p class="nl-muted" style="margin:0 0 4px;font-size:13px;color:{muted}">'
+            + " · ".join(meta)
+        )
+        if paper.arxiv_id:
+            out.append(
+                f'{" · " if meta else ""}<a href="{_e(paper.abs_url)}" style="color:{muted}">'
+                f'arXiv:{_e(paper.arxiv_id)}</a> · <a href="{_e(paper.pdf_url)}"'
+                f' style="color:{muted}">PDF</a>'
+            )
+        out.append("</p>")
+    link = f"{_e(vote)}/{_e(paper_ref(paper.key))}" if vote else _e(paper.archive_url)
+    out.append(
+        f'<p style="margin:0">{_e(paper.teaser)} <a href="{link}" style="color:{c["link"]}">'
+        "Abstract</a>"
+    )
+    if vote:
+        out.append(f' <a href="{link}/up">👍</a> <a href="{link}/down">👎</a>')
+    out.append("</p>\n</div>\n")
+    return "".join(out)
+
+
+def stock_card_text(
+    paper: Any, c: dict[str, str], vote: str | None, *, wrap: Callable[..., str]
+) -> str:
+    """``_paper.txt.j2`` (the stock plain-text card) for ``paper``: the same text, without
+    Jinja (``c`` is unused: a plain-text card has no colours)."""
+    out = [f"\n* {wrap(str(paper.title), indent=2).strip()}\n  {paper.url}\n"]
+    if paper.byline:
+        out.append(f"  {wrap(str(paper.byline), indent=2).strip()}\n")
+    meta = []
+    if paper.upvotes is not None:
+        meta.append(f"{paper.upvotes} upvotes")
+    if paper.arxiv_id:
+        meta.append(f"arXiv:{paper.arxiv_id}")
+    if paper.card_tags:
+        meta.append("also in " + ", ".join(str(t.title) for t in paper.card_tags))
+    if meta:
+        out.append(f"  [{' · '.join(meta)}]\n")
+    if paper.pdf_url:
+        out.append(f"  PDF: {paper.pdf_url}\n")
+    out.append(f"{wrap(str(paper.teaser), indent=2)}\n  Abstract: {paper.archive_url}\n")
+    if vote:
+        ref = paper_ref(paper.key)
+        out.append(f"  More like this: {vote}/{ref}/up\n  Less: {vote}/{ref}/down\n")
+    return "".join(out)

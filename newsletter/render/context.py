@@ -307,7 +307,8 @@ class PaperViews:
         self.edition_url = meta.site.edition_url(edition)
         self._tags: dict[str, Tag] = {}
         self._papers = {p.key: self._paper(p) for p in edition.papers}
-        self._cards: dict[tuple[str, str, int | None], PaperView] = {}
+        self._cards: dict[tuple[str, str, int | str | None], PaperView] = {}
+        """By (key, section, teaser limit), and by (key, section, teaser text)."""
 
     def _tag(self, topic: str) -> Tag:
         tag = self._tags.get(topic)
@@ -348,6 +349,12 @@ class PaperViews:
         if view is None:
             base = self._papers.get(paper.key) or self._paper(paper)
             short = base.teaser if limit is None else teaser(base.teaser, limit)
+            # Two lengths that leave the teaser whole (or cut it alike) make one view,
+            # so its card is rendered once (cards are kept per view).
+            same = self._cards.get((paper.key, section, short))
+            if same is not None:
+                self._cards[key] = same
+                return same
             view = PaperView(
                 **{
                     **vars(base),
@@ -356,7 +363,7 @@ class PaperViews:
                     "card_tags": tuple(t for t in base.tags if t.id != section),
                 }
             )
-            self._cards[key] = view
+            self._cards[key] = self._cards[(paper.key, section, short)] = view
         return view
 
 

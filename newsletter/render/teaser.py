@@ -97,15 +97,45 @@ def contribution(abstract: str) -> str:
     parts = sentences(abstract)
     if not parts:
         return ""
-    openings = [" ".join(s.split()[:_OPENING]) for s in parts]
-    pairs = list(zip(parts, openings, strict=True))
-    strong = (s for s, o in pairs if _STRONG.search(o) or _NAMED.search(s))
-    weak = (s for s, o in pairs if _WEAK.search(o))
-    chosen = next(strong, None) or next(weak, None) or parts[0]
+    # Openings made as the search goes: a strong sentence is usually among the first few.
+    pairs: list[tuple[str, str]] = []
+    chosen = None
+    for s in parts:
+        opening = " ".join(s.split(None, _OPENING)[:_OPENING])
+        pairs.append((s, opening))
+        if _strong(opening) or _NAMED.search(s):
+            chosen = s
+            break
+    else:
+        chosen = next((s for s, o in pairs if _weak(o)), None) or parts[0]
     dropped = _DROP_LEAD.sub("", chosen)
     if dropped != chosen:
         dropped = dropped[0].upper() + dropped[1:]
     return dropped
+
+
+_STRONG_WORDS = ("this", "here", "present", "current", "our", "we")
+"""A word every :data:`_STRONG` match holds, checked before the regex runs."""
+_WEAK_WORDS = ("our", "we")
+"""A word every :data:`_WEAK` match holds."""
+_STRONG_LOWER = re.compile(_STRONG.pattern)
+_WEAK_LOWER = re.compile(_WEAK.pattern)
+"""The same patterns (all lower case) without ``re.IGNORECASE``, for lower-cased ASCII text:
+an ignore-case search cannot scan ahead for a literal, and is a third slower."""
+
+
+def _strong(opening: str) -> bool:
+    if not opening.isascii():  # lower() agrees with re.IGNORECASE on ASCII only
+        return _STRONG.search(opening) is not None
+    lower = opening.lower()
+    return any(w in lower for w in _STRONG_WORDS) and _STRONG_LOWER.search(lower) is not None
+
+
+def _weak(opening: str) -> bool:
+    if not opening.isascii():
+        return _WEAK.search(opening) is not None
+    lower = opening.lower()
+    return any(w in lower for w in _WEAK_WORDS) and _WEAK_LOWER.search(lower) is not None
 
 
 def teaser(text: str, limit: int) -> str:

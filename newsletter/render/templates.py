@@ -93,7 +93,7 @@ def _environment(stock: Path, user: Path | None) -> jinja2.Environment:
         bytecode_cache=bytecode_cache(),
     )
     env.filters["wrap"] = wrap
-    cards.register(env, stock)
+    cards.register(env, stock, wrap)
     return env
 
 
