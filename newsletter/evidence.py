@@ -105,6 +105,7 @@ class Profile:
     colon_at: int | None = None  # how many of title_tokens come before the first colon
     named: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # "Orca3-Math": (orca3), (math)
     head_all: int | None = None  # how many of title_all come before the first colon
+    listed_key: str = ""  # the normalized title as listed, a closing aside included
     # The abstract's lists of three items or more ("spanning math, code, science and
     # law"): each list as the folded words of its items.
     lists: tuple[tuple[frozenset[str], ...], ...] = ()
@@ -132,6 +133,7 @@ def profile(
     content = frozenset(w for w in words if not w.isdigit())
     # A version's note ending the title ("… (Extended Version)") is not what the
     # paper is about: the title's words are read without it.
+    listed_key = title_key
     core = _ASIDE.sub("", title)
     if core != title and core.strip():
         title_key = normalize_text(core)
@@ -152,6 +154,7 @@ def profile(
         named=_named_compounds(title),
         head_all=len(normalize_text(head).split()) if colon else None,
         lists=_lists(abstract),
+        listed_key=listed_key,
     )
 
 
@@ -264,6 +267,9 @@ class Evidence:
     # is about ("…: Methods and Results" / "…: An Updated Release"): a version that
     # replaced its subtitle, not a second subject.
     subtitle_replaced: bool = False
+    # The titles are one as listed, no closing aside set aside ("Foo (Extended Version)"
+    # beside "Foo" is one title to the rules, but not a reused title).
+    exact_title: bool = True
     # Each title's own words are in the *other* abstract and not in its own ("Lumen2-
     # Coder" over an abstract naming "Lumen2-Math" as its sibling, and back): two
     # members naming each other.  And the name variants two titles give one name
@@ -383,6 +389,7 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
         listed=listed,
         cross_named=cross_named,
         renamed_variant=renamed_variant,
+        exact_title=here.listed_key == there.listed_key,
         subtitle_replaced=_subtitle_replaced(
             here, there, (anchors_here, only_there), (anchors_there, only_here)
         ),
@@ -440,8 +447,10 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
         if pairs is not None and words is not None:
             if pairs < thresholds.different_abstract and words < UNRELATED_WORDS:
                 return Judgement(False, f"one title over unrelated abstracts ({_sims(e)})")
-            if thresholds.different_abstract <= pairs < thresholds.same_abstract and (
-                words < REVISED_WORDS
+            if (
+                e.exact_title
+                and thresholds.different_abstract <= pairs < thresholds.same_abstract
+                and words < REVISED_WORDS
             ):
                 # A shared opening ("Large language models have transformed …") kept
                 # word for word over two different bodies: the word pairs it shares are
@@ -495,6 +504,15 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
             "a title names a variant of what both titles share "
             f'({_words(e.variant or bound_here or bound_there)}, as "Qwen2.5-Coder" of "Qwen2.5")',
         )
+    # (before the identical-abstract rule: a family may share one abstract word for
+    # word, and a retitle keeps the name of what it releases)
+    variant_here, variant_there = e.renamed_variant
+    if variant_here and variant_there:
+        return Judgement(
+            False,
+            f"the titles name two variants of one name ({_words(variant_here)} vs "
+            f'{_words(variant_there)}, as "Lumen2-Coder" and "Lumen2-Math")',
+        )
     if pairs is not None and words is not None and min(pairs, words) >= IDENTICAL:
         # one abstract word for word under two titles: a retitle; series members'
         # abstracts differ at least where each names its own slot's filling
@@ -517,13 +535,6 @@ def judge(evidence: Evidence, thresholds: Thresholds) -> Judgement:
             False,
             "one title skeleton with a slot filled differently, each filling its own "
             f"abstract's subject ({_words(slots_here)} vs {_words(slots_there)}): a series",
-        )
-    variant_here, variant_there = e.renamed_variant
-    if variant_here and variant_there:
-        return Judgement(
-            False,
-            f"the titles name two variants of one name ({_words(variant_here)} vs "
-            f'{_words(variant_there)}, as "Lumen2-Coder" and "Lumen2-Math")',
         )
     crossed_here, crossed_there = e.cross_named
     if crossed_here and crossed_there:

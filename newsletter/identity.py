@@ -447,4 +447,16 @@ def head_probe_keys(title: str, tkey: str) -> tuple[int, ...]:
     """The keys an entry looks up: its head (a first version with another subtitle,
     or none) and its whole title (a first version whose head this title is)."""
     head = title_head(title)
-    return tuple(sorted({head_hash(tkey), *((head_hash(head),) if head else ())}))
+    keys = {tkey, *((head,) if head else ())}
+    # "Towards Foo: …" beside "Foo: …": a version that gained or lost a leading
+    # "Towards" (which comparison sets aside) is looked up under both forms.
+    for key in list(keys):
+        first, _, rest = key.partition(" ")
+        if first in _LEADING and rest:
+            keys.add(rest)
+        else:
+            keys.add(f"towards {key}")
+    return tuple(sorted(head_hash(k) for k in keys))
+
+
+_LEADING = frozenset(("towards", "toward"))

@@ -519,3 +519,63 @@ def test_revisions_of_series_members_are_seen_in_one_run_and_across(tmp_path: Pa
     later = seen_split(store, entries(revised))
     store.close()
     assert [(v.entry.title, v.reason) for v in later if v.new] == []
+
+
+# ---------------------------------------------------------------- issue 12's fifth red team
+
+
+@pytest.mark.parametrize(
+    ("first", "later"),
+    [
+        (
+            "Factorized-Dreamer: Training a Video Generator",
+            "Towards Factorized-Dreamer: Training a Video Generator",
+        ),
+        (
+            "Towards Video-Infinity: Distributed Long Video Generation",
+            "Video-Infinity: Distributed Long Video Generation",
+        ),
+        (
+            "A Multi-Level Framework for Training Transformers",
+            "Towards A Multi-Level Framework for Training Transformers",
+        ),
+    ],
+)
+def test_a_version_that_gained_or_lost_a_leading_towards_is_a_candidate(
+    first: str, later: str
+) -> None:
+    from newsletter.identity import head_index_key, head_probe_keys, title_key
+
+    assert head_index_key(first, title_key(first)) in head_probe_keys(later, title_key(later))
+
+
+def test_an_extended_version_over_a_revised_abstract_is_not_a_reused_title() -> None:
+    v1 = (
+        "Adaptive Gradient Descent for Sparse Models",
+        "We study adaptive step sizes for training sparse neural networks. Our method keeps a "
+        "running estimate of curvature per block and scales each update by it. On three "
+        "pruning benchmarks it reaches dense accuracy at 90 percent sparsity, and it halves "
+        "the tuning budget of the learning rate. Code is released.",
+    )
+    v2 = (
+        "Adaptive Gradient Descent for Sparse Models (Extended Version)",
+        "This extended version adds a convergence proof. We study adaptive step sizes for "
+        "training sparse networks: the method tracks curvature per block and rescales every "
+        "update by it. Across four pruning benchmarks it matches dense accuracy at 95 percent "
+        "sparsity and cuts learning-rate tuning by half.",
+    )
+    same, reason = judged(v2, v1)
+    assert same, reason
+
+
+def test_a_family_sharing_one_abstract_word_for_word_is_still_a_family() -> None:
+    abstract = (
+        "This report presents the Corvid3 family of open models: Corvid3-Coder, Corvid3-Math, "
+        "Corvid3-VL, Corvid3-Audio and Corvid3-Med, each tuned from the Corvid3 base on a "
+        "further 500 billion tokens. Weights are released under a permissive licence."
+    )
+    pairs = [(f"Corvid3-{v} Technical Report", abstract) for v in ("Coder", "Math", "VL", "Audio")]
+    assert [v.new for v in split(entries(pairs), None)] == [True] * 4
+    # while one report retitled over its own abstract is still one paper
+    same, reason = judged(("Corvid3-Coder: Technical Report", abstract), pairs[0])
+    assert same, reason
