@@ -24,7 +24,7 @@ from newsletter.ranking import PaperText, Vote, train
 from newsletter.ranking.reasons import NO_MATCH, TERMS, _matching_terms
 from newsletter.render.picks import layout
 
-SEED_003 = Path(__file__).parents[2] / "shared" / "seeds" / "003_bf041023cdecb2cb.txt"
+SEED_003 = "003_bf041023cdecb2cb.txt"
 T0 = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 SENDER = Sender("Test", "digest@papers.example.org", "papers.example.org", "u@x.org")
 WHO = Recipient(
@@ -110,11 +110,11 @@ def test_a_batch_gets_the_orders_scores_and_reasons_each_subscriber_got_alone() 
 
 
 @pytest.mark.parametrize("picks", [0, 5])
-def test_a_ranked_message_joined_from_shared_pieces_is_the_reference_bytes(picks: int) -> None:
-    if not SEED_003.exists():
-        pytest.skip("the seed digests (../shared/seeds) are not here")
+def test_a_ranked_message_joined_from_shared_pieces_is_the_reference_bytes(
+    picks: int, seeds_dir: Path
+) -> None:
     settings = render_kit.settings()
-    edition = render_kit.seed_edition(SEED_003)
+    edition = render_kit.seed_edition(seeds_dir / SEED_003)
     made = layout(edition, settings, None, picks)
     assert made is not None
     copy = _Copy(made, DigestFrame.build(SENDER, made.subject, T0), encode_layout(made))
