@@ -37,6 +37,7 @@ from newsletter.identity import (
     abstract_words,
     fold_text,
     normalize_text,
+    without_closing_aside,
     word_pairs,
 )
 from newsletter.repair import repair_text
@@ -105,7 +106,7 @@ class Profile:
     colon_at: int | None = None  # how many of title_tokens come before the first colon
     named: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # "Orca3-Math": (orca3), (math)
     head_all: int | None = None  # how many of title_all come before the first colon
-    listed_key: str = ""  # the normalized title as listed, a closing aside included
+    full_title_key: str = ""  # the normalized title as listed, a closing aside included
     # The abstract's lists of three items or more ("spanning math, code, science and
     # law"): each list as the folded words of its items.
     lists: tuple[tuple[frozenset[str], ...], ...] = ()
@@ -133,9 +134,9 @@ def profile(
     content = frozenset(w for w in words if not w.isdigit())
     # A version's note ending the title ("… (Extended Version)") is not what the
     # paper is about: the title's words are read without it.
-    listed_key = title_key
-    core = _ASIDE.sub("", title)
-    if core != title and core.strip():
+    full_title_key = title_key
+    core = without_closing_aside(title, numbered=False)
+    if core is not None:
         title_key = normalize_text(core)
     tokens = tuple(w for w in title_key.split() if w not in _TITLE_STOP)
     head_tokens = [w for w in normalize_text(head).split() if w not in _TITLE_STOP]
@@ -154,7 +155,7 @@ def profile(
         named=_named_compounds(title),
         head_all=len(normalize_text(head).split()) if colon else None,
         lists=_lists(abstract),
-        listed_key=listed_key,
+        full_title_key=full_title_key,
     )
 
 
@@ -216,8 +217,6 @@ _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"}
 
 
 _DIGITS = re.compile(r"\S*\d\S*")
-# A closing parenthetical without a digit ("(Extended Version)", not "(×4)", "(2024)").
-_ASIDE = re.compile(r"\s*\((?=[^()]*[A-Za-z])[^()\d]*\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -389,7 +388,7 @@ def weigh(here: Profile, there: Profile, rarity: Rarity) -> Evidence:
         listed=listed,
         cross_named=cross_named,
         renamed_variant=renamed_variant,
-        exact_title=here.listed_key == there.listed_key,
+        exact_title=here.full_title_key == there.full_title_key,
         subtitle_replaced=_subtitle_replaced(
             here, there, (anchors_here, only_there), (anchors_there, only_here)
         ),

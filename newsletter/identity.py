@@ -416,7 +416,21 @@ def _pair_key(a: int, b: int) -> int:
 MAX_HEAD_POSTINGS = 8
 _HEAD_SPLIT = re.compile(r"\s*:\s*|\s+[-\u2013\u2014]+\s+")
 # A version's note at the end of its title: "(Extended Version)", "(Student Abstract)".
-_TRAILING_ASIDE = re.compile(r"\s+(?=\([^()]*\)\s*$)")
+_CLOSING_ASIDE = re.compile(r"\s*\(([^()]*)\)\s*$")
+
+
+def without_closing_aside(title: str, *, numbered: bool = True) -> str | None:
+    """``title`` without the parenthetical closing it ("Foo (Extended Version)" →
+    "Foo"), or None when there is none or nothing before it; ``numbered=False``
+    keeps an aside holding a digit ("(×4)", "(2024)"), which names what it is."""
+    found = _CLOSING_ASIDE.search(title)
+    if found is None or not title[: found.start()].strip():
+        return None
+    if not numbered and (
+        any(ch.isdigit() for ch in found.group(1)) or not re.search("[A-Za-z]", found.group(1))
+    ):
+        return None
+    return title[: found.start()]
 
 
 def title_head(title: str) -> str | None:
@@ -425,7 +439,8 @@ def title_head(title: str) -> str | None:
     when there is none (or nothing before it)."""
     parts = _HEAD_SPLIT.split(title, maxsplit=1)
     if len(parts) < 2:
-        parts = _TRAILING_ASIDE.split(title, maxsplit=1)
+        core = without_closing_aside(title)
+        parts = [core, ""] if core is not None else parts
     if len(parts) < 2:
         return None
     head = title_key(parts[0])
