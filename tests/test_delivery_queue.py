@@ -583,6 +583,51 @@ def test_a_closed_recorder_refuses_the_groups_still_waiting() -> None:
     assert recorder.hand_over_group([5]) == set()
 
 
+def test_a_worker_whose_marks_are_in_another_threads_transaction_waits_for_it_at_close() -> None:
+    """The pass stops (``close``) while one worker's group marks run in a transaction
+    another worker started: the first must wait for that transaction, not spin with
+    the recorder's lock held (the transaction could then never finish: a ledger leg of
+    100,000 rows hung there)."""
+    gates = [threading.Event(), threading.Event()]
+    calls: list[Sequence[int]] = []
+
+    def commit(outcomes: Sequence[_Done], marks: Sequence[int]) -> set[int]:
+        calls.append(list(marks))
+        if len(calls) <= len(gates):
+            assert gates[len(calls) - 1].wait(10)
+        return set(marks)
+
+    recorder: Recorder[_Done] = Recorder(commit, 4)
+    recorder.record(_Done(0, handed_over=False))
+    flusher = threading.Thread(target=recorder.flush, daemon=True)
+    flusher.start()  # the first transaction (no marks) runs and waits at its gate
+    results: dict[int, set[int]] = {}
+    workers = [
+        threading.Thread(
+            target=lambda r=r: results.update({r: recorder.hand_over_group([r])}), daemon=True
+        )
+        for r in (1, 2)
+    ]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 10
+    while len(recorder._waiting) < 2:  # both wait behind the first transaction
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    gates[0].set()  # one of them now runs the second transaction, with both marks
+    while len(calls) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    recorder.close()  # the other one wakes with its mark in that transaction
+    time.sleep(0.2)
+    gates[1].set()
+    for thread in (flusher, *workers):
+        thread.join(10)
+    assert not any(t.is_alive() for t in (flusher, *workers)), "the recorder hung"
+    assert sorted(calls[1]) == [1, 2]
+    assert results == {1: {1}, 2: {2}}  # both marked: in the transaction when it closed
+
+
 # ---------------------------------------------------------------- splicing for SMTP
 
 
