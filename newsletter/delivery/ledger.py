@@ -367,6 +367,8 @@ class Queue:
                     tx.ledger.finish(
                         row_id, self.owner, LedgerState.SKIPPED, f"subscriber is {refused}", now
                     )
+        if self.journal is not None:
+            self.journal.replied(o.row_id for o in outcomes)
         return granted
 
     def renew(self) -> int:
@@ -380,7 +382,7 @@ class Queue:
     def release(self) -> int:
         """Give back every row this loop still holds (the loop ends)."""
         with self._write() as tx:
-            return tx.ledger.release(self.owner)
+            return tx.ledger.release(self.owner, self.journal.open if self.journal else None)
 
     def held_elsewhere(self) -> list[tuple[int, datetime | None]]:
         with self.db.read() as tx:

@@ -33,7 +33,7 @@ import hashlib
 import math
 import os
 import select
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -419,30 +419,27 @@ class Ledger:
         )
         return bool(done)
 
-    def release(self, owner: str) -> int:
+    def release(self, owner: str, journaled: Mapping[int, int] | None = None) -> int:
         """Every row this owner still holds goes back unsent (``uncertain`` if it may
-        have been sent before, or if its message was started and has no reply)."""
+        have been sent before, or if its message was started and has no reply).
+        ``journaled``: ``{row id: claim}`` of the starts in the loop's journal whose
+        replies were not recorded (each updated by its primary key)."""
         c = send_ledger.c
         mine = sa.and_(c.state == S.SENDING, c.owner == owner)
         freed = 0
-        journaled = self._journal_entries(owner)
-        if journaled:  # started in the loop's journal, its reply not recorded
-            reserved = self.conn.execute(
-                sa.select(c.id, c.attempts).where(mine, c.handed_over_at == RESERVED)
-            )
-            for row_id in [r.id for r in reserved if (r.id, r.attempts) in journaled]:
-                done = self.conn.execute(
-                    send_ledger.update()
-                    .where(mine, c.id == row_id)
-                    .values(
-                        state=S.UNCERTAIN,
-                        uncertain=c.uncertain + 1,
-                        owner=None,
-                        lease_until=None,
-                        handed_over_at=None,
-                    )
-                ).rowcount
-                freed += int(done or 0)
+        for row_id, claim in sorted((journaled or {}).items()):
+            done = self.conn.execute(
+                send_ledger.update()
+                .where(mine, c.id == row_id, c.attempts == claim, c.handed_over_at == RESERVED)
+                .values(
+                    state=S.UNCERTAIN,
+                    uncertain=c.uncertain + 1,
+                    owner=None,
+                    lease_until=None,
+                    handed_over_at=None,
+                )
+            ).rowcount
+            freed += int(done or 0)
         steps: list[tuple[Any, dict[str, Any]]] = [
             (
                 sa.and_(mine, c.handed_over_at.is_not(None), c.handed_over_at != RESERVED),
@@ -821,6 +818,9 @@ class StartJournal:
         self.path = path
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._dirty = False
+        self.open: dict[int, int] = {}
+        """``{row id: claim}`` of the starts written whose replies are not recorded yet
+        (:meth:`replied`): what the loop's release must count as started."""
 
     @staticmethod
     def path_for(database: str | None, owner: str) -> Path | None:
@@ -850,7 +850,13 @@ class StartJournal:
         if self._fd is None:
             raise RuntimeError("the start journal is closed")
         os.write(self._fd, b"%d %d\n" % (row_id, claim))
+        self.open[row_id] = claim
         self._dirty = True
+
+    def replied(self, row_ids: Iterable[int]) -> None:
+        """These rows' outcomes are recorded: their starts no longer matter."""
+        for row_id in row_ids:
+            self.open.pop(row_id, None)
 
     def sync(self) -> None:
         """Make the starts written so far durable (before a group transaction)."""
