@@ -187,7 +187,7 @@ START_MARK_WINDOW = (
 
 @pytest.mark.xfail(reason=START_MARK_WINDOW, strict=False)
 def test_a_sender_killed_after_every_message_loses_nobody_with_slow_start_marks(
-    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A red team's chain pattern: one sender in group mode (``in_flight`` 16, four
     connections), killed as soon as one or two more messages arrived, again and again.
@@ -199,7 +199,7 @@ def test_a_sender_killed_after_every_message_loses_nobody_with_slow_start_marks(
     rng = random.Random(seed)
     handler = FaultySmtp()
     with faultkit.smtp(handler) as port:
-        config_path = _project(tmp_path, db_url, port, in_flight=16)
+        config_path = _project(tmp_path, postgres_url, port, in_flight=16)
         settings = config.load(config_path)
         add_subscribers(settings, [(f"r{i:03d}@example.org", None) for i in range(CHAIN)])
         pipeline.run(settings, [str(SAMPLE)], DAY, mailer=_Down())  # recorded, nothing sent
