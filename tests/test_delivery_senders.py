@@ -178,7 +178,7 @@ CHAIN = 24
 
 START_MARK_WINDOW = (
     "a window remains between a start mark and the message's final dot: killed there twice, "
-    "a row ends unconfirmed with no copy (about 1 run in 3 beside a CPU hog). It cannot be "
+    "a row ends unconfirmed with no copy (narrow: 1 run in 3 once, 0 in 10 since). It cannot be "
     "closed from the ledger: a kill just before the dot and one just after leave the same "
     "records, and sending such a row again would give the second case a third copy "
     "(docs/delivery.md, 'What a kill leaves unknowable'). Kept as the measure of that window."
