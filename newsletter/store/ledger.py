@@ -828,7 +828,9 @@ class StartJournal:
         if not database or database == ":memory:" or database.startswith("file:"):
             return None
         digest = hashlib.sha256(owner.encode("utf-8")).hexdigest()[:32]
-        return Path(f"{database}-starts") / digest
+        # resolved: a process that opened the same file by another relative path (another
+        # working directory, a symbolic link) finds the same journals
+        return Path(f"{Path(database).resolve()}-starts") / digest
 
     @staticmethod
     def entries(path: Path) -> set[tuple[int, int]]:
