@@ -6,6 +6,7 @@ import csv
 import email
 import email.policy
 import io
+import json
 import re
 import subprocess
 import sys
@@ -206,6 +207,26 @@ def test_seeds_resolve_arxiv_ids_and_titles_and_report_unknown_ones(tmp_path: Pa
         assert len(votes) == len(names) - 1
 
 
+def test_seeding_counts_each_paper_once_and_says_which_names_were_not_read(
+    tmp_path: Path,
+) -> None:
+    from newsletter.subscribers.feedback import MAX_SEEDS
+
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(FAN, None)])
+    report = _run(settings, "000_own_nov09.txt", DAY1)
+    title = report.edition.papers[0].title
+    extra = [f"Unheard-of paper {i}" for i in range(MAX_SEEDS + 2)]
+    with Database.open(settings.database.url) as db:
+        fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        seeded = Feedback(db).seed(fan, [title, title.upper(), *extra], NOW)
+        assert [t for _, t in seeded.found] == [title]  # one paper, typed twice
+        assert len(Feedback(db).votes_of(fan)) == 1
+        assert seeded.over == tuple(extra[MAX_SEEDS - 2 :])  # past the limit: said, not lost
+        assert len(seeded.unknown) == MAX_SEEDS - 2
+
+
 # ---------------------------------------------------------------- ranked editions
 
 
@@ -402,8 +423,21 @@ def test_export_carries_the_votes_and_purge_deletes_them(
             ("+" if p.key in liked else "-") + p.key.replace(" ", "%20")
             for p in first.edition.papers
         )
-        assert rows[PLAIN]["votes"] == ""
+        assert rows[PLAIN]["votes"] == "" and rows[PLAIN]["votes_detail"] == ""
+        detail = json.loads(rows[FAN]["votes_detail"])  # each vote with its time and edition
+        assert [
+            ("+" if d["vote"] == "up" else "-") + d["paper"].replace(" ", "%20") for d in detail
+        ] == exported
+        assert all(d["at"] and d["edition"] and not d["seeded"] for d in detail)
+        assert rows[FAN]["ranking"] == "on"
         fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        Feedback(db).set_ranking(fan, False, NOW)
+        out = io.StringIO()
+        csvio.export_csv(Subscriptions(db), out)
+        assert "off" in [
+            r["ranking"] for r in csv.DictReader(io.StringIO(out.getvalue())) if r["email"] == FAN
+        ]
         assert fan is not None
         Subscriptions(db).remove(FAN, method="test", now=NOW, purge=True)
         with db.read() as tx:
