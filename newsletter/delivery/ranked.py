@@ -73,7 +73,7 @@ from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, persist
 from newsletter.ranking.ranker import fit_profiles
 from newsletter.ranking.vocabulary import Vocabulary
-from newsletter.render.picks import RankedLayout, Reason, layout, one_line
+from newsletter.render.picks import Arrangement, RankedLayout, Reason, layout, one_line
 from newsletter.render.recipients import VOTE_TOKEN
 from newsletter.render.untrusted import defuse
 from newsletter.store import Database
@@ -236,11 +236,19 @@ class _Copy:
         return out
 
     def body(
-        self, kind: str, ranked: Sequence[str], reasons: dict[str, str], picks: int
+        self,
+        kind: str,
+        ranked: Sequence[str],
+        reasons: dict[str, str],
+        picks: int,
+        arranged: Arrangement | None = None,
     ) -> Segments:
         """What :meth:`segments` makes of the layout's pieces (byte for byte, a test
         checks), from the pieces encoded once: the layout hands each shared piece's
-        :class:`_Flat` and each reason line's, and a message joins their bytes."""
+        :class:`_Flat` and each reason line's, and a message joins their bytes.  A
+        reason that is its own bytes (:func:`_plain_reason`) goes in as those bytes,
+        no object made for it; ``arranged`` is the subscriber's arrangement of the
+        cards when the other body made it already (:meth:`Body.arrange`)."""
         made = self.layout.text if kind == "text" else self.layout.html
         shared = self.shared.get(kind)
         if shared is None:
@@ -251,25 +259,27 @@ class _Copy:
         before, after = shared[made.reason[0]], shared[made.reason[1]]
         plain_reasons = self.plain_reasons
 
-        def line(reason: str) -> tuple[_Flat, _Flat, _Flat]:
+        def line(reason: str) -> tuple[_Flat, _Flat | bytes, _Flat]:
+            simple = plain_reasons.get(reason)
+            if simple is None:
+                if len(plain_reasons) > 50000:
+                    plain_reasons.clear()
+                simple = plain_reasons[reason] = _plain_reason(reason)
+            if simple:  # the same bytes in both bodies: no escaping, no encoding
+                return (before, simple, after)
             found = lines.get(reason)
-            if found is None:
-                simple = plain_reasons.get(reason)
-                if simple is None:
-                    simple = plain_reasons[reason] = _plain_reason(reason)
-                if simple:  # the same bytes in both bodies: no escaping, no encoding
-                    found = (before, _Flat(True, True, simple, simple, []), after)
-                else:
-                    _, text, _ = made.reason_line(reason)
-                    data, data_stuffed = self._reason(text)
-                    found = (before, _Flat(True, True, data, data_stuffed, []), after)
+            if found is None:  # made once: many subscribers share one ("because you liked")
+                _, text, _ = made.reason_line(reason)
+                data, data_stuffed = self._reason(text)
+                found = (before, _Flat(True, True, data, data_stuffed, []), after)
                 if len(lines) > 50000:
                     lines.clear()
-                    plain_reasons.clear()
                 lines[reason] = found
             return found
 
-        flats: list[_Flat] = made.pieces(ranked, reasons, picks, shared=shared, line=line)
+        flats: list[_Flat | bytes] = made.pieces(
+            ranked, reasons, picks, shared=shared, line=line, arranged=arranged
+        )
         # as :meth:`segments`: a soft break between two pieces once anything is written,
         # so each run of constant pieces is those pieces joined by soft breaks
         out: Segments = []
@@ -279,6 +289,13 @@ class _Copy:
         started = False
         placeholder = False  # the run holds only the empty piece after a slot
         for found in flats:
+            if found.__class__ is bytes:  # a plain reason (never empty)
+                add(found)
+                add_stuffed(found)
+                started = True
+                placeholder = False
+                continue
+            assert isinstance(found, _Flat)
             if found.constant:
                 if found.any:
                     add(found.plain)
@@ -677,9 +694,10 @@ class Ranking:
             return None
         ranked = [s.paper_key for s in scored]
         reasons = {s.paper_key: s.reason for s in scored if s.reason}
+        arranged = copy.layout.text.arrange(ranked, self.picks)  # the same in both bodies
         return copy.frame.spliced(
-            copy.body("text", ranked, reasons, self.picks),
-            copy.body("html", ranked, reasons, self.picks),
+            copy.body("text", ranked, reasons, self.picks, arranged),
+            copy.body("html", ranked, reasons, self.picks, arranged),
             repeated=VOTE_MARKS,
         )
 
