@@ -41,9 +41,10 @@ from newsletter.ranking.reasons import (
     DISLIKED_ONLY,
     SIMILAR,
     TERMS,
-    named_terms,
+    best_terms,
     reasons_for,
     topic_reasons,
+    worded,
 )
 from newsletter.ranking.tuning import Tuning
 from newsletter.ranking.values import PaperText, Scored, Vote
@@ -247,46 +248,58 @@ class Ranker:
                         f"you liked {liked} papers in {vocabulary.topics[j]}",
                     )
         # the terms' pushes: each candidate's words times each subscriber's weights, and
-        # each candidate's best few per subscriber (largest first, ties in column order)
+        # each pair's best terms (:func:`best_terms`: largest first, ties in column order)
         indptr, features, values = words.indptr, words.indices, words.data
         push_all = dense[:, features] * values[None, :]
         terms = vocabulary.terms
-        best_terms: list[tuple[list[list[int]], list[list[float]]]] = []
-        for i in range(n):
-            row = push_all[:, indptr[i] : indptr[i + 1]]
-            top = np.argsort(-row, axis=1, kind="stable")[:, : 4 * TERMS]
-            best_terms.append(
-                (
-                    features[indptr[i] + top].tolist(),
-                    np.take_along_axis(row, top, axis=1).tolist(),
-                )
-            )
+        parts = vocabulary.word_columns()
+        keys = [p.key for p in candidates]
         out: dict[int, list[Scored]] = {}
-        for b, (subscriber, profile) in enumerate(zip(subscribers, profiles, strict=True)):
-            order = orders[b]
-            if not profile.has_positives:
-                out[subscriber] = [
-                    Scored(candidates[i].key, float(fused[b, i]), DISLIKED_ONLY) for i in order
-                ]
-                continue
-            near = similarity[b]
-            if near.shape[1]:
-                nearest = near.argmax(axis=1)
-                near_value = near[np.arange(n), nearest].tolist()
-                nearest = nearest.tolist()
-            else:
-                nearest = near_value = [0.0] * n
-            found = []
-            for i in order:
-                if near_value[i] >= SIMILAR:
-                    reason = f"because you liked “{profile.liked_titles[int(nearest[i])]}”"
+        # at most a few million pushes laid out at once (a batch of 128 on 60 cards: one)
+        width = int(np.diff(indptr).max()) if n and len(features) else 1
+        step = max(1, 2_000_000 // max(1, n * width))
+        for first in range(0, count, step):
+            last = min(count, first + step)
+            pushed, chosen, clashed = best_terms(
+                push_all[first:last], indptr, features, parts, terms
+            )
+            pushed_rows = pushed.tolist()
+            flat = chosen.reshape(-1).tolist()  # per pair, TERMS columns (-1 past the last)
+            per_row = n * TERMS
+            fused_rows = fused[first:last].tolist()
+            for b in range(first, last):
+                subscriber, profile = subscribers[b], profiles[b]
+                order = orders[b]
+                scored = fused_rows[b - first]
+                if not profile.has_positives:
+                    out[subscriber] = [Scored(keys[i], scored[i], DISLIKED_ONLY) for i in order]
+                    continue
+                near = similarity[b]
+                if near.shape[1]:
+                    nearest = near.argmax(axis=1)
+                    near_value = near[np.arange(n), nearest].tolist()
+                    nearest = nearest.tolist()
                 else:
-                    columns, pushed = best_terms[i]
-                    push, match = named_terms(columns[b], pushed[b], terms)
-                    topic = topics[b][i]
-                    reason = topic[1] if topic is not None and topic[0] > push else match
-                found.append(Scored(candidates[i].key, float(fused[b, i]), reason))
-            out[subscriber] = found
+                    nearest = near_value = [0.0] * n
+                their_push, their_topics = pushed_rows[b - first], topics[b]
+                base = (b - first) * per_row
+                titles = profile.liked_titles
+                found = []
+                for i in order:
+                    if near_value[i] >= SIMILAR:
+                        reason = f"because you liked “{titles[int(nearest[i])]}”"
+                    else:
+                        named = clashed.get((b - first, i))
+                        if named is not None:
+                            push, match = named
+                        else:
+                            push = their_push[i]
+                            at = base + i * TERMS
+                            match = worded(flat[at : at + TERMS], terms)
+                        topic = their_topics[i]
+                        reason = topic[1] if topic is not None and topic[0] > push else match
+                    found.append(Scored(keys[i], scored[i], reason))
+                out[subscriber] = found
         return out
 
     def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any, Any]:

@@ -119,6 +119,15 @@ class Vocabulary:
         self.terms: tuple[str, ...] = (*words, *(f"topic {t}" for t in topics))
         self.topics: tuple[str, ...] = tuple(topics)
         """The topic ids of the tag columns, in column order."""
+        self._word_columns: Any = None
+
+    def word_columns(self) -> Any:
+        """:func:`newsletter.ranking.reasons.word_columns` of these terms (made once)."""
+        if self._word_columns is None:
+            from newsletter.ranking.reasons import word_columns
+
+            self._word_columns = word_columns(self.terms, self.words)
+        return self._word_columns
 
     def state(self) -> bytes:
         """The fitted vocabulary as bytes (terms, IDF, topics; zlib-compressed JSON):
