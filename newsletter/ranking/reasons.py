@@ -176,12 +176,13 @@ def best_terms(
 
     Returns the pushes of the chosen terms (``subscribers × candidates``), the chosen
     columns (``subscribers × candidates × TERMS``, -1 past the last), and, for the
-    pairs whose best terms clash, :func:`named_terms`'s answer itself.  The best
-    :data:`TERMS` entries of every pair are found by as many rounds of ``argmax``
-    (its first maximum: ties in column order, as the stable sort); when no two of
-    them clash, they are the chosen ones and their pushes are added in that order
-    (as :func:`named_terms` adds them).  The clashing pairs take the next ones the
-    same way, up to ``4 * TERMS``, and are named one by one."""
+    pairs with a term of more than two words, :func:`named_terms`'s answer itself.
+    The best :data:`TERMS` entries of every pair are found by as many rounds of
+    ``argmax`` (its first maximum: ties in column order, as the stable sort); when
+    no two of them clash, they are the chosen ones and their pushes are added in
+    that order (as :func:`named_terms` adds them).  The clashing pairs take the next
+    ones the same way, up to ``4 * TERMS``, and walk them as :func:`named_terms`
+    does, all pairs at once."""
     count = pushes.shape[0]
     n = len(indptr) - 1
     total = pushes.shape[1]
@@ -234,10 +235,40 @@ def best_terms(
         top_places = np.hstack(more_places)
         top_values = np.hstack(more_values)
         columns = features[np.minimum(starts[cs][:, None] + top_places, total - 1)]
-        for r, (b, c) in enumerate(zip(bs.tolist(), cs.tolist(), strict=True)):
-            size = int(lengths[c])
+        # :func:`named_terms`'s walk, all clashing pairs at once: an entry is taken when
+        # it pushes, fewer than TERMS are taken, and it clashes with none of them
+        size = lengths[cs]
+        taken = np.full((len(bs), TERMS), -1, dtype=np.int64)
+        count_taken = np.zeros(len(bs), dtype=np.int64)
+        total_push = np.zeros(len(bs), dtype=np.float64)
+        complex_ = np.zeros(len(bs), dtype=bool)
+        for t in range(4 * TERMS):
+            column, value = columns[:, t], top_values[:, t]
+            live = (t < size) & (value > 0) & (count_taken < TERMS)
+            own_t = parts[column]
+            complex_ |= live & (own_t[:, 0] == -2)
+            for k in range(TERMS):
+                chosen_k = taken[:, k]
+                own_k = parts[np.maximum(chosen_k, 0)]
+                live &= ~(
+                    (chosen_k >= 0)
+                    & (
+                        (chosen_k == own_t[:, 0])
+                        | (chosen_k == own_t[:, 1])
+                        | (column == own_k[:, 0])
+                        | (column == own_k[:, 1])
+                    )
+                )
+            at = np.flatnonzero(live)
+            taken[at, count_taken[at]] = column[at]
+            total_push[at] += value[at]
+            count_taken[at] += 1
+        chosen[bs, cs] = taken
+        push[bs, cs] = total_push
+        for r in np.flatnonzero(complex_).tolist():  # a term of more than two words
+            b, c = int(bs[r]), int(cs[r])
             named[(b, c)] = named_terms(
-                columns[r, :size].tolist(), top_values[r, :size].tolist(), terms
+                columns[r, : size[r]].tolist(), top_values[r, : size[r]].tolist(), terms
             )
     return push, chosen, named
 
