@@ -71,7 +71,7 @@ from newsletter.delivery.message import (
 from newsletter.edition import topics_of
 from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, persist
-from newsletter.ranking.ranker import fit_profiles
+from newsletter.ranking.ranker import Ordered, fit_profiles
 from newsletter.ranking.vocabulary import Vocabulary
 from newsletter.render.picks import Arrangement, RankedLayout, Reason, layout, one_line
 from newsletter.render.recipients import VOTE_TOKEN
@@ -391,7 +391,7 @@ class _Batch:
     scores: Any  # numpy (subscribers × edition papers)
     liked: dict[int, Any]
     """Each subscriber's liked papers as columns of :attr:`Ranking._similarity`."""
-    explained: dict[int, dict[int, list[Scored]]] = field(default_factory=dict)
+    explained: dict[int, dict[int, Ordered]] = field(default_factory=dict)
     """Per copy (by id): each subscriber's cards in order, with reasons."""
 
 
@@ -566,6 +566,17 @@ class Ranking:
         topics: frozenset[str] | None = None,
     ) -> list[Scored]:
         """``subscriber``'s order of ``copy``'s cards, with reasons, from their batch."""
+        found = self._ordered(subscriber, models, copy, topics)
+        return [] if found is None else [Scored(*x) for x in zip(*found, strict=True)]
+
+    def _ordered(
+        self,
+        subscriber: int,
+        models: _Models,
+        copy: _Copy,
+        topics: frozenset[str] | None = None,
+    ) -> Ordered | None:
+        """:meth:`_scored` as lists (:meth:`newsletter.ranking.Ranker.ordered_many`)."""
         at = bisect.bisect_left(models.ids, subscriber)
         index = at // SCORE_BATCH
         with self._batch_lock:
@@ -582,7 +593,7 @@ class Ranking:
             else:
                 self._batches.move_to_end(index)
             if subscriber not in batch.rows:
-                return []
+                return None
             explained = batch.explained.setdefault(id(copy), {})
             if subscriber not in explained:  # all of the batch on this copy, at once
                 group = [
@@ -596,7 +607,7 @@ class Ranking:
                     return self._explain_one(subscriber, batch, copy)
         return explained[subscriber]
 
-    def _explain_one(self, subscriber: int, batch: _Batch, copy: _Copy) -> list[Scored]:
+    def _explain_one(self, subscriber: int, batch: _Batch, copy: _Copy) -> Ordered:
         import numpy as np
 
         columns = copy.columns(self._column)
@@ -607,9 +618,14 @@ class Ranking:
             else np.zeros((len(columns), 0))
         )
         row = batch.scores[batch.rows[subscriber], columns]
-        return batch.ranker.explained(subscriber, copy.candidates, row, similarity)
+        found = batch.ranker.explained(subscriber, copy.candidates, row, similarity)
+        return (
+            [x.paper_key for x in found],
+            [x.score for x in found],
+            [x.reason for x in found],
+        )
 
-    def _explain(self, batch: _Batch, copy: _Copy, chosen: list[int]) -> dict[int, list[Scored]]:
+    def _explain(self, batch: _Batch, copy: _Copy, chosen: list[int]) -> dict[int, Ordered]:
         """``chosen`` subscribers of ``batch``: ``copy``'s cards in their order, with reasons."""
         import numpy as np
 
@@ -620,7 +636,7 @@ class Ranking:
             for s in chosen
         ]
         rows = [batch.rows[s] for s in chosen]
-        return batch.ranker.explained_many(
+        return batch.ranker.ordered_many(
             chosen, copy.candidates, batch.scores[rows][:, columns], near
         )
 
@@ -689,11 +705,11 @@ class Ranking:
         copy = self._copy(topics)
         if copy is None or not copy.candidates:
             return None
-        scored = self._scored(subscriber_id, models, copy, topics)
-        if not scored:
+        found = self._ordered(subscriber_id, models, copy, topics)
+        if found is None or not found[0]:
             return None
-        ranked = [s.paper_key for s in scored]
-        reasons = {s.paper_key: s.reason for s in scored if s.reason}
+        ranked, _, said = found
+        reasons = {k: r for k, r in zip(ranked, said, strict=True) if r}
         arranged = copy.layout.text.arrange(ranked, self.picks)  # the same in both bodies
         return copy.frame.spliced(
             copy.body("text", ranked, reasons, self.picks, arranged),

@@ -74,6 +74,10 @@ class _Profile:
     blend: float = 1.0  # the model's share of the fused rank (:func:`fuse`); 0: the fallback
 
 
+Ordered = tuple[list[str], list[float], list[str]]
+"""One subscriber's candidates best first: their keys, fused scores and reasons."""
+
+
 class Ranker:
     """What :func:`train` returns: the fitted vocabulary and the profiles.  Read-only
     once made (it keeps a few candidate lists' rows; safe to share between threads)."""
@@ -208,7 +212,22 @@ class Ranker:
         reasons (a test checks): ``scores`` one row per subscriber, ``similarity`` each
         one's candidates × liked papers.  The fusion, the order, the topic reasons, the
         liked paper nearest each candidate and the terms' pushes are array operations
-        over the whole batch; what is left per reason is naming its terms."""
+        over the whole batch (:meth:`ordered_many`)."""
+        return {
+            s: [Scored(k, v, r) for k, v, r in zip(*found, strict=True)]
+            for s, found in self.ordered_many(subscribers, candidates, scores, similarity).items()
+        }
+
+    def ordered_many(
+        self,
+        subscribers: Sequence[int],
+        candidates: Sequence[PaperText],
+        scores: Any,
+        similarity: Sequence[Any],
+    ) -> dict[int, Ordered]:
+        """What :meth:`explained_many` gives, as three lists per subscriber — the keys
+        best first, their fused scores, their reasons — and no object per card (what
+        delivery reads: a message needs the order and the reasons only)."""
         if not subscribers:
             return {}
         profiles = [self._profiles[s] for s in subscribers]
@@ -254,7 +273,7 @@ class Ranker:
         terms = vocabulary.terms
         parts = vocabulary.word_columns()
         keys = [p.key for p in candidates]
-        out: dict[int, list[Scored]] = {}
+        out: dict[int, Ordered] = {}
         # at most a few million pushes laid out at once (a batch of 128 on 60 cards: one)
         width = int(np.diff(indptr).max()) if n and len(features) else 1
         step = max(1, 2_000_000 // max(1, n * width))
@@ -272,7 +291,11 @@ class Ranker:
                 order = orders[b]
                 scored = fused_rows[b - first]
                 if not profile.has_positives:
-                    out[subscriber] = [Scored(keys[i], scored[i], DISLIKED_ONLY) for i in order]
+                    out[subscriber] = (
+                        [keys[i] for i in order],
+                        [scored[i] for i in order],
+                        [DISLIKED_ONLY] * n,
+                    )
                     continue
                 near = similarity[b]
                 if near.shape[1]:
@@ -284,7 +307,8 @@ class Ranker:
                 their_push, their_topics = pushed_rows[b - first], topics[b]
                 base = (b - first) * per_row
                 titles = profile.liked_titles
-                found = []
+                found: list[str] = []
+                add = found.append
                 for i in order:
                     if near_value[i] >= SIMILAR:
                         reason = f"because you liked “{titles[int(nearest[i])]}”"
@@ -298,8 +322,8 @@ class Ranker:
                             match = worded(flat[at : at + TERMS], terms)
                         topic = their_topics[i]
                         reason = topic[1] if topic is not None and topic[0] > push else match
-                    found.append(Scored(keys[i], scored[i], reason))
-                out[subscriber] = found
+                    add(reason)
+                out[subscriber] = ([keys[i] for i in order], [scored[i] for i in order], found)
         return out
 
     def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any, Any]:
