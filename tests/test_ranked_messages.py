@@ -44,6 +44,7 @@ ODD_REASONS = [
     "has %%VOTE_TOKEN%% in it and = signs",
     "a very long reason " * 12,
     "  spaced\nout  reason  ",
+    "w" * 75 + ".dot after a soft break",  # a quoted-printable line that starts with "."
     "",
 ]
 
@@ -136,9 +137,11 @@ def test_a_ranked_message_joined_from_shared_pieces_is_the_reference_bytes(
         if n % 2:
             reasons = {k: r for k, r in reasons.items() if rng.random() < 0.7}
         count = len(made.html.sections[0]) if n % 3 == 0 and picks else picks
+        # as delivery makes it: one arrangement of the cards for both bodies (or each its own)
+        arranged = made.text.arrange(keys, count) if n % 2 else None
         ours = copy.frame.spliced(
-            copy.body("text", keys, reasons, count),
-            copy.body("html", keys, reasons, count),
+            copy.body("text", keys, reasons, count, arranged),
+            copy.body("html", keys, reasons, count, arranged),
             repeated=VOTE_MARKS,
         )
         reference = copy.frame.spliced(
@@ -148,6 +151,7 @@ def test_a_ranked_message_joined_from_shared_pieces_is_the_reference_bytes(
         )
         for smtp in (True, False):
             assert ours.for_recipient(WHO, smtp=smtp) == reference.for_recipient(WHO, smtp=smtp)
+    assert copy.constant_runs == {"text": True, "html": True}  # each block joined at once
 
 
 def _reference_join(pieces: list[list[tuple[bytes | str, bytes | str]]]) -> bytes:
@@ -199,6 +203,7 @@ def test_pieces_with_slots_and_empty_pieces_join_as_piece_by_piece() -> None:
             lines={},
             plain_reasons={},
             encoded={},
+            _runs_constant=lambda kind, made, shared: False,  # the piece-by-piece join
         )
         joined = _Copy.body(copy, "text", [], {}, 0)  # type: ignore[arg-type]
         shown = b"".join(s if isinstance(s, bytes) else b"<" + s.encode() + b">" for s, _ in joined)

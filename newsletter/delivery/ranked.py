@@ -73,7 +73,7 @@ from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, persist
 from newsletter.ranking.ranker import Ordered, fit_profiles
 from newsletter.ranking.vocabulary import Vocabulary
-from newsletter.render.picks import Arrangement, RankedLayout, Reason, layout, one_line
+from newsletter.render.picks import Arrangement, Body, RankedLayout, Reason, layout, one_line
 from newsletter.render.recipients import VOTE_TOKEN
 from newsletter.render.untrusted import defuse
 from newsletter.store import Database
@@ -192,6 +192,13 @@ class _Copy:
     """Per body kind: every shared piece's :class:`_Flat` (what :meth:`body` joins)."""
     lines: dict[str, dict[str, tuple[_Flat, _Flat, _Flat]]] = field(default_factory=dict)
     """Per body kind: reason lines made so far, by reason."""
+    unstuffed: dict[
+        str,
+        tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]] | None,
+    ] = field(default_factory=dict)
+    """Per body kind: the blocks' pieces as bytes when dot-stuffing changes none."""
+    constant_runs: dict[str, bool] = field(default_factory=dict)
+    """Per body kind: whether its picks and sections are all constant pieces."""
     plain_reasons: dict[str, bytes] = field(default_factory=dict)
     """Reasons whose bytes are their text in both bodies (:func:`_plain_reason`)."""
     _columns: list[int] | None = None
@@ -277,9 +284,15 @@ class _Copy:
                 lines[reason] = found
             return found
 
-        flats: list[_Flat | bytes] = made.pieces(
-            ranked, reasons, picks, shared=shared, line=line, arranged=arranged
-        )
+        if self._runs_constant(kind, made, shared):
+            arranged = arranged or made.arrange(ranked, picks)
+            same = self._unstuffed(kind, made, shared)
+            blocks = None
+            if same is not None:
+                blocks = self._runs_same(made, shared, same, arranged, reasons, line)
+            flats = blocks or self._runs(made, shared, arranged, reasons, line)
+        else:
+            flats = made.pieces(ranked, reasons, picks, shared=shared, line=line, arranged=arranged)
         # as :meth:`segments`: a soft break between two pieces once anything is written,
         # so each run of constant pieces is those pieces joined by soft breaks
         out: Segments = []
@@ -348,6 +361,176 @@ class _Copy:
             started = True
         if plain and not placeholder:
             out.append((SOFT_BREAK.join(plain), SOFT_BREAK.join(stuffed)))
+        return out
+
+    def _runs_constant(self, kind: str, made: Body, shared: dict[str, _Flat]) -> bool:
+        """Whether every piece the picks and the sections are made of (cards, the text
+        between them, the headings, the reason line around its reason) is constant, and
+        all but the text between cards not empty: then :meth:`_runs` may join each
+        block at once (made once per kind)."""
+        found = self.constant_runs.get(kind)
+        if found is None:
+            pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
+            # the text between two cards may be empty: within a block something is
+            # always written before it, so it adds its soft break, as an empty b"" does
+            gaps = [g for gaps in made.gaps for g in gaps]
+            found = all(shared[p].constant and shared[p].any for p in pieces) and all(
+                shared[g].constant for g in gaps
+            )
+            self.constant_runs[kind] = found
+        return found
+
+    def _unstuffed(
+        self, kind: str, made: Body, shared: dict[str, _Flat]
+    ) -> tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]] | None:
+        """When no piece of the blocks changes when dot-stuffed (no line of them starts
+        with "."), their bytes once, pre-joined where they always follow each other —
+        each card alone, each card with the start of its reason line, the end of that
+        line, the headings, the text between cards — for :meth:`_runs_same`; else None.
+        Made once per kind."""
+        if kind in self.unstuffed:
+            return self.unstuffed[kind]
+        pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
+        pieces += [g for gaps in made.gaps for g in gaps]
+        found = None
+        if all(shared[p].plain == shared[p].stuffed for p in pieces):
+            before = shared[made.reason[0]].plain
+            alone = {k: shared[c].plain for k, c in made.cards.items()}
+            found = (
+                alone,
+                {k: c + SOFT_BREAK + before for k, c in alone.items()},
+                shared[made.reason[1]].plain,
+                shared[made.head].plain,
+                shared[made.moved].plain,
+                [[shared[g].plain for g in gaps] for gaps in made.gaps],
+            )
+        self.unstuffed[kind] = found
+        return found
+
+    @staticmethod
+    def _runs_same(
+        made: Body,
+        shared: dict[str, _Flat],
+        same: tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]],
+        arranged: Arrangement,
+        reasons: dict[str, str],
+        line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
+    ) -> list[_Flat | bytes] | None:
+        """:meth:`_runs` when the blocks' bytes are the same dot-stuffed
+        (:meth:`_unstuffed`): one list of bytes per block, fewer of them; None when a
+        reason's own bytes change when dot-stuffed (then :meth:`_runs` does it)."""
+        chosen, ordered = arranged
+        alone, with_reason, after, head, moved, gaps_of = same
+        out: list[_Flat | bytes] = []
+        plain: list[bytes] = []
+        add = plain.append
+        for part in made.parts:
+            if isinstance(part, str):
+                out.append(shared[part])
+                continue
+            if part is None:
+                if not chosen:
+                    continue
+                add(head)
+                for key in chosen:
+                    mid = line(reasons.get(key, ""))[1]
+                    if not isinstance(mid, bytes):
+                        if mid.plain != mid.stuffed:
+                            return None
+                        mid = mid.plain
+                    add(with_reason[key])
+                    add(mid)
+                    add(after)
+            else:
+                keys = ordered[part]
+                if not keys:
+                    add(moved)
+                gaps = gaps_of[part]
+                for j, key in enumerate(keys):
+                    if j:
+                        add(gaps[j - 1])
+                    reason = reasons.get(key)
+                    if reason is None:
+                        add(alone[key])
+                        continue
+                    mid = line(reason)[1]
+                    if not isinstance(mid, bytes):
+                        if mid.plain != mid.stuffed:
+                            return None
+                        mid = mid.plain
+                    add(with_reason[key])
+                    add(mid)
+                    add(after)
+            joined = SOFT_BREAK.join(plain)
+            out.append(_Flat(True, True, joined, joined, []))
+            plain.clear()
+        return out
+
+    @staticmethod
+    def _runs(
+        made: Body,
+        shared: dict[str, _Flat],
+        arranged: Arrangement,
+        reasons: dict[str, str],
+        line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
+    ) -> list[_Flat | bytes]:
+        """What :meth:`Body.pieces` lays out, with the picks and each section joined
+        into one constant piece (its pieces joined by soft breaks, as the body's run
+        joins them): the same bytes, a tenth of the pieces to walk.  Only when
+        :meth:`_runs_constant`."""
+        chosen, ordered = arranged
+        cards = made.cards
+        before, after = shared[made.reason[0]], shared[made.reason[1]]
+        out: list[_Flat | bytes] = []
+        plain: list[bytes] = []  # the block being joined
+        stuffed: list[bytes] = []
+        add, add_stuffed = plain.append, stuffed.append
+
+        def card(key: str, reason: str | None) -> None:
+            found = shared[cards[key]]
+            add(found.plain)
+            add_stuffed(found.stuffed)
+            if reason is not None:
+                mid = line(reason)[1]
+                add(before.plain)
+                add_stuffed(before.stuffed)
+                if isinstance(mid, bytes):
+                    add(mid)
+                    add_stuffed(mid)
+                else:
+                    add(mid.plain)
+                    add_stuffed(mid.stuffed)
+                add(after.plain)
+                add_stuffed(after.stuffed)
+
+        for part in made.parts:
+            if isinstance(part, str):
+                out.append(shared[part])
+                continue
+            if part is None:
+                if not chosen:
+                    continue
+                head = shared[made.head]
+                add(head.plain)
+                add_stuffed(head.stuffed)
+                for key in chosen:
+                    card(key, reasons.get(key, ""))
+            else:
+                keys = ordered[part]
+                if not keys:
+                    moved = shared[made.moved]
+                    add(moved.plain)
+                    add_stuffed(moved.stuffed)
+                gaps = made.gaps[part]
+                for j, key in enumerate(keys):
+                    if j:
+                        gap = shared[gaps[j - 1]]
+                        add(gap.plain)
+                        add_stuffed(gap.stuffed)
+                    card(key, reasons.get(key))
+            out.append(_Flat(True, True, SOFT_BREAK.join(plain), SOFT_BREAK.join(stuffed), []))
+            plain.clear()
+            stuffed.clear()
         return out
 
     def columns(self, column: dict[str, int]) -> list[int]:
