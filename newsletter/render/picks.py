@@ -75,6 +75,10 @@ PICK_HEAD = "_picks"
 PICK_REASON = "_pick_reason"
 
 
+Arrangement = tuple[list[str], list[list[str]]]
+"""The picks, then each section's cards, in one subscriber's order (:meth:`Body.arrange`)."""
+
+
 class Reason(str):
     """A subscriber's reason, already escaped for its body: the one piece of a ranked
     copy that is not shared (delivery encodes it on its own, without a template)."""
@@ -128,46 +132,73 @@ class Body:
         *,
         shared: Mapping[str, Any] | None = None,
         line: Callable[[str], Sequence[Any]] | None = None,
+        arranged: Arrangement | None = None,
     ) -> list[Any]:
         """This body for one subscriber: ``ranked`` keys best first, a reason per key,
         the first ``picks`` cards on top.  Constant pieces are the shared strings —
         or what ``shared`` maps each to, and the reason lines what ``line`` makes of a
         reason (delivery hands its pre-encoded pieces: the same layout, no string
-        looked up twice)."""
+        looked up twice).  ``arranged``: what :meth:`arrange` made of ``ranked`` and
+        ``picks`` already (for the other body: both bodies show the same sections)."""
         put: Callable[[str], Any] = shared.__getitem__ if shared is not None else str
         reason_line = line or self.reason_line
-        rank = {key: i for i, key in enumerate(ranked)}
-        last = len(rank)
-        chosen = self.picked(ranked, picks)
+        chosen, ordered = arranged if arranged is not None else self.arrange(ranked, picks)
         cards = self.cards
         out: list[Any] = []
+        append, extend = out.append, out.extend
         for part in self.parts:
             if isinstance(part, str):
-                out.append(put(part))
+                append(put(part))
             elif part is None:
                 if chosen:
-                    out.append(put(self.head))
+                    append(put(self.head))
                     for key in chosen:
-                        out.append(put(cards[key]))
-                        out += reason_line(reasons.get(key, ""))
+                        append(put(cards[key]))
+                        extend(reason_line(reasons.get(key, "")))
             else:
-                left = [k for k in self.sections[part] if k not in chosen]
-                if not left:
-                    out.append(put(self.moved))
-                keys = sorted(left, key=lambda k: rank.get(k, last))
+                keys = ordered[part]
+                if not keys:
+                    append(put(self.moved))
                 gaps = self.gaps[part]
                 for j, key in enumerate(keys):
                     if j:
-                        out.append(put(gaps[j - 1]))
-                    out.append(put(cards[key]))
+                        append(put(gaps[j - 1]))
+                    append(put(cards[key]))
                     if key in reasons:
-                        out += reason_line(reasons[key])
+                        extend(reason_line(reasons[key]))
         return out
+
+    def arrange(self, ranked: Sequence[str], picks: int) -> Arrangement:
+        """One subscriber's arrangement of the cards: the picks (best first), then each
+        section's other cards in the subscriber's order (those not in ``ranked`` last, in
+        digest order)."""
+        chosen = self.picked(ranked, picks)
+        rank = {key: i for i, key in enumerate(ranked)}
+        last = len(rank)
+        get = rank.get
+        if chosen:
+            taken = set(chosen)
+            ordered = [
+                sorted([k for k in keys if k not in taken], key=lambda k: get(k, last))
+                for keys in self.sections
+            ]
+        else:
+            ordered = [sorted(keys, key=lambda k: get(k, last)) for keys in self.sections]
+        return chosen, ordered
 
     def picked(self, ranked: Sequence[str], picks: int) -> list[str]:
         """The top ``picks`` cards of ``ranked``, best first (each moved out of its
         section)."""
-        return [k for k in ranked if k in self.cards][:picks]
+        if not picks:
+            return []
+        cards = self.cards
+        found: list[str] = []
+        for k in ranked:
+            if k in cards:
+                found.append(k)
+                if len(found) == picks:
+                    break
+        return found
 
 
 @dataclass(frozen=True)
