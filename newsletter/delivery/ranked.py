@@ -151,6 +151,8 @@ def _plain_reason(reason: str) -> bytes:
     quoted-printable line, not starting with "." — or ``b""`` (then the reason goes the
     long way: :meth:`Body.reason_line`, :meth:`_Copy._reason`).  Most reasons are
     ("matches: diffusion, video editing"): vocabulary terms are word characters."""
+    if not reason.isascii() or _NOT_PLAIN.search(reason) is not None:
+        return b""  # the long way (cached per reason), without cutting it here first
     line = one_line(reason)
     if (
         line

@@ -24,8 +24,10 @@ So the picks cost the email only their heading, and the room that copies took
 (about 13 KB for five) holds more cards.
 
 Budget: the copy is fitted to ``email.budget_kb`` less room for the picks'
-heading (:data:`PICKS_ROOM`) and the reasons (:data:`REASON_ROOM` bytes per card;
-a reason is cut to :data:`REASON_CHARS` characters), the reasons' room counted
+heading (:data:`PICKS_ROOM`) and the reasons (per card: the reason line's markup
+as the template renders it, plus :data:`REASON_BYTES`; a reason is cut to
+:data:`REASON_CHARS` characters and to :data:`REASON_BYTES` bytes as the HTML
+carries it, so that room is exact, not a guess), the reasons' room counted
 in the choice of plan (shorter teasers and no vote links before fewer cards,
 as the unranked email does) — so a ranked email
 never weighs more than the budget either.  Only cards are reordered; a section's title-only lines (a
@@ -57,8 +59,13 @@ PICKS_TOKEN = "%%TOP_PICKS%%"
 REASON_TOKEN = "%%REASON%%"
 REASON_CHARS = 110
 """A reason longer than this is cut (with "…"): it is one line."""
-REASON_ROOM = 420
-"""Bytes kept free per card for its reason line (markup and escaped text)."""
+REASON_BYTES = 160
+"""The most bytes a reason takes in the HTML (escaped, UTF-8): a longer one is cut.
+With the line's markup (about 120 bytes) this is the room kept free per card — a
+shared copy must fit every subscriber's reasons, so the room is the most a reason
+can take, and a tight one keeps the 👍/👎 links on editions that would lose them to
+room no reason uses (420 bytes a card were kept before: a ranked subscriber's email
+dropped its vote links where the unranked one kept them)."""
 PICKS_ROOM = 600
 """Bytes kept free for the picks' heading (the picked cards are moved, not copied)."""
 _BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
@@ -212,9 +219,28 @@ class RankedLayout:
 
 
 def one_line(reason: str) -> str:
-    """The reason as one line, cut to :data:`REASON_CHARS` characters."""
+    """The reason as one line, cut to :data:`REASON_CHARS` characters and, escaped for
+    HTML, to :data:`REASON_BYTES` bytes."""
     line = " ".join(reason.split())
-    return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 1].rstrip() + "…"
+    if len(line) > REASON_CHARS:
+        line = line[: REASON_CHARS - 1].rstrip() + "…"
+    if line.isascii() and _ESCAPED.search(line) is None:
+        return line  # its own bytes in the HTML: at most REASON_CHARS <= REASON_BYTES
+    size = len(_html_escape(line).encode("utf-8"))
+    if size <= REASON_BYTES:
+        return line
+    # drop characters from the end (each weighs what its escape weighs) until it fits
+    weights = [len(_html_escape(ch).encode("utf-8")) for ch in line]
+    room = REASON_BYTES - len("…".encode())
+    end, size = 0, 0
+    while end < len(line) and size + weights[end] <= room:
+        size += weights[end]
+        end += 1
+    return line[:end].rstrip().removesuffix("…") + "…"
+
+
+_ESCAPED = re.compile(r"[&<>\"']")
+"""What HTML escaping changes."""
 
 
 def _text_escape(reason: str) -> str:
@@ -250,10 +276,12 @@ def layout(
         edition, meta, RecipientLinks.placeholders(), topics, paper_views(edition, meta)
     )
     budget = settings.email.budget_bytes - (PICKS_ROOM if picks else 0) - 600
-    # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards)
-    html, context = fit(builder, env, budget, settings.email.teaser_chars, per_card=REASON_ROOM)
-    text = templates.render(env, templates.EMAIL_TEXT, edition=context)
     palette = env.get_template("_palette.j2").module
+    markup = templates.render(env, f"{PICK_REASON}.mjml.j2", c=palette, reason="", count=picks)
+    room = len(_BETWEEN_TAGS.sub("><", markup).strip().encode("utf-8")) + REASON_BYTES
+    # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards)
+    html, context = fit(builder, env, budget, settings.email.teaser_chars, per_card=room)
+    text = templates.render(env, templates.EMAIL_TEXT, edition=context)
 
     def card(name: str, html: bool) -> Callable[[PaperView, SectionView], str]:
         def render(paper: PaperView, section: SectionView) -> str:
