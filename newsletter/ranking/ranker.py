@@ -573,32 +573,20 @@ def _logistic(
     index = pos + neg
     labels = np.array([1] * len(pos) + [0] * len(neg))
     weight = np.array([1.0 if i in explicit else tuning.random_weight for i in index])
-    from sklearn.linear_model import LogisticRegression
+    from newsletter.ranking.solver import logistic
 
-    # Fit on the columns these papers use only: a feature in none of them gets weight 0
-    # under L2 anyway, and liblinear's cost then follows the profile, not the vocabulary.
-    rows_used = matrix[index]
-    columns = np.unique(rows_used.indices)
-    features = rows_used[:, columns]
+    # The solver works in the span of these papers (an n × n system), so the size of
+    # the vocabulary only costs the two sparse products; a column none of them uses
+    # gets weight 0 and is not kept.
     # The topic prior, each paper's with its own vote left out, as one more column
     # (zero without a 👍: then ``pos`` are the random papers, and there is no prior).
     prior = np.concatenate([liked_prior, negative_prior]) if liked else np.zeros(len(index))
-    if tuning.topic_prior and prior.any():
-        from scipy import sparse
-
-        features = sparse.hstack(
-            [features, sparse.csr_matrix(tuning.topic_prior * prior[:, None])], format="csr"
-        )
-    model = LogisticRegression(
-        C=tuning.regularisation, class_weight="balanced", solver="liblinear", random_state=seed
+    extra = tuning.topic_prior * prior[:, None] if tuning.topic_prior and prior.any() else None
+    coef, intercept, extra_coef = logistic(
+        matrix[index], labels, weight, tuning.regularisation, extra=extra
     )
-    model.fit(features, labels, sample_weight=weight)
-    coef = np.asarray(model.coef_).ravel()
-    prior_weight = 0.0
-    if coef.shape[0] > columns.shape[0]:
-        prior_weight, coef = float(coef[-1]) * tuning.topic_prior, coef[:-1]
-    kept = np.flatnonzero(coef)
-    fitted = (columns[kept].astype(np.int32), coef[kept], float(model.intercept_[0]))
+    prior_weight = float(extra_coef[0]) * tuning.topic_prior if extra is not None else 0.0
+    fitted = _sparse(coef, intercept)
     return fitted, liked, interests, prior_weight
 
 
