@@ -126,3 +126,54 @@ def test_training_the_ranking_loads_no_scikit_learn_estimator() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+SPEECH = [
+    "streaming speech recognition of audio with conformers",
+    "multilingual speech translation from raw spoken audio",
+    "speech enhancement removes noise from recorded audio",
+    "self-supervised speech encoders for audio recognition",
+    "speaker diarization of meeting audio for speech recognition",
+    "neural vocoders turn acoustic features into speech audio",
+    "keyword spotting in streaming speech audio on devices",
+]
+DIFFUSION = [
+    "text-guided image editing with diffusion models",
+    "video diffusion with temporal attention across frames",
+    "fast sampling for latent diffusion image generation",
+    "inpainting missing image regions with masked diffusion",
+    "consistency distillation of image diffusion models",
+    "diffusion transformers for high-resolution image synthesis",
+]
+OTHER = [
+    "message passing over molecular graphs predicts properties",
+    "a robot learns grasping with reinforcement learning",
+    "dense passage retrieval trained with hard negatives",
+    "four-bit quantization of large language models",
+]
+
+
+def test_a_slip_of_the_thumb_is_predicted_wrong_by_the_other_votes() -> None:
+    """A 👎 on a speech paper from a reader who 👍 speech papers and 👎 diffusion ones
+    is the vote a model fitted without it disagrees with (below ``clean_below``),
+    while every consistent vote is predicted right: what ``Tuning.clean_folds`` uses
+    to count such a vote less."""
+    from newsletter.ranking.solver import gram_of, held_out_agreement
+
+    papers = [
+        PaperText(f"{kind}:{i}", text, f"{text}. {field}")
+        for kind, texts, field in (
+            ("speech", SPEECH, "We study speech and audio models for spoken language."),
+            ("diffusion", DIFFUSION, "We study diffusion models for image generation."),
+            ("other", OTHER, "We study learning."),
+        )
+        for i, text in enumerate(texts)
+    ]
+    matrix = Vocabulary(papers, Tuning()).rows(papers)
+    voted = len(SPEECH) + len(DIFFUSION)  # the speech papers, then the diffusion ones
+    slip = len(SPEECH) - 1  # the last speech paper: 👎
+    labels = np.array([1] * slip + [0] * (len(papers) - slip))
+    weight = np.array([1.0] * voted + [0.25] * len(OTHER))
+    agree, _ = held_out_agreement(gram_of(matrix), labels, weight, 10.0, np.arange(voted), 5)
+    assert agree[slip] < Tuning().clean_below
+    assert (np.delete(agree, slip) > 0.5).all()  # every consistent vote predicted right

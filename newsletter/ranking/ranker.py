@@ -573,7 +573,7 @@ def _logistic(
     index = pos + neg
     labels = np.array([1] * len(pos) + [0] * len(neg))
     weight = np.array([1.0 if i in explicit else tuning.random_weight for i in index])
-    from newsletter.ranking.solver import logistic
+    from newsletter.ranking.solver import gram_of, held_out_agreement, logistic
 
     # The solver works in the span of these papers (an n × n system), so the size of
     # the vocabulary only costs the two sparse products; a column none of them uses
@@ -582,8 +582,24 @@ def _logistic(
     # (zero without a 👍: then ``pos`` are the random papers, and there is no prior).
     prior = np.concatenate([liked_prior, negative_prior]) if liked else np.zeros(len(index))
     extra = tuning.topic_prior * prior[:, None] if tuning.topic_prior and prior.any() else None
+    features = matrix[index]
+    gram, start = gram_of(features, extra), None
+    if tuning.clean_folds and liked and disliked:
+        # votes their other votes contradict (likely a slip of the thumb) count less
+        voted_at = np.flatnonzero([i in explicit for i in index])
+        agree, start = held_out_agreement(
+            gram,
+            labels,
+            weight,
+            tuning.regularisation,
+            voted_at,
+            tuning.clean_folds,
+            tuning.clean_steps,
+        )
+        weight = weight.copy()
+        weight[voted_at[agree < tuning.clean_below]] *= tuning.clean_weight
     coef, intercept, extra_coef = logistic(
-        matrix[index], labels, weight, tuning.regularisation, extra=extra
+        features, labels, weight, tuning.regularisation, extra=extra, gram=gram, start=start
     )
     prior_weight = float(extra_coef[0]) * tuning.topic_prior if extra is not None else 0.0
     fitted = _sparse(coef, intercept)

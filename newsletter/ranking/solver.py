@@ -34,6 +34,8 @@ def logistic(
     regularisation: float,
     *,
     extra: Any = None,
+    gram: Any = None,
+    start: Any = None,
     tolerance: float = 1e-10,
     max_steps: int = 50,
 ) -> tuple[Any, float, Any]:
@@ -41,7 +43,60 @@ def logistic(
     the weights of the ``extra`` dense columns (n × m, or None: an empty array) of the
     L2 logistic regression above on the columns of ``features`` and ``extra`` side by
     side; ``labels`` are 0/1 (both present), ``sample_weight`` positive,
-    ``regularisation`` liblinear's ``C``.  Balanced class weights."""
+    ``regularisation`` liblinear's ``C``.  Balanced class weights.  ``gram``: the
+    samples' :func:`gram_of`, when already computed; ``start``: a first guess of the
+    dual coefficients α (one per sample; the same optimum, found in fewer steps)."""
+    y, cost = _costs(labels, sample_weight, regularisation)
+    extra = None if extra is None else np.asarray(extra, dtype=np.float64)
+    if gram is None:
+        gram = gram_of(features, extra)
+    alpha = _newton(gram, y, cost, tolerance, max_steps, start)
+    coef = np.asarray(features.T @ alpha).ravel()
+    extra_coef = extra.T @ alpha if extra is not None else np.zeros(0)
+    return coef, float(alpha.sum()), extra_coef
+
+
+def held_out_agreement(
+    gram: Any,
+    labels: Any,
+    sample_weight: Any,
+    regularisation: float,
+    held: Any,
+    folds: int,
+    steps: int = 50,
+) -> tuple[Any, Any]:
+    """For each sample in ``held`` (indices): the probability of its own label under
+    the model :func:`logistic` fits without it, from the samples' :func:`gram_of` —
+    ``held`` cut into ``folds`` folds (every ``folds``-th one), each fold's model
+    fitted on all the other samples.  A fold whose other samples are all of one
+    class gives ½ (no evidence).  ``steps``: at most this many Newton steps per fold,
+    from the model on every sample (1: the one-step approximation).  Also returns the
+    dual coefficients α of the model on every sample (each fold starts from them), a
+    ``start`` for :func:`logistic`."""
+    y, full_cost = _costs(labels, sample_weight, regularisation)
+    everything = _newton(gram, y, full_cost, 1e-10, 50)
+    held = np.asarray(held, dtype=np.int64)
+    agreement = np.full(len(held), 0.5)
+    for f in range(folds):
+        out = held[f::folds]
+        if not len(out):
+            continue
+        keep = np.setdiff1d(np.arange(len(y)), out)
+        try:
+            _, cost = _costs(
+                np.asarray(labels)[keep], np.asarray(sample_weight)[keep], regularisation
+            )
+        except ValueError:
+            continue
+        alpha = _newton(gram[np.ix_(keep, keep)], y[keep], cost, 1e-10, steps, everything[keep])
+        margins = gram[np.ix_(out, keep)] @ alpha
+        agreement[f::folds] = _sigmoid(y[out] * margins)
+    return agreement, everything
+
+
+def _costs(labels: Any, sample_weight: Any, regularisation: float) -> tuple[Any, Any]:
+    """The labels as ±1 and each sample's cost cᵢ (``C`` × balanced class weight ×
+    sample weight)."""
     y = np.where(np.asarray(labels) > 0, 1.0, -1.0)
     weight = np.asarray(sample_weight, dtype=np.float64)
     positive = y > 0
@@ -49,22 +104,24 @@ def logistic(
     if not 0 < mass < total:
         raise ValueError("logistic regression needs samples of both classes")
     class_weight = np.where(positive, total / (2 * mass), total / (2 * (total - mass)))
-    cost = regularisation * class_weight * weight
+    return y, regularisation * class_weight * weight
+
+
+def gram_of(features: Any, extra: Any = None) -> Any:
+    """``XXᵀ + 1`` (the constant column of the intercept), with the extra columns."""
     gram = features @ features.T
     gram = (gram.toarray() if hasattr(gram, "toarray") else np.asarray(gram)) + 1.0
     if extra is not None:
-        extra = np.asarray(extra, dtype=np.float64)
         gram += extra @ extra.T
-    alpha = _newton(gram, y, cost, tolerance, max_steps)
-    coef = np.asarray(features.T @ alpha).ravel()
-    extra_coef = extra.T @ alpha if extra is not None else np.zeros(0)
-    return coef, float(alpha.sum()), extra_coef
+    return gram
 
 
-def _newton(gram: Any, y: Any, cost: Any, tolerance: float, max_steps: int) -> Any:
+def _newton(
+    gram: Any, y: Any, cost: Any, tolerance: float, max_steps: int, start: Any = None
+) -> Any:
     n = gram.shape[0]
-    alpha = np.zeros(n)
-    margins = np.zeros(n)
+    alpha = np.zeros(n) if start is None else np.array(start, dtype=np.float64)
+    margins = gram @ alpha
     value = _objective(alpha, margins, y, cost)
     identity = np.eye(n)
     for _ in range(max_steps):
