@@ -446,8 +446,8 @@ def _fit(
         return None
     rng = np.random.default_rng([seed % 2**32, subscriber % 2**63])
     timeline = [(rows[k], latest[k]) for k in sorted(latest, key=lambda k: when[k])]
-    fitted = _logistic(timeline, latest, shown, rows, matrices, rng, seed, tuning)
-    blend = _choose_blend(timeline, latest, shown, rows, matrices, rng, seed, tuning, edition_rank)
+    fitted = _logistic(timeline, latest, shown, rows, matrices, rng, tuning)
+    blend = _choose_blend(timeline, latest, shown, rows, matrices, rng, tuning, edition_rank)
     return (*fitted, blend)
 
 
@@ -458,7 +458,6 @@ def _choose_blend(
     rows: Mapping[str, int],
     matrices: tuple[Any, Any],
     rng: np.random.Generator,
-    seed: int,
     tuning: Tuning,
     edition_rank: Callable[[int], tuple[int, ...] | None] | None,
 ) -> float:
@@ -499,7 +498,7 @@ def _choose_blend(
             continue
         evidence = True
         model, _, interests, prior_weight = _logistic(
-            earlier, voted, shown, rows, matrices, rng, seed, tuning
+            earlier, voted, shown, rows, matrices, rng, tuning
         )
         matrix, tags = matrices
         held = [i for i, _ in later]
@@ -550,7 +549,6 @@ def _logistic(
     rows: Mapping[str, int],
     matrices: tuple[Any, Any],
     rng: np.random.Generator,
-    seed: int,
     tuning: Tuning,
 ) -> tuple[_Model, list[int], Interests, float]:
     """The model on the votes of ``timeline`` (corpus row, 👍), with random negatives
