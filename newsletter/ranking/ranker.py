@@ -23,8 +23,8 @@ with its own vote left out; it is off by default (it did not help the readers of
 Each model keeps only its non-zero weights (the features of the papers it was
 trained on), so a thousand profiles cost a few megabytes, not a thousand dense
 vocabulary-sized vectors.  Everything is deterministic for a given ``seed``: the
-draws come from a generator seeded by ``(seed, subscriber)``, and liblinear is
-seeded too.
+draws come from a generator seeded by ``(seed, subscriber)``, and the solver
+(:mod:`newsletter.ranking.solver`) has no randomness.
 """
 
 from __future__ import annotations
