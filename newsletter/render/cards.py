@@ -33,18 +33,25 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from newsletter.render.recipients import weight
 from newsletter.urls import paper_ref
 
 PAPER_MJML = "_paper.mjml.j2"
 PAPER_TEXT = "_paper.txt.j2"
 PALETTE = "_palette.j2"
+FRAME = "_nl_frame"
+"""A render variable: when set, ``cards(section)`` writes :data:`CARDS_MARK` instead of the
+cards, and the email's frame is rendered once to be filled with the cards of several plans
+(:mod:`newsletter.render.email`)."""
+CARDS_MARK = "\x00nl-cards\x00"
+"""Where a section's cards go in a frame (a NUL never survives :func:`clean_text`)."""
 
 
 def register(env: jinja2.Environment, stock: Path, wrap: Callable[..., str]) -> None:
     """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call
     (``wrap`` is the plain-text part's ``wrap`` filter)."""
-    card = _Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
-    card_text = _Cards(
+    card = Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
+    card_text = Cards(
         env, stock, PAPER_TEXT, markup=False, fast=functools.partial(stock_card_text, wrap=wrap)
     )
     env.globals["card"] = card
@@ -59,17 +66,19 @@ class _Section:
     ``{% for paper in section.cards %}{{ card(paper, section) }}{% endfor %}`` writes them
     with one template call per card (the stock templates make one call per section)."""
 
-    def __init__(self, card: _Cards, wrap: Callable[[str], str]) -> None:
+    def __init__(self, card: Cards, wrap: Callable[[str], str]) -> None:
         self._card = card
         self._wrap = wrap
 
     @jinja2.pass_context
     def __call__(self, context: jinja2.runtime.Context, section: Any) -> str:
+        if context.get(FRAME):
+            return self._wrap(CARDS_MARK)
         card = self._card.__call__
         return self._wrap("".join([card(context, paper, section) for paper in section.cards]))
 
 
-class _Cards:
+class Cards:
     """``card(paper, section)`` in a template: the partial rendered for ``paper``, kept per
     view (a card view is made per section already, so ``section`` only matters to an
     override, which gets it with the rest of the context).
@@ -96,14 +105,27 @@ class _Cards:
         self._name = name
         self._wrap: Callable[[str], str] = Markup if markup else str
         self._kept: dict[tuple[int, str | None], tuple[weakref.ref[Any], str]] = {}
+        self._weights: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
         self._template: tuple[jinja2.Template, bool] | None = None  # the partial, is it stock
 
-    @jinja2.pass_context
-    def __call__(self, context: jinja2.runtime.Context, paper: Any, section: Any = None) -> str:
+    def _loaded(self) -> tuple[jinja2.Template, bool]:
         if self._template is None:  # templates never reload (auto_reload=False)
             template = self._env.get_template(self._name)
             self._template = (template, _is_stock(template, self._stock))
-        template, stock = self._template
+        return self._template
+
+    @property
+    def stock_dir(self) -> Path:
+        return self._stock
+
+    @property
+    def is_stock(self) -> bool:
+        """Whether the partial is the stock one (its cards are :meth:`stock` cards)."""
+        return self._loaded()[1]
+
+    @jinja2.pass_context
+    def __call__(self, context: jinja2.runtime.Context, paper: Any, section: Any = None) -> str:
+        template, stock = self._loaded()
         if not stock:
             # A loop variable is not in the context Jinja passes: the caller names the section.
             return self._wrap(template.render(context.get_all(), section=section, paper=paper))
@@ -111,6 +133,10 @@ class _Cards:
         # (set only on a copy someone receives), so it is part of the key.
         edition = context.get("edition")
         vote = getattr(getattr(edition, "links", None), "vote", None) or None
+        return self.stock(paper, vote)
+
+    def stock(self, paper: Any, vote: str | None) -> str:
+        """The stock card of ``paper`` with the vote link base ``vote`` (made once per view)."""
         key = (id(paper), vote)
         found = self._kept.get(key)
         if found is not None and found[0]() is paper:
@@ -122,9 +148,36 @@ class _Cards:
             text = self._wrap(self._fast(paper, palette, vote))
         else:  # a palette override without a colour: let Jinja name what is missing
             module = self._env.get_template(PALETTE).module
+            template = self._loaded()[0]
             text = self._wrap(template.render(paper=paper, c=module, edition=_VoteOnly(vote)))
         self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
         return text
+
+    def compiled_weight(self, paper: Any, vote: str | None, like: Any = None) -> int:
+        """What the :meth:`stock` card weighs in the compiled email
+        (:func:`~newsletter.render.recipients.weight`), kept with it: MJML writes an
+        ``<mj-text>``'s HTML back as it is, but drops the line breaks between its tags,
+        and a stock card has line breaks there only (its text is on one line).
+
+        ``like``: a view whose card differs from ``paper``'s in the teaser only (the same
+        paper in the same section, :meth:`~newsletter.render.context.PaperViews.whole`):
+        ``paper``'s weight is then worked out from it, without making ``paper``'s card
+        (the size budget weighs the cards of several teaser lengths, to show one)."""
+        key = (id(paper), vote)
+        found = self._weights.get(key)
+        if found is not None and found[0]() is paper:
+            return found[1]
+        if like is not None and like is not paper and self._palette:
+            made = (
+                self.compiled_weight(like, vote)
+                - len(_e(like.teaser).encode("utf-8"))
+                + len(_e(paper.teaser).encode("utf-8"))
+            )
+        else:
+            text = self.stock(paper, vote)
+            made = weight(text) - text.count("\n")
+        self._weights[key] = (weakref.ref(paper, functools.partial(self._forget, key)), made)
+        return made
 
     def _forget(self, key: tuple[int, str | None], ref: weakref.ref[Any]) -> None:
         """A view died: drop its card, unless its id was taken again already.
@@ -136,6 +189,9 @@ class _Cards:
         found = self._kept.get(key)
         if found is not None and found[0] is ref:
             del self._kept[key]
+        weighed = self._weights.get(key)
+        if weighed is not None and weighed[0] is ref:
+            del self._weights[key]
 
 
 class _VoteOnly:
@@ -148,6 +204,14 @@ class _VoteOnly:
 
 def _is_stock(template: jinja2.Template, stock: Path) -> bool:
     return template.filename is not None and Path(template.filename).parent == stock
+
+
+def is_stock_template(env: jinja2.Environment, name: str) -> bool:
+    """Whether ``env`` finds the stock template ``name`` (no override of it)."""
+    card = env.globals.get("card")
+    if not isinstance(card, Cards):
+        return False
+    return _is_stock(env.get_template(name), card.stock_dir)
 
 
 _COLOURS = ("rule", "link", "muted")

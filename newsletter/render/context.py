@@ -309,6 +309,9 @@ class PaperViews:
         self._papers = {p.key: self._paper(p) for p in edition.papers}
         self._cards: dict[tuple[str, str, int | str | None], PaperView] = {}
         """By (key, section, teaser limit), and by (key, section, teaser text)."""
+        self._whole: dict[int, PaperView] = {}
+        """By the id of a card view (kept alive by ``_cards``): the view of the same paper
+        in the same section with its whole teaser."""
 
     def _tag(self, topic: str) -> Tag:
         tag = self._tags.get(topic)
@@ -364,7 +367,15 @@ class PaperViews:
                 }
             )
             self._cards[key] = self._cards[(paper.key, section, short)] = view
+            if limit is not None:
+                self._whole[id(view)] = self.card(paper, section, None)
         return view
+
+    def whole(self, view: PaperView) -> PaperView | None:
+        """The card view of ``view``'s paper in the same section with the whole teaser (its
+        card differs from ``view``'s in the teaser only), when ``view`` is one of these
+        views with a cut teaser."""
+        return self._whole.get(id(view))
 
 
 class ContextBuilder:

@@ -39,15 +39,18 @@ from mjml import mjml2html
 from newsletter.config import Settings
 from newsletter.errors import TemplateError
 from newsletter.model import Edition
-from newsletter.render import templates
-from newsletter.render.context import ContextBuilder, EditionContext, Meta, PaperViews, Plan
+from newsletter.render import cards, templates
+from newsletter.render.context import (
+    ContextBuilder,
+    EditionContext,
+    Links,
+    Meta,
+    PaperViews,
+    Plan,
+)
 from newsletter.render.recipients import (
-    PREFERENCES_TOKEN,
-    UNSUBSCRIBE_TOKEN,
-    URL_HEADROOM,
-    VOTE_HEADROOM,
-    VOTE_TOKEN,
     RecipientLinks,
+    weight,
 )
 
 log = logging.getLogger(__name__)
@@ -80,8 +83,8 @@ def plans(teaser_chars: int) -> Iterator[Plan]:
     # Then every card without them, its teaser as long as that allows.
     for chars in dict.fromkeys((teaser_chars, *longer, short)):
         yield Plan(chars, votes=False)
-    for cards in (25, 20, 15, 12, 10, 8, 5, 3, 2, 1, 0):
-        yield Plan(short, cards=cards)
+    for shown in (25, 20, 15, 12, 10, 8, 5, 3, 2, 1, 0):
+        yield Plan(short, cards=shown)
     for titles in (40, 25, 15, 10, 5, 3, 1, 0):
         yield Plan(short, cards=0, titles=titles)
 
@@ -121,11 +124,8 @@ def compile_mjml(source: str) -> str:
     return html
 
 
-def _cost(html: str) -> int:
-    """Bytes the HTML will weigh once every placeholder is replaced by a real URL."""
-    tokens = html.count(UNSUBSCRIBE_TOKEN) + html.count(PREFERENCES_TOKEN)
-    votes = html.count(VOTE_TOKEN) * VOTE_HEADROOM
-    return len(html.encode("utf-8")) + tokens * URL_HEADROOM + votes
+_cost = weight
+"""Bytes the HTML will weigh once every placeholder is replaced by a real URL."""
 
 
 _SAID: set[tuple[str, Plan, int]] = set()
@@ -173,7 +173,62 @@ def fit(
     ``per_card`` bytes are kept free for each full card the plan keeps (a ranked
     copy's reason lines, :mod:`newsletter.render.picks`), so what is added later
     weighs in the choice of plan: a plan with shorter teasers and every card wins
-    over one that keeps long teasers and no room for the reasons."""
+    over one that keeps long teasers and no room for the reasons.
+
+    With the stock email templates a plan's MJML is never rendered to be weighed:
+    it is its frame (rendered once per layout, :class:`_Frame`) and its cards
+    (made once per card by :mod:`newsletter.render.cards`, each weighed once), so
+    its size is a sum; the frame alone, compiled, gives the layout's overhead
+    (kept per frame), so the first compile is of the plan that is predicted to
+    fit, and usually the only one.  An operator's override of the email, its
+    sections, footer or card is rendered whole for every plan, as it may read
+    anything of the context."""
+    card = _stock_card(env)
+    if card is None:
+        return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
+    compiled: tuple[Plan, str, EditionContext] | None = None
+    frames: dict[tuple[int | None, int | None, Links], _Frame] = {}
+    plan = Plan(teaser_chars)
+    for plan in plans(teaser_chars):
+        context = builder.build(plan)
+        extra = per_card * sum(len(s.cards) for s in context.sections)
+        layout = (plan.cards, plan.titles, context.links)
+        frame = frames.get(layout)
+        if frame is None:
+            frame = frames[layout] = _Frame(env, context)
+        if frame.parts is None:  # the frame did not write each section's cards once
+            return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
+        vote = context.links.vote or None
+        whole = builder.views.whole
+        predicted = frame.compiled() + sum(
+            card.compiled_weight(paper, vote, whole(paper))
+            for s in context.sections
+            for paper in s.cards
+        )
+        if predicted + extra > budget:
+            continue  # predicted too big: do not spend a compile on it
+        html = compile_mjml(frame.fill(context, card))
+        cost = _cost(html)
+        if cost != predicted:
+            log.debug("email size predicted %d bytes, compiled %d", predicted, cost)
+        compiled = (plan, html, context)
+        if cost + extra <= budget:
+            _say_dropped(plan, context, budget)
+            return html, context
+    return _last(builder, env, budget, plan, compiled)
+
+
+def _fit_rendered(
+    builder: ContextBuilder,
+    env: jinja2.Environment,
+    budget: int,
+    teaser_chars: int,
+    *,
+    per_card: int = 0,
+) -> tuple[str, EditionContext]:
+    """:func:`fit` for templates it cannot weigh piecewise: every plan's MJML rendered
+    whole; the first compile measures the layout's overhead (compiled size less MJML
+    size), the next plan compiled is the first whose predicted size fits."""
     overhead: int | None = None
     compiled: tuple[Plan, str, EditionContext] | None = None
     plan = Plan(teaser_chars)
@@ -191,6 +246,17 @@ def fit(
         if cost + extra <= budget:
             _say_dropped(plan, context, budget)
             return html, context
+    return _last(builder, env, budget, plan, compiled)
+
+
+def _last(
+    builder: ContextBuilder,
+    env: jinja2.Environment,
+    budget: int,
+    plan: Plan,
+    compiled: tuple[Plan, str, EditionContext] | None,
+) -> tuple[str, EditionContext]:
+    """The most compact ``plan`` when no plan fits (compiled unless it was already)."""
     if compiled is None or compiled[0] != plan:  # the most compact plan was only predicted
         context = builder.build(plan)
         source = templates.render(env, templates.EMAIL_MJML, edition=context)
@@ -200,6 +266,61 @@ def fit(
         "email is %d bytes even as a title list, over its budget of %d", _cost(html), budget
     )
     return html, context
+
+
+_FRAME_PARTS = (templates.EMAIL_MJML, "_section.mjml.j2", "_footer.mjml.j2")
+"""The stock templates that write the email around its cards (they print no card's text
+and nothing a plan changes but its sections' title links and counts)."""
+
+
+def _stock_card(env: jinja2.Environment) -> cards.Cards | None:
+    """The stock card maker of ``env``, when the email's frame and card are stock too."""
+    card = env.globals.get("card")
+    if not isinstance(card, cards.Cards) or not card.is_stock:
+        return None
+    if not all(cards.is_stock_template(env, name) for name in _FRAME_PARTS):
+        return None
+    return card
+
+
+_COMPILED: dict[str, int] = {}
+"""The compiled weight of a frame, by the frame's MJML (with no cards): the emails of one
+edition and topic set share it."""
+_COMPILED_KEPT = 64
+
+
+class _Frame:
+    """The email of one layout (a plan's cards and title links per section, its links)
+    with its sections' cards left out: the stock templates rendered once with
+    :data:`~newsletter.render.cards.FRAME` set, cut where each section's cards go."""
+
+    def __init__(self, env: jinja2.Environment, context: EditionContext) -> None:
+        source = templates.render(env, templates.EMAIL_MJML, edition=context, **{cards.FRAME: 1})
+        parts = source.split(cards.CARDS_MARK)
+        self.parts: list[str] | None = parts if len(parts) == len(context.sections) + 1 else None
+        self.skeleton = "".join(parts)
+
+    def fill(self, context: EditionContext, card: cards.Cards) -> str:
+        """The email's MJML: the frame with each section's cards (the stock cards' bytes)."""
+        assert self.parts is not None
+        vote = context.links.vote or None
+        out = [self.parts[0]]
+        for section, after in zip(context.sections, self.parts[1:], strict=True):
+            out.extend(card.stock(paper, vote) for paper in section.cards)
+            out.append(after)
+        return "".join(out)
+
+    def compiled(self) -> int:
+        """What this frame weighs compiled, cards left out: a card is HTML inside a
+        section's ``<mj-text>``, which MJML writes back as it is but for the line breaks
+        between its tags (:meth:`~newsletter.render.cards.Cards.compiled_weight`)."""
+        known = _COMPILED.get(self.skeleton)
+        if known is None:
+            known = _cost(compile_mjml(self.skeleton))
+            if len(_COMPILED) >= _COMPILED_KEPT:
+                _COMPILED.clear()
+            _COMPILED[self.skeleton] = known
+        return known
 
 
 _VIEWS: weakref.WeakKeyDictionary[Edition, tuple[Meta, PaperViews]] = weakref.WeakKeyDictionary()
