@@ -309,6 +309,7 @@ class PaperViews:
         self._papers = {p.key: self._paper(p) for p in edition.papers}
         self._cards: dict[tuple[str, str, int | str | None], PaperView] = {}
         """By (key, section, teaser limit), and by (key, section, teaser text)."""
+        self._card_tags: dict[tuple[str, str], tuple[Tag, ...]] = {}
         self._whole: dict[int, PaperView] = {}
         """By the id of a card view (kept alive by ``_cards``): the view of the same paper
         in the same section with its whole teaser."""
@@ -358,14 +359,19 @@ class PaperViews:
             if same is not None:
                 self._cards[key] = same
                 return same
-            view = PaperView(
-                **{
-                    **vars(base),
-                    "teaser": short,
-                    "truncated": short != base.abstract,
-                    "card_tags": tuple(t for t in base.tags if t.id != section),
-                }
-            )
+            tags = self._card_tags.get((paper.key, section))
+            if tags is None:
+                tags = tuple(t for t in base.tags if t.id != section)
+                self._card_tags[(paper.key, section)] = tags
+            # The base view with three fields changed, made as dataclasses.replace would,
+            # without its __init__ (a frozen dataclass sets each of its 16 fields through
+            # object.__setattr__): the first email makes a view per card per teaser length.
+            view = object.__new__(PaperView)
+            fields = view.__dict__
+            fields.update(base.__dict__)
+            fields["teaser"] = short
+            fields["truncated"] = short != base.abstract
+            fields["card_tags"] = tags
             self._cards[key] = self._cards[(paper.key, section, short)] = view
             if limit is not None:
                 self._whole[id(view)] = self.card(paper, section, None)
@@ -391,6 +397,7 @@ class ContextBuilder:
     ) -> None:
         self.edition = edition
         self.meta = meta
+        self.topics = topics
         site = meta.site
         self.edition_url = site.edition_url(edition)
         self.links = Links(
@@ -410,6 +417,26 @@ class ContextBuilder:
         self.views = views if views is not None else PaperViews(edition, meta)
         self._order = {s.topic: card_order(s.papers) for s in self.sections}
         self._note_html = _note_html(edition.note)
+
+    def cards(self, plan: Plan) -> list[PaperView]:
+        """The card views ``plan`` shows, section after section: the ``cards`` of the
+        sections :meth:`build` makes, without making the context (the size budget weighs
+        plans it does not show)."""
+        shown: list[PaperView] = []
+        card = self.views.card
+        limit = plan.teaser_chars
+        for section in self.sections:
+            ordered = self._order[section.topic]
+            topic = section.topic
+            shown.extend(
+                card(p, topic, limit)
+                for p in (ordered if plan.cards is None else ordered[: plan.cards])
+            )
+        return shown
+
+    def vote_link(self, plan: Plan) -> str:
+        """The ``links.vote`` of :meth:`build`'s context for ``plan``."""
+        return self.links.vote if plan.votes else ""
 
     def build(self, plan: Plan | None) -> EditionContext:
         """The context for ``plan``; ``None`` means everything, full abstracts (edition page)."""

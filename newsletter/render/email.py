@@ -43,7 +43,6 @@ from newsletter.render import cards, templates
 from newsletter.render.context import (
     ContextBuilder,
     EditionContext,
-    Links,
     Meta,
     PaperViews,
     Plan,
@@ -187,26 +186,30 @@ def fit(
     if card is None:
         return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
     compiled: tuple[Plan, str, EditionContext] | None = None
-    frames: dict[tuple[int | None, int | None, Links], _Frame] = {}
+    kept = _kept(builder, env)  # kept with the edition's views: its later emails reuse it
+    whole = builder.views.whole
+    weigh = card.compiled_weight
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
-        context = builder.build(plan)
-        extra = per_card * sum(len(s.cards) for s in context.sections)
-        layout = (plan.cards, plan.titles, context.links)
-        frame = frames.get(layout)
+        # The stock frame prints no vote link (a card does): one frame serves a layout's
+        # plans with and without them.
+        layout = (plan.cards, plan.titles)
+        frame = kept.frames.get(layout)
         if frame is None:
-            frame = frames[layout] = _Frame(env, context)
+            frame = kept.frames[layout] = _Frame(env, builder.build(plan))
         if frame.parts is None:  # the frame did not write each section's cards once
             return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
-        vote = context.links.vote or None
-        whole = builder.views.whole
-        predicted = frame.compiled() + sum(
-            card.compiled_weight(paper, vote, whole(paper))
-            for s in context.sections
-            for paper in s.cards
-        )
+        weighed = kept.sizes.get(plan)
+        if weighed is None:
+            shown = builder.cards(plan)
+            vote = builder.vote_link(plan) or None
+            size = frame.compiled() + sum([weigh(paper, vote, whole(paper)) for paper in shown])
+            weighed = kept.sizes[plan] = (size, len(shown))
+        predicted, n_cards = weighed
+        extra = per_card * n_cards
         if predicted + extra > budget:
             continue  # predicted too big: do not spend a compile on it
+        context = builder.build(plan)
         html = compile_mjml(frame.fill(context, card))
         cost = _cost(html)
         if cost != predicted:
@@ -273,8 +276,22 @@ _FRAME_PARTS = (templates.EMAIL_MJML, "_section.mjml.j2", "_footer.mjml.j2")
 and nothing a plan changes but its sections' title links and counts)."""
 
 
+_STOCK: weakref.WeakKeyDictionary[jinja2.Environment, cards.Cards | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _stock_card(env: jinja2.Environment) -> cards.Cards | None:
-    """The stock card maker of ``env``, when the email's frame and card are stock too."""
+    """The stock card maker of ``env``, when the email's frame and card are stock too
+    (templates never reload: known once per environment)."""
+    try:
+        return _STOCK[env]
+    except KeyError:
+        found = _STOCK[env] = _find_stock_card(env)
+        return found
+
+
+def _find_stock_card(env: jinja2.Environment) -> cards.Cards | None:
     card = env.globals.get("card")
     if not isinstance(card, cards.Cards) or not card.is_stock:
         return None
@@ -283,10 +300,35 @@ def _stock_card(env: jinja2.Environment) -> cards.Cards | None:
     return card
 
 
-_COMPILED: dict[str, int] = {}
-"""The compiled weight of a frame, by the frame's MJML (with no cards): the emails of one
-edition and topic set share it."""
-_COMPILED_KEPT = 64
+class _Kept:
+    """What :func:`fit` learns of the emails of one edition, links, topic set and
+    templates: the frame of each layout, and each plan's predicted compiled size and
+    number of cards."""
+
+    def __init__(self) -> None:
+        self.frames: dict[tuple[int | None, int | None], _Frame] = {}
+        self.sizes: dict[Plan, tuple[int, int]] = {}
+
+
+_KEPT: weakref.WeakKeyDictionary[PaperViews, dict[tuple[object, ...], _Kept]] = (
+    weakref.WeakKeyDictionary()
+)
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept(builder: ContextBuilder, env: jinja2.Environment) -> _Kept:
+    """The :class:`_Kept` of ``builder``'s emails, kept while the edition's views live:
+    a frame and a plan's size depend on the edition (its views), the links, the topic
+    set and the templates only, so every email of them shares them."""
+    with _KEPT_LOCK:
+        found = _KEPT.get(builder.views)
+        if found is None:
+            found = _KEPT[builder.views] = {}
+        key = (env, builder.links, builder.topics)
+        kept = found.get(key)
+        if kept is None:
+            kept = found[key] = _Kept()
+        return kept
 
 
 class _Frame:
@@ -299,6 +341,7 @@ class _Frame:
         parts = source.split(cards.CARDS_MARK)
         self.parts: list[str] | None = parts if len(parts) == len(context.sections) + 1 else None
         self.skeleton = "".join(parts)
+        self._compiled: int | None = None
 
     def fill(self, context: EditionContext, card: cards.Cards) -> str:
         """The email's MJML: the frame with each section's cards (the stock cards' bytes)."""
@@ -314,13 +357,9 @@ class _Frame:
         """What this frame weighs compiled, cards left out: a card is HTML inside a
         section's ``<mj-text>``, which MJML writes back as it is but for the line breaks
         between its tags (:meth:`~newsletter.render.cards.Cards.compiled_weight`)."""
-        known = _COMPILED.get(self.skeleton)
-        if known is None:
-            known = _cost(compile_mjml(self.skeleton))
-            if len(_COMPILED) >= _COMPILED_KEPT:
-                _COMPILED.clear()
-            _COMPILED[self.skeleton] = known
-        return known
+        if self._compiled is None:
+            self._compiled = _cost(compile_mjml(self.skeleton))
+        return self._compiled
 
 
 _VIEWS: weakref.WeakKeyDictionary[Edition, tuple[Meta, PaperViews]] = weakref.WeakKeyDictionary()

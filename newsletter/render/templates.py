@@ -98,8 +98,10 @@ def _environment(stock: Path, user: Path | None) -> jinja2.Environment:
     return env
 
 
+@functools.lru_cache(maxsize=8)
 def environment(templates_dir: Path | None = None) -> jinja2.Environment:
-    """The (cached) environment for an operator folder, or the stock templates alone."""
+    """The (cached) environment for an operator folder, or the stock templates alone (the
+    folder is resolved once per process: every email asks)."""
     user = templates_dir.resolve() if templates_dir is not None else None
     return _environment(resources.stock_templates().resolve(), user)
 
