@@ -134,14 +134,24 @@ def _strong(opening: str) -> bool:
     if not opening.isascii():  # lower() agrees with re.IGNORECASE on ASCII only
         return _STRONG.search(opening) is not None
     lower = opening.lower()
-    return any(w in lower for w in _STRONG_WORDS) and _STRONG_LOWER.search(lower) is not None
+    # _STRONG_WORDS, spelled out: a generator per sentence costs more than the tests
+    if not (
+        "we" in lower
+        or "this" in lower
+        or "our" in lower
+        or "here" in lower
+        or "present" in lower
+        or "current" in lower
+    ):
+        return False
+    return _STRONG_LOWER.search(lower) is not None
 
 
 def _weak(opening: str) -> bool:
     if not opening.isascii():
         return _WEAK.search(opening) is not None
     lower = opening.lower()
-    return any(w in lower for w in _WEAK_WORDS) and _WEAK_LOWER.search(lower) is not None
+    return ("we" in lower or "our" in lower) and _WEAK_LOWER.search(lower) is not None
 
 
 def teaser(text: str, limit: int) -> str:
