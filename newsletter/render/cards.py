@@ -106,6 +106,7 @@ class Cards:
         self._wrap: Callable[[str], str] = Markup if markup else str
         self._kept: dict[tuple[int, str | None], tuple[weakref.ref[Any], str]] = {}
         self._weights: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
+        self._rests: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
         self._template: tuple[jinja2.Template, bool] | None = None  # the partial, is it stock
 
     def _loaded(self) -> tuple[jinja2.Template, bool]:
@@ -168,16 +169,22 @@ class Cards:
         if found is not None and found[0]() is paper:
             return found[1]
         if like is not None and like is not paper and self._palette:
-            made = (
-                self.compiled_weight(like, vote)
-                - len(_e(like.teaser).encode("utf-8"))
-                + len(_e(paper.teaser).encode("utf-8"))
-            )
+            made = self._rest(like, vote) + _text_weight(paper.teaser)
         else:
             text = self.stock(paper, vote)
             made = weight(text) - text.count("\n")
         self._weights[key] = (weakref.ref(paper, functools.partial(self._forget, key)), made)
         return made
+
+    def _rest(self, like: Any, vote: str | None) -> int:
+        """The compiled weight of ``like``'s card less its teaser's (kept per view)."""
+        key = (id(like), vote)
+        found = self._rests.get(key)
+        if found is not None and found[0]() is like:
+            return found[1]
+        rest = self.compiled_weight(like, vote) - _text_weight(like.teaser)
+        self._rests[key] = (self._weights[key][0], rest)
+        return rest
 
     def _forget(self, key: tuple[int, str | None], ref: weakref.ref[Any]) -> None:
         """A view died: drop its card, unless its id was taken again already.
@@ -189,9 +196,10 @@ class Cards:
         found = self._kept.get(key)
         if found is not None and found[0] is ref:
             del self._kept[key]
-        weighed = self._weights.get(key)
-        if weighed is not None and weighed[0] is ref:
-            del self._weights[key]
+        for kept in (self._weights, self._rests):
+            weighed = kept.get(key)
+            if weighed is not None and weighed[0] is ref:
+                del kept[key]
 
 
 class _VoteOnly:
@@ -244,6 +252,11 @@ def _e(value: object) -> str:
     if '"' in value:
         value = value.replace('"', "&#34;")
     return value
+
+
+def _text_weight(text: str) -> int:
+    """What ``text`` (one line, no ``%%``: cleaned) weighs in a card, escaped."""
+    return len(_e(text).encode("utf-8"))
 
 
 def stock_card(paper: Any, c: dict[str, str], vote: str | None) -> str:
