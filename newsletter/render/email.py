@@ -11,11 +11,16 @@ trying ever more compact :class:`~newsletter.render.context.Plan` s:
 3. a capped number of title links per section, the rest behind a
    "N more in <topic> →" link to the edition page.
 
-Compiling MJML is the expensive step, so plans are not all compiled: a paper
-card is plain HTML inside one ``<mj-text>`` per section, which MJML copies
-through, so the compiled size is the MJML size plus an overhead that depends on
-the layout only.  The first compile measures that overhead; the next plan
-compiled is the first whose predicted size fits (and is checked again).
+Compiling MJML is the expensive step, so plans are weighed, not compiled, and
+with the stock templates not even rendered: a paper card is plain HTML inside
+one ``<mj-text>`` per section, which MJML writes back as it is (but for the line
+breaks between tags), so a plan's compiled size is that of its *frame* (the
+email with the sections' cards left out, rendered and compiled once per layout)
+plus that of its cards (each made once, :mod:`newsletter.render.cards`).  Only
+the first plan predicted to fit is put together and compiled, and checked;
+frames and sizes are kept with the edition's paper views for its later emails.
+An override of the frame or the card is rendered whole for every plan instead,
+its first compile measuring the overhead that predicts the next plans.
 
 ``<mj-style inline="inline">`` rules, which mjml-python leaves in a ``<style>``
 block, are inlined with css-inline and their block dropped.  The stock
@@ -175,13 +180,14 @@ def fit(
     over one that keeps long teasers and no room for the reasons.
 
     With the stock email templates a plan's MJML is never rendered to be weighed:
-    it is its frame (rendered once per layout, :class:`_Frame`) and its cards
-    (made once per card by :mod:`newsletter.render.cards`, each weighed once), so
-    its size is a sum; the frame alone, compiled, gives the layout's overhead
-    (kept per frame), so the first compile is of the plan that is predicted to
-    fit, and usually the only one.  An operator's override of the email, its
-    sections, footer or card is rendered whole for every plan, as it may read
-    anything of the context."""
+    its compiled size is its compiled frame's (:class:`_Frame`, rendered and
+    compiled once per layout) plus its cards' (made and weighed once per card by
+    :mod:`newsletter.render.cards`), so the first compile is of the plan predicted
+    to fit, and usually the only one (a plan that compiles bigger than predicted is
+    passed over like one that was compiled and did not fit).  The plan chosen is the
+    one compiling every plan in turn would choose.  An operator's override of the
+    email, its sections, footer or card is rendered whole for every plan
+    (:func:`_fit_rendered`), as it may read anything of the context."""
     card = _stock_card(env)
     if card is None:
         return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
