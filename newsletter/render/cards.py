@@ -154,37 +154,30 @@ class Cards:
         self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
         return text
 
-    def compiled_weight(self, paper: Any, vote: str | None, like: Any = None) -> int:
+    def compiled_weight(self, paper: Any, vote: str | None, teaser: str | None = None) -> int:
         """What the :meth:`stock` card weighs in the compiled email
         (:func:`~newsletter.render.recipients.weight`), kept with it: MJML writes an
         ``<mj-text>``'s HTML back as it is, but drops the line breaks between its tags,
         and a stock card has line breaks there only (its text is on one line).
 
-        ``like``: a view whose card differs from ``paper``'s in the teaser only (the same
-        paper in the same section, :meth:`~newsletter.render.context.PaperViews.whole`):
-        ``paper``'s weight is then worked out from it, without making ``paper``'s card
-        (the size budget weighs the cards of several teaser lengths, to show one)."""
+        With ``teaser``: what the card of ``paper`` with that teaser instead of its own
+        would weigh (the card of the same paper in the same section with a shorter
+        teaser, weighed without making it or its view: the size budget weighs the
+        cards of several teaser lengths to show one)."""
         key = (id(paper), vote)
+        if teaser is not None and teaser != paper.teaser and self._palette:
+            found = self._rests.get(key)
+            if found is None or found[0]() is not paper:
+                rest = self.compiled_weight(paper, vote) - _text_weight(paper.teaser)
+                found = self._rests[key] = (self._weights[key][0], rest)
+            return found[1] + _text_weight(teaser)
         found = self._weights.get(key)
         if found is not None and found[0]() is paper:
             return found[1]
-        if like is not None and like is not paper and self._palette:
-            made = self._rest(like, vote) + _text_weight(paper.teaser)
-        else:
-            text = self.stock(paper, vote)
-            made = weight(text) - text.count("\n")
+        text = self.stock(paper, vote)
+        made = weight(text) - text.count("\n")
         self._weights[key] = (weakref.ref(paper, functools.partial(self._forget, key)), made)
         return made
-
-    def _rest(self, like: Any, vote: str | None) -> int:
-        """The compiled weight of ``like``'s card less its teaser's (kept per view)."""
-        key = (id(like), vote)
-        found = self._rests.get(key)
-        if found is not None and found[0]() is like:
-            return found[1]
-        rest = self.compiled_weight(like, vote) - _text_weight(like.teaser)
-        self._rests[key] = (self._weights[key][0], rest)
-        return rest
 
     def _forget(self, key: tuple[int, str | None], ref: weakref.ref[Any]) -> None:
         """A view died: drop its card, unless its id was taken again already.

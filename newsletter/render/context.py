@@ -310,9 +310,6 @@ class PaperViews:
         self._cards: dict[tuple[str, str, int | str | None], PaperView] = {}
         """By (key, section, teaser limit), and by (key, section, teaser text)."""
         self._card_tags: dict[tuple[str, str], tuple[Tag, ...]] = {}
-        self._whole: dict[int, PaperView] = {}
-        """By the id of a card view (kept alive by ``_cards``): the view of the same paper
-        in the same section with its whole teaser."""
 
     def _tag(self, topic: str) -> Tag:
         tag = self._tags.get(topic)
@@ -373,15 +370,7 @@ class PaperViews:
             fields["truncated"] = short != base.abstract
             fields["card_tags"] = tags
             self._cards[key] = self._cards[(paper.key, section, short)] = view
-            if limit is not None:
-                self._whole[id(view)] = self.card(paper, section, None)
         return view
-
-    def whole(self, view: PaperView) -> PaperView | None:
-        """The card view of ``view``'s paper in the same section with the whole teaser (its
-        card differs from ``view``'s in the teaser only), when ``view`` is one of these
-        views with a cut teaser."""
-        return self._whole.get(id(view))
 
 
 class ContextBuilder:
@@ -418,20 +407,21 @@ class ContextBuilder:
         self._order = {s.topic: card_order(s.papers) for s in self.sections}
         self._note_html = _note_html(edition.note)
 
-    def cards(self, plan: Plan) -> list[PaperView]:
+    def cards(self, plan: Plan, *, whole: bool = False) -> list[PaperView]:
         """The card views ``plan`` shows, section after section: the ``cards`` of the
         sections :meth:`build` makes, without making the context (the size budget weighs
-        plans it does not show)."""
+        plans it does not show).  ``whole``: the same papers' views with their whole
+        teasers, which the plan's views cut (:func:`~newsletter.render.teaser.teaser`
+        of ``teaser_chars``), and differ from in the teaser only."""
         shown: list[PaperView] = []
         card = self.views.card
-        limit = plan.teaser_chars
+        limit = None if whole else plan.teaser_chars
         for section in self.sections:
             ordered = self._order[section.topic]
             topic = section.topic
-            shown.extend(
-                card(p, topic, limit)
-                for p in (ordered if plan.cards is None else ordered[: plan.cards])
-            )
+            if plan.cards is not None:
+                ordered = ordered[: plan.cards]
+            shown.extend(card(p, topic, limit) for p in ordered)
         return shown
 
     def vote_link(self, plan: Plan) -> str:

@@ -56,6 +56,7 @@ from newsletter.render.recipients import (
     RecipientLinks,
     weight,
 )
+from newsletter.render.teaser import teaser
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,6 @@ def fit(
         return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
     compiled: tuple[Plan, str, EditionContext] | None = None
     kept = _kept(builder, env)  # kept with the edition's views: its later emails reuse it
-    whole = builder.views.whole
     weigh = card.compiled_weight
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
@@ -207,9 +207,12 @@ def fit(
             return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
         weighed = kept.sizes.get(plan)
         if weighed is None:
-            shown = builder.cards(plan)
+            shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
             vote = builder.vote_link(plan) or None
-            size = frame.compiled() + sum([weigh(paper, vote, whole(paper)) for paper in shown])
+            limit = plan.teaser_chars
+            size = frame.compiled() + sum(
+                [weigh(paper, vote, teaser(paper.teaser, limit)) for paper in shown]
+            )
             weighed = kept.sizes[plan] = (size, len(shown))
         predicted, n_cards = weighed
         extra = per_card * n_cards
