@@ -107,13 +107,22 @@ class Cards:
         self._kept: dict[tuple[int, str | None], tuple[weakref.ref[Any], str]] = {}
         self._weights: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
         self._rests: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
-        self._template: tuple[jinja2.Template, bool] | None = None  # the partial, is it stock
+        # templates never reload (auto_reload=False): both are found once
+        self._template: jinja2.Template | None = None
+        self._is_stock: bool | None = None
 
-    def _loaded(self) -> tuple[jinja2.Template, bool]:
-        if self._template is None:  # templates never reload (auto_reload=False)
-            template = self._env.get_template(self._name)
-            self._template = (template, _is_stock(template, self._stock))
+    def _partial(self) -> jinja2.Template:
+        """The partial, compiled (rendered for an override only)."""
+        if self._template is None:
+            self._template = self._env.get_template(self._name)
         return self._template
+
+    def _loaded(self) -> tuple[jinja2.Template | None, bool]:
+        """The partial if it was compiled, and whether it is the stock one (found from
+        where the loader finds it: a stock partial is never compiled)."""
+        if self._is_stock is None:
+            self._is_stock = finds_stock(self._env, self._name, self._stock)
+        return self._template, self._is_stock
 
     @property
     def stock_dir(self) -> Path:
@@ -126,8 +135,8 @@ class Cards:
 
     @jinja2.pass_context
     def __call__(self, context: jinja2.runtime.Context, paper: Any, section: Any = None) -> str:
-        template, stock = self._loaded()
-        if not stock:
+        if not self._loaded()[1]:
+            template = self._partial()
             # A loop variable is not in the context Jinja passes: the caller names the section.
             return self._wrap(template.render(context.get_all(), section=section, paper=paper))
         # The stock cards read one thing beyond the paper: the edition's vote link
@@ -149,7 +158,7 @@ class Cards:
             text = self._wrap(self._fast(paper, palette, vote))
         else:  # a palette override without a colour: let Jinja name what is missing
             module = self._env.get_template(PALETTE).module
-            template = self._loaded()[0]
+            template = self._partial()
             text = self._wrap(template.render(paper=paper, c=module, edition=_VoteOnly(vote)))
         self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
         return text
@@ -203,8 +212,16 @@ class _VoteOnly:
         self.vote = vote
 
 
-def _is_stock(template: jinja2.Template, stock: Path) -> bool:
-    return template.filename is not None and Path(template.filename).parent == stock
+def finds_stock(env: jinja2.Environment, name: str, stock: Path) -> bool:
+    """Whether ``env`` finds template ``name`` in the ``stock`` folder (no override of
+    it), asked of its loader: the template is not compiled to know."""
+    if env.loader is None:
+        return False
+    try:
+        _, filename, _ = env.loader.get_source(env, name)
+    except jinja2.TemplateNotFound:
+        return False
+    return filename is not None and Path(filename).parent == stock
 
 
 def is_stock_template(env: jinja2.Environment, name: str) -> bool:
@@ -212,7 +229,7 @@ def is_stock_template(env: jinja2.Environment, name: str) -> bool:
     card = env.globals.get("card")
     if not isinstance(card, Cards):
         return False
-    return _is_stock(env.get_template(name), card.stock_dir)
+    return finds_stock(env, name, card.stock_dir)
 
 
 _COLOURS = ("rule", "link", "muted")
