@@ -185,7 +185,8 @@ class Cards:
             return found[1]
         text = self.stock(paper, vote)
         made = weight(text) - text.count("\n")
-        self._weights[key] = (weakref.ref(paper, functools.partial(self._forget, key)), made)
+        # the card's own reference: when the view dies its one callback forgets all three
+        self._weights[key] = (self._kept[key][0], made)
         return made
 
     def _forget(self, key: tuple[int, str | None], ref: weakref.ref[Any]) -> None:
