@@ -210,18 +210,24 @@ def fit(
             shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
             vote = builder.vote_link(plan) or None
             limit = plan.teaser_chars
-            size = frame.compiled() + sum(
-                [weigh(paper, vote, teaser(paper.teaser, limit)) for paper in shown]
-            )
+            size = sum([weigh(paper, vote, teaser(paper.teaser, limit)) for paper in shown])
             weighed = kept.sizes[plan] = (size, len(shown))
-        predicted, n_cards = weighed
+        in_cards, n_cards = weighed
         extra = per_card * n_cards
-        if predicted + extra > budget:
-            continue  # predicted too big: do not spend a compile on it
+        if frame.known is None and frame.weight + in_cards + extra <= budget:
+            # Likely to fit (MJML compiles into more than it is): compiled whole, this plan
+            # tells what its frame weighs compiled, rather than a compile of the frame.
+            predicted = None
+        else:
+            predicted = frame.compiled() + in_cards
+            if predicted + extra > budget:
+                continue  # predicted too big: do not spend a compile on it
         context = builder.build(plan)
         html = compile_mjml(frame.fill(context, card))
         cost = _cost(html)
-        if cost != predicted:
+        if predicted is None:
+            frame.known = cost - in_cards
+        elif cost != predicted:
             log.debug("email size predicted %d bytes, compiled %d", predicted, cost)
         compiled = (plan, html, context)
         if cost + extra <= budget:
@@ -350,7 +356,10 @@ class _Frame:
         parts = source.split(cards.CARDS_MARK)
         self.parts: list[str] | None = parts if len(parts) == len(context.sections) + 1 else None
         self.skeleton = "".join(parts)
-        self._compiled: int | None = None
+        self.weight = _cost(self.skeleton)
+        self.known: int | None = None
+        """What the frame weighs compiled, once known (from its own compile, or from a plan
+        compiled whole, less its cards)."""
 
     def fill(self, context: EditionContext, card: cards.Cards) -> str:
         """The email's MJML: the frame with each section's cards (the stock cards' bytes)."""
@@ -366,9 +375,9 @@ class _Frame:
         """What this frame weighs compiled, cards left out: a card is HTML inside a
         section's ``<mj-text>``, which MJML writes back as it is but for the line breaks
         between its tags (:meth:`~newsletter.render.cards.Cards.compiled_weight`)."""
-        if self._compiled is None:
-            self._compiled = _cost(compile_mjml(self.skeleton))
-        return self._compiled
+        if self.known is None:
+            self.known = _cost(compile_mjml(self.skeleton))
+        return self.known
 
 
 _VIEWS: weakref.WeakKeyDictionary[Edition, tuple[Meta, PaperViews]] = weakref.WeakKeyDictionary()
