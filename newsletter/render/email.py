@@ -15,7 +15,8 @@ Compiling MJML is the expensive step, so plans are weighed, not compiled, and
 with the stock templates not even rendered: a paper card is plain HTML inside
 one ``<mj-text>`` per section, which MJML writes back as it is (but for the line
 breaks between tags), so a plan's compiled size is that of its *frame* (the
-email with the sections' cards left out, rendered and compiled once per layout)
+email with the sections' cards left out, rendered once per layout; its compiled
+size learnt from the layout's first plan compiled, or from compiling it alone)
 plus that of its cards (each made once, :mod:`newsletter.render.cards`).  Only
 the first plan predicted to fit is put together and compiled, and checked;
 frames and sizes are kept with the edition's paper views for its later emails.
@@ -181,8 +182,9 @@ def fit(
     over one that keeps long teasers and no room for the reasons.
 
     With the stock email templates a plan's MJML is never rendered to be weighed:
-    its compiled size is its compiled frame's (:class:`_Frame`, rendered and
-    compiled once per layout) plus its cards' (made and weighed once per card by
+    its compiled size is its compiled frame's (:class:`_Frame`, rendered once per
+    layout; what it weighs compiled is learnt from the layout's first plan, compiled
+    whole when it is likely to fit, else from compiling the frame alone) plus its cards' (made and weighed once per card by
     :mod:`newsletter.render.cards`), so the first compile is of the plan predicted
     to fit, and usually the only one (a plan that compiles bigger than predicted is
     passed over like one that was compiled and did not fit).  The plan chosen is the
