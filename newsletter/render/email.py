@@ -184,11 +184,12 @@ def fit(
     With the stock email templates a plan's MJML is never rendered to be weighed:
     its compiled size is its compiled frame's (:class:`_Frame`, rendered once per
     layout; what it weighs compiled is learnt from the layout's first plan, compiled
-    whole when it is likely to fit, else from compiling the frame alone) plus its cards' (made and weighed once per card by
-    :mod:`newsletter.render.cards`), so the first compile is of the plan predicted
-    to fit, and usually the only one (a plan that compiles bigger than predicted is
-    passed over like one that was compiled and did not fit).  The plan chosen is the
-    one compiling every plan in turn would choose.  An operator's override of the
+    whole when it is likely to fit, else from compiling the frame alone) plus its
+    cards' (made and weighed once per card by :mod:`newsletter.render.cards`), so the
+    first compile is of the plan predicted to fit, and usually the only one (a plan
+    that compiles bigger than predicted is passed over like one that was compiled and
+    did not fit).  The plan chosen is the one compiling every plan in turn would
+    choose.  An operator's override of the
     email, its sections, footer or card is rendered whole for every plan
     (:func:`_fit_rendered`), as it may read anything of the context."""
     card = _stock_card(env)
