@@ -41,9 +41,10 @@ from newsletter.ranking.reasons import (
     DISLIKED_ONLY,
     SIMILAR,
     TERMS,
-    named_terms,
+    best_terms,
     reasons_for,
     topic_reasons,
+    worded,
 )
 from newsletter.ranking.tuning import Tuning
 from newsletter.ranking.values import PaperText, Scored, Vote
@@ -71,6 +72,10 @@ class _Profile:
     prior_weight: float  # what one unit of the topic prior adds to the score
     liked_keys: tuple[str, ...] = ()  # the liked papers' keys (what a stored model keeps)
     blend: float = 1.0  # the model's share of the fused rank (:func:`fuse`); 0: the fallback
+
+
+Ordered = tuple[list[str], list[float], list[str]]
+"""One subscriber's candidates best first: their keys, fused scores and reasons."""
 
 
 class Ranker:
@@ -207,7 +212,22 @@ class Ranker:
         reasons (a test checks): ``scores`` one row per subscriber, ``similarity`` each
         one's candidates × liked papers.  The fusion, the order, the topic reasons, the
         liked paper nearest each candidate and the terms' pushes are array operations
-        over the whole batch; what is left per reason is naming its terms."""
+        over the whole batch (:meth:`ordered_many`)."""
+        return {
+            s: [Scored(k, v, r) for k, v, r in zip(*found, strict=True)]
+            for s, found in self.ordered_many(subscribers, candidates, scores, similarity).items()
+        }
+
+    def ordered_many(
+        self,
+        subscribers: Sequence[int],
+        candidates: Sequence[PaperText],
+        scores: Any,
+        similarity: Sequence[Any],
+    ) -> dict[int, Ordered]:
+        """What :meth:`explained_many` gives, as three lists per subscriber — the keys
+        best first, their fused scores, their reasons — and no object per card (what
+        delivery reads: a message needs the order and the reasons only)."""
         if not subscribers:
             return {}
         profiles = [self._profiles[s] for s in subscribers]
@@ -247,46 +267,63 @@ class Ranker:
                         f"you liked {liked} papers in {vocabulary.topics[j]}",
                     )
         # the terms' pushes: each candidate's words times each subscriber's weights, and
-        # each candidate's best few per subscriber (largest first, ties in column order)
+        # each pair's best terms (:func:`best_terms`: largest first, ties in column order)
         indptr, features, values = words.indptr, words.indices, words.data
         push_all = dense[:, features] * values[None, :]
         terms = vocabulary.terms
-        best_terms: list[tuple[list[list[int]], list[list[float]]]] = []
-        for i in range(n):
-            row = push_all[:, indptr[i] : indptr[i + 1]]
-            top = np.argsort(-row, axis=1, kind="stable")[:, : 4 * TERMS]
-            best_terms.append(
-                (
-                    features[indptr[i] + top].tolist(),
-                    np.take_along_axis(row, top, axis=1).tolist(),
-                )
+        parts = vocabulary.word_columns()
+        keys = [p.key for p in candidates]
+        out: dict[int, Ordered] = {}
+        # at most a few million pushes laid out at once (a batch of 128 on 60 cards: one)
+        width = int(np.diff(indptr).max()) if n and len(features) else 1
+        step = max(1, 2_000_000 // max(1, n * width))
+        for first in range(0, count, step):
+            last = min(count, first + step)
+            pushed, chosen, clashed = best_terms(
+                push_all[first:last], indptr, features, parts, terms
             )
-        out: dict[int, list[Scored]] = {}
-        for b, (subscriber, profile) in enumerate(zip(subscribers, profiles, strict=True)):
-            order = orders[b]
-            if not profile.has_positives:
-                out[subscriber] = [
-                    Scored(candidates[i].key, float(fused[b, i]), DISLIKED_ONLY) for i in order
-                ]
-                continue
-            near = similarity[b]
-            if near.shape[1]:
-                nearest = near.argmax(axis=1)
-                near_value = near[np.arange(n), nearest].tolist()
-                nearest = nearest.tolist()
-            else:
-                nearest = near_value = [0.0] * n
-            found = []
-            for i in order:
-                if near_value[i] >= SIMILAR:
-                    reason = f"because you liked “{profile.liked_titles[int(nearest[i])]}”"
+            pushed_rows = pushed.tolist()
+            flat = chosen.reshape(-1).tolist()  # per pair, TERMS columns (-1 past the last)
+            per_row = n * TERMS
+            fused_rows = fused[first:last].tolist()
+            for b in range(first, last):
+                subscriber, profile = subscribers[b], profiles[b]
+                order = orders[b]
+                scored = fused_rows[b - first]
+                if not profile.has_positives:
+                    out[subscriber] = (
+                        [keys[i] for i in order],
+                        [scored[i] for i in order],
+                        [DISLIKED_ONLY] * n,
+                    )
+                    continue
+                near = similarity[b]
+                if near.shape[1]:
+                    nearest = near.argmax(axis=1)
+                    near_value = near[np.arange(n), nearest].tolist()
+                    nearest = nearest.tolist()
                 else:
-                    columns, pushed = best_terms[i]
-                    push, match = named_terms(columns[b], pushed[b], terms)
-                    topic = topics[b][i]
-                    reason = topic[1] if topic is not None and topic[0] > push else match
-                found.append(Scored(candidates[i].key, float(fused[b, i]), reason))
-            out[subscriber] = found
+                    nearest = near_value = [0.0] * n
+                their_push, their_topics = pushed_rows[b - first], topics[b]
+                base = (b - first) * per_row
+                titles = profile.liked_titles
+                found: list[str] = []
+                add = found.append
+                for i in order:
+                    if near_value[i] >= SIMILAR:
+                        reason = f"because you liked “{titles[int(nearest[i])]}”"
+                    else:
+                        named = clashed.get((b - first, i))
+                        if named is not None:
+                            push, match = named
+                        else:
+                            push = their_push[i]
+                            at = base + i * TERMS
+                            match = worded(flat[at : at + TERMS], terms)
+                        topic = their_topics[i]
+                        reason = topic[1] if topic is not None and topic[0] > push else match
+                    add(reason)
+                out[subscriber] = ([keys[i] for i in order], [scored[i] for i in order], found)
         return out
 
     def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any, Any]:
