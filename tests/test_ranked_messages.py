@@ -21,7 +21,14 @@ import render_kit
 from newsletter.delivery.message import SOFT_BREAK, DigestFrame, Recipient, Sender
 from newsletter.delivery.ranked import VOTE_MARKS, _Copy, _Flat, _flat, encode_layout
 from newsletter.ranking import PaperText, Vote, train
-from newsletter.ranking.reasons import NO_MATCH, TERMS, _matching_terms
+from newsletter.ranking.reasons import (
+    NO_MATCH,
+    TERMS,
+    _matching_terms,
+    best_terms,
+    word_columns,
+    worded,
+)
 from newsletter.render.picks import layout
 
 SEED_003 = "003_bf041023cdecb2cb.txt"
@@ -37,6 +44,7 @@ ODD_REASONS = [
     "has %%VOTE_TOKEN%% in it and = signs",
     "a very long reason " * 12,
     "  spaced\nout  reason  ",
+    "w" * 75 + ".dot after a soft break",  # a quoted-printable line that starts with "."
     "",
 ]
 
@@ -129,9 +137,11 @@ def test_a_ranked_message_joined_from_shared_pieces_is_the_reference_bytes(
         if n % 2:
             reasons = {k: r for k, r in reasons.items() if rng.random() < 0.7}
         count = len(made.html.sections[0]) if n % 3 == 0 and picks else picks
+        # as delivery makes it: one arrangement of the cards for both bodies (or each its own)
+        arranged = made.text.arrange(keys, count) if n % 2 else None
         ours = copy.frame.spliced(
-            copy.body("text", keys, reasons, count),
-            copy.body("html", keys, reasons, count),
+            copy.body("text", keys, reasons, count, arranged),
+            copy.body("html", keys, reasons, count, arranged),
             repeated=VOTE_MARKS,
         )
         reference = copy.frame.spliced(
@@ -141,6 +151,7 @@ def test_a_ranked_message_joined_from_shared_pieces_is_the_reference_bytes(
         )
         for smtp in (True, False):
             assert ours.for_recipient(WHO, smtp=smtp) == reference.for_recipient(WHO, smtp=smtp)
+    assert copy.constant_runs == {"text": True, "html": True}  # each block joined at once
 
 
 def _reference_join(pieces: list[list[tuple[bytes | str, bytes | str]]]) -> bytes:
@@ -192,7 +203,40 @@ def test_pieces_with_slots_and_empty_pieces_join_as_piece_by_piece() -> None:
             lines={},
             plain_reasons={},
             encoded={},
+            _runs_constant=lambda kind, made, shared: False,  # the piece-by-piece join
         )
         joined = _Copy.body(copy, "text", [], {}, 0)  # type: ignore[arg-type]
         shown = b"".join(s if isinstance(s, bytes) else b"<" + s.encode() + b">" for s, _ in joined)
         assert shown == _reference_join(pieces)
+
+
+@pytest.mark.parametrize("levels", [0, 3], ids=["real weights", "few weight values (ties)"])
+def test_the_best_terms_of_a_whole_batch_are_the_rule_row_by_row(levels: int) -> None:
+    """``best_terms`` (argmax rounds, clashes named one by one) names what the rule names
+    for every subscriber and paper, ties and unigrams inside bigrams included."""
+    papers = _papers()
+    ranker = train(papers, {1: [Vote(papers[0].key, True, T0)]}, {})
+    vocabulary = ranker.vocabulary
+    words = vocabulary.rows(papers[:40])[:, : vocabulary.words].tocsr()
+    terms = vocabulary.terms
+    rng = np.random.default_rng(levels)
+    weights = rng.normal(size=(9, vocabulary.words)) * (rng.random((9, vocabulary.words)) < 0.6)
+    if levels:  # a handful of values: many equal pushes, ties broken in column order
+        weights = np.round(weights * levels) / levels
+    pushes = weights[:, words.indices] * words.data[None, :]
+    parts = word_columns(terms, vocabulary.words)
+    pushed, chosen, clashed = best_terms(pushes, words.indptr, words.indices, parts, terms)
+    skipped = 0  # pairs whose reason skips one of its best terms (a unigram in a bigram)
+    for b in range(weights.shape[0]):
+        for row in range(words.shape[0]):
+            push, reason = _reference_terms(words, row, weights[b], terms)
+            if (b, row) in clashed:
+                assert clashed[(b, row)] == (push, reason)
+            else:
+                assert (pushed[b, row], worded(chosen[b, row].tolist(), terms)) == (push, reason)
+            start, end = words.indptr[row], words.indptr[row + 1]
+            entries = pushes[b, start:end]
+            best = np.argsort(-entries, kind="stable")[:TERMS]
+            top = [terms[words.indices[start + j]] for j in best if entries[j] > 0]
+            skipped += reason != ("matches: " + ", ".join(top) if top else NO_MATCH)
+    assert skipped > 0

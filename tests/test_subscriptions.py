@@ -174,7 +174,9 @@ def test_cli_import_reports_bad_rows_by_line_and_never_duplicates(workdir: Path)
     second = newsletter("subscribers", "import", str(csv_file), "--confirmed", cwd=workdir)
     assert "2 already on the list" in second.stdout
     exported = newsletter("subscribers", "export", cwd=workdir).stdout.splitlines()
-    assert exported[0] == "email,status,topics,created_at,confirmed_at,unsubscribed_at,votes"
+    assert exported[0] == (
+        "email,status,topics,created_at,confirmed_at,unsubscribed_at,votes,ranking,votes_detail"
+    )
     assert [line.split(",")[:3] for line in exported[1:]] == [
         ["one@example.org", "confirmed", "llm"],
         ["three@example.org", "confirmed", "audio;vision"],

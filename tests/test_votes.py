@@ -6,6 +6,7 @@ import csv
 import email
 import email.policy
 import io
+import json
 import re
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from newsletter.delivery.ranked import VOTE_MARKS, Ranking, _Copy, encode_layout
 from newsletter.edition import for_topics
 from newsletter.ranking import Vote, train
 from newsletter.render import RecipientLinks, render_email
-from newsletter.render.picks import REASON_CHARS, layout
+from newsletter.render.picks import REASON_BYTES, REASON_CHARS, layout
 from newsletter.render.recipients import VOTE_TOKEN_CHARS
 from newsletter.states import VoteChange
 from newsletter.store import Database
@@ -206,6 +207,26 @@ def test_seeds_resolve_arxiv_ids_and_titles_and_report_unknown_ones(tmp_path: Pa
         assert len(votes) == len(names) - 1
 
 
+def test_seeding_counts_each_paper_once_and_says_which_names_were_not_read(
+    tmp_path: Path,
+) -> None:
+    from newsletter.subscribers.feedback import MAX_SEEDS
+
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(FAN, None)])
+    report = _run(settings, "000_own_nov09.txt", DAY1)
+    title = report.edition.papers[0].title
+    extra = [f"Unheard-of paper {i}" for i in range(MAX_SEEDS + 2)]
+    with Database.open(settings.database.url) as db:
+        fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        seeded = Feedback(db).seed(fan, [title, title.upper(), *extra], NOW)
+        assert [t for _, t in seeded.found] == [title]  # one paper, typed twice
+        assert len(Feedback(db).votes_of(fan)) == 1
+        assert seeded.over == tuple(extra[MAX_SEEDS - 2 :])  # past the limit: said, not lost
+        assert len(seeded.unknown) == MAX_SEEDS - 2
+
+
 # ---------------------------------------------------------------- ranked editions
 
 
@@ -296,8 +317,13 @@ def test_a_ranked_email_stays_within_the_budget_and_escapes_its_reasons(tmp_path
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<script>alert(1)</script>" in text  # the text part is text
     assert max(len(line) for line in re.findall(r"Why: (.*)", text)) <= REASON_CHARS
-    cost = len(html.encode()) + html.count("%%VOTE_TOKEN%%") * 120 + 2 * 300
-    assert cost <= settings.email.budget_bytes
+    # as sent: each vote token the longest a real one is, the other links' headroom
+    real = html.replace("%%VOTE_TOKEN%%", "t" * VOTE_TOKEN_CHARS)
+    assert len(real.encode()) + 2 * 300 <= settings.email.budget_bytes
+    # every reason line is cut to the room kept for it (the worst case: escaped, UTF-8)
+    lines = re.findall(r'<p class="nl-muted"[^>]*>Why: .*?</p>', html)
+    assert len(lines) == len(made.keys)
+    assert max(len(line.encode()) for line in lines) <= REASON_BYTES + 120
     # the picks are the best-ranked cards, in order
     n = min(5, len(ranked))
     top = re.findall(r'<h3[^>]*><a href="[^"]+"[^>]*>([^<]+)</a>', html)[:n]
@@ -402,8 +428,21 @@ def test_export_carries_the_votes_and_purge_deletes_them(
             ("+" if p.key in liked else "-") + p.key.replace(" ", "%20")
             for p in first.edition.papers
         )
-        assert rows[PLAIN]["votes"] == ""
+        assert rows[PLAIN]["votes"] == "" and rows[PLAIN]["votes_detail"] == ""
+        detail = json.loads(rows[FAN]["votes_detail"])  # each vote with its time and edition
+        assert [
+            ("+" if d["vote"] == "up" else "-") + d["paper"].replace(" ", "%20") for d in detail
+        ] == exported
+        assert all(d["at"] and d["edition"] and not d["seeded"] for d in detail)
+        assert rows[FAN]["ranking"] == "on"
         fan = Subscriptions(db).by_email(FAN)
+        assert fan is not None
+        Feedback(db).set_ranking(fan, False, NOW)
+        out = io.StringIO()
+        csvio.export_csv(Subscriptions(db), out)
+        assert "off" in [
+            r["ranking"] for r in csv.DictReader(io.StringIO(out.getvalue())) if r["email"] == FAN
+        ]
         assert fan is not None
         Subscriptions(db).remove(FAN, method="test", now=NOW, purge=True)
         with db.read() as tx:

@@ -437,3 +437,21 @@ def test_sigterm_mid_edition_finishes_the_edition_and_records_its_report(tmp_pat
         [report] = tx.runs.recent()
         assert report.status == "published" and report.paper_count == 2
     print(f"SIGTERM mid-edition: serve finished it and exited {took:.1f} s later")
+
+
+def test_the_access_log_never_holds_a_working_link_token(tmp_path: Path) -> None:
+    """Whoever reads serve's log must not be able to open a subscriber's pages: the
+    token of a vote link (in the path) is masked like a preferences link's (``t=``)."""
+    write_config(tmp_path)
+    secrets = ("SECRETvote.202612041.g1h.SECRETsig0", "SECRETprefs")
+    with serving(tmp_path) as served, httpx.Client(base_url=served.url, timeout=10) as http:
+        http.get(f"v/{secrets[0]}/abcdefgh/up")
+        http.get(f"v/{secrets[0]}/abcdefgh")
+        http.get("preferences", params={"t": secrets[1]})
+        deadline = time.monotonic() + 10
+        while served.logs().count('"GET /') < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        logs = served.logs()
+    assert '"GET /v/…/abcdefgh/up"' in logs and '"GET /v/…/abcdefgh"' in logs
+    assert '"GET /preferences?t=…"' in logs
+    assert not any(secret in logs for secret in secrets)

@@ -166,6 +166,8 @@ def test_preferences_seed_switch_off_and_reset(delivered: Served) -> None:
         assert len(_votes(store)) == 1
         off = http.post("preferences/ranking", data={**fields, "action": "off"})
         assert "Ranking is off" in off.text and 'id="ranking-on"' in off.text
+        vote_page = http.get(_links(text, "up")[1])  # says the vote orders nothing now
+        assert "Ranking is off for" in vote_page.text and "will put papers" not in vote_page.text
         with store.read() as tx:
             assert not tx.votes.ranking_enabled(_reader(store).id)
         reset = http.post("preferences/ranking", data={**fields, "action": "reset"})
@@ -207,3 +209,28 @@ def test_voting_through_an_edition_never_keeps_a_reader_from_unsubscribing(
         assert abstract.status_code == 303 and "#" not in abstract.headers["location"]
         assert "/papers/" in abstract.headers["location"]
     assert _votes(store) == recorded
+
+
+def test_an_unsubscribed_address_cannot_add_papers_it_likes(delivered: Served) -> None:
+    """Its vote links refuse (410); so does its old preferences link's "papers I like"."""
+    base, _settings, store, _smtp, report, text = delivered
+    preferences = re.search(r"http://127\.0\.0\.1:\d+/preferences\?t=\S+", text)
+    assert preferences
+    with httpx.Client(base_url=base, timeout=30) as http:
+        page = http.get(preferences.group(0))
+        t = re.search(FIELD.format("t"), page.text)
+        ft = re.search(FIELD.format("form_token"), page.text)
+        assert t and ft
+        Subscriptions(store).unsubscribe(
+            _reader(store).public_id, method="test", now=datetime.now(UTC)
+        )
+        seeded = http.post(
+            "preferences/papers",
+            data={
+                "t": t.group(1),
+                "form_token": ft.group(1),
+                "papers": report.edition.papers[0].title,
+            },
+        )
+        assert seeded.status_code == 410 and "not subscribed any more" in seeded.text
+    assert _votes(store) == []

@@ -39,6 +39,8 @@ def register(
     @handle_errors
     def subscribers_seed(obj: Any, email: str, papers: tuple[str, ...]) -> None:
         """Record papers EMAIL likes (arXiv ids or titles of papers seen) to rank their email."""
+        from newsletter.subscribers.feedback import MAX_SEEDS
+
         db, feedback, subscriber = _open(obj, email)
         try:
             seeded = feedback.seed(subscriber, papers, datetime.now(UTC))
@@ -48,7 +50,9 @@ def register(
             output.line(f"liked: {title}")
         for name in seeded.unknown:
             output.error(f"not found: {name} (no paper seen has this arXiv id or title)")
-        if seeded.unknown:
+        for name in seeded.over:
+            output.error(f"not read: {name} (at most {MAX_SEEDS} papers at a time)")
+        if seeded.unknown or seeded.over:
             sys.exit(1)
 
     @group.command("ranking")

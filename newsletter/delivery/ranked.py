@@ -71,9 +71,9 @@ from newsletter.delivery.message import (
 from newsletter.edition import topics_of
 from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, persist
-from newsletter.ranking.ranker import fit_profiles
+from newsletter.ranking.ranker import Ordered, fit_profiles
 from newsletter.ranking.vocabulary import Vocabulary
-from newsletter.render.picks import RankedLayout, Reason, layout, one_line
+from newsletter.render.picks import Arrangement, Body, RankedLayout, Reason, layout, one_line
 from newsletter.render.recipients import VOTE_TOKEN
 from newsletter.render.untrusted import defuse
 from newsletter.store import Database
@@ -151,6 +151,8 @@ def _plain_reason(reason: str) -> bytes:
     quoted-printable line, not starting with "." — or ``b""`` (then the reason goes the
     long way: :meth:`Body.reason_line`, :meth:`_Copy._reason`).  Most reasons are
     ("matches: diffusion, video editing"): vocabulary terms are word characters."""
+    if not reason.isascii() or _NOT_PLAIN.search(reason) is not None:
+        return b""  # the long way (cached per reason), without cutting it here first
     line = one_line(reason)
     if (
         line
@@ -192,6 +194,13 @@ class _Copy:
     """Per body kind: every shared piece's :class:`_Flat` (what :meth:`body` joins)."""
     lines: dict[str, dict[str, tuple[_Flat, _Flat, _Flat]]] = field(default_factory=dict)
     """Per body kind: reason lines made so far, by reason."""
+    unstuffed: dict[
+        str,
+        tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]] | None,
+    ] = field(default_factory=dict)
+    """Per body kind: the blocks' pieces as bytes when dot-stuffing changes none."""
+    constant_runs: dict[str, bool] = field(default_factory=dict)
+    """Per body kind: whether its picks and sections are all constant pieces."""
     plain_reasons: dict[str, bytes] = field(default_factory=dict)
     """Reasons whose bytes are their text in both bodies (:func:`_plain_reason`)."""
     _columns: list[int] | None = None
@@ -236,11 +245,19 @@ class _Copy:
         return out
 
     def body(
-        self, kind: str, ranked: Sequence[str], reasons: dict[str, str], picks: int
+        self,
+        kind: str,
+        ranked: Sequence[str],
+        reasons: dict[str, str],
+        picks: int,
+        arranged: Arrangement | None = None,
     ) -> Segments:
         """What :meth:`segments` makes of the layout's pieces (byte for byte, a test
         checks), from the pieces encoded once: the layout hands each shared piece's
-        :class:`_Flat` and each reason line's, and a message joins their bytes."""
+        :class:`_Flat` and each reason line's, and a message joins their bytes.  A
+        reason that is its own bytes (:func:`_plain_reason`) goes in as those bytes,
+        no object made for it; ``arranged`` is the subscriber's arrangement of the
+        cards when the other body made it already (:meth:`Body.arrange`)."""
         made = self.layout.text if kind == "text" else self.layout.html
         shared = self.shared.get(kind)
         if shared is None:
@@ -251,25 +268,33 @@ class _Copy:
         before, after = shared[made.reason[0]], shared[made.reason[1]]
         plain_reasons = self.plain_reasons
 
-        def line(reason: str) -> tuple[_Flat, _Flat, _Flat]:
+        def line(reason: str) -> tuple[_Flat, _Flat | bytes, _Flat]:
+            simple = plain_reasons.get(reason)
+            if simple is None:
+                if len(plain_reasons) > 50000:
+                    plain_reasons.clear()
+                simple = plain_reasons[reason] = _plain_reason(reason)
+            if simple:  # the same bytes in both bodies: no escaping, no encoding
+                return (before, simple, after)
             found = lines.get(reason)
-            if found is None:
-                simple = plain_reasons.get(reason)
-                if simple is None:
-                    simple = plain_reasons[reason] = _plain_reason(reason)
-                if simple:  # the same bytes in both bodies: no escaping, no encoding
-                    found = (before, _Flat(True, True, simple, simple, []), after)
-                else:
-                    _, text, _ = made.reason_line(reason)
-                    data, data_stuffed = self._reason(text)
-                    found = (before, _Flat(True, True, data, data_stuffed, []), after)
+            if found is None:  # made once: many subscribers share one ("because you liked")
+                _, text, _ = made.reason_line(reason)
+                data, data_stuffed = self._reason(text)
+                found = (before, _Flat(True, True, data, data_stuffed, []), after)
                 if len(lines) > 50000:
                     lines.clear()
-                    plain_reasons.clear()
                 lines[reason] = found
             return found
 
-        flats: list[_Flat] = made.pieces(ranked, reasons, picks, shared=shared, line=line)
+        if self._runs_constant(kind, made, shared):
+            arranged = arranged or made.arrange(ranked, picks)
+            same = self._unstuffed(kind, made, shared)
+            blocks = None
+            if same is not None:
+                blocks = self._runs_same(made, shared, same, arranged, reasons, line)
+            flats = blocks or self._runs(made, shared, arranged, reasons, line)
+        else:
+            flats = made.pieces(ranked, reasons, picks, shared=shared, line=line, arranged=arranged)
         # as :meth:`segments`: a soft break between two pieces once anything is written,
         # so each run of constant pieces is those pieces joined by soft breaks
         out: Segments = []
@@ -279,6 +304,13 @@ class _Copy:
         started = False
         placeholder = False  # the run holds only the empty piece after a slot
         for found in flats:
+            if found.__class__ is bytes:  # a plain reason (never empty)
+                add(found)
+                add_stuffed(found)
+                started = True
+                placeholder = False
+                continue
+            assert isinstance(found, _Flat)
             if found.constant:
                 if found.any:
                     add(found.plain)
@@ -333,6 +365,176 @@ class _Copy:
             out.append((SOFT_BREAK.join(plain), SOFT_BREAK.join(stuffed)))
         return out
 
+    def _runs_constant(self, kind: str, made: Body, shared: dict[str, _Flat]) -> bool:
+        """Whether every piece the picks and the sections are made of (cards, the text
+        between them, the headings, the reason line around its reason) is constant, and
+        all but the text between cards not empty: then :meth:`_runs` may join each
+        block at once (made once per kind)."""
+        found = self.constant_runs.get(kind)
+        if found is None:
+            pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
+            # the text between two cards may be empty: within a block something is
+            # always written before it, so it adds its soft break, as an empty b"" does
+            gaps = [g for gaps in made.gaps for g in gaps]
+            found = all(shared[p].constant and shared[p].any for p in pieces) and all(
+                shared[g].constant for g in gaps
+            )
+            self.constant_runs[kind] = found
+        return found
+
+    def _unstuffed(
+        self, kind: str, made: Body, shared: dict[str, _Flat]
+    ) -> tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]] | None:
+        """When no piece of the blocks changes when dot-stuffed (no line of them starts
+        with "."), their bytes once, pre-joined where they always follow each other —
+        each card alone, each card with the start of its reason line, the end of that
+        line, the headings, the text between cards — for :meth:`_runs_same`; else None.
+        Made once per kind."""
+        if kind in self.unstuffed:
+            return self.unstuffed[kind]
+        pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
+        pieces += [g for gaps in made.gaps for g in gaps]
+        found = None
+        if all(shared[p].plain == shared[p].stuffed for p in pieces):
+            before = shared[made.reason[0]].plain
+            alone = {k: shared[c].plain for k, c in made.cards.items()}
+            found = (
+                alone,
+                {k: c + SOFT_BREAK + before for k, c in alone.items()},
+                shared[made.reason[1]].plain,
+                shared[made.head].plain,
+                shared[made.moved].plain,
+                [[shared[g].plain for g in gaps] for gaps in made.gaps],
+            )
+        self.unstuffed[kind] = found
+        return found
+
+    @staticmethod
+    def _runs_same(
+        made: Body,
+        shared: dict[str, _Flat],
+        same: tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]],
+        arranged: Arrangement,
+        reasons: dict[str, str],
+        line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
+    ) -> list[_Flat | bytes] | None:
+        """:meth:`_runs` when the blocks' bytes are the same dot-stuffed
+        (:meth:`_unstuffed`): one list of bytes per block, fewer of them; None when a
+        reason's own bytes change when dot-stuffed (then :meth:`_runs` does it)."""
+        chosen, ordered = arranged
+        alone, with_reason, after, head, moved, gaps_of = same
+        out: list[_Flat | bytes] = []
+        plain: list[bytes] = []
+        add = plain.append
+        for part in made.parts:
+            if isinstance(part, str):
+                out.append(shared[part])
+                continue
+            if part is None:
+                if not chosen:
+                    continue
+                add(head)
+                for key in chosen:
+                    mid = line(reasons.get(key, ""))[1]
+                    if not isinstance(mid, bytes):
+                        if mid.plain != mid.stuffed:
+                            return None
+                        mid = mid.plain
+                    add(with_reason[key])
+                    add(mid)
+                    add(after)
+            else:
+                keys = ordered[part]
+                if not keys:
+                    add(moved)
+                gaps = gaps_of[part]
+                for j, key in enumerate(keys):
+                    if j:
+                        add(gaps[j - 1])
+                    reason = reasons.get(key)
+                    if reason is None:
+                        add(alone[key])
+                        continue
+                    mid = line(reason)[1]
+                    if not isinstance(mid, bytes):
+                        if mid.plain != mid.stuffed:
+                            return None
+                        mid = mid.plain
+                    add(with_reason[key])
+                    add(mid)
+                    add(after)
+            joined = SOFT_BREAK.join(plain)
+            out.append(_Flat(True, True, joined, joined, []))
+            plain.clear()
+        return out
+
+    @staticmethod
+    def _runs(
+        made: Body,
+        shared: dict[str, _Flat],
+        arranged: Arrangement,
+        reasons: dict[str, str],
+        line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
+    ) -> list[_Flat | bytes]:
+        """What :meth:`Body.pieces` lays out, with the picks and each section joined
+        into one constant piece (its pieces joined by soft breaks, as the body's run
+        joins them): the same bytes, a tenth of the pieces to walk.  Only when
+        :meth:`_runs_constant`."""
+        chosen, ordered = arranged
+        cards = made.cards
+        before, after = shared[made.reason[0]], shared[made.reason[1]]
+        out: list[_Flat | bytes] = []
+        plain: list[bytes] = []  # the block being joined
+        stuffed: list[bytes] = []
+        add, add_stuffed = plain.append, stuffed.append
+
+        def card(key: str, reason: str | None) -> None:
+            found = shared[cards[key]]
+            add(found.plain)
+            add_stuffed(found.stuffed)
+            if reason is not None:
+                mid = line(reason)[1]
+                add(before.plain)
+                add_stuffed(before.stuffed)
+                if isinstance(mid, bytes):
+                    add(mid)
+                    add_stuffed(mid)
+                else:
+                    add(mid.plain)
+                    add_stuffed(mid.stuffed)
+                add(after.plain)
+                add_stuffed(after.stuffed)
+
+        for part in made.parts:
+            if isinstance(part, str):
+                out.append(shared[part])
+                continue
+            if part is None:
+                if not chosen:
+                    continue
+                head = shared[made.head]
+                add(head.plain)
+                add_stuffed(head.stuffed)
+                for key in chosen:
+                    card(key, reasons.get(key, ""))
+            else:
+                keys = ordered[part]
+                if not keys:
+                    moved = shared[made.moved]
+                    add(moved.plain)
+                    add_stuffed(moved.stuffed)
+                gaps = made.gaps[part]
+                for j, key in enumerate(keys):
+                    if j:
+                        gap = shared[gaps[j - 1]]
+                        add(gap.plain)
+                        add_stuffed(gap.stuffed)
+                    card(key, reasons.get(key))
+            out.append(_Flat(True, True, SOFT_BREAK.join(plain), SOFT_BREAK.join(stuffed), []))
+            plain.clear()
+            stuffed.clear()
+        return out
+
     def columns(self, column: dict[str, int]) -> list[int]:
         """The candidates' places among the edition's papers (the scores' columns)."""
         if self._columns is None:
@@ -374,7 +576,7 @@ class _Batch:
     scores: Any  # numpy (subscribers × edition papers)
     liked: dict[int, Any]
     """Each subscriber's liked papers as columns of :attr:`Ranking._similarity`."""
-    explained: dict[int, dict[int, list[Scored]]] = field(default_factory=dict)
+    explained: dict[int, dict[int, Ordered]] = field(default_factory=dict)
     """Per copy (by id): each subscriber's cards in order, with reasons."""
 
 
@@ -549,6 +751,17 @@ class Ranking:
         topics: frozenset[str] | None = None,
     ) -> list[Scored]:
         """``subscriber``'s order of ``copy``'s cards, with reasons, from their batch."""
+        found = self._ordered(subscriber, models, copy, topics)
+        return [] if found is None else [Scored(*x) for x in zip(*found, strict=True)]
+
+    def _ordered(
+        self,
+        subscriber: int,
+        models: _Models,
+        copy: _Copy,
+        topics: frozenset[str] | None = None,
+    ) -> Ordered | None:
+        """:meth:`_scored` as lists (:meth:`newsletter.ranking.Ranker.ordered_many`)."""
         at = bisect.bisect_left(models.ids, subscriber)
         index = at // SCORE_BATCH
         with self._batch_lock:
@@ -565,7 +778,7 @@ class Ranking:
             else:
                 self._batches.move_to_end(index)
             if subscriber not in batch.rows:
-                return []
+                return None
             explained = batch.explained.setdefault(id(copy), {})
             if subscriber not in explained:  # all of the batch on this copy, at once
                 group = [
@@ -579,7 +792,7 @@ class Ranking:
                     return self._explain_one(subscriber, batch, copy)
         return explained[subscriber]
 
-    def _explain_one(self, subscriber: int, batch: _Batch, copy: _Copy) -> list[Scored]:
+    def _explain_one(self, subscriber: int, batch: _Batch, copy: _Copy) -> Ordered:
         import numpy as np
 
         columns = copy.columns(self._column)
@@ -590,9 +803,14 @@ class Ranking:
             else np.zeros((len(columns), 0))
         )
         row = batch.scores[batch.rows[subscriber], columns]
-        return batch.ranker.explained(subscriber, copy.candidates, row, similarity)
+        found = batch.ranker.explained(subscriber, copy.candidates, row, similarity)
+        return (
+            [x.paper_key for x in found],
+            [x.score for x in found],
+            [x.reason for x in found],
+        )
 
-    def _explain(self, batch: _Batch, copy: _Copy, chosen: list[int]) -> dict[int, list[Scored]]:
+    def _explain(self, batch: _Batch, copy: _Copy, chosen: list[int]) -> dict[int, Ordered]:
         """``chosen`` subscribers of ``batch``: ``copy``'s cards in their order, with reasons."""
         import numpy as np
 
@@ -603,7 +821,7 @@ class Ranking:
             for s in chosen
         ]
         rows = [batch.rows[s] for s in chosen]
-        return batch.ranker.explained_many(
+        return batch.ranker.ordered_many(
             chosen, copy.candidates, batch.scores[rows][:, columns], near
         )
 
@@ -672,14 +890,15 @@ class Ranking:
         copy = self._copy(topics)
         if copy is None or not copy.candidates:
             return None
-        scored = self._scored(subscriber_id, models, copy, topics)
-        if not scored:
+        found = self._ordered(subscriber_id, models, copy, topics)
+        if found is None or not found[0]:
             return None
-        ranked = [s.paper_key for s in scored]
-        reasons = {s.paper_key: s.reason for s in scored if s.reason}
+        ranked, _, said = found
+        reasons = {k: r for k, r in zip(ranked, said, strict=True) if r}
+        arranged = copy.layout.text.arrange(ranked, self.picks)  # the same in both bodies
         return copy.frame.spliced(
-            copy.body("text", ranked, reasons, self.picks),
-            copy.body("html", ranked, reasons, self.picks),
+            copy.body("text", ranked, reasons, self.picks, arranged),
+            copy.body("html", ranked, reasons, self.picks, arranged),
             repeated=VOTE_MARKS,
         )
 

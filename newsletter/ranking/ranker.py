@@ -23,8 +23,8 @@ with its own vote left out; it is off by default (it did not help the readers of
 Each model keeps only its non-zero weights (the features of the papers it was
 trained on), so a thousand profiles cost a few megabytes, not a thousand dense
 vocabulary-sized vectors.  Everything is deterministic for a given ``seed``: the
-draws come from a generator seeded by ``(seed, subscriber)``, and liblinear is
-seeded too.
+draws come from a generator seeded by ``(seed, subscriber)``, and the solver
+(:mod:`newsletter.ranking.solver`) has no randomness.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ from newsletter.ranking.reasons import (
     DISLIKED_ONLY,
     SIMILAR,
     TERMS,
-    named_terms,
+    best_terms,
     reasons_for,
     topic_reasons,
+    worded,
 )
 from newsletter.ranking.tuning import Tuning
 from newsletter.ranking.values import PaperText, Scored, Vote
@@ -71,6 +72,10 @@ class _Profile:
     prior_weight: float  # what one unit of the topic prior adds to the score
     liked_keys: tuple[str, ...] = ()  # the liked papers' keys (what a stored model keeps)
     blend: float = 1.0  # the model's share of the fused rank (:func:`fuse`); 0: the fallback
+
+
+Ordered = tuple[list[str], list[float], list[str]]
+"""One subscriber's candidates best first: their keys, fused scores and reasons."""
 
 
 class Ranker:
@@ -207,7 +212,22 @@ class Ranker:
         reasons (a test checks): ``scores`` one row per subscriber, ``similarity`` each
         one's candidates × liked papers.  The fusion, the order, the topic reasons, the
         liked paper nearest each candidate and the terms' pushes are array operations
-        over the whole batch; what is left per reason is naming its terms."""
+        over the whole batch (:meth:`ordered_many`)."""
+        return {
+            s: [Scored(k, v, r) for k, v, r in zip(*found, strict=True)]
+            for s, found in self.ordered_many(subscribers, candidates, scores, similarity).items()
+        }
+
+    def ordered_many(
+        self,
+        subscribers: Sequence[int],
+        candidates: Sequence[PaperText],
+        scores: Any,
+        similarity: Sequence[Any],
+    ) -> dict[int, Ordered]:
+        """What :meth:`explained_many` gives, as three lists per subscriber — the keys
+        best first, their fused scores, their reasons — and no object per card (what
+        delivery reads: a message needs the order and the reasons only)."""
         if not subscribers:
             return {}
         profiles = [self._profiles[s] for s in subscribers]
@@ -247,46 +267,63 @@ class Ranker:
                         f"you liked {liked} papers in {vocabulary.topics[j]}",
                     )
         # the terms' pushes: each candidate's words times each subscriber's weights, and
-        # each candidate's best few per subscriber (largest first, ties in column order)
+        # each pair's best terms (:func:`best_terms`: largest first, ties in column order)
         indptr, features, values = words.indptr, words.indices, words.data
         push_all = dense[:, features] * values[None, :]
         terms = vocabulary.terms
-        best_terms: list[tuple[list[list[int]], list[list[float]]]] = []
-        for i in range(n):
-            row = push_all[:, indptr[i] : indptr[i + 1]]
-            top = np.argsort(-row, axis=1, kind="stable")[:, : 4 * TERMS]
-            best_terms.append(
-                (
-                    features[indptr[i] + top].tolist(),
-                    np.take_along_axis(row, top, axis=1).tolist(),
-                )
+        parts = vocabulary.word_columns()
+        keys = [p.key for p in candidates]
+        out: dict[int, Ordered] = {}
+        # at most a few million pushes laid out at once (a batch of 128 on 60 cards: one)
+        width = int(np.diff(indptr).max()) if n and len(features) else 1
+        step = max(1, 2_000_000 // max(1, n * width))
+        for first in range(0, count, step):
+            last = min(count, first + step)
+            pushed, chosen, clashed = best_terms(
+                push_all[first:last], indptr, features, parts, terms
             )
-        out: dict[int, list[Scored]] = {}
-        for b, (subscriber, profile) in enumerate(zip(subscribers, profiles, strict=True)):
-            order = orders[b]
-            if not profile.has_positives:
-                out[subscriber] = [
-                    Scored(candidates[i].key, float(fused[b, i]), DISLIKED_ONLY) for i in order
-                ]
-                continue
-            near = similarity[b]
-            if near.shape[1]:
-                nearest = near.argmax(axis=1)
-                near_value = near[np.arange(n), nearest].tolist()
-                nearest = nearest.tolist()
-            else:
-                nearest = near_value = [0.0] * n
-            found = []
-            for i in order:
-                if near_value[i] >= SIMILAR:
-                    reason = f"because you liked “{profile.liked_titles[int(nearest[i])]}”"
+            pushed_rows = pushed.tolist()
+            flat = chosen.reshape(-1).tolist()  # per pair, TERMS columns (-1 past the last)
+            per_row = n * TERMS
+            fused_rows = fused[first:last].tolist()
+            for b in range(first, last):
+                subscriber, profile = subscribers[b], profiles[b]
+                order = orders[b]
+                scored = fused_rows[b - first]
+                if not profile.has_positives:
+                    out[subscriber] = (
+                        [keys[i] for i in order],
+                        [scored[i] for i in order],
+                        [DISLIKED_ONLY] * n,
+                    )
+                    continue
+                near = similarity[b]
+                if near.shape[1]:
+                    nearest = near.argmax(axis=1)
+                    near_value = near[np.arange(n), nearest].tolist()
+                    nearest = nearest.tolist()
                 else:
-                    columns, pushed = best_terms[i]
-                    push, match = named_terms(columns[b], pushed[b], terms)
-                    topic = topics[b][i]
-                    reason = topic[1] if topic is not None and topic[0] > push else match
-                found.append(Scored(candidates[i].key, float(fused[b, i]), reason))
-            out[subscriber] = found
+                    nearest = near_value = [0.0] * n
+                their_push, their_topics = pushed_rows[b - first], topics[b]
+                base = (b - first) * per_row
+                titles = profile.liked_titles
+                found: list[str] = []
+                add = found.append
+                for i in order:
+                    if near_value[i] >= SIMILAR:
+                        reason = f"because you liked “{titles[int(nearest[i])]}”"
+                    else:
+                        named = clashed.get((b - first, i))
+                        if named is not None:
+                            push, match = named
+                        else:
+                            push = their_push[i]
+                            at = base + i * TERMS
+                            match = worded(flat[at : at + TERMS], terms)
+                        topic = their_topics[i]
+                        reason = topic[1] if topic is not None and topic[0] > push else match
+                    add(reason)
+                out[subscriber] = ([keys[i] for i in order], [scored[i] for i in order], found)
         return out
 
     def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any, Any]:
@@ -446,8 +483,8 @@ def _fit(
         return None
     rng = np.random.default_rng([seed % 2**32, subscriber % 2**63])
     timeline = [(rows[k], latest[k]) for k in sorted(latest, key=lambda k: when[k])]
-    fitted = _logistic(timeline, latest, shown, rows, matrices, rng, seed, tuning)
-    blend = _choose_blend(timeline, latest, shown, rows, matrices, rng, seed, tuning, edition_rank)
+    fitted = _logistic(timeline, latest, shown, rows, matrices, rng, tuning)
+    blend = _choose_blend(timeline, latest, shown, rows, matrices, rng, tuning, edition_rank)
     return (*fitted, blend)
 
 
@@ -458,7 +495,6 @@ def _choose_blend(
     rows: Mapping[str, int],
     matrices: tuple[Any, Any],
     rng: np.random.Generator,
-    seed: int,
     tuning: Tuning,
     edition_rank: Callable[[int], tuple[int, ...] | None] | None,
 ) -> float:
@@ -499,7 +535,7 @@ def _choose_blend(
             continue
         evidence = True
         model, _, interests, prior_weight = _logistic(
-            earlier, voted, shown, rows, matrices, rng, seed, tuning
+            earlier, voted, shown, rows, matrices, rng, tuning
         )
         matrix, tags = matrices
         held = [i for i, _ in later]
@@ -550,7 +586,6 @@ def _logistic(
     rows: Mapping[str, int],
     matrices: tuple[Any, Any],
     rng: np.random.Generator,
-    seed: int,
     tuning: Tuning,
 ) -> tuple[_Model, list[int], Interests, float]:
     """The model on the votes of ``timeline`` (corpus row, 👍), with random negatives
@@ -573,32 +608,36 @@ def _logistic(
     index = pos + neg
     labels = np.array([1] * len(pos) + [0] * len(neg))
     weight = np.array([1.0 if i in explicit else tuning.random_weight for i in index])
-    from sklearn.linear_model import LogisticRegression
+    from newsletter.ranking.solver import gram_of, held_out_agreement, logistic
 
-    # Fit on the columns these papers use only: a feature in none of them gets weight 0
-    # under L2 anyway, and liblinear's cost then follows the profile, not the vocabulary.
-    rows_used = matrix[index]
-    columns = np.unique(rows_used.indices)
-    features = rows_used[:, columns]
+    # The solver works in the span of these papers (an n × n system), so the size of
+    # the vocabulary only costs the two sparse products; a column none of them uses
+    # gets weight 0 and is not kept.
     # The topic prior, each paper's with its own vote left out, as one more column
     # (zero without a 👍: then ``pos`` are the random papers, and there is no prior).
     prior = np.concatenate([liked_prior, negative_prior]) if liked else np.zeros(len(index))
-    if tuning.topic_prior and prior.any():
-        from scipy import sparse
-
-        features = sparse.hstack(
-            [features, sparse.csr_matrix(tuning.topic_prior * prior[:, None])], format="csr"
+    extra = tuning.topic_prior * prior[:, None] if tuning.topic_prior and prior.any() else None
+    features = matrix[index]
+    gram, start = gram_of(features, extra), None
+    if tuning.clean_folds and liked and disliked:
+        # votes their other votes contradict (likely a slip of the thumb) count less
+        voted_at = np.flatnonzero([i in explicit for i in index])
+        agree, start = held_out_agreement(
+            gram,
+            labels,
+            weight,
+            tuning.regularisation,
+            voted_at,
+            tuning.clean_folds,
+            tuning.clean_steps,
         )
-    model = LogisticRegression(
-        C=tuning.regularisation, class_weight="balanced", solver="liblinear", random_state=seed
+        weight = weight.copy()
+        weight[voted_at[agree < tuning.clean_below]] *= tuning.clean_weight
+    coef, intercept, extra_coef = logistic(
+        features, labels, weight, tuning.regularisation, extra=extra, gram=gram, start=start
     )
-    model.fit(features, labels, sample_weight=weight)
-    coef = np.asarray(model.coef_).ravel()
-    prior_weight = 0.0
-    if coef.shape[0] > columns.shape[0]:
-        prior_weight, coef = float(coef[-1]) * tuning.topic_prior, coef[:-1]
-    kept = np.flatnonzero(coef)
-    fitted = (columns[kept].astype(np.int32), coef[kept], float(model.intercept_[0]))
+    prior_weight = float(extra_coef[0]) * tuning.topic_prior if extra is not None else 0.0
+    fitted = _sparse(coef, intercept)
     return fitted, liked, interests, prior_weight
 
 

@@ -145,3 +145,142 @@ def named_terms(
         inside.update(parts)
         push += value
     return push, ("matches: " + ", ".join(chosen) if chosen else NO_MATCH)
+
+
+def word_columns(terms: Sequence[str], words: int) -> Any:
+    """Per word column (the first ``words`` of ``terms``), the columns of its words as
+    unigrams (``words × 2``, int64): ``[j, -1]`` for the unigram ``j``, a bigram's two
+    words' columns (-1 for a word that is not a term of its own); ``[-2, -2]`` for a
+    term of more words (its rows are named by :func:`named_terms`).  What
+    :func:`best_terms` needs to tell, with array operations, whether two terms clash
+    (a unigram inside a chosen bigram, or a bigram around a chosen unigram)."""
+    index = {t: j for j, t in enumerate(terms[:words])}
+    found = np.full((words, 2), -1, dtype=np.int64)
+    for j, term in enumerate(terms[:words]):
+        parts = term.split()
+        if len(parts) == 1:
+            found[j, 0] = j
+        elif len(parts) == 2:
+            found[j] = [index.get(parts[0], -1), index.get(parts[1], -1)]
+        else:
+            found[j] = -2
+    return found
+
+
+def best_terms(
+    pushes: Any, indptr: Any, features: Any, parts: Any, terms: Sequence[str]
+) -> tuple[Any, Any, dict[tuple[int, int], tuple[float, str]]]:
+    """:func:`named_terms` for every subscriber and candidate at once: ``pushes`` is
+    ``subscribers × entries`` (each candidate's word entries, CSR ``indptr`` and
+    ``features``, times each subscriber's weights), ``parts`` :func:`word_columns`.
+
+    Returns the pushes of the chosen terms (``subscribers × candidates``), the chosen
+    columns (``subscribers × candidates × TERMS``, -1 past the last), and, for the
+    pairs with a term of more than two words, :func:`named_terms`'s answer itself.
+    The best :data:`TERMS` entries of every pair are found by as many rounds of
+    ``argmax`` (its first maximum: ties in column order, as the stable sort); when
+    no two of them clash, they are the chosen ones and their pushes are added in
+    that order (as :func:`named_terms` adds them).  The clashing pairs take the next
+    ones the same way, up to ``4 * TERMS``, and walk them as :func:`named_terms`
+    does, all pairs at once."""
+    count = pushes.shape[0]
+    n = len(indptr) - 1
+    total = pushes.shape[1]
+    lengths = np.diff(indptr)
+    width = int(lengths.max()) if n and total else 0
+    chosen = np.full((count, n, TERMS), -1, dtype=np.int64)
+    push = np.zeros((count, n), dtype=np.float64)
+    if not width or not count:
+        return push, chosen, {}
+    starts = np.asarray(indptr[:-1], dtype=np.int64)
+    padded = np.full((count, n, width), -np.inf, dtype=np.float64)
+    padded[:, np.repeat(np.arange(n), lengths), np.arange(total) - np.repeat(starts, lengths)] = (
+        pushes
+    )
+    places = np.empty((count, n, TERMS), dtype=np.int64)
+    values = np.empty((count, n, TERMS), dtype=np.float64)
+    for t in range(TERMS):
+        at = padded.argmax(axis=2)
+        value = np.take_along_axis(padded, at[:, :, None], axis=2)[:, :, 0]
+        places[:, :, t], values[:, :, t] = at, value
+        kept = value > 0
+        chosen[:, :, t] = np.where(kept, features[np.minimum(starts[None, :] + at, total - 1)], -1)
+        push += np.where(kept, value, 0.0)
+        np.put_along_axis(padded, at[:, :, None], -np.inf, axis=2)
+    # a clash: a unigram among a chosen bigram's words, or a term of more words
+    own = parts[np.maximum(chosen, 0)]  # count × n × TERMS × 2
+    clash = np.zeros((count, n), dtype=bool)
+    for a in range(TERMS):
+        clash |= (chosen[:, :, a] >= 0) & (own[:, :, a, 0] == -2)
+        for b in range(a + 1, TERMS):
+            ca, cb = chosen[:, :, a], chosen[:, :, b]
+            clash |= (cb >= 0) & (
+                (ca == own[:, :, b, 0])
+                | (ca == own[:, :, b, 1])
+                | (cb == own[:, :, a, 0])
+                | (cb == own[:, :, a, 1])
+            )
+    named: dict[tuple[int, int], tuple[float, str]] = {}
+    if clash.any():
+        bs, cs = np.nonzero(clash)
+        rest = padded[bs, cs]  # their entries but the best TERMS
+        more_places = [places[bs, cs]]
+        more_values = [values[bs, cs]]
+        rows = np.arange(len(bs))
+        for _ in range(3 * TERMS):
+            at = rest.argmax(axis=1)
+            more_places.append(at[:, None])
+            more_values.append(rest[rows, at][:, None])
+            rest[rows, at] = -np.inf
+        top_places = np.hstack(more_places)
+        top_values = np.hstack(more_values)
+        columns = features[np.minimum(starts[cs][:, None] + top_places, total - 1)]
+        # :func:`named_terms`'s walk, all clashing pairs at once: an entry is taken when
+        # it pushes, fewer than TERMS are taken, and it clashes with none of them
+        size = lengths[cs]
+        taken = np.full((len(bs), TERMS), -1, dtype=np.int64)
+        count_taken = np.zeros(len(bs), dtype=np.int64)
+        total_push = np.zeros(len(bs), dtype=np.float64)
+        complex_ = np.zeros(len(bs), dtype=bool)
+        for t in range(4 * TERMS):
+            column, value = columns[:, t], top_values[:, t]
+            live = (t < size) & (value > 0) & (count_taken < TERMS)
+            own_t = parts[column]
+            complex_ |= live & (own_t[:, 0] == -2)
+            for k in range(TERMS):
+                chosen_k = taken[:, k]
+                own_k = parts[np.maximum(chosen_k, 0)]
+                live &= ~(
+                    (chosen_k >= 0)
+                    & (
+                        (chosen_k == own_t[:, 0])
+                        | (chosen_k == own_t[:, 1])
+                        | (column == own_k[:, 0])
+                        | (column == own_k[:, 1])
+                    )
+                )
+            at = np.flatnonzero(live)
+            taken[at, count_taken[at]] = column[at]
+            total_push[at] += value[at]
+            count_taken[at] += 1
+        chosen[bs, cs] = taken
+        push[bs, cs] = total_push
+        for r in np.flatnonzero(complex_).tolist():  # a term of more than two words
+            b, c = int(bs[r]), int(cs[r])
+            named[(b, c)] = named_terms(
+                columns[r, : size[r]].tolist(), top_values[r, : size[r]].tolist(), terms
+            )
+    return push, chosen, named
+
+
+def worded(columns: Sequence[int], terms: Sequence[str]) -> str:
+    """The reason naming ``columns`` (-1: none), as :func:`named_terms` words it."""
+    if len(columns) == 3:  # TERMS: the usual case spelled out (no list made)
+        a, b, c = columns
+        if c >= 0:
+            return f"matches: {terms[a]}, {terms[b]}, {terms[c]}"
+        if b >= 0:
+            return f"matches: {terms[a]}, {terms[b]}"
+        return f"matches: {terms[a]}" if a >= 0 else NO_MATCH
+    named = [terms[c] for c in columns if c >= 0]
+    return "matches: " + ", ".join(named) if named else NO_MATCH

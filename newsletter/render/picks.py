@@ -24,8 +24,10 @@ So the picks cost the email only their heading, and the room that copies took
 (about 13 KB for five) holds more cards.
 
 Budget: the copy is fitted to ``email.budget_kb`` less room for the picks'
-heading (:data:`PICKS_ROOM`) and the reasons (:data:`REASON_ROOM` bytes per card;
-a reason is cut to :data:`REASON_CHARS` characters), the reasons' room counted
+heading (:data:`PICKS_ROOM`) and the reasons (per card: the reason line's markup
+as the template renders it, plus :data:`REASON_BYTES`; a reason is cut to
+:data:`REASON_CHARS` characters and to :data:`REASON_BYTES` bytes as the HTML
+carries it, so that room is exact, not a guess), the reasons' room counted
 in the choice of plan (shorter teasers and no vote links before fewer cards,
 as the unranked email does) — so a ranked email
 never weighs more than the budget either.  Only cards are reordered; a section's title-only lines (a
@@ -57,8 +59,13 @@ PICKS_TOKEN = "%%TOP_PICKS%%"
 REASON_TOKEN = "%%REASON%%"
 REASON_CHARS = 110
 """A reason longer than this is cut (with "…"): it is one line."""
-REASON_ROOM = 420
-"""Bytes kept free per card for its reason line (markup and escaped text)."""
+REASON_BYTES = 160
+"""The most bytes a reason takes in the HTML (escaped, UTF-8): a longer one is cut.
+With the line's markup (about 120 bytes) this is the room kept free per card — a
+shared copy must fit every subscriber's reasons, so the room is the most a reason
+can take, and a tight one keeps the 👍/👎 links on editions that would lose them to
+room no reason uses (420 bytes a card were kept before: a ranked subscriber's email
+dropped its vote links where the unranked one kept them)."""
 PICKS_ROOM = 600
 """Bytes kept free for the picks' heading (the picked cards are moved, not copied)."""
 _BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
@@ -73,6 +80,10 @@ MOVED_TEXT = "\n  (its papers are in your top picks above)\n"
 """The same in the text part."""
 PICK_HEAD = "_picks"
 PICK_REASON = "_pick_reason"
+
+
+Arrangement = tuple[list[str], list[list[str]]]
+"""The picks, then each section's cards, in one subscriber's order (:meth:`Body.arrange`)."""
 
 
 class Reason(str):
@@ -128,46 +139,73 @@ class Body:
         *,
         shared: Mapping[str, Any] | None = None,
         line: Callable[[str], Sequence[Any]] | None = None,
+        arranged: Arrangement | None = None,
     ) -> list[Any]:
         """This body for one subscriber: ``ranked`` keys best first, a reason per key,
         the first ``picks`` cards on top.  Constant pieces are the shared strings —
         or what ``shared`` maps each to, and the reason lines what ``line`` makes of a
         reason (delivery hands its pre-encoded pieces: the same layout, no string
-        looked up twice)."""
+        looked up twice).  ``arranged``: what :meth:`arrange` made of ``ranked`` and
+        ``picks`` already (for the other body: both bodies show the same sections)."""
         put: Callable[[str], Any] = shared.__getitem__ if shared is not None else str
         reason_line = line or self.reason_line
-        rank = {key: i for i, key in enumerate(ranked)}
-        last = len(rank)
-        chosen = self.picked(ranked, picks)
+        chosen, ordered = arranged if arranged is not None else self.arrange(ranked, picks)
         cards = self.cards
         out: list[Any] = []
+        append, extend = out.append, out.extend
         for part in self.parts:
             if isinstance(part, str):
-                out.append(put(part))
+                append(put(part))
             elif part is None:
                 if chosen:
-                    out.append(put(self.head))
+                    append(put(self.head))
                     for key in chosen:
-                        out.append(put(cards[key]))
-                        out += reason_line(reasons.get(key, ""))
+                        append(put(cards[key]))
+                        extend(reason_line(reasons.get(key, "")))
             else:
-                left = [k for k in self.sections[part] if k not in chosen]
-                if not left:
-                    out.append(put(self.moved))
-                keys = sorted(left, key=lambda k: rank.get(k, last))
+                keys = ordered[part]
+                if not keys:
+                    append(put(self.moved))
                 gaps = self.gaps[part]
                 for j, key in enumerate(keys):
                     if j:
-                        out.append(put(gaps[j - 1]))
-                    out.append(put(cards[key]))
+                        append(put(gaps[j - 1]))
+                    append(put(cards[key]))
                     if key in reasons:
-                        out += reason_line(reasons[key])
+                        extend(reason_line(reasons[key]))
         return out
+
+    def arrange(self, ranked: Sequence[str], picks: int) -> Arrangement:
+        """One subscriber's arrangement of the cards: the picks (best first), then each
+        section's other cards in the subscriber's order (those not in ``ranked`` last, in
+        digest order)."""
+        chosen = self.picked(ranked, picks)
+        rank = {key: i for i, key in enumerate(ranked)}
+        last = len(rank)
+        get = rank.get
+        if chosen:
+            taken = set(chosen)
+            ordered = [
+                sorted([k for k in keys if k not in taken], key=lambda k: get(k, last))
+                for keys in self.sections
+            ]
+        else:
+            ordered = [sorted(keys, key=lambda k: get(k, last)) for keys in self.sections]
+        return chosen, ordered
 
     def picked(self, ranked: Sequence[str], picks: int) -> list[str]:
         """The top ``picks`` cards of ``ranked``, best first (each moved out of its
         section)."""
-        return [k for k in ranked if k in self.cards][:picks]
+        if not picks:
+            return []
+        cards = self.cards
+        found: list[str] = []
+        for k in ranked:
+            if k in cards:
+                found.append(k)
+                if len(found) == picks:
+                    break
+        return found
 
 
 @dataclass(frozen=True)
@@ -181,9 +219,28 @@ class RankedLayout:
 
 
 def one_line(reason: str) -> str:
-    """The reason as one line, cut to :data:`REASON_CHARS` characters."""
+    """The reason as one line, cut to :data:`REASON_CHARS` characters and, escaped for
+    HTML, to :data:`REASON_BYTES` bytes."""
     line = " ".join(reason.split())
-    return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 1].rstrip() + "…"
+    if len(line) > REASON_CHARS:
+        line = line[: REASON_CHARS - 1].rstrip() + "…"
+    if line.isascii() and _ESCAPED.search(line) is None:
+        return line  # its own bytes in the HTML: at most REASON_CHARS <= REASON_BYTES
+    size = len(_html_escape(line).encode("utf-8"))
+    if size <= REASON_BYTES:
+        return line
+    # drop characters from the end (each weighs what its escape weighs) until it fits
+    weights = [len(_html_escape(ch).encode("utf-8")) for ch in line]
+    room = REASON_BYTES - len("…".encode())
+    end, size = 0, 0
+    while end < len(line) and size + weights[end] <= room:
+        size += weights[end]
+        end += 1
+    return line[:end].rstrip().removesuffix("…") + "…"
+
+
+_ESCAPED = re.compile(r"[&<>\"']")
+"""What HTML escaping changes."""
 
 
 def _text_escape(reason: str) -> str:
@@ -219,10 +276,12 @@ def layout(
         edition, meta, RecipientLinks.placeholders(), topics, paper_views(edition, meta)
     )
     budget = settings.email.budget_bytes - (PICKS_ROOM if picks else 0) - 600
-    # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards)
-    html, context = fit(builder, env, budget, settings.email.teaser_chars, per_card=REASON_ROOM)
-    text = templates.render(env, templates.EMAIL_TEXT, edition=context)
     palette = env.get_template("_palette.j2").module
+    markup = templates.render(env, f"{PICK_REASON}.mjml.j2", c=palette, reason="", count=picks)
+    room = len(_BETWEEN_TAGS.sub("><", markup).strip().encode("utf-8")) + REASON_BYTES
+    # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards)
+    html, context = fit(builder, env, budget, settings.email.teaser_chars, per_card=room)
+    text = templates.render(env, templates.EMAIL_TEXT, edition=context)
 
     def card(name: str, html: bool) -> Callable[[PaperView, SectionView], str]:
         def render(paper: PaperView, section: SectionView) -> str:

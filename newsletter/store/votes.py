@@ -112,6 +112,13 @@ class Votes:
             found[int(r.subscriber_id)].append(_vote(r))
         return dict(found)
 
+    def ranking_off(self) -> frozenset[int]:
+        """The subscribers who switched ranking off (what an export writes)."""
+        rows = self.conn.execute(
+            sa.select(ranking_settings.c.subscriber_id).where(ranking_settings.c.enabled.is_(False))
+        ).all()
+        return frozenset(int(r.subscriber_id) for r in rows)
+
     def rankable(self, only: Iterable[int] | None = None) -> dict[int, list[StoredVote]]:
         """The votes of every confirmed subscriber who has not switched ranking off
         (of those in ``only`` when given: a batch to retrain)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,10 +45,14 @@ EXPORT_COLUMNS = (
     "confirmed_at",
     "unsubscribed_at",
     "votes",
+    "ranking",
+    "votes_detail",
 )
 """``votes``: the subscriber's 👍 (``+key``) and 👎 (``-key``) paper keys, spaces in a
-key written ``%20``, oldest first (their data, exported with their record; an
-import ignores it)."""
+key written ``%20``, oldest first; ``ranking``: ``on`` or ``off`` (their switch);
+``votes_detail``: the same votes as a JSON list, each with its time, the edition it
+came from (its number in the store, null for a seed) and whether it was a seed —
+their data, exported with their record; an import ignores these three."""
 
 
 @dataclass(frozen=True)
@@ -166,10 +171,22 @@ def export_csv(subs: Subscriptions, out: TextIO, status: SubscriberStatus | None
     count = 0
     with subs.db.read() as tx:
         votes = tx.votes.everyone()
+        off = tx.votes.ranking_off()
     for s in subs.all(status):
+        theirs = votes.get(s.id, [])
         voted = " ".join(
-            ("+" if v.liked else "-") + v.paper_key.replace(" ", "%20") for v in votes.get(s.id, [])
+            ("+" if v.liked else "-") + v.paper_key.replace(" ", "%20") for v in theirs
         )
+        detail = [
+            {
+                "paper": v.paper_key,
+                "vote": "up" if v.liked else "down",
+                "at": v.at.isoformat(),
+                "edition": v.edition_id,
+                "seeded": v.seeded,
+            }
+            for v in theirs
+        ]
         writer.writerow(
             [
                 s.email,
@@ -179,6 +196,8 @@ def export_csv(subs: Subscriptions, out: TextIO, status: SubscriberStatus | None
                 s.confirmed_at.isoformat() if s.confirmed_at else "",
                 s.unsubscribed_at.isoformat() if s.unsubscribed_at else "",
                 voted,
+                "off" if s.id in off else "on",
+                json.dumps(detail, ensure_ascii=False) if detail else "",
             ]
         )
         count += 1

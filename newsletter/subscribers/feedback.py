@@ -149,11 +149,13 @@ def _ballot(value: str) -> Ballot:
 
 @dataclass(frozen=True)
 class Seeded:
-    """What seeding did: the papers found (name as typed, paper title) and the names
-    the store does not know."""
+    """What seeding did: the papers found (name as typed, paper title; one entry per
+    paper, however many of the names typed are it), the names the store does not know,
+    and those past :data:`MAX_SEEDS`, not looked up (so none is dropped unsaid)."""
 
     found: tuple[tuple[str, str], ...]
     unknown: tuple[str, ...]
+    over: tuple[str, ...] = ()
 
 
 class VoteRefused(TokenError):
@@ -209,9 +211,11 @@ class Feedback:
 
     def seed(self, subscriber: Subscriber, names: Iterable[str], now: datetime) -> Seeded:
         """Record a seeded 👍 for each named paper the store knows; report the others."""
-        wanted = _names(names)
+        typed = _names(names)
+        wanted, over = typed[:MAX_SEEDS], typed[MAX_SEEDS:]
         found: list[tuple[str, str]] = []
         unknown: list[str] = []
+        keys: set[str] = set()
         with self.db.write() as tx:
             for name in wanted:
                 arxiv = parse_arxiv_id(name)
@@ -222,9 +226,12 @@ class Feedback:
                 if paper is None:
                     unknown.append(name)
                     continue
+                if paper.key in keys:  # "Visual Dialog" and "VISUAL DIALOG": one paper
+                    continue
+                keys.add(paper.key)
                 tx.votes.record(subscriber.id, paper.key, True, now, seeded=True)
                 found.append((name, paper.title))
-        return Seeded(tuple(found), tuple(unknown))
+        return Seeded(tuple(found), tuple(unknown), tuple(over))
 
     def reset(self, subscriber: Subscriber) -> int:
         """Forget every vote and seed; how many there were."""
@@ -242,12 +249,12 @@ class Feedback:
 
 
 def _names(names: Iterable[str]) -> Sequence[str]:
-    """The names typed, one per line or comma-free item, blanks dropped, at most
-    :data:`MAX_SEEDS`, in order and without repeats."""
+    """The names typed, one per line or comma-free item, blanks dropped, in order and
+    without repeats (the caller reads the first :data:`MAX_SEEDS`)."""
     out: list[str] = []
     for raw in names:
         for line in raw.splitlines():
             name = " ".join(line.split())[:300]
             if name and name not in out:
                 out.append(name)
-    return out[:MAX_SEEDS]
+    return out

@@ -18,17 +18,21 @@ The subscriber pages set stricter ones themselves (no scripts but their own,
 
 :class:`AccessLog` logs one line per request to ``newsletter.web.access``:
 client, method, path, status, bytes and milliseconds.  The query string is
-logged with the values of ``t`` (the signed link tokens) replaced by ``…``, so
-the log never holds a working unsubscribe or preferences link.
+logged with the values of ``t`` (the signed link tokens) replaced by ``…``, and so
+is the token in the path of a 👍/👎 link (``/v/<token>/<ref>/up``), so the log
+never holds a working unsubscribe, preferences or vote link.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from newsletter.urls import VOTE_LINK
 
 SITE_CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
@@ -42,6 +46,10 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 )
 SECRET_PARAMS = frozenset({"t", "form_token"})
+
+_VOTE_LINK_PATH = re.compile(rf"(/{VOTE_LINK}/)[^/]+(/[^/]+(?:/[^/]*)?)$")
+"""A vote link's path (``/v/<token>/<ref>`` or ``…/<ref>/up``): the token is its second-last
+or third-last segment (see :mod:`newsletter.web.votes`)."""
 
 access_log = logging.getLogger("newsletter.web.access")
 
@@ -71,6 +79,7 @@ class SecurityHeaders:
 def redacted_target(scope: Scope) -> str:
     """The request's path and query, with link tokens replaced by ``…``."""
     path = str(scope.get("root_path", "")) + str(scope.get("path", ""))
+    path = _VOTE_LINK_PATH.sub(r"\1…\2", path)
     query = scope.get("query_string", b"").decode("latin-1")
     if not query:
         return path

@@ -136,6 +136,8 @@ class PageContext:
         step: which step of a journey the page is ("form", "sent", "done", "failed"), or "".
         paper_title, paper_key: the paper a 👍/👎 page is about, or "".
         liked: on a 👍/👎 page, True for 👍, False for 👎.
+        ranking_off: on a 👍/👎 page, whether the subscriber switched ranking off (the
+            vote is kept and orders nothing until they switch it on).
         ranking: the preferences page's "papers I like" section, or None.
     """
 
@@ -163,6 +165,7 @@ class PageContext:
     paper_title: str = ""
     paper_key: str = ""
     liked: bool = True
+    ranking_off: bool = False
     ranking: RankingPanel | None = None
 
 

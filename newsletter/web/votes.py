@@ -39,6 +39,7 @@ from newsletter.store import Database
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.feedback import (
     DIRECTIONS,
+    MAX_SEEDS,
     UP,
     Ballot,
     Feedback,
@@ -143,6 +144,7 @@ class VotePages:
             return self.pages._error_page(_TEMPLATE, _TITLE, exc)
         liked = direction == UP
         current = await run_in_threadpool(self.feedback.current, subscriber, paper_key)
+        enabled = await run_in_threadpool(self.feedback.ranking_enabled, subscriber)
         message = ""
         if current is not None:
             message = f"You gave this paper {'👍' if current else '👎'} already."
@@ -157,6 +159,7 @@ class VotePages:
                 email=subscriber.email,
                 paper_title=title,
                 liked=liked,
+                ranking_off=not enabled,
                 message=message,
                 paper_key=paper_key,
             ),
@@ -202,6 +205,7 @@ class VotePages:
                 self.feedback.vote, ballot, paper_key, liked, pages.clock()
             )
             title = await run_in_threadpool(self.feedback.paper_title, paper_key) or paper_key
+            enabled = await run_in_threadpool(self.feedback.ranking_enabled, subscriber)
         except (Refusal, TokenError) as exc:
             return pages._error_page(_TEMPLATE, _TITLE, exc)
         log.info("vote %s (%s)", direction, change.value)
@@ -220,6 +224,7 @@ class VotePages:
                 email=subscriber.email,
                 paper_title=title,
                 liked=liked,
+                ranking_off=not enabled,
                 preferences_url=pages.links.for_subscriber(subscriber.public_id).preferences,
             ),
         )
@@ -262,6 +267,10 @@ class VotePages:
     async def seed(self, request: Request) -> Response:
         try:
             token, public_id, subscriber, fields = await self._preferences_form(request)
+            if subscriber.status != SubscriberStatus.CONFIRMED:  # as a vote link: no likes
+                raise TokenError(
+                    "this address is not subscribed any more: nothing was recorded", "gone"
+                )
         except (Refusal, TokenError) as exc:
             return self.pages._error_page("preferences.html.j2", "Your topics", exc)
         seeded = await run_in_threadpool(
@@ -278,6 +287,17 @@ class VotePages:
             )
         elif not found:
             error = "Type an arXiv id or a title, one per line."
+        if seeded.over:
+            error = " ".join(
+                filter(
+                    None,
+                    (
+                        error,
+                        f"Only the first {MAX_SEEDS} lines were read; these were not: "
+                        + "; ".join(seeded.over),
+                    ),
+                )
+            )
         return await self._show(subscriber, public_id, token, message, error, found, seeded.unknown)
 
     async def ranking(self, request: Request) -> Response:
