@@ -486,3 +486,31 @@ def test_an_unreadable_dsn_and_a_person_go_to_the_operator_not_to_processed(
     ]
     assert len(folder_files(box, "Unrecognised")) == 3
     assert status_of(settings, READER) == "confirmed"
+
+
+def test_soft_bounces_on_two_pipes_at_once_reach_the_limit(tmp_path: Path) -> None:
+    """Two Postfix pipes reading the soft bounces of both editions at the same moment:
+    each counts the run over the editions sent, so the later of the two disables."""
+    settings = bounce_settings(tmp_path, intake="none", soft_limit=2)
+    sent = sent_to(send_editions(settings, 2, (READER,)), READER)
+    path = write_config(tmp_path, settings)
+    command = [sys.executable, "-m", "newsletter", "--config", str(path), "bounces", "read"]
+    pipes = [
+        subprocess.Popen(
+            [*command, "--stdin", "--recipient", one.return_path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        for one in sent
+    ]
+    outs = [
+        p.communicate(fill("soft-4.2.2.eml", one, str(i)), timeout=300)
+        for i, (p, one) in enumerate(zip(pipes, sent, strict=True))
+    ]
+    assert [p.returncode for p in pipes] == [0, 0], [e.decode() for _, e in outs]
+    said = "".join(o.decode() for o, _ in outs)
+    assert f"{READER}: soft bounce 1 of 2" in said
+    assert f"{READER}: bounced after 2 soft bounces in a row (4.2.2)" in said
+    assert status_of(settings, READER) == "bounced"
