@@ -98,6 +98,8 @@ def fill(name: str, sent: Sent | None = None, copy: str = "1") -> bytes:
                 "{{recipient}}": sent.recipient,
                 "{{message_id}}": sent.message_id,
                 "{{unsubscribe_token}}": sent.unsubscribe_token,
+                # as an RFC 2047 Q-encoded word: "_" would read as a space
+                "{{unsubscribe_token_q}}": sent.unsubscribe_token.replace("_", "=5F"),
             }
         )
     for key, value in values.items():

@@ -138,3 +138,47 @@ def test_imaps_and_starttls_read_the_mailbox_and_a_wrong_certificate_is_refused(
         # the system's trust store does not know the throw-away certificate
         with pytest.raises(MailboxError, match="certificate verify failed"):
             ImapBox("127.0.0.1", dovecot.imaps_port, "ssl", USER, PASSWORD, "INBOX", "P", "U")
+
+
+def test_a_message_nested_a_thousand_deep_over_imap_goes_to_the_operator_and_the_rest_applied(
+    tmp_path: Path,
+) -> None:
+    """Red team rt14r: a 30 KB message of nested message/rfc822 parts in the IMAP inbox
+    made every `bounces fetch` exit 1 with it left there, the DSN behind it never read."""
+    inner = b"Subject: inner\r\n\r\nbody\r\n"
+    for _ in range(1000):
+        inner = b"Content-Type: message/rfc822\r\n\r\n" + inner
+    nested = (
+        b"From: a@example.org\r\nTo: bounces@papers.example.org\r\nSubject: nest\r\n"
+        b"Message-ID: <nest.imap@example.org>\r\nMIME-Version: 1.0\r\n" + inner
+    )
+    with dovecot_server() as dovecot:
+        settings = bounce_settings(tmp_path, max_kb=64)
+        [sent] = send_editions(settings, 1, (READER,))
+        dovecot.deliver(nested)
+        dovecot.deliver(fill("hard-5.1.1.eml", sent))
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[newsletter]\nbase_url = "https://papers.example.org/"\n'
+            f'[database]\nurl = "{settings.database.url}"\n'
+            '[delivery]\nfrom_address = "digest@papers.example.org"\n'
+            '[bounces]\nreturn_path = "bounces@papers.example.org"\nintake = "imap"\n'
+            f'imap_host = "127.0.0.1"\nimap_port = {dovecot.port}\nimap_security = "none"\n'
+            f'imap_username = "{USER}"\nimap_password_env = "{PASSWORD_ENV}"\nmax_kb = 64\n',
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "newsletter", "--config", str(config), "bounces", "fetch"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, PASSWORD_ENV: PASSWORD},
+        )
+        assert done.returncode == 0, done.stderr
+        [line] = [x for x in done.stderr.splitlines() if "multipart/message parts" in x]
+        assert line.startswith("warning: uid ") and "operator folder" in line
+        assert f"{READER}: bounced (5.1.1)" in done.stdout
+        assert status_of(settings, READER) == "bounced"
+        assert dovecot.count("INBOX") == 0
+        assert dovecot.subjects("Unrecognised") == ["nest"]
+        assert dovecot.count("Processed") == 1

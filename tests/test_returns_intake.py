@@ -44,7 +44,8 @@ def write_config(tmp: Path, settings: config.Settings) -> Path:
         f'[database]\nurl = "{settings.database.url}"\n'
         '[delivery]\nfrom_address = "digest@papers.example.org"\n'
         f'[bounces]\nreturn_path = "{RETURN_PATH}"\nintake = "maildir"\n'
-        f'maildir = "{bounces.maildir}"\nmax_kb = 16\nsoft_limit = {bounces.soft_limit}\n',
+        f'maildir = "{bounces.maildir}"\nmax_kb = {bounces.max_bytes // 1024}\n'
+        f"soft_limit = {bounces.soft_limit}\n",
         encoding="utf-8",
     )
     return path
@@ -333,3 +334,183 @@ def test_serve_and_schedule_read_the_intake_on_its_interval(tmp_path: Path) -> N
     assert status_of(settings, READER) == "bounced"
     # without an interval there is no such job
     assert build_scheduler(pipeline.daily_job(bounce_settings(tmp_path))).get_job("bounces") is None
+
+
+# ---------------------------------------------------------------- hostile and odd input
+
+
+def _nested(depth: int) -> bytes:
+    inner = b"Subject: inner\n\nbody\n"
+    for _ in range(depth):
+        inner = b"Content-Type: message/rfc822\n\n" + inner
+    return (
+        b"From: a@example.org\nTo: bounces@papers.example.org\nSubject: nest\n"
+        b"Message-ID: <nest.1@example.org>\nMIME-Version: 1.0\n" + inner
+    )
+
+
+def test_a_message_nested_a_thousand_deep_is_filed_for_the_operator_and_the_rest_applied(
+    tmp_path: Path,
+) -> None:
+    """Red team rt14r: 30 KB of nested message/rfc822 parts raised RecursionError, every
+    fetch exited 1 with the message left in new/ and nothing after it ever applied."""
+    settings = bounce_settings(tmp_path, max_kb=64)  # read, not refused for its size
+    [sent] = send_editions(settings, 1, (READER,))
+    box = settings.bounces.maildir
+    drop_into_maildir(box, _nested(1000), "1-nested")
+    drop_into_maildir(box, fill("hard-5.1.1.eml", sent), "2-hard")
+    path = write_config(tmp_path, settings)
+    done = cli(path, "bounces", "fetch")
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 0, err
+    [line] = [x for x in err.splitlines() if "nested" in x]
+    assert "multipart/message parts" in line and "operator folder" in line
+    assert f"{READER}: bounced (5.1.1)" in out
+    assert status_of(settings, READER) == "bounced"
+    assert not list((box / "new").iterdir()) and not list((box / "cur").iterdir())
+    [kept] = folder_files(box, "Unrecognised")
+    assert kept.read_bytes() == _nested(1000)
+    assert cli(path, "bounces", "fetch").returncode == 0  # nothing left to choke on
+    # on a Postfix pipe: filed for the operator, exit 0 (not "permanent failure: lost")
+    piped = cli(path, "bounces", "read", "--stdin", stdin=_nested(1000))
+    assert piped.returncode == 0, piped.stderr.decode()
+    assert "filed in the operator folder" in piped.stdout.decode()
+    assert [p.read_bytes() for p in folder_files(box, "Unrecognised")] == [_nested(1000)] * 2
+
+
+def test_a_locked_database_is_try_again_later_for_stdin_and_fetch(tmp_path: Path) -> None:
+    """Red team rt14r: with another process holding the SQLite write lock, `bounces read
+    --stdin` waited 30 s per try, per retry, per migration step (still waiting at 797 s).
+    Now both commands give up with one line and exit 75; the message stays where it is."""
+    import sqlite3
+
+    settings = bounce_settings(tmp_path)
+    [sent] = send_editions(settings, 1, (READER,))
+    drop_into_maildir(settings.bounces.maildir, fill("hard-5.1.1.eml", sent), "hard")
+    path = write_config(tmp_path, settings)
+    database = settings.database.url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(database, timeout=1, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        command = [sys.executable, "-m", "newsletter", "--config", str(path), "bounces"]
+        kw: dict[str, object] = {"cwd": tmp_path, "stdout": subprocess.PIPE}
+        fetching = subprocess.Popen([*command, "fetch"], stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
+        piping = subprocess.Popen(  # type: ignore[call-overload]
+            [*command, "read", "--stdin", "--recipient", sent.return_path],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **kw,
+        )
+        # a bound far above the ~30 s it takes, far below the old many minutes
+        _, piped_err = piping.communicate(fill("hard-5.1.1.eml", sent), timeout=240)
+        _, fetch_err = fetching.communicate(timeout=240)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert piping.returncode == 75, piped_err.decode()
+    assert "locked" in piped_err.decode() and "tries again" in piped_err.decode()
+    assert fetching.returncode == 75, fetch_err.decode()
+    [line] = [x for x in fetch_err.decode().splitlines() if x.startswith("error:")]
+    assert "locked" in line
+    assert len(list((settings.bounces.maildir / "new").iterdir())) == 1  # left in place
+    assert status_of(settings, READER) == "confirmed"
+    again = cli(path, "bounces", "fetch")  # the lock gone: the next fetch applies it
+    assert again.returncode == 0 and f"{READER}: bounced (5.1.1)" in again.stdout.decode()
+
+
+def test_soft_bounces_arriving_out_of_order_reach_the_limit(tmp_path: Path, db_url: str) -> None:
+    """Red team rt14r: soft bounces of editions 3, 1, 2 never reached soft_limit 3: the
+    run was counted back from the edition of the message read last."""
+    settings = bounce_settings(tmp_path, db_url, soft_limit=3)
+    sent = sent_to(send_editions(settings, 3, (READER,)), READER)
+    box = settings.bounces.maildir
+    for index in (2, 0):
+        drop_into_maildir(box, fill("soft-4.2.2.eml", sent[index], str(index)), f"soft{index}")
+        with Database.open(settings.database.url) as db:
+            fetch(settings, db)
+    assert status_of(settings, READER) == "confirmed"
+    drop_into_maildir(box, fill("soft-4.2.2.eml", sent[1], "1"), "soft1")
+    with Database.open(settings.database.url) as db:
+        [handled] = fetch(settings, db).handled
+    assert handled.actions == (f"{READER}: bounced after 3 soft bounces in a row (4.2.2)",)
+    assert status_of(settings, READER) == "bounced"
+
+
+def test_a_mailto_unsubscribe_with_an_encoded_subject_unsubscribes(tmp_path: Path) -> None:
+    settings = bounce_settings(tmp_path)
+    sent = send_editions(settings, 1, (READER, OTHERS[3]))
+    box = settings.bounces.maildir
+    drop_into_maildir(box, fill("mailto-unsubscribe-encoded.eml", sent_to(sent, READER)[0]), "q")
+    percent = fill("mailto-unsubscribe-percent.eml", sent_to(sent, OTHERS[3])[0])
+    drop_into_maildir(box, percent, "pct")
+    with Database.open(settings.database.url) as db:
+        handled = fetch(settings, db).handled
+    assert [(h.kind, h.folder) for h in handled] == [(ReturnKind.UNSUBSCRIBE, "processed")] * 2
+    assert status_of(settings, READER) == "unsubscribed"
+    assert status_of(settings, OTHERS[3]) == "unsubscribed"
+    assert consents_of(settings, READER)[-1] == ("unsubscribed", "mailto")
+
+
+def test_two_reports_of_one_message_are_one_complaint_in_the_rate(tmp_path: Path) -> None:
+    settings = bounce_settings(tmp_path)
+    sent = send_editions(settings, 1, (READER, *OTHERS))
+    angry = sent_to(sent, OTHERS[2])[0]
+    box = settings.bounces.maildir
+    drop_into_maildir(box, fill("arf-abuse.eml", angry, "a"), "arf-a")
+    drop_into_maildir(box, fill("arf-abuse.eml", angry, "b"), "arf-b")  # a second loop
+    with Database.open(settings.database.url) as db:
+        handled = fetch(settings, db).handled
+    assert [h.kind for h in handled] == [ReturnKind.COMPLAINT] * 2
+    assert handled[1].actions == (f"{OTHERS[2]}: complaint recorded",)
+    came_back = status.gather(settings).returns
+    assert came_back is not None and came_back.count(ReturnKind.COMPLAINT) == 1
+    assert came_back.complaint_rate == 1 / 5
+
+
+def test_an_unreadable_dsn_and_a_person_go_to_the_operator_not_to_processed(
+    tmp_path: Path,
+) -> None:
+    """Red team rt14r: a DSN cut short (or with a broken boundary) was filed silently as
+    an automatic reply for its Auto-Submitted header; so was a person's "Automatic reply
+    …" subject."""
+    settings = bounce_settings(tmp_path)
+    [sent] = send_editions(settings, 1, (READER,))
+    box = settings.bounces.maildir
+    for name in ("dsn-cut-short.eml", "dsn-broken-boundary.eml", "human-automatic-reply.eml"):
+        drop_into_maildir(box, fill(name, sent), name.removesuffix(".eml"))
+    drop_into_maildir(box, fill("out-of-office.eml", sent), "ooo")
+    with Database.open(settings.database.url) as db:
+        handled = fetch(settings, db).handled
+    assert [(h.kind, h.folder) for h in handled] == [(ReturnKind.UNRECOGNISED, "operator")] * 3 + [
+        (ReturnKind.AUTO_REPLY, "processed")
+    ]
+    assert len(folder_files(box, "Unrecognised")) == 3
+    assert status_of(settings, READER) == "confirmed"
+
+
+def test_soft_bounces_on_two_pipes_at_once_reach_the_limit(tmp_path: Path) -> None:
+    """Two Postfix pipes reading the soft bounces of both editions at the same moment:
+    each counts the run over the editions sent, so the later of the two disables."""
+    settings = bounce_settings(tmp_path, intake="none", soft_limit=2)
+    sent = sent_to(send_editions(settings, 2, (READER,)), READER)
+    path = write_config(tmp_path, settings)
+    command = [sys.executable, "-m", "newsletter", "--config", str(path), "bounces", "read"]
+    pipes = [
+        subprocess.Popen(
+            [*command, "--stdin", "--recipient", one.return_path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        for one in sent
+    ]
+    outs = [
+        p.communicate(fill("soft-4.2.2.eml", one, str(i)), timeout=300)
+        for i, (p, one) in enumerate(zip(pipes, sent, strict=True))
+    ]
+    assert [p.returncode for p in pipes] == [0, 0], [e.decode() for _, e in outs]
+    said = "".join(o.decode() for o, _ in outs)
+    assert f"{READER}: soft bounce 1 of 2" in said
+    assert f"{READER}: bounced after 2 soft bounces in a row (4.2.2)" in said
+    assert status_of(settings, READER) == "bounced"

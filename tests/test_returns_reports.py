@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -78,6 +80,11 @@ def test_the_corpus_reads_as_its_golden_file() -> None:
         ("out-of-office.eml", ReturnKind.AUTO_REPLY),
         ("qmail-bounce.eml", ReturnKind.HARD),
         ("unknown.eml", ReturnKind.UNRECOGNISED),
+        ("dsn-cut-short.eml", ReturnKind.UNRECOGNISED),
+        ("dsn-broken-boundary.eml", ReturnKind.UNRECOGNISED),
+        ("human-automatic-reply.eml", ReturnKind.UNRECOGNISED),
+        ("mailto-unsubscribe-encoded.eml", ReturnKind.UNSUBSCRIBE),
+        ("mailto-unsubscribe-percent.eml", ReturnKind.UNSUBSCRIBE),
     ],
 )
 def test_each_corpus_message_is_what_its_readme_says(name: str, kind: ReturnKind) -> None:
@@ -150,3 +157,63 @@ def test_a_message_without_from_reads_without_a_library_traceback(
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], [
         r.getMessage() for r in caplog.records
     ]
+
+
+def _nested_rfc822(depth: int) -> bytes:
+    inner = b"Subject: inner\n\nbody\n"
+    for _ in range(depth):
+        inner = b"Content-Type: message/rfc822\n\n" + inner
+    return b"From: a@example.org\nSubject: nest\nMIME-Version: 1.0\n" + inner
+
+
+def _nested_multiparts(depth: int) -> bytes:
+    head = b"From: a@example.org\nSubject: nest\nMIME-Version: 1.0\n"
+    for i in range(depth):
+        head += b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i)
+    return head + b"\nbody\n"
+
+
+@pytest.mark.parametrize("nested", [_nested_rfc822, _nested_multiparts])
+def test_a_message_nested_a_thousand_deep_is_malformed_not_a_recursion_error(
+    nested: Any,
+) -> None:
+    """30-60 KB of nesting used to exhaust the stack in the stdlib parser (red team rt14r)."""
+    raw = nested(1000)
+    with pytest.raises(Malformed, match="multipart/message parts"):
+        read(raw, mailto=MAILTO)
+
+
+def test_a_message_nested_a_few_levels_is_read() -> None:
+    report = read(_nested_rfc822(20), mailto=MAILTO)
+    assert report.kind == ReturnKind.UNRECOGNISED
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Out of office: Daily Papers Digest",  # without any automatic-message header
+        "Automatic reply settings broke my subscription",
+        "Re: your out of office reply policy",
+    ],
+)
+def test_a_person_writing_about_automatic_replies_is_no_automatic_reply(subject: str) -> None:
+    raw = fill("unknown.eml", SENT)
+    raw = re.sub(rb"(?m)^Subject: .*$", f"Subject: {subject}".encode(), raw)
+    assert read(raw, mailto=MAILTO).kind == ReturnKind.UNRECOGNISED
+    marked = raw.replace(b"Subject:", b"Auto-Submitted: no\nSubject:", 1)
+    assert read(marked, mailto=MAILTO).kind == ReturnKind.UNRECOGNISED
+
+
+def test_an_out_of_office_subject_with_an_automatic_sign_is_an_automatic_reply() -> None:
+    raw = fill("unknown.eml", SENT)
+    raw = re.sub(rb"(?m)^Subject: .*$", b"Subject: Automatic reply: Daily Papers Digest", raw)
+    raw = raw.replace(b"Subject:", b"X-Auto-Response-Suppress: All\nSubject:", 1)
+    assert read(raw, mailto=MAILTO).kind == ReturnKind.AUTO_REPLY
+
+
+def test_a_token_with_underscores_in_an_encoded_subject_unsubscribes() -> None:
+    sent = replace(SENT, unsubscribe_token="InJl_YWRl-ci1w.aT8x_0Q.Vq3k_UJ5oZ2xYc1bW7nE4rT6yHgA")
+    report = read(fill("mailto-unsubscribe-encoded.eml", sent), mailto=MAILTO)
+    assert report.kind == ReturnKind.UNSUBSCRIBE
+    assert report.unsubscribe_tokens == (sent.unsubscribe_token,)
+    assert report.subject.endswith("— merci")

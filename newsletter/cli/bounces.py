@@ -30,15 +30,24 @@ def register(
     @handle_errors
     def fetch(obj: Any) -> None:
         """Read every message waiting in the intake (bounces.intake: a Maildir or an
-        IMAP folder), apply it, and move it to the processed or the operator folder."""
-        from newsletter import pipeline
+        IMAP folder), apply it, and move it to the processed or the operator folder.
+
+        Exit status 75 when the database cannot be written (locked by another
+        process): the messages not yet applied stay in the intake."""
+        from newsletter.errors import StoreError
         from newsletter.returns.rounds import fetch as fetch_round
-        from newsletter.store import Database
+        from newsletter.returns.rounds import open_database
 
         settings = obj.settings
-        pipeline.migrate(settings)
-        with Database.open(settings.database.url) as db:
-            report = fetch_round(settings, db)
+        try:
+            with open_database(settings) as db:
+                report = fetch_round(settings, db)
+        except StoreError as exc:
+            output.error(
+                f"bounces: {exc.message}",
+                "the messages stay in the intake; the next fetch reads them",
+            )
+            sys.exit(EX_TEMPFAIL)
         for handled in report.handled:
             for line in handled.actions:
                 output.line(f"{handled.label}: {line}")
@@ -68,18 +77,15 @@ def register(
         bounces.maildir; exit status 75 (try again later) when the database
         cannot be written, so the mail server keeps the message.
         """
-        from newsletter import pipeline
         from newsletter.errors import StoreError
         from newsletter.returns.mailboxes import MaildirBox
-        from newsletter.returns.rounds import read_one
-        from newsletter.store import Database
+        from newsletter.returns.rounds import open_database, read_one
 
         settings = obj.settings
         raw = sys.stdin.buffer.read(settings.bounces.max_bytes + 1)
         envelope = (recipient,) if recipient else ()
         try:
-            pipeline.migrate(settings)
-            with Database.open(settings.database.url) as db:
+            with open_database(settings) as db:
                 handled = read_one(settings, db, raw, envelope=envelope)
         except StoreError as exc:
             output.error(exc.message, "the mail server keeps the message and tries again")

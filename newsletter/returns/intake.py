@@ -106,6 +106,12 @@ class Intake:
             problem = f"{label}: {exc}; moved to the operator folder"
             key = "sha256:" + hashlib.sha256(raw).hexdigest()
             return self._unreadable(label, key, problem)
+        except (RecursionError, Exception) as exc:  # reading is pure: this is the message
+            problem = (
+                f"{label}: cannot be read ({type(exc).__name__}); moved to the operator folder"
+            )
+            key = "sha256:" + hashlib.sha256(raw).hexdigest()
+            return self._unreadable(label, key, problem)
         now = self.clock()
         with self.db.write() as tx:
             known = tx.returns.known(report.key)

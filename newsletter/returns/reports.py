@@ -13,11 +13,21 @@ What is recognised, in this order:
 3. a mail to the List-Unsubscribe **mailto:** (``unsubscribe <token>`` in the
    subject, as the digests' header has it, or ``unsubscribe+<token>@`` as the
    address);
-4. an **automatic reply** (``Auto-Submitted``, ``X-Autoreply``, an
-   out-of-office subject);
+4. an **automatic reply**: ``Auto-Submitted`` (other than ``no``),
+   ``X-Autoreply``/``X-Autorespond``, ``Precedence: auto_reply``; an
+   out-of-office subject counts only beside another sign of an automatic
+   message (``X-Auto-Response-Suppress``, ``Precedence: bulk``/``junk``, an
+   empty ``Return-Path``): a person may well write "Automatic reply …";
+   a ``multipart/report`` is never an automatic reply, whatever its headers;
 5. any other bounce that **flufl.bounce** recognises (qmail, Exim, old
    Postfix and Exchange formats...);
-6. else nothing: unrecognised.
+6. else nothing: unrecognised (so is a DSN whose report part cannot be read —
+   a broken boundary, a message cut short — unless flufl.bounce reads it).
+
+A message nested deeper than :data:`MAX_CONTAINERS` ``multipart``/``message``
+parts, or one the ``email`` package cannot parse at all, is :class:`Malformed`:
+the stdlib parser recurses once per level and a few KB of nesting would
+exhaust Python's stack.
 
 Every header value is untrusted text: bounded, never interpreted beyond the
 fields named here.  The message's own envelope addresses (``Delivered-To``,
@@ -33,7 +43,9 @@ import email.policy
 import hashlib
 import logging
 import re
+import urllib.parse
 from dataclasses import dataclass, field, replace
+from email.header import decode_header, make_header
 from email.parser import HeaderParser
 from enum import StrEnum
 
@@ -61,6 +73,10 @@ ENVELOPE_HEADERS = (
 )
 COMPLAINT_TYPES = ("abuse", "fraud", "virus")
 MAX_FIELD = 1000
+MAX_CONTAINERS = 64
+"""``multipart``/``message`` parts a message may hold before it is refused unparsed
+(a DSN has 3-6; the stdlib parser recurses per nesting level)."""
+_CONTAINER = re.compile(rb"(?im)^content-type:\s*(?:multipart|message)/")
 
 
 class DsnAction(StrEnum):
@@ -226,7 +242,7 @@ def _original(msg: email.message.Message) -> Original:
     tokens: list[str] = []
     for value in _headers(headers, "List-Unsubscribe"):
         tokens += _URL_TOKEN.findall(value)
-        tokens += _SUBJECT_TOKEN.findall(value.replace("%20", " "))
+        tokens += _subject_tokens(value)
     return Original(
         message_id=_header(headers, "Message-ID") or None,
         unsubscribe_tokens=tuple(dict.fromkeys(tokens)),
@@ -277,25 +293,71 @@ def _flufl(raw: bytes) -> list[Recipient]:
 
 def _is_auto_reply(msg: email.message.Message, subject: str) -> bool:
     auto = _header(msg, "Auto-Submitted").lower()
-    if auto and auto != "no":
+    if auto == "no":  # RFC 3834: written by a person
+        return False
+    if auto:
         return True
     if _header(msg, "X-Autoreply") or _header(msg, "X-Autorespond"):
         return True
-    if _header(msg, "Precedence").lower() in ("auto_reply", "auto-reply"):
+    precedence = _header(msg, "Precedence").lower()
+    if precedence in ("auto_reply", "auto-reply"):
         return True
-    return bool(_AUTO_SUBJECT.search(subject))
+    # a subject alone is what a person can write too ("Automatic reply settings …")
+    automatic = (
+        bool(_header(msg, "X-Auto-Response-Suppress"))
+        or precedence in ("bulk", "junk")
+        or _header(msg, "Return-Path") == "<>"
+    )
+    return automatic and bool(_AUTO_SUBJECT.search(subject))
+
+
+def decoded(text: str) -> str:
+    """A header's RFC 2047 encoded words decoded (``=?utf-8?q?unsubscribe_…?=``);
+    the text as it is when they do not decode."""
+    if "=?" not in text:
+        return text
+    try:
+        return _text(str(make_header(decode_header(text))))
+    except Exception:  # a broken encoded word: the raw text is all there is
+        return text
+
+
+def _subject_tokens(subject: str) -> list[str]:
+    """Tokens of ``unsubscribe <token>`` in a subject, also percent-encoded as a
+    ``mailto:?subject=unsubscribe%20<token>`` link leaves it in some clients."""
+    found = _SUBJECT_TOKEN.findall(subject)
+    unquoted = urllib.parse.unquote(subject)
+    if unquoted != subject:
+        found += _SUBJECT_TOKEN.findall(unquoted)
+    return list(dict.fromkeys(found))
+
+
+def _parse(raw: bytes) -> email.message.Message:
+    """The message, or :class:`Malformed` when it nests too deep or does not parse."""
+    containers = len(_CONTAINER.findall(raw))
+    if containers > MAX_CONTAINERS:
+        raise Malformed(
+            f"{containers} multipart/message parts, more than the {MAX_CONTAINERS} read; not parsed"
+        )
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.compat32)
+    except RecursionError:
+        raise Malformed("nested too deeply to parse") from None
+    except Exception as exc:
+        raise Malformed(f"cannot be parsed ({type(exc).__name__})") from None
 
 
 def read(raw: bytes, *, envelope: tuple[str, ...] = (), mailto: str = "") -> Report:
     """What ``raw`` says; ``envelope``: recipient addresses the caller knows (a Postfix
     ``pipe``'s ``${original_recipient}``); ``mailto``: the List-Unsubscribe address.
 
-    Raises :class:`Malformed` for bytes that hold no header fields at all.
+    Raises :class:`Malformed` for bytes that hold no header fields at all, nest
+    too deep or do not parse.
     """
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg = _parse(raw)
     if not msg.keys() or raw[:1].isspace():
         raise Malformed("not a mail message (no header fields)")
-    subject = _header(msg, "Subject")
+    subject = decoded(_header(msg, "Subject"))
     sender = _header(msg, "From")
     delivered = list(envelope)
     for name in ENVELOPE_HEADERS:
@@ -337,7 +399,14 @@ def read(raw: bytes, *, envelope: tuple[str, ...] = (), mailto: str = "") -> Rep
                 original=_original(msg),
                 reporter=reporter,
             )
-    tokens = _SUBJECT_TOKEN.findall(subject)
+    if msg.get_content_type() == "multipart/report" and report_type != "disposition-notification":
+        # a report we could not read (a broken boundary, cut short): not an
+        # automatic reply however it is marked (a read receipt, RFC 8098, is one)
+        recipients = _flufl(raw)
+        if recipients:
+            return replace(base, kind=_worst(recipients), recipients=tuple(recipients))
+        return base
+    tokens = _subject_tokens(subject)
     if mailto:
         local, _, domain = mailto.lower().rpartition("@")
         for address in delivered:

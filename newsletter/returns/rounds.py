@@ -2,7 +2,10 @@
 
 A message that cannot be read (too large, malformed) is one line in the
 report and goes to the operator folder; the round goes on with the others.
-A mailbox that cannot be reached stops the round with a :class:`MailboxError`.
+A mailbox that cannot be reached stops the round with a :class:`MailboxError`;
+a database that cannot be written (locked past :data:`BUSY_SECONDS` per try)
+stops it with a StoreError, the message being read and those after it left in
+the mailbox for the next round.
 """
 
 from __future__ import annotations
@@ -20,6 +23,16 @@ from newsletter.states import ReturnKind
 from newsletter.store import Database
 
 log = logging.getLogger(__name__)
+
+BUSY_SECONDS = 4.0
+"""How long the intake waits for another process's write lock, per try (SQLite tries
+a write six times): a Postfix pipe answers "try again later" (exit 75) within about
+half a minute rather than hold the message for many minutes."""
+
+
+def open_database(settings: Settings) -> Database:
+    """The database for an intake round: migrated if it must be, and bounded waits."""
+    return Database.open(settings.database.url, busy_seconds=BUSY_SECONDS)
 
 
 @dataclass(frozen=True)

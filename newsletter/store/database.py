@@ -51,10 +51,12 @@ from newsletter.store.votes import Votes
 log = logging.getLogger(__name__)
 
 _BEGIN_ATTEMPTS = 6
+BUSY_SECONDS = 30.0
+"""SQLite's busy timeout: how long a write waits for another writer's lock."""
 _ADVISORY_LOCK = 4711  # PostgreSQL: the one lock every write transaction takes
 
 
-def _engine(url: str) -> sa.Engine:
+def _engine(url: str, busy_seconds: float = BUSY_SECONDS) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
@@ -64,14 +66,14 @@ def _engine(url: str) -> sa.Engine:
                 url, connect_args={"check_same_thread": False}, poolclass=StaticPool
             )
         else:
-            engine = sa.create_engine(url, connect_args={"timeout": 30})
+            engine = sa.create_engine(url, connect_args={"timeout": busy_seconds})
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             # Identity lookups are random probes into a large index: map the file
@@ -204,8 +206,9 @@ class Database:
     # ------------------------------------------------------------ opening
 
     @classmethod
-    def connect(cls, url: str) -> Database:
-        """Connect without touching the schema (a SQLite file's folder is created).
+    def connect(cls, url: str, *, busy_seconds: float = BUSY_SECONDS) -> Database:
+        """Connect without touching the schema (a SQLite file's folder is created);
+        ``busy_seconds``: how long SQLite waits for another writer's lock.
 
         An existing SQLite file of zero bytes is refused (:class:`DatabaseDamaged`):
         SQLite would take it for a new database, and the run would find every paper
@@ -214,7 +217,7 @@ class Database:
         if path is not None:
             _refuse_empty(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(_engine(url))
+        return cls(_engine(url, busy_seconds))
 
     @staticmethod
     def missing_folder(url: str) -> Path | None:
@@ -232,9 +235,14 @@ class Database:
             return db.migrate()
 
     @classmethod
-    def open(cls, url: str) -> Database:
-        """Open the database, creating it or migrating it to the latest schema."""
-        db = cls.connect(url)
+    def open(cls, url: str, *, busy_seconds: float = BUSY_SECONDS) -> Database:
+        """Open the database, creating it or migrating it to the latest schema.
+
+        ``busy_seconds`` bounds each wait for another process's write lock (SQLite);
+        a write transaction tries :data:`_BEGIN_ATTEMPTS` times before it is a
+        StoreError (the bounce intake on a Postfix pipe passes a few seconds, to
+        answer "try again later" in well under a minute)."""
+        db = cls.connect(url, busy_seconds=busy_seconds)
         try:
             db.migrate()
         except sa.exc.DatabaseError as exc:
@@ -410,6 +418,13 @@ class Database:
     def migrate(self, *, to: int = LATEST) -> list[int]:
         """Apply the missing migrations up to ``to``, each with its record in one
         transaction; returns the versions applied."""
+        # A schema already there needs no write lock (a read goes past another writer):
+        # opening must not queue behind a long write only to find nothing to do.
+        try:
+            if self.schema_version() >= to:
+                return []
+        except sa.exc.DatabaseError:
+            pass  # damaged or unreadable: the write below says so with its hint
         # IMMEDIATE: a deferred read-then-create would fail at once ("database is locked")
         # when two processes open a fresh database together, instead of waiting.
         self._retried(self._create_record)

@@ -79,37 +79,57 @@ class Returns:
         return SentMessage(int(row.edition_id), int(row.subscriber_id)) if row else None
 
     def soft_streak(self, subscriber_id: int, edition_id: int | None, limit: int) -> int:
-        """How many editions in a row, back from ``edition_id`` (None: the newest sent
-        to them), the subscriber was sent and soft-bounced."""
-        query = sa.select(send_ledger.c.edition_id).where(
-            send_ledger.c.subscriber_id == subscriber_id,
-            send_ledger.c.state == LedgerState.SENT,
-        )
-        if edition_id is not None:
-            query = query.where(send_ledger.c.edition_id <= edition_id)
-        sent = [
+        """How many editions in a row the subscriber was sent and soft-bounced, counting
+        the run that holds ``edition_id`` (None: the newest sent to them) both ways.
+
+        Bounces come back in any order (editions 3, 1, 2; two pipes at once): the run
+        is read over the editions sent, not back from the one that came last.  At most
+        ``limit`` editions each side are looked at: a run of ``limit`` is all that
+        matters.
+        """
+        sent_rows = send_ledger.c.subscriber_id == subscriber_id
+        sent_rows = sa.and_(sent_rows, send_ledger.c.state == LedgerState.SENT)
+        if edition_id is None:
+            edition_id = self.newest_sent_edition(subscriber_id)
+            if edition_id is None:
+                return 0
+        before = [
             int(r.edition_id)
-            for r in self.conn.execute(query.order_by(send_ledger.c.edition_id.desc()).limit(limit))
+            for r in self.conn.execute(
+                sa.select(send_ledger.c.edition_id)
+                .where(sent_rows, send_ledger.c.edition_id < edition_id)
+                .order_by(send_ledger.c.edition_id.desc())
+                .limit(limit)
+            )
         ]
-        if edition_id is not None and (not sent or sent[0] != edition_id):
-            sent = [edition_id, *sent][:limit]
-        if not sent:
-            return 0
+        after = [
+            int(r.edition_id)
+            for r in self.conn.execute(
+                sa.select(send_ledger.c.edition_id)
+                .where(sent_rows, send_ledger.c.edition_id > edition_id)
+                .order_by(send_ledger.c.edition_id)
+                .limit(limit)
+            )
+        ]
+        looked_at = [edition_id, *before, *after]
         bounced = {
             int(r.edition_id)
             for r in self.conn.execute(
                 sa.select(returns.c.edition_id).where(
                     returns.c.subscriber_id == subscriber_id,
                     returns.c.kind == ReturnKind.SOFT,
-                    returns.c.edition_id.in_(sent),
+                    returns.c.edition_id.in_(looked_at),
                 )
             )
         }
-        streak = 0
-        for edition in sent:
-            if edition not in bounced:
-                break
-            streak += 1
+        if edition_id not in bounced:
+            return 0
+        streak = 1
+        for side in (before, after):
+            for edition in side:
+                if edition not in bounced:
+                    break
+                streak += 1
         return streak
 
     def newest_sent_edition(self, subscriber_id: int) -> int | None:
@@ -122,13 +142,26 @@ class Returns:
         return int(value) if value is not None else None
 
     def counts(self, since: datetime) -> dict[ReturnKind, int]:
-        """Returns recorded after ``since``, by kind (every kind present, 0 or more)."""
+        """Returns recorded after ``since``, by kind (every kind present, 0 or more).
+
+        Complaints count once per subscriber and edition: two feedback loops (or one
+        sending twice) reporting the same message are one complaint, as the
+        complaint rate's base counts the message once."""
         found: dict[str, int] = dict(
             self.conn.execute(
                 sa.select(returns.c.kind, sa.func.count())
-                .where(returns.c.at > since)
+                .where(returns.c.at > since, returns.c.kind != ReturnKind.COMPLAINT)
                 .group_by(returns.c.kind)
             ).all()
+        )
+        complained = (
+            sa.select(returns.c.subscriber_id, returns.c.edition_id)
+            .where(returns.c.at > since, returns.c.kind == ReturnKind.COMPLAINT)
+            .distinct()
+            .subquery()
+        )
+        found[str(ReturnKind.COMPLAINT)] = int(
+            self.conn.execute(sa.select(sa.func.count()).select_from(complained)).scalar() or 0
         )
         return {kind: int(found.get(str(kind), 0)) for kind in ReturnKind}
 
