@@ -250,6 +250,53 @@ def test_a_huge_or_escape_laden_value_is_quoted_bounded_and_escaped(workdir: Pat
     assert imported == ["ok@example.org"]
 
 
+def test_invite_says_only_an_unsubscribed_address_can_sign_up_again_as_the_form_behaves(
+    workdir: Path,
+) -> None:
+    result, _ = _import(
+        workdir,
+        b"email,status\nleft@example.org,unsubscribed\ngone@example.org,bounced\n"
+        b"angry@example.org,complained\n",
+    )
+    assert result.returncode == 0, result.stderr
+    invited = newsletter(
+        "subscribers",
+        "invite",
+        "left@example.org",
+        "gone@example.org",
+        "angry@example.org",
+        cwd=workdir,
+    )
+    assert invited.returncode == 1
+    assert invited.stderr.splitlines() == [
+        "error: left@example.org: unsubscribed: nothing sent (they can sign up again on the web "
+        "form; an operator cannot re-subscribe them)",
+        "error: gone@example.org: bounced: nothing sent (their mail server refused the address; "
+        "the web form does not sign it up again and an operator cannot re-subscribe it (only "
+        "deleting the record, `newsletter subscribers remove --purge`, would let it sign up "
+        "again))",
+        "error: angry@example.org: complained: nothing sent (they reported a digest as spam; "
+        "the web form does not sign them up again and an operator cannot re-subscribe them "
+        "(only deleting the record, `newsletter subscribers remove --purge`, would let them "
+        "sign up again))",
+    ]
+    # what the web form does with each (its sign-up request): only the unsubscribed one
+    # becomes pending, to be confirmed
+    store = Database.open(config.load(workdir / "config.toml").database.url)
+    try:
+        subs = Subscriptions(store)
+        for address in ("left@example.org", "gone@example.org", "angry@example.org"):
+            subs.request(address, None, method="web", now=NOW)
+        assert {s.email: s.status for s in subs.all(None)} == {
+            "left@example.org": "pending",
+            "gone@example.org": "bounced",
+            "angry@example.org": "complained",
+        }
+    finally:
+        store.close()
+    assert not (workdir / "subscribers" / "outbox").exists()  # invite sent nothing
+
+
 def test_importing_an_export_never_resubscribes_anyone(workdir: Path, tmp_path: Path) -> None:
     newsletter("subscribers", "add", "left@example.org", "--confirmed", cwd=workdir)
     newsletter("subscribers", "remove", "left@example.org", cwd=workdir)
