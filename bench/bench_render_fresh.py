@@ -127,9 +127,10 @@ def section(f: dict[str, float], runs: int, load: str) -> list[str]:
         f"fresh processes: {'met' if met else 'NOT MET'}** ({ratio:.2f}× with the bytecode "
         "cache, which `newsletter/render/templates.py` keeps in `$NEWSLETTER_CACHE_DIR`, "
         "`$XDG_CACHE_HOME/newsletter/jinja` or `~/.cache/newsletter/jinja`). What the first "
-        "render does beyond loading the compiled templates: building the paper views (every "
-        "title and abstract cleaned, each teaser sentence chosen) and rendering each card "
-        "once.",
+        "render does beyond loading the compiled templates and one compile: building the "
+        "paper views (every title and abstract cleaned, each teaser sentence chosen), "
+        "making and weighing the cards of every plan the size budget weighs, rendering "
+        "and compiling the email's frame once, and the text part's cards.",
         "",
     ]
 

@@ -182,6 +182,29 @@ DEV_READERS = (  # for --tune only: other topics, other words
     ),
 )
 
+HARD_DEV_READERS = (  # built like the reported readers that lose to topic filtering, on other
+    # topics and words: for choosing the knobs meant for them, never the reported readers
+    Reader(
+        "dev: vision (acceptable), 20% noise, few 👎",
+        _acceptable("vision"),
+        frozenset({"vision"}),
+        noise=0.2,
+        dislike_share=0.2,
+    ),
+    Reader(
+        "dev: multimodal, only its image papers",
+        _both(_acceptable("multimodal"), _keywords("image", "images")),
+        frozenset({"multimodal"}),
+    ),
+    Reader(
+        "dev: llm (acceptable), 20% noise, few 👎",
+        _acceptable("llm"),
+        frozenset({"llm"}),
+        noise=0.2,
+        dislike_share=0.2,
+    ),
+)
+
 
 def _text(paper: Paper) -> PaperText:
     return PaperText(paper.key, paper.title, paper.abstract, paper.authors, paper.topics)

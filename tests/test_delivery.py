@@ -398,7 +398,9 @@ def test_a_greylisted_few_do_not_slow_the_run_down(tmp_path: Path) -> None:
         assert report.delivery is not None
         assert (report.delivery.sent, report.delivery.deferred) == (38, 2)
     clean, greylisted = min(seconds["clean"]), min(seconds["grey"])
-    assert greylisted <= 1.5 * clean, seconds
+    # Waiting for the greylisted (300 s of backoff) would show; a loaded box's noise
+    # (seconds) must not: the slack is far below the backoff, far above the noise.
+    assert greylisted <= 1.5 * clean + 20, seconds
 
 
 def test_smtp_5xx_fails_that_recipient_bounces_them_and_the_run_goes_on(

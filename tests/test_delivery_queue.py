@@ -37,6 +37,7 @@ from newsletter.render import PREFERENCES_TOKEN, UNSUBSCRIBE_TOKEN
 from newsletter.render.email import RenderedEmail
 from newsletter.states import LedgerState
 from newsletter.store import Database, StoredEdition
+from newsletter.store.ledger import started
 
 DAY = date(2026, 11, 20)
 
@@ -240,7 +241,6 @@ def test_a_start_mark_on_postgres_is_never_counted_for_a_dot_that_never_left(
         while True:  # the server finishes the commit it received, client or not
             with db.read() as tx:
                 (found,) = [r for r in tx.ledger.rows(stored.id) if r.id == row]
-            from newsletter.store.ledger import started
 
             if started(found.handed_over_at) or time.monotonic() > deadline:
                 break
@@ -249,6 +249,135 @@ def test_a_start_mark_on_postgres_is_never_counted_for_a_dot_that_never_left(
         assert lines == ["marking", "dot"], "the row counts as started, its message never left"
         later = _queue(db, stored, lease.loop_owner(), NOW + timedelta(seconds=31))
         assert later.recover() == ledger.Recovered(uncertain=1)
+
+
+_JOURNALED_WORKER = """
+import sys, time
+from datetime import datetime, timedelta, UTC
+from newsletter.store import Database
+
+url, row, claim, owner = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+db = Database.open(url)
+marks = db.start_marks(db.start_journal(owner), timedelta(seconds=30))
+now = datetime.now(UTC)
+assert marks.start(row, owner, now, claim=claim, lease_until=now + timedelta(seconds=30))
+print("dot", flush=True)  # stands for the message's final dot, written right after the mark
+time.sleep(120)
+"""
+
+
+def test_a_start_on_sqlite_is_journaled_and_counted_by_whoever_takes_the_row_back(
+    tmp_path: Path,
+) -> None:
+    """On a SQLite file a start mark is a line appended to the loop's journal (no write
+    transaction per message): a worker killed after its mark leaves its row started for
+    the recovery, and the rows of its group it never reached go back uncounted."""
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(3)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        dead = _queue(db, stored, "elsewhere:1:aaaaaaaa:nnnn:loop", NOW)
+        claimed = dead.claim().claimed
+        rows = [c.row_id for c in claimed]
+        dead.reserve(rows)
+        assert dead.commit([], rows) == set(rows)
+        process = subprocess.Popen(  # killed right after its mark (it would sleep 120 s)
+            [
+                sys.executable,
+                "-c",
+                _JOURNALED_WORKER,
+                settings.database.url,
+                str(rows[0]),
+                str(claimed[0].claim),
+                dead.owner,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        try:
+            assert process.stdout.readline().strip() == "dot"
+        finally:
+            process.kill()
+            process.wait()
+            process.stdout.close()
+        with db.read() as tx:  # no update was written: the journal holds the start
+            assert all(not started(r.handed_over_at) for r in tx.ledger.rows(stored.id))
+        taker = _queue(db, stored, lease.loop_owner(), NOW + timedelta(seconds=31))
+        assert taker.recover() == ledger.Recovered(uncertain=1, pending=2)
+        with db.read() as tx:
+            states = [(r.state, r.uncertain) for r in tx.ledger.rows(stored.id)]
+        assert states == [("uncertain", 1), ("pending", 0), ("pending", 0)]
+
+
+def test_a_journaled_start_counts_only_for_the_claim_it_was_made_in(tmp_path: Path) -> None:
+    """A row started and given back unsent (the message never left), then claimed and
+    reserved again: its old journal line must not make the new claim count a copy."""
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [("only@example.org", None)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        loop = _queue(db, stored, "elsewhere:1:aaaaaaaa:nnnn:loop", NOW)
+        (first,) = loop.claim().claimed
+        loop.reserve([first.row_id])
+        assert loop.commit([], [first.row_id]) == {first.row_id}
+        starts = loop.start_marks()
+        try:
+            floor = loop.lease_floor
+            assert starts.start(first.row_id, loop.owner, NOW, claim=first.claim, lease_until=floor)
+            # the connection dropped before the dot: not sent, back to pending
+            back = ledger.Outcome(first.row_id, LedgerState.PENDING, "421", 0, handed_over=True)
+            assert loop.commit([back], []) == set()
+            loop.second_pass()
+            (again,) = loop.claim().claimed
+            assert again.claim == first.claim + 1
+            loop.reserve([again.row_id])
+            assert loop.commit([], [again.row_id]) == {again.row_id}
+        finally:
+            starts.close()
+        taker = _queue(db, stored, lease.loop_owner(), NOW + timedelta(seconds=31))
+        assert taker.recover() == ledger.Recovered(uncertain=0, pending=1)
+
+
+def test_a_journaled_start_near_the_end_of_its_lease_is_fenced_and_released_as_started(
+    tmp_path: Path,
+) -> None:
+    """Close to the end of the loop's lease a start is checked by the fenced update (a
+    row taken back is not sent); a journaled start whose reply was never recorded goes
+    back ``uncertain`` when the loop releases its rows."""
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(f"r{i}@example.org", None) for i in range(2)])
+    _recorded(settings)
+    with Database.open(settings.database.url) as db:
+        stored = _stored(db)
+        loop = _queue(db, stored, "elsewhere:1:aaaaaaaa:nnnn:loop", NOW)
+        first, second = loop.claim().claimed
+        ids = [first.row_id, second.row_id]
+        loop.reserve(ids)
+        assert loop.commit([], ids) == set(ids)
+        floor = loop.lease_floor
+        assert floor == NOW + timedelta(seconds=30)
+        starts = loop.start_marks()
+        try:
+            assert starts.start(first.row_id, loop.owner, NOW, claim=first.claim, lease_until=floor)
+            later = NOW + timedelta(seconds=29)  # within the margin: the update decides
+            assert starts.start(
+                second.row_id, loop.owner, later, claim=second.claim, lease_until=floor
+            )
+            with db.read() as tx:
+                marked = {r.id: started(r.handed_over_at) for r in tx.ledger.rows(stored.id)}
+            assert marked == {first.row_id: False, second.row_id: True}
+        finally:
+            starts.close()
+        assert loop.release() == 2
+        loop.close_journal(released=True)
+        with db.read() as tx:
+            states = [(r.state, r.uncertain) for r in tx.ledger.rows(stored.id)]
+        assert states == [("uncertain", 1), ("uncertain", 1)]
+        assert loop.journal is None
+        assert not any((tmp_path / "subscribers").glob("newsletter.db-starts/*"))
 
 
 def test_a_start_mark_is_refused_once_the_row_is_taken_back(tmp_path: Path, db_url: str) -> None:
@@ -452,6 +581,51 @@ def test_a_closed_recorder_refuses_the_groups_still_waiting() -> None:
     assert first == [{1, 2}]  # in the running transaction: marked
     assert late == [set()]  # never marked: not to be sent
     assert recorder.hand_over_group([5]) == set()
+
+
+def test_a_worker_whose_marks_are_in_another_threads_transaction_waits_for_it_at_close() -> None:
+    """The pass stops (``close``) while one worker's group marks run in a transaction
+    another worker started: the first must wait for that transaction, not spin with
+    the recorder's lock held (the transaction could then never finish: a ledger leg of
+    100,000 rows hung there)."""
+    gates = [threading.Event(), threading.Event()]
+    calls: list[Sequence[int]] = []
+
+    def commit(outcomes: Sequence[_Done], marks: Sequence[int]) -> set[int]:
+        calls.append(list(marks))
+        if len(calls) <= len(gates):
+            assert gates[len(calls) - 1].wait(10)
+        return set(marks)
+
+    recorder: Recorder[_Done] = Recorder(commit, 4)
+    recorder.record(_Done(0, handed_over=False))
+    flusher = threading.Thread(target=recorder.flush, daemon=True)
+    flusher.start()  # the first transaction (no marks) runs and waits at its gate
+    results: dict[int, set[int]] = {}
+    workers = [
+        threading.Thread(
+            target=lambda r=r: results.update({r: recorder.hand_over_group([r])}), daemon=True
+        )
+        for r in (1, 2)
+    ]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 10
+    while len(recorder._waiting) < 2:  # both wait behind the first transaction
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    gates[0].set()  # one of them now runs the second transaction, with both marks
+    while len(calls) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    recorder.close()  # the other one wakes with its mark in that transaction
+    time.sleep(0.2)
+    gates[1].set()
+    for thread in (flusher, *workers):
+        thread.join(10)
+    assert not any(t.is_alive() for t in (flusher, *workers)), "the recorder hung"
+    assert sorted(calls[1]) == [1, 2]
+    assert results == {1: {1}, 2: {2}}  # both marked: in the transaction when it closed
 
 
 # ---------------------------------------------------------------- splicing for SMTP

@@ -68,7 +68,7 @@ from newsletter.model import Edition
 from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
 from newsletter.store import Database, Transaction
 from newsletter.store.database import Writer
-from newsletter.store.ledger import RESERVED, Claimable, Recovered, StartMarks
+from newsletter.store.ledger import RESERVED, Claimable, Recovered, StartJournal, StartMarks
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.subscriptions import mark_bounced
 
@@ -122,6 +122,8 @@ class Claimed:
     topics: frozenset[str]
     uncertain: int = 0
     temporary: int = 0
+    claim: int = 0
+    """The row's ``attempts`` with this claim: names the claim in a start journal."""
 
     @property
     def retry_of_uncertain(self) -> bool:
@@ -209,6 +211,10 @@ class Queue:
         self.ended = 0
         """Rows this loop ended (sent, failed, skipped ...): the progress line counts them
         instead of counting the ledger (a scan of every row of the edition)."""
+        self.lease_floor: datetime | None = None
+        """A time before which no lease of this loop runs out: the last renewal's, or
+        the first claim's before one (a later claim leases until later)."""
+        self.journal: StartJournal | None = None
 
     def _write(self) -> AbstractContextManager[Transaction]:
         """A ledger transaction: on the loop's kept connection when it has one.  No
@@ -270,12 +276,15 @@ class Queue:
                             topics=wanted,
                             uncertain=row.uncertain,
                             temporary=row.temporary,
+                            claim=row.attempts + 1,
                         )
                     )
                 else:
                     break  # not granted by the rate limit: next time, from here
                 self.cursor = row.id
             tx.ledger.lease(leased, self.owner, now, now + self.policy.lease)
+        if leased and self.lease_floor is None:
+            self.lease_floor = now + self.policy.lease
         return batch
 
     def _decide(self, row: Claimable) -> tuple[frozenset[str], LedgerState | None, str]:
@@ -305,13 +314,25 @@ class Queue:
         self.reserving.update(row_ids)
 
     def start_marks(self) -> StartMarks:
-        """A worker's own connection for marking its group's messages started."""
-        return self.db.start_marks()
+        """A worker's own connection for marking its group's messages started, through
+        the loop's start journal on a SQLite file (one for every worker of the loop)."""
+        if self.journal is None:
+            self.journal = self.db.start_journal(self.owner)
+        return self.db.start_marks(self.journal, self.policy.lease)
+
+    def close_journal(self, *, released: bool) -> None:
+        """The loop ends: its journal goes once its rows are ``released`` (else a
+        recovery reads it)."""
+        if self.journal is not None:
+            self.journal.close(remove=released)
+            self.journal = None
 
     def commit(self, outcomes: Sequence[Outcome], hand_overs: Sequence[int]) -> set[int]:
         """One transaction: record ``outcomes``, mark ``hand_overs``; the marks that took."""
         now = self.clock()
         granted: set[int] = set()
+        if self.journal is not None:
+            self.journal.sync()  # the starts so far, durable as the transaction is
         with self._write() as tx:
             for o in outcomes:
                 if o.state is None:
@@ -352,16 +373,22 @@ class Queue:
                     tx.ledger.finish(
                         row_id, self.owner, LedgerState.SKIPPED, f"subscriber is {refused}", now
                     )
+        if self.journal is not None:
+            self.journal.replied(o.row_id for o in outcomes)
         return granted
 
     def renew(self) -> int:
+        until = self.clock() + self.policy.lease
         with self._write() as tx:
-            return tx.ledger.renew(self.owner, self.clock() + self.policy.lease)
+            renewed = tx.ledger.renew(self.owner, until)
+        if renewed:  # every row this loop holds is leased until then, or later
+            self.lease_floor = until
+        return renewed
 
     def release(self) -> int:
         """Give back every row this loop still holds (the loop ends)."""
         with self._write() as tx:
-            return tx.ledger.release(self.owner)
+            return tx.ledger.release(self.owner, self.journal.open if self.journal else None)
 
     def held_elsewhere(self) -> list[tuple[int, datetime | None]]:
         with self.db.read() as tx:

@@ -121,6 +121,10 @@ class Recorder(Generic[OutcomeT]):
                         if row in self._waiting:
                             self._waiting.remove(row)
                             self._granted[row] = False
+                    if any(r not in self._granted for r in rows):
+                        # the rest are in another thread's transaction: wait for it (it
+                        # needs this lock to finish; spinning here held it for ever)
+                        self._cond.wait()
                     continue
                 if not self._busy and self._free() > 0:
                     self._run()

@@ -389,8 +389,11 @@ class Delivery:
                 worker.join()
             with contextlib.suppress(RecorderFailed):
                 recorder.flush()
+            released = False
             with contextlib.suppress(RecorderFailed):
                 recorder.exclusive(queue_.release)  # what was claimed and not sent
+                released = True
+            queue_.close_journal(released=released)
             for mailer in mailers:
                 with contextlib.suppress(Exception):
                     mailer.close()
@@ -674,7 +677,7 @@ class Delivery:
                 fail(exc)
                 return
             if mark.take():  # marked with its group: started now, just before the dot
-                if not self._start(mark, row, queue_, recorder, subscriber.id, prepared):
+                if not self._start(mark, claimed, queue_, recorder, prepared):
                     return
             elif not recorder.hand_over(row):
                 prepared.abandon()  # taken back (lease expired), or the pass stops
@@ -746,17 +749,23 @@ class Delivery:
     def _start(
         self,
         mark: _Mark,
-        row: int,
+        claimed: Claimed,
         queue_: ledger_.Queue,
         recorder: Recorder[Outcome],
-        subscriber_id: int,
         prepared: Prepared,
     ) -> bool:
         """Mark a row of a group started (its message may leave from now on); False,
         with the message abandoned and its in-flight slot freed, when the row is not
         this loop's any more or the mark cannot be written (the pass then stops)."""
+        row, subscriber_id = claimed.row_id, claimed.subscriber.id
         try:
-            ok = mark.starts is None or mark.starts.start(row, queue_.owner, self.clock())
+            ok = mark.starts is None or mark.starts.start(
+                row,
+                queue_.owner,
+                self.clock(),
+                claim=claimed.claim,
+                lease_until=queue_.lease_floor,
+            )
         except Exception as exc:
             prepared.abandon()
             recorder.record(

@@ -23,8 +23,8 @@ with its own vote left out; it is off by default (it did not help the readers of
 Each model keeps only its non-zero weights (the features of the papers it was
 trained on), so a thousand profiles cost a few megabytes, not a thousand dense
 vocabulary-sized vectors.  Everything is deterministic for a given ``seed``: the
-draws come from a generator seeded by ``(seed, subscriber)``, and liblinear is
-seeded too.
+draws come from a generator seeded by ``(seed, subscriber)``, and the solver
+(:mod:`newsletter.ranking.solver`) has no randomness.
 """
 
 from __future__ import annotations
@@ -483,8 +483,8 @@ def _fit(
         return None
     rng = np.random.default_rng([seed % 2**32, subscriber % 2**63])
     timeline = [(rows[k], latest[k]) for k in sorted(latest, key=lambda k: when[k])]
-    fitted = _logistic(timeline, latest, shown, rows, matrices, rng, seed, tuning)
-    blend = _choose_blend(timeline, latest, shown, rows, matrices, rng, seed, tuning, edition_rank)
+    fitted = _logistic(timeline, latest, shown, rows, matrices, rng, tuning)
+    blend = _choose_blend(timeline, latest, shown, rows, matrices, rng, tuning, edition_rank)
     return (*fitted, blend)
 
 
@@ -495,7 +495,6 @@ def _choose_blend(
     rows: Mapping[str, int],
     matrices: tuple[Any, Any],
     rng: np.random.Generator,
-    seed: int,
     tuning: Tuning,
     edition_rank: Callable[[int], tuple[int, ...] | None] | None,
 ) -> float:
@@ -536,7 +535,7 @@ def _choose_blend(
             continue
         evidence = True
         model, _, interests, prior_weight = _logistic(
-            earlier, voted, shown, rows, matrices, rng, seed, tuning
+            earlier, voted, shown, rows, matrices, rng, tuning
         )
         matrix, tags = matrices
         held = [i for i, _ in later]
@@ -587,7 +586,6 @@ def _logistic(
     rows: Mapping[str, int],
     matrices: tuple[Any, Any],
     rng: np.random.Generator,
-    seed: int,
     tuning: Tuning,
 ) -> tuple[_Model, list[int], Interests, float]:
     """The model on the votes of ``timeline`` (corpus row, 👍), with random negatives
@@ -610,32 +608,36 @@ def _logistic(
     index = pos + neg
     labels = np.array([1] * len(pos) + [0] * len(neg))
     weight = np.array([1.0 if i in explicit else tuning.random_weight for i in index])
-    from sklearn.linear_model import LogisticRegression
+    from newsletter.ranking.solver import gram_of, held_out_agreement, logistic
 
-    # Fit on the columns these papers use only: a feature in none of them gets weight 0
-    # under L2 anyway, and liblinear's cost then follows the profile, not the vocabulary.
-    rows_used = matrix[index]
-    columns = np.unique(rows_used.indices)
-    features = rows_used[:, columns]
+    # The solver works in the span of these papers (an n × n system), so the size of
+    # the vocabulary only costs the two sparse products; a column none of them uses
+    # gets weight 0 and is not kept.
     # The topic prior, each paper's with its own vote left out, as one more column
     # (zero without a 👍: then ``pos`` are the random papers, and there is no prior).
     prior = np.concatenate([liked_prior, negative_prior]) if liked else np.zeros(len(index))
-    if tuning.topic_prior and prior.any():
-        from scipy import sparse
-
-        features = sparse.hstack(
-            [features, sparse.csr_matrix(tuning.topic_prior * prior[:, None])], format="csr"
+    extra = tuning.topic_prior * prior[:, None] if tuning.topic_prior and prior.any() else None
+    features = matrix[index]
+    gram, start = gram_of(features, extra), None
+    if tuning.clean_folds and liked and disliked:
+        # votes their other votes contradict (likely a slip of the thumb) count less
+        voted_at = np.flatnonzero([i in explicit for i in index])
+        agree, start = held_out_agreement(
+            gram,
+            labels,
+            weight,
+            tuning.regularisation,
+            voted_at,
+            tuning.clean_folds,
+            tuning.clean_steps,
         )
-    model = LogisticRegression(
-        C=tuning.regularisation, class_weight="balanced", solver="liblinear", random_state=seed
+        weight = weight.copy()
+        weight[voted_at[agree < tuning.clean_below]] *= tuning.clean_weight
+    coef, intercept, extra_coef = logistic(
+        features, labels, weight, tuning.regularisation, extra=extra, gram=gram, start=start
     )
-    model.fit(features, labels, sample_weight=weight)
-    coef = np.asarray(model.coef_).ravel()
-    prior_weight = 0.0
-    if coef.shape[0] > columns.shape[0]:
-        prior_weight, coef = float(coef[-1]) * tuning.topic_prior, coef[:-1]
-    kept = np.flatnonzero(coef)
-    fitted = (columns[kept].astype(np.int32), coef[kept], float(model.intercept_[0]))
+    prior_weight = float(extra_coef[0]) * tuning.topic_prior if extra is not None else 0.0
+    fitted = _sparse(coef, intercept)
     return fitted, liked, interests, prior_weight
 
 

@@ -47,5 +47,21 @@ class Tuning:
     alone 0.632; 1.0: 0.732 / 0.606; 0.5: 0.712 / 0.525) and the per-subscriber choice
     among 0, 0.25, 0.5, 0.75, 1 worse (0.678 / 0.582: a third of 10–40 votes is too
     little evidence), so the default is the fixed blend."""
+    clean_folds: int = 0
+    """Folds of the check of each 👍/👎 against the subscriber's other votes (0, the
+    default: off): each vote is predicted by the model fitted without its fold
+    (``solver.held_out_agreement``), and one predicted wrong (below ``clean_below``)
+    counts ``clean_weight`` of a vote.  On the development readers (both sets of
+    ``bench/ranking_eval.py``, mean NDCG@10 of topics + ranking and ranking alone over
+    seeds 0–4) 5 folds below 0.4 scored 0.731 against 0.724 off, but the one-step
+    approximation of the folds 0.718 and two steps 0.733: noise-sized and fragile, for
+    2.5× the fitting cost, so it is off (docs/ranking.md, *Choosing the knobs*)."""
+    clean_below: float = 0.4
+    """A vote whose held-out probability of its own label is below this is taken for a
+    slip of the thumb (or a change of mind) and counts ``clean_weight`` of a vote."""
+    clean_weight: float = 0.1
+    clean_steps: int = 50
+    """Newton steps per fold of the check, from the model on every vote (1: the
+    one-step approximation)."""
     validation_share: float = 1 / 3
     """The share of a subscriber's latest votes held out to choose their blend."""

@@ -33,18 +33,25 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from newsletter.render.recipients import weight
 from newsletter.urls import paper_ref
 
 PAPER_MJML = "_paper.mjml.j2"
 PAPER_TEXT = "_paper.txt.j2"
 PALETTE = "_palette.j2"
+FRAME = "_nl_frame"
+"""A render variable: when set, ``cards(section)`` writes :data:`CARDS_MARK` instead of the
+cards, and the email's frame is rendered once to be filled with the cards of several plans
+(:mod:`newsletter.render.email`)."""
+CARDS_MARK = "\x00nl-cards\x00"
+"""Where a section's cards go in a frame (a NUL never survives :func:`clean_text`)."""
 
 
 def register(env: jinja2.Environment, stock: Path, wrap: Callable[..., str]) -> None:
     """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call
     (``wrap`` is the plain-text part's ``wrap`` filter)."""
-    card = _Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
-    card_text = _Cards(
+    card = Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
+    card_text = Cards(
         env, stock, PAPER_TEXT, markup=False, fast=functools.partial(stock_card_text, wrap=wrap)
     )
     env.globals["card"] = card
@@ -59,17 +66,19 @@ class _Section:
     ``{% for paper in section.cards %}{{ card(paper, section) }}{% endfor %}`` writes them
     with one template call per card (the stock templates make one call per section)."""
 
-    def __init__(self, card: _Cards, wrap: Callable[[str], str]) -> None:
+    def __init__(self, card: Cards, wrap: Callable[[str], str]) -> None:
         self._card = card
         self._wrap = wrap
 
     @jinja2.pass_context
     def __call__(self, context: jinja2.runtime.Context, section: Any) -> str:
+        if context.get(FRAME):
+            return self._wrap(CARDS_MARK)
         card = self._card.__call__
         return self._wrap("".join([card(context, paper, section) for paper in section.cards]))
 
 
-class _Cards:
+class Cards:
     """``card(paper, section)`` in a template: the partial rendered for ``paper``, kept per
     view (a card view is made per section already, so ``section`` only matters to an
     override, which gets it with the rest of the context).
@@ -96,21 +105,48 @@ class _Cards:
         self._name = name
         self._wrap: Callable[[str], str] = Markup if markup else str
         self._kept: dict[tuple[int, str | None], tuple[weakref.ref[Any], str]] = {}
-        self._template: tuple[jinja2.Template, bool] | None = None  # the partial, is it stock
+        self._weights: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
+        self._rests: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
+        # templates never reload (auto_reload=False): both are found once
+        self._template: jinja2.Template | None = None
+        self._is_stock: bool | None = None
+
+    def _partial(self) -> jinja2.Template:
+        """The partial, compiled (rendered for an override only)."""
+        if self._template is None:
+            self._template = self._env.get_template(self._name)
+        return self._template
+
+    def _loaded(self) -> tuple[jinja2.Template | None, bool]:
+        """The partial if it was compiled, and whether it is the stock one (found from
+        where the loader finds it: a stock partial is never compiled)."""
+        if self._is_stock is None:
+            self._is_stock = finds_stock(self._env, self._name, self._stock)
+        return self._template, self._is_stock
+
+    @property
+    def stock_dir(self) -> Path:
+        return self._stock
+
+    @property
+    def is_stock(self) -> bool:
+        """Whether the partial is the stock one (its cards are :meth:`stock` cards)."""
+        return self._loaded()[1]
 
     @jinja2.pass_context
     def __call__(self, context: jinja2.runtime.Context, paper: Any, section: Any = None) -> str:
-        if self._template is None:  # templates never reload (auto_reload=False)
-            template = self._env.get_template(self._name)
-            self._template = (template, _is_stock(template, self._stock))
-        template, stock = self._template
-        if not stock:
+        if not self._loaded()[1]:
+            template = self._partial()
             # A loop variable is not in the context Jinja passes: the caller names the section.
             return self._wrap(template.render(context.get_all(), section=section, paper=paper))
         # The stock cards read one thing beyond the paper: the edition's vote link
         # (set only on a copy someone receives), so it is part of the key.
         edition = context.get("edition")
         vote = getattr(getattr(edition, "links", None), "vote", None) or None
+        return self.stock(paper, vote)
+
+    def stock(self, paper: Any, vote: str | None) -> str:
+        """The stock card of ``paper`` with the vote link base ``vote`` (made once per view)."""
         key = (id(paper), vote)
         found = self._kept.get(key)
         if found is not None and found[0]() is paper:
@@ -122,9 +158,36 @@ class _Cards:
             text = self._wrap(self._fast(paper, palette, vote))
         else:  # a palette override without a colour: let Jinja name what is missing
             module = self._env.get_template(PALETTE).module
+            template = self._partial()
             text = self._wrap(template.render(paper=paper, c=module, edition=_VoteOnly(vote)))
         self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
         return text
+
+    def compiled_weight(self, paper: Any, vote: str | None, teaser: str | None = None) -> int:
+        """What the :meth:`stock` card weighs in the compiled email
+        (:func:`~newsletter.render.recipients.weight`), kept with it: MJML writes an
+        ``<mj-text>``'s HTML back as it is, but drops the line breaks between its tags,
+        and a stock card has line breaks there only (its text is on one line).
+
+        With ``teaser``: what the card of ``paper`` with that teaser instead of its own
+        would weigh (the card of the same paper in the same section with a shorter
+        teaser, weighed without making it or its view: the size budget weighs the
+        cards of several teaser lengths to show one)."""
+        key = (id(paper), vote)
+        if teaser is not None and teaser != paper.teaser and self._palette:
+            found = self._rests.get(key)
+            if found is None or found[0]() is not paper:
+                rest = self.compiled_weight(paper, vote) - _text_weight(paper.teaser)
+                found = self._rests[key] = (self._weights[key][0], rest)
+            return found[1] + _text_weight(teaser)
+        found = self._weights.get(key)
+        if found is not None and found[0]() is paper:
+            return found[1]
+        text = self.stock(paper, vote)
+        made = weight(text) - text.count("\n")
+        # the card's own reference: when the view dies its one callback forgets all three
+        self._weights[key] = (self._kept[key][0], made)
+        return made
 
     def _forget(self, key: tuple[int, str | None], ref: weakref.ref[Any]) -> None:
         """A view died: drop its card, unless its id was taken again already.
@@ -136,6 +199,10 @@ class _Cards:
         found = self._kept.get(key)
         if found is not None and found[0] is ref:
             del self._kept[key]
+        for kept in (self._weights, self._rests):
+            weighed = kept.get(key)
+            if weighed is not None and weighed[0] is ref:
+                del kept[key]
 
 
 class _VoteOnly:
@@ -146,8 +213,24 @@ class _VoteOnly:
         self.vote = vote
 
 
-def _is_stock(template: jinja2.Template, stock: Path) -> bool:
-    return template.filename is not None and Path(template.filename).parent == stock
+def finds_stock(env: jinja2.Environment, name: str, stock: Path) -> bool:
+    """Whether ``env`` finds template ``name`` in the ``stock`` folder (no override of
+    it), asked of its loader: the template is not compiled to know."""
+    if env.loader is None:
+        return False
+    try:
+        _, filename, _ = env.loader.get_source(env, name)
+    except jinja2.TemplateNotFound:
+        return False
+    return filename is not None and Path(filename).parent == stock
+
+
+def is_stock_template(env: jinja2.Environment, name: str) -> bool:
+    """Whether ``env`` finds the stock template ``name`` (no override of it)."""
+    card = env.globals.get("card")
+    if not isinstance(card, Cards):
+        return False
+    return finds_stock(env, name, card.stock_dir)
 
 
 _COLOURS = ("rule", "link", "muted")
@@ -180,6 +263,11 @@ def _e(value: object) -> str:
     if '"' in value:
         value = value.replace('"', "&#34;")
     return value
+
+
+def _text_weight(text: str) -> int:
+    """What ``text`` (one line, no ``%%``: cleaned) weighs in a card, escaped."""
+    return len(_e(text).encode("utf-8"))
 
 
 def stock_card(paper: Any, c: dict[str, str], vote: str | None) -> str:

@@ -309,6 +309,7 @@ class PaperViews:
         self._papers = {p.key: self._paper(p) for p in edition.papers}
         self._cards: dict[tuple[str, str, int | str | None], PaperView] = {}
         """By (key, section, teaser limit), and by (key, section, teaser text)."""
+        self._card_tags: dict[tuple[str, str], tuple[Tag, ...]] = {}
 
     def _tag(self, topic: str) -> Tag:
         tag = self._tags.get(topic)
@@ -355,14 +356,19 @@ class PaperViews:
             if same is not None:
                 self._cards[key] = same
                 return same
-            view = PaperView(
-                **{
-                    **vars(base),
-                    "teaser": short,
-                    "truncated": short != base.abstract,
-                    "card_tags": tuple(t for t in base.tags if t.id != section),
-                }
-            )
+            tags = self._card_tags.get((paper.key, section))
+            if tags is None:
+                tags = tuple(t for t in base.tags if t.id != section)
+                self._card_tags[(paper.key, section)] = tags
+            # The base view with three fields changed, made as dataclasses.replace would,
+            # without its __init__ (a frozen dataclass sets each of its 16 fields through
+            # object.__setattr__): the first email makes a view per card per teaser length.
+            view = object.__new__(PaperView)
+            fields = view.__dict__
+            fields.update(base.__dict__)
+            fields["teaser"] = short
+            fields["truncated"] = short != base.abstract
+            fields["card_tags"] = tags
             self._cards[key] = self._cards[(paper.key, section, short)] = view
         return view
 
@@ -380,6 +386,7 @@ class ContextBuilder:
     ) -> None:
         self.edition = edition
         self.meta = meta
+        self.topics = topics
         site = meta.site
         self.edition_url = site.edition_url(edition)
         self.links = Links(
@@ -399,6 +406,27 @@ class ContextBuilder:
         self.views = views if views is not None else PaperViews(edition, meta)
         self._order = {s.topic: card_order(s.papers) for s in self.sections}
         self._note_html = _note_html(edition.note)
+
+    def cards(self, plan: Plan, *, whole: bool = False) -> list[PaperView]:
+        """The card views ``plan`` shows, section after section: the ``cards`` of the
+        sections :meth:`build` makes, without making the context (the size budget weighs
+        plans it does not show).  ``whole``: the same papers' views with their whole
+        teasers, which the plan's views cut (:func:`~newsletter.render.teaser.teaser`
+        of ``teaser_chars``), and differ from in the teaser only."""
+        shown: list[PaperView] = []
+        card = self.views.card
+        limit = None if whole else plan.teaser_chars
+        for section in self.sections:
+            ordered = self._order[section.topic]
+            topic = section.topic
+            if plan.cards is not None:
+                ordered = ordered[: plan.cards]
+            shown.extend(card(p, topic, limit) for p in ordered)
+        return shown
+
+    def vote_link(self, plan: Plan) -> str:
+        """The ``links.vote`` of :meth:`build`'s context for ``plan``."""
+        return self.links.vote if plan.votes else ""
 
     def build(self, plan: Plan | None) -> EditionContext:
         """The context for ``plan``; ``None`` means everything, full abstracts (edition page)."""

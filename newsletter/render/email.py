@@ -11,11 +11,17 @@ trying ever more compact :class:`~newsletter.render.context.Plan` s:
 3. a capped number of title links per section, the rest behind a
    "N more in <topic> →" link to the edition page.
 
-Compiling MJML is the expensive step, so plans are not all compiled: a paper
-card is plain HTML inside one ``<mj-text>`` per section, which MJML copies
-through, so the compiled size is the MJML size plus an overhead that depends on
-the layout only.  The first compile measures that overhead; the next plan
-compiled is the first whose predicted size fits (and is checked again).
+Compiling MJML is the expensive step, so plans are weighed, not compiled, and
+with the stock templates not even rendered: a paper card is plain HTML inside
+one ``<mj-text>`` per section, which MJML writes back as it is (but for the line
+breaks between tags), so a plan's compiled size is that of its *frame* (the
+email with the sections' cards left out, rendered once per layout; its compiled
+size learnt from the layout's first plan compiled, or from compiling it alone)
+plus that of its cards (each made once, :mod:`newsletter.render.cards`).  Only
+the first plan predicted to fit is put together and compiled, and checked;
+frames and sizes are kept with the edition's paper views for its later emails.
+An override of the frame or the card is rendered whole for every plan instead,
+its first compile measuring the overhead that predicts the next plans.
 
 ``<mj-style inline="inline">`` rules, which mjml-python leaves in a ``<style>``
 block, are inlined with css-inline and their block dropped.  The stock
@@ -39,16 +45,19 @@ from mjml import mjml2html
 from newsletter.config import Settings
 from newsletter.errors import TemplateError
 from newsletter.model import Edition
-from newsletter.render import templates
-from newsletter.render.context import ContextBuilder, EditionContext, Meta, PaperViews, Plan
-from newsletter.render.recipients import (
-    PREFERENCES_TOKEN,
-    UNSUBSCRIBE_TOKEN,
-    URL_HEADROOM,
-    VOTE_HEADROOM,
-    VOTE_TOKEN,
-    RecipientLinks,
+from newsletter.render import cards, templates
+from newsletter.render.context import (
+    ContextBuilder,
+    EditionContext,
+    Meta,
+    PaperViews,
+    Plan,
 )
+from newsletter.render.recipients import (
+    RecipientLinks,
+    weight,
+)
+from newsletter.render.teaser import teaser
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +89,8 @@ def plans(teaser_chars: int) -> Iterator[Plan]:
     # Then every card without them, its teaser as long as that allows.
     for chars in dict.fromkeys((teaser_chars, *longer, short)):
         yield Plan(chars, votes=False)
-    for cards in (25, 20, 15, 12, 10, 8, 5, 3, 2, 1, 0):
-        yield Plan(short, cards=cards)
+    for shown in (25, 20, 15, 12, 10, 8, 5, 3, 2, 1, 0):
+        yield Plan(short, cards=shown)
     for titles in (40, 25, 15, 10, 5, 3, 1, 0):
         yield Plan(short, cards=0, titles=titles)
 
@@ -121,11 +130,8 @@ def compile_mjml(source: str) -> str:
     return html
 
 
-def _cost(html: str) -> int:
-    """Bytes the HTML will weigh once every placeholder is replaced by a real URL."""
-    tokens = html.count(UNSUBSCRIBE_TOKEN) + html.count(PREFERENCES_TOKEN)
-    votes = html.count(VOTE_TOKEN) * VOTE_HEADROOM
-    return len(html.encode("utf-8")) + tokens * URL_HEADROOM + votes
+_cost = weight
+"""Bytes the HTML will weigh once every placeholder is replaced by a real URL."""
 
 
 _SAID: set[tuple[str, Plan, int]] = set()
@@ -173,7 +179,77 @@ def fit(
     ``per_card`` bytes are kept free for each full card the plan keeps (a ranked
     copy's reason lines, :mod:`newsletter.render.picks`), so what is added later
     weighs in the choice of plan: a plan with shorter teasers and every card wins
-    over one that keeps long teasers and no room for the reasons."""
+    over one that keeps long teasers and no room for the reasons.
+
+    With the stock email templates a plan's MJML is never rendered to be weighed:
+    its compiled size is its compiled frame's (:class:`_Frame`, rendered once per
+    layout; what it weighs compiled is learnt from the layout's first plan, compiled
+    whole when it is likely to fit, else from compiling the frame alone) plus its
+    cards' (made and weighed once per card by :mod:`newsletter.render.cards`), so the
+    first compile is of the plan predicted to fit, and usually the only one (a plan
+    that compiles bigger than predicted is passed over like one that was compiled and
+    did not fit).  The plan chosen is the one compiling every plan in turn would
+    choose.  An operator's override of the
+    email, its sections, footer or card is rendered whole for every plan
+    (:func:`_fit_rendered`), as it may read anything of the context."""
+    card = _stock_card(env)
+    if card is None:
+        return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
+    compiled: tuple[Plan, str, EditionContext] | None = None
+    kept = _kept(builder, env)  # kept with the edition's views: its later emails reuse it
+    weigh = card.compiled_weight
+    plan = Plan(teaser_chars)
+    for plan in plans(teaser_chars):
+        # The stock frame prints no vote link (a card does): one frame serves a layout's
+        # plans with and without them.
+        layout = (plan.cards, plan.titles)
+        frame = kept.frames.get(layout)
+        if frame is None:
+            frame = kept.frames[layout] = _Frame(env, builder.build(plan))
+        if frame.parts is None:  # the frame did not write each section's cards once
+            return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
+        weighed = kept.sizes.get(plan)
+        if weighed is None:
+            shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
+            vote = builder.vote_link(plan) or None
+            limit = plan.teaser_chars
+            size = sum([weigh(paper, vote, teaser(paper.teaser, limit)) for paper in shown])
+            weighed = kept.sizes[plan] = (size, len(shown))
+        in_cards, n_cards = weighed
+        extra = per_card * n_cards
+        if frame.known is None and frame.weight + in_cards + extra <= budget:
+            # Likely to fit (MJML compiles into more than it is): compiled whole, this plan
+            # tells what its frame weighs compiled, rather than a compile of the frame.
+            predicted = None
+        else:
+            predicted = frame.compiled() + in_cards
+            if predicted + extra > budget:
+                continue  # predicted too big: do not spend a compile on it
+        context = builder.build(plan)
+        html = compile_mjml(frame.fill(context, card))
+        cost = _cost(html)
+        if predicted is None:
+            frame.known = cost - in_cards
+        elif cost != predicted:
+            log.debug("email size predicted %d bytes, compiled %d", predicted, cost)
+        compiled = (plan, html, context)
+        if cost + extra <= budget:
+            _say_dropped(plan, context, budget)
+            return html, context
+    return _last(builder, env, budget, plan, compiled)
+
+
+def _fit_rendered(
+    builder: ContextBuilder,
+    env: jinja2.Environment,
+    budget: int,
+    teaser_chars: int,
+    *,
+    per_card: int = 0,
+) -> tuple[str, EditionContext]:
+    """:func:`fit` for templates it cannot weigh piecewise: every plan's MJML rendered
+    whole; the first compile measures the layout's overhead (compiled size less MJML
+    size), the next plan compiled is the first whose predicted size fits."""
     overhead: int | None = None
     compiled: tuple[Plan, str, EditionContext] | None = None
     plan = Plan(teaser_chars)
@@ -191,6 +267,17 @@ def fit(
         if cost + extra <= budget:
             _say_dropped(plan, context, budget)
             return html, context
+    return _last(builder, env, budget, plan, compiled)
+
+
+def _last(
+    builder: ContextBuilder,
+    env: jinja2.Environment,
+    budget: int,
+    plan: Plan,
+    compiled: tuple[Plan, str, EditionContext] | None,
+) -> tuple[str, EditionContext]:
+    """The most compact ``plan`` when no plan fits (compiled unless it was already)."""
     if compiled is None or compiled[0] != plan:  # the most compact plan was only predicted
         context = builder.build(plan)
         source = templates.render(env, templates.EMAIL_MJML, edition=context)
@@ -200,6 +287,100 @@ def fit(
         "email is %d bytes even as a title list, over its budget of %d", _cost(html), budget
     )
     return html, context
+
+
+_FRAME_PARTS = (templates.EMAIL_MJML, "_section.mjml.j2", "_footer.mjml.j2")
+"""The stock templates that write the email around its cards (they print no card's text
+and nothing a plan changes but its sections' title links and counts)."""
+
+
+_STOCK: weakref.WeakKeyDictionary[jinja2.Environment, cards.Cards | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _stock_card(env: jinja2.Environment) -> cards.Cards | None:
+    """The stock card maker of ``env``, when the email's frame and card are stock too
+    (templates never reload: known once per environment)."""
+    try:
+        return _STOCK[env]
+    except KeyError:
+        found = _STOCK[env] = _find_stock_card(env)
+        return found
+
+
+def _find_stock_card(env: jinja2.Environment) -> cards.Cards | None:
+    card = env.globals.get("card")
+    if not isinstance(card, cards.Cards) or not card.is_stock:
+        return None
+    if not all(cards.is_stock_template(env, name) for name in _FRAME_PARTS):
+        return None
+    return card
+
+
+class _Kept:
+    """What :func:`fit` learns of the emails of one edition, links, topic set and
+    templates: the frame of each layout, and each plan's predicted compiled size and
+    number of cards."""
+
+    def __init__(self) -> None:
+        self.frames: dict[tuple[int | None, int | None], _Frame] = {}
+        self.sizes: dict[Plan, tuple[int, int]] = {}
+
+
+_KEPT: weakref.WeakKeyDictionary[PaperViews, dict[tuple[object, ...], _Kept]] = (
+    weakref.WeakKeyDictionary()
+)
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept(builder: ContextBuilder, env: jinja2.Environment) -> _Kept:
+    """The :class:`_Kept` of ``builder``'s emails, kept while the edition's views live:
+    a frame and a plan's size depend on the edition (its views), the links, the topic
+    set and the templates only, so every email of them shares them."""
+    with _KEPT_LOCK:
+        found = _KEPT.get(builder.views)
+        if found is None:
+            found = _KEPT[builder.views] = {}
+        key = (env, builder.links, builder.topics)
+        kept = found.get(key)
+        if kept is None:
+            kept = found[key] = _Kept()
+        return kept
+
+
+class _Frame:
+    """The email of one layout (a plan's cards and title links per section, its links)
+    with its sections' cards left out: the stock templates rendered once with
+    :data:`~newsletter.render.cards.FRAME` set, cut where each section's cards go."""
+
+    def __init__(self, env: jinja2.Environment, context: EditionContext) -> None:
+        source = templates.render(env, templates.EMAIL_MJML, edition=context, **{cards.FRAME: 1})
+        parts = source.split(cards.CARDS_MARK)
+        self.parts: list[str] | None = parts if len(parts) == len(context.sections) + 1 else None
+        self.skeleton = "".join(parts)
+        self.weight = _cost(self.skeleton)
+        self.known: int | None = None
+        """What the frame weighs compiled, once known (from its own compile, or from a plan
+        compiled whole, less its cards)."""
+
+    def fill(self, context: EditionContext, card: cards.Cards) -> str:
+        """The email's MJML: the frame with each section's cards (the stock cards' bytes)."""
+        assert self.parts is not None
+        vote = context.links.vote or None
+        out = [self.parts[0]]
+        for section, after in zip(context.sections, self.parts[1:], strict=True):
+            out.extend(card.stock(paper, vote) for paper in section.cards)
+            out.append(after)
+        return "".join(out)
+
+    def compiled(self) -> int:
+        """What this frame weighs compiled, cards left out: a card is HTML inside a
+        section's ``<mj-text>``, which MJML writes back as it is but for the line breaks
+        between its tags (:meth:`~newsletter.render.cards.Cards.compiled_weight`)."""
+        if self.known is None:
+            self.known = _cost(compile_mjml(self.skeleton))
+        return self.known
 
 
 _VIEWS: weakref.WeakKeyDictionary[Edition, tuple[Meta, PaperViews]] = weakref.WeakKeyDictionary()

@@ -46,6 +46,16 @@ VOTE_HEADROOM = VOTE_TOKEN_CHARS - len(VOTE_TOKEN)
 not a whole URL (it appears twice per card, so the URL headroom would eat the budget)."""
 
 
+def weight(html: str) -> int:
+    """Bytes ``html`` will weigh once every placeholder is replaced by a real URL (the size
+    budget's measure; it adds up over pieces cut between tags, as a card and its frame)."""
+    size = len(html.encode("utf-8"))
+    if "%%" not in html:
+        return size
+    tokens = html.count(UNSUBSCRIBE_TOKEN) + html.count(PREFERENCES_TOKEN)
+    return size + tokens * URL_HEADROOM + html.count(VOTE_TOKEN) * VOTE_HEADROOM
+
+
 @dataclass(frozen=True)
 class RecipientLinks:
     """The links that differ per recipient (absolute URLs)."""

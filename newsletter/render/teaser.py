@@ -23,6 +23,7 @@ cleaned before and escaped after.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 ELLIPSIS = "…"
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "approx.", "resp.")
@@ -66,19 +67,24 @@ _DROP_LEAD = re.compile(
 
 def sentences(text: str) -> list[str]:
     """``text`` split into sentences, abbreviations and decimals kept inside one."""
-    found: list[str] = []
+    return list(_sentences(text))
+
+
+def _sentences(text: str) -> Iterator[str]:
+    """:func:`sentences`, one at a time (the contribution is usually among the first)."""
     start = 0
     for match in _SENTENCE_END.finditer(text):
         end = match.start(1)
         head = text[start:end].rstrip("\"'”’)]")
         if head.endswith(_ABBREVIATIONS) or _ends_with_initial(head):
             continue  # "et al. Show", "J. Smith"
-        found.append(text[start:end].strip())
+        found = text[start:end].strip()
+        if found:
+            yield found
         start = match.end()
     tail = text[start:].strip()
     if tail:
-        found.append(tail)
-    return [s for s in found if s]
+        yield tail
 
 
 def _ends_with_initial(head: str) -> bool:
@@ -94,20 +100,20 @@ def _ends_with_initial(head: str) -> bool:
 
 def contribution(abstract: str) -> str:
     """The abstract's sentence that states what the paper does (see the module doc)."""
-    parts = sentences(abstract)
-    if not parts:
-        return ""
-    # Openings made as the search goes: a strong sentence is usually among the first few.
+    # Sentences and their openings made as the search goes: a strong sentence is usually
+    # among the first few, and the rest of the abstract is then never split.
     pairs: list[tuple[str, str]] = []
     chosen = None
-    for s in parts:
+    for s in _sentences(abstract):
         opening = " ".join(s.split(None, _OPENING)[:_OPENING])
         pairs.append((s, opening))
         if _strong(opening) or _NAMED.search(s):
             chosen = s
             break
     else:
-        chosen = next((s for s, o in pairs if _weak(o)), None) or parts[0]
+        if not pairs:
+            return ""
+        chosen = next((s for s, o in pairs if _weak(o)), None) or pairs[0][0]
     dropped = _DROP_LEAD.sub("", chosen)
     if dropped != chosen:
         dropped = dropped[0].upper() + dropped[1:]
@@ -128,14 +134,24 @@ def _strong(opening: str) -> bool:
     if not opening.isascii():  # lower() agrees with re.IGNORECASE on ASCII only
         return _STRONG.search(opening) is not None
     lower = opening.lower()
-    return any(w in lower for w in _STRONG_WORDS) and _STRONG_LOWER.search(lower) is not None
+    # _STRONG_WORDS, spelled out: a generator per sentence costs more than the tests
+    if not (
+        "we" in lower
+        or "this" in lower
+        or "our" in lower
+        or "here" in lower
+        or "present" in lower
+        or "current" in lower
+    ):
+        return False
+    return _STRONG_LOWER.search(lower) is not None
 
 
 def _weak(opening: str) -> bool:
     if not opening.isascii():
         return _WEAK.search(opening) is not None
     lower = opening.lower()
-    return any(w in lower for w in _WEAK_WORDS) and _WEAK_LOWER.search(lower) is not None
+    return ("we" in lower or "our" in lower) and _WEAK_LOWER.search(lower) is not None
 
 
 def teaser(text: str, limit: int) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import traceback
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,10 @@ def _environment(stock: Path, user: Path | None) -> jinja2.Environment:
     return env
 
 
+@functools.lru_cache(maxsize=8)
 def environment(templates_dir: Path | None = None) -> jinja2.Environment:
-    """The (cached) environment for an operator folder, or the stock templates alone."""
+    """The (cached) environment for an operator folder, or the stock templates alone (the
+    folder is resolved once per process: every email asks)."""
     user = templates_dir.resolve() if templates_dir is not None else None
     return _environment(resources.stock_templates().resolve(), user)
 
@@ -150,23 +153,25 @@ def _template_frame(exc: BaseException, name: str) -> tuple[str, int | None]:
     return found
 
 
+_LINES: dict[int, re.Pattern[str]] = {}
+
+
 def wrap(text: str, width: int = 72, indent: int = 0) -> str:
     """Greedy word wrap for the plain-text part (``textwrap`` is 10x slower).
 
     Words longer than the line (URLs) are never broken; every line, the first
-    included, is indented by ``indent`` spaces.
+    included, is indented by ``indent`` spaces.  Each line is the longest run of
+    whole words that fits (one regex search per line, on the text with its spaces
+    folded), as adding words one by one until the next does not fit would make it.
     """
     pad = " " * indent
     room = width - indent
-    lines: list[str] = []
-    line: list[str] = []
-    used = 0
-    for word in text.split():
-        if line and used + 1 + len(word) > room:
-            lines.append(pad + " ".join(line))
-            line, used = [], 0
-        used += len(word) + (1 if line else 0)
-        line.append(word)
-    if line:
-        lines.append(pad + " ".join(line))
-    return "\n".join(lines)
+    words = text.split()
+    folded = " ".join(words)
+    if len(folded) <= room or len(words) <= 1:
+        return pad + folded if folded else ""
+    line = _LINES.get(room)
+    if line is None:
+        # the longest run that is followed by a space or the end, else one long word
+        line = _LINES[room] = re.compile(rf"(.{{1,{max(room, 1)}}})(?: |$)|(\S+)(?: |$)")
+    return "\n".join(pad + (m[1] or m[2]) for m in line.finditer(folded))

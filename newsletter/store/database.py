@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from newsletter.errors import DatabaseDamaged, StoreError
 from newsletter.store.corrections import Corrections
 from newsletter.store.editions import Editions
 from newsletter.store.identity_index import IdentityIndex
-from newsletter.store.ledger import Ledger, StartMarks, small_page_cache
+from newsletter.store.ledger import Ledger, StartJournal, StartMarks, small_page_cache
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
 from newsletter.store.ranking import RankingState
@@ -297,11 +297,22 @@ class Database:
 
     # ------------------------------------------------------------ transactions
 
-    def start_marks(self) -> StartMarks:
+    def start_marks(
+        self, journal: StartJournal | None = None, lease: timedelta | None = None
+    ) -> StartMarks:
         """A sender worker's own connection for marking its group's messages started
         (:class:`~newsletter.store.ledger.StartMarks`: autocommit, off the group's
-        transaction, so a mark is in the database before the message's final dot)."""
-        return StartMarks(self.engine)
+        transaction, so a mark is in the database before the message's final dot),
+        through the loop's ``journal`` while its lease is live (SQLite)."""
+        return StartMarks(self.engine, journal, lease)
+
+    def start_journal(self, owner: str) -> StartJournal | None:
+        """A delivery loop's journal of start marks (a SQLite file only: see
+        :class:`~newsletter.store.ledger.StartJournal`)."""
+        if self.engine.dialect.name != "sqlite" or isinstance(self.engine.pool, StaticPool):
+            return None
+        path = StartJournal.path_for(self.engine.url.database, owner)
+        return StartJournal(path) if path is not None else None
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:

@@ -20,17 +20,23 @@ message was started past the point of no return at that time (it may have
 left).  A loop that marks a group in one transaction marks each row started
 just before its message's final dot (:class:`StartMarks`, one primary-key
 update on the worker's own connection), so a row taken back from a dead loop
-counts an uncertain hand-over only if its message was started.
+counts an uncertain hand-over only if its message was started.  On a SQLite file
+the mark is a line appended to the loop's :class:`StartJournal` beside the
+database instead, while the loop's lease is safely live (a fenced update once it
+is not): :meth:`Ledger.recover` and :meth:`Ledger.release` read it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
+import os
 import select
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -112,6 +118,8 @@ class Claimable:
     uncertain: int
     temporary: int
     subscriber: Subscriber
+    attempts: int = 0
+    """Claims of the row so far (this one not counted): a claim makes it ``attempts + 1``."""
 
 
 @dataclass(frozen=True)
@@ -189,14 +197,15 @@ class Ledger:
         were (never handed over, or marked with a group and never started).
         Rows of ``owner`` (the loop asking) are its own business, never taken."""
         c = send_ledger.c
-        query = sa.select(c.id, c.owner, c.lease_until, c.handed_over_at, c.uncertain).where(
-            c.edition_id == edition_id, c.state == S.SENDING
-        )
+        query = sa.select(
+            c.id, c.owner, c.lease_until, c.handed_over_at, c.uncertain, c.attempts
+        ).where(c.edition_id == edition_id, c.state == S.SENDING)
         if self.postgres:
             query = query.with_for_update(skip_locked=True)
         handed: list[tuple[int, str | None]] = []  # started: it may have left
         unsent: list[tuple[int, str | None, int]] = []  # (row, owner it had, uncertain)
         dead: dict[str, bool] = {}
+        journals: dict[str, set[tuple[int, int]]] = {}  # the starts each owner appended
         for row in self.conn.execute(query):
             held_by = row.owner or ""
             if owner and held_by == owner:
@@ -206,7 +215,13 @@ class Ledger:
             expired = row.lease_until is None or _utc(row.lease_until) <= now
             if not (expired or dead[held_by]):
                 continue
-            if started(row.handed_over_at):
+            if not started(row.handed_over_at) and row.handed_over_at is not None:
+                if held_by not in journals:
+                    journals[held_by] = self._journal_entries(held_by)
+                journaled = (row.id, row.attempts) in journals[held_by]
+            else:
+                journaled = False
+            if started(row.handed_over_at) or journaled:
                 handed.append((row.id, row.owner))
             else:  # never handed over, or marked with its group and never started
                 unsent.append((row.id, row.owner, row.uncertain))
@@ -233,7 +248,20 @@ class Ledger:
                     handed_over_at=None,
                 )
             )
+        for held_by, is_gone in dead.items():
+            path = self._journal_path(held_by)
+            if is_gone and path is not None:  # every row of a dead loop is taken back
+                with contextlib.suppress(OSError):
+                    path.unlink()
         return Recovered(uncertain=len(handed), pending=len(unsent))
+
+    def _journal_path(self, owner: str) -> Path | None:
+        database = self.conn.engine.url.database if self.conn.dialect.name == "sqlite" else None
+        return StartJournal.path_for(database, owner) if owner else None
+
+    def _journal_entries(self, owner: str) -> set[tuple[int, int]]:
+        path = self._journal_path(owner)
+        return StartJournal.entries(path) if path is not None else set()
 
     def held_elsewhere(self, edition_id: int, owner: str) -> list[tuple[int, datetime | None]]:
         """``(row id, lease_until)`` of the edition's rows another loop is sending."""
@@ -270,6 +298,7 @@ class Ledger:
                     c.state.label("ledger_state"),
                     c.uncertain,
                     c.temporary,
+                    c.attempts.label("ledger_attempts"),
                     subscribers,
                 )
                 .join(subscribers, subscribers.c.id == c.subscriber_id)
@@ -290,6 +319,7 @@ class Ledger:
                 state=LedgerState(r.ledger_state),
                 uncertain=r.uncertain,
                 temporary=r.temporary,
+                attempts=r.ledger_attempts,
                 subscriber=subscriber_from_row(r),
             )
             for r in found[:limit]
@@ -389,12 +419,27 @@ class Ledger:
         )
         return bool(done)
 
-    def release(self, owner: str) -> int:
+    def release(self, owner: str, journaled: Mapping[int, int] | None = None) -> int:
         """Every row this owner still holds goes back unsent (``uncertain`` if it may
-        have been sent before, or if its message was started and has no reply)."""
+        have been sent before, or if its message was started and has no reply).
+        ``journaled``: ``{row id: claim}`` of the starts in the loop's journal whose
+        replies were not recorded (each updated by its primary key)."""
         c = send_ledger.c
         mine = sa.and_(c.state == S.SENDING, c.owner == owner)
         freed = 0
+        for row_id, claim in sorted((journaled or {}).items()):
+            done = self.conn.execute(
+                send_ledger.update()
+                .where(mine, c.id == row_id, c.attempts == claim, c.handed_over_at == RESERVED)
+                .values(
+                    state=S.UNCERTAIN,
+                    uncertain=c.uncertain + 1,
+                    owner=None,
+                    lease_until=None,
+                    handed_over_at=None,
+                )
+            ).rowcount
+            freed += int(done or 0)
         steps: list[tuple[Any, dict[str, Any]]] = [
             (
                 sa.and_(mine, c.handed_over_at.is_not(None), c.handed_over_at != RESERVED),
@@ -756,6 +801,95 @@ _COMMAND_OK = 1
 """libpq's ``PGRES_COMMAND_OK``: a command that returns no rows succeeded."""
 
 
+JOURNAL_MARGIN = 0.2
+"""A journaled start needs the loop's lease live for this fraction of the lease to come."""
+
+
+class StartJournal:
+    """A delivery loop's start marks on a SQLite file: a line ``<row id> <claim>`` per
+    message, appended (``O_APPEND``, one ``write``) just before its final dot.
+
+    Killed, a process loses nothing it wrote to the kernel: the line is there for
+    whoever takes the loop's rows back (:meth:`Ledger.recover`: a row marked with its
+    group and journaled under the claim it was reserved in counts as started).  It
+    replaces a SQLite write transaction per message (lock, a 4 KB WAL frame, the
+    shared-memory index): a few microseconds instead of about 0.1 ms of CPU.  The
+    fence a start mark's update gives (the row is still this loop's) comes from the
+    lease instead: the line is written first, and only then is the loop's lease
+    checked to be live for a while yet (:meth:`StartMarks.start`); a row is taken
+    back only once its lease ran out (or its owner is provably dead, never a live
+    loop), so whoever takes it back finds the line.  SQLite only: one machine, one
+    clock, one file system; PostgreSQL senders on several machines keep the update.
+
+    The file is ``<database>-starts/<hash of the owner>``; the loop removes it at its
+    end (its rows released), a recovery once it took back a dead loop's rows.  It is
+    made durable (``fdatasync``) with each of the loop's group transactions, as the
+    marks' WAL frames were: only a crash of the machine in between can forget a start.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(exist_ok=True)
+        self.path = path
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._dirty = False
+        self.open: dict[int, int] = {}
+        """``{row id: claim}`` of the starts written whose replies are not recorded yet
+        (:meth:`replied`): what the loop's release must count as started."""
+
+    @staticmethod
+    def path_for(database: str | None, owner: str) -> Path | None:
+        """Where the journal of ``owner``'s loop lives (None: an in-memory database)."""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        digest = hashlib.sha256(owner.encode("utf-8")).hexdigest()[:32]
+        # resolved: a process that opened the same file by another relative path (another
+        # working directory, a symbolic link) finds the same journals
+        return Path(f"{Path(database).resolve()}-starts") / digest
+
+    @staticmethod
+    def entries(path: Path) -> set[tuple[int, int]]:
+        """``(row id, claim)`` of every start the journal holds (none if it is gone).  A
+        line cut short (a write cannot be, below ``PIPE_BUF``; a full disk) is skipped."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return set()
+        found: set[tuple[int, int]] = set()
+        for line in data.split(b"\n"):
+            parts = line.split()
+            if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                found.add((int(parts[0]), int(parts[1])))
+        return found
+
+    def write(self, row_id: int, claim: int) -> None:
+        """Append one start; thread-safe (one ``write`` on an ``O_APPEND`` file)."""
+        if self._fd is None:
+            raise RuntimeError("the start journal is closed")
+        os.write(self._fd, b"%d %d\n" % (row_id, claim))
+        self.open[row_id] = claim
+        self._dirty = True
+
+    def replied(self, row_ids: Iterable[int]) -> None:
+        """These rows' outcomes are recorded: their starts no longer matter."""
+        for row_id in row_ids:
+            self.open.pop(row_id, None)
+
+    def sync(self) -> None:
+        """Make the starts written so far durable (before a group transaction)."""
+        if self._dirty and self._fd is not None:
+            self._dirty = False
+            os.fdatasync(self._fd)
+
+    def close(self, *, remove: bool) -> None:
+        """Close; ``remove`` once the loop's rows are released (nothing to recover)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if remove:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
 class StartMarks:
     """One delivery worker's marks "this message is started" for rows marked with
     their group, on a connection of its own (autocommit).
@@ -780,10 +914,17 @@ class StartMarks:
     process) has nothing to recover from: no mark is written there.
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        journal: StartJournal | None = None,
+        lease: timedelta | None = None,
+    ) -> None:
         self._dialect = engine.dialect
         self._raw: Any = None
         self._pending_commit = False
+        self._journal = journal if self._dialect.name == "sqlite" else None
+        self._margin = (lease or timedelta(0)) * JOURNAL_MARGIN
         if isinstance(engine.pool, StaticPool):
             return
         raw = engine.raw_connection()
@@ -801,11 +942,29 @@ class StartMarks:
         self._raw = raw
         self._pending_commit = False
 
-    def start(self, row_id: int, owner: str, now: datetime) -> bool:
+    def start(
+        self,
+        row_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        claim: int = 0,
+        lease_until: datetime | None = None,
+    ) -> bool:
         """Mark the row's message started; False if the row is not this owner's, or
-        not marked with a group, any more (then it must not be sent)."""
+        not marked with a group, any more (then it must not be sent).
+
+        With a journal (SQLite), ``claim`` (the row's ``attempts`` after the claim that
+        reserved it) and ``lease_until`` (a time before which none of the loop's leases
+        runs out): the start is journaled, and if that lease is live for
+        :data:`JOURNAL_MARGIN` of a lease yet, nobody can have taken the row back — no
+        update.  Otherwise the fenced update decides, as without a journal."""
         if self._raw is None:
             return True
+        if self._journal is not None and lease_until is not None:
+            self._journal.write(row_id, claim)  # first: a later take-back finds it
+            if now + self._margin < lease_until:
+                return True
         if self._pending_commit:
             self._settle()  # the previous mark's COMMIT, long done by now
         try:
