@@ -5,6 +5,9 @@ config that loads can still fail at 07:00: a template override with a typo,
 an SMTP password variable that is not exported, a DKIM key that is not a
 key.  :func:`check` tries each of those the way a run would, without
 writing anything or connecting anywhere, and reports one line per finding.
+A finding can also be a warning: the config works, but something an operator
+would expect does not happen (nothing reads the advertised ``mailto:``
+unsubscribe address).
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from newsletter.subscribers.tokens import environment_secret
 
 @dataclass(frozen=True)
 class Finding:
-    """One line of the check: ``ok`` or not, about ``what``."""
+    """One line of the check: ``ok`` or not, about ``what``; a ``warning`` is ok (the
+    check passes) but says what will not happen."""
 
     what: str
     ok: bool
     detail: str
+    warning: bool = False
 
 
 def check(settings: Settings) -> list[Finding]:
@@ -44,6 +49,7 @@ def check(settings: Settings) -> list[Finding]:
         *compiled,
         rendered,
         _delivery(settings),
+        _intake(settings),
         _dkim(settings),
         _signing_key(settings),
     ]
@@ -109,6 +115,44 @@ def _delivery(settings: Settings) -> Finding:
             "delivery", False, f"{where}: smtp.username is set but ${smtp.password_env} is not"
         )
     return Finding("delivery", True, where)
+
+
+def _intake(settings: Settings) -> Finding:
+    """What reads the bounces, complaints and mailto unsubscribes that come back."""
+    bounces = settings.bounces
+    mailto = settings.delivery.unsubscribe_mailto
+    if bounces.intake == "none":
+        return Finding(
+            "bounces",
+            True,
+            f"bounces.intake is 'none': nothing reads mail to mailto:{mailto}, which every "
+            "digest advertises in List-Unsubscribe, nor bounces and complaints (unless your "
+            "mail server pipes them to `newsletter bounces read --stdin`); set "
+            "bounces.intake to 'maildir' or 'imap'",
+            warning=True,
+        )
+    if bounces.intake == "imap":
+        imap = bounces.imap
+        where = f"imap {imap.username}@{imap.host}:{imap.port} folder {imap.folder}"
+        if not os.environ.get(imap.password_env):
+            return Finding(
+                "bounces",
+                False,
+                f"bounces.imap_password_env: ${imap.password_env} is not set "
+                f"(intake = 'imap' logs in as {imap.username})",
+            )
+    else:
+        where = f"maildir {bounces.maildir}"
+    if bounces.interval_minutes == 0:
+        return Finding(
+            "bounces",
+            True,
+            f"{where}: bounces.interval_minutes is 0, so serve and schedule never read it "
+            f"(mail to mailto:{mailto} waits for `newsletter bounces fetch`); set an interval "
+            "or run that command from cron",
+            warning=True,
+        )
+    return Finding("bounces", True, f"{where}, read every {bounces.interval_minutes} min")
 
 
 _PROBE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: probe\r\n\r\nprobe\r\n"

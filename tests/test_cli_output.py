@@ -221,3 +221,17 @@ def test_an_unwritable_output_path_is_one_line(project: Path, args: tuple[str, .
     assert "cannot write" in line and str(blocked) in line and "Not a directory" in line, line
     assert "unexpected" not in result.stderr and "Traceback" not in result.stderr
     assert re.search(r"^hint: ", result.stderr, re.M)
+
+
+def test_a_maildir_file_name_with_terminal_escapes_is_printed_escaped(project: Path) -> None:
+    set_config(project, 'intake = "none"', 'intake = "maildir"')
+    maildir = project / "subscribers" / "bounces"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    (maildir / "new" / "x\x1b]0;pwned\x07\x1b[2J\u202eevil").write_bytes(b"\x00 not mail")
+    result = newsletter("bounces", "fetch", cwd=project)
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "\x07" not in result.stdout + result.stderr and "\u202e" not in result.stderr
+    assert result.stderr.splitlines()[0].startswith(
+        "warning: new/x\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil: not a mail message"
+    )

@@ -52,6 +52,7 @@ def test_a_fresh_config_passes_every_check_and_nothing_is_written(tmp_path: Path
         "templates",
         "sample edition",
         "delivery",
+        "bounces",
         "dkim",
         "link signing key",
     ]
@@ -121,12 +122,61 @@ def test_config_check_prints_one_line_per_check_and_exits_2_on_a_failure(tmp_pat
     good = _newsletter("config", "check", cwd=tmp_path)
     assert good.returncode == 0, good.stderr
     assert [line.split(":")[0] for line in good.stdout.splitlines()] == ["ok"] * 6
+    assert good.stderr.startswith("warning: bounces: bounces.intake is 'none'")  # the 7th
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "index.html.j2").write_text("{% for %}\n", encoding="utf-8")
     (tmp_path / "config.toml").write_text('[output]\ntemplates_dir = "t"\n', encoding="utf-8")
     bad = _newsletter("config", "check", cwd=tmp_path)
     assert bad.returncode == 2
     assert f"error: templates: template {tmp_path / 't' / 'index.html.j2'}, line 1:" in bad.stderr
+
+
+def test_nothing_reading_the_advertised_mailto_is_a_warning_and_a_missing_imap_password_fails(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    default = _newsletter("config", "check", cwd=tmp_path)
+    assert default.returncode == 0, default.stderr
+    assert default.stderr.splitlines() == [
+        "warning: bounces: bounces.intake is 'none': nothing reads mail to "
+        "mailto:unsubscribe@example.com, which every digest advertises in List-Unsubscribe, "
+        "nor bounces and complaints (unless your mail server pipes them to `newsletter "
+        "bounces read --stdin`); set bounces.intake to 'maildir' or 'imap'"
+    ]
+    (tmp_path / "config.toml").write_text('[bounces]\nintake = "maildir"\n', encoding="utf-8")
+    never = _newsletter("config", "check", cwd=tmp_path)
+    assert never.returncode == 0, never.stderr
+    assert never.stderr.splitlines() == [
+        f"warning: bounces: maildir {tmp_path / 'subscribers/bounces'}: bounces.interval_minutes "
+        "is 0, so serve "
+        "and schedule never read it (mail to mailto:unsubscribe@example.com waits for "
+        "`newsletter bounces fetch`); set an interval or run that command from cron"
+    ]
+    (tmp_path / "config.toml").write_text(
+        '[bounces]\nintake = "imap"\nimap_username = "b@example.org"\n'
+        'imap_password_env = "BOUNCE_PW"\ninterval_minutes = 10\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "BOUNCE_PW"}
+    unset = subprocess.run(
+        [sys.executable, "-m", "newsletter", "config", "check"],
+        cwd=tmp_path,
+        env={**env, "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert unset.returncode == 2
+    assert unset.stderr.splitlines() == [
+        "error: bounces: bounces.imap_password_env: $BOUNCE_PW is not set "
+        "(intake = 'imap' logs in as b@example.org)"
+    ]
+    good = _newsletter("config", "check", cwd=tmp_path, BOUNCE_PW="hunter2")
+    assert good.returncode == 0, good.stderr
+    assert good.stderr == ""
+    assert "ok: bounces: imap b@example.org@localhost:993 folder INBOX, read every 10 min" in (
+        good.stdout.splitlines()
+    )
 
 
 def test_a_bad_database_url_in_the_environment_exits_2_with_one_error_line(

@@ -169,8 +169,10 @@ def test_cli_import_reports_bad_rows_by_line_and_never_duplicates(workdir: Path)
     assert "list.csv:line 3:" in first.stderr and "not-an-address" in first.stderr
     assert "line 4: unknown topic nope" in first.stderr
     assert "line 5: ONE@example.org is a duplicate of line 2" in first.stderr
-    assert "line 7:" in first.stderr and "control characters" in first.stderr
-    assert "6 rows: 2 added, 0 already on the list, 4 refused" in first.stdout
+    # a field never spans lines: the quoted one breaks its own line and the next only
+    assert "line 6: unbalanced quote" in first.stderr
+    assert "line 7: 'Bcc: x@example.org\"'" in first.stderr
+    assert "7 rows: 2 added, 0 already on the list, 5 refused" in first.stdout
     second = newsletter("subscribers", "import", str(csv_file), "--confirmed", cwd=workdir)
     assert "2 already on the list" in second.stdout
     exported = newsletter("subscribers", "export", cwd=workdir).stdout.splitlines()
@@ -181,6 +183,118 @@ def test_cli_import_reports_bad_rows_by_line_and_never_duplicates(workdir: Path)
         ["one@example.org", "confirmed", "llm"],
         ["three@example.org", "confirmed", "audio;vision"],
     ]
+
+
+def _import(workdir: Path, content: bytes) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    csv_file = workdir / "in.csv"
+    csv_file.write_bytes(content)
+    result = newsletter("subscribers", "import", str(csv_file), cwd=workdir)
+    listed = json.loads(newsletter("subscribers", "list", "--json", cwd=workdir).stdout)
+    return result, sorted(s["email"] for s in listed)
+
+
+def test_a_stray_quote_refuses_its_own_line_and_every_other_row_is_imported(
+    workdir: Path,
+) -> None:
+    rows = [
+        b"\xef\xbb\xbfemail,topics",
+        b"good1@example.org,llm",
+        b'"unterminated@example.org,llm',  # line 3: no closing quote
+        b"good2@example.org,",
+        b'"quoted@example.org","llm;vision"',
+        b"good3@example.org\r",
+        b'"x"y@example.org,llm',  # line 7: a quote in the middle of a field
+        b'good4@example.org,"agents"',
+    ]
+    result, imported = _import(workdir, b"\n".join(rows) + b"\n")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: in.csv:line 3: unbalanced quote: a quoted field is not closed on this line "
+        "(a field cannot span lines)",
+        "error: in.csv:line 7: misplaced quote (',' expected after '\"')",
+    ]
+    assert result.stdout.strip() == "7 rows: 5 added, 0 already on the list, 2 refused"
+    assert imported == [
+        "good1@example.org",
+        "good2@example.org",
+        "good3@example.org",
+        "good4@example.org",
+        "quoted@example.org",
+    ]
+
+
+def test_a_row_that_is_not_utf8_is_refused_by_line_and_the_others_imported(
+    workdir: Path,
+) -> None:
+    result, imported = _import(
+        workdir, b"email\ngood1@example.org\ncaf\xe9@example.org\ngood2@example.org\n"
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: in.csv:line 3: not UTF-8 (byte 4 of the line is 0xe9); save the file as UTF-8 CSV"
+    ]
+    assert result.stdout.strip() == "3 rows: 2 added, 0 already on the list, 1 refused"
+    assert imported == ["good1@example.org", "good2@example.org"]
+
+
+def test_a_huge_or_escape_laden_value_is_quoted_bounded_and_escaped(workdir: Path) -> None:
+    huge = "x" * 100_000 + "@example.org"
+    evil = "a\x1b]0;pwned\x07\x1b[31m@example.org"
+    result, imported = _import(workdir, f"email\n{huge},\n{evil},\nok@example.org,\n".encode())
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all(len(line) < 400 for line in lines)
+    assert lines[0].startswith("error: in.csv:line 2: '" + "x" * 79 + "…")
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert lines[1].startswith("error: in.csv:line 3: 'a\\x1b]0;pwned\\x07\\x1b[31m@example.org'")
+    assert imported == ["ok@example.org"]
+
+
+def test_invite_says_only_an_unsubscribed_address_can_sign_up_again_as_the_form_behaves(
+    workdir: Path,
+) -> None:
+    result, _ = _import(
+        workdir,
+        b"email,status\nleft@example.org,unsubscribed\ngone@example.org,bounced\n"
+        b"angry@example.org,complained\n",
+    )
+    assert result.returncode == 0, result.stderr
+    invited = newsletter(
+        "subscribers",
+        "invite",
+        "left@example.org",
+        "gone@example.org",
+        "angry@example.org",
+        cwd=workdir,
+    )
+    assert invited.returncode == 1
+    assert invited.stderr.splitlines() == [
+        "error: left@example.org: unsubscribed: nothing sent (they can sign up again on the web "
+        "form; an operator cannot re-subscribe them)",
+        "error: gone@example.org: bounced: nothing sent (their mail server refused the address; "
+        "the web form does not sign it up again and an operator cannot re-subscribe it (only "
+        "deleting the record, `newsletter subscribers remove --purge`, would let it sign up "
+        "again))",
+        "error: angry@example.org: complained: nothing sent (they reported a digest as spam; "
+        "the web form does not sign them up again and an operator cannot re-subscribe them "
+        "(only deleting the record, `newsletter subscribers remove --purge`, would let them "
+        "sign up again))",
+    ]
+    # what the web form does with each (its sign-up request): only the unsubscribed one
+    # becomes pending, to be confirmed
+    store = Database.open(config.load(workdir / "config.toml").database.url)
+    try:
+        subs = Subscriptions(store)
+        for address in ("left@example.org", "gone@example.org", "angry@example.org"):
+            subs.request(address, None, method="web", now=NOW)
+        assert {s.email: s.status for s in subs.all(None)} == {
+            "left@example.org": "pending",
+            "gone@example.org": "bounced",
+            "angry@example.org": "complained",
+        }
+    finally:
+        store.close()
+    assert not (workdir / "subscribers" / "outbox").exists()  # invite sent nothing
 
 
 def test_importing_an_export_never_resubscribes_anyone(workdir: Path, tmp_path: Path) -> None:

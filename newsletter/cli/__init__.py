@@ -217,13 +217,17 @@ def config_show(obj: Context, as_json: bool) -> None:
 def config_check(obj: Context) -> None:
     """Check the config and what a run needs (templates, secrets, keys); change nothing.
 
-    Exit 0 when every check passes, 2 (like any config problem) when one fails.
+    Exit 0 when every check passes (warnings say what will not happen, such as
+    nothing reading the mailto: unsubscribe address), 2 (like any config problem)
+    when one fails.
     """
     from newsletter import preflight
 
     findings = preflight.check(obj.settings)
     for finding in findings:
-        if finding.ok:
+        if finding.warning:
+            output.warning(f"{finding.what}: {finding.detail}")
+        elif finding.ok:
             output.line(f"ok: {finding.what}: {finding.detail}")
         else:
             output.error(f"{finding.what}: {finding.detail}")

@@ -15,12 +15,20 @@ all of them:
   ``hint`` when there is one), so a log collector sees errors, warnings and
   hints, not only log records.  Standard output (the command's result) is
   unchanged.
+- **Input quoted safely.**  Problems quote what the operator's input held (a CSV
+  cell, a file name, a message header), so every problem line is made safe in one
+  place (:func:`safe_line`): control characters (a terminal escape, a bidi
+  override) are shown escaped (``\\x1b``), any run of more than
+  :data:`QUOTE_LIMIT` characters without a space is cut to its first
+  :data:`QUOTE_KEEP` and ``…``, and a line to :data:`LINE_LIMIT` characters.
+  Result lines and table cells get the same escaping (their length is theirs).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +43,42 @@ UNWRAPPED = 1_000_000
 """Console width off a terminal: wide enough that rich never wraps or truncates."""
 
 log = logging.getLogger("newsletter.cli")
+
+QUOTE_LIMIT = 200
+"""Longest run of characters without a space a problem line shows whole (a long path
+still fits; a 100,000-character CSV cell does not)."""
+QUOTE_KEEP = 80
+"""How much of a longer run is shown, before ``…``."""
+LINE_LIMIT = 2000
+"""Longest problem line, whatever it quotes."""
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_LONG_RUN = re.compile(rf"\S{{{QUOTE_LIMIT + 1},}}")
+
+
+def safe_line(text: str) -> str:
+    """``text`` as one line safe to print: no control character, no unbounded quote.
+
+    Whitespace (newlines included) becomes single spaces; C0/C1 control characters
+    and bidi controls are written as ``\\xNN`` / ``\\uNNNN``, so a file name
+    holding a terminal escape cannot recolour, move or retitle the operator's
+    terminal; a run longer than :data:`QUOTE_LIMIT` is cut to :data:`QUOTE_KEEP`
+    characters and ``…``, and the line to :data:`LINE_LIMIT`.
+    """
+    text = _CONTROL.sub(_escaped, " ".join(text.split()))
+    text = _LONG_RUN.sub(lambda m: m.group()[:QUOTE_KEEP] + "…", text)
+    return text if len(text) <= LINE_LIMIT else text[:LINE_LIMIT] + "…"
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def without_controls(text: str) -> str:
+    """``text`` with its control characters escaped, newlines and tabs kept (results
+    such as ``bounces fetch``'s ``new/<file name>: ...`` lines quote input too)."""
+    return _CONTROL.sub(_escaped, text)
 
 
 def console(stream: IO[str]) -> Console:
@@ -55,7 +99,9 @@ def new_table(*columns: str, **options: Any) -> Table:
 
     class PlainTable(Table):
         def add_row(self, *cells: Any, **row: Any) -> None:
-            super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **row)
+            super().add_row(
+                *(Text(without_controls(c)) if isinstance(c, str) else c for c in cells), **row
+            )
 
     return PlainTable(*columns, **options)
 
@@ -84,8 +130,8 @@ class Output:
     # ------------------------------------------------------------ results
 
     def line(self, text: str, *, markup: bool = False) -> None:
-        """One line of the command's result."""
-        self.out.print(text, markup=markup)
+        """One line of the command's result (control characters escaped)."""
+        self.out.print(without_controls(text), markup=markup)
 
     def table(self, table: Table) -> None:
         self.out.print(table)
@@ -139,7 +185,8 @@ class Output:
     def _problem(
         self, level: str, message: str, hint: str | None, label: str | None = "default"
     ) -> None:
-        message = " ".join(message.split())  # one line, whatever the message held
+        message = safe_line(message)  # one line, whatever the message held
+        hint = safe_line(hint) if hint else hint
         if self.as_json:
             record: dict[str, Any] = {
                 "time": datetime.now(UTC).isoformat(),

@@ -124,7 +124,8 @@ DELIVERY_ROWS = (
         "delivery.rate_per_day",
         0,
         "Most messages per day (UTC) to the relay, all senders together; 0 for no limit. "
-        "What is over the limit goes out the next day.",
+        "Mail the ledger shows sent earlier that day counts, also what went out while the limit "
+        "was off. What is over the limit goes out the next day.",
         int,
         rules=(at_least(0),),
     ),

@@ -142,6 +142,19 @@ class Mailroom:
             mailer.close()
 
 
+_WHY_NOT = {
+    "unsubscribed": "they can sign up again on the web form; an operator cannot re-subscribe them",
+    "bounced": "their mail server refused the address; the web form does not sign it up again "
+    "and an operator cannot re-subscribe it (only deleting the record, "
+    "`newsletter subscribers remove --purge`, would let it sign up again)",
+    "complained": "they reported a digest as spam; the web form does not sign them up again "
+    "and an operator cannot re-subscribe them (only deleting the record, "
+    "`newsletter subscribers remove --purge`, would let them sign up again)",
+}
+"""Why ``invite`` sends nothing to a suppressed address: what can still bring it back,
+as the web form and the CLI really behave."""
+
+
 def invite(
     settings: Settings,
     subs: Subscriptions,
@@ -171,10 +184,7 @@ def invite(
         elif subscriber.status == CONFIRMED:
             problem = "confirmed already; nothing sent"
         elif subscriber.status in SUPPRESSED:
-            problem = (
-                f"{subscriber.status}: nothing sent (they can sign up again on the web form; "
-                "an operator cannot re-subscribe them)"
-            )
+            problem = f"{subscriber.status}: nothing sent ({_WHY_NOT[subscriber.status]})"
         else:
             try:
                 mailroom.confirmation(subscriber, now)

@@ -205,6 +205,9 @@ class Queue:
         """Updates refused because the row was no longer ours (another loop took it)."""
         self.reserving: set[int] = set()
         """Rows a worker is about to mark in flight with its group (:meth:`reserve`)."""
+        self.day_counted = False
+        """Whether the relay's daily count was checked against the ledger's sends today
+        (once per loop: see ``take_tokens``)."""
         self.ended = 0
         """Rows this loop ended (sent, failed, skipped ...): the progress line counts them
         instead of counting the ledger (a scan of every row of the edition)."""
@@ -253,7 +256,10 @@ class Queue:
                 now,
                 per_second=self.policy.rate_per_second,
                 per_day=self.policy.rate_per_day,
+                reconcile=not self.day_counted,
             )
+            if sendable:
+                self.day_counted = True
             leased: list[int] = []
             for row, wanted, state, reason in decided:
                 if state is not None:

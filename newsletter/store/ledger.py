@@ -35,7 +35,7 @@ import os
 import select
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -581,6 +581,14 @@ class Ledger:
         ).one()
         return int(row[0] or 0), _utc(row[1]) if row[1] is not None else None
 
+    def sent_since(self, since: datetime) -> int:
+        """Messages of every edition sent since ``since`` (the relay's daily count)."""
+        c = send_ledger.c
+        value = self.conn.execute(
+            sa.select(sa.func.count()).where(c.state == S.SENT, c.finished_at >= since)
+        ).scalar()
+        return int(value or 0)
+
     def next_attempt(self, edition_id: int) -> datetime | None:
         """When the edition's earliest deferred row is due."""
         c = send_ledger.c
@@ -613,13 +621,17 @@ class Ledger:
         *,
         per_second: float,
         per_day: int,
+        reconcile: bool = False,
     ) -> tuple[int, float]:
         """Take up to ``want`` sends from the relay's buckets; ``(granted, wait)`` where
         ``wait`` is how long until the next one is free (``math.inf``: not today).
 
         Per second: a token bucket holding at most one second's worth; per day: a
         count for the UTC day.  Both live in ``send_rate``, so every sender of every
-        process shares them and a restart resets nothing."""
+        process shares them and a restart resets nothing.  With ``reconcile`` (a
+        sender's first take) the day's count is at least the messages the ledger
+        shows sent since the UTC day began: mail sent while the limit was off (the
+        buckets are not touched then) counts against it once it is on."""
         if want <= 0 or (per_second <= 0 and per_day <= 0):
             return want, 0.0
         r = send_rate.c
@@ -651,6 +663,8 @@ class Ledger:
             day, day_count = _day(row.day), row.day_count
         if day != today:
             day, day_count = today, 0
+        if reconcile and per_day > 0:
+            day_count = max(day_count, self.sent_since(datetime.combine(today, time(), UTC)))
         granted, wait = want, 0.0
         if per_second > 0:
             granted = min(granted, int(tokens))

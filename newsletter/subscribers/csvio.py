@@ -17,7 +17,6 @@ they consented (``--confirmed``).
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,15 +73,41 @@ class ImportReport:
     problems: tuple[RowProblem, ...]
 
 
-def _read(path: Path) -> str:
+def _lines(path: Path) -> list[bytes]:
+    """The file's physical lines (split at ``\n``, ``\r\n`` or ``\r``), a UTF-8 BOM dropped."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.splitlines()
+
+
+def _record(raw: bytes) -> list[str]:
+    """One physical line as CSV cells, strictly: an :class:`InputError` names what is wrong.
+
+    A subscriber row never needs a field spanning lines, so each line is parsed on its
+    own: a stray quote costs that line alone, not every line up to the next quote.
+    """
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path}: not UTF-8 (byte {exc.start})", hint="save the file as UTF-8 CSV"
+            f"not UTF-8 (byte {exc.start + 1} of the line is 0x{raw[exc.start]:02x}); "
+            "save the file as UTF-8 CSV"
         ) from None
+    if '"' not in text:  # the common case, and what the csv module would make of it
+        return text.split(",")
+    try:
+        return next(csv.reader([text], strict=True))
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            raise InputError(
+                "unbalanced quote: a quoted field is not closed on this line "
+                "(a field cannot span lines)"
+            ) from None
+        raise InputError(f"misplaced quote ({exc})") from None
 
 
 BATCH_ROWS = 1000
@@ -107,7 +132,6 @@ def import_csv(
     most the batch being written, and a second import of the same file adds
     only what the first did not.
     """
-    reader = csv.reader(io.StringIO(_read(path), newline=""))
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
     columns: dict[str, int] = {"email": 0, "topics": 1}
@@ -115,8 +139,20 @@ def import_csv(
     additions: list[Addition] = []
     rows = 0
     first = True
-    for record in reader:
-        line = reader.line_num
+    for line, raw in enumerate(_lines(path), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = _record(raw)
+        except InputError as exc:
+            if first:  # without the header's columns no row can be read
+                raise InputError(
+                    f"{path}:{line}: the header row: {exc.message}",
+                    hint="the first row names the columns: email[,topics][,status]",
+                ) from None
+            rows += 1
+            problems.append(RowProblem(line, exc.message))
+            continue
         if not any(cell.strip() for cell in record):
             continue
         if first:
