@@ -85,6 +85,16 @@ RESERVED = datetime(1970, 1, 1, tzinfo=UTC)
 """``handed_over_at`` of a row marked in flight with its group whose message has not
 been started yet: taken back, it goes back as it was (it was certainly not sent)."""
 
+_MAYBE_SENT = {
+    "state": S.UNCERTAIN,
+    "uncertain": send_ledger.c.uncertain + 1,
+    "owner": None,
+    "lease_until": None,
+    "handed_over_at": None,
+}
+"""A row its owner may have sent (handed over, reply never recorded) given back:
+``uncertain``, counted, free for the next claim (recovery and a loop's release)."""
+
 
 @dataclass(frozen=True)
 class LedgerRow:
@@ -229,13 +239,7 @@ class Ledger:
             self.conn.execute(
                 send_ledger.update()
                 .where(c.id == row_id, c.state == S.SENDING, _same(c.owner, was))
-                .values(
-                    state=S.UNCERTAIN,
-                    uncertain=c.uncertain + 1,
-                    owner=None,
-                    lease_until=None,
-                    handed_over_at=None,
-                )
+                .values(**_MAYBE_SENT)
             )
         for row_id, was, uncertain in unsent:
             self.conn.execute(
@@ -431,13 +435,7 @@ class Ledger:
             done = self.conn.execute(
                 send_ledger.update()
                 .where(mine, c.id == row_id, c.attempts == claim, c.handed_over_at == RESERVED)
-                .values(
-                    state=S.UNCERTAIN,
-                    uncertain=c.uncertain + 1,
-                    owner=None,
-                    lease_until=None,
-                    handed_over_at=None,
-                )
+                .values(**_MAYBE_SENT)
             ).rowcount
             freed += int(done or 0)
         steps: list[tuple[Any, dict[str, Any]]] = [
