@@ -40,6 +40,7 @@ def register(
     def subscribers_seed(obj: Any, email: str, papers: tuple[str, ...]) -> None:
         """Record papers EMAIL likes (arXiv ids or titles of papers seen) to rank their email."""
         from newsletter.subscribers.feedback import MAX_SEEDS
+        from newsletter.wording import counted
 
         db, feedback, subscriber = _open(obj, email)
         try:
@@ -51,7 +52,7 @@ def register(
         for name in seeded.unknown:
             output.error(f"not found: {name} (no paper seen has this arXiv id or title)")
         for name in seeded.over:
-            output.error(f"not read: {name} (at most {MAX_SEEDS} papers at a time)")
+            output.error(f"not read: {name} (at most {counted(MAX_SEEDS, 'paper')} at a time)")
         if seeded.unknown or seeded.over:
             sys.exit(1)
 

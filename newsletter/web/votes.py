@@ -50,6 +50,7 @@ from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import PREFERENCES, VOTE, TokenError, Tokens
 from newsletter.urls import VOTE_LINK, VOTE_PAGE, Site, paper_dir
 from newsletter.web.pages import PageContext, RankingPanel, Refusal
+from newsletter.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +294,7 @@ class VotePages:
                     None,
                     (
                         error,
-                        f"Only the first {MAX_SEEDS} lines were read; these were not: "
+                        f"Only the first {counted(MAX_SEEDS, 'line')} were read; these were not: "
                         + "; ".join(seeded.over),
                     ),
                 )
