@@ -8,6 +8,7 @@ over IMAP and each subscriber's state changes as docs/delivery.md says.
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -182,3 +183,76 @@ def test_a_message_nested_a_thousand_deep_over_imap_goes_to_the_operator_and_the
         assert dovecot.count("INBOX") == 0
         assert dovecot.subjects("Unrecognised") == ["nest"]
         assert dovecot.count("Processed") == 1
+
+
+def _imap_config(tmp_path: Path, settings: object, port: int, max_kb: int = 16) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[newsletter]\nbase_url = "https://papers.example.org/"\n'
+        f'[database]\nurl = "{settings.database.url}"\n'  # type: ignore[attr-defined]
+        '[delivery]\nfrom_address = "digest@papers.example.org"\n'
+        '[bounces]\nreturn_path = "bounces@papers.example.org"\nintake = "imap"\n'
+        f'imap_host = "127.0.0.1"\nimap_port = {port}\nimap_security = "none"\n'
+        f'imap_username = "{USER}"\nimap_password_env = "{PASSWORD_ENV}"\nmax_kb = {max_kb}\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def _fetch(config: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(config), "bounces", "fetch"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, PASSWORD_ENV: PASSWORD},
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def _move_back(dovecot: object, folder: str, into: str = "INBOX") -> None:
+    """What an operator (or a mail client's rule) does: every message of ``folder``
+    moved back into the folder read, where the server gives each a new UID."""
+    conn = dovecot.client()  # type: ignore[attr-defined]
+    try:
+        conn.select(f'"{folder}"')
+        _, found = conn.uid("SEARCH", "ALL")
+        for uid in found[0].split():
+            typ, data = conn.uid("MOVE", uid, into)
+            assert typ == "OK", data
+    finally:
+        conn.logout()
+
+
+def test_an_oversized_message_moved_back_into_the_inbox_counts_once(tmp_path: Path) -> None:
+    """Red team F13: a message over bounces.max_kb was keyed by its UID and size; moved
+    back into the inbox it got a new UID and `status` counted it again every round."""
+    from newsletter import status
+    from newsletter.states import ReturnKind
+
+    with dovecot_server() as dovecot:
+        settings = bounce_settings(tmp_path)
+        [sent] = send_editions(settings, 1, (READER,))
+        big = fill("oversized.eml", sent)
+        dovecot.deliver(big)
+        # the same too-large message without a Message-ID: known by its header block
+        dovecot.deliver(re.sub(rb"(?im)^message-id:[^\n]*\n", b"", big, count=1))
+        config = _imap_config(tmp_path, settings, dovecot.port)
+        first = _fetch(config)
+        assert "2 read" in first.stdout and "2 moved to the operator folder" in first.stdout
+        assert dovecot.count("Unrecognised") == 2
+        for _ in range(2):  # two more rounds, each after the operator moved them back
+            _move_back(dovecot, "Unrecognised")
+            assert dovecot.count("INBOX") == 2
+            again = _fetch(config)
+            assert "2 seen before" in again.stdout, again.stdout
+            assert dovecot.count("INBOX") == 0 and dovecot.count("Unrecognised") == 2
+        came_back = status.gather(settings).returns
+        assert came_back is not None and came_back.count(ReturnKind.UNRECOGNISED) == 2
+        assert "2 unrecognised messages" in came_back.line()
+
+        # raised max_kb: the same message is read now, and its DSN applied
+        _move_back(dovecot, "Unrecognised")
+        read = _fetch(_imap_config(tmp_path, settings, dovecot.port, max_kb=1024))
+        assert f"{READER}: bounced" in read.stdout, read.stdout + read.stderr

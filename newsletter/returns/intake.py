@@ -38,10 +38,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.parser import HeaderParser
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.returns.reports import Malformed, Recipient, Report, read
+from newsletter.returns.reports import Malformed, Recipient, Report, message_key, read
 from newsletter.states import ConsentAction, ReturnKind
 from newsletter.store import Database, Transaction
 from newsletter.store.returns import ReturnRow
@@ -58,8 +59,35 @@ PROCESSED = "processed"
 OPERATOR = "operator"
 
 
+HEAD_BYTES = 64 * 1024
+"""How much of an oversized message's start is read for its key: the header block
+(Message-ID is in it), bounded so a message that is one huge header costs no more."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def oversized_key(head: bytes) -> str:
+    """The ``returns`` key of a message too large to read, from its header block.
+
+    Its Message-ID when it has one (as :func:`~newsletter.returns.reports.message_key`
+    keys every message read, so a second delivery counts once), under its own
+    ``oversized:`` prefix: a message refused for its size and read later, after
+    ``bounces.max_kb`` was raised, is applied then, not taken for seen.  Without a
+    Message-ID, the SHA-256 of the header block: the bytes a mailbox keeps as they
+    are when a message is moved or copied (its flags and UID are not in them).
+    """
+    end = len(head)
+    for blank in (b"\r\n\r\n", b"\n\n"):
+        found = head.find(blank)
+        if found >= 0:
+            end = min(end, found)
+    block = head[:end]
+    message_id = message_key(HeaderParser().parsestr(block.decode("utf-8", "replace")), b"")
+    if message_id.startswith("sha256:"):  # none: hash the header block itself
+        return "oversized:sha256:" + hashlib.sha256(block).hexdigest()
+    return "oversized:" + message_id
 
 
 @dataclass(frozen=True)
@@ -99,7 +127,7 @@ class Intake:
         """Read and apply one message; never raises for what the message holds."""
         limit = self.settings.bounces.max_bytes
         if len(raw) > limit:
-            return self.oversized(label, len(raw))
+            return self.oversized(label, len(raw), raw[:HEAD_BYTES])
         try:
             report = read(raw, envelope=envelope, mailto=self.settings.delivery.unsubscribe_mailto)
         except Malformed as exc:
@@ -124,26 +152,33 @@ class Intake:
             log.info("%s: %s", label, line)
         return Handled(label, kind, folder, tuple(actions))
 
-    def oversized(self, label: str, size: int) -> Handled:
+    def oversized(self, label: str, size: int, head: bytes) -> Handled:
+        """A message over ``bounces.max_kb``, known by its header block alone (``head``:
+        at most :data:`HEAD_BYTES` from its start), never by where it lies: a mailbox
+        gives a message moved back into the folder read a new name (a new IMAP UID, a
+        Maildir file under ``cur/`` with flags), and it must count once however many
+        rounds see it, as every other message does (see :func:`oversized_key`)."""
         problem = (
             f"{label}: {size:,} bytes, over bounces.max_kb "
             f"({self.settings.bounces.max_bytes // 1024} KB); moved to the operator folder unread"
         )
-        return self._unreadable(label, f"oversized:{label}:{size}", problem)
+        return self._unreadable(label, oversized_key(head), problem)
 
     def _unreadable(self, label: str, key: str, problem: str) -> Handled:
         """A message that is not read (not mail, too large) goes to the operator folder
         and is recorded ``unrecognised`` like the mail nobody could attribute, so
         ``status`` counts every message the intake put there (once, however often it
-        is delivered: ``key`` is its bytes' hash, or its name and size unread)."""
+        is delivered or moved back: ``key`` is its bytes' hash, or for one too large to
+        read its Message-ID or header block, :func:`oversized_key`)."""
         log.info("%s", problem)
         with self.db.write() as tx:
-            if not tx.returns.known(key):
+            seen = bool(tx.returns.known(key))
+            if not seen:
                 tx.returns.add(
                     ReturnRow(key, 0, ReturnKind.UNRECOGNISED, None, None, None, {"why": problem}),
                     self.clock(),
                 )
-        return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, problem=problem)
+        return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, duplicate=seen, problem=problem)
 
 
 class _Applying:

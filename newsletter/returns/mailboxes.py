@@ -13,7 +13,8 @@ inbox, or a crash between the database commit and the move — counts once:
   show them; a move is one ``rename``.
 - **IMAP** (``imaplib``: IMAPS, STARTTLS, or plain on loopback): the folder is
   read by UID; a message's size is asked first, so one over ``bounces.max_kb``
-  is moved without being downloaded; moves use ``UID MOVE`` (RFC 6851), or
+  is moved without its body being downloaded (its header block is, for the key
+  it counts once by); moves use ``UID MOVE`` (RFC 6851), or
   COPY + ``\\Deleted`` + EXPUNGE on a server without it.  The password comes
   from the environment variable ``bounces.imap_password_env``.
 """
@@ -36,7 +37,7 @@ from typing import BinaryIO, Protocol
 
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
-from newsletter.returns.intake import OPERATOR
+from newsletter.returns.intake import HEAD_BYTES, OPERATOR
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,10 @@ class Mailbox(Protocol):
     def messages(self) -> Iterator[Incoming]: ...
 
     def read(self, incoming: Incoming) -> bytes: ...
+
+    def head(self, incoming: Incoming) -> bytes:
+        """The start of a message too large to read (its header block, at most
+        :data:`~newsletter.returns.intake.HEAD_BYTES`): what it is known by."""
 
     def settle(self, incoming: Incoming, folder: str) -> None:
         """Move a handled message to ``processed`` or ``operator``."""
@@ -95,6 +100,13 @@ class MaildirBox:
 
     def read(self, incoming: Incoming) -> bytes:
         return Path(incoming.ref).read_bytes()
+
+    def head(self, incoming: Incoming) -> bytes:
+        try:
+            with Path(incoming.ref).open("rb") as handle:
+                return handle.read(HEAD_BYTES)
+        except FileNotFoundError:  # another reader moved it: its name is all there is
+            return incoming.ref.encode("utf-8", "replace")
 
     def folder(self, name: str) -> Path:
         """The Maildir++ subfolder ``.<name>``, made (with ``maildirfolder``) if missing."""
@@ -227,6 +239,16 @@ class ImapBox:
 
     def read(self, incoming: Incoming) -> bytes:
         _, data = self.conn.uid("FETCH", incoming.ref, "(BODY.PEEK[])")
+        for item in data or []:
+            if isinstance(item, tuple) and len(item) == 2:
+                return bytes(item[1])
+        raise MailboxError(f"{self.where}: cannot fetch {incoming.label}: {_text(data)}")
+
+    def head(self, incoming: Incoming) -> bytes:
+        """The header block only (``BODY.PEEK[HEADER]``, cut at HEAD_BYTES): the
+        message body is never downloaded."""
+        part = f"BODY.PEEK[HEADER]<0.{HEAD_BYTES}>"
+        _, data = self.conn.uid("FETCH", incoming.ref, f"({part})")
         for item in data or []:
             if isinstance(item, tuple) and len(item) == 2:
                 return bytes(item[1])

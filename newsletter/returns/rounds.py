@@ -84,7 +84,7 @@ def fetch(
     try:
         for incoming in box.messages():
             if incoming.size > settings.bounces.max_bytes:
-                done = intake.oversized(incoming.label, incoming.size)
+                done = intake.oversized(incoming.label, incoming.size, box.head(incoming))
             else:
                 done = intake.handle(box.read(incoming), incoming.label)
             box.settle(incoming, done.folder)
