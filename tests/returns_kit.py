@@ -33,6 +33,8 @@ class Sent:
     return_path: str
     unsubscribe_token: str
     edition_id: int
+    unsubscribe_mailto: str = ""
+    """The address of its List-Unsubscribe ``mailto:`` (with VERP on, tokened)."""
 
 
 def bounce_settings(tmp: Path, db_url: str | None = None, **bounces: Any) -> config.Settings:
@@ -71,6 +73,7 @@ def outbox(settings: config.Settings) -> list[Sent]:
         token = re.search(r"unsubscribe\?t=([^>\s]+)>", str(message["List-Unsubscribe"]))
         assert token, message["List-Unsubscribe"]
         message_id = str(message["Message-ID"])
+        mailto = re.search(r"<mailto:([^?>]+)", str(message["List-Unsubscribe"]))
         found.append(
             Sent(
                 recipient=str(message["To"]),
@@ -78,6 +81,7 @@ def outbox(settings: config.Settings) -> list[Sent]:
                 return_path=str(message["Return-Path"]).strip("<>"),
                 unsubscribe_token=token.group(1),
                 edition_id=editions[message_id],
+                unsubscribe_mailto=mailto.group(1) if mailto else "",
             )
         )
     return sorted(found, key=lambda s: (s.edition_id, s.recipient))

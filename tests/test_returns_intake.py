@@ -525,3 +525,86 @@ def test_soft_bounces_on_two_pipes_at_once_reach_the_limit(tmp_path: Path) -> No
     assert f"{READER}: soft bounce 1 of 2" in said
     assert f"{READER}: bounced after 2 soft bounces in a row (4.2.2)" in said
     assert status_of(settings, READER) == "bounced"
+
+
+# ---------------------------------------------------------------- the mailto: address's token
+
+
+def _mail_to(
+    address: str, *, delivered_to: str | None = None, subject: str = "", tag: str = ""
+) -> bytes:
+    """A mail a reader's client sends to ``address`` (the subject dropped, as some
+    clients drop a mailto:'s ?subject=); ``delivered_to``: as the server wrote it."""
+    head = f"Delivered-To: {delivered_to}\r\n" if delivered_to else ""
+    return (
+        f"{head}From: A Reader <someone@example.org>\r\nTo: {address}\r\n"
+        f"Subject: {subject}\r\nMessage-ID: <{tag or address.lower()}.mt@example.org>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nplease stop\r\n"
+    ).encode()
+
+
+def test_the_advertised_mailto_address_carries_a_token_any_letter_case_keeps(
+    tmp_path: Path,
+) -> None:
+    """A server may fold an address's local part to lower (or upper) case, and a client
+    may drop the mailto:'s subject: the address's own token still names the reader.
+    On main the digests advertised the plain unsubscribe@ address, and a link token put
+    in the local part was read only as the (folded) Delivered-To spelled it."""
+    settings = bounce_settings(tmp_path)
+    sent = send_editions(settings, 1, (READER, *OTHERS))
+    mine = sent_to(sent, READER)[0]
+    local, domain = mine.unsubscribe_mailto.split("@")
+    assert re.fullmatch(r"unsubscribe\+[0-9a-z]+\.[0-9a-f]{20}", local), mine.unsubscribe_mailto
+    assert domain == "papers.example.org"
+    assert len({s.unsubscribe_mailto for s in sent}) == len(sent)  # one per reader
+    gone, full, angry, leaving = OTHERS
+    folded_up = sent_to(sent, gone)[0].unsubscribe_mailto.upper()
+    # an older digest's link token in the address: the server folded Delivered-To only
+    link_local = f"unsubscribe+{sent_to(sent, full)[0].unsubscribe_token}@papers.example.org"
+    forged = re.sub(r"[0-9a-f](?=@)", "0", sent_to(sent, angry)[0].unsubscribe_mailto)
+    if forged == sent_to(sent, angry)[0].unsubscribe_mailto:
+        forged = re.sub(r"[0-9a-f](?=@)", "1", forged)
+    box = settings.bounces.maildir
+    drop_into_maildir(box, _mail_to(mine.unsubscribe_mailto.lower()), "lower")
+    drop_into_maildir(box, _mail_to(folded_up, delivered_to=folded_up), "upper")
+    drop_into_maildir(box, _mail_to(link_local, delivered_to=link_local.lower()), "link")
+    drop_into_maildir(box, _mail_to(forged), "forged")
+    done = cli(write_config(tmp_path, settings), "bounces", "fetch")
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert f"{READER}: unsubscribed (mailto:)" in out, out
+    assert f"{gone}: unsubscribed (mailto:)" in out
+    assert f"{full}: unsubscribed (mailto:)" in out
+    assert "1 moved to the operator folder" in out  # the forged MAC names nobody
+    assert [status_of(settings, a) for a in (READER, gone, full, angry, leaving)] == [
+        "unsubscribed",
+        "unsubscribed",
+        "unsubscribed",
+        "confirmed",
+        "confirmed",
+    ]
+    assert consents_of(settings, gone)[-1] == ("unsubscribed", "mailto")
+
+
+def test_stdin_reads_the_mailto_token_from_the_recipient_in_any_case(tmp_path: Path) -> None:
+    """A Postfix pipe's ${original_recipient} as a case-folding server gives it."""
+    settings = bounce_settings(tmp_path, intake="none")
+    sent = send_editions(settings, 1, (READER, OTHERS[0]))
+    path = write_config(tmp_path, settings)
+    for who, fold in ((READER, str.upper), (OTHERS[0], str.lower)):
+        address = fold(sent_to(sent, who)[0].unsubscribe_mailto)
+        # the reader's client wrote the plain address: only the envelope has the token
+        raw = _mail_to("unsubscribe@papers.example.org", subject="stop", tag=who)
+        done = cli(path, "bounces", "read", "--stdin", "--recipient", address, stdin=raw)
+        assert done.returncode == 0, done.stderr.decode()
+        assert f"{who}: unsubscribed (mailto:)" in done.stdout.decode(), done.stdout.decode()
+        assert status_of(settings, who) == "unsubscribed"
+    assert len(folder_files(settings.bounces.maildir, "Processed")) == 2
+
+
+def test_without_verp_the_plain_mailto_address_is_advertised(tmp_path: Path) -> None:
+    """No return path means no recipient delimiter is known to work on the server:
+    unsubscribe+…@ could be refused there, so the plain address and the subject."""
+    settings = bounce_settings(tmp_path, return_path="")
+    [sent] = send_editions(settings, 1, (READER,))
+    assert sent.unsubscribe_mailto == "unsubscribe@papers.example.org"

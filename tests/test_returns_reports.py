@@ -114,6 +114,22 @@ def test_a_token_in_the_mailto_address_unsubscribes_too() -> None:
     assert report.unsubscribe_tokens == (SENT.unsubscribe_token,)  # its letter case kept
 
 
+def test_a_link_token_in_the_address_is_read_as_the_to_header_spelled_it() -> None:
+    """A server that folds the local part writes Delivered-To in lower case; the To
+    the reader's client wrote keeps the case the link token needs (on main only the
+    folded spelling was read, and the mail went to the operator folder)."""
+    tokened = f"unsubscribe+{SENT.unsubscribe_token}@papers.example.org"
+    raw = fill("mailto-unsubscribe.eml", SENT)
+    raw = raw.replace(f"unsubscribe {SENT.unsubscribe_token}".encode(), b"stop")
+    raw = raw.replace(
+        f"Delivered-To: {MAILTO}".encode(), f"Delivered-To: {tokened.lower()}".encode()
+    )
+    raw = raw.replace(f"To: {MAILTO}".encode(), f"To: {tokened}".encode())
+    report = read(raw, mailto=MAILTO)
+    assert report.kind == ReturnKind.UNSUBSCRIBE
+    assert SENT.unsubscribe_token in report.unsubscribe_tokens
+
+
 @pytest.mark.parametrize(
     ("action", "status", "diagnostic", "kind", "code"),
     [

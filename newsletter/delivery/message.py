@@ -118,6 +118,10 @@ class Recipient:
     mailto_subject: str
     vote_token: str = ""
     """The signed token of the recipient's 👍/👎 links ("" leaves those links invalid)."""
+    mailto_address: str = ""
+    """The ``mailto:`` unsubscribe address with the recipient's own token in it
+    (:class:`~newsletter.subscribers.returnpath.MailtoAddress`); "" is the sender's
+    plain ``unsubscribe_mailto``."""
 
     def check(self) -> None:
         joined = "".join(vars(self).values())
@@ -240,7 +244,8 @@ class CompiledMessage:
         subject = r.mailto_subject
         # "unsubscribe <token>": quote() would change only the space
         subject = subject.replace(" ", "%20") if _PLAIN.fullmatch(subject) else quote(subject)
-        mailto = f"mailto:{self.sender.unsubscribe_mailto}?subject={subject}"
+        address = r.mailto_address or self.sender.unsubscribe_mailto
+        mailto = f"mailto:{address}?subject={subject}"
         unsubscribe = _qp(r.unsubscribe_url)
         preferences = _qp(r.preferences_url)
         vote = _qp(r.vote_token)

@@ -73,7 +73,7 @@ from newsletter.store.database import Writer
 from newsletter.store.ledger import StartMarks
 from newsletter.subscribers.feedback import vote_token
 from newsletter.subscribers.links import SubscriberLinks
-from newsletter.subscribers.returnpath import ReturnPath
+from newsletter.subscribers.returnpath import MailtoAddress, ReturnPath
 from newsletter.subscribers.tokens import Tokens
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,7 @@ class Delivery:
         self._sender: Sender | None = None
         self._links: SubscriberLinks | None = None
         self._return_path: ReturnPath | None = None
+        self._mailto: MailtoAddress | None = None
         self.owner = ""
         self.transactions = 0
 
@@ -288,6 +289,12 @@ class Delivery:
             self._return_path = ReturnPath.from_settings(self.settings)
         return self._return_path.for_recipient(edition_id, claimed.subscriber.id)
 
+    def _mailto_address(self) -> MailtoAddress:
+        """The per-recipient mailto: unsubscribe address (made once: it derives a key)."""
+        if self._mailto is None:
+            self._mailto = MailtoAddress.from_settings(self.settings)
+        return self._mailto
+
     def message(self, edition: Edition, claimed: Claimed, smtp: bool) -> bytes:
         """One recipient's message (:meth:`message_pieces`, joined)."""
         return b"".join(self.message_pieces(edition, claimed, smtp))
@@ -310,6 +317,7 @@ class Delivery:
             preferences_url=signed.preferences,
             mailto_subject=f"unsubscribe {signed.unsubscribe_token}",
             vote_token=vote_token(links.tokens, subscriber.public_id, edition),
+            mailto_address=self._mailto_address().for_recipient(subscriber.id),
         )
         compiled = self.ranking(edition).compiled(subscriber.id, claimed.topics)
         if compiled is None:

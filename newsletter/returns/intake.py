@@ -47,7 +47,7 @@ from newsletter.states import ConsentAction, ReturnKind
 from newsletter.store import Database, Transaction
 from newsletter.store.returns import ReturnRow
 from newsletter.store.subscribers import Subscriber
-from newsletter.subscribers.returnpath import Attribution, ReturnPath
+from newsletter.subscribers.returnpath import Attribution, MailtoAddress, ReturnPath
 from newsletter.subscribers.subscriptions import suppress
 from newsletter.subscribers.tokens import UNSUBSCRIBE, TokenError, Tokens
 
@@ -116,6 +116,14 @@ class Intake:
         self.clock = clock
         self.return_path = ReturnPath.from_settings(settings)
         self._tokens: Tokens | None = None
+        self._mailto: MailtoAddress | None = None
+
+    @property
+    def mailto(self) -> MailtoAddress:
+        """The mailto: address token's reader (made on first use: it needs the key)."""
+        if self._mailto is None:
+            self._mailto = MailtoAddress.from_settings(self.settings)
+        return self._mailto
 
     @property
     def tokens(self) -> Tokens:
@@ -260,6 +268,12 @@ class _Applying:
 
     def _by_token(self, tokens: tuple[str, ...]) -> Subscriber | None:
         for token in tokens:
+            subscriber_id = self.intake.mailto.read_token(token)
+            if subscriber_id is not None:  # the address form, whatever its case
+                by_address = self.tx.subscribers.by_id(subscriber_id)
+                if by_address is not None:
+                    return by_address
+                continue
             try:
                 public_id = self.intake.tokens.check(UNSUBSCRIBE, token)
             except TokenError:

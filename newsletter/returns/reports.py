@@ -12,7 +12,8 @@ What is recognised, in this order:
    returned headers (our Message-ID);
 3. a mail to the List-Unsubscribe **mailto:** (``unsubscribe <token>`` in the
    subject, as the digests' header has it, or ``unsubscribe+<token>@`` as the
-   address);
+   address: the lower-case address token the digests advertise with VERP on,
+   read in any case, or a link token as any header spelled it);
 4. an **automatic reply**: ``Auto-Submitted`` (other than ``no``),
    ``X-Autoreply``/``X-Autorespond``, ``Precedence: auto_reply``; an
    out-of-office subject counts only beside another sign of an automatic
@@ -332,6 +333,26 @@ def _subject_tokens(subject: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _address_tokens(addresses: tuple[str, ...], mailto: str) -> list[str]:
+    """Tokens of ``unsubscribe+<token>@`` among the addresses a message was sent to
+    (any VERP delimiter: the token is checked), as each header wrote it: a server
+    that folds the local part to lower case writes ``Delivered-To`` so while the
+    sender's ``To`` keeps the case a link token of an older digest needs, so every
+    spelling is tried, not one per address.  The address token of
+    :class:`~newsletter.subscribers.returnpath.MailtoAddress` is read in any case."""
+    if not mailto:
+        return []
+    local, _, domain = mailto.lower().rpartition("@")
+    found = []
+    for address in addresses:
+        a_local, _, a_domain = address.rpartition("@")
+        if a_domain.lower() != domain or len(a_local) <= len(local) + 1:
+            continue
+        if a_local.lower().startswith(local) and a_local[len(local)] in "+-=":
+            found.append(a_local[len(local) + 1 :])
+    return found
+
+
 def _parse(raw: bytes) -> email.message.Message:
     """The message, or :class:`Malformed` when it nests too deep or does not parse."""
     containers = len(_CONTAINER.findall(raw))
@@ -363,6 +384,7 @@ def read(raw: bytes, *, envelope: tuple[str, ...] = (), mailto: str = "") -> Rep
     for name in ENVELOPE_HEADERS:
         for value in _headers(msg, name):
             delivered += _addresses(value)
+    every = tuple(delivered)
     delivered = list({a.lower(): a for a in reversed(delivered)}.values())[::-1]
     base = Report(
         key=message_key(msg, raw),
@@ -406,15 +428,11 @@ def read(raw: bytes, *, envelope: tuple[str, ...] = (), mailto: str = "") -> Rep
         if recipients:
             return replace(base, kind=_worst(recipients), recipients=tuple(recipients))
         return base
-    tokens = _subject_tokens(subject)
-    if mailto:
-        local, _, domain = mailto.lower().rpartition("@")
-        for address in delivered:
-            a_local, _, a_domain = address.rpartition("@")
-            if a_domain.lower() == domain and a_local.lower().startswith(local + "+"):
-                tokens.append(address.split("@")[0][len(local) + 1 :])
+    tokens = _subject_tokens(subject) + _address_tokens(every, mailto)
     if tokens:
-        return replace(base, kind=ReturnKind.UNSUBSCRIBE, unsubscribe_tokens=tuple(tokens))
+        return replace(
+            base, kind=ReturnKind.UNSUBSCRIBE, unsubscribe_tokens=tuple(dict.fromkeys(tokens))
+        )
     if _is_auto_reply(msg, subject):
         return replace(base, kind=ReturnKind.AUTO_REPLY)
     recipients = _flufl(raw)

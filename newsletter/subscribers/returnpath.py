@@ -108,3 +108,71 @@ class ReturnPath:
         if not hmac.compare_digest(self._mac(body), found.group(3)):
             return None
         return Attribution(int(found.group(1), 36), int(found.group(2), 36))
+
+
+_MAILTO_PURPOSE = b"newsletter/mailto-unsubscribe/v1"
+_MAILTO_MAC_CHARS = 20
+_MAILTO_TOKEN = re.compile(r"([0-9a-z]{1,12})\.([0-9a-f]{20})")
+_LOCAL_PART_MAX = 64
+
+
+@dataclass(frozen=True)
+class MailtoAddress:
+    """The ``mailto:`` unsubscribe address with the subscriber in it:
+    ``unsubscribe+<subscriber>.<mac>@example.org``.
+
+    The subject's token (``unsubscribe <token>``) is the link token, URL-safe
+    base64: its letter case is part of it.  A mail client may drop a
+    ``mailto:``'s ``?subject=`` and a mail server may fold an address's local part
+    to lower case (RFC 5321 lets it: the local part is the receiving server's to
+    interpret), so the address carries a token of its own that survives both:
+    the subscriber's database id in base 36 and 20 hex digits (80 bits) of an
+    HMAC-SHA256 under a key derived from the link signing key for this one
+    purpose — lower-case letters and digits only, read in any case, no
+    weaker than the link token (a forger must still guess the MAC).  As
+    ESPs put theirs (``unsubscribe-<hex>@``): it names one subscriber and never
+    expires, like the one-click link.
+
+    Only with a recipient delimiter the server knows: ``bounces.return_path``
+    set (VERP needs the same ``recipient_delimiter``, see docs/delivery.md);
+    without it, or when the local part would pass the 64 characters an address
+    may have, the plain address is advertised and the subject's token alone names
+    the subscriber.
+    """
+
+    address: str
+    delimiter: str
+    key: bytes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MailtoAddress:
+        key = hmac.new(load_secret(settings), _MAILTO_PURPOSE, hashlib.sha256).digest()
+        address = settings.delivery.unsubscribe_mailto
+        delimiter = settings.bounces.delimiter if settings.bounces.return_path else ""
+        return cls(address, delimiter, key)
+
+    def _mac(self, body: str) -> str:
+        mac = hmac.new(self.key, body.encode("ascii"), hashlib.sha256).hexdigest()
+        return mac[:_MAILTO_MAC_CHARS]
+
+    def token(self, subscriber_id: int) -> str:
+        body = _base36(subscriber_id)
+        return f"{body}.{self._mac(body)}"
+
+    def for_recipient(self, subscriber_id: int) -> str:
+        """The address one digest's ``List-Unsubscribe`` mailto: names."""
+        if not self.delimiter:
+            return self.address
+        local, domain = self.address.rsplit("@", 1)
+        tokened = f"{local}{self.delimiter}{self.token(subscriber_id)}"
+        return f"{tokened}@{domain}" if len(tokened) <= _LOCAL_PART_MAX else self.address
+
+    def read_token(self, token: str) -> int | None:
+        """The subscriber id ``token`` names (in any letter case); None when it is no
+        address token or its MAC does not check."""
+        found = _MAILTO_TOKEN.fullmatch(token.lower())
+        if not found:
+            return None
+        if not hmac.compare_digest(self._mac(found.group(1)), found.group(2)):
+            return None
+        return int(found.group(1), 36)
