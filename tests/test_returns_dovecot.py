@@ -256,3 +256,30 @@ def test_an_oversized_message_moved_back_into_the_inbox_counts_once(tmp_path: Pa
         _move_back(dovecot, "Unrecognised")
         read = _fetch(_imap_config(tmp_path, settings, dovecot.port, max_kb=1024))
         assert f"{READER}: bounced" in read.stdout, read.stdout + read.stderr
+
+
+def test_a_mailto_to_the_advertised_address_in_upper_case_unsubscribes_over_imap(
+    tmp_path: Path,
+) -> None:
+    """The digest's tokened mailto: address as a case-folding server delivers it, the
+    subject dropped by the reader's client: unsubscribed; a forged MAC: the operator."""
+    with dovecot_server() as dovecot:
+        settings = bounce_settings(tmp_path)
+        sent = send_editions(settings, 1, (READER, OTHERS[0]))
+        for who, mac in ((READER, None), (OTHERS[0], "0" * 20)):
+            address = sent_to(sent, who)[0].unsubscribe_mailto
+            if mac is not None:
+                address = re.sub(r"[0-9a-f]{20}@", f"{mac}@", address)
+            folded = address.upper()
+            dovecot.deliver(
+                (
+                    f"Delivered-To: {folded}\r\nFrom: someone@example.org\r\nTo: {folded}\r\n"
+                    f"Subject: \r\nMessage-ID: <{who}.mailto@example.org>\r\n\r\nstop\r\n"
+                ).encode()
+            )
+        done = _fetch(_imap_config(tmp_path, settings, dovecot.port))
+        assert f"{READER}: unsubscribed (mailto:)" in done.stdout, done.stdout
+        assert status_of(settings, READER) == "unsubscribed"
+        assert consents_of(settings, READER)[-1] == ("unsubscribed", "mailto")
+        assert status_of(settings, OTHERS[0]) == "confirmed"
+        assert dovecot.count("Processed") == 1 and dovecot.count("Unrecognised") == 1

@@ -19,10 +19,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from newsletter.config import Settings
-from newsletter.subscribers.tokens import load_secret
+from newsletter.subscribers.tokens import PreparedHmac, load_secret
 
 _PURPOSE = b"newsletter/return-path/v1"
 _MAC_CHARS = 16
@@ -143,6 +143,7 @@ class MailtoAddress:
     address: str
     delimiter: str
     key: bytes
+    _prepared: PreparedHmac | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MailtoAddress:
@@ -152,8 +153,11 @@ class MailtoAddress:
         return cls(address, delimiter, key)
 
     def _mac(self, body: str) -> str:
-        mac = hmac.new(self.key, body.encode("ascii"), hashlib.sha256).hexdigest()
-        return mac[:_MAILTO_MAC_CHARS]
+        prepared = self._prepared
+        if prepared is None:  # the key's padded states once: one per recipient signs
+            prepared = PreparedHmac(self.key, "sha256")
+            object.__setattr__(self, "_prepared", prepared)
+        return prepared.digest(body.encode("ascii")).hex()[:_MAILTO_MAC_CHARS]
 
     def token(self, subscriber_id: int) -> str:
         body = _base36(subscriber_id)
