@@ -198,22 +198,26 @@ def test_the_default_clock_signs_with_the_time_of_the_system_clock() -> None:
 
 def test_mailto_address_token_is_case_blind_signed_and_bounded(tmp_path: Path) -> None:
     """The mailto: unsubscribe address's token: read in any letter case, refused when
-    its MAC (or id) is altered, never advertised without a delimiter or past the 64
-    characters of a local part."""
+    its MAC, its id or the subscriber's public id differ, never advertised without a
+    delimiter or past the 64 characters of a local part."""
     from newsletter.subscribers.returnpath import MailtoAddress
 
     key = b"k" * 32
     mailto = MailtoAddress("unsubscribe@papers.example.org", "+", key)
-    address = mailto.for_recipient(12345)
+    address = mailto.for_recipient(12345, "Pub-Id_a1")
     local, _, domain = address.partition("@")
     token = local.removeprefix("unsubscribe+")
     assert domain == "papers.example.org" and token == token.lower()
-    assert mailto.read_token(token) == 12345
-    assert mailto.read_token(token.upper()) == 12345
+    for spelled in (token, token.upper()):
+        assert MailtoAddress.subscriber_of(spelled) == 12345
+        assert mailto.check(spelled, 12345, "Pub-Id_a1")
     body, mac = token.split(".")
-    assert mailto.read_token(f"{body}.{mac[:-1]}{'0' if mac[-1] != '0' else '1'}") is None
-    assert mailto.read_token(f"{body}1.{mac}") is None  # another subscriber, same MAC
-    assert MailtoAddress(mailto.address, "+", b"o" * 32).read_token(token) is None
-    assert MailtoAddress(mailto.address, "", key).for_recipient(1) == mailto.address
+    altered = f"{body}.{mac[:-1]}{'0' if mac[-1] != '0' else '1'}"
+    assert not mailto.check(altered, 12345, "Pub-Id_a1")
+    assert not mailto.check(token, 12346, "Pub-Id_a1")  # another id, same MAC
+    assert not mailto.check(token, 12345, "Pub-Id_a2")  # the id given again to another
+    assert not MailtoAddress(mailto.address, "+", b"o" * 32).check(token, 12345, "Pub-Id_a1")
+    assert MailtoAddress.subscriber_of("InJlYWRlci1wdWJsaWMtaWQi.aT8x0Q.Vq3kUJ5o") is None
+    assert MailtoAddress(mailto.address, "", key).for_recipient(1, "p") == mailto.address
     long_local = "u" * 45 + "@papers.example.org"
-    assert MailtoAddress(long_local, "+", key).for_recipient(1) == long_local
+    assert MailtoAddress(long_local, "+", key).for_recipient(1, "p") == long_local

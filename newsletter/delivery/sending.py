@@ -317,7 +317,9 @@ class Delivery:
             preferences_url=signed.preferences,
             mailto_subject=f"unsubscribe {signed.unsubscribe_token}",
             vote_token=vote_token(links.tokens, subscriber.public_id, edition),
-            mailto_address=self._mailto_address().for_recipient(subscriber.id),
+            mailto_address=self._mailto_address().for_recipient(
+                subscriber.id, subscriber.public_id
+            ),
         )
         compiled = self.ranking(edition).compiled(subscriber.id, claimed.topics)
         if compiled is None:

@@ -268,10 +268,12 @@ class _Applying:
 
     def _by_token(self, tokens: tuple[str, ...]) -> Subscriber | None:
         for token in tokens:
-            subscriber_id = self.intake.mailto.read_token(token)
+            subscriber_id = MailtoAddress.subscriber_of(token)
             if subscriber_id is not None:  # the address form, whatever its case
                 by_address = self.tx.subscribers.by_id(subscriber_id)
-                if by_address is not None:
+                if by_address is not None and self.intake.mailto.check(
+                    token, by_address.id, by_address.public_id
+                ):
                     return by_address
                 continue
             try:

@@ -127,11 +127,14 @@ class MailtoAddress:
     to lower case (RFC 5321 lets it: the local part is the receiving server's to
     interpret), so the address carries a token of its own that survives both:
     the subscriber's database id in base 36 and 20 hex digits (80 bits) of an
-    HMAC-SHA256 under a key derived from the link signing key for this one
-    purpose — lower-case letters and digits only, read in any case, no
-    weaker than the link token (a forger must still guess the MAC).  As
-    ESPs put theirs (``unsubscribe-<hex>@``): it names one subscriber and never
-    expires, like the one-click link.
+    HMAC-SHA256, under a key derived from the link signing key for this one
+    purpose, of that id *and the subscriber's random ``public_id``* (so an id a
+    purged subscriber left and the database gave again names nobody) —
+    lower-case letters and digits only, read in any case.  Folding the case
+    loses nothing, so no case-insensitive matching of a case-sensitive token
+    is needed: a forger still has 2^80 MACs to guess, one mail each (the VERP
+    token has 64 bits).  As ESPs put theirs (``unsubscribe-<hex>@``): it names
+    one subscriber and never expires, like the one-click link.
 
     Only with a recipient delimiter the server knows: ``bounces.return_path``
     set (VERP needs the same ``recipient_delimiter``, see docs/delivery.md);
@@ -159,24 +162,26 @@ class MailtoAddress:
             object.__setattr__(self, "_prepared", prepared)
         return prepared.digest(body.encode("ascii")).hex()[:_MAILTO_MAC_CHARS]
 
-    def token(self, subscriber_id: int) -> str:
+    def token(self, subscriber_id: int, public_id: str) -> str:
         body = _base36(subscriber_id)
-        return f"{body}.{self._mac(body)}"
+        return f"{body}.{self._mac(f'{body}.{public_id}')}"
 
-    def for_recipient(self, subscriber_id: int) -> str:
+    def for_recipient(self, subscriber_id: int, public_id: str) -> str:
         """The address one digest's ``List-Unsubscribe`` mailto: names."""
         if not self.delimiter:
             return self.address
         local, domain = self.address.rsplit("@", 1)
-        tokened = f"{local}{self.delimiter}{self.token(subscriber_id)}"
+        tokened = f"{local}{self.delimiter}{self.token(subscriber_id, public_id)}"
         return f"{tokened}@{domain}" if len(tokened) <= _LOCAL_PART_MAX else self.address
 
-    def read_token(self, token: str) -> int | None:
-        """The subscriber id ``token`` names (in any letter case); None when it is no
-        address token or its MAC does not check."""
+    @staticmethod
+    def subscriber_of(token: str) -> int | None:
+        """The subscriber id ``token`` claims (any letter case), None when it is no
+        address token; :meth:`check` it against that subscriber before acting."""
         found = _MAILTO_TOKEN.fullmatch(token.lower())
-        if not found:
-            return None
-        if not hmac.compare_digest(self._mac(found.group(1)), found.group(2)):
-            return None
-        return int(found.group(1), 36)
+        return int(found.group(1), 36) if found else None
+
+    def check(self, token: str, subscriber_id: int, public_id: str) -> bool:
+        """Whether ``token`` (any letter case) is the one made for this subscriber."""
+        expected = self.token(subscriber_id, public_id)
+        return hmac.compare_digest(expected.encode("ascii"), token.lower().encode("ascii"))
