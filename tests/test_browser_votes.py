@@ -8,6 +8,7 @@ without it unless ``NEWSLETTER_REQUIRE_BROWSER=1``.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -151,4 +152,61 @@ def test_the_archive_page_reached_from_the_email_carries_the_same_vote(
             page.click("#vote")
         assert page.inner_text("h1") == "Vote recorded"
         assert _votes(store) == [(key, True)]
+        page.close()
+
+
+def test_a_card_whose_thumbs_the_budget_left_out_is_voted_on_from_its_abstract(
+    browser: Any, tmp_path: Path
+) -> None:
+    """An email that fits its budget only without the cards' 👍/👎 (Gmail clips a large
+    edition): the delivered card's "Abstract" is the reader's signed link, the web app
+    sends it to the archive's paper page with their 👍/👎, and a vote from there is
+    recorded after its one-button page — no login, no step a reader could not take.
+    The text part of the same message keeps both vote links of every card."""
+    digest = str(DIGESTS / "000_own_nov09.txt")
+    day = date(2026, 11, 9)
+    with served_subscribers(tmp_path) as (base, settings, store, smtp):
+        Subscriptions(store).add(READER, None, confirmed=True, method="test", now=datetime.now(UTC))
+        shown = pipeline.preview(settings, [digest], day, tmp_path / "preview").edition
+        roomy = render_email(shown, settings).html  # a subscriber's copy, every vote link
+        thumbs = re.compile(r' <a href="[^"]*/up">👍</a> <a href="[^"]*/down">👎</a>')
+        assert len(thumbs.findall(roomy)) == len(shown.papers)
+        budget_kb = (len(thumbs.sub("", roomy).encode()) + 1500) // 1000  # not the thumbs
+        assert budget_kb * 1000 < len(roomy.encode())
+        tight = replace(settings, email=replace(settings.email, budget_kb=budget_kb))
+        first = pipeline.run(tight, [digest], day)
+        assert first.delivery is not None and first.delivery.sent == 1
+        text, html = bodies(parse(smtp.handler.received_by(READER)[-1]))  # type: ignore[attr-defined]
+        assert "/up" not in html  # the budget took the thumbs out of the HTML cards
+        key = first.edition.papers[0].key
+        ref = paper_ref(key)
+        assert f"/{ref}/up" in text and f"/{ref}/down" in text  # the text part keeps them
+
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.set_content(html)  # the delivered email, as a mail client shows it
+        abstract = page.locator(f'a[href$="/{ref}"]', has_text="Abstract")
+        assert abstract.count() == 1
+        href = abstract.get_attribute("href")
+        assert href and href.startswith(base + "v/")
+        token = href.split("/")[-2]
+        moved = httpx.get(href, timeout=30)  # what the app answers: no login, a redirect
+        assert moved.status_code == 303
+        target = moved.headers["location"]
+        assert target == f"{base}{archive.paper_dir(key)}#v={token}"
+        assert _votes(store) == []
+
+        paper_file = settings.output.site_dir / archive.paper_dir(key) / "index.html"
+        page.goto(paper_file.as_uri() + target[target.index("#") :])  # as the redirect opens it
+        vote = page.locator("#nl-vote a[data-direction=down]")
+        assert vote.is_visible()
+        assert vote.get_attribute("href") == f"{href}/down"
+        with page.expect_navigation():
+            vote.click()
+        assert page.inner_text("h1") == "Less like this?"
+        assert _votes(store) == []  # the page asks first
+        with page.expect_navigation():
+            page.click("#vote")
+        assert page.inner_text("h1") == "Vote recorded"
+        assert _votes(store) == [(key, False)]
         page.close()

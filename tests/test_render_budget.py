@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from render_kit import edition_of, large_edition, paper, settings, small_edition
+from render_kit import edition_of, large_edition, paper, settings
 
 from newsletter import config
 from newsletter.model import Edition
 from newsletter.render import RecipientLinks, render_email, templates
-from newsletter.render.context import ContextBuilder
+from newsletter.render.context import ContextBuilder, Plan
 from newsletter.render.email import _cost, compile_mjml, fit, meta_for, paper_views, plans
 
 
@@ -106,20 +106,25 @@ def test_a_later_email_of_the_edition_is_the_same_email() -> None:
     assert render_email(replace(edition), s) == first  # an equal edition, views made again
 
 
-def test_the_stock_frame_prints_no_vote_link() -> None:
-    """One frame serves a layout's plans with and without vote links (the cards carry them)."""
+def test_the_stock_frame_prints_no_thumbs() -> None:
+    """One frame serves a layout's plans with and without 👍/👎 (the cards carry them);
+    a plan without them keeps the vote link (the cards' Abstract, the title lines)."""
     env = templates.environment(None)
     s = settings()
-    builder = ContextBuilder(small_edition(), meta_for(s), RecipientLinks.placeholders(), None)
-    plan = next(iter(plans(s.email.teaser_chars)))
-    with_votes = builder.build(plan)
-    without = builder.build(replace(plan, votes=False))
-    assert with_votes.links.vote and not without.links.vote
+    builder = ContextBuilder(large_edition(60), meta_for(s), RecipientLinks.placeholders(), None)
+    for plan in (next(iter(plans(s.email.teaser_chars))), Plan(100, cards=1)):
+        with_votes = builder.build(plan)
+        without = builder.build(replace(plan, votes=False))
+        assert with_votes.links.vote and without.links.vote == with_votes.links.vote
+        assert with_votes.links.thumbs and not without.links.thumbs
 
-    def frame(context: object) -> str:
-        return templates.render(env, templates.EMAIL_MJML, edition=context, _nl_frame=1)
+        def frame(context: object) -> str:
+            return templates.render(env, templates.EMAIL_MJML, edition=context, _nl_frame=1)
 
-    assert frame(with_votes) == frame(without)
+        assert frame(with_votes) == frame(without)
+        assert "/up" not in frame(with_votes)
+        if plan.cards is not None:  # its title lines link to the signed paper page
+            assert f"{with_votes.links.vote}/" in frame(with_votes)
 
 
 def test_an_overridden_section_is_fitted_by_rendering_it(tmp_path: Path) -> None:

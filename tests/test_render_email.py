@@ -158,18 +158,26 @@ def test_budget_degrades_teasers_before_titles() -> None:
 
 def test_vote_links_go_before_any_teaser_is_cut() -> None:
     """A subscriber's copy (vote links on) of an edition whose cards fit only without
-    their 👍/👎 links keeps every card with its full teaser and drops the links; a
-    small edition keeps them on every card."""
+    their 👍/👎 links keeps every card with its full teaser and drops the two thumbs,
+    each card's "Abstract" still the signed link to the paper page with the same vote
+    (and the text part keeps both vote links); a small edition keeps them on every card."""
     edition = large_edition(100)
     roomy = render_email(edition, settings(email__budget_kb=500))
     assert roomy.html.count(VOTE_TOKEN) == 300  # 👍, 👎 and its "Abstract" on every card
     plain = render_email(edition, settings(email__budget_kb=500), links=_no_votes())
     assert VOTE_TOKEN not in plain.html
-    budget_kb = (_cost(plain.html) + 1500) // 1000  # room for the cards, not their votes
+    thumbs = re.compile(r' <a href="[^"]*/up">👍</a> <a href="[^"]*/down">👎</a>')
+    assert len(thumbs.findall(roomy.html)) == 100
+    budget_kb = (_cost(thumbs.sub("", roomy.html)) + 1500) // 1000  # the cards, not thumbs
     assert budget_kb * 1000 < _cost(roomy.html)
     tight = render_email(edition, settings(email__budget_kb=budget_kb))
-    assert VOTE_TOKEN not in tight.html
+    assert "/up" not in tight.html and tight.html.count(VOTE_TOKEN) == 100
+    assert re.findall(r'href="([^"]*)"[^>]*>Abstract<', tight.html) == re.findall(
+        r'href="([^"]*)"[^>]*>Abstract<', roomy.html
+    )
     assert tight.html.count(">Abstract<") == roomy.html.count(">Abstract<") == 100
+    assert tight.text == roomy.text  # nothing clips the text part: its votes stay
+    assert thumbs.sub("", roomy.html) == tight.html  # the same cards, teasers whole
     small = render_email(small_edition(), settings())
     assert small.html.count(VOTE_TOKEN) == 3 * len(small_edition().papers)
 

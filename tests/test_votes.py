@@ -486,7 +486,9 @@ def test_cli_seeds_and_resets_a_subscribers_ranking(tmp_path: Path) -> None:
 
 def test_the_largest_seed_ranked_email_keeps_a_vote_link_on_every_card(seeds_dir: Path) -> None:
     """The largest real digest (102 papers): its ranked copy, picks moved out of their
-    sections, keeps 👍 and 👎 on every card it shows and stays in the budget."""
+    sections, keeps 👍 and 👎 on every card it shows, each title-only line links to the
+    paper's signed page (its 👍/👎 there; both in the text part), and it stays in the
+    budget."""
     settings = render_kit.settings()
     largest = max(sorted(seeds_dir.glob("0*.txt")), key=lambda p: len(render_kit.seed_entries(p)))
     edition = render_kit.seed_edition(largest)
@@ -497,11 +499,16 @@ def test_the_largest_seed_ranked_email_keeps_a_vote_link_on_every_card(seeds_dir
     html = "".join(made.html.pieces(ranked, reasons, settings.ranking.top_picks))
     text = "".join(made.text.pieces(ranked, reasons, settings.ranking.top_picks))
     assert len(made.keys) >= 50  # most of the edition as cards
-    for body, per_card in ((html, 3), (text, 2)):  # the HTML's "Abstract" goes via it too
-        assert body.count("%%VOTE_TOKEN%%/") == per_card * len(made.keys)
+    lines = [p.key for p in edition.papers if p.key not in made.keys]
+    # the HTML card's "Abstract" goes via the vote link too, a title line is only that
+    for body, per_card, per_line in ((html, 3, 1), (text, 2, 2)):
+        assert body.count("%%VOTE_TOKEN%%/") == per_card * len(made.keys) + per_line * len(lines)
         for key in made.keys:  # each card once, with both thumbs
             ref = paper_ref(key)
             assert body.count(f"/{ref}/up") == body.count(f"/{ref}/down") == 1, key
+        for key in lines:
+            ref = paper_ref(key)
+            assert body.count(f"%%VOTE_TOKEN%%/{ref}") == per_line, key
     cost = len(html.encode()) + html.count("%%VOTE_TOKEN%%") * 40
     assert cost <= settings.email.budget_bytes
 

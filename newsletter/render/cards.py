@@ -46,11 +46,14 @@ cards, and the email's frame is rendered once to be filled with the cards of sev
 CARDS_MARK = "\x00nl-cards\x00"
 """Where a section's cards go in a frame (a NUL never survives :func:`clean_text`)."""
 
+_Key = tuple[int, str | None, bool]
+"""A kept card's key: its view's id, the vote link base, whether it prints 👍/👎."""
+
 
 def register(env: jinja2.Environment, stock: Path, wrap: Callable[..., str]) -> None:
     """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call
     (``wrap`` is the plain-text part's ``wrap`` filter)."""
-    card = Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
+    card = Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card, thumbs=True)
     card_text = Cards(
         env, stock, PAPER_TEXT, markup=False, fast=functools.partial(stock_card_text, wrap=wrap)
     )
@@ -96,17 +99,21 @@ class Cards:
         name: str,
         *,
         markup: bool,
-        fast: Callable[[Any, dict[str, str], str | None], str],
+        fast: Callable[..., str],
+        thumbs: bool = False,
     ) -> None:
         self._env = env
         self._fast = fast
+        self._thumbs = thumbs
+        """Whether this partial reads ``edition.links.thumbs`` (the HTML card: the size
+        budget may drop its 👍/👎; the text card always prints them)."""
         self._palette: dict[str, str] | None = None
         self._stock = stock
         self._name = name
         self._wrap: Callable[[str], str] = Markup if markup else str
-        self._kept: dict[tuple[int, str | None], tuple[weakref.ref[Any], str]] = {}
-        self._weights: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
-        self._rests: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
+        self._kept: dict[_Key, tuple[weakref.ref[Any], str]] = {}
+        self._weights: dict[_Key, tuple[weakref.ref[Any], int]] = {}
+        self._rests: dict[_Key, tuple[weakref.ref[Any], int]] = {}
         # templates never reload (auto_reload=False): both are found once
         self._template: jinja2.Template | None = None
         self._is_stock: bool | None = None
@@ -140,14 +147,18 @@ class Cards:
             # A loop variable is not in the context Jinja passes: the caller names the section.
             return self._wrap(template.render(context.get_all(), section=section, paper=paper))
         # The stock cards read one thing beyond the paper: the edition's vote link
-        # (set only on a copy someone receives), so it is part of the key.
-        edition = context.get("edition")
-        vote = getattr(getattr(edition, "links", None), "vote", None) or None
-        return self.stock(paper, vote)
+        # (set only on a copy someone receives) and whether the HTML card prints its
+        # 👍/👎, so both are part of the key.
+        links = getattr(context.get("edition"), "links", None)
+        vote = getattr(links, "vote", None) or None
+        return self.stock(paper, vote, getattr(links, "thumbs", True))
 
-    def stock(self, paper: Any, vote: str | None) -> str:
-        """The stock card of ``paper`` with the vote link base ``vote`` (made once per view)."""
-        key = (id(paper), vote)
+    def stock(self, paper: Any, vote: str | None, thumbs: bool = True) -> str:
+        """The stock card of ``paper`` with the vote link base ``vote`` (made once per view);
+        ``thumbs``: the HTML card prints its 👍/👎 (without, its "Abstract" still
+        leads to them)."""
+        thumbs = thumbs or not self._thumbs
+        key = (id(paper), vote, thumbs)
         found = self._kept.get(key)
         if found is not None and found[0]() is paper:
             return found[1]
@@ -155,15 +166,21 @@ class Cards:
         if palette is None:
             palette = self._palette = _palette(self._env)
         if palette:
-            text = self._wrap(self._fast(paper, palette, vote))
+            if self._thumbs:
+                text = self._wrap(self._fast(paper, palette, vote, thumbs=thumbs))
+            else:
+                text = self._wrap(self._fast(paper, palette, vote))
         else:  # a palette override without a colour: let Jinja name what is missing
             module = self._env.get_template(PALETTE).module
             template = self._partial()
-            text = self._wrap(template.render(paper=paper, c=module, edition=_VoteOnly(vote)))
+            seen = _VoteOnly(vote, thumbs)
+            text = self._wrap(template.render(paper=paper, c=module, edition=seen))
         self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
         return text
 
-    def compiled_weight(self, paper: Any, vote: str | None, teaser: str | None = None) -> int:
+    def compiled_weight(
+        self, paper: Any, vote: str | None, teaser: str | None = None, thumbs: bool = True
+    ) -> int:
         """What the :meth:`stock` card weighs in the compiled email
         (:func:`~newsletter.render.recipients.weight`), kept with it: MJML writes an
         ``<mj-text>``'s HTML back as it is, but drops the line breaks between its tags,
@@ -172,24 +189,26 @@ class Cards:
         With ``teaser``: what the card of ``paper`` with that teaser instead of its own
         would weigh (the card of the same paper in the same section with a shorter
         teaser, weighed without making it or its view: the size budget weighs the
-        cards of several teaser lengths to show one)."""
-        key = (id(paper), vote)
+        cards of several teaser lengths to show one).  ``thumbs`` as :meth:`stock`."""
+        thumbs = thumbs or not self._thumbs
+        key = (id(paper), vote, thumbs)
         if teaser is not None and teaser != paper.teaser and self._palette:
             found = self._rests.get(key)
             if found is None or found[0]() is not paper:
-                rest = self.compiled_weight(paper, vote) - _text_weight(paper.teaser)
+                rest = self.compiled_weight(paper, vote, None, thumbs)
+                rest -= _text_weight(paper.teaser)
                 found = self._rests[key] = (self._weights[key][0], rest)
             return found[1] + _text_weight(teaser)
         found = self._weights.get(key)
         if found is not None and found[0]() is paper:
             return found[1]
-        text = self.stock(paper, vote)
+        text = self.stock(paper, vote, thumbs)
         made = weight(text) - text.count("\n")
         # the card's own reference: when the view dies its one callback forgets all three
         self._weights[key] = (self._kept[key][0], made)
         return made
 
-    def _forget(self, key: tuple[int, str | None], ref: weakref.ref[Any]) -> None:
+    def _forget(self, key: _Key, ref: weakref.ref[Any]) -> None:
         """A view died: drop its card, unless its id was taken again already.
 
         No lock (a weakref callback can run inside any statement, a lock held
@@ -206,11 +225,13 @@ class Cards:
 
 
 class _VoteOnly:
-    """What a stock card sees of the edition: ``edition.links.vote``, nothing else."""
+    """What a stock card sees of the edition: ``edition.links.vote`` and
+    ``edition.links.thumbs``, nothing else."""
 
-    def __init__(self, vote: str | None) -> None:
+    def __init__(self, vote: str | None, thumbs: bool = True) -> None:
         self.links = self
         self.vote = vote
+        self.thumbs = thumbs
 
 
 def finds_stock(env: jinja2.Environment, name: str, stock: Path) -> bool:
@@ -270,8 +291,12 @@ def _text_weight(text: str) -> int:
     return len(_e(text).encode("utf-8"))
 
 
-def stock_card(paper: Any, c: dict[str, str], vote: str | None) -> str:
-    """``_paper.mjml.j2`` (the stock card) for ``paper``: the same bytes, without Jinja."""
+def stock_card(paper: Any, c: dict[str, str], vote: str | None, *, thumbs: bool = True) -> str:
+    """``_paper.mjml.j2`` (the stock card) for ``paper``: the same bytes, without Jinja.
+
+    With ``vote`` the "Abstract" link is the signed ``<vote>/<ref>`` (the archive's
+    paper page with this reader's 👍/👎) and, with ``thumbs``, the 👍/👎 follow it:
+    without them the card can still be voted on, one click later."""
     meta = []
     if paper.byline:
         meta.append(_e(paper.byline))
@@ -302,7 +327,7 @@ def stock_card(paper: Any, c: dict[str, str], vote: str | None) -> str:
         f'<p style="margin:0">{_e(paper.teaser)} <a href="{link}" style="color:{c["link"]}">'
         "Abstract</a>"
     )
-    if vote:
+    if vote and thumbs:
         out.append(f' <a href="{link}/up">👍</a> <a href="{link}/down">👎</a>')
     out.append("</p>\n</div>\n")
     return "".join(out)

@@ -43,14 +43,18 @@ class Plan:
     counted in "N more in <topic>" linking to the edition page; ``votes``: the
     cards' 👍/👎 links, kept while teasers shorten to their short length (a
     reader votes to tell the ranking what they want; a short teaser still opens
-    on the contribution sentence), dropped before any card is.
+    on the contribution sentence), dropped before any card is.  Without them a
+    card of a subscriber's copy can still be voted on: its "Abstract" is the
+    signed ``<vote link>/<ref>`` (the archive's paper page with the same 👍/👎,
+    :attr:`Links.thumbs`), and the plain-text part keeps its vote lines.
     """
 
     teaser_chars: int
     cards: int | None = None
     titles: int | None = None
     votes: bool = True
-    """Cards carry their 👍/👎 links (when the copy has a vote link at all)."""
+    """Cards carry their 👍/👎 links (when the copy has a vote link at all); without
+    them each card's "Abstract" still leads to them."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,13 @@ class Links:
             (``…/v/<token>``), to which a card adds ``/<paper ref>/up`` or
             ``/down`` (the ``vote_ref`` filter of the paper's key); "" on every
             copy nobody receives (archive, feeds, preview), which then shows no
-            vote links.
+            vote links.  Set, a card's "Abstract" and a title-only line link to
+            ``<vote>/<paper ref>`` (the archive's paper page with this reader's
+            👍/👎) and the plain-text part always lists the two vote links.
+        thumbs: whether the HTML cards print their 👍/👎 links after "Abstract"
+            (with ``vote`` set).  The size budget turns them off before it cuts
+            any card (:func:`newsletter.render.email.plans`); the card's
+            "Abstract" then still leads to the same 👍/👎 one click later.
     """
 
     edition: str
@@ -197,6 +207,7 @@ class Links:
     subscribe: str = ""
     canonical: str = ""
     vote: str = ""
+    thumbs: bool = True
 
 
 @dataclass(frozen=True)
@@ -425,8 +436,9 @@ class ContextBuilder:
         return shown
 
     def vote_link(self, plan: Plan) -> str:
-        """The ``links.vote`` of :meth:`build`'s context for ``plan``."""
-        return self.links.vote if plan.votes else ""
+        """The ``links.vote`` of :meth:`build`'s context for ``plan`` (every plan's: a
+        plan without 👍/👎 keeps the signed "Abstract" link and the text part's votes)."""
+        return self.links.vote
 
     def build(self, plan: Plan | None) -> EditionContext:
         """The context for ``plan``; ``None`` means everything, full abstracts (edition page)."""
@@ -460,8 +472,10 @@ class ContextBuilder:
                     feed_url=self.meta.site.url(urls.topic_feed(section.topic)),
                 )
             )
-        votes = plan is None or plan.votes
-        return self._context(tuple(views), self.links if votes else replace(self.links, vote=""))
+        thumbs = plan is None or plan.votes
+        return self._context(
+            tuple(views), self.links if thumbs else replace(self.links, thumbs=False)
+        )
 
     def _context(self, sections: tuple[SectionView, ...], links: Links) -> EditionContext:
         edition, meta = self.edition, self.meta

@@ -5,9 +5,13 @@ with its unsubscribe link first.  So every email is fitted to
 ``email.budget_kb`` (1 KB = 1000 bytes here, to stay on the safe side) by
 trying ever more compact :class:`~newsletter.render.context.Plan` s:
 
-1. cards with teasers of ``email.teaser_chars``, then shorter teasers; the
-   cards' 👍/👎 links are dropped before a teaser is cut to its short length;
-2. the first few papers of each section as cards, the rest as title-only links;
+1. cards with teasers of ``email.teaser_chars``, then shorter teasers down to
+   their short length, every card with its 👍/👎 links; then the same teasers
+   with the 👍/👎 left out of the HTML cards: each card's "Abstract" stays the
+   reader's signed vote link (the archive's paper page with their 👍/👎), and the
+   plain-text part keeps its vote lines, so every card can still be voted on;
+2. the first few papers of each section as cards, the rest as title-only links
+   (in a subscriber's copy each links to the same signed paper page);
 3. a capped number of title links per section, the rest behind a
    "N more in <topic> →" link to the edition page.
 
@@ -82,11 +86,16 @@ def plans(teaser_chars: int) -> Iterator[Plan]:
     short = min(SHORT_TEASER, teaser_chars)
     # Every card keeps its 👍/👎 links down to short teasers: the votes are how a
     # reader tells the ranking what they want, and a teaser still opens on the
-    # contribution sentence when it is cut (issue 15: a card without them cannot
-    # be voted on; an 84-102 paper edition fits with them at the short length).
+    # contribution sentence when it is cut.
     for chars in dict.fromkeys((*longer, short)):
         yield Plan(chars)
-    # Then every card without them, its teaser as long as that allows.
+    # Then every card without them, its teaser as long as that allows.  Two links a card
+    # weigh about 250 bytes, more than a whole short teaser: on the real 84- and 94-paper
+    # editions keeping them would cost 20-50 cards their teaser (title-only lines),
+    # and a reader decides on a vote from the teaser.  So the card stays whole and is
+    # voted on through its "Abstract", the signed link to the paper page with the
+    # same 👍/👎 (issue 15: every card of a subscriber's email can be voted on); the
+    # plain-text part, which no client clips, keeps its vote lines.
     for chars in dict.fromkeys((teaser_chars, *longer, short)):
         yield Plan(chars, votes=False)
     for shown in (25, 20, 15, 12, 10, 8, 5, 3, 2, 1, 0):
@@ -143,8 +152,8 @@ def _say_dropped(plan: Plan, context: EditionContext, budget: int) -> None:
     links, cards, titles), once per edition, plan and budget in a process: the size
     plan is never silent about what it left out.  Shorter teasers alone are not a drop."""
     dropped = []
-    if not plan.votes:
-        dropped.append("the 👍/👎 links")
+    if not plan.votes and context.links.vote:
+        dropped.append("the cards' 👍/👎 links (each card's Abstract link leads to them)")
     if plan.cards is not None:
         dropped.append(f"cards after the first {plan.cards} of a section (title links instead)")
     if plan.titles is not None:
@@ -200,8 +209,9 @@ def fit(
     weigh = card.compiled_weight
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
-        # The stock frame prints no vote link (a card does): one frame serves a layout's
-        # plans with and without them.
+        # The stock frame prints no 👍/👎 (a card does; its title-only lines link to the
+        # vote link, the same in every plan): one frame serves a layout's plans with
+        # and without them.
         layout = (plan.cards, plan.titles)
         frame = kept.frames.get(layout)
         if frame is None:
@@ -212,8 +222,8 @@ def fit(
         if weighed is None:
             shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
             vote = builder.vote_link(plan) or None
-            limit = plan.teaser_chars
-            size = sum([weigh(paper, vote, teaser(paper.teaser, limit)) for paper in shown])
+            limit, thumbs = plan.teaser_chars, plan.votes
+            size = sum([weigh(paper, vote, teaser(paper.teaser, limit), thumbs) for paper in shown])
             weighed = kept.sizes[plan] = (size, len(shown))
         in_cards, n_cards = weighed
         extra = per_card * n_cards
@@ -367,10 +377,10 @@ class _Frame:
     def fill(self, context: EditionContext, card: cards.Cards) -> str:
         """The email's MJML: the frame with each section's cards (the stock cards' bytes)."""
         assert self.parts is not None
-        vote = context.links.vote or None
+        vote, thumbs = context.links.vote or None, context.links.thumbs
         out = [self.parts[0]]
         for section, after in zip(context.sections, self.parts[1:], strict=True):
-            out.extend(card.stock(paper, vote) for paper in section.cards)
+            out.extend(card.stock(paper, vote, thumbs) for paper in section.cards)
             out.append(after)
         return "".join(out)
 

@@ -28,7 +28,7 @@ heading (:data:`PICKS_ROOM`) and the reasons (per card: the reason line's markup
 as the template renders it, plus :data:`REASON_BYTES`; a reason is cut to
 :data:`REASON_CHARS` characters and to :data:`REASON_BYTES` bytes as the HTML
 carries it, so that room is exact, not a guess), the reasons' room counted
-in the choice of plan (shorter teasers and no vote links before fewer cards,
+in the choice of plan (shorter teasers and no 👍/👎 signs before fewer cards,
 as the unranked email does) — so a ranked email
 never weighs more than the budget either.  Only cards are reordered; a section's title-only lines (a
 very large edition) keep the digest order, and picks are drawn from the cards.
