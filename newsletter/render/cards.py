@@ -34,6 +34,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from newsletter.render.recipients import weight
+from newsletter.render.teaser import teaser as cut_teaser
 from newsletter.urls import paper_ref
 
 PAPER_MJML = "_paper.mjml.j2"
@@ -50,7 +51,14 @@ CARDS_MARK = "\x00nl-cards\x00"
 def register(env: jinja2.Environment, stock: Path, wrap: Callable[..., str]) -> None:
     """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call
     (``wrap`` is the plain-text part's ``wrap`` filter)."""
-    card = Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card)
+    card = Cards(
+        env,
+        stock,
+        PAPER_MJML,
+        markup=True,
+        fast=stock_card,
+        parts=(stock_card_body, stock_card_links),
+    )
     card_text = Cards(
         env, stock, PAPER_TEXT, markup=False, fast=functools.partial(stock_card_text, wrap=wrap)
     )
@@ -97,16 +105,23 @@ class Cards:
         *,
         markup: bool,
         fast: Callable[[Any, dict[str, str], str | None], str],
+        parts: tuple[
+            Callable[[Any, dict[str, str]], str],
+            Callable[[Any, dict[str, str], str | None], str],
+        ]
+        | None = None,
     ) -> None:
         self._env = env
         self._fast = fast
+        self._parts = parts
+        """``fast`` cut in two (its body, its vote-dependent links), when it can be: a card is
+        then weighed from one body and each vote link's links, and made from them."""
         self._palette: dict[str, str] | None = None
         self._stock = stock
         self._name = name
         self._wrap: Callable[[str], str] = Markup if markup else str
-        self._kept: dict[tuple[int, str | None], tuple[weakref.ref[Any], str]] = {}
-        self._weights: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
-        self._rests: dict[tuple[int, str | None], tuple[weakref.ref[Any], int]] = {}
+        self._made: dict[int, _Made] = {}
+        """What was made of each live view, by its id (see :class:`_Made`)."""
         # templates never reload (auto_reload=False): both are found once
         self._template: jinja2.Template | None = None
         self._is_stock: bool | None = None
@@ -145,23 +160,56 @@ class Cards:
         vote = getattr(getattr(edition, "links", None), "vote", None) or None
         return self.stock(paper, vote)
 
-    def stock(self, paper: Any, vote: str | None) -> str:
-        """The stock card of ``paper`` with the vote link base ``vote`` (made once per view)."""
-        key = (id(paper), vote)
-        found = self._kept.get(key)
-        if found is not None and found[0]() is paper:
-            return found[1]
+    def _entry(self, paper: Any) -> _Made:
+        """What was made of ``paper`` (a view), new if it is a view not seen alive before."""
+        key = id(paper)
+        made = self._made.get(key)
+        if made is None or made.ref() is not paper:
+            made = self._made[key] = _Made(weakref.ref(paper, functools.partial(self._forget, key)))
+        return made
+
+    def _colours(self) -> dict[str, str]:
         palette = self._palette
         if palette is None:
             palette = self._palette = _palette(self._env)
-        if palette:
+        return palette
+
+    def stock(self, paper: Any, vote: str | None) -> str:
+        """The stock card of ``paper`` with the vote link base ``vote`` (made once per view)."""
+        made = self._entry(paper)
+        text = made.cards.get(vote)
+        if text is not None:
+            return text
+        palette = self._colours()
+        if palette and self._parts is not None:
+            text = self._wrap(self._body(made, paper, palette) + self._links(made, paper, vote))
+        elif palette:
             text = self._wrap(self._fast(paper, palette, vote))
         else:  # a palette override without a colour: let Jinja name what is missing
             module = self._env.get_template(PALETTE).module
             template = self._partial()
             text = self._wrap(template.render(paper=paper, c=module, edition=_VoteOnly(vote)))
-        self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
+        made.cards[vote] = text
         return text
+
+    def _body(self, made: _Made, paper: Any, palette: dict[str, str]) -> str:
+        """The card's body (:data:`_parts`), made once per view, and what it weighs."""
+        body = made.body
+        if body is None:
+            assert self._parts is not None
+            body = made.body = self._parts[0](paper, palette)
+            made.body_weight = weight(body) - body.count("\n")
+            made.teaser_weight = _text_weight(paper.teaser)
+        return body
+
+    def _links(self, made: _Made, paper: Any, vote: str | None) -> str:
+        """The card's links for ``vote`` (:data:`_parts`), made once per view and vote."""
+        found = made.links.get(vote)
+        if found is None:
+            assert self._parts is not None and self._palette
+            links = self._parts[1](paper, self._palette, vote)
+            found = made.links[vote] = (links, weight(links) - links.count("\n"))
+        return found[0]
 
     def compiled_weight(self, paper: Any, vote: str | None, teaser: str | None = None) -> int:
         """What the :meth:`stock` card weighs in the compiled email
@@ -172,37 +220,97 @@ class Cards:
         With ``teaser``: what the card of ``paper`` with that teaser instead of its own
         would weigh (the card of the same paper in the same section with a shorter
         teaser, weighed without making it or its view: the size budget weighs the
-        cards of several teaser lengths to show one)."""
-        key = (id(paper), vote)
-        if teaser is not None and teaser != paper.teaser and self._palette:
-            found = self._rests.get(key)
-            if found is None or found[0]() is not paper:
-                rest = self.compiled_weight(paper, vote) - _text_weight(paper.teaser)
-                found = self._rests[key] = (self._weights[key][0], rest)
-            return found[1] + _text_weight(teaser)
-        found = self._weights.get(key)
-        if found is not None and found[0]() is paper:
-            return found[1]
-        text = self.stock(paper, vote)
-        made = weight(text) - text.count("\n")
-        # the card's own reference: when the view dies its one callback forgets all three
-        self._weights[key] = (self._kept[key][0], made)
-        return made
+        cards of several teaser lengths to show one).
 
-    def _forget(self, key: tuple[int, str | None], ref: weakref.ref[Any]) -> None:
-        """A view died: drop its card, unless its id was taken again already.
+        A stock card is weighed as its body (made once per view) and its links (made
+        once per vote link): the card itself is made only when an email shows it, and
+        the plans with and without 👍/👎 links share the body."""
+        made = self._entry(paper)
+        palette = self._colours()
+        if palette and self._parts is not None:
+            self._body(made, paper, palette)
+            self._links(made, paper, vote)
+            size = made.body_weight + made.links[vote][1]
+            if teaser is not None and teaser != paper.teaser:
+                size += _text_weight(teaser) - made.teaser_weight
+            return size
+        if teaser is not None and teaser != paper.teaser and palette:
+            rest = made.rests.get(vote)
+            if rest is None:
+                rest = made.rests[vote] = self.compiled_weight(paper, vote) - _text_weight(
+                    paper.teaser
+                )
+            return rest + _text_weight(teaser)
+        kept = made.weights.get(vote)
+        if kept is None:
+            text = self.stock(paper, vote)
+            kept = made.weights[vote] = weight(text) - text.count("\n")
+        return kept
+
+    def plan_weight(self, papers: list[Any], vote: str | None, limit: int) -> int:
+        """The sum of :meth:`compiled_weight` of ``papers`` (views with whole teasers), each
+        with its teaser cut to ``limit`` (:func:`~newsletter.render.teaser.teaser`): what a
+        plan's cards weigh, in one loop (the first email weighs several plans of a hundred
+        cards or more)."""
+        palette = self._colours()
+        if not palette or self._parts is None:
+            weigh = self.compiled_weight
+            return sum([weigh(p, vote, cut_teaser(p.teaser, limit)) for p in papers])
+        body, links, entry, made_all = self._body, self._links, self._entry, self._made
+        total = 0
+        for paper in papers:
+            made = made_all.get(id(paper))
+            if made is None or made.ref() is not paper:
+                made = entry(paper)
+            if made.body is None:
+                body(made, paper, palette)
+            found = made.links.get(vote)
+            if found is None:
+                links(made, paper, vote)
+                found = made.links[vote]
+            total += made.body_weight + found[1]
+            whole = paper.teaser
+            if len(whole) > limit:  # cut_teaser leaves a teaser that fits as it is
+                total += _text_weight(cut_teaser(whole, limit)) - made.teaser_weight
+        return total
+
+    def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
+        """A view died: drop what was made of it, unless its id was taken again already.
 
         No lock (a weakref callback can run inside any statement, a lock held
         there would deadlock); a card lost to a race is rendered again, which
         costs time, never a wrong card: a hit needs the live view itself.
         """
-        found = self._kept.get(key)
-        if found is not None and found[0] is ref:
-            del self._kept[key]
-        for kept in (self._weights, self._rests):
-            weighed = kept.get(key)
-            if weighed is not None and weighed[0] is ref:
-                del kept[key]
+        found = self._made.get(key)
+        if found is not None and found.ref is ref:
+            del self._made[key]
+
+
+class _Made:
+    """What a :class:`Cards` made of one live view: its cards by vote link, and for a
+    stock card cut in two, its body, links and weights (``ref`` tells the view from a
+    new one that got a dead one's id)."""
+
+    __slots__ = (
+        "body",
+        "body_weight",
+        "cards",
+        "links",
+        "ref",
+        "rests",
+        "teaser_weight",
+        "weights",
+    )
+
+    def __init__(self, ref: weakref.ref[Any]) -> None:
+        self.ref = ref
+        self.cards: dict[str | None, str] = {}
+        self.body: str | None = None
+        self.body_weight = 0
+        self.teaser_weight = 0
+        self.links: dict[str | None, tuple[str, int]] = {}
+        self.weights: dict[str | None, int] = {}
+        self.rests: dict[str | None, int] = {}
 
 
 class _VoteOnly:
@@ -272,6 +380,12 @@ def _text_weight(text: str) -> int:
 
 def stock_card(paper: Any, c: dict[str, str], vote: str | None) -> str:
     """``_paper.mjml.j2`` (the stock card) for ``paper``: the same bytes, without Jinja."""
+    return stock_card_body(paper, c) + stock_card_links(paper, c, vote)
+
+
+def stock_card_body(paper: Any, c: dict[str, str]) -> str:
+    """:func:`stock_card` up to its links: the title, the meta line and the teaser, which
+    do not depend on the vote link (made once per card view, whatever copies show it)."""
     meta = []
     if paper.byline:
         meta.append(_e(paper.byline))
@@ -297,11 +411,16 @@ def stock_card(paper: Any, c: dict[str, str], vote: str | None) -> str:
                 f' style="color:{muted}">PDF</a>'
             )
         out.append("</p>")
+    out.append(f'<p style="margin:0">{_e(paper.teaser)} ')
+    return "".join(out)
+
+
+def stock_card_links(paper: Any, c: dict[str, str], vote: str | None) -> str:
+    """The end of :func:`stock_card` after :func:`stock_card_body`: the card's links, the
+    only part that depends on ``vote`` (so a card is weighed with and without its 👍/👎
+    links from one body)."""
     link = f"{_e(vote)}/{_e(paper_ref(paper.key))}" if vote else _e(paper.archive_url)
-    out.append(
-        f'<p style="margin:0">{_e(paper.teaser)} <a href="{link}" style="color:{c["link"]}">'
-        "Abstract</a>"
-    )
+    out = [f'<a href="{link}" style="color:{c["link"]}">Abstract</a>']
     if vote:
         out.append(f' <a href="{link}/up">👍</a> <a href="{link}/down">👎</a>')
     out.append("</p>\n</div>\n")

@@ -57,7 +57,6 @@ from newsletter.render.recipients import (
     RecipientLinks,
     weight,
 )
-from newsletter.render.teaser import teaser
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +196,6 @@ def fit(
         return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
     compiled: tuple[Plan, str, EditionContext] | None = None
     kept = _kept(builder, env)  # kept with the edition's views: its later emails reuse it
-    weigh = card.compiled_weight
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
         # The stock frame prints no vote link (a card does): one frame serves a layout's
@@ -212,8 +210,7 @@ def fit(
         if weighed is None:
             shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
             vote = builder.vote_link(plan) or None
-            limit = plan.teaser_chars
-            size = sum([weigh(paper, vote, teaser(paper.teaser, limit)) for paper in shown])
+            size = card.plan_weight(shown, vote, plan.teaser_chars)
             weighed = kept.sizes[plan] = (size, len(shown))
         in_cards, n_cards = weighed
         extra = per_card * n_cards
