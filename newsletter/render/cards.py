@@ -249,15 +249,20 @@ class Cards:
 
     def plan_weight(self, papers: list[Any], vote: str | None, limit: int) -> int:
         """The sum of :meth:`compiled_weight` of ``papers`` (views with whole teasers), each
-        with its teaser cut to ``limit`` (:func:`~newsletter.render.teaser.teaser`): what a
-        plan's cards weigh, in one loop (the first email weighs several plans of a hundred
-        cards or more)."""
+        with its teaser cut to ``limit`` (:func:`~newsletter.render.teaser.teaser`)."""
+        return self.weighed(papers, vote).at(limit)
+
+    def weighed(self, papers: list[Any], vote: str | None) -> Weighed:
+        """What ``papers`` (views with whole teasers) weigh as cards with the vote link
+        ``vote``, for any teaser length (:meth:`Weighed.at`): the size budget weighs the
+        plans of one layout and vote link, which differ in their teasers' length only,
+        from one pass over a hundred cards or more."""
         palette = self._colours()
         if not palette or self._parts is None:
-            weigh = self.compiled_weight
-            return sum([weigh(p, vote, cut_teaser(p.teaser, limit)) for p in papers])
+            return _Rendered(self, papers, vote)
         body, links, entry, made_all = self._body, self._links, self._entry, self._made
-        total = 0
+        base = 0
+        long: list[tuple[str, int]] = []
         for paper in papers:
             made = made_all.get(id(paper))
             if made is None or made.ref() is not paper:
@@ -268,11 +273,9 @@ class Cards:
             if found is None:
                 links(made, paper, vote)
                 found = made.links[vote]
-            total += made.body_weight + found[1]
-            whole = paper.teaser
-            if len(whole) > limit:  # cut_teaser leaves a teaser that fits as it is
-                total += _text_weight(cut_teaser(whole, limit)) - made.teaser_weight
-        return total
+            base += made.body_weight + found[1]
+            long.append((paper.teaser, made.teaser_weight))
+        return Weighed(base, long, len(papers))
 
     def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
         """A view died: drop what was made of it, unless its id was taken again already.
@@ -284,6 +287,41 @@ class Cards:
         found = self._made.get(key)
         if found is not None and found.ref is ref:
             del self._made[key]
+
+
+class Weighed:
+    """What a list of stock cards weighs with their whole teasers (``base``), and the
+    teasers with what each weighs, to weigh the same cards with shorter teasers."""
+
+    def __init__(self, base: int, teasers: list[tuple[str, int]], count: int) -> None:
+        self.base = base
+        self.count = count
+        self._teasers = sorted(teasers, key=lambda tw: -len(tw[0]))
+        """Longest first: the loop of :meth:`at` stops at the first teaser that fits."""
+
+    def at(self, limit: int) -> int:
+        """What the cards weigh, each teaser cut to ``limit`` (a teaser that fits is whole)."""
+        total = self.base
+        for whole, weighs in self._teasers:
+            if len(whole) <= limit:
+                break
+            total += _text_weight(cut_teaser(whole, limit)) - weighs
+        return total
+
+
+class _Rendered(Weighed):
+    """:class:`Weighed` for cards that are not cut in two: each weighed by
+    :meth:`Cards.compiled_weight` for each length asked."""
+
+    def __init__(self, cards: Cards, papers: list[Any], vote: str | None) -> None:
+        super().__init__(0, [], len(papers))
+        self._cards = cards
+        self._papers = papers
+        self._vote = vote
+
+    def at(self, limit: int) -> int:
+        weigh = self._cards.compiled_weight
+        return sum([weigh(p, self._vote, cut_teaser(p.teaser, limit)) for p in self._papers])
 
 
 class _Made:

@@ -208,10 +208,14 @@ def fit(
             return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
         weighed = kept.sizes.get(plan)
         if weighed is None:
-            shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
+            # the plans of a layout and vote link differ in their teasers only: their
+            # cards are weighed once, then at each teaser length
             vote = builder.vote_link(plan) or None
-            size = card.plan_weight(shown, vote, plan.teaser_chars)
-            weighed = kept.sizes[plan] = (size, len(shown))
+            group = kept.cards.get((layout, vote))
+            if group is None:
+                shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
+                group = kept.cards[(layout, vote)] = card.weighed(shown, vote)
+            weighed = kept.sizes[plan] = (group.at(plan.teaser_chars), group.count)
         in_cards, n_cards = weighed
         extra = per_card * n_cards
         if frame.known is None and frame.weight + in_cards + extra <= budget:
@@ -323,6 +327,8 @@ class _Kept:
     def __init__(self) -> None:
         self.frames: dict[tuple[int | None, int | None], _Frame] = {}
         self.sizes: dict[Plan, tuple[int, int]] = {}
+        self.cards: dict[tuple[tuple[int | None, int | None], str | None], cards.Weighed] = {}
+        """What each layout's cards weigh with each vote link, at any teaser length."""
 
 
 _KEPT: weakref.WeakKeyDictionary[PaperViews, dict[tuple[object, ...], _Kept]] = (
