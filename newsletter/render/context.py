@@ -365,26 +365,35 @@ class PaperViews:
         anchor = urls.paper_anchor(paper.key)
         archive_url = f"{self.edition_url}#{anchor}"
         text = text_of(paper)
-        abstract = text.abstract
         authors = text.authors
         arxiv_id = paper.arxiv_id or None
-        return PaperView(
+        topics = paper.topics
+        tag = self._tag
+        # Made as PaperView(...) would make it, without the frozen dataclass's __init__
+        # (16 fields each set through object.__setattr__): an edition's first email makes
+        # one per paper (tests/test_render_texts.py compares the two).
+        view = object.__new__(PaperView)
+        view.__dict__.update(
             key=paper.key,
             title=text.title or "(untitled)",
             url=safe_url(paper.url, archive_url),
             archive_url=archive_url,
             anchor=anchor,
-            abstract=abstract,
+            abstract=text.abstract,
             teaser=text.teaser,
             truncated=False,
             authors=authors,
-            tags=tuple(self._tag(t) for t in dict.fromkeys(paper.topics)),
+            tags=(tag(topics[0]),)
+            if len(topics) == 1
+            else tuple([tag(t) for t in dict.fromkeys(topics)]),
             byline=byline(authors),
+            card_tags=(),
             arxiv_id=arxiv_id,
             abs_url=arxiv_abs_url(arxiv_id) if arxiv_id else None,
             pdf_url=arxiv_pdf_url(arxiv_id) if arxiv_id else None,
             upvotes=paper.upvotes,
         )
+        return view
 
     def card(self, paper: Paper, section: str, limit: int | None) -> PaperView:
         """The paper as shown in ``section``, its teaser cut to ``limit`` (None: whole)."""

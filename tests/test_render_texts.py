@@ -1,0 +1,127 @@
+"""Paper texts made at ingest and kept in the store, and the size budget's card weights.
+
+An edition's first email used to clean every abstract and choose every contribution
+sentence while it was being sent; they depend on the paper alone, so ``run`` makes them
+once at ingest (:func:`newsletter.render.context.with_texts`) and the store keeps them
+with the edition (:mod:`newsletter.store.payload`).  What is rendered must not change
+by a byte, with or without them; and the size budget, which weighs cards as a body and
+its links, must weigh each card as the card it makes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from render_kit import edition_of, large_edition, paper, seed_editions, settings, small_edition
+
+from newsletter import edition as edition_json
+from newsletter.model import Edition
+from newsletter.render import render_email, templates
+from newsletter.render.cards import Cards
+from newsletter.render.context import PaperViews, paper_text, with_texts
+from newsletter.render.email import meta_for
+from newsletter.render.recipients import RecipientLinks, weight
+from newsletter.render.teaser import teaser
+from newsletter.store.payload import from_payload, payload
+
+
+def _editions() -> list[Edition]:
+    odd = paper(
+        1,
+        title="  A  title\twith\u200b controls  ",
+        abstract="Background.\x07 In this paper, we propose  a  %%TOKEN%% fix.",
+        authors=(" Ada  Lovelace ", "\u202e", "Alan Turing"),
+    )
+    return [small_edition(), large_edition(30), edition_of([odd, paper(2)]), *seed_editions()]
+
+
+def test_texts_made_at_ingest_render_the_same_bytes() -> None:
+    """The email (each link kind, topic set and budget), its text part: the same text
+    whether the texts were made at ingest or by the rendering itself."""
+    for budget in (20, 60, 100):
+        config = settings(email__budget_kb=budget)
+        for bare in _editions():
+            texted = with_texts(bare)
+            assert all(p.text is not None for p in texted.papers)
+            assert texted == bare  # not part of the paper's value
+            topics = [None, frozenset(s.topic for s in bare.sections[:1])]
+            for links in (None, RecipientLinks("https://u/x", "https://p/x", "tok")):
+                for t in topics:
+                    # a copy each: an edition's first email (its views are kept while
+                    # it lives, and the two are equal editions)
+                    a = render_email(replace(bare), config, topics=t, links=links)
+                    b = render_email(replace(texted), config, topics=t, links=links)
+                    assert a == b
+
+
+def test_the_store_keeps_the_texts_beside_the_published_json() -> None:
+    """The stored payload is the edition's JSON plus the texts (only what cleaning changed
+    beside the teaser); read back, every paper has the text it was stored with, and an
+    edition stored before texts were kept reads back without (made at rendering)."""
+    for bare in _editions():
+        texted = with_texts(bare)
+        stored = payload(texted)
+        data = json.loads(stored)
+        texts = data.pop("texts")
+        assert json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n" == (
+            edition_json.to_json(bare)
+        )
+        back = from_payload(stored)
+        assert back == bare
+        assert [p.text for p in back.papers] == [paper_text(p) for p in bare.papers]
+        for p in bare.papers:
+            kept = texts[p.key]
+            assert ("title" in kept) == (paper_text(p).title != p.title)
+        assert payload(bare) == edition_json.to_json(bare)  # nothing made, nothing added
+        assert all(p.text is None for p in from_payload(edition_json.to_json(bare)).papers)
+
+
+def test_a_stored_edition_renders_as_the_edition_it_was() -> None:
+    config = settings()
+    for bare in _editions()[:3]:
+        back = from_payload(payload(with_texts(bare)))
+        assert render_email(back, config) == render_email(bare, config)
+
+
+@pytest.mark.parametrize("vote", [None, "https://example.org/v/%%VOTE_TOKEN%%"])
+def test_cards_weigh_what_the_card_made_weighs(vote: str | None) -> None:
+    """Each stock card weighed from its body and links (any teaser length) weighs what
+    the card made with that teaser weighs; a layout's cards weighed at once
+    (``Cards.weighed``) add up to the same."""
+    config = settings()
+    env = templates.environment(None)
+    card = env.globals["card"]
+    assert isinstance(card, Cards)
+    for ed in _editions():
+        views = PaperViews(ed, meta_for(config))
+        for limit in (40, 100, 150, 200, 300, 10_000):
+            whole, cut = [], []
+            for section in ed.sections:
+                for p in section.papers:
+                    whole.append(views.card(p, section.topic, None))
+                    cut.append(views.card(p, section.topic, limit))
+            made = [card.stock(v, vote) for v in cut]
+            sizes = [weight(text) - text.count("\n") for text in made]
+            for w, c, size in zip(whole, cut, sizes, strict=True):
+                assert card.compiled_weight(w, vote, teaser(w.teaser, limit)) == size
+                assert card.compiled_weight(c, vote) == size
+            assert card.weighed(whole, vote).at(limit) == sum(sizes)
+            assert card.plan_weight(whole, vote, limit) == sum(sizes)
+
+
+def test_a_paper_view_made_without_init_is_the_dataclass_it_stands_for() -> None:
+    """``PaperViews`` makes each view without ``PaperView.__init__``: every field is set,
+    to what the dataclass would hold."""
+    from dataclasses import fields
+
+    from newsletter.render.context import PaperView
+
+    config = settings()
+    for ed in _editions():
+        views = PaperViews(ed, meta_for(config))
+        for p in ed.papers:
+            made = views._paper(p)
+            assert set(vars(made)) == {f.name for f in fields(PaperView)}
+            assert made == PaperView(**{f.name: getattr(made, f.name) for f in fields(PaperView)})
