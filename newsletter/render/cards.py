@@ -234,17 +234,20 @@ class Cards:
             if teaser is not None and teaser != paper.teaser:
                 size += _text_weight(teaser) - made.teaser_weight
             return size
+        # a card not cut in two (no body): weighed whole, its weights kept with it
+        weights = made.weights
+        if weights is None:
+            weights = made.weights = {}
         if teaser is not None and teaser != paper.teaser and palette:
-            rest = made.rests.get(vote)
+            rest = weights.get((vote, "rest"))
             if rest is None:
-                rest = made.rests[vote] = self.compiled_weight(paper, vote) - _text_weight(
-                    paper.teaser
-                )
+                rest = self.compiled_weight(paper, vote) - _text_weight(paper.teaser)
+                weights[(vote, "rest")] = rest
             return rest + _text_weight(teaser)
-        kept = made.weights.get(vote)
+        kept = weights.get((vote, "card"))
         if kept is None:
             text = self.stock(paper, vote)
-            kept = made.weights[vote] = weight(text) - text.count("\n")
+            kept = weights[(vote, "card")] = weight(text) - text.count("\n")
         return kept
 
     def plan_weight(self, papers: list[Any], vote: str | None, limit: int) -> int:
@@ -335,7 +338,6 @@ class _Made:
         "cards",
         "links",
         "ref",
-        "rests",
         "teaser_weight",
         "weights",
     )
@@ -347,8 +349,8 @@ class _Made:
         self.body_weight = 0
         self.teaser_weight = 0
         self.links: dict[str | None, tuple[str, int]] = {}
-        self.weights: dict[str | None, int] = {}
-        self.rests: dict[str | None, int] = {}
+        self.weights: dict[tuple[str | None, str], int] | None = None
+        """Of a card not cut in two only (made when first weighed: most views never are)."""
 
 
 class _VoteOnly:
