@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from render_kit import edition_of, large_edition, paper, seed_editions, settings, small_edition
@@ -125,3 +126,26 @@ def test_a_paper_view_made_without_init_is_the_dataclass_it_stands_for() -> None
             made = views._paper(p)
             assert set(vars(made)) == {f.name for f in fields(PaperView)}
             assert made == PaperView(**{f.name: getattr(made, f.name) for f in fields(PaperView)})
+
+
+def test_run_stores_each_papers_text_with_its_edition(tmp_path: Path) -> None:
+    """``newsletter run`` makes the texts at ingest and the store keeps them: the stored
+    payload has one per paper (what the rendering would make), the published
+    ``edition.json`` has none, and the edition read back carries them."""
+    import sqlite3
+
+    from cli_kit import init_project, newsletter
+
+    project = init_project(tmp_path)
+    digest = Path(__file__).parent / "digests" / "000_own_nov09.txt"
+    newsletter("run", str(digest), "--date", "2026-03-11", "--no-send", cwd=project, check=True)
+    with sqlite3.connect(project / "subscribers" / "newsletter.db") as db:
+        [(stored,)] = db.execute("SELECT payload FROM editions").fetchall()
+    edition = from_payload(stored)
+    assert edition.papers and all(p.text is not None for p in edition.papers)
+    assert [p.text for p in edition.papers] == [
+        paper_text(replace(p, text=None)) for p in edition.papers
+    ]
+    [published] = (project / "site" / "editions").glob("*/edition.json")
+    assert "texts" not in json.loads(published.read_text(encoding="utf-8"))
+    assert published.read_text(encoding="utf-8") == edition_json.to_json(edition)
