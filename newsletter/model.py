@@ -48,6 +48,14 @@ class Digest:
     digest_date: date | None = None
 
 
+TEXT_RULES = 1
+"""The version of the rules that make a :class:`PaperText` (cleaning, the contribution
+sentence): texts stored under another version are ignored and made again, so a change of
+those rules never shows a stale teaser.  Bump it with any change to
+:func:`newsletter.render.context.paper_text`'s output (``tests/test_render_texts.py``
+pins that output on the project's digests and says so)."""
+
+
 @dataclass(frozen=True)
 class PaperText:
     """What every rendering of a paper shows of its text, cleaned once.

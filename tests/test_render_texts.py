@@ -18,7 +18,7 @@ import pytest
 from render_kit import edition_of, large_edition, paper, seed_editions, settings, small_edition
 
 from newsletter import edition as edition_json
-from newsletter.model import Edition
+from newsletter.model import TEXT_RULES, Edition
 from newsletter.render import render_email, templates
 from newsletter.render.cards import Cards
 from newsletter.render.context import PaperViews, paper_text, with_texts
@@ -65,7 +65,9 @@ def test_the_store_keeps_the_texts_beside_the_published_json() -> None:
         texted = with_texts(bare)
         stored = payload(texted)
         data = json.loads(stored)
-        texts = data.pop("texts")
+        stored_texts = data.pop("texts")
+        assert stored_texts["rules"] == TEXT_RULES
+        texts = stored_texts["papers"]
         assert json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n" == (
             edition_json.to_json(bare)
         )
@@ -149,3 +151,36 @@ def test_run_stores_each_papers_text_with_its_edition(tmp_path: Path) -> None:
     [published] = (project / "site" / "editions").glob("*/edition.json")
     assert "texts" not in json.loads(published.read_text(encoding="utf-8"))
     assert published.read_text(encoding="utf-8") == edition_json.to_json(edition)
+
+
+def test_texts_stored_under_other_rules_are_made_again() -> None:
+    """A payload whose texts were made by other rules (an older teaser rule) reads back
+    without them: the rendering makes them by today's rules, never a stale teaser."""
+    bare = small_edition()
+    data = json.loads(payload(with_texts(bare)))
+    data["texts"]["rules"] = TEXT_RULES - 1
+    for p in data["texts"]["papers"].values():
+        p["teaser"] = "A stale teaser."
+    back = from_payload(json.dumps(data))
+    assert back == bare and all(p.text is None for p in back.papers)
+
+
+# What paper_text makes of the project's digests: a change here is a change of the rules
+# that make stored texts, and needs model.TEXT_RULES bumped with the new digest.
+TEXTS_DIGEST = (1, "e7c5c94128984935aed6de5ca439849e002c63e8e42651a8d61f10d54627be2b")
+
+
+def test_the_text_rules_are_pinned_to_their_version() -> None:
+    import hashlib
+    from datetime import date
+
+    from newsletter.sources.text import read_digest
+
+    h = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "digests").glob("*.txt")):  # the project's
+        for e in read_digest(path, date(2026, 3, 11)).entries:
+            t = paper_text(paper(0, title=e.title, abstract=e.abstract, authors=e.authors))
+            h.update(json.dumps([t.title, t.abstract, t.teaser, t.authors]).encode())
+    assert (TEXT_RULES, h.hexdigest()) == TEXTS_DIGEST, (
+        "paper_text's output changed: bump newsletter.model.TEXT_RULES and set TEXTS_DIGEST"
+    )

@@ -17,12 +17,13 @@ from dataclasses import replace
 from typing import Any
 
 from newsletter import edition as edition_json
-from newsletter.model import Edition, Paper, PaperText
+from newsletter.model import TEXT_RULES, Edition, Paper, PaperText
 
 TEXTS = "texts"
 """The stored payload's key for its papers' :class:`~newsletter.model.PaperText` (not in
-the published ``edition.json``): ``{paper key: {"teaser": …, and "title", "abstract",
-"authors" when cleaning changed them}}``."""
+the published ``edition.json``): ``{"rules": TEXT_RULES, "papers": {paper key: {"teaser":
+…, and "title", "abstract", "authors" when cleaning changed them}}}``; texts stored
+under other rules (:data:`~newsletter.model.TEXT_RULES`) are not read."""
 
 
 def payload(edition: Edition) -> str:
@@ -45,7 +46,7 @@ def payload(edition: Edition) -> str:
             kept["authors"] = list(text.authors)
         texts[paper.key] = kept
     if texts:
-        data[TEXTS] = texts
+        data[TEXTS] = {"rules": TEXT_RULES, "papers": texts}
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
@@ -53,10 +54,16 @@ def from_payload(text: str) -> Edition:
     """The edition of a stored payload, each paper with the text stored with it (a payload
     written before texts were kept, or a paper without one, leaves ``text`` None: the
     rendering makes it, the same value)."""
-    edition = edition_json.from_json(text)
-    if f'"{TEXTS}"' not in text:
+    data = json.loads(text)  # parsed once: an edition's payload is a few hundred KB
+    edition = edition_json.from_dict(data)
+    stored = data.get(TEXTS)
+    if stored is None:
         return edition
-    texts = json.loads(text).get(TEXTS) or {}
+    if not isinstance(stored, dict) or stored.get("rules") != TEXT_RULES:
+        return edition  # made by other rules (or damaged): the rendering makes them again
+    texts = stored.get("papers")
+    if not isinstance(texts, dict):
+        return edition
 
     def texted(paper: Paper) -> Paper:
         kept = texts.get(paper.key)
