@@ -46,6 +46,7 @@ from newsletter import config  # noqa: E402
 from newsletter.edition import build_edition  # noqa: E402
 from newsletter.model import Edition, Paper  # noqa: E402
 from newsletter.render import build_feeds, render_email, templates  # noqa: E402
+from newsletter.render.context import paper_text, with_texts  # noqa: E402
 from newsletter.render.email import meta_for  # noqa: E402
 from newsletter.render.recipients import RecipientLinks  # noqa: E402
 from newsletter.topics import Taxonomy, classify  # noqa: E402
@@ -95,8 +96,23 @@ def papers(taxonomy: Taxonomy) -> tuple[list[Paper], str]:
 
 
 def edition(settings: config.Settings) -> tuple[Edition, str]:
+    """The benchmark edition as ``newsletter run`` makes it: each paper's text (cleaned,
+    its contribution sentence chosen) made at ingest (:func:`with_texts`)."""
     found, origin = papers(settings.taxonomy)
-    return build_edition(found, settings.taxonomy, DAY), origin
+    return with_texts(build_edition(found, settings.taxonomy, DAY)), origin
+
+
+def without_texts(ed: Edition) -> Edition:
+    """``ed`` as an edition stored before texts were kept: its renderings make them."""
+    return dataclasses.replace(
+        ed,
+        sections=tuple(
+            dataclasses.replace(
+                s, papers=tuple(dataclasses.replace(p, text=None) for p in s.papers)
+            )
+            for s in ed.sections
+        ),
+    )
 
 
 def paired_cpu_ms(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
@@ -236,6 +252,7 @@ def main() -> None:
 
     conventional = conventional_mjml(ed)
     numbers = itertools.count(2)
+    bare_ed = without_texts(ed)
     # Delivery renders an edition once per topic set: each set's first email (the edition's
     # views made already), a set never rendered before each round, beside bare
     # mjml-python compiling that set's own MJML in the same round.
@@ -253,6 +270,11 @@ def main() -> None:
             "render_email, first email of an edition": lambda: render_email(
                 dataclasses.replace(ed, number=next(numbers)), settings
             ),
+            "render_email, first email, texts not stored": lambda: render_email(
+                dataclasses.replace(bare_ed, number=next(numbers)), settings
+            ),
+            # What the texts cost where they are made now: once per paper, at ingest.
+            "ingest: paper texts of the edition": lambda: [paper_text(p) for p in ed.papers],
             "bare mjml-python, one topic set's MJML": lambda: mjml2html(
                 next(set_sources), fonts={}
             ),

@@ -4,7 +4,8 @@
 
 A ``newsletter run`` is a fresh process that renders its edition once, so what
 counts for it is the *first* ``render_email`` of a process: Jinja compiling
-the templates (unless its bytecode cache holds them), the paper views and the
+the templates (unless its bytecode cache holds them), the paper views (their texts
+made at ingest, as ``run`` makes them before it renders) and the
 cards.  Each child process builds the edition of ``bench_render.py`` (seed
 ``003``, 102 papers), then times, in CPU time, its first ``render_email`` and a
 second one of another edition number (what a later email costs).  The
@@ -128,9 +129,10 @@ def section(f: dict[str, float], runs: int, load: str) -> list[str]:
         "cache, which `newsletter/render/templates.py` keeps in `$NEWSLETTER_CACHE_DIR`, "
         "`$XDG_CACHE_HOME/newsletter/jinja` or `~/.cache/newsletter/jinja`). What the first "
         "render does beyond loading the compiled templates and one compile: building the "
-        "paper views (every title and abstract cleaned, each teaser sentence chosen), "
-        "making and weighing the cards of every plan the size budget weighs, rendering "
-        "and compiling the email's frame once, and the text part's cards.",
+        "paper views (their cleaned texts and contribution sentences made at ingest, "
+        "outside the timing, as `run` makes them), making each card once (a body, its "
+        "links per vote link) and weighing the plans from them, rendering and compiling "
+        "the email's frame once, and the text part's cards.",
         "",
     ]
 

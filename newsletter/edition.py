@@ -157,7 +157,11 @@ def to_json(edition: Edition) -> str:
 
 
 def from_json(text: str) -> Edition:
-    data = json.loads(text)
+    return from_dict(json.loads(text))
+
+
+def from_dict(data: dict[str, Any]) -> Edition:
+    """The edition of :func:`to_dict`'s data (what :func:`from_json` reads)."""
     return Edition(
         date=date.fromisoformat(data["date"]),
         number=int(data.get("number", 1)),

@@ -48,6 +48,30 @@ class Digest:
     digest_date: date | None = None
 
 
+TEXT_RULES = 1
+"""The version of the rules that make a :class:`PaperText` (cleaning, the contribution
+sentence): texts stored under another version are ignored and made again, so a change of
+those rules never shows a stale teaser.  Bump it with any change to
+:func:`newsletter.render.context.paper_text`'s output (``tests/test_render_texts.py``
+pins that output on the project's digests and says so)."""
+
+
+@dataclass(frozen=True)
+class PaperText:
+    """What every rendering of a paper shows of its text, cleaned once.
+
+    Made at ingest (:func:`newsletter.render.context.paper_text`) and kept with the
+    edition in the store, because choosing the contribution sentence and cleaning
+    the abstract are most of what an edition's first email costs, and they depend
+    on the paper alone.  ``title`` is "" when the cleaned title is empty.
+    """
+
+    title: str
+    abstract: str
+    teaser: str
+    authors: tuple[str, ...]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Paper:
     """A paper with its identity, as every stage after novelty sees it.
@@ -70,6 +94,10 @@ class Paper:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     upvotes: int | None = None
+    text: PaperText | None = field(default=None, compare=False, repr=False)
+    """The paper's cleaned text when it was made already (at ingest, or read back from
+    the store); None makes a rendering compute it, with the same result.  Not part of
+    the paper's value: equality, hashing and the edition's JSON ignore it."""
 
     def __post_init__(self) -> None:
         if not self.topics:

@@ -38,6 +38,7 @@ from newsletter.model import (
 )
 from newsletter.novelty import SeenBefore, Verdict, split
 from newsletter.publish import publish_preview, publish_run
+from newsletter.render.context import with_texts
 from newsletter.scheduler import DailyJob
 from newsletter.sources.collect import Collected, collect_sources, read_text
 from newsletter.states import RunStatus
@@ -127,9 +128,14 @@ def plan(
                 note=counted(replaced, "replacement") if replaced else None,
             )
         )
+    # Each paper's cleaned text and contribution sentence made here, once, at ingest: the
+    # edition's renderings (every topic set's email, the site, the feeds) and the store
+    # (which keeps them with the edition for a later `send`) read them instead.
     edition = replace(
-        build_edition(
-            new_papers(verdicts, settings.taxonomy, warnings), settings.taxonomy, edition_date
+        with_texts(
+            build_edition(
+                new_papers(verdicts, settings.taxonomy, warnings), settings.taxonomy, edition_date
+            )
         ),
         note=editor_note.pending(settings.newsletter.editor_note, db),
     )

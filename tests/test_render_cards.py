@@ -74,16 +74,17 @@ def test_stock_cards_written_in_python_are_the_bytes_the_partials_render() -> No
             for limit in (None, 40, 240):
                 view = views.card(paper, section, limit)
                 for vote in (None, "https://example.org/v/t&k"):
-                    edition = _VoteOnly(vote)
-                    html = env.get_template("_paper.mjml.j2").render(
-                        paper=view, c=module, edition=edition
-                    )
-                    text = env.get_template("_paper.txt.j2").render(
-                        paper=view, c=module, edition=edition
-                    )
-                    assert stock_card(view, colours, vote) == html
-                    assert stock_card_text(view, colours, vote, wrap=templates.wrap) == text
-                    checked += 1
+                    for thumbs in (True, False):
+                        edition = _VoteOnly(vote, thumbs)
+                        html = env.get_template("_paper.mjml.j2").render(
+                            paper=view, c=module, edition=edition
+                        )
+                        text = env.get_template("_paper.txt.j2").render(
+                            paper=view, c=module, edition=edition
+                        )
+                        assert stock_card(view, colours, vote, thumbs=thumbs) == html
+                        assert stock_card_text(view, colours, vote, wrap=templates.wrap) == text
+                        checked += 1
     assert checked > 50
 
 

@@ -34,6 +34,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from newsletter.render.recipients import weight
+from newsletter.render.teaser import teaser as cut_teaser
 from newsletter.urls import paper_ref
 
 PAPER_MJML = "_paper.mjml.j2"
@@ -46,14 +47,22 @@ cards, and the email's frame is rendered once to be filled with the cards of sev
 CARDS_MARK = "\x00nl-cards\x00"
 """Where a section's cards go in a frame (a NUL never survives :func:`clean_text`)."""
 
-_Key = tuple[int, str | None, bool]
-"""A kept card's key: its view's id, the vote link base, whether it prints 👍/👎."""
+_LinkKey = tuple[str | None, bool]
+"""What a card's links depend on: the vote link base, whether it prints 👍/👎."""
 
 
 def register(env: jinja2.Environment, stock: Path, wrap: Callable[..., str]) -> None:
     """Give ``env`` the ``card`` and ``card_text`` globals its stock templates call
     (``wrap`` is the plain-text part's ``wrap`` filter)."""
-    card = Cards(env, stock, PAPER_MJML, markup=True, fast=stock_card, thumbs=True)
+    card = Cards(
+        env,
+        stock,
+        PAPER_MJML,
+        markup=True,
+        fast=stock_card,
+        parts=(stock_card_body, stock_card_links),
+        thumbs=True,
+    )
     card_text = Cards(
         env, stock, PAPER_TEXT, markup=False, fast=functools.partial(stock_card_text, wrap=wrap)
     )
@@ -100,6 +109,11 @@ class Cards:
         *,
         markup: bool,
         fast: Callable[..., str],
+        parts: tuple[
+            Callable[[Any, dict[str, str]], str],
+            Callable[..., str],
+        ]
+        | None = None,
         thumbs: bool = False,
     ) -> None:
         self._env = env
@@ -107,13 +121,15 @@ class Cards:
         self._thumbs = thumbs
         """Whether this partial reads ``edition.links.thumbs`` (the HTML card: the size
         budget may drop its 👍/👎; the text card always prints them)."""
+        self._parts = parts
+        """``fast`` cut in two (its body, its vote-dependent links), when it can be: a card is
+        then weighed from one body and each vote link's links, and made from them."""
         self._palette: dict[str, str] | None = None
         self._stock = stock
         self._name = name
         self._wrap: Callable[[str], str] = Markup if markup else str
-        self._kept: dict[_Key, tuple[weakref.ref[Any], str]] = {}
-        self._weights: dict[_Key, tuple[weakref.ref[Any], int]] = {}
-        self._rests: dict[_Key, tuple[weakref.ref[Any], int]] = {}
+        self._made: dict[int, _Made] = {}
+        """What was made of each live view, by its id (see :class:`_Made`)."""
         # templates never reload (auto_reload=False): both are found once
         self._template: jinja2.Template | None = None
         self._is_stock: bool | None = None
@@ -146,37 +162,80 @@ class Cards:
             template = self._partial()
             # A loop variable is not in the context Jinja passes: the caller names the section.
             return self._wrap(template.render(context.get_all(), section=section, paper=paper))
-        # The stock cards read one thing beyond the paper: the edition's vote link
+        # The stock cards read two things beyond the paper: the edition's vote link
         # (set only on a copy someone receives) and whether the HTML card prints its
         # 👍/👎, so both are part of the key.
         links = getattr(context.get("edition"), "links", None)
         vote = getattr(links, "vote", None) or None
         return self.stock(paper, vote, getattr(links, "thumbs", True))
 
+    def _entry(self, paper: Any) -> _Made:
+        """What was made of ``paper`` (a view), new if it is a view not seen alive before."""
+        key = id(paper)
+        made = self._made.get(key)
+        if made is None or made.ref() is not paper:
+            made = self._made[key] = _Made(weakref.ref(paper, functools.partial(self._forget, key)))
+        return made
+
+    def _colours(self) -> dict[str, str]:
+        palette = self._palette
+        if palette is None:
+            palette = self._palette = _palette(self._env)
+        return palette
+
+    def _key(self, vote: str | None, thumbs: bool) -> _LinkKey:
+        """What a card's links depend on: the vote link base, and whether the HTML card
+        prints its 👍/👎 (a partial that never drops them is keyed as printing them)."""
+        return (vote, thumbs or not self._thumbs)
+
     def stock(self, paper: Any, vote: str | None, thumbs: bool = True) -> str:
         """The stock card of ``paper`` with the vote link base ``vote`` (made once per view);
         ``thumbs``: the HTML card prints its 👍/👎 (without, its "Abstract" still
         leads to them)."""
-        thumbs = thumbs or not self._thumbs
-        key = (id(paper), vote, thumbs)
-        found = self._kept.get(key)
-        if found is not None and found[0]() is paper:
-            return found[1]
-        palette = self._palette
-        if palette is None:
-            palette = self._palette = _palette(self._env)
-        if palette:
+        key = self._key(vote, thumbs)
+        made = self._entry(paper)
+        text = made.cards.get(key)
+        if text is not None:
+            return text
+        palette = self._colours()
+        if palette and self._parts is not None:
+            text = self._wrap(self._body(made, paper, palette) + self._links(made, paper, key))
+        elif palette:
             if self._thumbs:
-                text = self._wrap(self._fast(paper, palette, vote, thumbs=thumbs))
+                text = self._wrap(self._fast(paper, palette, vote, thumbs=key[1]))
             else:
                 text = self._wrap(self._fast(paper, palette, vote))
         else:  # a palette override without a colour: let Jinja name what is missing
             module = self._env.get_template(PALETTE).module
             template = self._partial()
-            seen = _VoteOnly(vote, thumbs)
+            seen = _VoteOnly(vote, key[1])
             text = self._wrap(template.render(paper=paper, c=module, edition=seen))
-        self._kept[key] = (weakref.ref(paper, functools.partial(self._forget, key)), text)
+        made.cards[key] = text
         return text
+
+    def _body(self, made: _Made, paper: Any, palette: dict[str, str]) -> str:
+        """The card's body (:data:`_parts`), made once per view, and what it weighs."""
+        body = made.body
+        if body is None:
+            assert self._parts is not None
+            body = made.body = self._parts[0](paper, palette)
+            made.body_weight = weight(body) - body.count("\n")
+            made.teaser_weight = _text_weight(paper.teaser)
+        return body
+
+    def _links(self, made: _Made, paper: Any, key: _LinkKey) -> str:
+        """The card's links for ``key`` (:meth:`_key`; :data:`_parts`), made once per view
+        and key."""
+        found = made.links.get(key)
+        if found is None:
+            assert self._parts is not None and self._palette
+            vote, thumbs = key
+            if self._thumbs:
+                links = self._parts[1](paper, self._palette, vote, thumbs=thumbs)
+            else:
+                links = self._parts[1](paper, self._palette, vote)
+            found = made.links[key] = (links, weight(links) - links.count("\n"))
+        return found[0]
 
     def compiled_weight(
         self, paper: Any, vote: str | None, teaser: str | None = None, thumbs: bool = True
@@ -189,39 +248,143 @@ class Cards:
         With ``teaser``: what the card of ``paper`` with that teaser instead of its own
         would weigh (the card of the same paper in the same section with a shorter
         teaser, weighed without making it or its view: the size budget weighs the
-        cards of several teaser lengths to show one).  ``thumbs`` as :meth:`stock`."""
-        thumbs = thumbs or not self._thumbs
-        key = (id(paper), vote, thumbs)
-        if teaser is not None and teaser != paper.teaser and self._palette:
-            found = self._rests.get(key)
-            if found is None or found[0]() is not paper:
-                rest = self.compiled_weight(paper, vote, None, thumbs)
-                rest -= _text_weight(paper.teaser)
-                found = self._rests[key] = (self._weights[key][0], rest)
-            return found[1] + _text_weight(teaser)
-        found = self._weights.get(key)
-        if found is not None and found[0]() is paper:
-            return found[1]
-        text = self.stock(paper, vote, thumbs)
-        made = weight(text) - text.count("\n")
-        # the card's own reference: when the view dies its one callback forgets all three
-        self._weights[key] = (self._kept[key][0], made)
-        return made
+        cards of several teaser lengths to show one).
 
-    def _forget(self, key: _Key, ref: weakref.ref[Any]) -> None:
-        """A view died: drop its card, unless its id was taken again already.
+        A stock card is weighed as its body (made once per view) and its links (made
+        once per vote link): the card itself is made only when an email shows it, and
+        the plans with and without 👍/👎 links share the body.  ``thumbs`` as :meth:`stock`."""
+        key = self._key(vote, thumbs)
+        made = self._entry(paper)
+        palette = self._colours()
+        if palette and self._parts is not None:
+            self._body(made, paper, palette)
+            self._links(made, paper, key)
+            size = made.body_weight + made.links[key][1]
+            if teaser is not None and teaser != paper.teaser:
+                size += _text_weight(teaser) - made.teaser_weight
+            return size
+        # a card not cut in two (no body): weighed whole, its weights kept with it
+        weights = made.weights
+        if weights is None:
+            weights = made.weights = {}
+        if teaser is not None and teaser != paper.teaser and palette:
+            rest = weights.get((key, "rest"))
+            if rest is None:
+                rest = self.compiled_weight(paper, vote, None, key[1])
+                rest -= _text_weight(paper.teaser)
+                weights[(key, "rest")] = rest
+            return rest + _text_weight(teaser)
+        kept = weights.get((key, "card"))
+        if kept is None:
+            text = self.stock(paper, vote, key[1])
+            kept = weights[(key, "card")] = weight(text) - text.count("\n")
+        return kept
+
+    def plan_weight(
+        self, papers: list[Any], vote: str | None, limit: int, thumbs: bool = True
+    ) -> int:
+        """The sum of :meth:`compiled_weight` of ``papers`` (views with whole teasers), each
+        with its teaser cut to ``limit`` (:func:`~newsletter.render.teaser.teaser`)."""
+        return self.weighed(papers, vote, thumbs).at(limit)
+
+    def weighed(self, papers: list[Any], vote: str | None, thumbs: bool = True) -> Weighed:
+        """What ``papers`` (views with whole teasers) weigh as cards with the vote link
+        ``vote``, for any teaser length (:meth:`Weighed.at`): the size budget weighs the
+        plans of one layout and vote link, which differ in their teasers' length only,
+        from one pass over a hundred cards or more.  ``thumbs`` as :meth:`stock`."""
+        key = self._key(vote, thumbs)
+        palette = self._colours()
+        if not palette or self._parts is None:
+            return _Rendered(self, papers, vote, key[1])
+        body, links, entry, made_all = self._body, self._links, self._entry, self._made
+        base = 0
+        long: list[tuple[str, int]] = []
+        for paper in papers:
+            made = made_all.get(id(paper))
+            if made is None or made.ref() is not paper:
+                made = entry(paper)
+            if made.body is None:
+                body(made, paper, palette)
+            found = made.links.get(key)
+            if found is None:
+                links(made, paper, key)
+                found = made.links[key]
+            base += made.body_weight + found[1]
+            long.append((paper.teaser, made.teaser_weight))
+        return Weighed(base, long, len(papers))
+
+    def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
+        """A view died: drop what was made of it, unless its id was taken again already.
 
         No lock (a weakref callback can run inside any statement, a lock held
         there would deadlock); a card lost to a race is rendered again, which
         costs time, never a wrong card: a hit needs the live view itself.
         """
-        found = self._kept.get(key)
-        if found is not None and found[0] is ref:
-            del self._kept[key]
-        for kept in (self._weights, self._rests):
-            weighed = kept.get(key)
-            if weighed is not None and weighed[0] is ref:
-                del kept[key]
+        found = self._made.get(key)
+        if found is not None and found.ref is ref:
+            del self._made[key]
+
+
+class Weighed:
+    """What a list of stock cards weighs with their whole teasers (``base``), and the
+    teasers with what each weighs, to weigh the same cards with shorter teasers."""
+
+    def __init__(self, base: int, teasers: list[tuple[str, int]], count: int) -> None:
+        self.base = base
+        self.count = count
+        self._teasers = sorted(teasers, key=lambda tw: -len(tw[0]))
+        """Longest first: the loop of :meth:`at` stops at the first teaser that fits."""
+
+    def at(self, limit: int) -> int:
+        """What the cards weigh, each teaser cut to ``limit`` (a teaser that fits is whole)."""
+        total = self.base
+        for whole, weighs in self._teasers:
+            if len(whole) <= limit:
+                break
+            total += _text_weight(cut_teaser(whole, limit)) - weighs
+        return total
+
+
+class _Rendered(Weighed):
+    """:class:`Weighed` for cards that are not cut in two: each weighed by
+    :meth:`Cards.compiled_weight` for each length asked."""
+
+    def __init__(self, cards: Cards, papers: list[Any], vote: str | None, thumbs: bool) -> None:
+        super().__init__(0, [], len(papers))
+        self._cards = cards
+        self._papers = papers
+        self._vote = vote
+        self._thumbs = thumbs
+
+    def at(self, limit: int) -> int:
+        weigh, vote, thumbs = self._cards.compiled_weight, self._vote, self._thumbs
+        return sum([weigh(p, vote, cut_teaser(p.teaser, limit), thumbs) for p in self._papers])
+
+
+class _Made:
+    """What a :class:`Cards` made of one live view: its cards by vote link, and for a
+    stock card cut in two, its body, links and weights (``ref`` tells the view from a
+    new one that got a dead one's id)."""
+
+    __slots__ = (
+        "body",
+        "body_weight",
+        "cards",
+        "links",
+        "ref",
+        "teaser_weight",
+        "weights",
+    )
+
+    def __init__(self, ref: weakref.ref[Any]) -> None:
+        self.ref = ref
+        self.cards: dict[_LinkKey, str] = {}
+        self.body: str | None = None
+        self.body_weight = 0
+        self.teaser_weight = 0
+        self.links: dict[_LinkKey, tuple[str, int]] = {}
+        self.weights: dict[tuple[_LinkKey, str], int] | None = None
+        """Of a card not cut in two only (made when first weighed: most views never are)."""
 
 
 class _VoteOnly:
@@ -297,6 +460,12 @@ def stock_card(paper: Any, c: dict[str, str], vote: str | None, *, thumbs: bool 
     With ``vote`` the "Abstract" link is the signed ``<vote>/<ref>`` (the archive's
     paper page with this reader's 👍/👎) and, with ``thumbs``, the 👍/👎 follow it:
     without them the card can still be voted on, one click later."""
+    return stock_card_body(paper, c) + stock_card_links(paper, c, vote, thumbs=thumbs)
+
+
+def stock_card_body(paper: Any, c: dict[str, str]) -> str:
+    """:func:`stock_card` up to its links: the title, the meta line and the teaser, which
+    do not depend on the vote link (made once per card view, whatever copies show it)."""
     meta = []
     if paper.byline:
         meta.append(_e(paper.byline))
@@ -322,11 +491,18 @@ def stock_card(paper: Any, c: dict[str, str], vote: str | None, *, thumbs: bool 
                 f' style="color:{muted}">PDF</a>'
             )
         out.append("</p>")
+    out.append(f'<p style="margin:0">{_e(paper.teaser)} ')
+    return "".join(out)
+
+
+def stock_card_links(
+    paper: Any, c: dict[str, str], vote: str | None, *, thumbs: bool = True
+) -> str:
+    """The end of :func:`stock_card` after :func:`stock_card_body`: the card's links, the
+    only part that depends on ``vote`` (so a card is weighed with and without its 👍/👎
+    links from one body)."""
     link = f"{_e(vote)}/{_e(paper_ref(paper.key))}" if vote else _e(paper.archive_url)
-    out.append(
-        f'<p style="margin:0">{_e(paper.teaser)} <a href="{link}" style="color:{c["link"]}">'
-        "Abstract</a>"
-    )
+    out = [f'<a href="{link}" style="color:{c["link"]}">Abstract</a>']
     if vote and thumbs:
         out.append(f' <a href="{link}/up">👍</a> <a href="{link}/down">👎</a>')
     out.append("</p>\n</div>\n")

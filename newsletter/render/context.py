@@ -21,7 +21,7 @@ from newsletter import urls
 from newsletter.edition import for_topics
 from newsletter.history import EditionLine
 from newsletter.identity import arxiv_abs_url, arxiv_pdf_url
-from newsletter.model import Edition, Paper, Section
+from newsletter.model import Edition, Paper, PaperText, Section
 from newsletter.render.recipients import RecipientLinks
 from newsletter.render.teaser import contribution, teaser
 from newsletter.render.untrusted import clean_text, safe_url
@@ -305,6 +305,48 @@ class Meta:
     titles: dict[str, str]
 
 
+def paper_text(paper: Paper) -> PaperText:
+    """The cleaned text of ``paper`` its views show: made once per paper at ingest
+    (:func:`with_texts`), as it depends on the paper alone and is most of the cost of an
+    edition's first email (the contribution sentence, the abstract's cleaning)."""
+    abstract = clean_text(paper.abstract)
+    return PaperText(
+        title=clean_text(paper.title),
+        abstract=abstract,
+        teaser=contribution(abstract),
+        authors=tuple(a for a in (clean_text(a) for a in paper.authors) if a),
+    )
+
+
+def text_of(paper: Paper) -> PaperText:
+    """``paper.text`` if it was made already (at ingest, read from the store), else made now:
+    the same value either way."""
+    return paper.text if paper.text is not None else paper_text(paper)
+
+
+def with_texts(edition: Edition) -> Edition:
+    """``edition`` with each paper's :class:`~newsletter.model.PaperText` made (a paper
+    that has one keeps it), so no rendering of it computes them again."""
+    if all(p.text is not None for p in edition.papers):
+        return edition
+    made: dict[str, PaperText] = {}
+
+    def texted(paper: Paper) -> Paper:
+        if paper.text is not None:
+            return paper
+        text = made.get(paper.key)
+        if text is None:
+            text = made[paper.key] = paper_text(paper)
+        return replace(paper, text=text)
+
+    return replace(
+        edition,
+        sections=tuple(
+            replace(s, papers=tuple(texted(p) for p in s.papers)) for s in edition.sections
+        ),
+    )
+
+
 class PaperViews:
     """The view of every paper of one edition, built once and shared by every
     rendering of it: the email of each topic set, its text part, the edition page.
@@ -333,26 +375,36 @@ class PaperViews:
     def _paper(self, paper: Paper) -> PaperView:
         anchor = urls.paper_anchor(paper.key)
         archive_url = f"{self.edition_url}#{anchor}"
-        abstract = clean_text(paper.abstract)
-        authors = tuple(a for a in (clean_text(a) for a in paper.authors) if a)
+        text = text_of(paper)
+        authors = text.authors
         arxiv_id = paper.arxiv_id or None
-        return PaperView(
+        topics = paper.topics
+        tag = self._tag
+        # Made as PaperView(...) would make it, without the frozen dataclass's __init__
+        # (16 fields each set through object.__setattr__): an edition's first email makes
+        # one per paper (tests/test_render_texts.py compares the two).
+        view = object.__new__(PaperView)
+        view.__dict__.update(
             key=paper.key,
-            title=clean_text(paper.title) or "(untitled)",
+            title=text.title or "(untitled)",
             url=safe_url(paper.url, archive_url),
             archive_url=archive_url,
             anchor=anchor,
-            abstract=abstract,
-            teaser=contribution(abstract),
+            abstract=text.abstract,
+            teaser=text.teaser,
             truncated=False,
             authors=authors,
-            tags=tuple(self._tag(t) for t in dict.fromkeys(paper.topics)),
+            tags=(tag(topics[0]),)
+            if len(topics) == 1
+            else tuple([tag(t) for t in dict.fromkeys(topics)]),
             byline=byline(authors),
+            card_tags=(),
             arxiv_id=arxiv_id,
             abs_url=arxiv_abs_url(arxiv_id) if arxiv_id else None,
             pdf_url=arxiv_pdf_url(arxiv_id) if arxiv_id else None,
             upvotes=paper.upvotes,
         )
+        return view
 
     def card(self, paper: Paper, section: str, limit: int | None) -> PaperView:
         """The paper as shown in ``section``, its teaser cut to ``limit`` (None: whole)."""

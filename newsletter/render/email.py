@@ -61,7 +61,6 @@ from newsletter.render.recipients import (
     RecipientLinks,
     weight,
 )
-from newsletter.render.teaser import teaser
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +205,6 @@ def fit(
         return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
     compiled: tuple[Plan, str, EditionContext] | None = None
     kept = _kept(builder, env)  # kept with the edition's views: its later emails reuse it
-    weigh = card.compiled_weight
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
         # The stock frame prints no 👍/👎 (a card does; its title-only lines link to the
@@ -220,11 +218,15 @@ def fit(
             return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
         weighed = kept.sizes.get(plan)
         if weighed is None:
-            shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
+            # the plans of a layout and vote link differ in their teasers only: their
+            # cards are weighed once, then at each teaser length
             vote = builder.vote_link(plan) or None
-            limit, thumbs = plan.teaser_chars, plan.votes
-            size = sum([weigh(paper, vote, teaser(paper.teaser, limit), thumbs) for paper in shown])
-            weighed = kept.sizes[plan] = (size, len(shown))
+            thumbs = plan.votes
+            group = kept.cards.get((layout, vote, thumbs))
+            if group is None:
+                shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
+                group = kept.cards[(layout, vote, thumbs)] = card.weighed(shown, vote, thumbs)
+            weighed = kept.sizes[plan] = (group.at(plan.teaser_chars), group.count)
         in_cards, n_cards = weighed
         extra = per_card * n_cards
         if frame.known is None and frame.weight + in_cards + extra <= budget:
@@ -336,6 +338,8 @@ class _Kept:
     def __init__(self) -> None:
         self.frames: dict[tuple[int | None, int | None], _Frame] = {}
         self.sizes: dict[Plan, tuple[int, int]] = {}
+        self.cards: dict[tuple[tuple[int | None, int | None], str | None, bool], cards.Weighed] = {}
+        """What each layout's cards weigh with each vote link, at any teaser length."""
 
 
 _KEPT: weakref.WeakKeyDictionary[PaperViews, dict[tuple[object, ...], _Kept]] = (

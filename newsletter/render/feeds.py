@@ -55,7 +55,7 @@ from newsletter.config import Settings
 from newsletter.identity import arxiv_abs_url, arxiv_pdf_url
 from newsletter.model import Edition, Paper
 from newsletter.render.archive import topic_dir
-from newsletter.render.teaser import contribution
+from newsletter.render.context import text_of
 from newsletter.render.untrusted import clean_text, safe_url
 
 PAPER_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-5b8e-9a51-2c4e0b7d9f13")
@@ -174,18 +174,19 @@ class _Builder:
         if found is None:
             paper = item.paper
             archive = f"{self.site.edition_url(item.edition)}#{urls.paper_anchor(paper.key)}"
-            abstract = clean_text(paper.abstract)
+            text = text_of(paper)  # made at ingest (or now, the same text)
+            abstract = text.abstract
             arxiv = paper.arxiv_id or None
             abs_url = arxiv_abs_url(arxiv) if arxiv else None
             found = Record(
                 guid=abs_url or paper.key,
                 permalink=abs_url is not None,
                 id=abs_url or atom_id(paper.key),
-                title=clean_text(paper.title) or "(untitled)",
+                title=text.title or "(untitled)",
                 link=safe_url(paper.url, archive),
-                teaser=contribution(abstract) or "(no abstract)",
+                teaser=text.teaser or "(no abstract)",
                 abstract=abstract or "(no abstract)",
-                authors=tuple(a for a in (clean_text(a) for a in paper.authors) if a),
+                authors=text.authors,
                 doi=arxiv_doi(arxiv) if arxiv else None,
                 pdf=arxiv_pdf_url(arxiv) if arxiv else None,
                 topics=tuple(

@@ -12,10 +12,10 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from newsletter import edition as edition_json
 from newsletter.errors import StoreError
 from newsletter.history import History
 from newsletter.model import Edition
+from newsletter.store.payload import from_payload, payload
 from newsletter.store.schema import editions
 from newsletter.store.summaries import Summaries
 
@@ -53,7 +53,7 @@ class Editions:
             .order_by(editions.c.number.desc())
             .limit(1)
         ).first()
-        return StoredEdition(row.id, edition_json.from_json(row.payload)) if row else None
+        return StoredEdition(row.id, from_payload(row.payload)) if row else None
 
     def recent(self, max_papers: int, before: tuple[date, int] | None = None) -> list[Edition]:
         """Newest editions first, enough of them to hold ``max_papers`` papers (for feeds)."""
@@ -73,7 +73,7 @@ class Editions:
         for row in self.conn.execute(query):
             if total >= max_papers:
                 break
-            result.append(edition_json.from_json(row.payload))
+            result.append(from_payload(row.payload))
             total += row.paper_count
         return result
 
@@ -97,7 +97,7 @@ class Editions:
                 date=edition.date,
                 number=edition.number,
                 paper_count=edition.paper_count,
-                payload=edition_json.to_json(edition),
+                payload=payload(edition),
                 created_at=now,
             )
         ).inserted_primary_key

@@ -42,10 +42,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
-from newsletter import edition as edition_json
 from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
 from newsletter.store.editions import StoredEdition
 from newsletter.store.papers import chunks
+from newsletter.store.payload import from_payload
 from newsletter.store.schema import editions, send_ledger, send_rate, subscribers
 from newsletter.store.subscribers import Subscriber, subscriber_from_row
 
@@ -513,7 +513,7 @@ class Ledger:
         if created_since is not None:
             query = query.where(editions.c.created_at >= created_since)
         rows = self.conn.execute(query)
-        return [StoredEdition(r.id, edition_json.from_json(r.payload)) for r in rows]
+        return [StoredEdition(r.id, from_payload(r.payload)) for r in rows]
 
     def recent_editions(self, limit: int) -> list[StoredEdition]:
         """The ``limit`` newest editions that have a send ledger, newest first (each an
@@ -525,7 +525,7 @@ class Ledger:
             .order_by(editions.c.id.desc())
             .limit(limit)
         )
-        return [StoredEdition(r.id, edition_json.from_json(r.payload)) for r in rows]
+        return [StoredEdition(r.id, from_payload(r.payload)) for r in rows]
 
     def counts(self, edition_id: int) -> dict[LedgerState, int]:
         """How many rows of the edition are in each state (every state, zeros included)."""

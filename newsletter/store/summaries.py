@@ -19,9 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from newsletter import edition as edition_json
 from newsletter.history import LATEST_EDITIONS, EditionLine, History, line_of, topic_counts_of
 from newsletter.model import Edition
+from newsletter.store.payload import from_payload
 from newsletter.store.schema import edition_summaries, edition_topics, editions
 
 S = edition_summaries.c
@@ -118,7 +118,7 @@ class Summaries:
                     editions.c.id.in_(part)
                 )
             ):
-                loaded.append((r.date, r.number, edition_json.from_json(r.payload)))
+                loaded.append((r.date, r.number, from_payload(r.payload)))
         loaded.sort(key=lambda x: (x[0], x[1]), reverse=True)
         return History(
             editions=tuple(e for _, _, e in loaded),
