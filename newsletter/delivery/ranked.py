@@ -165,6 +165,28 @@ def _plain_reason(reason: str) -> bytes:
     return b""
 
 
+_PLAIN_LINE = re.compile(r"(?!\.)[!#$(-;?-~](?: ?[!#$(-;?-~])*")
+"""A reason :func:`_plain_reason` gives back as its own bytes, told by one match: ASCII
+letters, digits and punctuation but ``&<>"'%=`` (what HTML escapes, a marker starts
+with, quoted-printable encodes), single spaces between them (so :func:`one_line` leaves
+it as it is), not starting with "."; with at most :data:`_PLAIN_CHARS` characters."""
+_PLAIN_CHARS = 76
+
+
+def plain_reasons(reasons: dict[str, str]) -> dict[str, bytes]:
+    """The reasons (by card) that are their own bytes in both bodies, as those bytes —
+    what :func:`_plain_reason` gives them, told by one regex match each and made once
+    per message for both bodies (most reasons are "matches: …" of vocabulary words,
+    and nearly all are one subscriber's own: a cache of them only costs).  The others
+    are left to the reason lines (:meth:`_Copy.body`)."""
+    match = _PLAIN_LINE.fullmatch
+    return {
+        key: reason.encode("ascii")
+        for key, reason in reasons.items()
+        if len(reason) <= _PLAIN_CHARS and match(reason) is not None
+    }
+
+
 def _flat(segments: Segments) -> _Flat:
     if all(isinstance(seg, bytes) and isinstance(st, bytes) for seg, st in segments):
         return _Flat(
@@ -251,13 +273,15 @@ class _Copy:
         reasons: dict[str, str],
         picks: int,
         arranged: Arrangement | None = None,
+        plain: dict[str, bytes] | None = None,
     ) -> Segments:
         """What :meth:`segments` makes of the layout's pieces (byte for byte, a test
         checks), from the pieces encoded once: the layout hands each shared piece's
         :class:`_Flat` and each reason line's, and a message joins their bytes.  A
         reason that is its own bytes (:func:`_plain_reason`) goes in as those bytes,
         no object made for it; ``arranged`` is the subscriber's arrangement of the
-        cards when the other body made it already (:meth:`Body.arrange`)."""
+        cards when the other body made it already (:meth:`Body.arrange`), ``plain`` the
+        reasons that are their own bytes (:func:`plain_reasons`) when made already."""
         made = self.layout.text if kind == "text" else self.layout.html
         shared = self.shared.get(kind)
         if shared is None:
@@ -291,7 +315,9 @@ class _Copy:
             same = self._unstuffed(kind, made, shared)
             blocks = None
             if same is not None:
-                blocks = self._runs_same(made, shared, same, arranged, reasons, line)
+                if plain is None:
+                    plain = plain_reasons(reasons)
+                blocks = self._runs_same(made, shared, same, arranged, reasons, line, plain)
             flats = blocks or self._runs(made, shared, arranged, reasons, line)
         else:
             flats = made.pieces(ranked, reasons, picks, shared=shared, line=line, arranged=arranged)
@@ -417,10 +443,13 @@ class _Copy:
         arranged: Arrangement,
         reasons: dict[str, str],
         line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
+        own: dict[str, bytes],
     ) -> list[_Flat | bytes] | None:
         """:meth:`_runs` when the blocks' bytes are the same dot-stuffed
         (:meth:`_unstuffed`): one list of bytes per block, fewer of them; None when a
-        reason's own bytes change when dot-stuffed (then :meth:`_runs` does it)."""
+        reason's own bytes change when dot-stuffed (then :meth:`_runs` does it).
+        ``own``: the cards' reasons that are their own bytes (:func:`plain_reasons`),
+        taken as they are; the others go through ``line``."""
         chosen, ordered = arranged
         alone, with_reason, after, head, moved, gaps_of = same
         out: list[_Flat | bytes] = []
@@ -435,7 +464,7 @@ class _Copy:
                     continue
                 add(head)
                 for key in chosen:
-                    mid = line(reasons.get(key, ""))[1]
+                    mid = own.get(key) or line(reasons.get(key, ""))[1]
                     if not isinstance(mid, bytes):
                         if mid.plain != mid.stuffed:
                             return None
@@ -451,11 +480,13 @@ class _Copy:
                 for j, key in enumerate(keys):
                     if j:
                         add(gaps[j - 1])
-                    reason = reasons.get(key)
-                    if reason is None:
-                        add(alone[key])
-                        continue
-                    mid = line(reason)[1]
+                    mid = own.get(key)
+                    if mid is None:
+                        reason = reasons.get(key)
+                        if reason is None:
+                            add(alone[key])
+                            continue
+                        mid = line(reason)[1]
                     if not isinstance(mid, bytes):
                         if mid.plain != mid.stuffed:
                             return None
@@ -896,9 +927,10 @@ class Ranking:
         ranked, _, said = found
         reasons = {k: r for k, r in zip(ranked, said, strict=True) if r}
         arranged = copy.layout.text.arrange(ranked, self.picks)  # the same in both bodies
+        plain = plain_reasons(reasons)  # and these reasons' bytes
         return copy.frame.spliced(
-            copy.body("text", ranked, reasons, self.picks, arranged),
-            copy.body("html", ranked, reasons, self.picks, arranged),
+            copy.body("text", ranked, reasons, self.picks, arranged, plain),
+            copy.body("html", ranked, reasons, self.picks, arranged, plain),
             repeated=VOTE_MARKS,
         )
 
