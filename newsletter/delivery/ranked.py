@@ -878,7 +878,7 @@ class Ranking:
             # no liked rows: their similarity to every edition paper is computed once
             # per edition (:meth:`_add_liked`) and handed to the reasons by column
             profiles[sid] = persist.decode(
-                blob, None, [self._liked_titles[self._liked[k]] for k in keys]
+                blob, None, [self._liked_titles[self._liked[k]] for k in keys], liked_keys[sid]
             )
         ranker = Ranker(models.vocabulary, {}, profiles, self._rows_cache)
         chosen = sorted(profiles)
