@@ -173,7 +173,7 @@ it as it is), not starting with "."; with at most :data:`_PLAIN_CHARS` character
 _PLAIN_CHARS = 76
 
 
-def plain_reasons(reasons: dict[str, str]) -> dict[str, bytes]:
+def reasons_as_bytes(reasons: dict[str, str]) -> dict[str, bytes]:
     """The reasons (by card) that are their own bytes in both bodies, as those bytes —
     what :func:`_plain_reason` gives them, told by one regex match each and made once
     per message for both bodies (most reasons are "matches: …" of vocabulary words,
@@ -281,7 +281,7 @@ class _Copy:
         reason that is its own bytes (:func:`_plain_reason`) goes in as those bytes,
         no object made for it; ``arranged`` is the subscriber's arrangement of the
         cards when the other body made it already (:meth:`Body.arrange`), ``plain`` the
-        reasons that are their own bytes (:func:`plain_reasons`) when made already."""
+        reasons that are their own bytes (:func:`reasons_as_bytes`) when made already."""
         made = self.layout.text if kind == "text" else self.layout.html
         shared = self.shared.get(kind)
         if shared is None:
@@ -316,7 +316,7 @@ class _Copy:
             blocks = None
             if same is not None:
                 if plain is None:
-                    plain = plain_reasons(reasons)
+                    plain = reasons_as_bytes(reasons)
                 blocks = self._runs_same(made, shared, same, arranged, reasons, line, plain)
             flats = blocks or self._runs(made, shared, arranged, reasons, line)
         else:
@@ -448,7 +448,7 @@ class _Copy:
         """:meth:`_runs` when the blocks' bytes are the same dot-stuffed
         (:meth:`_unstuffed`): one list of bytes per block, fewer of them; None when a
         reason's own bytes change when dot-stuffed (then :meth:`_runs` does it).
-        ``own``: the cards' reasons that are their own bytes (:func:`plain_reasons`),
+        ``own``: the cards' reasons that are their own bytes (:func:`reasons_as_bytes`),
         taken as they are; the others go through ``line``."""
         chosen, ordered = arranged
         alone, with_reason, after, head, moved, gaps_of = same
@@ -927,7 +927,7 @@ class Ranking:
         ranked, _, said = found
         reasons = {k: r for k, r in zip(ranked, said, strict=True) if r}
         arranged = copy.layout.text.arrange(ranked, self.picks)  # the same in both bodies
-        plain = plain_reasons(reasons)  # and these reasons' bytes
+        plain = reasons_as_bytes(reasons)  # and these reasons' bytes
         return copy.frame.spliced(
             copy.body("text", ranked, reasons, self.picks, arranged, plain),
             copy.body("html", ranked, reasons, self.picks, arranged, plain),
