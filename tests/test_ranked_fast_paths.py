@@ -106,3 +106,28 @@ def test_typical_reasons_take_the_fast_path() -> None:
     assert found == {k: r.encode() for k, r in reasons.items()}
     slow = {"a": "because you liked “X”", "b": ".dot", "c": "x = y", "d": "w" * 77}
     assert reasons_as_bytes(slow) == {}
+
+
+def test_cards_dealt_into_sections_are_the_sorted_arrangement() -> None:
+    """:meth:`Body.arrange` deals the ranked keys into the sections; it must be what
+    sorting each section by rank gave, with cards in two sections, unranked cards,
+    ranked keys with no card and every count of picks."""
+    from newsletter.render.picks import Body
+
+    rng = random.Random(5)
+    for trial in range(300):
+        keys = [f"p{i}" for i in range(rng.randint(1, 30))]
+        sections = tuple(
+            tuple(sorted(rng.sample(keys, rng.randint(0, len(keys))), key=keys.index))
+            for _ in range(rng.randint(1, 5))
+        )
+        cards = {k: f"<{k}>" for s in sections for k in s}
+        body = Body((), sections, (), cards, "", ("", ""), str)
+        ranked = rng.sample(keys, rng.randint(0, len(keys))) + ["other"] * (trial % 2)
+        ranked = list(dict.fromkeys(ranked))
+        for picks in (0, 1, 5):
+            chosen = body.picked(ranked, picks)
+            rank = {k: i for i, k in enumerate(ranked)}
+            assert body.arrange(ranked, picks) == (chosen, body._sorted(chosen, rank))
+    twice = Body((), (("a", "a", "b"),), (), {"a": "", "b": ""}, "", ("", ""), str)
+    assert twice.arrange(["b", "a"], 0) == ([], [["b", "a", "a"]])  # the sorted way
