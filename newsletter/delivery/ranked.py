@@ -273,14 +273,14 @@ class _Copy:
         reasons: dict[str, str],
         picks: int,
         arranged: Arrangement | None = None,
-        plain: dict[str, bytes] | None = None,
+        own: dict[str, bytes] | None = None,
     ) -> Segments:
         """What :meth:`segments` makes of the layout's pieces (byte for byte, a test
         checks), from the pieces encoded once: the layout hands each shared piece's
         :class:`_Flat` and each reason line's, and a message joins their bytes.  A
         reason that is its own bytes (:func:`_plain_reason`) goes in as those bytes,
         no object made for it; ``arranged`` is the subscriber's arrangement of the
-        cards when the other body made it already (:meth:`Body.arrange`), ``plain`` the
+        cards when the other body made it already (:meth:`Body.arrange`), ``own`` the
         reasons that are their own bytes (:func:`reasons_as_bytes`) when made already."""
         made = self.layout.text if kind == "text" else self.layout.html
         shared = self.shared.get(kind)
@@ -315,9 +315,9 @@ class _Copy:
             same = self._unstuffed(kind, made, shared)
             blocks = None
             if same is not None:
-                if plain is None:
-                    plain = reasons_as_bytes(reasons)
-                blocks = self._runs_same(made, shared, same, arranged, reasons, line, plain)
+                if own is None:
+                    own = reasons_as_bytes(reasons)
+                blocks = self._runs_same(made, shared, same, arranged, reasons, line, own)
             flats = blocks or self._runs(made, shared, arranged, reasons, line)
         else:
             flats = made.pieces(ranked, reasons, picks, shared=shared, line=line, arranged=arranged)
@@ -480,8 +480,10 @@ class _Copy:
                 for j, key in enumerate(keys):
                     if j:
                         add(gaps[j - 1])
-                    mid = own.get(key)
-                    if mid is None:
+                    found = own.get(key)
+                    if found is not None:
+                        mid = found
+                    else:
                         reason = reasons.get(key)
                         if reason is None:
                             add(alone[key])
