@@ -463,8 +463,9 @@ def _weights_times_rows(profiles: Sequence[_Profile], matrix: Any, terms: int) -
     return out
 
 
-_DENSE_CELLS = 4_000_000
-"""The most weights :func:`_weights_times_rows` lays out dense at once (32 MB)."""
+_DENSE_CELLS = 1_000_000
+"""The most weights :func:`_weights_times_rows` lays out dense at once (8 MB, and as much
+for its transposed copy: a large vocabulary is scored a few profiles at a time)."""
 
 
 def fuse(model: Any, blend: float, k: float) -> Any:
