@@ -454,7 +454,7 @@ class _Copy:
         alone, with_reason, after, head, moved, gaps_of = same
         out: list[_Flat | bytes] = []
         plain: list[bytes] = []
-        add = plain.append
+        add, extend = plain.append, plain.extend
         for part in made.parts:
             if isinstance(part, str):
                 out.append(shared[part])
@@ -469,9 +469,7 @@ class _Copy:
                         if mid.plain != mid.stuffed:
                             return None
                         mid = mid.plain
-                    add(with_reason[key])
-                    add(mid)
-                    add(after)
+                    extend((with_reason[key], mid, after))
             else:
                 keys = ordered[part]
                 if not keys:
@@ -493,9 +491,7 @@ class _Copy:
                         if mid.plain != mid.stuffed:
                             return None
                         mid = mid.plain
-                    add(with_reason[key])
-                    add(mid)
-                    add(after)
+                    extend((with_reason[key], mid, after))
             joined = SOFT_BREAK.join(plain)
             out.append(_Flat(True, True, joined, joined, []))
             plain.clear()

@@ -315,9 +315,9 @@ class Ranker:
                     for i in np.flatnonzero(near[np.arange(n), nearest] >= SIMILAR).tolist():
                         said[i] = f"because you liked “{titles[int(nearest[i])]}”"
                 out[subscriber] = (
-                    [keys[i] for i in order],
-                    [scored[i] for i in order],
-                    [said[i] for i in order],
+                    list(map(keys.__getitem__, order)),
+                    list(map(scored.__getitem__, order)),
+                    list(map(said.__getitem__, order)),
                 )
         return out
 
