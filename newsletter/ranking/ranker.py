@@ -123,8 +123,9 @@ class Ranker:
 
     def scores(self, subscribers: Sequence[int], candidates: Sequence[PaperText]) -> Any:
         """The scores of ``candidates`` (columns) for each of ``subscribers`` (rows, each
-        with a model), as one sparse product: the stacked weights times the candidates'
-        rows, plus each intercept and topic prior — no loop over subscribers."""
+        with a model), as one product: the weights times the candidates' rows
+        (:func:`_weights_times_rows`: the floats of the stacked sparse product), plus
+        each intercept and topic prior — no product per subscriber."""
         matrix, _, tags = self._candidate_rows(candidates)
         profiles = [self._profiles[s] for s in subscribers]
         if not profiles:
