@@ -294,6 +294,19 @@ def main() -> None:
             f"ranked / unranked, {label}: {ranked[i].seconds / unranked[i].seconds:.2f}× wall, "
             f"{ranked[i].cpu_seconds / unranked[i].cpu_seconds:.2f}× CPU"
         )
+    # "ranking adds X% to a run" (issue 15): the whole `newsletter run` of one edition to
+    # the same N subscribers, with votes (each with a model; in the next edition 10% voted
+    # since, so those retrain) against without (the shared email) — start-up, ingest,
+    # publish and delivery over SMTP in both, the fits, model reads, reasons and ranked
+    # copies in the first only; measured in this one bench run, side by side
+    for i, label in enumerate(("first edition", "next edition")):
+        cpu = (ranked[i].cpu_seconds - unranked[i].cpu_seconds) / unranked[i].cpu_seconds
+        wall = (ranked[i].seconds - unranked[i].seconds) / unranked[i].seconds
+        print(
+            f"ranking adds to a run, {label}: {cpu:+.0%} CPU ({ranked[i].cpu_seconds:.1f} s "
+            f"ranked, {unranked[i].cpu_seconds:.1f} s unranked), {wall:+.0%} wall "
+            f"({ranked[i].seconds:.1f} s, {unranked[i].seconds:.1f} s)"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in runs], indent=2), "utf-8")
 

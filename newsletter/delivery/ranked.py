@@ -165,6 +165,36 @@ def _plain_reason(reason: str) -> bytes:
     return b""
 
 
+_PLAIN_CHARS = 76
+"""The longest reason :func:`reasons_as_bytes` takes as its own bytes (a quoted-printable
+line)."""
+
+
+def reasons_as_bytes(reasons: dict[str, str]) -> dict[str, bytes]:
+    """The reasons (by card) that are their own bytes in both bodies, as those bytes —
+    what :func:`_plain_reason` gives them (a test checks), told by a few checks in C
+    each and made once per message for both bodies (most reasons are "matches: …" of
+    vocabulary words, and nearly all are one subscriber's own: a cache of them only
+    costs).  Printable ASCII (no control character, so no line break), nothing HTML
+    escapes, a marker starts with or quoted-printable encodes (``&<>"'%=``), single
+    spaces between words (:func:`one_line` leaves it as it is), not starting with ".",
+    at most :data:`_PLAIN_CHARS` characters.  The others are left to the reason lines
+    (:meth:`_Copy.body`)."""
+    search = _NOT_PLAIN.search
+    return {
+        key: reason.encode("ascii")
+        for key, reason in reasons.items()
+        if reason
+        and len(reason) <= _PLAIN_CHARS
+        and reason.isascii()
+        and reason.isprintable()
+        and reason[0] not in ". "
+        and reason[-1] != " "
+        and "  " not in reason
+        and search(reason) is None
+    }
+
+
 def _flat(segments: Segments) -> _Flat:
     if all(isinstance(seg, bytes) and isinstance(st, bytes) for seg, st in segments):
         return _Flat(
@@ -251,13 +281,15 @@ class _Copy:
         reasons: dict[str, str],
         picks: int,
         arranged: Arrangement | None = None,
+        own: dict[str, bytes] | None = None,
     ) -> Segments:
         """What :meth:`segments` makes of the layout's pieces (byte for byte, a test
         checks), from the pieces encoded once: the layout hands each shared piece's
         :class:`_Flat` and each reason line's, and a message joins their bytes.  A
         reason that is its own bytes (:func:`_plain_reason`) goes in as those bytes,
         no object made for it; ``arranged`` is the subscriber's arrangement of the
-        cards when the other body made it already (:meth:`Body.arrange`)."""
+        cards when the other body made it already (:meth:`Body.arrange`), ``own`` the
+        reasons that are their own bytes (:func:`reasons_as_bytes`) when made already."""
         made = self.layout.text if kind == "text" else self.layout.html
         shared = self.shared.get(kind)
         if shared is None:
@@ -291,7 +323,9 @@ class _Copy:
             same = self._unstuffed(kind, made, shared)
             blocks = None
             if same is not None:
-                blocks = self._runs_same(made, shared, same, arranged, reasons, line)
+                if own is None:
+                    own = reasons_as_bytes(reasons)
+                blocks = self._runs_same(made, shared, same, arranged, reasons, line, own)
             flats = blocks or self._runs(made, shared, arranged, reasons, line)
         else:
             flats = made.pieces(ranked, reasons, picks, shared=shared, line=line, arranged=arranged)
@@ -417,15 +451,18 @@ class _Copy:
         arranged: Arrangement,
         reasons: dict[str, str],
         line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
+        own: dict[str, bytes],
     ) -> list[_Flat | bytes] | None:
         """:meth:`_runs` when the blocks' bytes are the same dot-stuffed
         (:meth:`_unstuffed`): one list of bytes per block, fewer of them; None when a
-        reason's own bytes change when dot-stuffed (then :meth:`_runs` does it)."""
+        reason's own bytes change when dot-stuffed (then :meth:`_runs` does it).
+        ``own``: the cards' reasons that are their own bytes (:func:`reasons_as_bytes`),
+        taken as they are; the others go through ``line``."""
         chosen, ordered = arranged
         alone, with_reason, after, head, moved, gaps_of = same
         out: list[_Flat | bytes] = []
         plain: list[bytes] = []
-        add = plain.append
+        add, extend = plain.append, plain.extend
         for part in made.parts:
             if isinstance(part, str):
                 out.append(shared[part])
@@ -435,14 +472,12 @@ class _Copy:
                     continue
                 add(head)
                 for key in chosen:
-                    mid = line(reasons.get(key, ""))[1]
+                    mid = own.get(key) or line(reasons.get(key, ""))[1]
                     if not isinstance(mid, bytes):
                         if mid.plain != mid.stuffed:
                             return None
                         mid = mid.plain
-                    add(with_reason[key])
-                    add(mid)
-                    add(after)
+                    extend((with_reason[key], mid, after))
             else:
                 keys = ordered[part]
                 if not keys:
@@ -451,18 +486,20 @@ class _Copy:
                 for j, key in enumerate(keys):
                     if j:
                         add(gaps[j - 1])
-                    reason = reasons.get(key)
-                    if reason is None:
-                        add(alone[key])
-                        continue
-                    mid = line(reason)[1]
+                    found = own.get(key)
+                    if found is not None:
+                        mid = found
+                    else:
+                        reason = reasons.get(key)
+                        if reason is None:
+                            add(alone[key])
+                            continue
+                        mid = line(reason)[1]
                     if not isinstance(mid, bytes):
                         if mid.plain != mid.stuffed:
                             return None
                         mid = mid.plain
-                    add(with_reason[key])
-                    add(mid)
-                    add(after)
+                    extend((with_reason[key], mid, after))
             joined = SOFT_BREAK.join(plain)
             out.append(_Flat(True, True, joined, joined, []))
             plain.clear()
@@ -847,7 +884,7 @@ class Ranking:
             # no liked rows: their similarity to every edition paper is computed once
             # per edition (:meth:`_add_liked`) and handed to the reasons by column
             profiles[sid] = persist.decode(
-                blob, None, [self._liked_titles[self._liked[k]] for k in keys]
+                blob, None, [self._liked_titles[self._liked[k]] for k in keys], liked_keys[sid]
             )
         ranker = Ranker(models.vocabulary, {}, profiles, self._rows_cache)
         chosen = sorted(profiles)
@@ -896,9 +933,10 @@ class Ranking:
         ranked, _, said = found
         reasons = {k: r for k, r in zip(ranked, said, strict=True) if r}
         arranged = copy.layout.text.arrange(ranked, self.picks)  # the same in both bodies
+        plain = reasons_as_bytes(reasons)  # and these reasons' bytes
         return copy.frame.spliced(
-            copy.body("text", ranked, reasons, self.picks, arranged),
-            copy.body("html", ranked, reasons, self.picks, arranged),
+            copy.body("text", ranked, reasons, self.picks, arranged, plain),
+            copy.body("html", ranked, reasons, self.picks, arranged, plain),
             repeated=VOTE_MARKS,
         )
 

@@ -72,9 +72,13 @@ def liked_keys(blob: bytes) -> list[str]:
     return [str(k) for k in json.loads(blob[start : start + size].decode("utf-8"))]
 
 
-def decode(blob: bytes, liked: Any, liked_titles: Sequence[str]) -> _Profile:
+def decode(
+    blob: bytes, liked: Any, liked_titles: Sequence[str], keys: Sequence[str] | None = None
+) -> _Profile:
     """The model :func:`encode` stored; ``liked`` are the word rows (CSR) of its liked
-    papers in the order of :func:`liked_keys`, ``liked_titles`` their titles."""
+    papers in the order of :func:`liked_keys`, ``liked_titles`` their titles; ``keys``
+    what :func:`liked_keys` read of this blob already (a batch's load reads them first,
+    to look the papers up: their JSON is not parsed twice)."""
     magic, n, topics, _, intercept, prior_weight, blend, positives, wide = _HEADER.unpack_from(blob)
     if magic != _MAGIC:
         raise ValueError("not a stored ranking model")
@@ -86,7 +90,8 @@ def decode(blob: bytes, liked: Any, liked_titles: Sequence[str]) -> _Profile:
         at += values.itemsize * count
         return values
 
-    features = np.cumsum(take("<u4" if wide else "<u2", n), dtype=np.int64).astype(np.int32)
+    # the columns summed in int32 at once (a column index is below 2**31)
+    features = np.cumsum(take("<u4" if wide else "<u2", n), dtype=np.int32)
     weights = take("<f2", n).astype(np.float32)  # float32 in memory: half of float64
     log_odds = take("<f4", topics).astype(np.float64)
     counts = take("<i4", topics).astype(np.int64)
@@ -99,6 +104,6 @@ def decode(blob: bytes, liked: Any, liked_titles: Sequence[str]) -> _Profile:
         has_positives=bool(positives),
         interests=Interests(log_odds, counts),
         prior_weight=prior_weight,
-        liked_keys=tuple(liked_keys(blob)),
+        liked_keys=tuple(liked_keys(blob) if keys is None else keys),
         blend=blend,
     )

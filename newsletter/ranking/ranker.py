@@ -40,11 +40,10 @@ from newsletter.ranking.interests import Interests, interests_of
 from newsletter.ranking.reasons import (
     DISLIKED_ONLY,
     SIMILAR,
-    TERMS,
     best_terms,
     reasons_for,
     topic_reasons,
-    worded,
+    worded_many,
 )
 from newsletter.ranking.tuning import Tuning
 from newsletter.ranking.values import PaperText, Scored, Vote
@@ -124,24 +123,14 @@ class Ranker:
 
     def scores(self, subscribers: Sequence[int], candidates: Sequence[PaperText]) -> Any:
         """The scores of ``candidates`` (columns) for each of ``subscribers`` (rows, each
-        with a model), as one sparse product: the stacked weights times the candidates'
-        rows, plus each intercept and topic prior — no loop over subscribers."""
-        from scipy import sparse
-
+        with a model), as one product: the weights times the candidates' rows
+        (:func:`_weights_times_rows`: the floats of the stacked sparse product), plus
+        each intercept and topic prior — no product per subscriber."""
         matrix, _, tags = self._candidate_rows(candidates)
         profiles = [self._profiles[s] for s in subscribers]
         if not profiles:
             return np.zeros((0, len(candidates)))
-        indptr = np.cumsum([0, *(len(p.features) for p in profiles)])
-        stacked = sparse.csr_matrix(
-            (
-                np.concatenate([p.weights for p in profiles]).astype(np.float64),
-                np.concatenate([p.features for p in profiles]),
-                indptr,
-            ),
-            shape=(len(profiles), len(self._vocabulary.terms)),
-        )
-        scores = np.asarray((stacked @ matrix.T).toarray())
+        scores = _weights_times_rows(profiles, matrix, len(self._vocabulary.terms))
         scores += np.array([[p.intercept] for p in profiles])
         odds = np.stack([p.prior_weight * p.interests.log_odds for p in profiles])
         if odds.shape[1]:
@@ -252,20 +241,29 @@ class Ranker:
         per_topic = vocabulary.tuning.topic_weight * dense[:, n_words:] + np.array(
             [p.prior_weight * p.interests.log_odds for p in profiles]
         ).reshape(count, -1)
-        topics: list[list[tuple[float, str] | None]] = [[None] * n for _ in range(count)]
+        topics: list[dict[int, tuple[float, str]]] = [{} for _ in range(count)]
         if tags.shape[1]:
             pushes = tags.toarray()[None, :, :] * per_topic[:, None, :]
             total = pushes.sum(axis=2)
             best = pushes.argmax(axis=2)
             top = np.take_along_axis(pushes, best[:, :, None], axis=2)[:, :, 0]
-            for b, i in zip(*np.nonzero((total > 0) & (top > 0)), strict=True):
-                j = int(best[b, i])
-                liked = int(profiles[b].interests.liked[j])
-                if liked >= 2:
-                    topics[b][i] = (
-                        float(total[b, i]),
-                        f"you liked {liked} papers in {vocabulary.topics[j]}",
-                    )
+            # the pairs whose best topic the subscriber liked twice or more, gathered at
+            # once (not a numpy scalar read per pair)
+            at_b, at_i = np.nonzero((total > 0) & (top > 0))
+            at_j = best[at_b, at_i]
+            counts = np.array([p.interests.liked for p in profiles]).reshape(count, -1)
+            liked_n = counts[at_b, at_j]
+            kept = liked_n >= 2
+            names = vocabulary.topics
+            for b, i, j, liked, value in zip(
+                at_b[kept].tolist(),
+                at_i[kept].tolist(),
+                at_j[kept].tolist(),
+                liked_n[kept].tolist(),
+                total[at_b[kept], at_i[kept]].tolist(),
+                strict=True,
+            ):
+                topics[b][i] = (value, f"you liked {liked} papers in {names[j]}")
         # the terms' pushes: each candidate's words times each subscriber's weights, and
         # each pair's best terms (:func:`best_terms`: largest first, ties in column order)
         indptr, features, values = words.indptr, words.indices, words.data
@@ -283,9 +281,11 @@ class Ranker:
                 push_all[first:last], indptr, features, parts, terms
             )
             pushed_rows = pushed.tolist()
-            flat = chosen.reshape(-1).tolist()  # per pair, TERMS columns (-1 past the last)
-            per_row = n * TERMS
+            chosen_rows = chosen.tolist()  # per pair, TERMS columns (-1 past the last)
             fused_rows = fused[first:last].tolist()
+            by_row: dict[int, dict[int, tuple[float, str]]] = {}
+            for (row, card), answer in clashed.items():
+                by_row.setdefault(row, {})[card] = answer
             for b in range(first, last):
                 subscriber, profile = subscribers[b], profiles[b]
                 order = orders[b]
@@ -297,33 +297,29 @@ class Ranker:
                         [DISLIKED_ONLY] * n,
                     )
                     continue
+                # every card's "matches: …" at once, then what beats it: a clash's own
+                # walk, a topic pushing more than the terms, the liked paper nearest it
+                their_push = pushed_rows[b - first]
+                said = worded_many(chosen_rows[b - first], terms)
+                clashes = by_row.get(b - first)
+                if clashes is not None:
+                    for i, (push, match) in clashes.items():
+                        their_push[i] = push
+                        said[i] = match
+                for i, (value, text) in topics[b].items():
+                    if value > their_push[i]:
+                        said[i] = text
                 near = similarity[b]
                 if near.shape[1]:
                     nearest = near.argmax(axis=1)
-                    near_value = near[np.arange(n), nearest].tolist()
-                    nearest = nearest.tolist()
-                else:
-                    nearest = near_value = [0.0] * n
-                their_push, their_topics = pushed_rows[b - first], topics[b]
-                base = (b - first) * per_row
-                titles = profile.liked_titles
-                found: list[str] = []
-                add = found.append
-                for i in order:
-                    if near_value[i] >= SIMILAR:
-                        reason = f"because you liked “{titles[int(nearest[i])]}”"
-                    else:
-                        named = clashed.get((b - first, i))
-                        if named is not None:
-                            push, match = named
-                        else:
-                            push = their_push[i]
-                            at = base + i * TERMS
-                            match = worded(flat[at : at + TERMS], terms)
-                        topic = their_topics[i]
-                        reason = topic[1] if topic is not None and topic[0] > push else match
-                    add(reason)
-                out[subscriber] = ([keys[i] for i in order], [scored[i] for i in order], found)
+                    titles = profile.liked_titles
+                    for i in np.flatnonzero(near[np.arange(n), nearest] >= SIMILAR).tolist():
+                        said[i] = f"because you liked “{titles[int(nearest[i])]}”"
+                out[subscriber] = (
+                    list(map(keys.__getitem__, order)),
+                    list(map(scored.__getitem__, order)),
+                    list(map(said.__getitem__, order)),
+                )
         return out
 
     def _candidate_rows(self, candidates: Sequence[PaperText]) -> tuple[Any, Any, Any]:
@@ -444,6 +440,33 @@ def fit_profiles(
 _Model = tuple[Any, Any, float]  # non-zero feature columns, their weights, intercept
 _Fitted = tuple[_Model, list[int], Interests, float, float]
 """+ liked rows, interests, prior weight, and the blend (the model's share of the rank)."""
+
+
+def _weights_times_rows(profiles: Sequence[_Profile], matrix: Any, terms: int) -> Any:
+    """Each profile's weights times each candidate's row (profiles × candidates): what
+    the stacked sparse weights times the rows (sparse × sparse) give, float for float.
+
+    The weights are laid out dense (a block of profiles at a time, at most
+    :data:`_DENSE_CELLS` cells), and the candidates' sparse rows multiply each block:
+    every score is the same products (a weight times a TF-IDF value) added in the same
+    order — ascending column, as a profile keeps its features and a row its columns;
+    the extra terms are exact zeros — as the sparse product, whose two passes over
+    every profile's thousands of weights were most of a batch's scoring (fifty votes
+    touch most columns of a small vocabulary: the weights are nearly dense anyway)."""
+    step = max(1, _DENSE_CELLS // max(1, terms))
+    out = np.empty((len(profiles), matrix.shape[0]), dtype=np.float64)
+    for first in range(0, len(profiles), step):
+        block = profiles[first : first + step]
+        dense = np.zeros((len(block), terms), dtype=np.float64)
+        for b, profile in enumerate(block):
+            dense[b, profile.features] = profile.weights
+        out[first : first + len(block)] = np.asarray(matrix @ np.ascontiguousarray(dense.T)).T
+    return out
+
+
+_DENSE_CELLS = 1_000_000
+"""The most weights :func:`_weights_times_rows` lays out dense at once (8 MB, and as much
+for its transposed copy: a large vocabulary is scored a few profiles at a time)."""
 
 
 def fuse(model: Any, blend: float, k: float) -> Any:

@@ -118,6 +118,8 @@ class Body:
     )
     """Reason lines made so far: subscribers share most reasons ("because you liked
     …"), and each is cut and escaped once."""
+    places: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """Each card's sections, made on the first :meth:`arrange` (:meth:`_places`)."""
 
     def reason_line(self, reason: str) -> tuple[str, Reason, str]:
         """The reason line as three pieces: the template's text around the reason
@@ -181,6 +183,53 @@ class Body:
         digest order)."""
         chosen = self.picked(ranked, picks)
         rank = {key: i for i, key in enumerate(ranked)}
+        places = self._places()
+        if places is not None and len(rank) == len(ranked):
+            return chosen, self._dealt(ranked, chosen, rank, places)
+        return chosen, self._sorted(chosen, rank)
+
+    def _places(self) -> dict[str, tuple[int, ...]] | None:
+        """Each card's sections (made once per body), or None when a section lists a
+        card twice (then :meth:`_sorted` arranges, as it always did)."""
+        if not self.places:
+            found: dict[str, list[int]] = {}
+            for i, keys in enumerate(self.sections):
+                if len(set(keys)) != len(keys):
+                    return None
+                for key in keys:
+                    found.setdefault(key, []).append(i)
+            self.places.update((k, tuple(v)) for k, v in found.items())
+        return self.places
+
+    def _dealt(
+        self,
+        ranked: Sequence[str],
+        chosen: list[str],
+        rank: dict[str, int],
+        places: dict[str, tuple[int, ...]],
+    ) -> list[list[str]]:
+        """:meth:`_sorted`'s arrangement (a test checks), made by dealing ``ranked`` (no
+        key twice) into the sections once instead of sorting each section by rank: the
+        ranked cards in their order, then a section's unranked ones in digest order."""
+        ordered: list[list[str]] = [[] for _ in self.sections]
+        taken = set(chosen)
+        for key in ranked:
+            at = places.get(key)
+            if at is not None and key not in taken:
+                for i in at:
+                    ordered[i].append(key)
+        picked = [0] * len(self.sections)  # each section's cards among the picks
+        for key in chosen:
+            for i in places.get(key, ()):
+                picked[i] += 1
+        for i, keys in enumerate(self.sections):
+            if len(ordered[i]) + picked[i] < len(keys):  # some not ranked: last, in order
+                ordered[i] += [k for k in keys if k not in taken and k not in rank]
+        return ordered
+
+    def _sorted(self, chosen: list[str], rank: dict[str, int]) -> list[list[str]]:
+        """Each section's cards but the picks, in the subscriber's order (a stable sort
+        by rank: those not ranked last, in digest order)."""
         last = len(rank)
         get = rank.get
         if chosen:
@@ -191,7 +240,7 @@ class Body:
             ]
         else:
             ordered = [sorted(keys, key=lambda k: get(k, last)) for keys in self.sections]
-        return chosen, ordered
+        return ordered
 
     def picked(self, ranked: Sequence[str], picks: int) -> list[str]:
         """The top ``picks`` cards of ``ranked``, best first (each moved out of its
