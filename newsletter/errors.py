@@ -34,6 +34,8 @@ defined next to the code that raises them; the tree names their module::
     ├── MailerStopped          (delivery.mailer) nothing can be sent at all: the run stops
     ├── RecorderFailed         (delivery.recorder) the send ledger could not be written
     ├── MailboxError           (returns.mailboxes) the bounce intake cannot be reached or read
+    │   ├── IntakeBusy         (returns.mailboxes) another round is reading that mailbox; exit 75
+    │   └── MessageGone        (returns.mailboxes) a message moved away between listing and reading
     ├── RankingError           (ranking.ranker) no corpus papers (or words) to fit the ranking on
     └── SendFailure            (delivery.mailer) one recipient's message was not accepted
         ├── TemporaryFailure   (delivery.mailer) 4xx, 552 at RCPT: deferred, tried later
@@ -56,6 +58,12 @@ from __future__ import annotations
 import errno as errnos
 from pathlib import Path
 from typing import ClassVar
+
+EX_TEMPFAIL = 75
+"""The exit status of "try again later" (sysexits.h): a database locked past its waits,
+a mailbox another intake round is reading.  A Postfix ``pipe`` keeps the message; a
+cron job or a person runs the command again.  An error class says it by its
+``exit_code``; the CLI exits with it."""
 
 
 class NewsletterError(Exception):

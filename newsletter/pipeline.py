@@ -796,15 +796,24 @@ def daily_job(
 
 def read_returns(settings: Settings) -> object:
     """One round of the bounce intake (``bounces.intake``), logged: what ``serve`` and
-    ``schedule`` run every ``bounces.interval_minutes``."""
+    ``schedule`` run every ``bounces.interval_minutes``.
+
+    One INFO line per round with every count (read, applied by kind, seen before, to
+    the operator folder, skipped), one WARNING line per message moved to the operator
+    folder (someone has to read it), and an INFO line for a round skipped because
+    another round (a ``bounces fetch``) holds the mailbox: None then."""
+    from newsletter.returns.mailboxes import IntakeBusy
     from newsletter.returns.rounds import fetch
 
-    with Database.open(settings.database.url) as db:
-        report = fetch(settings, db)
-    if report.handled:
-        log.info("%s", report.summary())
-    for problem in report.problems:
-        log.warning("%s", problem)
+    try:
+        with Database.open(settings.database.url) as db:
+            report = fetch(settings, db)
+    except IntakeBusy as busy:
+        log.info("bounce intake %s: round skipped: another round is reading it", busy.source)
+        return None
+    log.info("%s", report.log_line())
+    for line in report.operator_lines():
+        log.warning("%s", line)
     return report
 
 

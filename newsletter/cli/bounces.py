@@ -11,9 +11,7 @@ from typing import Any
 import click
 
 from newsletter.cli.output import output
-
-EX_TEMPFAIL = 75
-"""sysexits.h: what tells a Postfix ``pipe`` to keep the message and try again later."""
+from newsletter.errors import EX_TEMPFAIL
 
 
 def register(
@@ -32,8 +30,10 @@ def register(
         """Read every message waiting in the intake (bounces.intake: a Maildir or an
         IMAP folder), apply it, and move it to the processed or the operator folder.
 
-        Exit status 75 when the database cannot be written (locked by another
-        process): the messages not yet applied stay in the intake."""
+        One round at a time per mailbox: while another (a fetch, a serve or
+        schedule round) reads it, this one reads nothing. Exit status 75 ("try
+        again later") then, and when the database cannot be written (locked by
+        another process): the messages not yet applied stay in the intake."""
         from newsletter.errors import StoreError
         from newsletter.returns.rounds import fetch as fetch_round
         from newsletter.returns.rounds import open_database

@@ -74,10 +74,18 @@ def oversized_key(head: bytes) -> str:
     Its Message-ID when it has one (as :func:`~newsletter.returns.reports.message_key`
     keys every message read, so a second delivery counts once), under its own
     ``oversized:`` prefix: a message refused for its size and read later, after
-    ``bounces.max_kb`` was raised, is applied then, not taken for seen.  Without a
-    Message-ID, the SHA-256 of the header block: the bytes a mailbox keeps as they
-    are when a message is moved or copied (its flags and UID are not in them).
+    ``bounces.max_kb`` was raised, is applied then, not taken for seen (and its
+    ``oversized:`` row dropped: one message, one kind).  Without a Message-ID, the
+    SHA-256 of the header block: the bytes a mailbox keeps as they are when a
+    message is moved or copied (its flags and UID are not in them).
     """
+    return _header_keys(head)[1]
+
+
+def _header_keys(head: bytes) -> tuple[str | None, str]:
+    """The key a message is applied under when read (its Message-ID; None without
+    one: then it is its bytes' hash, unknown from the head alone) and
+    :func:`oversized_key`."""
     end = len(head)
     for blank in (b"\r\n\r\n", b"\n\n"):
         found = head.find(blank)
@@ -86,8 +94,8 @@ def oversized_key(head: bytes) -> str:
     block = head[:end]
     message_id = message_key(HeaderParser().parsestr(block.decode("utf-8", "replace")), b"")
     if message_id.startswith("sha256:"):  # none: hash the header block itself
-        return "oversized:sha256:" + hashlib.sha256(block).hexdigest()
-    return "oversized:" + message_id
+        return None, "oversized:sha256:" + hashlib.sha256(block).hexdigest()
+    return message_id, "oversized:" + message_id
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,9 @@ class Handled:
     """Seen before (same Message-ID or bytes): nothing done again."""
     problem: str | None = None
     """Why it was not read (too large, malformed): one line naming it."""
+    why: str | None = None
+    """Why it went to the operator folder, when it did and the intake knows (not read
+    for its size, not mail, naming nobody we sent to)."""
 
 
 class Intake:
@@ -139,26 +150,28 @@ class Intake:
         try:
             report = read(raw, envelope=envelope, mailto=self.settings.delivery.unsubscribe_mailto)
         except Malformed as exc:
-            problem = f"{label}: {exc}; moved to the operator folder"
             key = "sha256:" + hashlib.sha256(raw).hexdigest()
-            return self._unreadable(label, key, problem)
+            return self._unreadable(label, key, str(exc))
         except (RecursionError, Exception) as exc:  # reading is pure: this is the message
-            problem = (
-                f"{label}: cannot be read ({type(exc).__name__}); moved to the operator folder"
-            )
             key = "sha256:" + hashlib.sha256(raw).hexdigest()
-            return self._unreadable(label, key, problem)
+            return self._unreadable(label, key, f"cannot be read ({type(exc).__name__})")
         now = self.clock()
         with self.db.write() as tx:
             known = tx.returns.known(report.key)
             if known:
                 folder = PROCESSED if any(k.recognised for k in known) else OPERATOR
                 return Handled(label, known[0], folder, duplicate=True)
-            kind, actions = _Applying(self, tx, report, now).apply()
+            applying = _Applying(self, tx, report, now)
+            kind, actions = applying.apply()
+            # refused for its size in an earlier round (bounces.max_kb since raised):
+            # read now, it is what it says it is, no longer "too large" too
+            if tx.returns.forget(oversized_key(raw[:HEAD_BYTES])):
+                log.info("%s: read in full now; no longer counted as too large", label)
         folder = PROCESSED if kind.recognised else OPERATOR
         for line in actions:
             log.info("%s: %s", label, line)
-        return Handled(label, kind, folder, tuple(actions))
+        why = applying.why if folder == OPERATOR else None
+        return Handled(label, kind, folder, tuple(actions), why=why)
 
     def oversized(self, label: str, size: int, head: bytes) -> Handled:
         """A message over ``bounces.max_kb``, known by its header block alone (``head``:
@@ -166,19 +179,24 @@ class Intake:
         gives a message moved back into the folder read a new name (a new IMAP UID, a
         Maildir file under ``cur/`` with flags), and it must count once however many
         rounds see it, as every other message does (see :func:`oversized_key`)."""
-        problem = (
-            f"{label}: {size:,} bytes, over bounces.max_kb "
-            f"({self.settings.bounces.max_bytes // 1024} KB); moved to the operator folder unread"
-        )
-        return self._unreadable(label, oversized_key(head), problem)
+        why = f"{size:,} bytes, over bounces.max_kb ({self.settings.bounces.max_bytes // 1024} KB)"
+        applied_as, key = _header_keys(head)
+        if applied_as is not None:
+            # read and applied in an earlier round, before max_kb was lowered again
+            with self.db.read() as tx:
+                known = tx.returns.known(applied_as)
+            if any(k.recognised for k in known):
+                return Handled(label, known[0], PROCESSED, duplicate=True)
+        return self._unreadable(label, key, why, unread=True)
 
-    def _unreadable(self, label: str, key: str, problem: str) -> Handled:
+    def _unreadable(self, label: str, key: str, why: str, *, unread: bool = False) -> Handled:
         """A message that is not read (not mail, too large) goes to the operator folder
         and is recorded ``unrecognised`` like the mail nobody could attribute, so
         ``status`` counts every message the intake put there (once, however often it
         is delivered or moved back: ``key`` is its bytes' hash, or for one too large to
         read its Message-ID or header block, :func:`oversized_key`)."""
-        log.info("%s", problem)
+        problem = f"{label}: {why}; moved to the operator folder" + (" unread" if unread else "")
+        log.debug("%s", problem)  # in the Handled: the caller shows or logs it
         with self.db.write() as tx:
             seen = bool(tx.returns.known(key))
             if not seen:
@@ -186,7 +204,9 @@ class Intake:
                     ReturnRow(key, 0, ReturnKind.UNRECOGNISED, None, None, None, {"why": problem}),
                     self.clock(),
                 )
-        return Handled(label, ReturnKind.UNRECOGNISED, OPERATOR, duplicate=seen, problem=problem)
+        return Handled(
+            label, ReturnKind.UNRECOGNISED, OPERATOR, duplicate=seen, problem=problem, why=why
+        )
 
 
 class _Applying:
@@ -199,6 +219,8 @@ class _Applying:
         self.now = now
         self.seq = 0
         self.actions: list[str] = []
+        self.why: str | None = None
+        """Why the message names nobody to act on (its operator-folder reason)."""
 
     def apply(self) -> tuple[ReturnKind, list[str]]:
         kind = self.report.kind
@@ -239,6 +261,7 @@ class _Applying:
         self.seq += 1
 
     def _unknown(self, why: str) -> ReturnKind:
+        self.why = why
         self._row(ReturnKind.UNRECOGNISED, None, None, None, {"why": why})
         return ReturnKind.UNRECOGNISED
 

@@ -17,6 +17,12 @@ inbox, or a crash between the database commit and the move — counts once:
   it counts once by); moves use ``UID MOVE`` (RFC 6851), or
   COPY + ``\\Deleted`` + EXPUNGE on a server without it.  The password comes
   from the environment variable ``bounces.imap_password_env``.
+
+Each mailbox has a :attr:`~Mailbox.source`, its identity (``maildir:<path>``,
+``imap://<user>@<host>:<port>/<folder>``): :mod:`newsletter.returns.rounds` holds
+one lock per source for a round, so two rounds never read one mailbox at once.
+A message someone else moved away after it was listed (a mail client, an
+operator, an expunge) is :class:`MessageGone`: skipped, never an error.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from newsletter.config import Settings
-from newsletter.errors import NewsletterError
+from newsletter.errors import EX_TEMPFAIL, NewsletterError
 from newsletter.returns.intake import HEAD_BYTES, OPERATOR
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,32 @@ class MailboxError(NewsletterError):
     default_hint = "check the [bounces] settings (intake, maildir or imap_*)"
 
 
+class IntakeBusy(MailboxError):
+    """Another intake round (``bounces fetch``, a ``serve``/``schedule`` round, on this
+    machine or another one sharing the database) holds this mailbox's lock: this
+    round reads nothing, and exits 75 ("try again later")."""
+
+    exit_code = EX_TEMPFAIL
+    default_hint = (
+        "it moves every message it reads; run `newsletter bounces fetch` again once it "
+        "has finished (serve and schedule try again at their next round)"
+    )
+
+    def __init__(self, source: str, hint: str | None = None) -> None:
+        self.source = source
+        super().__init__(
+            f"bounces: another intake round is reading {source}; this one read nothing", hint
+        )
+
+
+class MessageGone(MailboxError):
+    """A message listed by this round was moved or expunged by someone else before it
+    was read (a Maildir file gone, an IMAP UID no longer in the folder): it is no
+    longer this mailbox's to handle, so it is skipped, not counted, never moved."""
+
+    default_hint = "nothing to do: whoever moved it has it"
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One message waiting in the mailbox."""
@@ -61,13 +93,20 @@ class Incoming:
 
 
 class Mailbox(Protocol):
+    @property
+    def source(self) -> str:
+        """The mailbox's identity (``maildir:<path>``, ``imap://user@host:port/folder``):
+        what the intake lock is named by."""
+
     def messages(self) -> Iterator[Incoming]: ...
 
-    def read(self, incoming: Incoming) -> bytes: ...
+    def read(self, incoming: Incoming) -> bytes:
+        """The whole message; :class:`MessageGone` when it is no longer there."""
 
     def head(self, incoming: Incoming) -> bytes:
         """The start of a message too large to read (its header block, at most
-        :data:`~newsletter.returns.intake.HEAD_BYTES`): what it is known by."""
+        :data:`~newsletter.returns.intake.HEAD_BYTES`): what it is known by;
+        :class:`MessageGone` when it is no longer there."""
 
     def settle(self, incoming: Incoming, folder: str) -> None:
         """Move a handled message to ``processed`` or ``operator``."""
@@ -80,6 +119,7 @@ class MaildirBox:
 
     def __init__(self, root: Path, processed: str, operator: str) -> None:
         self.root = root
+        self.source = maildir_source(root)
         self.folders = {OPERATOR: operator, "processed": processed}
         if not (root / "new").is_dir() or not (root / "cur").is_dir():
             raise MailboxError(
@@ -99,14 +139,17 @@ class MaildirBox:
                 yield Incoming(f"{sub}/{path.name}", size, str(path))
 
     def read(self, incoming: Incoming) -> bytes:
-        return Path(incoming.ref).read_bytes()
+        try:
+            return Path(incoming.ref).read_bytes()
+        except FileNotFoundError:
+            raise MessageGone(f"{incoming.label}: moved away before it was read") from None
 
     def head(self, incoming: Incoming) -> bytes:
         try:
             with Path(incoming.ref).open("rb") as handle:
                 return handle.read(HEAD_BYTES)
-        except FileNotFoundError:  # another reader moved it: its name is all there is
-            return incoming.ref.encode("utf-8", "replace")
+        except FileNotFoundError:
+            raise MessageGone(f"{incoming.label}: moved away before it was read") from None
 
     def folder(self, name: str) -> Path:
         """The Maildir++ subfolder ``.<name>``, made (with ``maildirfolder``) if missing."""
@@ -179,6 +222,7 @@ class ImapBox:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.folders = {OPERATOR: operator, "processed": processed}
+        self.source = imap_source(host, port, username, folder)
         where = f"imap://{host}:{port}/{folder}"
         context = ssl_context or ssl.create_default_context()
         try:
@@ -227,32 +271,48 @@ class ImapBox:
         uids = data[0].split() if data and data[0] else []
         for uid in uids:
             typ, got = self.conn.uid("FETCH", uid, "(RFC822.SIZE)")
-            size = 0
+            size = None
             for item in got or []:
                 text = item[0] if isinstance(item, tuple) else item
                 found = re.search(rb"RFC822\.SIZE (\d+)", text or b"")
                 if found:
                     size = int(found.group(1))
-            if typ == "OK":
+            if typ == "OK" and size is not None:  # no size: expunged since the SEARCH
                 name = uid.decode("ascii")
                 yield Incoming(f"uid {name}", size, name)
 
     def read(self, incoming: Incoming) -> bytes:
-        _, data = self.conn.uid("FETCH", incoming.ref, "(BODY.PEEK[])")
+        return self._fetch(incoming, "BODY.PEEK[]")
+
+    def _fetch(self, incoming: Incoming, part: str) -> bytes:
+        """``part`` of the message; MessageGone when its UID has left the folder (a
+        FETCH of it answers OK with nothing, or NO [EXPUNGEISSUED], RFC 5530)."""
+        try:
+            typ, data = self.conn.uid("FETCH", incoming.ref, f"({part})")
+        except imaplib.IMAP4.error as exc:
+            raise MailboxError(
+                f"{self.where}: cannot fetch {incoming.label}: {_text(str(exc))}"
+            ) from None
         for item in data or []:
             if isinstance(item, tuple) and len(item) == 2:
                 return bytes(item[1])
-        raise MailboxError(f"{self.where}: cannot fetch {incoming.label}: {_text(data)}")
+        if not self._present(incoming.ref):
+            raise MessageGone(f"{self.where}: {incoming.label}: moved away before it was read")
+        raise MailboxError(f"{self.where}: cannot fetch {incoming.label}: {typ} {_text(data)}")
+
+    def _present(self, uid: str) -> bool:
+        """Whether ``uid`` is still in the folder (``UID SEARCH UID``, after a NOOP
+        has the server report what others expunged)."""
+        self.conn.noop()
+        typ, data = self.conn.uid("SEARCH", "UID", uid)
+        if typ != "OK":
+            return True  # cannot tell: not taken for gone
+        return uid.encode("ascii") in (data[0].split() if data and data[0] else [])
 
     def head(self, incoming: Incoming) -> bytes:
         """The header block only (``BODY.PEEK[HEADER]``, cut at HEAD_BYTES): the
         message body is never downloaded."""
-        part = f"BODY.PEEK[HEADER]<0.{HEAD_BYTES}>"
-        _, data = self.conn.uid("FETCH", incoming.ref, f"({part})")
-        for item in data or []:
-            if isinstance(item, tuple) and len(item) == 2:
-                return bytes(item[1])
-        raise MailboxError(f"{self.where}: cannot fetch {incoming.label}: {_text(data)}")
+        return self._fetch(incoming, f"BODY.PEEK[HEADER]<0.{HEAD_BYTES}>")
 
     def _ensure(self, folder: str) -> None:
         """Create ``folder`` unless this connection has (an existing one is fine)."""
@@ -294,6 +354,36 @@ def _text(value: object) -> str:
     return " ".join(str(value).split())[:300]
 
 
+def maildir_source(root: Path) -> str:
+    """A Maildir's identity: its absolute path, symbolic links resolved."""
+    return f"maildir:{root.resolve()}"
+
+
+def imap_source(host: str, port: int, username: str, folder: str) -> str:
+    """An IMAP folder's identity: who reads which folder on which server."""
+    return f"imap://{username}@{host.lower()}:{port}/{folder}"
+
+
+def intake_source(settings: Settings) -> str:
+    """The identity of the configured intake (what :func:`open_mailbox` would open),
+    known without connecting; MailboxError when there is none."""
+    bounces = settings.bounces
+    if bounces.intake == "maildir":
+        return maildir_source(bounces.maildir)
+    if bounces.intake == "imap":
+        imap = bounces.imap
+        return imap_source(imap.host, imap.port, imap.username, imap.folder)
+    raise _no_intake()
+
+
+def _no_intake() -> MailboxError:
+    return MailboxError(
+        "no intake configured (bounces.intake = 'none')",
+        hint="set bounces.intake to 'maildir' or 'imap', or feed messages to "
+        "`newsletter bounces read --stdin`",
+    )
+
+
 def open_mailbox(settings: Settings) -> Mailbox:
     """The configured intake (``bounces.intake``); MailboxError when there is none."""
     bounces = settings.bounces
@@ -317,8 +407,4 @@ def open_mailbox(settings: Settings) -> Mailbox:
             bounces.processed_folder,
             bounces.operator_folder,
         )
-    raise MailboxError(
-        "no intake configured (bounces.intake = 'none')",
-        hint="set bounces.intake to 'maildir' or 'imap', or feed messages to "
-        "`newsletter bounces read --stdin`",
-    )
+    raise _no_intake()

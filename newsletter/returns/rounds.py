@@ -6,6 +6,16 @@ A mailbox that cannot be reached stops the round with a :class:`MailboxError`;
 a database that cannot be written (locked past :data:`BUSY_SECONDS` per try)
 stops it with a StoreError, the message being read and those after it left in
 the mailbox for the next round.
+
+One round at a time per mailbox: a round holds the intake lock of its mailbox's
+source (:meth:`~newsletter.store.Database.hold`, named ``intake <source>``) from
+before it lists the mailbox until it has closed it.  A second round — another
+``bounces fetch``, a ``serve`` round, on this machine or on another one sharing
+the PostgreSQL database — finding it held reads nothing (:class:`IntakeBusy`):
+two rounds over one mailbox would fetch what the other had moved, and file a
+message twice.  A message moved away by someone else after it was listed (a
+mail client, the operator) is skipped (:class:`MessageGone`), counted only as
+``skipped``.
 """
 
 from __future__ import annotations
@@ -18,7 +28,13 @@ from datetime import datetime
 
 from newsletter.config import Settings
 from newsletter.returns.intake import OPERATOR, Handled, Intake
-from newsletter.returns.mailboxes import Mailbox, open_mailbox
+from newsletter.returns.mailboxes import (
+    IntakeBusy,
+    Mailbox,
+    MessageGone,
+    intake_source,
+    open_mailbox,
+)
 from newsletter.states import ReturnKind
 from newsletter.store import Database
 
@@ -40,6 +56,10 @@ class IntakeReport:
     """What one round did."""
 
     handled: tuple[Handled, ...]
+    source: str = ""
+    """The mailbox read (:attr:`~newsletter.returns.mailboxes.Mailbox.source`)."""
+    skipped: int = 0
+    """Messages listed but gone before they were read (moved away by someone else)."""
 
     @property
     def kinds(self) -> dict[ReturnKind, int]:
@@ -59,15 +79,36 @@ class IntakeReport:
         return [h.problem for h in self.handled if h.problem]
 
     def summary(self) -> str:
+        """``bounces: 3 read: 1 hard, 1 unrecognised, 1 seen before; 1 moved to the
+        operator folder`` — each message in one category (its kind, or seen before)."""
+        gone = f"; {self.skipped} moved away by someone else first" if self.skipped else ""
         if not self.handled:
-            return "bounces: nothing new"
+            return "bounces: nothing new" + gone
         parts = [f"{n} {kind}" for kind, n in self.kinds.items()]
         if self.duplicates:
             parts.append(f"{self.duplicates} seen before")
         text = f"bounces: {len(self.handled)} read: " + ", ".join(parts)
         if self.to_operator:
             text += f"; {self.to_operator} moved to the operator folder"
-        return text
+        return text + gone
+
+    def log_line(self) -> str:
+        """The round in one line for ``serve``/``schedule``'s log: every count, zeros too."""
+        kinds = ", ".join(f"{n} {kind}" for kind, n in self.kinds.items()) or "none"
+        return (
+            f"bounce intake {self.source}: {len(self.handled)} read; applied: {kinds}; "
+            f"{self.duplicates} seen before; {self.to_operator} to the operator folder; "
+            f"{self.skipped} skipped (moved away by someone else)"
+        )
+
+    def operator_lines(self) -> list[str]:
+        """One line per message moved to the operator folder, and why."""
+        return [
+            f"bounce intake {self.source}: {h.label} moved to the operator folder: "
+            f"{h.why or h.kind}{' (seen before)' if h.duplicate else ''}"
+            for h in self.handled
+            if h.folder == OPERATOR
+        ]
 
 
 def fetch(
@@ -77,21 +118,43 @@ def fetch(
     *,
     clock: Callable[[], datetime] | None = None,
 ) -> IntakeReport:
-    """Handle every message waiting in the configured intake (or ``mailbox``)."""
-    box = mailbox if mailbox is not None else open_mailbox(settings)
+    """Handle every message waiting in the configured intake (or ``mailbox``, which
+    is closed when done); IntakeBusy when another round holds its lock."""
+    source = mailbox.source if mailbox is not None else intake_source(settings)
+    with db.hold(f"intake {source}") as held:
+        if not held:
+            if mailbox is not None:
+                mailbox.close()
+            raise IntakeBusy(source)
+        return _round(settings, db, source, mailbox or open_mailbox(settings), clock)
+
+
+def _round(
+    settings: Settings,
+    db: Database,
+    source: str,
+    box: Mailbox,
+    clock: Callable[[], datetime] | None,
+) -> IntakeReport:
     intake = Intake(settings, db, clock=clock) if clock else Intake(settings, db)
     handled: list[Handled] = []
+    skipped = 0
     try:
         for incoming in box.messages():
-            if incoming.size > settings.bounces.max_bytes:
-                done = intake.oversized(incoming.label, incoming.size, box.head(incoming))
-            else:
-                done = intake.handle(box.read(incoming), incoming.label)
+            try:
+                if incoming.size > settings.bounces.max_bytes:
+                    done = intake.oversized(incoming.label, incoming.size, box.head(incoming))
+                else:
+                    done = intake.handle(box.read(incoming), incoming.label)
+            except MessageGone as gone:
+                log.info("%s; skipped", gone.message)
+                skipped += 1
+                continue
             box.settle(incoming, done.folder)
             handled.append(done)
     finally:
         box.close()
-    return IntakeReport(tuple(handled))
+    return IntakeReport(tuple(handled), source, skipped)
 
 
 def read_one(

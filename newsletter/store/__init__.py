@@ -5,6 +5,9 @@ Owns:
 - :mod:`~newsletter.store.database` — :class:`Database` (engine, connections,
   transactions: SQLite ``BEGIN IMMEDIATE`` with a busy retry, WAL,
   ``synchronous=FULL``; a PostgreSQL advisory lock) and running migrations;
+- :mod:`~newsletter.store.locks` — named locks across processes for longer than a
+  transaction (one intake round per mailbox): a PostgreSQL session advisory lock,
+  a ``flock`` beside a SQLite file;
 - :mod:`~newsletter.store.schema` — the live tables the repositories query;
 - :mod:`~newsletter.store.migrations` — the schema's history, each step frozen DDL;
 - the repositories, each over one connection (reach them through the

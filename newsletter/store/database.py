@@ -36,6 +36,7 @@ from newsletter.store.corrections import Corrections
 from newsletter.store.editions import Editions
 from newsletter.store.identity_index import IdentityIndex
 from newsletter.store.ledger import Ledger, StartJournal, StartMarks, small_page_cache
+from newsletter.store.locks import hold
 from newsletter.store.migrations import LATEST, MIGRATIONS, schema_migrations
 from newsletter.store.papers import Papers
 from newsletter.store.ranking import RankingState
@@ -350,6 +351,14 @@ class Database:
         """
         with self._writing(serialized) as conn:
             yield Transaction(conn)
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[bool]:
+        """The cross-process lock ``name`` (:mod:`newsletter.store.locks`: a PostgreSQL
+        session advisory lock, a ``flock`` beside a SQLite file), taken without
+        waiting: yields True while this block holds it, False when someone else does."""
+        with hold(self.engine, name) as held:
+            yield held
 
     @contextmanager
     def writer(self) -> Iterator[Writer]:

@@ -69,6 +69,13 @@ class Returns:
             )
         )
 
+    def forget(self, message_key: str) -> int:
+        """Drop the rows of ``message_key``; how many there were.  For a message
+        recorded unread (too large) and since read in full: it counts as what it is,
+        once, not as that and as too large."""
+        result = self.conn.execute(returns.delete().where(returns.c.message_key == message_key))
+        return int(result.rowcount or 0)
+
     def sent_message(self, message_id: str) -> SentMessage | None:
         """The ledger row that sent ``message_id`` (our own Message-ID), if any."""
         row = self.conn.execute(
