@@ -7,11 +7,13 @@ over IMAP and each subscriber's state changes as docs/delivery.md says.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import ssl
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,7 @@ from returns_kit import (
     status_of,
 )
 
-from newsletter.returns.mailboxes import ImapBox, MailboxError
+from newsletter.returns.mailboxes import ImapBox, Incoming, MailboxError
 
 PASSWORD_ENV = "NEWSLETTER_TEST_IMAP_PASSWORD"
 
@@ -256,6 +258,12 @@ def test_an_oversized_message_moved_back_into_the_inbox_counts_once(tmp_path: Pa
         _move_back(dovecot, "Unrecognised")
         read = _fetch(_imap_config(tmp_path, settings, dovecot.port, max_kb=1024))
         assert f"{READER}: bounced" in read.stdout, read.stdout + read.stderr
+        # ... and counted as what it is alone, no longer as too large too
+        assert "bounces: 2 read: 2 hard" in read.stdout and "operator" not in read.stdout
+        applied = status.gather(settings).returns
+        assert applied is not None and applied.count(ReturnKind.UNRECOGNISED) == 0
+        assert applied.count(ReturnKind.HARD) == 2, applied.line()
+        assert dovecot.count("Processed") == 2 and dovecot.count("Unrecognised") == 0
 
 
 def test_a_mailto_to_the_advertised_address_in_upper_case_unsubscribes_over_imap(
@@ -283,3 +291,180 @@ def test_a_mailto_to_the_advertised_address_in_upper_case_unsubscribes_over_imap
         assert consents_of(settings, READER)[-1] == ("unsubscribed", "mailto")
         assert status_of(settings, OTHERS[0]) == "confirmed"
         assert dovecot.count("Processed") == 1 and dovecot.count("Unrecognised") == 1
+
+
+# ---------------------------------------------------------------- one round per mailbox
+
+
+def _imap_settings(tmp_path: Path, port: int, db_url: str | None = None, **more: object) -> object:
+    return bounce_settings(
+        tmp_path,
+        db_url,
+        intake="imap",
+        imap_host="127.0.0.1",
+        imap_port=port,
+        imap_security="none",
+        imap_username=USER,
+        imap_password_env=PASSWORD_ENV,
+        **more,
+    )
+
+
+def _imap_box(port: int) -> ImapBox:
+    return ImapBox("127.0.0.1", port, "none", USER, PASSWORD, "INBOX", "Processed", "Unrecognised")
+
+
+def _run_fetch(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(config), "bounces", "fetch"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, PASSWORD_ENV: PASSWORD},
+    )
+
+
+class _Listed:
+    """The real IMAP mailbox, with ``between`` run after it has listed the folder and
+    before the first message is read: what another client does in that gap."""
+
+    def __init__(self, box: ImapBox, between: Callable[[list[Incoming]], None]) -> None:
+        self.box = box
+        self.source = box.source
+        self.between = between
+
+    def messages(self) -> Iterator[Incoming]:
+        listed = list(self.box.messages())
+        self.between(listed)
+        yield from listed
+
+    def read(self, incoming: Incoming) -> bytes:
+        return self.box.read(incoming)
+
+    def head(self, incoming: Incoming) -> bytes:
+        return self.box.head(incoming)
+
+    def settle(self, incoming: Incoming, folder: str) -> None:
+        self.box.settle(incoming, folder)
+
+    def close(self) -> None:
+        self.box.close()
+
+
+def test_a_fetch_while_another_round_holds_the_mailbox_reads_nothing_and_exits_75(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Red team (Dovecot 2.3): two `bounces fetch` runs (or a serve round and a fetch) on
+    one IMAP folder at once fetched what the other had moved (an error per message) and
+    filed a duplicate in the operator folder.  Now the second finds the mailbox's intake
+    lock held (here by the test: on SQLite a flock, on PostgreSQL an advisory lock)."""
+    from newsletter import pipeline
+    from newsletter.returns.mailboxes import intake_source
+    from newsletter.store import Database
+
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with dovecot_server() as dovecot:
+        settings = _imap_settings(tmp_path, dovecot.port, db_url)
+        [sent] = send_editions(settings, 1, (READER,))  # type: ignore[arg-type]
+        dovecot.deliver(fill("hard-5.1.1.eml", sent))
+        config = _imap_config(tmp_path, settings, dovecot.port)
+        source = intake_source(settings)  # type: ignore[arg-type]
+        assert source == f"imap://{USER}@127.0.0.1:{dovecot.port}/INBOX"
+        with Database.open(db_url) as db, db.hold(f"intake {source}") as held:
+            assert held
+            refused = _run_fetch(config)
+            caplog.set_level(logging.INFO, logger="newsletter")
+            assert pipeline.read_returns(settings) is None  # type: ignore[arg-type]
+        assert refused.returncode == 75, refused.stdout + refused.stderr
+        [line] = [x for x in refused.stderr.splitlines() if x.startswith("error:")]
+        assert (
+            line
+            == f"error: bounces: another intake round is reading {source}; this one read nothing"
+        )
+        assert "read:" not in refused.stdout and "Traceback" not in refused.stderr
+        [skipped] = [r for r in caplog.records if "round skipped" in r.getMessage()]
+        assert skipped.levelno == logging.INFO and source in skipped.getMessage()
+        assert dovecot.count("INBOX") == 1 and status_of(settings, READER) == "confirmed"  # type: ignore[arg-type]
+
+        # the lock let go: the next round reads it
+        done = _run_fetch(config)
+        assert done.returncode == 0, done.stderr
+        assert f"{READER}: bounced (5.1.1)" in done.stdout
+        assert dovecot.count("INBOX") == 0 and dovecot.count("Processed") == 1
+
+
+def test_a_fetch_during_a_serve_round_on_the_same_mailbox_files_every_message_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race itself, made deterministic: a round (as serve runs it) lists the folder and
+    waits; a `bounces fetch` runs then and is refused; the round goes on and every message
+    lands in one folder, once."""
+    from newsletter.returns.rounds import fetch
+    from newsletter.store import Database
+
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with dovecot_server() as dovecot:
+        settings = _imap_settings(tmp_path, dovecot.port)
+        sent = send_editions(settings, 1, (READER, *OTHERS))  # type: ignore[arg-type]
+        dovecot.deliver(fill("hard-5.1.1.eml", sent_to(sent, OTHERS[0])[0]))
+        dovecot.deliver(fill("unknown.eml", sent_to(sent, READER)[0]))
+        dovecot.deliver(fill("arf-abuse.eml", sent_to(sent, OTHERS[2])[0]))
+        config = _imap_config(tmp_path, settings, dovecot.port)
+        refused: list[subprocess.CompletedProcess[str]] = []
+
+        def other_fetch(_listed: list[Incoming]) -> None:
+            refused.append(_run_fetch(config))
+
+        with Database.open(settings.database.url) as db:  # type: ignore[attr-defined]
+            report = fetch(settings, db, _Listed(_imap_box(dovecot.port), other_fetch))  # type: ignore[arg-type]
+        [other] = refused
+        assert other.returncode == 75, other.stdout + other.stderr
+        assert "another intake round is reading" in other.stderr
+        assert len(report.handled) == 3 and report.skipped == 0, report.summary()
+        assert dovecot.count("INBOX") == 0
+        assert dovecot.count("Processed") == 2
+        assert dovecot.subjects("Unrecognised") == ["Question about the digest"]
+
+
+def test_messages_moved_away_between_listing_and_reading_are_skipped_not_errors(
+    tmp_path: Path,
+) -> None:
+    """Red team (Dovecot 2.3): a message another client moved after the round listed the
+    folder made IMAP FETCH return nothing and stopped the round with an error.  Now it
+    is skipped (MessageGone): not counted, no error, never filed for the operator."""
+    from newsletter.returns.rounds import fetch
+    from newsletter.store import Database
+
+    with dovecot_server() as dovecot:
+        settings = bounce_settings(tmp_path)
+        sent = send_editions(settings, 1, (READER, *OTHERS))
+        dovecot.deliver(fill("hard-5.1.1.eml", sent_to(sent, OTHERS[0])[0]))
+        dovecot.deliver(fill("oversized.eml", sent_to(sent, READER)[0]))  # over max_kb: head
+        dovecot.deliver(fill("mailto-unsubscribe.eml", sent_to(sent, OTHERS[3])[0]))
+        dovecot.deliver(fill("unknown.eml", sent_to(sent, READER)[0]))
+
+        def mail_client_moves(listed: list[Incoming]) -> None:
+            assert [m.label for m in listed] == ["uid 1", "uid 2", "uid 3", "uid 4"]
+            conn = dovecot.client()
+            try:
+                conn.create("Elsewhere")
+                conn.select("INBOX")
+                for uid in ("2", "3"):
+                    typ, data = conn.uid("MOVE", uid, "Elsewhere")
+                    assert typ == "OK", data
+            finally:
+                conn.logout()
+
+        with Database.open(settings.database.url) as db:
+            report = fetch(settings, db, _Listed(_imap_box(dovecot.port), mail_client_moves))
+        assert report.skipped == 2
+        assert [h.label for h in report.handled] == ["uid 1", "uid 4"]
+        assert report.summary() == (
+            "bounces: 2 read: 1 hard, 1 unrecognised; 1 moved to the operator folder; "
+            "2 moved away by someone else first"
+        )
+        assert status_of(settings, OTHERS[0]) == "bounced"
+        assert status_of(settings, OTHERS[3]) == "confirmed"  # its mail left unread
+        assert dovecot.subjects("Unrecognised") == ["Question about the digest"]
+        assert dovecot.count("Processed") == 1 and dovecot.count("Elsewhere") == 2
+        assert dovecot.count("INBOX") == 0

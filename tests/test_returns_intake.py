@@ -5,11 +5,15 @@ complaints and mailto unsubscribes about them delivered to a real Maildir, read 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from delivery_kit import make_settings
 from returns_kit import (
     OTHERS,
@@ -27,6 +31,7 @@ from returns_kit import (
 from smtp_loopback import smtp_server
 
 from newsletter import config, pipeline, status
+from newsletter.returns.mailboxes import Incoming, MaildirBox
 from newsletter.returns.rounds import fetch
 from newsletter.states import ReturnKind
 from newsletter.store import Database
@@ -331,7 +336,9 @@ def test_status_shows_what_came_back_and_warns_above_the_complaint_limit(tmp_pat
 # ---------------------------------------------------------------- serve / schedule
 
 
-def test_serve_and_schedule_read_the_intake_on_its_interval(tmp_path: Path) -> None:
+def test_serve_and_schedule_read_the_intake_on_its_interval(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from newsletter.scheduler import build_scheduler
 
     settings = bounce_settings(tmp_path, interval_minutes=7)
@@ -341,8 +348,29 @@ def test_serve_and_schedule_read_the_intake_on_its_interval(tmp_path: Path) -> N
     bounces = scheduler.get_job("bounces")
     assert bounces is not None and bounces.trigger.interval.total_seconds() == 7 * 60
     drop_into_maildir(settings.bounces.maildir, fill("hard-5.1.1.eml", sent), "hard")
+    drop_into_maildir(settings.bounces.maildir, fill("unknown.eml", sent), "unknown")
+    caplog.set_level(logging.INFO, logger="newsletter")
     bounces.func()  # what the scheduler runs every 7 minutes
     assert status_of(settings, READER) == "bounced"
+    # one INFO line for the round, with every count; a WARNING for what the operator reads
+    source = f"maildir:{settings.bounces.maildir.resolve()}"
+    [round_line, warned] = [r for r in caplog.records if r.name == "newsletter.pipeline"]
+    assert round_line.levelno == logging.INFO and warned.levelno == logging.WARNING
+    assert round_line.getMessage() == (
+        f"bounce intake {source}: 2 read; applied: 1 hard, 1 unrecognised; 0 seen before; "
+        "1 to the operator folder; 0 skipped (moved away by someone else)"
+    )
+    assert warned.getMessage().startswith(f"bounce intake {source}: new/")
+    assert warned.getMessage().endswith(
+        f".unknown.{os.getpid()} moved to the operator folder: not a bounce report, "
+        "complaint, unsubscribe or automatic reply"
+    )
+    caplog.clear()
+    bounces.func()  # an empty round is one line too
+    assert [r.getMessage() for r in caplog.records if r.name == "newsletter.pipeline"] == [
+        f"bounce intake {source}: 0 read; applied: none; 0 seen before; "
+        "0 to the operator folder; 0 skipped (moved away by someone else)"
+    ]
     # without an interval there is no such job
     assert build_scheduler(pipeline.daily_job(bounce_settings(tmp_path))).get_job("bounces") is None
 
@@ -608,3 +636,138 @@ def test_without_verp_the_plain_mailto_address_is_advertised(tmp_path: Path) -> 
     settings = bounce_settings(tmp_path, return_path="")
     [sent] = send_editions(settings, 1, (READER,))
     assert sent.unsubscribe_mailto == "unsubscribe@papers.example.org"
+
+
+# ---------------------------------------------------------------- one round per mailbox
+
+
+class _Listed:
+    """The real Maildir, with ``between`` run after it is listed and before the first
+    message is read: what another reader of the folder does in that gap."""
+
+    def __init__(self, box: MaildirBox, between: Callable[[list[Incoming]], None]) -> None:
+        self.box = box
+        self.source = box.source
+        self.between = between
+
+    def messages(self) -> Iterator[Incoming]:
+        listed = list(self.box.messages())
+        self.between(listed)
+        yield from listed
+
+    def read(self, incoming: Incoming) -> bytes:
+        return self.box.read(incoming)
+
+    def head(self, incoming: Incoming) -> bytes:
+        return self.box.head(incoming)
+
+    def settle(self, incoming: Incoming, folder: str) -> None:
+        self.box.settle(incoming, folder)
+
+    def close(self) -> None:
+        self.box.close()
+
+
+def test_a_fetch_while_another_round_holds_the_maildir_exits_75_and_others_go_on(
+    tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A second round over one Maildir reads nothing (exit 75, one error line; a serve
+    round logs that it skipped); a round over another mailbox is not held up."""
+    settings = bounce_settings(tmp_path, db_url)
+    sent = send_editions(settings, 1, (READER, OTHERS[0]))
+    drop_into_maildir(
+        settings.bounces.maildir, fill("hard-5.1.1.eml", sent_to(sent, READER)[0]), "h"
+    )
+    path = write_config(tmp_path, settings)
+    source = f"maildir:{settings.bounces.maildir.resolve()}"
+    elsewhere = bounce_settings(tmp_path, db_url, maildir=str(tmp_path / "other-box"))
+    drop_into_maildir(
+        elsewhere.bounces.maildir, fill("hard-5.1.1.eml", sent_to(sent, OTHERS[0])[0], "2"), "h"
+    )
+    with Database.open(db_url) as db, db.hold(f"intake {source}") as held:
+        assert held
+        refused = cli(path, "bounces", "fetch")
+        caplog.set_level(logging.INFO, logger="newsletter")
+        assert pipeline.read_returns(settings) is None
+        with Database.open(db_url) as other_db:  # another mailbox: its own lock
+            assert len(fetch(elsewhere, other_db).handled) == 1
+    err = refused.stderr.decode()
+    assert refused.returncode == 75, err
+    assert [x for x in err.splitlines() if x.startswith("error:")] == [
+        f"error: bounces: another intake round is reading {source}; this one read nothing"
+    ]
+    assert any("round skipped" in r.getMessage() for r in caplog.records)
+    assert status_of(settings, READER) == "confirmed"
+    assert status_of(settings, OTHERS[0]) == "bounced"
+    assert len(list((settings.bounces.maildir / "new").iterdir())) == 1  # left in place
+    done = cli(path, "bounces", "fetch")
+    assert done.returncode == 0 and f"{READER}: bounced (5.1.1)" in done.stdout.decode()
+
+
+def test_a_maildir_message_moved_away_after_listing_is_skipped_not_an_error(
+    tmp_path: Path,
+) -> None:
+    settings = bounce_settings(tmp_path)
+    sent = send_editions(settings, 1, (READER, OTHERS[0]))
+    root = settings.bounces.maildir
+    drop_into_maildir(root, fill("hard-5.1.1.eml", sent_to(sent, OTHERS[0])[0]), "1-hard")
+    drop_into_maildir(root, fill("oversized.eml", sent_to(sent, READER)[0]), "2-big")
+    drop_into_maildir(root, fill("unknown.eml", sent_to(sent, READER)[0]), "3-unknown")
+    away = tmp_path / "away"
+    away.mkdir()
+
+    def another_reader_moves(listed: list[Incoming]) -> None:
+        for incoming in listed[1:]:
+            Path(incoming.ref).rename(away / Path(incoming.ref).name)
+
+    box = MaildirBox(root, "Processed", "Unrecognised")
+    with Database.open(settings.database.url) as db:
+        report = fetch(settings, db, _Listed(box, another_reader_moves))
+    assert report.skipped == 2 and len(report.handled) == 1
+    assert report.summary() == "bounces: 1 read: 1 hard; 2 moved away by someone else first"
+    assert folder_files(root, "Unrecognised") == [] and len(folder_files(root, "Processed")) == 1
+    assert len(list(away.iterdir())) == 2
+    assert returns_rows(settings) == 1  # the two gone recorded nowhere
+
+
+def test_an_oversized_message_read_once_max_kb_is_raised_counts_only_as_what_it_is(
+    tmp_path: Path,
+) -> None:
+    """Red team: a message refused for its size, moved back after max_kb was raised, was
+    applied (a hard bounce) and still counted as unrecognised: in both categories."""
+    settings = bounce_settings(tmp_path)  # max_kb 16
+    [sent] = send_editions(settings, 1, (READER,))
+    root = settings.bounces.maildir
+    drop_into_maildir(root, fill("oversized.eml", sent), "big")
+    path = write_config(tmp_path, settings)
+    first = cli(path, "bounces", "fetch")
+    assert "1 read: 1 unrecognised; 1 moved to the operator folder" in first.stdout.decode()
+    assert "unrecognised" in json.loads(cli(path, "status", "--json").stdout)["returns"]["counts"]
+    came_back = status.gather(settings).returns
+    assert came_back is not None and came_back.count(ReturnKind.UNRECOGNISED) == 1
+
+    def move_back(folder: str) -> None:
+        for p in folder_files(root, folder):
+            p.rename(root / "cur" / p.name)
+
+    move_back("Unrecognised")
+    raised = bounce_settings(tmp_path, max_kb=1024)
+    path = write_config(tmp_path, raised)
+    read = cli(path, "bounces", "fetch")
+    out = read.stdout.decode()
+    assert read.returncode == 0, read.stderr.decode()
+    assert f"{READER}: bounced (5.1.1)" in out
+    assert "bounces: 1 read: 1 hard" in out and "unrecognised" not in out
+    counts = json.loads(cli(path, "status", "--json").stdout)["returns"]["counts"]
+    assert counts["hard"] == 1 and counts["unrecognised"] == 0, counts
+    assert "unrecognised" not in cli(path, "status").stdout.decode()
+    assert folder_files(root, "Unrecognised") == [] and len(folder_files(root, "Processed")) == 1
+
+    # max_kb lowered again and the message moved back once more: seen before, still hard
+    move_back("Processed")
+    path = write_config(tmp_path, settings)
+    again = cli(path, "bounces", "fetch").stdout.decode()
+    assert "1 read: 1 seen before" in again and "operator" not in again, again
+    assert len(folder_files(root, "Processed")) == 1
+    counts = json.loads(cli(path, "status", "--json").stdout)["returns"]["counts"]
+    assert counts["hard"] == 1 and counts["unrecognised"] == 0, counts

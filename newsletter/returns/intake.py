@@ -231,6 +231,8 @@ class _Applying:
         elif kind == ReturnKind.UNSUBSCRIBE:
             kind = self._unsubscribe()
         else:
+            if kind == ReturnKind.UNRECOGNISED:
+                self.why = "not a bounce report, complaint, unsubscribe or automatic reply"
             self._row(kind, None, None, None, {})
         return kind, self.actions
 
