@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from corpus_kit import OWN_CORPUS
 from delivery_kit import SAMPLE, add_subscribers, make_settings, parse
 
 from newsletter import config, pipeline
+from newsletter.returns.mailboxes import Incoming, Mailbox
 from newsletter.store import Database
 
 CORPUS = Path(__file__).resolve().parent / "data" / "bounces"
@@ -142,3 +144,31 @@ def folder_files(root: Path, folder: str) -> list[Path]:
     if not base.exists():
         return []
     return sorted(p for sub in ("new", "cur") for p in (base / sub).iterdir())
+
+
+class Listed:
+    """A real mailbox (Maildir or IMAP), with ``between`` run after it has listed its
+    messages and before the first is read: what another client of the folder does in
+    that gap (moves a message away, takes the intake lock)."""
+
+    def __init__(self, box: Mailbox, between: Callable[[list[Incoming]], None]) -> None:
+        self.box = box
+        self.source = box.source
+        self.between = between
+
+    def messages(self) -> Iterator[Incoming]:
+        listed = list(self.box.messages())
+        self.between(listed)
+        yield from listed
+
+    def read(self, incoming: Incoming) -> bytes:
+        return self.box.read(incoming)
+
+    def head(self, incoming: Incoming) -> bytes:
+        return self.box.head(incoming)
+
+    def settle(self, incoming: Incoming, folder: str) -> None:
+        self.box.settle(incoming, folder)
+
+    def close(self) -> None:
+        self.box.close()

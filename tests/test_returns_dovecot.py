@@ -13,7 +13,6 @@ import re
 import ssl
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from dovecot_kit import PASSWORD, USER, dovecot_server
 from returns_kit import (
     OTHERS,
     READER,
+    Listed,
     bounce_settings,
     consents_of,
     fill,
@@ -324,33 +324,6 @@ def _run_fetch(config: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-class _Listed:
-    """The real IMAP mailbox, with ``between`` run after it has listed the folder and
-    before the first message is read: what another client does in that gap."""
-
-    def __init__(self, box: ImapBox, between: Callable[[list[Incoming]], None]) -> None:
-        self.box = box
-        self.source = box.source
-        self.between = between
-
-    def messages(self) -> Iterator[Incoming]:
-        listed = list(self.box.messages())
-        self.between(listed)
-        yield from listed
-
-    def read(self, incoming: Incoming) -> bytes:
-        return self.box.read(incoming)
-
-    def head(self, incoming: Incoming) -> bytes:
-        return self.box.head(incoming)
-
-    def settle(self, incoming: Incoming, folder: str) -> None:
-        self.box.settle(incoming, folder)
-
-    def close(self) -> None:
-        self.box.close()
-
-
 def test_a_fetch_while_another_round_holds_the_mailbox_reads_nothing_and_exits_75(
     tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -416,7 +389,7 @@ def test_a_fetch_during_a_serve_round_on_the_same_mailbox_files_every_message_on
             refused.append(_run_fetch(config))
 
         with Database.open(settings.database.url) as db:  # type: ignore[attr-defined]
-            report = fetch(settings, db, _Listed(_imap_box(dovecot.port), other_fetch))  # type: ignore[arg-type]
+            report = fetch(settings, db, Listed(_imap_box(dovecot.port), other_fetch))  # type: ignore[arg-type]
         [other] = refused
         assert other.returncode == 75, other.stdout + other.stderr
         assert "another intake round is reading" in other.stderr
@@ -456,7 +429,7 @@ def test_messages_moved_away_between_listing_and_reading_are_skipped_not_errors(
                 conn.logout()
 
         with Database.open(settings.database.url) as db:
-            report = fetch(settings, db, _Listed(_imap_box(dovecot.port), mail_client_moves))
+            report = fetch(settings, db, Listed(_imap_box(dovecot.port), mail_client_moves))
         assert report.skipped == 2
         assert [h.label for h in report.handled] == ["uid 1", "uid 4"]
         assert report.summary() == (

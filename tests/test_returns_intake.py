@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from returns_kit import (
     OTHERS,
     READER,
     RETURN_PATH,
+    Listed,
     bounce_settings,
     consents_of,
     drop_into_maildir,
@@ -641,33 +641,6 @@ def test_without_verp_the_plain_mailto_address_is_advertised(tmp_path: Path) -> 
 # ---------------------------------------------------------------- one round per mailbox
 
 
-class _Listed:
-    """The real Maildir, with ``between`` run after it is listed and before the first
-    message is read: what another reader of the folder does in that gap."""
-
-    def __init__(self, box: MaildirBox, between: Callable[[list[Incoming]], None]) -> None:
-        self.box = box
-        self.source = box.source
-        self.between = between
-
-    def messages(self) -> Iterator[Incoming]:
-        listed = list(self.box.messages())
-        self.between(listed)
-        yield from listed
-
-    def read(self, incoming: Incoming) -> bytes:
-        return self.box.read(incoming)
-
-    def head(self, incoming: Incoming) -> bytes:
-        return self.box.head(incoming)
-
-    def settle(self, incoming: Incoming, folder: str) -> None:
-        self.box.settle(incoming, folder)
-
-    def close(self) -> None:
-        self.box.close()
-
-
 def test_a_fetch_while_another_round_holds_the_maildir_exits_75_and_others_go_on(
     tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -722,7 +695,7 @@ def test_a_maildir_message_moved_away_after_listing_is_skipped_not_an_error(
 
     box = MaildirBox(root, "Processed", "Unrecognised")
     with Database.open(settings.database.url) as db:
-        report = fetch(settings, db, _Listed(box, another_reader_moves))
+        report = fetch(settings, db, Listed(box, another_reader_moves))
     assert report.skipped == 2 and len(report.handled) == 1
     assert report.summary() == "bounces: 1 read: 1 hard; 2 moved away by someone else first"
     assert folder_files(root, "Unrecognised") == [] and len(folder_files(root, "Processed")) == 1
