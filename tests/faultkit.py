@@ -362,6 +362,17 @@ def ledger_states(project: Project, day: str) -> Counter[str]:
     return Counter(state for (state,) in rows)
 
 
+def ledger_addresses(project: Project, day: str, state: str) -> list[str]:
+    """The addresses of the send-ledger rows of ``day``'s editions in ``state``."""
+    with sqlite3.connect(project.db) as conn:
+        rows = conn.execute(
+            "SELECT s.email FROM send_ledger l JOIN editions e ON e.id = l.edition_id "
+            "JOIN subscribers s ON s.id = l.subscriber_id WHERE e.date = ? AND l.state = ?",
+            (day, state),
+        ).fetchall()
+    return [email for (email,) in rows]
+
+
 def compare_sends(
     server: FaultySmtp,
     expected: set[str],

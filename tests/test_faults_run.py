@@ -32,7 +32,8 @@ from faultkit import DAY1, DAY2, Project
 pytestmark = pytest.mark.fault
 
 RANDOM_KILLS = int(os.environ.get("NEWSLETTER_FAULT_RANDOM_KILLS", "12"))
-SEED = int(os.environ.get("NEWSLETTER_FAULT_SEED", str(int(time.time()) % 100_000)))
+# A fixed seed in CI (NEWSLETTER_FAULT_SEED explores others; keep any that fails here).
+SEED = int(os.environ.get("NEWSLETTER_FAULT_SEED", "37112"))
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,18 @@ message it receives.  After each fault, running again must converge to:
 * no copy beyond the documented budget: one message in flight per kill, and
   one per reply the server lost (timeout after DATA, a dropped connection),
   each again with the same Message-ID;
-* no ledger row left pending, sending or uncertain.
+* no ledger row left pending, sending or uncertain; ``unconfirmed`` (handed
+  over twice with no reply: the documented end of a row two kills both caught
+  in flight) only after two or more kills, and only for a recipient who got
+  the message.
+
+The random kills use fixed seeds (``RANDOM_SEEDS``; ``NEWSLETTER_FAULT_SEED``
+explores another): every seed that ever found a failure stays in the list.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import signal
@@ -35,6 +42,12 @@ pytestmark = pytest.mark.fault
 SUBSCRIBERS = 40
 ADDRESSES = [f"reader{i:03d}@example.org" for i in range(SUBSCRIBERS)]
 TERMINAL = {"sent", "failed", "skipped"}
+# 37920: CI, 2026-12-03 — two kills caught the same row in flight (it ends unconfirmed)
+RANDOM_SEEDS = (
+    [int(os.environ["NEWSLETTER_FAULT_SEED"])]
+    if "NEWSLETTER_FAULT_SEED" in os.environ
+    else [11, 37920]
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +109,12 @@ def check(
     lost, _explained, unexplained = faultkit.compare_sends(handler, expected, refused, kills)
     assert (lost, unexplained) == (0, 0), handler.copies()
     states = faultkit.ledger_states(project, DAY2)
+    if kills >= 2:
+        # a row handed over twice without a reply ends unconfirmed, never a third copy
+        also = also | {"unconfirmed"}
+        got = handler.copies()
+        for address in faultkit.ledger_addresses(project, DAY2, "unconfirmed"):
+            assert got.get(address.lower(), 0) >= 1, address
     assert set(states) <= TERMINAL | also, states
     assert states["failed"] == len(refused)
 
@@ -148,10 +167,10 @@ def test_killed_at_every_stage_in_turn_still_converges(
 # ---------------------------------------------------------------- kills at random times
 
 
+@pytest.mark.parametrize("seed", RANDOM_SEEDS)
 def test_kills_at_random_times_while_sending_converge(
-    day1: Project, reference: faultkit.State, tmp_path: Path
+    seed: int, day1: Project, reference: faultkit.State, tmp_path: Path
 ) -> None:
-    seed = int(time.time()) % 100_000
     rng = random.Random(seed)
     print(f"random kills while sending: seed {seed}")
     timing = day1.copy(tmp_path / "timing")
