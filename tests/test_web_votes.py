@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -116,7 +117,9 @@ def test_bad_expired_and_forged_vote_links_change_nothing(delivered: Served) -> 
         assert http.post("vote", data={**form, "t": token[:-2] + "xx"}).status_code == 400
         assert http.post("vote", data={**form, "form_token": "x"}).status_code == 400
         other = {**form, "p": "arxiv:0000.00000"}
-        assert http.post("vote", data=other).status_code == 400  # form token is for the paper
+        assert http.post("vote", data=other).status_code == 404  # as its GET: not that edition's
+        sibling = next(p.key for p in report.edition.papers if p.key != form["p"])
+        assert http.post("vote", data={**form, "p": sibling}).status_code == 400  # its form's
         foreign = http.post("vote", data=form, headers={"Origin": "https://evil.example"})
         assert foreign.status_code == 403
         unknown = http.get(up.replace(f"/{ref}/", f"/{paper_ref('arxiv:0000.00000')}/"))
@@ -234,3 +237,79 @@ def test_an_unsubscribed_address_cannot_add_papers_it_likes(delivered: Served) -
         )
         assert seeded.status_code == 410 and "not subscribed any more" in seeded.text
     assert _votes(store) == []
+
+
+def _refusal(page: str) -> str:
+    """The refusal a page shows (its ``role="alert"`` paragraph), or ""."""
+    found = re.search(r'<p class="error" role="alert">(.*?)</p>', page, re.S)
+    return found.group(1) if found else ""
+
+
+def test_the_page_and_its_button_refuse_the_same_links(delivered: Served) -> None:
+    """Every link the button (POST) refuses, the page (GET) refuses with the same status
+    and the same words, and shows no button; the GET used to show a paper of another
+    edition as votable, which the POST then refused.  The POSTs carry a form token
+    valid for the paper named, so what refuses them is the link, not the form."""
+    base, settings, store, _smtp, report, text = delivered
+    later = pipeline.run(settings, [str(DIGEST.with_name("001_own_nov10.txt"))], DAY + timedelta(1))
+    shown = {p.key for p in report.edition.papers}
+    elsewhere = next(p.key for p in later.edition.papers if p.key not in shown)
+    tokens = Tokens.from_settings(settings)
+    reader = _reader(store)
+    token = _parts(_links(text, "up")[0])[0]
+    key = report.edition.papers[0].key
+    old = Tokens.from_settings(settings, clock=lambda: datetime.now(UTC) - timedelta(days=200))
+    expired = vote_token(old, reader.public_id, report.edition)
+    no_edition = vote_token(tokens, reader.public_id, replace(report.edition, number=9))
+    cases = {
+        "forged token": (token[:-2] + "xx", key, "up", 400, "not valid"),
+        "expired token": (expired, key, "up", 410, "expired"),
+        "a paper of another edition": (token, elsewhere, "up", 404, "no paper of that edition"),
+        "a paper nobody published": (token, "arxiv:0000.00000", "down", 404, "no paper of that"),
+        "an edition we never made": (no_edition, key, "up", 404, "no paper of that edition"),
+        "an unknown direction": (token, key, "sideways", 400, "incomplete"),
+        "no paper": (token, "", "up", 400, "incomplete"),
+    }
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for case, (t, p, v, status, says) in cases.items():
+            page = http.get("vote", params={"t": t, "p": p, "v": v})
+            form_token = tokens.form_token(VOTE, f"{reader.public_id}:{p}")
+            button = http.post("vote", data={"t": t, "p": p, "v": v, "form_token": form_token})
+            assert (page.status_code, button.status_code) == (status, status), case
+            assert says in _refusal(page.text) and "Nothing was changed" in page.text, case
+            assert _refusal(button.text) == _refusal(page.text), case
+            assert 'id="vote"' not in page.text, case
+        # the short link of the other edition's paper, under this edition's token: 404 too
+        short = f"v/{token}/{paper_ref(elsewhere)}/up"
+        assert http.get(short).status_code == 404
+        assert _votes(store) == []
+        # the same recipe with a good link: the page offers it, the button records it
+        page = http.get("vote", params={"t": token, "p": key, "v": "up"})
+        assert page.status_code == 200 and 'id="vote"' in page.text
+        done = http.post("vote", data=_form(page.text))
+        assert done.status_code == 200 and "👍 noted" in done.text
+    assert _votes(store) == [(key, True)]
+
+
+def test_the_vote_page_shows_the_address_masked(delivered: Served) -> None:
+    """Whoever holds a forwarded email opens its vote links: the page names the address
+    as its first character, bullets and the domain, escaped like any text."""
+    base, settings, store, _smtp, report, text = delivered
+    up = _links(text, "up")[0]
+    odd = "&o'brien@example.org"  # a first character HTML must escape
+    Subscriptions(store).add(odd, None, confirmed=True, method="test", now=datetime.now(UTC))
+    found = Subscriptions(store).by_email(odd)
+    assert found is not None
+    odd_token = vote_token(Tokens.from_settings(settings), found.public_id, report.edition)
+    with httpx.Client(base_url=base, timeout=30) as http:
+        page = http.get(up)
+        assert page.status_code == 200
+        assert "<strong>r•••@example.org</strong>" in page.text
+        assert READER not in page.text and "reader@" not in page.text
+        done = http.post("vote", data=_form(page.text))
+        assert done.status_code == 200 and READER not in done.text
+        _v, _token, ref, _up = urlsplit(up).path.strip("/").split("/")
+        theirs = http.get(f"v/{odd_token}/{ref}/down")
+        assert theirs.status_code == 200 and 'id="vote"' in theirs.text
+        assert "<strong>&amp;•••@example.org</strong>" in theirs.text
+        assert "brien" not in theirs.text

@@ -18,14 +18,20 @@
 ==================================  =================================================
 
 A bad, tampered or expired vote link shows a page that says so and changes
-nothing (400, or 410 when expired).  The token rules are in
+nothing (400, or 410 when expired).  The page (GET) and the button (POST) judge a
+link with one function, :meth:`VotePages._checked`, so a link the button would
+refuse is never shown as votable, and the reverse.  The token rules are in
 :mod:`newsletter.subscribers.feedback`.
+
+The page names the address only masked (:func:`masked_address`): a forwarded
+email's links open it for whoever holds them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -39,6 +45,7 @@ from newsletter.store import Database
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.feedback import (
     DIRECTIONS,
+    DOWN,
     MAX_SEEDS,
     UP,
     Ballot,
@@ -62,6 +69,33 @@ VOTES_BUCKET = "votes"
 VOTES_SCALE = 10
 """Votes are limited per client in their own bucket, at ten times the forms' rate: a
 reader may vote on every paper of an edition in an hour."""
+
+
+NOT_IN_EDITION = "This link names no paper of that edition."
+
+
+def masked_address(email: str) -> str:
+    """``a•••@example.org``: the first character of the address, three bullets, the
+    domain.  The vote page opens for whoever holds the email (a forwarded copy, a
+    shared screen), so it shows enough for the reader to recognise their address
+    and not enough to harvest it; the length of the local part is not told either.
+    The template escapes it like any text."""
+    local, at, domain = email.rpartition("@")
+    if not at or not local:
+        return "•••"
+    return f"{local[0]}•••@{domain}"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A vote link that :meth:`VotePages._checked` accepted: whose, which paper, which
+    thumb, and the paper's title."""
+
+    ballot: Ballot
+    subscriber: Subscriber
+    paper_key: str
+    liked: bool
+    title: str
 
 
 class SubscriberSite(Protocol):
@@ -104,8 +138,17 @@ class VotePages:
 
     # ------------------------------------------------------------ the vote page
 
-    def _ballot(self, token: str, paper_key: str, direction: str) -> tuple[Ballot, Subscriber]:
-        ballot = read_vote_token(self.pages.tokens, token)
+    def _checked(self, token: str | None, paper_key: str | None, direction: str | None) -> Checked:
+        """The one judgement of a vote link, for the page (GET) and the button (POST) alike.
+
+        Refused (:class:`TokenError` or :class:`Refusal`, each with its status page),
+        in this order: a token that is not ours or has expired (400/410); an address
+        no longer on the list or not subscribed (410); no paper or no known direction
+        (400); an edition we do not have, or a paper that edition did not publish
+        (404).  The GET used to show any paper the store knew, from any edition, as
+        votable, and the POST then refused it: now what one refuses, the other does.
+        :meth:`Feedback.vote` checks the edition again in its write, for a race."""
+        ballot = read_vote_token(self.pages.tokens, token or "")
         subscriber = self.pages.subs.by_public_id(ballot.public_id)
         if subscriber is None:
             raise TokenError(
@@ -117,7 +160,13 @@ class VotePages:
             )
         if direction not in DIRECTIONS or not paper_key or len(paper_key) > 300:
             raise Refusal(400, "This link is incomplete: it names no paper or no vote.")
-        return ballot, subscriber
+        with self.pages.db.read() as tx:
+            edition_id = tx.votes.edition_id(ballot.day, ballot.number)
+            in_edition = edition_id is not None and tx.votes.in_edition(paper_key, edition_id)
+            paper = tx.votes.paper(paper_key) if in_edition else None
+        if paper is None:
+            raise Refusal(404, NOT_IN_EDITION)
+        return Checked(ballot, subscriber, paper_key, direction == UP, paper.title)
 
     async def vote_page(self, request: Request) -> Response:
         """The page of a vote link sent before the short links (``/vote?t=&p=&v=``)."""
@@ -137,14 +186,11 @@ class VotePages:
         try:
             if ref:
                 paper_key = await run_in_threadpool(self._resolve, token, ref)
-            ballot, subscriber = await run_in_threadpool(self._ballot, token, paper_key, direction)
-            title = await run_in_threadpool(self.feedback.paper_title, paper_key)
-            if title is None:
-                raise Refusal(404, "This link names a paper we do not know.")
+            checked = await run_in_threadpool(self._checked, token, paper_key, direction)
         except (Refusal, TokenError) as exc:
             return self.pages._error_page(_TEMPLATE, _TITLE, exc)
-        liked = direction == UP
-        current = await run_in_threadpool(self.feedback.current, subscriber, paper_key)
+        subscriber, liked = checked.subscriber, checked.liked
+        current = await run_in_threadpool(self.feedback.current, subscriber, checked.paper_key)
         enabled = await run_in_threadpool(self.feedback.ranking_enabled, subscriber)
         message = ""
         if current is not None:
@@ -156,13 +202,15 @@ class VotePages:
                 show_form=True,
                 action=self.pages.site.url(VOTE_PAGE),
                 token=token,
-                form_token=self.pages.tokens.form_token(VOTE, f"{ballot.public_id}:{paper_key}"),
-                email=subscriber.email,
-                paper_title=title,
+                form_token=self.pages.tokens.form_token(
+                    VOTE, f"{checked.ballot.public_id}:{checked.paper_key}"
+                ),
+                email=masked_address(subscriber.email),
+                paper_title=checked.title,
                 liked=liked,
                 ranking_off=not enabled,
                 message=message,
-                paper_key=paper_key,
+                paper_key=checked.paper_key,
             ),
         )
 
@@ -178,7 +226,7 @@ class VotePages:
             return self.pages._error_page(_TEMPLATE, _TITLE, exc)
         page = self.pages.site.absolute(paper_dir(key))
         try:
-            await run_in_threadpool(self._ballot, token, key, UP)
+            await run_in_threadpool(self._checked, token, key, UP)
         except (Refusal, TokenError):
             return RedirectResponse(page, status_code=303)
         return RedirectResponse(f"{page}#v={token}", status_code=303)
@@ -187,7 +235,7 @@ class VotePages:
         """The paper a short link's reference names in its token's edition."""
         found = self.feedback.resolve(read_vote_token(self.pages.tokens, token), ref)
         if found is None:
-            raise Refusal(404, "This link names no paper of that edition.")
+            raise Refusal(404, NOT_IN_EDITION)
         return found
 
     async def vote(self, request: Request) -> Response:
@@ -196,19 +244,20 @@ class VotePages:
             pages._same_origin(request)
             pages._limit_client(request, VOTES_BUCKET, VOTES_SCALE)
             form = await pages._form(request)
-            paper_key, direction = form.get("p"), form.get("v")
-            ballot, subscriber = await run_in_threadpool(
-                self._ballot, form.get("t"), paper_key, direction
+            checked = await run_in_threadpool(
+                self._checked, form.get("t"), form.get("p"), form.get("v")
             )
-            pages.tokens.check_form(VOTE, f"{ballot.public_id}:{paper_key}", form.get("form_token"))
-            liked = direction == UP
+            ballot, subscriber, liked = checked.ballot, checked.subscriber, checked.liked
+            pages.tokens.check_form(
+                VOTE, f"{ballot.public_id}:{checked.paper_key}", form.get("form_token")
+            )
             change = await run_in_threadpool(
-                self.feedback.vote, ballot, paper_key, liked, pages.clock()
+                self.feedback.vote, ballot, checked.paper_key, liked, pages.clock()
             )
-            title = await run_in_threadpool(self.feedback.paper_title, paper_key) or paper_key
             enabled = await run_in_threadpool(self.feedback.ranking_enabled, subscriber)
         except (Refusal, TokenError) as exc:
             return pages._error_page(_TEMPLATE, _TITLE, exc)
+        direction = UP if liked else DOWN
         log.info("vote %s (%s)", direction, change.value)
         thumb = "👍" if liked else "👎"
         said = {
@@ -222,8 +271,8 @@ class VotePages:
                 "Vote recorded",
                 message=said,
                 step="done",
-                email=subscriber.email,
-                paper_title=title,
+                email=masked_address(subscriber.email),
+                paper_title=checked.title,
                 liked=liked,
                 ranking_off=not enabled,
                 preferences_url=pages.links.for_subscriber(subscriber.public_id).preferences,
