@@ -210,3 +210,56 @@ def test_a_card_whose_thumbs_the_budget_left_out_is_voted_on_from_its_abstract(
         assert page.inner_text("h1") == "Vote recorded"
         assert _votes(store) == [(key, False)]
         page.close()
+
+
+def test_the_token_leaves_the_address_bar_and_the_votes_still_work(
+    browser: Any, tmp_path: Path
+) -> None:
+    """The card's "Abstract" opens the archive's paper page (served by the app) with the
+    reader's token in the fragment; ``vote.js`` reads it and drops it from the address
+    bar, so a copied, bookmarked or shared address carries no token, nor does the page's
+    history entry.  The 👍 built from it still works, an in-page link keeps it, and its
+    button records one vote however often it is pressed."""
+    with served_subscribers(tmp_path) as (base, settings, store, smtp):
+        Subscriptions(store).add(READER, None, confirmed=True, method="test", now=datetime.now(UTC))
+        first = pipeline.run(settings, [str(DIGESTS / "000_own_nov09.txt")], date(2026, 11, 9))
+        assert first.delivery is not None and first.delivery.sent == 1
+        _, html = bodies(parse(smtp.handler.received_by(READER)[-1]))  # type: ignore[attr-defined]
+        key = first.edition.papers[0].key
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.set_content(html)  # the delivered email, as a mail client shows it
+        abstract = page.locator(f'a[href$="/{paper_ref(key)}"]', has_text="Abstract")
+        href = abstract.get_attribute("href")
+        assert href and href.startswith(base + "v/")
+        token = href.split("/")[-2]
+
+        page.goto(href)  # the app's 303 to the paper page, #v=<token>, over HTTP
+        vote = page.locator("#nl-vote a[data-direction=up]")
+        vote.wait_for(state="visible")
+        assert page.url == f"{base}{archive.paper_dir(key)}"  # what a copy of it gets
+        assert page.evaluate("window.location.hash") == ""
+        assert token not in page.url
+        assert vote.get_attribute("href") == f"{href}/up"
+        page.click('a[href="#top"]')  # an in-page link: the votes stay
+        assert vote.is_visible() and vote.get_attribute("href") == f"{href}/up"
+
+        with page.expect_navigation():
+            vote.click()
+        assert page.inner_text("h1") == "More like this?"
+        assert _votes(store) == []  # the page asks first
+        with page.expect_navigation():
+            page.click("#vote")
+        assert page.inner_text("h1") == "Vote recorded"
+        assert _votes(store) == [(key, True)]
+        page.go_back()  # the vote page again (no-store: fetched anew), its button again
+        assert page.inner_text("h1") == "More like this?"
+        with page.expect_navigation():
+            page.click("#vote")
+        assert "nothing changed" in page.inner_text("[role=status]")
+        assert _votes(store) == [(key, True)]  # recorded once
+        page.go_back()
+        page.go_back()  # the paper page's history entry: without the token
+        assert page.url.startswith(f"{base}{archive.paper_dir(key)}")
+        assert "#v=" not in page.url and token not in page.url
+        page.close()
