@@ -92,6 +92,8 @@ def handle_errors(func: F) -> F:
             sys.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `| head -1`: not a failure; the entry point exits 141
+            raise
         except Exception as exc:
             if debug:
                 raise
@@ -117,9 +119,31 @@ def _edition_date(settings: config.Settings, value: date | None) -> date:
     return value or datetime.now(settings.newsletter.timezone).date()
 
 
+class _PipeClosed(Exception):
+    """A BrokenPipeError carried past click's own handling of one (which swaps the
+    streams and exits 1) to :func:`newsletter.__main__.entry`, which exits 141 quietly
+    for every command alike."""
+
+    def __init__(self, error: BrokenPipeError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Main(click.Group):
     """The command group, whose own errors (a bad option, a bad date) go through ``output``
     too, so that under ``--log-json`` even a usage error is a JSON line."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # the group's own --help and --version are printed here
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError as exc:
+            raise _PipeClosed(exc) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise _PipeClosed(exc) from exc
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs.get("standalone_mode", True):
@@ -128,6 +152,8 @@ class _Main(click.Group):
         output.as_json = output.as_json or "--log-json" in argv
         try:
             result = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except _PipeClosed as exc:
+            raise exc.error from None
         except click.ClickException as exc:
             if not output.as_json:
                 exc.show()

@@ -26,8 +26,11 @@ all of them:
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -83,11 +86,26 @@ def without_controls(text: str) -> str:
 
 def console(stream: IO[str]) -> Console:
     """A rich console on ``stream``: fitted to a terminal, unwrapped anywhere else."""
+    console_class = _console_class()
+    if stream.isatty():
+        return console_class(file=stream, highlight=False)
+    return console_class(
+        file=stream, highlight=False, soft_wrap=True, width=UNWRAPPED, color_system=None
+    )
+
+
+@functools.cache
+def _console_class() -> type[Console]:
+    """rich's Console, but a closed pipe is left to the entry point: rich's own
+    ``on_broken_pipe`` exits 1, where every other command's closed pipe exits 141
+    (:func:`newsletter.__main__.entry`)."""
     from rich.console import Console
 
-    if stream.isatty():
-        return Console(file=stream, highlight=False)
-    return Console(file=stream, highlight=False, soft_wrap=True, width=UNWRAPPED, color_system=None)
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return PipeConsole
 
 
 def new_table(*columns: str, **options: Any) -> Table:
