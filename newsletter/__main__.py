@@ -76,10 +76,12 @@ def _whole_writes() -> None:
     """Standard output through :class:`_WholeWrites` when it is a pipe or a socket,
     the streams where a write can be cut short; a terminal or a file keeps Python's."""
     stream = sys.stdout
+    if not isinstance(stream, io.TextIOWrapper):  # replaced already (a test harness, None)
+        return
     try:
         fd = stream.fileno()
         mode = os.fstat(fd).st_mode
-    except (AttributeError, OSError, ValueError):  # no stdout, or not a real file
+    except (OSError, ValueError):  # closed, or not a real file
         return
     if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
         return
@@ -116,7 +118,8 @@ def entry() -> None:
 
             main()
         finally:  # flushed here, so a refused write is caught below, not at exit
-            sys.stdout.flush()
+            if sys.stdout is not None:  # None: started with standard output closed
+                sys.stdout.flush()
     except BrokenPipeError:
         _pipe_closed()
 
