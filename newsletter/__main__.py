@@ -104,9 +104,18 @@ def _pipe_closed() -> None:
     sys.exit(PIPE_CLOSED)
 
 
+def _no_stdout() -> None:
+    """Started with standard output closed (``newsletter run >&-``): Python leaves
+    ``sys.stdout`` None and every print would raise.  The command still runs; what
+    it would print goes to /dev/null (its log lines still reach standard error)."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (lives as long as the process)
+
+
 def entry() -> None:
     """The console script: the stored help, or the CLI; a closed pipe on standard
     output ends either quietly with :data:`PIPE_CLOSED`."""
+    _no_stdout()
     _whole_writes()
     try:
         try:

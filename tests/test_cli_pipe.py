@@ -114,3 +114,22 @@ def test_help_into_a_closed_pipe_ends_quietly_with_141(
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
     assert done.stderr == ""
     assert done.returncode == 141
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["config", "show"]])
+def test_a_command_started_with_standard_output_closed_still_runs(
+    args: list[str], project: Path
+) -> None:
+    """``newsletter ... >&-``: no standard output at all (Python's ``sys.stdout`` is
+    None); the command runs, exit 0, no traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "newsletter", *args],
+        cwd=project,
+        env=_env(),
+        stdout=None,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=TIMEOUT,
+        preexec_fn=lambda: os.close(1),  # the child has no threads yet
+    )
+    assert (done.returncode, done.stderr) == (0, "")

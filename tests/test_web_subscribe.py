@@ -484,3 +484,32 @@ def test_too_many_posts_are_told_when_to_come_back(tmp_path: Path) -> None:
         assert "try again in 40 minutes" in refused.text
     finally:
         site.close()
+
+
+def test_pages_a_signed_link_opens_show_the_address_only_masked(site: Site) -> None:
+    """A forwarded digest or confirmation opens these pages for someone else: the
+    address shows as ``s•••@example.org``, enough to recognise, not to harvest."""
+    site.subscribe("secret.reader@example.org")
+    confirm = site.client.get(confirm_link(site.mails()[0]))
+    token = re.search(r'name="t" value="([^"]+)"', confirm.text)
+    assert token
+    done = site.client.post(
+        "/confirm", data={"t": token.group(1), "form_token": site.form_token(confirm.text)}
+    )
+    assert done.status_code == 200 and "confirmed" in done.text
+    subscriber = site.subs.by_email("secret.reader@example.org")
+    assert subscriber is not None
+    pages = {
+        "confirm": confirm,
+        "subscribed": done,
+        "preferences": site.client.get(
+            f"/preferences?t={site.tokens.make(PREFERENCES, subscriber.public_id)}"
+        ),
+        "unsubscribe": site.client.get(
+            f"/unsubscribe?t={site.tokens.make(UNSUBSCRIBE, subscriber.public_id)}"
+        ),
+    }
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        assert "secret.reader" not in page.text, name
+        assert "s•••@example.org" in page.text, name

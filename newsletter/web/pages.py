@@ -56,6 +56,19 @@ ERROR_MESSAGES = {
 }
 
 
+def masked_address(email: str) -> str:
+    """``a•••@example.org``: the first character of the address, three bullets, the
+    domain.  The pages a signed link opens (vote, preferences, unsubscribe,
+    confirm) open for whoever holds the email (a forwarded copy, a shared
+    screen), so they show enough for the reader to recognise their address and
+    not enough to harvest it; the length of the local part is not told either.
+    The template escapes it like any text."""
+    local, at, domain = email.rpartition("@")
+    if not at or not local:
+        return "•••"
+    return f"{local[0]}•••@{domain}"
+
+
 class Refusal(NewsletterError):
     """A request refused with a status code and a message for the page."""
 

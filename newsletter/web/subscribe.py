@@ -86,6 +86,7 @@ from newsletter.web.pages import (
     RankingPanel,
     Refusal,
     TopicChoice,
+    masked_address,
 )
 from newsletter.web.signup import Desk, LinkRequest, SignupRequest
 from newsletter.web.votes import VotePages
@@ -444,7 +445,7 @@ class SubscriberPages:
                 action=self.site.url(CONFIRM_PATH),
                 token=token,
                 form_token=self.tokens.form_token(CONFIRM, public_id),
-                email=subscriber.email,
+                email=masked_address(subscriber.email),
             ),
         )
 
@@ -480,7 +481,7 @@ class SubscriberPages:
                 "You are subscribed",
                 message=message,
                 step="done",
-                email=subscriber.email,
+                email=masked_address(subscriber.email),
                 preferences_url=links.preferences,
                 unsubscribe_url=links.unsubscribe,
                 next_run=self._next_run(),
@@ -525,7 +526,7 @@ class SubscriberPages:
                 action=self.site.url(PREFERENCES_PATH),
                 token=token,
                 form_token=self.tokens.form_token(PREFERENCES, public_id),
-                email=subscriber.email,
+                email=masked_address(subscriber.email),
                 topics=topics if topics is not None else self._choices(subscriber.topics),
                 unsubscribe_url=self.links.for_subscriber(public_id).unsubscribe,
                 ranking=ranking if ranking is not None else self.votes.panel(subscriber),
@@ -597,7 +598,7 @@ class SubscriberPages:
                 show_form=True,
                 action=self.site.url(UNSUBSCRIBE_PATH),
                 token=token,
-                email=subscriber.email,
+                email=masked_address(subscriber.email),
                 preferences_url=self.links.for_subscriber(public_id).preferences,
             ),
         )

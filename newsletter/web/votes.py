@@ -23,7 +23,7 @@ link with one function, :meth:`VotePages._checked`, so a link the button would
 refuse is never shown as votable, and the reverse.  The token rules are in
 :mod:`newsletter.subscribers.feedback`.
 
-The page names the address only masked (:func:`masked_address`): a forwarded
+The page names the address only masked (:func:`~newsletter.web.pages.masked_address`): a forwarded
 email's links open it for whoever holds them.
 """
 
@@ -56,7 +56,7 @@ from newsletter.subscribers.links import PREFERENCES_PATH, SubscriberLinks
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import PREFERENCES, VOTE, TokenError, Tokens
 from newsletter.urls import VOTE_LINK, VOTE_PAGE, Site, paper_dir
-from newsletter.web.pages import PageContext, RankingPanel, Refusal
+from newsletter.web.pages import PageContext, RankingPanel, Refusal, masked_address
 from newsletter.wording import counted
 
 log = logging.getLogger(__name__)
@@ -72,18 +72,6 @@ reader may vote on every paper of an edition in an hour."""
 
 
 NOT_IN_EDITION = "This link names no paper of that edition."
-
-
-def masked_address(email: str) -> str:
-    """``a•••@example.org``: the first character of the address, three bullets, the
-    domain.  The vote page opens for whoever holds the email (a forwarded copy, a
-    shared screen), so it shows enough for the reader to recognise their address
-    and not enough to harvest it; the length of the local part is not told either.
-    The template escapes it like any text."""
-    local, at, domain = email.rpartition("@")
-    if not at or not local:
-        return "•••"
-    return f"{local[0]}•••@{domain}"
 
 
 @dataclass(frozen=True)
