@@ -15,15 +15,19 @@ from pathlib import Path
 import pytest
 from delivery_kit import make_settings
 from returns_kit import (
+    DAY,
     OTHERS,
     READER,
     RETURN_PATH,
     Listed,
+    Sent,
     bounce_settings,
     consents_of,
+    digests,
     drop_into_maildir,
     fill,
     folder_files,
+    outbox,
     send_editions,
     sent_to,
     status_of,
@@ -744,3 +748,66 @@ def test_an_oversized_message_read_once_max_kb_is_raised_counts_only_as_what_it_
     assert len(folder_files(root, "Processed")) == 1
     counts = json.loads(cli(path, "status", "--json").stdout)["returns"]["counts"]
     assert counts["hard"] == 1 and counts["unrecognised"] == 0, counts
+
+
+def test_an_old_report_does_not_switch_off_someone_who_subscribed_again(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A bounce or complaint about an edition sent before the subscriber left and
+    confirmed again (late, or replayed by whoever holds the old Return-Path) is
+    recorded and changes nothing; their old soft bounces no longer count."""
+    from datetime import UTC, datetime
+
+    from newsletter.subscribers.subscriptions import Subscriptions
+
+    settings = bounce_settings(tmp_path, db_url, soft_limit=2)
+    gone, full = OTHERS[0], OTHERS[1]
+    sent = send_editions(settings, 2, (gone, full))
+    box = settings.bounces.maildir
+    drop_into_maildir(box, fill("soft-4.2.2.eml", sent_to(sent, full)[1], "old"), "soft-old")
+    with Database.open(settings.database.url) as db:
+        fetch(settings, db)
+    with Database.open(settings.database.url) as db:
+        subs = Subscriptions(db)
+        for address in (gone, full):  # unsubscribe, sign up again, confirm again
+            found = subs.by_email(address)
+            assert found is not None
+            subs.unsubscribe(found.public_id, method="test", now=datetime.now(UTC))
+            subs.request(address, None, method="test", now=datetime.now(UTC))
+            subs.confirm(found.public_id, method="test", now=datetime.now(UTC))
+    assert status_of(settings, gone) == status_of(settings, full) == "confirmed"
+    late = [
+        fill("hard-5.1.1.eml", sent_to(sent, gone)[0], "late"),
+        fill("arf-abuse.eml", sent_to(sent, gone)[1], "late"),
+        fill("soft-4.2.2.eml", sent_to(sent, full)[0], "late"),
+    ]
+    for n, raw in enumerate(late):
+        drop_into_maildir(box, raw, f"late{n}")
+    with Database.open(settings.database.url) as db:
+        report = fetch(settings, db)
+    lines = [line for handled in report.handled for line in handled.actions]
+    assert status_of(settings, gone) == "confirmed", lines
+    assert status_of(settings, full) == "confirmed", lines
+    assert sum("sent before they subscribed again" in line for line in lines) == 3, lines
+    # an edition sent after the new confirmation: its soft bounce is the first of the run
+    more = send_editions_again(settings, (gone, full))
+    drop_into_maildir(box, fill("soft-4.2.2.eml", sent_to(more, full)[-1], "new"), "soft-new")
+    with Database.open(settings.database.url) as db:
+        report = fetch(settings, db)
+    assert [line for h in report.handled for line in h.actions] == [
+        f"{full}: soft bounce 1 of 2 (4.2.2)"
+    ]
+    assert status_of(settings, full) == "confirmed"
+    drop_into_maildir(box, fill("hard-5.1.1.eml", sent_to(more, gone)[-1], "new"), "hard-new")
+    with Database.open(settings.database.url) as db:
+        fetch(settings, db)
+    assert status_of(settings, gone) == "bounced"  # a report about a new edition still counts
+
+
+def send_editions_again(settings: config.Settings, recipients: tuple[str, ...]) -> list[Sent]:
+    """One more edition (the third digest, the day after the first two) to ``recipients``."""
+    from datetime import timedelta
+
+    report = pipeline.run(settings, [str(digests(3)[2])], DAY + timedelta(days=2))
+    assert report.delivery is not None and report.delivery.sent == len(recipients), report
+    return outbox(settings)

@@ -18,6 +18,13 @@ An address alone (a ``Final-Recipient`` or ``Original-Rcpt-To`` without our
 token or Message-ID) is never acted on: anyone can write one, and a forged
 report would switch a subscriber off; such a message goes to the operator folder.
 
+A bounce or complaint about an edition recorded before the subscriber last
+confirmed (they left, or bounced, and signed up again with a fresh double
+opt-in) is recorded and changes nothing: the new confirmation proved the
+address works, and an old report — late, or replayed by anyone holding an old
+Return-Path or Message-ID — must not lock them out again.  Soft bounces from
+before that confirmation do not count towards the limit either.
+
 What follows, by :class:`~newsletter.states.ReturnKind`:
 
 - ``hard`` → the subscriber is ``bounced`` (consent ``bounced``, method ``dsn``);
@@ -312,6 +319,22 @@ class _Applying:
 
     # ------------------------------------------------------------ kinds
 
+    def _stale(self, subscriber: Subscriber, edition_id: int | None) -> bool:
+        """The report is about an edition recorded before the subscriber last confirmed."""
+        if edition_id is None or subscriber.confirmed_at is None:
+            return False
+        created = self.tx.returns.edition_created(edition_id)
+        confirmed = subscriber.confirmed_at
+        if confirmed.tzinfo is None:
+            confirmed = confirmed.replace(tzinfo=UTC)
+        return created is not None and created < confirmed
+
+    def _stale_note(self, subscriber: Subscriber, what: str) -> None:
+        self._say(
+            subscriber,
+            f"{what} about an edition sent before they subscribed again: recorded, no change",
+        )
+
     def _complaint(self) -> ReturnKind:
         report = self.report
         found = self._verp_subscriber() or self._by_message_id()
@@ -330,6 +353,9 @@ class _Applying:
             "message_id": report.key,
         }
         self._row(ReturnKind.COMPLAINT, subscriber, edition_id, None, detail)
+        if self._stale(subscriber, edition_id):
+            self._stale_note(subscriber, "complaint")
+            return ReturnKind.COMPLAINT
         change = suppress(self.tx, subscriber, ConsentAction.COMPLAINED, "arf", self.now, detail)
         self._say(
             subscriber, "complained (spam report)" if change.changed else "complaint recorded"
@@ -378,6 +404,9 @@ class _Applying:
             return
         if recipient.kind == ReturnKind.HARD:
             self._row(ReturnKind.HARD, subscriber, edition_id, status, detail)
+            if self._stale(subscriber, edition_id):
+                self._stale_note(subscriber, f"hard bounce ({status or 'permanent failure'})")
+                return
             change = suppress(
                 self.tx,
                 subscriber,
@@ -396,8 +425,13 @@ class _Applying:
         if edition_id is None:
             edition_id = self.tx.returns.newest_sent_edition(subscriber.id)
         self._row(ReturnKind.SOFT, subscriber, edition_id, status, detail)
+        if edition_id is not None and self._stale(subscriber, edition_id):
+            self._stale_note(subscriber, f"soft bounce ({status or 'temporary'})")
+            return
         limit = self.intake.settings.bounces.soft_limit
-        streak = self.tx.returns.soft_streak(subscriber.id, edition_id, limit)
+        streak = self.tx.returns.soft_streak(
+            subscriber.id, edition_id, limit, since=subscriber.confirmed_at
+        )
         if streak >= limit:
             change = suppress(
                 self.tx,

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from newsletter.states import LedgerState, ReturnKind
-from newsletter.store.schema import returns, send_ledger
+from newsletter.store.schema import editions, returns, send_ledger
 
 
 @dataclass(frozen=True)
@@ -85,17 +85,36 @@ class Returns:
         ).first()
         return SentMessage(int(row.edition_id), int(row.subscriber_id)) if row else None
 
-    def soft_streak(self, subscriber_id: int, edition_id: int | None, limit: int) -> int:
+    def edition_created(self, edition_id: int) -> datetime | None:
+        """When edition ``edition_id`` was recorded (its recipients were chosen then)."""
+        value = self.conn.execute(
+            sa.select(editions.c.created_at).where(editions.c.id == edition_id)
+        ).scalar()
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite: naive UTC
+
+    def soft_streak(
+        self,
+        subscriber_id: int,
+        edition_id: int | None,
+        limit: int,
+        since: datetime | None = None,
+    ) -> int:
         """How many editions in a row the subscriber was sent and soft-bounced, counting
         the run that holds ``edition_id`` (None: the newest sent to them) both ways.
 
         Bounces come back in any order (editions 3, 1, 2; two pipes at once): the run
         is read over the editions sent, not back from the one that came last.  At most
         ``limit`` editions each side are looked at: a run of ``limit`` is all that
-        matters.
+        matters.  Only editions recorded from ``since`` on count (the subscriber's
+        last confirmation: soft bounces before they signed up again are history).
         """
         sent_rows = send_ledger.c.subscriber_id == subscriber_id
         sent_rows = sa.and_(sent_rows, send_ledger.c.state == LedgerState.SENT)
+        if since is not None:
+            recorded_since = sa.select(editions.c.id).where(editions.c.created_at >= since)
+            sent_rows = sa.and_(sent_rows, send_ledger.c.edition_id.in_(recorded_since))
         if edition_id is None:
             edition_id = self.newest_sent_edition(subscriber_id)
             if edition_id is None:
