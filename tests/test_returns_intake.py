@@ -811,3 +811,29 @@ def send_editions_again(settings: config.Settings, recipients: tuple[str, ...]) 
     report = pipeline.run(settings, [str(digests(3)[2])], DAY + timedelta(days=2))
     assert report.delivery is not None and report.delivery.sent == len(recipients), report
     return outbox(settings)
+
+
+def test_stdin_with_nowhere_to_keep_the_copy_is_try_again_later_with_nothing_applied(
+    tmp_path: Path,
+) -> None:
+    """The Postfix pipe keeps a copy of every message: when it cannot be written (a full
+    disk, a file where the Maildir should be), nothing is applied and the exit status
+    is 75, so the mail server keeps the message and tries again; no partial copy."""
+    blocker = tmp_path / "blocker"
+    settings = bounce_settings(tmp_path, intake="none", maildir=str(blocker / "box"))
+    [sent] = send_editions(settings, 1, (READER,))
+    path = write_config(tmp_path, settings)
+    blocker.write_text("a file, not a folder\n", encoding="utf-8")
+    message = fill("hard-5.1.1.eml", sent)
+    refused = cli(path, "bounces", "read", "--stdin", stdin=message)
+    err = refused.stderr.decode()
+    assert refused.returncode == 75, err
+    assert "Traceback" not in err and "cannot keep a copy" in err, err
+    assert status_of(settings, READER) == "confirmed" and returns_rows(settings) == 0
+    blocker.unlink()  # the operator makes room: the retry applies it, once
+    again = cli(path, "bounces", "read", "--stdin", stdin=message)
+    assert again.returncode == 0, again.stderr.decode()
+    assert status_of(settings, READER) == "bounced"
+    [kept] = folder_files(settings.bounces.maildir, "Processed")
+    assert kept.read_bytes() == message
+    assert not list((settings.bounces.maildir / "tmp").iterdir())

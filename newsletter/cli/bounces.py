@@ -84,16 +84,29 @@ def register(
         settings = obj.settings
         raw = sys.stdin.buffer.read(settings.bounces.max_bytes + 1)
         envelope = (recipient,) if recipient else ()
+        bounces = settings.bounces
+        keep = "the mail server keeps the message and tries again"
+        try:
+            # the copy first (a message over bounces.max_kb was read only that far: the
+            # rest is copied, unread), so a full disk fails the pipe with nothing applied
+            box = MaildirBox.made(
+                bounces.maildir, bounces.processed_folder, bounces.operator_folder
+            )
+            staged = box.stage(raw, rest=sys.stdin.buffer)
+        except OSError as exc:
+            output.error(f"bounces: cannot keep a copy in {bounces.maildir}: {exc}", keep)
+            sys.exit(EX_TEMPFAIL)
         try:
             with open_database(settings) as db:
                 handled = read_one(settings, db, raw, envelope=envelope)
         except StoreError as exc:
-            output.error(exc.message, "the mail server keeps the message and tries again")
+            staged.unlink(missing_ok=True)
+            output.error(exc.message, keep)
             sys.exit(EX_TEMPFAIL)
-        bounces = settings.bounces
-        box = MaildirBox.made(bounces.maildir, bounces.processed_folder, bounces.operator_folder)
-        # a message over bounces.max_kb was read only that far: the rest is copied, unread
-        box.keep(raw, "stdin", handled.folder, rest=sys.stdin.buffer)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        box.file_staged(staged, "stdin", handled.folder)
         for line in handled.actions:
             output.line(line)
         if handled.problem:

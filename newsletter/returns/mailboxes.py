@@ -175,17 +175,34 @@ class MaildirBox:
         """File a message that came by another way (standard input) into ``folder``,
         as a Maildir delivery does: written to ``tmp/``, fsynced, renamed into ``new/``.
         ``rest``: what follows ``raw`` (a message too large to hold), copied as it comes."""
-        target = self.folder(self.folders[folder])
+        return self.file_staged(self.stage(raw, rest), label, folder)
+
+    def stage(self, raw: bytes, rest: BinaryIO | None = None) -> Path:
+        """Write a message that came by another way into this Maildir's ``tmp/``, fsynced,
+        before anything about it is recorded: ``bounces read --stdin`` stages its copy
+        first, so a full disk or an unwritable folder fails the pipe (exit 75, the mail
+        server keeps the message) with nothing applied, never after.  A partly written
+        copy is removed."""
         name = f"{time.time_ns()}.P{os.getpid()}.{socket.gethostname().replace('/', '_')}"
-        temporary = target / "tmp" / name
-        with temporary.open("xb") as handle:
-            handle.write(raw)
-            if rest is not None:
-                shutil.copyfileobj(rest, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        final = target / "new" / name
-        os.replace(temporary, final)
+        temporary = self.root / "tmp" / name
+        try:
+            with temporary.open("xb") as handle:
+                handle.write(raw)
+                if rest is not None:
+                    shutil.copyfileobj(rest, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return temporary
+
+    def file_staged(self, staged: Path, label: str, folder: str) -> Path:
+        """Move a copy :meth:`stage` wrote into ``folder``'s ``new/`` (one rename on
+        the same file system: the folders are inside this Maildir)."""
+        target = self.folder(self.folders[folder])
+        final = target / "new" / staged.name
+        os.replace(staged, final)
         log.info("%s filed as %s", label, final)
         return final
 
