@@ -837,3 +837,40 @@ def test_stdin_with_nowhere_to_keep_the_copy_is_try_again_later_with_nothing_app
     [kept] = folder_files(settings.bounces.maildir, "Processed")
     assert kept.read_bytes() == message
     assert not list((settings.bounces.maildir / "tmp").iterdir())
+
+
+def test_fetch_tells_each_change_as_it_happens_and_a_stopped_round_is_try_again_later(
+    tmp_path: Path,
+) -> None:
+    """Each message's line is printed when it is applied (an unrecognised one gets a
+    warning naming it and why); a round stopped part way — here the operator folder
+    cannot be made, a file is in its place — has told what it changed, exits 75, and
+    leaves the rest in the intake for the next fetch."""
+    settings = bounce_settings(tmp_path)
+    gone, full = OTHERS[0], OTHERS[1]
+    sent = send_editions(settings, 1, (gone, full))
+    box = settings.bounces.maildir
+    drop_into_maildir(box, fill("hard-5.1.1.eml", sent_to(sent, gone)[0]), "hard1")
+    drop_into_maildir(box, fill("unknown.eml", sent_to(sent, gone)[0]), "unknown")
+    drop_into_maildir(box, fill("hard-5.1.1.eml", sent_to(sent, full)[0], "2"), "hard2")
+    (box / ".Unrecognised").write_text("in the way\n", encoding="utf-8")
+    path = write_config(tmp_path, settings)
+    stopped = cli(path, "bounces", "fetch")
+    out, err = stopped.stdout.decode(), stopped.stderr.decode()
+    assert stopped.returncode == 75, err
+    assert f"{gone}: bounced (5.1.1)" in out and "Traceback" not in err
+    assert "the round stopped" in err and "stay in the intake" in err, err
+    assert status_of(settings, gone) == "bounced" and status_of(settings, full) == "confirmed"
+    (box / ".Unrecognised").unlink()
+    again = cli(path, "bounces", "fetch")
+    out, err = again.stdout.decode(), again.stderr.decode()
+    assert again.returncode == 0, err
+    assert f"{full}: bounced (5.1.1)" in out
+    [warned] = [line for line in err.splitlines() if "unknown" in line]
+    assert "moved to the operator folder" in warned  # applied before the stop: seen before
+    assert status_of(settings, full) == "bounced"
+    assert [p.name.split(".")[1] for p in folder_files(box, "Unrecognised")] == ["unknown"]
+    drop_into_maildir(box, fill("unknown.eml", sent_to(sent, full)[0], "3"), "stranger")
+    third = cli(path, "bounces", "fetch")
+    [warned] = [line for line in third.stderr.decode().splitlines() if "stranger" in line]
+    assert warned.startswith("warning: ") and "not a bounce report" in warned, warned

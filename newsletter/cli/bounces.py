@@ -35,24 +35,30 @@ def register(
         again later") then, and when the database cannot be written (locked by
         another process): the messages not yet applied stay in the intake."""
         from newsletter.errors import StoreError
+        from newsletter.returns.intake import OPERATOR, Handled
         from newsletter.returns.rounds import fetch as fetch_round
-        from newsletter.returns.rounds import open_database
+        from newsletter.returns.rounds import open_database, operator_line
 
-        settings = obj.settings
-        try:
-            with open_database(settings) as db:
-                report = fetch_round(settings, db)
-        except StoreError as exc:
-            output.error(
-                f"bounces: {exc.message}",
-                "the messages stay in the intake; the next fetch reads them",
-            )
-            sys.exit(EX_TEMPFAIL)
-        for handled in report.handled:
+        def progress(handled: Handled) -> None:
+            """Each message's lines as soon as it is applied and moved."""
             for line in handled.actions:
                 output.line(f"{handled.label}: {line}")
-        for problem in report.problems:
-            output.warning(problem)
+            if handled.problem:
+                output.warning(handled.problem)
+            elif handled.folder == OPERATOR:
+                output.warning(operator_line(handled))
+
+        settings = obj.settings
+        later = "the messages not yet applied stay in the intake; the next fetch reads them"
+        try:
+            with open_database(settings) as db:
+                report = fetch_round(settings, db, progress=progress)
+        except StoreError as exc:
+            output.error(f"bounces: {exc.message}", later)
+            sys.exit(EX_TEMPFAIL)
+        except OSError as exc:  # the IMAP connection dropped, a folder cannot be written
+            output.error(f"bounces: the round stopped: {type(exc).__name__}: {exc}", later)
+            sys.exit(EX_TEMPFAIL)
         output.line(report.summary())
 
     @bounces_group.command("read")

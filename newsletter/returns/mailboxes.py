@@ -35,6 +35,7 @@ import re
 import shutil
 import socket
 import ssl
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,6 +122,7 @@ class MaildirBox:
         self.root = root
         self.source = maildir_source(root)
         self.folders = {OPERATOR: operator, "processed": processed}
+        self.vanished = 0
         if not (root / "new").is_dir() or not (root / "cur").is_dir():
             raise MailboxError(
                 f"{root}: not a Maildir (no new/ and cur/ in it)",
@@ -128,15 +130,21 @@ class MaildirBox:
             )
 
     def messages(self) -> Iterator[Incoming]:
+        """Every message of ``new/`` and ``cur/``; one listed and moved away by another
+        reader before it is reached counts in :attr:`vanished` (the round's skipped)."""
+        self.vanished = 0
         for sub in ("new", "cur"):
             for path in sorted((self.root / sub).iterdir()):
-                if path.name.startswith(".") or not path.is_file():
+                if path.name.startswith("."):
                     continue
                 try:
-                    size = path.stat().st_size
+                    info = path.stat()
                 except FileNotFoundError:  # another reader moved it
+                    self.vanished += 1
                     continue
-                yield Incoming(f"{sub}/{path.name}", size, str(path))
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                yield Incoming(f"{sub}/{path.name}", info.st_size, str(path))
 
     def read(self, incoming: Incoming) -> bytes:
         try:

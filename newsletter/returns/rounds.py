@@ -104,11 +104,16 @@ class IntakeReport:
     def operator_lines(self) -> list[str]:
         """One line per message moved to the operator folder, and why."""
         return [
-            f"bounce intake {self.source}: {h.label} moved to the operator folder: "
-            f"{h.why or h.kind}{' (seen before)' if h.duplicate else ''}"
+            f"bounce intake {self.source}: {operator_line(h)}"
             for h in self.handled
             if h.folder == OPERATOR
         ]
+
+
+def operator_line(handled: Handled) -> str:
+    """``new/123.x: moved to the operator folder: <why>``: one message filed for the operator."""
+    seen = " (seen before)" if handled.duplicate else ""
+    return f"{handled.label} moved to the operator folder: {handled.why or handled.kind}{seen}"
 
 
 def fetch(
@@ -117,16 +122,22 @@ def fetch(
     mailbox: Mailbox | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
+    progress: Callable[[Handled], None] | None = None,
 ) -> IntakeReport:
     """Handle every message waiting in the configured intake (or ``mailbox``, which
-    is closed when done); IntakeBusy when another round holds its lock."""
+    is closed when done); IntakeBusy when another round holds its lock.
+
+    ``progress`` is called with each message once it is applied and moved: ``bounces
+    fetch`` prints its lines as they happen, so a round stopped part way (Ctrl-C, a
+    dropped IMAP connection) has already told what it changed."""
     source = mailbox.source if mailbox is not None else intake_source(settings)
     with db.hold(f"intake {source}") as held:
         if not held:
             if mailbox is not None:
                 mailbox.close()
             raise IntakeBusy(source)
-        return _round(settings, db, source, mailbox or open_mailbox(settings), clock)
+        box = mailbox or open_mailbox(settings)
+        return _round(settings, db, source, box, clock, progress)
 
 
 def _round(
@@ -135,6 +146,7 @@ def _round(
     source: str,
     box: Mailbox,
     clock: Callable[[], datetime] | None,
+    progress: Callable[[Handled], None] | None = None,
 ) -> IntakeReport:
     intake = Intake(settings, db, clock=clock) if clock else Intake(settings, db)
     handled: list[Handled] = []
@@ -152,9 +164,11 @@ def _round(
                 continue
             box.settle(incoming, done.folder)
             handled.append(done)
+            if progress is not None:
+                progress(done)
     finally:
         box.close()
-    return IntakeReport(tuple(handled), source, skipped)
+    return IntakeReport(tuple(handled), source, skipped + getattr(box, "vanished", 0))
 
 
 def read_one(
