@@ -90,7 +90,7 @@ class Returns:
         value = self.conn.execute(
             sa.select(editions.c.created_at).where(editions.c.id == edition_id)
         ).scalar()
-        if value is None:
+        if not isinstance(value, datetime):
             return None
         return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite: naive UTC
 
