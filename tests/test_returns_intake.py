@@ -874,3 +874,29 @@ def test_fetch_tells_each_change_as_it_happens_and_a_stopped_round_is_try_again_
     third = cli(path, "bounces", "fetch")
     [warned] = [line for line in third.stderr.decode().splitlines() if "stranger" in line]
     assert warned.startswith("warning: ") and "not a bounce report" in warned, warned
+
+
+def test_a_complaint_naming_us_only_by_its_return_path_is_attributed_and_a_forged_one_is_not(
+    tmp_path: Path,
+) -> None:
+    """Some feedback loops rewrite the Message-ID and strip List-Unsubscribe: the signed
+    VERP token of ``Original-Mail-From`` (and the quoted ``Return-Path``) still names
+    the subscriber; the same report with a forged token goes to the operator folder."""
+    settings = bounce_settings(tmp_path)
+    angry, other = OTHERS[2], OTHERS[3]
+    sent = send_editions(settings, 1, (angry, other))
+    box = settings.bounces.maildir
+    mine = sent_to(sent, angry)[0]
+    drop_into_maildir(box, fill("arf-return-path-only.eml", mine), "arf")
+    theirs = sent_to(sent, other)[0]
+    forged = theirs.return_path.replace("+", "+9", 1)  # the token altered
+    raw = fill("arf-return-path-only.eml", theirs, "2").replace(
+        theirs.return_path.encode(), forged.encode()
+    )
+    drop_into_maildir(box, raw, "forged")
+    with Database.open(settings.database.url) as db:
+        report = fetch(settings, db)
+    assert status_of(settings, angry) == "complained"
+    assert status_of(settings, other) == "confirmed"
+    kinds = {h.label.split(".")[1]: h.kind for h in report.handled}
+    assert kinds == {"arf": ReturnKind.COMPLAINT, "forged": ReturnKind.UNRECOGNISED}

@@ -8,7 +8,9 @@ before it was moved — changes nothing the second time.
 Attribution, first match wins:
 
 1. the VERP token of the address it was sent to (``bounces+<token>@``,
-   :mod:`newsletter.subscribers.returnpath`): edition and subscriber, signed;
+   :mod:`newsletter.subscribers.returnpath`), or of our return path as an ARF
+   report quotes it (``Original-Mail-From``, the attached ``Return-Path``):
+   edition and subscriber, signed;
 2. a DSN's ``Original-Recipient``/``Final-Recipient``, only together with the
    Message-ID we sent that subscriber in the returned headers;
 3. an ARF report's original message: its List-Unsubscribe token or our

@@ -118,6 +118,10 @@ class Original:
     """Tokens of its List-Unsubscribe header (the link's ``t=``, the mailto subject's)."""
     recipient: str | None = None
     """ARF ``Original-Rcpt-To``."""
+    senders: tuple[str, ...] = ()
+    """Its envelope sender as the report shows it (ARF ``Original-Mail-From``, the
+    quoted message's ``Return-Path``): our VERP address, whose signed token names
+    the subscriber as surely as the address the report was delivered to."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,7 @@ def _original(msg: email.message.Message) -> Original:
     return Original(
         message_id=_header(headers, "Message-ID") or None,
         unsubscribe_tokens=tuple(dict.fromkeys(tokens)),
+        senders=tuple(_addresses(_header(headers, "Return-Path"))),
     )
 
 
@@ -402,7 +407,10 @@ def read(raw: bytes, *, envelope: tuple[str, ...] = (), mailto: str = "") -> Rep
         original = _original(msg)
         if fields is not None:
             rcpt = _typed_address(_header(fields, "Original-Rcpt-To"))
-            original = Original(original.message_id, original.unsubscribe_tokens, rcpt)
+            senders = (*_addresses(_header(fields, "Original-Mail-From")), *original.senders)
+            original = replace(original, recipient=rcpt, senders=senders)
+        # the token of our return path, wherever the report shows it (checked, signed)
+        base = replace(base, envelope=tuple(dict.fromkeys((*base.envelope, *original.senders))))
         kind = ReturnKind.COMPLAINT if feedback in COMPLAINT_TYPES else ReturnKind.UNRECOGNISED
         reporter = ""
         if fields is not None:
