@@ -188,7 +188,10 @@ class Intake:
         gives a message moved back into the folder read a new name (a new IMAP UID, a
         Maildir file under ``cur/`` with flags), and it must count once however many
         rounds see it, as every other message does (see :func:`oversized_key`)."""
-        why = f"{size:,} bytes, over bounces.max_kb ({self.settings.bounces.max_bytes // 1024} KB)"
+        limit = self.settings.bounces.max_bytes
+        # standard input is read no further than the limit and one byte: "more than"
+        told = f"more than {limit:,} bytes" if size == limit + 1 else f"{size:,} bytes"
+        why = f"{told}, over bounces.max_kb ({limit // 1024} KB)"
         applied_as, key = _header_keys(head)
         if applied_as is not None:
             # read and applied in an earlier round, before max_kb was lowered again

@@ -269,8 +269,10 @@ class ImapBox:
             raise MailboxError(f"{where}: connection failed: {_text(str(exc))}") from None
         except imaplib.IMAP4.error as exc:
             self._drop()
+            said = exc.args[0] if exc.args else exc
+            said = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
             raise MailboxError(
-                f"{where}: {_text(str(exc))}",
+                f"{where}: the server said: {_text(said)}",
                 hint="check bounces.imap_username and the password variable "
                 "bounces.imap_password_env",
             ) from None
@@ -278,6 +280,7 @@ class ImapBox:
             self._drop()
             raise MailboxError(f"{where}: cannot open the folder: {_text(data)}")
         self.where = where
+        self.vanished = 0
         self.move = b"MOVE" in {c.upper() for c in self._capabilities()}
         self._made: set[str] = set()
 
@@ -302,9 +305,11 @@ class ImapBox:
                 found = re.search(rb"RFC822\.SIZE (\d+)", text or b"")
                 if found:
                     size = int(found.group(1))
-            if typ == "OK" and size is not None:  # no size: expunged since the SEARCH
+            if typ == "OK" and size is not None:
                 name = uid.decode("ascii")
                 yield Incoming(f"uid {name}", size, name)
+            else:  # no size: expunged since the SEARCH (the round's skipped)
+                self.vanished += 1
 
     def read(self, incoming: Incoming) -> bytes:
         return self._fetch(incoming, "BODY.PEEK[]")
