@@ -450,6 +450,27 @@ def test_export_carries_the_votes_and_purge_deletes_them(
             assert fan.id not in tx.votes.rankable()
 
 
+def test_unsubscribing_deletes_the_votes_as_the_pages_promise(
+    voted: tuple[config.Settings, pipeline.RunReport],
+) -> None:
+    """ "After you unsubscribe we send nothing more and keep only that record": the
+    votes, the model and the ranking switch go with the one click (the consent record
+    stays); signing up again starts from the digest's order."""
+    settings, _first = voted
+    with Database.open(settings.database.url) as db:
+        subs = Subscriptions(db)
+        fan = subs.by_email(FAN)
+        assert fan is not None
+        with db.read() as tx:
+            assert tx.votes.of(fan.id) and fan.id in tx.votes.rankable()
+        Feedback(db).set_ranking(fan, False, NOW)
+        subs.unsubscribe(fan.public_id, method="one-click", now=NOW)
+        with db.read() as tx:
+            assert tx.votes.of(fan.id) == [] and fan.id not in tx.votes.rankable()
+            assert tx.votes.ranking_enabled(fan.id)  # the switch is gone: the default
+        assert [c.action for c in subs.consents(fan.id)][-1] == "unsubscribed"
+
+
 def test_cli_seeds_and_resets_a_subscribers_ranking(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     add_subscribers(settings, [(FAN, None)])

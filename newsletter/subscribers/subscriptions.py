@@ -424,6 +424,8 @@ def suppress(
         return Change(subscriber, changed=False)
     after = tx.subscribers.set_status(subscriber.id, status, now)
     tx.subscribers.add_consent(subscriber.id, now, action, method, detail)
+    if status == UNSUBSCRIBED:
+        tx.votes.purge(subscriber.id)
     return Change(after, changed=True)
 
 
@@ -451,4 +453,7 @@ def _unsubscribe(
     tx.subscribers.add_consent(
         subscriber.id, now, ConsentAction.UNSUBSCRIBED, method, dict(detail or {})
     )
+    # "after you unsubscribe we keep only that record": their votes, model and
+    # ranking switch go (a sign-up again starts from the digest's order)
+    tx.votes.purge(subscriber.id)
     return Change(after, changed=True)
