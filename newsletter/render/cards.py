@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 
 from newsletter.render.recipients import weight
 from newsletter.render.teaser import teaser as cut_teaser
-from newsletter.urls import paper_ref
+from newsletter.urls import paper_ref as _paper_ref
 
 PAPER_MJML = "_paper.mjml.j2"
 PAPER_TEXT = "_paper.txt.j2"
@@ -46,6 +46,22 @@ cards, and the email's frame is rendered once to be filled with the cards of sev
 (:mod:`newsletter.render.email`)."""
 CARDS_MARK = "\x00nl-cards\x00"
 """Where a section's cards go in a frame (a NUL never survives :func:`clean_text`)."""
+
+_REFS: dict[str, str] = {}
+
+
+def paper_ref(key: str) -> str:
+    """:func:`newsletter.urls.paper_ref` of ``key``, kept: an edition's first email names
+    each paper in its HTML card's links (with and without 👍/👎, both weighed) and in
+    its text card's vote lines, and each is a hash (a plain dict: a race only makes one
+    twice; emptied past 100,000 keys)."""
+    ref = _REFS.get(key)
+    if ref is None:
+        if len(_REFS) >= 100_000:
+            _REFS.clear()
+        ref = _REFS[key] = _paper_ref(key)
+    return ref
+
 
 _LinkKey = tuple[str | None, bool]
 """What a card's links depend on: the vote link base, whether it prints 👍/👎."""
