@@ -24,6 +24,10 @@ size learnt from the layout's first plan compiled, or from compiling it alone)
 plus that of its cards (each made once, :mod:`newsletter.render.cards`).  Only
 the first plan predicted to fit is put together and compiled, and checked;
 frames and sizes are kept with the edition's paper views for its later emails.
+Before a frame has been compiled its compiled size is guessed from its tags
+(:attr:`_Frame.guess`, a few bytes off), so the first email of an edition is
+usually compiled once, without a compile of its frame alone; a plan passed over
+on a guess is weighed again on the exact size before a later plan is sent.
 An override of the frame or the card is rendered whole for every plan instead,
 its first compile measuring the overhead that predicts the next plans.
 
@@ -191,20 +195,26 @@ def fit(
 
     With the stock email templates a plan's MJML is never rendered to be weighed:
     its compiled size is its compiled frame's (:class:`_Frame`, rendered once per
-    layout; what it weighs compiled is learnt from the layout's first plan, compiled
-    whole when it is likely to fit, else from compiling the frame alone) plus its
+    layout; what it weighs compiled is learnt from the layout's first plan compiled
+    whole, or from compiling the frame alone) plus its
     cards' (made and weighed once per card by :mod:`newsletter.render.cards`), so the
     first compile is of the plan predicted to fit, and usually the only one (a plan
     that compiles bigger than predicted is passed over like one that was compiled and
-    did not fit).  The plan chosen is the one compiling every plan in turn would
-    choose.  An operator's override of the
-    email, its sections, footer or card is rendered whole for every plan
+    did not fit).  Until a frame is compiled its weight is guessed
+    (:attr:`_Frame.guess`): the first plan whose guess fits is compiled whole, which
+    tells the frame's weight; the plans passed over on the guess are weighed again on
+    it (:func:`_deferred_fit`) before that plan or a later one is sent.  The plan
+    chosen is the one compiling every plan in turn would choose.  An operator's
+    override of the email, its sections, footer or card is rendered whole for every plan
     (:func:`_fit_rendered`), as it may read anything of the context."""
     card = _stock_card(env)
     if card is None:
         return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
     compiled: tuple[Plan, str, EditionContext] | None = None
     kept = _kept(builder, env)  # kept with the edition's views: its later emails reuse it
+    deferred: list[tuple[Plan, _Frame, int, int]] = []
+    """Plans passed over on their frame's guessed compiled weight (:attr:`_Frame.guess`),
+    weighed again on its exact weight before any later plan is sent."""
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
         # The stock frame prints no 👍/👎 (a card does; its title-only lines link to the
@@ -229,12 +239,16 @@ def fit(
             weighed = kept.sizes[plan] = (group.at(plan.teaser_chars), group.count)
         in_cards, n_cards = weighed
         extra = per_card * n_cards
-        if frame.known is None and frame.weight + in_cards + extra <= budget:
-            # Likely to fit (MJML compiles into more than it is): compiled whole, this plan
-            # tells what its frame weighs compiled, rather than a compile of the frame.
+        if frame.known is None:
+            # Its compiled weight not known yet: guessed (within a few bytes), and the plan
+            # compiled whole when the guess fits, which tells the frame's exact weight
+            # without a compile of the frame alone.
+            if frame.guess + in_cards + extra > budget:
+                deferred.append((plan, frame, in_cards, extra))
+                continue
             predicted = None
         else:
-            predicted = frame.compiled() + in_cards
+            predicted = frame.known + in_cards
             if predicted + extra > budget:
                 continue  # predicted too big: do not spend a compile on it
         context = builder.build(plan)
@@ -246,9 +260,42 @@ def fit(
             log.debug("email size predicted %d bytes, compiled %d", predicted, cost)
         compiled = (plan, html, context)
         if cost + extra <= budget:
+            found = _deferred_fit(builder, card, deferred, budget)
+            if found is not None:
+                plan, html, context = found
             _say_dropped(plan, context, budget)
             return html, context
+    found = _deferred_fit(builder, card, deferred, budget)
+    if found is not None:
+        plan, html, context = found
+        _say_dropped(plan, context, budget)
+        return html, context
     return _last(builder, env, budget, plan, compiled)
+
+
+def _deferred_fit(
+    builder: ContextBuilder,
+    card: cards.Cards,
+    deferred: list[tuple[Plan, _Frame, int, int]],
+    budget: int,
+) -> tuple[Plan, str, EditionContext] | None:
+    """The first of the ``deferred`` plans (passed over on a guess of their frame's
+    compiled weight) that fits on its frame's exact weight, compiled; None when none
+    does.  A guess is a few bytes off at most, so this is almost always None without a
+    compile: the frame's weight was learnt from the plan compiled after them (a frame
+    of another layout, never compiled, is compiled alone here)."""
+    for plan, frame, in_cards, extra in deferred:
+        predicted = frame.compiled() + in_cards
+        if predicted + extra > budget:
+            continue
+        context = builder.build(plan)
+        html = compile_mjml(frame.fill(context, card))
+        cost = _cost(html)
+        if cost != predicted:
+            log.debug("email size predicted %d bytes, compiled %d", predicted, cost)
+        if cost + extra <= budget:
+            return plan, html, context
+    return None
 
 
 def _fit_rendered(
@@ -363,6 +410,12 @@ def _kept(builder: ContextBuilder, env: jinja2.Environment) -> _Kept:
         return kept
 
 
+_PER_SECTION = 1274
+_PER_TAG = 50
+_FRAME_BASE = -633
+"""The model of :attr:`_Frame.guess` (bytes; mjml-python 1.4, the stock templates)."""
+
+
 class _Frame:
     """The email of one layout (a plan's cards and title links per section, its links)
     with its sections' cards left out: the stock templates rendered once with
@@ -372,8 +425,20 @@ class _Frame:
         source = templates.render(env, templates.EMAIL_MJML, edition=context, **{cards.FRAME: 1})
         parts = source.split(cards.CARDS_MARK)
         self.parts: list[str] | None = parts if len(parts) == len(context.sections) + 1 else None
-        self.skeleton = "".join(parts)
-        self.weight = _cost(self.skeleton)
+        self.skeleton = skeleton = "".join(parts)
+        self.weight = _cost(skeleton)
+        self.guess = (
+            self.weight
+            + _PER_SECTION * skeleton.count("<mj-section")
+            + _PER_TAG * skeleton.count("<mj-")
+            - skeleton.count("\n")
+            + _FRAME_BASE
+        )
+        """What the frame likely weighs compiled: mjml-python writes each ``mj-section``
+        and each MJML tag as about as many bytes of tables, whatever their text, and
+        drops the line breaks between tags (fitted on the stock frames of the seeds'
+        editions: within 8 bytes of the compiled weight).  It only steers which plan is
+        compiled first: a plan is never sent on a guess (:func:`fit`)."""
         self.known: int | None = None
         """What the frame weighs compiled, once known (from its own compile, or from a plan
         compiled whole, less its cards)."""
