@@ -315,18 +315,31 @@ class Cards:
         body, links, entry, made_all = self._body, self._links, self._entry, self._made
         base = 0
         long: list[tuple[str, int]] = []
+        shared: int | None = None
+        if vote and papers:
+            # With a vote link every card's links are "<vote>/<ref>" and its 👍/👎 after
+            # it, and a ref is a hash of a fixed length, URL-safe: the links of every card
+            # weigh the same, so they are made only for the cards an email shows.
+            first = papers[0]
+            made = entry(first)
+            links(made, first, key)
+            shared = made.links[key][1]
         for paper in papers:
             made = made_all.get(id(paper))
             if made is None or made.ref() is not paper:
                 made = entry(paper)
             if made.body is None:
                 body(made, paper, palette)
-            found = made.links.get(key)
-            if found is None:
-                links(made, paper, key)
-                found = made.links[key]
-            base += made.body_weight + found[1]
+            if shared is None:
+                found = made.links.get(key)
+                if found is None:
+                    links(made, paper, key)
+                    found = made.links[key]
+                base += found[1]
+            base += made.body_weight
             long.append((paper.teaser, made.teaser_weight))
+        if shared is not None:
+            base += shared * len(papers)
         return Weighed(base, long, len(papers))
 
     def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
