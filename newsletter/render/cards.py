@@ -102,8 +102,7 @@ class _Section:
     def __call__(self, context: jinja2.runtime.Context, section: Any) -> str:
         if context.get(FRAME):
             return self._wrap(CARDS_MARK)
-        card = self._card.__call__
-        return self._wrap("".join([card(context, paper, section) for paper in section.cards]))
+        return self._wrap(self._card.joined(context, section))
 
 
 class Cards:
@@ -184,6 +183,17 @@ class Cards:
         links = getattr(context.get("edition"), "links", None)
         vote = getattr(links, "vote", None) or None
         return self.stock(paper, vote, getattr(links, "thumbs", True))
+
+    def joined(self, context: jinja2.runtime.Context, section: Any) -> str:
+        """Every card of ``section``, joined: what calling this partial for each would
+        write, the vote link and 👍/👎 read once for all (stock cards)."""
+        if not self._loaded()[1]:
+            return "".join([self(context, paper, section) for paper in section.cards])
+        links = getattr(context.get("edition"), "links", None)
+        vote = getattr(links, "vote", None) or None
+        thumbs = getattr(links, "thumbs", True)
+        stock = self.stock
+        return "".join([stock(paper, vote, thumbs) for paper in section.cards])
 
     def _entry(self, paper: Any) -> _Made:
         """What was made of ``paper`` (a view), new if it is a view not seen alive before."""

@@ -164,10 +164,17 @@ def wrap(text: str, width: int = 72, indent: int = 0) -> str:
     """
     pad = " " * indent
     room = width - indent
-    words = text.split()
-    folded = " ".join(words)
-    if len(folded) <= room or len(words) <= 1:
-        return pad + folded if folded else ""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        # no whitespace but single spaces between words (every other whitespace character
+        # is unprintable): already folded, as a cleaned title or teaser always is
+        folded = text
+        if len(folded) <= room or " " not in folded:
+            return pad + folded if folded else ""
+    else:
+        words = text.split()
+        folded = " ".join(words)
+        if len(folded) <= room or len(words) <= 1:
+            return pad + folded if folded else ""
     reach = max(room, 1)
     lines = []
     start, end = 0, len(folded)
