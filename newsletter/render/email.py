@@ -283,9 +283,12 @@ def _deferred_fit(
     """The first of the ``deferred`` plans (passed over on a guess of their frame's
     compiled weight) that fits on its frame's exact weight, compiled; None when none
     does.  A guess is a few bytes off at most, so this is almost always None without a
-    compile: the frame's weight was learnt from the plan compiled after them (a frame
-    of another layout, never compiled, is compiled alone here)."""
+    compile: the frame's weight was learnt from the plan compiled after them, and a
+    frame never compiled (another layout's) is compiled alone here only when its plan
+    is within :data:`_GUESS_SLACK` of the budget on the guess."""
     for plan, frame, in_cards, extra in deferred:
+        if frame.known is None and frame.guess + in_cards + extra > budget + _GUESS_SLACK:
+            continue  # too big even if its guess were far off: no compile of its frame
         predicted = frame.compiled() + in_cards
         if predicted + extra > budget:
             continue
@@ -415,6 +418,12 @@ _PER_SECTION = 1274
 _PER_TAG = 50
 _FRAME_BASE = -633
 """The model of :attr:`_Frame.guess` (bytes; mjml-python 1.4, the stock templates)."""
+_GUESS_SLACK = 2048
+"""How far off a frame's guess is taken to be at most, to pass over a plan without
+compiling its frame (the stock frames are within 8 bytes, ``tests/test_render_first_email.py``;
+a palette override writes its colours in each section a few times).  A guess further
+off than this could only send a more compact plan than the first that fits, never an
+email over its budget: every email sent was compiled and weighed."""
 
 
 class _Frame:
