@@ -59,6 +59,7 @@ from newsletter.render.context import (
     ContextBuilder,
     EditionContext,
     Meta,
+    PaperView,
     PaperViews,
     Plan,
 )
@@ -235,7 +236,9 @@ def fit(
             thumbs = plan.votes
             group = kept.cards.get((layout, vote, thumbs))
             if group is None:
-                shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
+                shown = kept.shown.get(layout)
+                if shown is None:  # each weighed with its cut teaser
+                    shown = kept.shown[layout] = builder.cards(plan, whole=True)
                 group = kept.cards[(layout, vote, thumbs)] = card.weighed(shown, vote, thumbs)
             weighed = kept.sizes[plan] = (group.at(plan.teaser_chars), group.count)
         in_cards, n_cards = weighed
@@ -391,6 +394,9 @@ class _Kept:
         self.sizes: dict[Plan, tuple[int, int]] = {}
         self.cards: dict[tuple[tuple[int | None, int | None], str | None, bool], cards.Weighed] = {}
         """What each layout's cards weigh with each vote link, at any teaser length."""
+        self.shown: dict[tuple[int | None, int | None], list[PaperView]] = {}
+        """Each layout's card views with their whole teasers (weighed with and without
+        👍/👎)."""
 
 
 _KEPT: weakref.WeakKeyDictionary[PaperViews, dict[tuple[object, ...], _Kept]] = (
