@@ -199,8 +199,8 @@ class Cards:
         """What was made of ``paper`` (a view), new if it is a view not seen alive before."""
         key = id(paper)
         made = self._made.get(key)
-        if made is None or made.ref() is not paper:
-            made = self._made[key] = _Made(weakref.ref(paper, functools.partial(self._forget, key)))
+        if made is None or made() is not paper:
+            made = self._made[key] = _Made(paper, self._forget, key)
         return made
 
     def _colours(self) -> dict[str, str]:
@@ -331,13 +331,12 @@ class Cards:
             # it, and a ref is a hash of a fixed length, URL-safe: the links of every card
             # weigh the same, so they are made only for the cards an email shows.
             first = papers[0]
-            made = entry(first)
-            links(made, first, key)
-            shared = made.links[key][1]
+            first_made = entry(first)
+            links(first_made, first, key)
+            shared = first_made.links[key][1]
         for paper in papers:
-            made = made_all.get(id(paper))
-            if made is None or made.ref() is not paper:
-                made = entry(paper)
+            found_made = made_all.get(id(paper))
+            made = found_made if found_made is not None and found_made() is paper else entry(paper)
             if made.body is None:
                 body(made, paper, palette)
             if shared is None:
@@ -352,16 +351,15 @@ class Cards:
             base += shared * len(papers)
         return Weighed(base, long, len(papers))
 
-    def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
+    def _forget(self, made: _Made) -> None:
         """A view died: drop what was made of it, unless its id was taken again already.
 
         No lock (a weakref callback can run inside any statement, a lock held
         there would deadlock); a card lost to a race is rendered again, which
         costs time, never a wrong card: a hit needs the live view itself.
         """
-        found = self._made.get(key)
-        if found is not None and found.ref is ref:
-            del self._made[key]
+        if self._made.get(made.key) is made:
+            del self._made[made.key]
 
 
 class Weighed:
@@ -400,23 +398,30 @@ class _Rendered(Weighed):
         return sum([weigh(p, vote, cut_teaser(p.teaser, limit), thumbs) for p in self._papers])
 
 
-class _Made:
+class _Made(weakref.ref[Any]):
     """What a :class:`Cards` made of one live view: its cards by vote link, and for a
-    stock card cut in two, its body, links and weights (``ref`` tells the view from a
-    new one that got a dead one's id)."""
+    stock card cut in two, its body, links and weights.  It is the weak reference to the
+    view itself (calling it gives the view, or None once it died: it tells the view from
+    a new one that got a dead one's id), so that an edition's first email makes one
+    object per card view, not a reference, a callback and a record."""
 
     __slots__ = (
         "body",
         "body_weight",
         "cards",
+        "key",
         "links",
-        "ref",
         "teaser_weight",
         "weights",
     )
 
-    def __init__(self, ref: weakref.ref[Any]) -> None:
-        self.ref = ref
+    def __new__(cls, paper: Any, callback: Callable[[_Made], None], key: int) -> _Made:
+        return super().__new__(cls, paper, callback)
+
+    def __init__(self, paper: Any, callback: Callable[[_Made], None], key: int) -> None:
+        # (the reference itself is made by __new__; weakref.ref's __init__ does nothing more)
+        self.key = key
+        """The view's id, under which :class:`Cards` keeps this."""
         self.cards: dict[_LinkKey, str] = {}
         self.body: str | None = None
         self.body_weight = 0
