@@ -40,13 +40,19 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_the_first_email_of_an_edition_over_its_first_plan_compiles_once(
     compiles: list[int],
 ) -> None:
-    """The seeds' editions at 40 KB: the first plan (long teasers, 👍/👎) does not fit, and
-    yet the email is compiled once, not its frame alone first."""
-    s = settings(email__budget_kb=40)
-    for edition in seed_editions():
+    """Editions whose first plan (long teasers, 👍/👎) is over the budget: the email is
+    compiled once, not its frame alone first (nor a frame per layout tried)."""
+    for edition, budget in ((large_edition(150), 100), (_mixed_edition(), 80)):
+        s = settings(email__budget_kb=budget)
+        email_module._VIEWS.clear()
+        email_module._KEPT.clear()
         compiles.clear()
         email = render_email(edition, s)
         assert len(compiles) == 1
+        weighed = [
+            plan for kept in email_module._KEPT.values() for k in kept.values() for plan in k.sizes
+        ]
+        assert len(weighed) > 1  # the first plan did not fit
         expected = _every_plan_compiled(edition, s, RecipientLinks.placeholders(), None)
         assert email.html == expected
 
