@@ -14,14 +14,48 @@ import gc
 from dataclasses import replace
 
 import pytest
-from render_kit import large_edition, seed_editions, settings
-from test_render_budget import _every_plan_compiled, _mixed_edition
+from render_kit import edition_of, large_edition, paper, seed_editions, settings
 
-from newsletter.render import RecipientLinks, render_email
+from newsletter import config
+from newsletter.model import Edition
+from newsletter.render import RecipientLinks, render_email, templates
 from newsletter.render import email as email_module
 from newsletter.render.cards import paper_ref, stock_card_links
-from newsletter.render.email import _cost, compile_mjml, meta_for, paper_views
+from newsletter.render.context import ContextBuilder
+from newsletter.render.email import _cost, compile_mjml, meta_for, paper_views, plans
 from newsletter.render.recipients import weight
+
+
+def _every_plan_compiled(
+    edition: Edition, s: config.Settings, links: RecipientLinks, topics: frozenset[str] | None
+) -> str:
+    """The reference (as in ``test_render_budget.py``): each plan rendered whole and
+    compiled, the first that fits sent."""
+    env = templates.environment(s.output.templates_dir)
+    builder = ContextBuilder(edition, meta_for(s), links, topics)
+    html = ""
+    for plan in plans(s.email.teaser_chars):
+        context = builder.build(plan)
+        html = compile_mjml(templates.render(env, templates.EMAIL_MJML, edition=context))
+        if _cost(html) <= s.email.budget_bytes:
+            break
+    return html
+
+
+def _mixed_edition() -> Edition:
+    """Cards of every kind (as in ``test_render_budget.py``): upvotes or none, several
+    topics, long and short abstracts, escaped characters, big sections."""
+    long = " ".join(f'Sentence {i} says one more thing & <why> it\'s "so".' for i in range(12))
+    return edition_of(
+        paper(
+            n,
+            ("llm", "vision", "generative", "other")[n % 4],
+            extra=("vision",) if n % 5 == 0 else (),
+            abstract=long if n % 3 else f"We propose idea {n}. It works.",
+            upvotes=n if n % 2 else None,
+        )
+        for n in range(120)
+    )
 
 
 @pytest.fixture
