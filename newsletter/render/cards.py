@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 
 from newsletter.render.recipients import weight
 from newsletter.render.teaser import teaser as cut_teaser
-from newsletter.urls import paper_ref
+from newsletter.urls import paper_ref as _paper_ref
 
 PAPER_MJML = "_paper.mjml.j2"
 PAPER_TEXT = "_paper.txt.j2"
@@ -46,6 +46,22 @@ cards, and the email's frame is rendered once to be filled with the cards of sev
 (:mod:`newsletter.render.email`)."""
 CARDS_MARK = "\x00nl-cards\x00"
 """Where a section's cards go in a frame (a NUL never survives :func:`clean_text`)."""
+
+_REFS: dict[str, str] = {}
+
+
+def paper_ref(key: str) -> str:
+    """:func:`newsletter.urls.paper_ref` of ``key``, kept: an edition's first email names
+    each paper in its HTML card's links (with and without 👍/👎, both weighed) and in
+    its text card's vote lines, and each is a hash (a plain dict: a race only makes one
+    twice; emptied past 100,000 keys)."""
+    ref = _REFS.get(key)
+    if ref is None:
+        if len(_REFS) >= 100_000:
+            _REFS.clear()
+        ref = _REFS[key] = _paper_ref(key)
+    return ref
+
 
 _LinkKey = tuple[str | None, bool]
 """What a card's links depend on: the vote link base, whether it prints 👍/👎."""
@@ -86,8 +102,7 @@ class _Section:
     def __call__(self, context: jinja2.runtime.Context, section: Any) -> str:
         if context.get(FRAME):
             return self._wrap(CARDS_MARK)
-        card = self._card.__call__
-        return self._wrap("".join([card(context, paper, section) for paper in section.cards]))
+        return self._wrap(self._card.joined(context, section))
 
 
 class Cards:
@@ -169,12 +184,23 @@ class Cards:
         vote = getattr(links, "vote", None) or None
         return self.stock(paper, vote, getattr(links, "thumbs", True))
 
+    def joined(self, context: jinja2.runtime.Context, section: Any) -> str:
+        """Every card of ``section``, joined: what calling this partial for each would
+        write, the vote link and 👍/👎 read once for all (stock cards)."""
+        if not self._loaded()[1]:
+            return "".join([self(context, paper, section) for paper in section.cards])
+        links = getattr(context.get("edition"), "links", None)
+        vote = getattr(links, "vote", None) or None
+        thumbs = getattr(links, "thumbs", True)
+        stock = self.stock
+        return "".join([stock(paper, vote, thumbs) for paper in section.cards])
+
     def _entry(self, paper: Any) -> _Made:
         """What was made of ``paper`` (a view), new if it is a view not seen alive before."""
         key = id(paper)
         made = self._made.get(key)
-        if made is None or made.ref() is not paper:
-            made = self._made[key] = _Made(weakref.ref(paper, functools.partial(self._forget, key)))
+        if made is None or made() is not paper:
+            made = self._made[key] = _Made(paper, self._forget, key)
         return made
 
     def _colours(self) -> dict[str, str]:
@@ -299,30 +325,41 @@ class Cards:
         body, links, entry, made_all = self._body, self._links, self._entry, self._made
         base = 0
         long: list[tuple[str, int]] = []
+        shared: int | None = None
+        if vote and papers:
+            # With a vote link every card's links are "<vote>/<ref>" and its 👍/👎 after
+            # it, and a ref is a hash of a fixed length, URL-safe: the links of every card
+            # weigh the same, so they are made only for the cards an email shows.
+            first = papers[0]
+            first_made = entry(first)
+            links(first_made, first, key)
+            shared = first_made.links[key][1]
         for paper in papers:
-            made = made_all.get(id(paper))
-            if made is None or made.ref() is not paper:
-                made = entry(paper)
+            found_made = made_all.get(id(paper))
+            made = found_made if found_made is not None and found_made() is paper else entry(paper)
             if made.body is None:
                 body(made, paper, palette)
-            found = made.links.get(key)
-            if found is None:
-                links(made, paper, key)
-                found = made.links[key]
-            base += made.body_weight + found[1]
+            if shared is None:
+                found = made.links.get(key)
+                if found is None:
+                    links(made, paper, key)
+                    found = made.links[key]
+                base += found[1]
+            base += made.body_weight
             long.append((paper.teaser, made.teaser_weight))
+        if shared is not None:
+            base += shared * len(papers)
         return Weighed(base, long, len(papers))
 
-    def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
+    def _forget(self, made: _Made) -> None:
         """A view died: drop what was made of it, unless its id was taken again already.
 
         No lock (a weakref callback can run inside any statement, a lock held
         there would deadlock); a card lost to a race is rendered again, which
         costs time, never a wrong card: a hit needs the live view itself.
         """
-        found = self._made.get(key)
-        if found is not None and found.ref is ref:
-            del self._made[key]
+        if self._made.get(made.key) is made:
+            del self._made[made.key]
 
 
 class Weighed:
@@ -361,23 +398,30 @@ class _Rendered(Weighed):
         return sum([weigh(p, vote, cut_teaser(p.teaser, limit), thumbs) for p in self._papers])
 
 
-class _Made:
+class _Made(weakref.ref[Any]):
     """What a :class:`Cards` made of one live view: its cards by vote link, and for a
-    stock card cut in two, its body, links and weights (``ref`` tells the view from a
-    new one that got a dead one's id)."""
+    stock card cut in two, its body, links and weights.  It is the weak reference to the
+    view itself (calling it gives the view, or None once it died: it tells the view from
+    a new one that got a dead one's id), so that an edition's first email makes one
+    object per card view, not a reference, a callback and a record."""
 
     __slots__ = (
         "body",
         "body_weight",
         "cards",
+        "key",
         "links",
-        "ref",
         "teaser_weight",
         "weights",
     )
 
-    def __init__(self, ref: weakref.ref[Any]) -> None:
-        self.ref = ref
+    def __new__(cls, paper: Any, callback: Callable[[_Made], None], key: int) -> _Made:
+        return super().__new__(cls, paper, callback)
+
+    def __init__(self, paper: Any, callback: Callable[[_Made], None], key: int) -> None:
+        # (the reference itself is made by __new__; weakref.ref's __init__ does nothing more)
+        self.key = key
+        """The view's id, under which :class:`Cards` keeps this."""
         self.cards: dict[_LinkKey, str] = {}
         self.body: str | None = None
         self.body_weight = 0

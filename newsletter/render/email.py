@@ -24,6 +24,10 @@ size learnt from the layout's first plan compiled, or from compiling it alone)
 plus that of its cards (each made once, :mod:`newsletter.render.cards`).  Only
 the first plan predicted to fit is put together and compiled, and checked;
 frames and sizes are kept with the edition's paper views for its later emails.
+Before a frame has been compiled its compiled size is guessed from its tags
+(:attr:`_Frame.guess`, a few bytes off), so the first email of an edition is
+usually compiled once, without a compile of its frame alone; a plan passed over
+on a guess is weighed again on the exact size before a later plan is sent.
 An override of the frame or the card is rendered whole for every plan instead,
 its first compile measuring the overhead that predicts the next plans.
 
@@ -35,6 +39,7 @@ more than the MJML compile itself); it runs only for templates that use it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -54,6 +59,7 @@ from newsletter.render.context import (
     ContextBuilder,
     EditionContext,
     Meta,
+    PaperView,
     PaperViews,
     Plan,
 )
@@ -191,20 +197,26 @@ def fit(
 
     With the stock email templates a plan's MJML is never rendered to be weighed:
     its compiled size is its compiled frame's (:class:`_Frame`, rendered once per
-    layout; what it weighs compiled is learnt from the layout's first plan, compiled
-    whole when it is likely to fit, else from compiling the frame alone) plus its
+    layout; what it weighs compiled is learnt from the layout's first plan compiled
+    whole, or from compiling the frame alone) plus its
     cards' (made and weighed once per card by :mod:`newsletter.render.cards`), so the
     first compile is of the plan predicted to fit, and usually the only one (a plan
     that compiles bigger than predicted is passed over like one that was compiled and
-    did not fit).  The plan chosen is the one compiling every plan in turn would
-    choose.  An operator's override of the
-    email, its sections, footer or card is rendered whole for every plan
+    did not fit).  Until a frame is compiled its weight is guessed
+    (:attr:`_Frame.guess`): the first plan whose guess fits is compiled whole, which
+    tells the frame's weight; the plans passed over on the guess are weighed again on
+    it (:func:`_deferred_fit`) before that plan or a later one is sent.  The plan
+    chosen is the one compiling every plan in turn would choose.  An operator's
+    override of the email, its sections, footer or card is rendered whole for every plan
     (:func:`_fit_rendered`), as it may read anything of the context."""
     card = _stock_card(env)
     if card is None:
         return _fit_rendered(builder, env, budget, teaser_chars, per_card=per_card)
     compiled: tuple[Plan, str, EditionContext] | None = None
     kept = _kept(builder, env)  # kept with the edition's views: its later emails reuse it
+    deferred: list[tuple[Plan, _Frame, int, int]] = []
+    """Plans passed over on their frame's guessed compiled weight (:attr:`_Frame.guess`),
+    weighed again on its exact weight before any later plan is sent."""
     plan = Plan(teaser_chars)
     for plan in plans(teaser_chars):
         # The stock frame prints no 👍/👎 (a card does; its title-only lines link to the
@@ -224,17 +236,23 @@ def fit(
             thumbs = plan.votes
             group = kept.cards.get((layout, vote, thumbs))
             if group is None:
-                shown = builder.cards(plan, whole=True)  # each weighed with its cut teaser
+                shown = kept.shown.get(layout)
+                if shown is None:  # each weighed with its cut teaser
+                    shown = kept.shown[layout] = builder.cards(plan, whole=True)
                 group = kept.cards[(layout, vote, thumbs)] = card.weighed(shown, vote, thumbs)
             weighed = kept.sizes[plan] = (group.at(plan.teaser_chars), group.count)
         in_cards, n_cards = weighed
         extra = per_card * n_cards
-        if frame.known is None and frame.weight + in_cards + extra <= budget:
-            # Likely to fit (MJML compiles into more than it is): compiled whole, this plan
-            # tells what its frame weighs compiled, rather than a compile of the frame.
+        if frame.known is None:
+            # Its compiled weight not known yet: guessed (within a few bytes), and the plan
+            # compiled whole when the guess fits, which tells the frame's exact weight
+            # without a compile of the frame alone.
+            if frame.guess + in_cards + extra > budget:
+                deferred.append((plan, frame, in_cards, extra))
+                continue
             predicted = None
         else:
-            predicted = frame.compiled() + in_cards
+            predicted = frame.known + in_cards
             if predicted + extra > budget:
                 continue  # predicted too big: do not spend a compile on it
         context = builder.build(plan)
@@ -246,9 +264,45 @@ def fit(
             log.debug("email size predicted %d bytes, compiled %d", predicted, cost)
         compiled = (plan, html, context)
         if cost + extra <= budget:
+            found = _deferred_fit(builder, card, deferred, budget)
+            if found is not None:
+                plan, html, context = found
             _say_dropped(plan, context, budget)
             return html, context
+    found = _deferred_fit(builder, card, deferred, budget)
+    if found is not None:
+        plan, html, context = found
+        _say_dropped(plan, context, budget)
+        return html, context
     return _last(builder, env, budget, plan, compiled)
+
+
+def _deferred_fit(
+    builder: ContextBuilder,
+    card: cards.Cards,
+    deferred: list[tuple[Plan, _Frame, int, int]],
+    budget: int,
+) -> tuple[Plan, str, EditionContext] | None:
+    """The first of the ``deferred`` plans (passed over on a guess of their frame's
+    compiled weight) that fits on its frame's exact weight, compiled; None when none
+    does.  A guess is a few bytes off at most, so this is almost always None without a
+    compile: the frame's weight was learnt from the plan compiled after them, and a
+    frame never compiled (another layout's) is compiled alone here only when its plan
+    is within :data:`_GUESS_SLACK` of the budget on the guess."""
+    for plan, frame, in_cards, extra in deferred:
+        if frame.known is None and frame.guess + in_cards + extra > budget + _GUESS_SLACK:
+            continue  # too big even if its guess were far off: no compile of its frame
+        predicted = frame.compiled() + in_cards
+        if predicted + extra > budget:
+            continue
+        context = builder.build(plan)
+        html = compile_mjml(frame.fill(context, card))
+        cost = _cost(html)
+        if cost != predicted:
+            log.debug("email size predicted %d bytes, compiled %d", predicted, cost)
+        if cost + extra <= budget:
+            return plan, html, context
+    return None
 
 
 def _fit_rendered(
@@ -340,6 +394,9 @@ class _Kept:
         self.sizes: dict[Plan, tuple[int, int]] = {}
         self.cards: dict[tuple[tuple[int | None, int | None], str | None, bool], cards.Weighed] = {}
         """What each layout's cards weigh with each vote link, at any teaser length."""
+        self.shown: dict[tuple[int | None, int | None], list[PaperView]] = {}
+        """Each layout's card views with their whole teasers (weighed with and without
+        👍/👎)."""
 
 
 _KEPT: weakref.WeakKeyDictionary[PaperViews, dict[tuple[object, ...], _Kept]] = (
@@ -363,6 +420,18 @@ def _kept(builder: ContextBuilder, env: jinja2.Environment) -> _Kept:
         return kept
 
 
+_PER_SECTION = 1274
+_PER_TAG = 50
+_FRAME_BASE = -633
+"""The model of :attr:`_Frame.guess` (bytes; mjml-python 1.4, the stock templates)."""
+_GUESS_SLACK = 2048
+"""How far off a frame's guess is taken to be at most, to pass over a plan without
+compiling its frame (the stock frames are within 8 bytes, ``tests/test_render_first_email.py``;
+a palette override writes its colours in each section a few times).  A guess further
+off than this could only send a more compact plan than the first that fits, never an
+email over its budget: every email sent was compiled and weighed."""
+
+
 class _Frame:
     """The email of one layout (a plan's cards and title links per section, its links)
     with its sections' cards left out: the stock templates rendered once with
@@ -372,8 +441,20 @@ class _Frame:
         source = templates.render(env, templates.EMAIL_MJML, edition=context, **{cards.FRAME: 1})
         parts = source.split(cards.CARDS_MARK)
         self.parts: list[str] | None = parts if len(parts) == len(context.sections) + 1 else None
-        self.skeleton = "".join(parts)
-        self.weight = _cost(self.skeleton)
+        self.skeleton = skeleton = "".join(parts)
+        self.weight = _cost(skeleton)
+        self.guess = (
+            self.weight
+            + _PER_SECTION * skeleton.count("<mj-section")
+            + _PER_TAG * skeleton.count("<mj-")
+            - skeleton.count("\n")
+            + _FRAME_BASE
+        )
+        """What the frame likely weighs compiled: mjml-python writes each ``mj-section``
+        and each MJML tag as about as many bytes of tables, whatever their text, and
+        drops the line breaks between tags (fitted on the stock frames of the seeds'
+        editions: within 8 bytes of the compiled weight).  It only steers which plan is
+        compiled first: a plan is never sent on a guess (:func:`fit`)."""
         self.known: int | None = None
         """What the frame weighs compiled, once known (from its own compile, or from a plan
         compiled whole, less its cards)."""
@@ -397,20 +478,72 @@ class _Frame:
         return self.known
 
 
-_VIEWS: weakref.WeakKeyDictionary[Edition, tuple[Meta, PaperViews]] = weakref.WeakKeyDictionary()
-_VIEWS_LOCK = threading.Lock()
+class _ViewsCache:
+    """The :class:`PaperViews` of each live edition (and the meta they were made with).
+
+    By the edition's value, as a ``WeakKeyDictionary`` would keep them (an equal
+    edition, loaded again, finds them), but hashing the edition once per miss, not
+    twice, and not at all for the edition last asked about: an edition's hash walks
+    every paper (45 µs for 100), and every email of a delivery asks for the same
+    edition object."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_hash: dict[int, list[tuple[weakref.ref[Edition], Meta, PaperViews]]] = {}
+        self._last: tuple[weakref.ref[Edition], Meta, PaperViews] | None = None
+
+    def get(self, edition: Edition, meta: Meta) -> PaperViews:
+        last = self._last
+        if last is not None and last[0]() is edition and last[1] == meta:
+            return last[2]
+        key = hash(edition)
+        with self._lock:
+            bucket = self._by_hash.setdefault(key, [])
+            entry = None
+            for i, known in enumerate(bucket):
+                found = known[0]()
+                if found is edition or (found is not None and found == edition):
+                    if known[1] == meta:
+                        entry = known
+                    else:
+                        del bucket[i]  # made with another meta: made again
+                    break
+            if entry is None:
+                views = PaperViews(edition, meta)
+                entry = (weakref.ref(edition, functools.partial(self._forget, key)), meta, views)
+                bucket.append(entry)
+            self._last = entry
+            return entry[2]
+
+    def _forget(self, key: int, ref: weakref.ref[Edition]) -> None:
+        """An edition died: drop its views.  No lock (a weakref callback may run inside
+        :meth:`get`, holding it) and no list changed in place: the bucket is replaced, so
+        a race loses an entry (its views made again), never finds a wrong one."""
+        last = self._last
+        if last is not None and last[0] is ref:
+            self._last = None
+        bucket = self._by_hash.get(key)
+        if bucket is None:
+            return
+        rest = [entry for entry in bucket if entry[0] is not ref]
+        if rest:
+            self._by_hash[key] = rest
+        else:
+            self._by_hash.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_hash.clear()
+            self._last = None
+
+
+_VIEWS = _ViewsCache()
 
 
 def paper_views(edition: Edition, meta: Meta) -> PaperViews:
     """The :class:`PaperViews` of ``edition``, built on its first email and reused by the
     email of every other topic set (delivery renders one per set) while the edition lives."""
-    with _VIEWS_LOCK:
-        known = _VIEWS.get(edition)
-        if known is not None and known[0] == meta:
-            return known[1]
-        views = PaperViews(edition, meta)
-        _VIEWS[edition] = (meta, views)
-        return views
+    return _VIEWS.get(edition, meta)
 
 
 def render_email(
