@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newsletter.errors import NewsletterError
-from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, train
+from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, reasons, train
 
 T0 = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
 
@@ -384,3 +384,34 @@ def test_a_subscriber_with_topics_keeps_the_topic_filter_unless_the_model_beats_
     }
     kept = train(tagged, late, shown, tuning=choice, topics={2: frozenset({"audio"})})
     assert [s.paper_key for s in kept.rank(2, candidates)] == [p.key for p in candidates]
+
+
+def test_a_reason_never_names_a_number_or_filler_words_that_matched_by_accident() -> None:
+    """The red team's reasons on the real seeds read "matches: 84, base, captures": a
+    number and abstract filler the reader's 👍 papers happened to share.  The score
+    still uses them; the reason names the words that mean something."""
+    liked = [
+        PaperText(
+            f"liked:{i}",
+            f"Audio captioning with transformers, part {i}",
+            "We propose a new audio captioning model; it captures 84 sound events and the "
+            "base model improves results respectively across the entire benchmark.",
+        )
+        for i in range(4)
+    ]
+    candidate = PaperText(
+        "new:84",
+        "Robot grasping of molecules",
+        "A robot grasping policy for molecules, trained by reinforcement learning in "
+        "simulation with message passing over molecular graphs, guided by sound; it "
+        "captures 84 grasps, respectively.",
+    )
+    ranker = train([*CORPUS, *liked, candidate], {3: _votes(liked)}, {}, seed=0)
+    (scored,) = ranker.rank(3, [candidate])
+    assert scored.reason.startswith("matches: "), scored
+    named = scored.reason.removeprefix("matches: ").split(", ")
+    for term in named:
+        words = term.split()
+        assert all(any(ch.isalpha() for ch in w) for w in words), scored.reason
+        assert not all(w in reasons.FILLER for w in words), scored.reason
+    # (delivery's batch path words the same reasons: tests/test_ranked_fast_paths.py)

@@ -171,7 +171,7 @@ class Ranker:
         reasons = reasons_for(
             words,
             order,
-            weights[: self._vocabulary.words],
+            weights[: self._vocabulary.words] * self._vocabulary.nameable(),
             profile.liked,
             profile.liked_titles,
             self._vocabulary.terms,
@@ -267,7 +267,7 @@ class Ranker:
         # the terms' pushes: each candidate's words times each subscriber's weights, and
         # each pair's best terms (:func:`best_terms`: largest first, ties in column order)
         indptr, features, values = words.indptr, words.indices, words.data
-        push_all = dense[:, features] * values[None, :]
+        push_all = dense[:, features] * (values * vocabulary.nameable()[features])[None, :]
         terms = vocabulary.terms
         parts = vocabulary.word_columns()
         keys = [p.key for p in candidates]

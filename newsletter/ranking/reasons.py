@@ -147,6 +147,40 @@ def named_terms(
     return push, ("matches: " + ", ".join(chosen) if chosen else NO_MATCH)
 
 
+FILLER = frozenset(
+    """
+    able according achieve achieved achieves achieving additionally address addresses
+    allow allows approach approaches based base best better broad called capture captured
+    captures case cases combine combined combines common compared comparison consider
+    consistently demonstrate demonstrates demonstrated different effective effectively
+    efficient enable enables entire especially existing extensive extensively finally
+    given good high highly improve improved improves improving include including large
+    lead leads leverage leveraging make makes making method methods model models new
+    novel obtain offer offers outperform outperforms overall paper particular perform
+    performance performs present presents previous prior propose proposed proposes
+    provide provides recent remains respectively result results set shows significant
+    significantly simple specifically state strong study substantially superior
+    task tasks techniques terms use used uses using various way ways work works
+    """.split()
+)
+"""Words a reason never names alone, nor as every word of a term: the filler of
+abstracts ("respectively", "captures", "entire", "base"), which match a reader's
+votes by accident and say nothing about why a paper is shown."""
+
+
+def nameable(terms: Sequence[str]) -> Any:
+    """1.0 per term a reason may name, 0.0 otherwise: a number or a token without a
+    letter ("84", "2024", "0 5"), or a term made of filler words only (:data:`FILLER`).
+    The model still scores with every term; only its reasons skip these, so a reason
+    reads "matches: diffusion, video editing", not "matches: 84, base, captures"."""
+    found = np.ones(len(terms), dtype=np.float64)
+    for j, term in enumerate(terms):
+        parts = term.split()
+        if any(not any(ch.isalpha() for ch in w) for w in parts) or all(w in FILLER for w in parts):
+            found[j] = 0.0
+    return found
+
+
 def word_columns(terms: Sequence[str], words: int) -> Any:
     """Per word column (the first ``words`` of ``terms``), the columns of its words as
     unigrams (``words × 2``, int64): ``[j, -1]`` for the unigram ``j``, a bigram's two

@@ -120,6 +120,17 @@ class Vocabulary:
         self.topics: tuple[str, ...] = tuple(topics)
         """The topic ids of the tag columns, in column order."""
         self._word_columns: Any = None
+        self._nameable: Any = None
+
+    def nameable(self) -> Any:
+        """Per word column, 1.0 when a reason may name the term, else 0.0 (made once):
+        see :func:`newsletter.ranking.reasons.nameable`.  Scores use every term; only
+        the words a reader is shown are chosen among these."""
+        if self._nameable is None:
+            from newsletter.ranking.reasons import nameable
+
+            self._nameable = nameable(self.terms[: self.words])
+        return self._nameable
 
     def word_columns(self) -> Any:
         """:func:`newsletter.ranking.reasons.word_columns` of these terms (made once)."""
