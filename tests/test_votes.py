@@ -499,6 +499,9 @@ def test_cli_seeds_and_resets_a_subscribers_ranking(tmp_path: Path) -> None:
     assert "ranking on, 1 vote" in shown.stdout, shown.stderr
     off = cli("subscribers", "ranking", FAN, "--off")
     assert "ranking off" in off.stdout, off.stderr
+    both = cli("subscribers", "ranking", FAN, "--on", "--off")  # a usage error, not "last wins"
+    assert both.returncode == 2 and "contradict" in both.stderr, both.stderr
+    assert "ranking off" in cli("subscribers", "ranking", FAN).stdout  # unchanged
     reset = cli("subscribers", "ranking", FAN, "--reset", "--on")
     assert "forgot 1 vote" in reset.stdout and "ranking on" in reset.stdout, reset.stderr
     unknown = cli("subscribers", "seed", "nobody@example.org", title)

@@ -59,12 +59,15 @@ def register(
     @group.command("ranking")
     @click.argument("email")
     @click.option("--reset", is_flag=True, help="Forget every vote and seed of EMAIL.")
-    @click.option("--off", "switch", flag_value="off", help="Send EMAIL the digest's order.")
-    @click.option("--on", "switch", flag_value="on", help="Rank EMAIL's emails by their votes.")
+    @click.option("--off", "off", is_flag=True, help="Send EMAIL the digest's order.")
+    @click.option("--on", "on", is_flag=True, help="Rank EMAIL's emails by their votes.")
     @click.pass_obj
     @handle_errors
-    def subscribers_ranking(obj: Any, email: str, reset: bool, switch: str | None) -> None:
+    def subscribers_ranking(obj: Any, email: str, reset: bool, off: bool, on: bool) -> None:
         """Show EMAIL's ranking (on or off, how many votes); --reset, --off, --on change it."""
+        if on and off:
+            raise click.UsageError("--on and --off contradict each other: give one")
+        switch = "on" if on else "off" if off else None
         db, feedback, subscriber = _open(obj, email)
         try:
             if reset:
