@@ -57,6 +57,10 @@ def test_a_manual_run_for_another_date_does_not_turn_a_failed_scheduled_day_gree
     view = status.gather(settings, clock=lambda: AT_9)
     data = view.to_json()  # what `status --json` prints
     assert data["last_run"]["status"] == "published"  # the last run of any kind...
+    # every time in it carries its offset, like "now" (SQLite hands back naive times)
+    for at in (data["last_run"]["started_at"], data["last_run"]["finished_at"]):
+        assert at.endswith("+00:00"), at
+    assert data["scheduled"]["finished_at"].endswith("+00:00"), data["scheduled"]
     assert data["scheduled"]["date"] == DAY.isoformat()  # ...is not what health is about
     assert data["scheduled"]["state"] == "stale" and not data["scheduled"]["ok"]
     assert status.lines(view)[0].startswith(f"scheduled edition: {DAY.isoformat()}")
