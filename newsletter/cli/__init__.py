@@ -207,7 +207,7 @@ def init(directory: str) -> None:
     except OSError as exc:
         raise OutputError.of(Path(exc.filename or target), exc) from exc
     output.line(f"Wrote {cfg} and the folders digests/, subscribers/, site/.")
-    output.line(f"Next: cd {target} && newsletter preview --out preview")
+    output.line(f"Next: cd {target} && {_program()} preview --out preview")
 
 
 @main.group("config")
@@ -929,3 +929,18 @@ def _topics_label(topics: frozenset[str] | None) -> str:
 papers.register(main, handle_errors)
 bounces.register(main, handle_errors)
 votes.register(subscribers_group, handle_errors)
+
+
+def _program() -> str:
+    """How to run this program again from anywhere: ``newsletter`` when that is on
+    the PATH, else the path it was started by (``.venv/bin/newsletter`` after the
+    README's quick start, which puts nothing on the PATH)."""
+    import os
+    import shutil
+
+    if shutil.which("newsletter"):
+        return "newsletter"
+    started = sys.argv[0] if sys.argv else ""
+    if os.path.basename(started) == "newsletter" and os.path.exists(started):
+        return os.path.abspath(started)
+    return f"{sys.executable} -m newsletter"

@@ -260,7 +260,8 @@ def run_server(
         server.run(sockets=[sock])
     finally:
         waited = job.making
-        log.info("serve: waiting for a running edition to finish")
+        if waited:
+            log.info("serve: waiting for a running edition to finish")
         scheduler.shutdown(wait=True)
         _say_stopped(waited)
         pages.close()

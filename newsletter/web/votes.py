@@ -144,7 +144,7 @@ class VotePages:
             )
         if subscriber.status != SubscriberStatus.CONFIRMED:  # unsubscribed since: no votes
             raise TokenError(
-                "this address is not subscribed any more: nothing was recorded", "gone"
+                "this address is not subscribed any more", "gone"
             )
         if direction not in DIRECTIONS or not paper_key or len(paper_key) > 300:
             raise Refusal(400, "This link is incomplete: it names no paper or no vote.")
@@ -307,7 +307,7 @@ class VotePages:
             token, public_id, subscriber, fields = await self._preferences_form(request)
             if subscriber.status != SubscriberStatus.CONFIRMED:  # as a vote link: no likes
                 raise TokenError(
-                    "this address is not subscribed any more: nothing was recorded", "gone"
+                    "this address is not subscribed any more", "gone"
                 )
         except (Refusal, TokenError) as exc:
             return self.pages._error_page("preferences.html.j2", "Your topics", exc)
