@@ -94,6 +94,11 @@ KEEP_BATCHES = 2
 """Scored batches held at once (the delivery workers send a few batches apart)."""
 
 Segments = list[tuple[bytes | str, bytes | str]]
+_Titles = tuple[dict[str, bytes], dict[str, bytes], list[bytes], list[list[bytes]], bytes, bytes]
+"""A body's title-line pieces as bytes (:meth:`_Copy._unstuffed`): each line's start and
+end, each section's bridge and the text between its lines, the reason line around its
+reason."""
+_Same = tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]], _Titles]
 _UNKNOWN = object()
 
 
@@ -123,6 +128,9 @@ def encode_layout(made: RankedLayout) -> dict[tuple[str, str], Segments]:
         constant = [p for p in body.parts if isinstance(p, str)]
         constant += [g for gaps in body.gaps for g in gaps]
         constant += [*body.cards.values(), body.head, *body.reason, body.moved]
+        constant += [p for line in body.title_lines.values() for p in line if p]
+        constant += [g for gaps in body.title_gaps for g in gaps]
+        constant += [b for b in body.bridges if b] + list(body.title_reason)
         for piece in constant:
             encoded[(kind, piece)] = encode_piece(kind, piece)
     return encoded
@@ -195,6 +203,15 @@ def reasons_as_bytes(reasons: dict[str, str]) -> dict[str, bytes]:
     }
 
 
+def _title_pieces(made: Body) -> list[str]:
+    """A body's title-line pieces that are always written (each line's start, its end
+    and its section's bridge when not empty, the reason line around its reason)."""
+    if not made.title_lines:
+        return []
+    found = [p for line in made.title_lines.values() for p in line if p]
+    return found + [b for b in made.bridges if b] + list(made.title_reason)
+
+
 def _flat(segments: Segments) -> _Flat:
     if all(isinstance(seg, bytes) and isinstance(st, bytes) for seg, st in segments):
         return _Flat(
@@ -224,10 +241,7 @@ class _Copy:
     """Per body kind: every shared piece's :class:`_Flat` (what :meth:`body` joins)."""
     lines: dict[str, dict[str, tuple[_Flat, _Flat, _Flat]]] = field(default_factory=dict)
     """Per body kind: reason lines made so far, by reason."""
-    unstuffed: dict[
-        str,
-        tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]] | None,
-    ] = field(default_factory=dict)
+    unstuffed: dict[str, _Same | None] = field(default_factory=dict)
     """Per body kind: the blocks' pieces as bytes when dot-stuffing changes none."""
     constant_runs: dict[str, bool] = field(default_factory=dict)
     """Per body kind: whether its picks and sections are all constant pieces."""
@@ -407,18 +421,17 @@ class _Copy:
         found = self.constant_runs.get(kind)
         if found is None:
             pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
+            pieces += _title_pieces(made)
             # the text between two cards may be empty: within a block something is
             # always written before it, so it adds its soft break, as an empty b"" does
-            gaps = [g for gaps in made.gaps for g in gaps]
+            gaps = [g for gaps in (*made.gaps, *made.title_gaps) for g in gaps]
             found = all(shared[p].constant and shared[p].any for p in pieces) and all(
                 shared[g].constant for g in gaps
             )
             self.constant_runs[kind] = found
         return found
 
-    def _unstuffed(
-        self, kind: str, made: Body, shared: dict[str, _Flat]
-    ) -> tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]] | None:
+    def _unstuffed(self, kind: str, made: Body, shared: dict[str, _Flat]) -> _Same | None:
         """When no piece of the blocks changes when dot-stuffed (no line of them starts
         with "."), their bytes once, pre-joined where they always follow each other —
         each card alone, each card with the start of its reason line, the end of that
@@ -427,11 +440,24 @@ class _Copy:
         if kind in self.unstuffed:
             return self.unstuffed[kind]
         pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
-        pieces += [g for gaps in made.gaps for g in gaps]
+        pieces += _title_pieces(made)
+        pieces += [g for gaps in (*made.gaps, *made.title_gaps) for g in gaps]
         found = None
         if all(shared[p].plain == shared[p].stuffed for p in pieces):
             before = shared[made.reason[0]].plain
             alone = {k: shared[c].plain for k, c in made.cards.items()}
+
+            def plain(piece: str) -> bytes:
+                return shared[piece].plain if piece else b""
+
+            titles: _Titles = (
+                {k: plain(head) for k, (head, _) in made.title_lines.items()},
+                {k: plain(tail) for k, (_, tail) in made.title_lines.items()},
+                [plain(b) for b in made.bridges],
+                [[shared[g].plain for g in gaps] for gaps in made.title_gaps],
+                plain(made.title_reason[0]),
+                plain(made.title_reason[1]),
+            )
             found = (
                 alone,
                 {k: c + SOFT_BREAK + before for k, c in alone.items()},
@@ -439,6 +465,7 @@ class _Copy:
                 shared[made.head].plain,
                 shared[made.moved].plain,
                 [[shared[g].plain for g in gaps] for gaps in made.gaps],
+                titles,
             )
         self.unstuffed[kind] = found
         return found
@@ -447,7 +474,7 @@ class _Copy:
     def _runs_same(
         made: Body,
         shared: dict[str, _Flat],
-        same: tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]],
+        same: _Same,
         arranged: Arrangement,
         reasons: dict[str, str],
         line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
@@ -459,7 +486,9 @@ class _Copy:
         ``own``: the cards' reasons that are their own bytes (:func:`reasons_as_bytes`),
         taken as they are; the others go through ``line``."""
         chosen, ordered = arranged
-        alone, with_reason, after, head, moved, gaps_of = same
+        alone, with_reason, after, head, moved, gaps_of, titled = same
+        starts, ends, bridges, between_of, line_before, line_after = titled
+        titles_of = made.titles
         out: list[_Flat | bytes] = []
         plain: list[bytes] = []
         add, extend = plain.append, plain.extend
@@ -480,7 +509,10 @@ class _Copy:
                     extend((with_reason[key], mid, after))
             else:
                 keys = ordered[part]
-                if not keys:
+                n_lines = len(titles_of[part]) if titles_of else 0
+                if n_lines:
+                    keys, lines = keys[: len(keys) - n_lines], keys[len(keys) - n_lines :]
+                elif not keys:
                     add(moved)
                 gaps = gaps_of[part]
                 for j, key in enumerate(keys):
@@ -500,6 +532,28 @@ class _Copy:
                             return None
                         mid = mid.plain
                     extend((with_reason[key], mid, after))
+                if n_lines:  # the title lines, as :meth:`Body.pieces` lays them out
+                    if bridges[part]:
+                        add(bridges[part])
+                    between = between_of[part]
+                    for j, key in enumerate(lines):
+                        if j:
+                            add(between[j - 1])
+                        add(starts[key])
+                        found = own.get(key)
+                        if found is not None:
+                            extend((line_before, found, line_after))
+                        else:
+                            reason = reasons.get(key)
+                            if reason is not None:
+                                mid = line(reason)[1]
+                                if not isinstance(mid, bytes):
+                                    if mid.plain != mid.stuffed:
+                                        return None
+                                    mid = mid.plain
+                                extend((line_before, mid, line_after))
+                        if ends[key]:
+                            add(ends[key])
             joined = SOFT_BREAK.join(plain)
             out.append(_Flat(True, True, joined, joined, []))
             plain.clear()
@@ -542,6 +596,27 @@ class _Copy:
                 add(after.plain)
                 add_stuffed(after.stuffed)
 
+        def piece(text: str) -> None:
+            found = shared[text]
+            add(found.plain)
+            add_stuffed(found.stuffed)
+
+        def title_line(key: str, reason: str | None) -> None:
+            start, end = made.title_lines[key]
+            piece(start)
+            if reason is not None:
+                mid = line(reason)[1]
+                piece(made.title_reason[0])
+                if isinstance(mid, bytes):
+                    add(mid)
+                    add_stuffed(mid)
+                else:
+                    add(mid.plain)
+                    add_stuffed(mid.stuffed)
+                piece(made.title_reason[1])
+            if end:
+                piece(end)
+
         for part in made.parts:
             if isinstance(part, str):
                 out.append(shared[part])
@@ -556,7 +631,10 @@ class _Copy:
                     card(key, reasons.get(key, ""))
             else:
                 keys = ordered[part]
-                if not keys:
+                n_lines = len(made.titles[part]) if made.titles else 0
+                if n_lines:
+                    keys, lines = keys[: len(keys) - n_lines], keys[len(keys) - n_lines :]
+                elif not keys:
                     moved = shared[made.moved]
                     add(moved.plain)
                     add_stuffed(moved.stuffed)
@@ -567,6 +645,14 @@ class _Copy:
                         add(gap.plain)
                         add_stuffed(gap.stuffed)
                     card(key, reasons.get(key))
+                if n_lines:
+                    if made.bridges[part]:
+                        piece(made.bridges[part])
+                    between = made.title_gaps[part]
+                    for j, key in enumerate(lines):
+                        if j:
+                            piece(between[j - 1])
+                        title_line(key, reasons.get(key))
             out.append(_Flat(True, True, SOFT_BREAK.join(plain), SOFT_BREAK.join(stuffed), []))
             plain.clear()
             stuffed.clear()
@@ -957,5 +1043,5 @@ class Ranking:
         # in the copy's order (the topic filter's, for a subscriber with topics): the
         # order a subscriber's blend falls back to (``ranking.ranker.fuse``)
         by_key = {p.key: p for p in self.candidates}
-        candidates = tuple(by_key[k] for k in dict.fromkeys(made.keys) if k in by_key)
+        candidates = tuple(by_key[k] for k in dict.fromkeys(made.papers) if k in by_key)
         return _Copy(made, frame, encoded, candidates)
