@@ -26,9 +26,11 @@ candidates, :meth:`newsletter.ranking.Ranker.scores`) the first time one of its
 subscribers is sent, and at most :data:`KEEP_BATCHES` batches are held at once.
 The orders and reasons are made for a batch's subscribers on one copy at once
 (:meth:`newsletter.ranking.Ranker.explained_many`: the fusion, the order, the
-topic reasons and the terms' pushes as array operations), for the cards the copy
-shows only; the liked paper nearest each card comes from one similarity matrix
-per edition (edition papers × every liked paper), not a product per subscriber.
+topic reasons and the terms' pushes as array operations), for the papers the copy
+shows only (its cards and, in a very large edition, its title-only lines: each section
+is ordered by score throughout, :meth:`newsletter.render.picks.Body.arrange`); the
+liked paper nearest each of them comes from one similarity matrix per edition
+(edition papers × every liked paper), not a product per subscriber.
 
 Per topic set, the ranked copy is rendered once and cut
 (:func:`newsletter.render.picks.layout`); each piece of it (constant text,
@@ -232,7 +234,8 @@ class _Copy:
     frame: DigestFrame
     encoded: dict[tuple[str, str], Segments]
     candidates: tuple[PaperText, ...] = ()
-    """The papers this copy can reorder (its cards): the only ones scored and explained."""
+    """The papers this copy can reorder (its cards and title lines): the only ones
+    explained."""
     reasons: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     """Reasons as encoded so far (many subscribers share one: "because you liked …")."""
     flat: dict[tuple[str, str], _Flat] = field(default_factory=dict)

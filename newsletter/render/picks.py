@@ -30,8 +30,17 @@ as the template renders it, plus :data:`REASON_BYTES`; a reason is cut to
 carries it, so that room is exact, not a guess), the reasons' room counted
 in the choice of plan (shorter teasers and no 👍/👎 signs before fewer cards,
 as the unranked email does) — so a ranked email
-never weighs more than the budget either.  Only cards are reordered; a section's title-only lines (a
-very large edition) keep the digest order, and picks are drawn from the cards.
+never weighs more than the budget either.
+
+Title-only lines (a very large edition, where the plan keeps N cards a section) are
+ranked too: each section is in the subscriber's order throughout — its N best papers
+as its cards, the others as title lines (``_title.mjml.j2``, ``_title.txt.j2``), each
+with its reason (``_title_reason.mjml.j2`` inside the line's ``<li>``; the text part's
+card reason line after it).  So every paper of such a section has both its card and its
+line cut here, and the plan keeps room for a reason per line and for the worst swap
+(:func:`_swap_room`).  Picks are the best of the subscriber's cards (a section's
+best paper is always one of its cards).  When that room would cost the email papers,
+the copy ranks its cards only, its title lines in digest order (:func:`layout`).
 """
 
 from __future__ import annotations
@@ -444,9 +453,11 @@ def layout(
     ranked too: every paper of the section gets its card and its title line rendered,
     and a subscriber's N best become the section's N cards (:meth:`Body.arrange`).  The
     plan is then chosen with room for the worst such swap (each section's N papers
-    whose card outweighs their line the most) and a reason per title line; when no plan
-    of :data:`FITS` tried leaves that room, or the templates' title lines cannot be
-    found, the copy ranks its cards only (its title lines keep the digest order)."""
+    whose card outweighs their line the most) and a reason per title line.  The copy
+    ranks its cards only (its title lines keep the digest order, without reasons, as
+    before) when no plan of :data:`FITS` tried leaves that room, when that room would
+    leave papers out of the email (an edition so large that even its title list is
+    cut), or when the templates' title lines cannot be found."""
     env = ranked_environment(templates.environment(settings.output.templates_dir))
     meta = meta_for(settings)
     builder = _Recording(
@@ -470,33 +481,43 @@ def layout(
         if line_markup is not None
         else 0
     )
-    # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards)
-    target = budget
-    first: tuple[str, EditionContext] | None = None
+    # the reasons' room weighs in the choice of plan (shorter teasers before fewer cards):
+    # with title lines ranked every paper shown has a reason, a card's or a line's, so
+    # a line's room is kept for each paper and a card's extra for each card
+    teasers = settings.email.teaser_chars
+    papers = sum(len(s.papers) for s in builder.sections)
+    per_card = max(room - line_room, 0)
+    target = budget - line_room * papers
     chosen: tuple[str, EditionContext] | None = None  # the cards alone ranked, if so
-    made: tuple[Body, Body] | None = None
+    found: tuple[str, EditionContext, tuple[Body, Body]] | None = None
     for _ in range(FITS if line_markup is not None else 0):
-        html, context = fit(builder, env, target, settings.email.teaser_chars, per_card=room)
-        first = first or (html, context)
+        html, context = fit(builder, env, target, teasers, per_card=per_card)
         plan = builder.plan_of(context)
+        n_cards = sum(len(s.cards) for s in context.sections)
         if plan is None or not any(s.titles for s in context.sections):
-            chosen = (html, context)  # no title lines: its cards alone are ranked
+            if weight(html) + room * n_cards <= budget:
+                chosen = (html, context)  # no title lines: its cards alone are ranked
             break
         text = templates.render(env, templates.EMAIL_TEXT, edition=context)
         bodies = _bodies(env, builder, context, plan, palette, html, text, extra, line_markup)
         if bodies is None:
-            chosen = (html, context)  # its title lines cannot be found: its cards alone
+            break  # its title lines cannot be found: the cards alone are ranked
+        needed = weight(html) + room * n_cards + _swap_room(bodies[0], room, line_room)
+        if needed <= budget:
+            found = (html, context, bodies)
             break
-        n_cards = sum(len(s.cards) for s in context.sections)
-        more = _swap_room(bodies[0], room, line_room)
-        if weight(html) + room * n_cards + more <= budget:
-            made = bodies
-            break
-        target = min(target - 1, budget - more)  # a plan that leaves that room
-    if made is None:
-        html, context = (
-            chosen or first or fit(builder, env, budget, settings.email.teaser_chars, per_card=room)
-        )
+        target -= needed - budget  # the worst swap's room: a plan that leaves it
+    if found is not None:
+        # ranking the title lines never costs a paper: when their reasons' room would
+        # push some out of the email (one so large that its title list is cut), the
+        # copy ranks its cards only, as the plan without that room shows them
+        cards_only = fit(builder, env, budget, teasers, per_card=room)
+        if _shown(found[1]) < _shown(cards_only[1]):
+            chosen, found = cards_only, None
+    if found is not None:
+        html, context, made = found
+    else:
+        html, context = chosen or fit(builder, env, budget, teasers, per_card=room)
         text = templates.render(env, templates.EMAIL_TEXT, edition=context)
         made = _bodies(env, builder, context, None, palette, html, text, extra, None)
         if made is None:
@@ -509,6 +530,11 @@ def layout(
     keys = tuple(p.key for s in context.sections for p in s.cards)
     lines = tuple(k for titles in html_body.titles for k in titles)
     return RankedLayout(context.subject, html_body, text_body, keys, lines)
+
+
+def _shown(context: EditionContext) -> int:
+    """How many papers an email shows (as cards or title lines)."""
+    return sum(len(s.cards) + len(s.titles) for s in context.sections)
 
 
 def _bodies(
@@ -595,9 +621,9 @@ def _bodies(
 
 def _swap_room(body: Body, room: int, line_room: int) -> int:
     """The most a subscriber's copy of ``body`` (HTML) can weigh beyond the digest
-    order's with its cards' reasons: in each section with title lines, its N papers
-    whose card (and reason) outweigh their title line the most as its N cards, and a
-    reason under every title line."""
+    order's with a reason under every card: in each section with title lines, its N
+    papers whose card (and reason) outweigh their title line the most as its N cards,
+    and a reason under every title line."""
     more = 0
     for keys, titles in zip(body.sections, body.titles, strict=True):
         if not titles:
