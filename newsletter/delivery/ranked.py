@@ -96,10 +96,15 @@ KEEP_BATCHES = 2
 """Scored batches held at once (the delivery workers send a few batches apart)."""
 
 Segments = list[tuple[bytes | str, bytes | str]]
-_Titles = tuple[dict[str, bytes], dict[str, bytes], list[bytes], list[list[bytes]], bytes, bytes]
+_Titles = tuple[
+    dict[str, bytes], dict[str, bytes], dict[str, bytes], list[bytes], list[list[bytes]]
+]
 """A body's title-line pieces as bytes (:meth:`_Copy._unstuffed`): each line's start and
 end, each section's bridge and the text between its lines, the reason line around its
 reason."""
+_LineRuns = dict[str, tuple[tuple[bytes, bytes], tuple[bytes, bytes], tuple[bytes, bytes]]]
+"""Each title line as :meth:`_Copy._runs` joins it, (plain, dot-stuffed) each: its start
+with its reason line's start, its reason line's end with its own end, the line alone."""
 _Same = tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]], _Titles]
 _UNKNOWN = object()
 
@@ -248,6 +253,8 @@ class _Copy:
     """Per body kind: the blocks' pieces as bytes when dot-stuffing changes none."""
     constant_runs: dict[str, bool] = field(default_factory=dict)
     """Per body kind: whether its picks and sections are all constant pieces."""
+    line_runs: dict[str, _LineRuns] = field(default_factory=dict)
+    """Per body kind: each title line's pieces pre-joined (:meth:`_line_runs`)."""
     plain_reasons: dict[str, bytes] = field(default_factory=dict)
     """Reasons whose bytes are their text in both bodies (:func:`_plain_reason`)."""
     _columns: list[int] | None = None
@@ -343,7 +350,15 @@ class _Copy:
                 if own is None:
                     own = reasons_as_bytes(reasons)
                 blocks = self._runs_same(made, shared, same, arranged, reasons, line, own)
-            flats = blocks or self._runs(made, shared, arranged, reasons, line)
+            flats = blocks or self._runs(
+                made,
+                shared,
+                arranged,
+                reasons,
+                line,
+                self._line_runs(kind, made, shared),
+                own or {},
+            )
         else:
             flats = made.pieces(ranked, reasons, picks, shared=shared, line=line, arranged=arranged)
         # as :meth:`segments`: a soft break between two pieces once anything is written,
@@ -453,13 +468,18 @@ class _Copy:
             def plain(piece: str) -> bytes:
                 return shared[piece].plain if piece else b""
 
+            reason_start, reason_end = plain(made.title_reason[0]), plain(made.title_reason[1])
+
+            def joined(*pieces: bytes) -> bytes:
+                return SOFT_BREAK.join(p for p in pieces if p)
+
+            lines = {k: (plain(h), plain(t)) for k, (h, t) in made.title_lines.items()}
             titles: _Titles = (
-                {k: plain(head) for k, (head, _) in made.title_lines.items()},
-                {k: plain(tail) for k, (_, tail) in made.title_lines.items()},
+                {k: joined(h, reason_start) for k, (h, _) in lines.items()},
+                {k: joined(reason_end, t) for k, (_, t) in lines.items()},
+                {k: joined(h, t) for k, (h, t) in lines.items()},
                 [plain(b) for b in made.bridges],
                 [[shared[g].plain for g in gaps] for gaps in made.title_gaps],
-                plain(made.title_reason[0]),
-                plain(made.title_reason[1]),
             )
             found = (
                 alone,
@@ -490,7 +510,7 @@ class _Copy:
         taken as they are; the others go through ``line``."""
         chosen, ordered = arranged
         alone, with_reason, after, head, moved, gaps_of, titled = same
-        starts, ends, bridges, between_of, line_before, line_after = titled
+        starts_before, ends_after, line_alone, bridges, between_of = titled
         titles_of = made.titles
         out: list[_Flat | bytes] = []
         plain: list[bytes] = []
@@ -542,25 +562,47 @@ class _Copy:
                     for j, key in enumerate(lines):
                         if j:
                             add(between[j - 1])
-                        add(starts[key])
                         found = own.get(key)
-                        if found is not None:
-                            extend((line_before, found, line_after))
-                        else:
+                        if found is None:
                             reason = reasons.get(key)
-                            if reason is not None:
-                                mid = line(reason)[1]
-                                if not isinstance(mid, bytes):
-                                    if mid.plain != mid.stuffed:
-                                        return None
-                                    mid = mid.plain
-                                extend((line_before, mid, line_after))
-                        if ends[key]:
-                            add(ends[key])
+                            if reason is None:
+                                add(line_alone[key])
+                                continue
+                            mid = line(reason)[1]
+                            if not isinstance(mid, bytes):
+                                if mid.plain != mid.stuffed:
+                                    return None
+                                mid = mid.plain
+                            found = mid
+                        extend((starts_before[key], found, ends_after[key]))
             joined = SOFT_BREAK.join(plain)
             out.append(_Flat(True, True, joined, joined, []))
             plain.clear()
         return out
+
+    def _line_runs(self, kind: str, made: Body, shared: dict[str, _Flat]) -> _LineRuns:
+        """Each title line's pieces joined where they always follow each other (by soft
+        breaks, as a block joins its pieces), made once per kind."""
+        found = self.line_runs.get(kind)
+        if found is None:
+            found = {}
+            if made.title_lines:
+                before, after = (shared[p] for p in made.title_reason)
+                for key, (start, end) in made.title_lines.items():
+                    head = shared[start]
+                    tail = shared[end] if end else None
+                    found[key] = (
+                        (head.plain + SOFT_BREAK + before.plain,
+                         head.stuffed + SOFT_BREAK + before.stuffed),
+                        (after.plain + SOFT_BREAK + tail.plain,
+                         after.stuffed + SOFT_BREAK + tail.stuffed)
+                        if tail else (after.plain, after.stuffed),
+                        (head.plain + SOFT_BREAK + tail.plain,
+                         head.stuffed + SOFT_BREAK + tail.stuffed)
+                        if tail else (head.plain, head.stuffed),
+                    )  # fmt: skip
+            self.line_runs[kind] = found
+        return found
 
     @staticmethod
     def _runs(
@@ -569,6 +611,8 @@ class _Copy:
         arranged: Arrangement,
         reasons: dict[str, str],
         line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
+        line_runs: _LineRuns | None = None,
+        own: dict[str, bytes] | None = None,
     ) -> list[_Flat | bytes]:
         """What :meth:`Body.pieces` lays out, with the picks and each section joined
         into one constant piece (its pieces joined by soft breaks, as the body's run
@@ -582,12 +626,14 @@ class _Copy:
         stuffed: list[bytes] = []
         add, add_stuffed = plain.append, stuffed.append
 
+        mine = own or {}  # reasons that are their own bytes: no look-up of their line
+
         def card(key: str, reason: str | None) -> None:
             found = shared[cards[key]]
             add(found.plain)
             add_stuffed(found.stuffed)
             if reason is not None:
-                mid = line(reason)[1]
+                mid = mine.get(key) or line(reason)[1]
                 add(before.plain)
                 add_stuffed(before.stuffed)
                 if isinstance(mid, bytes):
@@ -604,21 +650,33 @@ class _Copy:
             add(found.plain)
             add_stuffed(found.stuffed)
 
+        joined = line_runs or {}
+
         def title_line(key: str, reason: str | None) -> None:
-            start, end = made.title_lines[key]
-            piece(start)
-            if reason is not None:
-                mid = line(reason)[1]
-                piece(made.title_reason[0])
-                if isinstance(mid, bytes):
-                    add(mid)
-                    add_stuffed(mid)
-                else:
-                    add(mid.plain)
-                    add_stuffed(mid.stuffed)
-                piece(made.title_reason[1])
-            if end:
-                piece(end)
+            runs = joined.get(key)
+            if runs is None:  # not pre-joined: piece by piece
+                start, end = made.title_lines[key]
+                piece(start)
+                if reason is not None:
+                    mid = line(reason)[1]
+                    piece(made.title_reason[0])
+                    add(mid if isinstance(mid, bytes) else mid.plain)
+                    add_stuffed(mid if isinstance(mid, bytes) else mid.stuffed)
+                    piece(made.title_reason[1])
+                if end:
+                    piece(end)
+                return
+            if reason is None:
+                add(runs[2][0])
+                add_stuffed(runs[2][1])
+                return
+            mid = mine.get(key) or line(reason)[1]
+            add(runs[0][0])
+            add_stuffed(runs[0][1])
+            add(mid if isinstance(mid, bytes) else mid.plain)
+            add_stuffed(mid if isinstance(mid, bytes) else mid.stuffed)
+            add(runs[1][0])
+            add_stuffed(runs[1][1])
 
         for part in made.parts:
             if isinstance(part, str):
