@@ -503,15 +503,22 @@ def layout(
         if bodies is None:
             break  # its title lines cannot be found: the cards alone are ranked
         needed = weight(html) + room * n_cards + _swap_room(bodies[0], room, line_room)
+        log.debug("ranked copy: %s needs %d bytes of %d (%d tried)", plan, needed, budget, target)
         if needed <= budget:
             found = (html, context, bodies)
             break
-        target -= needed - budget  # the worst swap's room: a plan that leaves it
+        # the worst swap's room: a plan that leaves it (a more compact one than this)
+        target = min(target - (needed - budget), weight(html) + per_card * n_cards - 1)
     if found is not None:
         # ranking the title lines never costs a paper: when their reasons' room would
         # push some out of the email (one so large that its title list is cut), the
         # copy ranks its cards only, as the plan without that room shows them
         cards_only = fit(builder, env, budget, teasers, per_card=room)
+        log.debug(
+            "ranked copy: %d papers shown, %d with cards only",
+            _shown(found[1]),
+            _shown(cards_only[1]),
+        )
         if _shown(found[1]) < _shown(cards_only[1]):
             chosen, found = cards_only, None
     if found is not None:
