@@ -345,3 +345,40 @@ def test_a_large_section_is_in_score_order_cards_then_title_lines_each_with_its_
     assert text.count("  Why: ") == len(made.papers) == html.count("Why: ")
     # within the budget, as sent (each vote token as long as a real one)
     assert len(html.encode()) <= settings.email.budget_bytes
+
+
+def test_papers_dealt_into_cards_and_title_lines_are_the_sorted_arrangement() -> None:
+    """:meth:`Body.arrange` of a copy with title lines deals the ranked keys into the
+    sections once; it must be what sorting each section's papers by rank and cutting
+    them at its number of cards gives, with unranked papers, ranked keys shown nowhere
+    and sections with no card or no line."""
+    from newsletter.render.picks import Body
+
+    rng = random.Random(7)
+    for trial in range(500):
+        keys = [f"p{i}" for i in range(rng.randint(1, 40))]
+        rng.shuffle(keys)
+        sections: list[tuple[str, ...]] = []
+        titles: list[tuple[str, ...]] = []
+        at = 0
+        while at < len(keys):
+            chunk = keys[at : at + rng.randint(1, 12)]
+            at += len(chunk)
+            cut = rng.randint(0, len(chunk))
+            sections.append(tuple(chunk[:cut]))
+            titles.append(tuple(chunk[cut:]))
+        body = Body((), tuple(sections), (), {k: k for k in keys}, "", ("", ""), str)
+        body = replace(body, titles=tuple(titles))
+        ranked = rng.sample(keys, rng.randint(0, len(keys))) + ["other"] * (trial % 2)
+        rank = {k: i for i, k in enumerate(ranked)}
+        places = body._line_places()
+        assert places is not None
+        assert body._dealt_lines(ranked, rank, places) == body._sorted_lines(rank)
+        for picks in (0, 1, 5):
+            chosen, ordered = body.arrange(ranked, picks)
+            best, lines = body._sorted_lines(rank)
+            shown = [k for ks in best for k in ks]
+            assert chosen == [k for k in ranked if k in shown][:picks]
+            assert ordered == [
+                [k for k in ks if k not in chosen] + ls for ks, ls in zip(best, lines, strict=True)
+            ]

@@ -154,6 +154,10 @@ class Body:
     …"), and each is cut and escaped once."""
     places: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
     """Each card's sections, made on the first :meth:`arrange` (:meth:`_places`)."""
+    line_places: list[dict[str, int] | None] = field(
+        default_factory=list, compare=False, repr=False
+    )
+    """Each paper's section in a copy with title lines, once made (:meth:`_line_places`)."""
 
     def reason_line(self, reason: str) -> tuple[str, Reason, str]:
         """The reason line as three pieces: the template's text around the reason
@@ -249,22 +253,11 @@ class Body:
         the best of those cards (moved out of their sections, so a section can show
         fewer cards, never more, and every one of its title lines)."""
         rank = {key: i for i, key in enumerate(ranked)}
-        last = len(rank)
-        get = rank.get
-
-        def by_rank(key: str) -> int:
-            return get(key, last)
-
-        best: list[list[str]] = []
-        lines: list[list[str]] = []
-        for keys, titles in zip(self.sections, self.titles, strict=True):
-            if titles:
-                both = sorted((*keys, *titles), key=by_rank)
-                best.append(both[: len(keys)])
-                lines.append(both[len(keys) :])
-            else:
-                best.append(sorted(keys, key=by_rank))
-                lines.append([])
+        places = self._line_places()
+        if places is not None and len(rank) == len(ranked):
+            best, lines = self._dealt_lines(ranked, rank, places)
+        else:
+            best, lines = self._sorted_lines(rank)
         chosen: list[str] = []
         if picks:
             shown = {key for keys in best for key in keys}
@@ -278,6 +271,58 @@ class Body:
             [k for k in keys if k not in taken] + rest if taken else keys + rest
             for keys, rest in zip(best, lines, strict=True)
         ]
+
+    def _sorted_lines(self, rank: dict[str, int]) -> tuple[list[list[str]], list[list[str]]]:
+        """Each section's papers sorted by rank (those not ranked last, in digest order,
+        cards before lines), cut into its cards and its title lines."""
+        last = len(rank)
+        get = rank.get
+
+        def by_rank(key: str) -> int:
+            return get(key, last)
+
+        best: list[list[str]] = []
+        lines: list[list[str]] = []
+        for keys, titles in zip(self.sections, self.titles, strict=True):
+            both = sorted((*keys, *titles), key=by_rank)
+            best.append(both[: len(keys)])
+            lines.append(both[len(keys) :])
+        return best, lines
+
+    def _dealt_lines(
+        self, ranked: Sequence[str], rank: dict[str, int], places: dict[str, int]
+    ) -> tuple[list[list[str]], list[list[str]]]:
+        """:meth:`_sorted_lines` (a test checks) made by dealing ``ranked`` (no key twice)
+        into the sections once: each section's cards fill first, then its lines; then
+        its papers not ranked, in digest order."""
+        sections, titles = self.sections, self.titles
+        best: list[list[str]] = [[] for _ in sections]
+        lines: list[list[str]] = [[] for _ in sections]
+        room = [len(keys) for keys in sections]
+        get = places.get
+        for key in ranked:
+            i = get(key)
+            if i is not None:
+                (best[i] if len(best[i]) < room[i] else lines[i]).append(key)
+        for i, keys in enumerate(sections):
+            if len(best[i]) + len(lines[i]) < len(keys) + len(titles[i]):
+                for key in (*keys, *titles[i]):
+                    if key not in rank:
+                        (best[i] if len(best[i]) < room[i] else lines[i]).append(key)
+        return best, lines
+
+    def _line_places(self) -> dict[str, int] | None:
+        """Each paper's section in a copy with title lines (made once per body), or None
+        when a paper is in two places (then :meth:`_sorted_lines` arranges)."""
+        if not self.line_places:
+            where: dict[str, int] = {}
+            count = 0
+            for i, (keys, titles) in enumerate(zip(self.sections, self.titles, strict=True)):
+                for key in (*keys, *titles):
+                    where[key] = i
+                    count += 1
+            self.line_places.append(where if len(where) == count else None)
+        return self.line_places[0]
 
     def _places(self) -> dict[str, tuple[int, ...]] | None:
         """Each card's sections (made once per body), or None when a section lists a
