@@ -210,6 +210,13 @@ def reasons_as_bytes(reasons: dict[str, str]) -> dict[str, bytes]:
     }
 
 
+def _stuffed(data: bytes) -> bytes:
+    """``data`` dot-stuffed for SMTP where its lines start (after a CRLF): what
+    :func:`encode_piece` and :meth:`_Copy._reason` make of a piece, which never starts
+    with "." (a reason's first dot is written ``=2E``)."""
+    return data.replace(b"\r\n.", b"\r\n..") if b"\r\n." in data else data
+
+
 def _title_pieces(made: Body) -> list[str]:
     """A body's title-line pieces that are always written (each line's start, its end
     and its section's bridge when not empty, the reason line around its reason)."""
@@ -450,18 +457,23 @@ class _Copy:
         return found
 
     def _unstuffed(self, kind: str, made: Body, shared: dict[str, _Flat]) -> _Same | None:
-        """When no piece of the blocks changes when dot-stuffed (no line of them starts
-        with "."), their bytes once, pre-joined where they always follow each other —
-        each card alone, each card with the start of its reason line, the end of that
-        line, the headings, the text between cards — for :meth:`_runs_same`; else None.
-        Made once per kind."""
+        """When every piece of the blocks is dot-stuffed as its bytes are where they
+        follow a line break (``_stuffed``: a line that starts with "." gets a second one;
+        no piece starts with one, so joining pieces by soft breaks makes no new such
+        line), their bytes once, pre-joined where they always follow each other — each
+        card alone, each card with the start of its reason line, the end of that line,
+        the headings, the text between cards — for :meth:`_runs_same`, which stuffs
+        each block once; else None.  Made once per kind."""
         if kind in self.unstuffed:
             return self.unstuffed[kind]
         pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
         pieces += _title_pieces(made)
         pieces += [g for gaps in (*made.gaps, *made.title_gaps) for g in gaps]
         found = None
-        if all(shared[p].plain == shared[p].stuffed for p in pieces):
+        if all(
+            shared[p].stuffed == _stuffed(shared[p].plain) and not shared[p].plain.startswith(b".")
+            for p in pieces
+        ):
             before = shared[made.reason[0]].plain
             alone = {k: shared[c].plain for k, c in made.cards.items()}
 
@@ -502,10 +514,10 @@ class _Copy:
         reasons: dict[str, str],
         line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
         own: dict[str, bytes],
-    ) -> list[_Flat | bytes] | None:
-        """:meth:`_runs` when the blocks' bytes are the same dot-stuffed
-        (:meth:`_unstuffed`): one list of bytes per block, fewer of them; None when a
-        reason's own bytes change when dot-stuffed (then :meth:`_runs` does it).
+    ) -> list[_Flat | bytes]:
+        """:meth:`_runs` when the blocks' pieces are dot-stuffed as their joined bytes are
+        (:meth:`_unstuffed`): one list of bytes per block, fewer of them, each block
+        stuffed once (:func:`_stuffed`; a reason's stuffed form is its bytes' too).
         ``own``: the cards' reasons that are their own bytes (:func:`reasons_as_bytes`),
         taken as they are; the others go through ``line``."""
         chosen, ordered = arranged
@@ -526,9 +538,7 @@ class _Copy:
                 for key in chosen:
                     mid = own.get(key) or line(reasons.get(key, ""))[1]
                     if not isinstance(mid, bytes):
-                        if mid.plain != mid.stuffed:
-                            return None
-                        mid = mid.plain
+                        mid = mid.plain  # its stuffed form is _stuffed's (:meth:`_reason`)
                     extend((with_reason[key], mid, after))
             else:
                 keys = ordered[part]
@@ -551,9 +561,7 @@ class _Copy:
                             continue
                         mid = line(reason)[1]
                     if not isinstance(mid, bytes):
-                        if mid.plain != mid.stuffed:
-                            return None
-                        mid = mid.plain
+                        mid = mid.plain  # its stuffed form is _stuffed's (:meth:`_reason`)
                     extend((with_reason[key], mid, after))
                 if n_lines:  # the title lines, as :meth:`Body.pieces` lays them out
                     if bridges[part]:
@@ -570,13 +578,11 @@ class _Copy:
                                 continue
                             mid = line(reason)[1]
                             if not isinstance(mid, bytes):
-                                if mid.plain != mid.stuffed:
-                                    return None
                                 mid = mid.plain
                             found = mid
                         extend((starts_before[key], found, ends_after[key]))
             joined = SOFT_BREAK.join(plain)
-            out.append(_Flat(True, True, joined, joined, []))
+            out.append(_Flat(True, True, joined, _stuffed(joined), []))
             plain.clear()
         return out
 
