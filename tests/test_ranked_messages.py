@@ -9,14 +9,21 @@ written out plainly.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import random
+import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from html import unescape as html_unescape
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 import render_kit
+from delivery_kit import bodies
 
 from newsletter.delivery.message import SOFT_BREAK, DigestFrame, Recipient, Sender
 from newsletter.delivery.ranked import VOTE_MARKS, _Copy, _Flat, _flat, encode_layout
@@ -29,7 +36,7 @@ from newsletter.ranking.reasons import (
     word_columns,
     worded,
 )
-from newsletter.render.picks import layout
+from newsletter.render.picks import REASON_CHARS, layout
 
 SEED_003 = "003_bf041023cdecb2cb.txt"
 T0 = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
@@ -240,3 +247,138 @@ def test_the_best_terms_of_a_whole_batch_are_the_rule_row_by_row(levels: int) ->
             top = [terms[words.indices[start + j]] for j in best if entries[j] > 0]
             skipped += reason != ("matches: " + ", ".join(top) if top else NO_MATCH)
     assert skipped > 0
+
+
+HOSTILE = 'Attention <b>&" everywhere'
+_WRAPPED = r"^\* (.+(?:\n  (?!http).+)*)$"
+"""A paper's title in the text part (wrapped, before its link)."""
+
+
+def _large_section_edition(seeds_dir: Path) -> Any:
+    """A real digest (seed 003, 102 papers) with most of its papers in one section, so
+    the size plan shows that section's later papers as title-only lines, and one title
+    that HTML must escape."""
+    edition = render_kit.seed_edition(seeds_dir / SEED_003)
+    papers = [
+        replace(p, topics=("llm",) if i % 4 else p.topics, title=HOSTILE if i == 70 else p.title)
+        for i, p in enumerate(edition.papers)
+    ]
+    return render_kit.edition_of(papers)
+
+
+def _section_titles(text: str, html: str, name: str, topic: str) -> tuple[list[str], list[str]]:
+    """The paper titles of section ``name`` (``topic``), in order, as each part shows them."""
+    body = text[text.index(f"== {name} (") :]
+    body = body[: body.find("\n\n\n== ")] if "\n\n\n== " in body else body
+    in_text = [" ".join(t.split()) for t in re.findall(_WRAPPED, body, re.M)]
+    part = html[html.index(f'id="topic-{topic}"') :]
+    part = part[: part.find("<h2 ", 1)]
+    in_html = [
+        html_unescape(t)
+        for t in re.findall(
+            r'<(?:h3[^>]*><a|li[^>]*><a) href="[^"]+" style="[^"]*">([^<]+)</a>', part
+        )
+    ]
+    return in_text, in_html
+
+
+def test_a_large_section_is_in_score_order_cards_then_title_lines_each_with_its_reason(
+    seeds_dir: Path,
+) -> None:
+    """Issue 15: each section of a ranked copy is in the subscriber's order throughout.
+    In a section too large for cards only, its best papers are its cards and the rest
+    its title-only lines, those in score order too, each line with its reason (escaped
+    in the HTML, plain in the text, cut as a card's); the message stays in the budget."""
+    settings = render_kit.settings()
+    edition = _large_section_edition(seeds_dir)
+    picks = settings.ranking.top_picks
+    made = layout(edition, settings, None, picks)
+    assert made is not None
+    big = made.html.sections[0], made.html.titles[0]
+    assert len(big[0]) >= 5 and len(big[1]) >= 20  # cards, then many title-only lines
+    hostile = next(p.key for p in edition.papers if p.title == HOSTILE)
+    assert hostile in made.lines  # shown as a title-only line in digest order
+    copy = _Copy(made, DigestFrame.build(SENDER, made.subject, T0), encode_layout(made))
+    rng = random.Random(15)
+    ranked = list(made.papers)
+    rng.shuffle(ranked)
+    ranked.remove(hostile)
+    ranked.insert(picks + len(big[0]) + 2, hostile)  # ranked just below the big section's cards
+    reasons = {k: f"because you liked “{HOSTILE} {i}”" for i, k in enumerate(ranked)}
+    reasons[hostile] = "because you liked “" + HOSTILE + " and " + "x" * 200 + "”"
+    arranged = made.text.arrange(ranked, picks)
+    message = copy.frame.spliced(
+        copy.body("text", ranked, reasons, picks, arranged),
+        copy.body("html", ranked, reasons, picks, arranged),
+        repeated=VOTE_MARKS,
+    )
+    raw = message.for_recipient(WHO, smtp=False)
+    text, html = bodies(email.message_from_bytes(raw, policy=email.policy.default))
+    text, html = text.replace("\r\n", "\n"), html.replace("\r\n", "\n")
+    titles = {p.key: " ".join(p.title.split()) for p in edition.papers}
+    name = "Language Models"
+    # the picks: the best five papers of the copy, which are all cards
+    head = text[: text.index("In this edition:")]
+    shown_picks = [" ".join(t.split()) for t in re.findall(_WRAPPED, head, re.M)]
+    assert [titles[k] for k in ranked[:picks]] == shown_picks
+    in_text, in_html = _section_titles(text, html, name, "llm")
+    section = [k for k in ranked if k in set(big[0]) | set(big[1]) and k not in ranked[:picks]]
+    assert in_text == in_html == [titles[k] for k in section]
+    # its best papers are the cards, the others title-only lines (the hostile one too)
+    n_cards = len(big[0]) - sum(k in big[0] or k in big[1] for k in ranked[:picks])
+    part = html[html.index('id="topic-llm"') :]
+    part = part[: part.find("<h2 ", 1)]
+    assert part.count("<h3") == n_cards and part.count("<li") == len(big[1])
+    assert section.index(hostile) >= n_cards
+    # each title line has its reason: escaped in the HTML (inside the line), plain in text
+    line = re.search(
+        r"<li[^>]*><a [^>]*>Attention &lt;b&gt;&amp;&#34; everywhere</a>(.*?)</li>", html
+    )
+    assert line is not None
+    assert line.group(1).startswith(
+        "<br><span"
+    ) and "Why: because you liked “Attention &lt;b&gt;&amp;&#34;" in line.group(1)
+    assert "<b>&" not in html.replace("<b>&amp;", "")
+    why = re.search(r"^\* Attention <b>&\" everywhere\n(?:  .*\n)*?  Why: (.*)$", text, re.M)
+    assert why is not None and why.group(1).startswith('because you liked “Attention <b>&"')
+    assert len(why.group(1)) == REASON_CHARS and why.group(1).endswith("…")
+    assert text.count("  Why: ") == len(made.papers) == html.count("Why: ")
+    # within the budget, as sent (each vote token as long as a real one)
+    assert len(html.encode()) <= settings.email.budget_bytes
+
+
+def test_papers_dealt_into_cards_and_title_lines_are_the_sorted_arrangement() -> None:
+    """:meth:`Body.arrange` of a copy with title lines deals the ranked keys into the
+    sections once; it must be what sorting each section's papers by rank and cutting
+    them at its number of cards gives, with unranked papers, ranked keys shown nowhere
+    and sections with no card or no line."""
+    from newsletter.render.picks import Body
+
+    rng = random.Random(7)
+    for trial in range(500):
+        keys = [f"p{i}" for i in range(rng.randint(1, 40))]
+        rng.shuffle(keys)
+        sections: list[tuple[str, ...]] = []
+        titles: list[tuple[str, ...]] = []
+        at = 0
+        while at < len(keys):
+            chunk = keys[at : at + rng.randint(1, 12)]
+            at += len(chunk)
+            cut = rng.randint(0, len(chunk))
+            sections.append(tuple(chunk[:cut]))
+            titles.append(tuple(chunk[cut:]))
+        body = Body((), tuple(sections), (), {k: k for k in keys}, "", ("", ""), str)
+        body = replace(body, titles=tuple(titles))
+        ranked = rng.sample(keys, rng.randint(0, len(keys))) + ["other"] * (trial % 2)
+        rank = {k: i for i, k in enumerate(ranked)}
+        places = body._line_places()
+        assert places is not None
+        assert body._dealt_lines(ranked, rank, places) == body._sorted_lines(rank)
+        for picks in (0, 1, 5):
+            chosen, ordered = body.arrange(ranked, picks)
+            best, lines = body._sorted_lines(rank)
+            shown = [k for ks in best for k in ks]
+            assert chosen == [k for k in ranked if k in shown][:picks]
+            assert ordered == [
+                [k for k in ks if k not in chosen] + ls for ks, ls in zip(best, lines, strict=True)
+            ]

@@ -36,7 +36,10 @@ PLAIN = "plain@example.org"
 RANKED = "ranked@example.org"
 DAY = date(2026, 11, 2)
 _CARD = re.compile(r'<div class="nl-rule"[^>]*>\s*<h3.*?</div>', re.S)
-_TITLE_LINE = re.compile(r'<li[^>]*><a href="([^"]*)"[^>]*>([^<]*)</a></li>')
+# a ranked copy's title line carries its reason after the title, inside the line
+_TITLE_LINE = re.compile(
+    r'<li[^>]*><a href="([^"]*)"[^>]*>([^<]*)</a>(?:<br><span[^>]*>Why: [^<]*</span>)?</li>'
+)
 
 
 def _vote_base(html: str, text: str) -> str:

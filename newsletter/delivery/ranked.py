@@ -26,9 +26,11 @@ candidates, :meth:`newsletter.ranking.Ranker.scores`) the first time one of its
 subscribers is sent, and at most :data:`KEEP_BATCHES` batches are held at once.
 The orders and reasons are made for a batch's subscribers on one copy at once
 (:meth:`newsletter.ranking.Ranker.explained_many`: the fusion, the order, the
-topic reasons and the terms' pushes as array operations), for the cards the copy
-shows only; the liked paper nearest each card comes from one similarity matrix
-per edition (edition papers × every liked paper), not a product per subscriber.
+topic reasons and the terms' pushes as array operations), for the papers the copy
+shows only (its cards and, in a very large edition, its title-only lines: each section
+is ordered by score throughout, :meth:`newsletter.render.picks.Body.arrange`); the
+liked paper nearest each of them comes from one similarity matrix per edition
+(edition papers × every liked paper), not a product per subscriber.
 
 Per topic set, the ranked copy is rendered once and cut
 (:func:`newsletter.render.picks.layout`); each piece of it (constant text,
@@ -94,6 +96,16 @@ KEEP_BATCHES = 2
 """Scored batches held at once (the delivery workers send a few batches apart)."""
 
 Segments = list[tuple[bytes | str, bytes | str]]
+_Titles = tuple[
+    dict[str, bytes], dict[str, bytes], dict[str, bytes], list[bytes], list[list[bytes]]
+]
+"""A body's title-line pieces as bytes (:meth:`_Copy._unstuffed`): each line's start and
+end, each section's bridge and the text between its lines, the reason line around its
+reason."""
+_LineRuns = dict[str, tuple[tuple[bytes, bytes], tuple[bytes, bytes], tuple[bytes, bytes]]]
+"""Each title line as :meth:`_Copy._runs` joins it, (plain, dot-stuffed) each: its start
+with its reason line's start, its reason line's end with its own end, the line alone."""
+_Same = tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]], _Titles]
 _UNKNOWN = object()
 
 
@@ -123,6 +135,9 @@ def encode_layout(made: RankedLayout) -> dict[tuple[str, str], Segments]:
         constant = [p for p in body.parts if isinstance(p, str)]
         constant += [g for gaps in body.gaps for g in gaps]
         constant += [*body.cards.values(), body.head, *body.reason, body.moved]
+        constant += [p for line in body.title_lines.values() for p in line if p]
+        constant += [g for gaps in body.title_gaps for g in gaps]
+        constant += [b for b in body.bridges if b] + list(body.title_reason)
         for piece in constant:
             encoded[(kind, piece)] = encode_piece(kind, piece)
     return encoded
@@ -195,6 +210,22 @@ def reasons_as_bytes(reasons: dict[str, str]) -> dict[str, bytes]:
     }
 
 
+def _stuffed(data: bytes) -> bytes:
+    """``data`` dot-stuffed for SMTP where its lines start (after a CRLF): what
+    :func:`encode_piece` and :meth:`_Copy._reason` make of a piece, which never starts
+    with "." (a reason's first dot is written ``=2E``)."""
+    return data.replace(b"\r\n.", b"\r\n..") if b"\r\n." in data else data
+
+
+def _title_pieces(made: Body) -> list[str]:
+    """A body's title-line pieces that are always written (each line's start, its end
+    and its section's bridge when not empty, the reason line around its reason)."""
+    if not made.title_lines:
+        return []
+    found = [p for line in made.title_lines.values() for p in line if p]
+    return found + [b for b in made.bridges if b] + list(made.title_reason)
+
+
 def _flat(segments: Segments) -> _Flat:
     if all(isinstance(seg, bytes) and isinstance(st, bytes) for seg, st in segments):
         return _Flat(
@@ -215,7 +246,8 @@ class _Copy:
     frame: DigestFrame
     encoded: dict[tuple[str, str], Segments]
     candidates: tuple[PaperText, ...] = ()
-    """The papers this copy can reorder (its cards): the only ones scored and explained."""
+    """The papers this copy can reorder (its cards and title lines): the only ones
+    explained."""
     reasons: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     """Reasons as encoded so far (many subscribers share one: "because you liked …")."""
     flat: dict[tuple[str, str], _Flat] = field(default_factory=dict)
@@ -224,13 +256,12 @@ class _Copy:
     """Per body kind: every shared piece's :class:`_Flat` (what :meth:`body` joins)."""
     lines: dict[str, dict[str, tuple[_Flat, _Flat, _Flat]]] = field(default_factory=dict)
     """Per body kind: reason lines made so far, by reason."""
-    unstuffed: dict[
-        str,
-        tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]] | None,
-    ] = field(default_factory=dict)
+    unstuffed: dict[str, _Same | None] = field(default_factory=dict)
     """Per body kind: the blocks' pieces as bytes when dot-stuffing changes none."""
     constant_runs: dict[str, bool] = field(default_factory=dict)
     """Per body kind: whether its picks and sections are all constant pieces."""
+    line_runs: dict[str, _LineRuns] = field(default_factory=dict)
+    """Per body kind: each title line's pieces pre-joined (:meth:`_line_runs`)."""
     plain_reasons: dict[str, bytes] = field(default_factory=dict)
     """Reasons whose bytes are their text in both bodies (:func:`_plain_reason`)."""
     _columns: list[int] | None = None
@@ -326,7 +357,15 @@ class _Copy:
                 if own is None:
                     own = reasons_as_bytes(reasons)
                 blocks = self._runs_same(made, shared, same, arranged, reasons, line, own)
-            flats = blocks or self._runs(made, shared, arranged, reasons, line)
+            flats = blocks or self._runs(
+                made,
+                shared,
+                arranged,
+                reasons,
+                line,
+                self._line_runs(kind, made, shared),
+                own or {},
+            )
         else:
             flats = made.pieces(ranked, reasons, picks, shared=shared, line=line, arranged=arranged)
         # as :meth:`segments`: a soft break between two pieces once anything is written,
@@ -407,31 +446,53 @@ class _Copy:
         found = self.constant_runs.get(kind)
         if found is None:
             pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
+            pieces += _title_pieces(made)
             # the text between two cards may be empty: within a block something is
             # always written before it, so it adds its soft break, as an empty b"" does
-            gaps = [g for gaps in made.gaps for g in gaps]
+            gaps = [g for gaps in (*made.gaps, *made.title_gaps) for g in gaps]
             found = all(shared[p].constant and shared[p].any for p in pieces) and all(
                 shared[g].constant for g in gaps
             )
             self.constant_runs[kind] = found
         return found
 
-    def _unstuffed(
-        self, kind: str, made: Body, shared: dict[str, _Flat]
-    ) -> tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]] | None:
-        """When no piece of the blocks changes when dot-stuffed (no line of them starts
-        with "."), their bytes once, pre-joined where they always follow each other —
-        each card alone, each card with the start of its reason line, the end of that
-        line, the headings, the text between cards — for :meth:`_runs_same`; else None.
-        Made once per kind."""
+    def _unstuffed(self, kind: str, made: Body, shared: dict[str, _Flat]) -> _Same | None:
+        """When every piece of the blocks is dot-stuffed as its bytes are where they
+        follow a line break (``_stuffed``: a line that starts with "." gets a second one;
+        no piece starts with one, so joining pieces by soft breaks makes no new such
+        line), their bytes once, pre-joined where they always follow each other — each
+        card alone, each card with the start of its reason line, the end of that line,
+        the headings, the text between cards — for :meth:`_runs_same`, which stuffs
+        each block once; else None.  Made once per kind."""
         if kind in self.unstuffed:
             return self.unstuffed[kind]
         pieces = [*made.cards.values(), made.head, made.moved, *made.reason]
-        pieces += [g for gaps in made.gaps for g in gaps]
+        pieces += _title_pieces(made)
+        pieces += [g for gaps in (*made.gaps, *made.title_gaps) for g in gaps]
         found = None
-        if all(shared[p].plain == shared[p].stuffed for p in pieces):
+        if all(
+            shared[p].stuffed == _stuffed(shared[p].plain) and not shared[p].plain.startswith(b".")
+            for p in pieces
+        ):
             before = shared[made.reason[0]].plain
             alone = {k: shared[c].plain for k, c in made.cards.items()}
+
+            def plain(piece: str) -> bytes:
+                return shared[piece].plain if piece else b""
+
+            reason_start, reason_end = plain(made.title_reason[0]), plain(made.title_reason[1])
+
+            def joined(*pieces: bytes) -> bytes:
+                return SOFT_BREAK.join(p for p in pieces if p)
+
+            lines = {k: (plain(h), plain(t)) for k, (h, t) in made.title_lines.items()}
+            titles: _Titles = (
+                {k: joined(h, reason_start) for k, (h, _) in lines.items()},
+                {k: joined(reason_end, t) for k, (_, t) in lines.items()},
+                {k: joined(h, t) for k, (h, t) in lines.items()},
+                [plain(b) for b in made.bridges],
+                [[shared[g].plain for g in gaps] for gaps in made.title_gaps],
+            )
             found = (
                 alone,
                 {k: c + SOFT_BREAK + before for k, c in alone.items()},
@@ -439,6 +500,7 @@ class _Copy:
                 shared[made.head].plain,
                 shared[made.moved].plain,
                 [[shared[g].plain for g in gaps] for gaps in made.gaps],
+                titles,
             )
         self.unstuffed[kind] = found
         return found
@@ -447,19 +509,21 @@ class _Copy:
     def _runs_same(
         made: Body,
         shared: dict[str, _Flat],
-        same: tuple[dict[str, bytes], dict[str, bytes], bytes, bytes, bytes, list[list[bytes]]],
+        same: _Same,
         arranged: Arrangement,
         reasons: dict[str, str],
         line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
         own: dict[str, bytes],
-    ) -> list[_Flat | bytes] | None:
-        """:meth:`_runs` when the blocks' bytes are the same dot-stuffed
-        (:meth:`_unstuffed`): one list of bytes per block, fewer of them; None when a
-        reason's own bytes change when dot-stuffed (then :meth:`_runs` does it).
+    ) -> list[_Flat | bytes]:
+        """:meth:`_runs` when the blocks' pieces are dot-stuffed as their joined bytes are
+        (:meth:`_unstuffed`): one list of bytes per block, fewer of them, each block
+        stuffed once (:func:`_stuffed`; a reason's stuffed form is its bytes' too).
         ``own``: the cards' reasons that are their own bytes (:func:`reasons_as_bytes`),
         taken as they are; the others go through ``line``."""
         chosen, ordered = arranged
-        alone, with_reason, after, head, moved, gaps_of = same
+        alone, with_reason, after, head, moved, gaps_of, titled = same
+        starts_before, ends_after, line_alone, bridges, between_of = titled
+        titles_of = made.titles
         out: list[_Flat | bytes] = []
         plain: list[bytes] = []
         add, extend = plain.append, plain.extend
@@ -474,13 +538,14 @@ class _Copy:
                 for key in chosen:
                     mid = own.get(key) or line(reasons.get(key, ""))[1]
                     if not isinstance(mid, bytes):
-                        if mid.plain != mid.stuffed:
-                            return None
-                        mid = mid.plain
+                        mid = mid.plain  # its stuffed form is _stuffed's (:meth:`_reason`)
                     extend((with_reason[key], mid, after))
             else:
                 keys = ordered[part]
-                if not keys:
+                n_lines = len(titles_of[part]) if titles_of else 0
+                if n_lines:
+                    keys, lines = keys[: len(keys) - n_lines], keys[len(keys) - n_lines :]
+                elif not keys:
                     add(moved)
                 gaps = gaps_of[part]
                 for j, key in enumerate(keys):
@@ -496,14 +561,54 @@ class _Copy:
                             continue
                         mid = line(reason)[1]
                     if not isinstance(mid, bytes):
-                        if mid.plain != mid.stuffed:
-                            return None
-                        mid = mid.plain
+                        mid = mid.plain  # its stuffed form is _stuffed's (:meth:`_reason`)
                     extend((with_reason[key], mid, after))
+                if n_lines:  # the title lines, as :meth:`Body.pieces` lays them out
+                    if bridges[part]:
+                        add(bridges[part])
+                    between = between_of[part]
+                    for j, key in enumerate(lines):
+                        if j:
+                            add(between[j - 1])
+                        found = own.get(key)
+                        if found is None:
+                            reason = reasons.get(key)
+                            if reason is None:
+                                add(line_alone[key])
+                                continue
+                            mid = line(reason)[1]
+                            if not isinstance(mid, bytes):
+                                mid = mid.plain
+                            found = mid
+                        extend((starts_before[key], found, ends_after[key]))
             joined = SOFT_BREAK.join(plain)
-            out.append(_Flat(True, True, joined, joined, []))
+            out.append(_Flat(True, True, joined, _stuffed(joined), []))
             plain.clear()
         return out
+
+    def _line_runs(self, kind: str, made: Body, shared: dict[str, _Flat]) -> _LineRuns:
+        """Each title line's pieces joined where they always follow each other (by soft
+        breaks, as a block joins its pieces), made once per kind."""
+        found = self.line_runs.get(kind)
+        if found is None:
+            found = {}
+            if made.title_lines:
+                before, after = (shared[p] for p in made.title_reason)
+                for key, (start, end) in made.title_lines.items():
+                    head = shared[start]
+                    tail = shared[end] if end else None
+                    found[key] = (
+                        (head.plain + SOFT_BREAK + before.plain,
+                         head.stuffed + SOFT_BREAK + before.stuffed),
+                        (after.plain + SOFT_BREAK + tail.plain,
+                         after.stuffed + SOFT_BREAK + tail.stuffed)
+                        if tail else (after.plain, after.stuffed),
+                        (head.plain + SOFT_BREAK + tail.plain,
+                         head.stuffed + SOFT_BREAK + tail.stuffed)
+                        if tail else (head.plain, head.stuffed),
+                    )  # fmt: skip
+            self.line_runs[kind] = found
+        return found
 
     @staticmethod
     def _runs(
@@ -512,6 +617,8 @@ class _Copy:
         arranged: Arrangement,
         reasons: dict[str, str],
         line: Callable[[str], tuple[_Flat, _Flat | bytes, _Flat]],
+        line_runs: _LineRuns | None = None,
+        own: dict[str, bytes] | None = None,
     ) -> list[_Flat | bytes]:
         """What :meth:`Body.pieces` lays out, with the picks and each section joined
         into one constant piece (its pieces joined by soft breaks, as the body's run
@@ -525,12 +632,14 @@ class _Copy:
         stuffed: list[bytes] = []
         add, add_stuffed = plain.append, stuffed.append
 
+        mine = own or {}  # reasons that are their own bytes: no look-up of their line
+
         def card(key: str, reason: str | None) -> None:
             found = shared[cards[key]]
             add(found.plain)
             add_stuffed(found.stuffed)
             if reason is not None:
-                mid = line(reason)[1]
+                mid = mine.get(key) or line(reason)[1]
                 add(before.plain)
                 add_stuffed(before.stuffed)
                 if isinstance(mid, bytes):
@@ -541,6 +650,39 @@ class _Copy:
                     add_stuffed(mid.stuffed)
                 add(after.plain)
                 add_stuffed(after.stuffed)
+
+        def piece(text: str) -> None:
+            found = shared[text]
+            add(found.plain)
+            add_stuffed(found.stuffed)
+
+        joined = line_runs or {}
+
+        def title_line(key: str, reason: str | None) -> None:
+            runs = joined.get(key)
+            if runs is None:  # not pre-joined: piece by piece
+                start, end = made.title_lines[key]
+                piece(start)
+                if reason is not None:
+                    mid = line(reason)[1]
+                    piece(made.title_reason[0])
+                    add(mid if isinstance(mid, bytes) else mid.plain)
+                    add_stuffed(mid if isinstance(mid, bytes) else mid.stuffed)
+                    piece(made.title_reason[1])
+                if end:
+                    piece(end)
+                return
+            if reason is None:
+                add(runs[2][0])
+                add_stuffed(runs[2][1])
+                return
+            mid = mine.get(key) or line(reason)[1]
+            add(runs[0][0])
+            add_stuffed(runs[0][1])
+            add(mid if isinstance(mid, bytes) else mid.plain)
+            add_stuffed(mid if isinstance(mid, bytes) else mid.stuffed)
+            add(runs[1][0])
+            add_stuffed(runs[1][1])
 
         for part in made.parts:
             if isinstance(part, str):
@@ -556,7 +698,10 @@ class _Copy:
                     card(key, reasons.get(key, ""))
             else:
                 keys = ordered[part]
-                if not keys:
+                n_lines = len(made.titles[part]) if made.titles else 0
+                if n_lines:
+                    keys, lines = keys[: len(keys) - n_lines], keys[len(keys) - n_lines :]
+                elif not keys:
                     moved = shared[made.moved]
                     add(moved.plain)
                     add_stuffed(moved.stuffed)
@@ -567,6 +712,14 @@ class _Copy:
                         add(gap.plain)
                         add_stuffed(gap.stuffed)
                     card(key, reasons.get(key))
+                if n_lines:
+                    if made.bridges[part]:
+                        piece(made.bridges[part])
+                    between = made.title_gaps[part]
+                    for j, key in enumerate(lines):
+                        if j:
+                            piece(between[j - 1])
+                        title_line(key, reasons.get(key))
             out.append(_Flat(True, True, SOFT_BREAK.join(plain), SOFT_BREAK.join(stuffed), []))
             plain.clear()
             stuffed.clear()
@@ -957,5 +1110,5 @@ class Ranking:
         # in the copy's order (the topic filter's, for a subscriber with topics): the
         # order a subscriber's blend falls back to (``ranking.ranker.fuse``)
         by_key = {p.key: p for p in self.candidates}
-        candidates = tuple(by_key[k] for k in dict.fromkeys(made.keys) if k in by_key)
+        candidates = tuple(by_key[k] for k in dict.fromkeys(made.papers) if k in by_key)
         return _Copy(made, frame, encoded, candidates)
