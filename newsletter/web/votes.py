@@ -143,9 +143,7 @@ class VotePages:
                 "this link belongs to an address that is no longer on the list", "gone"
             )
         if subscriber.status != SubscriberStatus.CONFIRMED:  # unsubscribed since: no votes
-            raise TokenError(
-                "this address is not subscribed any more", "gone"
-            )
+            raise TokenError("this address is not subscribed any more", "gone")
         if direction not in DIRECTIONS or not paper_key or len(paper_key) > 300:
             raise Refusal(400, "This link is incomplete: it names no paper or no vote.")
         with self.pages.db.read() as tx:
@@ -306,9 +304,7 @@ class VotePages:
         try:
             token, public_id, subscriber, fields = await self._preferences_form(request)
             if subscriber.status != SubscriberStatus.CONFIRMED:  # as a vote link: no likes
-                raise TokenError(
-                    "this address is not subscribed any more", "gone"
-                )
+                raise TokenError("this address is not subscribed any more", "gone")
         except (Refusal, TokenError) as exc:
             return self.pages._error_page("preferences.html.j2", "Your topics", exc)
         seeded = await run_in_threadpool(
