@@ -571,13 +571,14 @@ def layout(
     else:
         html, context = chosen or fit(builder, env, budget, teasers, per_card=room)
         text = templates.render(env, templates.EMAIL_TEXT, edition=context)
-        made = _bodies(env, builder, context, None, palette, html, text, extra, None)
-        if made is None:
+        cut = _bodies(env, builder, context, None, palette, html, text, extra, None)
+        if cut is None:
             log.warning(
                 "the email templates' cards cannot be found in the rendered email: "
                 "ranked subscribers get the unranked email"
             )
             return None
+        made = cut
     html_body, text_body = made
     keys = tuple(p.key for s in context.sections for p in s.cards)
     lines = tuple(k for titles in html_body.titles for k in titles)
