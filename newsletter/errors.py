@@ -37,6 +37,7 @@ defined next to the code that raises them; the tree names their module::
     │   ├── IntakeBusy         (returns.mailboxes) another round is reading that mailbox; exit 75
     │   └── MessageGone        (returns.mailboxes) a message moved away between listing and reading
     ├── RankingError           (ranking.ranker) no corpus papers (or words) to fit the ranking on
+    ├── PipeClosed             (cli) standard output closed by its reader: exit 141, quietly
     └── SendFailure            (delivery.mailer) one recipient's message was not accepted
         ├── TemporaryFailure   (delivery.mailer) 4xx, 552 at RCPT: deferred, tried later
         │   ├── ConnectionLost (delivery.mailer) dropped before the end of the message: not sent

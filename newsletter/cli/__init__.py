@@ -119,10 +119,12 @@ def _edition_date(settings: config.Settings, value: date | None) -> date:
     return value or datetime.now(settings.newsletter.timezone).date()
 
 
-class _PipeClosed(Exception):
+class PipeClosed(NewsletterError):
     """A BrokenPipeError carried past click's own handling of one (which swaps the
     streams and exits 1) to :func:`newsletter.__main__.entry`, which exits 141 quietly
-    for every command alike."""
+    for every command alike; never shown."""
+
+    default_hint = "standard output was closed by its reader (| head)"
 
     def __init__(self, error: BrokenPipeError) -> None:
         super().__init__(str(error))
@@ -137,13 +139,13 @@ class _Main(click.Group):
         try:  # the group's own --help and --version are printed here
             return super().make_context(*args, **kwargs)
         except BrokenPipeError as exc:
-            raise _PipeClosed(exc) from exc
+            raise PipeClosed(exc) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BrokenPipeError as exc:
-            raise _PipeClosed(exc) from exc
+            raise PipeClosed(exc) from exc
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs.get("standalone_mode", True):
@@ -152,7 +154,7 @@ class _Main(click.Group):
         output.as_json = output.as_json or "--log-json" in argv
         try:
             result = super().main(*args, **{**kwargs, "standalone_mode": False})
-        except _PipeClosed as exc:
+        except PipeClosed as exc:
             raise exc.error from None
         except click.ClickException as exc:
             if not output.as_json:
