@@ -285,6 +285,25 @@ def test_a_subscriber_who_voted_gets_top_picks_with_reasons_and_the_others_today
     assert len(fan_html.encode()) <= settings.email.budget_bytes
 
 
+def test_a_reader_with_only_thumbs_down_gets_no_top_picks_only_their_order(
+    tmp_path: Path,
+) -> None:
+    """Top picks are papers the votes found something for: a reader who only pressed
+    👎 gets no "Top picks for you" block (each pick would read "ranked by the papers
+    you marked 👎"), their sections still in their order, each paper with its reason."""
+    settings = make_settings(tmp_path)
+    add_subscribers(settings, [(FAN, None)])
+    _run(settings, "000_own_nov09.txt", DAY1)
+    text, _ = bodies(_mail_to(settings, FAN))
+    assert _vote_from_links(settings, text, set()) > 0  # 👎 on every paper
+    _clear_outbox(settings)
+    second = _run(settings, "001_own_nov10.txt", DAY2)
+    fan_text, fan_html = bodies(_mail_to(settings, FAN))
+    assert "Top picks" not in fan_text + fan_html
+    assert fan_html.count("Why: ") == len(second.edition.papers)
+    assert "ranked by the papers you marked" in fan_text
+
+
 def _titles_in_order(text: str, html: str) -> tuple[list[str], list[str]]:
     """Every paper title of each part's sections, in order (top picks left out)."""
     in_text = [

@@ -74,6 +74,7 @@ from newsletter.edition import topics_of
 from newsletter.model import Edition
 from newsletter.ranking import PaperText, Ranker, RankingError, Scored, Tuning, Vote, persist
 from newsletter.ranking.ranker import Ordered, fit_profiles
+from newsletter.ranking.reasons import DISLIKED_ONLY, NO_MATCH
 from newsletter.ranking.vocabulary import Vocabulary
 from newsletter.render.picks import Arrangement, Body, RankedLayout, Reason, layout, one_line
 from newsletter.render.recipients import VOTE_TOKEN
@@ -1085,11 +1086,12 @@ class Ranking:
             return None
         ranked, _, said = found
         reasons = {k: r for k, r in zip(ranked, said, strict=True) if r}
-        arranged = copy.layout.text.arrange(ranked, self.picks)  # the same in both bodies
+        picks = strong_picks(said, self.picks)
+        arranged = copy.layout.text.arrange(ranked, picks)  # the same in both bodies
         plain = reasons_as_bytes(reasons)  # and these reasons' bytes
         return copy.frame.spliced(
-            copy.body("text", ranked, reasons, self.picks, arranged, plain),
-            copy.body("html", ranked, reasons, self.picks, arranged, plain),
+            copy.body("text", ranked, reasons, picks, arranged, plain),
+            copy.body("html", ranked, reasons, picks, arranged, plain),
             repeated=VOTE_MARKS,
         )
 
@@ -1112,3 +1114,21 @@ class Ranking:
         by_key = {p.key: p for p in self.candidates}
         candidates = tuple(by_key[k] for k in dict.fromkeys(made.papers) if k in by_key)
         return _Copy(made, frame, encoded, candidates)
+
+
+WEAK_REASONS = frozenset({NO_MATCH, DISLIKED_ONLY})
+"""Reasons that say the votes found nothing for a paper: it is not a top pick."""
+
+
+def strong_picks(said: Sequence[str], picks: int) -> int:
+    """How many "Top picks for you" a subscriber gets: the leading papers of their order
+    (at most ``picks``) whose reason names a match — a liked paper, matching words,
+    a topic they liked.  A pick reading "no strong match with your votes", or every
+    pick of a reader with only 👎 ("ranked by the papers you marked 👎"), contradicts
+    its heading; such papers stay in their sections, in the reader's order."""
+    strong = 0
+    for reason in said[:picks]:
+        if reason in WEAK_REASONS:
+            break
+        strong += 1
+    return strong
