@@ -753,9 +753,10 @@ def test_an_oversized_message_read_once_max_kb_is_raised_counts_only_as_what_it_
 def test_an_old_report_does_not_switch_off_someone_who_subscribed_again(
     tmp_path: Path, db_url: str
 ) -> None:
-    """A bounce or complaint about an edition sent before the subscriber left and
-    confirmed again (late, or replayed by whoever holds the old Return-Path) is
-    recorded and changes nothing; their old soft bounces no longer count."""
+    """A bounce about an edition sent before the subscriber left and confirmed again
+    (late, or replayed by whoever holds the old Return-Path) is recorded and changes
+    nothing; their old soft bounces no longer count.  A complaint about an old edition
+    still counts: the reader pressed "spam" now."""
     from datetime import UTC, datetime
 
     from newsletter.subscribers.subscriptions import Subscriptions
@@ -778,7 +779,7 @@ def test_an_old_report_does_not_switch_off_someone_who_subscribed_again(
     assert status_of(settings, gone) == status_of(settings, full) == "confirmed"
     late = [
         fill("hard-5.1.1.eml", sent_to(sent, gone)[0], "late"),
-        fill("arf-abuse.eml", sent_to(sent, gone)[1], "late"),
+        fill("hard-5.1.1.eml", sent_to(sent, gone)[1], "late2"),
         fill("soft-4.2.2.eml", sent_to(sent, full)[0], "late"),
     ]
     for n, raw in enumerate(late):
@@ -802,6 +803,10 @@ def test_an_old_report_does_not_switch_off_someone_who_subscribed_again(
     with Database.open(settings.database.url) as db:
         fetch(settings, db)
     assert status_of(settings, gone) == "bounced"  # a report about a new edition still counts
+    drop_into_maildir(box, fill("arf-abuse.eml", sent_to(sent, full)[1], "old"), "arf-old")
+    with Database.open(settings.database.url) as db:
+        fetch(settings, db)
+    assert status_of(settings, full) == "complained"  # about an old edition, said now
 
 
 def send_editions_again(settings: config.Settings, recipients: tuple[str, ...]) -> list[Sent]:
@@ -900,3 +905,32 @@ def test_a_complaint_naming_us_only_by_its_return_path_is_attributed_and_a_forge
     assert status_of(settings, other) == "confirmed"
     kinds = {h.label.split(".")[1]: h.kind for h in report.handled}
     assert kinds == {"arf": ReturnKind.COMPLAINT, "forged": ReturnKind.UNRECOGNISED}
+
+
+def test_a_late_bounce_for_a_purged_subscriber_never_hits_who_got_their_id(
+    tmp_path: Path,
+) -> None:
+    """SQLite gives a purged subscriber's id (the highest) to the next one added: the
+    old return path's signed token names that id, but the edition was never sent to
+    the newcomer, so the bounce changes nobody and goes to the operator folder."""
+    from datetime import UTC, datetime
+
+    from newsletter.subscribers.subscriptions import Subscriptions
+
+    settings = bounce_settings(tmp_path)
+    gone = OTHERS[0]
+    sent = send_editions(settings, 1, (READER, gone))
+    old = sent_to(sent, gone)[0]
+    with Database.open(settings.database.url) as db:
+        subs = Subscriptions(db)
+        before = subs.by_email(gone)
+        assert before is not None
+        subs.remove(gone, method="test", now=datetime.now(UTC), purge=True)
+        subs.add("stranger@example.net", None, confirmed=True, method="test", now=datetime.now(UTC))
+        stranger = subs.by_email("stranger@example.net")
+        assert stranger is not None and stranger.id == before.id  # the id reused
+    drop_into_maildir(settings.bounces.maildir, fill("hard-5.1.1.eml", old), "late")
+    with Database.open(settings.database.url) as db:
+        report = fetch(settings, db)
+    assert [h.kind for h in report.handled] == [ReturnKind.UNRECOGNISED]
+    assert status_of(settings, "stranger@example.net") == "confirmed"

@@ -34,6 +34,8 @@ def register(
         schedule round) reads it, this one reads nothing. Exit status 75 ("try
         again later") then, and when the database cannot be written (locked by
         another process): the messages not yet applied stay in the intake."""
+        import imaplib
+
         from newsletter.errors import StoreError
         from newsletter.returns.intake import OPERATOR, Handled
         from newsletter.returns.rounds import fetch as fetch_round
@@ -56,7 +58,9 @@ def register(
         except StoreError as exc:
             output.error(f"bounces: {exc.message}", later)
             sys.exit(EX_TEMPFAIL)
-        except OSError as exc:  # the IMAP connection dropped, a folder cannot be written
+        except BrokenPipeError:  # our own standard output closed (| head): exit 141
+            raise
+        except (OSError, imaplib.IMAP4.abort) as exc:  # the connection dropped, a folder
             output.error(f"bounces: the round stopped: {type(exc).__name__}: {exc}", later)
             sys.exit(EX_TEMPFAIL)
         output.line(report.summary())
@@ -88,6 +92,9 @@ def register(
         from newsletter.returns.rounds import open_database, read_one
 
         settings = obj.settings
+        if sys.stdin is None:  # started with standard input closed (<&-)
+            output.error("bounces: standard input is closed: no message to read")
+            sys.exit(1)
         raw = sys.stdin.buffer.read(settings.bounces.max_bytes + 1)
         envelope = (recipient,) if recipient else ()
         bounces = settings.bounces
@@ -112,7 +119,13 @@ def register(
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
-        box.file_staged(staged, "stdin", handled.folder)
+        try:
+            box.file_staged(staged, "stdin", handled.folder)
+        except OSError as exc:
+            # applied, its copy not filed: the retry finds it seen before and files it
+            staged.unlink(missing_ok=True)
+            output.error(f"bounces: applied, but its copy cannot be filed: {exc}", keep)
+            sys.exit(EX_TEMPFAIL)
         for line in handled.actions:
             output.line(line)
         if handled.problem:

@@ -20,12 +20,14 @@ An address alone (a ``Final-Recipient`` or ``Original-Rcpt-To`` without our
 token or Message-ID) is never acted on: anyone can write one, and a forged
 report would switch a subscriber off; such a message goes to the operator folder.
 
-A bounce or complaint about an edition recorded before the subscriber last
+A bounce about an edition recorded before the subscriber last
 confirmed (they left, or bounced, and signed up again with a fresh double
 opt-in) is recorded and changes nothing: the new confirmation proved the
 address works, and an old report — late, or replayed by anyone holding an old
 Return-Path or Message-ID — must not lock them out again.  Soft bounces from
-before that confirmation do not count towards the limit either.
+before that confirmation do not count towards the limit either.  A complaint
+always counts, whatever edition it is about: a reader pressing "spam" on an
+older email is saying it now (and the complaint rate is what providers judge).
 
 What follows, by :class:`~newsletter.states.ReturnKind`:
 
@@ -293,7 +295,13 @@ class _Applying:
         if found is None:
             return None
         subscriber = self.tx.subscribers.by_id(found.subscriber_id)
-        return (subscriber, found.edition_id) if subscriber else None
+        if subscriber is None:
+            return None
+        # the token is signed, but a purged subscriber's id can be someone else's since
+        # (SQLite reuses the highest): only a subscriber that edition was sent to counts
+        if not self.tx.returns.was_sent_to(found.edition_id, subscriber.id):
+            return None
+        return subscriber, found.edition_id
 
     def _by_message_id(self) -> tuple[Subscriber, int] | None:
         message_id = self.report.original.message_id
@@ -358,9 +366,7 @@ class _Applying:
             "message_id": report.key,
         }
         self._row(ReturnKind.COMPLAINT, subscriber, edition_id, None, detail)
-        if self._stale(subscriber, edition_id):
-            self._stale_note(subscriber, "complaint")
-            return ReturnKind.COMPLAINT
+        # never stale: a reader pressing "spam" on an older email is saying it now
         change = suppress(self.tx, subscriber, ConsentAction.COMPLAINED, "arf", self.now, detail)
         self._say(
             subscriber, "complained (spam report)" if change.changed else "complaint recorded"

@@ -28,6 +28,7 @@ operator, an expunge) is :class:`MessageGone`: skipped, never an error.
 from __future__ import annotations
 
 import contextlib
+import errno
 import imaplib
 import logging
 import os
@@ -210,7 +211,19 @@ class MaildirBox:
         the same file system: the folders are inside this Maildir)."""
         target = self.folder(self.folders[folder])
         final = target / "new" / staged.name
-        os.replace(staged, final)
+        try:
+            os.replace(staged, final)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            # the folder is on another file system (a symlinked Maildir++ folder): copy
+            # into its own tmp/, fsync, rename there, as a delivery into it would
+            moving = target / "tmp" / staged.name
+            shutil.copyfile(staged, moving)
+            with moving.open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(moving, final)
+            staged.unlink()
         log.info("%s filed as %s", label, final)
         return final
 

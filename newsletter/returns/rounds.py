@@ -162,10 +162,10 @@ def _round(
                 log.info("%s; skipped", gone.message)
                 skipped += 1
                 continue
+            if progress is not None:  # applied: told before the move, which may fail
+                progress(done)
             box.settle(incoming, done.folder)
             handled.append(done)
-            if progress is not None:
-                progress(done)
     finally:
         box.close()
     return IntakeReport(tuple(handled), source, skipped + getattr(box, "vanished", 0))

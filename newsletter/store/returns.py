@@ -85,6 +85,21 @@ class Returns:
         ).first()
         return SentMessage(int(row.edition_id), int(row.subscriber_id)) if row else None
 
+    def was_sent_to(self, edition_id: int, subscriber_id: int) -> bool:
+        """Whether edition ``edition_id`` had a ledger row for ``subscriber_id`` (a return
+        path's token names both; a purged subscriber's id can be another's since)."""
+        return (
+            self.conn.execute(
+                sa.select(send_ledger.c.id)
+                .where(
+                    send_ledger.c.edition_id == edition_id,
+                    send_ledger.c.subscriber_id == subscriber_id,
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
+
     def edition_created(self, edition_id: int) -> datetime | None:
         """When edition ``edition_id`` was recorded (its recipients were chosen then)."""
         value = self.conn.execute(
