@@ -13,6 +13,7 @@ Titles are untrusted text: the renderer escapes them like any other field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -161,6 +162,8 @@ FILLER = frozenset(
     provide provides recent remains respectively result results set shows significant
     significantly simple specifically state strong study substantially superior
     task tasks techniques terms use used uses using various way ways work works
+    art available code com experiment experiments fine furthermore github http https
+    introduce introduces like multi org pre recently www
     """.split()
 )
 """Words a reason never names alone, nor as every word of a term: the filler of
@@ -169,16 +172,22 @@ votes by accident and say nothing about why a paper is shown."""
 
 
 def nameable(terms: Sequence[str]) -> Any:
-    """1.0 per term a reason may name, 0.0 otherwise: a number or a token without a
-    letter ("84", "2024", "0 5"), or a term made of filler words only (:data:`FILLER`).
+    """1.0 per term a reason may name, 0.0 otherwise: a term with a number-like word
+    ("84", "2024", "10x", "13b", "1st": :data:`_NUMBER_LIKE`), or one made of filler
+    words only (:data:`FILLER`: "respectively", "github", "state art").
     The model still scores with every term; only its reasons skip these, so a reason
     reads "matches: diffusion, video editing", not "matches: 84, base, captures"."""
     found = np.ones(len(terms), dtype=np.float64)
     for j, term in enumerate(terms):
         parts = term.split()
-        if any(not any(ch.isalpha() for ch in w) for w in parts) or all(w in FILLER for w in parts):
+        if any(_NUMBER_LIKE.match(w) for w in parts) or all(w in FILLER for w in parts):
             found[j] = 0.0
     return found
+
+
+_NUMBER_LIKE = re.compile(r"^(?:[^a-z]*|\d+(?:st|nd|rd|th|[a-z]))$")
+"""A word that is a number in all but name: no letter at all ("84", "0 5"), or digits
+and one unit or ordinal ("10x", "13b", "410m", "1st")."""
 
 
 def word_columns(terms: Sequence[str], words: int) -> Any:
