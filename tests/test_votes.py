@@ -39,7 +39,7 @@ from newsletter.render.recipients import (
 from newsletter.states import VoteChange
 from newsletter.store import Database
 from newsletter.subscribers import csvio
-from newsletter.subscribers.feedback import Feedback, read_vote_token, vote_token
+from newsletter.subscribers.feedback import Feedback, VoteRefused, read_vote_token, vote_token
 from newsletter.subscribers.subscriptions import Subscriptions
 from newsletter.subscribers.tokens import TokenError, Tokens
 from newsletter.urls import paper_ref
@@ -614,6 +614,19 @@ def test_unsubscribing_deletes_the_votes_as_the_pages_promise(
             assert tx.votes.of(fan.id) == [] and fan.id not in tx.votes.rankable()
             assert tx.votes.ranking_enabled(fan.id)  # the switch is gone: the default
         assert [c.action for c in subs.consents(fan.id)][-1] == "unsubscribed"
+        # and nothing writes them again: not a vote page left open, a seed, the switch
+        feedback = Feedback(db)
+        tokens = Tokens.from_settings(settings)
+        ballot = read_vote_token(tokens, vote_token(tokens, fan.public_id, _first.edition))
+        for write in (
+            lambda: feedback.vote(ballot, _first.edition.papers[0].key, True, NOW),
+            lambda: feedback.seed(fan, [_first.edition.papers[0].title], NOW),
+            lambda: feedback.set_ranking(fan, False, NOW),
+        ):
+            with pytest.raises(VoteRefused):
+                write()
+        with db.read() as tx:
+            assert tx.votes.of(fan.id) == [] and tx.votes.ranking_enabled(fan.id)
 
 
 def test_cli_seeds_and_resets_a_subscribers_ranking(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from datetime import date, datetime
 
 from newsletter.identity import parse_arxiv_id, title_key
 from newsletter.model import Edition
-from newsletter.states import VoteChange
+from newsletter.states import SubscriberStatus, VoteChange
 from newsletter.store import Database
 from newsletter.store.subscribers import Subscriber
 from newsletter.store.votes import StoredVote
@@ -177,6 +177,7 @@ class Feedback:
                 raise VoteRefused(
                     "this link belongs to an address that is no longer on the list", "gone"
                 )
+            _still_subscribed(subscriber)
             edition_id = tx.votes.edition_id(ballot.day, ballot.number)
             if edition_id is None or not tx.votes.in_edition(paper_key, edition_id):
                 raise VoteRefused("this link does not name a paper of that edition", "invalid")
@@ -217,6 +218,7 @@ class Feedback:
         unknown: list[str] = []
         keys: set[str] = set()
         with self.db.write() as tx:
+            _still_subscribed(tx.subscribers.by_id(subscriber.id))
             for name in wanted:
                 arxiv = parse_arxiv_id(name)
                 paper = tx.votes.find(
@@ -245,7 +247,16 @@ class Feedback:
     def set_ranking(self, subscriber: Subscriber, enabled: bool, now: datetime) -> bool:
         """Switch ranking on or off (votes are kept); whether it changed."""
         with self.db.write() as tx:
+            _still_subscribed(tx.subscribers.by_id(subscriber.id))
             return tx.votes.set_ranking(subscriber.id, enabled, now)
+
+
+def _still_subscribed(subscriber: Subscriber | None) -> None:
+    """Votes, seeds and the ranking switch are kept only for a confirmed subscriber,
+    checked in the transaction that writes them: an unsubscribe deletes them, and one
+    committed while a vote page was open must not be followed by a new vote."""
+    if subscriber is None or subscriber.status != SubscriberStatus.CONFIRMED:
+        raise VoteRefused("this address is not subscribed any more", "gone")
 
 
 def _names(names: Iterable[str]) -> Sequence[str]:

@@ -350,7 +350,10 @@ class VotePages:
                 "your next email is in the digest's order."
             )
         else:
-            await run_in_threadpool(self.feedback.set_ranking, subscriber, action == "on", now)
+            try:  # refused for an address unsubscribed since the page was opened
+                await run_in_threadpool(self.feedback.set_ranking, subscriber, action == "on", now)
+            except TokenError as exc:
+                return self.pages._error_page("preferences.html.j2", "Your topics", exc)
             message = (
                 "Ranking is on: your emails are ordered by your votes."
                 if action == "on"
