@@ -214,4 +214,12 @@ def test_kills_while_sending_lose_nothing_and_cost_at_most_one_copy_each(
     assert max(copies.values()) <= 2
     assert extra <= kills
     assert all(len(v) == 1 for v in ids.values())  # a second copy has the same Message-ID
-    assert set(states) <= {"sent"}, states
+    # A row two kills both caught in flight (its message handed over twice without a
+    # reply) ends `unconfirmed` by design: never a third copy.  The target above makes
+    # that rare, not impossible on a loaded machine (CI rehearsal, 2026-12-04), so it is
+    # allowed only after two or more kills, and only for a recipient who got the message.
+    allowed = {"sent", "unconfirmed"} if kills >= 2 else {"sent"}
+    assert set(states) <= allowed, states
+    for address in faultkit.ledger_addresses(project, DAY2, "unconfirmed"):
+        assert copies[address.lower()] >= 1, address
+    assert states["unconfirmed"] <= kills - 1, states
