@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -121,7 +121,7 @@ def scheduled(settings: Settings, tx: Transaction, now: datetime) -> Scheduled:
     first = tx.runs.first_started()
     if first is None:
         return Scheduled(day, due, ScheduledState.IDLE, "no run recorded yet")
-    if (first if first.tzinfo else first.replace(tzinfo=UTC)) > due:
+    if first > due:  # stored times come back aware (store.schema.as_utc)
         # installed (first run) after this slot was due: nothing was missed; the
         # next slot is the first this installation answers for
         return Scheduled(

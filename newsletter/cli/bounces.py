@@ -42,7 +42,7 @@ def register(
         from newsletter.returns.rounds import open_database, operator_line
 
         def progress(handled: Handled) -> None:
-            """Each message's lines as soon as it is applied and moved."""
+            """Each message's lines as soon as it is applied (before its move)."""
             for line in handled.actions:
                 output.line(f"{handled.label}: {line}")
             if handled.problem:

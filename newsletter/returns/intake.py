@@ -57,6 +57,7 @@ from newsletter.returns.reports import Malformed, Recipient, Report, message_key
 from newsletter.states import ConsentAction, ReturnKind
 from newsletter.store import Database, Transaction
 from newsletter.store.returns import ReturnRow
+from newsletter.store.schema import as_utc
 from newsletter.store.subscribers import Subscriber
 from newsletter.subscribers.returnpath import Attribution, MailtoAddress, ReturnPath
 from newsletter.subscribers.subscriptions import suppress
@@ -337,10 +338,7 @@ class _Applying:
         if edition_id is None or subscriber.confirmed_at is None:
             return False
         created = self.tx.returns.edition_created(edition_id)
-        confirmed = subscriber.confirmed_at
-        if confirmed.tzinfo is None:
-            confirmed = confirmed.replace(tzinfo=UTC)
-        return created is not None and created < confirmed
+        return created is not None and created < as_utc(subscriber.confirmed_at)
 
     def _stale_note(self, subscriber: Subscriber, what: str) -> None:
         self._say(
@@ -436,7 +434,7 @@ class _Applying:
         if edition_id is None:
             edition_id = self.tx.returns.newest_sent_edition(subscriber.id)
         self._row(ReturnKind.SOFT, subscriber, edition_id, status, detail)
-        if edition_id is not None and self._stale(subscriber, edition_id):
+        if self._stale(subscriber, edition_id):
             self._stale_note(subscriber, f"soft bounce ({status or 'temporary'})")
             return
         limit = self.intake.settings.bounces.soft_limit

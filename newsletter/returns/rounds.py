@@ -127,7 +127,7 @@ def fetch(
     """Handle every message waiting in the configured intake (or ``mailbox``, which
     is closed when done); IntakeBusy when another round holds its lock.
 
-    ``progress`` is called with each message once it is applied and moved: ``bounces
+    ``progress`` is called with each message once it is applied, before it is moved: ``bounces
     fetch`` prints its lines as they happen, so a round stopped part way (Ctrl-C, a
     dropped IMAP connection) has already told what it changed."""
     source = mailbox.source if mailbox is not None else intake_source(settings)

@@ -46,7 +46,7 @@ from newsletter.states import CLAIMABLE, LedgerState, SubscriberStatus
 from newsletter.store.editions import StoredEdition
 from newsletter.store.papers import chunks
 from newsletter.store.payload import from_payload
-from newsletter.store.schema import editions, send_ledger, send_rate, subscribers
+from newsletter.store.schema import as_utc, editions, send_ledger, send_rate, subscribers
 from newsletter.store.subscribers import Subscriber, subscriber_from_row
 
 S = LedgerState
@@ -222,7 +222,7 @@ class Ledger:
                 continue
             if held_by not in dead:
                 dead[held_by] = is_dead(held_by)
-            expired = row.lease_until is None or _utc(row.lease_until) <= now
+            expired = row.lease_until is None or as_utc(row.lease_until) <= now
             if not (expired or dead[held_by]):
                 continue
             if not started(row.handed_over_at) and row.handed_over_at is not None:
@@ -275,7 +275,7 @@ class Ledger:
                 c.edition_id == edition_id, c.state == S.SENDING, _other(c.owner, owner)
             )
         )
-        return [(r.id, _utc(r.lease_until) if r.lease_until else None) for r in rows]
+        return [(r.id, as_utc(r.lease_until) if r.lease_until else None) for r in rows]
 
     # ------------------------------------------------------------ claiming
 
@@ -577,7 +577,7 @@ class Ledger:
                 c.edition_id == edition_id, c.finished_at >= since
             )
         ).one()
-        return int(row[0] or 0), _utc(row[1]) if row[1] is not None else None
+        return int(row[0] or 0), as_utc(row[1]) if row[1] is not None else None
 
     def sent_since(self, since: datetime) -> int:
         """Messages of every edition sent since ``since`` (the relay's daily count)."""
@@ -595,7 +595,7 @@ class Ledger:
                 c.edition_id == edition_id, c.state == S.DEFERRED
             )
         ).scalar()
-        return _utc(value) if value is not None else None
+        return as_utc(value) if value is not None else None
 
     def rows(self, edition_id: int | None = None) -> list[LedgerRow]:
         """Every row of an edition's ledger (of every edition without one), in order."""
@@ -655,8 +655,8 @@ class Ledger:
             # ``now`` was read before this transaction got the bucket: another sender
             # may have refilled it since, at a later time; never move its clock back
             # (that would refill it again for time already counted)
-            now = max(now, _utc(row.refilled_at))
-            elapsed = (now - _utc(row.refilled_at)).total_seconds()
+            now = max(now, as_utc(row.refilled_at))
+            elapsed = (now - as_utc(row.refilled_at)).total_seconds()
             tokens = min(burst, row.tokens + elapsed * per_second) if per_second > 0 else burst
             day, day_count = _day(row.day), row.day_count
         if day != today:
@@ -1026,7 +1026,7 @@ class StartMarks:
 def started(handed_over_at: datetime | None) -> bool:
     """Whether a row's message was started past the point of no return (it may have
     left): handed over, and not only marked with its group."""
-    return handed_over_at is not None and _utc(handed_over_at) != RESERVED
+    return handed_over_at is not None and as_utc(handed_over_at) != RESERVED
 
 
 def _ledger_row(m: Any) -> LedgerRow:
@@ -1056,11 +1056,6 @@ def _same(column: Any, owner: str | None) -> Any:
 
 def _other(column: Any, owner: str) -> Any:
     return sa.or_(column.is_(None), column != owner)
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _day(value: Any) -> date:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from newsletter.states import LedgerState, ReturnKind
-from newsletter.store.schema import editions, returns, send_ledger
+from newsletter.store.schema import as_utc, editions, returns, send_ledger
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class Returns:
         ).scalar()
         if not isinstance(value, datetime):
             return None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite: naive UTC
+        return as_utc(value)
 
     def soft_streak(
         self,

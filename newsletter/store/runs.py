@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from newsletter.model import DeliveryReport, RunReport
 from newsletter.owners import owner_is_dead
 from newsletter.states import RunStatus
-from newsletter.store.schema import run_claims, run_reports
+from newsletter.store.schema import as_utc, run_claims, run_reports
 
 
 def _status(text: str | None) -> RunStatus:
@@ -126,7 +126,7 @@ class Runs:
         value = self.conn.execute(
             sa.select(run_reports.c.started_at).order_by(run_reports.c.id).limit(1)
         ).scalar()
-        return _utc(value) if isinstance(value, datetime) else None
+        return as_utc(value) if isinstance(value, datetime) else None
 
     def recent(self, limit: int = 10, *, edition_date: date | None = None) -> list[StoredReport]:
         """The newest run reports first; only those for ``edition_date`` if given."""
@@ -136,8 +136,8 @@ class Runs:
         rows = self.conn.execute(query).all()
         return [
             StoredReport(
-                _utc(r.started_at),
-                _utc(r.finished_at),
+                as_utc(r.started_at),
+                as_utc(r.finished_at),
                 r.edition_date,
                 r.trigger,
                 _status(r.status),
@@ -245,12 +245,6 @@ class Claims:
             )
             for r in rows
         ]
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; runs are stamped by a UTC clock (``status
-    --json`` and ``/healthz`` then carry ``+00:00`` like their ``now``)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _aware(value: datetime, like: datetime) -> datetime:

@@ -9,7 +9,16 @@ give exactly these tables, columns, types, indexes and constraints.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: every time is written in UTC, and
+    SQLite hands ``DateTime(timezone=True)`` columns back naive (PostgreSQL aware)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
 
 metadata = sa.MetaData()
 
